@@ -1,0 +1,77 @@
+# Engage: developer commands. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+VENDOR := static/vendor
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.DEFAULT_GOAL := help
+.PHONY: help install assets browser run jobs migrate fmt lint test test-sqlite test-postgres test-slow bench clean
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Engage needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed assets ## Virtualenv, Python packages and front-end files
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+assets: node_modules/.installed ## Copy NHS.UK frontend and Chart.js (npm) into static/vendor/
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/nhsuk $(VENDOR)/chartjs
+	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js $(VENDOR)/nhsuk/
+	cp -r node_modules/nhsuk-frontend/dist/nhsuk/assets $(VENDOR)/nhsuk/assets
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/LICENSE.md $(VENDOR)/chartjs/
+	printf 'nhsuk-frontend %s (MIT, NHS England) and chart.js %s (MIT), installed from npm by `make assets`.\n' \
+	  "$$(node -p 'require("./node_modules/nhsuk-frontend/package.json").version')" \
+	  "$$(node -p 'require("./node_modules/chart.js/package.json").version')" > $(VENDOR)/NOTICE
+
+browser: ## Install Debian's Chromium for the browser tests (when missing and root)
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Install Debian's chromium (sudo apt-get install chromium) to run the browser tests." >&2; exit 1; fi
+
+run: install ## Set up, load demo data and serve Engage on http://127.0.0.1:5000
+	$(FLASK) db upgrade
+	$(FLASK) load-demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+migrate: install ## Apply database migrations
+	$(FLASK) db upgrade
+
+fmt: install ## Format the code
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+lint: install ## ruff check, ruff format check and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy engage jobs
+
+test: install browser lint ## The whole suite: lint, then tests on SQLite (and PostgreSQL if ENGAGE_TEST_DATABASE_URL is set)
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$ENGAGE_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "ENGAGE_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
+
+test-sqlite: ## Tests on SQLite only
+	@echo "== tests on SQLite =="
+	ENGAGE_TEST_DATABASE_URL= $(PY) -m pytest -m "not slow" --cov --cov-report=term:skip-covered --cov-fail-under=85
+
+test-postgres: ## Tests on PostgreSQL ($$ENGAGE_TEST_DATABASE_URL, default $(PG_TEST_URL))
+	@echo "== tests on PostgreSQL =="
+	ENGAGE_TEST_DATABASE_URL=$${ENGAGE_TEST_DATABASE_URL:-$(PG_TEST_URL)} $(PY) -m pytest -m "not slow" -p no:cacheprovider
+
+test-slow: install ## Load and fault tests
+	$(PY) -m pytest -m slow
+
+clean: ## Remove the virtualenv, node_modules and vendored files
+	rm -rf $(VENV) node_modules $(VENDOR)

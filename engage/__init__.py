@@ -1,0 +1,117 @@
+"""Engage: the application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from engage import extensions
+from engage.config import load_config
+from engage.db import configure_sqlite
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app; ``config`` overrides everything (tests use it)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    load_config(app, dict(config or {}))
+    _configure_jinja(app)
+    _configure_logging(app)
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    _register_cli(app)
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1, x_host=1
+        )
+    return app
+
+
+def _configure_jinja(app: Flask) -> None:
+    # nhsuk-frontend-jinja's templates need ChainableUndefined; trim/lstrip keep the
+    # macro output compact. Typos in our templates are caught by tests instead.
+    app.jinja_options = {
+        "undefined": ChainableUndefined,
+        "loader": ChoiceLoader(
+            [
+                FileSystemLoader(str(ROOT / "templates")),
+                PackageLoader("nhsuk_frontend_jinja"),
+            ]
+        ),
+        "autoescape": True,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+    }
+
+
+def _configure_logging(app: Flask) -> None:
+    from engage.logs import configure_logging
+
+    configure_logging(app.config["LOG_LEVEL"])
+
+
+def _register_extensions(app: Flask) -> None:
+    configure_sqlite(
+        busy_timeout_ms=int(app.config["SQLITE_BUSY_TIMEOUT_MS"]),
+        synchronous=str(app.config["SQLITE_SYNCHRONOUS"]),
+    )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # pool_pre_ping is for servers that restart; SQLite files need no ping.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(
+        app,
+        extensions.db,
+        directory=str(Path(__file__).parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    from engage.accounts import sessions
+
+    sessions.init_login_manager(app, extensions.login_manager)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from engage.accounts.views import admin_bp as accounts_admin_bp
+    from engage.accounts.views import bp as accounts_bp
+    from engage.audit.views import bp as audit_bp
+    from engage.mail.views import bp as mail_bp
+    from engage.web import bp as web_bp
+
+    for blueprint in (web_bp, accounts_bp, accounts_admin_bp, audit_bp, mail_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_hooks(app: Flask) -> None:
+    from engage import http, navigation, templating
+    from engage.accounts.sessions import session_info
+
+    http.init_app(app)
+    navigation.init_app(app)
+    templating.init_app(app)
+    app.context_processor(lambda: {"session_info": session_info})
+
+
+def _register_cli(app: Flask) -> None:
+    from engage.cli import register_commands
+
+    register_commands(app)
+
+
+__all__ = ["create_app"]

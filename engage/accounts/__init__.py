@@ -1,0 +1,1 @@
+"""Staff accounts: users, roles, passwords, sessions and set-password links."""

@@ -1,0 +1,86 @@
+"""Account models: staff users and their set-password tokens."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engage.db import TimestampMixin
+from engage.extensions import db
+
+
+class Role(enum.StrEnum):
+    """What a staff user may do: admins do everything, officers edit, leads read."""
+
+    ADMIN = "admin"
+    OFFICER = "officer"
+    LEAD = "lead"
+
+    @property
+    def label(self) -> str:
+        return {"admin": "Administrator", "officer": "Officer", "lead": "Lead"}[
+            self.value
+        ]
+
+
+class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A member of staff who signs in."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(
+        Enum(
+            Role,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    #: argon2id hash, or None until the user sets a password through their link.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    #: Bumped on logout, password change and deactivation: older sessions stop working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    last_login_at: Mapped[datetime | None]
+
+    tokens: Mapped[list[PasswordToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    # Flask-Login protocol --------------------------------------------------------
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+class PasswordToken(db.Model):  # type: ignore[name-defined,misc]
+    """A single-use, expiring set-password link; only the token's hash is stored."""
+
+    __tablename__ = "password_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="tokens")

@@ -1,0 +1,106 @@
+"""Staff sessions: Flask-Login wiring, session versions, idle and absolute time-outs.
+
+The session cookie is signed, so it cannot be forged, but a signed cookie alone cannot
+be revoked. The user id in the cookie therefore carries the user's ``session_version``;
+logout, password change and deactivation bump it and every older cookie stops working.
+The cookie also records when the user signed in and was last seen, for the time-outs.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from engage.accounts.models import User
+from engage.extensions import db
+
+LOGIN_AT = "_engage_login_at"
+SEEN_AT = "_engage_seen_at"
+
+#: Endpoints that must not count as activity (static files, the time-out probe).
+_PASSIVE_ENDPOINTS = frozenset(
+    {"static", "web.nhsuk_assets", "accounts.session_status"}
+)
+
+
+def init_login_manager(app: Flask, manager: LoginManager) -> None:
+    """Connect Flask-Login to our users and register the time-out check."""
+    manager.init_app(app)
+    manager.login_view = "accounts.login"
+    manager.login_message = "Sign in to continue."
+    manager.login_message_category = "info"
+    # Our own version check replaces Flask-Login's IP/user-agent heuristics.
+    manager.session_protection = None
+    manager.user_loader(load_user)
+    app.before_request(enforce_timeouts)
+
+
+def load_user(user_id: str) -> User | None:
+    """Return the user named in the cookie if that session is still valid."""
+    try:
+        raw_id, raw_version = user_id.split(":", 1)
+        uid, version = int(raw_id), int(raw_version)
+    except ValueError:
+        return None
+    user = db.session.get(User, uid)
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    return user
+
+
+def start_session(user: User) -> None:
+    """Sign ``user`` in with a fresh session (never reuse the anonymous one)."""
+    session.clear()
+    now = int(time.time())
+    login_user(user)
+    session[LOGIN_AT] = now
+    session[SEEN_AT] = now
+    session.permanent = True
+
+
+def end_session() -> None:
+    """Sign the current user out and forget the cookie's contents."""
+    logout_user()
+    session.clear()
+
+
+def seconds_left() -> int:
+    """Seconds until the current session times out through inactivity or age."""
+    cfg = current_app.config
+    now = time.time()
+    idle_deadline = float(session.get(SEEN_AT, 0)) + cfg["SESSION_IDLE_MINUTES"] * 60
+    absolute_deadline = (
+        float(session.get(LOGIN_AT, 0)) + cfg["SESSION_ABSOLUTE_HOURS"] * 3600
+    )
+    return max(0, int(min(idle_deadline, absolute_deadline) - now))
+
+
+def enforce_timeouts() -> Response | None:
+    """Sign out sessions idle too long or older than the absolute limit."""
+    if request.endpoint in _PASSIVE_ENDPOINTS or not current_user.is_authenticated:
+        return None
+    if seconds_left() <= 0:
+        end_session()
+        flash(
+            "You were signed out because your session timed out. Sign in again.", "info"
+        )
+        if request.method == "GET":
+            return redirect(
+                url_for("accounts.login", next=request.full_path.rstrip("?"))
+            )
+        return redirect(url_for("accounts.login"))
+    session[SEEN_AT] = int(time.time())
+    return None
+
+
+def session_info() -> dict[str, Any]:
+    """Figures the page template needs for the time-out warning."""
+    cfg = current_app.config
+    return {
+        "seconds_left": seconds_left(),
+        "warning_seconds": cfg["SESSION_WARNING_MINUTES"] * 60,
+    }

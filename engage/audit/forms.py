@@ -1,0 +1,39 @@
+"""Audit forms: the filters on the admin audit list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField
+from wtforms.validators import Optional
+
+from engage.formtools import choices
+
+
+class AuditFilterForm(FlaskForm):  # type: ignore[misc]
+    """Filters read from the query string (GET, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    actor = SelectField("Who", validators=[Optional()], default="")
+    action = SelectField("Action", validators=[Optional()], default="")
+    entity_type = SelectField("Record type", validators=[Optional()], default="")
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+
+    def __init__(
+        self,
+        *args: Any,
+        actors: list[tuple[str, str]],
+        actions: list[str],
+        entity_types: list[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.actor.choices = choices([("", "Anyone"), *actors])
+        self.action.choices = choices([("", "Any action"), *((a, a) for a in actions)])
+        self.entity_type.choices = choices(
+            [("", "Any type"), *((t, t) for t in entity_types)]
+        )

@@ -1,0 +1,40 @@
+"""Audit views: the administrators' filtered list of audit events."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+
+from engage.accounts.access import ADMINS, roles_required
+from engage.accounts.services import list_users
+from engage.audit import services
+from engage.audit.forms import AuditFilterForm
+from engage.extensions import db
+
+bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+
+PER_PAGE = 50
+
+
+@bp.get("/")
+@roles_required(*ADMINS)
+def index() -> ResponseReturnValue:
+    form = AuditFilterForm(
+        request.args,
+        actors=[(str(u.id), u.name) for u in list_users()],
+        actions=services.list_actions(),
+        entity_types=services.list_entity_types(),
+    )
+    criteria = services.AuditFilter()
+    if request.args and form.validate():
+        criteria = services.AuditFilter(
+            actor_id=int(form.actor.data) if form.actor.data else None,
+            action=form.action.data or None,
+            entity_type=form.entity_type.data or None,
+            date_from=form.date_from.data,
+            date_to=form.date_to.data,
+        )
+    page = db.paginate(
+        services.audit_query(criteria), per_page=PER_PAGE, max_per_page=PER_PAGE
+    )
+    return render_template("audit/index.html", form=form, page=page)

@@ -1,0 +1,141 @@
+"""Configuration: defaults, loading from ``ENGAGE_*`` environment variables, validation.
+
+Every variable is documented in README.md ("Configuration"). Values are read with
+Flask's ``from_prefixed_env("ENGAGE")``, so ``ENGAGE_SESSION_IDLE_MINUTES=20`` sets
+``SESSION_IDLE_MINUTES`` to the integer 20 and booleans are written ``true``/``false``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+from flask import Flask
+
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app refuses to start."""
+
+
+class Config:
+    """Defaults safe for a laptop; production must override some (see validate)."""
+
+    ENVIRONMENT = DEVELOPMENT
+    SECRET_KEY: str | None = None
+    DATABASE_URL: str | None = None
+    BASE_URL = "http://127.0.0.1:5000"
+
+    # Mail: SMTP when set (smtp://user:pass@host:587?starttls=true or smtps://…),
+    # otherwise messages go to the outbox table that admins can read.
+    SMTP_URL: str | None = None
+    MAIL_FROM = "Engage <engage@localhost>"
+    SMTP_TIMEOUT_SECONDS = 10
+
+    # Sessions: signed cookie + per-user session version (see accounts.sessions).
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
+    SESSION_WARNING_MINUTES = 5
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "engage_session"
+
+    # Set-password links for invitations and resets.
+    PASSWORD_TOKEN_HOURS = 1
+    PASSWORD_MIN_LENGTH = 10
+
+    # Throttling (Flask-Limiter reads RATELIMIT_*). memory:// counts per process:
+    # production with several workers must point this at Redis.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes; 30 per hour"
+    LOGIN_LIMIT_PER_CLIENT = "50 per 15 minutes"
+    PUBLIC_FORM_LIMIT = "20 per hour"
+
+    # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
+    PROXY_FIX_X_FOR = 0
+
+    SQLITE_SYNCHRONOUS = "FULL"
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+
+    WTF_CSRF_TIME_LIMIT = 3600 * 4
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    LOG_LEVEL = "INFO"
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Apply defaults, ``ENGAGE_*`` variables and the test mapping; derive the rest."""
+    app.config.from_object(Config)
+    app.config.from_prefixed_env("ENGAGE")
+    if overrides:
+        app.config.update(overrides)
+    _derive(app)
+    validate_config(app)
+
+
+def _derive(app: Flask) -> None:
+    cfg = app.config
+    production = cfg["ENVIRONMENT"] == PRODUCTION
+    if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"] or _default_sqlite_url(app)
+    if not cfg.get("SECRET_KEY") and not production and not cfg.get("TESTING"):
+        cfg["SECRET_KEY"] = _development_secret_key(app)
+    if production:
+        cfg["SESSION_COOKIE_SECURE"] = True
+        # __Host- cookies are only sent over HTTPS, for this host, on every path.
+        cfg["SESSION_COOKIE_NAME"] = "__Host-engage_session"
+        cfg["SESSION_COOKIE_PATH"] = "/"
+        cfg["SESSION_COOKIE_DOMAIN"] = None
+        cfg["PREFERRED_URL_SCHEME"] = "https"
+    cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"])
+
+
+def validate_config(app: Flask) -> None:
+    """Fail fast on settings that would make a non-development deployment unsafe."""
+    cfg = app.config
+    if cfg["ENVIRONMENT"] not in {DEVELOPMENT, PRODUCTION}:
+        raise ConfigurationError(
+            f"ENGAGE_ENVIRONMENT must be {DEVELOPMENT!r} or {PRODUCTION!r}, "
+            f"not {cfg['ENVIRONMENT']!r}"
+        )
+    if not cfg.get("SECRET_KEY"):
+        raise ConfigurationError("ENGAGE_SECRET_KEY must be set.")
+    if cfg["ENVIRONMENT"] != PRODUCTION:
+        return
+    problems = []
+    if len(str(cfg["SECRET_KEY"])) < 32:
+        problems.append("ENGAGE_SECRET_KEY must be at least 32 random characters.")
+    if not cfg.get("DATABASE_URL"):
+        problems.append("ENGAGE_DATABASE_URL must be set (PostgreSQL in production).")
+    if not str(cfg["BASE_URL"]).startswith("https://"):
+        problems.append("ENGAGE_BASE_URL must be the public https:// address.")
+    if cfg.get("DEBUG"):
+        problems.append("DEBUG must be off in production.")
+    if problems:
+        raise ConfigurationError(" ".join(problems))
+
+
+def _default_sqlite_url(app: Flask) -> str:
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(app.instance_path) / 'engage.sqlite'}"
+
+
+def _development_secret_key(app: Flask) -> str:
+    """Return a random key kept in the instance folder, so dev sessions last."""
+    path = Path(app.instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made earlier, or by another process starting at the same moment
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

@@ -1,0 +1,117 @@
+"""Database base class, naming convention, time helpers and SQLite settings."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry
+from sqlalchemy.types import TypeDecorator
+
+#: Stable constraint names, so Alembic migrations name the same thing on every engine.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and always read back as an aware UTC datetime.
+
+    SQLite has no time zones and PostgreSQL's ``timestamp with time zone`` would
+    behave differently; storing naive UTC keeps both engines identical.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: datetime | None, dialect: Any
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use engage.db.utcnow()")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(
+        self, value: datetime | None, dialect: Any
+    ) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every Engage model."""
+
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+class TimestampMixin:
+    """Created/updated timestamps, set by callables (never a value frozen at import)."""
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+#: Filled from app config before the first connection (see ``configure_sqlite``).
+_sqlite_settings: dict[str, Any] = {"busy_timeout_ms": 5000, "synchronous": "FULL"}
+
+
+def configure_sqlite(*, busy_timeout_ms: int, synchronous: str) -> None:
+    """Set the pragmas applied to every new SQLite connection."""
+    if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+        raise ValueError(f"unknown SQLite synchronous mode: {synchronous!r}")
+    _sqlite_settings.update(
+        busy_timeout_ms=busy_timeout_ms, synchronous=synchronous.upper()
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # SQLAlchemy's "begin" hook below emits BEGIN itself (pysqlite's is deferred).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {int(_sqlite_settings['busy_timeout_ms'])}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute(f"PRAGMA synchronous = {_sqlite_settings['synchronous']}")
+    cursor.close()
+
+
+#: Execution option asking for ``BEGIN IMMEDIATE`` on SQLite (see ``begin_write``).
+SQLITE_IMMEDIATE = "engage_sqlite_immediate"
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn: Connection) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    # A unit of work that will write takes the write lock up front (BEGIN IMMEDIATE), so
+    # a read-then-write transaction waits on busy_timeout instead of failing with
+    # "database is locked" when another writer committed in between (Django 5.1 and
+    # Rails 7.1 made the same choice). Reads stay deferred: in WAL mode they never
+    # block writers.
+    immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a write transaction (no-op if one is open)."""
+    if not session.in_transaction():
+        session.connection(execution_options={SQLITE_IMMEDIATE: True})

@@ -1,0 +1,164 @@
+"""HTTP hardening and error pages: security headers, CSP nonce, request checks."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
+
+from engage.db import begin_write
+from engage.errors import EngageError
+from engage.extensions import db
+
+log = logging.getLogger(__name__)
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+ERROR_PAGES = {
+    400: (
+        "Sorry, there is a problem with your request",
+        "Check what you entered and try again.",
+    ),
+    403: ("You do not have permission to see this page", ""),
+    404: ("Page not found", "If you typed the web address, check it is correct."),
+    405: ("Sorry, that action is not allowed", ""),
+    409: ("Sorry, that could not be done", ""),
+    413: ("The file is too large", "Upload a smaller file."),
+    429: (
+        "Too many attempts",
+        "You have tried too many times. Wait a few minutes, then try again.",
+    ),
+    500: ("Sorry, there is a problem with the service", "Try again later."),
+    503: ("Sorry, the service is unavailable", "Try again in a few minutes."),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register request checks, response headers and error handlers."""
+    app.before_request(_reject_nul_bytes)
+    app.before_request(_check_origin)
+    app.before_request(_begin_write_transaction)
+    app.after_request(_security_headers)
+    app.context_processor(lambda: {"cspNonce": csp_nonce()})
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(EngageError, _engage_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def csp_nonce() -> str:
+    """Return this request's CSP nonce (for the page template's one inline script)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return str(g.csp_nonce)
+
+
+def _reject_nul_bytes() -> None:
+    # PostgreSQL cannot store NUL in text and no real input contains it.
+    values = list(request.args.values())
+    if request.method in UNSAFE_METHODS and request.mimetype in {
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    }:
+        values += list(request.form.values())
+    if any("\x00" in v for v in values) or "\x00" in request.path:
+        raise BadRequest("NUL byte in input")
+
+
+def _check_origin() -> None:
+    """Refuse cross-site state changes even if a CSRF token leaked."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return
+    parts = urlsplit(origin)
+    if parts.netloc != request.host:
+        raise Forbidden("cross-origin request refused")
+
+
+def _begin_write_transaction() -> None:
+    # A request that may change data starts as a write transaction (see engage.db).
+    if request.method in UNSAFE_METHODS:
+        begin_write(db.session())
+
+
+def _security_headers(response: Response) -> Response:
+    nonce = csp_nonce()
+    headers = response.headers
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'",
+    )
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Links in e-mails carry private tokens: never pass the URL on as a referrer.
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    from flask import current_app
+
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
+    if not request.path.startswith(("/static/", "/assets/")):
+        # Pages can hold personal data: no shared or browser caching.
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
+    """Render the friendly page for an HTTP status."""
+    title, hint = ERROR_PAGES.get(status, ERROR_PAGES[500])
+    return render_template(
+        "errors/error.html", title=title, hint=detail or hint
+    ), status
+
+
+def _http_error(error: HTTPException) -> Any:
+    status = error.code or 500
+    if status < 400:
+        return error
+    response = error.get_response()
+    body, code = error_page(status)
+    response.set_data(body)
+    response.mimetype = "text/html"
+    response.status_code = code
+    return response
+
+
+def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    return error_page(
+        400,
+        "The form had expired or was sent from another site. Go back, reload the page "
+        "and try again.",
+    )
+
+
+def _engage_error(error: EngageError) -> tuple[str, int]:
+    db.session.rollback()
+    return error_page(error.status_code, error.message)
+
+
+def _database_unavailable(error: OperationalError) -> tuple[str, int]:
+    db.session.rollback()
+    log.error("database unavailable: %s", type(error.orig).__name__)
+    return error_page(503)
+
+
+def _unexpected_error(error: Exception) -> tuple[str, int]:
+    db.session.rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return error_page(500)

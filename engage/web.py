@@ -1,0 +1,38 @@
+"""Site-wide pages: home, health check and the NHS.UK frontend's asset path."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+from sqlalchemy import text
+
+from engage.extensions import db, limiter
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/")
+@login_required
+def home() -> ResponseReturnValue:
+    return render_template("home.html")
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz() -> ResponseReturnValue:
+    """Report whether the database answers (for load balancers and monitoring)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.get("/assets/<path:filename>")
+@limiter.exempt
+def nhsuk_assets(filename: str) -> ResponseReturnValue:
+    """Serve NHS.UK frontend images where its precompiled CSS expects them."""
+    folder = current_app.static_folder or "static"
+    return send_from_directory(f"{folder}/vendor/nhsuk/assets", filename, max_age=86400)

@@ -1,0 +1,1 @@
+"""Scheduled jobs (the scheduler process arrives with the measures-of-reach issue)."""

@@ -1,0 +1,59 @@
+// Progressive enhancement for Engage pages: NHS.UK components and the session time-out warning.
+// Every page works without this file.
+import { initAll } from '../vendor/nhsuk/nhsuk-frontend.min.js'
+
+initAll()
+
+function startSessionWarning (panel) {
+  const statusUrl = panel.dataset.statusUrl
+  const warningSeconds = Number(panel.dataset.warningSeconds)
+  let deadline = Date.now() + Number(panel.dataset.secondsLeft) * 1000
+
+  async function refresh () {
+    try {
+      const response = await fetch(statusUrl, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      const status = await response.json()
+      if (!status.signed_in) {
+        window.location.reload()
+        return
+      }
+      deadline = Date.now() + status.seconds_left * 1000
+    } catch (error) {
+      // Offline or server busy: keep the deadline we had.
+    }
+  }
+
+  async function tick () {
+    const left = (deadline - Date.now()) / 1000
+    if (left <= warningSeconds && panel.hidden) {
+      await refresh() // another tab may have kept the session alive
+      if ((deadline - Date.now()) / 1000 <= warningSeconds) {
+        panel.hidden = false
+        panel.querySelector('button').focus()
+      }
+    } else if (left <= 0) {
+      window.location.reload()
+      return
+    }
+    window.setTimeout(tick, 5000)
+  }
+
+  panel.querySelector('form').addEventListener('submit', async (event) => {
+    event.preventDefault()
+    const form = event.target
+    const response = await fetch(form.action, {
+      method: 'POST', body: new FormData(form), credentials: 'same-origin', headers: { Accept: 'application/json' }
+    })
+    if (response.ok) {
+      const status = await response.json()
+      deadline = Date.now() + status.seconds_left * 1000
+      panel.hidden = true
+    } else {
+      form.submit()
+    }
+  })
+  window.setTimeout(tick, 5000)
+}
+
+const panel = document.getElementById('session-timeout')
+if (panel) startSessionWarning(panel)

@@ -1,0 +1,1 @@
+"""Engage's test suite."""

@@ -1,0 +1,118 @@
+"""Browser fixtures: a live Engage server on loopback and Debian's headless Chromium.
+
+Playwright drives /usr/bin/chromium (``CHROMIUM_PATH`` to override); it never downloads
+a browser. Requests that leave 127.0.0.1 (such as the NHS font CDN) are aborted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    if executable is None:
+        # `make test` installs Debian's chromium: a missing browser fails, never skips.
+        pytest.fail("Chromium not found: run `make browser` (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+def _new_page(browser: Any, live_server: str, **options: Any) -> Any:
+    context = browser.new_context(base_url=live_server, **options)
+    page = context.new_page()
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith("http://127.0.0.1")
+            else route.abort()
+        ),
+    )
+    page.set_default_timeout(10_000)
+    return page
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str) -> Iterator[Any]:
+    page = _new_page(browser, live_server)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    page.context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def page_without_js(browser: Any, live_server: str) -> Iterator[Any]:
+    page = _new_page(browser, live_server, java_script_enabled=False)
+    yield page
+    page.context.close()
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core (from npm) on the page for WCAG 2.2 A/AA; return the violations."""
+    page.evaluate(AXE_PATH.read_text())
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "nodes": [n["target"] for n in v["nodes"]],
+        }
+        for v in result["violations"]
+    ]
+
+
+def assert_accessible(page: Any) -> None:
+    """Fail with a readable list if axe finds any WCAG 2.2 AA violation."""
+    violations = axe_violations(page)
+    assert violations == [], json.dumps(violations, indent=2)

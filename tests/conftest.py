@@ -1,0 +1,212 @@
+"""Shared fixtures: one app and schema per run, a clean database for every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import delete
+
+from engage import create_app
+from engage.extensions import db, limiter
+from tests import factories
+
+DATABASE_URL = os.environ.get("ENGAGE_TEST_DATABASE_URL") or ""
+
+
+def make_test_config(database_url: str) -> dict[str, Any]:
+    """The configuration every test app uses (tests may change app.config in place)."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        # Durability is tested by the fault tests; the unit suite needs speed.
+        "SQLITE_SYNCHRONOUS": "NORMAL",
+        "BASE_URL": "http://engage.test",
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if DATABASE_URL:
+        return DATABASE_URL
+    # A file, not :memory:, so live-server threads and the test share one database.
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'engage-test.sqlite'}"
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own app context, as in production.
+
+    Flask reuses an app context that is already pushed (the test's own), which would
+    share ``g`` (Flask-Login's cached user) and the database session between the test
+    and its requests.
+
+    The test's own session is committed before each request (ending its read snapshot,
+    which on SQLite would otherwise make its next write fail) and expired afterwards, so
+    the test reads what the request wrote.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        db.session.commit()
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    app = create_app(make_test_config(database_url))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
+    """Build extra apps (production settings, a second worker); close their pools."""
+    made: list[Flask] = []
+    # Flask-Limiter keeps its storage on the one global instance: put ours back after.
+    saved_limiter = (limiter._storage, limiter._limiter)
+
+    def _make(config: dict[str, Any] | None = None, **overrides: Any) -> Flask:
+        built = create_app(
+            config
+            if config is not None
+            else {**make_test_config(database_url), **overrides}
+        )
+        made.append(built)
+        return built
+
+    yield _make
+    for built in made:
+        with built.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+    limiter._storage, limiter._limiter = saved_limiter
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app: Flask) -> Iterator[None]:
+    """Each test runs in an app context, with a clean database and config afterwards."""
+    saved_config = dict(app.config)
+    with app.app_context():
+        yield
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(delete(table))
+        db.session.commit()
+        db.session.remove()
+    app.config.clear()
+    app.config.update(saved_config)
+    limiter.reset()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[..., Any]:
+    """Sign a user in through the real login form."""
+
+    def _login(user: Any, password: str = factories.DEFAULT_PASSWORD) -> Any:
+        response = client.post(
+            "/login", data={"email": user.email, "password": password}
+        )
+        assert response.status_code == 302, "login failed"
+        return response
+
+    return _login
+
+
+@pytest.fixture
+def cast() -> dict[str, Any]:
+    """One active user per role and a deactivated officer (a cast, as Healthchecks)."""
+    return {
+        "admin": factories.UserFactory(role="admin", name="Alice Admin"),
+        "officer": factories.UserFactory(role="officer", name="Owen Officer"),
+        "lead": factories.UserFactory(role="lead", name="Lena Lead"),
+        "inactive": factories.UserFactory(
+            role="officer", is_active=False, name="Ian Inactive"
+        ),
+    }
+
+
+@pytest.fixture
+def outbox() -> Callable[[], list[Any]]:
+    """Read the mail outbox (no SMTP server configured in tests by default)."""
+    from engage.mail.services import list_outbox
+
+    def _read() -> list[Any]:
+        db.session.rollback()
+        return list(reversed(list_outbox()))
+
+    return _read
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def comparable(response: Any, *replace: str) -> str:
+    """A response body with per-request values (CSP nonce, CSRF token) blanked out."""
+    import re
+
+    text = response.get_data(as_text=True)
+    text = re.sub(r'nonce="[^"]+"', 'nonce=""', text)
+    text = re.sub(
+        r'name="csrf_token" (type="hidden" )?value="[^"]+"', 'name="csrf_token"', text
+    )
+    for value in replace:
+        text = text.replace(value, "X")
+    return text
+
+
+class _SmtpSink:
+    """An aiosmtpd handler keeping each received message."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        from email import message_from_bytes, policy
+
+        self.messages.append(
+            message_from_bytes(envelope.content, policy=policy.default)
+        )
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(app: Flask) -> Iterator[_SmtpSink]:
+    """A real SMTP server on loopback; the app is pointed at it for this test."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = _SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    try:
+        yield sink
+    finally:
+        controller.stop()

@@ -1,0 +1,44 @@
+"""factory_boy factories, one section per feature; they commit so requests see rows."""
+
+from __future__ import annotations
+
+import functools
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from engage.accounts.models import Role, User
+from engage.accounts.passwords import hash_password
+from engage.db import utcnow
+from engage.extensions import db
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+
+
+@functools.cache
+def _default_hash() -> str:
+    # argon2 is slow by design: hash the shared test password once per run.
+    return hash_password(DEFAULT_PASSWORD)
+
+
+class BaseFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "commit"
+
+
+# Accounts ----------------------------------------------------------------------
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@trust.example")
+    name = factory.Sequence(lambda n: f"Staff Member {n}")
+    role = Role.OFFICER
+    is_active = True
+    password_hash = factory.LazyFunction(_default_hash)
+    created_at = factory.LazyFunction(utcnow)
+    updated_at = factory.LazyFunction(utcnow)

@@ -1,0 +1,71 @@
+"""Command line: create-user and load-demo (DESIGN.md "Interfaces")."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from engage.accounts.models import Role, User
+from engage.extensions import db
+
+
+def test_create_user_reads_password_from_stdin(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "New.Admin@Trust.example",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        input="a long and unusual passphrase\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(
+        select(User).where(User.email == "new.admin@trust.example")
+    )
+    assert user is not None
+    assert user.role is Role.ADMIN
+    assert user.password_hash is not None
+    assert user.password_hash.startswith("$argon2id$")
+
+
+def test_create_user_refuses_a_common_password(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "x@trust.example", "--role", "lead", "--password-stdin"],
+        input="Password123\n",
+    )
+    assert result.exit_code != 0
+    assert "too common" in result.output
+
+
+def test_load_demo_is_safe_to_run_twice(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["load-demo"])
+    second = runner.invoke(args=["load-demo"])
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    for role in ("admin", "officer", "lead"):
+        assert f"{role}@engage.example" in second.output
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(User)) == 3
+
+
+def test_demo_login_works(app: Flask) -> None:
+    app.test_cli_runner().invoke(args=["load-demo"])
+    from engage.demo import DEMO_USERS
+
+    client = app.test_client()
+    officer = next(d for d in DEMO_USERS if d.role is Role.OFFICER)
+    response = client.post(
+        "/login", data={"email": officer.email, "password": officer.password}
+    )
+    assert response.status_code == 302
+
+
+def test_load_demo_refuses_production(app: Flask) -> None:
+    app.config["ENVIRONMENT"] = "production"
+    result = app.test_cli_runner().invoke(args=["load-demo"])
+    assert result.exit_code != 0
+    assert "Refusing" in result.output
