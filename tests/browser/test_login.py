@@ -41,7 +41,7 @@ def test_wrong_password_shows_error_summary_with_focus(page: Any) -> None:
     assert "Enter a correct email address and password" in summary.inner_text()
     # The NHS.UK script moves focus to the summary once it has loaded.
     page.wait_for_function(
-        "document.activeElement.classList.contains('nhsuk-error-summary')"
+        "() => document.activeElement.classList.contains('nhsuk-error-summary')"
     )
 
 
