@@ -90,11 +90,27 @@ def _register_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from engage.accounts.views import admin_bp as accounts_admin_bp
     from engage.accounts.views import bp as accounts_bp
+    from engage.actions.feed_views import bp as calendar_bp
+    from engage.actions.views import bp as actions_bp
+    from engage.audiences.views import bp as audiences_bp
+    from engage.audiences.views import map_bp
     from engage.audit.views import bp as audit_bp
+    from engage.imports.views import bp as imports_bp
     from engage.mail.views import bp as mail_bp
     from engage.web import bp as web_bp
 
-    for blueprint in (web_bp, accounts_bp, accounts_admin_bp, audit_bp, mail_bp):
+    for blueprint in (
+        web_bp,
+        accounts_bp,
+        accounts_admin_bp,
+        audit_bp,
+        mail_bp,
+        audiences_bp,
+        map_bp,
+        actions_bp,
+        calendar_bp,
+        imports_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -14,12 +15,15 @@ from engage.config import PRODUCTION
 from engage.db import utcnow
 from engage.errors import EngageError
 from engage.extensions import db
+from engage.imports import services as imports
+from engage.imports.services import ImportPreview
 
 
 def register_commands(app: Flask) -> None:
     """Attach Engage's commands to the app's CLI."""
     app.cli.add_command(create_user)
     app.cli.add_command(load_demo)
+    app.cli.add_command(import_group)
 
 
 @click.command("create-user")
@@ -76,6 +80,79 @@ def load_demo(force: bool) -> None:
         click.echo(
             f"  {login.role.value:<8} {login.email:<26} password: {login.password}"
         )
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import audiences or the action plan from a CSV or Excel (.xlsx) file.
+
+    The same importer as the web pages: every row is checked first, and nothing is
+    written if any row has a problem. Importing the same file again changes nothing.
+    """
+
+
+_FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+_DRY_RUN = click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check the file and show what would change; save nothing.",
+)
+
+
+@import_group.command("audiences")
+@click.argument("file", type=_FILE)
+@_DRY_RUN
+def import_audiences(file: Path, dry_run: bool) -> None:
+    """Import audiences (columns: audience, group, approach, notes, …)."""
+    _import("audiences", file, dry_run=dry_run)
+
+
+@import_group.command("actions")
+@click.argument("file", type=_FILE)
+@_DRY_RUN
+def import_actions(file: Path, dry_run: bool) -> None:
+    """Import the action plan (columns: action, channel, audiences, timescale, …)."""
+    _import("actions", file, dry_run=dry_run)
+
+
+def _import(kind: str, file: Path, *, dry_run: bool) -> None:
+    with file.open("rb") as source:
+        preview = imports.preview_import(kind, source, file.name)
+    _echo_preview(preview)
+    if not preview.is_valid:
+        raise click.ClickException(
+            "Nothing was imported: correct the file and try again."
+        )
+    if dry_run:
+        click.echo("Dry run: nothing was saved.")
+        return
+    changes = len(preview.to_change)
+    with (
+        file.open("rb") as source,
+        click.progressbar(length=changes, label="Importing", file=sys.stderr) as bar,
+    ):
+        done = imports.apply_import(
+            kind, source, file.name, actor="cli", now=utcnow(), progress=bar.update
+        )
+    db.session.commit()
+    click.echo(f"Imported {kind}: {done.summary()}.")
+
+
+def _echo_preview(preview: ImportPreview) -> None:
+    if preview.file_error is not None:
+        click.echo(preview.file_error, err=True)
+        return
+    click.echo(f"Rows read: {preview.rows_read}")
+    click.echo(f"To add: {preview.created}")
+    click.echo(f"To update: {preview.updated}")
+    click.echo(f"Unchanged: {preview.unchanged}")
+    for note in preview.notes:
+        click.echo(f"Note: {note}")
+    for error in preview.errors:
+        click.echo(f"Row {error.row}: {error.message}", err=True)
+    hidden = preview.error_count - len(preview.errors)
+    if hidden:
+        click.echo(f"…and {hidden} more problems.", err=True)
 
 
 def _create_app() -> Flask:

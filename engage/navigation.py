@@ -23,6 +23,10 @@ class NavItem:
 #: Features add their section here as they arrive; endpoints not registered are skipped.
 NAVIGATION = (
     NavItem("Home", "web.home", READERS),
+    NavItem("Stakeholder map", "map.index", READERS),
+    NavItem("Audiences", "audiences.index", READERS),
+    NavItem("Action plan", "actions.index", READERS),
+    NavItem("My actions", "actions.mine", READERS),
     NavItem("Admin", "admin.index", ADMINS),
 )
 

@@ -9,6 +9,8 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from engage.accounts.models import Role, User
 from engage.accounts.passwords import hash_password
+from engage.actions.models import Action, ActionStatus, Channel, Recurrence
+from engage.audiences.models import Approach, Audience, AudienceGroup, Programme
 from engage.db import utcnow
 from engage.extensions import db
 
@@ -28,7 +30,7 @@ class BaseFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
         sqlalchemy_session_persistence = "commit"
 
 
-# Accounts ----------------------------------------------------------------------
+# Accounts -----------------------------------------------------------------------------
 
 
 class UserFactory(BaseFactory):
@@ -42,3 +44,60 @@ class UserFactory(BaseFactory):
     password_hash = factory.LazyFunction(_default_hash)
     created_at = factory.LazyFunction(utcnow)
     updated_at = factory.LazyFunction(utcnow)
+
+
+# Stakeholder map and action plan ------------------------------------------------------
+
+
+class AudienceFactory(BaseFactory):
+    class Meta:
+        model = Audience
+
+    name = factory.Sequence(lambda n: f"Audience {n}")
+    group = AudienceGroup.PUBLIC
+    approach = Approach.INFORM
+    influence = 2
+    interest = 4
+    created_at = factory.LazyFunction(utcnow)
+    updated_at = factory.LazyFunction(utcnow)
+
+
+class ProgrammeFactory(BaseFactory):
+    class Meta:
+        model = Programme
+
+    name = factory.Sequence(lambda n: f"Programme {n}")
+    created_at = factory.LazyFunction(utcnow)
+    updated_at = factory.LazyFunction(utcnow)
+
+
+class ChannelFactory(BaseFactory):
+    class Meta:
+        model = Channel
+        sqlalchemy_get_or_create = ("name",)
+
+    name = "Newsletter"
+
+
+class ActionFactory(BaseFactory):
+    class Meta:
+        model = Action
+
+    title = factory.Sequence(lambda n: f"Action {n}")
+    channel = factory.SubFactory(ChannelFactory)
+    status = ActionStatus.PLANNED
+    recurrence = Recurrence.NONE
+    created_at = factory.LazyFunction(utcnow)
+    updated_at = factory.LazyFunction(utcnow)
+
+    @factory.post_generation
+    def owners(self, create: bool, extracted: list[User] | None) -> None:
+        if extracted:
+            self.owners = list(extracted)
+            db.session.commit()
+
+    @factory.post_generation
+    def audiences(self, create: bool, extracted: list[Audience] | None) -> None:
+        if extracted:
+            self.audiences = list(extracted)
+            db.session.commit()

@@ -26,8 +26,11 @@ def _rules(app: Flask) -> list[Rule]:
 def _url(rule: Rule) -> str:
     values: dict[str, Any] = {}
     for name in rule.arguments:
-        converter = type(rule._converters[name]).__name__.lower()
-        if "integer" in converter:
+        instance = rule._converters[name]
+        converter = type(instance).__name__.lower()
+        if "any" in converter:
+            values[name] = sorted(instance.items)[0]
+        elif "integer" in converter:
             values[name] = SAMPLE_VALUES["int"]
         elif "path" in converter:
             values[name] = SAMPLE_VALUES["path"]
@@ -124,6 +127,29 @@ def test_every_state_change_needs_csrf_and_same_origin(
         if "GET" not in (rule.methods or set()):
             assert client.get(url).status_code == 405, f"GET {url} should be 405"
     assert checked >= 8
+
+
+@pytest.mark.parametrize("role", ["anonymous", "admin"])
+def test_pages_have_unique_element_ids(
+    app: Flask, client: FlaskClient, cast, role: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Duplicate ids break labels and error-summary links (WCAG 4.1.1 / 1.3.1)."""
+    _as(client, role, cast)
+    checked = 0
+    for rule in _rules(app):
+        if "GET" not in (rule.methods or set()) or rule.endpoint in (
+            "static",
+            "web.nhsuk_assets",
+        ):
+            continue
+        response = client.get(_url(rule))
+        if response.status_code != 200 or response.mimetype != "text/html":
+            continue
+        ids = re.findall(r'\bid="([^"]+)"', response.get_data(as_text=True))
+        duplicates = {i for i in ids if ids.count(i) > 1}
+        assert duplicates == set(), f"{rule.rule}: {duplicates}"
+        checked += 1
+    assert checked >= 2
 
 
 def test_csrf_failure_is_a_friendly_page(app: Flask, client: FlaskClient) -> None:

@@ -71,7 +71,7 @@ class AuditFilter:
     date_to: date | None = None
 
 
-def audit_query(criteria: AuditFilter) -> Select[tuple[AuditEvent]]:
+def audit_query(criteria: AuditFilter) -> Select[AuditEvent]:
     """Return a newest-first query of the events matching ``criteria``."""
     query = select(AuditEvent).order_by(
         AuditEvent.occurred_at.desc(), AuditEvent.id.desc()

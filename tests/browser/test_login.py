@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import assert_accessible
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -21,7 +23,7 @@ def test_officer_signs_in_and_out(page: Any) -> None:
         == "You do not have permission to see this page"
     )
     page.goto("/")
-    assert "Welcome, Olu Officer" in page.content()
+    expect(page.locator("body")).to_contain_text("Welcome, Olu Officer")
     # JavaScript initialised the NHS.UK frontend.
     assert "nhsuk-frontend-supported" in (
         page.eval_on_selector("body", "b => b.className") or ""
@@ -52,7 +54,7 @@ def test_sign_in_works_without_javascript(page_without_js: Any) -> None:
     page.get_by_label("Email address").fill(user.email)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    assert "Welcome, Lee Lead" in page.content()
+    expect(page.locator("body")).to_contain_text("Welcome, Lee Lead")
     page.get_by_role("button", name="Sign out").click()
     assert "/login" in page.url
 

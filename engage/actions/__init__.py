@@ -1,0 +1,1 @@
+"""Communication action plan: objectives, channels, actions and their deliveries."""

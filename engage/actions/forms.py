@@ -1,0 +1,219 @@
+"""Action plan forms: actions, deliveries, objectives, channels and plan filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms import Form as BaseForm
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import ValidationError as FormValidationError
+
+from engage.actions.models import ActionStatus, Recurrence
+from engage.actions.services import SortKey
+from engage.formtools import MultiCheckboxField, choices, strip
+
+RECURRENCE_CHOICES = choices((r.value, r.label) for r in Recurrence)
+STATUS_CHOICES = choices((s.value, s.label) for s in ActionStatus)
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    title = StringField(
+        "Action",
+        filters=[strip],
+        validators=[InputRequired("Enter what the action is"), Length(max=300)],
+    )
+    channel_id = SelectField("Channel", validators=[InputRequired("Choose a channel")])
+    all_audiences = BooleanField("Aimed at every audience")
+    audience_ids = MultiCheckboxField("Audiences", validators=[Optional()])
+    objective_id = SelectField("Objective", validators=[Optional()])
+    programme_id = SelectField("Programme", validators=[Optional()])
+    owner_ids = MultiCheckboxField(
+        "Owners", description="Staff who deliver the action.", validators=[Optional()]
+    )
+    responsibility = StringField(
+        "Responsibility outside Engage",
+        description="Roles or teams without an Engage account, e.g. Provider "
+        "communications team.",
+        filters=[strip],
+        validators=[Length(max=500)],
+    )
+    start_date = DateField("Start date", validators=[Optional()])
+    due_date = DateField("Due date", validators=[Optional()])
+    timescale = StringField(
+        "Timescale as written",
+        description='When there is no exact date yet, e.g. "TBC" or "Autumn 2012".',
+        filters=[strip],
+        validators=[Length(max=200)],
+    )
+    recurrence = RadioField(
+        "Repeats", choices=RECURRENCE_CHOICES, default=Recurrence.NONE.value
+    )
+    status = SelectField(
+        "Status", choices=STATUS_CHOICES, default=ActionStatus.PLANNED.value
+    )
+    success_measure = TextAreaField(
+        "Success measure",
+        description="How you will know it worked.",
+        validators=[Length(max=5000)],
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        channels: list[tuple[int, str]],
+        audiences: list[tuple[int, str]],
+        objectives: list[tuple[int, str]],
+        programmes: list[tuple[int, str]],
+        owners: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.channel_id.choices = choices([("", "Choose a channel"), *channels])
+        self.audience_ids.choices = choices(audiences)
+        self.objective_id.choices = choices([("", "None"), *objectives])
+        self.programme_id.choices = choices([("", "None"), *programmes])
+        self.owner_ids.choices = choices(owners)
+
+    def validate_due_date(self, field: Any) -> None:
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise FormValidationError("The due date must be on or after the start date")
+
+
+class FigureForm(BaseForm):  # type: ignore[misc]
+    """One reach figure; blank rows are ignored."""
+
+    measure = StringField(
+        "What was counted", filters=[strip], validators=[Optional(), Length(max=100)]
+    )
+    number = IntegerField("Number", validators=[Optional(), NumberRange(min=0)])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        # Both fields are optional on their own (so Optional() stops their chains);
+        # the pair is checked here.
+        valid: bool = super().validate(extra_validators)
+        if self.measure.data and self.number.data is None and not self.number.errors:
+            self.number.errors.append(f"Enter a number for {self.measure.data}")
+            valid = False
+        if self.number.data is not None and not self.measure.data:
+            self.measure.errors.append("Say what this number counts")
+            valid = False
+        return valid
+
+
+class DeliveryForm(FlaskForm):  # type: ignore[misc]
+    occurred_on = DateField(
+        "Date delivered", validators=[InputRequired("Enter the date it happened")]
+    )
+    description = StringField(
+        "What happened",
+        description="For example: March GP newsletter sent.",
+        filters=[strip],
+        validators=[InputRequired("Say what happened"), Length(max=500)],
+    )
+    audience_ids = MultiCheckboxField("Audiences reached", validators=[Optional()])
+    figures = FieldList(FormField(FigureForm), min_entries=4, max_entries=10)
+    notes = TextAreaField("Notes", validators=[Length(max=5000)])
+    complete = BooleanField("This completes the action")
+
+    def __init__(
+        self, *args: Any, audiences: list[tuple[int, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.audience_ids.choices = choices(audiences)
+
+
+class StatusForm(FlaskForm):  # type: ignore[misc]
+    status = SelectField("Status", choices=STATUS_CHOICES, validators=[InputRequired()])
+
+
+class ObjectiveForm(FlaskForm):  # type: ignore[misc]
+    title = StringField(
+        "Objective",
+        filters=[strip],
+        validators=[InputRequired("Enter the objective"), Length(max=200)],
+    )
+    message = TextAreaField("Key message", validators=[Length(max=5000)])
+    desired_outcome = TextAreaField("Desired outcome", validators=[Length(max=5000)])
+    responsible = StringField(
+        "Responsible", filters=[strip], validators=[Length(max=200)]
+    )
+    due_date = DateField("Due date", validators=[Optional()])
+
+
+class ChannelForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        "Channel name",
+        filters=[strip],
+        validators=[InputRequired("Enter a name"), Length(max=100)],
+    )
+    is_active = BooleanField("Offer this channel for new actions", default=True)
+
+
+SORT_CHOICES = choices(
+    [
+        (SortKey.DUE.value, "Next due date"),
+        (SortKey.TITLE.value, "Action"),
+        (SortKey.STATUS.value, "Status"),
+        (SortKey.CHANNEL.value, "Channel"),
+    ]
+)
+
+
+class PlanFilterForm(FlaskForm):  # type: ignore[misc]
+    """The plan's filters, read from the query string (GET, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search", validators=[Optional(), Length(max=200)])
+    owner = SelectField("Owner", validators=[Optional()])
+    status = SelectField("Status", validators=[Optional()])
+    channel = SelectField("Channel", validators=[Optional()])
+    audience = SelectField("Audience", validators=[Optional()])
+    programme = SelectField("Programme", validators=[Optional()])
+    due_from = DateField("Due from", validators=[Optional()])
+    due_to = DateField("Due by", validators=[Optional()])
+    overdue = BooleanField("Only overdue actions")
+    unscheduled = BooleanField("Only unscheduled actions")
+    sort = SelectField(
+        "Sort by",
+        choices=SORT_CHOICES,
+        default=SortKey.DUE.value,
+        validators=[Optional()],
+    )
+    order = RadioField(
+        "Order",
+        choices=choices([("asc", "Ascending"), ("desc", "Descending")]),
+        default="asc",
+        validators=[Optional()],
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        owners: list[tuple[int, str]],
+        channels: list[tuple[int, str]],
+        audiences: list[tuple[int, str]],
+        programmes: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner.choices = choices([("", "Anyone"), *owners])
+        self.status.choices = choices(
+            [("", "Any status"), *((s.value, s.label) for s in ActionStatus)]
+        )
+        self.channel.choices = choices([("", "Any channel"), *channels])
+        self.audience.choices = choices([("", "Any audience"), *audiences])
+        self.programme.choices = choices([("", "Any programme"), *programmes])

@@ -1,0 +1,222 @@
+"""Action plan models: objectives, channels, actions, owners and logged deliveries."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Column, Enum, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engage.db import TimestampMixin
+from engage.extensions import db
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(
+        cls,
+        native_enum=False,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Recurrence(enum.StrEnum):
+    """How often an action repeats."""
+
+    NONE = "none"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    BIMONTHLY = "bimonthly"
+    QUARTERLY = "quarterly"
+    BIANNUALLY = "biannually"
+    ANNUALLY = "annually"
+    ONGOING = "ongoing"
+
+    @property
+    def label(self) -> str:
+        return {
+            "none": "Does not repeat",
+            "weekly": "Weekly",
+            "monthly": "Monthly",
+            "bimonthly": "Every two months",
+            "quarterly": "Quarterly",
+            "biannually": "Twice a year",
+            "annually": "Annually",
+            "ongoing": "Ongoing (continuous)",
+        }[self.value]
+
+
+class ActionStatus(enum.StrEnum):
+    """Stored status; *overdue* and *unscheduled* are derived, never stored."""
+
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_open(self) -> bool:
+        return self in (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
+
+
+class Objective(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A core communication objective."""
+
+    __tablename__ = "objectives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), unique=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    desired_outcome: Mapped[str] = mapped_column(Text, default="")
+    responsible: Mapped[str] = mapped_column(String(200), default="")
+    due_date: Mapped[date | None]
+
+
+class Channel(db.Model):  # type: ignore[name-defined,misc]
+    """A method of engagement (website, newsletter, event…): an editable list."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+action_audiences = Table(
+    "action_audiences",
+    db.metadata,
+    Column("action_id", ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "audience_id", ForeignKey("audiences.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+action_owners = Table(
+    "action_owners",
+    db.metadata,
+    Column("action_id", ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+activity_audiences = Table(
+    "activity_audiences",
+    db.metadata,
+    Column(
+        "activity_id", ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column(
+        "audience_id", ForeignKey("audiences.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Index("ix_activity_audiences_audience_id", "audience_id"),
+)
+
+
+class Action(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A communication action in the plan."""
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300), unique=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), index=True)
+    objective_id: Mapped[int | None] = mapped_column(
+        ForeignKey("objectives.id", ondelete="SET NULL"), index=True
+    )
+    programme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programmes.id", ondelete="SET NULL"), index=True
+    )
+    #: The action is aimed at every audience ("All" in a plan).
+    all_audiences: Mapped[bool] = mapped_column(default=False)
+    #: Audience wording that matched no audience record (kept as written).
+    audience_note: Mapped[str] = mapped_column(String(500), default="")
+    #: Roles outside Engage who are responsible ("Provider communications team").
+    responsibility: Mapped[str] = mapped_column(String(500), default="")
+    start_date: Mapped[date | None]
+    due_date: Mapped[date | None]
+    #: The timescale as written ("TBC", "Autumn 2012", "Monthly").
+    timescale: Mapped[str] = mapped_column(String(200), default="")
+    recurrence: Mapped[Recurrence] = mapped_column(
+        _enum(Recurrence), default=Recurrence.NONE
+    )
+    #: When the next delivery is due; advanced when a delivery is logged.
+    next_due_date: Mapped[date | None] = mapped_column(index=True)
+    status: Mapped[ActionStatus] = mapped_column(
+        _enum(ActionStatus), default=ActionStatus.PLANNED, index=True
+    )
+    success_measure: Mapped[str] = mapped_column(Text, default="")
+    completed_at: Mapped[datetime | None]
+
+    channel: Mapped[Channel] = relationship()
+    objective: Mapped[Objective | None] = relationship()
+    programme = relationship("Programme")
+    audiences = relationship(
+        "Audience", secondary=action_audiences, order_by="Audience.name"
+    )
+    owners = relationship("User", secondary=action_owners, order_by="User.name")
+    activities: Mapped[list[Activity]] = relationship(
+        back_populates="action",
+        cascade="all, delete-orphan",
+        order_by="(Activity.occurred_on.desc(), Activity.id.desc())",
+    )
+
+
+class Activity(db.Model):  # type: ignore[name-defined,misc]
+    """One logged delivery of an action, with the reach it had."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("actions.id", ondelete="CASCADE"), index=True
+    )
+    occurred_on: Mapped[date] = mapped_column(index=True)
+    description: Mapped[str] = mapped_column(String(500))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+
+    action: Mapped[Action] = relationship(back_populates="activities")
+    audiences = relationship(
+        "Audience", secondary=activity_audiences, order_by="Audience.name"
+    )
+    figures: Mapped[list[ReachFigure]] = relationship(
+        back_populates="activity",
+        cascade="all, delete-orphan",
+        order_by="ReachFigure.id",
+    )
+    created_by = relationship("User")
+
+
+class ReachFigure(db.Model):  # type: ignore[name-defined,misc]
+    """A reach number recorded with a delivery ("recipients 412", "opens 188")."""
+
+    __tablename__ = "reach_figures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(String(100))
+    value: Mapped[int]
+
+    activity: Mapped[Activity] = relationship(back_populates="figures")
+
+
+class CalendarToken(db.Model):  # type: ignore[name-defined,misc]
+    """A user's private calendar-feed token; only its hash is stored."""
+
+    __tablename__ = "calendar_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]

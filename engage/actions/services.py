@@ -1,0 +1,555 @@
+"""Action plan services: channels, objectives, actions, deliveries and due dates."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+
+from engage.accounts.models import User
+from engage.actions.models import (
+    Action,
+    ActionStatus,
+    Activity,
+    Channel,
+    Objective,
+    ReachFigure,
+    Recurrence,
+    action_audiences,
+    action_owners,
+    activity_audiences,
+)
+from engage.actions.schedule import next_due_after, occurrences, step
+from engage.audiences.models import Audience
+from engage.audit.services import record_event
+from engage.errors import Conflict, ValidationError
+from engage.extensions import db
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+#: The channels a new install starts with (DESIGN.md "Channel"); admins edit the list.
+DEFAULT_CHANNELS = (
+    "Website",
+    "Newsletter",
+    "Press and media",
+    "Social media",
+    "Face-to-face",
+    "Event",
+    "Survey",
+    "Forum",
+    "Partnership",
+    "Outreach",
+    "Patient relations",
+    "Training",
+    "Meeting",
+)
+
+
+# Channels -----------------------------------------------------------------------------
+
+
+def list_channels(*, active_only: bool = False) -> list[Channel]:
+    """Channels by name."""
+    query = select(Channel).order_by(Channel.name)
+    if active_only:
+        query = query.where(Channel.is_active)
+    return list(db.session.scalars(query))
+
+
+def get_channel_by_name(name: str) -> Channel | None:
+    """The channel with this name, ignoring case."""
+    return db.session.scalar(
+        select(Channel).where(func.lower(Channel.name) == name.strip().lower())
+    )
+
+
+def save_channel(
+    channel: Channel | None,
+    *,
+    name: str,
+    is_active: bool,
+    actor: User | str,
+    now: datetime,
+) -> Channel:
+    """Create a channel (``channel`` None) or rename / retire one."""
+    other = get_channel_by_name(name)
+    if other is not None and (channel is None or other.id != channel.id):
+        raise Conflict("A channel with that name already exists.")
+    action = "update"
+    if channel is None:
+        channel = Channel()
+        db.session.add(channel)
+        action = "create"
+    channel.name, channel.is_active = name.strip(), is_active
+    db.session.flush()
+    record_event(actor, action, "channel", channel.id, channel.name, now=now)
+    return channel
+
+
+def seed_channels(*, now: datetime) -> int:
+    """Add the default channels that are missing; return how many were added."""
+    added = 0
+    for name in DEFAULT_CHANNELS:
+        if get_channel_by_name(name) is None:
+            save_channel(None, name=name, is_active=True, actor="system", now=now)
+            added += 1
+    return added
+
+
+# Objectives ---------------------------------------------------------------------------
+
+
+def list_objectives() -> list[Objective]:
+    """Objectives by title."""
+    return list(db.session.scalars(select(Objective).order_by(Objective.title)))
+
+
+@dataclass(frozen=True)
+class ObjectiveData:
+    """The editable fields of an objective."""
+
+    title: str
+    message: str = ""
+    desired_outcome: str = ""
+    responsible: str = ""
+    due_date: date | None = None
+
+
+def save_objective(
+    objective: Objective | None, data: ObjectiveData, *, actor: User, now: datetime
+) -> Objective:
+    """Create or change a communication objective."""
+    other = db.session.scalar(
+        select(Objective).where(
+            func.lower(Objective.title) == data.title.strip().lower()
+        )
+    )
+    if other is not None and (objective is None or other.id != objective.id):
+        raise Conflict("An objective with that title already exists.")
+    action = "update"
+    if objective is None:
+        objective = Objective(created_at=now)
+        db.session.add(objective)
+        action = "create"
+    objective.title = data.title.strip()
+    objective.message, objective.desired_outcome = data.message, data.desired_outcome
+    objective.responsible, objective.due_date = data.responsible, data.due_date
+    objective.updated_at = now
+    db.session.flush()
+    record_event(actor, action, "objective", objective.id, "", now=now)
+    return objective
+
+
+# Actions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionData:
+    """The editable fields of an action."""
+
+    title: str
+    channel_id: int
+    audience_ids: tuple[int, ...] = ()
+    all_audiences: bool = False
+    audience_note: str = ""
+    objective_id: int | None = None
+    programme_id: int | None = None
+    owner_ids: tuple[int, ...] = ()
+    responsibility: str = ""
+    start_date: date | None = None
+    due_date: date | None = None
+    timescale: str = ""
+    recurrence: Recurrence = Recurrence.NONE
+    success_measure: str = ""
+    status: ActionStatus = ActionStatus.PLANNED
+
+
+def get_action_by_title(title: str) -> Action | None:
+    """The action with this title, ignoring case."""
+    return db.session.scalar(
+        select(Action).where(func.lower(Action.title) == title.strip().lower())
+    )
+
+
+def first_due_date(data: ActionData, *, today: date) -> date | None:
+    """When a new or rescheduled action is first due.
+
+    Its due date if it has one; else its start date for a cycle that starts later;
+    else, for a repeating action with no date ("Monthly"), one cycle from today.
+    Ongoing and undated one-off actions have no due date (the latter are unscheduled).
+    """
+    if data.due_date is not None:
+        return data.due_date
+    if step(today, data.recurrence) is None:
+        return None
+    if data.start_date is not None and data.start_date > today:
+        return data.start_date
+    return step(today, data.recurrence)
+
+
+def _validate(data: ActionData) -> None:
+    if not data.title.strip():
+        raise ValidationError("Enter a title for the action.")
+    if data.start_date and data.due_date and data.due_date < data.start_date:
+        raise ValidationError("The due date must be on or after the start date.")
+    if db.session.get(Channel, data.channel_id) is None:
+        raise ValidationError("Choose a channel.")
+
+
+def _apply(action: Action, data: ActionData) -> None:
+    action.title = data.title.strip()
+    action.channel_id = data.channel_id
+    action.objective_id, action.programme_id = data.objective_id, data.programme_id
+    action.all_audiences, action.audience_note = data.all_audiences, data.audience_note
+    action.responsibility = data.responsibility
+    action.start_date, action.due_date = data.start_date, data.due_date
+    action.timescale, action.recurrence = data.timescale.strip(), data.recurrence
+    action.success_measure = data.success_measure
+    action.audiences = list(
+        db.session.scalars(select(Audience).where(Audience.id.in_(data.audience_ids)))
+    )
+    action.owners = list(
+        db.session.scalars(select(User).where(User.id.in_(data.owner_ids)))
+    )
+
+
+def create_action(data: ActionData, *, actor: User | str, now: datetime) -> Action:
+    """Add an action to the plan."""
+    _validate(data)
+    if get_action_by_title(data.title) is not None:
+        raise Conflict("An action with that title already exists.")
+    action = Action(created_at=now, updated_at=now, status=data.status)
+    _apply(action, data)
+    action.next_due_date = first_due_date(data, today=now.date())
+    if data.status is ActionStatus.DONE:
+        action.completed_at = now
+    db.session.add(action)
+    db.session.flush()
+    record_event(actor, "create", "action", action.id, action.recurrence.value, now=now)
+    return action
+
+
+_COMPARED = (
+    "title",
+    "channel_id",
+    "objective_id",
+    "programme_id",
+    "all_audiences",
+    "audience_note",
+    "responsibility",
+    "start_date",
+    "due_date",
+    "timescale",
+    "recurrence",
+    "success_measure",
+)
+
+
+def update_action(
+    action: Action, data: ActionData, *, actor: User | str, now: datetime
+) -> list[str]:
+    """Change an action; return the names of the fields that changed."""
+    _validate(data)
+    other = get_action_by_title(data.title)
+    if other is not None and other.id != action.id:
+        raise Conflict("An action with that title already exists.")
+    changed = [
+        name for name in _COMPARED if getattr(action, name) != getattr(data, name)
+    ]
+    if sorted(a.id for a in action.audiences) != sorted(data.audience_ids):
+        changed.append("audiences")
+    if sorted(u.id for u in action.owners) != sorted(data.owner_ids):
+        changed.append("owners")
+    reschedule = {"due_date", "start_date", "recurrence"} & set(changed)
+    if data.status != action.status:
+        changed.append("status")
+        _set_status(action, data.status, now=now)
+    if not changed:
+        return []
+    _apply(action, data)
+    if reschedule:
+        action.next_due_date = first_due_date(data, today=now.date())
+    action.updated_at = now
+    db.session.flush()
+    record_event(actor, "update", "action", action.id, ", ".join(changed), now=now)
+    return changed
+
+
+def _set_status(action: Action, status: ActionStatus, *, now: datetime) -> None:
+    action.status = status
+    action.completed_at = now if status is ActionStatus.DONE else None
+
+
+def change_status(
+    action: Action, status: ActionStatus, *, actor: User, now: datetime
+) -> None:
+    """Complete, cancel, start or reopen an action."""
+    if action.status is status:
+        return
+    previous = action.status
+    _set_status(action, status, now=now)
+    action.updated_at = now
+    db.session.flush()
+    record_event(
+        actor,
+        "status",
+        "action",
+        action.id,
+        f"{previous.value}→{status.value}",
+        now=now,
+    )
+
+
+def is_overdue(action: Action, today: date) -> bool:
+    """Open and past its next due date (derived, never stored)."""
+    return (
+        action.status.is_open
+        and action.next_due_date is not None
+        and action.next_due_date < today
+    )
+
+
+def is_unscheduled(action: Action) -> bool:
+    """Open, not continuous, and with no date: only an imprecise timescale ("TBC")."""
+    return (
+        action.status.is_open
+        and action.next_due_date is None
+        and action.recurrence is not Recurrence.ONGOING
+    )
+
+
+class SortKey(enum.StrEnum):
+    """Orders for the action plan table."""
+
+    DUE = "due"
+    TITLE = "title"
+    STATUS = "status"
+    CHANNEL = "channel"
+
+
+@dataclass(frozen=True)
+class ActionFilter:
+    """Criteria for the plan; None or empty means no filter."""
+
+    search: str = ""
+    owner_id: int | None = None
+    status: ActionStatus | None = None
+    channel_id: int | None = None
+    audience_id: int | None = None
+    programme_id: int | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    overdue: bool = False
+    unscheduled: bool = False
+    include_closed: bool = True
+    sort: SortKey = SortKey.DUE
+    descending: bool = False
+
+
+def action_query(criteria: ActionFilter, *, today: date) -> Select[Action]:
+    """Actions matching ``criteria`` in the chosen order."""
+    query = _where_text_and_people(select(Action), criteria)
+    if criteria.status is not None:
+        query = query.where(Action.status == criteria.status)
+    elif not criteria.include_closed:
+        query = query.where(
+            Action.status.in_([ActionStatus.PLANNED, ActionStatus.IN_PROGRESS])
+        )
+    if criteria.channel_id is not None:
+        query = query.where(Action.channel_id == criteria.channel_id)
+    if criteria.programme_id is not None:
+        query = query.where(Action.programme_id == criteria.programme_id)
+    return _where_dates(query, criteria, today).order_by(*_order(criteria))
+
+
+def _where_text_and_people(
+    query: Select[Action], criteria: ActionFilter
+) -> Select[Action]:
+    if criteria.search:
+        pattern = f"%{criteria.search.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Action.title).like(pattern),
+                func.lower(Action.responsibility).like(pattern),
+                func.lower(Action.success_measure).like(pattern),
+            )
+        )
+    if criteria.owner_id is not None:
+        owned = select(action_owners.c.action_id).where(
+            action_owners.c.user_id == criteria.owner_id
+        )
+        query = query.where(Action.id.in_(owned))
+    if criteria.audience_id is not None:
+        aimed = select(action_audiences.c.action_id).where(
+            action_audiences.c.audience_id == criteria.audience_id
+        )
+        query = query.where(or_(Action.all_audiences, Action.id.in_(aimed)))
+    return query
+
+
+def _where_dates(
+    query: Select[Action], criteria: ActionFilter, today: date
+) -> Select[Action]:
+    if criteria.due_from is not None:
+        query = query.where(Action.next_due_date >= criteria.due_from)
+    if criteria.due_to is not None:
+        query = query.where(Action.next_due_date <= criteria.due_to)
+    open_ = Action.status.in_([ActionStatus.PLANNED, ActionStatus.IN_PROGRESS])
+    if criteria.overdue:
+        query = query.where(open_, Action.next_due_date < today)
+    if criteria.unscheduled:
+        query = query.where(
+            open_,
+            Action.next_due_date.is_(None),
+            Action.recurrence != Recurrence.ONGOING,
+        )
+    return query
+
+
+def _order(criteria: ActionFilter) -> list[ColumnElement[Any]]:
+    column = {
+        SortKey.DUE: Action.next_due_date,
+        SortKey.TITLE: func.lower(Action.title),
+        SortKey.STATUS: Action.status,
+        SortKey.CHANNEL: select(Channel.name)
+        .where(Channel.id == Action.channel_id)
+        .scalar_subquery(),
+    }[criteria.sort]
+    ordered = column.desc() if criteria.descending else column.asc()
+    # Undated actions go last whichever way dates are sorted.
+    nulls_last = (
+        [Action.next_due_date.is_(None)] if criteria.sort is SortKey.DUE else []
+    )
+    return [*nulls_last, ordered, Action.id.asc()]
+
+
+# Deliveries ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryData:
+    """One logged delivery of an action."""
+
+    occurred_on: date
+    description: str
+    notes: str = ""
+    audience_ids: tuple[int, ...] = ()
+    figures: tuple[tuple[str, int], ...] = field(default_factory=tuple)
+    complete: bool = False
+
+
+def default_reached_audiences(action: Action) -> list[Audience]:
+    """Who a delivery reaches unless the officer says otherwise: the action's."""
+    if action.all_audiences:
+        return list(
+            db.session.scalars(
+                select(Audience)
+                .where(Audience.archived_at.is_(None))
+                .order_by(Audience.name)
+            )
+        )
+    return list(action.audiences)
+
+
+def log_delivery(
+    action: Action, data: DeliveryData, *, actor: User, now: datetime
+) -> Activity:
+    """Record a delivery; a repeating action's next due date moves past it."""
+    if not data.description.strip():
+        raise ValidationError("Say what happened.")
+    if data.occurred_on > now.date() + timedelta(days=1):
+        raise ValidationError("A delivery cannot be in the future.")
+    for label, value in data.figures:
+        if not label.strip() or value < 0:
+            raise ValidationError(
+                "Each reach figure needs a label and a number of 0 or more."
+            )
+    activity = Activity(
+        occurred_on=data.occurred_on,
+        description=data.description.strip(),
+        notes=data.notes,
+        created_by_id=actor.id,
+        created_at=now,
+        figures=[
+            ReachFigure(label=label.strip(), value=value)
+            for label, value in data.figures
+        ],
+    )
+    activity.audiences = list(
+        db.session.scalars(select(Audience).where(Audience.id.in_(data.audience_ids)))
+    )
+    action.activities.append(activity)
+    action.next_due_date = next_due_after(
+        action.next_due_date, action.recurrence, data.occurred_on
+    )
+    if data.complete:
+        _set_status(action, ActionStatus.DONE, now=now)
+    elif action.status is ActionStatus.PLANNED:
+        action.status = ActionStatus.IN_PROGRESS
+    action.updated_at = now
+    db.session.flush()
+    record_event(
+        actor,
+        "deliver",
+        "action",
+        action.id,
+        f"activity {activity.id} on {data.occurred_on.isoformat()}",
+        now=now,
+    )
+    return activity
+
+
+def last_contact_dates(audience_ids: Iterable[int]) -> dict[int, date]:
+    """The latest delivery date that reached each audience."""
+    ids = list(audience_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(activity_audiences.c.audience_id, func.max(Activity.occurred_on))
+        .join(Activity, Activity.id == activity_audiences.c.activity_id)
+        .where(activity_audiences.c.audience_id.in_(ids))
+        .group_by(activity_audiences.c.audience_id)
+    )
+    # Not dict(rows): a Result has keys(), so dict() would read it as a mapping.
+    return {audience_id: last for audience_id, last in rows}  # noqa: C416
+
+
+# Calendar -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """An action due on a day (its next due date or a later recurrence)."""
+
+    day: date
+    action: Action
+
+
+def due_between(
+    start: date, end: date, *, owner_id: int | None = None
+) -> list[DueItem]:
+    """Open actions due from ``start`` to ``end``; repeating ones at each occurrence."""
+    query = select(Action).where(
+        Action.status.in_([ActionStatus.PLANNED, ActionStatus.IN_PROGRESS]),
+        Action.next_due_date.is_not(None),
+        Action.next_due_date <= end,
+    )
+    if owner_id is not None:
+        query = query.where(
+            Action.id.in_(
+                select(action_owners.c.action_id).where(
+                    action_owners.c.user_id == owner_id
+                )
+            )
+        )
+    items = []
+    for action in db.session.scalars(query):
+        first = action.next_due_date or start  # never None: the query excludes undated
+        for day in occurrences(first, action.recurrence, end):
+            if day >= start:
+                items.append(DueItem(day, action))
+    return sorted(items, key=lambda item: (item.day, item.action.title.lower()))

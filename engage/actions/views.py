@@ -1,0 +1,374 @@
+"""Action plan views: the plan, my actions, the month calendar, deliveries."""
+
+from __future__ import annotations
+
+import calendar as calendar_module
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from engage.accounts.access import ADMINS, EDITORS, READERS, roles_required
+from engage.accounts.models import Role
+from engage.accounts.services import list_active_users
+from engage.actions import services
+from engage.actions.forms import (
+    ActionForm,
+    ChannelForm,
+    DeliveryForm,
+    ObjectiveForm,
+    PlanFilterForm,
+    StatusForm,
+)
+from engage.actions.models import Action, ActionStatus, Channel, Objective, Recurrence
+from engage.audiences.services import list_audiences, list_programmes
+from engage.db import utcnow
+from engage.errors import EngageError
+from engage.extensions import db
+
+bp = Blueprint("actions", __name__, url_prefix="/actions")
+
+PER_PAGE = 25
+
+
+def _options() -> dict[str, list[tuple[int, str]]]:
+    return {
+        "channels": [(c.id, c.name) for c in services.list_channels()],
+        "audiences": [(a.id, a.name) for a in list_audiences()],
+        "programmes": [(p.id, p.name) for p in list_programmes()],
+        "owners": [(u.id, u.name) for u in list_active_users()],
+    }
+
+
+def _require_can_change(action: Action) -> None:
+    """Officers change the actions they own (or that nobody owns yet); admins any."""
+    if current_user.role is Role.ADMIN:
+        return
+    if action.owners and current_user not in action.owners:
+        abort(403)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def index() -> ResponseReturnValue:
+    options = _options()
+    form = PlanFilterForm(
+        request.args,
+        owners=options["owners"],
+        channels=options["channels"],
+        audiences=options["audiences"],
+        programmes=options["programmes"],
+    )
+    criteria = services.ActionFilter()
+    if form.validate():
+        criteria = services.ActionFilter(
+            search=form.q.data or "",
+            owner_id=_int(form.owner.data),
+            status=ActionStatus(form.status.data) if form.status.data else None,
+            channel_id=_int(form.channel.data),
+            audience_id=_int(form.audience.data),
+            programme_id=_int(form.programme.data),
+            due_from=form.due_from.data,
+            due_to=form.due_to.data,
+            overdue=bool(form.overdue.data),
+            unscheduled=bool(form.unscheduled.data),
+            sort=services.SortKey(form.sort.data or "due"),
+            descending=form.order.data == "desc",
+        )
+    today = utcnow().date()
+    page = db.paginate(
+        services.action_query(criteria, today=today),
+        per_page=PER_PAGE,
+        max_per_page=PER_PAGE,
+    )
+    return render_template(
+        "actions/index.html", form=form, page=page, today=today, heading="Action plan"
+    )
+
+
+@bp.get("/mine")
+@roles_required(*READERS)
+def mine() -> ResponseReturnValue:
+    today = utcnow().date()
+    criteria = services.ActionFilter(owner_id=current_user.id, include_closed=False)
+    page = db.paginate(
+        services.action_query(criteria, today=today),
+        per_page=PER_PAGE,
+        max_per_page=PER_PAGE,
+    )
+    return render_template("actions/mine.html", page=page, today=today)
+
+
+@bp.get("/calendar")
+@roles_required(*READERS)
+def month() -> ResponseReturnValue:
+    today = utcnow().date()
+    try:
+        first = date.fromisoformat(
+            (request.args.get("month") or today.strftime("%Y-%m")) + "-01"
+        )
+    except ValueError:
+        abort(404)
+    last = first.replace(day=calendar_module.monthrange(first.year, first.month)[1])
+    mine_only = request.args.get("mine") == "1"
+    items = services.due_between(
+        first, last, owner_id=current_user.id if mine_only else None
+    )
+    by_day: dict[date, list[services.DueItem]] = {}
+    for item in items:
+        by_day.setdefault(item.day, []).append(item)
+    weeks = calendar_module.Calendar(firstweekday=0).monthdatescalendar(
+        first.year, first.month
+    )
+    return render_template(
+        "actions/month.html",
+        first=first,
+        weeks=weeks,
+        by_day=by_day,
+        items=items,
+        previous=(first - timedelta(days=1)).strftime("%Y-%m"),
+        following=(last + timedelta(days=1)).strftime("%Y-%m"),
+        mine_only=mine_only,
+        today=today,
+    )
+
+
+def _action_form(action: Action | None) -> ActionForm:
+    options = _options()
+    form = ActionForm(
+        obj=action,
+        channels=[(c.id, c.name) for c in services.list_channels(active_only=True)]
+        + (
+            [(action.channel.id, action.channel.name)]
+            if action and not action.channel.is_active
+            else []
+        ),
+        audiences=options["audiences"],
+        objectives=[(o.id, o.title) for o in services.list_objectives()],
+        programmes=options["programmes"],
+        owners=options["owners"],
+    )
+    if action is not None and request.method == "GET":
+        form.audience_ids.data = [str(a.id) for a in action.audiences]
+        form.owner_ids.data = [str(u.id) for u in action.owners]
+    return form
+
+
+def _action_data(form: ActionForm) -> services.ActionData:
+    return services.ActionData(
+        title=form.title.data,
+        channel_id=int(form.channel_id.data),
+        audience_ids=tuple(int(i) for i in form.audience_ids.data or []),
+        all_audiences=bool(form.all_audiences.data),
+        objective_id=_int(form.objective_id.data),
+        programme_id=_int(form.programme_id.data),
+        owner_ids=tuple(int(i) for i in form.owner_ids.data or []),
+        responsibility=form.responsibility.data or "",
+        start_date=form.start_date.data,
+        due_date=form.due_date.data,
+        timescale=form.timescale.data or "",
+        recurrence=Recurrence(form.recurrence.data or "none"),
+        success_measure=form.success_measure.data or "",
+        status=ActionStatus(form.status.data or "planned"),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def create() -> ResponseReturnValue:
+    form = _action_form(None)
+    if form.validate_on_submit():
+        try:
+            action = services.create_action(
+                _action_data(form), actor=current_user, now=utcnow()
+            )
+        except EngageError as error:
+            db.session.rollback()
+            form.title.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Action added to the plan.", "success")
+            return redirect(url_for("actions.detail", action_id=action.id))
+    return render_template("actions/form.html", form=form, action=None)
+
+
+@bp.get("/<int:action_id>")
+@roles_required(*READERS)
+def detail(action_id: int) -> ResponseReturnValue:
+    action = db.get_or_404(Action, action_id)
+    can_change = current_user.role is Role.ADMIN or (
+        current_user.role is Role.OFFICER
+        and (not action.owners or current_user in action.owners)
+    )
+    return render_template(
+        "actions/detail.html",
+        action=action,
+        today=utcnow().date(),
+        can_change=can_change,
+        status_form=StatusForm(data={"status": action.status.value}),
+        unscheduled=services.is_unscheduled(action),
+        overdue=services.is_overdue(action, utcnow().date()),
+    )
+
+
+@bp.route("/<int:action_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit(action_id: int) -> ResponseReturnValue:
+    action = db.get_or_404(Action, action_id)
+    _require_can_change(action)
+    form = _action_form(action)
+    if form.validate_on_submit():
+        try:
+            services.update_action(
+                action, _action_data(form), actor=current_user, now=utcnow()
+            )
+        except EngageError as error:
+            db.session.rollback()
+            form.title.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Changes saved.", "success")
+            return redirect(url_for("actions.detail", action_id=action.id))
+    return render_template("actions/form.html", form=form, action=action)
+
+
+@bp.post("/<int:action_id>/status")
+@roles_required(*EDITORS)
+def set_status(action_id: int) -> ResponseReturnValue:
+    action = db.get_or_404(Action, action_id)
+    _require_can_change(action)
+    form = StatusForm()
+    if form.validate():
+        services.change_status(
+            action, ActionStatus(form.status.data), actor=current_user, now=utcnow()
+        )
+        db.session.commit()
+        flash(f"Status changed to {action.status.label.lower()}.", "success")
+    return redirect(url_for("actions.detail", action_id=action.id))
+
+
+@bp.route("/<int:action_id>/deliveries/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def log_delivery(action_id: int) -> ResponseReturnValue:
+    action = db.get_or_404(Action, action_id)
+    _require_can_change(action)
+    form = DeliveryForm(audiences=[(a.id, a.name) for a in list_audiences()])
+    if request.method == "GET":
+        form.occurred_on.data = utcnow().date()
+        form.audience_ids.data = [
+            str(a.id) for a in services.default_reached_audiences(action)
+        ]
+    if form.validate_on_submit():
+        data = services.DeliveryData(
+            occurred_on=form.occurred_on.data,
+            description=form.description.data,
+            notes=form.notes.data or "",
+            audience_ids=tuple(int(i) for i in form.audience_ids.data or []),
+            figures=tuple(
+                (entry.form.measure.data, entry.form.number.data)
+                for entry in form.figures
+                if entry.form.measure.data and entry.form.number.data is not None
+            ),
+            complete=bool(form.complete.data),
+        )
+        try:
+            services.log_delivery(action, data, actor=current_user, now=utcnow())
+        except EngageError as error:
+            db.session.rollback()
+            form.description.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Delivery logged.", "success")
+            return redirect(url_for("actions.detail", action_id=action.id))
+    return render_template("actions/delivery_form.html", form=form, action=action)
+
+
+# Objectives and channels --------------------------------------------------------------
+
+
+@bp.get("/objectives")
+@roles_required(*READERS)
+def objectives() -> ResponseReturnValue:
+    return render_template(
+        "actions/objectives.html", objectives=services.list_objectives()
+    )
+
+
+@bp.route("/objectives/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def create_objective() -> ResponseReturnValue:
+    return _objective_form(None)
+
+
+@bp.route("/objectives/<int:objective_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_objective(objective_id: int) -> ResponseReturnValue:
+    return _objective_form(db.get_or_404(Objective, objective_id))
+
+
+def _objective_form(objective: Objective | None) -> ResponseReturnValue:
+    form = ObjectiveForm(obj=objective)
+    if form.validate_on_submit():
+        data = services.ObjectiveData(
+            title=form.title.data,
+            message=form.message.data or "",
+            desired_outcome=form.desired_outcome.data or "",
+            responsible=form.responsible.data or "",
+            due_date=form.due_date.data,
+        )
+        try:
+            services.save_objective(objective, data, actor=current_user, now=utcnow())
+        except EngageError as error:
+            db.session.rollback()
+            form.title.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Objective saved.", "success")
+            return redirect(url_for("actions.objectives"))
+    return render_template(
+        "actions/objective_form.html", form=form, objective=objective
+    )
+
+
+@bp.get("/channels")
+@roles_required(*ADMINS)
+def channels() -> ResponseReturnValue:
+    return render_template("actions/channels.html", channels=services.list_channels())
+
+
+@bp.route("/channels/new", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def create_channel() -> ResponseReturnValue:
+    return _channel_form(None)
+
+
+@bp.route("/channels/<int:channel_id>/edit", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def edit_channel(channel_id: int) -> ResponseReturnValue:
+    return _channel_form(db.get_or_404(Channel, channel_id))
+
+
+def _channel_form(channel: Channel | None) -> ResponseReturnValue:
+    form = ChannelForm(obj=channel)
+    if form.validate_on_submit():
+        try:
+            services.save_channel(
+                channel,
+                name=form.name.data,
+                is_active=form.is_active.data,
+                actor=current_user,
+                now=utcnow(),
+            )
+        except EngageError as error:
+            db.session.rollback()
+            form.name.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Channel saved.", "success")
+            return redirect(url_for("actions.channels"))
+    return render_template("actions/channel_form.html", form=form, channel=channel)

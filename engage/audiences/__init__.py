@@ -1,0 +1,1 @@
+"""Stakeholder map: audiences, their contacts, programmes and approaches."""

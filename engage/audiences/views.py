@@ -1,0 +1,312 @@
+"""Audience views: the audience list and record, programmes, and the stakeholder map."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from engage.accounts.access import ADMINS, EDITORS, READERS, roles_required
+from engage.accounts.services import list_active_users
+from engage.actions.services import ActionFilter, action_query
+from engage.audiences import services
+from engage.audiences.forms import (
+    AudienceFilterForm,
+    AudienceForm,
+    ContactForm,
+    ContactIntervalForm,
+    MapFilterForm,
+    OverrideForm,
+    ProgrammeForm,
+)
+from engage.audiences.models import (
+    Approach,
+    Audience,
+    AudienceContact,
+    AudienceGroup,
+    Programme,
+    ProgrammeApproach,
+)
+from engage.db import utcnow
+from engage.errors import EngageError
+from engage.extensions import db
+
+bp = Blueprint("audiences", __name__, url_prefix="/audiences")
+map_bp = Blueprint("map", __name__, url_prefix="/map")
+
+PER_PAGE = 50
+
+
+def _owner_choices() -> list[tuple[int, str]]:
+    return [(u.id, u.name) for u in list_active_users()]
+
+
+def _programme_choices() -> list[tuple[int, str]]:
+    return [(p.id, p.name) for p in services.list_programmes(active_only=True)]
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def index() -> ResponseReturnValue:
+    form = AudienceFilterForm(request.args)
+    form.validate()
+    criteria = services.AudienceFilter(
+        search=form.q.data or "",
+        group=AudienceGroup(form.group.data) if form.group.data else None,
+        approach=Approach(form.approach.data) if form.approach.data else None,
+        include_archived=bool(form.archived.data),
+    )
+    audiences = list(db.session.scalars(services.audience_query(criteria)))
+    statuses = services.contact_statuses(audiences, today=utcnow().date())
+    if form.due.data:
+        audiences = [a for a in audiences if statuses[a.id].is_due]
+    return render_template(
+        "audiences/index.html", form=form, audiences=audiences, statuses=statuses
+    )
+
+
+def _audience_data(form: AudienceForm) -> services.AudienceData:
+    return services.AudienceData(
+        name=form.name.data,
+        group=AudienceGroup(form.group.data),
+        approach=Approach(form.approach.data),
+        influence=int(form.influence.data),
+        interest=int(form.interest.data),
+        owner_id=int(form.owner_id.data) if form.owner_id.data else None,
+        notes=form.notes.data or "",
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def create() -> ResponseReturnValue:
+    form = AudienceForm(owners=_owner_choices())
+    if form.validate_on_submit():
+        try:
+            audience = services.create_audience(
+                _audience_data(form), actor=current_user, now=utcnow()
+            )
+        except EngageError as error:
+            db.session.rollback()
+            form.name.errors = [error.message]
+        else:
+            db.session.commit()
+            flash(f"{audience.name} added to the map.", "success")
+            return redirect(url_for("audiences.detail", audience_id=audience.id))
+    return render_template("audiences/form.html", form=form, audience=None)
+
+
+@bp.get("/<int:audience_id>")
+@roles_required(*READERS)
+def detail(audience_id: int) -> ResponseReturnValue:
+    return _render_detail(db.get_or_404(Audience, audience_id))
+
+
+@bp.route("/<int:audience_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit(audience_id: int) -> ResponseReturnValue:
+    audience = db.get_or_404(Audience, audience_id)
+    form = AudienceForm(obj=audience, owners=_owner_choices())
+    if form.validate_on_submit():
+        try:
+            services.update_audience(
+                audience, _audience_data(form), actor=current_user, now=utcnow()
+            )
+        except EngageError as error:
+            db.session.rollback()
+            form.name.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Changes saved.", "success")
+            return redirect(url_for("audiences.detail", audience_id=audience.id))
+    return render_template("audiences/form.html", form=form, audience=audience)
+
+
+@bp.post("/<int:audience_id>/archive")
+@roles_required(*EDITORS)
+def archive(audience_id: int) -> ResponseReturnValue:
+    audience = db.get_or_404(Audience, audience_id)
+    services.archive_audience(audience, actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(f"{audience.name} archived. Its history is kept.", "success")
+    return redirect(url_for("audiences.detail", audience_id=audience.id))
+
+
+@bp.post("/<int:audience_id>/restore")
+@roles_required(*EDITORS)
+def restore(audience_id: int) -> ResponseReturnValue:
+    audience = db.get_or_404(Audience, audience_id)
+    services.restore_audience(audience, actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(f"{audience.name} is back on the map.", "success")
+    return redirect(url_for("audiences.detail", audience_id=audience.id))
+
+
+@bp.post("/<int:audience_id>/contacts")
+@roles_required(*EDITORS)
+def add_contact(audience_id: int) -> ResponseReturnValue:
+    audience = db.get_or_404(Audience, audience_id)
+    form = ContactForm()
+    if not form.validate():
+        return _render_detail(audience, contact_form=form)
+    services.add_contact(
+        audience,
+        name=form.name.data,
+        role=form.role.data or "",
+        email=form.email.data or "",
+        phone=form.phone.data or "",
+        actor=current_user,
+        now=utcnow(),
+    )
+    db.session.commit()
+    flash("Contact added.", "success")
+    return redirect(url_for("audiences.detail", audience_id=audience.id) + "#contacts")
+
+
+@bp.post("/<int:audience_id>/contacts/<int:contact_id>/delete")
+@roles_required(*EDITORS)
+def delete_contact(audience_id: int, contact_id: int) -> ResponseReturnValue:
+    contact = db.get_or_404(AudienceContact, contact_id)
+    if contact.audience_id != audience_id:
+        abort(404)
+    services.remove_contact(contact, actor=current_user, now=utcnow())
+    db.session.commit()
+    flash("Contact removed.", "success")
+    return redirect(url_for("audiences.detail", audience_id=audience_id) + "#contacts")
+
+
+@bp.post("/<int:audience_id>/programmes")
+@roles_required(*EDITORS)
+def set_override(audience_id: int) -> ResponseReturnValue:
+    audience = db.get_or_404(Audience, audience_id)
+    form = OverrideForm(programmes=_programme_choices())
+    if not form.validate():
+        return _render_detail(audience, override_form=form)
+    programme = db.get_or_404(Programme, int(form.programme_id.data))
+    services.set_programme_approach(
+        audience,
+        programme,
+        Approach(form.approach.data),
+        form.rationale.data,
+        actor=current_user,
+        now=utcnow(),
+    )
+    db.session.commit()
+    flash(f"Approach for {programme.name} saved.", "success")
+    return redirect(
+        url_for("audiences.detail", audience_id=audience.id) + "#programmes"
+    )
+
+
+@bp.post("/<int:audience_id>/programmes/<int:override_id>/delete")
+@roles_required(*EDITORS)
+def delete_override(audience_id: int, override_id: int) -> ResponseReturnValue:
+    override = db.get_or_404(ProgrammeApproach, override_id)
+    if override.audience_id != audience_id:
+        abort(404)
+    services.remove_programme_approach(override, actor=current_user, now=utcnow())
+    db.session.commit()
+    flash("The usual approach applies to that programme again.", "success")
+    return redirect(
+        url_for("audiences.detail", audience_id=audience_id) + "#programmes"
+    )
+
+
+def _render_detail(
+    audience: Audience,
+    *,
+    contact_form: ContactForm | None = None,
+    override_form: OverrideForm | None = None,
+) -> ResponseReturnValue:
+    """The audience's page, with a sub-form's errors when one was sent back."""
+    today = utcnow().date()
+    criteria = ActionFilter(audience_id=audience.id)
+    return render_template(
+        "audiences/detail.html",
+        audience=audience,
+        status=services.contact_statuses([audience], today=today)[audience.id],
+        actions=list(db.session.scalars(action_query(criteria, today=today).limit(50))),
+        suggested=services.suggest_approach(audience.influence, audience.interest),
+        contact_form=contact_form or ContactForm(formdata=None),
+        override_form=override_form
+        or OverrideForm(formdata=None, programmes=_programme_choices()),
+        today=today,
+    )
+
+
+# Programmes ---------------------------------------------------------------------------
+
+
+@bp.get("/programmes")
+@roles_required(*READERS)
+def programmes() -> ResponseReturnValue:
+    return render_template(
+        "audiences/programmes.html", programmes=services.list_programmes()
+    )
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def create_programme() -> ResponseReturnValue:
+    return _programme_form(None)
+
+
+@bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_programme(programme_id: int) -> ResponseReturnValue:
+    return _programme_form(db.get_or_404(Programme, programme_id))
+
+
+def _programme_form(programme: Programme | None) -> ResponseReturnValue:
+    form = ProgrammeForm(obj=programme)
+    if form.validate_on_submit():
+        try:
+            services.save_programme(
+                programme,
+                name=form.name.data,
+                description=form.description.data or "",
+                is_active=form.is_active.data,
+                actor=current_user,
+                now=utcnow(),
+            )
+        except EngageError as error:
+            db.session.rollback()
+            form.name.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Programme saved.", "success")
+            return redirect(url_for("audiences.programmes"))
+    return render_template(
+        "audiences/programme_form.html", form=form, programme=programme
+    )
+
+
+@bp.route("/contact-intervals", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def contact_intervals() -> ResponseReturnValue:
+    current = services.get_contact_intervals()
+    form = ContactIntervalForm(data={a.value: d for a, d in current.items()})
+    if form.validate_on_submit():
+        services.set_contact_intervals(
+            {a: int(getattr(form, a.value).data) for a in Approach},
+            actor=current_user,
+            now=utcnow(),
+        )
+        db.session.commit()
+        flash("Contact intervals saved.", "success")
+        return redirect(url_for("audiences.contact_intervals"))
+    return render_template("audiences/contact_intervals.html", form=form)
+
+
+# The map ------------------------------------------------------------------------------
+
+
+@map_bp.get("/", endpoint="index")
+@roles_required(*READERS)
+def stakeholder_map() -> ResponseReturnValue:
+    form = MapFilterForm(request.args, programmes=_programme_choices())
+    programme = None
+    if form.validate() and form.programme.data:
+        programme = db.session.get(Programme, int(form.programme.data))
+    stakeholder_map = services.build_map(today=utcnow().date(), programme=programme)
+    return render_template("audiences/map.html", form=form, map=stakeholder_map)

@@ -1,0 +1,1 @@
+"""Importing and exporting tables (CSV and XLSX): one importer for web and CLI."""

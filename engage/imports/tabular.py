@@ -1,0 +1,339 @@
+"""Reading and writing tables (CSV and XLSX): sniffed, capped and formula-safe."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import PurePath
+from typing import IO, Any
+
+import openpyxl  # type: ignore[import-untyped]
+from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+
+from engage.errors import ValidationError
+
+#: The most data rows one file may hold; larger files are refused, not loaded.
+MAX_ROWS = 50_000
+#: The most bytes an .xlsx may expand to (its parts are compressed; guards zip bombs).
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+#: Spreadsheet programs run a cell starting with one of these as a formula
+#: (OWASP "CSV injection"; SECURITY.md C3).
+FORMULA_TRIGGERS = frozenset({"=", "+", "-", "@", "\t", "\r"})
+#: Starts that get the quote: a workbook stores a carriage return as a line feed, so a
+#: leading line feed is quoted too, or "\r=1" could not be told apart when read back.
+_QUOTED_STARTS = FORMULA_TRIGGERS | {"\n"}
+FORMATS = ("csv", "xlsx")
+
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+_SNIFF_BYTES = 8192
+_SAVE_AS = "Save your spreadsheet as “CSV UTF-8” or as an Excel workbook (.xlsx)."
+_NOT_XLSX = (
+    "This file is not an Excel workbook (.xlsx). If it is password-protected or an "
+    "old .xls file, save it again as an .xlsx workbook or as CSV UTF-8."
+)
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"PK\x03\x04", "a ZIP archive or an Excel workbook"),
+    (b"%PDF", "a PDF document"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.xls or .doc)"),
+)
+#: C0 control bytes that never occur in a text CSV (tab, line ends, form feed and
+#: DOS end-of-file are allowed).
+_BINARY_BYTES = frozenset(range(32)) - {9, 10, 12, 13, 26}
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class TableError(ValidationError):
+    """The file cannot be read as a table; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: its number as a spreadsheet shows it (the header is row 1)."""
+
+    number: int
+    values: dict[str, str]
+    #: Non-empty cells beyond the named columns (often an unquoted comma).
+    extra_cells: int = 0
+
+
+@dataclass(frozen=True)
+class Table:
+    """The normalised column names and the non-blank data rows of a file."""
+
+    columns: tuple[str, ...]
+    rows: list[Row] = field(default_factory=list)
+
+
+def file_format(filename: str) -> str:
+    """``csv`` or ``xlsx`` from a file name's extension, else TableError."""
+    suffix = PurePath(filename).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise TableError(
+            "The file must be a CSV file (.csv) or an Excel workbook (.xlsx)."
+        )
+    return suffix
+
+
+def normalise_column(name: str) -> str:
+    """``" Start date "`` → ``"start_date"``: how header cells are matched."""
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def read_table(source: IO[bytes], filename: str, *, max_rows: int = MAX_ROWS) -> Table:
+    """Read a CSV or XLSX file (chosen by its extension) into rows of text.
+
+    The content is checked against the extension, CSV is streamed (so a huge file is
+    refused after ``max_rows`` rows without loading it), and cells written formula-safe
+    by ``neutralise`` are read back as they were. Raises TableError with a message for
+    the user when the file cannot be read.
+    """
+    if file_format(filename) == "xlsx":
+        return _read_xlsx(source, max_rows)
+    return _read_csv(source, max_rows)
+
+
+# Reading CSV --------------------------------------------------------------------------
+
+
+def _read_csv(source: IO[bytes], max_rows: int) -> Table:
+    head = source.read(_SNIFF_BYTES)
+    _check_text(head)
+    for encoding in ("utf-8-sig", "cp1252"):
+        # A UTF-8 byte-order mark before bad UTF-8 is still not part of the text.
+        source.seek(
+            3 if encoding == "cp1252" and head.startswith(codecs.BOM_UTF8) else 0
+        )
+        text = io.TextIOWrapper(source, encoding=encoding, newline="")
+        try:
+            return _parse_csv(text, max_rows)
+        except UnicodeDecodeError:
+            continue
+        finally:
+            text.detach()  # leave the caller's file open
+    raise TableError(f"The file’s text encoding is not recognised. {_SAVE_AS}")
+
+
+def _check_text(head: bytes) -> None:
+    if not head.strip():
+        raise TableError("The file is empty.")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise TableError(f"The file is saved as UTF-16 (“Unicode Text”). {_SAVE_AS}")
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            raise TableError(
+                f"This is not a CSV file: it looks like {kind}. {_SAVE_AS}"
+            )
+    if any(byte in _BINARY_BYTES for byte in head):
+        raise TableError(f"This is not a CSV file: it holds binary data. {_SAVE_AS}")
+
+
+def _parse_csv(text: IO[str], max_rows: int) -> Table:
+    reader = csv.reader(text)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise TableError("The file is empty.")
+        columns = _columns(header)
+        return Table(columns, _collect(columns, enumerate(reader, start=2), max_rows))
+    except csv.Error as error:
+        raise TableError(
+            f"Row {reader.line_num} could not be read as CSV ({error}). {_SAVE_AS}"
+        ) from error
+
+
+# Reading XLSX -------------------------------------------------------------------------
+
+
+def _read_xlsx(source: IO[bytes], max_rows: int) -> Table:
+    _check_workbook(source)
+    try:
+        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a damaged file
+        raise TableError(_NOT_XLSX) from error
+    try:
+        if not workbook.worksheets:
+            raise TableError("The workbook has no worksheet.")
+        lines = workbook.worksheets[0].iter_rows(values_only=True)
+        header = next(lines, None)
+        if header is None:
+            raise TableError("The first worksheet is empty.")
+        columns = _columns([_cell_text(value) for value in header])
+        texts = (
+            (number, [_cell_text(value) for value in line])
+            for number, line in enumerate(lines, start=2)
+        )
+        return Table(columns, _collect(columns, texts, max_rows))
+    except TableError:
+        raise
+    except Exception as error:  # malformed parts surface only while reading rows
+        raise TableError(_NOT_XLSX) from error
+    finally:
+        workbook.close()
+
+
+def _check_workbook(source: IO[bytes]) -> None:
+    try:
+        with zipfile.ZipFile(source) as archive:
+            names = set(archive.namelist())
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise TableError(_NOT_XLSX) from error
+    if "xl/workbook.xml" not in names:
+        raise TableError(_NOT_XLSX)
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise TableError("The workbook is too large. Split it into smaller files.")
+    source.seek(0)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        if value.time() == time.min:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+# Shared reading -----------------------------------------------------------------------
+
+
+def _columns(header: Sequence[str]) -> tuple[str, ...]:
+    columns = tuple(normalise_column(cell) for cell in header)
+    if not any(columns):
+        raise TableError("The first row must hold the column names.")
+    named = [c for c in columns if c]
+    for name in named:
+        if named.count(name) > 1:
+            raise TableError(f"The column “{name}” appears more than once.")
+    return columns
+
+
+def _collect(
+    columns: tuple[str, ...], lines: Iterator[tuple[int, list[str]]], max_rows: int
+) -> list[Row]:
+    rows: list[Row] = []
+    for number, cells in lines:
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines between blocks are common in spreadsheets
+        if len(rows) >= max_rows:
+            raise TableError(
+                f"The file has more than {max_rows:,} rows. "
+                "Split it into smaller files."
+            )
+        values = {
+            name: restore(cell)
+            for name, cell in zip(columns, cells, strict=False)
+            if name
+        }
+        extra = sum(
+            1
+            for index, cell in enumerate(cells)
+            if cell.strip() and (index >= len(columns) or not columns[index])
+        )
+        rows.append(Row(number, values, extra))
+    return rows
+
+
+# Formula safety -----------------------------------------------------------------------
+
+
+def neutralise(value: object) -> str:
+    """Text for an exported cell that no spreadsheet will run as a formula.
+
+    A cell starting with ``= + - @``, a tab or a carriage return (or a line feed)
+    gets a leading ``'`` (SECURITY.md C3). So that ``restore`` can undo it exactly,
+    text that already starts with quotes followed by such a character gets one more.
+    """
+    text = "" if value is None else str(value)
+    if text.lstrip("'")[:1] in _QUOTED_STARTS:
+        return "'" + text
+    return text
+
+
+def restore(text: str) -> str:
+    """Undo ``neutralise`` on an imported cell (other text is returned unchanged)."""
+    if text.startswith("'") and text[1:].lstrip("'")[:1] in _QUOTED_STARTS:
+        return text[1:]
+    return text
+
+
+def same_text(first: str, second: str) -> bool:
+    """Equal apart from line endings (forms send CRLF; workbooks keep only LF)."""
+    return unix_newlines(first) == unix_newlines(second)
+
+
+def unix_newlines(text: str) -> str:
+    """Every CRLF and CR turned into LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# Writing ------------------------------------------------------------------------------
+
+
+def write_csv(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """A formula-safe CSV (RFC 4180 quoting, CRLF) in UTF-8 with a BOM for Excel."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(c) for c in columns])
+    for row in rows:
+        writer.writerow([neutralise(value) for value in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def write_xlsx(
+    columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: str = "Sheet1"
+) -> bytes:
+    """A formula-safe workbook: every cell is stored as text, never as a formula."""
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.append([_text_cell(sheet, c) for c in columns])
+    for row in rows:
+        sheet.append([_text_cell(sheet, value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _text_cell(sheet: Any, value: object) -> Any:
+    # XML 1.0 cannot hold most control characters (openpyxl would refuse them), and
+    # reading it back turns every carriage return into a line feed.
+    text = unix_newlines(_ILLEGAL_XML.sub("", neutralise(value)))
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"  # openpyxl guesses "f" for "=…" and "e" for "#N/A"
+    return cell
+
+
+def write_table(
+    fmt: str, columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: str
+) -> bytes:
+    """Write ``rows`` as ``csv`` or ``xlsx``."""
+    if fmt == "xlsx":
+        return write_xlsx(columns, rows, title=title)
+    if fmt == "csv":
+        return write_csv(columns, rows)
+    raise ValueError(f"unknown table format: {fmt!r}")
+
+
+def mimetype(fmt: str) -> str:
+    """The Content-Type of a table format."""
+    return XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE

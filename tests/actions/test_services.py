@@ -1,0 +1,201 @@
+"""Action services: due dates, overdue, unscheduled, deliveries, filters, calendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from engage.actions import services
+from engage.actions.models import ActionStatus, Recurrence
+from engage.audit.models import AuditEvent
+from engage.db import utcnow
+from engage.errors import ValidationError
+from engage.extensions import db
+from tests.factories import ActionFactory, AudienceFactory, ChannelFactory, UserFactory
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+TODAY = NOW.date()
+
+
+def _data(**overrides) -> services.ActionData:  # type: ignore[no-untyped-def]
+    channel = ChannelFactory()
+    return services.ActionData(
+        **{"title": "GP newsletter", "channel_id": channel.id, **overrides}
+    )
+
+
+def test_monthly_action_without_a_date_is_due_next_month(cast) -> None:  # type: ignore[no-untyped-def]
+    action = services.create_action(
+        _data(recurrence=Recurrence.MONTHLY, timescale="Monthly"),
+        actor=cast["officer"],
+        now=NOW,
+    )
+    assert action.next_due_date == date(2026, 12, 26)
+    assert not services.is_unscheduled(action)
+
+
+def test_tbc_action_is_unscheduled_not_overdue(cast) -> None:  # type: ignore[no-untyped-def]
+    action = services.create_action(
+        _data(timescale="TBC"), actor=cast["officer"], now=NOW
+    )
+    assert action.next_due_date is None
+    assert services.is_unscheduled(action)
+    assert not services.is_overdue(action, TODAY)
+
+
+def test_ongoing_action_is_neither_unscheduled_nor_overdue(cast) -> None:  # type: ignore[no-untyped-def]
+    action = services.create_action(
+        _data(recurrence=Recurrence.ONGOING, timescale="On-going"),
+        actor=cast["officer"],
+        now=NOW,
+    )
+    assert not services.is_unscheduled(action)
+    assert not services.is_overdue(action, TODAY)
+
+
+def test_overdue_is_derived_and_ends_when_done(cast) -> None:  # type: ignore[no-untyped-def]
+    action = services.create_action(
+        _data(due_date=TODAY - timedelta(days=1)), actor=cast["officer"], now=NOW
+    )
+    assert services.is_overdue(action, TODAY)
+    services.change_status(action, ActionStatus.DONE, actor=cast["officer"], now=NOW)
+    assert not services.is_overdue(action, TODAY)
+    assert action.completed_at == NOW
+
+
+def test_due_date_before_start_date_is_refused(cast) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError):
+        services.create_action(
+            _data(start_date=TODAY, due_date=TODAY - timedelta(days=3)),
+            actor=cast["officer"],
+            now=NOW,
+        )
+
+
+def test_logging_a_delivery_advances_a_monthly_action(cast) -> None:  # type: ignore[no-untyped-def]
+    audience = AudienceFactory()
+    action = services.create_action(
+        _data(
+            recurrence=Recurrence.MONTHLY,
+            due_date=date(2026, 11, 3),
+            audience_ids=(audience.id,),
+        ),
+        actor=cast["officer"],
+        now=NOW,
+    )
+    activity = services.log_delivery(
+        action,
+        services.DeliveryData(
+            occurred_on=date(2026, 11, 3),
+            description="November GP newsletter sent",
+            audience_ids=(audience.id,),
+            figures=(("recipients", 412), ("opens", 188)),
+        ),
+        actor=cast["officer"],
+        now=NOW,
+    )
+    db.session.commit()
+    assert action.next_due_date == date(2026, 12, 3)
+    assert action.status is ActionStatus.IN_PROGRESS
+    assert [(f.label, f.value) for f in activity.figures] == [
+        ("recipients", 412),
+        ("opens", 188),
+    ]
+    assert services.last_contact_dates([audience.id]) == {
+        audience.id: date(2026, 11, 3)
+    }
+    assert db.session.query(AuditEvent).filter_by(action="deliver").count() == 1
+
+
+def test_delivery_can_complete_a_one_off_action(cast) -> None:  # type: ignore[no-untyped-def]
+    action = services.create_action(
+        _data(due_date=TODAY), actor=cast["officer"], now=NOW
+    )
+    services.log_delivery(
+        action,
+        services.DeliveryData(occurred_on=TODAY, description="Done", complete=True),
+        actor=cast["officer"],
+        now=NOW,
+    )
+    assert action.status is ActionStatus.DONE
+
+
+@pytest.mark.parametrize(
+    "figures", [(("", 5),), (("opens", -1),)], ids=["no label", "negative"]
+)
+def test_bad_reach_figures_are_refused(cast, figures) -> None:  # type: ignore[no-untyped-def]
+    action = services.create_action(_data(), actor=cast["officer"], now=NOW)
+    with pytest.raises(ValidationError):
+        services.log_delivery(
+            action,
+            services.DeliveryData(occurred_on=TODAY, description="x", figures=figures),
+            actor=cast["officer"],
+            now=NOW,
+        )
+
+
+def test_future_delivery_is_refused(cast) -> None:  # type: ignore[no-untyped-def]
+    action = services.create_action(_data(), actor=cast["officer"], now=NOW)
+    with pytest.raises(ValidationError):
+        services.log_delivery(
+            action,
+            services.DeliveryData(
+                occurred_on=TODAY + timedelta(days=7), description="x"
+            ),
+            actor=cast["officer"],
+            now=NOW,
+        )
+
+
+def test_plan_filters(cast) -> None:  # type: ignore[no-untyped-def]
+    owner = UserFactory()
+    gps = AudienceFactory(name="GPs")
+    mine = ActionFactory(
+        title="Mine", owners=[owner], next_due_date=TODAY - timedelta(days=2)
+    )
+    aimed = ActionFactory(
+        title="For GPs", audiences=[gps], next_due_date=TODAY + timedelta(days=20)
+    )
+    everyone = ActionFactory(title="Website", all_audiences=True)
+    done = ActionFactory(
+        title="Done", status=ActionStatus.DONE, next_due_date=TODAY - timedelta(days=9)
+    )
+
+    def titles(**criteria) -> list[str]:  # type: ignore[no-untyped-def]
+        query = services.action_query(services.ActionFilter(**criteria), today=TODAY)
+        return [a.title for a in db.session.scalars(query)]
+
+    assert titles(owner_id=owner.id) == ["Mine"]
+    assert titles(overdue=True) == ["Mine"]
+    assert titles(audience_id=gps.id) == ["For GPs", "Website"]
+    assert titles(unscheduled=True) == ["Website"]
+    assert titles(due_from=TODAY, due_to=TODAY + timedelta(days=30)) == ["For GPs"]
+    assert titles(include_closed=False) == ["Mine", "For GPs", "Website"]
+    assert titles(sort=services.SortKey.TITLE) == ["Done", "For GPs", "Mine", "Website"]
+    assert titles(sort=services.SortKey.DUE, descending=True)[:3] == [
+        "For GPs",
+        "Mine",
+        "Done",
+    ]
+    assert {mine.id, aimed.id, everyone.id, done.id}
+
+
+def test_calendar_repeats_recurring_actions(cast) -> None:  # type: ignore[no-untyped-def]
+    ActionFactory(
+        title="Newsletter",
+        recurrence=Recurrence.MONTHLY,
+        next_due_date=date(2026, 11, 10),
+    )
+    ActionFactory(title="One-off", next_due_date=date(2026, 12, 24))
+    items = services.due_between(date(2026, 12, 1), date(2027, 1, 31))
+    assert [(i.day, i.action.title) for i in items] == [
+        (date(2026, 12, 10), "Newsletter"),
+        (date(2026, 12, 24), "One-off"),
+        (date(2027, 1, 10), "Newsletter"),
+    ]
+
+
+def test_seed_channels_is_idempotent() -> None:
+    assert services.seed_channels(now=utcnow()) == len(services.DEFAULT_CHANNELS)
+    assert services.seed_channels(now=utcnow()) == 0

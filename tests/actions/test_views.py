@@ -1,0 +1,202 @@
+"""Action plan pages: the plan, forms, deliveries, ownership (SECURITY.md B2, C1)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from engage.actions.models import Action, ActionStatus, Recurrence
+from engage.db import utcnow
+from engage.extensions import db
+from tests.factories import ActionFactory, AudienceFactory, ChannelFactory, UserFactory
+
+XSS = '<script>alert(1)</script>"><svg onload=alert(1)>{{7*7}}'
+
+
+def test_officer_creates_a_monthly_action_with_two_owners(
+    client: FlaskClient, login, cast
+) -> None:  # type: ignore[no-untyped-def]
+    channel = ChannelFactory()
+    audience = AudienceFactory()
+    second = UserFactory(name="Second Owner")
+    login(cast["officer"])
+    response = client.post(
+        "/actions/new",
+        data={
+            "title": "PPI newsletter",
+            "channel_id": str(channel.id),
+            "audience_ids": [str(audience.id)],
+            "owner_ids": [str(cast["officer"].id), str(second.id)],
+            "recurrence": "monthly",
+            "due_date": (utcnow().date() + timedelta(days=5)).isoformat(),
+            "status": "planned",
+            "success_measure": "Increased readership",
+        },
+    )
+    assert response.status_code == 302
+    action = db.session.scalar(select(Action).where(Action.title == "PPI newsletter"))
+    assert action is not None
+    assert {u.id for u in action.owners} == {cast["officer"].id, second.id}
+    assert action.recurrence is Recurrence.MONTHLY
+    assert action.next_due_date == utcnow().date() + timedelta(days=5)
+
+
+def test_action_form_errors_keep_values(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+    login(cast["officer"])
+    response = client.post(
+        "/actions/new",
+        data={
+            "title": "Kept title",
+            "start_date": "2026-05-01",
+            "due_date": "2026-04-01",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'href="#channel_id"' in html
+    assert 'href="#due_date"' in html
+    assert 'value="Kept title"' in html
+
+
+def test_officer_cannot_change_an_action_owned_by_others(
+    client: FlaskClient, login, cast
+) -> None:  # type: ignore[no-untyped-def]
+    other = UserFactory()
+    action = ActionFactory(title="Theirs", owners=[other])
+    login(cast["officer"])
+    for method, path in [
+        ("GET", f"/actions/{action.id}/edit"),
+        ("POST", f"/actions/{action.id}/edit"),
+        ("POST", f"/actions/{action.id}/status"),
+        ("GET", f"/actions/{action.id}/deliveries/new"),
+        ("POST", f"/actions/{action.id}/deliveries/new"),
+    ]:
+        response = client.open(
+            path, method=method, data={"title": "Hijacked", "status": "cancelled"}
+        )
+        assert response.status_code == 403, (method, path)
+        assert "Theirs" not in response.get_data(as_text=True)
+    db.session.refresh(action)
+    assert action.title == "Theirs"
+    assert action.status is ActionStatus.PLANNED
+
+
+def test_admin_may_change_any_action(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+    action = ActionFactory(owners=[UserFactory()])
+    login(cast["admin"])
+    response = client.post(f"/actions/{action.id}/status", data={"status": "done"})
+    assert response.status_code == 302
+    db.session.refresh(action)
+    assert action.status is ActionStatus.DONE
+
+
+def test_lead_reads_but_cannot_edit(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+    action = ActionFactory()
+    login(cast["lead"])
+    page = client.get(f"/actions/{action.id}").get_data(as_text=True)
+    assert action.title in page
+    assert "Log a delivery" not in page
+    assert client.get(f"/actions/{action.id}/edit").status_code == 403
+
+
+def test_logging_a_delivery_through_the_form(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+    audience = AudienceFactory()
+    today = utcnow().date()
+    action = ActionFactory(
+        recurrence=Recurrence.MONTHLY,
+        next_due_date=today,
+        audiences=[audience],
+        owners=[cast["officer"]],
+    )
+    login(cast["officer"])
+    form = client.get(f"/actions/{action.id}/deliveries/new").get_data(as_text=True)
+    assert f'value="{audience.id}" checked' in form  # the action's audiences by default
+    response = client.post(
+        f"/actions/{action.id}/deliveries/new",
+        data={
+            "occurred_on": today.isoformat(),
+            "description": "Sent",
+            "audience_ids": [str(audience.id)],
+            "figures-0-measure": "recipients",
+            "figures-0-number": "412",
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(action)
+    assert action.next_due_date is not None
+    assert action.next_due_date > today
+    detail = client.get(f"/actions/{action.id}").get_data(as_text=True)
+    assert "recipients 412" in detail
+
+
+def test_user_text_is_escaped_on_plan_pages(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+    audience = AudienceFactory(name=XSS)
+    action = ActionFactory(
+        title=XSS + " action",
+        audiences=[audience],
+        responsibility=XSS,
+        success_measure=XSS,
+    )
+    login(cast["officer"])
+    for path in (
+        "/actions/",
+        f"/actions/{action.id}",
+        "/audiences/",
+        f"/audiences/{audience.id}",
+        "/map/",
+    ):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in html, path
+        assert "<svg onload" not in html, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
+        assert "{{7*7}}" in html, path  # shown as typed, never evaluated
+
+
+def test_month_calendar_shows_recurrences(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+    ActionFactory(
+        title="Weekly bulletin",
+        recurrence=Recurrence.WEEKLY,
+        next_due_date=utcnow().date().replace(day=1),
+    )
+    login(cast["lead"])
+    html = client.get(f"/actions/calendar?month={utcnow().date():%Y-%m}").get_data(
+        as_text=True
+    )
+    assert html.count("Weekly bulletin") >= 8  # grid and list, four or five weeks each
+    assert client.get("/actions/calendar?month=not-a-month").status_code == 404
+
+
+def test_my_actions_lists_only_mine(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+    ActionFactory(title="Owned by me", owners=[cast["officer"]])
+    ActionFactory(title="Owned by someone else", owners=[UserFactory()])
+    login(cast["officer"])
+    html = client.get("/actions/mine").get_data(as_text=True)
+    assert "Owned by me" in html
+    assert "Owned by someone else" not in html
+
+
+def test_plan_paginates(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+    for i in range(30):
+        ActionFactory(title=f"Action number {i:02d}")
+    login(cast["lead"])
+    first = client.get("/actions/?sort=title").get_data(as_text=True)
+    assert "30 actions" in first
+    assert "Action number 24" in first
+    assert "Action number 25" not in first
+    second = client.get("/actions/?sort=title&page=2").get_data(as_text=True)
+    assert "Action number 25" in second
+
+
+def test_admin_manages_channels(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+    login(cast["admin"])
+    assert (
+        client.post(
+            "/actions/channels/new", data={"name": "Podcast", "is_active": "y"}
+        ).status_code
+        == 302
+    )
+    assert "Podcast" in client.get("/actions/channels").get_data(as_text=True)
+    duplicate = client.post("/actions/channels/new", data={"name": "podcast"})
+    assert "already exists" in duplicate.get_data(as_text=True)

@@ -1,0 +1,129 @@
+"""Audience services: the grid's suggestion, overrides, the map and contact cadence."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from engage.actions.services import DeliveryData, log_delivery
+from engage.audiences import services
+from engage.audiences.models import Approach, AudienceGroup
+from engage.db import utcnow
+from engage.errors import Conflict, ValidationError
+from engage.extensions import db
+from tests.factories import ActionFactory, AudienceFactory, ProgrammeFactory
+
+
+@pytest.mark.parametrize(
+    ("influence", "interest", "expected"),
+    [
+        (5, 5, Approach.MANAGE),
+        (3, 3, Approach.MANAGE),
+        (4, 1, Approach.MANAGE),
+        (2, 5, Approach.INFORM),
+        (1, 3, Approach.INFORM),
+        (3, 2, Approach.MONITOR),
+        (1, 1, Approach.MONITOR),
+    ],
+)
+def test_grid_suggests_an_approach(
+    influence: int, interest: int, expected: Approach
+) -> None:
+    assert services.suggest_approach(influence, interest) is expected
+
+
+def test_typical_scores_agree_with_the_suggestion() -> None:
+    for approach, (influence, interest) in services.TYPICAL_SCORES.items():
+        assert services.suggest_approach(influence, interest) is approach
+
+
+def test_create_audience_refuses_duplicate_names(cast) -> None:  # type: ignore[no-untyped-def]
+    data = services.AudienceData(
+        "County council", AudienceGroup.PARTNER, Approach.MANAGE, 4, 4
+    )
+    services.create_audience(data, actor=cast["officer"], now=utcnow())
+    with pytest.raises(Conflict):
+        services.create_audience(
+            services.AudienceData(
+                "county COUNCIL ", AudienceGroup.PARTNER, Approach.MANAGE, 4, 4
+            ),
+            actor=cast["officer"],
+            now=utcnow(),
+        )
+
+
+def test_scores_must_be_one_to_five(cast) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError):
+        services.create_audience(
+            services.AudienceData("X", AudienceGroup.PUBLIC, Approach.INFORM, 6, 1),
+            actor=cast["officer"],
+            now=utcnow(),
+        )
+
+
+def test_programme_override_changes_the_effective_approach(cast) -> None:  # type: ignore[no-untyped-def]
+    audience = AudienceFactory(approach=Approach.MONITOR)
+    programme = ProgrammeFactory(name="Mental health review")
+    services.set_programme_approach(
+        audience,
+        programme,
+        Approach.MANAGE,
+        "Service users' voice",
+        actor=cast["officer"],
+        now=utcnow(),
+    )
+    assert services.effective_approach(audience, programme.id) is Approach.MANAGE
+    assert services.effective_approach(audience, None) is Approach.MONITOR
+    stakeholder_map = services.build_map(today=utcnow().date(), programme=programme)
+    assert audience in stakeholder_map.by_approach[Approach.MANAGE]
+
+
+def test_map_places_each_audience_in_its_cell() -> None:
+    a = AudienceFactory(influence=5, interest=1)
+    b = AudienceFactory(influence=1, interest=5)
+    archived = AudienceFactory(influence=3, interest=3, archived_at=utcnow())
+    stakeholder_map = services.build_map(today=utcnow().date())
+    assert stakeholder_map.cells[5][1] == [a]
+    assert stakeholder_map.cells[1][5] == [b]
+    assert archived not in stakeholder_map.cells[3][3]
+
+
+def test_new_audience_is_due_for_contact_until_reached(cast) -> None:  # type: ignore[no-untyped-def]
+    audience = AudienceFactory(approach=Approach.MANAGE)
+    action = ActionFactory(audiences=[audience])
+    today = utcnow().date()
+    assert services.contact_statuses([audience], today=today)[audience.id].is_due
+    log_delivery(
+        action,
+        DeliveryData(
+            occurred_on=today - timedelta(days=29),
+            description="Sent",
+            audience_ids=(audience.id,),
+        ),
+        actor=cast["officer"],
+        now=utcnow(),
+    )
+    db.session.commit()
+    status = services.contact_statuses([audience], today=today)[audience.id]
+    assert not status.is_due
+    assert status.last_contact == today - timedelta(days=29)
+    # Manage expects contact every 30 days: due again the day after tomorrow.
+    later = services.contact_statuses([audience], today=today + timedelta(days=1))[
+        audience.id
+    ]
+    assert later.is_due
+    assert later.due_since == today + timedelta(days=1)
+
+
+def test_admin_changes_contact_intervals(cast) -> None:  # type: ignore[no-untyped-def]
+    services.set_contact_intervals(
+        {Approach.MANAGE: 14, Approach.INFORM: 60, Approach.MONITOR: 365},
+        actor=cast["admin"],
+        now=utcnow(),
+    )
+    assert services.get_contact_intervals() == {
+        Approach.MANAGE: 14,
+        Approach.INFORM: 60,
+        Approach.MONITOR: 365,
+    }

@@ -1,0 +1,139 @@
+"""Audience pages and the map."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from engage.audiences.models import Approach, Audience
+from engage.extensions import db
+from tests.factories import AudienceFactory, ProgrammeFactory
+
+
+def test_officer_creates_and_edits_an_audience(
+    client: FlaskClient, login, cast
+) -> None:  # type: ignore[no-untyped-def]
+    login(cast["officer"])
+    response = client.post(
+        "/audiences/new",
+        data={
+            "name": "Youth groups",
+            "group": "public",
+            "influence": "2",
+            "interest": "4",
+            "approach": "inform",
+            "owner_id": str(cast["officer"].id),
+            "notes": "Schools and colleges",
+        },
+    )
+    assert response.status_code == 302
+    audience = db.session.scalar(
+        select(Audience).where(Audience.name == "Youth groups")
+    )
+    assert audience is not None
+    assert audience.owner_id == cast["officer"].id
+    detail = client.get(f"/audiences/{audience.id}").get_data(as_text=True)
+    assert "Due for contact" in detail
+    assert "Inform (as chosen)" in detail
+    client.post(
+        f"/audiences/{audience.id}/edit",
+        data={
+            "name": "Youth groups",
+            "group": "public",
+            "influence": "5",
+            "interest": "5",
+            "approach": "manage",
+        },
+    )
+    db.session.refresh(audience)
+    assert audience.approach is Approach.MANAGE
+    assert audience.influence == 5
+
+
+def test_archived_audience_leaves_the_map(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+    audience = AudienceFactory(name="Parish councils")
+    login(cast["officer"])
+    assert "Parish councils" in client.get("/map/").get_data(as_text=True)
+    client.post(f"/audiences/{audience.id}/archive", follow_redirects=True)
+    assert "Parish councils" not in client.get("/map/").get_data(as_text=True)
+    assert "Parish councils" in client.get("/audiences/?archived=y").get_data(
+        as_text=True
+    )
+    client.post(f"/audiences/{audience.id}/restore", follow_redirects=True)
+    assert "Parish councils" in client.get("/map/").get_data(as_text=True)
+
+
+def test_contacts_are_added_and_removed(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+    audience = AudienceFactory()
+    login(cast["officer"])
+    bad = client.post(
+        f"/audiences/{audience.id}/contacts", data={"name": "", "email": "nope"}
+    )
+    assert bad.status_code == 200
+    assert 'href="#name"' in bad.get_data(as_text=True)
+    client.post(
+        f"/audiences/{audience.id}/contacts",
+        data={
+            "name": "Dr Rao",
+            "role": "Chair",
+            "email": "rao@practice.example",
+            "phone": "01234 567890",
+        },
+    )
+    db.session.refresh(audience)
+    (contact,) = audience.contacts
+    assert contact.email == "rao@practice.example"
+    other = AudienceFactory()
+    assert (
+        client.post(f"/audiences/{other.id}/contacts/{contact.id}/delete").status_code
+        == 404
+    )
+    client.post(f"/audiences/{audience.id}/contacts/{contact.id}/delete")
+    db.session.refresh(audience)
+    assert audience.contacts == []
+
+
+def test_programme_filter_applies_overrides_on_the_map(
+    client: FlaskClient, login, cast
+) -> None:  # type: ignore[no-untyped-def]
+    audience = AudienceFactory(name="Youth groups", approach=Approach.INFORM)
+    programme = ProgrammeFactory(name="Children's services")
+    login(cast["officer"])
+    response = client.post(
+        f"/audiences/{audience.id}/programmes",
+        data={
+            "programme_id": str(programme.id),
+            "approach": "manage",
+            "rationale": "Main users",
+        },
+    )
+    assert response.status_code == 302
+    html = client.get(f"/map/?programme={programme.id}").get_data(as_text=True)
+    assert "(usually inform)" in html
+    assert "(usually inform)" not in client.get("/map/").get_data(as_text=True)
+
+
+def test_due_filter_lists_only_audiences_due_for_contact(
+    client: FlaskClient, login, cast
+) -> None:  # type: ignore[no-untyped-def]
+    AudienceFactory(name="Never contacted")
+    login(cast["lead"])
+    assert "Never contacted" in client.get("/audiences/?due=y").get_data(as_text=True)
+
+
+def test_admin_sets_contact_intervals(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+    login(cast["admin"])
+    response = client.post(
+        "/audiences/contact-intervals",
+        data={"manage": "14", "inform": "60", "monitor": "0"},
+    )
+    assert response.status_code == 200
+    assert 'href="#monitor"' in response.get_data(as_text=True)
+    response = client.post(
+        "/audiences/contact-intervals",
+        data={"manage": "14", "inform": "60", "monitor": "200"},
+    )
+    assert response.status_code == 302
+    assert 'value="14"' in client.get("/audiences/contact-intervals").get_data(
+        as_text=True
+    )

@@ -1,0 +1,1 @@
+"""Tests for importing and exporting tables."""
