@@ -97,6 +97,8 @@ def _register_blueprints(app: Flask) -> None:
     from engage.audit.views import bp as audit_bp
     from engage.imports.views import bp as imports_bp
     from engage.mail.views import bp as mail_bp
+    from engage.membership.public_views import bp as join_bp
+    from engage.membership.views import bp as members_bp
     from engage.web import bp as web_bp
 
     for blueprint in (
@@ -110,6 +112,8 @@ def _register_blueprints(app: Flask) -> None:
         actions_bp,
         calendar_bp,
         imports_bp,
+        join_bp,
+        members_bp,
     ):
         app.register_blueprint(blueprint)
 

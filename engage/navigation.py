@@ -27,6 +27,7 @@ NAVIGATION = (
     NavItem("Audiences", "audiences.index", READERS),
     NavItem("Action plan", "actions.index", READERS),
     NavItem("My actions", "actions.mine", READERS),
+    NavItem("Members", "members.index", READERS),
     NavItem("Admin", "admin.index", ADMINS),
 )
 

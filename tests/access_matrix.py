@@ -79,4 +79,8 @@ MATRIX = {
     "imports.upload": EDITORS,
     "imports.confirm": EDITORS,
     "imports.export": SIGNED_IN,
+    # Membership: public pages (the join form, e-mailed links)
+    # (public-membership endpoints go here)
+    # Membership: staff pages
+    # (staff-membership endpoints go here)
 }

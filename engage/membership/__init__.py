@@ -1,0 +1,1 @@
+"""PPI membership: the public join, confirm, manage, withdraw; staff manage members."""

@@ -1,0 +1,261 @@
+"""Membership models: members, their consents, tokens, equality answers and lists."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engage.extensions import db
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(
+        cls,
+        native_enum=False,
+        length=30,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Tier(enum.StrEnum):
+    """How involved a member wants to be."""
+
+    GOLD = "gold"  #: active roles at meetings and focus groups
+    SILVER = "silver"  #: surveys and consultations
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class MemberStatus(enum.StrEnum):
+    """Where a member is in their membership."""
+
+    PENDING = "pending"  #: joined online, e-mail address not yet confirmed
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+    ERASED = "erased"  #: personal data deleted; the row stays so counts stay true
+
+    @property
+    def label(self) -> str:
+        return {"pending": "Pending confirmation"}.get(
+            self.value, self.value.capitalize()
+        )
+
+
+class ContactChannel(enum.StrEnum):
+    """A way we may contact a member, each with its own consent."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    PHONE = "phone"
+    POST = "post"
+
+
+class ConsentMethod(enum.StrEnum):
+    """How a consent was given or changed."""
+
+    WEB_FORM = "web-form"
+    SELF_SERVICE = "self-service"
+    PHONE = "phone"
+    PAPER = "paper"
+    STAFF = "staff"
+
+
+class SupportNeed(enum.StrEnum):
+    """Communication support under the NHS Accessible Information Standard."""
+
+    LARGE_PRINT = "large_print"
+    EASY_READ = "easy_read"
+    BSL = "bsl"
+    BRAILLE = "braille"
+    AUDIO = "audio"
+    ADVOCATE = "advocate"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "large_print": "Large print",
+            "easy_read": "Easy read",
+            "bsl": "British Sign Language (BSL) interpreter",
+            "braille": "Braille",
+            "audio": "Audio",
+            "advocate": "Contact through a carer or advocate",
+            "other": "Other",
+        }[self.value]
+
+
+class TokenPurpose(enum.StrEnum):
+    """What a member's e-mailed link does."""
+
+    CONFIRM = "confirm"
+    MANAGE = "manage"
+
+
+class Practice(db.Model):  # type: ignore[name-defined,misc]
+    """A GP practice members can choose (admins keep the list)."""
+
+    __tablename__ = "practices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    code: Mapped[str] = mapped_column(String(20), default="")
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class Topic(db.Model):  # type: ignore[name-defined,misc]
+    """A topic of interest members can choose (admins keep the list)."""
+
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+member_topics = Table(
+    "member_topics",
+    db.metadata,
+    Column("member_id", ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_member_topics_topic_id", "topic_id"),
+)
+
+
+class Member(db.Model):  # type: ignore[name-defined,misc]
+    """A PPI member. Personal fields are None once the member is erased."""
+
+    __tablename__ = "members"
+    __table_args__ = (Index("ix_members_status_tier", "status", "tier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    #: Lower-cased; unique, so one e-mail address is one member.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(Text)
+    #: Normalised UK postcode ("SW1A 1AA").
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    practice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("practices.id", ondelete="SET NULL"), index=True
+    )
+    tier: Mapped[Tier] = mapped_column(_enum(Tier))
+    status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus))
+    #: How they joined: web-form, phone or paper.
+    joined_by: Mapped[ConsentMethod] = mapped_column(_enum(ConsentMethod))
+    support_other: Mapped[str | None] = mapped_column(String(500))
+    is_champion: Mapped[bool] = mapped_column(default=False)
+    #: Staff notes; personal data, erased with the member.
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None] = mapped_column(index=True)
+    erased_at: Mapped[datetime | None]
+
+    practice: Mapped[Practice | None] = relationship()
+    topics = relationship("Topic", secondary=member_topics, order_by="Topic.name")
+    support_needs: Mapped[list[MemberSupportNeed]] = relationship(
+        cascade="all, delete-orphan"
+    )
+    consents: Mapped[list[ConsentRecord]] = relationship(
+        back_populates="member",
+        cascade="all, delete-orphan",
+        order_by="ConsentRecord.recorded_at",
+    )
+    tokens: Mapped[list[MemberToken]] = relationship(cascade="all, delete-orphan")
+    equality: Mapped[EqualityAnswers | None] = relationship(
+        cascade="all, delete-orphan", uselist=False
+    )
+
+
+class MemberSupportNeed(db.Model):  # type: ignore[name-defined,misc]
+    """One communication support need of a member."""
+
+    __tablename__ = "member_support_needs"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    need: Mapped[SupportNeed] = mapped_column(_enum(SupportNeed), primary_key=True)
+
+
+class ConsentRecord(db.Model):  # type: ignore[name-defined,misc]
+    """One consent given or withdrawn, for one channel: an append-only history."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[ContactChannel] = mapped_column(_enum(ContactChannel))
+    granted: Mapped[bool]
+    method: Mapped[ConsentMethod] = mapped_column(_enum(ConsentMethod))
+    #: The privacy notice version shown, and a hash of the exact consent wording.
+    wording_version: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]
+
+    member: Mapped[Member] = relationship(back_populates="consents")
+
+
+class MemberToken(db.Model):  # type: ignore[name-defined,misc]
+    """A member's single-use, expiring e-mailed link; only its hash is stored."""
+
+    __tablename__ = "member_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[TokenPurpose] = mapped_column(_enum(TokenPurpose))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class EqualityAnswers(db.Model):  # type: ignore[name-defined,misc]
+    """Optional equality-monitoring answers, kept apart; staff see only aggregates.
+
+    Every answer may be None (not answered) or "prefer_not_to_say".
+    """
+
+    __tablename__ = "equality_answers"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    age_band: Mapped[str | None] = mapped_column(String(40))
+    sex: Mapped[str | None] = mapped_column(String(40))
+    gender_identity: Mapped[str | None] = mapped_column(String(40))
+    ethnicity: Mapped[str | None] = mapped_column(String(80))
+    disability: Mapped[str | None] = mapped_column(String(40))
+    carer: Mapped[str | None] = mapped_column(String(40))
+    recorded_at: Mapped[datetime]
+
+
+class PopulationShare(db.Model):  # type: ignore[name-defined,misc]
+    """The area's population profile that admins enter: percent per category value."""
+
+    __tablename__ = "population_shares"
+    __table_args__ = (UniqueConstraint("category", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(80))
+    percent: Mapped[float] = mapped_column(Numeric(5, 2, asdecimal=False))
