@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from engage.accounts.models import User
 from engage.actions.models import (
@@ -352,7 +353,16 @@ class ActionFilter:
 
 def action_query(criteria: ActionFilter, *, today: date) -> Select[Action]:
     """Actions matching ``criteria`` in the chosen order."""
-    query = _where_text_and_people(select(Action), criteria)
+    # The plan table shows each action's channel, audiences and owners: load them in
+    # three queries per page rather than three per row.
+    query = _where_text_and_people(
+        select(Action).options(
+            joinedload(Action.channel),
+            selectinload(Action.audiences),
+            selectinload(Action.owners),
+        ),
+        criteria,
+    )
     if criteria.status is not None:
         query = query.where(Action.status == criteria.status)
     elif not criteria.include_closed:

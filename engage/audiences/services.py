@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from engage.audiences.models import (
     DEFAULT_CONTACT_INTERVALS,
@@ -373,7 +374,11 @@ class AudienceFilter:
 
 def audience_query(criteria: AudienceFilter) -> Select[Audience]:
     """Audiences matching ``criteria``, by name."""
-    query = select(Audience).order_by(Audience.name)
+    query = (
+        select(Audience)
+        .options(selectinload(Audience.owner), selectinload(Audience.overrides))
+        .order_by(Audience.name)
+    )
     if not criteria.include_archived:
         query = query.where(Audience.archived_at.is_(None))
     if criteria.group is not None:
