@@ -7,13 +7,23 @@ rows to what is saved by name and title.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 
 from engage.accounts.models import Role
 from engage.accounts.services import DemoLogin, ensure_user
 from engage.actions.services import seed_channels
 from engage.imports.services import apply_import
+from engage.membership import services as members
+from engage.membership.models import (
+    ConsentMethod,
+    ContactChannel,
+    EqualityAnswers,
+    Member,
+    MemberStatus,
+    SupportNeed,
+    Tier,
+)
 
 DEMO_USERS = (
     DemoLogin(Role.ADMIN, "admin@engage.example", "demo admin keeps the keys"),
@@ -48,4 +58,153 @@ def load_demo(*, now: datetime) -> list[DemoLogin]:
     for kind, name in DEMO_FILES:
         with (folder / name).open("rb") as source:
             apply_import(kind, source, name, actor="system", now=now)
+    _load_demo_members(now=now)
     return list(DEMO_USERS)
+
+
+DEMO_PRACTICES = (
+    ("Riverside Medical Centre", "Y00001"),
+    ("Castle Street Surgery", "Y00002"),
+    ("Meadowbank Health Centre", "Y00003"),
+    ("Old Mill Practice", "Y00004"),
+    ("Station Road Surgery", "Y00005"),
+)
+
+#: name, e-mail, phone, tier, how they joined, days ago, what happened since, topics.
+DEMO_MEMBERS = (
+    (
+        "Amira Khan",
+        "amira.khan@example.org",
+        "07700 900001",
+        Tier.GOLD,
+        "web",
+        200,
+        "",
+        0,
+    ),
+    ("Brian O'Neill", "brian.oneill@example.org", "", Tier.SILVER, "web", 180, "", 1),
+    (
+        "Chloe Davies",
+        "chloe.davies@example.org",
+        "07700 900003",
+        Tier.SILVER,
+        "phone",
+        150,
+        "",
+        2,
+    ),
+    ("Dev Patel", "dev.patel@example.org", "", Tier.GOLD, "web", 120, "champion", 3),
+    ("Eleanor Hughes", "", "01632 960004", Tier.SILVER, "paper", 110, "", 6),
+    (
+        "Femi Adeyemi",
+        "femi.adeyemi@example.org",
+        "",
+        Tier.SILVER,
+        "web",
+        90,
+        "withdrawn",
+        4,
+    ),
+    (
+        "Grace Lee",
+        "grace.lee@example.org",
+        "07700 900007",
+        Tier.GOLD,
+        "phone",
+        75,
+        "",
+        5,
+    ),
+    ("Harry Wilson", "harry.wilson@example.org", "", Tier.SILVER, "web", 60, "", 0),
+    ("Isla Murray", "isla.murray@example.org", "", Tier.SILVER, "web", 3, "pending", 1),
+    ("Jack Thompson", "", "01632 960010", Tier.GOLD, "paper", 40, "", 6),
+    (
+        "Kiran Shah",
+        "kiran.shah@example.org",
+        "07700 900011",
+        Tier.SILVER,
+        "web",
+        20,
+        "gold",
+        2,
+    ),
+    (
+        "Lucy Evans",
+        "lucy.evans@example.org",
+        "",
+        Tier.SILVER,
+        "web",
+        10,
+        "withdrawn",
+        3,
+    ),
+)
+_DEMO_EQUALITY = (
+    ("65_74", "female", "white_british", "yes"),
+    ("45_54", "male", "asian_indian", "no"),
+    ("75_plus", "female", "white_british", "yes"),
+    (None, "prefer_not_to_say", None, None),
+)
+
+
+def _load_demo_members(*, now: datetime) -> None:
+    """Topics, GP practices and a dozen members in every state (added only once)."""
+    members.seed_topics(now=now)
+    known = {p.name for p in members.list_practices()}
+    for name, code in DEMO_PRACTICES:
+        if name not in known:
+            members.save_practice(None, name=name, code=code, actor="system", now=now)
+    if members.get_member_by_email(DEMO_MEMBERS[0][1]) is not None:
+        return
+    practices = members.list_practices()
+    topics = members.list_topics()
+    for index, row in enumerate(DEMO_MEMBERS):
+        name, email, phone, tier, how, days_ago, later, topic = row
+        joined = now - timedelta(days=days_ago)
+        data = members.MemberData(
+            name=name,
+            tier=tier,
+            email=email,
+            phone=phone,
+            address="1 Example Street, Exampletown" if how == "paper" else "",
+            postcode=("LS1 4AP", "M1 1AE", "B1 1BB")[index % 3],
+            practice_id=practices[index % len(practices)].id,
+            topic_ids=[topics[topic % len(topics)].id],
+            support_needs=[SupportNeed.LARGE_PRINT] if how == "paper" else [],
+            is_champion=later == "champion",
+            consents={
+                ContactChannel.EMAIL: bool(email),
+                ContactChannel.PHONE: bool(phone),
+                ContactChannel.POST: how == "paper",
+            },
+        )
+        method = ConsentMethod.PAPER if how == "paper" else ConsentMethod.PHONE
+        member = members.add_member(data, method=method, actor="system", now=joined)
+        if how == "web":
+            _as_web_member(member, pending=later == "pending", now=joined)
+        if later == "gold":
+            members.change_tier(member, Tier.GOLD, actor="system", now=now)
+        if later == "withdrawn":
+            members.withdraw_on_request(
+                member, actor="system", now=joined + timedelta(days=days_ago // 2)
+            )
+        if index < len(_DEMO_EQUALITY):
+            age, sex, ethnicity, disability = _DEMO_EQUALITY[index]
+            member.equality = EqualityAnswers(
+                age_band=age,
+                sex=sex,
+                ethnicity=ethnicity,
+                disability=disability,
+                recorded_at=joined,
+            )
+
+
+def _as_web_member(member: Member, *, pending: bool, now: datetime) -> None:
+    """Make a demo member look as if they joined on the web form."""
+    member.joined_by = ConsentMethod.WEB_FORM
+    for record in member.consents:
+        record.method = ConsentMethod.WEB_FORM
+    if pending:
+        member.status = MemberStatus.PENDING
+    else:
+        member.confirmed_at = now + timedelta(hours=2)

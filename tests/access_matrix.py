@@ -81,6 +81,25 @@ MATRIX = {
     "imports.export": SIGNED_IN,
     # Membership: public pages (the join form, e-mailed links)
     # (public-membership endpoints go here)
+    "join.index": PUBLIC,
+    "join.equality": PUBLIC,
+    "join.confirm": PUBLIC,
+    "join.manage_request": PUBLIC,
+    "join.manage": PUBLIC,
+    "join.download": PUBLIC,
+    "join.withdraw": PUBLIC,
     # Membership: staff pages
     # (staff-membership endpoints go here)
+    "members.index": SIGNED_IN,
+    "members.create": EDITORS,
+    "members.detail": SIGNED_IN,
+    "members.edit": EDITORS,
+    "members.withdraw": EDITORS,
+    "members.erase": ADMINS,
+    "members.subject_access": ADMINS,
+    "members.export": EDITORS,
+    "members.equality": ADMINS,
+    "members.population": ADMINS,
+    "members.practices": ADMINS,
+    "members.topics": ADMINS,
 }

@@ -1,9 +1,192 @@
-"""Public membership views (being written): join, confirm, manage, withdraw."""
+"""Public membership views: join, confirm, manage, download and withdraw."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
 
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from engage.db import utcnow
+from engage.errors import ValidationError
+from engage.extensions import csrf, db, limiter
 from engage.membership import models  # noqa: F401 - registers the tables
+from engage.membership import registration as services
+from engage.membership.consent import PRIVACY_NOTICE_VERSION
+from engage.membership.equality import QUESTIONS
+from engage.membership.models import Member, MemberStatus
+from engage.membership.public_forms import (
+    EqualityForm,
+    JoinForm,
+    ManageForm,
+    ManageRequestForm,
+    WithdrawForm,
+)
 
 bp = Blueprint("join", __name__)
+
+#: The session key naming who may answer the optional equality questions next.
+EQUALITY_KEY = "equality_member_id"
+CSRF_EXPIRED = "Your session expired; check your answers and send the form again"
+
+
+def _join_limit() -> str:
+    return str(current_app.config.get("MEMBERSHIP_JOIN_LIMIT", "10 per hour"))
+
+
+def _manage_request_limit() -> str:
+    return str(current_app.config.get("MEMBERSHIP_MANAGE_REQUEST_LIMIT", "10 per hour"))
+
+
+def _token_limit() -> str:
+    return str(current_app.config.get("MEMBERSHIP_TOKEN_LIMIT", "60 per hour"))
+
+
+#: One budget for every page opened with an e-mailed link, so guessing is slow.
+token_limit = limiter.shared_limit(_token_limit, scope="membership-token")
+
+
+# The join form checks its own CSRF token, so that an expired one can keep the answers
+# (CSRFProtect would answer with an error page and lose them).
+@bp.route("/join", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit(_join_limit, methods=["POST"])
+def index() -> ResponseReturnValue:
+    form = JoinForm()
+    if form.validate_on_submit():
+        if form.is_bot():
+            session[EQUALITY_KEY] = None
+            return render_template("membership/public/check_email.html")
+        result = services.register_member(form.registration(), now=utcnow())
+        db.session.commit()
+        member = result.member
+        session[EQUALITY_KEY] = member.id if member is not None else None
+        if member is not None and member.email is None:
+            return render_template("membership/public/joined.html")
+        return render_template("membership/public/check_email.html")
+    if form.csrf_expired():
+        return _join_page(form, status=400, problem=CSRF_EXPIRED)
+    return _join_page(form)
+
+
+def _join_page(
+    form: JoinForm, *, status: int = 200, problem: str | None = None
+) -> ResponseReturnValue:
+    page = render_template(
+        "membership/public/join.html",
+        form=form,
+        problem=problem,
+        notice_version=PRIVACY_NOTICE_VERSION,
+    )
+    return page, status
+
+
+@bp.route("/join/about-you", methods=["GET", "POST"])
+@limiter.limit(_join_limit, methods=["POST"])
+def equality() -> ResponseReturnValue:
+    if EQUALITY_KEY not in session:
+        return redirect(url_for("join.index"))
+    form = EqualityForm()
+    if form.validate_on_submit():
+        member_id = session.pop(EQUALITY_KEY)
+        member = db.session.get(Member, member_id) if member_id else None
+        if form.save.data and member is not None:
+            services.save_equality_answers(member, form.answers(), now=utcnow())
+            db.session.commit()
+        return render_template("membership/public/thank_you.html")
+    return render_template(
+        "membership/public/equality.html", form=form, questions=QUESTIONS
+    )
+
+
+@bp.route("/join/confirm/<token>", methods=["GET", "POST"])
+@token_limit
+def confirm(token: str) -> ResponseReturnValue:
+    services.find_confirm_token(token, now=utcnow())
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        services.confirm_member(token, now=utcnow())
+        db.session.commit()
+        return render_template("membership/public/confirmed.html")
+    return render_template("membership/public/confirm.html", form=form)
+
+
+@bp.route("/membership/manage", methods=["GET", "POST"])
+@limiter.limit(_manage_request_limit, methods=["POST"])
+def manage_request() -> ResponseReturnValue:
+    form = ManageRequestForm()
+    if form.validate_on_submit():
+        services.request_manage_link(form.email.data, now=utcnow())
+        db.session.commit()
+        # The same answer whether or not the address is a member's.
+        return render_template("membership/public/manage_link_sent.html")
+    return render_template("membership/public/manage_request.html", form=form)
+
+
+@bp.route("/membership/manage/<token>", methods=["GET", "POST"])
+@token_limit
+def manage(token: str) -> ResponseReturnValue:
+    member = services.member_for_manage_token(token, now=utcnow())
+    editable = member.status in (MemberStatus.PENDING, MemberStatus.ACTIVE)
+    form = ManageForm()
+    saved = False
+    if editable and form.validate_on_submit():
+        try:
+            services.update_own_details(member, form.registration(), now=utcnow())
+        except ValidationError as error:
+            db.session.rollback()
+            form.email.errors = [*form.email.errors, error.message]
+        else:
+            db.session.commit()
+            saved = True
+    if not form.is_submitted() or saved:
+        form = ManageForm(formdata=None)
+        form.fill_from(services.registration_of(member))
+    return render_template(
+        "membership/public/manage.html",
+        form=form,
+        member=member,
+        token=token,
+        editable=editable,
+        saved=saved,
+    )
+
+
+@bp.get("/membership/manage/<token>/data.json")
+@token_limit
+def download(token: str) -> ResponseReturnValue:
+    member = services.member_for_manage_token(token, now=utcnow())
+    services.record_own_export(member, now=utcnow())
+    data = services.export_own_data(member)
+    db.session.commit()
+    response = Response(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        mimetype="application/json",
+    )
+    response.headers["Content-Disposition"] = (
+        'attachment; filename="my-ppi-membership.json"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/membership/manage/<token>/withdraw", methods=["GET", "POST"])
+@token_limit
+def withdraw(token: str) -> ResponseReturnValue:
+    member = services.member_for_manage_token(token, now=utcnow())
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        services.withdraw_own_membership(member, now=utcnow())
+        db.session.commit()
+        return render_template("membership/public/withdrawn.html")
+    return render_template(
+        "membership/public/withdraw.html", form=form, member=member, token=token
+    )

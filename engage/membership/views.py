@@ -1,9 +1,410 @@
-"""Staff membership views (being written): the member list, records and reports."""
+"""Staff membership views: the member list and records, exports, erasure and reports."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+from typing import Any, TypeVar
 
-from engage.membership import models  # noqa: F401 - registers the tables
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from engage.accounts.access import ADMINS, EDITORS, READERS, roles_required
+from engage.accounts.models import Role
+from engage.audit.services import record_event
+from engage.db import utcnow
+from engage.errors import Conflict, EngageError
+from engage.extensions import db
+from engage.membership import models, reports, services
+from engage.membership.consent import current_consents
+from engage.membership.equality import PREFER_NOT_TO_SAY, QUESTIONS
+from engage.membership.forms import (
+    CONSENT_LABELS,
+    AddMemberForm,
+    EraseForm,
+    MemberFilterForm,
+    MemberForm,
+    PopulationForm,
+    PracticeForm,
+    TopicForm,
+)
+from engage.membership.models import (
+    ConsentMethod,
+    ContactChannel,
+    Member,
+    MemberStatus,
+    Practice,
+    SupportNeed,
+    Tier,
+    Topic,
+)
 
 bp = Blueprint("members", __name__, url_prefix="/members")
+
+PER_PAGE = 50
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+def _practice_choices() -> list[tuple[int, str]]:
+    return [(p.id, p.name) for p in services.list_practices(active_only=True)]
+
+
+def _topic_choices() -> list[tuple[int, str]]:
+    return [(t.id, t.name) for t in services.list_topics(active_only=True)]
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+E = TypeVar("E", Tier, MemberStatus, SupportNeed)
+
+
+def _choice(cls: type[E], value: str | None) -> E | None:
+    try:
+        return cls(value) if value else None
+    except ValueError:
+        return None
+
+
+def _download(content: bytes, mimetype: str, filename: str) -> Response:
+    return Response(
+        content,
+        content_type=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _get_member(member_id: int) -> Member:
+    member = db.get_or_404(Member, member_id)
+    if member.status is MemberStatus.ERASED:
+        abort(404)
+    return member
+
+
+# The list -----------------------------------------------------------------------------
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def index() -> ResponseReturnValue:
+    form = MemberFilterForm(
+        request.args, practices=_practice_choices(), topics=_topic_choices()
+    )
+    form.validate()
+    criteria = services.MemberFilter(
+        search=form.q.data or "",
+        tier=_choice(Tier, form.tier.data),
+        status=_choice(MemberStatus, form.status.data),
+        topic_id=_int(form.topic.data),
+        practice_id=_int(form.practice.data),
+        champion=True if form.champion.data else None,
+        support_need=_choice(SupportNeed, form.support.data),
+    )
+    page = db.paginate(
+        services.member_query(criteria), per_page=PER_PAGE, max_per_page=PER_PAGE
+    )
+    return render_template("membership/staff/index.html", form=form, page=page)
+
+
+# Adding and editing -------------------------------------------------------------------
+
+
+def _member_data(form: MemberForm) -> services.MemberData:
+    consents: dict[ContactChannel, bool] = {}
+    if isinstance(form, AddMemberForm):
+        given = set(form.consents.data or [])
+        consents = {c: c.value in given for c in ContactChannel}
+    return services.MemberData(
+        name=form.name.data or "",
+        tier=Tier(form.tier.data),
+        email=form.email.data or "",
+        phone=form.phone.data or "",
+        address=form.address.data or "",
+        postcode=form.postcode.data or "",
+        practice_id=_int(form.practice_id.data),
+        topic_ids=[int(t) for t in form.topics.data or [] if t.isdigit()],
+        support_needs=[SupportNeed(n) for n in form.support_needs.data or []],
+        support_other=form.support_other.data or "",
+        is_champion=bool(form.is_champion.data),
+        notes=form.notes.data or "",
+        consents=consents,
+    )
+
+
+def _show_errors(form: MemberForm, error: EngageError) -> None:
+    db.session.rollback()
+    if isinstance(error, services.MemberDataError):
+        for name, message in error.errors.items():
+            getattr(form, name).errors = [message]
+    elif isinstance(error, Conflict):
+        form.email.errors = [error.message]
+    else:
+        form.name.errors = [error.message]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def create() -> ResponseReturnValue:
+    form = AddMemberForm(practices=_practice_choices(), topics=_topic_choices())
+    if form.validate_on_submit():
+        try:
+            member = services.add_member(
+                _member_data(form),
+                method=ConsentMethod(form.method.data),
+                actor=_user(),
+                now=utcnow(),
+            )
+        except EngageError as error:
+            _show_errors(form, error)
+        else:
+            db.session.commit()
+            flash("Member added.", "success")
+            return redirect(url_for("members.detail", member_id=member.id))
+    return render_template("membership/staff/form.html", form=form, member=None)
+
+
+@bp.get("/<int:member_id>")
+@roles_required(*READERS)
+def detail(member_id: int) -> ResponseReturnValue:
+    member = _get_member(member_id)
+    record_event(_user(), "view", "member", member.id, "record viewed", now=utcnow())
+    db.session.commit()
+    return render_template(
+        "membership/staff/detail.html",
+        member=member,
+        consents=current_consents(member),
+        consent_labels=CONSENT_LABELS,
+        history=services.member_history(member),
+    )
+
+
+@bp.route("/<int:member_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit(member_id: int) -> ResponseReturnValue:
+    member = _get_member(member_id)
+    # Keep a retired practice or topic the member already has, so saving works.
+    practices = _practice_choices()
+    if member.practice and (member.practice.id, member.practice.name) not in practices:
+        practices.append((member.practice.id, member.practice.name))
+    topics = _topic_choices()
+    topics += [(t.id, t.name) for t in member.topics if (t.id, t.name) not in topics]
+    form = MemberForm(obj=member, practices=practices, topics=topics)
+    if request.method == "GET":
+        form.topics.data = [str(t.id) for t in member.topics]
+        form.support_needs.data = [n.need.value for n in member.support_needs]
+        form.practice_id.data = str(member.practice_id or "")
+        form.tier.data = member.tier.value
+    if form.validate_on_submit():
+        try:
+            services.update_member(
+                member, _member_data(form), actor=_user(), now=utcnow()
+            )
+        except EngageError as error:
+            _show_errors(form, error)
+        else:
+            db.session.commit()
+            flash("Changes saved.", "success")
+            return redirect(url_for("members.detail", member_id=member.id))
+    return render_template("membership/staff/form.html", form=form, member=member)
+
+
+@bp.post("/<int:member_id>/withdraw")
+@roles_required(*EDITORS)
+def withdraw(member_id: int) -> ResponseReturnValue:
+    member = _get_member(member_id)
+    services.withdraw_on_request(member, actor=_user(), now=utcnow())
+    db.session.commit()
+    flash("Member withdrawn. Nothing more will be sent to them.", "success")
+    return redirect(url_for("members.detail", member_id=member.id))
+
+
+@bp.route("/<int:member_id>/erase", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def erase(member_id: int) -> ResponseReturnValue:
+    member = _get_member(member_id)
+    form = EraseForm()
+    if form.validate_on_submit():
+        services.erase_member(
+            member,
+            actor=_user(),
+            reason=services.ErasureReason(form.reason.data),
+            now=utcnow(),
+        )
+        db.session.commit()
+        flash("The member's personal data has been erased.", "success")
+        return redirect(url_for("members.index"))
+    return render_template("membership/staff/erase.html", form=form, member=member)
+
+
+# Subject access and export ------------------------------------------------------------
+
+
+@bp.get("/<int:member_id>/subject-access.json")
+@roles_required(*ADMINS)
+def subject_access(member_id: int) -> ResponseReturnValue:
+    member = _get_member(member_id)
+    data = services.subject_access_export(member, actor=_user(), now=utcnow())
+    db.session.commit()
+    content = json.dumps(data, indent=2, ensure_ascii=False).encode()
+    return _download(
+        content,
+        "application/json",
+        f"member-{member.id}-subject-access.json",
+    )
+
+
+@bp.get("/export.<any(csv,xlsx):fmt>")
+@roles_required(*EDITORS)
+def export(fmt: str) -> ResponseReturnValue:
+    include_equality = request.args.get("equality") == "1"
+    if include_equality and not current_user.has_role(Role.ADMIN):
+        abort(403)
+    filename, mimetype, content = services.export_members(
+        fmt, actor=_user(), include_equality=include_equality, now=utcnow()
+    )
+    db.session.commit()
+    return _download(content, mimetype, filename)
+
+
+# Equality report ----------------------------------------------------------------------
+
+
+@bp.get("/equality")
+@roles_required(*ADMINS)
+def equality() -> ResponseReturnValue:
+    report = reports.equality_report(actor=_user(), now=utcnow())
+    db.session.commit()
+    return render_template("membership/staff/equality.html", report=report)
+
+
+@bp.route("/equality/population", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def population() -> ResponseReturnValue:
+    profile = reports.population_profile()
+    form = PopulationForm(
+        data={f"{c}__{v}": percent for (c, v), percent in profile.items()}
+    )
+    if form.validate_on_submit():
+        for question in QUESTIONS:
+            for value, _label in question.answers:
+                if value == PREFER_NOT_TO_SAY:
+                    continue
+                entered = form[f"{question.field}__{value}"].data
+                reports.set_population_share(
+                    question.field,
+                    value,
+                    None if entered is None else float(entered),
+                    actor=_user(),
+                    now=utcnow(),
+                )
+        db.session.commit()
+        flash("Population profile saved.", "success")
+        return redirect(url_for("members.equality"))
+    return render_template(
+        "membership/staff/population.html",
+        form=form,
+        questions=QUESTIONS,
+        prefer_not=PREFER_NOT_TO_SAY,
+    )
+
+
+# Practices and topics -----------------------------------------------------------------
+
+
+def _prefix(item_id: int | None) -> str:
+    return f"item{item_id}" if item_id else "new"
+
+
+@bp.route("/practices", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def practices() -> ResponseReturnValue:
+    item_id = _int(request.form.get("item_id"))
+    practice = db.get_or_404(Practice, item_id) if item_id else None
+    submitted = PracticeForm(prefix=_prefix(item_id))
+    if submitted.validate_on_submit():
+        try:
+            services.save_practice(
+                practice,
+                name=submitted.name.data,
+                code=submitted.code.data or "",
+                is_active=bool(submitted.is_active.data),
+                actor=_user(),
+                now=utcnow(),
+            )
+        except EngageError as error:
+            db.session.rollback()
+            submitted.name.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Practice saved.", "success")
+            return redirect(url_for("members.practices"))
+    items = services.list_practices()
+    forms = {
+        p.id: submitted
+        if p.id == item_id
+        else PracticeForm(formdata=None, obj=p, prefix=_prefix(p.id))
+        for p in items
+    }
+    new_form = (
+        submitted if item_id is None else PracticeForm(formdata=None, prefix="new")
+    )
+    return render_template(
+        "membership/staff/practices.html",
+        items=items,
+        forms=forms,
+        new_form=new_form,
+    )
+
+
+@bp.route("/topics", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def topics() -> ResponseReturnValue:
+    item_id = _int(request.form.get("item_id"))
+    topic = db.get_or_404(Topic, item_id) if item_id else None
+    submitted = TopicForm(prefix=_prefix(item_id))
+    if submitted.validate_on_submit():
+        try:
+            services.save_topic(
+                topic,
+                name=submitted.name.data,
+                is_active=bool(submitted.is_active.data),
+                actor=_user(),
+                now=utcnow(),
+            )
+        except EngageError as error:
+            db.session.rollback()
+            submitted.name.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Topic saved.", "success")
+            return redirect(url_for("members.topics"))
+    items = services.list_topics()
+    forms = {
+        t.id: submitted
+        if t.id == item_id
+        else TopicForm(formdata=None, obj=t, prefix=_prefix(t.id))
+        for t in items
+    }
+    new_form = submitted if item_id is None else TopicForm(formdata=None, prefix="new")
+    return render_template(
+        "membership/staff/topics.html", items=items, forms=forms, new_form=new_form
+    )
+
+
+__all__ = ["bp", "models"]

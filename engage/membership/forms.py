@@ -1,0 +1,223 @@
+"""Staff membership forms: members, filters, erasure, population profile and lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
+
+from engage.formtools import MultiCheckboxField, choices, strip
+from engage.membership.equality import PREFER_NOT_TO_SAY, QUESTIONS
+from engage.membership.models import (
+    ContactChannel,
+    MemberStatus,
+    SupportNeed,
+    Tier,
+)
+from engage.membership.services import ErasureReason
+
+TIER_CHOICES = choices(
+    [
+        (Tier.GOLD.value, "Gold – meetings, focus groups and other active roles"),
+        (Tier.SILVER.value, "Silver – surveys and consultations"),
+    ]
+)
+SUPPORT_CHOICES = choices((n.value, n.label) for n in SupportNeed)
+CONSENT_LABELS = {
+    ContactChannel.EMAIL: "Email",
+    ContactChannel.SMS: "Text message",
+    ContactChannel.PHONE: "Phone call",
+    ContactChannel.POST: "Post",
+}
+
+
+class MemberForm(FlaskForm):  # type: ignore[misc]
+    """A member's details as staff edit them (never consents, status or dates)."""
+
+    name = StringField(
+        "Full name",
+        filters=[strip],
+        validators=[InputRequired("Enter the member's name"), Length(max=200)],
+    )
+    email = StringField(
+        "Email address",
+        filters=[strip],
+        validators=[Length(max=254)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    phone = TelField("Phone number", filters=[strip], validators=[Length(max=40)])
+    address = TextAreaField("Postal address", validators=[Length(max=1000)])
+    postcode = StringField("Postcode", filters=[strip], validators=[Length(max=10)])
+    tier = RadioField(
+        "Tier",
+        choices=TIER_CHOICES,
+        validators=[InputRequired("Choose Gold or Silver")],
+    )
+    practice_id = SelectField("GP practice", validators=[Optional()])
+    topics = MultiCheckboxField("Topics of interest", validators=[Optional()])
+    support_needs = MultiCheckboxField(
+        "Communication support needs", choices=SUPPORT_CHOICES
+    )
+    support_other = StringField(
+        "Other support needed", filters=[strip], validators=[Length(max=500)]
+    )
+    is_champion = BooleanField("Patient champion")
+    notes = TextAreaField(
+        "Notes",
+        description="Seen by staff only. The member can ask for a copy.",
+        validators=[Length(max=5000)],
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        practices: list[tuple[int, str]],
+        topics: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.practice_id.choices = choices([("", "Not known"), *practices])
+        self.topics.choices = choices(topics)
+
+
+class AddMemberForm(MemberForm):
+    """A member who joined by phone or on paper, with the consents they gave."""
+
+    method = RadioField(
+        "How did they join?",
+        choices=choices([("phone", "By phone"), ("paper", "On a paper form")]),
+        validators=[InputRequired("Choose how they joined")],
+    )
+    consents = MultiCheckboxField(
+        "How they agreed to be contacted",
+        description="Tick only what the member said yes to.",
+        choices=choices((c.value, CONSENT_LABELS[c]) for c in ContactChannel),
+    )
+
+
+class MemberFilterForm(FlaskForm):  # type: ignore[misc]
+    """Filters from the query string (GET, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        "Search",
+        description="Name, email or postcode",
+        validators=[Optional(), Length(max=200)],
+    )
+    tier = SelectField(
+        "Tier",
+        choices=choices([("", "Any tier"), *((t.value, t.label) for t in Tier)]),
+        validators=[Optional()],
+    )
+    status = SelectField(
+        "Status",
+        choices=choices(
+            [
+                ("", "Any status"),
+                *(
+                    (s.value, s.label)
+                    for s in MemberStatus
+                    if s is not MemberStatus.ERASED
+                ),
+            ]
+        ),
+        validators=[Optional()],
+    )
+    topic = SelectField("Topic", validators=[Optional()])
+    practice = SelectField("GP practice", validators=[Optional()])
+    support = SelectField(
+        "Support need",
+        choices=choices(
+            [("", "Any or none"), *((n.value, n.label) for n in SupportNeed)]
+        ),
+        validators=[Optional()],
+    )
+    champion = BooleanField("Patient champions only")
+
+    def __init__(
+        self,
+        *args: Any,
+        practices: list[tuple[int, str]],
+        topics: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.practice.choices = choices([("", "Any practice"), *practices])
+        self.topic.choices = choices([("", "Any topic"), *topics])
+
+
+class EraseForm(FlaskForm):  # type: ignore[misc]
+    reason = RadioField(
+        "Why are you erasing this member's data?",
+        choices=choices(
+            (r.value, r.label)
+            for r in ErasureReason
+            if r is not ErasureReason.RETENTION
+        ),
+        validators=[InputRequired("Choose why")],
+    )
+    confirm = BooleanField(
+        "I understand this deletes their personal data and cannot be undone",
+        validators=[DataRequired("Confirm that you want to erase their data")],
+    )
+
+
+def _population_form() -> type[FlaskForm]:
+    fields: dict[str, Any] = {}
+    for question in QUESTIONS:
+        for value, label in question.answers:
+            if value == PREFER_NOT_TO_SAY:
+                continue
+            fields[f"{question.field}__{value}"] = DecimalField(
+                label,
+                places=None,
+                validators=[
+                    Optional(),
+                    NumberRange(0, 100, "Enter a percentage from 0 to 100"),
+                ],
+                render_kw={"inputmode": "decimal"},
+            )
+    return type("PopulationForm", (FlaskForm,), fields)
+
+
+#: One percentage per answer of each question: "<field>__<value>".
+PopulationForm = _population_form()
+
+
+class PracticeForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        "Practice name",
+        filters=[strip],
+        validators=[InputRequired("Enter the practice's name"), Length(max=200)],
+    )
+    code = StringField(
+        "ODS code", filters=[strip], validators=[Optional(), Length(max=20)]
+    )
+    is_active = BooleanField("Offered to members", default=True)
+
+
+class TopicForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        "Topic",
+        filters=[strip],
+        validators=[InputRequired("Enter the topic"), Length(max=200)],
+    )
+    is_active = BooleanField("Offered to members", default=True)

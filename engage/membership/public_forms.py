@@ -1,0 +1,262 @@
+"""Public membership forms: join, equality monitoring, manage links and withdrawal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.validators import ValidationError as FormValidationError
+
+from engage.formtools import MultiCheckboxField, choices, strip
+from engage.membership import equality
+from engage.membership.consent import CONSENT_WORDING
+from engage.membership.models import ContactChannel, SupportNeed, Tier
+from engage.membership.registration import (
+    Registration,
+    detail_problems,
+    list_practices,
+    list_topics,
+)
+from engage.membership.validators import normalise_phone, normalise_postcode
+
+NOT_LISTED = "not-listed"
+
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
+
+TIER_LABELS = {
+    Tier.GOLD: "Gold – come to meetings, focus groups and panels",
+    Tier.SILVER: "Silver – answer surveys and consultations from home",
+}
+
+
+def _optional_text(value: object) -> object:
+    value = strip(value)
+    return value or None
+
+
+class _DetailsForm(FlaskForm):  # type: ignore[misc]
+    """The fields a member fills in when joining and may change later."""
+
+    name = StringField(
+        "Full name",
+        filters=[strip],
+        validators=[InputRequired("Enter your full name"), Length(max=200)],
+        render_kw={"autocomplete": "name", "spellcheck": "false"},
+    )
+    email = EmailField(
+        "Email address",
+        description="We will send you a link to confirm it.",
+        filters=[_optional_text],
+        validators=[
+            Optional(),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            Email(EMAIL_FORMAT),
+        ],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
+    phone = TelField(
+        "Phone number (optional)",
+        description="For a mobile, landline or text messages.",
+        filters=[_optional_text],
+        validators=[
+            Optional(),
+            Length(max=40, message="Phone number must be 40 characters or fewer"),
+        ],
+        render_kw={"autocomplete": "tel"},
+    )
+    address = TextAreaField(
+        "Postal address (optional)",
+        description="Only if you would like letters.",
+        filters=[_optional_text],
+        validators=[
+            Optional(),
+            Length(max=500, message="Address must be 500 characters or fewer"),
+        ],
+        render_kw={"autocomplete": "street-address"},
+    )
+    postcode = StringField(
+        "Postcode",
+        description="We use it to know which area you live in.",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter your postcode"),
+            Length(max=10, message="Postcode must be 10 characters or fewer"),
+        ],
+        render_kw={"autocomplete": "postal-code", "spellcheck": "false"},
+    )
+    practice = SelectField("GP practice (optional)", validators=[Optional()])
+    topics = MultiCheckboxField(
+        "Which topics interest you? (optional)",
+        description="Select all that apply.",
+        coerce=int,
+        validators=[Optional()],
+    )
+    tier = RadioField(
+        "How would you like to take part?",
+        choices=choices((t.value, TIER_LABELS[t]) for t in Tier),
+        validators=[InputRequired("Select how you would like to take part")],
+    )
+    consents = MultiCheckboxField(
+        "How may we contact you?",
+        description="Select at least one. You can change this at any time.",
+        choices=choices((c.value, CONSENT_WORDING[c]) for c in ContactChannel),
+        validators=[Optional()],
+    )
+    support_needs = MultiCheckboxField(
+        "Do you need any communication support? (optional)",
+        description="Select all that apply.",
+        choices=choices((n.value, n.label) for n in SupportNeed),
+        validators=[Optional()],
+    )
+    support_other = StringField(
+        "Other support you need (optional)",
+        filters=[_optional_text],
+        validators=[
+            Optional(),
+            Length(max=500, message="Support needs must be 500 characters or fewer"),
+        ],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.practice.choices = choices(
+            [("", "Select your practice")]
+            + [(p.id, p.name) for p in list_practices()]
+            + [(NOT_LISTED, "My practice is not listed")]
+        )
+        self.topics.choices = choices((t.id, t.name) for t in list_topics())
+
+    def validate_phone(self, field: Any) -> None:
+        if field.data and normalise_phone(field.data) is None:
+            raise FormValidationError(
+                "Enter a UK phone number, like 01632 960 001 or 07700 900 982"
+            )
+
+    def validate_postcode(self, field: Any) -> None:
+        if field.data and normalise_postcode(field.data) is None:
+            raise FormValidationError("Enter a real postcode, like LS1 4AP")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid: bool = super().validate(extra_validators)
+        if not valid:
+            # Field errors first; the cross-field rules need well-formed values.
+            self._add_cross_field_errors(only_empty=True)
+            return False
+        return self._add_cross_field_errors(only_empty=False)
+
+    def _add_cross_field_errors(self, *, only_empty: bool) -> bool:
+        problems = detail_problems(self.registration())
+        added = False
+        for name, message in problems.items():
+            target = getattr(self, name)
+            if target.errors and only_empty:
+                continue
+            if message not in target.errors:
+                target.errors = [*target.errors, message]
+                added = True
+        return not added and not problems
+
+    def registration(self) -> Registration:
+        """The submitted details as a service input."""
+        wanted = set(self.consents.data or [])
+        practice = self.practice.data
+        return Registration(
+            name=self.name.data or "",
+            email=self.email.data,
+            phone=self.phone.data,
+            address=self.address.data,
+            postcode=self.postcode.data or "",
+            practice_id=int(practice) if practice and practice.isdigit() else None,
+            topic_ids=tuple(self.topics.data or ()),
+            tier=Tier(self.tier.data) if self.tier.data in set(Tier) else Tier.SILVER,
+            consents={c: c.value in wanted for c in ContactChannel},
+            support_needs=tuple(SupportNeed(v) for v in self.support_needs.data or ()),
+            support_other=self.support_other.data,
+        )
+
+    def fill_from(self, data: Registration) -> None:
+        """Show a member's current details (GET of the manage page)."""
+        self.name.data = data.name
+        self.email.data = data.email
+        self.phone.data = data.phone
+        self.address.data = data.address
+        self.postcode.data = data.postcode
+        self.practice.data = str(data.practice_id) if data.practice_id else ""
+        self.topics.data = list(data.topic_ids)
+        self.tier.data = data.tier.value
+        self.consents.data = [c.value for c, on in data.consents.items() if on]
+        self.support_needs.data = [n.value for n in data.support_needs]
+        self.support_other.data = data.support_other
+
+
+class JoinForm(_DetailsForm):
+    """The public join form, with a honeypot field people never see."""
+
+    website = StringField(
+        "Leave this empty",
+        render_kw={"autocomplete": "off", "tabindex": "-1"},
+    )
+
+    def is_bot(self) -> bool:
+        """Whether the hidden honeypot field was filled in (only bots do)."""
+        return bool((self.website.data or "").strip())
+
+    def csrf_expired(self) -> bool:
+        """Whether the only problem is an expired or missing CSRF token."""
+        return bool(getattr(self, "csrf_token", None) and self.csrf_token.errors)
+
+
+class ManageForm(_DetailsForm):
+    """A member's own details, changed through their manage link."""
+
+
+class EqualityForm(FlaskForm):  # type: ignore[misc]
+    """Optional equality-monitoring questions (every one may be left blank)."""
+
+    save = SubmitField("Save my answers")
+    skip = SubmitField("Skip these questions")
+
+    def answers(self) -> dict[str, str | None]:
+        """Answers by question, None where not answered."""
+        return {
+            q.field: getattr(self, q.field).data or None for q in equality.QUESTIONS
+        }
+
+
+for _question in equality.QUESTIONS:
+    setattr(
+        EqualityForm,
+        _question.field,
+        RadioField(
+            _question.text + " (optional)",
+            choices=choices(_question.answers),
+            validators=[Optional()],
+        ),
+    )
+
+
+class ManageRequestForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField(
+        "Email address",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter your email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            Email(EMAIL_FORMAT),
+        ],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
+
+
+class WithdrawForm(FlaskForm):  # type: ignore[misc]
+    """Just the button (and its CSRF token): the GET page already asked."""

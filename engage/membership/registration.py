@@ -1,0 +1,551 @@
+"""Public membership services: join, confirm, manage, export, equality and purge."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app, render_template, url_for
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from engage.audit.models import AuditEvent
+from engage.audit.services import PUBLIC, record_event
+from engage.errors import NotFound, ValidationError
+from engage.extensions import db
+from engage.mail.services import send_mail
+from engage.membership import consent, equality
+from engage.membership.models import (
+    ConsentMethod,
+    ContactChannel,
+    EqualityAnswers,
+    Member,
+    MemberStatus,
+    MemberSupportNeed,
+    MemberToken,
+    Practice,
+    SupportNeed,
+    Tier,
+    TokenPurpose,
+    Topic,
+)
+from engage.membership.validators import normalise_phone, normalise_postcode
+
+log = logging.getLogger(__name__)
+
+CONFIRM_LINK_LIFETIME = timedelta(days=7)
+MANAGE_LINK_LIFETIME = timedelta(hours=24)
+PURGE_PENDING_AFTER = timedelta(days=30)
+
+#: The one message for every unusable link, so a guess learns nothing.
+BAD_LINK = (
+    "This link is not valid or has expired. Ask for a new link on the "
+    "manage your membership page."
+)
+
+#: Which contact route each consent needs.
+_ROUTE_FOR_CHANNEL = {
+    ContactChannel.EMAIL: (
+        "email",
+        "To be contacted by email, enter your email address",
+    ),
+    ContactChannel.SMS: ("phone", "To get text messages, enter your phone number"),
+    ContactChannel.PHONE: ("phone", "To be phoned, enter your phone number"),
+    ContactChannel.POST: ("address", "To get letters, enter your postal address"),
+}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a member tells us when joining (and later when changing their details)."""
+
+    name: str
+    postcode: str
+    tier: Tier
+    consents: Mapping[ContactChannel, bool]
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    practice_id: int | None = None
+    topic_ids: tuple[int, ...] = ()
+    support_needs: tuple[SupportNeed, ...] = ()
+    support_other: str | None = None
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    """The outcome of a join; the page shown must not depend on ``created``."""
+
+    created: bool
+    member: Member | None = None
+    #: The confirmation token for a new e-mail registration (tests use it).
+    token: str | None = field(default=None, repr=False)
+
+
+# Checking -----------------------------------------------------------------------------
+
+
+def detail_problems(data: Registration) -> dict[str, str]:
+    """Field name → message for each business rule ``data`` breaks (empty if none)."""
+    problems: dict[str, str] = {}
+    if not (data.email or data.phone or (data.address or "").strip()):
+        problems["email"] = "Enter an email address, a phone number or a postal address"
+    if data.phone and normalise_phone(data.phone) is None:
+        problems["phone"] = (
+            "Enter a UK phone number, like 01632 960 001 or 07700 900 982"
+        )
+    if normalise_postcode(data.postcode or "") is None:
+        problems["postcode"] = "Enter a real postcode, like LS1 4AP"
+    if not any(data.consents.values()):
+        problems["consents"] = "Select at least one way we may contact you"
+    for channel, (route, message) in _ROUTE_FOR_CHANNEL.items():
+        if data.consents.get(channel) and not (getattr(data, route) or "").strip():
+            problems.setdefault(route, message)
+    return problems
+
+
+def _check(data: Registration) -> None:
+    problems = detail_problems(data)
+    if problems:
+        raise ValidationError(next(iter(problems.values())))
+
+
+def _normalise_email(email: str | None) -> str | None:
+    email = (email or "").strip().lower()
+    return email or None
+
+
+def member_by_email(email: str) -> Member | None:
+    """The member (not erased) who owns ``email``, if any."""
+    normalised = _normalise_email(email)
+    if normalised is None:
+        return None
+    return db.session.scalar(
+        select(Member).where(
+            Member.email == normalised, Member.status != MemberStatus.ERASED
+        )
+    )
+
+
+def list_practices() -> list[Practice]:
+    """Practices members can choose, by name."""
+    query = select(Practice).where(Practice.is_active).order_by(Practice.name)
+    return list(db.session.scalars(query))
+
+
+def list_topics() -> list[Topic]:
+    """Topics members can choose, by name."""
+    query = select(Topic).where(Topic.is_active).order_by(Topic.name)
+    return list(db.session.scalars(query))
+
+
+# Tokens -------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _issue_token(
+    member: Member, purpose: TokenPurpose, lifetime: timedelta, *, now: datetime
+) -> str:
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        MemberToken(
+            member_id=member.id,
+            purpose=purpose,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return token
+
+
+def _find_token(token: str, purpose: TokenPurpose, *, now: datetime) -> MemberToken:
+    record: MemberToken | None = db.session.scalar(
+        select(MemberToken).where(
+            MemberToken.token_hash == _token_hash(token),
+            MemberToken.purpose == purpose,
+        )
+    )
+    if record is None or record.expires_at <= now or record.used_at is not None:
+        raise NotFound(BAD_LINK)
+    return record
+
+
+def _link(endpoint: str, token: str) -> str:
+    base = str(current_app.config["BASE_URL"]).rstrip("/")
+    return base + url_for(endpoint, token=token)
+
+
+def _send_manage_link(
+    member: Member, template: str, subject: str, *, now: datetime
+) -> str:
+    if not member.email:  # only members found by their e-mail address get here
+        return ""
+    token = _issue_token(member, TokenPurpose.MANAGE, MANAGE_LINK_LIFETIME, now=now)
+    text = render_template(
+        template,
+        member=member,
+        link=_link("join.manage", token),
+        hours=int(MANAGE_LINK_LIFETIME.total_seconds() // 3600),
+    )
+    send_mail(member.email, subject, text)
+    return token
+
+
+# Joining ------------------------------------------------------------------------------
+
+
+def register_member(data: Registration, *, now: datetime) -> RegistrationResult:
+    """Register a member from the public form (double opt-in when there is an e-mail).
+
+    An address that already belongs to a member changes nothing: its owner is
+    e-mailed a manage link instead, and the caller shows the same page.
+
+    Raises:
+        ValidationError: when ``data`` breaks a rule (see ``detail_problems``).
+    """
+    _check(data)
+    email = _normalise_email(data.email)
+    if email is not None:
+        existing = member_by_email(email)
+        if existing is not None:
+            return _already_registered(existing, now=now)
+    member = Member(
+        name=data.name.strip(),
+        email=email,
+        tier=data.tier,
+        status=MemberStatus.PENDING if email else MemberStatus.ACTIVE,
+        joined_by=ConsentMethod.WEB_FORM,
+        created_at=now,
+        updated_at=now,
+        confirmed_at=None if email else now,
+    )
+    _apply_details(member, data)
+    try:
+        # A concurrent join with the same address loses on the unique constraint.
+        with db.session.begin_nested():
+            db.session.add(member)
+            db.session.flush()
+    except IntegrityError:
+        existing = member_by_email(email or "")
+        if existing is None:
+            raise
+        return _already_registered(existing, now=now)
+    consent.record_consents(
+        member, dict(data.consents), method=ConsentMethod.WEB_FORM, now=now
+    )
+    record_event(
+        PUBLIC,
+        "register",
+        "member",
+        member.id,
+        "joined online, awaiting confirmation" if email else "joined online",
+        now=now,
+    )
+    token = None
+    if email is not None:
+        token = _issue_token(
+            member, TokenPurpose.CONFIRM, CONFIRM_LINK_LIFETIME, now=now
+        )
+        text = render_template(
+            "membership/email/confirm.txt",
+            member=member,
+            link=_link("join.confirm", token),
+            days=CONFIRM_LINK_LIFETIME.days,
+        )
+        send_mail(email, "Confirm your PPI membership", text)
+    db.session.flush()
+    return RegistrationResult(created=True, member=member, token=token)
+
+
+def _already_registered(member: Member, *, now: datetime) -> RegistrationResult:
+    _send_manage_link(
+        member,
+        "membership/email/already_registered.txt",
+        "You are already registered for the PPI membership scheme",
+        now=now,
+    )
+    record_event(
+        PUBLIC,
+        "register_again",
+        "member",
+        member.id,
+        "join form sent with a registered address; manage link e-mailed",
+        now=now,
+    )
+    db.session.flush()
+    return RegistrationResult(created=False)
+
+
+def _apply_details(member: Member, data: Registration) -> None:
+    """Copy the editable fields of ``data`` onto ``member`` (normalised)."""
+    member.name = data.name.strip()
+    member.phone = normalise_phone(data.phone) if data.phone else None
+    member.address = (data.address or "").strip() or None
+    member.postcode = normalise_postcode(data.postcode)
+    member.practice_id = data.practice_id
+    member.tier = data.tier
+    member.support_other = (data.support_other or "").strip() or None
+    topics = (
+        db.session.scalars(select(Topic).where(Topic.id.in_(data.topic_ids))).all()
+        if data.topic_ids
+        else []
+    )
+    member.topics = list(topics)
+    wanted = set(data.support_needs)
+    have = {n.need for n in member.support_needs}
+    if wanted != have:
+        member.support_needs = [n for n in member.support_needs if n.need in wanted] + [
+            MemberSupportNeed(need=n) for n in sorted(wanted - have)
+        ]
+
+
+def find_confirm_token(token: str, *, now: datetime) -> MemberToken:
+    """The usable confirmation token, or NotFound (every failure looks alike)."""
+    record = _find_token(token, TokenPurpose.CONFIRM, now=now)
+    member = db.session.get(Member, record.member_id)
+    if member is None or member.status is not MemberStatus.PENDING:
+        raise NotFound(BAD_LINK)
+    return record
+
+
+def confirm_member(token: str, *, now: datetime) -> Member:
+    """Confirm a pending member's e-mail address with their single-use link."""
+    record = find_confirm_token(token, now=now)
+    member: Member = db.session.get_one(Member, record.member_id)
+    record.used_at = now
+    member.status = MemberStatus.ACTIVE
+    member.confirmed_at = now
+    member.updated_at = now
+    record_event(PUBLIC, "confirm", "member", member.id, "e-mail confirmed", now=now)
+    db.session.flush()
+    return member
+
+
+# Managing -----------------------------------------------------------------------------
+
+
+def request_manage_link(email: str, *, now: datetime) -> None:
+    """E-mail a manage link if ``email`` is a member's; do nothing otherwise."""
+    member = member_by_email(email)
+    if member is None:
+        return
+    _send_manage_link(
+        member,
+        "membership/email/manage_link.txt",
+        "Manage your PPI membership",
+        now=now,
+    )
+    record_event(
+        PUBLIC, "manage_link", "member", member.id, "manage link e-mailed", now=now
+    )
+    db.session.flush()
+
+
+def member_for_manage_token(token: str, *, now: datetime) -> Member:
+    """The member a manage link belongs to, or NotFound (every failure looks alike)."""
+    record = _find_token(token, TokenPurpose.MANAGE, now=now)
+    member = db.session.get(Member, record.member_id)
+    if member is None or member.status is MemberStatus.ERASED:
+        raise NotFound(BAD_LINK)
+    return member
+
+
+def registration_of(member: Member) -> Registration:
+    """A member's current details, in the shape the forms and services use."""
+    return Registration(
+        name=member.name or "",
+        email=member.email,
+        phone=member.phone,
+        address=member.address,
+        postcode=member.postcode or "",
+        practice_id=member.practice_id,
+        topic_ids=tuple(t.id for t in member.topics),
+        tier=member.tier,
+        consents=consent.current_consents(member),
+        support_needs=tuple(sorted(n.need for n in member.support_needs)),
+        support_other=member.support_other,
+    )
+
+
+def update_own_details(member: Member, data: Registration, *, now: datetime) -> None:
+    """Save a member's own changes (rectification), audited by changed field names.
+
+    Raises:
+        ValidationError: when ``data`` breaks a rule, or the e-mail address is taken.
+    """
+    if member.status not in (MemberStatus.PENDING, MemberStatus.ACTIVE):
+        raise ValidationError("You have left the scheme, so your details are locked.")
+    _check(data)
+    before = registration_of(member)
+    email = _normalise_email(data.email)
+    if email != member.email:
+        taken = member_by_email(email or "")
+        if taken is not None and taken.id != member.id:
+            raise ValidationError("This email address cannot be used. Use another.")
+        member.email = email
+    _apply_details(member, data)
+    changed_channels = consent.record_consents(
+        member, dict(data.consents), method=ConsentMethod.SELF_SERVICE, now=now
+    )
+    after = registration_of(member)
+    changed = [
+        name
+        for name in (
+            "name",
+            "email",
+            "phone",
+            "address",
+            "postcode",
+            "practice_id",
+            "tier",
+            "topic_ids",
+            "support_needs",
+            "support_other",
+        )
+        if getattr(before, name) != getattr(after, name)
+    ]
+    if changed_channels:
+        changed.append("consents")
+    if not changed:
+        return
+    member.updated_at = now
+    record_event(
+        PUBLIC,
+        "self_service_update",
+        "member",
+        member.id,
+        "self-service update: " + ", ".join(changed),
+        now=now,
+    )
+    db.session.flush()
+
+
+def withdraw_own_membership(member: Member, *, now: datetime) -> None:
+    """Withdraw a member at their own request: every consent ends at once."""
+    consent.withdraw_member(
+        member, method=ConsentMethod.SELF_SERVICE, actor=PUBLIC, now=now
+    )
+
+
+def save_equality_answers(
+    member: Member, answers: Mapping[str, str | None], *, now: datetime
+) -> None:
+    """Store a member's optional equality answers (None means not answered).
+
+    Raises:
+        ValidationError: for an unknown question or answer.
+    """
+    for name, value in answers.items():
+        if name not in equality.QUESTIONS_BY_FIELD or not equality.is_valid_answer(
+            name, value
+        ):
+            raise ValidationError("Choose one of the answers shown")
+    if member.equality is None:
+        if not any(answers.values()):
+            return
+        member.equality = EqualityAnswers(recorded_at=now)
+    for name, value in answers.items():
+        setattr(member.equality, name, value)
+    member.equality.recorded_at = now
+    record_event(
+        PUBLIC, "equality_answers", "member", member.id, "answers saved", now=now
+    )
+    db.session.flush()
+
+
+def export_own_data(member: Member) -> dict[str, Any]:
+    """Everything we hold about a member, as JSON-serialisable data (subject access)."""
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == "member")
+        .where(AuditEvent.entity_id == str(member.id))
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    )
+    answers = member.equality
+    return {
+        "member": {
+            "name": member.name,
+            "email": member.email,
+            "phone": member.phone,
+            "address": member.address,
+            "postcode": member.postcode,
+            "practice": member.practice.name if member.practice else None,
+            "tier": member.tier.value,
+            "status": member.status.value,
+            "joined_by": member.joined_by.value,
+            "support_other": member.support_other,
+            "is_champion": member.is_champion,
+            "notes": member.notes,
+            "created_at": _iso(member.created_at),
+            "updated_at": _iso(member.updated_at),
+            "confirmed_at": _iso(member.confirmed_at),
+            "withdrawn_at": _iso(member.withdrawn_at),
+        },
+        "topics": [t.name for t in member.topics],
+        "support_needs": sorted(n.need.value for n in member.support_needs),
+        "consent_history": [
+            {
+                "channel": r.channel.value,
+                "granted": r.granted,
+                "method": r.method.value,
+                "wording_version": r.wording_version,
+                "recorded_at": _iso(r.recorded_at),
+            }
+            for r in member.consents
+        ],
+        "equality": None
+        if answers is None
+        else {q.field: getattr(answers, q.field) for q in equality.QUESTIONS},
+        "audit": [
+            {"action": e.action, "at": _iso(e.occurred_at), "summary": e.summary}
+            for e in events
+        ],
+    }
+
+
+def record_own_export(member: Member, *, now: datetime) -> None:
+    """Audit that a member downloaded their own data."""
+    record_event(PUBLIC, "export", "member", member.id, "own data downloaded", now=now)
+    db.session.flush()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+# Retention ----------------------------------------------------------------------------
+
+
+def purge_unconfirmed(
+    *, now: datetime, older_than: timedelta = PURGE_PENDING_AFTER
+) -> int:
+    """Delete pending registrations never confirmed within ``older_than``; the count."""
+    stale = db.session.scalars(
+        select(Member).where(
+            Member.status == MemberStatus.PENDING,
+            Member.created_at < now - older_than,
+        )
+    ).all()
+    for member in stale:
+        db.session.delete(member)
+    if stale:
+        record_event(
+            "system",
+            "purge_unconfirmed",
+            "member",
+            None,
+            f"{len(stale)} unconfirmed registrations deleted",
+            now=now,
+        )
+    db.session.flush()
+    log.info("purged %d unconfirmed registrations", len(stale))
+    return len(stale)

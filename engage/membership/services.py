@@ -1,0 +1,866 @@
+"""Staff membership services: lists, records, exports, erasure, retention, figures."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from flask import current_app
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from engage.accounts.models import Role
+from engage.audit.models import AuditEvent
+from engage.audit.services import SYSTEM, record_event
+from engage.errors import Conflict, PermissionDenied, ValidationError
+from engage.extensions import db
+from engage.imports.tabular import mimetype, write_table
+from engage.mail.models import OutboxMessage
+from engage.membership import consent
+from engage.membership.equality import QUESTIONS
+from engage.membership.models import (
+    ConsentMethod,
+    ContactChannel,
+    Member,
+    MemberStatus,
+    MemberSupportNeed,
+    Practice,
+    SupportNeed,
+    Tier,
+    Topic,
+    member_topics,
+)
+from engage.membership.validators import normalise_phone, normalise_postcode
+
+if TYPE_CHECKING:
+    from engage.accounts.models import User
+
+#: The reference plan's priority topics, offered to members from the start.
+DEFAULT_TOPICS = (
+    "Mental health",
+    "Stroke and vascular disease",
+    "Urgent and emergency care",
+    "Cancer",
+    "Primary care",
+    "Children and young people",
+    "Older people and falls",
+)
+
+#: Ways a member can join without the web form.
+STAFF_JOIN_METHODS = (ConsentMethod.PHONE, ConsentMethod.PAPER)
+
+
+class ErasureReason(enum.StrEnum):
+    """Why a member's personal data was erased (recorded in the audit, nothing more)."""
+
+    MEMBER_REQUEST = "member_request"
+    CREATED_IN_ERROR = "created_in_error"
+    DECEASED = "deceased"
+    RETENTION = "retention"
+
+    @property
+    def label(self) -> str:
+        return {
+            "member_request": "The member asked us to erase their data",
+            "created_in_error": "The record was created in error or is a duplicate",
+            "deceased": "The member has died",
+            "retention": "The retention period ended",
+        }[self.value]
+
+
+class MemberDataError(ValidationError):
+    """Member details break a rule; ``errors`` maps field names to messages."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(next(iter(errors.values())))
+        self.errors = errors
+
+
+class DuplicateEmail(Conflict):
+    """Another member already has this e-mail address."""
+
+    field = "email"
+
+
+# Lists --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberFilter:
+    """Criteria for the member list; None or empty means no filter."""
+
+    search: str = ""
+    tier: Tier | None = None
+    #: None lists every status except erased (erased members are never listed).
+    status: MemberStatus | None = None
+    topic_id: int | None = None
+    practice_id: int | None = None
+    champion: bool | None = None
+    support_need: SupportNeed | None = None
+
+
+def member_query(criteria: MemberFilter) -> Select[tuple[Member]]:
+    """A newest-first query of the (never erased) members matching ``criteria``."""
+    query = (
+        select(Member)
+        .options(selectinload(Member.practice), selectinload(Member.topics))
+        .where(Member.status != MemberStatus.ERASED)
+        .order_by(Member.created_at.desc(), Member.id.desc())
+    )
+    if criteria.status is not None:
+        query = query.where(Member.status == criteria.status)
+    if criteria.tier is not None:
+        query = query.where(Member.tier == criteria.tier)
+    if criteria.practice_id is not None:
+        query = query.where(Member.practice_id == criteria.practice_id)
+    if criteria.champion is not None:
+        query = query.where(Member.is_champion.is_(criteria.champion))
+    if criteria.topic_id is not None:
+        query = query.where(
+            Member.id.in_(
+                select(member_topics.c.member_id).where(
+                    member_topics.c.topic_id == criteria.topic_id
+                )
+            )
+        )
+    if criteria.support_need is not None:
+        query = query.where(
+            Member.id.in_(
+                select(MemberSupportNeed.member_id).where(
+                    MemberSupportNeed.need == criteria.support_need
+                )
+            )
+        )
+    term = criteria.search.strip().lower()
+    if term:
+        compact = term.replace(" ", "")
+        query = query.where(
+            or_(
+                func.lower(Member.name).contains(term, autoescape=True),
+                func.lower(Member.email).contains(term, autoescape=True),
+                func.lower(func.replace(Member.postcode, " ", "")).contains(
+                    compact, autoescape=True
+                ),
+            )
+        )
+    return query
+
+
+# Adding and changing members ----------------------------------------------------------
+
+
+@dataclass
+class MemberData:
+    """The details staff enter for a member (text as typed; checked by the service)."""
+
+    name: str
+    tier: Tier
+    email: str = ""
+    phone: str = ""
+    address: str = ""
+    postcode: str = ""
+    practice_id: int | None = None
+    topic_ids: list[int] = field(default_factory=list)
+    support_needs: list[SupportNeed] = field(default_factory=list)
+    support_other: str = ""
+    is_champion: bool = False
+    notes: str = ""
+    #: Consent per channel as the member gave it (used when adding a member only).
+    consents: dict[ContactChannel, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Clean:
+    name: str
+    email: str | None
+    phone: str | None
+    address: str | None
+    postcode: str | None
+
+
+def _clean(data: MemberData, *, member: Member | None = None) -> _Clean:
+    """Check and normalise the details, or raise MemberDataError / DuplicateEmail."""
+    errors: dict[str, str] = {}
+    name = data.name.strip()
+    if not name:
+        errors["name"] = "Enter the member's name"
+    email = data.email.strip().lower() or None
+    if email is not None and ("@" not in email or len(email) > 254):
+        errors["email"] = "Enter an email address in the correct format"
+    phone = normalise_phone(data.phone) if data.phone.strip() else None
+    if data.phone.strip() and phone is None:
+        errors["phone"] = "Enter a phone number, like 01632 960 001 or 07700 900 982"
+    postcode = normalise_postcode(data.postcode) if data.postcode.strip() else None
+    if data.postcode.strip() and postcode is None:
+        errors["postcode"] = "Enter a full UK postcode, like LS1 4AP"
+    address = data.address.strip() or None
+    if not (data.email.strip() or data.phone.strip() or address):
+        errors["email"] = "Enter at least one way to contact the member"
+    if errors:
+        raise MemberDataError(errors)
+    if email is not None:
+        other = get_member_by_email(email)
+        if other is not None and (member is None or other.id != member.id):
+            raise DuplicateEmail("A member with this email address already exists")
+    return _Clean(name, email, phone, address, postcode)
+
+
+def get_member_by_email(email: str) -> Member | None:
+    """The member with this e-mail address (any status except erased)."""
+    return db.session.scalar(
+        select(Member).where(Member.email == email.strip().lower())
+    )
+
+
+def _check_consents(clean: _Clean, consents: dict[ContactChannel, bool]) -> None:
+    needs = {
+        ContactChannel.EMAIL: ("email", clean.email, "Enter an email address"),
+        ContactChannel.SMS: ("phone", clean.phone, "Enter a mobile phone number"),
+        ContactChannel.PHONE: ("phone", clean.phone, "Enter a phone number"),
+        ContactChannel.POST: ("address", clean.address, "Enter a postal address"),
+    }
+    errors: dict[str, str] = {}
+    for channel, granted in consents.items():
+        name, value, message = needs[channel]
+        if granted and not value:
+            errors.setdefault(name, f"{message} to contact them by {channel.value}")
+    if errors:
+        raise MemberDataError(errors)
+
+
+def _apply(member: Member, data: MemberData, clean: _Clean) -> list[str]:
+    """Copy the details onto ``member``; return the names of the fields that changed."""
+    changed: list[str] = []
+    values: dict[str, object] = {
+        "name": clean.name,
+        "email": clean.email,
+        "phone": clean.phone,
+        "address": clean.address,
+        "postcode": clean.postcode,
+        "tier": data.tier,
+        "practice_id": data.practice_id,
+        "support_other": data.support_other.strip() or None,
+        "is_champion": data.is_champion,
+        "notes": data.notes.strip() or None,
+    }
+    for name, value in values.items():
+        if getattr(member, name) != value:
+            setattr(member, name, value)
+            changed.append(name)
+    topics = list(db.session.scalars(select(Topic).where(Topic.id.in_(data.topic_ids))))
+    if {t.id for t in member.topics} != {t.id for t in topics}:
+        member.topics = topics
+        changed.append("topics")
+    needs = set(data.support_needs)
+    if {n.need for n in member.support_needs} != needs:
+        member.support_needs = [
+            MemberSupportNeed(need=n) for n in SupportNeed if n in needs
+        ]
+        changed.append("support_needs")
+    return changed
+
+
+def add_member(
+    data: MemberData,
+    *,
+    method: ConsentMethod,
+    actor: User | str,
+    now: datetime,
+) -> Member:
+    """Add a member who joined by phone or on paper: active at once.
+
+    ``data.consents`` are those the member gave, recorded with ``method``. Raises
+    MemberDataError for bad details and DuplicateEmail for a known address.
+    """
+    if method not in STAFF_JOIN_METHODS:
+        raise ValidationError("Staff add members who joined by phone or on paper.")
+    clean = _clean(data)
+    _check_consents(clean, data.consents)
+    member = Member(
+        status=MemberStatus.ACTIVE,
+        joined_by=method,
+        created_at=now,
+        updated_at=now,
+        topics=[],
+        support_needs=[],
+    )
+    _apply(member, data, clean)
+    db.session.add(member)
+    db.session.flush()
+    given = consent.record_consents(member, data.consents, method=method, now=now)
+    record_event(
+        actor,
+        "create",
+        "member",
+        member.id,
+        f"joined by {method.value}; tier {member.tier.value}; consents: "
+        + (", ".join(sorted(c.value for c in given)) or "none"),
+        now=now,
+    )
+    return member
+
+
+def update_member(
+    member: Member, data: MemberData, *, actor: User | str, now: datetime
+) -> list[str]:
+    """Change a member's details; return the names of the fields that changed.
+
+    Consents, status and timestamps are never changed here.
+    """
+    if member.status is MemberStatus.ERASED:
+        raise Conflict("This member's data has been erased.")
+    clean = _clean(data, member=member)
+    old_tier = member.tier
+    changed = _apply(member, data, clean)
+    if changed:
+        member.updated_at = now
+        db.session.flush()
+        summary = ", ".join(changed)
+        if "tier" in changed:
+            summary += f" (tier {old_tier.value}→{member.tier.value})"
+        record_event(actor, "update", "member", member.id, summary, now=now)
+    return changed
+
+
+def change_tier(
+    member: Member, tier: Tier, *, actor: User | str, now: datetime
+) -> None:
+    """Move a member to another tier."""
+    if member.status is MemberStatus.ERASED:
+        raise Conflict("This member's data has been erased.")
+    if member.tier is tier:
+        return
+    old = member.tier
+    member.tier = tier
+    member.updated_at = now
+    db.session.flush()
+    record_event(
+        actor, "update", "member", member.id, f"tier {old.value}→{tier.value}", now=now
+    )
+
+
+def withdraw_on_request(member: Member, *, actor: User | str, now: datetime) -> None:
+    """Withdraw a member who asked staff to (every consent is withdrawn at once)."""
+    consent.withdraw_member(member, method=ConsentMethod.STAFF, actor=actor, now=now)
+
+
+# The record's history -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a member's history: an audited change or a consent record."""
+
+    at: datetime
+    kind: Literal["audit", "consent"]
+    who: str
+    what: str
+
+
+def member_events(member: Member) -> list[AuditEvent]:
+    """The audit events about this member, oldest first."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.entity_type == "member",
+                AuditEvent.entity_id == str(member.id),
+            )
+            .order_by(AuditEvent.occurred_at, AuditEvent.id)
+        )
+    )
+
+
+def member_history(member: Member) -> list[HistoryEntry]:
+    """Audit events about the member and its consent records, merged, oldest first."""
+    entries = [
+        HistoryEntry(e.occurred_at, "audit", e.actor_label, f"{e.action}: {e.summary}")
+        for e in member_events(member)
+    ]
+    entries += [
+        HistoryEntry(
+            r.recorded_at,
+            "consent",
+            r.method.value,
+            f"{'gave' if r.granted else 'withdrew'} consent to contact by "
+            f"{r.channel.value} ({r.method.value}, wording {r.wording_version})",
+        )
+        for r in member.consents
+    ]
+    return sorted(entries, key=lambda e: (e.at, e.kind != "consent"))
+
+
+# Erasure and retention ----------------------------------------------------------------
+
+
+def erase_member(
+    member: Member, *, actor: User | str, reason: ErasureReason, now: datetime
+) -> None:
+    """Erase a member's personal data (right to erasure, SECURITY D5).
+
+    Every personal field is emptied and the support needs, tokens, topics, equality
+    answers, consent records and outbox e-mails to them are deleted. The row stays
+    as a non-identifying tombstone (tier, status, dates) so counts stay true, and
+    the audit keeps who erased it, when and why (the reason category only).
+    """
+    if member.status is MemberStatus.ERASED:
+        return
+    if member.email:
+        db.session.execute(
+            delete(OutboxMessage).where(
+                func.lower(OutboxMessage.to_address) == member.email.lower()
+            )
+        )
+    for name in (
+        "name",
+        "email",
+        "phone",
+        "address",
+        "postcode",
+        "notes",
+        "support_other",
+    ):
+        setattr(member, name, None)
+    member.practice = None
+    member.is_champion = False
+    member.topics = []
+    member.support_needs = []
+    member.tokens = []
+    member.consents = []
+    member.equality = None
+    if member.withdrawn_at is None and member.status is MemberStatus.ACTIVE:
+        member.withdrawn_at = now  # an active member erased has left the scheme
+    member.status = MemberStatus.ERASED
+    member.erased_at = now
+    member.updated_at = now
+    db.session.flush()
+    record_event(
+        actor, "erase", "member", member.id, f"reason: {reason.value}", now=now
+    )
+
+
+def apply_retention(*, now: datetime, withdrawn_after: timedelta | None = None) -> int:
+    """Erase members withdrawn longer ago than the retention period (SECURITY D7).
+
+    The period is ``MEMBER_RETENTION_DAYS`` (30 by default). Returns how many were
+    erased and audits one summary event; running it again erases nothing more.
+    """
+    if withdrawn_after is None:
+        withdrawn_after = timedelta(
+            days=int(current_app.config.get("MEMBER_RETENTION_DAYS", 30))
+        )
+    due = list(
+        db.session.scalars(
+            select(Member).where(
+                Member.status == MemberStatus.WITHDRAWN,
+                Member.withdrawn_at < now - withdrawn_after,
+            )
+        )
+    )
+    for member in due:
+        erase_member(member, actor=SYSTEM, reason=ErasureReason.RETENTION, now=now)
+    record_event(
+        SYSTEM,
+        "retention",
+        "member",
+        None,
+        f"{len(due)} withdrawn members erased (withdrawn over "
+        f"{withdrawn_after.days} days ago)",
+        now=now,
+    )
+    return len(due)
+
+
+# Subject access and exports -----------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def subject_access_export(
+    member: Member, *, actor: User | str, now: datetime
+) -> dict[str, Any]:
+    """Everything held about one member, as JSON-ready data (SECURITY D6).
+
+    Audited as an export of personal data; the audit of this export is included.
+    """
+    record_event(actor, "export", "member", member.id, "subject access export", now=now)
+    db.session.flush()
+    equality = member.equality
+    return {
+        "about": (
+            "Everything Engage holds about one member of the PPI membership "
+            "scheme (subject access request)."
+        ),
+        "generated_at": now.isoformat(),
+        "member": {
+            "id": member.id,
+            "name": member.name,
+            "email": member.email,
+            "phone": member.phone,
+            "address": member.address,
+            "postcode": member.postcode,
+            "tier": member.tier.value,
+            "status": member.status.value,
+            "joined_by": member.joined_by.value,
+            "is_champion": member.is_champion,
+            "notes": member.notes,
+            "support_other": member.support_other,
+            "created_at": _iso(member.created_at),
+            "updated_at": _iso(member.updated_at),
+            "confirmed_at": _iso(member.confirmed_at),
+            "withdrawn_at": _iso(member.withdrawn_at),
+            "erased_at": _iso(member.erased_at),
+        },
+        "practice": None
+        if member.practice is None
+        else {"name": member.practice.name, "code": member.practice.code},
+        "topics": [t.name for t in member.topics],
+        "support_needs": [n.need.label for n in member.support_needs],
+        "current_consents": {
+            c.value: granted for c, granted in consent.current_consents(member).items()
+        },
+        "consent_history": [
+            {
+                "channel": r.channel.value,
+                "granted": r.granted,
+                "method": r.method.value,
+                "wording_version": r.wording_version,
+                "recorded_at": _iso(r.recorded_at),
+            }
+            for r in member.consents
+        ],
+        "equality_answers": None
+        if equality is None
+        else {
+            **{q.field: getattr(equality, q.field) for q in QUESTIONS},
+            "recorded_at": _iso(equality.recorded_at),
+        },
+        "audit_events": [
+            {
+                "occurred_at": _iso(e.occurred_at),
+                "actor": e.actor_label,
+                "action": e.action,
+                "summary": e.summary,
+            }
+            for e in member_events(member)
+        ],
+    }
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "name",
+    "email",
+    "phone",
+    "address",
+    "postcode",
+    "practice",
+    "tier",
+    "status",
+    "joined_by",
+    "champion",
+    "topics",
+    "support_needs",
+    "support_other",
+    *(f"consent_{c.value}" for c in ContactChannel),
+    "joined_at",
+)
+EQUALITY_COLUMNS = tuple(q.field for q in QUESTIONS)
+
+
+def _is_admin(actor: User | str) -> bool:
+    return not isinstance(actor, str) and actor.has_role(Role.ADMIN)
+
+
+def export_members(
+    fmt: Literal["csv", "xlsx"] | str,
+    *,
+    actor: User | str,
+    include_equality: bool,
+    now: datetime,
+) -> tuple[str, str, bytes]:
+    """Current members (not withdrawn or erased) as a formula-safe CSV or XLSX file.
+
+    Equality answers are included only when asked, and only for admins (others get
+    PermissionDenied). Returns (filename, mimetype, content); audited with counts.
+    """
+    if fmt not in ("csv", "xlsx"):
+        raise ValidationError("Export as csv or xlsx.")
+    if include_equality and not _is_admin(actor):
+        raise PermissionDenied("Only administrators may export equality answers.")
+    members = list(
+        db.session.scalars(
+            select(Member)
+            .options(
+                selectinload(Member.practice),
+                selectinload(Member.topics),
+                selectinload(Member.support_needs),
+                selectinload(Member.consents),
+                selectinload(Member.equality),
+            )
+            .where(Member.status.in_((MemberStatus.PENDING, MemberStatus.ACTIVE)))
+            .order_by(Member.id)
+        )
+    )
+    columns = list(EXPORT_COLUMNS)
+    if include_equality:
+        columns += list(EQUALITY_COLUMNS)
+    rows = [_export_row(m, include_equality) for m in members]
+    content = write_table(fmt, columns, rows, title="members")
+    record_event(
+        actor,
+        "export",
+        "member",
+        None,
+        f"export members: {len(rows)} rows ({fmt})"
+        + ("; with equality answers" if include_equality else ""),
+        now=now,
+    )
+    return f"members-{now.date().isoformat()}.{fmt}", mimetype(fmt), content
+
+
+def _export_row(member: Member, include_equality: bool) -> list[object]:
+    consents = consent.current_consents(member)
+    row: list[object] = [
+        member.id,
+        member.name,
+        member.email,
+        member.phone,
+        member.address,
+        member.postcode,
+        member.practice.name if member.practice else "",
+        member.tier.value,
+        member.status.value,
+        member.joined_by.value,
+        "yes" if member.is_champion else "no",
+        "; ".join(t.name for t in member.topics),
+        "; ".join(n.need.label for n in member.support_needs),
+        member.support_other,
+        *("yes" if consents[c] else "no" for c in ContactChannel),
+        member.created_at.date().isoformat(),
+    ]
+    if include_equality:
+        answers = member.equality
+        for question in QUESTIONS:
+            value = getattr(answers, question.field) if answers else None
+            row.append(question.labels.get(value, "") if value else "")
+    return row
+
+
+# Figures ------------------------------------------------------------------------------
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _active_from(member: Member) -> datetime | None:
+    """When a member became active: confirmation, or joining by phone or paper."""
+    if member.joined_by in STAFF_JOIN_METHODS:
+        return member.created_at
+    return member.confirmed_at
+
+
+def _status_at(member: Member, moment: datetime) -> MemberStatus | None:
+    if member.created_at >= moment:
+        return None
+    if member.withdrawn_at is not None and member.withdrawn_at < moment:
+        return MemberStatus.WITHDRAWN  # erased members too, from when they withdrew
+    if member.erased_at is not None and member.erased_at < moment:
+        return MemberStatus.ERASED  # erased before ever joining (unconfirmed)
+    active_from = _active_from(member)
+    if active_from is not None and active_from < moment:
+        return MemberStatus.ACTIVE
+    return MemberStatus.PENDING
+
+
+def members_on(day: date) -> dict[Tier, dict[MemberStatus, int]]:
+    """How many members each tier had in each status at the end of ``day`` (UTC).
+
+    Worked out from the dates on each record, so erased members still count: as
+    withdrawn from their withdrawal. Records erased without ever becoming active
+    (unconfirmed sign-ups) count under ERASED from their erasure.
+    """
+    moment = _start_of(day + timedelta(days=1))
+    figures = {tier: dict.fromkeys(MemberStatus, 0) for tier in Tier}
+    for member in db.session.scalars(select(Member).where(Member.created_at < moment)):
+        status = _status_at(member, moment)
+        if status is not None:
+            figures[member.tier][status] += 1
+    return figures
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """Members who joined and who withdrew in one month or week."""
+
+    period_start: date
+    joined: int
+    withdrawn: int
+
+
+def _period_starts(
+    start: date, end: date, period: Literal["month", "week"] | str
+) -> list[date]:
+    if period == "month":
+        current = start.replace(day=1)
+    elif period == "week":
+        current = start - timedelta(days=start.weekday())
+    else:
+        raise ValidationError("The period must be month or week.")
+    starts = []
+    while current <= end:
+        starts.append(current)
+        if period == "month":
+            current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
+        else:
+            current += timedelta(days=7)
+    return starts
+
+
+def joins_and_withdrawals(
+    start: date, end: date, *, period: Literal["month", "week"] | str = "month"
+) -> list[PeriodFigures]:
+    """Joins and withdrawals in each month (or ISO week) from ``start`` to ``end``.
+
+    A member joins when they confirm their e-mail address, or when staff add them
+    (phone or paper); they withdraw at ``withdrawn_at`` (erased members included).
+    Periods are whole: the first is the one holding ``start``, the last ``end``.
+    """
+    starts = _period_starts(start, end, period)
+    if not starts:
+        return []
+    bounds = [_start_of(s) for s in starts]
+    last = starts[-1]
+    after = (
+        (last.replace(day=28) + timedelta(days=4)).replace(day=1)
+        if period == "month"
+        else last + timedelta(days=7)
+    )
+    bounds.append(_start_of(after))
+    joined = [0] * len(starts)
+    withdrawn = [0] * len(starts)
+
+    def _slot(moment: datetime | None) -> int | None:
+        if moment is None or not bounds[0] <= moment < bounds[-1]:
+            return None
+        for index in range(len(starts)):
+            if moment < bounds[index + 1]:
+                return index
+        return None  # pragma: no cover - the range check above catches it
+
+    for member in db.session.scalars(
+        select(Member).where(Member.created_at < bounds[-1])
+    ):
+        slot = _slot(_active_from(member))
+        if slot is not None:
+            joined[slot] += 1
+        slot = _slot(member.withdrawn_at)
+        if slot is not None:
+            withdrawn[slot] += 1
+    return [
+        PeriodFigures(s, j, w)
+        for s, j, w in zip(starts, joined, withdrawn, strict=True)
+    ]
+
+
+# Practices and topics -----------------------------------------------------------------
+
+
+def list_practices(*, active_only: bool = False) -> list[Practice]:
+    """GP practices by name."""
+    query = select(Practice).order_by(Practice.name)
+    if active_only:
+        query = query.where(Practice.is_active)
+    return list(db.session.scalars(query))
+
+
+def list_topics(*, active_only: bool = False) -> list[Topic]:
+    """Topics of interest by name."""
+    query = select(Topic).order_by(Topic.name)
+    if active_only:
+        query = query.where(Topic.is_active)
+    return list(db.session.scalars(query))
+
+
+def save_practice(
+    practice: Practice | None,
+    *,
+    name: str,
+    code: str = "",
+    is_active: bool = True,
+    actor: User | str,
+    now: datetime,
+) -> Practice:
+    """Add a GP practice (``practice`` None), or rename or retire one."""
+    name = name.strip()
+    if not name:
+        raise ValidationError("Enter the practice's name")
+    other = db.session.scalar(
+        select(Practice).where(func.lower(Practice.name) == name.lower())
+    )
+    if other is not None and (practice is None or other.id != practice.id):
+        raise Conflict("A practice with that name already exists")
+    action = "update"
+    if practice is None:
+        practice = Practice()
+        db.session.add(practice)
+        action = "create"
+    practice.name, practice.code, practice.is_active = name, code.strip(), is_active
+    db.session.flush()
+    record_event(
+        actor,
+        action,
+        "practice",
+        practice.id,
+        "active" if is_active else "retired",
+        now=now,
+    )
+    return practice
+
+
+def save_topic(
+    topic: Topic | None,
+    *,
+    name: str,
+    is_active: bool = True,
+    actor: User | str,
+    now: datetime,
+) -> Topic:
+    """Add a topic of interest (``topic`` None), or rename or retire one."""
+    name = name.strip()
+    if not name:
+        raise ValidationError("Enter the topic's name")
+    other = db.session.scalar(
+        select(Topic).where(func.lower(Topic.name) == name.lower())
+    )
+    if other is not None and (topic is None or other.id != topic.id):
+        raise Conflict("A topic with that name already exists")
+    action = "update"
+    if topic is None:
+        topic = Topic()
+        db.session.add(topic)
+        action = "create"
+    topic.name, topic.is_active = name, is_active
+    db.session.flush()
+    record_event(
+        actor, action, "topic", topic.id, "active" if is_active else "retired", now=now
+    )
+    return topic
+
+
+def seed_topics(*, now: datetime, names: Iterable[str] = DEFAULT_TOPICS) -> int:
+    """Add the reference plan's priority topics that are missing; return how many."""
+    existing = {t.name.lower() for t in list_topics()}
+    added = 0
+    for name in names:
+        if name.lower() not in existing:
+            save_topic(None, name=name, actor=SYSTEM, now=now)
+            existing.add(name.lower())
+            added += 1
+    return added

@@ -1,0 +1,162 @@
+"""A member of the public joins, confirms, manages and leaves the PPI scheme (issue 4).
+
+Mail goes through a real SMTP server on loopback; the journey runs with and without
+JavaScript, and every public page is scanned with axe (with JavaScript).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from engage.extensions import db
+from engage.membership.consent import CONSENT_WORDING
+from engage.membership.models import ContactChannel, Member, MemberStatus, Topic
+from tests.browser.conftest import assert_accessible
+
+EMAIL = "jo.public@example.com"
+
+
+def _wait_for_mail(smtp_server: Any, count: int) -> Any:
+    deadline = time.monotonic() + 10
+    while len(smtp_server.messages) < count:
+        assert time.monotonic() < deadline, "no e-mail arrived"
+        time.sleep(0.05)
+    return smtp_server.messages[count - 1]
+
+
+def _path_of_link(message: Any) -> str:
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    match = re.search(r"http://engage\.test(/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def _comparable(html: str) -> str:
+    html = re.sub(r'nonce="[^"]+"', "", html)
+    return re.sub(r'name="csrf_token"[^>]*value="[^"]+"', "", html)
+
+
+def _scan(page: Any, with_js: bool) -> None:
+    if with_js:
+        assert_accessible(page)
+
+
+def _join(page: Any) -> str:
+    """Fill in and send the join form; return the page as the server sent it."""
+    page.goto("/join")
+    page.get_by_label("Full name").fill("Jo Public")
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_label("Postcode").fill("ls1 4ap")
+    page.get_by_label("Silver", exact=False).check()
+    page.get_by_label(CONSENT_WORDING[ContactChannel.EMAIL]).check()
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/join")
+    ) as answer:
+        page.get_by_role("button", name="Join the scheme").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    return _comparable(answer.value.text())
+
+
+@pytest.mark.parametrize("with_js", [True, False], ids=["js", "no-js"])
+def test_public_member_joins_confirms_manages_and_leaves(
+    request: pytest.FixtureRequest, smtp_server: Any, tmp_path: Path, with_js: bool
+) -> None:
+    page = request.getfixturevalue("page" if with_js else "page_without_js")
+    db.session.add_all([Topic(name="Diabetes"), Topic(name="Maternity")])
+    db.session.commit()
+
+    # 1. The join form, first sent empty: errors are listed and linked.
+    page.goto("/join")
+    _scan(page, with_js)
+    page.get_by_role("button", name="Join the scheme").click()
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_contain_text("Enter your full name")
+    expect(summary).to_contain_text("Select at least one way we may contact you")
+    _scan(page, with_js)
+
+    # 2. Join as Silver with e-mail consent; answer one optional question.
+    first_answer = _join(page)
+    _scan(page, with_js)
+    page.get_by_role("link", name="Answer some questions about you").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("About you")
+    _scan(page, with_js)
+    page.locator("#age_band-3").check()
+    page.get_by_role("button", name="Save my answers").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+
+    # 3. The confirmation e-mail: opening the link changes nothing until the button.
+    confirm_path = _path_of_link(_wait_for_mail(smtp_server, 1))
+    assert confirm_path.startswith("/join/confirm/")
+    page.goto(confirm_path)
+    _scan(page, with_js)
+    db.session.rollback()  # end the test's read snapshot: the server wrote since
+    assert db.session.scalars(select(Member)).one().status is MemberStatus.PENDING
+    page.get_by_role("button", name="Confirm my membership").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Your membership is confirmed"
+    )
+
+    # 4. Ask for the manage link; switch to Gold and add a topic.
+    page.goto("/membership/manage")
+    _scan(page, with_js)
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_role("button", name="Send me a link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    manage_path = _path_of_link(_wait_for_mail(smtp_server, 2))
+    page.goto(manage_path)
+    expect(page.get_by_label("Full name")).to_have_value("Jo Public")
+    _scan(page, with_js)
+    page.get_by_label("Gold", exact=False).check()
+    page.get_by_label("Diabetes").check()
+    page.get_by_role("button", name="Save my details").click()
+    expect(page.locator("body")).to_contain_text("Your details have been saved")
+    expect(page.get_by_label("Gold", exact=False)).to_be_checked()
+
+    # 5. Download my data.
+    with page.expect_download() as download_info:
+        page.get_by_role(
+            "link", name=re.compile("Download all the information")
+        ).click()
+    target = tmp_path / "data.json"
+    download_info.value.save_as(target)
+    data = json.loads(target.read_text())
+    assert data["member"]["email"] == EMAIL
+    assert data["member"]["tier"] == "gold"
+    assert data["member"]["status"] == "active"
+    assert data["topics"] == ["Diabetes"]
+    assert data["equality"]["age_band"] == "25_34"
+    assert {"register", "confirm", "self_service_update", "export"} <= {
+        event["action"] for event in data["audit"]
+    }
+
+    # 6. Leave the scheme: two steps from the link.
+    page.get_by_role(
+        "link", name="Leave the Patient and Public Involvement scheme"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Are you sure you want to leave the scheme?"
+    )
+    _scan(page, with_js)
+    page.get_by_role("button", name="Yes, leave the scheme").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "You have left the scheme"
+    )
+    _scan(page, with_js)
+    db.session.rollback()
+    assert db.session.scalars(select(Member)).one().status is MemberStatus.WITHDRAWN
+
+    # 7. Joining again with the same address: the same page, and a reminder e-mail.
+    assert _join(page) == first_answer
+    reminder = _wait_for_mail(smtp_server, 3)
+    assert reminder["Subject"].startswith("You are already registered")
+    assert _path_of_link(reminder).startswith("/membership/manage/")
+    db.session.rollback()
+    assert len(db.session.scalars(select(Member)).all()) == 1

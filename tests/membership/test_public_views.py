@@ -1,0 +1,547 @@
+"""Public membership pages: join, confirm, manage, download, withdraw (issue 4)."""
+
+from __future__ import annotations
+
+import re
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from engage.audit.models import AuditEvent
+from engage.extensions import db
+from engage.membership import consent
+from engage.membership.models import (
+    ConsentMethod,
+    ConsentRecord,
+    ContactChannel,
+    Member,
+    MemberStatus,
+    Practice,
+    Tier,
+    Topic,
+)
+from tests.conftest import comparable
+
+EMAIL = "sam@example.com"
+
+
+def _form(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "Sam Jones",
+        "email": EMAIL,
+        "phone": "",
+        "address": "",
+        "postcode": "LS1 4AP",
+        "practice": "",
+        "tier": "silver",
+        "consents": ["email"],
+        "support_other": "",
+        "website": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def _members() -> list[Member]:
+    return list(db.session.scalars(select(Member).order_by(Member.id)))
+
+
+def _token_in(body: str) -> str:
+    match = re.search(r"/(?:join/confirm|membership/manage)/([A-Za-z0-9_-]+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def _join_and_confirm(client: FlaskClient, outbox: Any, **overrides: Any) -> Member:
+    client.post("/join", data=_form(**overrides))
+    confirm_token = _token_in(outbox()[-1].body_text)
+    assert client.post(f"/join/confirm/{confirm_token}").status_code == 200
+    (member,) = _members()
+    return member
+
+
+def _manage_token(client: FlaskClient, outbox: Any, email: str = EMAIL) -> str:
+    client.post("/membership/manage", data={"email": email})
+    return _token_in(outbox()[-1].body_text)
+
+
+# Joining ------------------------------------------------------------------------------
+
+
+def test_join_page_explains_tiers_and_leaves_every_consent_unticked(
+    client: FlaskClient,
+) -> None:
+    html = client.get("/join").get_data(as_text=True)
+    assert "Gold members" in html
+    assert "Silver members" in html
+    assert f"Privacy notice version {consent.PRIVACY_NOTICE_VERSION}" in html
+    boxes = re.findall(r'<input[^>]*name="consents"[^>]*>', html)
+    assert len(boxes) == len(ContactChannel)
+    assert not any("checked" in box for box in boxes)
+    for wording in consent.CONSENT_WORDING.values():
+        assert wording in html
+
+
+def test_join_with_email_consent_records_it_and_sends_one_email(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    response = client.post("/join", data=_form())
+
+    assert response.status_code == 200
+    assert "Check your email" in response.get_data(as_text=True)
+    (member,) = _members()
+    assert member.status is MemberStatus.PENDING
+    assert member.equality is None  # equality questions are optional
+    (record,) = db.session.scalars(select(ConsentRecord))
+    assert (record.member_id, record.channel, record.granted) == (
+        member.id,
+        ContactChannel.EMAIL,
+        True,
+    )
+    assert record.method is ConsentMethod.WEB_FORM
+    assert record.method.value == "web-form"
+    assert record.recorded_at.utcoffset() is not None
+    assert record.recorded_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    assert record.wording_version == consent.wording_version()
+    (message,) = outbox()
+    assert message.subject == "Confirm your PPI membership"
+
+
+def test_join_without_consent_creates_nothing_and_sends_nothing(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    response = client.post("/join", data=_form(consents=[]))
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'href="#consents"' in html
+    assert "Select at least one way we may contact you" in html
+    assert _members() == []
+    assert outbox() == []
+
+
+def test_join_with_a_known_email_answers_the_same_and_emails_a_manage_link(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    first = client.post("/join", data=_form())
+    again = client.post("/join", data=_form(name="Not Sam", tier="gold"))
+
+    assert again.status_code == first.status_code == 200
+    assert comparable(again) == comparable(first)
+    (member,) = _members()
+    assert (member.name, member.tier) == ("Sam Jones", Tier.SILVER)
+    confirmation, already = outbox()
+    assert confirmation.subject == "Confirm your PPI membership"
+    assert already.subject.startswith("You are already registered")
+    assert "/membership/manage/" in already.body_text
+
+
+def test_join_by_phone_only_is_active_at_once_without_email(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    response = client.post(
+        "/join", data=_form(email="", phone="07700 900 982", consents=["sms"])
+    )
+    assert "You have joined the scheme" in response.get_data(as_text=True)
+    (member,) = _members()
+    assert member.status is MemberStatus.ACTIVE
+    assert outbox() == []
+
+
+def test_join_with_topics_and_practice(client: FlaskClient) -> None:
+    topic = Topic(name="Cancer care")
+    practice = Practice(name="Park Lane Surgery")
+    db.session.add_all([topic, practice])
+    db.session.commit()
+
+    client.post("/join", data=_form(topics=[str(topic.id)], practice=str(practice.id)))
+
+    (member,) = _members()
+    assert [t.name for t in member.topics] == ["Cancer care"]
+    assert member.practice_id == practice.id
+
+
+def test_join_with_practice_not_listed_keeps_none(client: FlaskClient) -> None:
+    client.post("/join", data=_form(practice="not-listed"))
+    (member,) = _members()
+    assert member.practice_id is None
+
+
+def test_honeypot_gets_the_same_page_and_creates_nothing(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    human = client.post("/join", data=_form(email="human@example.com"))
+    bot = client.post("/join", data=_form(website="http://spam.example"))
+
+    assert comparable(bot) == comparable(human)
+    assert [m.email for m in _members()] == ["human@example.com"]
+    assert len(outbox()) == 1
+
+
+def test_honeypot_is_hidden_from_people(client: FlaskClient) -> None:
+    html = client.get("/join").get_data(as_text=True)
+    wrapper = re.search(r'<div class="engage-hp" hidden>(.*?)</div>', html, re.S)
+    assert wrapper
+    assert "Leave this empty" in wrapper.group(1)
+    assert 'tabindex="-1"' in wrapper.group(1)
+    assert 'autocomplete="off"' in wrapper.group(1)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "not-an-email", "Enter an email address in the correct format"),
+        ("phone", "12345", "Enter a UK phone number"),
+        ("postcode", "XYZ", "Enter a real postcode"),
+        ("name", "N" * 201, "Field cannot be longer than 200 characters"),
+        ("support_other", "S" * 501, "500 characters or fewer"),
+    ],
+)
+def test_join_shows_linked_field_errors_and_keeps_values(
+    client: FlaskClient, field: str, value: str, message: str
+) -> None:
+    response = client.post("/join", data=_form(**{field: value}))
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'href="#{field}"' in html
+    assert message in html
+    assert f'value="{value}"' in html
+    kept = 'value="LS1 4AP"' if field != "postcode" else 'value="Sam Jones"'
+    assert kept in html
+    assert _members() == []
+
+
+def test_join_rejects_nul_bytes(client: FlaskClient) -> None:
+    response = client.post("/join", data=_form(name="Sam\x00"))
+    assert response.status_code == 400
+    assert _members() == []
+
+
+def test_expired_csrf_token_keeps_the_answers(app: Flask, client: FlaskClient) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post(
+        "/join",
+        data=_form(csrf_token="expired-token", name="Sam Kept", postcode="LS1 4AP"),
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Your session expired; check your answers and send the form again" in html
+    assert 'value="Sam Kept"' in html
+    assert f'value="{EMAIL}"' in html
+    fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert fresh
+    assert _members() == []
+
+    resent = client.post(
+        "/join", data=_form(csrf_token=fresh.group(1), name="Sam Kept")
+    )
+    assert "Check your email" in resent.get_data(as_text=True)
+    assert [m.name for m in _members()] == ["Sam Kept"]
+
+
+def test_equality_step_saves_answers_for_the_new_member_only(
+    client: FlaskClient,
+) -> None:
+    client.post("/join", data=_form())
+    page = client.get("/join/about-you")
+    assert "Prefer not to say" in page.get_data(as_text=True)
+
+    response = client.post(
+        "/join/about-you", data={"age_band": "25_34", "sex": "", "save": "y"}
+    )
+
+    assert "Thank you" in response.get_data(as_text=True)
+    (member,) = _members()
+    assert member.equality is not None
+    assert (member.equality.age_band, member.equality.sex) == ("25_34", None)
+    assert client.get("/join/about-you").status_code == 302
+
+
+def test_equality_step_can_be_skipped(client: FlaskClient) -> None:
+    client.post("/join", data=_form())
+    response = client.post("/join/about-you", data={"age_band": "25_34", "skip": "y"})
+    assert "Thank you" in response.get_data(as_text=True)
+    (member,) = _members()
+    assert member.equality is None
+
+
+def test_equality_step_without_a_join_redirects(client: FlaskClient) -> None:
+    response = client.get("/join/about-you")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/join")
+
+
+def test_equality_step_after_a_known_email_saves_nothing(
+    client: FlaskClient,
+) -> None:
+    client.post("/join", data=_form())
+    other = FlaskClient(client.application, client.response_wrapper)
+    other.post("/join", data=_form())
+    response = other.post("/join/about-you", data={"age_band": "25_34", "save": "y"})
+    assert "Thank you" in response.get_data(as_text=True)
+    (member,) = _members()
+    assert member.equality is None
+
+
+# Confirming ---------------------------------------------------------------------------
+
+
+def test_confirm_get_changes_nothing_and_post_confirms(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    client.post("/join", data=_form())
+    token = _token_in(outbox()[0].body_text)
+
+    page = client.get(f"/join/confirm/{token}")
+    assert page.status_code == 200
+    assert "Confirm my membership" in page.get_data(as_text=True)
+    assert _members()[0].status is MemberStatus.PENDING
+
+    done = client.post(f"/join/confirm/{token}")
+    assert "Your membership is confirmed" in done.get_data(as_text=True)
+    assert _members()[0].status is MemberStatus.ACTIVE
+    assert _members()[0].confirmed_at is not None
+
+
+def test_bad_used_and_altered_tokens_get_the_same_404(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    client.post("/join", data=_form())
+    token = _token_in(outbox()[0].body_text)
+    client.post(f"/join/confirm/{token}")
+    altered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+
+    responses = [
+        client.get("/join/confirm/missing-token"),
+        client.get(f"/join/confirm/{token}"),  # used
+        client.get(f"/join/confirm/{altered}"),
+        client.get("/membership/manage/missing-token"),
+        client.get(f"/membership/manage/{altered}"),
+        client.get(f"/membership/manage/{token}"),  # a confirm token
+        client.get("/membership/manage/missing-token/withdraw"),
+        client.get("/membership/manage/missing-token/data.json"),
+    ]
+
+    assert {r.status_code for r in responses} == {404}
+    assert len({comparable(r) for r in responses}) == 1
+
+
+def test_token_pages_are_rate_limited(app: Flask, client: FlaskClient) -> None:
+    app.config["MEMBERSHIP_TOKEN_LIMIT"] = "3 per hour"
+    codes = [client.get(f"/membership/manage/guess-{n}").status_code for n in range(4)]
+    assert codes == [404, 404, 404, 429]
+    assert client.get("/join/confirm/another-guess").status_code == 429
+
+
+def test_join_posts_are_rate_limited(app: Flask, client: FlaskClient) -> None:
+    app.config["MEMBERSHIP_JOIN_LIMIT"] = "2 per hour"
+    codes = [
+        client.post("/join", data=_form(email=f"p{n}@example.com")).status_code
+        for n in range(3)
+    ]
+    assert codes == [200, 200, 429]
+    assert client.get("/join").status_code == 200
+
+
+# Managing -----------------------------------------------------------------------------
+
+
+def test_manage_request_answers_the_same_for_unknown_addresses(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    _join_and_confirm(client, outbox)
+    sent = len(outbox())
+
+    known = client.post("/membership/manage", data={"email": EMAIL})
+    unknown = client.post("/membership/manage", data={"email": "who@example.com"})
+
+    assert comparable(known) == comparable(unknown)
+    assert len(outbox()) == sent + 1
+    assert outbox()[-1].to_address == EMAIL
+
+
+def test_manage_page_saves_changes(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    topic = Topic(name="Maternity")
+    db.session.add(topic)
+    db.session.commit()
+    _join_and_confirm(client, outbox)
+    token = _manage_token(client, outbox)
+
+    page = client.get(f"/membership/manage/{token}")
+    assert 'value="Sam Jones"' in page.get_data(as_text=True)
+    response = client.post(
+        f"/membership/manage/{token}",
+        data=_form(
+            tier="gold",
+            topics=[str(topic.id)],
+            consents=["email", "post"],
+            address="1 High Street",
+        ),
+    )
+
+    assert "Your details have been saved" in response.get_data(as_text=True)
+    (member,) = _members()
+    assert member.tier is Tier.GOLD
+    assert [t.name for t in member.topics] == ["Maternity"]
+    assert consent.current_consents(member)[ContactChannel.POST] is True
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "self_service_update")
+    ).one()
+    assert event.summary == "self-service update: address, tier, topic_ids, consents"
+
+
+def test_manage_page_escapes_what_members_typed(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    _join_and_confirm(
+        client,
+        outbox,
+        name="<script>alert(1)</script>",
+        support_other="{{7*7}}",
+    )
+    token = _manage_token(client, outbox)
+
+    response = client.get(f"/membership/manage/{token}")
+
+    html = response.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'value="{{7*7}}"' in html
+    assert "49" not in html
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+
+
+def test_manage_page_shows_errors_and_keeps_values(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    _join_and_confirm(client, outbox)
+    token = _manage_token(client, outbox)
+
+    response = client.post(
+        f"/membership/manage/{token}", data=_form(postcode="nowhere", name="New")
+    )
+
+    html = response.get_data(as_text=True)
+    assert 'href="#postcode"' in html
+    assert 'value="nowhere"' in html
+    assert 'value="New"' in html
+    assert _members()[0].name == "Sam Jones"
+
+
+def test_download_is_an_audited_no_store_attachment(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    _join_and_confirm(client, outbox)
+    token = _manage_token(client, outbox)
+
+    response = client.get(f"/membership/manage/{token}/data.json")
+
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="my-ppi-membership.json"'
+    )
+    data = response.get_json()
+    assert data["member"]["email"] == EMAIL
+    assert data["consent_history"][0]["method"] == "web-form"
+    assert "export" in {e["action"] for e in data["audit"]}
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "export")
+    ).one()
+    assert event.actor_label == "public"
+
+
+def test_withdraw_get_asks_and_post_withdraws_at_once(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    _join_and_confirm(client, outbox)
+    token = _manage_token(client, outbox)
+
+    ask = client.get(f"/membership/manage/{token}/withdraw")
+    assert "Are you sure" in ask.get_data(as_text=True)
+    assert _members()[0].status is MemberStatus.ACTIVE
+
+    done = client.post(f"/membership/manage/{token}/withdraw")
+
+    assert "You have left the scheme" in done.get_data(as_text=True)
+    (member,) = _members()
+    assert member.status is MemberStatus.WITHDRAWN
+    assert consent.current_consents(member) == dict.fromkeys(ContactChannel, False)
+    withdrawal = [r for r in member.consents if not r.granted]
+    assert [r.recorded_at for r in withdrawal] == [member.withdrawn_at]
+    # The link still shows the (locked) record and the download.
+    page = client.get(f"/membership/manage/{token}").get_data(as_text=True)
+    assert "You have left the scheme" in page
+    assert "Save my details" not in page
+
+
+# Concurrency --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_server(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_simultaneous_joins_with_one_email_make_one_member(
+    app: Flask, own_server: str
+) -> None:
+    app.config["MEMBERSHIP_JOIN_LIMIT"] = "1000 per hour"
+    db.session.commit()
+    body = urllib.parse.urlencode(_form(), doseq=True).encode()
+    start = threading.Barrier(50)
+    statuses: list[int] = []
+
+    def join() -> None:
+        start.wait()
+        # own_server is an http:// loopback address.
+        request = urllib.request.Request(f"{own_server}/join", data=body)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                statuses.append(response.status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+            error.close()
+
+    threads = [threading.Thread(target=join) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+
+    assert sorted(statuses) == [200] * 50
+    db.session.rollback()
+    count = db.session.scalar(select(func.count()).select_from(Member))
+    assert count == 1

@@ -1,0 +1,413 @@
+"""Public membership services: join, confirm, manage, export, purge (issue 4)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, inspect, select, text
+
+from engage.audit.models import AuditEvent
+from engage.errors import NotFound, ValidationError
+from engage.extensions import db
+from engage.membership import consent
+from engage.membership.models import (
+    ConsentMethod,
+    ContactChannel,
+    Member,
+    MemberStatus,
+    MemberToken,
+    SupportNeed,
+    Tier,
+    TokenPurpose,
+    Topic,
+)
+from engage.membership.registration import (
+    Registration,
+    confirm_member,
+    export_own_data,
+    member_for_manage_token,
+    purge_unconfirmed,
+    register_member,
+    request_manage_link,
+    save_equality_answers,
+    update_own_details,
+    withdraw_own_membership,
+)
+
+NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+EMAIL_ONLY = {c: c is ContactChannel.EMAIL for c in ContactChannel}
+
+
+@pytest.fixture(autouse=True)
+def _request_context(app: Flask) -> Iterator[None]:
+    # The services build e-mailed links with url_for, as in a request.
+    with app.test_request_context():
+        yield
+
+
+def _join(**overrides: Any) -> Registration:
+    values: dict[str, Any] = {
+        "name": "Priya Patel",
+        "email": "priya@example.com",
+        "postcode": "ls1 4ap",
+        "tier": Tier.SILVER,
+        "consents": EMAIL_ONLY,
+    }
+    values.update(overrides)
+    return Registration(**values)
+
+
+def _count_members() -> int:
+    return db.session.scalar(select(func.count()).select_from(Member)) or 0
+
+
+def _link_token(body: str) -> str:
+    match = re.search(r"/(?:join/confirm|membership/manage)/([A-Za-z0-9_-]+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def test_register_member_with_email_is_pending_with_one_confirmation(outbox) -> None:  # type: ignore[no-untyped-def]
+    result = register_member(_join(), now=NOW)
+    db.session.commit()
+
+    member = result.member
+    assert result.created
+    assert member is not None
+    assert member.status is MemberStatus.PENDING
+    assert member.joined_by is ConsentMethod.WEB_FORM
+    assert member.postcode == "LS1 4AP"
+    assert member.confirmed_at is None
+    (message,) = outbox()
+    assert message.to_address == "priya@example.com"
+    assert f"http://engage.test/join/confirm/{result.token}" in message.body_text
+
+
+def test_register_member_records_one_consent_per_channel_with_wording() -> None:
+    member = register_member(_join(), now=NOW).member
+    db.session.commit()
+
+    assert member is not None
+    records = member.consents
+    assert [(r.channel, r.granted) for r in records] == [(ContactChannel.EMAIL, True)]
+    (record,) = records
+    assert record.member_id == member.id
+    assert record.recorded_at == NOW
+    assert record.method is ConsentMethod.WEB_FORM
+    assert record.wording_version == consent.wording_version()
+
+
+def test_register_member_without_email_is_active_and_sends_nothing(outbox) -> None:  # type: ignore[no-untyped-def]
+    result = register_member(
+        _join(
+            email=None,
+            phone="07700 900 982",
+            consents={c: c is ContactChannel.SMS for c in ContactChannel},
+        ),
+        now=NOW,
+    )
+    db.session.commit()
+
+    assert result.member is not None
+    assert result.member.status is MemberStatus.ACTIVE
+    assert result.member.confirmed_at == NOW
+    assert result.member.phone == "07700900982"
+    assert outbox() == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"consents": dict.fromkeys(ContactChannel, False)}, "at least one way"),
+        ({"email": None, "consents": EMAIL_ONLY}, "Enter an email address"),
+        ({"postcode": "NOT A CODE"}, "postcode"),
+        ({"phone": "12"}, "phone number"),
+        (
+            {"consents": {c: c is ContactChannel.POST for c in ContactChannel}},
+            "postal address",
+        ),
+    ],
+)
+def test_register_member_refuses_broken_rules(
+    outbox,  # type: ignore[no-untyped-def]
+    overrides: dict[str, Any],
+    problem: str,
+) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        register_member(_join(**overrides), now=NOW)
+    db.session.rollback()
+    assert _count_members() == 0
+    assert outbox() == []
+
+
+@pytest.mark.parametrize(
+    "status", [MemberStatus.PENDING, MemberStatus.ACTIVE, MemberStatus.WITHDRAWN]
+)
+def test_register_member_with_known_email_changes_nothing_and_sends_manage_link(
+    outbox,  # type: ignore[no-untyped-def]
+    status: MemberStatus,
+) -> None:
+    member = register_member(_join(), now=NOW).member
+    assert member is not None
+    member.status = status
+    db.session.commit()
+    before = outbox()
+
+    result = register_member(
+        _join(name="Someone Else", email="PRIYA@example.com", tier=Tier.GOLD),
+        now=NOW + timedelta(hours=1),
+    )
+    db.session.commit()
+
+    assert not result.created
+    assert result.member is None
+    assert _count_members() == 1
+    db.session.refresh(member)
+    assert (member.name, member.tier, member.status) == (
+        "Priya Patel",
+        Tier.SILVER,
+        status,
+    )
+    (message,) = outbox()[len(before) :]
+    assert message.subject.startswith("You are already registered")
+    token = _link_token(message.body_text)
+    assert member_for_manage_token(token, now=NOW + timedelta(hours=2)) == member
+
+
+def test_confirm_member_activates_once() -> None:
+    result = register_member(_join(), now=NOW)
+    assert result.token is not None
+    later = NOW + timedelta(days=1)
+
+    member = confirm_member(result.token, now=later)
+    db.session.commit()
+
+    assert member.status is MemberStatus.ACTIVE
+    assert member.confirmed_at == later
+    with pytest.raises(NotFound):
+        confirm_member(result.token, now=later)
+
+
+def test_confirm_link_expires_after_seven_days() -> None:
+    result = register_member(_join(), now=NOW)
+    assert result.token is not None
+    with pytest.raises(NotFound):
+        confirm_member(result.token, now=NOW + timedelta(days=7))
+
+
+def test_tokens_are_long_and_stored_only_as_hashes(outbox) -> None:  # type: ignore[no-untyped-def]
+    result = register_member(_join(), now=NOW)
+    request_manage_link("priya@example.com", now=NOW)
+    db.session.commit()
+    confirm_token = result.token
+    assert confirm_token is not None
+    manage_token = _link_token(outbox()[-1].body_text)
+
+    for token in (confirm_token, manage_token):
+        assert len(token) >= 43  # token_urlsafe(32): 256 bits
+    hashes = set(db.session.scalars(select(MemberToken.token_hash)))
+    assert hashes == {
+        hashlib.sha256(t.encode()).hexdigest() for t in (confirm_token, manage_token)
+    }
+    # The outbox holds the e-mails themselves (only when no SMTP server is set).
+    tables = [t for t in db.metadata.sorted_tables if t.name != "outbox_messages"]
+    for table in tables:
+        for row in db.session.execute(select(table)):
+            dumped = json.dumps([str(v) for v in row])
+            assert confirm_token not in dumped
+            assert manage_token not in dumped
+
+
+def test_manage_link_lasts_24_hours_and_may_be_reused(outbox) -> None:  # type: ignore[no-untyped-def]
+    member = register_member(_join(), now=NOW).member
+    request_manage_link("priya@example.com", now=NOW)
+    db.session.commit()
+    token = _link_token(outbox()[-1].body_text)
+
+    assert member_for_manage_token(token, now=NOW + timedelta(hours=1)) == member
+    assert member_for_manage_token(token, now=NOW + timedelta(hours=23)) == member
+    with pytest.raises(NotFound):
+        member_for_manage_token(token, now=NOW + timedelta(hours=24))
+    with pytest.raises(NotFound):
+        member_for_manage_token(
+            token[:-1] + ("A" if token[-1] != "A" else "B"), now=NOW
+        )
+
+
+def test_confirm_token_does_not_open_the_manage_page() -> None:
+    token = register_member(_join(), now=NOW).token
+    assert token is not None
+    with pytest.raises(NotFound):
+        member_for_manage_token(token, now=NOW)
+
+
+def test_erased_member_manage_link_is_not_found(outbox) -> None:  # type: ignore[no-untyped-def]
+    member = register_member(_join(), now=NOW).member
+    request_manage_link("priya@example.com", now=NOW)
+    db.session.commit()
+    token = _link_token(outbox()[-1].body_text)
+    assert member is not None
+    member.status = MemberStatus.ERASED
+    db.session.commit()
+    with pytest.raises(NotFound):
+        member_for_manage_token(token, now=NOW)
+
+
+def test_request_manage_link_for_unknown_email_does_nothing(outbox) -> None:  # type: ignore[no-untyped-def]
+    request_manage_link("nobody@example.com", now=NOW)
+    db.session.commit()
+    assert outbox() == []
+    assert db.session.scalar(select(func.count()).select_from(MemberToken)) == 0
+
+
+def test_update_own_details_audits_changed_field_names_only() -> None:
+    topic = Topic(name="Mental health")
+    db.session.add(topic)
+    member = register_member(_join(), now=NOW).member
+    db.session.commit()
+    assert member is not None
+
+    update_own_details(
+        member,
+        _join(
+            tier=Tier.GOLD,
+            topic_ids=(topic.id,),
+            phone="0113 496 0000",
+            consents={
+                c: c in (ContactChannel.EMAIL, ContactChannel.SMS)
+                for c in ContactChannel
+            },
+        ),
+        now=NOW + timedelta(days=2),
+    )
+    db.session.commit()
+
+    assert member.tier is Tier.GOLD
+    assert [t.name for t in member.topics] == ["Mental health"]
+    sms = [r for r in member.consents if r.channel is ContactChannel.SMS]
+    assert [(r.granted, r.method) for r in sms] == [(True, ConsentMethod.SELF_SERVICE)]
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "self_service_update")
+    ).one()
+    assert event.actor_label == "public"
+    assert event.summary == "self-service update: phone, tier, topic_ids, consents"
+    assert "0113" not in event.summary
+
+
+def test_update_own_details_refuses_another_members_email() -> None:
+    register_member(_join(email="other@example.com"), now=NOW)
+    member = register_member(_join(), now=NOW).member
+    assert member is not None
+    with pytest.raises(ValidationError):
+        update_own_details(member, _join(email="Other@example.com"), now=NOW)
+
+
+def test_withdraw_marks_member_and_withdraws_every_consent() -> None:
+    member = register_member(
+        _join(
+            phone="07700900982",
+            address="1 High Street, Leeds",
+            consents=dict.fromkeys(ContactChannel, True),
+        ),
+        now=NOW,
+    ).member
+    assert member is not None
+    later = NOW + timedelta(days=3)
+
+    withdraw_own_membership(member, now=later)
+    db.session.commit()
+
+    assert member.status is MemberStatus.WITHDRAWN
+    assert member.withdrawn_at == later
+    assert consent.current_consents(member) == dict.fromkeys(ContactChannel, False)
+    withdrawals = [r for r in member.consents if not r.granted]
+    assert {r.recorded_at for r in withdrawals} == {later}
+    assert {r.method for r in withdrawals} == {ConsentMethod.SELF_SERVICE}
+
+
+def test_save_equality_answers_validates_and_stores() -> None:
+    member = register_member(_join(), now=NOW).member
+    assert member is not None
+    save_equality_answers(
+        member, {"age_band": "35_44", "ethnicity": "prefer_not_to_say"}, now=NOW
+    )
+    db.session.commit()
+    assert member.equality is not None
+    assert (member.equality.age_band, member.equality.sex) == ("35_44", None)
+    with pytest.raises(ValidationError):
+        save_equality_answers(member, {"age_band": "ancient"}, now=NOW)
+
+
+def test_export_own_data_holds_everything_and_is_json() -> None:
+    member = register_member(
+        _join(support_needs=(SupportNeed.LARGE_PRINT,), support_other="Loop"),
+        now=NOW,
+    ).member
+    assert member is not None
+    save_equality_answers(member, {"carer": "yes"}, now=NOW)
+    db.session.commit()
+
+    data = json.loads(json.dumps(export_own_data(member)))
+
+    assert data["member"]["email"] == "priya@example.com"
+    assert data["member"]["postcode"] == "LS1 4AP"
+    assert data["support_needs"] == ["large_print"]
+    assert data["consent_history"][0]["channel"] == "email"
+    assert data["equality"]["carer"] == "yes"
+    assert {"register", "equality_answers"} <= {e["action"] for e in data["audit"]}
+
+
+def test_purge_unconfirmed_deletes_old_pending_members_and_is_repeatable() -> None:
+    old = register_member(_join(email="old@example.com"), now=NOW).member
+    register_member(_join(email="new@example.com"), now=NOW + timedelta(days=10))
+    confirmed = register_member(_join(email="yes@example.com"), now=NOW)
+    assert confirmed.token is not None
+    assert old is not None
+    confirm_member(confirmed.token, now=NOW + timedelta(days=1))
+    db.session.commit()
+    old_id = old.id
+
+    later = NOW + timedelta(days=31)
+    assert purge_unconfirmed(now=later) == 1
+    db.session.commit()
+    assert purge_unconfirmed(now=later) == 0
+    db.session.commit()
+
+    emails = set(db.session.scalars(select(Member.email)))
+    assert emails == {"new@example.com", "yes@example.com"}
+    assert db.session.get(Member, old_id) is None
+    leftover = db.session.execute(
+        text("SELECT count(*) FROM consent_records WHERE member_id = :id"),
+        {"id": old_id},
+    ).scalar()
+    assert leftover == 0
+    assert inspect(confirmed.member).persistent
+
+
+def test_audit_summaries_hold_no_personal_data(outbox) -> None:  # type: ignore[no-untyped-def]
+    member = register_member(_join(phone="07700900982"), now=NOW).member
+    register_member(_join(), now=NOW)
+    request_manage_link("priya@example.com", now=NOW)
+    assert member is not None
+    update_own_details(member, _join(name="Priya P", phone="07700900982"), now=NOW)
+    withdraw_own_membership(member, now=NOW)
+    db.session.commit()
+
+    summaries = " ".join(db.session.scalars(select(AuditEvent.summary)))
+    for secret in ("Priya", "priya@example.com", "07700900982", "LS1"):
+        assert secret not in summaries
+
+
+def test_manage_token_purpose_is_manage(outbox) -> None:  # type: ignore[no-untyped-def]
+    register_member(_join(), now=NOW)
+    request_manage_link("priya@example.com", now=NOW)
+    db.session.commit()
+    purposes = sorted(p.value for p in db.session.scalars(select(MemberToken.purpose)))
+    assert purposes == [TokenPurpose.CONFIRM.value, TokenPurpose.MANAGE.value]
