@@ -57,6 +57,12 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes; 30 per hour"
     LOGIN_LIMIT_PER_CLIENT = "50 per 15 minutes"
     PUBLIC_FORM_LIMIT = "20 per hour"
+    MEMBERSHIP_JOIN_LIMIT = "10 per hour"
+    MEMBERSHIP_MANAGE_REQUEST_LIMIT = "10 per hour"
+    MEMBERSHIP_TOKEN_LIMIT = "60 per hour"  # noqa: S105 - a rate limit, not a secret
+
+    # Withdrawn members' personal data is erased this many days after withdrawal.
+    MEMBER_RETENTION_DAYS = 30
 
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     PROXY_FIX_X_FOR = 0
@@ -66,7 +72,11 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = 3600 * 4
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    # hide_parameters: database errors in logs never carry the values (personal data).
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {
+        "pool_pre_ping": True,
+        "hide_parameters": True,
+    }
     LOG_LEVEL = "INFO"
 
 

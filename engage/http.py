@@ -15,6 +15,7 @@ from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 from engage.db import begin_write
 from engage.errors import EngageError
 from engage.extensions import db
+from engage.logs import mask_tokens
 
 log = logging.getLogger(__name__)
 
@@ -160,5 +161,6 @@ def _database_unavailable(error: OperationalError) -> tuple[str, int]:
 
 def _unexpected_error(error: Exception) -> tuple[str, int]:
     db.session.rollback()
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    # The path of an e-mailed link holds its token: log it masked.
+    log.exception("unhandled error on %s %s", request.method, mask_tokens(request.path))
     return error_page(500)

@@ -1,4 +1,4 @@
-"""Staff membership forms: members, filters, erasure, population profile and lists."""
+"""Staff membership forms: members, filters, erasure, population, lists and SARs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     DecimalField,
+    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -20,12 +22,15 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    ValidationError,
 )
 
 from engage.formtools import MultiCheckboxField, choices, strip
+from engage.membership import sar
 from engage.membership.equality import PREFER_NOT_TO_SAY, QUESTIONS
 from engage.membership.models import (
     ContactChannel,
+    Member,
     MemberStatus,
     SupportNeed,
     Tier,
@@ -221,3 +226,36 @@ class TopicForm(FlaskForm):  # type: ignore[misc]
         validators=[InputRequired("Enter the topic"), Length(max=200)],
     )
     is_active = BooleanField("Offered to members", default=True)
+
+
+class SubjectAccessRequestForm(FlaskForm):  # type: ignore[misc]
+    received_on = DateField(
+        "Date received", validators=[InputRequired("Enter the date it was received")]
+    )
+    member_id = IntegerField(
+        "Member number (optional)",
+        description="Leave empty if you cannot match the requester to a member yet.",
+        # The upper bound keeps the lookup within PostgreSQL's integer range.
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=2**31 - 1, message="Enter a member number"),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+    requester = StringField(
+        "Who made the request",
+        description="For example: member by letter, or a carer by email.",
+        filters=[strip],
+        validators=[InputRequired("Describe who made the request"), Length(max=200)],
+    )
+    notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=5000)])
+
+    #: The member found by ``member_id``, set during validation.
+    member: Member | None = None
+
+    def validate_member_id(self, field: IntegerField) -> None:
+        if field.data is None:
+            return
+        self.member = sar.find_member(field.data)
+        if self.member is None:
+            raise ValidationError("No current member has that number")

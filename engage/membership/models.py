@@ -1,9 +1,9 @@
-"""Membership models: members, their consents, tokens, equality answers and lists."""
+"""Membership models: members, consents, tokens, equality answers, lists and SARs."""
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Column,
@@ -259,3 +259,34 @@ class PopulationShare(db.Model):  # type: ignore[name-defined,misc]
     category: Mapped[str] = mapped_column(String(40))
     value: Mapped[str] = mapped_column(String(80))
     percent: Mapped[float] = mapped_column(Numeric(5, 2, asdecimal=False))
+
+
+class SubjectAccessRequest(db.Model):  # type: ignore[name-defined,misc]
+    """A subject access request in the SAR register (SECURITY D6, UK GDPR Art. 15)."""
+
+    __tablename__ = "subject_access_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: None while the requester is not matched to a member.
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), index=True
+    )
+    #: How the requester is described ("Member by letter"); personal data, erased
+    #: with the member.
+    requester: Mapped[str] = mapped_column(String(200), default="")
+    received_on: Mapped[date]
+    #: One calendar month after ``received_on``, clamped to the month end.
+    due_on: Mapped[date] = mapped_column(index=True)
+    completed_on: Mapped[date | None]
+    #: Free text that may name people: erased with the member.
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    member: Mapped[Member | None] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.completed_on is None

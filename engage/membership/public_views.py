@@ -39,15 +39,15 @@ CSRF_EXPIRED = "Your session expired; check your answers and send the form again
 
 
 def _join_limit() -> str:
-    return str(current_app.config.get("MEMBERSHIP_JOIN_LIMIT", "10 per hour"))
+    return str(current_app.config["MEMBERSHIP_JOIN_LIMIT"])
 
 
 def _manage_request_limit() -> str:
-    return str(current_app.config.get("MEMBERSHIP_MANAGE_REQUEST_LIMIT", "10 per hour"))
+    return str(current_app.config["MEMBERSHIP_MANAGE_REQUEST_LIMIT"])
 
 
 def _token_limit() -> str:
-    return str(current_app.config.get("MEMBERSHIP_TOKEN_LIMIT", "60 per hour"))
+    return str(current_app.config["MEMBERSHIP_TOKEN_LIMIT"])
 
 
 #: One budget for every page opened with an e-mailed link, so guessing is slow.

@@ -250,37 +250,42 @@ def register_member(data: Registration, *, now: datetime) -> RegistrationResult:
         "joined online, awaiting confirmation" if email else "joined online",
         now=now,
     )
-    token = None
-    if email is not None:
-        token = _issue_token(
-            member, TokenPurpose.CONFIRM, CONFIRM_LINK_LIFETIME, now=now
-        )
-        text = render_template(
-            "membership/email/confirm.txt",
-            member=member,
-            link=_link("join.confirm", token),
-            days=CONFIRM_LINK_LIFETIME.days,
-        )
-        send_mail(email, "Confirm your PPI membership", text)
+    token = None if email is None else _send_confirmation(member, email, now=now)
     db.session.flush()
     return RegistrationResult(created=True, member=member, token=token)
 
 
+def _send_confirmation(member: Member, email: str, *, now: datetime) -> str:
+    """E-mail ``member`` a new single-use confirmation link; return its token."""
+    token = _issue_token(member, TokenPurpose.CONFIRM, CONFIRM_LINK_LIFETIME, now=now)
+    text = render_template(
+        "membership/email/confirm.txt",
+        member=member,
+        link=_link("join.confirm", token),
+        days=CONFIRM_LINK_LIFETIME.days,
+    )
+    send_mail(email, "Confirm your PPI membership", text)
+    return token
+
+
 def _already_registered(member: Member, *, now: datetime) -> RegistrationResult:
-    _send_manage_link(
-        member,
-        "membership/email/already_registered.txt",
-        "You are already registered for the PPI membership scheme",
-        now=now,
-    )
-    record_event(
-        PUBLIC,
-        "register_again",
-        "member",
-        member.id,
-        "join form sent with a registered address; manage link e-mailed",
-        now=now,
-    )
+    """Answer a join with a registered address: e-mail its owner, change nothing.
+
+    A member who never confirmed gets a fresh confirmation link (the first may be lost
+    or expired); anyone else gets a manage link. The page shown is the same either way.
+    """
+    if member.status is MemberStatus.PENDING and member.email:
+        _send_confirmation(member, member.email, now=now)
+        summary = "join form sent with an unconfirmed address; confirm link e-mailed"
+    else:
+        _send_manage_link(
+            member,
+            "membership/email/already_registered.txt",
+            "You are already registered for the PPI membership scheme",
+            now=now,
+        )
+        summary = "join form sent with a registered address; manage link e-mailed"
+    record_event(PUBLIC, "register_again", "member", member.id, summary, now=now)
     db.session.flush()
     return RegistrationResult(created=False)
 

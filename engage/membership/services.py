@@ -19,7 +19,7 @@ from engage.errors import Conflict, PermissionDenied, ValidationError
 from engage.extensions import db
 from engage.imports.tabular import mimetype, write_table
 from engage.mail.models import OutboxMessage
-from engage.membership import consent
+from engage.membership import consent, sar
 from engage.membership.equality import QUESTIONS
 from engage.membership.models import (
     ConsentMethod,
@@ -431,6 +431,7 @@ def erase_member(
     member.tokens = []
     member.consents = []
     member.equality = None
+    sar.forget_requester(member)
     if member.withdrawn_at is None and member.status is MemberStatus.ACTIVE:
         member.withdrawn_at = now  # an active member erased has left the scheme
     member.status = MemberStatus.ERASED
@@ -450,7 +451,7 @@ def apply_retention(*, now: datetime, withdrawn_after: timedelta | None = None) 
     """
     if withdrawn_after is None:
         withdrawn_after = timedelta(
-            days=int(current_app.config.get("MEMBER_RETENTION_DAYS", 30))
+            days=int(current_app.config["MEMBER_RETENTION_DAYS"])
         )
     due = list(
         db.session.scalars(

@@ -1,4 +1,4 @@
-"""Staff membership views: the member list and records, exports, erasure and reports."""
+"""Staff membership views: member list and records, exports, erasure, reports, SARs."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from engage.audit.services import record_event
 from engage.db import utcnow
 from engage.errors import Conflict, EngageError
 from engage.extensions import db
-from engage.membership import models, reports, services
+from engage.membership import models, reports, sar, services
 from engage.membership.consent import current_consents
 from engage.membership.equality import PREFER_NOT_TO_SAY, QUESTIONS
 from engage.membership.forms import (
@@ -35,6 +35,7 @@ from engage.membership.forms import (
     MemberForm,
     PopulationForm,
     PracticeForm,
+    SubjectAccessRequestForm,
     TopicForm,
 )
 from engage.membership.models import (
@@ -43,6 +44,7 @@ from engage.membership.models import (
     Member,
     MemberStatus,
     Practice,
+    SubjectAccessRequest,
     SupportNeed,
     Tier,
     Topic,
@@ -405,6 +407,54 @@ def topics() -> ResponseReturnValue:
     return render_template(
         "membership/staff/topics.html", items=items, forms=forms, new_form=new_form
     )
+
+
+# Subject access request register ------------------------------------------------------
+
+
+@bp.get("/subject-access-requests")
+@roles_required(*ADMINS)
+def sar_register() -> ResponseReturnValue:
+    entries = sar.list_requests(today=utcnow().date())
+    return render_template("membership/staff/sar_register.html", entries=entries)
+
+
+@bp.route("/subject-access-requests/new", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def sar_new() -> ResponseReturnValue:
+    form = SubjectAccessRequestForm()
+    if request.method == "GET":
+        form.received_on.data = utcnow().date()
+        form.member_id.data = _int(request.args.get("member_id"))
+    if form.validate_on_submit():
+        try:
+            sar.log_request(
+                member=form.member,
+                requester=form.requester.data,
+                received_on=form.received_on.data,
+                notes=form.notes.data or "",
+                actor=_user(),
+                now=utcnow(),
+            )
+        except EngageError as error:
+            db.session.rollback()
+            form.received_on.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Subject access request logged.", "success")
+            return redirect(url_for("members.sar_register"))
+    return render_template("membership/staff/sar_form.html", form=form)
+
+
+@bp.post("/subject-access-requests/<int:request_id>/complete")
+@roles_required(*ADMINS)
+def sar_complete(request_id: int) -> ResponseReturnValue:
+    sar_request = db.get_or_404(SubjectAccessRequest, request_id)
+    now = utcnow()
+    sar.complete_request(sar_request, completed_on=now.date(), actor=_user(), now=now)
+    db.session.commit()
+    flash("Subject access request marked as completed.", "success")
+    return redirect(url_for("members.sar_register"))
 
 
 __all__ = ["bp", "models"]

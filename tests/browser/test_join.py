@@ -160,3 +160,50 @@ def test_public_member_joins_confirms_manages_and_leaves(
     assert _path_of_link(reminder).startswith("/membership/manage/")
     db.session.rollback()
     assert len(db.session.scalars(select(Member)).all()) == 1
+
+
+def test_public_result_pages_are_accessible(page: Any, smtp_server: Any) -> None:
+    """The pages shown after a step (not scanned by the journey above) pass axe."""
+    # The thank-you page, after the optional equality questions.
+    _join(page)
+    page.get_by_role("link", name="Answer some questions about you").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("About you")
+    page.get_by_role("button", name="Save my answers").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    assert_accessible(page)
+
+    # The confirmed page.
+    page.goto(_path_of_link(_wait_for_mail(smtp_server, 1)))
+    page.get_by_role("button", name="Confirm my membership").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Your membership is confirmed"
+    )
+    assert_accessible(page)
+
+    # The manage-link-sent page.
+    page.get_by_role("link", name="ask for a link to manage your membership").click()
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_role("button", name="Send me a link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    expect(page.locator("body")).to_contain_text("link to manage the membership")
+    assert_accessible(page)
+    _wait_for_mail(smtp_server, 2)
+
+    # The joined page, for a member who gave a phone number and no e-mail address.
+    page.goto("/join")
+    page.get_by_label("Full name").fill("Pat Phone")
+    page.get_by_label("Phone number").fill("07700 900 982")
+    page.get_by_label("Postcode").fill("LS1 4AP")
+    page.get_by_label("Silver", exact=False).check()
+    page.get_by_label(CONSENT_WORDING[ContactChannel.SMS]).check()
+    page.get_by_role("button", name="Join the scheme").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "You have joined the scheme"
+    )
+    assert_accessible(page)
+    db.session.rollback()
+    members = db.session.scalars(select(Member).order_by(Member.id)).all()
+    assert [(m.email, m.status) for m in members] == [
+        (EMAIL, MemberStatus.ACTIVE),
+        (None, MemberStatus.ACTIVE),
+    ]

@@ -136,6 +136,8 @@ def test_join_with_a_known_email_answers_the_same_and_emails_a_manage_link(
     outbox,  # type: ignore[no-untyped-def]
 ) -> None:
     first = client.post("/join", data=_form())
+    confirm_token = _token_in(outbox()[0].body_text)
+    client.post(f"/join/confirm/{confirm_token}")
     again = client.post("/join", data=_form(name="Not Sam", tier="gold"))
 
     assert again.status_code == first.status_code == 200
@@ -146,6 +148,34 @@ def test_join_with_a_known_email_answers_the_same_and_emails_a_manage_link(
     assert confirmation.subject == "Confirm your PPI membership"
     assert already.subject.startswith("You are already registered")
     assert "/membership/manage/" in already.body_text
+
+
+def test_join_again_while_pending_answers_the_same_and_emails_a_new_confirm_link(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    # D3: someone who never confirmed must be able to, without the page telling a
+    # stranger that the address is known.
+    first = client.post("/join", data=_form())
+    other = FlaskClient(client.application, client.response_wrapper)
+    new = other.post("/join", data=_form(email="someone.new@example.com"))
+    again = client.post("/join", data=_form(name="Not Sam", tier="gold"))
+
+    assert again.status_code == new.status_code == first.status_code == 200
+    assert comparable(again) == comparable(new) == comparable(first)
+    sam = [m for m in _members() if m.email == EMAIL]
+    assert [(m.name, m.tier, m.status) for m in sam] == [
+        ("Sam Jones", Tier.SILVER, MemberStatus.PENDING)
+    ]
+    to_sam = [m for m in outbox() if m.to_address == EMAIL]
+    assert [m.subject for m in to_sam] == ["Confirm your PPI membership"] * 2
+    first_token, fresh_token = (_token_in(m.body_text) for m in to_sam)
+    assert fresh_token != first_token
+    assert f"/join/confirm/{fresh_token}" in to_sam[1].body_text
+
+    done = client.post(f"/join/confirm/{fresh_token}")
+    assert "Your membership is confirmed" in done.get_data(as_text=True)
+    assert [m.status for m in _members() if m.email == EMAIL] == [MemberStatus.ACTIVE]
 
 
 def test_join_by_phone_only_is_active_at_once_without_email(

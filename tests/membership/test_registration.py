@@ -147,9 +147,7 @@ def test_register_member_refuses_broken_rules(
     assert outbox() == []
 
 
-@pytest.mark.parametrize(
-    "status", [MemberStatus.PENDING, MemberStatus.ACTIVE, MemberStatus.WITHDRAWN]
-)
+@pytest.mark.parametrize("status", [MemberStatus.ACTIVE, MemberStatus.WITHDRAWN])
 def test_register_member_with_known_email_changes_nothing_and_sends_manage_link(
     outbox,  # type: ignore[no-untyped-def]
     status: MemberStatus,
@@ -179,6 +177,50 @@ def test_register_member_with_known_email_changes_nothing_and_sends_manage_link(
     assert message.subject.startswith("You are already registered")
     token = _link_token(message.body_text)
     assert member_for_manage_token(token, now=NOW + timedelta(hours=2)) == member
+
+
+def test_register_member_again_while_pending_sends_a_fresh_confirmation_link(
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    # D3: a member who never confirmed (first e-mail lost or expired) still can.
+    first = register_member(_join(), now=NOW)
+    assert first.member is not None
+    assert first.token is not None
+    db.session.commit()
+    later = NOW + timedelta(days=8)  # the first link has expired
+
+    result = register_member(
+        _join(name="Someone Else", email="PRIYA@example.com", tier=Tier.GOLD), now=later
+    )
+    db.session.commit()
+
+    assert not result.created
+    assert result.member is None
+    assert result.token is None
+    assert _count_members() == 1
+    member = first.member
+    db.session.refresh(member)
+    assert (member.name, member.tier, member.status) == (
+        "Priya Patel",
+        Tier.SILVER,
+        MemberStatus.PENDING,
+    )
+    _, message = outbox()
+    assert message.to_address == "priya@example.com"
+    assert message.subject == "Confirm your PPI membership"
+    token = _link_token(message.body_text)
+    assert token != first.token
+    assert "/join/confirm/" in message.body_text
+    with pytest.raises(NotFound):
+        confirm_member(first.token, now=later)
+    assert confirm_member(token, now=later) == member
+    assert member.status is MemberStatus.ACTIVE
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "register_again")
+    ).one()
+    assert event.summary == (
+        "join form sent with an unconfirmed address; confirm link e-mailed"
+    )
 
 
 def test_confirm_member_activates_once() -> None:
