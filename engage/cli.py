@@ -24,6 +24,26 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(load_demo)
     app.cli.add_command(import_group)
+    app.cli.add_command(apply_membership_retention)
+
+
+@click.command("membership-retention")
+def apply_membership_retention() -> None:
+    """Purge unconfirmed sign-ups and erase members withdrawn past the retention period.
+
+    Safe to run again: what was done before is not done twice. The scheduled job of
+    the measures-of-reach issue will run the same services nightly.
+    """
+    from engage.membership.registration import purge_unconfirmed
+    from engage.membership.services import apply_retention
+
+    now = utcnow()
+    purged = purge_unconfirmed(now=now)
+    erased = apply_retention(now=now)
+    db.session.commit()
+    click.echo(
+        f"Unconfirmed sign-ups purged: {purged}. Withdrawn members erased: {erased}."
+    )
 
 
 @click.command("create-user")

@@ -128,6 +128,10 @@ def validate_config(app: Flask) -> None:
         problems.append("ENGAGE_BASE_URL must be the public https:// address.")
     if cfg.get("DEBUG"):
         problems.append("DEBUG must be off in production.")
+    if not cfg.get("SMTP_URL"):
+        # The outbox keeps whole messages, set-password and membership links included:
+        # fine on a laptop, not where admins could use other people's links.
+        problems.append("ENGAGE_SMTP_URL must be set (the outbox is for development).")
     if problems:
         raise ConfigurationError(" ".join(problems))
 

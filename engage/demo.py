@@ -14,6 +14,7 @@ from engage.accounts.models import Role
 from engage.accounts.services import DemoLogin, ensure_user
 from engage.actions.services import seed_channels
 from engage.imports.services import apply_import
+from engage.membership import lists
 from engage.membership import services as members
 from engage.membership.models import (
     ConsentMethod,
@@ -149,15 +150,15 @@ _DEMO_EQUALITY = (
 
 def _load_demo_members(*, now: datetime) -> None:
     """Topics, GP practices and a dozen members in every state (added only once)."""
-    members.seed_topics(now=now)
-    known = {p.name for p in members.list_practices()}
+    lists.seed_topics(now=now)
+    known = {p.name for p in lists.list_practices()}
     for name, code in DEMO_PRACTICES:
         if name not in known:
-            members.save_practice(None, name=name, code=code, actor="system", now=now)
+            lists.save_practice(None, name=name, code=code, actor="system", now=now)
     if members.get_member_by_email(DEMO_MEMBERS[0][1]) is not None:
         return
-    practices = members.list_practices()
-    topics = members.list_topics()
+    practices = lists.list_practices()
+    topics = lists.list_topics()
     for index, row in enumerate(DEMO_MEMBERS):
         name, email, phone, tier, how, days_ago, later, topic = row
         joined = now - timedelta(days=days_ago)

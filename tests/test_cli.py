@@ -69,3 +69,45 @@ def test_load_demo_refuses_production(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["load-demo"])
     assert result.exit_code != 0
     assert "Refusing" in result.output
+
+
+def test_membership_retention_purges_and_erases(app: Flask) -> None:
+    from datetime import timedelta
+
+    from engage.db import utcnow
+    from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
+
+    long_ago = utcnow() - timedelta(days=60)
+    common = {"tier": Tier.SILVER, "joined_by": ConsentMethod.WEB_FORM}
+    db.session.add_all(
+        [
+            Member(
+                name="Never confirmed",
+                email="never@example.org",
+                status=MemberStatus.PENDING,
+                created_at=long_ago,
+                updated_at=long_ago,
+                **common,
+            ),
+            Member(
+                name="Left long ago",
+                email="left@example.org",
+                status=MemberStatus.WITHDRAWN,
+                created_at=long_ago,
+                updated_at=long_ago,
+                withdrawn_at=long_ago,
+                **common,
+            ),
+        ]
+    )
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["membership-retention"])
+    assert result.exit_code == 0, result.output
+    assert "purged: 1" in result.output
+    assert "erased: 1" in result.output
+    db.session.rollback()
+    statuses = sorted(m.status.value for m in db.session.scalars(select(Member)))
+    assert statuses == ["erased"]
+    again = app.test_cli_runner().invoke(args=["membership-retention"])
+    assert "purged: 0" in again.output
+    assert "erased: 0" in again.output

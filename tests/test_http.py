@@ -98,6 +98,7 @@ def test_nhsuk_assets_are_served_where_the_css_expects_them(
             "ENGAGE_BASE_URL must be the public https://",
         ),
         ({"ENVIRONMENT": "staging"}, "ENGAGE_ENVIRONMENT must be"),
+        ({"SMTP_URL": None}, "ENGAGE_SMTP_URL must be set"),
     ],
 )
 def test_production_config_fails_fast(
@@ -110,6 +111,7 @@ def test_production_config_fails_fast(
         "SECRET_KEY": "k" * 40,
         "DATABASE_URL": database_url,
         "BASE_URL": "https://engage.example.nhs.uk",
+        "SMTP_URL": "smtp://127.0.0.1:2525",
         **overrides,
     }
     with pytest.raises(ConfigurationError, match=message):

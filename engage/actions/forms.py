@@ -37,6 +37,12 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
     channel_id = SelectField("Channel", validators=[InputRequired("Choose a channel")])
     all_audiences = BooleanField("Aimed at every audience")
     audience_ids = MultiCheckboxField("Audiences", validators=[Optional()])
+    audience_note = StringField(
+        "Other audiences, as written",
+        description="Audiences not on the map, for example Stakeholders.",
+        filters=[strip],
+        validators=[Length(max=500)],
+    )
     objective_id = SelectField("Objective", validators=[Optional()])
     programme_id = SelectField("Programme", validators=[Optional()])
     owner_ids = MultiCheckboxField(

@@ -22,27 +22,45 @@ _MONTHS = {
 }
 
 
-def add_months(day: date, months: int) -> date:
-    """Add calendar months, clamping to the month end (31 Jan + 1 → 28/29 Feb)."""
+def add_months(day: date, months: int, anchor_day: int | None = None) -> date:
+    """Add calendar months, clamping to the month end (31 Jan + 1 → 28/29 Feb).
+
+    ``anchor_day`` is the intended day of the month (default: ``day``'s own), so a
+    date already clamped in a short month finds its day again: 28 Feb with anchor
+    day 31, plus one month, is 31 March.
+    """
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    wanted = day.day if anchor_day is None else anchor_day
+    return date(year, month, min(wanted, calendar.monthrange(year, month)[1]))
 
 
-def step(day: date, recurrence: Recurrence, times: int = 1) -> date | None:
+def step(
+    day: date,
+    recurrence: Recurrence,
+    times: int = 1,
+    *,
+    anchor_day: int | None = None,
+) -> date | None:
     """The occurrence ``times`` cycles after ``day`` (before it if negative).
 
-    None for actions that do not repeat on a cycle (one-off and ongoing).
+    Calendar-month cycles keep ``anchor_day`` (default: ``day``'s day of the month),
+    clamped to each month's length; weekly ones ignore it. None for actions that do
+    not repeat on a cycle (one-off and ongoing).
     """
     if recurrence is Recurrence.WEEKLY:
         return day + timedelta(days=7 * times)
     if recurrence in _MONTHS:
-        return add_months(day, _MONTHS[recurrence] * times)
+        return add_months(day, _MONTHS[recurrence] * times, anchor_day)
     return None
 
 
 def next_due_after(
-    current: date | None, recurrence: Recurrence, delivered: date
+    current: date | None,
+    recurrence: Recurrence,
+    delivered: date,
+    *,
+    anchor_day: int | None = None,
 ) -> date | None:
     """The next due date once a delivery on ``delivered`` has been logged.
 
@@ -51,28 +69,49 @@ def next_due_after(
     26 November, due 29 November, monthly → due 29 December). A delivery more than a
     cycle ahead of schedule is an extra one and changes nothing. An action that does
     not repeat keeps its due date (it is completed, not advanced).
+
+    Calendar-month cycles keep ``anchor_day`` (default: ``current``'s day, else the
+    delivery's), so a due date clamped in a short month does not drift: due 28 Feb
+    with anchor day 31, delivered 28 Feb, monthly → due 31 March.
     """
-    following = step(delivered, recurrence)
-    if following is None:
-        return current
     if current is None:
-        return following
-    previous = step(current, recurrence, -1)
+        return step(delivered, recurrence, anchor_day=anchor_day)
+    anchor = current.day if anchor_day is None else anchor_day
+    if step(current, recurrence, anchor_day=anchor) is None:
+        return current
+    previous = step(current, recurrence, -1, anchor_day=anchor)
     if previous is not None and delivered <= previous:
         return current
-    upcoming = step(current, recurrence) or current
+    times = 1
+    upcoming = step(current, recurrence, times, anchor_day=anchor) or current
     while upcoming <= delivered:
-        upcoming = step(upcoming, recurrence) or upcoming
+        times += 1
+        upcoming = step(current, recurrence, times, anchor_day=anchor) or upcoming
     return upcoming
 
 
-def occurrences(first: date, recurrence: Recurrence, until: date) -> list[date]:
-    """Due dates from ``first`` to ``until`` inclusive (just ``first`` for one-offs)."""
+def occurrences(
+    first: date,
+    recurrence: Recurrence,
+    until: date,
+    *,
+    anchor_day: int | None = None,
+) -> list[date]:
+    """Due dates from ``first`` to ``until`` inclusive (just ``first`` for one-offs).
+
+    Each later date is counted from ``first`` (not from the one before), keeping
+    ``anchor_day`` (default: ``first``'s day): 31 Jan monthly → 28 Feb, 31 Mar, 30 Apr.
+    A 29 February anchor gives 28 February in common years and 29 February again in
+    leap years.
+    """
+    anchor = first.day if anchor_day is None else anchor_day
     dates: list[date] = []
     current: date | None = first
+    times = 0
     while current is not None and current <= until and len(dates) < 1000:
         dates.append(current)
-        current = step(current, recurrence)
+        times += 1
+        current = step(first, recurrence, times, anchor_day=anchor)
     return dates
 
 

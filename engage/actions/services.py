@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -182,6 +183,11 @@ def first_due_date(data: ActionData, *, today: date) -> date | None:
     Its due date if it has one; else its start date for a cycle that starts later;
     else, for a repeating action with no date ("Monthly"), one cycle from today.
     Ongoing and undated one-off actions have no due date (the latter are unscheduled).
+
+    For a repeating action, ``due_date`` is its first due date, which also fixes the
+    day of the month its cycle keeps (see :func:`action_anchor_day`). When the action
+    has none, create and update store the date computed here as its due date if it
+    falls on the 29th-31st, the only days a short month can clamp and so lose.
     """
     if data.due_date is not None:
         return data.due_date
@@ -190,6 +196,39 @@ def first_due_date(data: ActionData, *, today: date) -> date | None:
     if data.start_date is not None and data.start_date > today:
         return data.start_date
     return step(today, data.recurrence)
+
+
+def _schedule(action: Action, data: ActionData, *, today: date) -> None:
+    """Set the next due date of a new or rescheduled action and keep its anchor."""
+    first = first_due_date(data, today=today)
+    action.next_due_date = first
+    if (
+        data.due_date is None
+        and first is not None
+        and first.day > 28
+        and data.recurrence is not Recurrence.WEEKLY
+    ):
+        # Remember the day of the month: the next due date may be clamped later.
+        action.due_date = first
+
+
+def action_anchor_day(action: Action) -> int | None:
+    """The day of the month a repeating action keeps (31 → 28 Feb, 31 Mar, 30 Apr).
+
+    Its due date's day (a repeating action's first due date); else its start date's,
+    when that is the day its cycle keeps; else its next due date's.
+    """
+    if action.due_date is not None:
+        return action.due_date.day
+    current = action.next_due_date
+    start = action.start_date
+    if start is not None and (
+        current is None
+        or current.day
+        == min(start.day, calendar.monthrange(current.year, current.month)[1])
+    ):
+        return start.day
+    return current.day if current is not None else None
 
 
 def _validate(data: ActionData) -> None:
@@ -225,7 +264,7 @@ def create_action(data: ActionData, *, actor: User | str, now: datetime) -> Acti
         raise Conflict("An action with that title already exists.")
     action = Action(created_at=now, updated_at=now, status=data.status)
     _apply(action, data)
-    action.next_due_date = first_due_date(data, today=now.date())
+    _schedule(action, data, today=now.date())
     if data.status is ActionStatus.DONE:
         action.completed_at = now
     db.session.add(action)
@@ -273,7 +312,7 @@ def update_action(
         return []
     _apply(action, data)
     if reschedule:
-        action.next_due_date = first_due_date(data, today=now.date())
+        _schedule(action, data, today=now.date())
     action.updated_at = now
     db.session.flush()
     record_event(actor, "update", "action", action.id, ", ".join(changed), now=now)
@@ -494,7 +533,10 @@ def log_delivery(
     )
     action.activities.append(activity)
     action.next_due_date = next_due_after(
-        action.next_due_date, action.recurrence, data.occurred_on
+        action.next_due_date,
+        action.recurrence,
+        data.occurred_on,
+        anchor_day=action_anchor_day(action),
     )
     if data.complete:
         _set_status(action, ActionStatus.DONE, now=now)
@@ -559,7 +601,8 @@ def due_between(
     items = []
     for action in db.session.scalars(query):
         first = action.next_due_date or start  # never None: the query excludes undated
-        for day in occurrences(first, action.recurrence, end):
+        anchor = action_anchor_day(action)
+        for day in occurrences(first, action.recurrence, end, anchor_day=anchor):
             if day >= start:
                 items.append(DueItem(day, action))
     return sorted(items, key=lambda item: (item.day, item.action.title.lower()))

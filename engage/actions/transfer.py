@@ -15,9 +15,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from engage.accounts.models import User
+from engage.accounts.models import Role, User
 from engage.actions.models import Action, ActionStatus, Channel, Objective, Recurrence
-from engage.actions.schedule import parse_timescale
+from engage.actions.schedule import parse_timescale, step
 from engage.actions.services import (
     ActionData,
     create_action,
@@ -25,6 +25,7 @@ from engage.actions.services import (
     update_action,
 )
 from engage.audiences.models import Audience, AudienceGroup, Programme
+from engage.errors import ValidationError
 from engage.extensions import db
 from engage.imports.services import RowReader
 from engage.imports.tabular import unix_newlines
@@ -331,7 +332,7 @@ class ActionImporter:
         return self._actions.get(draft.data.title.lower())
 
     def changes(self, existing: Action, draft: ActionDraft) -> list[str]:
-        data = draft.data
+        data = _keep_remembered_due_date(existing, draft.data)
         compared = {
             "action": (existing.title, data.title),
             "channel": (existing.channel_id, data.channel_id),
@@ -378,6 +379,7 @@ class ActionImporter:
         actor: User | str,
         now: datetime,
     ) -> None:
+        _check_allowed(existing, draft, actor)
         data = draft.data
         if data.channel_id == 0:
             key = draft.channel_name.lower()
@@ -393,7 +395,47 @@ class ActionImporter:
                 data, actor=actor, now=now
             )
         else:
+            data = _keep_remembered_due_date(existing, data)
             update_action(existing, data, actor=actor, now=now)
+
+
+def _keep_remembered_due_date(existing: Action, data: ActionData) -> ActionData:
+    """Keep the first due date Engage remembered for an undated repeating action.
+
+    A "Monthly" action first due on the 29th–31st has that date saved as its due date
+    (so it keeps its day in short months); a file that leaves the due date blank means
+    "as before", not "forget it" — otherwise re-importing would change it.
+    """
+    if (
+        data.due_date is None
+        and existing.due_date is not None
+        and data.recurrence == existing.recurrence
+        and step(existing.due_date, data.recurrence) is not None
+    ):
+        return replace(data, due_date=existing.due_date)
+    return data
+
+
+def _check_allowed(
+    existing: Action | None, draft: ActionDraft, actor: User | str
+) -> None:
+    """Apply the web pages' rules to an import by a staff user.
+
+    Officers change only the actions they own (or that nobody owns yet) and only
+    admins add channels; the command line (an operator on the server) may do both.
+    """
+    if isinstance(actor, str) or actor.role is Role.ADMIN:
+        return
+    if existing is not None and existing.owners and actor not in existing.owners:
+        raise ValidationError(
+            f"You can only change actions you own: “{existing.title}” belongs to "
+            "other staff. Ask them or an administrator to change it."
+        )
+    if draft.data.channel_id == 0:
+        raise ValidationError(
+            f"Only administrators can add channels: “{draft.channel_name}” is not in "
+            "the list. Ask an administrator to add it, or use an existing channel."
+        )
 
 
 def _kept(

@@ -165,6 +165,7 @@ def _action_data(form: ActionForm) -> services.ActionData:
         channel_id=int(form.channel_id.data),
         audience_ids=tuple(int(i) for i in form.audience_ids.data or []),
         all_audiences=bool(form.all_audiences.data),
+        audience_note=form.audience_note.data or "",
         objective_id=_int(form.objective_id.data),
         programme_id=_int(form.programme_id.data),
         owner_ids=tuple(int(i) for i in form.owner_ids.data or []),

@@ -75,6 +75,10 @@ class ConsentMethod(enum.StrEnum):
     STAFF = "staff"
 
 
+#: Ways a member can join without the web form (staff enter them).
+STAFF_JOIN_METHODS = (ConsentMethod.PHONE, ConsentMethod.PAPER)
+
+
 class SupportNeed(enum.StrEnum):
     """Communication support under the NHS Accessible Information Standard."""
 
@@ -100,10 +104,13 @@ class SupportNeed(enum.StrEnum):
 
 
 class TokenPurpose(enum.StrEnum):
-    """What a member's e-mailed link does."""
+    """What a member's single-use token does (an e-mailed link, or the join step)."""
 
     CONFIRM = "confirm"
     MANAGE = "manage"
+    #: Kept in the join session (never e-mailed): lets a new member answer the
+    #: optional equality questions without the session naming them.
+    EQUALITY = "equality"
 
 
 class Practice(db.Model):  # type: ignore[name-defined,misc]

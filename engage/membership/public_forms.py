@@ -20,13 +20,9 @@ from wtforms.validators import ValidationError as FormValidationError
 from engage.formtools import MultiCheckboxField, choices, strip
 from engage.membership import equality
 from engage.membership.consent import CONSENT_WORDING
+from engage.membership.lists import list_practices, list_topics
 from engage.membership.models import ContactChannel, SupportNeed, Tier
-from engage.membership.registration import (
-    Registration,
-    detail_problems,
-    list_practices,
-    list_topics,
-)
+from engage.membership.registration import Registration, detail_problems
 from engage.membership.validators import normalise_phone, normalise_postcode
 
 NOT_LISTED = "not-listed"
@@ -131,10 +127,12 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self.practice.choices = choices(
             [("", "Select your practice")]
-            + [(p.id, p.name) for p in list_practices()]
+            + [(p.id, p.name) for p in list_practices(active_only=True)]
             + [(NOT_LISTED, "My practice is not listed")]
         )
-        self.topics.choices = choices((t.id, t.name) for t in list_topics())
+        self.topics.choices = choices(
+            (t.id, t.name) for t in list_topics(active_only=True)
+        )
 
     def validate_phone(self, field: Any) -> None:
         if field.data and normalise_phone(field.data) is None:

@@ -22,7 +22,7 @@ from engage.membership import models  # noqa: F401 - registers the tables
 from engage.membership import registration as services
 from engage.membership.consent import PRIVACY_NOTICE_VERSION
 from engage.membership.equality import QUESTIONS
-from engage.membership.models import Member, MemberStatus
+from engage.membership.models import MemberStatus
 from engage.membership.public_forms import (
     EqualityForm,
     JoinForm,
@@ -33,8 +33,10 @@ from engage.membership.public_forms import (
 
 bp = Blueprint("join", __name__)
 
-#: The session key naming who may answer the optional equality questions next.
-EQUALITY_KEY = "equality_member_id"
+#: The session key holding an opaque, random value after every /join POST. Only a
+#: newly created member's value matches a stored (hashed) equality token, so the
+#: signed-but-readable session cookie never tells whether an address is a member's.
+EQUALITY_KEY = "equality_step"
 CSRF_EXPIRED = "Your session expired; check your answers and send the form again"
 
 
@@ -63,12 +65,13 @@ def index() -> ResponseReturnValue:
     form = JoinForm()
     if form.validate_on_submit():
         if form.is_bot():
-            session[EQUALITY_KEY] = None
+            session[EQUALITY_KEY] = services.start_equality_step(None, now=utcnow())
             return render_template("membership/public/check_email.html")
-        result = services.register_member(form.registration(), now=utcnow())
-        db.session.commit()
+        now = utcnow()
+        result = services.register_member(form.registration(), now=now)
         member = result.member
-        session[EQUALITY_KEY] = member.id if member is not None else None
+        session[EQUALITY_KEY] = services.start_equality_step(member, now=now)
+        db.session.commit()
         if member is not None and member.email is None:
             return render_template("membership/public/joined.html")
         return render_template("membership/public/check_email.html")
@@ -96,11 +99,16 @@ def equality() -> ResponseReturnValue:
         return redirect(url_for("join.index"))
     form = EqualityForm()
     if form.validate_on_submit():
-        member_id = session.pop(EQUALITY_KEY)
-        member = db.session.get(Member, member_id) if member_id else None
+        value = session.pop(EQUALITY_KEY)
+        now = utcnow()
+        member = (
+            services.use_equality_token(value, now=now)
+            if isinstance(value, str)
+            else None
+        )
         if form.save.data and member is not None:
-            services.save_equality_answers(member, form.answers(), now=utcnow())
-            db.session.commit()
+            services.save_equality_answers(member, form.answers(), now=now)
+        db.session.commit()
         return render_template("membership/public/thank_you.html")
     return render_template(
         "membership/public/equality.html", form=form, questions=QUESTIONS

@@ -14,7 +14,6 @@ from flask import current_app, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from engage.audit.models import AuditEvent
 from engage.audit.services import PUBLIC, record_event
 from engage.errors import NotFound, ValidationError
 from engage.extensions import db
@@ -28,18 +27,19 @@ from engage.membership.models import (
     MemberStatus,
     MemberSupportNeed,
     MemberToken,
-    Practice,
     SupportNeed,
     Tier,
     TokenPurpose,
     Topic,
 )
+from engage.membership.records import member_data
 from engage.membership.validators import normalise_phone, normalise_postcode
 
 log = logging.getLogger(__name__)
 
 CONFIRM_LINK_LIFETIME = timedelta(days=7)
 MANAGE_LINK_LIFETIME = timedelta(hours=24)
+EQUALITY_STEP_LIFETIME = timedelta(hours=2)
 PURGE_PENDING_AFTER = timedelta(days=30)
 
 #: The one message for every unusable link, so a guess learns nothing.
@@ -130,18 +130,6 @@ def member_by_email(email: str) -> Member | None:
             Member.email == normalised, Member.status != MemberStatus.ERASED
         )
     )
-
-
-def list_practices() -> list[Practice]:
-    """Practices members can choose, by name."""
-    query = select(Practice).where(Practice.is_active).order_by(Practice.name)
-    return list(db.session.scalars(query))
-
-
-def list_topics() -> list[Topic]:
-    """Topics members can choose, by name."""
-    query = select(Topic).where(Topic.is_active).order_by(Topic.name)
-    return list(db.session.scalars(query))
 
 
 # Tokens -------------------------------------------------------------------------------
@@ -467,54 +455,42 @@ def save_equality_answers(
     db.session.flush()
 
 
+def start_equality_step(member: Member | None, *, now: datetime) -> str:
+    """A fresh opaque value for the join session, the same shape for every outcome.
+
+    Only for a newly created ``member`` is its hash stored (as an EQUALITY token), so
+    the value lets that member answer the equality questions; for anyone else (a known
+    address, a bot) it matches nothing. The session never names a member.
+    """
+    if member is None:
+        return secrets.token_urlsafe(32)
+    return _issue_token(member, TokenPurpose.EQUALITY, EQUALITY_STEP_LIFETIME, now=now)
+
+
+def use_equality_token(token: str, *, now: datetime) -> Member | None:
+    """The member an unexpired, unused equality token belongs to, marking it used.
+
+    None when the value matches nothing usable (every failure looks alike).
+    """
+    record: MemberToken | None = db.session.scalar(
+        select(MemberToken).where(
+            MemberToken.token_hash == _token_hash(token),
+            MemberToken.purpose == TokenPurpose.EQUALITY,
+        )
+    )
+    if record is None or record.expires_at <= now or record.used_at is not None:
+        return None
+    member = db.session.get(Member, record.member_id)
+    if member is None or member.status is MemberStatus.ERASED:
+        return None
+    record.used_at = now
+    db.session.flush()
+    return member
+
+
 def export_own_data(member: Member) -> dict[str, Any]:
     """Everything we hold about a member, as JSON-serialisable data (subject access)."""
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.entity_type == "member")
-        .where(AuditEvent.entity_id == str(member.id))
-        .order_by(AuditEvent.occurred_at, AuditEvent.id)
-    )
-    answers = member.equality
-    return {
-        "member": {
-            "name": member.name,
-            "email": member.email,
-            "phone": member.phone,
-            "address": member.address,
-            "postcode": member.postcode,
-            "practice": member.practice.name if member.practice else None,
-            "tier": member.tier.value,
-            "status": member.status.value,
-            "joined_by": member.joined_by.value,
-            "support_other": member.support_other,
-            "is_champion": member.is_champion,
-            "notes": member.notes,
-            "created_at": _iso(member.created_at),
-            "updated_at": _iso(member.updated_at),
-            "confirmed_at": _iso(member.confirmed_at),
-            "withdrawn_at": _iso(member.withdrawn_at),
-        },
-        "topics": [t.name for t in member.topics],
-        "support_needs": sorted(n.need.value for n in member.support_needs),
-        "consent_history": [
-            {
-                "channel": r.channel.value,
-                "granted": r.granted,
-                "method": r.method.value,
-                "wording_version": r.wording_version,
-                "recorded_at": _iso(r.recorded_at),
-            }
-            for r in member.consents
-        ],
-        "equality": None
-        if answers is None
-        else {q.field: getattr(answers, q.field) for q in equality.QUESTIONS},
-        "audit": [
-            {"action": e.action, "at": _iso(e.occurred_at), "summary": e.summary}
-            for e in events
-        ],
-    }
+    return member_data(member)
 
 
 def record_own_export(member: Member, *, now: datetime) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from flask import current_app
@@ -13,7 +12,6 @@ from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from engage.accounts.models import Role
-from engage.audit.models import AuditEvent
 from engage.audit.services import SYSTEM, record_event
 from engage.errors import Conflict, PermissionDenied, ValidationError
 from engage.extensions import db
@@ -22,35 +20,22 @@ from engage.mail.models import OutboxMessage
 from engage.membership import consent, sar
 from engage.membership.equality import QUESTIONS
 from engage.membership.models import (
+    STAFF_JOIN_METHODS,
     ConsentMethod,
     ContactChannel,
     Member,
     MemberStatus,
     MemberSupportNeed,
-    Practice,
     SupportNeed,
     Tier,
     Topic,
     member_topics,
 )
+from engage.membership.records import member_data, member_events
 from engage.membership.validators import normalise_phone, normalise_postcode
 
 if TYPE_CHECKING:
     from engage.accounts.models import User
-
-#: The reference plan's priority topics, offered to members from the start.
-DEFAULT_TOPICS = (
-    "Mental health",
-    "Stroke and vascular disease",
-    "Urgent and emergency care",
-    "Cancer",
-    "Primary care",
-    "Children and young people",
-    "Older people and falls",
-)
-
-#: Ways a member can join without the web form.
-STAFF_JOIN_METHODS = (ConsentMethod.PHONE, ConsentMethod.PAPER)
 
 
 class ErasureReason(enum.StrEnum):
@@ -360,20 +345,6 @@ class HistoryEntry:
     what: str
 
 
-def member_events(member: Member) -> list[AuditEvent]:
-    """The audit events about this member, oldest first."""
-    return list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(
-                AuditEvent.entity_type == "member",
-                AuditEvent.entity_id == str(member.id),
-            )
-            .order_by(AuditEvent.occurred_at, AuditEvent.id)
-        )
-    )
-
-
 def member_history(member: Member) -> list[HistoryEntry]:
     """Audit events about the member and its consent records, merged, oldest first."""
     entries = [
@@ -478,10 +449,6 @@ def apply_retention(*, now: datetime, withdrawn_after: timedelta | None = None) 
 # Subject access and exports -----------------------------------------------------------
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def subject_access_export(
     member: Member, *, actor: User | str, now: datetime
 ) -> dict[str, Any]:
@@ -491,65 +458,13 @@ def subject_access_export(
     """
     record_event(actor, "export", "member", member.id, "subject access export", now=now)
     db.session.flush()
-    equality = member.equality
     return {
         "about": (
             "Everything Engage holds about one member of the PPI membership "
             "scheme (subject access request)."
         ),
         "generated_at": now.isoformat(),
-        "member": {
-            "id": member.id,
-            "name": member.name,
-            "email": member.email,
-            "phone": member.phone,
-            "address": member.address,
-            "postcode": member.postcode,
-            "tier": member.tier.value,
-            "status": member.status.value,
-            "joined_by": member.joined_by.value,
-            "is_champion": member.is_champion,
-            "notes": member.notes,
-            "support_other": member.support_other,
-            "created_at": _iso(member.created_at),
-            "updated_at": _iso(member.updated_at),
-            "confirmed_at": _iso(member.confirmed_at),
-            "withdrawn_at": _iso(member.withdrawn_at),
-            "erased_at": _iso(member.erased_at),
-        },
-        "practice": None
-        if member.practice is None
-        else {"name": member.practice.name, "code": member.practice.code},
-        "topics": [t.name for t in member.topics],
-        "support_needs": [n.need.label for n in member.support_needs],
-        "current_consents": {
-            c.value: granted for c, granted in consent.current_consents(member).items()
-        },
-        "consent_history": [
-            {
-                "channel": r.channel.value,
-                "granted": r.granted,
-                "method": r.method.value,
-                "wording_version": r.wording_version,
-                "recorded_at": _iso(r.recorded_at),
-            }
-            for r in member.consents
-        ],
-        "equality_answers": None
-        if equality is None
-        else {
-            **{q.field: getattr(equality, q.field) for q in QUESTIONS},
-            "recorded_at": _iso(equality.recorded_at),
-        },
-        "audit_events": [
-            {
-                "occurred_at": _iso(e.occurred_at),
-                "actor": e.actor_label,
-                "action": e.action,
-                "summary": e.summary,
-            }
-            for e in member_events(member)
-        ],
+        **member_data(member),
     }
 
 
@@ -585,7 +500,10 @@ def export_members(
     include_equality: bool,
     now: datetime,
 ) -> tuple[str, str, bytes]:
-    """Current members (not withdrawn or erased) as a formula-safe CSV or XLSX file.
+    """Active members as a formula-safe CSV or XLSX file.
+
+    Withdrawn and erased members are left out, and so are pending sign-ups: nothing
+    may be done with an unconfirmed address (it may have been typed by someone else).
 
     Equality answers are included only when asked, and only for admins (others get
     PermissionDenied). Returns (filename, mimetype, content); audited with counts.
@@ -604,7 +522,7 @@ def export_members(
                 selectinload(Member.consents),
                 selectinload(Member.equality),
             )
-            .where(Member.status.in_((MemberStatus.PENDING, MemberStatus.ACTIVE)))
+            .where(Member.status == MemberStatus.ACTIVE)
             .order_by(Member.id)
         )
     )
@@ -651,217 +569,3 @@ def _export_row(member: Member, include_equality: bool) -> list[object]:
             value = getattr(answers, question.field) if answers else None
             row.append(question.labels.get(value, "") if value else "")
     return row
-
-
-# Figures ------------------------------------------------------------------------------
-
-
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def _active_from(member: Member) -> datetime | None:
-    """When a member became active: confirmation, or joining by phone or paper."""
-    if member.joined_by in STAFF_JOIN_METHODS:
-        return member.created_at
-    return member.confirmed_at
-
-
-def _status_at(member: Member, moment: datetime) -> MemberStatus | None:
-    if member.created_at >= moment:
-        return None
-    if member.withdrawn_at is not None and member.withdrawn_at < moment:
-        return MemberStatus.WITHDRAWN  # erased members too, from when they withdrew
-    if member.erased_at is not None and member.erased_at < moment:
-        return MemberStatus.ERASED  # erased before ever joining (unconfirmed)
-    active_from = _active_from(member)
-    if active_from is not None and active_from < moment:
-        return MemberStatus.ACTIVE
-    return MemberStatus.PENDING
-
-
-def members_on(day: date) -> dict[Tier, dict[MemberStatus, int]]:
-    """How many members each tier had in each status at the end of ``day`` (UTC).
-
-    Worked out from the dates on each record, so erased members still count: as
-    withdrawn from their withdrawal. Records erased without ever becoming active
-    (unconfirmed sign-ups) count under ERASED from their erasure.
-    """
-    moment = _start_of(day + timedelta(days=1))
-    figures = {tier: dict.fromkeys(MemberStatus, 0) for tier in Tier}
-    for member in db.session.scalars(select(Member).where(Member.created_at < moment)):
-        status = _status_at(member, moment)
-        if status is not None:
-            figures[member.tier][status] += 1
-    return figures
-
-
-@dataclass(frozen=True)
-class PeriodFigures:
-    """Members who joined and who withdrew in one month or week."""
-
-    period_start: date
-    joined: int
-    withdrawn: int
-
-
-def _period_starts(
-    start: date, end: date, period: Literal["month", "week"] | str
-) -> list[date]:
-    if period == "month":
-        current = start.replace(day=1)
-    elif period == "week":
-        current = start - timedelta(days=start.weekday())
-    else:
-        raise ValidationError("The period must be month or week.")
-    starts = []
-    while current <= end:
-        starts.append(current)
-        if period == "month":
-            current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
-        else:
-            current += timedelta(days=7)
-    return starts
-
-
-def joins_and_withdrawals(
-    start: date, end: date, *, period: Literal["month", "week"] | str = "month"
-) -> list[PeriodFigures]:
-    """Joins and withdrawals in each month (or ISO week) from ``start`` to ``end``.
-
-    A member joins when they confirm their e-mail address, or when staff add them
-    (phone or paper); they withdraw at ``withdrawn_at`` (erased members included).
-    Periods are whole: the first is the one holding ``start``, the last ``end``.
-    """
-    starts = _period_starts(start, end, period)
-    if not starts:
-        return []
-    bounds = [_start_of(s) for s in starts]
-    last = starts[-1]
-    after = (
-        (last.replace(day=28) + timedelta(days=4)).replace(day=1)
-        if period == "month"
-        else last + timedelta(days=7)
-    )
-    bounds.append(_start_of(after))
-    joined = [0] * len(starts)
-    withdrawn = [0] * len(starts)
-
-    def _slot(moment: datetime | None) -> int | None:
-        if moment is None or not bounds[0] <= moment < bounds[-1]:
-            return None
-        for index in range(len(starts)):
-            if moment < bounds[index + 1]:
-                return index
-        return None  # pragma: no cover - the range check above catches it
-
-    for member in db.session.scalars(
-        select(Member).where(Member.created_at < bounds[-1])
-    ):
-        slot = _slot(_active_from(member))
-        if slot is not None:
-            joined[slot] += 1
-        slot = _slot(member.withdrawn_at)
-        if slot is not None:
-            withdrawn[slot] += 1
-    return [
-        PeriodFigures(s, j, w)
-        for s, j, w in zip(starts, joined, withdrawn, strict=True)
-    ]
-
-
-# Practices and topics -----------------------------------------------------------------
-
-
-def list_practices(*, active_only: bool = False) -> list[Practice]:
-    """GP practices by name."""
-    query = select(Practice).order_by(Practice.name)
-    if active_only:
-        query = query.where(Practice.is_active)
-    return list(db.session.scalars(query))
-
-
-def list_topics(*, active_only: bool = False) -> list[Topic]:
-    """Topics of interest by name."""
-    query = select(Topic).order_by(Topic.name)
-    if active_only:
-        query = query.where(Topic.is_active)
-    return list(db.session.scalars(query))
-
-
-def save_practice(
-    practice: Practice | None,
-    *,
-    name: str,
-    code: str = "",
-    is_active: bool = True,
-    actor: User | str,
-    now: datetime,
-) -> Practice:
-    """Add a GP practice (``practice`` None), or rename or retire one."""
-    name = name.strip()
-    if not name:
-        raise ValidationError("Enter the practice's name")
-    other = db.session.scalar(
-        select(Practice).where(func.lower(Practice.name) == name.lower())
-    )
-    if other is not None and (practice is None or other.id != practice.id):
-        raise Conflict("A practice with that name already exists")
-    action = "update"
-    if practice is None:
-        practice = Practice()
-        db.session.add(practice)
-        action = "create"
-    practice.name, practice.code, practice.is_active = name, code.strip(), is_active
-    db.session.flush()
-    record_event(
-        actor,
-        action,
-        "practice",
-        practice.id,
-        "active" if is_active else "retired",
-        now=now,
-    )
-    return practice
-
-
-def save_topic(
-    topic: Topic | None,
-    *,
-    name: str,
-    is_active: bool = True,
-    actor: User | str,
-    now: datetime,
-) -> Topic:
-    """Add a topic of interest (``topic`` None), or rename or retire one."""
-    name = name.strip()
-    if not name:
-        raise ValidationError("Enter the topic's name")
-    other = db.session.scalar(
-        select(Topic).where(func.lower(Topic.name) == name.lower())
-    )
-    if other is not None and (topic is None or other.id != topic.id):
-        raise Conflict("A topic with that name already exists")
-    action = "update"
-    if topic is None:
-        topic = Topic()
-        db.session.add(topic)
-        action = "create"
-    topic.name, topic.is_active = name, is_active
-    db.session.flush()
-    record_event(
-        actor, action, "topic", topic.id, "active" if is_active else "retired", now=now
-    )
-    return topic
-
-
-def seed_topics(*, now: datetime, names: Iterable[str] = DEFAULT_TOPICS) -> int:
-    """Add the reference plan's priority topics that are missing; return how many."""
-    existing = {t.name.lower() for t in list_topics()}
-    added = 0
-    for name in names:
-        if name.lower() not in existing:
-            save_topic(None, name=name, actor=SYSTEM, now=now)
-            existing.add(name.lower())
-            added += 1
-    return added

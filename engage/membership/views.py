@@ -24,7 +24,7 @@ from engage.audit.services import record_event
 from engage.db import utcnow
 from engage.errors import Conflict, EngageError
 from engage.extensions import db
-from engage.membership import models, reports, sar, services
+from engage.membership import lists, models, reports, sar, services
 from engage.membership.consent import current_consents
 from engage.membership.equality import PREFER_NOT_TO_SAY, QUESTIONS
 from engage.membership.forms import (
@@ -60,11 +60,11 @@ def _user() -> Any:
 
 
 def _practice_choices() -> list[tuple[int, str]]:
-    return [(p.id, p.name) for p in services.list_practices(active_only=True)]
+    return [(p.id, p.name) for p in lists.list_practices(active_only=True)]
 
 
 def _topic_choices() -> list[tuple[int, str]]:
-    return [(t.id, t.name) for t in services.list_topics(active_only=True)]
+    return [(t.id, t.name) for t in lists.list_topics(active_only=True)]
 
 
 def _int(value: str | None) -> int | None:
@@ -341,7 +341,7 @@ def practices() -> ResponseReturnValue:
     submitted = PracticeForm(prefix=_prefix(item_id))
     if submitted.validate_on_submit():
         try:
-            services.save_practice(
+            lists.save_practice(
                 practice,
                 name=submitted.name.data,
                 code=submitted.code.data or "",
@@ -356,7 +356,7 @@ def practices() -> ResponseReturnValue:
             db.session.commit()
             flash("Practice saved.", "success")
             return redirect(url_for("members.practices"))
-    items = services.list_practices()
+    items = lists.list_practices()
     forms = {
         p.id: submitted
         if p.id == item_id
@@ -382,7 +382,7 @@ def topics() -> ResponseReturnValue:
     submitted = TopicForm(prefix=_prefix(item_id))
     if submitted.validate_on_submit():
         try:
-            services.save_topic(
+            lists.save_topic(
                 topic,
                 name=submitted.name.data,
                 is_active=bool(submitted.is_active.data),
@@ -396,7 +396,7 @@ def topics() -> ResponseReturnValue:
             db.session.commit()
             flash("Topic saved.", "success")
             return redirect(url_for("members.topics"))
-    items = services.list_topics()
+    items = lists.list_topics()
     forms = {
         t.id: submitted
         if t.id == item_id

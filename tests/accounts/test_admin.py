@@ -201,15 +201,32 @@ def test_overlong_field_is_a_field_error(client: FlaskClient, login, cast) -> No
 
 
 def test_role_field_on_own_account_is_ignored(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+    """SECURITY.md B2: extra fields in a form the user may send change nothing else."""
     officer = cast["officer"]
     login(officer)
-    client.post(
+    response = client.post(
         "/account",
         data={
             "current_password": DEFAULT_PASSWORD,
             "new_password": "another unusual passphrase",
             "role": "admin",
+            "is_active": "y",
+            "session_version": "1",
         },
     )
+    assert response.status_code == 302  # the form itself was accepted…
+    db.session.refresh(officer)
+    assert officer.role is Role.OFFICER  # …and the extra fields were not applied
+    # The officer cannot reach the form that does change roles either.
+    denied = client.post(
+        f"/admin/users/{officer.id}/edit",
+        data={
+            "name": officer.name,
+            "email": officer.email,
+            "role": "admin",
+            "is_active": "y",
+        },
+    )
+    assert denied.status_code == 403
     db.session.refresh(officer)
     assert officer.role is Role.OFFICER

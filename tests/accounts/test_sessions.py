@@ -64,6 +64,7 @@ def test_production_cookie_is_secure_with_host_prefix(
             "DATABASE_URL": database_url,
             "SECRET_KEY": "x" * 40,
             "BASE_URL": "https://engage.example.nhs.uk",
+            "SMTP_URL": "smtp://127.0.0.1:2525",
         }
     )
     with app.app_context():

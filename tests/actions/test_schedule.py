@@ -94,6 +94,86 @@ def test_occurrences_of_a_monthly_action() -> None:
     ]
 
 
+# Month ends: each occurrence keeps the anchor day, clamped only in short months.
+
+
+def test_monthly_from_the_31st_keeps_the_month_end() -> None:
+    days = occurrences(date(2026, 1, 31), Recurrence.MONTHLY, date(2026, 6, 30))
+    assert days == [
+        date(2026, 1, 31),
+        date(2026, 2, 28),
+        date(2026, 3, 31),
+        date(2026, 4, 30),
+        date(2026, 5, 31),
+        date(2026, 6, 30),
+    ]
+
+
+def test_annual_from_29_february_returns_to_it_in_leap_years() -> None:
+    # Chosen semantics: a fixed anchor day of 29, so 28 Feb in common years and
+    # 29 Feb again in the next leap year (not stuck on the 28th).
+    days = occurrences(date(2028, 2, 29), Recurrence.ANNUALLY, date(2032, 12, 31))
+    assert days == [
+        date(2028, 2, 29),
+        date(2029, 2, 28),
+        date(2030, 2, 28),
+        date(2031, 2, 28),
+        date(2032, 2, 29),
+    ]
+
+
+def test_quarterly_from_31_august_keeps_the_month_end() -> None:
+    days = occurrences(date(2026, 8, 31), Recurrence.QUARTERLY, date(2028, 5, 31))
+    assert days == [
+        date(2026, 8, 31),
+        date(2026, 11, 30),
+        date(2027, 2, 28),
+        date(2027, 5, 31),
+        date(2027, 8, 31),
+        date(2027, 11, 30),
+        date(2028, 2, 29),
+        date(2028, 5, 31),
+    ]
+
+
+def test_occurrences_from_a_clamped_date_use_the_anchor_day() -> None:
+    days = occurrences(
+        date(2026, 2, 28), Recurrence.MONTHLY, date(2026, 4, 30), anchor_day=31
+    )
+    assert days == [date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30)]
+
+
+def test_weekly_occurrences_ignore_the_anchor_day() -> None:
+    days = occurrences(
+        date(2026, 1, 31), Recurrence.WEEKLY, date(2026, 2, 14), anchor_day=31
+    )
+    assert days == [date(2026, 1, 31), date(2026, 2, 7), date(2026, 2, 14)]
+
+
+def test_next_due_keeps_the_31st_after_deliveries_in_short_months() -> None:
+    due = date(2026, 1, 31)
+    seen = []
+    for delivered in (date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31)):
+        next_due = next_due_after(due, Recurrence.MONTHLY, delivered, anchor_day=31)
+        assert next_due is not None
+        due = next_due
+        seen.append(due)
+    assert seen == [date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30)]
+
+
+def test_next_due_from_a_clamped_date_defaults_to_its_own_day() -> None:
+    # Without an anchor day the current due date's day is kept (28 Feb → 28 Mar).
+    assert next_due_after(
+        date(2026, 2, 28), Recurrence.MONTHLY, date(2026, 2, 28)
+    ) == date(2026, 3, 28)
+
+
+def test_late_delivery_from_a_clamped_date_skips_to_the_anchor_day() -> None:
+    assert next_due_after(
+        date(2026, 2, 28), Recurrence.MONTHLY, date(2026, 5, 2), anchor_day=31
+    ) == date(2026, 5, 31)
+
+
 @pytest.mark.parametrize(
     ("text", "recurrence", "start", "due"),
     [

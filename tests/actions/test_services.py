@@ -196,6 +196,68 @@ def test_calendar_repeats_recurring_actions(cast) -> None:  # type: ignore[no-un
     ]
 
 
+def _deliver(action, on: date, officer) -> None:  # type: ignore[no-untyped-def]
+    services.log_delivery(
+        action,
+        services.DeliveryData(occurred_on=on, description="Newsletter sent"),
+        actor=officer,
+        now=datetime(on.year, on.month, on.day, 12, tzinfo=UTC),
+    )
+
+
+def test_monthly_action_due_on_the_31st_keeps_the_month_end(cast) -> None:  # type: ignore[no-untyped-def]
+    action = services.create_action(
+        _data(recurrence=Recurrence.MONTHLY, due_date=date(2026, 1, 31)),
+        actor=cast["officer"],
+        now=datetime(2026, 1, 5, 9, tzinfo=UTC),
+    )
+    _deliver(action, date(2026, 1, 30), cast["officer"])
+    assert action.next_due_date == date(2026, 2, 28)
+    _deliver(action, date(2026, 2, 28), cast["officer"])
+    assert action.next_due_date == date(2026, 3, 31)
+    _deliver(action, date(2026, 3, 31), cast["officer"])
+    assert action.next_due_date == date(2026, 4, 30)
+    items = services.due_between(date(2026, 4, 1), date(2026, 6, 30))
+    assert [i.day for i in items] == [
+        date(2026, 4, 30),
+        date(2026, 5, 31),
+        date(2026, 6, 30),
+    ]
+
+
+def test_undated_monthly_action_remembers_its_day_of_the_month(cast) -> None:  # type: ignore[no-untyped-def]
+    # Created 30 Dec with no date: first due 30 Jan, stored as its due date so the
+    # 30th survives February.
+    action = services.create_action(
+        _data(recurrence=Recurrence.MONTHLY, timescale="Monthly"),
+        actor=cast["officer"],
+        now=datetime(2025, 12, 30, 9, tzinfo=UTC),
+    )
+    assert (action.due_date, action.next_due_date) == (
+        date(2026, 1, 30),
+        date(2026, 1, 30),
+    )
+    _deliver(action, date(2026, 1, 30), cast["officer"])
+    assert action.next_due_date == date(2026, 2, 28)
+    _deliver(action, date(2026, 2, 27), cast["officer"])
+    assert action.next_due_date == date(2026, 3, 30)
+
+
+def test_calendar_keeps_the_month_end_of_a_start_dated_action(cast) -> None:  # type: ignore[no-untyped-def]
+    ActionFactory(
+        title="Report",
+        recurrence=Recurrence.MONTHLY,
+        start_date=date(2026, 1, 31),
+        next_due_date=date(2026, 2, 28),
+    )
+    items = services.due_between(date(2026, 2, 1), date(2026, 4, 30))
+    assert [i.day for i in items] == [
+        date(2026, 2, 28),
+        date(2026, 3, 31),
+        date(2026, 4, 30),
+    ]
+
+
 def test_seed_channels_is_idempotent() -> None:
     assert services.seed_channels(now=utcnow()) == len(services.DEFAULT_CHANNELS)
     assert services.seed_channels(now=utcnow()) == 0

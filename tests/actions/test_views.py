@@ -200,3 +200,25 @@ def test_admin_manages_channels(client: FlaskClient, login, cast) -> None:  # ty
     assert "Podcast" in client.get("/actions/channels").get_data(as_text=True)
     duplicate = client.post("/actions/channels/new", data={"name": "podcast"})
     assert "already exists" in duplicate.get_data(as_text=True)
+
+
+def test_editing_an_action_keeps_its_other_audiences(
+    client: FlaskClient, login, cast
+) -> None:  # type: ignore[no-untyped-def]
+    action = ActionFactory(title="Stakeholder newsletter", audience_note="Stakeholders")
+    login(cast["admin"])
+    form = client.get(f"/actions/{action.id}/edit").get_data(as_text=True)
+    assert 'value="Stakeholders"' in form
+    response = client.post(
+        f"/actions/{action.id}/edit",
+        data={
+            "title": "Stakeholder newsletter",
+            "channel_id": str(action.channel_id),
+            "audience_note": "Stakeholders",
+            "recurrence": "none",
+            "status": "planned",
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(action)
+    assert action.audience_note == "Stakeholders"

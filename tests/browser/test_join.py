@@ -132,9 +132,9 @@ def test_public_member_joins_confirms_manages_and_leaves(
     assert data["member"]["tier"] == "gold"
     assert data["member"]["status"] == "active"
     assert data["topics"] == ["Diabetes"]
-    assert data["equality"]["age_band"] == "25_34"
+    assert data["equality_answers"]["age_band"] == "25_34"
     assert {"register", "confirm", "self_service_update", "export"} <= {
-        event["action"] for event in data["audit"]
+        event["action"] for event in data["audit_events"]
     }
 
     # 6. Leave the scheme: two steps from the link.

@@ -56,14 +56,18 @@ def _apply(
     return services.apply_import(kind, _source(text), filename, actor=actor, now=NOW)
 
 
-def _import_reference(actor: Any = "test") -> list[services.ImportPreview]:
+def _import_reference(
+    actor: Any = "test", now: datetime | None = None
+) -> list[services.ImportPreview]:
     done = []
     for kind, name in (
         ("audiences", "audiences-2012.csv"),
         ("actions", "action-plan-2012.csv"),
     ):
         with (DEMO_DATA / name).open("rb") as source:
-            done.append(services.apply_import(kind, source, name, actor=actor, now=NOW))
+            done.append(
+                services.apply_import(kind, source, name, actor=actor, now=now or NOW)
+            )
     db.session.commit()
     return done
 
@@ -144,6 +148,20 @@ def test_reimporting_the_reference_files_changes_nothing() -> None:
         assert (done.created, done.updated, done.unchanged) == (0, 0, 23)
     assert _count(Audience) == 23
     assert _count(Action) == 23
+
+
+def test_reimport_on_a_month_end_changes_nothing() -> None:
+    # Imported on 31 March, "Monthly" actions are first due on 30 April and remember
+    # the 30th as their day; importing the same file again must leave them alone.
+    month_end = datetime(2026, 3, 31, 9, 0, tzinfo=UTC)
+    _import_reference(now=month_end)
+    newsletter = db.session.scalar(
+        select(Action).where(Action.title == "GP newsletter")
+    )
+    assert newsletter is not None
+    assert newsletter.next_due_date == date(2026, 4, 30)
+    _, actions = _import_reference(now=month_end + timedelta(days=1))
+    assert (actions.created, actions.updated, actions.unchanged) == (0, 0, 23)
 
 
 def test_reference_import_adds_the_channels_it_names() -> None:

@@ -412,3 +412,62 @@ def test_utf8_bom_and_windows_1252_uploads_are_read(
 
 
 # Accessibility (axe, WCAG 2.2 AA) ----------------------------------------------------
+
+
+# The plan's rules apply to imports too (SECURITY.md B2) -------------------------------
+
+
+def _plan_csv(title: str, channel: str, status: str = "planned") -> bytes:
+    return (
+        "action,channel,audiences,timescale,responsibility,measurement,status\n"
+        f"{title},{channel},All,TBC,Someone,Something,{status}\n"
+    ).encode()
+
+
+def test_officer_cannot_import_changes_to_an_action_owned_by_others(
+    client: FlaskClient, login: Login, cast: dict[str, Any]
+) -> None:
+    from tests.factories import ActionFactory, ChannelFactory, UserFactory
+
+    ChannelFactory(name="Newsletter")
+    action = ActionFactory(title="Their newsletter", owners=[UserFactory()])
+    login(cast["officer"])
+    _upload(
+        client,
+        _plan_csv("Their newsletter", "Newsletter", "cancelled"),
+        "p.csv",
+        kind="actions",
+    )
+    response = client.post(f"/actions/import/{_pending_id()}", follow_redirects=True)
+    assert "You can only change actions you own" in response.get_data(as_text=True)
+    db.session.refresh(action)
+    assert action.status.value == "planned"
+    assert [u.id for u in action.owners] != [cast["officer"].id]
+
+
+def test_only_admins_add_channels_through_an_import(
+    app: Flask, client: FlaskClient, login: Login, cast: dict[str, Any]
+) -> None:
+    from engage.actions.models import Channel
+
+    def podcasts() -> int:
+        query = (
+            select(func.count()).select_from(Channel).where(Channel.name == "Podcast")
+        )
+        return db.session.scalar(query) or 0
+
+    login(cast["officer"])
+    _upload(client, _plan_csv("Podcast launch", "Podcast"), "p.csv", kind="actions")
+    response = client.post(f"/actions/import/{_pending_id()}", follow_redirects=True)
+    assert "Only administrators can add channels" in response.get_data(as_text=True)
+    assert podcasts() == 0
+    admin = app.test_client()
+    admin.post(
+        "/login", data={"email": cast["admin"].email, "password": DEFAULT_PASSWORD}
+    )
+    _upload(admin, _plan_csv("Podcast launch", "Podcast"), "p.csv", kind="actions")
+    mine = db.session.scalar(
+        select(PendingImport.id).where(PendingImport.user_id == cast["admin"].id)
+    )
+    assert admin.post(f"/actions/import/{mine}").status_code == 302
+    assert podcasts() == 1

@@ -400,10 +400,12 @@ def test_export_own_data_holds_everything_and_is_json() -> None:
 
     assert data["member"]["email"] == "priya@example.com"
     assert data["member"]["postcode"] == "LS1 4AP"
-    assert data["support_needs"] == ["large_print"]
+    assert data["support_needs"] == ["Large print"]
     assert data["consent_history"][0]["channel"] == "email"
-    assert data["equality"]["carer"] == "yes"
-    assert {"register", "equality_answers"} <= {e["action"] for e in data["audit"]}
+    assert data["equality_answers"]["carer"] == "yes"
+    assert {"register", "equality_answers"} <= {
+        e["action"] for e in data["audit_events"]
+    }
 
 
 def test_purge_unconfirmed_deletes_old_pending_members_and_is_repeatable() -> None:

@@ -1,0 +1,122 @@
+"""The GP practice and topic lists that members choose from (admins keep them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from engage.audit.services import SYSTEM, record_event
+from engage.errors import Conflict, ValidationError
+from engage.extensions import db
+from engage.membership.models import Practice, Topic
+
+if TYPE_CHECKING:
+    from engage.accounts.models import User
+
+#: The reference plan's priority topics, offered to members from the start.
+DEFAULT_TOPICS = (
+    "Mental health",
+    "Stroke and vascular disease",
+    "Urgent and emergency care",
+    "Cancer",
+    "Primary care",
+    "Children and young people",
+    "Older people and falls",
+)
+
+
+def list_practices(*, active_only: bool = False) -> list[Practice]:
+    """GP practices by name."""
+    query = select(Practice).order_by(Practice.name)
+    if active_only:
+        query = query.where(Practice.is_active)
+    return list(db.session.scalars(query))
+
+
+def list_topics(*, active_only: bool = False) -> list[Topic]:
+    """Topics of interest by name."""
+    query = select(Topic).order_by(Topic.name)
+    if active_only:
+        query = query.where(Topic.is_active)
+    return list(db.session.scalars(query))
+
+
+def save_practice(
+    practice: Practice | None,
+    *,
+    name: str,
+    code: str = "",
+    is_active: bool = True,
+    actor: User | str,
+    now: datetime,
+) -> Practice:
+    """Add a GP practice (``practice`` None), or rename or retire one."""
+    name = name.strip()
+    if not name:
+        raise ValidationError("Enter the practice's name")
+    other = db.session.scalar(
+        select(Practice).where(func.lower(Practice.name) == name.lower())
+    )
+    if other is not None and (practice is None or other.id != practice.id):
+        raise Conflict("A practice with that name already exists")
+    action = "update"
+    if practice is None:
+        practice = Practice()
+        db.session.add(practice)
+        action = "create"
+    practice.name, practice.code, practice.is_active = name, code.strip(), is_active
+    db.session.flush()
+    record_event(
+        actor,
+        action,
+        "practice",
+        practice.id,
+        "active" if is_active else "retired",
+        now=now,
+    )
+    return practice
+
+
+def save_topic(
+    topic: Topic | None,
+    *,
+    name: str,
+    is_active: bool = True,
+    actor: User | str,
+    now: datetime,
+) -> Topic:
+    """Add a topic of interest (``topic`` None), or rename or retire one."""
+    name = name.strip()
+    if not name:
+        raise ValidationError("Enter the topic's name")
+    other = db.session.scalar(
+        select(Topic).where(func.lower(Topic.name) == name.lower())
+    )
+    if other is not None and (topic is None or other.id != topic.id):
+        raise Conflict("A topic with that name already exists")
+    action = "update"
+    if topic is None:
+        topic = Topic()
+        db.session.add(topic)
+        action = "create"
+    topic.name, topic.is_active = name, is_active
+    db.session.flush()
+    record_event(
+        actor, action, "topic", topic.id, "active" if is_active else "retired", now=now
+    )
+    return topic
+
+
+def seed_topics(*, now: datetime, names: Iterable[str] = DEFAULT_TOPICS) -> int:
+    """Add the reference plan's priority topics that are missing; return how many."""
+    existing = {t.name.lower() for t in list_topics()}
+    added = 0
+    for name in names:
+        if name.lower() not in existing:
+            save_topic(None, name=name, actor=SYSTEM, now=now)
+            existing.add(name.lower())
+            added += 1
+    return added
