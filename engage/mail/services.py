@@ -17,7 +17,7 @@ from email.utils import make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from engage.extensions import db
@@ -104,6 +104,16 @@ def list_outbox(limit: int = 200) -> list[OutboxMessage]:
     """The most recent outbox messages, newest first."""
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     return list(db.session.scalars(query))
+
+
+def forget_address(address: str) -> int:
+    """Delete every outbox message to ``address`` (erasure); return how many."""
+    result = db.session.execute(
+        delete(OutboxMessage).where(
+            func.lower(OutboxMessage.to_address) == address.strip().lower()
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def deliver(smtp_url: str, message: EmailMessage, *, timeout: float) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from engage.audit.services import PUBLIC, record_event
 from engage.errors import NotFound, ValidationError
 from engage.extensions import db
-from engage.mail.services import send_mail
+from engage.mail.services import forget_address, send_mail
 from engage.membership import consent, equality
 from engage.membership.models import (
     ConsentMethod,
@@ -517,6 +517,8 @@ def purge_unconfirmed(
         )
     ).all()
     for member in stale:
+        if member.email:
+            forget_address(member.email)  # the confirmation e-mail holds their details
         db.session.delete(member)
     if stale:
         record_event(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from flask import current_app
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from engage.accounts.models import Role
@@ -16,7 +16,7 @@ from engage.audit.services import SYSTEM, record_event
 from engage.errors import Conflict, PermissionDenied, ValidationError
 from engage.extensions import db
 from engage.imports.tabular import mimetype, write_table
-from engage.mail.models import OutboxMessage
+from engage.mail.services import forget_address
 from engage.membership import consent, sar
 from engage.membership.equality import QUESTIONS
 from engage.membership.models import (
@@ -380,11 +380,7 @@ def erase_member(
     if member.status is MemberStatus.ERASED:
         return
     if member.email:
-        db.session.execute(
-            delete(OutboxMessage).where(
-                func.lower(OutboxMessage.to_address) == member.email.lower()
-            )
-        )
+        forget_address(member.email)
     for name in (
         "name",
         "email",

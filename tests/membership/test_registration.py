@@ -16,6 +16,7 @@ from sqlalchemy import func, inspect, select, text
 from engage.audit.models import AuditEvent
 from engage.errors import NotFound, ValidationError
 from engage.extensions import db
+from engage.mail.models import OutboxMessage
 from engage.membership import consent
 from engage.membership.models import (
     ConsentMethod,
@@ -433,6 +434,10 @@ def test_purge_unconfirmed_deletes_old_pending_members_and_is_repeatable() -> No
     ).scalar()
     assert leftover == 0
     assert inspect(confirmed.member).persistent
+    # The confirmation e-mail kept in the outbox (name, link) goes with them.
+    addresses = set(db.session.scalars(select(OutboxMessage.to_address)))
+    assert "old@example.com" not in addresses
+    assert "new@example.com" in addresses
 
 
 def test_audit_summaries_hold_no_personal_data(outbox) -> None:  # type: ignore[no-untyped-def]
