@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
@@ -49,6 +50,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         self, value: datetime | None, dialect: Any
     ) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def str_enum(cls: type[enum.Enum], *, length: int = 20) -> Enum:
+    """A column type storing an enum's values as plain strings (no database enum type).
+
+    Adding a member later needs no migration, and SQLite and PostgreSQL behave alike.
+    """
+    return Enum(
+        cls,
+        native_enum=False,
+        length=length,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class Base(DeclarativeBase):

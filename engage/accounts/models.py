@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engage.db import TimestampMixin
+from engage.db import TimestampMixin, str_enum
 from engage.extensions import db
 
 
@@ -34,14 +34,7 @@ class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(
-        Enum(
-            Role,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    role: Mapped[Role] = mapped_column(str_enum(Role))
     #: argon2id hash, or None until the user sets a password through their link.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)

@@ -5,20 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Column, Enum, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engage.db import TimestampMixin
+from engage.db import TimestampMixin, str_enum
 from engage.extensions import db
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(
-        cls,
-        native_enum=False,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class Recurrence(enum.StrEnum):
@@ -141,12 +132,12 @@ class Action(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     #: The timescale as written ("TBC", "Autumn 2012", "Monthly").
     timescale: Mapped[str] = mapped_column(String(200), default="")
     recurrence: Mapped[Recurrence] = mapped_column(
-        _enum(Recurrence), default=Recurrence.NONE
+        str_enum(Recurrence), default=Recurrence.NONE
     )
     #: When the next delivery is due; advanced when a delivery is logged.
     next_due_date: Mapped[date | None] = mapped_column(index=True)
     status: Mapped[ActionStatus] = mapped_column(
-        _enum(ActionStatus), default=ActionStatus.PLANNED, index=True
+        str_enum(ActionStatus), default=ActionStatus.PLANNED, index=True
     )
     success_measure: Mapped[str] = mapped_column(Text, default="")
     completed_at: Mapped[datetime | None]

@@ -5,20 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engage.db import TimestampMixin
+from engage.db import TimestampMixin, str_enum
 from engage.extensions import db
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(
-        cls,
-        native_enum=False,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class AudienceGroup(enum.StrEnum):
@@ -70,13 +61,13 @@ class Audience(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    group: Mapped[AudienceGroup] = mapped_column(_enum(AudienceGroup))
+    group: Mapped[AudienceGroup] = mapped_column(str_enum(AudienceGroup))
     #: 1 (little) to 5 (decisive) – the power axis of the grid.
     influence: Mapped[int] = mapped_column(default=3)
     #: 1 (little) to 5 (very keen) – the interest axis of the grid.
     interest: Mapped[int] = mapped_column(default=3)
     #: The approach the officer chose (the grid only suggests one).
-    approach: Mapped[Approach] = mapped_column(_enum(Approach))
+    approach: Mapped[Approach] = mapped_column(str_enum(Approach))
     owner_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
@@ -128,7 +119,7 @@ class ProgrammeApproach(db.Model):  # type: ignore[name-defined,misc]
     programme_id: Mapped[int] = mapped_column(
         ForeignKey("programmes.id", ondelete="CASCADE"), index=True
     )
-    approach: Mapped[Approach] = mapped_column(_enum(Approach))
+    approach: Mapped[Approach] = mapped_column(str_enum(Approach))
     rationale: Mapped[str] = mapped_column(Text, default="")
 
     audience: Mapped[Audience] = relationship(back_populates="overrides")
@@ -140,7 +131,7 @@ class ContactInterval(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "contact_intervals"
 
-    approach: Mapped[Approach] = mapped_column(_enum(Approach), primary_key=True)
+    approach: Mapped[Approach] = mapped_column(str_enum(Approach), primary_key=True)
     days: Mapped[int] = mapped_column(CheckConstraint("days > 0", name="days_positive"))
 
 

@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     Column,
-    Enum,
     ForeignKey,
     Index,
     Numeric,
@@ -18,16 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from engage.db import str_enum
 from engage.extensions import db
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(
-        cls,
-        native_enum=False,
-        length=30,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class Tier(enum.StrEnum):
@@ -160,10 +151,10 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
     practice_id: Mapped[int | None] = mapped_column(
         ForeignKey("practices.id", ondelete="SET NULL"), index=True
     )
-    tier: Mapped[Tier] = mapped_column(_enum(Tier))
-    status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus))
+    tier: Mapped[Tier] = mapped_column(str_enum(Tier, length=30))
+    status: Mapped[MemberStatus] = mapped_column(str_enum(MemberStatus, length=30))
     #: How they joined: web-form, phone or paper.
-    joined_by: Mapped[ConsentMethod] = mapped_column(_enum(ConsentMethod))
+    joined_by: Mapped[ConsentMethod] = mapped_column(str_enum(ConsentMethod, length=30))
     support_other: Mapped[str | None] = mapped_column(String(500))
     is_champion: Mapped[bool] = mapped_column(default=False)
     #: Staff notes; personal data, erased with the member.
@@ -198,7 +189,9 @@ class MemberSupportNeed(db.Model):  # type: ignore[name-defined,misc]
     member_id: Mapped[int] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
     )
-    need: Mapped[SupportNeed] = mapped_column(_enum(SupportNeed), primary_key=True)
+    need: Mapped[SupportNeed] = mapped_column(
+        str_enum(SupportNeed, length=30), primary_key=True
+    )
 
 
 class ConsentRecord(db.Model):  # type: ignore[name-defined,misc]
@@ -210,9 +203,9 @@ class ConsentRecord(db.Model):  # type: ignore[name-defined,misc]
     member_id: Mapped[int] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), index=True
     )
-    channel: Mapped[ContactChannel] = mapped_column(_enum(ContactChannel))
+    channel: Mapped[ContactChannel] = mapped_column(str_enum(ContactChannel, length=30))
     granted: Mapped[bool]
-    method: Mapped[ConsentMethod] = mapped_column(_enum(ConsentMethod))
+    method: Mapped[ConsentMethod] = mapped_column(str_enum(ConsentMethod, length=30))
     #: The privacy notice version shown, and a hash of the exact consent wording.
     wording_version: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime]
@@ -229,7 +222,7 @@ class MemberToken(db.Model):  # type: ignore[name-defined,misc]
     member_id: Mapped[int] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), index=True
     )
-    purpose: Mapped[TokenPurpose] = mapped_column(_enum(TokenPurpose))
+    purpose: Mapped[TokenPurpose] = mapped_column(str_enum(TokenPurpose, length=30))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
