@@ -86,6 +86,7 @@ MATRIX = {
     "join.confirm": PUBLIC,
     "join.manage_request": PUBLIC,
     "join.manage": PUBLIC,
+    "join.confirm_email": PUBLIC,
     "join.download": PUBLIC,
     "join.withdraw": PUBLIC,
     # Membership: staff pages

@@ -102,6 +102,8 @@ class TokenPurpose(enum.StrEnum):
     #: Kept in the join session (never e-mailed): lets a new member answer the
     #: optional equality questions without the session naming them.
     EQUALITY = "equality"
+    #: E-mailed to a new address a member asked for; opening it applies the change.
+    EMAIL_CHANGE = "email_change"
 
 
 class Practice(db.Model):  # type: ignore[name-defined,misc]
@@ -144,6 +146,8 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str | None] = mapped_column(String(200))
     #: Lower-cased; unique, so one e-mail address is one member.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    #: A new address the member asked for, applied once they open the link sent to it.
+    pending_email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
     address: Mapped[str | None] = mapped_column(Text)
     #: Normalised UK postcode ("SW1A 1AA").

@@ -146,9 +146,12 @@ def manage(token: str) -> ResponseReturnValue:
     editable = member.status in (MemberStatus.PENDING, MemberStatus.ACTIVE)
     form = ManageForm()
     saved = False
+    email_sent_to = None
     if editable and form.validate_on_submit():
         try:
-            services.update_own_details(member, form.registration(), now=utcnow())
+            email_sent_to = services.update_own_details(
+                member, form.registration(), now=utcnow()
+            )
         except ValidationError as error:
             db.session.rollback()
             form.email.errors = [*form.email.errors, error.message]
@@ -165,6 +168,30 @@ def manage(token: str) -> ResponseReturnValue:
         token=token,
         editable=editable,
         saved=saved,
+        email_sent_to=email_sent_to,
+    )
+
+
+@bp.route("/membership/email/<token>", methods=["GET", "POST"])
+@token_limit
+def confirm_email(token: str) -> ResponseReturnValue:
+    member = services.member_for_email_change_token(token, now=utcnow())
+    form = WithdrawForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            services.confirm_email_change(token, now=utcnow())
+        except ValidationError as error:
+            db.session.rollback()
+            problem = error.message
+        else:
+            db.session.commit()
+            return render_template("membership/public/email_changed.html")
+    return render_template(
+        "membership/public/confirm_email.html",
+        form=form,
+        new_email=member.pending_email,
+        problem=problem,
     )
 
 

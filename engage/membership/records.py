@@ -43,6 +43,7 @@ def member_data(member: Member) -> dict[str, Any]:
             "id": member.id,
             "name": member.name,
             "email": member.email,
+            "pending_email": member.pending_email,
             "phone": member.phone,
             "address": member.address,
             "postcode": member.postcode,

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 CONFIRM_LINK_LIFETIME = timedelta(days=7)
 MANAGE_LINK_LIFETIME = timedelta(hours=24)
+EMAIL_CHANGE_LINK_LIFETIME = timedelta(hours=24)
 EQUALITY_STEP_LIFETIME = timedelta(hours=2)
 PURGE_PENDING_AFTER = timedelta(days=30)
 
@@ -46,6 +47,12 @@ PURGE_PENDING_AFTER = timedelta(days=30)
 BAD_LINK = (
     "This link is not valid or has expired. Ask for a new link on the "
     "manage your membership page."
+)
+
+#: Shown when a confirmed new address became someone else's before the link was used.
+EMAIL_NOW_TAKEN = (
+    "We could not change your email address. Nothing has changed. Ask for a new "
+    "link from the manage your membership page to try again."
 )
 
 #: Which contact route each consent needs.
@@ -369,22 +376,30 @@ def registration_of(member: Member) -> Registration:
     )
 
 
-def update_own_details(member: Member, data: Registration, *, now: datetime) -> None:
+def update_own_details(
+    member: Member, data: Registration, *, now: datetime
+) -> str | None:
     """Save a member's own changes (rectification), audited by changed field names.
 
+    A new e-mail address is not saved: a link to confirm it is e-mailed to it (or, if
+    it is another member's, a note saying so), and the new address is returned so the
+    page can say where the link went. The page must not depend on which was sent.
+    Removing the address is immediate (another contact route must remain).
+
     Raises:
-        ValidationError: when ``data`` breaks a rule, or the e-mail address is taken.
+        ValidationError: when ``data`` breaks a rule.
     """
     if member.status not in (MemberStatus.PENDING, MemberStatus.ACTIVE):
         raise ValidationError("You have left the scheme, so your details are locked.")
     _check(data)
     before = registration_of(member)
     email = _normalise_email(data.email)
-    if email != member.email:
-        taken = member_by_email(email or "")
-        if taken is not None and taken.id != member.id:
-            raise ValidationError("This email address cannot be used. Use another.")
-        member.email = email
+    email_sent_to = None
+    if email is None:
+        member.email = None
+    elif email != member.email:
+        _request_email_change(member, email, now=now)
+        email_sent_to = email
     _apply_details(member, data)
     changed_channels = consent.record_consents(
         member, dict(data.consents), method=ConsentMethod.SELF_SERVICE, now=now
@@ -409,7 +424,8 @@ def update_own_details(member: Member, data: Registration, *, now: datetime) -> 
     if changed_channels:
         changed.append("consents")
     if not changed:
-        return
+        db.session.flush()
+        return email_sent_to
     member.updated_at = now
     record_event(
         PUBLIC,
@@ -420,6 +436,102 @@ def update_own_details(member: Member, data: Registration, *, now: datetime) -> 
         now=now,
     )
     db.session.flush()
+    return email_sent_to
+
+
+def _request_email_change(member: Member, email: str, *, now: datetime) -> None:
+    """E-mail ``email`` a link to make it ``member``'s address, changing nothing yet.
+
+    Earlier change links stop working, so a link only ever applies the address it
+    was sent to. An address that is another member's gets a note instead (no link).
+    """
+    for record in db.session.scalars(
+        select(MemberToken).where(
+            MemberToken.member_id == member.id,
+            MemberToken.purpose == TokenPurpose.EMAIL_CHANGE,
+            MemberToken.used_at.is_(None),
+        )
+    ):
+        record.used_at = now
+    hours = int(EMAIL_CHANGE_LINK_LIFETIME.total_seconds() // 3600)
+    if member_by_email(email) is not None:
+        member.pending_email = None
+        text = render_template(
+            "membership/email/email_taken.txt",
+            manage_page=str(current_app.config["BASE_URL"]).rstrip("/")
+            + url_for("join.manage_request"),
+        )
+        send_mail(email, "Your PPI membership email address", text)
+    else:
+        member.pending_email = email
+        token = _issue_token(
+            member, TokenPurpose.EMAIL_CHANGE, EMAIL_CHANGE_LINK_LIFETIME, now=now
+        )
+        text = render_template(
+            "membership/email/email_change.txt",
+            member=member,
+            link=_link("join.confirm_email", token),
+            hours=hours,
+        )
+        send_mail(email, "Confirm your new email address for PPI membership", text)
+    record_event(
+        PUBLIC,
+        "email_change_request",
+        "member",
+        member.id,
+        "e-mail change asked for; a message was sent to the new address",
+        now=now,
+    )
+
+
+def _email_change(token: str, *, now: datetime) -> tuple[MemberToken, Member, str]:
+    record = _find_token(token, TokenPurpose.EMAIL_CHANGE, now=now)
+    member = db.session.get(Member, record.member_id)
+    if (
+        member is None
+        or member.status not in (MemberStatus.PENDING, MemberStatus.ACTIVE)
+        or member.pending_email is None
+    ):
+        raise NotFound(BAD_LINK)
+    return record, member, member.pending_email
+
+
+def member_for_email_change_token(token: str, *, now: datetime) -> Member:
+    """The member an e-mail change link is for, or NotFound (failures look alike)."""
+    return _email_change(token, now=now)[1]
+
+
+def confirm_email_change(token: str, *, now: datetime) -> Member:
+    """Apply the new address an e-mail change link was sent to (single use).
+
+    Raises:
+        NotFound: for an unusable link.
+        ValidationError: when the address became another member's meanwhile
+            (nothing changes).
+    """
+    record, member, email = _email_change(token, now=now)
+    taken = member_by_email(email)
+    if taken is not None and taken.id != member.id:
+        raise ValidationError(EMAIL_NOW_TAKEN)
+    try:
+        with db.session.begin_nested():
+            member.email = email
+            member.pending_email = None
+            db.session.flush()
+    except IntegrityError:
+        raise ValidationError(EMAIL_NOW_TAKEN) from None
+    record.used_at = now
+    member.updated_at = now
+    record_event(
+        PUBLIC,
+        "self_service_update",
+        "member",
+        member.id,
+        "self-service update: email",
+        now=now,
+    )
+    db.session.flush()
+    return member
 
 
 def withdraw_own_membership(member: Member, *, now: datetime) -> None:

@@ -379,11 +379,13 @@ def erase_member(
     """
     if member.status is MemberStatus.ERASED:
         return
-    if member.email:
-        forget_address(member.email)
+    for address in (member.email, member.pending_email):
+        if address:
+            forget_address(address)
     for name in (
         "name",
         "email",
+        "pending_email",
         "phone",
         "address",
         "postcode",

@@ -207,3 +207,36 @@ def test_public_result_pages_are_accessible(page: Any, smtp_server: Any) -> None
         (EMAIL, MemberStatus.ACTIVE),
         (None, MemberStatus.ACTIVE),
     ]
+
+
+def test_email_change_pages_are_accessible(page: Any, smtp_server: Any) -> None:
+    """Changing the address: the saved banner, the confirm page and the done page."""
+    _join(page)
+    page.goto(_path_of_link(_wait_for_mail(smtp_server, 1)))
+    page.get_by_role("button", name="Confirm my membership").click()
+    page.goto("/membership/manage")
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_role("button", name="Send me a link").click()
+    page.goto(_path_of_link(_wait_for_mail(smtp_server, 2)))
+
+    page.get_by_label("Email address").fill("jo.new@example.com")
+    page.get_by_role("button", name="Save my details").click()
+    expect(page.locator("body")).to_contain_text(
+        "We have sent a link to jo.new@example.com"
+    )
+    assert_accessible(page)
+
+    message = _wait_for_mail(smtp_server, 3)
+    assert message["To"] == "jo.new@example.com"
+    page.goto(_path_of_link(message))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Confirm your new email address"
+    )
+    assert_accessible(page)
+    page.get_by_role("button", name="Use this email address").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Your email address has changed"
+    )
+    assert_accessible(page)
+    db.session.rollback()
+    assert db.session.scalars(select(Member)).one().email == "jo.new@example.com"

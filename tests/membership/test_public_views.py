@@ -690,3 +690,194 @@ def test_simultaneous_joins_with_one_email_make_one_member(
     db.session.rollback()
     count = db.session.scalar(select(func.count()).select_from(Member))
     assert count == 1
+
+
+# Changing the e-mail address ----------------------------------------------------------
+
+NEW_EMAIL = "sam.new@example.com"
+OTHER_EMAIL = "other@example.com"
+
+
+def _email_change_token(body: str) -> str:
+    match = re.search(r"/membership/email/([A-Za-z0-9_-]+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def _add_other_member(client: FlaskClient, outbox: Any) -> None:
+    client.post("/join", data=_form(email=OTHER_EMAIL, name="Olu Other"))
+    assert client.post(f"/join/confirm/{_token_in(outbox()[-1].body_text)}")
+
+
+def _member(email: str) -> Member:
+    db.session.rollback()
+    return db.session.scalars(select(Member).where(Member.email == email)).one()
+
+
+def test_changing_email_keeps_the_old_one_until_the_link_is_used(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    _join_and_confirm(client, outbox)
+    token = _manage_token(client, outbox)
+
+    response = client.post(
+        f"/membership/manage/{token}", data=_form(email=NEW_EMAIL.upper())
+    )
+
+    html = response.get_data(as_text=True)
+    assert (
+        f"We have sent a link to {NEW_EMAIL} — your address changes when you open it"
+    ) in html
+    assert f'value="{EMAIL}"' in html
+    (member,) = _members()
+    assert member.email == EMAIL
+    assert member.pending_email == NEW_EMAIL
+    mail = outbox()[-1]
+    assert mail.to_address == NEW_EMAIL
+    link = _email_change_token(mail.body_text)
+    assert f"http://engage.test/membership/email/{link}" in mail.body_text
+    record = db.session.scalars(
+        select(MemberToken).where(MemberToken.purpose == TokenPurpose.EMAIL_CHANGE)
+    ).one()
+    assert record.token_hash == _token_hash(link)
+    assert link not in record.token_hash
+    assert record.expires_at - record.created_at == timedelta(hours=24)
+    assert not db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "self_service_update")
+    ).all()
+
+
+def test_email_change_link_get_changes_nothing_and_post_confirms(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    _join_and_confirm(client, outbox)
+    token = _manage_token(client, outbox)
+    client.post(f"/membership/manage/{token}", data=_form(email=NEW_EMAIL))
+    link = _email_change_token(outbox()[-1].body_text)
+    consents_before = consent.current_consents(_members()[0])
+
+    page = client.get(f"/membership/email/{link}")
+    assert page.status_code == 200
+    assert "Use this email address" in page.get_data(as_text=True)
+    assert NEW_EMAIL in page.get_data(as_text=True)
+    assert _member(EMAIL).pending_email == NEW_EMAIL
+
+    done = client.post(f"/membership/email/{link}")
+
+    assert done.status_code == 200
+    assert "Your email address has changed" in done.get_data(as_text=True)
+    member = _member(NEW_EMAIL)
+    assert member.pending_email is None
+    assert consent.current_consents(member) == consents_before
+    record = db.session.scalars(
+        select(MemberToken).where(MemberToken.purpose == TokenPurpose.EMAIL_CHANGE)
+    ).one()
+    assert record.used_at is not None
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "self_service_update")
+    ).one()
+    assert event.summary == "self-service update: email"
+    assert client.get(f"/membership/email/{link}").status_code == 404
+    assert client.post(f"/membership/email/{link}").status_code == 404
+
+
+def test_a_taken_address_looks_the_same_as_a_free_one_and_changes_nothing(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    _join_and_confirm(client, outbox)
+    _add_other_member(client, outbox)
+    token = _manage_token(client, outbox)
+
+    free = client.post(f"/membership/manage/{token}", data=_form(email=NEW_EMAIL))
+    taken = client.post(f"/membership/manage/{token}", data=_form(email=OTHER_EMAIL))
+
+    assert free.status_code == taken.status_code == 200
+    assert comparable(free, NEW_EMAIL) == comparable(taken, OTHER_EMAIL)
+    assert "cannot be used" not in taken.get_data(as_text=True)
+    member = _member(EMAIL)
+    assert member.pending_email is None
+    assert _member(OTHER_EMAIL).name == "Olu Other"
+    note = outbox()[-1]
+    assert note.to_address == OTHER_EMAIL
+    assert "already registered" in note.body_text
+    assert "/membership/email/" not in note.body_text
+    assert "/membership/manage/" not in note.body_text
+    # The link sent to the free address no longer works once another was asked for.
+    link = _email_change_token(outbox()[-2].body_text)
+    assert client.get(f"/membership/email/{link}").status_code == 404
+    assert _member(EMAIL).email == EMAIL
+
+
+def test_email_taken_before_the_link_is_used_changes_nothing(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    _join_and_confirm(client, outbox)
+    token = _manage_token(client, outbox)
+    client.post(f"/membership/manage/{token}", data=_form(email=NEW_EMAIL))
+    link = _email_change_token(outbox()[-1].body_text)
+    client.post("/join", data=_form(email=NEW_EMAIL, name="Nia New"))
+
+    response = client.post(f"/membership/email/{link}")
+
+    assert response.status_code == 200
+    assert "We could not change your email address" in response.get_data(as_text=True)
+    assert _member(EMAIL).pending_email == NEW_EMAIL
+    assert _member(NEW_EMAIL).name == "Nia New"
+
+
+def test_expired_used_and_bad_email_change_links_get_the_same_404(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    _join_and_confirm(client, outbox)
+    token = _manage_token(client, outbox)
+    client.post(f"/membership/manage/{token}", data=_form(email=NEW_EMAIL))
+    expired = _email_change_token(outbox()[-1].body_text)
+    record = db.session.scalars(
+        select(MemberToken).where(MemberToken.token_hash == _token_hash(expired))
+    ).one()
+    record.expires_at = record.created_at - timedelta(seconds=1)
+    db.session.commit()
+
+    responses = [
+        client.get(f"/membership/email/{expired}"),
+        client.post(f"/membership/email/{expired}"),
+        client.get("/membership/email/missing-token"),
+        client.get(f"/membership/email/{token}"),  # a manage token
+        client.get("/membership/manage/missing-token"),
+    ]
+
+    assert {r.status_code for r in responses} == {404}
+    assert len({comparable(r) for r in responses}) == 1
+    assert _member(EMAIL).email == EMAIL
+
+
+def test_removing_the_email_stays_immediate(
+    client: FlaskClient,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    _join_and_confirm(client, outbox)
+    token = _manage_token(client, outbox)
+
+    response = client.post(
+        f"/membership/manage/{token}",
+        data=_form(email="", phone="07700 900982", consents=["sms"]),
+    )
+
+    assert "Your details have been saved." in response.get_data(as_text=True)
+    (member,) = _members()
+    assert member.email is None
+    assert member.pending_email is None
+
+
+def test_email_change_links_share_the_token_rate_limit(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.config["MEMBERSHIP_TOKEN_LIMIT"] = "2 per hour"
+    codes = [client.get(f"/membership/email/guess-{n}").status_code for n in range(3)]
+    assert codes == [404, 404, 429]
+    assert client.get("/membership/manage/another-guess").status_code == 429

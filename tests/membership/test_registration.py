@@ -344,12 +344,15 @@ def test_update_own_details_audits_changed_field_names_only() -> None:
     assert "0113" not in event.summary
 
 
-def test_update_own_details_refuses_another_members_email() -> None:
+def test_update_own_details_never_takes_another_members_email() -> None:
     register_member(_join(email="other@example.com"), now=NOW)
     member = register_member(_join(), now=NOW).member
     assert member is not None
-    with pytest.raises(ValidationError):
-        update_own_details(member, _join(email="Other@example.com"), now=NOW)
+    before = member.email
+    sent_to = update_own_details(member, _join(email="Other@example.com"), now=NOW)
+    assert sent_to == "other@example.com"
+    assert member.email == before
+    assert member.pending_email is None
 
 
 def test_withdraw_marks_member_and_withdraws_every_consent() -> None:
