@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from flask import (
@@ -333,79 +334,85 @@ def _prefix(item_id: int | None) -> str:
     return f"item{item_id}" if item_id else "new"
 
 
-@bp.route("/practices", methods=["GET", "POST"])
-@roles_required(*ADMINS)
-def practices() -> ResponseReturnValue:
+def _list_page(
+    model: type[Practice] | type[Topic],
+    form_class: type[PracticeForm] | type[TopicForm],
+    save: Callable[[Any, Any], object],
+    items: Callable[[], Sequence[Any]],
+    *,
+    noun: str,
+    endpoint: str,
+    template: str,
+) -> ResponseReturnValue:
+    """An admin list (practices, topics): each row its own form, plus one to add."""
     item_id = _int(request.form.get("item_id"))
-    practice = db.get_or_404(Practice, item_id) if item_id else None
-    submitted = PracticeForm(prefix=_prefix(item_id))
+    item = db.get_or_404(model, item_id) if item_id else None
+    submitted = form_class(prefix=_prefix(item_id))
     if submitted.validate_on_submit():
         try:
-            lists.save_practice(
-                practice,
-                name=submitted.name.data,
-                code=submitted.code.data or "",
-                is_active=bool(submitted.is_active.data),
-                actor=_user(),
-                now=utcnow(),
-            )
+            save(item, submitted)
         except EngageError as error:
             db.session.rollback()
             submitted.name.errors = [error.message]
         else:
             db.session.commit()
-            flash("Practice saved.", "success")
-            return redirect(url_for("members.practices"))
-    items = lists.list_practices()
+            flash(f"{noun} saved.", "success")
+            return redirect(url_for(endpoint))
+    rows = items()
     forms = {
-        p.id: submitted
-        if p.id == item_id
-        else PracticeForm(formdata=None, obj=p, prefix=_prefix(p.id))
-        for p in items
+        row.id: submitted
+        if row.id == item_id
+        else form_class(formdata=None, obj=row, prefix=_prefix(row.id))
+        for row in rows
     }
-    new_form = (
-        submitted if item_id is None else PracticeForm(formdata=None, prefix="new")
-    )
-    return render_template(
-        "membership/staff/practices.html",
-        items=items,
-        forms=forms,
-        new_form=new_form,
+    new_form = submitted if item_id is None else form_class(formdata=None, prefix="new")
+    return render_template(template, items=rows, forms=forms, new_form=new_form)
+
+
+@bp.route("/practices", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def practices() -> ResponseReturnValue:
+    def save(practice: Practice | None, form: Any) -> object:
+        return lists.save_practice(
+            practice,
+            name=form.name.data,
+            code=form.code.data or "",
+            is_active=bool(form.is_active.data),
+            actor=_user(),
+            now=utcnow(),
+        )
+
+    return _list_page(
+        Practice,
+        PracticeForm,
+        save,
+        lists.list_practices,
+        noun="Practice",
+        endpoint="members.practices",
+        template="membership/staff/practices.html",
     )
 
 
 @bp.route("/topics", methods=["GET", "POST"])
 @roles_required(*ADMINS)
 def topics() -> ResponseReturnValue:
-    item_id = _int(request.form.get("item_id"))
-    topic = db.get_or_404(Topic, item_id) if item_id else None
-    submitted = TopicForm(prefix=_prefix(item_id))
-    if submitted.validate_on_submit():
-        try:
-            lists.save_topic(
-                topic,
-                name=submitted.name.data,
-                is_active=bool(submitted.is_active.data),
-                actor=_user(),
-                now=utcnow(),
-            )
-        except EngageError as error:
-            db.session.rollback()
-            submitted.name.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Topic saved.", "success")
-            return redirect(url_for("members.topics"))
-    items = lists.list_topics()
-    forms = {
-        t.id: submitted
-        if t.id == item_id
-        else TopicForm(formdata=None, obj=t, prefix=_prefix(t.id))
-        for t in items
-    }
-    new_form = submitted if item_id is None else TopicForm(formdata=None, prefix="new")
-    return render_template(
-        "membership/staff/topics.html", items=items, forms=forms, new_form=new_form
+    def save(topic: Topic | None, form: Any) -> object:
+        return lists.save_topic(
+            topic,
+            name=form.name.data,
+            is_active=bool(form.is_active.data),
+            actor=_user(),
+            now=utcnow(),
+        )
+
+    return _list_page(
+        Topic,
+        TopicForm,
+        save,
+        lists.list_topics,
+        noun="Topic",
+        endpoint="members.topics",
+        template="membership/staff/topics.html",
     )
 
 
