@@ -377,12 +377,10 @@ def export_post_list(
 ) -> tuple[str, str, bytes]:
     """The post list as a formula-safe CSV or XLSX file (audited as an export).
 
-    Invitations on it count as sent from now. Returns (filename, mimetype, content).
+    Returns (filename, mimetype, content).
     """
     rows = []
     for invitation, member in post_list(survey):
-        if invitation.sent_at is None:
-            invitation.sent_at = now
         rows.append(
             [
                 invitation.id,
@@ -395,7 +393,6 @@ def export_post_list(
             ]
         )
     content = write_table(fmt, POST_LIST_COLUMNS, rows, title="post list")
-    db.session.flush()
     record_event(
         actor,
         "export",
