@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import selectinload
 
@@ -187,14 +187,20 @@ def invitation_counts(survey: Survey) -> dict[str, int]:
     }
 
 
+# Links are built from BASE_URL and the stable paths (DESIGN.md), not url_for, so that
+# jobs can send without a request context.
+
+
+def _base() -> str:
+    return str(current_app.config["BASE_URL"]).rstrip("/")
+
+
 def _link(token: str) -> str:
-    base = str(current_app.config["BASE_URL"]).rstrip("/")
-    return base + url_for("answer.form", token=token)
+    return f"{_base()}/s/{token}"
 
 
 def _manage_url() -> str:
-    base = str(current_app.config["BASE_URL"]).rstrip("/")
-    return base + url_for("join.manage_request")
+    return f"{_base()}/membership/manage"
 
 
 def _claim(invitation: Invitation, column: str, now: datetime) -> bool:
@@ -364,7 +370,7 @@ def post_list(survey: Survey) -> list[tuple[Invitation, Member]]:
             Invitation.delivery == Delivery.POST,
         )
         .order_by(Member.postcode, Member.name, Invitation.id)
-    ).tuples()
+    )
     return [
         (invitation, member)
         for invitation, member in rows
@@ -415,8 +421,7 @@ def tell_participants(survey: Survey, *, actor: User, now: datetime) -> int:
     """
     if not survey.results_published:
         raise Conflict("Publish the findings first")
-    base = str(current_app.config["BASE_URL"]).rstrip("/")
-    link = base + url_for("answer.you_said_we_did", survey_id=survey.id)
+    link = f"{_base()}/surveys/{survey.id}/you-said-we-did"
     members = db.session.scalars(
         select(Member)
         .join(Invitation, Invitation.member_id == Member.id)
