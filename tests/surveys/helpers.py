@@ -70,7 +70,11 @@ def make_practice(name: str = "Riverside Surgery") -> Practice:
 
 
 ALL_KINDS: list[tuple[QuestionKind, str, tuple[str, ...]]] = [
-    (QuestionKind.SINGLE_CHOICE, "How did you hear about us?", ("Leaflet", "GP", "Web")),
+    (
+        QuestionKind.SINGLE_CHOICE,
+        "How did you hear about us?",
+        ("Leaflet", "GP", "Web"),
+    ),
     (QuestionKind.MULTIPLE_CHOICE, "Which services did you use?", ("A&E", "GP", "111")),
     (QuestionKind.LIKERT_AGREEMENT, "The service was easy to use", ()),
     (QuestionKind.LIKERT_SATISFACTION, "How satisfied are you?", ()),

@@ -79,9 +79,10 @@ def test_invitations_are_sent_in_batches_with_a_working_link(
     distribution.create_invitations(
         survey, InviteCriteria(), actor=cast["officer"], now=NOW
     )
-    assert distribution.send_invitations(
-        survey, actor=cast["officer"], now=NOW, limit=2
-    ) == 2
+    assert (
+        distribution.send_invitations(survey, actor=cast["officer"], now=NOW, limit=2)
+        == 2
+    )
     db.session.commit()
     progress = distribution.send_progress(survey)
     assert (progress.sent, progress.total) == (2, 5)

@@ -64,12 +64,18 @@ def test_erasure_unlinks_survey_data(cast: dict[str, Any]) -> None:
         now=NOW,
     )
     db.session.commit()
-    assert db.session.scalars(
-        select(Response).where(Response.member_id == member.id)
-    ).all() == []
-    assert db.session.scalars(
-        select(Invitation).where(Invitation.member_id == member.id)
-    ).all() == []
+    assert (
+        db.session.scalars(
+            select(Response).where(Response.member_id == member.id)
+        ).all()
+        == []
+    )
+    assert (
+        db.session.scalars(
+            select(Invitation).where(Invitation.member_id == member.id)
+        ).all()
+        == []
+    )
     answers = db.session.scalars(
         select(Answer).where(Answer.response_id == response.id)
     ).all()
@@ -77,9 +83,7 @@ def test_erasure_unlinks_survey_data(cast: dict[str, Any]) -> None:
     assert all(a.text is None for a in answers), "free text is deleted"
     assert (
         db.session.execute(
-            select(response_topics).where(
-                response_topics.c.response_id == response.id
-            )
+            select(response_topics).where(response_topics.c.response_id == response.id)
         ).all()
         == []
     )
@@ -94,9 +98,7 @@ def test_subject_access_includes_linked_answers_only(cast: dict[str, Any]) -> No
     _answer(named, _invite(named, member, "a"))
     _answer(named, _invite(named, other, "b"))
     db.session.commit()
-    data = member_services.subject_access_export(
-        member, actor=cast["admin"], now=NOW
-    )
+    data = member_services.subject_access_export(member, actor=cast["admin"], now=NOW)
     assert len(data["survey_invitations"]) == 1
     assert data["survey_invitations"][0]["survey"] == "Named"
     [response] = data["survey_responses"]

@@ -55,7 +55,9 @@ def _invited(cast: dict[str, Any], outbox: Any, **kwargs: Any) -> tuple[Any, str
     return survey, match.group(1)
 
 
-def test_public_form_shows_every_question(cast: dict[str, Any], client: FlaskClient) -> None:
+def test_public_form_shows_every_question(
+    cast: dict[str, Any], client: FlaskClient
+) -> None:
     survey, token = _public(cast)
     html = client.get(f"/s/{token}").get_data(as_text=True)
     assert survey.title in html

@@ -246,9 +246,11 @@ def test_anonymous_invited_response_is_not_linked(cast: dict[str, Any]) -> None:
         invitation=invitation,
     )
     db.session.commit()
-    row = db.session.execute(
-        select(Response.__table__).where(Response.id == response.id)
-    ).mappings().one()
+    row = (
+        db.session.execute(select(Response.__table__).where(Response.id == response.id))
+        .mappings()
+        .one()
+    )
     assert row["member_id"] is None
     assert row["tier"] == "gold"  # the segment snapshot only
     assert row["submitted_on"] == date(2026, 3, 2)
@@ -266,9 +268,10 @@ def test_anonymous_invited_response_is_not_linked(cast: dict[str, Any]) -> None:
     }
     # No column anywhere points from a response to an invitation, and the
     # invitation records only the day it was answered.
-    foreign = {fk["referred_table"] for fk in inspect(db.engine).get_foreign_keys(
-        "survey_responses"
-    )}
+    foreign = {
+        fk["referred_table"]
+        for fk in inspect(db.engine).get_foreign_keys("survey_responses")
+    }
     assert "survey_invitations" not in foreign
     db.session.refresh(invitation)
     assert invitation.answered_at is not None
