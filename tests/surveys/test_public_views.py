@@ -150,7 +150,7 @@ def test_closed_and_draft_surveys_refuse_answers(
     response = client.post(f"/s/{token}", data=form_data(survey))
     assert response.status_code == 410
     assert "This survey has closed." in response.get_data(as_text=True)
-    draft, draft_token = _public(cast, status=SurveyStatus.DRAFT, title="Draft")
+    _draft, draft_token = _public(cast, status=SurveyStatus.DRAFT, title="Draft")
     page = client.get(f"/s/{draft_token}")
     assert "This survey is not open yet." in page.get_data(as_text=True)
     assert _count() == 0
@@ -181,7 +181,7 @@ def test_withdrawn_members_link_stops_working(
     from engage.membership.consent import withdraw_member
     from engage.membership.models import ConsentMethod, Member
 
-    survey, token = _invited(cast, outbox)
+    _survey, token = _invited(cast, outbox)
     member = db.session.scalars(select(Member)).one()
     withdraw_member(member, method=ConsentMethod.SELF_SERVICE, actor="member", now=NOW)
     db.session.commit()
