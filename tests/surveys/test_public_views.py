@@ -272,3 +272,11 @@ def test_public_answers_are_rate_limited(
         client.post(f"/s/{token}", data=form_data(survey)).status_code for _ in range(3)
     ]
     assert codes == [200, 200, 429]
+
+
+def test_answering_links_are_masked_in_logs() -> None:
+    from engage.logs import mask_tokens
+
+    line = '"POST /s/abc_DEF-123 HTTP/1.1" 200 -'
+    assert mask_tokens(line) == '"POST /s/[token] HTTP/1.1" 200 -'
+    assert mask_tokens("GET /surveys/3/invitations") == "GET /surveys/3/invitations"
