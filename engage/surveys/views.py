@@ -67,9 +67,11 @@ def _to_detail(survey: Survey, anchor: str = "") -> ResponseReturnValue:
 @bp.get("/")
 @roles_required(*READERS)
 def index() -> ResponseReturnValue:
+    surveys = services.list_surveys()
     return render_template(
         "surveys/index.html",
-        surveys=services.list_surveys(),
+        surveys=surveys,
+        closes={s.id: services.closes_on(s) for s in surveys},
         responses=services.response_counts(),
         can_edit=_can_edit(),
     )

@@ -280,3 +280,25 @@ def test_answering_links_are_masked_in_logs() -> None:
     line = '"POST /s/abc_DEF-123 HTTP/1.1" 200 -'
     assert mask_tokens(line) == '"POST /s/[token] HTTP/1.1" 200 -'
     assert mask_tokens("GET /surveys/3/invitations") == "GET /surveys/3/invitations"
+
+
+def test_survey_not_yet_open_says_when_it_opens(
+    cast: dict[str, Any], client: FlaskClient
+) -> None:
+    from datetime import date, timedelta
+
+    from engage.db import utcnow
+
+    survey, token = _public(cast)
+    start = services.local_day(utcnow()) + timedelta(days=3)
+    services.update_survey(
+        survey,
+        services.SurveyData(title=survey.title, opens_on=start),
+        actor=cast["officer"],
+        now=NOW,
+    )
+    db.session.commit()
+    html = client.post(f"/s/{token}", data=form_data(survey)).get_data(as_text=True)
+    assert f"This survey opens on {start:%-d %B %Y}." in html
+    assert _count() == 0
+    assert isinstance(start, date)
