@@ -7,6 +7,7 @@ PostgreSQL when ENGAGE_TEST_DATABASE_URL is set. Waits poll the database.
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import signal
@@ -132,7 +133,7 @@ def test_two_schedulers_run_each_tick_once_and_a_standby_takes_over(
     assert len(ticks) == len(set(ticks))
     assert all(
         (later - earlier) == timedelta(seconds=2)
-        for earlier, later in zip(ticks, ticks[1:], strict=False)
+        for earlier, later in itertools.pairwise(ticks)
     ), ticks  # every tick once: none run twice, none lost
     pid = _active_pid()
     assert pid in {first.pid, second.pid}
