@@ -45,7 +45,7 @@ from engage.extensions import db
 from engage.scheduling import services
 from engage.scheduling.models import JOBSTORE_TABLE, RunTrigger
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("engage.jobs")  # under "engage": the configured handler
 
 #: The function every stored job calls, by name (APScheduler pickles references).
 JOB_FUNCTION = "jobs.scheduler:run_scheduled"
@@ -185,19 +185,14 @@ def _on_not_run(event: Any) -> None:
 def build_scheduler(app: Flask) -> BlockingScheduler:
     """The APScheduler for the active process, jobs loaded but not started."""
     config = app.config
+    with app.app_context():
+        store = SQLAlchemyJobStore(engine=db.engine, tablename=JOBSTORE_TABLE)
     scheduler = BlockingScheduler(
-        jobstores={
-            "default": MemoryJobStore(),  # replaced below, once the app is bound
-            "internal": MemoryJobStore(),
-        },
+        jobstores={"default": store, "internal": MemoryJobStore()},
         executors={"default": TickExecutor(int(config["JOBS_WORKERS"]))},
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=config["JOBS_TIMEZONE"],
     )
-    with app.app_context():
-        store = SQLAlchemyJobStore(engine=db.engine, tablename=JOBSTORE_TABLE)
-    scheduler.remove_jobstore("default")
-    scheduler.add_jobstore(store, "default")
     store.start(scheduler, "default")  # to read the stored jobs before starting
     _add_jobs(scheduler, store, app)
     scheduler.add_job(
