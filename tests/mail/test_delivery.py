@@ -34,13 +34,13 @@ def _messages() -> list[OutboxMessage]:
 
 
 class _SlowHandler:
-    """An SMTP server that takes a second to accept each message."""
+    """An SMTP server that takes two seconds to accept each message."""
 
     def __init__(self) -> None:
         self.received: list[bytes] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        await asyncio.sleep(1)
+        await asyncio.sleep(2)
         self.received.append(envelope.content)
         return "250 OK"
 
@@ -70,7 +70,7 @@ def test_forgot_password_does_not_wait_for_a_slow_mail_server(
     response = client.post("/forgot-password", data={"email": user.email})
     took = time.monotonic() - started
     assert response.status_code in {200, 302}
-    assert took < 0.9, f"the request waited {took:.2f} s for the mail server"
+    assert took < 1.5, f"the request waited {took:.2f} s for the mail server"
     assert wait_for_deliveries(timeout=30)
     (raw,) = slow_smtp.received
     assert user.email.encode() in raw
