@@ -45,6 +45,9 @@ run: install ## Set up, load demo data and serve Engage on http://127.0.0.1:5000
 	$(FLASK) load-demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+jobs: install ## Run the scheduler process (one is active; start more as standbys)
+	$(PY) -m jobs
+
 migrate: install ## Apply database migrations
 	$(FLASK) db upgrade
 

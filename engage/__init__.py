@@ -99,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.mail.views import bp as mail_bp
     from engage.membership.public_views import bp as join_bp
     from engage.membership.views import bp as members_bp
+    from engage.scheduling.views import bp as jobs_bp
     from engage.web import bp as web_bp
 
     for blueprint in (
@@ -114,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
         imports_bp,
         join_bp,
         members_bp,
+        jobs_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -25,6 +25,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(load_demo)
     app.cli.add_command(import_group)
     app.cli.add_command(apply_membership_retention)
+    app.cli.add_command(run_scheduler)
+    app.cli.add_command(run_one_job)
 
 
 @click.command("membership-retention")
@@ -44,6 +46,40 @@ def apply_membership_retention() -> None:
     click.echo(
         f"Unconfirmed sign-ups purged: {purged}. Withdrawn members erased: {erased}."
     )
+
+
+# Scheduled jobs -------------------------------------------------------------------
+
+
+@click.command("jobs")
+def run_scheduler() -> None:
+    """Run the scheduler process (the same as `python -m jobs`; stop with Ctrl-C).
+
+    Start it on one or more hosts: one is active, the others wait and take over if
+    it stops.
+    """
+    from jobs.scheduler import main as scheduler_main
+
+    scheduler_main(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@click.command("run-job")
+@click.argument("name")
+def run_one_job(name: str) -> None:
+    """Run one scheduled job now, in this process, recorded like a scheduled run."""
+    from engage.scheduling.models import RunOutcome, RunTrigger
+    from engage.scheduling.services import get_spec, run_job
+
+    try:
+        spec = get_spec(name)
+    except EngageError as error:
+        raise click.ClickException(error.message) from error
+    run = run_job(spec, trigger=RunTrigger.CLI, holder="cli")
+    if run is None or run.outcome is not RunOutcome.OK:
+        reason = run.error if run is not None else "not run"
+        raise click.ClickException(f"{name} failed: {reason}")
+    counts = ", ".join(f"{key}: {value}" for key, value in run.counts.items())
+    click.echo(f"{name}: ok ({counts or 'nothing to report'}).")
 
 
 @click.command("create-user")

@@ -36,6 +36,8 @@ class Config:
     SMTP_URL: str | None = None
     MAIL_FROM = "Engage <engage@localhost>"
     SMTP_TIMEOUT_SECONDS = 10
+    # Queued e-mails are retried by the deliver-mail job, with back-off, this often.
+    MAIL_MAX_ATTEMPTS = 8
 
     # Sessions: signed cookie + per-user session version (see accounts.sessions).
     SESSION_IDLE_MINUTES = 30
@@ -65,6 +67,16 @@ class Config:
 
     # Withdrawn members' personal data is erased this many days after withdrawal.
     MEMBER_RETENTION_DAYS = 30
+
+    # Scheduled jobs (jobs/, `python -m jobs`): the registry, the time zone of cron
+    # times, the lease a standby scheduler waits out, the heartbeat renewing it, and
+    # how often the active scheduler looks for "Run now" requests.
+    JOBS_REGISTRY = "jobs.definitions:JOBS"
+    JOBS_TIMEZONE = "Europe/London"
+    JOBS_LEASE_SECONDS = 30
+    JOBS_HEARTBEAT_SECONDS = 10
+    JOBS_POLL_SECONDS = 5
+    JOBS_WORKERS = 4
 
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     PROXY_FIX_X_FOR = 0

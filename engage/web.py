@@ -7,7 +7,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy import text
 
+from engage.db import utcnow
 from engage.extensions import db, limiter
+from engage.scheduling.services import heartbeat_age
 
 bp = Blueprint("web", __name__)
 
@@ -21,13 +23,22 @@ def home() -> ResponseReturnValue:
 @bp.get("/healthz")
 @limiter.exempt
 def healthz() -> ResponseReturnValue:
-    """Report whether the database answers (for load balancers and monitoring)."""
+    """Report whether the database answers (for load balancers and monitoring).
+
+    Also the age in seconds of the scheduler's last heartbeat (null if no scheduler
+    ever ran), for monitoring to alert on; it does not change the status.
+    """
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:
         db.session.rollback()
         return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+    try:
+        age = heartbeat_age(now=utcnow())
+    except Exception:  # no scheduling tables yet (before the migration)
+        db.session.rollback()
+        age = None
+    return jsonify(status="ok", database="ok", scheduler_heartbeat_age_seconds=age)
 
 
 @bp.get("/assets/<path:filename>")

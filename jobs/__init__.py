@@ -1,1 +1,1 @@
-"""Scheduled jobs (the scheduler process arrives with the measures-of-reach issue)."""
+"""Scheduled jobs: the scheduler process (``python -m jobs``) and the job registry."""

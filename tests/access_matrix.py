@@ -40,6 +40,9 @@ MATRIX = {
     "audit.index": ADMINS,
     "mail.index": ADMINS,
     "mail.detail": ADMINS,
+    # Scheduled jobs
+    "jobs.index": ADMINS,
+    "jobs.run_now": ADMINS,
     # Stakeholder map
     "audiences.index": SIGNED_IN,
     "audiences.create": EDITORS,

@@ -14,6 +14,7 @@ from sqlalchemy import delete
 
 from engage import create_app
 from engage.extensions import db, limiter
+from engage.mail.services import wait_for_deliveries
 from tests import factories
 
 DATABASE_URL = os.environ.get("ENGAGE_TEST_DATABASE_URL") or ""
@@ -106,6 +107,8 @@ def _app_context(app: Flask) -> Iterator[None]:
     saved_config = dict(app.config)
     with app.app_context():
         yield
+        # Background mail senders write to the outbox: let them finish before cleaning.
+        wait_for_deliveries()
         db.session.rollback()
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(delete(table))
@@ -177,19 +180,35 @@ def comparable(response: Any, *replace: str) -> str:
     return text
 
 
-class _SmtpSink:
+class _SmtpHandler:
     """An aiosmtpd handler keeping each received message."""
 
     def __init__(self) -> None:
-        self.messages: list[Any] = []
+        self.received: list[Any] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         from email import message_from_bytes, policy
 
-        self.messages.append(
+        self.received.append(
             message_from_bytes(envelope.content, policy=policy.default)
         )
         return "250 Message accepted for delivery"
+
+
+class _SmtpSink:
+    """The messages a test SMTP server received.
+
+    Mail leaves after commit in a background thread: reading ``messages`` first waits
+    (with a time-out) for the senders started so far.
+    """
+
+    def __init__(self, handler: _SmtpHandler) -> None:
+        self.handler = handler
+
+    @property
+    def messages(self) -> list[Any]:
+        wait_for_deliveries(timeout=30)
+        return self.handler.received
 
 
 @pytest.fixture
@@ -202,11 +221,13 @@ def smtp_server(app: Flask) -> Iterator[_SmtpSink]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    sink = _SmtpSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    handler = _SmtpHandler()
+    sink = _SmtpSink(handler)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
     try:
         yield sink
     finally:
+        wait_for_deliveries()
         controller.stop()

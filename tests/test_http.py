@@ -76,7 +76,11 @@ def test_too_large_upload_is_413(app: Flask, client: FlaskClient) -> None:
 def test_healthz_reports_database(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "scheduler_heartbeat_age_seconds": None,  # no scheduler has run
+    }
 
 
 def test_nhsuk_assets_are_served_where_the_css_expects_them(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.db import TimestampMixin, str_enum
@@ -211,3 +211,15 @@ class CalendarToken(db.Model):  # type: ignore[name-defined,misc]
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+
+
+class ActionDigestSent(db.Model):  # type: ignore[name-defined,misc]
+    """An owner's daily digest went out that day (so it never goes twice)."""
+
+    __tablename__ = "action_digests_sent"
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    sent_at: Mapped[datetime]

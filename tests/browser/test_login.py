@@ -79,6 +79,7 @@ def test_home_and_admin_pages_are_accessible(page: Any) -> None:
         "/admin/users/new",
         "/admin/audit/",
         "/admin/outbox/",
+        "/jobs/",
         "/account",
     ):
         page.goto(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from engage.extensions import db
+from engage.mail.models import MailStatus
 from engage.mail.services import Attachment, send_mail
 from tests.factories import UserFactory
 
@@ -46,7 +47,9 @@ def test_smtp_sends_only_after_commit(smtp_server, outbox) -> None:  # type: ign
     assert message.get_body(("html",)).get_content().strip() == "<p>See attached</p>"
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_filename() == "report.xlsx"
-    assert outbox() == []
+    (kept,) = outbox()  # the outbox row records the delivery
+    assert (kept.status, kept.attempts, kept.raw_message) == (MailStatus.SENT, 1, None)
+    assert kept.sent_at is not None
 
 
 def test_smtp_sends_nothing_after_rollback(smtp_server) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,1 @@
+"""Scheduled jobs: the registry's runs, run-now requests and the scheduler's lease."""

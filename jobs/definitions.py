@@ -1,0 +1,59 @@
+"""The job registry: every scheduled job, one line each.
+
+A job names ONE service, called as ``service(now=..., **kwargs)`` inside an app
+context by the one wrapper (engage.scheduling.services.run_job), which commits once
+and records the run. Times are Europe/London (``ENGAGE_JOBS_TIMEZONE``). To add a
+job, add a line here; the scheduler picks it up when it next starts.
+"""
+
+from __future__ import annotations
+
+from engage.scheduling.services import JobSpec
+
+NIGHTLY = {"hour": 2, "minute": 15}
+
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec(
+        "purge-registrations",
+        "cron",
+        {"hour": 2, "minute": 0},
+        "engage.membership.registration:purge_unconfirmed",
+        description="Delete sign-ups never confirmed within 30 days.",
+    ),
+    JobSpec(
+        "membership-retention",
+        "cron",
+        NIGHTLY,
+        "engage.membership.services:apply_retention",
+        description="Erase members withdrawn longer ago than the retention period.",
+    ),
+    JobSpec(
+        "purge-imports",
+        "cron",
+        {"hour": 2, "minute": 30},
+        "engage.imports.services:purge_pending_imports",
+        description="Delete uploaded import files never applied.",
+    ),
+    JobSpec(
+        "action-digest",
+        "cron",
+        {"hour": 7, "minute": 0},
+        "engage.actions.digest:send_action_digests",
+        description="E-mail each owner their actions due within 7 days or overdue.",
+    ),
+    JobSpec(
+        "deliver-mail",
+        "interval",
+        {"minutes": 1},
+        "engage.mail.services:deliver_queued",
+        description="Send queued e-mails and retry failed ones with back-off.",
+        misfire_grace_seconds=60,
+    ),
+    # Added at integration, when their services are merged (one line each):
+    # JobSpec("poll-feeds", "interval", {"minutes": 30}, "engage.feeds.services:poll_all_feeds"),  # noqa: E501
+    # JobSpec("compute-metrics", "cron", {"hour": 1, "minute": 30}, "engage.metrics.services:compute_system_metrics"),  # noqa: E501
+    # JobSpec("close-surveys", "cron", {"minute": 5}, "engage.surveys.services:close_due_surveys"),  # noqa: E501
+    # JobSpec("survey-reminders", "cron", {"hour": 9, "minute": 0}, "engage.surveys.services:send_reminders"),  # noqa: E501
+    # JobSpec("reach-report-weekly", "cron", {"day_of_week": "mon", "hour": 6}, "engage.reports.services:send_reach_report", {"period": "week"}),  # noqa: E501
+    # JobSpec("reach-report-monthly", "cron", {"day": 1, "hour": 6}, "engage.reports.services:send_reach_report", {"period": "month"}),  # noqa: E501
+)
