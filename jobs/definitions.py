@@ -49,11 +49,16 @@ JOBS: tuple[JobSpec, ...] = (
         description="Send queued e-mails and retry failed ones with back-off.",
         misfire_grace_seconds=60,
     ),
+    JobSpec(
+        "close-surveys",
+        "cron",
+        {"minute": 5},
+        "engage.surveys.services:close_due_surveys",
+        description="Close open surveys whose closing date has passed.",
+    ),
     # Added at integration, when their services are merged (one line each):
     # JobSpec("poll-feeds", "interval", {"minutes": 30}, "engage.feeds.services:poll_all_feeds"),  # noqa: E501
     # JobSpec("compute-metrics", "cron", {"hour": 1, "minute": 30}, "engage.metrics.services:compute_system_metrics"),  # noqa: E501
-    # JobSpec("close-surveys", "cron", {"minute": 5}, "engage.surveys.services:close_due_surveys"),  # noqa: E501
-    # JobSpec("survey-reminders", "cron", {"hour": 9, "minute": 0}, "engage.surveys.services:send_reminders"),  # noqa: E501
     # JobSpec("reach-report-weekly", "cron", {"day_of_week": "mon", "hour": 6}, "engage.reports.services:send_reach_report", {"period": "week"}),  # noqa: E501
     # JobSpec("reach-report-monthly", "cron", {"day": 1, "hour": 6}, "engage.reports.services:send_reach_report", {"period": "month"}),  # noqa: E501
 )
