@@ -116,6 +116,10 @@ def _register_blueprints(app: Flask) -> None:
         members_bp,
     ):
         app.register_blueprint(blueprint)
+    # Production readiness: staff two-factor sign-in.
+    from engage.accounts.twofactor_views import bp as twofactor_bp
+
+    app.register_blueprint(twofactor_bp)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -100,6 +100,10 @@ def load_demo(force: bool) -> None:
         click.echo(
             f"  {login.role.value:<8} {login.email:<26} password: {login.password}"
         )
+    click.echo(
+        "The admin sets up two-factor sign-in at first sign-in: scan the QR code "
+        "(or type the key) into an authenticator app, then enter its code."
+    )
 
 
 @click.group("import")

@@ -56,6 +56,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes; 30 per hour"
     LOGIN_LIMIT_PER_CLIENT = "50 per 15 minutes"
+    # Wrong two-factor codes per account (sign-in code step, set-up, recovery codes).
+    TWO_FACTOR_LIMIT_PER_ACCOUNT = "5 per 5 minutes; 20 per hour"
     PUBLIC_FORM_LIMIT = "20 per hour"
     MEMBERSHIP_JOIN_LIMIT = "10 per hour"
     MEMBERSHIP_MANAGE_REQUEST_LIMIT = "10 per hour"

@@ -32,6 +32,12 @@ MATRIX = {
     "accounts.session_status": PUBLIC,
     "accounts.extend_session": SIGNED_IN,
     "accounts.account": SIGNED_IN,
+    # Two-factor sign-in (the code step is reached with a password, before sign-in)
+    "twofactor.code": PUBLIC,
+    "twofactor.setup_at_login": PUBLIC,
+    "twofactor.setup": SIGNED_IN,
+    "twofactor.recovery_codes": SIGNED_IN,
+    "twofactor.disable": SIGNED_IN,
     "admin.index": ADMINS,
     "admin.users": ADMINS,
     "admin.create_user": ADMINS,

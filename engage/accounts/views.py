@@ -16,13 +16,15 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from engage.accounts import services, sessions
+from engage.accounts import services, sessions, twofactor
 from engage.accounts.access import ADMINS, roles_required, safe_next_url
 from engage.accounts.forms import (
     ChangePasswordForm,
+    DisableTwoFactorForm,
     ForgotPasswordForm,
     LoginForm,
     SetPasswordForm,
+    TotpCodeForm,
     UserForm,
 )
 from engage.accounts.models import Role, User
@@ -73,6 +75,9 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data, now=utcnow())
         db.session.commit()
+        if user is not None and services.needs_second_step(user):
+            sessions.begin_second_step(user, next_url)
+            return redirect(url_for("twofactor.code"))
         if user is not None:
             sessions.start_session(user)
             return redirect(next_url or url_for("web.home"))
@@ -161,7 +166,14 @@ def account() -> ResponseReturnValue:
                 "success",
             )
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form, user=user)
+    return render_template(
+        "accounts/account.html",
+        form=form,
+        user=user,
+        two_factor=twofactor.account_summary(user),
+        recovery_form=TotpCodeForm(prefix="recovery", formdata=None),
+        disable_form=DisableTwoFactorForm(prefix="disable", formdata=None),
+    )
 
 
 # Administration ----------------------------------------------------------------------
