@@ -66,6 +66,13 @@ class Config:
     # Withdrawn members' personal data is erased this many days after withdrawal.
     MEMBER_RETENTION_DAYS = 30
 
+    # Backups (engage backup / restore). Unset paths default to the instance folder.
+    #: Append-only list of erased member ids, kept OUT of the database and backups.
+    ERASURE_LEDGER: str | None = None
+    BACKUP_DIR: str | None = None
+    #: Backups in BACKUP_DIR older than this are deleted after each new backup.
+    BACKUP_RETENTION_DAYS = 35
+
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     PROXY_FIX_X_FOR = 0
 
@@ -97,6 +104,9 @@ def _derive(app: Flask) -> None:
     production = cfg["ENVIRONMENT"] == PRODUCTION
     if not cfg.get("SQLALCHEMY_DATABASE_URI"):
         cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"] or _default_sqlite_url(app)
+    instance = Path(app.instance_path)
+    cfg["ERASURE_LEDGER"] = cfg["ERASURE_LEDGER"] or str(instance / "erasures.log")
+    cfg["BACKUP_DIR"] = cfg["BACKUP_DIR"] or str(instance / "backups")
     if not cfg.get("SECRET_KEY") and not production and not cfg.get("TESTING"):
         cfg["SECRET_KEY"] = _development_secret_key(app)
     if production:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from engage.extensions import db, limiter
 from tests import factories
 
 DATABASE_URL = os.environ.get("ENGAGE_TEST_DATABASE_URL") or ""
+#: Files the app writes outside the database (erasure ledger, backups) go here.
+TEST_FILES = Path(tempfile.mkdtemp(prefix="engage-test-files-"))
 
 
 def make_test_config(database_url: str) -> dict[str, Any]:
@@ -30,6 +33,8 @@ def make_test_config(database_url: str) -> dict[str, Any]:
         # Durability is tested by the fault tests; the unit suite needs speed.
         "SQLITE_SYNCHRONOUS": "NORMAL",
         "BASE_URL": "http://engage.test",
+        "ERASURE_LEDGER": str(TEST_FILES / "erasures.log"),
+        "BACKUP_DIR": str(TEST_FILES / "backups"),
     }
 
 
