@@ -8,7 +8,7 @@ VENDOR := static/vendor
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets browser run jobs migrate fmt lint test test-sqlite test-postgres test-slow bench clean
+.PHONY: help install assets browser run jobs migrate fmt lint static-checks fuzz test test-sqlite test-postgres test-slow bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,10 +52,20 @@ fmt: install ## Format the code
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-lint: install ## ruff check, ruff format check and mypy
+lint: install ## ruff check, ruff format check, mypy, bandit and semgrep (our own rules)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy engage jobs
+	$(MAKE) --no-print-directory static-checks
+
+# Production readiness: static security checks (SECURITY.md tools table). semgrep runs
+# only our rule files in .ci/semgrep/ (the registry needs semgrep.dev), and first checks
+# the rules against their own examples.
+SEMGREP := $(VENV)/bin/semgrep --metrics off --disable-version-check
+static-checks: install ## bandit over engage/ and jobs/; semgrep with .ci/semgrep/ rules
+	$(VENV)/bin/bandit -c pyproject.toml -q -r engage jobs
+	$(SEMGREP) --test --quiet .ci/semgrep/
+	$(SEMGREP) scan --config .ci/semgrep/ --error --quiet engage jobs templates
 
 test: install browser lint ## The whole suite: lint, then tests on SQLite (and PostgreSQL if ENGAGE_TEST_DATABASE_URL is set)
 	$(MAKE) --no-print-directory test-sqlite

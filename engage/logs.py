@@ -27,7 +27,8 @@ _LINE_BREAKING = {
 _TOKEN_PATH = re.compile(
     r"(/(?:join/confirm|membership/manage|set-password|calendar)/)[^/\s?#\"'.]+"
 )
-TOKEN_MASK = "[token]"  # noqa: S105 - the placeholder, not a secret
+# The placeholder written instead of a token, not a secret.
+TOKEN_MASK = "[token]"  # noqa: S105  # nosec B105
 
 
 class SingleLineFormatter(logging.Formatter):

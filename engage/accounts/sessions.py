@@ -23,7 +23,8 @@ SEEN_AT = "_engage_seen_at"
 #: [user id, session version, started at, next URL] between password and code.
 PENDING = "_engage_second_step"
 #: The candidate TOTP secret while a user sets two-factor up (not yet saved).
-SETUP_SECRET = "_engage_totp_setup"  # noqa: S105 - a session key name
+# A session key name, not a secret.
+SETUP_SECRET = "_engage_totp_setup"  # noqa: S105  # nosec B105
 PENDING_SECONDS = 600
 
 #: Endpoints that must not count as activity (static files, the time-out probe).
