@@ -67,6 +67,16 @@ static-checks: install ## bandit over engage/ and jobs/; semgrep with .ci/semgre
 	$(SEMGREP) --test --quiet .ci/semgrep/
 	$(SEMGREP) scan --config .ci/semgrep/ --error --quiet engage jobs templates
 
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := csv xlsx postcode phone formula
+fuzz: install ## Hypothesis fuzz targets, then each atheris target for FUZZ_SECONDS (default 60)
+	ENGAGE_FUZZ_EXAMPLES=2000 $(PY) -m pytest tests/fuzz -q -p no:cacheprovider
+	$(PY) -m pip install --quiet -e '.[dev,fuzz]'
+	mkdir -p .fuzz-corpus/csv && cp tests/fixtures/imports/*.csv .fuzz-corpus/csv/
+	for target in $(FUZZ_TARGETS); do mkdir -p .fuzz-corpus/$$target; \
+	  $(PY) -m tests.fuzz.atheris_targets $$target .fuzz-corpus/$$target \
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; done
+
 test: install browser lint ## The whole suite: lint, then tests on SQLite (and PostgreSQL if ENGAGE_TEST_DATABASE_URL is set)
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$ENGAGE_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
