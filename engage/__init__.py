@@ -59,7 +59,7 @@ def _configure_jinja(app: Flask) -> None:
 def _configure_logging(app: Flask) -> None:
     from engage.logs import configure_logging
 
-    configure_logging(app.config["LOG_LEVEL"])
+    configure_logging(app.config["LOG_LEVEL"], str(app.config["LOG_FORMAT"]))
 
 
 def _register_extensions(app: Flask) -> None:

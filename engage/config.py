@@ -88,6 +88,8 @@ class Config:
         "hide_parameters": True,
     }
     LOG_LEVEL = "INFO"
+    #: "text" (one line per event) or "json" (one JSON object per line).
+    LOG_FORMAT = "text"
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
