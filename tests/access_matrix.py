@@ -43,6 +43,7 @@ MATRIX = {
     "admin.create_user": ADMINS,
     "admin.edit_user": ADMINS,
     "admin.send_password_link": ADMINS,
+    "admin.reset_two_factor": ADMINS,
     "audit.index": ADMINS,
     "mail.index": ADMINS,
     "mail.detail": ADMINS,

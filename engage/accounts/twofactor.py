@@ -117,13 +117,27 @@ def disable_totp(user: User, *, password: str, code: str, now: datetime) -> None
         raise ValidationError("Your password is not correct.")
     if not (verify_totp(user, code, now=now) or use_recovery_code(user, code, now=now)):
         raise ValidationError(WRONG_CODE)
+    _clear(user, now=now)
+    record_event(user, "two_factor_disabled", "user", user.id, "", now=now)
+    db.session.flush()
+
+
+def reset_totp(user: User, *, actor: User, now: datetime) -> None:
+    """An admin turns off a colleague's two-factor (lost phone); signs them out."""
+    if user.id == actor.id:
+        raise ValidationError("You cannot reset your own two-factor sign-in.")
+    _clear(user, now=now)
+    user.session_version += 1
+    record_event(actor, "two_factor_reset", "user", user.id, "", now=now)
+    db.session.flush()
+
+
+def _clear(user: User, *, now: datetime) -> None:
     user.totp_secret = None
     user.totp_last_step = None
     user.totp_enabled_at = None
     user.updated_at = now
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    record_event(user, "two_factor_disabled", "user", user.id, "", now=now)
-    db.session.flush()
 
 
 def regenerate_recovery_codes(user: User, code: str, *, now: datetime) -> list[str]:

@@ -259,3 +259,19 @@ def send_password_link(user_id: int) -> ResponseReturnValue:
     db.session.commit()
     flash(f"A link to set their password has been sent to {user.name}.", "success")
     return redirect(url_for("admin.users"))
+
+
+# Production readiness: an admin resets a colleague's lost two-factor sign-in.
+@admin_bp.post("/users/<int:user_id>/reset-two-factor")
+@roles_required(*ADMINS)
+def reset_two_factor(user_id: int) -> ResponseReturnValue:
+    user = db.get_or_404(User, user_id)
+    try:
+        twofactor.reset_totp(user, actor=current_user, now=utcnow())
+    except EngageError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    db.session.commit()
+    flash(f"Two-factor sign-in for {user.name} has been reset.", "success")
+    return redirect(url_for("admin.users"))

@@ -290,3 +290,33 @@ def test_qr_code_is_allowed_by_the_content_security_policy(
     assert twofactor.qr_data_uri("otpauth://totp/x?secret=AAAA").startswith(
         "data:image/svg+xml"
     )
+
+
+def test_admin_resets_a_colleagues_two_factor(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    colleague = UserFactory(role="admin", name="Cole League")
+    other = client.application.test_client()
+    sign_in(other, colleague)
+    login(cast["admin"])
+    page = client.get(f"/admin/users/{colleague.id}/edit").get_data(as_text=True)
+    assert "Reset two-factor sign-in" in page
+    response = client.post(f"/admin/users/{colleague.id}/reset-two-factor")
+    assert response.headers["Location"] == "/admin/users"
+    db.session.refresh(colleague)
+    assert colleague.totp_secret is None
+    assert "two_factor_reset" in _actions(colleague)
+    # Signed out at once, and an admin must set it up again before anything else.
+    assert other.get("/admin/users").headers["Location"].startswith("/login")
+    assert _password(other, colleague).headers["Location"] == "/login/code"
+    assert other.get("/login/code").headers["Location"] == "/login/set-up-two-factor"
+
+
+def test_admin_cannot_reset_their_own_two_factor(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    admin = cast["admin"]
+    login(admin)
+    client.post(f"/admin/users/{admin.id}/reset-two-factor")
+    db.session.refresh(admin)
+    assert admin.totp_secret is not None
