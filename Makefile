@@ -61,11 +61,11 @@ lint: install ## ruff check, ruff format check, mypy, bandit and semgrep (our ow
 # Production readiness: static security checks (SECURITY.md tools table). semgrep runs
 # only our rule files in .ci/semgrep/ (the registry needs semgrep.dev), and first checks
 # the rules against their own examples.
-SEMGREP := $(VENV)/bin/semgrep --metrics off --disable-version-check
+SEMGREP := $(VENV)/bin/semgrep scan --metrics off --disable-version-check
 static-checks: install ## bandit over engage/ and jobs/; semgrep with .ci/semgrep/ rules
 	$(VENV)/bin/bandit -c pyproject.toml -q -r engage jobs
 	$(SEMGREP) --test --quiet .ci/semgrep/
-	$(SEMGREP) scan --config .ci/semgrep/ --error --quiet engage jobs templates
+	$(SEMGREP) --config .ci/semgrep/ --error --quiet engage jobs templates
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := csv xlsx postcode phone formula
