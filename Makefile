@@ -8,7 +8,7 @@ VENDOR := static/vendor
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets browser run jobs migrate fmt lint test test-sqlite test-postgres test-slow bench clean
+.PHONY: help install assets browser run jobs migrate fmt lint static-checks fuzz test test-sqlite test-postgres test-slow bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,10 +55,30 @@ fmt: install ## Format the code
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-lint: install ## ruff check, ruff format check and mypy
+lint: install ## ruff check, ruff format check, mypy, bandit and semgrep (our own rules)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy engage jobs
+	$(MAKE) --no-print-directory static-checks
+
+# Production readiness: static security checks (SECURITY.md tools table). semgrep runs
+# only our rule files in .ci/semgrep/ (the registry needs semgrep.dev), and first checks
+# the rules against their own examples.
+SEMGREP := $(VENV)/bin/semgrep scan --metrics off --disable-version-check
+static-checks: install ## bandit over engage/ and jobs/; semgrep with .ci/semgrep/ rules
+	$(VENV)/bin/bandit -c pyproject.toml -q -r engage jobs
+	$(SEMGREP) --test --quiet .ci/semgrep/
+	$(SEMGREP) --config .ci/semgrep/ --error --quiet engage jobs templates
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := csv xlsx postcode phone formula
+fuzz: install ## Hypothesis fuzz targets, then each atheris target for FUZZ_SECONDS (default 60)
+	ENGAGE_FUZZ_EXAMPLES=2000 $(PY) -m pytest tests/fuzz -q -p no:cacheprovider
+	$(PY) -m pip install --quiet -e '.[dev,fuzz]'
+	mkdir -p .fuzz-corpus/csv && cp tests/fixtures/imports/*.csv .fuzz-corpus/csv/
+	for target in $(FUZZ_TARGETS); do mkdir -p .fuzz-corpus/$$target; \
+	  $(PY) -m tests.fuzz.atheris_targets $$target .fuzz-corpus/$$target \
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; done
 
 test: install browser lint ## The whole suite: lint, then tests on SQLite (and PostgreSQL if ENGAGE_TEST_DATABASE_URL is set)
 	$(MAKE) --no-print-directory test-sqlite

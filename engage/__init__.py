@@ -59,7 +59,7 @@ def _configure_jinja(app: Flask) -> None:
 def _configure_logging(app: Flask) -> None:
     from engage.logs import configure_logging
 
-    configure_logging(app.config["LOG_LEVEL"])
+    configure_logging(app.config["LOG_LEVEL"], str(app.config["LOG_FORMAT"]))
 
 
 def _register_extensions(app: Flask) -> None:
@@ -118,6 +118,10 @@ def _register_blueprints(app: Flask) -> None:
         jobs_bp,
     ):
         app.register_blueprint(blueprint)
+    # Production readiness: staff two-factor sign-in.
+    from engage.accounts.twofactor_views import bp as twofactor_bp
+
+    app.register_blueprint(twofactor_bp)
 
     # Surveys (issue 5): staff pages under /surveys, answering under /s/<token>.
     from engage.surveys.public_views import bp as answer_bp

@@ -27,6 +27,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(apply_membership_retention)
     app.cli.add_command(run_scheduler)
     app.cli.add_command(run_one_job)
+    # Production readiness: backups.
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("membership-retention")
@@ -136,6 +139,10 @@ def load_demo(force: bool) -> None:
         click.echo(
             f"  {login.role.value:<8} {login.email:<26} password: {login.password}"
         )
+    click.echo(
+        "The admin sets up two-factor sign-in at first sign-in: scan the QR code "
+        "(or type the key) into an authenticator app, then enter its code."
+    )
 
 
 @click.group("import")
@@ -209,6 +216,61 @@ def _echo_preview(preview: ImportPreview) -> None:
     hidden = preview.error_count - len(preview.errors)
     if hidden:
         click.echo(f"…and {hidden} more problems.", err=True)
+
+
+# Backups (production readiness) -------------------------------------------------------
+
+
+@click.command("backup")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Backup file (default: ENGAGE_BACKUP_DIR/engage-<UTC time>.sqlite|.dump).",
+)
+def backup_command(output: Path | None) -> None:
+    """Back the database up, with a manifest of row counts and checksums beside it.
+
+    Without --output, backups older than ENGAGE_BACKUP_RETENTION_DAYS in the backup
+    folder are deleted afterwards.
+    """
+    from engage.backups import services as backups
+
+    now = utcnow()
+    try:
+        result = backups.backup(output or backups.default_backup_path(now), now=now)
+    except EngageError as error:
+        raise click.ClickException(error.message) from error
+    rows = sum(int(t["rows"]) for t in result.tables.values())
+    click.echo(f"Backup written to {result.path} in {result.seconds:.2f} s")
+    click.echo(
+        f"Manifest: {result.manifest_path} ({len(result.tables)} tables, {rows} rows)"
+    )
+    if output is None:
+        removed = backups.prune_backups(now=now)
+        click.echo(f"Expired backups deleted: {removed}.")
+
+
+@click.command("restore")
+@click.argument("path", type=_FILE)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the database with a backup, verify it, and re-apply erasures."""
+    from engage.backups import services as backups
+
+    if not yes:
+        click.confirm(
+            "This replaces everything in the configured database. Continue?",
+            abort=True,
+        )
+    try:
+        result = backups.restore(path, now=utcnow())
+    except EngageError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(
+        f"Restored {result.path}: {result.tables_checked} tables match the manifest; "
+        f"{result.erasures_reapplied} erasures re-applied; "
+        f"restore time {result.seconds:.2f} s."
+    )
 
 
 def _create_app() -> Flask:

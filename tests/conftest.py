@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ from engage.mail.services import wait_for_deliveries
 from tests import factories
 
 DATABASE_URL = os.environ.get("ENGAGE_TEST_DATABASE_URL") or ""
+#: Files the app writes outside the database (erasure ledger, backups) go here.
+TEST_FILES = Path(tempfile.mkdtemp(prefix="engage-test-files-"))
 
 
 def make_test_config(database_url: str) -> dict[str, Any]:
@@ -31,6 +35,8 @@ def make_test_config(database_url: str) -> dict[str, Any]:
         # Durability is tested by the fault tests; the unit suite needs speed.
         "SQLITE_SYNCHRONOUS": "NORMAL",
         "BASE_URL": "http://engage.test",
+        "ERASURE_LEDGER": str(TEST_FILES / "erasures.log"),
+        "BACKUP_DIR": str(TEST_FILES / "backups"),
     }
 
 
@@ -74,6 +80,7 @@ def app(database_url: str) -> Iterator[Flask]:
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+    shutil.rmtree(TEST_FILES, ignore_errors=True)
 
 
 @pytest.fixture
@@ -126,12 +133,11 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def login(client: FlaskClient) -> Callable[..., Any]:
-    """Sign a user in through the real login form."""
+    """Sign a user in through the real login form (and code step, if they have one)."""
 
     def _login(user: Any, password: str = factories.DEFAULT_PASSWORD) -> Any:
-        response = client.post(
-            "/login", data={"email": user.email, "password": password}
-        )
+        # Completes the two-factor step for users who have it (all admins).
+        response = factories.sign_in(client, user, password)
         assert response.status_code == 302, "login failed"
         return response
 

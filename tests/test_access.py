@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
 from tests.access_matrix import ALLOWED_ROLES, MATRIX
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, sign_in
 
 ROLES = ["anonymous", "lead", "officer", "admin"]
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -47,9 +47,7 @@ def _method(rule: Rule) -> str:
 
 def _as(client: FlaskClient, role: str, cast: dict[str, Any]) -> FlaskClient:
     if role != "anonymous":
-        response = client.post(
-            "/login", data={"email": cast[role].email, "password": DEFAULT_PASSWORD}
-        )
+        response = sign_in(client, cast[role], DEFAULT_PASSWORD)
         assert response.status_code == 302
     return client
 

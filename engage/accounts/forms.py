@@ -116,3 +116,43 @@ class UserForm(FlaskForm):  # type: ignore[misc]
         "Role", choices=ROLE_CHOICES, validators=[InputRequired("Choose a role")]
     )
     is_active = BooleanField("Account is active", default=True)
+
+
+# Two-factor sign-in ------------------------------------------------------------------
+
+_CODE_KW = {"autocomplete": "one-time-code", "spellcheck": "false"}
+
+
+class SecondFactorForm(FlaskForm):  # type: ignore[misc]
+    code = StringField(
+        "Code from your authenticator app",
+        description="Or enter one of your recovery codes.",
+        filters=[strip],
+        validators=[InputRequired("Enter the code"), Length(max=20)],
+        render_kw=_CODE_KW,
+    )
+
+
+class TotpCodeForm(FlaskForm):  # type: ignore[misc]
+    code = StringField(
+        "Code from your authenticator app",
+        description="The 6-digit code the app shows now.",
+        filters=[strip],
+        validators=[InputRequired("Enter the 6-digit code"), Length(max=20)],
+        render_kw={**_CODE_KW, "inputmode": "numeric"},
+    )
+
+
+class DisableTwoFactorForm(FlaskForm):  # type: ignore[misc]
+    password = PasswordField(
+        "Your password",
+        validators=[InputRequired("Enter your password"), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = StringField(
+        "Code from your authenticator app",
+        description="Or one of your recovery codes.",
+        filters=[strip],
+        validators=[InputRequired("Enter the code"), Length(max=20)],
+        render_kw=_CODE_KW,
+    )

@@ -41,8 +41,17 @@ class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     #: Bumped on logout, password change and deactivation: older sessions stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None]
+    # Two-factor sign-in (SECURITY.md A6) ---------------------------------------------
+    #: Base32 TOTP secret once two-factor is set up (see README: encrypt the disk).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: The last 30-second time step whose code was accepted: a code is used only once.
+    totp_last_step: Mapped[int | None]
+    totp_enabled_at: Mapped[datetime | None]
 
     tokens: Mapped[list[PasswordToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
 
@@ -77,3 +86,20 @@ class PasswordToken(db.Model):  # type: ignore[name-defined,misc]
     used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined,misc]
+    """A single-use two-factor recovery code; only a salted hash is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    #: ``salt$sha256(salt + code)`` in hex.
+    code_hash: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")

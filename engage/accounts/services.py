@@ -134,6 +134,9 @@ def update_user(
 def authenticate(email: str, password: str, *, now: datetime) -> User | None:
     """Return the active user with these credentials, or None; audit either way.
 
+    For users with two-factor sign-in (and administrators, who must set it up) this
+    is only the first step: check ``needs_second_step`` before signing them in.
+
     Unknown addresses cost the same argon2 work as wrong passwords, so neither the
     answer nor its timing tells whether an account exists.
     """
@@ -146,9 +149,25 @@ def authenticate(email: str, password: str, *, now: datetime) -> User | None:
         return None
     if needs_rehash(candidate_hash or ""):
         user.password_hash = hash_password(password)
-    user.last_login_at = now
-    record_event(user, "login", "user", user.id, "", now=now)
+    if needs_second_step(user):
+        # Not signed in yet (A6): the login is recorded when the code is accepted.
+        record_event(user, "login_password", "user", user.id, "code next", now=now)
+        return user
+    complete_login(user, now=now)
     return user
+
+
+def needs_second_step(user: User) -> bool:
+    """Whether a correct password must be followed by a code (or two-factor set-up)."""
+    from engage.accounts import twofactor
+
+    return twofactor.is_enabled(user) or twofactor.is_required(user)
+
+
+def complete_login(user: User, *, now: datetime, detail: str = "") -> None:
+    """Record a finished sign-in (after the password and, if needed, the code)."""
+    user.last_login_at = now
+    record_event(user, "login", "user", user.id, detail, now=now)
 
 
 def record_logout(user: User, *, now: datetime) -> None:

@@ -20,6 +20,12 @@ from engage.extensions import db
 
 LOGIN_AT = "_engage_login_at"
 SEEN_AT = "_engage_seen_at"
+#: [user id, session version, started at, next URL] between password and code.
+PENDING = "_engage_second_step"
+#: The candidate TOTP secret while a user sets two-factor up (not yet saved).
+# A session key name, not a secret.
+SETUP_SECRET = "_engage_totp_setup"  # noqa: S105  # nosec B105
+PENDING_SECONDS = 600
 
 #: Endpoints that must not count as activity (static files, the time-out probe).
 _PASSIVE_ENDPOINTS = frozenset(
@@ -60,6 +66,26 @@ def start_session(user: User) -> None:
     session[LOGIN_AT] = now
     session[SEEN_AT] = now
     session.permanent = True
+
+
+def begin_second_step(user: User, next_url: str | None) -> None:
+    """Remember that ``user`` gave the right password; they are NOT signed in yet."""
+    session.clear()
+    session[PENDING] = [user.id, user.session_version, int(time.time()), next_url]
+
+
+def pending_user() -> tuple[User, str | None] | None:
+    """The user half-way through signing in (and where they were going), if any."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, list) or len(pending) != 4:
+        return None
+    user_id, version, started, next_url = pending
+    if time.time() - float(started) > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    return user, next_url
 
 
 def end_session() -> None:

@@ -16,13 +16,15 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from engage.accounts import services, sessions
+from engage.accounts import services, sessions, twofactor
 from engage.accounts.access import ADMINS, roles_required, safe_next_url
 from engage.accounts.forms import (
     ChangePasswordForm,
+    DisableTwoFactorForm,
     ForgotPasswordForm,
     LoginForm,
     SetPasswordForm,
+    TotpCodeForm,
     UserForm,
 )
 from engage.accounts.models import Role, User
@@ -73,6 +75,9 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data, now=utcnow())
         db.session.commit()
+        if user is not None and services.needs_second_step(user):
+            sessions.begin_second_step(user, next_url)
+            return redirect(url_for("twofactor.code"))
         if user is not None:
             sessions.start_session(user)
             return redirect(next_url or url_for("web.home"))
@@ -161,7 +166,14 @@ def account() -> ResponseReturnValue:
                 "success",
             )
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form, user=user)
+    return render_template(
+        "accounts/account.html",
+        form=form,
+        user=user,
+        two_factor=twofactor.account_summary(user),
+        recovery_form=TotpCodeForm(prefix="recovery", formdata=None),
+        disable_form=DisableTwoFactorForm(prefix="disable", formdata=None),
+    )
 
 
 # Administration ----------------------------------------------------------------------
@@ -246,4 +258,20 @@ def send_password_link(user_id: int) -> ResponseReturnValue:
     )
     db.session.commit()
     flash(f"A link to set their password has been sent to {user.name}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+# Production readiness: an admin resets a colleague's lost two-factor sign-in.
+@admin_bp.post("/users/<int:user_id>/reset-two-factor")
+@roles_required(*ADMINS)
+def reset_two_factor(user_id: int) -> ResponseReturnValue:
+    user = db.get_or_404(User, user_id)
+    try:
+        twofactor.reset_totp(user, actor=current_user, now=utcnow())
+    except EngageError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    db.session.commit()
+    flash(f"Two-factor sign-in for {user.name} has been reset.", "success")
     return redirect(url_for("admin.users"))

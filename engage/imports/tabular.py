@@ -187,7 +187,8 @@ def _check_workbook(source: IO[bytes]) -> None:
         with zipfile.ZipFile(source) as archive:
             names = set(archive.namelist())
             unzipped = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
+    # NotImplementedError: a damaged header claiming a newer zip version (fuzzing).
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as error:
         raise TableError(_NOT_XLSX) from error
     if "xl/workbook.xml" not in names:
         raise TableError(_NOT_XLSX)

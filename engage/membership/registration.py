@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from engage.audit.services import PUBLIC, record_event
+from engage.backups import ledger
 from engage.errors import NotFound, ValidationError
 from engage.extensions import db
 from engage.mail.services import forget_address, send_mail
@@ -631,6 +632,9 @@ def purge_unconfirmed(
     for member in stale:
         if member.email:
             forget_address(member.email)  # the confirmation e-mail holds their details
+        ledger.queue_entry(
+            db.session(), member.id, action=ledger.PURGE, reason="unconfirmed", now=now
+        )
         db.session.delete(member)
     if stale:
         record_event(

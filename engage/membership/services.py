@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from engage.accounts.models import Role
 from engage.audit.services import SYSTEM, record_event
+from engage.backups import ledger
 from engage.errors import Conflict, PermissionDenied, ValidationError
 from engage.extensions import db
 from engage.imports.tabular import mimetype, write_table
@@ -411,6 +412,10 @@ def erase_member(
     db.session.flush()
     record_event(
         actor, "erase", "member", member.id, f"reason: {reason.value}", now=now
+    )
+    # Kept outside the database, so a restored backup is erased again (F6).
+    ledger.queue_entry(
+        db.session(), member.id, action=ledger.ERASE, reason=reason.value, now=now
     )
 
 

@@ -29,7 +29,8 @@ def normalise_phone(text: str) -> str | None:
     if not stripped or not _PHONE_ALLOWED.match(stripped):
         return None
     digits = re.sub(r"\D", "", stripped)
-    if stripped.startswith("+44"):
+    # Decided on the digits, not the text: "+4.4…" is UK too (found by fuzzing).
+    if stripped.startswith("+") and digits.startswith("44"):
         digits = "0" + digits[2:].lstrip("0")
     elif stripped.startswith("+"):
         return "+" + digits if 5 <= len(digits) <= 15 else None

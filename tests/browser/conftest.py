@@ -134,3 +134,16 @@ def assert_accessible(page: Any) -> None:
     """Fail with a readable list if axe finds any WCAG 2.2 AA violation."""
     violations = axe_violations(page)
     assert violations == [], json.dumps(violations, indent=2)
+
+
+def sign_in(page: Any, user: Any, password: str | None = None) -> None:
+    """Sign in through the login form, entering a code when the code step appears."""
+    from tests.factories import DEFAULT_PASSWORD, totp_code
+
+    page.goto("/login")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(password or DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    if page.url.endswith("/login/code"):
+        page.get_by_label("Code from your authenticator app").fill(totp_code(user))
+        page.get_by_role("button", name="Continue").click()

@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 
@@ -68,10 +68,7 @@ def test_login_page_is_accessible(page: Any) -> None:
 
 def test_home_and_admin_pages_are_accessible(page: Any) -> None:
     admin = UserFactory(role="admin", name="Ada Admin")
-    page.goto("/login")
-    page.get_by_label("Email address").fill(admin.email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, admin)
     for path in (
         "/",
         "/admin/",

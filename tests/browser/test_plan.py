@@ -10,15 +10,12 @@ from playwright.sync_api import expect
 from engage.actions.services import seed_channels
 from engage.db import utcnow
 from engage.extensions import db
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 
 def _sign_in(page: Any, user: Any) -> None:
-    page.goto("/login")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, user)
     page.wait_for_url("**/")
 
 

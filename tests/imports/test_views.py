@@ -20,7 +20,7 @@ from engage.audit.models import AuditEvent
 from engage.db import utcnow
 from engage.extensions import db
 from engage.imports.models import PendingImport
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import sign_in
 from tests.imports.test_tabular import FIXTURES, PNG
 
 Login = Callable[..., Any]
@@ -206,9 +206,7 @@ def test_confirm_by_another_user_is_not_found(
     login(cast["officer"])
     _upload(client, (FIXTURES / "audiences-clean.csv").read_bytes(), "a.csv")
     other = app.test_client()
-    other.post(
-        "/login", data={"email": cast["admin"].email, "password": DEFAULT_PASSWORD}
-    )
+    assert sign_in(other, cast["admin"]).status_code == 302
     assert other.post(f"/audiences/import/{_pending_id()}").status_code == 404
     assert _count(Audience) == 0
 
@@ -462,9 +460,7 @@ def test_only_admins_add_channels_through_an_import(
     assert "Only administrators can add channels" in response.get_data(as_text=True)
     assert podcasts() == 0
     admin = app.test_client()
-    admin.post(
-        "/login", data={"email": cast["admin"].email, "password": DEFAULT_PASSWORD}
-    )
+    assert sign_in(admin, cast["admin"]).status_code == 302
     _upload(admin, _plan_csv("Podcast launch", "Podcast"), "p.csv", kind="actions")
     mine = db.session.scalar(
         select(PendingImport.id).where(PendingImport.user_id == cast["admin"].id)

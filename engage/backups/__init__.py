@@ -1,0 +1,2 @@
+"""Backups: ``engage backup`` / ``engage restore`` with a verified manifest, and the
+erasure ledger that keeps erased members erased after a restore (SECURITY.md F6, D5)."""
