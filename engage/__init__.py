@@ -99,6 +99,10 @@ def _register_blueprints(app: Flask) -> None:
     from engage.mail.views import bp as mail_bp
     from engage.membership.public_views import bp as join_bp
     from engage.membership.views import bp as members_bp
+
+    # Measures of reach (metrics branch)
+    from engage.metrics.views import bp as metrics_bp
+    from engage.metrics.views import feeds_bp, reports_bp
     from engage.web import bp as web_bp
 
     for blueprint in (
@@ -114,6 +118,9 @@ def _register_blueprints(app: Flask) -> None:
         imports_bp,
         join_bp,
         members_bp,
+        metrics_bp,  # measures of reach (metrics branch)
+        feeds_bp,
+        reports_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -28,6 +28,10 @@ NAVIGATION = (
     NavItem("Action plan", "actions.index", READERS),
     NavItem("My actions", "actions.mine", READERS),
     NavItem("Members", "members.index", READERS),
+    # Measures of reach (metrics branch)
+    NavItem("Metrics", "metrics.index", READERS),
+    NavItem("Feeds", "feeds.feeds_index", READERS),
+    NavItem("Reports", "reports.reports_index", READERS),
     NavItem("Admin", "admin.index", ADMINS),
 )
 

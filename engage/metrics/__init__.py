@@ -1,0 +1,1 @@
+"""Measures of reach: metrics and observations, media monitoring, reach reports."""
