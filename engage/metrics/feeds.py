@@ -232,7 +232,8 @@ class _Outcome:
 
 def backoff(failures: int) -> timedelta:
     """The wait after ``failures`` failures in a row (30 min doubling, ≤ 24 h)."""
-    return min(BACKOFF_START * 2 ** max(failures - 1, 0), BACKOFF_MAX)
+    wait: timedelta = BACKOFF_START * 2 ** max(failures - 1, 0)
+    return min(wait, BACKOFF_MAX)
 
 
 def _fetch_one(due: _DueFeed, limits: FetchLimits) -> _Outcome:

@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engage.accounts.access import EDITORS, READERS, roles_required
+from engage.accounts.models import User
 from engage.actions.services import list_channels
 from engage.db import utcnow
 from engage.errors import EngageError
@@ -46,8 +47,9 @@ feeds_bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
-def _actor() -> object:
-    return current_user._get_current_object()
+def _actor() -> User:
+    user: User = current_user._get_current_object()
+    return user
 
 
 # Metrics ----------------------------------------------------------------------------
@@ -291,7 +293,7 @@ def report_download(report_id: int) -> ResponseReturnValue:
 @roles_required(*READERS)
 def subscription() -> ResponseReturnValue:
     wanted = request.form.get("subscribed") == "yes"
-    reach.set_report_subscription(_actor(), wanted, now=utcnow())  # type: ignore[arg-type]
+    reach.set_report_subscription(_actor(), wanted, now=utcnow())
     db.session.commit()
     flash(
         "You will get the reach report by e-mail."
