@@ -206,7 +206,7 @@ def compute_reach(
     )
     current, before = _period_values(frame, period), _period_values(frame, previous)
     table = []
-    for metric in metrics.to_dict("records"):
+    for metric in rows["metrics"]:  # plain dicts: pandas would turn None to NaN
         value = _number(current.get(metric["id"]))
         prior = _number(before.get(metric["id"]))
         target = scaled_target(metric, period)
