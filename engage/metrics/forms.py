@@ -36,16 +36,21 @@ class MetricForm(FlaskForm):  # type: ignore[misc]
         filters=[strip],
         validators=[InputRequired("Enter a name"), Length(max=200)],
     )
-    unit = StringField("Unit", description="For example readers, visits, followers.",
-                       filters=[strip], validators=[Length(max=50)])  # fmt: skip
+    unit = StringField(
+        "Unit",
+        description="For example readers, visits, followers.",
+        filters=[strip],
+        validators=[Length(max=50)],
+    )
     description = TextAreaField("Description", validators=[Length(max=5000)])
     kind = RadioField(
         "Kind", choices=KIND_CHOICES, validators=[InputRequired("Choose the kind")]
     )
     higher_is_better = BooleanField("Higher is better", default=True)
     target_value = FloatField("Target", validators=[Optional()])
-    target_period = SelectField("Target period", choices=TARGET_PERIOD_CHOICES,
-                                validators=[Optional()])  # fmt: skip
+    target_period = SelectField(
+        "Target period", choices=TARGET_PERIOD_CHOICES, validators=[Optional()]
+    )
     channel_id = SelectField("Channel", validators=[Optional()])
     action_id = SelectField("Action", validators=[Optional()])
 

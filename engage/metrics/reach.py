@@ -102,9 +102,13 @@ def send_reach_report(
     report.recipients = len(recipients)
     db.session.flush()
     record_event(
-        "system", "send", "reach_report", report.id, f"{len(recipients)} recipients",
+        "system",
+        "send",
+        "reach_report",
+        report.id,
+        f"{len(recipients)} recipients",
         now=now,
-    )  # fmt: skip
+    )
     return {"reports": 1, "sent": len(recipients)}
 
 
@@ -113,6 +117,10 @@ def set_report_subscription(user: User, subscribed: bool, *, now: datetime) -> N
     user.reach_report_subscribed = subscribed
     db.session.flush()
     record_event(
-        user, "update", "user", user.id,
-        f"reach report {'on' if subscribed else 'off'}", now=now,
-    )  # fmt: skip
+        user,
+        "update",
+        "user",
+        user.id,
+        f"reach report {'on' if subscribed else 'off'}",
+        now=now,
+    )

@@ -96,38 +96,53 @@ def reach_rows(period: Period) -> dict[str, list[dict[str, Any]]]:
         for m in db.session.scalars(select(Metric).order_by(Metric.name, Metric.id))
     ]
     observations = [
-        {"metric_id": o.metric_id, "day": o.observed_on, "value": o.value,
-         "rank": SOURCE_RANK[o.source]}
+        {
+            "metric_id": o.metric_id,
+            "day": o.observed_on,
+            "value": o.value,
+            "rank": SOURCE_RANK[o.source],
+        }
         for o in db.session.scalars(
             select(Observation).where(
                 Observation.observed_on >= first, Observation.observed_on <= period.end
             )
         )
-    ]  # fmt: skip
+    ]
     mentions = [
-        {"day": m.published_on.isoformat(), "feed": feed, "title": m.title,
-         "link": m.link or "", "tone": m.tone.value if m.tone else "unset"}
+        {
+            "day": m.published_on.isoformat(),
+            "feed": feed,
+            "title": m.title,
+            "link": m.link or "",
+            "tone": m.tone.value if m.tone else "unset",
+        }
         for m, feed in db.session.execute(
             select(Mention, Feed.name)
             .join(Feed, Feed.id == Mention.feed_id)
-            .where(Mention.published_on >= period.start,
-                   Mention.published_on <= period.end)
+            .where(
+                Mention.published_on >= period.start, Mention.published_on <= period.end
+            )
             .order_by(Mention.published_on, Mention.id)
         ).all()
-    ]  # fmt: skip
+    ]
     deliveries = [
-        {"day": a.occurred_on.isoformat(), "action": title, "channel": channel,
-         "description": a.description,
-         "figures": "; ".join(f"{f.label} {f.value}" for f in a.figures)}
+        {
+            "day": a.occurred_on.isoformat(),
+            "action": title,
+            "channel": channel,
+            "description": a.description,
+            "figures": "; ".join(f"{f.label} {f.value}" for f in a.figures),
+        }
         for a, title, channel in db.session.execute(
             select(Activity, Action.title, Channel.name)
             .join(Action, Action.id == Activity.action_id)
             .join(Channel, Channel.id == Action.channel_id)
-            .where(Activity.occurred_on >= period.start,
-                   Activity.occurred_on <= period.end)
+            .where(
+                Activity.occurred_on >= period.start, Activity.occurred_on <= period.end
+            )
             .order_by(Activity.occurred_on, Activity.id)
         ).all()
-    ]  # fmt: skip
+    ]
     return {
         "metrics": metrics,
         "observations": observations,
@@ -192,9 +207,20 @@ def compute_reach(
 ) -> dict[str, Any]:
     """The report's figures from ``reach_rows`` output (pure: no database)."""
     previous = period.previous()
-    metrics = pd.DataFrame(rows["metrics"], columns=[
-        "id", "key", "name", "unit", "kind", "higher_is_better", "target_value",
-        "target_period", "channel"])  # fmt: skip
+    metrics = pd.DataFrame(
+        rows["metrics"],
+        columns=[
+            "id",
+            "key",
+            "name",
+            "unit",
+            "kind",
+            "higher_is_better",
+            "target_value",
+            "target_period",
+            "channel",
+        ],
+    )
     observations = pd.DataFrame(
         rows["observations"], columns=["metric_id", "day", "value", "rank"]
     )
@@ -210,12 +236,22 @@ def compute_reach(
         value = _number(current.get(metric["id"]))
         prior = _number(before.get(metric["id"]))
         target = scaled_target(metric, period)
-        table.append({
-            "key": metric["key"], "name": metric["name"], "unit": metric["unit"],
-            "kind": metric["kind"], "channel": metric["channel"], "value": value,
-            "previous": prior, **_change(value, prior), "target": target,
-            "status": target_status(value, target, bool(metric["higher_is_better"])),
-        })  # fmt: skip
+        table.append(
+            {
+                "key": metric["key"],
+                "name": metric["name"],
+                "unit": metric["unit"],
+                "kind": metric["kind"],
+                "channel": metric["channel"],
+                "value": value,
+                "previous": prior,
+                **_change(value, prior),
+                "target": target,
+                "status": target_status(
+                    value, target, bool(metric["higher_is_better"])
+                ),
+            }
+        )
     return {
         "period": period.kind.value,
         "label": period.label,
@@ -246,9 +282,15 @@ def _channels(
     for name in names:
         value = _number(sums["value"].get(name)) if name in sums.index else None
         prior = _number(sums["previous"].get(name)) if name in sums.index else None
-        result.append({"channel": name, "value": value, "previous": prior,
-                       **_change(value, prior),
-                       "deliveries": int(delivered.get(name, 0))})  # fmt: skip
+        result.append(
+            {
+                "channel": name,
+                "value": value,
+                "previous": prior,
+                **_change(value, prior),
+                "deliveries": int(delivered.get(name, 0)),
+            }
+        )
     return result
 
 
@@ -278,19 +320,41 @@ def _cell(value: Any) -> str:
 
 def report_xlsx(figures: dict[str, Any]) -> bytes:
     """The report as a formula-safe workbook, one sheet per table."""
-    metric_columns = ["metric", "unit", "channel", "value", "previous", "change",
-                      "change %", "target", "status"]  # fmt: skip
+    metric_columns = [
+        "metric",
+        "unit",
+        "channel",
+        "value",
+        "previous",
+        "change",
+        "change %",
+        "target",
+        "status",
+    ]
     metric_rows = [
-        [m["name"], m["unit"], m["channel"], *(
-            _cell(m[k]) for k in ("value", "previous", "change", "change_pct",
-                                  "target")), m["status"]]
+        [
+            m["name"],
+            m["unit"],
+            m["channel"],
+            *(
+                _cell(m[k])
+                for k in ("value", "previous", "change", "change_pct", "target")
+            ),
+            m["status"],
+        ]
         for m in figures["metrics"]
-    ]  # fmt: skip
+    ]
     channel_rows = [
-        [c["channel"], _cell(c["value"]), _cell(c["previous"]), _cell(c["change"]),
-         _cell(c["change_pct"]), str(c["deliveries"])]
+        [
+            c["channel"],
+            _cell(c["value"]),
+            _cell(c["previous"]),
+            _cell(c["change"]),
+            _cell(c["change_pct"]),
+            str(c["deliveries"]),
+        ]
         for c in figures["channels"]
-    ]  # fmt: skip
+    ]
     mention_rows = [
         [m["day"], m["feed"], m["title"], m["link"], m["tone"]]
         for m in figures["mentions"]["items"]
@@ -299,11 +363,19 @@ def report_xlsx(figures: dict[str, Any]) -> bytes:
         [d["day"], d["action"], d["channel"], d["description"], d["figures"]]
         for d in figures["deliveries"]
     ]
-    return write_xlsx_sheets([
-        ("Metrics", metric_columns, metric_rows),
-        ("Channels", ["channel", "value", "previous", "change", "change %",
-                      "deliveries"], channel_rows),
-        ("Mentions", ["date", "feed", "title", "link", "tone"], mention_rows),
-        ("Deliveries", ["date", "action", "channel", "description", "figures"],
-         delivery_rows),
-    ])  # fmt: skip
+    return write_xlsx_sheets(
+        [
+            ("Metrics", metric_columns, metric_rows),
+            (
+                "Channels",
+                ["channel", "value", "previous", "change", "change %", "deliveries"],
+                channel_rows,
+            ),
+            ("Mentions", ["date", "feed", "title", "link", "tone"], mention_rows),
+            (
+                "Deliveries",
+                ["date", "action", "channel", "description", "figures"],
+                delivery_rows,
+            ),
+        ]
+    )

@@ -116,33 +116,54 @@ def _metric(
 
 SYSTEM_METRICS: list[SystemMetric] = [
     _metric(
-        "members-gold", "Gold members", "members", MetricKind.LEVEL,
+        "members-gold",
+        "Gold members",
+        "members",
+        MetricKind.LEVEL,
         _members_in_tier(Tier.GOLD),
     ),
     _metric(
-        "members-silver", "Silver members", "members", MetricKind.LEVEL,
+        "members-silver",
+        "Silver members",
+        "members",
+        MetricKind.LEVEL,
         _members_in_tier(Tier.SILVER),
     ),
     _metric("new-members", "New members", "members", MetricKind.FLOW, new_members),
     _metric(
-        "withdrawals", "Withdrawals", "members", MetricKind.FLOW, withdrawals,
+        "withdrawals",
+        "Withdrawals",
+        "members",
+        MetricKind.FLOW,
+        withdrawals,
         higher_is_better=False,
     ),
     _metric(
-        "actions-completed", "Actions completed", "actions", MetricKind.FLOW,
+        "actions-completed",
+        "Actions completed",
+        "actions",
+        MetricKind.FLOW,
         actions_completed,
     ),
     _metric(
-        "actions-overdue", "Actions overdue", "actions", MetricKind.LEVEL,
-        actions_overdue, higher_is_better=False,
+        "actions-overdue",
+        "Actions overdue",
+        "actions",
+        MetricKind.LEVEL,
+        actions_overdue,
+        higher_is_better=False,
     ),
     _metric(
-        "audiences-due", "Audiences due for contact", "audiences", MetricKind.LEVEL,
-        audiences_due_for_contact, higher_is_better=False,
+        "audiences-due",
+        "Audiences due for contact",
+        "audiences",
+        MetricKind.LEVEL,
+        audiences_due_for_contact,
+        higher_is_better=False,
     ),
     # Integrator: add "survey-responses" (flow) and "survey-response-rate" (level, %)
     # here from engage/surveys/figures.py once the surveys branch is merged.
-]  # fmt: skip
+]
 
 
 def compute_system_metrics(day: date, *, now: datetime | None = None) -> dict[str, int]:

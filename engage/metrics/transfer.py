@@ -143,7 +143,11 @@ def export_rows() -> list[list[str]]:
             continue  # the import's value comes first; a manual one for the day is kept
         seen.add((key, observation.observed_on))
         result.append(
-            [key, observation.observed_on.isoformat(), f"{observation.value:g}",
-             observation.note]
-        )  # fmt: skip
+            [
+                key,
+                observation.observed_on.isoformat(),
+                f"{observation.value:g}",
+                observation.note,
+            ]
+        )
     return result

@@ -137,9 +137,13 @@ def observe(metric_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             services.record_manual_observation(
-                metric, form.observed_on.data, form.value.data,
-                note=form.note.data or "", actor=_actor(), now=utcnow(),
-            )  # fmt: skip
+                metric,
+                form.observed_on.data,
+                form.value.data,
+                note=form.note.data or "",
+                actor=_actor(),
+                now=utcnow(),
+            )
         except EngageError as error:
             db.session.rollback()
             form.observed_on.errors = [error.message]
@@ -182,9 +186,11 @@ def _feed_form(feed: Feed | None) -> ResponseReturnValue:
     form = FeedForm(obj=feed)
     if form.validate_on_submit():
         data = feeds.FeedData(
-            url=form.url.data, name=form.name.data,
-            phrases=form.phrases.data or "", active=form.active.data,
-        )  # fmt: skip
+            url=form.url.data,
+            name=form.name.data,
+            phrases=form.phrases.data or "",
+            active=form.active.data,
+        )
         try:
             saved = feeds.save_feed(feed, data, actor=_actor(), now=utcnow())
         except EngageError as error:

@@ -204,8 +204,9 @@ def test_a_body_over_the_cap_is_refused(server: FeedServer) -> None:
     server.serve("/declared", b"x" * (1024 * 1024 + 1))
     with pytest.raises(FetchError, match="larger than 5 MB"):
         fetch(server.url("/big"), limits=FAST)
-    small = FetchLimits(connect_timeout=1, total_timeout=3, allow_private=True,
-                        max_bytes=1024 * 1024)  # fmt: skip
+    small = FetchLimits(
+        connect_timeout=1, total_timeout=3, allow_private=True, max_bytes=1024 * 1024
+    )
     with pytest.raises(FetchError, match="larger than 1 MB"):
         fetch(server.url("/declared"), limits=small)
 

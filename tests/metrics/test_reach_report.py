@@ -39,8 +39,14 @@ OCTOBER = Period(ReportPeriod.MONTH, date(2026, 10, 1), date(2026, 10, 31))
 
 
 def _metric(key: str, kind: MetricKind, **fields: Any) -> Metric:
-    metric = Metric(key=key, name=key.replace("-", " ").capitalize(), kind=kind,
-                    created_at=NOW, updated_at=NOW, **fields)  # fmt: skip
+    metric = Metric(
+        key=key,
+        name=key.replace("-", " ").capitalize(),
+        kind=kind,
+        created_at=NOW,
+        updated_at=NOW,
+        **fields,
+    )
     db.session.add(metric)
     db.session.flush()
     return metric
@@ -48,55 +54,92 @@ def _metric(key: str, kind: MetricKind, **fields: Any) -> Metric:
 
 def _observe(metric: Metric, day: str, value: float, source: Source) -> None:
     db.session.add(
-        Observation(metric_id=metric.id, observed_on=date.fromisoformat(day),
-                    value=value, source=source, recorded_at=NOW)
-    )  # fmt: skip
+        Observation(
+            metric_id=metric.id,
+            observed_on=date.fromisoformat(day),
+            value=value,
+            source=source,
+            recorded_at=NOW,
+        )
+    )
 
 
 @pytest.fixture
 def data_set() -> None:
     newsletter = ChannelFactory(name="Newsletter")
     readers = _metric(
-        "newsletter-readers", MetricKind.FLOW, unit="readers", channel=newsletter,
-        target_value=1000, target_period=TargetPeriod.MONTH,
-    )  # fmt: skip
-    for day, value in [("2026-09-05", 400), ("2026-09-20", 500),
-                       ("2026-10-03", 600), ("2026-10-17", 700)]:  # fmt: skip
+        "newsletter-readers",
+        MetricKind.FLOW,
+        unit="readers",
+        channel=newsletter,
+        target_value=1000,
+        target_period=TargetPeriod.MONTH,
+    )
+    for day, value in [
+        ("2026-09-05", 400),
+        ("2026-09-20", 500),
+        ("2026-10-03", 600),
+        ("2026-10-17", 700),
+    ]:
         _observe(readers, day, value, Source.IMPORT)
     _observe(readers, "2026-10-17", 999, Source.SYSTEM)  # the import wins that day
     _observe(readers, "2026-11-01", 5000, Source.IMPORT)  # after the period
     followers = _metric(
-        "followers", MetricKind.LEVEL, target_value=5000,
+        "followers",
+        MetricKind.LEVEL,
+        target_value=5000,
         target_period=TargetPeriod.YEAR,
-    )  # fmt: skip
-    for day, value in [("2026-09-30", 4000), ("2026-10-01", 4100),
-                       ("2026-10-31", 4500)]:  # fmt: skip
+    )
+    for day, value in [
+        ("2026-09-30", 4000),
+        ("2026-10-01", 4100),
+        ("2026-10-31", 4500),
+    ]:
         _observe(followers, day, value, Source.MANUAL)
     complaints = _metric(
-        "complaints", MetricKind.FLOW, higher_is_better=False, target_value=10,
+        "complaints",
+        MetricKind.FLOW,
+        higher_is_better=False,
+        target_value=10,
         target_period=TargetPeriod.QUARTER,
-    )  # fmt: skip
+    )
     _observe(complaints, "2026-10-10", 2, Source.MANUAL)
     _metric("web-visits", MetricKind.FLOW)  # no data at all
-    feed = Feed(url="https://news.example/rss", name="Local news", created_at=NOW,
-                updated_at=NOW)  # fmt: skip
+    feed = Feed(
+        url="https://news.example/rss",
+        name="Local news",
+        created_at=NOW,
+        updated_at=NOW,
+    )
     db.session.add(feed)
     db.session.flush()
-    for guid, day, tone in [("m1", "2026-10-05", Tone.POSITIVE),
-                            ("m2", "2026-10-20", None),
-                            ("m3", "2026-09-28", Tone.NEGATIVE)]:  # fmt: skip
-        db.session.add(Mention(
-            feed_id=feed.id, guid=guid, published_on=date.fromisoformat(day),
-            title=f"Story {guid}", link=f"https://news.example/{guid}",
-            tone=tone, found_at=NOW,
-        ))  # fmt: skip
+    for guid, day, tone in [
+        ("m1", "2026-10-05", Tone.POSITIVE),
+        ("m2", "2026-10-20", None),
+        ("m3", "2026-09-28", Tone.NEGATIVE),
+    ]:
+        db.session.add(
+            Mention(
+                feed_id=feed.id,
+                guid=guid,
+                published_on=date.fromisoformat(day),
+                title=f"Story {guid}",
+                link=f"https://news.example/{guid}",
+                tone=tone,
+                found_at=NOW,
+            )
+        )
     action = ActionFactory(title="GP newsletter", channel=newsletter)
     for day, recipients in [("2026-10-03", 412), ("2026-09-03", 400)]:
-        db.session.add(Activity(
-            action_id=action.id, occurred_on=date.fromisoformat(day),
-            description="Sent", created_at=NOW,
-            figures=[ReachFigure(label="recipients", value=recipients)],
-        ))  # fmt: skip
+        db.session.add(
+            Activity(
+                action_id=action.id,
+                occurred_on=date.fromisoformat(day),
+                description="Sent",
+                created_at=NOW,
+                figures=[ReachFigure(label="recipients", value=recipients)],
+            )
+        )
     db.session.commit()
 
 
@@ -121,13 +164,22 @@ def test_the_report_has_the_expected_figures() -> None:
     figures = compute_reach(reach_rows(OCTOBER), OCTOBER)
     metrics = {m["key"]: m for m in figures["metrics"]}
     assert metrics["newsletter-readers"] == {
-        "key": "newsletter-readers", "name": "Newsletter readers", "unit": "readers",
-        "kind": "flow", "channel": "Newsletter", "value": 1300.0, "previous": 900.0,
-        "change": 400.0, "change_pct": 44.4, "target": 1000.0, "status": "met",
-    }  # fmt: skip
+        "key": "newsletter-readers",
+        "name": "Newsletter readers",
+        "unit": "readers",
+        "kind": "flow",
+        "channel": "Newsletter",
+        "value": 1300.0,
+        "previous": 900.0,
+        "change": 400.0,
+        "change_pct": 44.4,
+        "target": 1000.0,
+        "status": "met",
+    }
     assert (metrics["followers"]["value"], metrics["followers"]["previous"]) == (
-        4500.0, 4000.0,
-    )  # fmt: skip
+        4500.0,
+        4000.0,
+    )
     assert metrics["followers"]["change_pct"] == 12.5
     assert metrics["followers"]["status"] == "not met"
     assert metrics["complaints"]["target"] == round(10 * 31 / (365.25 / 4), 2)
@@ -135,14 +187,23 @@ def test_the_report_has_the_expected_figures() -> None:
     assert metrics["complaints"]["change"] is None
     assert metrics["web-visits"]["status"] == "no target"
     assert metrics["web-visits"]["value"] is None
-    assert figures["channels"] == [{
-        "channel": "Newsletter", "value": 1300.0, "previous": 900.0, "change": 400.0,
-        "change_pct": 44.4, "deliveries": 1,
-    }]  # fmt: skip
+    assert figures["channels"] == [
+        {
+            "channel": "Newsletter",
+            "value": 1300.0,
+            "previous": 900.0,
+            "change": 400.0,
+            "change_pct": 44.4,
+            "deliveries": 1,
+        }
+    ]
     assert figures["mentions"]["total"] == 2
     assert figures["mentions"]["counts"] == {
-        "positive": 1, "neutral": 0, "negative": 0, "unset": 1,
-    }  # fmt: skip
+        "positive": 1,
+        "neutral": 0,
+        "negative": 0,
+        "unset": 1,
+    }
     assert [d["figures"] for d in figures["deliveries"]] == ["recipients 412"]
 
 
@@ -177,8 +238,17 @@ def test_the_report_is_stored_and_mailed_once_to_subscribers(
     book = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
     rows = list(book["Metrics"].iter_rows(values_only=True))
     assert rows[0][:4] == ("metric", "unit", "channel", "value")
-    assert ("Newsletter readers", "readers", "Newsletter", "1300", "900", "400",
-            "44.4", "1000", "met") in rows  # fmt: skip
+    assert (
+        "Newsletter readers",
+        "readers",
+        "Newsletter",
+        "1300",
+        "900",
+        "400",
+        "44.4",
+        "1000",
+        "met",
+    ) in rows
     assert book.sheetnames == ["Metrics", "Channels", "Mentions", "Deliveries"]
     report = db.session.query(ReachReport).one()
     assert (report.recipients, report.sent_at is not None) == (2, True)
@@ -194,7 +264,8 @@ def test_reports_are_listed_shown_and_downloaded(
     report = db.session.query(ReachReport).one()
     assert client.get("/reports").status_code == 200
     page = client.get(f"/reports/{report.id}").get_data(as_text=True)
-    assert "Newsletter readers" in page and "+44.4%" in page
+    assert "Newsletter readers" in page
+    assert "+44.4%" in page
     download = client.get(f"/reports/{report.id}/report.xlsx")
     assert download.mimetype.endswith("spreadsheetml.sheet")
     openpyxl.load_workbook(io.BytesIO(download.data))

@@ -36,40 +36,67 @@ def _observations() -> int:
 def test_save_metric_checks_key_target_and_uniqueness(cast: dict[str, Any]) -> None:
     data = MetricData(key="web-visits", name="Web visits", kind=MetricKind.FLOW)
     metric = save_metric(None, data, actor=cast["officer"], now=NOW)
-    assert metric.key == "web-visits" and not metric.is_system
+    assert metric.key == "web-visits"
+    assert not metric.is_system
     with pytest.raises(Conflict):
         save_metric(None, data, actor=cast["officer"], now=NOW)
     with pytest.raises(ValidationError, match="lower-case"):
-        save_metric(None, MetricData("Web Visits!", "x", MetricKind.FLOW),
-                    actor=cast["officer"], now=NOW)  # fmt: skip
+        save_metric(
+            None,
+            MetricData("Web Visits!", "x", MetricKind.FLOW),
+            actor=cast["officer"],
+            now=NOW,
+        )
     with pytest.raises(ValidationError, match="both a value and a period"):
-        save_metric(None, MetricData("a", "x", MetricKind.FLOW, target_value=5),
-                    actor=cast["officer"], now=NOW)  # fmt: skip
-    targeted = MetricData("a", "A", MetricKind.LEVEL, target_value=5,
-                          target_period=TargetPeriod.YEAR)  # fmt: skip
+        save_metric(
+            None,
+            MetricData("a", "x", MetricKind.FLOW, target_value=5),
+            actor=cast["officer"],
+            now=NOW,
+        )
+    targeted = MetricData(
+        "a", "A", MetricKind.LEVEL, target_value=5, target_period=TargetPeriod.YEAR
+    )
     assert save_metric(None, targeted, actor=cast["officer"], now=NOW).target_value == 5
 
 
 def test_manual_entry_upserts_one_value_per_day(cast: dict[str, Any]) -> None:
-    metric = save_metric(None, MetricData("followers", "Followers", MetricKind.LEVEL),
-                         actor=cast["officer"], now=NOW)  # fmt: skip
-    record_manual_observation(metric, TODAY, 10, note="", actor=cast["officer"],
-                              now=NOW)  # fmt: skip
-    record_manual_observation(metric, TODAY, 12, note="fixed", actor=cast["officer"],
-                              now=NOW)  # fmt: skip
+    metric = save_metric(
+        None,
+        MetricData("followers", "Followers", MetricKind.LEVEL),
+        actor=cast["officer"],
+        now=NOW,
+    )
+    record_manual_observation(
+        metric, TODAY, 10, note="", actor=cast["officer"], now=NOW
+    )
+    record_manual_observation(
+        metric, TODAY, 12, note="fixed", actor=cast["officer"], now=NOW
+    )
     upsert_observation(metric, TODAY, 99, source=Source.SYSTEM, now=NOW)
     assert _observations() == 2
     assert daily_values(metric.observations) == [(TODAY, 12)]
     with pytest.raises(ValidationError, match="future"):
-        record_manual_observation(metric, TODAY + timedelta(days=1), 1, note="",
-                                  actor=cast["officer"], now=NOW)  # fmt: skip
+        record_manual_observation(
+            metric,
+            TODAY + timedelta(days=1),
+            1,
+            note="",
+            actor=cast["officer"],
+            now=NOW,
+        )
 
 
 def _delivery(action: Any, day: date, **figures: int) -> None:
-    db.session.add(Activity(
-        action_id=action.id, occurred_on=day, description="Sent", created_at=NOW,
-        figures=[ReachFigure(label=k, value=v) for k, v in figures.items()],
-    ))  # fmt: skip
+    db.session.add(
+        Activity(
+            action_id=action.id,
+            occurred_on=day,
+            description="Sent",
+            created_at=NOW,
+            figures=[ReachFigure(label=k, value=v) for k, v in figures.items()],
+        )
+    )
     db.session.flush()
 
 
@@ -85,8 +112,11 @@ def test_reach_figures_become_one_metric_per_channel_and_label() -> None:
     metric = get_metric_by_key("reach-gp-newsletter-recipients")
     assert metric is not None
     assert (metric.name, metric.kind, metric.channel_id, metric.is_system) == (
-        "GP newsletter recipients", MetricKind.FLOW, newsletter.id, True,
-    )  # fmt: skip
+        "GP newsletter recipients",
+        MetricKind.FLOW,
+        newsletter.id,
+        True,
+    )
     assert daily_values(metric.observations) == [(TODAY, 412)]
 
 
@@ -95,34 +125,53 @@ def test_logging_a_delivery_records_its_reach(
 ) -> None:
     action = ActionFactory(channel=ChannelFactory(name="Event"))
     login(cast["officer"])
-    response = client.post(f"/actions/{action.id}/deliveries/new", data={
-        "occurred_on": TODAY.isoformat(),
-        "description": "Stakeholder event",
-        "figures-0-measure": "attendees", "figures-0-number": "86",
-    })  # fmt: skip
+    response = client.post(
+        f"/actions/{action.id}/deliveries/new",
+        data={
+            "occurred_on": TODAY.isoformat(),
+            "description": "Stakeholder event",
+            "figures-0-measure": "attendees",
+            "figures-0-number": "86",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     metric = get_metric_by_key("reach-event-attendees")
-    assert metric is not None and daily_values(metric.observations)[0][1] == 86
+    assert metric is not None
+    assert daily_values(metric.observations)[0][1] == 86
 
 
 def _member(n: int, tier: Tier, **fields: Any) -> None:
-    db.session.add(Member(
-        name=f"M {n}", email=f"m{n}@example.org", tier=tier,
-        status=fields.pop("status", MemberStatus.ACTIVE),
-        joined_by=fields.pop("joined_by", ConsentMethod.WEB_FORM),
-        created_at=fields.pop("created_at", NOW - timedelta(days=30)),
-        updated_at=NOW, **fields,
-    ))  # fmt: skip
+    db.session.add(
+        Member(
+            name=f"M {n}",
+            email=f"m{n}@example.org",
+            tier=tier,
+            status=fields.pop("status", MemberStatus.ACTIVE),
+            joined_by=fields.pop("joined_by", ConsentMethod.WEB_FORM),
+            created_at=fields.pop("created_at", NOW - timedelta(days=30)),
+            updated_at=NOW,
+            **fields,
+        )
+    )
 
 
 def test_system_metrics_are_computed_and_idempotent() -> None:
     earlier = NOW - timedelta(days=30)
     _member(1, Tier.GOLD, confirmed_at=earlier)
     _member(2, Tier.SILVER, confirmed_at=NOW - timedelta(hours=2))  # joined today
-    _member(3, Tier.SILVER, joined_by=ConsentMethod.PAPER,
-            created_at=NOW - timedelta(hours=1))  # added by staff today  # fmt: skip
-    _member(4, Tier.SILVER, confirmed_at=earlier, status=MemberStatus.WITHDRAWN,
-            withdrawn_at=NOW - timedelta(hours=3))  # fmt: skip
+    _member(
+        3,
+        Tier.SILVER,
+        joined_by=ConsentMethod.PAPER,
+        created_at=NOW - timedelta(hours=1),
+    )  # added by staff today
+    _member(
+        4,
+        Tier.SILVER,
+        confirmed_at=earlier,
+        status=MemberStatus.WITHDRAWN,
+        withdrawn_at=NOW - timedelta(hours=3),
+    )
     ActionFactory(status=ActionStatus.DONE, completed_at=NOW - timedelta(hours=4))
     ActionFactory(status=ActionStatus.IN_PROGRESS, next_due_date=TODAY - timedelta(1))
     ActionFactory(status=ActionStatus.PLANNED, next_due_date=TODAY)
@@ -130,10 +179,19 @@ def test_system_metrics_are_computed_and_idempotent() -> None:
     db.session.commit()
     first = compute_system_metrics(TODAY, now=NOW)
     second = compute_system_metrics(TODAY, now=NOW)
-    assert first == second == {
-        "members-gold": 1, "members-silver": 2, "new-members": 2, "withdrawals": 1,
-        "actions-completed": 1, "actions-overdue": 1, "audiences-due": 1,
-    }  # fmt: skip
+    assert (
+        first
+        == second
+        == {
+            "members-gold": 1,
+            "members-silver": 2,
+            "new-members": 2,
+            "withdrawals": 1,
+            "actions-completed": 1,
+            "actions-overdue": 1,
+            "audiences-due": 1,
+        }
+    )
     assert _observations() == len(SYSTEM_METRICS)
     keys = set(db.session.scalars(select(Metric.key).where(Metric.is_system)))
     assert keys == {entry.definition.key for entry in SYSTEM_METRICS}

@@ -19,8 +19,13 @@ NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 def _metric(key: str = "web-visits", kind: MetricKind = MetricKind.FLOW) -> Metric:
-    metric = Metric(key=key, name=key.replace("-", " ").capitalize(), kind=kind,
-                    created_at=NOW, updated_at=NOW)  # fmt: skip
+    metric = Metric(
+        key=key,
+        name=key.replace("-", " ").capitalize(),
+        kind=kind,
+        created_at=NOW,
+        updated_at=NOW,
+    )
     db.session.add(metric)
     db.session.commit()
     return metric
@@ -42,30 +47,50 @@ def test_officers_define_metrics_and_record_values(
     client: Any, login: Any, cast: dict[str, Any]
 ) -> None:
     login(cast["officer"])
-    response = client.post("/metrics/new", data={
-        "key": "followers", "name": "Followers", "unit": "followers",
-        "kind": "level", "higher_is_better": "y", "target_value": "5000",
-        "target_period": "year",
-    })  # fmt: skip
+    response = client.post(
+        "/metrics/new",
+        data={
+            "key": "followers",
+            "name": "Followers",
+            "unit": "followers",
+            "kind": "level",
+            "higher_is_better": "y",
+            "target_value": "5000",
+            "target_period": "year",
+        },
+    )
     assert response.status_code == 302
     metric = db.session.scalar(select(Metric).where(Metric.key == "followers"))
-    assert metric is not None and metric.target_value == 5000
+    assert metric is not None
+    assert metric.target_value == 5000
     for value in ("4100", "4200"):
-        client.post(f"/metrics/{metric.id}/observations",
-                    data={"observed_on": "2026-10-01", "value": value})  # fmt: skip
+        client.post(
+            f"/metrics/{metric.id}/observations",
+            data={"observed_on": "2026-10-01", "value": value},
+        )
     assert _values() == [("followers", "2026-10-01", 4200.0, Source.MANUAL)]
-    bad = client.post(f"/metrics/{metric.id}/observations",
-                      data={"observed_on": "2026-10-01", "value": "lots"})  # fmt: skip
+    bad = client.post(
+        f"/metrics/{metric.id}/observations",
+        data={"observed_on": "2026-10-01", "value": "lots"},
+    )
     assert bad.status_code == 400
-    edit = client.post(f"/metrics/{metric.id}/edit", data={
-        "key": "followers", "name": "Social followers", "kind": "level",
-        "target_value": "", "target_period": "",
-    })  # fmt: skip
+    edit = client.post(
+        f"/metrics/{metric.id}/edit",
+        data={
+            "key": "followers",
+            "name": "Social followers",
+            "kind": "level",
+            "target_value": "",
+            "target_period": "",
+        },
+    )
     assert edit.status_code == 302
     db.session.refresh(metric)
     assert (metric.name, metric.target_value, metric.higher_is_better) == (
-        "Social followers", None, False,
-    )  # fmt: skip
+        "Social followers",
+        None,
+        False,
+    )
 
 
 def test_the_metric_page_has_a_chart_with_its_data_table(
@@ -73,9 +98,15 @@ def test_the_metric_page_has_a_chart_with_its_data_table(
 ) -> None:
     metric = _metric()
     for day, value in [("2026-10-01", 10), ("2026-10-02", 12)]:
-        db.session.add(Observation(metric_id=metric.id, value=value,
-                                   observed_on=date.fromisoformat(day),
-                                   source=Source.IMPORT, recorded_at=NOW))  # fmt: skip
+        db.session.add(
+            Observation(
+                metric_id=metric.id,
+                value=value,
+                observed_on=date.fromisoformat(day),
+                source=Source.IMPORT,
+                recorded_at=NOW,
+            )
+        )
     db.session.commit()
     login(cast["lead"])
     response = client.get(f"/metrics/{metric.id}")
@@ -101,9 +132,14 @@ def test_feed_pages_validate_the_address(
     client: Any, login: Any, cast: dict[str, Any]
 ) -> None:
     login(cast["officer"])
-    response = client.post("/feeds/new", data={
-        "name": "Metadata", "url": "http://169.254.169.254/latest/", "phrases": "x",
-    })  # fmt: skip
+    response = client.post(
+        "/feeds/new",
+        data={
+            "name": "Metadata",
+            "url": "http://169.254.169.254/latest/",
+            "phrases": "x",
+        },
+    )
     assert response.status_code == 200
     assert "private or local network" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Feed.id))) == 0
@@ -114,17 +150,25 @@ def test_officers_set_the_tone_of_a_mention(
 ) -> None:
     from engage.metrics.models import Mention, Tone
 
-    feed = Feed(url="https://news.example/rss", name="News", created_at=NOW,
-                updated_at=NOW)  # fmt: skip
+    feed = Feed(
+        url="https://news.example/rss", name="News", created_at=NOW, updated_at=NOW
+    )
     db.session.add(feed)
     db.session.flush()
-    mention = Mention(feed_id=feed.id, guid="g", published_on=date(2026, 11, 1),
-                      title="Story", found_at=NOW)  # fmt: skip
+    mention = Mention(
+        feed_id=feed.id,
+        guid="g",
+        published_on=date(2026, 11, 1),
+        title="Story",
+        found_at=NOW,
+    )
     db.session.add(mention)
     db.session.commit()
     login(cast["officer"])
-    response = client.post(f"/feeds/mentions/{mention.id}/tone",
-                           data={"tone": "negative", "back": "/feeds/mentions"})  # fmt: skip
+    response = client.post(
+        f"/feeds/mentions/{mention.id}/tone",
+        data={"tone": "negative", "back": "/feeds/mentions"},
+    )
     assert response.status_code == 302
     db.session.refresh(mention)
     assert mention.tone is Tone.NEGATIVE
@@ -135,7 +179,11 @@ def test_officers_set_the_tone_of_a_mention(
     )
 
 
-CSV = b"metric,date,value,note\nweb-visits,2026-10-01,1250,GA\nweb-visits,2026-10-02,1300,\n"
+CSV = (
+    b"metric,date,value,note\n"
+    b"web-visits,2026-10-01,1250,GA\n"
+    b"web-visits,2026-10-02,1300,\n"
+)
 
 
 def test_observations_import_through_the_web_page_is_idempotent(
@@ -143,16 +191,21 @@ def test_observations_import_through_the_web_page_is_idempotent(
 ) -> None:
     _metric()
     login(cast["officer"])
-    preview = client.post("/observations/import", data={
-        "file": (io.BytesIO(CSV), "values.csv")},
-        content_type="multipart/form-data")  # fmt: skip
+    preview = client.post(
+        "/observations/import",
+        data={"file": (io.BytesIO(CSV), "values.csv")},
+        content_type="multipart/form-data",
+    )
     pending = re.search(r"/observations/import/(\d+)", preview.get_data(as_text=True))
     assert pending is not None
     done = client.post(f"/observations/import/{pending.group(1)}")
-    assert done.status_code == 302 and done.location.endswith("/metrics")
-    again = client.post("/observations/import", data={
-        "file": (io.BytesIO(CSV), "values.csv")},
-        content_type="multipart/form-data")  # fmt: skip
+    assert done.status_code == 302
+    assert done.location.endswith("/metrics")
+    again = client.post(
+        "/observations/import",
+        data={"file": (io.BytesIO(CSV), "values.csv")},
+        content_type="multipart/form-data",
+    )
     assert "Nothing to import" in again.get_data(as_text=True)
     assert _values() == [
         ("web-visits", "2026-10-01", 1250.0, Source.IMPORT),
@@ -166,9 +219,11 @@ def test_observations_import_reports_row_errors(
     _metric()
     login(cast["officer"])
     bad = b"metric,date,value\nnope,2026-10-01,1\nweb-visits,31/10/2026,x\n"
-    page = client.post("/observations/import", data={
-        "file": (io.BytesIO(bad), "values.csv")},
-        content_type="multipart/form-data").get_data(as_text=True)  # fmt: skip
+    page = client.post(
+        "/observations/import",
+        data={"file": (io.BytesIO(bad), "values.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
     assert "There is no metric with the key “nope”." in page
     assert "The value must be a number, not “x”." in page
     assert "must be a date written like 2012-07-31" in page
