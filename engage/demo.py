@@ -60,6 +60,10 @@ def load_demo(*, now: datetime) -> list[DemoLogin]:
         with (folder / name).open("rb") as source:
             apply_import(kind, source, name, actor="system", now=now)
     _load_demo_members(now=now)
+    # Measures of reach (metrics branch)
+    from engage.metrics.demo import load_demo_metrics
+
+    load_demo_metrics(now=now)
     return list(DEMO_USERS)
 
 

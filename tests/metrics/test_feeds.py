@@ -300,3 +300,28 @@ def test_saving_a_feed_checks_its_address(
             actor=cast["officer"],
             now=NOW,
         )
+
+
+def test_a_stored_private_address_is_refused_at_poll_time_without_connecting(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    attempts: list[Any] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(args)
+        raise AssertionError("a connection was attempted")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    app.config["FEEDS_ALLOW_PRIVATE"] = False
+    for url in ("http://127.0.0.1:9/feed", "http://[::1]/", "http://10.0.0.1/"):
+        db.session.add(Feed(url=url, name=url, created_at=NOW, updated_at=NOW))
+    db.session.commit()
+    counts = poll_feeds(NOW)
+    db.session.commit()
+    assert counts["failed"] == 3
+    assert attempts == []
+    errors = db.session.scalars(select(Feed.last_error)).all()
+    assert all(error and error.startswith("Refused:") for error in errors)
