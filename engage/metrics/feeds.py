@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import feedparser
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from engage.accounts.models import User
 from engage.audit.services import record_event
@@ -390,7 +391,11 @@ class MentionFilter:
 
 def list_mentions(criteria: MentionFilter, *, limit: int = 500) -> list[Mention]:
     """Mentions, newest first, filtered."""
-    query = select(Mention).order_by(Mention.published_on.desc(), Mention.id.desc())
+    query = (
+        select(Mention)
+        .options(joinedload(Mention.feed))
+        .order_by(Mention.published_on.desc(), Mention.id.desc())
+    )
     if criteria.feed_id:
         query = query.where(Mention.feed_id == criteria.feed_id)
     if criteria.tone == "unset":

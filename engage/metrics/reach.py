@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engage.accounts.models import Role, User
 from engage.audit.services import record_event
@@ -82,7 +82,15 @@ def send_reach_report(
     """
     period = last_complete_period(ReportPeriod(kind), today)
     report = make_reach_report(period, now=now)
-    if report.sent_at is not None:
+    # Claim the report with a conditional UPDATE (an optimistic lock): of two runs that
+    # overlap, only the one whose UPDATE matched sends; the other's waits and matches 0.
+    claimed = db.session.execute(
+        update(ReachReport)
+        .where(ReachReport.id == report.id, ReachReport.sent_at.is_(None))
+        .values(sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return {"reports": 0, "sent": 0}
     attachment = Attachment(
         report_filename(report), XLSX_TYPE, report_xlsx(report.figures)
