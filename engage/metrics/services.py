@@ -268,7 +268,7 @@ def observations_from_activities(
             )
             metrics[key] = ensure_metric(key, definition, channel_id=channel.id)
         totals[(key, day)] = totals.get((key, day), 0.0) + float(value)
-    changed = 0
+    changed = _drop_stale_reach(totals, wanted)
     for (key, day), total in sorted(totals.items()):
         _obs, did_change = upsert_observation(
             metrics[key],
@@ -280,6 +280,26 @@ def observations_from_activities(
         )
         changed += did_change
     return {"observations": len(totals), "changed": changed}
+
+
+def _drop_stale_reach(
+    totals: dict[tuple[str, date], float], days: list[date] | None
+) -> int:
+    """Delete reach observations of the recomputed days that no delivery backs now."""
+    query = (
+        select(Observation, Metric.key)
+        .join(Metric, Metric.id == Observation.metric_id)
+        .where(Metric.key.startswith("reach-"), Observation.source == Source.SYSTEM)
+    )
+    if days is not None:
+        query = query.where(Observation.observed_on.in_(days))
+    dropped = 0
+    for observation, key in db.session.execute(query).all():
+        if (key, observation.observed_on) not in totals:
+            db.session.delete(observation)
+            dropped += 1
+    db.session.flush()
+    return dropped
 
 
 # Pages ------------------------------------------------------------------------------

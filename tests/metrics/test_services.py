@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from engage.actions.models import ActionStatus, Activity, ReachFigure
 from engage.errors import Conflict, ValidationError
@@ -195,3 +195,13 @@ def test_system_metrics_are_computed_and_idempotent() -> None:
     assert _observations() == len(SYSTEM_METRICS)
     keys = set(db.session.scalars(select(Metric.key).where(Metric.is_system)))
     assert keys == {entry.definition.key for entry in SYSTEM_METRICS}
+
+
+def test_reach_from_a_removed_delivery_is_dropped_on_recompute() -> None:
+    action = ActionFactory(channel=ChannelFactory(name="Forum"))
+    _delivery(action, TODAY, attendees=20)
+    observations_from_activities([TODAY], now=NOW)
+    db.session.execute(delete(Activity))
+    counts = observations_from_activities([TODAY], now=NOW)
+    assert counts == {"observations": 0, "changed": 1}
+    assert _observations() == 0
