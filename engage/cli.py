@@ -178,6 +178,14 @@ def import_actions(file: Path, dry_run: bool) -> None:
     _import("actions", file, dry_run=dry_run)
 
 
+@import_group.command("observations")
+@click.argument("file", type=_FILE)
+@_DRY_RUN
+def import_observations(file: Path, dry_run: bool) -> None:
+    """Import metric values (columns: metric, date, value, note)."""
+    _import("observations", file, dry_run=dry_run)
+
+
 def _import(kind: str, file: Path, *, dry_run: bool) -> None:
     with file.open("rb") as source:
         preview = imports.preview_import(kind, source, file.name)

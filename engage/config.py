@@ -104,6 +104,14 @@ class Config:
     #: "text" (one line per event) or "json" (one JSON object per line).
     LOG_FORMAT = "text"
 
+    # Media monitoring (engage.metrics.fetch). ALLOW_PRIVATE is for tests only: it lets
+    # feeds be fetched from loopback and private addresses (SECURITY.md E1).
+    FEEDS_ALLOW_PRIVATE = False
+    FEEDS_CONNECT_TIMEOUT_SECONDS = 5.0
+    FEEDS_TOTAL_TIMEOUT_SECONDS = 15.0
+    FEEDS_MAX_BYTES = 5 * 1024 * 1024
+    FEEDS_MAX_REDIRECTS = 3
+
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Apply defaults, ``ENGAGE_*`` variables and the test mapping; derive the rest."""

@@ -62,6 +62,10 @@ def load_demo(*, now: datetime) -> list[DemoLogin]:
             apply_import(kind, source, name, actor="system", now=now)
     _load_demo_members(now=now)
     load_demo_survey(now=now)  # surveys (issue 5)
+    # Measures of reach
+    from engage.metrics.demo import load_demo_metrics
+
+    load_demo_metrics(now=now)
     return list(DEMO_USERS)
 
 

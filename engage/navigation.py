@@ -29,6 +29,10 @@ NAVIGATION = (
     NavItem("My actions", "actions.mine", READERS),
     NavItem("Members", "members.index", READERS),
     NavItem("Surveys", "surveys.index", READERS),
+    # Measures of reach
+    NavItem("Metrics", "metrics.index", READERS),
+    NavItem("Feeds", "feeds.feeds_index", READERS),
+    NavItem("Reports", "reports.reports_index", READERS),
     NavItem("Admin", "admin.index", ADMINS),
 )
 

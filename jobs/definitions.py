@@ -56,9 +56,35 @@ JOBS: tuple[JobSpec, ...] = (
         "engage.surveys.services:close_due_surveys",
         description="Close open surveys whose closing date has passed.",
     ),
-    # Added at integration, when their services are merged (one line each):
-    # JobSpec("poll-feeds", "interval", {"minutes": 30}, "engage.feeds.services:poll_all_feeds"),  # noqa: E501
-    # JobSpec("compute-metrics", "cron", {"hour": 1, "minute": 30}, "engage.metrics.services:compute_system_metrics"),  # noqa: E501
-    # JobSpec("reach-report-weekly", "cron", {"day_of_week": "mon", "hour": 6}, "engage.reports.services:send_reach_report", {"period": "week"}),  # noqa: E501
-    # JobSpec("reach-report-monthly", "cron", {"day": 1, "hour": 6}, "engage.reports.services:send_reach_report", {"period": "month"}),  # noqa: E501
+    JobSpec(
+        "poll-feeds",
+        "interval",
+        {"minutes": 30},
+        "engage.metrics.feeds:poll_feeds",
+        description="Fetch the feeds that are due and record their mentions.",
+        misfire_grace_seconds=15 * 60,
+    ),
+    JobSpec(
+        "compute-metrics",
+        "cron",
+        {"hour": 1, "minute": 30},
+        "engage.metrics.scheduled:nightly_metrics",
+        description="Yesterday's system metrics and reach figures from deliveries.",
+    ),
+    JobSpec(
+        "reach-report-weekly",
+        "cron",
+        {"day_of_week": "mon", "hour": 6, "minute": 0},
+        "engage.metrics.scheduled:reach_report",
+        {"period": "week"},
+        description="Make and e-mail last week's reach report.",
+    ),
+    JobSpec(
+        "reach-report-monthly",
+        "cron",
+        {"day": 1, "hour": 6, "minute": 30},
+        "engage.metrics.scheduled:reach_report",
+        {"period": "month"},
+        description="Make and e-mail last month's reach report.",
+    ),
 )

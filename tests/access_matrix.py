@@ -149,4 +149,21 @@ MATRIX = {
     # "you said, we did" page of a survey whose findings are published
     "answer.form": PUBLIC,
     "answer.you_said_we_did": PUBLIC,
+    # Measures of reach
+    "metrics.index": SIGNED_IN,
+    "metrics.create": EDITORS,
+    "metrics.edit": EDITORS,
+    "metrics.detail": SIGNED_IN,
+    "metrics.observe": EDITORS,
+    "feeds.feeds_index": SIGNED_IN,
+    "feeds.create_feed": EDITORS,
+    "feeds.edit_feed": EDITORS,
+    "feeds.feed_detail": SIGNED_IN,
+    "feeds.mentions": SIGNED_IN,
+    "feeds.set_tone": EDITORS,
+    "reports.reports_index": SIGNED_IN,
+    "reports.make_report": EDITORS,
+    "reports.report_detail": SIGNED_IN,
+    "reports.report_download": SIGNED_IN,
+    "reports.subscription": SIGNED_IN,
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.db import TimestampMixin, str_enum
@@ -47,6 +47,10 @@ class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     #: The last 30-second time step whose code was accepted: a code is used only once.
     totp_last_step: Mapped[int | None]
     totp_enabled_at: Mapped[datetime | None]
+    #: Receives the reach report by e-mail (set on the account page).
+    reach_report_subscribed: Mapped[bool] = mapped_column(
+        default=False, server_default=false()
+    )
 
     tokens: Mapped[list[PasswordToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

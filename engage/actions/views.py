@@ -26,6 +26,7 @@ from engage.audiences.services import list_audiences, list_programmes
 from engage.db import utcnow
 from engage.errors import EngageError
 from engage.extensions import db
+from engage.metrics.services import observations_from_activities
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 
@@ -279,6 +280,8 @@ def log_delivery(action_id: int) -> ResponseReturnValue:
         )
         try:
             services.log_delivery(action, data, actor=current_user, now=utcnow())
+            # Measures of reach: the figures become observations.
+            observations_from_activities([data.occurred_on], now=utcnow())
         except EngageError as error:
             db.session.rollback()
             form.description.errors = [error.message]

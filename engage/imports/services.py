@@ -34,7 +34,7 @@ from engage.imports.tabular import (
 if TYPE_CHECKING:
     from engage.accounts.models import User
 
-KINDS = ("audiences", "actions")
+KINDS = ("audiences", "actions", "observations")
 #: Errors and notes kept for the preview (the counts are always complete).
 MAX_LISTED = 200
 #: Uploads waiting for confirmation are deleted after this long.
@@ -200,6 +200,8 @@ class Kind:
     help: Mapping[str, str]  #: column → what to write in it
     importer: Callable[[], Importer]
     export_rows: Callable[[], list[list[str]]]
+    #: Where the pages go after an import ("<name>.index" when empty).
+    index_endpoint: str = ""
 
 
 def get_kind(name: str) -> Kind:
@@ -207,6 +209,7 @@ def get_kind(name: str) -> Kind:
     # Imported here, as the transfer modules import RowReader from this module.
     from engage.actions import transfer as actions
     from engage.audiences import transfer as audiences
+    from engage.metrics import transfer as observations
 
     kinds = {
         "audiences": Kind(
@@ -230,6 +233,18 @@ def get_kind(name: str) -> Kind:
             actions.HELP,
             actions.ActionImporter,
             actions.export_rows,
+        ),
+        "observations": Kind(
+            "observations",
+            "observation",
+            "metric values",
+            observations.COLUMNS,
+            observations.REQUIRED,
+            observations.ALIASES,
+            observations.HELP,
+            observations.ObservationImporter,
+            observations.export_rows,
+            index_endpoint="metrics.index",
         ),
     }
     if name not in kinds:

@@ -59,7 +59,8 @@ def confirm(kind: str, pending_id: int) -> ResponseReturnValue:
         return redirect(url_for("imports.upload", kind=kind))
     db.session.commit()
     flash(f"Import finished: {preview.summary()}.", "success")
-    return redirect(url_for(f"{kind}.index"))
+    spec = services.get_kind(kind)
+    return redirect(url_for(spec.index_endpoint or f"{kind}.index"))
 
 
 @bp.get(f"/{KIND}/export.<any(csv,xlsx):fmt>")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from engage.extensions import db
-from engage.surveys.models import Invitation, Response
+from engage.surveys.models import Invitation, Response, Survey
 
 
 def responses_per_day(
@@ -47,3 +47,31 @@ def response_rate(survey_id: int) -> float | None:
     if not invited:
         return None
     return int(answered) / int(invited)
+
+
+def response_rate_on(day: date) -> float | None:
+    """The response rate, in percent, of surveys open on ``day``, as it stood that day.
+
+    Invitations sent by the end of the day to surveys open at some time that day, and
+    how many of them had been answered by then; None when none had been sent.
+    """
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    end = start + timedelta(days=1)
+    open_that_day = select(Survey.id).where(
+        Survey.opens_at.is_not(None),
+        Survey.opens_at < end,
+        or_(Survey.closes_at.is_(None), Survey.closes_at > start),
+    )
+    invited, answered = db.session.execute(
+        select(
+            func.count(Invitation.id),
+            func.count(Invitation.answered_at).filter(Invitation.answered_at < end),
+        ).where(
+            Invitation.survey_id.in_(open_that_day),
+            Invitation.sent_at.is_not(None),
+            Invitation.sent_at < end,
+        )
+    ).one()
+    if not invited:
+        return None
+    return 100 * int(answered) / int(invited)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engage.db import utcnow
 from engage.extensions import db
-from engage.scheduling.models import JobRun, RunOutcome
-from engage.surveys.models import SurveyStatus
+from engage.metrics.models import Metric, Observation, ReachReport
+from engage.scheduling.models import JobRun, RunOutcome, RunTrigger
+from engage.scheduling.services import get_spec, run_job
+from engage.surveys.models import Response, ResponseSource, SurveyStatus
 from tests.surveys.helpers import make_survey
 
 
@@ -34,3 +36,65 @@ def test_close_surveys_job_closes_surveys_past_their_date(app, cast) -> None:  #
         select(JobRun.outcome).where(JobRun.job == "close-surveys")
     ).all()
     assert outcomes == [RunOutcome.OK, RunOutcome.OK]
+
+
+def _value(key: str, day: date) -> float | None:
+    return db.session.scalar(
+        select(Observation.value)
+        .join(Metric)
+        .where(Metric.key == key, Observation.observed_on == day)
+    )
+
+
+def test_compute_metrics_job_records_yesterdays_figures_once(cast) -> None:  # type: ignore[no-untyped-def]
+    now = datetime(2026, 11, 26, 1, 30, tzinfo=UTC)
+    yesterday = date(2026, 11, 25)
+    survey = make_survey(cast["officer"])
+    for day in (yesterday, yesterday, yesterday - timedelta(days=1)):
+        db.session.add(
+            Response(survey_id=survey.id, submitted_on=day, source=ResponseSource.WEB)
+        )
+    db.session.commit()
+    spec = get_spec("compute-metrics")
+
+    first = run_job(spec, trigger=RunTrigger.CLI, clock=lambda: now)
+    assert first is not None
+    assert first.outcome is RunOutcome.OK
+    assert first.counts["survey-responses"] == 2
+    assert _value("survey-responses", yesterday) == 2
+    assert _value("survey-responses", yesterday - timedelta(days=1)) is None
+    # Nobody was invited: the rate is not measured rather than shown as 0 %.
+    assert _value("survey-response-rate", yesterday) is None
+
+    run_job(spec, trigger=RunTrigger.CLI, clock=lambda: now + timedelta(minutes=5))
+    assert (
+        db.session.scalar(
+            select(func.count(Observation.id))
+            .join(Metric)
+            .where(Metric.key == "survey-responses")
+        )
+        == 1
+    )
+
+
+def test_weekly_reach_report_job_makes_last_weeks_report_once(cast) -> None:  # type: ignore[no-untyped-def]
+    monday = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    spec = get_spec("reach-report-weekly")
+    first = run_job(spec, trigger=RunTrigger.CLI, clock=lambda: monday)
+    assert first is not None
+    assert first.outcome is RunOutcome.OK, first.error
+    assert first.counts["reports"] == 1
+    (report,) = db.session.scalars(select(ReachReport)).all()
+    assert (report.start, report.end) == (date(2026, 11, 16), date(2026, 11, 22))
+    again = run_job(
+        spec, trigger=RunTrigger.CLI, clock=lambda: monday + timedelta(hours=1)
+    )
+    assert again is not None
+    assert again.counts["reports"] == 0
+
+
+def test_poll_feeds_job_runs_with_nothing_due() -> None:
+    run = run_job(get_spec("poll-feeds"), trigger=RunTrigger.CLI)
+    assert run is not None
+    assert run.outcome is RunOutcome.OK, run.error
+    assert run.counts["feeds"] == 0

@@ -1,0 +1,381 @@
+"""Reach reports: a period against the one before, per metric and channel (pandas).
+
+pandas lives only here. ``compute_reach`` takes plain rows and returns plain
+JSON-ready data; ``reach_rows`` gathers those rows from the database.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from engage.actions.models import Action, Activity, Channel
+from engage.extensions import db
+from engage.imports.tabular import write_xlsx_sheets
+from engage.metrics.models import (
+    Feed,
+    Mention,
+    Metric,
+    MetricKind,
+    Observation,
+    ReportPeriod,
+    Source,
+    TargetPeriod,
+)
+
+#: Where two sources give a value for the same day, the first in this order wins.
+SOURCE_RANK = {Source.MANUAL: 0, Source.IMPORT: 1, Source.FEED: 2, Source.SYSTEM: 3}
+#: Nominal days in a target's period, to scale a flow target to the report's period.
+TARGET_DAYS = {
+    TargetPeriod.MONTH: 365.25 / 12,
+    TargetPeriod.QUARTER: 365.25 / 4,
+    TargetPeriod.YEAR: 365.25,
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    """A report period: a week (Monday to Sunday) or a calendar month."""
+
+    kind: ReportPeriod
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period just before this one."""
+        return period_containing(self.kind, self.start - timedelta(days=1))
+
+    @property
+    def label(self) -> str:
+        if self.kind is ReportPeriod.MONTH:
+            return self.start.strftime("%B %Y")
+        return f"Week of {self.start.day} {self.start.strftime('%B %Y')}"
+
+
+def period_containing(kind: ReportPeriod, day: date) -> Period:
+    """The week or month that holds ``day``."""
+    if kind is ReportPeriod.WEEK:
+        start = day - timedelta(days=day.weekday())
+        return Period(kind, start, start + timedelta(days=6))
+    last = calendar.monthrange(day.year, day.month)[1]
+    return Period(kind, day.replace(day=1), day.replace(day=last))
+
+
+def last_complete_period(kind: ReportPeriod, today: date) -> Period:
+    """The latest whole week or month before ``today``."""
+    return period_containing(kind, today).previous()
+
+
+# Gathering rows ---------------------------------------------------------------------
+
+
+def reach_rows(period: Period) -> dict[str, list[dict[str, Any]]]:
+    """Metrics, observations, mentions and deliveries: this period and the last."""
+    first = period.previous().start
+    metrics = [
+        {
+            "id": m.id,
+            "key": m.key,
+            "name": m.name,
+            "unit": m.unit,
+            "kind": m.kind.value,
+            "higher_is_better": m.higher_is_better,
+            "target_value": m.target_value,
+            "target_period": m.target_period.value if m.target_period else None,
+            "channel": m.channel.name if m.channel else "",
+        }
+        for m in db.session.scalars(select(Metric).order_by(Metric.name, Metric.id))
+    ]
+    observations = [
+        {
+            "metric_id": o.metric_id,
+            "day": o.observed_on,
+            "value": o.value,
+            "rank": SOURCE_RANK[o.source],
+        }
+        for o in db.session.scalars(
+            select(Observation).where(
+                Observation.observed_on >= first, Observation.observed_on <= period.end
+            )
+        )
+    ]
+    mentions = [
+        {
+            "day": m.published_on.isoformat(),
+            "feed": feed,
+            "title": m.title,
+            "link": m.link or "",
+            "tone": m.tone.value if m.tone else "unset",
+        }
+        for m, feed in db.session.execute(
+            select(Mention, Feed.name)
+            .join(Feed, Feed.id == Mention.feed_id)
+            .where(
+                Mention.published_on >= period.start, Mention.published_on <= period.end
+            )
+            .order_by(Mention.published_on, Mention.id)
+        ).all()
+    ]
+    deliveries = [
+        {
+            "day": a.occurred_on.isoformat(),
+            "action": title,
+            "channel": channel,
+            "description": a.description,
+            "figures": "; ".join(f"{f.label} {f.value}" for f in a.figures),
+        }
+        for a, title, channel in db.session.execute(
+            select(Activity, Action.title, Channel.name)
+            .join(Action, Action.id == Activity.action_id)
+            .join(Channel, Channel.id == Action.channel_id)
+            .where(
+                Activity.occurred_on >= period.start, Activity.occurred_on <= period.end
+            )
+            .order_by(Activity.occurred_on, Activity.id)
+        ).all()
+    ]
+    return {
+        "metrics": metrics,
+        "observations": observations,
+        "mentions": mentions,
+        "deliveries": deliveries,
+    }
+
+
+# Computing --------------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else round(float(value), 2)
+
+
+def _change(current: float | None, previous: float | None) -> dict[str, Any]:
+    if current is None or previous is None:
+        return {"change": None, "change_pct": None}
+    change = round(current - previous, 2)
+    pct = None if previous == 0 else round(change / previous * 100, 1)
+    return {"change": change, "change_pct": pct}
+
+
+def _period_values(frame: pd.DataFrame, period: Period) -> dict[int, float]:
+    """Each metric's value in the period: flows summed, levels the latest."""
+    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+    inside = frame[(frame["day"] >= start) & (frame["day"] <= end)]
+    if inside.empty:
+        return {}
+    flows = inside[inside["kind"] == MetricKind.FLOW.value]
+    levels = inside[inside["kind"] == MetricKind.LEVEL.value]
+    values = flows.groupby("metric_id")["value"].sum().to_dict()
+    latest = levels.sort_values("day").groupby("metric_id")["value"].last()
+    values.update(latest.to_dict())
+    return {int(k): float(v) for k, v in values.items()}
+
+
+def scaled_target(metric: dict[str, Any], period: Period) -> float | None:
+    """The target for the period: a flow target scaled by days; a level target as is."""
+    if metric["target_value"] is None or metric["target_period"] is None:
+        return None
+    target = float(metric["target_value"])
+    target_period = TargetPeriod(metric["target_period"])
+    if metric["kind"] == MetricKind.LEVEL.value:
+        return target
+    if period.kind is ReportPeriod.MONTH and target_period is TargetPeriod.MONTH:
+        return target
+    return round(target * period.days / TARGET_DAYS[target_period], 2)
+
+
+def target_status(value: float | None, target: float | None, higher: bool) -> str:
+    """``met``, ``not met``, ``no target`` or ``no data``."""
+    if target is None:
+        return "no target"
+    if value is None:
+        return "no data"
+    return "met" if (value >= target if higher else value <= target) else "not met"
+
+
+def compute_reach(
+    rows: dict[str, list[dict[str, Any]]], period: Period
+) -> dict[str, Any]:
+    """The report's figures from ``reach_rows`` output (pure: no database)."""
+    previous = period.previous()
+    metrics = pd.DataFrame(
+        rows["metrics"],
+        columns=[
+            "id",
+            "key",
+            "name",
+            "unit",
+            "kind",
+            "higher_is_better",
+            "target_value",
+            "target_period",
+            "channel",
+        ],
+    )
+    observations = pd.DataFrame(
+        rows["observations"], columns=["metric_id", "day", "value", "rank"]
+    )
+    observations["day"] = pd.to_datetime(observations["day"])
+    # One value per metric and day: the best-ranked source.
+    daily = observations.sort_values("rank").drop_duplicates(["metric_id", "day"])
+    frame = daily.merge(
+        metrics[["id", "kind"]], left_on="metric_id", right_on="id", how="inner"
+    )
+    current, before = _period_values(frame, period), _period_values(frame, previous)
+    table = []
+    for metric in rows["metrics"]:  # plain dicts: pandas would turn None to NaN
+        value = _number(current.get(metric["id"]))
+        prior = _number(before.get(metric["id"]))
+        target = scaled_target(metric, period)
+        table.append(
+            {
+                "key": metric["key"],
+                "name": metric["name"],
+                "unit": metric["unit"],
+                "kind": metric["kind"],
+                "channel": metric["channel"],
+                "value": value,
+                "previous": prior,
+                **_change(value, prior),
+                "target": target,
+                "status": target_status(
+                    value, target, bool(metric["higher_is_better"])
+                ),
+            }
+        )
+    return {
+        "period": period.kind.value,
+        "label": period.label,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "previous_start": previous.start.isoformat(),
+        "previous_end": previous.end.isoformat(),
+        "metrics": table,
+        "channels": _channels(table, rows["deliveries"]),
+        "mentions": _mentions(rows["mentions"]),
+        "deliveries": rows["deliveries"],
+    }
+
+
+def _channels(
+    table: list[dict[str, Any]], deliveries: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per channel: flow metrics summed, and the number of deliveries logged."""
+    flows = pd.DataFrame(
+        [m for m in table if m["channel"] and m["kind"] == MetricKind.FLOW.value],
+        columns=["channel", "value", "previous"],
+    )
+    sums = flows.groupby("channel")[["value", "previous"]].sum(min_count=1)
+    counts = pd.Series([d["channel"] for d in deliveries], dtype="object")
+    delivered = counts.value_counts().to_dict() if len(counts) else {}
+    names = sorted(set(sums.index) | set(delivered))
+    result = []
+    for name in names:
+        value = _number(sums["value"].get(name)) if name in sums.index else None
+        prior = _number(sums["previous"].get(name)) if name in sums.index else None
+        result.append(
+            {
+                "channel": name,
+                "value": value,
+                "previous": prior,
+                **_change(value, prior),
+                "deliveries": int(delivered.get(name, 0)),
+            }
+        )
+    return result
+
+
+def _mentions(mentions: list[dict[str, Any]]) -> dict[str, Any]:
+    tones = pd.Series([m["tone"] for m in mentions], dtype="object")
+    counts = tones.value_counts().to_dict() if len(tones) else {}
+    return {
+        "total": len(mentions),
+        "counts": {
+            tone: int(counts.get(tone, 0))
+            for tone in ("positive", "neutral", "negative", "unset")
+        },
+        "items": mentions,
+    }
+
+
+# Exporting --------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def report_xlsx(figures: dict[str, Any]) -> bytes:
+    """The report as a formula-safe workbook, one sheet per table."""
+    metric_columns = [
+        "metric",
+        "unit",
+        "channel",
+        "value",
+        "previous",
+        "change",
+        "change %",
+        "target",
+        "status",
+    ]
+    metric_rows = [
+        [
+            m["name"],
+            m["unit"],
+            m["channel"],
+            *(
+                _cell(m[k])
+                for k in ("value", "previous", "change", "change_pct", "target")
+            ),
+            m["status"],
+        ]
+        for m in figures["metrics"]
+    ]
+    channel_rows = [
+        [
+            c["channel"],
+            _cell(c["value"]),
+            _cell(c["previous"]),
+            _cell(c["change"]),
+            _cell(c["change_pct"]),
+            str(c["deliveries"]),
+        ]
+        for c in figures["channels"]
+    ]
+    mention_rows = [
+        [m["day"], m["feed"], m["title"], m["link"], m["tone"]]
+        for m in figures["mentions"]["items"]
+    ]
+    delivery_rows = [
+        [d["day"], d["action"], d["channel"], d["description"], d["figures"]]
+        for d in figures["deliveries"]
+    ]
+    return write_xlsx_sheets(
+        [
+            ("Metrics", metric_columns, metric_rows),
+            (
+                "Channels",
+                ["channel", "value", "previous", "change", "change %", "deliveries"],
+                channel_rows,
+            ),
+            ("Mentions", ["date", "feed", "title", "link", "tone"], mention_rows),
+            (
+                "Deliveries",
+                ["date", "action", "channel", "description", "figures"],
+                delivery_rows,
+            ),
+        ]
+    )

@@ -1,0 +1,310 @@
+"""Metrics, feeds and reach report pages (thin: forms in, one service, commit)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from engage.accounts.access import EDITORS, READERS, roles_required
+from engage.accounts.models import User
+from engage.actions.services import list_channels
+from engage.db import utcnow
+from engage.errors import EngageError
+from engage.extensions import db
+from engage.metrics import feeds, reach, services
+from engage.metrics.forms import (
+    FeedForm,
+    MetricForm,
+    ObservationForm,
+    ReportForm,
+    ToneForm,
+)
+from engage.metrics.models import (
+    Feed,
+    Metric,
+    MetricKind,
+    ReachReport,
+    ReportPeriod,
+    TargetPeriod,
+    Tone,
+)
+from engage.metrics.report import last_complete_period, report_xlsx
+
+bp = Blueprint("metrics", __name__, url_prefix="/metrics")
+feeds_bp = Blueprint("feeds", __name__, url_prefix="/feeds")
+reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+def _actor() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+# Metrics ----------------------------------------------------------------------------
+
+
+@bp.get("")
+@roles_required(*READERS)
+def index() -> ResponseReturnValue:
+    return render_template("metrics/index.html", metrics=services.list_metrics())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def create() -> ResponseReturnValue:
+    return _metric_form(None)
+
+
+@bp.route("/<int:metric_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit(metric_id: int) -> ResponseReturnValue:
+    return _metric_form(db.get_or_404(Metric, metric_id))
+
+
+def _metric_form(metric: Metric | None) -> ResponseReturnValue:
+    form = MetricForm(obj=metric)
+    form.channel_id.choices = [("", "None")] + [
+        (str(c.id), c.name) for c in list_channels()
+    ]
+    form.action_id.choices = [("", "None")] + [
+        (str(a.id), a.title) for a in services.list_actions_for_choice()
+    ]
+    if request.method == "GET" and metric is not None:
+        form.kind.data = metric.kind.value
+        form.target_period.data = (
+            metric.target_period.value if metric.target_period else ""
+        )
+        form.channel_id.data = str(metric.channel_id or "")
+        form.action_id.data = str(metric.action_id or "")
+    if form.validate_on_submit():
+        data = services.MetricData(
+            key=form.key.data,
+            name=form.name.data,
+            kind=MetricKind(form.kind.data),
+            unit=form.unit.data or "",
+            description=form.description.data or "",
+            higher_is_better=form.higher_is_better.data,
+            target_value=form.target_value.data,
+            target_period=TargetPeriod(form.target_period.data)
+            if form.target_period.data
+            else None,
+            channel_id=int(form.channel_id.data) if form.channel_id.data else None,
+            action_id=int(form.action_id.data) if form.action_id.data else None,
+        )
+        try:
+            saved = services.save_metric(metric, data, actor=_actor(), now=utcnow())
+        except EngageError as error:
+            db.session.rollback()
+            form.key.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Metric saved.", "success")
+            return redirect(url_for("metrics.detail", metric_id=saved.id))
+    return render_template("metrics/form.html", form=form, metric=metric)
+
+
+@bp.get("/<int:metric_id>")
+@roles_required(*READERS)
+def detail(metric_id: int) -> ResponseReturnValue:
+    metric = db.get_or_404(Metric, metric_id)
+    observations = services.list_observations(metric)
+    return render_template(
+        "metrics/detail.html",
+        metric=metric,
+        observations=observations,
+        chart=services.chart_data(metric, observations),
+        form=ObservationForm(formdata=None, observed_on=utcnow().date()),
+    )
+
+
+@bp.post("/<int:metric_id>/observations")
+@roles_required(*EDITORS)
+def observe(metric_id: int) -> ResponseReturnValue:
+    metric = db.get_or_404(Metric, metric_id)
+    form = ObservationForm()
+    if form.validate_on_submit():
+        try:
+            services.record_manual_observation(
+                metric,
+                form.observed_on.data,
+                form.value.data,
+                note=form.note.data or "",
+                actor=_actor(),
+                now=utcnow(),
+            )
+        except EngageError as error:
+            db.session.rollback()
+            form.observed_on.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Value recorded.", "success")
+            return redirect(url_for("metrics.detail", metric_id=metric.id))
+    observations = services.list_observations(metric)
+    return render_template(
+        "metrics/detail.html",
+        metric=metric,
+        observations=observations,
+        chart=services.chart_data(metric, observations),
+        form=form,
+    ), 400
+
+
+# Feeds ------------------------------------------------------------------------------
+
+
+@feeds_bp.get("")
+@roles_required(*READERS)
+def feeds_index() -> ResponseReturnValue:
+    return render_template("metrics/feeds.html", feeds=feeds.list_feeds())
+
+
+@feeds_bp.route("/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def create_feed() -> ResponseReturnValue:
+    return _feed_form(None)
+
+
+@feeds_bp.route("/<int:feed_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_feed(feed_id: int) -> ResponseReturnValue:
+    return _feed_form(db.get_or_404(Feed, feed_id))
+
+
+def _feed_form(feed: Feed | None) -> ResponseReturnValue:
+    form = FeedForm(obj=feed)
+    if form.validate_on_submit():
+        data = feeds.FeedData(
+            url=form.url.data,
+            name=form.name.data,
+            phrases=form.phrases.data or "",
+            active=form.active.data,
+        )
+        try:
+            saved = feeds.save_feed(feed, data, actor=_actor(), now=utcnow())
+        except EngageError as error:
+            db.session.rollback()
+            form.url.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Feed saved.", "success")
+            return redirect(url_for("feeds.feed_detail", feed_id=saved.id))
+    return render_template("metrics/feed_form.html", form=form, feed=feed)
+
+
+@feeds_bp.get("/<int:feed_id>")
+@roles_required(*READERS)
+def feed_detail(feed_id: int) -> ResponseReturnValue:
+    feed = db.get_or_404(Feed, feed_id)
+    mentions = feeds.list_mentions(feeds.MentionFilter(feed_id=feed.id), limit=50)
+    return render_template("metrics/feed_detail.html", feed=feed, mentions=mentions)
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@feeds_bp.get("/mentions")
+@roles_required(*READERS)
+def mentions() -> ResponseReturnValue:
+    criteria = feeds.MentionFilter(
+        feed_id=request.args.get("feed", type=int),
+        tone=request.args.get("tone", ""),
+        start=_date_arg("from"),
+        end=_date_arg("to"),
+        text=request.args.get("q", "")[:200],
+    )
+    return render_template(
+        "metrics/mentions.html",
+        mentions=feeds.list_mentions(criteria),
+        criteria=criteria,
+        feeds=feeds.list_feeds(),
+        tones=list(Tone),
+        tone_form=ToneForm(formdata=None),
+    )
+
+
+@feeds_bp.post("/mentions/<int:mention_id>/tone")
+@roles_required(*EDITORS)
+def set_tone(mention_id: int) -> ResponseReturnValue:
+    form = ToneForm()
+    if not form.validate_on_submit():
+        abort(400)
+    tone = Tone(form.tone.data) if form.tone.data else None
+    feeds.set_tone(mention_id, tone, actor=_actor(), now=utcnow())
+    db.session.commit()
+    flash("Tone saved.", "success")
+    return redirect(request.form.get("back") or url_for("feeds.mentions"))
+
+
+# Reach reports ----------------------------------------------------------------------
+
+
+@reports_bp.get("")
+@roles_required(*READERS)
+def reports_index() -> ResponseReturnValue:
+    return render_template(
+        "metrics/reports.html", reports=reach.list_reports(), form=ReportForm()
+    )
+
+
+@reports_bp.post("/new")
+@roles_required(*EDITORS)
+def make_report() -> ResponseReturnValue:
+    form = ReportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    period = last_complete_period(ReportPeriod(form.period.data), utcnow().date())
+    report = reach.make_reach_report(period, now=utcnow())
+    db.session.commit()
+    return redirect(url_for("reports.report_detail", report_id=report.id))
+
+
+@reports_bp.get("/<int:report_id>")
+@roles_required(*READERS)
+def report_detail(report_id: int) -> ResponseReturnValue:
+    report = db.get_or_404(ReachReport, report_id)
+    return render_template("metrics/report.html", report=report, figures=report.figures)
+
+
+@reports_bp.get("/<int:report_id>/report.xlsx")
+@roles_required(*READERS)
+def report_download(report_id: int) -> ResponseReturnValue:
+    report = db.get_or_404(ReachReport, report_id)
+    return Response(
+        report_xlsx(report.figures),
+        mimetype=reach.XLSX_TYPE,
+        headers={
+            "Content-Disposition": "attachment; filename="
+            + reach.report_filename(report)
+        },
+    )
+
+
+@reports_bp.post("/subscription")
+@roles_required(*READERS)
+def subscription() -> ResponseReturnValue:
+    wanted = request.form.get("subscribed") == "yes"
+    reach.set_report_subscription(_actor(), wanted, now=utcnow())
+    db.session.commit()
+    flash(
+        "You will get the reach report by e-mail."
+        if wanted
+        else "You will no longer get the reach report by e-mail.",
+        "success",
+    )
+    return redirect(url_for("accounts.account"))

@@ -1,0 +1,1 @@
+"""Tests for metrics, media monitoring and reach reports."""

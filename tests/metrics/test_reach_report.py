@@ -1,0 +1,282 @@
+"""The reach report for a known data set: exact figures, storage, XLSX and e-mail."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+from typing import Any
+
+import openpyxl
+import pytest
+
+from engage.actions.models import Activity, ReachFigure
+from engage.extensions import db
+from engage.metrics.models import (
+    Feed,
+    Mention,
+    Metric,
+    MetricKind,
+    Observation,
+    ReachReport,
+    ReportPeriod,
+    Source,
+    TargetPeriod,
+    Tone,
+)
+from engage.metrics.reach import send_reach_report
+from engage.metrics.report import (
+    Period,
+    compute_reach,
+    last_complete_period,
+    period_containing,
+    reach_rows,
+    target_status,
+)
+from tests.factories import ActionFactory, ChannelFactory, UserFactory
+
+NOW = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
+OCTOBER = Period(ReportPeriod.MONTH, date(2026, 10, 1), date(2026, 10, 31))
+
+
+def _metric(key: str, kind: MetricKind, **fields: Any) -> Metric:
+    metric = Metric(
+        key=key,
+        name=key.replace("-", " ").capitalize(),
+        kind=kind,
+        created_at=NOW,
+        updated_at=NOW,
+        **fields,
+    )
+    db.session.add(metric)
+    db.session.flush()
+    return metric
+
+
+def _observe(metric: Metric, day: str, value: float, source: Source) -> None:
+    db.session.add(
+        Observation(
+            metric_id=metric.id,
+            observed_on=date.fromisoformat(day),
+            value=value,
+            source=source,
+            recorded_at=NOW,
+        )
+    )
+
+
+@pytest.fixture
+def data_set() -> None:
+    newsletter = ChannelFactory(name="Newsletter")
+    readers = _metric(
+        "newsletter-readers",
+        MetricKind.FLOW,
+        unit="readers",
+        channel=newsletter,
+        target_value=1000,
+        target_period=TargetPeriod.MONTH,
+    )
+    for day, value in [
+        ("2026-09-05", 400),
+        ("2026-09-20", 500),
+        ("2026-10-03", 600),
+        ("2026-10-17", 700),
+    ]:
+        _observe(readers, day, value, Source.IMPORT)
+    _observe(readers, "2026-10-17", 999, Source.SYSTEM)  # the import wins that day
+    _observe(readers, "2026-11-01", 5000, Source.IMPORT)  # after the period
+    followers = _metric(
+        "followers",
+        MetricKind.LEVEL,
+        target_value=5000,
+        target_period=TargetPeriod.YEAR,
+    )
+    for day, value in [
+        ("2026-09-30", 4000),
+        ("2026-10-01", 4100),
+        ("2026-10-31", 4500),
+    ]:
+        _observe(followers, day, value, Source.MANUAL)
+    complaints = _metric(
+        "complaints",
+        MetricKind.FLOW,
+        higher_is_better=False,
+        target_value=10,
+        target_period=TargetPeriod.QUARTER,
+    )
+    _observe(complaints, "2026-10-10", 2, Source.MANUAL)
+    _metric("web-visits", MetricKind.FLOW)  # no data at all
+    feed = Feed(
+        url="https://news.example/rss",
+        name="Local news",
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    db.session.add(feed)
+    db.session.flush()
+    for guid, day, tone in [
+        ("m1", "2026-10-05", Tone.POSITIVE),
+        ("m2", "2026-10-20", None),
+        ("m3", "2026-09-28", Tone.NEGATIVE),
+    ]:
+        db.session.add(
+            Mention(
+                feed_id=feed.id,
+                guid=guid,
+                published_on=date.fromisoformat(day),
+                title=f"Story {guid}",
+                link=f"https://news.example/{guid}",
+                tone=tone,
+                found_at=NOW,
+            )
+        )
+    action = ActionFactory(title="GP newsletter", channel=newsletter)
+    for day, recipients in [("2026-10-03", 412), ("2026-09-03", 400)]:
+        db.session.add(
+            Activity(
+                action_id=action.id,
+                occurred_on=date.fromisoformat(day),
+                description="Sent",
+                created_at=NOW,
+                figures=[ReachFigure(label="recipients", value=recipients)],
+            )
+        )
+    db.session.commit()
+
+
+def test_periods_are_whole_weeks_and_months() -> None:
+    assert last_complete_period(ReportPeriod.MONTH, date(2026, 11, 2)) == OCTOBER
+    week = last_complete_period(ReportPeriod.WEEK, date(2026, 11, 2))  # a Monday
+    assert (week.start, week.end) == (date(2026, 10, 26), date(2026, 11, 1))
+    assert period_containing(ReportPeriod.MONTH, date(2026, 3, 15)).previous() == (
+        Period(ReportPeriod.MONTH, date(2026, 2, 1), date(2026, 2, 28))
+    )
+
+
+def test_target_status_respects_direction() -> None:
+    assert target_status(10, 5, True) == "met"
+    assert target_status(10, 5, False) == "not met"
+    assert target_status(None, 5, True) == "no data"
+    assert target_status(3, None, True) == "no target"
+
+
+@pytest.mark.usefixtures("data_set")
+def test_the_report_has_the_expected_figures() -> None:
+    figures = compute_reach(reach_rows(OCTOBER), OCTOBER)
+    metrics = {m["key"]: m for m in figures["metrics"]}
+    assert metrics["newsletter-readers"] == {
+        "key": "newsletter-readers",
+        "name": "Newsletter readers",
+        "unit": "readers",
+        "kind": "flow",
+        "channel": "Newsletter",
+        "value": 1300.0,
+        "previous": 900.0,
+        "change": 400.0,
+        "change_pct": 44.4,
+        "target": 1000.0,
+        "status": "met",
+    }
+    assert (metrics["followers"]["value"], metrics["followers"]["previous"]) == (
+        4500.0,
+        4000.0,
+    )
+    assert metrics["followers"]["change_pct"] == 12.5
+    assert metrics["followers"]["status"] == "not met"
+    assert metrics["complaints"]["target"] == round(10 * 31 / (365.25 / 4), 2)
+    assert metrics["complaints"]["status"] == "met"
+    assert metrics["complaints"]["change"] is None
+    assert metrics["web-visits"]["status"] == "no target"
+    assert metrics["web-visits"]["value"] is None
+    assert figures["channels"] == [
+        {
+            "channel": "Newsletter",
+            "value": 1300.0,
+            "previous": 900.0,
+            "change": 400.0,
+            "change_pct": 44.4,
+            "deliveries": 1,
+        }
+    ]
+    assert figures["mentions"]["total"] == 2
+    assert figures["mentions"]["counts"] == {
+        "positive": 1,
+        "neutral": 0,
+        "negative": 0,
+        "unset": 1,
+    }
+    assert [d["figures"] for d in figures["deliveries"]] == ["recipients 412"]
+
+
+@pytest.mark.usefixtures("data_set")
+def test_the_report_is_stored_and_mailed_once_to_subscribers(
+    smtp_server: Any,
+) -> None:
+    officer = UserFactory(role="officer", reach_report_subscribed=True)
+    lead = UserFactory(role="lead", reach_report_subscribed=True)
+    UserFactory(role="lead")  # not subscribed
+    UserFactory(role="admin", reach_report_subscribed=True)  # not a lead or officer
+    UserFactory(role="officer", reach_report_subscribed=True, is_active=False)
+    counts = send_reach_report("month", date(2026, 11, 2), now=NOW)
+    db.session.commit()
+    again = send_reach_report(ReportPeriod.MONTH, date(2026, 11, 15), now=NOW)
+    db.session.commit()
+    assert counts == {"reports": 1, "sent": 2}
+    assert again == {"reports": 0, "sent": 0}
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(
+        [officer.email, lead.email]
+    )
+    message = smtp_server.messages[0]
+    assert message["Subject"] == "Reach report: October 2026"
+    text = message.get_body(("plain",)).get_content()
+    assert "Newsletter readers: 1,300 readers (before: 900, change +400 / +44.4%)" in (
+        text
+    )
+    html = message.get_body(("html",)).get_content()
+    assert "<h1>Reach report: October 2026</h1>" in html
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "reach-report-month-2026-10-01.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
+    rows = list(book["Metrics"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("metric", "unit", "channel", "value")
+    assert (
+        "Newsletter readers",
+        "readers",
+        "Newsletter",
+        "1300",
+        "900",
+        "400",
+        "44.4",
+        "1000",
+        "met",
+    ) in rows
+    assert book.sheetnames == ["Metrics", "Channels", "Mentions", "Deliveries"]
+    report = db.session.query(ReachReport).one()
+    assert (report.recipients, report.sent_at is not None) == (2, True)
+
+
+@pytest.mark.usefixtures("data_set")
+def test_reports_are_listed_shown_and_downloaded(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    login(cast["officer"])
+    response = client.post("/reports/new", data={"period": "month"})
+    assert response.status_code == 302
+    report = db.session.query(ReachReport).one()
+    assert client.get("/reports").status_code == 200
+    page = client.get(f"/reports/{report.id}").get_data(as_text=True)
+    assert "Newsletter readers" in page
+    assert "+44.4%" in page
+    download = client.get(f"/reports/{report.id}/report.xlsx")
+    assert download.mimetype.endswith("spreadsheetml.sheet")
+    openpyxl.load_workbook(io.BytesIO(download.data))
+
+
+def test_the_account_page_sets_the_report_preference(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    login(cast["lead"])
+    assert "Send me the reach report" in client.get("/account").get_data(as_text=True)
+    client.post("/reports/subscription", data={"subscribed": "yes"})
+    db.session.refresh(cast["lead"])
+    assert cast["lead"].reach_report_subscribed
+    assert "Stop sending me" in client.get("/account").get_data(as_text=True)

@@ -1,0 +1,243 @@
+"""Metric, feed and import pages: who may do what, the chart and its table, imports."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from engage.extensions import db
+from engage.metrics.models import Feed, Metric, MetricKind, Observation, Source
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def _metric(key: str = "web-visits", kind: MetricKind = MetricKind.FLOW) -> Metric:
+    metric = Metric(
+        key=key,
+        name=key.replace("-", " ").capitalize(),
+        kind=kind,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    db.session.add(metric)
+    db.session.commit()
+    return metric
+
+
+def _values() -> list[tuple[str, str, float, Source]]:
+    db.session.rollback()
+    return [
+        (key, o.observed_on.isoformat(), o.value, o.source)
+        for key, o in db.session.execute(
+            select(Metric.key, Observation)
+            .join(Observation)
+            .order_by(Metric.key, Observation.observed_on)
+        ).all()
+    ]
+
+
+def test_officers_define_metrics_and_record_values(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    login(cast["officer"])
+    response = client.post(
+        "/metrics/new",
+        data={
+            "key": "followers",
+            "name": "Followers",
+            "unit": "followers",
+            "kind": "level",
+            "higher_is_better": "y",
+            "target_value": "5000",
+            "target_period": "year",
+        },
+    )
+    assert response.status_code == 302
+    metric = db.session.scalar(select(Metric).where(Metric.key == "followers"))
+    assert metric is not None
+    assert metric.target_value == 5000
+    for value in ("4100", "4200"):
+        client.post(
+            f"/metrics/{metric.id}/observations",
+            data={"observed_on": "2026-10-01", "value": value},
+        )
+    assert _values() == [("followers", "2026-10-01", 4200.0, Source.MANUAL)]
+    bad = client.post(
+        f"/metrics/{metric.id}/observations",
+        data={"observed_on": "2026-10-01", "value": "lots"},
+    )
+    assert bad.status_code == 400
+    edit = client.post(
+        f"/metrics/{metric.id}/edit",
+        data={
+            "key": "followers",
+            "name": "Social followers",
+            "kind": "level",
+            "target_value": "",
+            "target_period": "",
+        },
+    )
+    assert edit.status_code == 302
+    db.session.refresh(metric)
+    assert (metric.name, metric.target_value, metric.higher_is_better) == (
+        "Social followers",
+        None,
+        False,
+    )
+
+
+def test_the_metric_page_has_a_chart_with_its_data_table(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    metric = _metric()
+    for day, value in [("2026-10-01", 10), ("2026-10-02", 12)]:
+        db.session.add(
+            Observation(
+                metric_id=metric.id,
+                value=value,
+                observed_on=date.fromisoformat(day),
+                source=Source.IMPORT,
+                recorded_at=NOW,
+            )
+        )
+    db.session.commit()
+    login(cast["lead"])
+    response = client.get(f"/metrics/{metric.id}")
+    page = response.get_data(as_text=True)
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])
+    assert nonce is not None
+    assert f'<script nonce="{nonce.group(1)}" src="/static/js/metric-chart.js">' in page
+    assert "vendor/chartjs/chart.umd.min.js" in page
+    assert '"dates": ["2026-10-01", "2026-10-02"]' in page
+    assert '<canvas id="metric-chart" role="img"' in page
+    assert '<caption class="nhsuk-table__caption">Values of Web visits' in page
+    assert "Record a value" not in page  # leads read only
+    assert client.post(f"/metrics/{metric.id}/observations").status_code == 403
+
+
+def test_static_chart_script_exists() -> None:
+    root = Path(__file__).resolve().parents[2] / "static"
+    assert (root / "js" / "metric-chart.js").is_file()
+    assert (root / "vendor" / "chartjs" / "chart.umd.min.js").is_file()
+
+
+def test_feed_pages_validate_the_address(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    login(cast["officer"])
+    response = client.post(
+        "/feeds/new",
+        data={
+            "name": "Metadata",
+            "url": "http://169.254.169.254/latest/",
+            "phrases": "x",
+        },
+    )
+    assert response.status_code == 200
+    assert "private or local network" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Feed.id))) == 0
+
+
+def test_officers_set_the_tone_of_a_mention(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    from engage.metrics.models import Mention, Tone
+
+    feed = Feed(
+        url="https://news.example/rss", name="News", created_at=NOW, updated_at=NOW
+    )
+    db.session.add(feed)
+    db.session.flush()
+    mention = Mention(
+        feed_id=feed.id,
+        guid="g",
+        published_on=date(2026, 11, 1),
+        title="Story",
+        found_at=NOW,
+    )
+    db.session.add(mention)
+    db.session.commit()
+    login(cast["officer"])
+    response = client.post(
+        f"/feeds/mentions/{mention.id}/tone",
+        data={"tone": "negative", "back": "/feeds/mentions"},
+    )
+    assert response.status_code == 302
+    db.session.refresh(mention)
+    assert mention.tone is Tone.NEGATIVE
+    filtered = client.get("/feeds/mentions?tone=negative").get_data(as_text=True)
+    assert "Story" in filtered
+    assert "Story" not in client.get("/feeds/mentions?tone=positive").get_data(
+        as_text=True
+    )
+
+
+CSV = (
+    b"metric,date,value,note\n"
+    b"web-visits,2026-10-01,1250,GA\n"
+    b"web-visits,2026-10-02,1300,\n"
+)
+
+
+def test_observations_import_through_the_web_page_is_idempotent(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    _metric()
+    login(cast["officer"])
+    preview = client.post(
+        "/observations/import",
+        data={"file": (io.BytesIO(CSV), "values.csv")},
+        content_type="multipart/form-data",
+    )
+    pending = re.search(r"/observations/import/(\d+)", preview.get_data(as_text=True))
+    assert pending is not None
+    done = client.post(f"/observations/import/{pending.group(1)}")
+    assert done.status_code == 302
+    assert done.location.endswith("/metrics")
+    again = client.post(
+        "/observations/import",
+        data={"file": (io.BytesIO(CSV), "values.csv")},
+        content_type="multipart/form-data",
+    )
+    assert "Nothing to import" in again.get_data(as_text=True)
+    assert _values() == [
+        ("web-visits", "2026-10-01", 1250.0, Source.IMPORT),
+        ("web-visits", "2026-10-02", 1300.0, Source.IMPORT),
+    ]
+
+
+def test_observations_import_reports_row_errors(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    _metric()
+    login(cast["officer"])
+    bad = b"metric,date,value\nnope,2026-10-01,1\nweb-visits,31/10/2026,x\n"
+    page = client.post(
+        "/observations/import",
+        data={"file": (io.BytesIO(bad), "values.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "There is no metric with the key “nope”." in page
+    assert "The value must be a number, not “x”." in page
+    assert "must be a date written like 2012-07-31" in page
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_engage_import_observations(app: Flask, tmp_path: Path, dry_run: bool) -> None:
+    _metric()
+    path = tmp_path / "values.csv"
+    path.write_bytes(CSV)
+    args = ["import", "observations", str(path)] + (["--dry-run"] if dry_run else [])
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert len(_values()) == (0 if dry_run else 2)
+    if not dry_run:
+        again = app.test_cli_runner().invoke(args=args)
+        assert "0 created, 0 updated, 2 unchanged" in again.output
