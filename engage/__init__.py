@@ -99,11 +99,9 @@ def _register_blueprints(app: Flask) -> None:
     from engage.mail.views import bp as mail_bp
     from engage.membership.public_views import bp as join_bp
     from engage.membership.views import bp as members_bp
-    from engage.scheduling.views import bp as jobs_bp
-
-    # Measures of reach
     from engage.metrics.views import bp as metrics_bp
     from engage.metrics.views import feeds_bp, reports_bp
+    from engage.scheduling.views import bp as jobs_bp
     from engage.web import bp as web_bp
 
     for blueprint in (
@@ -120,7 +118,7 @@ def _register_blueprints(app: Flask) -> None:
         join_bp,
         members_bp,
         jobs_bp,
-        metrics_bp,  # measures of reach
+        metrics_bp,
         feeds_bp,
         reports_bp,
     ):
