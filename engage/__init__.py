@@ -117,6 +117,11 @@ def _register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
 
+    # Surveys (issue 5): staff pages under /surveys, answering under /s/<token>.
+    from engage.surveys.views import bp as surveys_bp
+
+    app.register_blueprint(surveys_bp)
+
 
 def _register_hooks(app: Flask) -> None:
     from engage import http, navigation, templating

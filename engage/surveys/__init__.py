@@ -1,0 +1,1 @@
+"""Surveys: build questionnaires, invite members, collect and report on responses."""
