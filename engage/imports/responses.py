@@ -44,8 +44,8 @@ from engage.surveys.tool_import import (
     ToolExport,
     auto_map,
     check_mapping,
-    parse_export,
     parse_day,
+    parse_export,
     read_answers,
     row_key,
 )
@@ -244,7 +244,7 @@ def _save(survey_id: int, drafts: list[ResponseDraft], actor_id: int | None) -> 
         db.session.execute(insert(Answer), answers)
 
 
-# Upload → preview → confirm -------------------------------------------------------------
+# Upload → preview → confirm ---------------------------------------------------------
 
 
 def prepare_responses(
