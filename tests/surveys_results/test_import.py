@@ -203,3 +203,51 @@ def test_ticked_options_split_even_with_the_separator_inside_an_option() -> None
         ["GP surgery"],
         ["Dentist"],
     )
+
+
+def test_cli_imports_responses_with_a_dry_run_first(app) -> None:
+    survey = make_survey()
+    runner = app.test_cli_runner()
+    path = str(FIXTURES / "surveymonkey.xlsx")
+    dry = runner.invoke(args=["import", "responses", str(survey.id), path, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "File from: SurveyMonkey" in dry.output
+    assert "To add: 6" in dry.output
+    assert "Dry run: nothing was saved." in dry.output
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 0
+    done = runner.invoke(args=["import", "responses", str(survey.id), path])
+    assert done.exit_code == 0, done.output
+    assert "Imported responses: 6 added, 0 already imported." in done.output
+    again = runner.invoke(args=["import", "responses", str(survey.id), path])
+    assert "0 added, 6 already imported" in again.output
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 6
+
+
+def test_cli_map_leaves_a_column_out(app) -> None:
+    survey = make_survey()
+    result = app.test_cli_runner().invoke(
+        args=[
+            "import",
+            "responses",
+            str(survey.id),
+            str(FIXTURES / "google.csv"),
+            "--map",
+            "Any other comments?=-",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Column “Any other comments?” → not imported" in result.output
+    assert _answers(survey, QuestionKind.LONG_TEXT) == []
+
+
+def test_cli_refuses_a_broken_file_and_saves_nothing(app, tmp_path) -> None:
+    survey = make_survey()
+    broken = tmp_path / "broken.csv"
+    text = (FIXTURES / "google.csv").read_text(encoding="utf-8")
+    broken.write_text(text.replace(",Agree,", ",Maybe,", 1), encoding="utf-8")
+    result = app.test_cli_runner().invoke(
+        args=["import", "responses", str(survey.id), str(broken)]
+    )
+    assert result.exit_code == 1
+    assert "Row 2:" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 0
