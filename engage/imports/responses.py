@@ -162,7 +162,9 @@ def _plan_rows(
         day = parse_day(row.when, dayfirst=export.dayfirst)
         if day is None:
             problems.append(f"“{row.when[:40]}” is not a date the import can read.")
-        key = row_key(export.tool, row, [c for c, _ in mapped])
+        key = row_key(
+            export.tool, row, [c for c, _ in mapped], dayfirst=export.dayfirst
+        )
         if key in seen:
             problems.append(f"Repeats the response of row {seen[key]}.")
         for message in problems:

@@ -102,9 +102,7 @@ class EqualityReport:
     questions: list[QuestionReport]
 
 
-def suppressed_values(
-    counts: Mapping[K, int], *, already: Iterable[K] = ()
-) -> set[K]:
+def suppressed_values(counts: Mapping[K, int], *, already: Iterable[K] = ()) -> set[K]:
     """The answers whose counts must be hidden (primary and secondary suppression).
 
     ``already`` are cells hidden for another reason (a cross-tabulation hides cells

@@ -388,6 +388,22 @@ class TextPage:
     pages: int
     shown: bool  #: False under 5 respondents
 
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
 
 def text_answers(
     question: Question,

@@ -32,6 +32,7 @@ from engage.surveys.models import LIKERT_LABELS, Question, QuestionKind
 MAX_TEXT = {QuestionKind.SHORT_TEXT: 1_000, QuestionKind.LONG_TEXT: 10_000}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _DATE = re.compile(r"^\s*(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})")
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*([AaPp][Mm])?")
 
 
 class Tool(enum.StrEnum):
@@ -243,6 +244,27 @@ def parse_day(text: str, *, dayfirst: bool) -> date | None:
         return None
 
 
+def canonical_moment(text: str, *, dayfirst: bool) -> str:
+    """A timestamp written as ISO (``2024-03-05T10:22:13``), whatever its layout.
+
+    So that the same export saved as CSV and as XLSX gives the same row keys.
+    """
+    day = parse_day(text, dayfirst=dayfirst)
+    if day is None:
+        return text.strip()
+    clock = _TIME.search(text[_DATE.match(text).end() :])  # type: ignore[union-attr]
+    if clock is None:
+        return day.isoformat()
+    hour, minute = int(clock.group(1)), int(clock.group(2))
+    second = int(clock.group(3) or 0)
+    meridiem = (clock.group(4) or "").lower()
+    if meridiem == "pm" and hour < 12:
+        hour += 12
+    elif meridiem == "am" and hour == 12:
+        hour = 0
+    return f"{day.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}"
+
+
 def auto_map(
     columns: Sequence[SourceColumn], questions: Sequence[Question]
 ) -> dict[str, int | None]:
@@ -260,11 +282,14 @@ def auto_map(
     return mapping
 
 
-def row_key(tool: Tool, row: ToolRow, columns: Sequence[SourceColumn]) -> str:
+def row_key(
+    tool: Tool, row: ToolRow, columns: Sequence[SourceColumn], *, dayfirst: bool
+) -> str:
     """The row's external key: the tool's respondent id, or a hash of its answers."""
     if row.respondent:
         return f"{tool.value}:{row.respondent}"
-    cells = [row.when] + [row.cells[i] for c in columns for i, _ in c.cells]
+    when = canonical_moment(row.when, dayfirst=dayfirst)
+    cells = [when] + [row.cells[i].strip() for c in columns for i, _ in c.cells]
     digest = hashlib.sha256("\x1f".join(cells).encode("utf-8")).hexdigest()
     return f"{tool.value}:#{digest[:40]}"
 

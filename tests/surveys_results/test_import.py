@@ -251,3 +251,11 @@ def test_cli_refuses_a_broken_file_and_saves_nothing(app, tmp_path) -> None:
     assert result.exit_code == 1
     assert "Row 2:" in result.output
     assert db.session.scalar(select(func.count()).select_from(Response)) == 0
+
+
+@pytest.mark.parametrize("tool", ["google", "microsoft", "surveymonkey"])
+def test_the_csv_and_xlsx_of_one_export_are_the_same_responses(tool: str) -> None:
+    survey = make_survey()
+    _import(survey, f"{tool}.csv")
+    again = _import(survey, f"{tool}.xlsx")
+    assert (again.created, again.unchanged) == (0, 6)
