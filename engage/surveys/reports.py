@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd  # type: ignore[import-untyped]
 from sqlalchemy import select
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement
 
 from engage.extensions import db
 from engage.membership.equality import QUESTIONS_BY_FIELD, SUPPRESS_BELOW
@@ -51,6 +51,7 @@ HIDDEN = "fewer than 5"
 #: Segments a result can be filtered or cross-tabulated by.
 SEGMENTS = ("tier", "practice", "topic")
 EQUALITY_PREFIX = "equality:"
+_TOTAL = "\x00total"  #: the cross-tab grid's row of column totals
 RATING_SCALE = tuple(range(11))
 
 
@@ -218,15 +219,36 @@ class Frames:
         )
 
 
-def _frame(statement: Executable, columns: Sequence[str]) -> Any:
-    result = db.session.execute(statement, execution_options={"yield_per": CHUNK_ROWS})
-    chunks = [
-        pd.DataFrame([tuple(row) for row in part], columns=list(columns))
-        for part in result.partitions()
-    ]
+def _frame(statement: ClauseElement, columns: Sequence[str]) -> Any:
+    """Run a query and read its rows into a DataFrame, ``CHUNK_ROWS`` at a time.
+
+    The rows come straight from the driver's cursor: building SQLAlchemy rows for
+    a few hundred thousand answers would take most of the time. Values are the
+    driver's own (dates may be ISO text on SQLite); callers convert what they use.
+    """
+    connection = db.session.connection()
+    compiled: Any = statement.compile(dialect=connection.dialect)
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        chunks = []
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            chunks.append(pd.DataFrame.from_records(rows, columns=list(columns)))
+    finally:
+        cursor.close()
     if not chunks:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+
+
+def _days(values: Any) -> Any:
+    """Dates (or ISO text, or timestamps) as ``datetime.date`` objects."""
+    if not len(values):
+        return values
+    return pd.to_datetime(values.map(str), format="ISO8601").dt.date
 
 
 def load_frames(survey_id: int, *, with_text: bool = False) -> Frames:
@@ -244,9 +266,7 @@ def load_frames(survey_id: int, *, with_text: bool = False) -> Frames:
         .order_by(Response.id),
         ("id", "submitted_on", "source", "tier", "practice_id", "member_id"),
     )
-    responses["tier"] = responses["tier"].map(
-        lambda t: None if t is None else str(getattr(t, "value", t))
-    )
+    responses["submitted_on"] = _days(responses["submitted_on"])
     topics = _frame(
         select(response_topics.c.response_id, response_topics.c.topic_id)
         .join(Response, Response.id == response_topics.c.response_id)
@@ -525,17 +545,18 @@ def cross_tab(
         keys.append(NOT_KNOWN)
     answered = pairs.groupby("value")["response_id"].nunique().to_dict()
     table = pairs.groupby(["option", "value"]).size().to_dict()
-    column_hidden = {
-        k for k in keys if answered.get(k, 0) < SUPPRESS_BELOW
-    } | suppressed_values({k: answered.get(k, 0) for k in keys})
+    # The grid has a row of each column's total: small segments are hidden whole,
+    # and rows and columns (totals included) are then settled together.
+    small = {k for k in keys if answered.get(k, 0) < SUPPRESS_BELOW}
     grid = {(o, k): int(table.get((o, k), 0)) for o, _ in opts for k in keys}
+    grid.update({(_TOTAL, k): int(answered.get(k, 0)) for k in keys})
     hidden = suppress_grid(
-        grid, already={(o, k) for o, _ in opts for k in column_hidden}
+        grid, already={(o, k) for o in [_TOTAL, *(o for o, _ in opts)] for k in small}
     )
     columns = [
         Count(
             labels.get(k, str(k)) if k != NOT_KNOWN else NOT_KNOWN,
-            None if k in column_hidden else int(answered.get(k, 0)),
+            None if (_TOTAL, k) in hidden else grid[(_TOTAL, k)],
             None,
         )
         for k in keys
@@ -576,9 +597,6 @@ def response_rate(survey: Survey) -> ResponseRate:
         ("id", "answered_at", "tier", "practice_id", "member_id"),
     )
     invitations["answered"] = invitations["answered_at"].notna()
-    invitations["tier"] = invitations["tier"].map(
-        lambda t: None if t is None else str(getattr(t, "value", t))
-    )
     invited = len(invitations)
     answered = int(invitations["answered"].sum())
     segments = {
@@ -644,10 +662,9 @@ def _by_day(
         select(Response.submitted_on).where(Response.survey_id == survey_id),
         ("day",),
     )
-    per_day = responses.groupby("day").size().to_dict()
-    answered_days = invitations.loc[invitations["answered"], "answered_at"].map(
-        lambda moment: moment.date()
-    )
+    per_day = responses.assign(day=_days(responses["day"])).groupby("day").size()
+    per_day = per_day.to_dict()
+    answered_days = _days(invitations.loc[invitations["answered"], "answered_at"])
     answered_per_day = answered_days.value_counts().to_dict()
     invited = len(invitations)
     so_far = 0
