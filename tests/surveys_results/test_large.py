@@ -37,6 +37,22 @@ def _answer(
     }
 
 
+def _bulk_insert(table, rows: list[dict]) -> None:
+    """Core executemany (no ORM per row); COPY on PostgreSQL, where psycopg's
+    executemany sends the rows one by one."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        for start in range(0, len(rows), 50_000):
+            connection.execute(insert(table), rows[start : start + 50_000])
+        return
+    names = list(rows[0])
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([getattr(v, "value", v) for v in row.values()])
+    cursor.close()
+
+
 def _generate(survey, practices: list[int]) -> dict:
     """Insert the responses with core executemany; return what was inserted."""
     rng = random.Random(20120401)
@@ -81,13 +97,8 @@ def _generate(survey, practices: list[int]) -> dict:
             value = round(rng.uniform(0, 100), 1)
             answers.append(_answer(number, ids[Q.NUMBER], number=value))
             data["number"].append(value)
-    connection = db.session.connection()  # core executemany: no ORM per row
-    for start in range(0, len(responses), 20_000):
-        connection.execute(
-            insert(Response.__table__), responses[start : start + 20_000]
-        )
-    for start in range(0, len(answers), 50_000):
-        connection.execute(insert(Answer.__table__), answers[start : start + 50_000])
+    _bulk_insert(Response.__table__, responses)
+    _bulk_insert(Answer.__table__, answers)
     db.session.commit()
     return data
 
