@@ -118,9 +118,11 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
     # Surveys (issue 5): staff pages under /surveys, answering under /s/<token>.
+    from engage.surveys.public_views import bp as answer_bp
     from engage.surveys.views import bp as surveys_bp
 
     app.register_blueprint(surveys_bp)
+    app.register_blueprint(answer_bp)
 
     # Survey results, exports and imports (issue 5): /surveys/<id>/results, …/responses.
     from engage.surveys.results_views import bp as survey_results_bp

@@ -60,6 +60,8 @@ class Config:
     MEMBERSHIP_JOIN_LIMIT = "10 per hour"
     MEMBERSHIP_MANAGE_REQUEST_LIMIT = "10 per hour"
     MEMBERSHIP_TOKEN_LIMIT = "60 per hour"  # noqa: S105 - a rate limit, not a secret
+    # Surveys: answers sent through /s/<token> (public link or invitation), per client.
+    SURVEY_ANSWER_LIMIT = "30 per hour"
 
     # Withdrawn members' personal data is erased this many days after withdrawal.
     MEMBER_RETENTION_DAYS = 30

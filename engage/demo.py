@@ -25,6 +25,7 @@ from engage.membership.models import (
     SupportNeed,
     Tier,
 )
+from engage.surveys.demo import load_demo_survey
 
 DEMO_USERS = (
     DemoLogin(Role.ADMIN, "admin@engage.example", "demo admin keeps the keys"),
@@ -60,6 +61,7 @@ def load_demo(*, now: datetime) -> list[DemoLogin]:
         with (folder / name).open("rb") as source:
             apply_import(kind, source, name, actor="system", now=now)
     _load_demo_members(now=now)
+    load_demo_survey(now=now)  # surveys (issue 5)
     return list(DEMO_USERS)
 
 

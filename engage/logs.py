@@ -25,7 +25,7 @@ _LINE_BREAKING = {
 
 #: Paths whose next segment is a secret token (a link e-mailed or given to one person).
 _TOKEN_PATH = re.compile(
-    r"(/(?:join/confirm|membership/manage|set-password|calendar)/)[^/\s?#\"'.]+"
+    r"(/(?:join/confirm|membership/manage|set-password|calendar|s)/)[^/\s?#\"'.]+"
 )
 TOKEN_MASK = "[token]"  # noqa: S105 - the placeholder, not a secret
 

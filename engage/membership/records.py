@@ -12,6 +12,7 @@ from engage.extensions import db
 from engage.membership import consent
 from engage.membership.equality import QUESTIONS
 from engage.membership.models import Member
+from engage.surveys import privacy as survey_privacy
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -83,6 +84,7 @@ def member_data(member: Member) -> dict[str, Any]:
             **{q.field: getattr(equality, q.field) for q in QUESTIONS},
             "recorded_at": _iso(equality.recorded_at),
         },
+        **survey_privacy.member_survey_data(member),  # surveys (D6)
         "audit_events": [
             {
                 "occurred_at": _iso(e.occurred_at),

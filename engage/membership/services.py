@@ -33,6 +33,7 @@ from engage.membership.models import (
 )
 from engage.membership.records import member_data, member_events
 from engage.membership.validators import normalise_phone, normalise_postcode
+from engage.surveys import privacy as survey_privacy
 
 if TYPE_CHECKING:
     from engage.accounts.models import User
@@ -401,6 +402,7 @@ def erase_member(
     member.consents = []
     member.equality = None
     sar.forget_requester(member)
+    survey_privacy.forget_member(member)  # surveys: linked-survey PII (D5)
     if member.withdrawn_at is None and member.status is MemberStatus.ACTIVE:
         member.withdrawn_at = now  # an active member erased has left the scheme
     member.status = MemberStatus.ERASED

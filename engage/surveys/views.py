@@ -2,8 +2,628 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from decimal import Decimal
+from typing import Any
 
-from engage.surveys import models  # noqa: F401  (registers the tables)
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from engage.accounts.access import EDITORS, READERS, roles_required
+from engage.db import utcnow
+from engage.errors import EngageError
+from engage.extensions import db
+from engage.membership import lists
+from engage.membership.models import SupportNeed, Tier
+from engage.surveys import answering, distribution, findings, services
+from engage.surveys.forms import (
+    FindingForm,
+    InviteForm,
+    QuestionForm,
+    SurveyForm,
+    answer_form,
+)
+from engage.surveys.models import (
+    LIKERT_LABELS,
+    Finding,
+    Question,
+    QuestionKind,
+    ResponseSource,
+    Survey,
+)
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+def _survey(survey_id: int) -> Survey:
+    survey: Survey = db.get_or_404(Survey, survey_id)
+    return survey
+
+
+def _can_edit() -> bool:
+    return bool(current_user.has_role(*EDITORS))
+
+
+def _to_detail(survey: Survey, anchor: str = "") -> ResponseReturnValue:
+    return redirect(url_for("surveys.detail", survey_id=survey.id) + anchor)
+
+
+# Surveys ------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def index() -> ResponseReturnValue:
+    surveys = services.list_surveys()
+    return render_template(
+        "surveys/index.html",
+        surveys=surveys,
+        closes={s.id: services.closes_on(s) for s in surveys},
+        responses=services.response_counts(),
+        can_edit=_can_edit(),
+    )
+
+
+def _survey_data(form: SurveyForm) -> services.SurveyData:
+    return services.SurveyData(
+        title=form.title.data or "",
+        introduction=form.introduction.data or "",
+        opens_on=form.opens_on.data,
+        closes_on=form.closes_on.data,
+        anonymous=bool(form.anonymous.data),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def create() -> ResponseReturnValue:
+    form = SurveyForm()
+    if form.validate_on_submit():
+        try:
+            survey = services.create_survey(
+                _survey_data(form), actor=_user(), now=utcnow()
+            )
+        except EngageError as error:
+            db.session.rollback()
+            form.title.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Survey added. Now add its questions.", "success")
+            return _to_detail(survey)
+    return render_template("surveys/form.html", form=form, survey=None)
+
+
+@bp.get("/<int:survey_id>")
+@roles_required(*READERS)
+def detail(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    now = utcnow()
+    return render_template(
+        "surveys/detail.html",
+        survey=survey,
+        can_edit=_can_edit(),
+        responses=services.count_responses(survey),
+        problem=services.answering_problem(survey, now),
+        opening_problems=services.problems_before_opening(survey),
+        opens_on=services.opens_on(survey),
+        closes_on=services.closes_on(survey),
+        counts=distribution.invitation_counts(survey),
+    )
+
+
+@bp.route("/<int:survey_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    form = SurveyForm()
+    if form.validate_on_submit():
+        try:
+            services.update_survey(
+                survey, _survey_data(form), actor=_user(), now=utcnow()
+            )
+        except EngageError as error:
+            db.session.rollback()
+            form.title.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Survey saved.", "success")
+            return _to_detail(survey)
+    elif not form.is_submitted():
+        form.title.data = survey.title
+        form.introduction.data = survey.introduction
+        form.opens_on.data = services.opens_on(survey)
+        form.closes_on.data = services.closes_on(survey)
+        form.anonymous.data = survey.anonymous
+    return render_template("surveys/form.html", form=form, survey=survey)
+
+
+def _act(survey: Survey, action: Any, message: str) -> None:
+    """Run a POST button's service call, then commit and flash (or say why not)."""
+    try:
+        action()
+    except EngageError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+
+
+@bp.post("/<int:survey_id>/delete")
+@roles_required(*EDITORS)
+def delete(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    try:
+        services.delete_survey(survey, actor=_user(), now=utcnow())
+    except EngageError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _to_detail(survey)
+    db.session.commit()
+    flash("Survey deleted.", "success")
+    return redirect(url_for("surveys.index"))
+
+
+@bp.post("/<int:survey_id>/open")
+@roles_required(*EDITORS)
+def open_survey(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    _act(
+        survey,
+        lambda: services.open_survey(survey, actor=_user(), now=utcnow()),
+        "Survey opened.",
+    )
+    return _to_detail(survey)
+
+
+@bp.post("/<int:survey_id>/close")
+@roles_required(*EDITORS)
+def close_survey(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    _act(
+        survey,
+        lambda: services.close_survey(survey, actor=_user(), now=utcnow()),
+        "Survey closed. No more answers are accepted.",
+    )
+    return _to_detail(survey)
+
+
+@bp.post("/<int:survey_id>/duplicate")
+@roles_required(*EDITORS)
+def duplicate(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    copy = services.duplicate_survey(survey, actor=_user(), now=utcnow())
+    db.session.commit()
+    flash("Survey copied as a new draft.", "success")
+    return _to_detail(copy)
+
+
+@bp.get("/<int:survey_id>/preview")
+@roles_required(*READERS)
+def preview(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    form = answer_form(survey)(formdata=None, meta={"csrf": False})
+    return render_template("surveys/preview.html", survey=survey, form=form)
+
+
+@bp.post("/<int:survey_id>/public-link")
+@roles_required(*EDITORS)
+def public_link(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    try:
+        token = services.set_public_link(survey, actor=_user(), now=utcnow())
+    except EngageError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _to_detail(survey)
+    db.session.commit()
+    link = url_for("answer.form", token=token, _external=False)
+    return render_template("surveys/public_link.html", survey=survey, link=link)
+
+
+@bp.post("/<int:survey_id>/public-link/remove")
+@roles_required(*EDITORS)
+def remove_public_link(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    _act(
+        survey,
+        lambda: services.remove_public_link(survey, actor=_user(), now=utcnow()),
+        "The public link no longer works.",
+    )
+    return _to_detail(survey)
+
+
+# Questions ----------------------------------------------------------------------------
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _question_data(form: QuestionForm) -> services.QuestionData:
+    return services.QuestionData(
+        kind=QuestionKind(form.kind.data),
+        text=form.text.data or "",
+        help_text=form.help_text.data or "",
+        required=bool(form.required.data),
+        choices=services.parse_choices(form.choices_text.data or ""),
+        min_value=_number(form.min_value.data),
+        max_value=_number(form.max_value.data),
+    )
+
+
+def _question_page(
+    survey: Survey, question: Question | None, form: QuestionForm
+) -> ResponseReturnValue:
+    if form.validate_on_submit():
+        try:
+            data = _question_data(form)
+            if question is None:
+                services.add_question(survey, data, actor=_user(), now=utcnow())
+            else:
+                services.update_question(question, data, actor=_user(), now=utcnow())
+        except EngageError as error:
+            db.session.rollback()
+            field = form.choices_text if "choice" in error.message else form.text
+            field.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Question saved.", "success")
+            return _to_detail(survey, "#questions")
+    return render_template(
+        "surveys/question_form.html",
+        survey=survey,
+        question=question,
+        form=form,
+        agreement=LIKERT_LABELS[QuestionKind.LIKERT_AGREEMENT],
+        satisfaction=LIKERT_LABELS[QuestionKind.LIKERT_SATISFACTION],
+    )
+
+
+@bp.route("/<int:survey_id>/questions/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def add_question(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    form = QuestionForm()
+    if not form.is_submitted():
+        form.kind.data = QuestionKind.SINGLE_CHOICE.value
+    return _question_page(survey, None, form)
+
+
+@bp.route("/<int:survey_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_question(survey_id: int, question_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    question = services.get_question(survey, question_id)
+    form = QuestionForm()
+    if not form.is_submitted():
+        form.kind.data = question.kind.value
+        form.text.data = question.text
+        form.help_text.data = question.help_text
+        form.required.data = question.required
+        form.choices_text.data = "\n".join(c.label for c in question.choices)
+        form.min_value.data = question.min_value
+        form.max_value.data = question.max_value
+    return _question_page(survey, question, form)
+
+
+@bp.post("/<int:survey_id>/questions/<int:question_id>/delete")
+@roles_required(*EDITORS)
+def delete_question(survey_id: int, question_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    question = services.get_question(survey, question_id)
+    _act(
+        survey,
+        lambda: services.delete_question(question, actor=_user(), now=utcnow()),
+        "Question removed.",
+    )
+    return _to_detail(survey, "#questions")
+
+
+@bp.post("/<int:survey_id>/questions/<int:question_id>/move")
+@roles_required(*EDITORS)
+def move_question(survey_id: int, question_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    question = services.get_question(survey, question_id)
+    offset = -1 if request.form.get("direction") == "up" else 1
+    _act(
+        survey,
+        lambda: services.move_question(question, offset, actor=_user(), now=utcnow()),
+        "Question moved.",
+    )
+    return _to_detail(survey, "#questions")
+
+
+# Distribution -------------------------------------------------------------------------
+
+
+def _invite_form(formdata: Any = None) -> InviteForm:
+    return InviteForm(
+        formdata,
+        topics=[(t.id, t.name) for t in lists.list_topics(active_only=True)],
+        practices=[(p.id, p.name) for p in lists.list_practices(active_only=True)],
+    )
+
+
+def _criteria(form: InviteForm) -> distribution.InviteCriteria:
+    def number(value: str | None) -> int | None:
+        return int(value) if value and value.isdigit() else None
+
+    return distribution.InviteCriteria(
+        tier=Tier(form.tier.data) if form.tier.data else None,
+        topic_id=number(form.topic.data),
+        practice_id=number(form.practice.data),
+        support_need=SupportNeed(form.support.data) if form.support.data else None,
+    )
+
+
+def _distribution_page(survey: Survey, **extra: Any) -> str:
+    return render_template(
+        "surveys/distribution.html",
+        survey=survey,
+        can_edit=_can_edit(),
+        counts=distribution.invitation_counts(survey),
+        progress=distribution.send_progress(survey),
+        due_reminders=distribution.count_due_reminders(survey),
+        problem=services.answering_problem(survey, utcnow()),
+        form=extra.pop("form", None) or _invite_form(),
+        batch_size=distribution.BATCH_SIZE,
+        **extra,
+    )
+
+
+@bp.get("/<int:survey_id>/invitations")
+@roles_required(*READERS)
+def invitations(survey_id: int) -> ResponseReturnValue:
+    return _distribution_page(_survey(survey_id))
+
+
+@bp.post("/<int:survey_id>/invitations/new")
+@roles_required(*EDITORS)
+def invite(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    form = _invite_form(request.form)
+    if not form.validate():
+        return _distribution_page(survey, form=form), 400
+    criteria = _criteria(form)
+    if form.confirm.data != "yes":
+        plan = distribution.plan_invitations(survey, criteria)
+        return render_template(
+            "surveys/invite_confirm.html", survey=survey, form=form, plan=plan
+        )
+    try:
+        plan = distribution.create_invitations(
+            survey, criteria, actor=_user(), now=utcnow()
+        )
+    except EngageError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            f"{plan.by_email:,} members invited by e-mail and {plan.by_post:,} "
+            "by post. Now send the e-mails.",
+            "success",
+        )
+    return redirect(url_for("surveys.invitations", survey_id=survey.id))
+
+
+@bp.post("/<int:survey_id>/invitations/send")
+@roles_required(*EDITORS)
+def send(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    try:
+        sent = distribution.send_invitations(survey, actor=_user(), now=utcnow())
+    except EngageError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("surveys.invitations", survey_id=survey.id))
+    db.session.commit()
+    return _distribution_page(survey, just_sent=sent)
+
+
+@bp.post("/<int:survey_id>/invitations/remind")
+@roles_required(*EDITORS)
+def remind(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    after = request.form.get("after", "0")
+    try:
+        batch = distribution.send_reminders(
+            survey,
+            actor=_user(),
+            now=utcnow(),
+            after_id=int(after) if after.isdigit() else 0,
+        )
+    except EngageError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("surveys.invitations", survey_id=survey.id))
+    db.session.commit()
+    return _distribution_page(survey, reminders=batch)
+
+
+@bp.get("/<int:survey_id>/post-list")
+@roles_required(*EDITORS)
+def post_list(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    return render_template(
+        "surveys/post_list.html", survey=survey, rows=distribution.post_list(survey)
+    )
+
+
+@bp.get("/<int:survey_id>/post-list.<any(csv,xlsx):fmt>")
+@roles_required(*EDITORS)
+def export_post_list(survey_id: int, fmt: str) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    filename, mimetype, content = distribution.export_post_list(
+        survey, fmt, actor=_user(), now=utcnow()
+    )
+    db.session.commit()
+    return Response(
+        content,
+        content_type=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# Staff entry of paper and phone responses --------------------------------------------
+
+
+@bp.route("/<int:survey_id>/responses/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def enter_response(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    form = answer_form(survey, staff=True)()
+    problem = None
+    if not form.is_submitted():
+        form.submitted_on.data = services.local_day(utcnow())
+    elif form.validate():
+        try:
+            answering.record_staff_response(
+                survey,
+                form.values(),
+                source=ResponseSource(form.source.data),
+                submitted_on=form.submitted_on.data,
+                invitation_id=int(form.invitation.data)
+                if form.invitation.data
+                else None,
+                actor=_user(),
+                now=utcnow(),
+            )
+        except EngageError as error:
+            db.session.rollback()
+            problem = error.message
+        else:
+            db.session.commit()
+            flash("Response saved. You can enter the next one.", "success")
+            return redirect(url_for("surveys.enter_response", survey_id=survey.id))
+    return render_template(
+        "surveys/entry.html", survey=survey, form=form, problem=problem
+    )
+
+
+# "You said, we did" -------------------------------------------------------------------
+
+
+@bp.get("/<int:survey_id>/findings")
+@roles_required(*READERS)
+def findings_page(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    return render_template(
+        "surveys/findings.html",
+        survey=survey,
+        findings=findings.list_findings(survey),
+        can_edit=_can_edit(),
+    )
+
+
+def _finding_form(survey: Survey) -> FindingForm:
+    from engage.actions.models import Action
+
+    actions = db.session.execute(select(Action.id, Action.title).order_by(Action.title))
+    return FindingForm(
+        questions=[(q.id, f"{q.position}. {q.text}") for q in survey.questions],
+        actions=[(a_id, title) for a_id, title in actions],
+    )
+
+
+def _finding_page(survey: Survey, finding: Finding | None) -> ResponseReturnValue:
+    form = _finding_form(survey)
+    if form.validate_on_submit():
+        question = form.question.data
+        data = findings.FindingData(
+            theme=form.theme.data or "",
+            you_said=form.you_said.data or "",
+            we_did=form.we_did.data or "",
+            question_id=int(question) if question and question.isdigit() else None,
+            action_ids=[int(a) for a in form.actions.data or () if a.isdigit()],
+            published=bool(form.published.data),
+        )
+        try:
+            findings.save_finding(survey, finding, data, actor=_user(), now=utcnow())
+        except EngageError as error:
+            db.session.rollback()
+            form.theme.errors = [error.message]
+        else:
+            db.session.commit()
+            flash("Finding saved.", "success")
+            return redirect(url_for("surveys.findings_page", survey_id=survey.id))
+    elif not form.is_submitted() and finding is not None:
+        form.theme.data = finding.theme
+        form.you_said.data = finding.you_said
+        form.we_did.data = finding.we_did
+        form.question.data = str(finding.question_id or "")
+        form.actions.data = [str(a.id) for a in finding.actions]
+        form.published.data = finding.published
+    return render_template(
+        "surveys/finding_form.html", survey=survey, finding=finding, form=form
+    )
+
+
+@bp.route("/<int:survey_id>/findings/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def add_finding(survey_id: int) -> ResponseReturnValue:
+    return _finding_page(_survey(survey_id), None)
+
+
+@bp.route("/<int:survey_id>/findings/<int:finding_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_finding(survey_id: int, finding_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    return _finding_page(survey, findings.get_finding(survey, finding_id))
+
+
+@bp.post("/<int:survey_id>/findings/<int:finding_id>/delete")
+@roles_required(*EDITORS)
+def delete_finding(survey_id: int, finding_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    finding = findings.get_finding(survey, finding_id)
+    findings.delete_finding(finding, actor=_user(), now=utcnow())
+    db.session.commit()
+    flash("Finding deleted.", "success")
+    return redirect(url_for("surveys.findings_page", survey_id=survey.id))
+
+
+@bp.post("/<int:survey_id>/findings/publish")
+@roles_required(*EDITORS)
+def publish_findings(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    published = request.form.get("published") == "yes"
+    findings.publish_findings(survey, published, actor=_user(), now=utcnow())
+    db.session.commit()
+    flash(
+        "The public page is showing." if published else "The public page is hidden.",
+        "success",
+    )
+    return redirect(url_for("surveys.findings_page", survey_id=survey.id))
+
+
+@bp.post("/<int:survey_id>/findings/tell")
+@roles_required(*EDITORS)
+def tell_participants(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    try:
+        told = distribution.tell_participants(survey, actor=_user(), now=utcnow())
+    except EngageError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{told:,} members who took part were told by e-mail.", "success")
+    return redirect(url_for("surveys.findings_page", survey_id=survey.id))

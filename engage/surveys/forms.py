@@ -1,0 +1,307 @@
+"""Survey forms: the builder, invitations, staff entry, findings and the answer form."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    Field,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import ValidationError as FormValidationError
+
+from engage.formtools import MultiCheckboxField, choices, strip
+from engage.membership.models import SupportNeed, Tier
+from engage.surveys.answering import (
+    LONG_TEXT_MAX,
+    SHORT_TEXT_MAX,
+    AnswerValue,
+    AnswerValues,
+    check_answers,
+)
+from engage.surveys.models import Question, QuestionKind, ResponseSource, Survey
+
+
+class SurveyForm(FlaskForm):  # type: ignore[misc]
+    """A survey's title, introduction, dates and anonymity."""
+
+    title = StringField(
+        "Title",
+        filters=[strip],
+        validators=[InputRequired("Enter a title"), Length(max=200)],
+    )
+    introduction = TextAreaField(
+        "Introduction (optional)",
+        description="Shown above the questions: what the survey is for and how "
+        "the answers will be used.",
+        filters=[strip],
+        validators=[Optional(), Length(max=5000)],
+    )
+    opens_on = DateField(
+        "Opens on (optional)",
+        description="Answers are accepted from the start of this day.",
+        validators=[Optional()],
+    )
+    closes_on = DateField(
+        "Closes after (optional)",
+        description="The last day answers are accepted.",
+        validators=[Optional()],
+    )
+    anonymous = BooleanField(
+        "Anonymous: do not record who answered",
+        description="A survey with a public link is always anonymous.",
+        default=True,
+    )
+
+    def validate_closes_on(self, field: Field) -> None:
+        if field.data and self.opens_on.data and field.data < self.opens_on.data:
+            raise FormValidationError(
+                "The closing date must be on or after the opening date"
+            )
+
+
+class QuestionForm(FlaskForm):  # type: ignore[misc]
+    """One question of a survey."""
+
+    kind = RadioField(
+        "Type of question",
+        choices=choices((k.value, k.label) for k in QuestionKind),
+        validators=[InputRequired("Choose the type of question")],
+    )
+    text = StringField(
+        "Question",
+        filters=[strip],
+        validators=[InputRequired("Enter the question"), Length(max=500)],
+    )
+    help_text = TextAreaField(
+        "Help text (optional)",
+        description="Shown under the question.",
+        filters=[strip],
+        validators=[Optional(), Length(max=2000)],
+    )
+    required = BooleanField("An answer is required")
+    choices_text = TextAreaField(
+        "Choices (single or multiple choice only)",
+        description="One choice on each line.",
+        validators=[Optional(), Length(max=15000)],
+    )
+    min_value = DecimalField(
+        "Lowest number allowed (number questions only, optional)",
+        validators=[Optional()],
+    )
+    max_value = DecimalField(
+        "Highest number allowed (number questions only, optional)",
+        validators=[Optional()],
+    )
+
+
+class InviteForm(FlaskForm):  # type: ignore[misc]
+    """Which members to invite."""
+
+    tier = SelectField("Tier", validators=[Optional()])
+    topic = SelectField("Interested in", validators=[Optional()])
+    practice = SelectField("GP practice", validators=[Optional()])
+    support = SelectField("Communication support need", validators=[Optional()])
+    confirm = HiddenField()
+
+    def __init__(
+        self,
+        *args: Any,
+        topics: list[tuple[int, str]],
+        practices: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.tier.choices = choices(
+            [("", "Any tier"), *((t.value, t.label) for t in Tier)]
+        )
+        self.topic.choices = choices([("", "Any topic"), *topics])
+        self.practice.choices = choices([("", "Any practice"), *practices])
+        self.support.choices = choices(
+            [("", "Any (or none)"), *((n.value, n.label) for n in SupportNeed)]
+        )
+
+
+class FindingForm(FlaskForm):  # type: ignore[misc]
+    """A "you said, we did" finding."""
+
+    theme = StringField(
+        "Theme",
+        filters=[strip],
+        validators=[InputRequired("Enter the theme"), Length(max=200)],
+    )
+    question = SelectField("About question (optional)", validators=[Optional()])
+    you_said = TextAreaField(
+        "You said",
+        description="A summary of what people told us.",
+        filters=[strip],
+        validators=[InputRequired("Enter what people said"), Length(max=5000)],
+    )
+    we_did = TextAreaField(
+        "We did",
+        description="What we did, or will do, because of it.",
+        filters=[strip],
+        validators=[Optional(), Length(max=5000)],
+    )
+    actions = MultiCheckboxField("Actions in the plan", validators=[Optional()])
+    published = BooleanField("Show on the public page")
+
+    def __init__(
+        self,
+        *args: Any,
+        questions: list[tuple[int, str]],
+        actions: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.question.choices = choices([("", "None (a general theme)"), *questions])
+        self.actions.choices = choices(actions)
+
+
+# Answering ----------------------------------------------------------------------------
+
+
+def field_name(question: Question) -> str:
+    """The form field of a question."""
+    return f"q{question.id}"
+
+
+def _label(question: Question) -> str:
+    return question.text if question.required else f"{question.text} (optional)"
+
+
+def _question_field(question: Question) -> Field:
+    kind = question.kind
+    common: dict[str, Any] = {
+        "label": _label(question),
+        "description": question.help_text or None,
+        "validators": [Optional()],
+    }
+    if kind is QuestionKind.SINGLE_CHOICE:
+        return RadioField(
+            choices=choices((c.id, c.label) for c in question.choices), **common
+        )
+    if kind is QuestionKind.MULTIPLE_CHOICE:
+        return MultiCheckboxField(
+            choices=choices((c.id, c.label) for c in question.choices), **common
+        )
+    if kind.is_likert:
+        labels = question.scale_labels
+        return RadioField(choices=choices(enumerate(labels, start=1)), **common)
+    if kind is QuestionKind.RATING_0_10:
+        common["description"] = question.help_text or "0 is the lowest, 10 the highest."
+        return RadioField(choices=choices((n, str(n)) for n in range(11)), **common)
+    if kind is QuestionKind.NUMBER:
+        return StringField(
+            filters=[strip], render_kw={"inputmode": "decimal"}, **common
+        )
+    if kind is QuestionKind.SHORT_TEXT:
+        return StringField(
+            filters=[strip],
+            render_kw={"maxlength": str(SHORT_TEXT_MAX)},
+            **common,
+        )
+    return TextAreaField(
+        filters=[strip], render_kw={"maxlength": str(LONG_TEXT_MAX)}, **common
+    )
+
+
+class AnswerForm(FlaskForm):  # type: ignore[misc]
+    """A survey's questions as a form; subclassed per survey by ``answer_form``.
+
+    The answer rules live in ``answering.check_answers``; this form parses the
+    fields, asks the service, and shows its problems against the fields.
+    """
+
+    survey: Survey
+    #: A honeypot people never see (public answering only).
+    website = StringField("Leave this empty")
+
+    def _value(self, question: Question) -> AnswerValue:
+        data = self[field_name(question)].data
+        kind = question.kind
+        if kind is QuestionKind.MULTIPLE_CHOICE:
+            return [int(v) for v in data or () if str(v).isdigit()]
+        if not data:
+            return None
+        if kind.is_text:
+            return str(data)
+        if kind is QuestionKind.SINGLE_CHOICE:
+            return int(data) if str(data).isdigit() else -1
+        try:
+            number = float(str(data).replace(",", ""))
+        except ValueError:
+            return "not a number"
+        return number if math.isfinite(number) else "not a number"
+
+    def values(self) -> AnswerValues:
+        """The answers, by question id."""
+        return {q.id: self._value(q) for q in self.survey.questions}
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid: bool = super().validate(extra_validators)
+        for question_id, problem in check_answers(self.survey, self.values()).items():
+            question = next(q for q in self.survey.questions if q.id == question_id)
+            field = self[field_name(question)]
+            if not field.errors:
+                field.errors = [*field.errors, _numbered(question, problem)]
+            valid = False
+        return valid
+
+    def is_bot(self) -> bool:
+        """Whether the hidden honeypot field was filled in (only bots do)."""
+        return bool((self.website.data or "").strip())
+
+    def csrf_expired(self) -> bool:
+        """Whether the form token is missing or expired."""
+        return bool(getattr(self, "csrf_token", None) and self.csrf_token.errors)
+
+
+def _numbered(question: Question, problem: str) -> str:
+    return f"Question {question.position}: {problem[0].lower()}{problem[1:]}"
+
+
+class StaffEntryFields(FlaskForm):  # type: ignore[misc]
+    """The extra fields staff fill in when typing in a paper or phone response."""
+
+    source = RadioField(
+        "How was it answered?",
+        choices=choices(
+            (s.value, s.label) for s in (ResponseSource.PAPER, ResponseSource.PHONE)
+        ),
+        validators=[InputRequired("Choose paper or phone")],
+    )
+    submitted_on = DateField(
+        "Date received", validators=[InputRequired("Enter the date it was received")]
+    )
+    invitation = StringField(
+        "Invitation reference (optional)",
+        description="The reference on the post list, if the member was invited: "
+        "it marks their invitation answered.",
+        filters=[strip],
+        validators=[Optional(), Length(max=12)],
+        render_kw={"inputmode": "numeric"},
+    )
+
+    def validate_invitation(self, field: Field) -> None:
+        if field.data and not str(field.data).isdigit():
+            raise FormValidationError("Enter the reference as a number, like 1042")
+
+
+def answer_form(survey: Survey, *, staff: bool = False) -> type[AnswerForm]:
+    """A form class with one field per question of ``survey``."""
+    base: tuple[type, ...] = (AnswerForm, StaffEntryFields) if staff else (AnswerForm,)
+    attributes: dict[str, Any] = {"survey": survey}
+    for question in survey.questions:
+        attributes[field_name(question)] = _question_field(question)
+    return type("SurveyAnswerForm", base, attributes)

@@ -1,0 +1,112 @@
+"""Survey data about one member: erasure (SECURITY.md D5) and subject access (D6)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import selectinload
+
+from engage.extensions import db
+from engage.surveys.models import (
+    Answer,
+    Invitation,
+    Question,
+    Response,
+    response_topics,
+)
+
+if TYPE_CHECKING:
+    from engage.membership.models import Member
+
+
+def forget_member(member: Member) -> None:
+    """Cut every link between a member and survey data, for erasure.
+
+    Their named responses lose the member id and their free-text answers (which may
+    name them); choices and numbers stay, unlinked, so results stay true. Their
+    invitations lose the member id (they still count for the response rate).
+    """
+    response_ids = list(
+        db.session.scalars(select(Response.id).where(Response.member_id == member.id))
+    )
+    if response_ids:
+        db.session.execute(
+            delete(Answer).where(
+                Answer.response_id.in_(response_ids), Answer.text.is_not(None)
+            )
+        )
+        db.session.execute(
+            update(Response)
+            .where(Response.id.in_(response_ids))
+            .values(member_id=None, tier=None, practice_id=None)
+        )
+        db.session.execute(
+            delete(response_topics).where(
+                response_topics.c.response_id.in_(response_ids)
+            )
+        )
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.member_id == member.id)
+        .values(member_id=None)
+    )
+    db.session.expire_all()
+
+
+def member_survey_data(member: Member) -> dict[str, Any]:
+    """The member's invitations and named survey answers, JSON-ready.
+
+    Answers to anonymous surveys are not linked to anyone, so they cannot be given.
+    """
+    invitations = db.session.scalars(
+        select(Invitation)
+        .where(Invitation.member_id == member.id)
+        .order_by(Invitation.id)
+    )
+    responses = db.session.scalars(
+        select(Response)
+        .options(
+            selectinload(Response.answers).selectinload(Answer.question),
+            selectinload(Response.answers).selectinload(Answer.choice),
+        )
+        .where(Response.member_id == member.id)
+        .order_by(Response.id)
+    )
+    return {
+        "survey_invitations": [
+            {
+                "survey": i.survey.title,
+                "delivery": i.delivery.value,
+                "sent_at": i.sent_at.isoformat() if i.sent_at else None,
+                "reminded_at": i.reminded_at.isoformat() if i.reminded_at else None,
+                "answered_at": i.answered_at.isoformat() if i.answered_at else None,
+            }
+            for i in invitations
+        ],
+        "survey_responses": [
+            {
+                "survey": r.survey.title,
+                "submitted_on": r.submitted_on.isoformat(),
+                "source": r.source.value,
+                "answers": [
+                    {"question": q.text, "answer": answer} for q, answer in _answers(r)
+                ],
+            }
+            for r in responses
+        ],
+    }
+
+
+def _answers(response: Response) -> list[tuple[Question, Any]]:
+    rows = sorted(response.answers, key=lambda a: (a.question.position, a.id))
+    out: list[tuple[Question, Any]] = []
+    for answer in rows:
+        if answer.choice is not None:
+            value: Any = answer.choice.label
+        elif answer.text is not None:
+            value = answer.text
+        else:
+            value = answer.number
+        out.append((answer.question, value))
+    return out

@@ -1,0 +1,128 @@
+"""Public survey pages: answering through ``/s/<token>`` and "you said, we did".
+
+Nothing here stores an IP address, user agent or session id with an answer
+(SECURITY.md D8); the rate limiter counts requests in its own store only.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms.validators import ValidationError as FormValidationError
+
+from engage.db import utcnow
+from engage.errors import NotFound, ValidationError
+from engage.extensions import csrf, db, limiter
+from engage.surveys import answering, findings
+from engage.surveys.answering import AlreadyAnswered, SurveyNotOpen, Target
+from engage.surveys.forms import AnswerForm, answer_form
+from engage.surveys.models import ResponseSource, Survey
+from engage.surveys.services import answering_problem
+
+bp = Blueprint("answer", __name__)
+
+CSRF_EXPIRED = (
+    "Your session expired before you sent your answers. Your answers are below: "
+    "check them and send them again."
+)
+
+
+def _answer_limit() -> str:
+    return str(current_app.config["SURVEY_ANSWER_LIMIT"])
+
+
+def _csrf_ok() -> bool:
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except (CSRFError, FormValidationError):
+        return False
+    return True
+
+
+def _target(token: str) -> Target:
+    try:
+        return answering.find_target(token)
+    except NotFound:
+        if request.method == "POST" and not _csrf_ok():
+            abort(400)  # no valid form token and no such link: a bad request
+        raise
+
+
+def _page(
+    target: Target, form: AnswerForm, *, status: int = 200, problem: str | None = None
+) -> ResponseReturnValue:
+    return (
+        render_template(
+            "surveys/public/answer.html",
+            survey=target.survey,
+            form=form,
+            problem=problem,
+        ),
+        status,
+    )
+
+
+# The answer form checks its own CSRF token, so that an expired one keeps the answers
+# (CSRFProtect would answer with an error page and lose them), as /join does.
+@bp.route("/s/<token>", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit(_answer_limit, methods=["POST"])
+def form(token: str) -> ResponseReturnValue:
+    target = _target(token)
+    survey = target.survey
+    if target.invitation is not None and target.invitation.answered_at is not None:
+        return render_template("surveys/public/already_answered.html", survey=survey)
+    now = utcnow()
+    problem = answering_problem(survey, now)
+    if problem:
+        return _closed(survey, problem)
+    form = answer_form(survey)()
+    if not form.is_submitted():
+        return _page(target, form)
+    if not _csrf_ok():
+        return _page(target, form, status=400, problem=CSRF_EXPIRED)
+    if not form.validate():
+        return _page(target, form)  # the error summary links each problem
+    if form.is_bot():
+        return render_template("surveys/public/thank_you.html", survey=survey)
+    try:
+        answering.record_response(
+            survey,
+            form.values(),
+            source=ResponseSource.WEB,
+            now=now,
+            invitation=target.invitation,
+        )
+    except AlreadyAnswered:
+        db.session.rollback()
+        return render_template("surveys/public/already_answered.html", survey=survey)
+    except SurveyNotOpen as error:
+        db.session.rollback()
+        return _closed(survey, error.message)
+    except ValidationError as error:
+        db.session.rollback()
+        return _page(target, form, problem=error.message)
+    db.session.commit()
+    return render_template("surveys/public/thank_you.html", survey=survey)
+
+
+def _closed(survey: Survey, problem: str) -> ResponseReturnValue:
+    return (
+        render_template("surveys/public/closed.html", survey=survey, problem=problem),
+        410 if "closed" in problem else 200,
+    )
+
+
+@bp.get("/surveys/<int:survey_id>/you-said-we-did")
+def you_said_we_did(survey_id: int) -> ResponseReturnValue:
+    survey = db.session.get(Survey, survey_id)
+    if survey is None or not survey.results_published:
+        abort(404)
+    return render_template(
+        "surveys/public/you_said_we_did.html",
+        survey=survey,
+        findings=findings.list_findings(survey, published_only=True),
+    )
