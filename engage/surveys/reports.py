@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.sql import ClauseElement
 
+from engage.audit.services import record_event
 from engage.extensions import db
 from engage.membership.equality import QUESTIONS_BY_FIELD, SUPPRESS_BELOW
 from engage.membership.models import (
@@ -43,6 +44,9 @@ from engage.surveys.models import (
     Survey,
     response_topics,
 )
+
+if TYPE_CHECKING:
+    from engage.accounts.models import User
 
 #: Rows fetched from the database at a time.
 CHUNK_ROWS = 50_000
@@ -577,6 +581,20 @@ def cross_tab(
     ]
     shown = len(frames.responses) >= SUPPRESS_BELOW and bool(keys)
     return CrossTab(question.text, segment, columns, rows, shown)
+
+
+def record_equality_view(
+    survey_id: int, segment: str, *, actor: User | str, now: datetime
+) -> None:
+    """Audit that an admin saw a survey's answers by an equality question (B3)."""
+    record_event(
+        actor,
+        "view",
+        "survey_equality",
+        survey_id,
+        f"survey answers by {segment.removeprefix(EQUALITY_PREFIX)} viewed",
+        now=now,
+    )
 
 
 # Response rate ------------------------------------------------------------------------

@@ -135,6 +135,14 @@ def crosstab(survey_id: int) -> ResponseReturnValue:
         table = reports.cross_tab(
             question, segment, frames, reports.segment_labels(segment)
         )
+        if segment.startswith(reports.EQUALITY_PREFIX):
+            reports.record_equality_view(
+                survey.id,
+                segment,
+                actor=current_user._get_current_object(),
+                now=utcnow(),
+            )
+            db.session.commit()
     return render_template(
         "surveys/results/crosstab.html",
         survey=survey,

@@ -208,6 +208,10 @@ def test_equality_crosstab_is_for_admins_on_named_surveys(client, login, cast) -
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "18 to 24" in text
+    viewed = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.entity_type == "survey_equality")
+    ).one()
+    assert viewed.summary == "survey answers by age_band viewed"
     assert "65 to 74" in text
     anonymous = make_survey(title="Anonymous one")
     assert (
