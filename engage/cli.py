@@ -105,7 +105,7 @@ def load_demo(force: bool) -> None:
 
 @click.group("import")
 def import_group() -> None:
-    """Import audiences or the action plan from a CSV or Excel (.xlsx) file.
+    """Import audiences, the action plan or survey responses (CSV or Excel .xlsx).
 
     The same importer as the web pages: every row is checked first, and nothing is
     written if any row has a problem. Importing the same file again changes nothing.
