@@ -302,3 +302,11 @@ def test_survey_not_yet_open_says_when_it_opens(
     assert f"This survey opens on {start:%-d %B %Y}." in html
     assert _count() == 0
     assert isinstance(start, date)
+
+
+def test_named_survey_says_answers_are_linked(
+    cast: dict[str, Any], client: FlaskClient, outbox: Any
+) -> None:
+    _survey, token = _invited(cast, outbox, anonymous=False)
+    html = client.get(f"/s/{token}").get_data(as_text=True)
+    assert "This survey is not anonymous" in html
