@@ -135,6 +135,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(surveys_bp)
     app.register_blueprint(answer_bp)
 
+    # Survey results, exports and imports (issue 5): /surveys/<id>/results, …/responses.
+    from engage.surveys.results_views import bp as survey_results_bp
+
+    app.register_blueprint(survey_results_bp)
+
 
 def _register_hooks(app: Flask) -> None:
     from engage import http, navigation, templating

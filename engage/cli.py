@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -147,7 +148,7 @@ def load_demo(force: bool) -> None:
 
 @click.group("import")
 def import_group() -> None:
-    """Import audiences or the action plan from a CSV or Excel (.xlsx) file.
+    """Import audiences, the action plan or survey responses (CSV or Excel .xlsx).
 
     The same importer as the web pages: every row is checked first, and nothing is
     written if any row has a problem. Importing the same file again changes nothing.
@@ -184,6 +185,125 @@ def import_actions(file: Path, dry_run: bool) -> None:
 def import_observations(file: Path, dry_run: bool) -> None:
     """Import metric values (columns: metric, date, value, note)."""
     _import("observations", file, dry_run=dry_run)
+# Survey responses --------------------------------------------------------------------
+
+
+@import_group.command("responses")
+@click.argument("survey_id", type=int)
+@click.argument("file", type=_FILE)
+@_DRY_RUN
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="HEADING=N",
+    help="Match the column HEADING to question number N (or '-' to leave it out); "
+    "other columns are matched by their text.",
+)
+def import_responses(
+    survey_id: int, file: Path, dry_run: bool, maps: tuple[str, ...]
+) -> None:
+    """Import a survey's responses from another tool's export.
+
+    Google Forms, Microsoft Forms or SurveyMonkey, as CSV or .xlsx. Columns are
+    matched to questions by their text; importing the same file again adds nothing.
+    """
+    from engage.imports import responses
+    from engage.surveys.models import Survey
+
+    survey = db.session.get(Survey, survey_id)
+    if survey is None:
+        raise click.ClickException(f"There is no survey {survey_id}.")
+    with file.open("rb") as source:
+        preview = responses.preview_responses(survey, source, file.name)
+    if maps and preview.columns:
+        mapping = _response_mapping(survey, preview, maps)
+        with file.open("rb") as source:
+            preview = responses.preview_responses(
+                survey, source, file.name, mapping=mapping
+            )
+    else:
+        mapping = preview.mapping
+    _echo_response_preview(survey, preview)
+    if not preview.is_valid:
+        raise click.ClickException(
+            "Nothing was imported: correct the file and try again."
+        )
+    if dry_run:
+        click.echo("Dry run: nothing was saved.")
+        return
+    with (
+        file.open("rb") as source,
+        click.progressbar(
+            length=preview.created, label="Importing", file=sys.stderr
+        ) as bar,
+    ):
+        done = responses.apply_responses(
+            survey,
+            source,
+            file.name,
+            mapping=mapping,
+            actor="cli",
+            now=utcnow(),
+            progress=bar.update,
+        )
+    db.session.commit()
+    click.echo(f"Imported responses: {done.summary()}.")
+
+
+def _response_mapping(
+    survey: Any, preview: Any, maps: tuple[str, ...]
+) -> dict[str, int | None]:
+    from engage.surveys.tool_import import fold
+
+    mapping = dict(preview.mapping)
+    keys = {fold(c.heading): c.key for c in preview.columns}
+    numbers = {q.position: q.id for q in survey.questions}
+    for item in maps:
+        heading, _, number = item.rpartition("=")
+        key = keys.get(fold(heading))
+        if key is None:
+            raise click.BadParameter(f"no column “{heading}”", param_hint="--map")
+        if number.strip() in ("", "-"):
+            mapping[key] = None
+        elif number.strip().isdigit() and int(number) in numbers:
+            mapping[key] = numbers[int(number)]
+        else:
+            raise click.BadParameter(f"no question {number}", param_hint="--map")
+    return mapping
+
+
+def _echo_response_preview(survey: Any, preview: Any) -> None:
+    if preview.tool:
+        click.echo(f"File from: {preview.tool}")
+    texts = {q.id: f"{q.position}. {q.text}" for q in survey.questions}
+    for column in preview.columns:
+        target = preview.mapping.get(column.key)
+        click.echo(
+            f"Column “{column.heading}” → "
+            + (texts[target] if target else "not imported")
+        )
+    if preview.file_error is None:
+        click.echo(f"Rows read: {preview.rows_read}")
+        click.echo(f"To add: {preview.created}")
+        click.echo(f"Already imported: {preview.unchanged}")
+    _echo_preview_problems(preview)
+
+
+def _echo_preview_problems(preview: ImportPreview) -> None:
+    if preview.file_error is not None:
+        click.echo(preview.file_error, err=True)
+        return
+    for note in preview.notes:
+        click.echo(f"Note: {note}")
+    for error in preview.errors:
+        click.echo(f"Row {error.row}: {error.message}", err=True)
+    hidden = preview.error_count - len(preview.errors)
+    if hidden:
+        click.echo(f"…and {hidden} more problems.", err=True)
+
+
+# --------------------------------------------------------------------------------------
 
 
 def _import(kind: str, file: Path, *, dry_run: bool) -> None:

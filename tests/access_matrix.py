@@ -166,4 +166,13 @@ MATRIX = {
     "reports.report_detail": SIGNED_IN,
     "reports.report_download": SIGNED_IN,
     "reports.subscription": SIGNED_IN,
+    # Survey results, exports and imports (issue 5; the equality cross-tab is
+    # admins only, checked in tests/surveys_results/test_views.py)
+    "survey_results.index": SIGNED_IN,
+    "survey_results.crosstab": SIGNED_IN,
+    "survey_results.text_answers": SIGNED_IN,
+    "survey_results.export_results": SIGNED_IN,
+    "survey_results.export_responses": EDITORS,
+    "survey_results.import_responses": EDITORS,
+    "survey_results.confirm_import": EDITORS,
 }

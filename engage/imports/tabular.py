@@ -7,11 +7,11 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import PurePath
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import openpyxl  # type: ignore[import-untyped]
 from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
@@ -51,6 +51,7 @@ _MAGIC = (
 #: DOS end-of-file are allowed).
 _BINARY_BYTES = frozenset(range(32)) - {9, 10, 12, 13, 26}
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_T = TypeVar("_T")
 
 
 class TableError(ValidationError):
@@ -98,15 +99,63 @@ def read_table(source: IO[bytes], filename: str, *, max_rows: int = MAX_ROWS) ->
     by ``neutralise`` are read back as they were. Raises TableError with a message for
     the user when the file cannot be read.
     """
+    return _read(source, filename, lambda lines: _table(lines, max_rows))
+
+
+def read_grid(
+    source: IO[bytes], filename: str, *, max_rows: int = MAX_ROWS
+) -> list[tuple[int, list[str]]]:
+    """Read every non-blank line of a CSV or XLSX file as (row number, cells).
+
+    For files whose header is not one row of column names (SurveyMonkey's exports
+    have two). The same checks and limits as ``read_table``; ``max_rows`` counts
+    the header rows too.
+    """
+    return _read(source, filename, lambda lines: _grid(lines, max_rows))
+
+
+def _read(
+    source: IO[bytes],
+    filename: str,
+    build: Callable[[Iterator[tuple[int, list[str]]]], _T],
+) -> _T:
     if file_format(filename) == "xlsx":
-        return _read_xlsx(source, max_rows)
-    return _read_csv(source, max_rows)
+        return _read_xlsx(source, build)
+    return _read_csv(source, build)
+
+
+def _table(lines: Iterator[tuple[int, list[str]]], max_rows: int) -> Table:
+    header = next(lines, None)
+    if header is None:
+        raise TableError("The file is empty.")
+    columns = _columns(header[1])
+    return Table(columns, _collect(columns, lines, max_rows))
+
+
+def _grid(
+    lines: Iterator[tuple[int, list[str]]], max_rows: int
+) -> list[tuple[int, list[str]]]:
+    grid: list[tuple[int, list[str]]] = []
+    for number, cells in lines:
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(grid) >= max_rows:
+            raise TableError(
+                f"The file has more than {max_rows:,} rows. "
+                "Split it into smaller files."
+            )
+        grid.append((number, [restore(cell) for cell in cells]))
+    if not grid:
+        raise TableError("The file is empty.")
+    return grid
 
 
 # Reading CSV --------------------------------------------------------------------------
 
 
-def _read_csv(source: IO[bytes], max_rows: int) -> Table:
+def _read_csv(
+    source: IO[bytes], build: Callable[[Iterator[tuple[int, list[str]]]], _T]
+) -> _T:
     head = source.read(_SNIFF_BYTES)
     _check_text(head)
     for encoding in ("utf-8-sig", "cp1252"):
@@ -116,7 +165,7 @@ def _read_csv(source: IO[bytes], max_rows: int) -> Table:
         )
         text = io.TextIOWrapper(source, encoding=encoding, newline="")
         try:
-            return _parse_csv(text, max_rows)
+            return _parse_csv(text, build)
         except UnicodeDecodeError:
             continue
         finally:
@@ -138,14 +187,12 @@ def _check_text(head: bytes) -> None:
         raise TableError(f"This is not a CSV file: it holds binary data. {_SAVE_AS}")
 
 
-def _parse_csv(text: IO[str], max_rows: int) -> Table:
+def _parse_csv(
+    text: IO[str], build: Callable[[Iterator[tuple[int, list[str]]]], _T]
+) -> _T:
     reader = csv.reader(text)
     try:
-        header = next(reader, None)
-        if header is None:
-            raise TableError("The file is empty.")
-        columns = _columns(header)
-        return Table(columns, _collect(columns, enumerate(reader, start=2), max_rows))
+        return build(enumerate(reader, start=1))
     except csv.Error as error:
         raise TableError(
             f"Row {reader.line_num} could not be read as CSV ({error}). {_SAVE_AS}"
@@ -155,7 +202,9 @@ def _parse_csv(text: IO[str], max_rows: int) -> Table:
 # Reading XLSX -------------------------------------------------------------------------
 
 
-def _read_xlsx(source: IO[bytes], max_rows: int) -> Table:
+def _read_xlsx(
+    source: IO[bytes], build: Callable[[Iterator[tuple[int, list[str]]]], _T]
+) -> _T:
     _check_workbook(source)
     try:
         workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
@@ -165,16 +214,14 @@ def _read_xlsx(source: IO[bytes], max_rows: int) -> Table:
         if not workbook.worksheets:
             raise TableError("The workbook has no worksheet.")
         lines = workbook.worksheets[0].iter_rows(values_only=True)
-        header = next(lines, None)
-        if header is None:
-            raise TableError("The first worksheet is empty.")
-        columns = _columns([_cell_text(value) for value in header])
         texts = (
             (number, [_cell_text(value) for value in line])
-            for number, line in enumerate(lines, start=2)
+            for number, line in enumerate(lines, start=1)
         )
-        return Table(columns, _collect(columns, texts, max_rows))
-    except TableError:
+        return build(texts)
+    except TableError as error:
+        if error.message == "The file is empty.":
+            raise TableError("The first worksheet is empty.") from error
         raise
     except Exception as error:  # malformed parts surface only while reading rows
         raise TableError(_NOT_XLSX) from error

@@ -20,10 +20,10 @@ over-represented, otherwise about right.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import select
 
@@ -53,6 +53,8 @@ TOLERANCE_POINTS = 5.0
 UNDER = "under-represented"
 OVER = "over-represented"
 ABOUT_RIGHT = "about right"
+
+K = TypeVar("K", bound=Hashable)
 
 #: One active member's answers: question field → answer value (None: not answered).
 AnswerRow = Mapping[str, str | None]
@@ -100,9 +102,13 @@ class EqualityReport:
     questions: list[QuestionReport]
 
 
-def suppressed_values(counts: Mapping[str, int]) -> set[str]:
-    """The answers whose counts must be hidden (primary and secondary suppression)."""
-    hidden = {v for v, n in counts.items() if 0 < n < SUPPRESS_BELOW}
+def suppressed_values(counts: Mapping[K, int], *, already: Iterable[K] = ()) -> set[K]:
+    """The answers whose counts must be hidden (primary and secondary suppression).
+
+    ``already`` are cells hidden for another reason (a cross-tabulation hides cells
+    along rows and columns in turn); they count towards the secondary suppression.
+    """
+    hidden = {v for v, n in counts.items() if 0 < n < SUPPRESS_BELOW} | set(already)
     while hidden and (
         len(hidden) < 2 or sum(counts[v] for v in hidden) < SUPPRESS_BELOW
     ):

@@ -1,0 +1,321 @@
+"""Importing survey responses from other tools' exports: preview, map, apply.
+
+The same engine pieces as the other imports (the preview, pending uploads, all or
+nothing, audit), with what responses need on top: the survey they belong to, the
+tool's file layout (``engage.surveys.tool_import``) and the matching of the file's
+columns to the survey's questions. Every response gets an external key (the tool's
+respondent id, or a hash of the row), so importing the same file again adds nothing.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO, TYPE_CHECKING
+
+from sqlalchemy import delete, insert, select
+
+from engage.audit.services import record_event
+from engage.errors import ValidationError
+from engage.extensions import db
+from engage.imports.models import PendingImport
+from engage.imports.services import (
+    MAX_LISTED,
+    ImportPreview,
+    Outcome,
+    PlannedRow,
+    _refusal,
+    get_pending_import,
+    purge_pending_imports,
+)
+from engage.imports.tabular import MAX_ROWS, TableError, read_grid
+from engage.surveys.models import (
+    Answer,
+    Question,
+    Response,
+    ResponseSource,
+    Survey,
+)
+from engage.surveys.tool_import import (
+    AnswerValues,
+    SourceColumn,
+    ToolExport,
+    auto_map,
+    check_mapping,
+    parse_day,
+    parse_export,
+    read_answers,
+    row_key,
+)
+
+if TYPE_CHECKING:
+    from engage.accounts.models import User
+
+#: Rows written per INSERT batch.
+BATCH = 1_000
+
+
+def pending_kind(survey_id: int) -> str:
+    """The PendingImport kind of a survey's response imports."""
+    return f"responses:{survey_id}"
+
+
+@dataclass(frozen=True)
+class ResponseDraft:
+    """One row ready to save: its key, day and answers."""
+
+    external_key: str
+    submitted_on: date
+    answers: list[AnswerValues]
+
+
+@dataclass
+class ResponsesPreview(ImportPreview):
+    """An import preview with the tool, the file's columns and their matching."""
+
+    tool: str = ""
+    columns: list[SourceColumn] = field(default_factory=list)
+    mapping: dict[str, int | None] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """``"12 added, 3 already imported"`` (no personal data: audit-safe)."""
+        return f"{self.created} added, {self.unchanged} already imported"
+
+
+def preview_responses(
+    survey: Survey,
+    source: IO[bytes],
+    filename: str,
+    *,
+    mapping: Mapping[str, int | None] | None = None,
+    max_rows: int = MAX_ROWS,
+) -> ResponsesPreview:
+    """Read an export and check every row against the survey, writing nothing.
+
+    Without a ``mapping`` the columns are matched to questions by their text.
+    """
+    preview = ResponsesPreview(pending_kind(survey.id), filename)
+    try:
+        export = parse_export(read_grid(source, filename, max_rows=max_rows + 2))
+    except TableError as error:
+        preview.file_error = error.message
+        return preview
+    preview.tool = export.tool.label
+    preview.columns = export.columns
+    preview.dropped = export.dropped
+    preview.rows_read = len(export.rows)
+    questions = {q.id: q for q in survey.questions}
+    chosen = auto_map(export.columns, survey.questions) if mapping is None else mapping
+    preview.mapping = {
+        c.key: chosen.get(c.key) if chosen.get(c.key) in questions else None
+        for c in export.columns
+    }
+    problems = check_mapping(preview.mapping, export.columns)
+    if problems:
+        preview.file_error = " ".join(problems)
+        return preview
+    if not any(preview.mapping.values()):
+        preview.file_error = "No column is matched to a question of this survey."
+        return preview
+    _plan_rows(export, preview, questions, survey.id)
+    return preview
+
+
+def _plan_rows(
+    export: ToolExport,
+    preview: ResponsesPreview,
+    questions: Mapping[int, Question],
+    survey_id: int,
+) -> None:
+    mapped = [
+        (c, questions[q]) for c in export.columns if (q := preview.mapping[c.key])
+    ]
+    unmatched = [c.heading for c in export.columns if not preview.mapping[c.key]]
+    if unmatched:
+        preview.notes.append(
+            "These columns are not imported: " + ", ".join(unmatched) + "."
+        )
+    if export.dropped:
+        preview.notes.append(
+            "These columns of the tool are never stored: "
+            + ", ".join(export.dropped)
+            + "."
+        )
+    existing = set(
+        db.session.scalars(
+            select(Response.external_key).where(
+                Response.survey_id == survey_id, Response.external_key.is_not(None)
+            )
+        )
+    )
+    seen: dict[str, int] = {}
+    for row in export.rows:
+        problems: list[str] = []
+        answers: list[AnswerValues] = []
+        for column, question in mapped:
+            found, wrong = read_answers(export.tool, row, column, question)
+            answers.extend(found)
+            problems.extend(wrong)
+        day = parse_day(row.when, dayfirst=export.dayfirst)
+        if day is None:
+            problems.append(f"“{row.when[:40]}” is not a date the import can read.")
+        key = row_key(
+            export.tool, row, [c for c, _ in mapped], dayfirst=export.dayfirst
+        )
+        if key in seen:
+            problems.append(f"Repeats the response of row {seen[key]}.")
+        for message in problems:
+            preview.add_error(row.number, message)
+        if problems or day is None:
+            continue
+        seen[key] = row.number
+        outcome = Outcome.UNCHANGED if key in existing else Outcome.CREATE
+        draft = ResponseDraft(key, day, answers)
+        described = f"{day.isoformat()}: {len(answers)} answers"
+        preview.rows.append(PlannedRow(row.number, key, outcome, (), described, draft))
+    if preview.error_count > MAX_LISTED:
+        preview.notes.append(f"Only the first {MAX_LISTED} problems are listed.")
+
+
+def apply_responses(
+    survey: Survey,
+    source: IO[bytes],
+    filename: str,
+    *,
+    mapping: Mapping[str, int | None] | None,
+    actor: User | str,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> ResponsesPreview:
+    """Import the new responses in one unit of work: all of them, or none.
+
+    Flushes; the caller commits. Raises ValidationError if any row is wrong.
+    """
+    preview = preview_responses(survey, source, filename, mapping=mapping)
+    if not preview.is_valid:
+        raise ValidationError(_refusal(preview))
+    actor_id = None if isinstance(actor, str) else actor.id
+    new = [row.draft for row in preview.rows if row.outcome is Outcome.CREATE]
+    with db.session.begin_nested():  # a failure part-way undoes every row
+        for start in range(0, len(new), BATCH):
+            _save(survey.id, new[start : start + BATCH], actor_id)
+            if progress is not None:
+                progress(len(new[start : start + BATCH]))
+        record_event(
+            actor,
+            "import",
+            "survey_response",
+            survey.id,
+            f"import responses ({preview.tool}): {preview.summary()}",
+            now=now,
+        )
+    return preview
+
+
+def _save(survey_id: int, drafts: list[ResponseDraft], actor_id: int | None) -> None:
+    ids = dict(
+        db.session.execute(
+            insert(Response).returning(Response.external_key, Response.id),
+            [
+                {
+                    "survey_id": survey_id,
+                    "submitted_on": d.submitted_on,
+                    "source": ResponseSource.IMPORT,
+                    "external_key": d.external_key,
+                    "entered_by_id": actor_id,
+                }
+                for d in drafts
+            ],
+        ).all()
+    )
+    answers = [
+        {
+            "response_id": ids[d.external_key],
+            "question_id": question_id,
+            "text": text,
+            "number": number,
+            "choice_id": choice_id,
+        }
+        for d in drafts
+        for question_id, text, number, choice_id in d.answers
+    ]
+    if answers:
+        db.session.execute(insert(Answer), answers)
+
+
+# Upload → preview → confirm ---------------------------------------------------------
+
+
+def prepare_responses(
+    survey: Survey,
+    filename: str,
+    content: bytes,
+    *,
+    mapping: Mapping[str, int | None] | None = None,
+    actor: User,
+    now: datetime,
+) -> tuple[ResponsesPreview, PendingImport | None]:
+    """Preview an upload and keep it (replacing the actor's earlier one) if readable."""
+    purge_pending_imports(now=now)
+    preview = preview_responses(survey, io.BytesIO(content), filename, mapping=mapping)
+    if preview.file_error is not None and not preview.columns:
+        return preview, None
+    kind = pending_kind(survey.id)
+    db.session.execute(
+        delete(PendingImport).where(
+            PendingImport.user_id == actor.id, PendingImport.kind == kind
+        )
+    )
+    pending = PendingImport(
+        kind=kind,
+        user_id=actor.id,
+        filename=filename[:255],
+        content=content,
+        created_at=now,
+    )
+    db.session.add(pending)
+    db.session.flush()
+    return preview, pending
+
+
+def get_pending_responses(
+    survey: Survey, pending_id: int, *, user: User, now: datetime
+) -> PendingImport:
+    """The user's own recent upload for this survey, else NotFound."""
+    return get_pending_import(
+        pending_id, kind=pending_kind(survey.id), user=user, now=now
+    )
+
+
+def recheck_responses(
+    survey: Survey, pending: PendingImport, mapping: Mapping[str, int | None]
+) -> ResponsesPreview:
+    """The preview of a kept upload with another mapping of columns to questions."""
+    return preview_responses(
+        survey, io.BytesIO(pending.content), pending.filename, mapping=mapping
+    )
+
+
+def confirm_responses(
+    survey: Survey,
+    pending: PendingImport,
+    mapping: Mapping[str, int | None],
+    *,
+    actor: User,
+    now: datetime,
+) -> ResponsesPreview:
+    """Apply a kept upload with this mapping (all or nothing) and delete it."""
+    preview = apply_responses(
+        survey,
+        io.BytesIO(pending.content),
+        pending.filename,
+        mapping=mapping,
+        actor=actor,
+        now=now,
+    )
+    db.session.delete(pending)
+    db.session.flush()
+    return preview

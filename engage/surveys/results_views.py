@@ -1,0 +1,281 @@
+"""Survey results pages: results, cross-tabulation, free text, exports and imports."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from engage.accounts.access import EDITORS, READERS, roles_required
+from engage.accounts.models import Role
+from engage.db import utcnow
+from engage.errors import EngageError, PermissionDenied
+from engage.extensions import db
+from engage.imports import responses as importing
+from engage.imports.forms import UploadForm
+from engage.imports.services import ExportFile
+from engage.membership.equality import QUESTIONS as EQUALITY_QUESTIONS
+from engage.membership.models import Tier
+from engage.surveys import reports, results_export
+from engage.surveys.models import Question, QuestionKind, Survey
+from engage.surveys.results_forms import CrossTabForm, ResultsFilterForm, TextSearchForm
+
+bp = Blueprint("survey_results", __name__, url_prefix="/surveys")
+
+SEGMENT_LABELS = {"tier": "Tier", "practice": "GP practice", "topic": "Topic"}
+TABLE_KINDS = (
+    QuestionKind.SINGLE_CHOICE,
+    QuestionKind.MULTIPLE_CHOICE,
+    QuestionKind.LIKERT_AGREEMENT,
+    QuestionKind.LIKERT_SATISFACTION,
+    QuestionKind.RATING_0_10,
+)
+
+
+def _survey(survey_id: int) -> Survey:
+    return db.get_or_404(Survey, survey_id)
+
+
+def _back_url(survey: Survey) -> str:
+    # The survey's own page belongs to the surveys blueprint, built alongside.
+    try:
+        return url_for("surveys.detail", survey_id=survey.id)
+    except BuildError:
+        return "/surveys"
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _filter_form() -> tuple[ResultsFilterForm, reports.Filters]:
+    form = ResultsFilterForm(
+        request.args,
+        tiers=[(t.value, t.value.capitalize()) for t in Tier],
+        practices=sorted(reports.segment_labels("practice").items(), key=_by_label),
+        topics=sorted(reports.segment_labels("topic").items(), key=_by_label),
+    )
+    if not form.validate():
+        return form, reports.Filters()
+    return form, reports.Filters(
+        tier=form.tier.data or None,
+        practice_id=_int(form.practice.data),
+        topic_id=_int(form.topic.data),
+    )
+
+
+def _by_label(item: tuple[object, str]) -> str:
+    return item[1].casefold()
+
+
+@bp.get("/<int:survey_id>/results")
+@roles_required(*READERS)
+def index(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    form, filters = _filter_form()
+    frames = reports.load_frames(survey.id).only(filters)
+    results = reports.build_results(survey.questions, frames)
+    return render_template(
+        "surveys/results/index.html",
+        survey=survey,
+        back_url=_back_url(survey),
+        form=form,
+        filters=filters,
+        results=results,
+        rate=reports.response_rate(survey),
+        segment_labels=SEGMENT_LABELS,
+        query=request.args.to_dict(),
+    )
+
+
+def _segments(survey: Survey) -> list[tuple[object, str]]:
+    segments: list[tuple[object, str]] = list(SEGMENT_LABELS.items())
+    if current_user.role is Role.ADMIN and not survey.anonymous:
+        segments += [
+            (reports.EQUALITY_PREFIX + q.field, f"Equality: {q.text}")
+            for q in EQUALITY_QUESTIONS
+        ]
+    return segments
+
+
+@bp.get("/<int:survey_id>/results/crosstab")
+@roles_required(*READERS)
+def crosstab(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    tabled = [q for q in survey.questions if q.kind in TABLE_KINDS]
+    form = CrossTabForm(
+        request.args,
+        questions=[(q.id, f"{q.position}. {q.text}") for q in tabled],
+        segments=_segments(survey),
+    )
+    segment = request.args.get("by", "tier")
+    if segment.startswith(reports.EQUALITY_PREFIX) and (
+        current_user.role is not Role.ADMIN or survey.anonymous
+    ):
+        raise PermissionDenied(
+            "Only administrators may break results down by equality answers, and "
+            "only for surveys that are not anonymous."
+        )
+    table = None
+    if tabled and form.validate() and segment in dict(_segments(survey)):
+        chosen = _int(form.question.data)
+        question = next((q for q in tabled if q.id == chosen), tabled[0])
+        form.question.data = str(question.id)
+        frames = reports.load_frames(survey.id)
+        table = reports.cross_tab(
+            question, segment, frames, reports.segment_labels(segment)
+        )
+        if segment.startswith(reports.EQUALITY_PREFIX):
+            reports.record_equality_view(
+                survey.id,
+                segment,
+                actor=current_user._get_current_object(),
+                now=utcnow(),
+            )
+            db.session.commit()
+    return render_template(
+        "surveys/results/crosstab.html",
+        survey=survey,
+        form=form,
+        table=table,
+        segment_label=dict(_segments(survey)).get(segment, ""),
+    )
+
+
+@bp.get("/<int:survey_id>/results/questions/<int:question_id>/answers")
+@roles_required(*READERS)
+def text_answers(survey_id: int, question_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    question = db.get_or_404(Question, question_id)
+    if question.survey_id != survey.id or not question.kind.is_text:
+        abort(404)
+    form = TextSearchForm(request.args)
+    search = form.q.data if form.validate() and form.q.data else ""
+    frames = reports.load_frames(survey.id, with_text=True)
+    page = reports.text_answers(
+        question, frames, search=search, page=request.args.get("page", 1, type=int)
+    )
+    return render_template(
+        "surveys/results/text.html",
+        survey=survey,
+        question=question,
+        form=form,
+        search=search,
+        page=page,
+    )
+
+
+def _download(exported: ExportFile) -> Response:
+    return Response(
+        exported.content,
+        content_type=exported.mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{exported.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/<int:survey_id>/results/export.<any(csv,xlsx):fmt>")
+@roles_required(*READERS)
+def export_results(survey_id: int, fmt: str) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    _, filters = _filter_form()
+    frames = reports.load_frames(survey.id).only(filters)
+    exported = results_export.export_results(
+        survey,
+        reports.build_results(survey.questions, frames),
+        fmt,
+        actor=current_user._get_current_object(),
+        now=utcnow(),
+    )
+    db.session.commit()
+    return _download(exported)
+
+
+@bp.get("/<int:survey_id>/responses/export.<any(csv,xlsx):fmt>")
+@roles_required(*EDITORS)
+def export_responses(survey_id: int, fmt: str) -> ResponseReturnValue:
+    exported = results_export.export_responses(
+        _survey(survey_id), fmt, actor=current_user._get_current_object(), now=utcnow()
+    )
+    db.session.commit()
+    return _download(exported)
+
+
+# Importing other tools' exports ------------------------------------------------------
+
+
+@bp.route("/<int:survey_id>/responses/import", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def import_responses(survey_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        preview, pending = importing.prepare_responses(
+            survey,
+            upload.filename or "",
+            upload.read(),
+            actor=current_user._get_current_object(),
+            now=utcnow(),
+        )
+        db.session.commit()
+        if pending is not None:
+            return _preview_page(survey, preview, pending.id)
+        form.file.errors.append(preview.file_error)
+    return render_template(
+        "surveys/results/import_upload.html", survey=survey, form=form
+    )
+
+
+def _preview_page(
+    survey: Survey, preview: importing.ResponsesPreview, pending_id: int
+) -> str:
+    return render_template(
+        "surveys/results/import_preview.html",
+        survey=survey,
+        preview=preview,
+        pending_id=pending_id,
+        questions=[(q.id, f"{q.position}. {q.text}") for q in survey.questions],
+    )
+
+
+def _posted_mapping(preview_columns: list[str]) -> dict[str, int | None]:
+    return {key: _int(request.form.get(f"map-{key}")) for key in preview_columns}
+
+
+@bp.post("/<int:survey_id>/responses/import/<int:pending_id>")
+@roles_required(*EDITORS)
+def confirm_import(survey_id: int, pending_id: int) -> ResponseReturnValue:
+    survey = _survey(survey_id)
+    user = current_user._get_current_object()
+    pending = importing.get_pending_responses(
+        survey, pending_id, user=user, now=utcnow()
+    )
+    first = importing.recheck_responses(survey, pending, {})
+    mapping = _posted_mapping([c.key for c in first.columns])
+    if request.form.get("action") != "import":
+        preview = importing.recheck_responses(survey, pending, mapping)
+        return _preview_page(survey, preview, pending.id)
+    try:
+        done = importing.confirm_responses(
+            survey, pending, mapping, actor=user, now=utcnow()
+        )
+    except EngageError:
+        db.session.rollback()
+        preview = importing.recheck_responses(survey, pending, mapping)
+        return _preview_page(survey, preview, pending.id), 422
+    db.session.commit()
+    flash(f"Import finished: {done.summary()}.", "success")
+    return redirect(url_for("survey_results.index", survey_id=survey.id))

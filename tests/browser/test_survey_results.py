@@ -1,0 +1,104 @@
+"""Survey results in real Chromium: charts with JavaScript, tables always (issue 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from engage.surveys.models import QuestionKind
+from tests.browser.conftest import assert_accessible
+from tests.factories import DEFAULT_PASSWORD
+from tests.surveys_results.helpers import add_response, make_survey
+
+Q = QuestionKind
+
+
+def _survey_with_answers() -> Any:
+    survey = make_survey()
+    for index in range(8):
+        add_response(
+            survey,
+            {
+                Q.SINGLE_CHOICE: "Newsletter" if index % 2 else "Website",
+                Q.MULTIPLE_CHOICE: ["GP surgery", "A&E"],
+                Q.LIKERT_AGREEMENT: 1 + index % 5,
+                Q.RATING_0_10: index,
+                Q.NUMBER: index * 2,
+                Q.LONG_TEXT: "</script><script>window.hacked = 1</script>",
+            },
+            tier="silver",
+        )
+    return survey
+
+
+def _sign_in(page: Any, user: Any) -> None:
+    page.goto("/login")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_results_page_draws_charts_and_is_accessible(
+    page: Any, cast: dict[str, Any]
+) -> None:
+    survey = _survey_with_answers()
+    _sign_in(page, cast["lead"])
+    page.goto(f"/surveys/{survey.id}/results")
+    expect(page.locator("h1")).to_contain_text("Results: Patient experience")
+    expect(page.locator(".engage-chart--drawn canvas").first).to_be_visible()
+    # One chart per choice, scale and rating question, plus responses over time.
+    assert page.locator(".engage-chart--drawn canvas").count() == 5
+    expect(
+        page.get_by_role("table", name="Answers to question 1 (8 answered)")
+    ).to_be_visible()
+    assert page.evaluate("window.hacked") is None
+    assert_accessible(page)
+    page.goto(
+        f"/surveys/{survey.id}/results/questions/{survey.questions[-1].id}/answers"
+    )
+    expect(page.locator(".engage-text-answer").first).to_have_text(
+        "</script><script>window.hacked = 1</script>"
+    )
+    assert page.evaluate("window.hacked") is None
+    assert_accessible(page)
+    page.goto(f"/surveys/{survey.id}/results/crosstab")
+    page.get_by_role("button", name="Show the breakdown").click()
+    expect(page.locator("table caption")).to_contain_text("by tier")
+    assert_accessible(page)
+
+
+def test_results_tables_are_there_without_javascript(
+    page_without_js: Any, cast: dict[str, Any]
+) -> None:
+    survey = _survey_with_answers()
+    page = page_without_js
+    _sign_in(page, cast["officer"])
+    page.goto(f"/surveys/{survey.id}/results")
+    assert page.locator("canvas").count() == 0
+    expect(
+        page.get_by_role("table", name="Answers to question 1 (8 answered)")
+    ).to_be_visible()
+    expect(page.get_by_text("Mean: 2.6")).to_be_visible()  # (1+2+3+4+5+1+2+3) / 8
+
+
+def test_import_pages_are_accessible(page: Any, cast: dict[str, Any]) -> None:
+    from pathlib import Path
+
+    survey = make_survey()
+    fixture = (
+        Path(__file__).parent.parent / "fixtures" / "surveys" / "surveymonkey.xlsx"
+    )
+    _sign_in(page, cast["officer"])
+    page.goto(f"/surveys/{survey.id}/responses/import")
+    assert_accessible(page)
+    page.locator("input[type=file]").set_input_files(str(fixture))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.locator("h1")).to_contain_text("Check the import of responses")
+    assert_accessible(page)
+    page.get_by_label("Column “Any other comments?”").select_option("")
+    page.get_by_role("button", name="Check again with this matching").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Import 6 responses").click()
+    expect(page.locator("h1")).to_contain_text("Results: Patient experience")
+    expect(page.get_by_text("6 responses.")).to_be_visible()

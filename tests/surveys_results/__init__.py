@@ -1,0 +1,1 @@
+"""Survey results, exports and imports of other tools' responses."""
