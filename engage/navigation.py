@@ -28,6 +28,7 @@ NAVIGATION = (
     NavItem("Action plan", "actions.index", READERS),
     NavItem("My actions", "actions.mine", READERS),
     NavItem("Members", "members.index", READERS),
+    NavItem("Dashboard", "dashboard.index", READERS),
     NavItem("Admin", "admin.index", ADMINS),
 )
 

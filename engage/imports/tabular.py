@@ -304,11 +304,19 @@ def write_xlsx(
     columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: str = "Sheet1"
 ) -> bytes:
     """A formula-safe workbook: every cell is stored as text, never as a formula."""
+    return write_workbook([(title, columns, rows)])
+
+
+def write_workbook(
+    sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[object]]]],
+) -> bytes:
+    """A formula-safe workbook of several sheets, each (title, columns, rows)."""
     workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append([_text_cell(sheet, c) for c in columns])
-    for row in rows:
-        sheet.append([_text_cell(sheet, value) for value in row])
+    for title, columns, rows in sheets:
+        sheet = workbook.create_sheet(title[:31])
+        sheet.append([_text_cell(sheet, c) for c in columns])
+        for row in rows:
+            sheet.append([_text_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
