@@ -555,17 +555,22 @@ def log_delivery(
     return activity
 
 
-def last_contact_dates(audience_ids: Iterable[int]) -> dict[int, date]:
-    """The latest delivery date that reached each audience."""
+def last_contact_dates(
+    audience_ids: Iterable[int], *, until: date | None = None
+) -> dict[int, date]:
+    """The latest delivery date that reached each audience (on or before ``until``)."""
     ids = list(audience_ids)
     if not ids:
         return {}
-    rows = db.session.execute(
+    query = (
         select(activity_audiences.c.audience_id, func.max(Activity.occurred_on))
         .join(Activity, Activity.id == activity_audiences.c.activity_id)
         .where(activity_audiences.c.audience_id.in_(ids))
         .group_by(activity_audiences.c.audience_id)
     )
+    if until is not None:
+        query = query.where(Activity.occurred_on <= until)
+    rows = db.session.execute(query)
     # Not dict(rows): a Result has keys(), so dict() would read it as a mapping.
     return {audience_id: last for audience_id, last in rows}  # noqa: C416
 

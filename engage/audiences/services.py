@@ -340,11 +340,14 @@ class ContactStatus:
 def contact_statuses(
     audiences: list[Audience], *, today: date, programme_id: int | None = None
 ) -> dict[int, ContactStatus]:
-    """Contact status for each audience, from the activities that reached it."""
+    """Contact status for each audience on ``today``, from the deliveries reaching it.
+
+    Deliveries after ``today`` are ignored, so a past day's status is as it was then.
+    """
     from engage.actions.services import last_contact_dates
 
     intervals = get_contact_intervals()
-    last = last_contact_dates([a.id for a in audiences])
+    last = last_contact_dates([a.id for a in audiences], until=today)
     statuses = {}
     for audience in audiences:
         days = intervals[effective_approach(audience, programme_id)]
