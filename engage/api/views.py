@@ -8,10 +8,11 @@ under /api/ is JSON (see engage.http). Members appear only as aggregate counts.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from flask import (
     Blueprint,
+    Flask,
     abort,
     flash,
     g,
@@ -21,6 +22,8 @@ from flask import (
     request,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -42,6 +45,23 @@ from engage.extensions import db, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 tokens_bp = Blueprint("api_tokens", __name__)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The app's cookie sessions, except that API responses never set the cookie."""
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if request.blueprint == "api":
+            return False
+        return super().should_set_cookie(app, session)
+
+
+@bp.record_once
+def _install_session_interface(state: BlueprintSetupState) -> None:
+    app = cast(Flask, state.app)
+    if type(app.session_interface) is SecureCookieSessionInterface:
+        app.session_interface = _SessionInterface()
+
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from engage.actions.models import (
-    Action,
     ActionStatus,
     Activity,
     ReachFigure,

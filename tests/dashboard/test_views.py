@@ -112,7 +112,8 @@ def test_board_report_is_printable_with_evidence_log(client, login, cast) -> Non
     assert "Engagement report to the board" in html
     assert "Evidence log of involvement activities" in html
     assert "Good feedback from the LMC" in html
-    assert "GP newsletter" in html and "GPs" in html
+    assert "GP newsletter" in html
+    assert "GPs" in html
     assert "data-print hidden" in html  # shown by JS; the note covers no-JS
     assert "use your browser's Print command" in html
     assert "You said, we did" in html
