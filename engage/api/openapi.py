@@ -31,7 +31,7 @@ def _values(enum_type: Any) -> list[str]:
 
 
 DATE = {"type": "string", "format": "date"}
-ID = {"type": "integer", "minimum": 1}
+ID = {"type": "integer", "minimum": 1, "maximum": 2147483647}
 
 ACTIVITY = _object(
     {

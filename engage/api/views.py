@@ -208,7 +208,7 @@ def actions() -> ResponseReturnValue:
     return jsonify(items=[serialise.action(a, today) for a in items], **page)
 
 
-@bp.get("/actions/<int:action_id>")
+@bp.get("/actions/<int(max=2147483647):action_id>")
 def action(action_id: int) -> ResponseReturnValue:
     found = db.session.get(Action, action_id)
     if found is None:
@@ -228,7 +228,7 @@ def audiences() -> ResponseReturnValue:
     return jsonify(items=[serialise.audience(a, statuses[a.id]) for a in items], **page)
 
 
-@bp.get("/audiences/<int:audience_id>")
+@bp.get("/audiences/<int(max=2147483647):audience_id>")
 def audience(audience_id: int) -> ResponseReturnValue:
     found = db.session.scalar(
         select(Audience)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -180,7 +181,7 @@ def test_openapi_document_lists_every_api_route(app, client) -> None:  # type: i
     document: dict[str, Any] = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     routes = {
-        rule.rule.removeprefix("/api/v1").replace("<int:", "{").replace(">", "}")
+        re.sub(r"<int(\([^)]*\))?:(\w+)>", r"{\2}", rule.rule.removeprefix("/api/v1"))
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("api.") and rule.endpoint != "api.openapi"
     }
