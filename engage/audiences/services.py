@@ -348,18 +348,28 @@ def contact_statuses(
 
     intervals = get_contact_intervals()
     last = last_contact_dates([a.id for a in audiences], until=today)
-    statuses = {}
-    for audience in audiences:
-        days = intervals[effective_approach(audience, programme_id)]
-        last_contact = last.get(audience.id)
-        if last_contact is None:
-            due_since: date | None = audience.created_at.date()
-        elif last_contact + timedelta(days=days) <= today:
-            due_since = last_contact + timedelta(days=days)
-        else:
-            due_since = None
-        statuses[audience.id] = ContactStatus(last_contact, days, due_since)
-    return statuses
+    return {
+        audience.id: contact_status(
+            last.get(audience.id),
+            intervals[effective_approach(audience, programme_id)],
+            audience,
+            today,
+        )
+        for audience in audiences
+    }
+
+
+def contact_status(
+    last_contact: date | None, days: int, audience: Audience, today: date
+) -> ContactStatus:
+    """Whether ``audience``, last reached on ``last_contact``, is due on ``today``."""
+    if last_contact is None:
+        due_since: date | None = audience.created_at.date()
+    elif last_contact + timedelta(days=days) <= today:
+        due_since = last_contact + timedelta(days=days)
+    else:
+        due_since = None
+    return ContactStatus(last_contact, days, due_since)
 
 
 # Lists and the map --------------------------------------------------------------------

@@ -17,23 +17,29 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from engage.accounts.models import Role
 from engage.actions.models import Action, ActionStatus, Activity, Channel, ReachFigure
-from engage.actions.services import ActionFilter, action_query
+from engage.actions.services import (
+    last_contact_dates_on,
+    open_condition,
+    overdue_condition,
+    unscheduled_condition,
+)
 from engage.audiences.models import Approach, Programme
 from engage.audiences.services import (
-    contact_statuses,
+    contact_status,
     effective_approach,
+    get_contact_intervals,
     list_audiences,
 )
 from engage.dashboard.periods import Period, buckets, granularity
 from engage.extensions import db
 from engage.membership import figures as member_figures
 from engage.membership import reports as member_reports
-from engage.membership.models import MemberStatus, Tier
+from engage.membership.models import Tier
 
 if TYPE_CHECKING:
     from engage.accounts.models import User
@@ -155,62 +161,58 @@ def _pct(part: int, whole: int) -> float | None:
 # Actions ------------------------------------------------------------------------------
 
 
-def _count(query: Select[Any]) -> int:
-    return int(
-        db.session.scalar(
-            select(func.count()).select_from(query.order_by(None).subquery())
-        )
-        or 0
-    )
-
-
 def action_figures(
-    period: Period, *, today: date, programme_id: int | None
-) -> dict[str, int]:
-    """Actions completed in the period, and open ones as of its end by state.
+    periods_: Sequence[Period], *, today: date, programme_id: int | None
+) -> list[dict[str, int]]:
+    """For each period: actions completed in it, and open ones as of its end.
 
-    *Overdue* and *unscheduled* are the action plan's own filters (engage.actions),
-    applied on the period's last day (or today, if that is sooner). Actions added
-    after the period are left out; status is the stored one.
+    *Overdue* and *unscheduled* are the action plan's own conditions
+    (engage.actions.services), applied on the period's last day (or today, if that
+    is sooner). Actions added after that day are left out; the status is the stored
+    one. One query for all the periods.
     """
-    as_of = period.as_of(today)
-    added_by = Action.created_at < _start_of(as_of + timedelta(days=1))
-
-    def _open(*, overdue: bool = False, unscheduled: bool = False) -> int:
-        criteria = ActionFilter(
-            programme_id=programme_id,
-            include_closed=False,
-            overdue=overdue,
-            unscheduled=unscheduled,
-        )
-        return _count(action_query(criteria, today=as_of).where(added_by))
-
-    done = ActionFilter(programme_id=programme_id, status=ActionStatus.DONE)
-    completed = _count(
-        action_query(done, today=as_of).where(
+    columns = []
+    for period in periods_:
+        as_of = period.as_of(today)
+        added = Action.created_at < _start_of(as_of + timedelta(days=1))
+        completed = and_(
+            Action.status == ActionStatus.DONE,
             Action.completed_at >= _start_of(period.start),
             Action.completed_at < _start_of(period.end + timedelta(days=1)),
         )
-    )
-    open_ = _open()
-    overdue = _open(overdue=True)
-    unscheduled = _open(unscheduled=True)
-    return {
-        "completed": completed,
-        "on_track": open_ - overdue - unscheduled,
-        "overdue": overdue,
-        "unscheduled": unscheduled,
-        "open": open_,
-    }
+        columns += [
+            func.count(case((completed, 1))),
+            func.count(case((and_(added, open_condition()), 1))),
+            func.count(case((and_(added, overdue_condition(as_of)), 1))),
+            func.count(case((and_(added, unscheduled_condition()), 1))),
+        ]
+    query = select(*columns)
+    if programme_id is not None:
+        query = query.where(Action.programme_id == programme_id)
+    row = db.session.execute(query).one()
+    result = []
+    for index in range(len(periods_)):
+        done, open_, overdue, unscheduled = (
+            int(v) for v in row[4 * index : 4 * index + 4]
+        )
+        result.append(
+            {
+                "completed": done,
+                "on_track": open_ - overdue - unscheduled,
+                "overdue": overdue,
+                "unscheduled": unscheduled,
+                "open": open_,
+            }
+        )
+    return result
 
 
 def actions_section(scope: Scope) -> Section:
     """Actions completed, on track, overdue and unscheduled."""
-    now = action_figures(
-        scope.period, today=scope.today, programme_id=scope.programme_id
-    )
-    before = action_figures(
-        scope.previous, today=scope.today, programme_id=scope.programme_id
+    now, before = action_figures(
+        [scope.period, scope.previous],
+        today=scope.today,
+        programme_id=scope.programme_id,
     )
     labels = {
         "completed": ("Actions completed", False),
@@ -246,81 +248,79 @@ def actions_section(scope: Scope) -> Section:
 # Deliveries and reach -----------------------------------------------------------------
 
 
-def _activities_in(start: date, end: date, programme_id: int | None) -> Select[Any]:
-    query = (
-        select(Activity.id)
-        .join(Action, Action.id == Activity.action_id)
-        .where(Activity.occurred_on >= start, Activity.occurred_on <= end)
-    )
-    if programme_id is not None:
-        query = query.where(Action.programme_id == programme_id)
-    return query
-
-
 def count_deliveries(start: date, end: date, programme_id: int | None) -> int:
     """Deliveries (activities) logged on days from ``start`` to ``end``."""
-    return _count(_activities_in(start, end, programme_id))
+    query = select(func.count(Activity.id)).where(
+        Activity.occurred_on >= start, Activity.occurred_on <= end
+    )
+    if programme_id is not None:
+        query = query.join(Action, Action.id == Activity.action_id).where(
+            Action.programme_id == programme_id
+        )
+    return int(db.session.scalar(query) or 0)
 
 
-def deliveries_by_day(
+def deliveries_by_channel_and_day(
     start: date, end: date, programme_id: int | None
-) -> dict[date, int]:
-    """How many deliveries were logged on each day that had any."""
+) -> list[tuple[str, date, int]]:
+    """(channel, day, deliveries) for every day from ``start`` to ``end`` with any."""
     query = (
-        select(Activity.occurred_on, func.count())
+        select(Action.channel_id, Activity.occurred_on, func.count())
         .join(Action, Action.id == Activity.action_id)
         .where(Activity.occurred_on >= start, Activity.occurred_on <= end)
-        .group_by(Activity.occurred_on)
+        .group_by(Action.channel_id, Activity.occurred_on)
     )
     if programme_id is not None:
         query = query.where(Action.programme_id == programme_id)
-    return {day: int(count) for day, count in db.session.execute(query)}
+    names = _channel_names()
+    return [(names[c], day, int(n)) for c, day, n in db.session.execute(query)]
 
 
-def reach_by_channel(
+def _channel_names() -> dict[int, str]:
+    return {c.id: c.name for c in db.session.scalars(select(Channel))}
+
+
+def reach_totals(
     start: date, end: date, programme_id: int | None
-) -> list[tuple[str, int, dict[str, int]]]:
-    """Per channel: deliveries, and the total of each reach figure label."""
-    deliveries = (
-        select(Channel.name, func.count(Activity.id))
-        .join(Action, Action.channel_id == Channel.id)
-        .join(Activity, Activity.action_id == Action.id)
-        .where(Activity.occurred_on >= start, Activity.occurred_on <= end)
-        .group_by(Channel.name)
-    )
-    totals = (
-        select(Channel.name, func.lower(ReachFigure.label), func.sum(ReachFigure.value))
-        .join(Action, Action.channel_id == Channel.id)
-        .join(Activity, Activity.action_id == Action.id)
+) -> dict[str, dict[str, int]]:
+    """Per channel, the total of each reach figure label (lower-cased)."""
+    label = func.lower(ReachFigure.label)
+    query = (
+        select(Action.channel_id, label, func.sum(ReachFigure.value))
+        .select_from(Activity)
+        .join(Action, Action.id == Activity.action_id)
         .join(ReachFigure, ReachFigure.activity_id == Activity.id)
         .where(Activity.occurred_on >= start, Activity.occurred_on <= end)
-        .group_by(Channel.name, func.lower(ReachFigure.label))
+        .group_by(Action.channel_id, label)
     )
     if programme_id is not None:
-        deliveries = deliveries.where(Action.programme_id == programme_id)
-        totals = totals.where(Action.programme_id == programme_id)
-    figures: dict[str, dict[str, int]] = defaultdict(dict)
-    for channel, label, total in db.session.execute(totals):
-        figures[channel][label] = int(total or 0)
-    return [
-        (channel, int(count), figures.get(channel, {}))
-        for channel, count in sorted(db.session.execute(deliveries))
-    ]
+        query = query.where(Action.programme_id == programme_id)
+    names = _channel_names()
+    totals: dict[str, dict[str, int]] = defaultdict(dict)
+    for channel_id, name, total in db.session.execute(query):
+        totals[names[channel_id]][name] = int(total or 0)
+    return totals
 
 
 def deliveries_section(scope: Scope) -> Section:
     """Deliveries logged, their trend, and reach figures by channel."""
     period, previous, pid = scope.period, scope.previous, scope.programme_id
+    slots = buckets(period)
+    first, last = min(slots[0].start, period.start), max(slots[-1].end, period.end)
+    per_channel: Counter[str] = Counter()
+    per_day: Counter[date] = Counter()
+    for channel, day, count in deliveries_by_channel_and_day(first, last, pid):
+        per_day[day] += count
+        if period.start <= day <= period.end:
+            per_channel[channel] += count
     figures = [
         Figure(
             "deliveries",
             "Deliveries logged",
-            count_deliveries(period.start, period.end, pid),
+            sum(per_channel.values()),
             count_deliveries(previous.start, previous.end, pid),
         )
     ]
-    slots = buckets(period)
-    per_day = deliveries_by_day(slots[0].start, slots[-1].end, pid)
     trend: list[list[Cell]] = [
         [
             slot.label,
@@ -328,11 +328,11 @@ def deliveries_section(scope: Scope) -> Section:
         ]
         for slot in slots
     ]
-    channels = reach_by_channel(period.start, period.end, pid)
-    labels = sorted({label for _, _, totals in channels for label in totals})
+    totals = reach_totals(period.start, period.end, pid)
+    labels = sorted({label for by_label in totals.values() for label in by_label})
     reach_rows: list[list[Cell]] = [
-        [channel, count, *(totals.get(label, 0) for label in labels)]
-        for channel, count, totals in channels
+        [channel, per_channel[channel], *(totals[channel].get(k, 0) for k in labels)]
+        for channel in sorted(per_channel)
     ]
     unit = "week" if granularity(period) == "week" else "month"
     tables = [
@@ -352,7 +352,7 @@ def deliveries_section(scope: Scope) -> Section:
         ),
     ]
     for label in labels:
-        total = sum(totals.get(label, 0) for _, _, totals in channels)
+        total = sum(by_label.get(label, 0) for by_label in totals.values())
         figures.append(Figure(f"reach_{label}", f"Reach: {label}", total))
     return Section("deliveries", "Deliveries and reach", figures, tables)
 
@@ -361,29 +361,39 @@ def deliveries_section(scope: Scope) -> Section:
 
 
 def due_by_approach(
-    as_of: date, programme_id: int | None
-) -> dict[Approach, tuple[int, int]]:
-    """Per approach: audiences due for contact on ``as_of``, and audiences in all."""
-    audiences = [
-        a
-        for a in list_audiences()
-        if a.created_at < _start_of(as_of + timedelta(days=1))
-    ]
-    statuses = contact_statuses(audiences, today=as_of, programme_id=programme_id)
-    due: Counter[Approach] = Counter()
-    total: Counter[Approach] = Counter()
-    for audience in audiences:
-        approach = effective_approach(audience, programme_id)
-        total[approach] += 1
-        if statuses[audience.id].is_due:
-            due[approach] += 1
-    return {a: (due[a], total[a]) for a in Approach}
+    days: Sequence[date], programme_id: int | None
+) -> list[dict[Approach, tuple[int, int]]]:
+    """For each day: per approach, audiences due for contact, and audiences in all.
+
+    The audiences services' rule (contact_status) over the last delivery on or
+    before each day, found for every audience and day in one grouped query.
+    """
+    audiences = list_audiences()
+    intervals = get_contact_intervals()
+    last = last_contact_dates_on(None, list(days))
+    result = []
+    for index, day in enumerate(days):
+        due: Counter[Approach] = Counter()
+        total: Counter[Approach] = Counter()
+        cutoff = _start_of(day + timedelta(days=1))
+        for audience in audiences:
+            if audience.created_at >= cutoff:
+                continue
+            approach = effective_approach(audience, programme_id)
+            total[approach] += 1
+            reached = last.get(audience.id, [None] * len(days))[index]
+            if contact_status(reached, intervals[approach], audience, day).is_due:
+                due[approach] += 1
+        result.append({a: (due[a], total[a]) for a in Approach})
+    return result
 
 
 def audiences_section(scope: Scope) -> Section:
     """Audiences due for contact, by approach, as of the period end."""
-    now = due_by_approach(scope.period.as_of(scope.today), scope.programme_id)
-    before = due_by_approach(scope.previous.as_of(scope.today), scope.programme_id)
+    now, before = due_by_approach(
+        [scope.period.as_of(scope.today), scope.previous.as_of(scope.today)],
+        scope.programme_id,
+    )
     figures = [
         Figure(
             "audiences_due",
@@ -415,26 +425,25 @@ def audiences_section(scope: Scope) -> Section:
 # Membership ---------------------------------------------------------------------------
 
 
-def active_by_tier(day: date) -> dict[Tier, int]:
-    """Active members in each tier at the end of ``day``."""
-    on_day = member_figures.members_on(day)
-    return {tier: on_day[tier][MemberStatus.ACTIVE] for tier in Tier}
-
-
 def members_section(scope: Scope) -> Section:
     """Active members by tier, joins and withdrawals (aggregate counts only)."""
     period, previous = scope.period, scope.previous
-    now = active_by_tier(period.as_of(scope.today))
-    before = active_by_tier(previous.as_of(scope.today))
-    joined, withdrawn = member_figures.count_joins_and_withdrawals(
-        period.start, period.end
+    slots = buckets(period)
+    (now, before), moves = member_figures.member_counts(
+        [period.as_of(scope.today), previous.as_of(scope.today)],
+        [
+            (period.start, period.end),
+            (previous.start, previous.end),
+            *((slot.start, slot.end) for slot in slots),
+        ],
     )
-    joined_before, withdrawn_before = member_figures.count_joins_and_withdrawals(
-        previous.start, previous.end
-    )
+    (joined, withdrawn), (joined_before, withdrawn_before) = moves[0], moves[1]
     figures = [
         Figure(
-            "members_active", "Active members", sum(now.values()), sum(before.values())
+            "members_active",
+            "Active members",
+            sum(now.values()),
+            sum(before.values()),
         ),
         *(
             Figure(
@@ -454,10 +463,6 @@ def members_section(scope: Scope) -> Section:
             lower_is_better=True,
         ),
     ]
-    slots = buckets(period)
-    growth = member_figures.joins_and_withdrawals(
-        slots[0].start, slots[-1].end, period=granularity(period)
-    )
     tables = [
         DataTable(
             "members_by_tier",
@@ -470,10 +475,7 @@ def members_section(scope: Scope) -> Section:
             "members_growth",
             "Members joined and withdrawn",
             ["Period", "Joined", "Withdrawn"],
-            [
-                [slot.label, row.joined, row.withdrawn]
-                for slot, row in zip(slots, growth, strict=True)
-            ],
+            [[slot.label, j, w] for slot, (j, w) in zip(slots, moves[2:], strict=True)],
             Chart("line", "Line chart of members joined and withdrawn", (1, 2)),
         ),
     ]

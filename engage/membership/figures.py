@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from engage.errors import ValidationError
 from engage.extensions import db
@@ -143,3 +144,56 @@ def joins_and_withdrawals(
         PeriodFigures(s, j, w)
         for s, j, w in zip(starts, joined, withdrawn, strict=True)
     ]
+
+
+def member_counts(
+    days: Sequence[date], ranges: Sequence[tuple[date, date]]
+) -> tuple[list[dict[Tier, int]], list[tuple[int, int]]]:
+    """Active members by tier at the end of each day, and joins and withdrawals in
+    each range (inclusive), from one scan of the members table.
+
+    The rules are those of :func:`members_on` and :func:`joins_and_withdrawals`.
+    """
+    active_from = _active_from_sql()
+    columns = []
+    for day in days:
+        moment = _start_of(day + timedelta(days=1))
+        columns.append(
+            func.count(
+                case(
+                    (
+                        and_(
+                            Member.created_at < moment,
+                            active_from < moment,
+                            or_(
+                                Member.withdrawn_at.is_(None),
+                                Member.withdrawn_at >= moment,
+                            ),
+                            or_(Member.erased_at.is_(None), Member.erased_at >= moment),
+                        ),
+                        1,
+                    )
+                )
+            )
+        )
+    for start, end in ranges:
+        low, high = _start_of(start), _start_of(end + timedelta(days=1))
+        columns.append(
+            func.count(case((and_(active_from >= low, active_from < high), 1)))
+        )
+        columns.append(
+            func.count(
+                case((and_(Member.withdrawn_at >= low, Member.withdrawn_at < high), 1))
+            )
+        )
+    active = [dict.fromkeys(Tier, 0) for _ in days]
+    moves = [[0, 0] for _ in ranges]
+    for row in db.session.execute(select(Member.tier, *columns).group_by(Member.tier)):
+        tier = Tier(row[0])
+        for index in range(len(days)):
+            active[index][tier] = int(row[1 + index])
+        for index in range(len(ranges)):
+            base = 1 + len(days) + 2 * index
+            moves[index][0] += int(row[base])
+            moves[index][1] += int(row[base + 1])
+    return active, [(j, w) for j, w in moves]
