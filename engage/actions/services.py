@@ -570,11 +570,15 @@ def log_delivery(
 
 
 def last_contact_dates_on(
-    audience_ids: Iterable[int] | None, days: list[date]
+    audience_ids: Iterable[int] | None,
+    days: list[date],
+    *,
+    since: date | None = None,
 ) -> dict[int, list[date | None]]:
     """Per audience, the latest delivery reaching it on or before each of ``days``.
 
     One grouped query whatever the number of days; ``audience_ids`` None means all.
+    With ``since``, deliveries before it are not looked at (None is returned instead).
     """
     columns = [
         func.max(case((Activity.occurred_on <= day, Activity.occurred_on)))
@@ -588,6 +592,8 @@ def last_contact_dates_on(
     )
     if audience_ids is not None:
         query = query.where(activity_audiences.c.audience_id.in_(list(audience_ids)))
+    if since is not None:
+        query = query.where(Activity.occurred_on >= since)
     return {row[0]: list(row[1:]) for row in db.session.execute(query)}
 
 

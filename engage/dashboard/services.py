@@ -367,10 +367,15 @@ def due_by_approach(
 
     The audiences services' rule (contact_status) over the last delivery on or
     before each day, found for every audience and day in one grouped query.
+    ``last_contact`` is None for contacts older than the longest interval, which
+    leaves ``is_due`` unchanged (those audiences are due whatever the date).
     """
     audiences = list_audiences()
     intervals = get_contact_intervals()
-    last = last_contact_dates_on(None, list(days))
+    # Only contacts within the longest interval can make an audience "not due", so
+    # older deliveries need not be read (their audiences are due either way).
+    since = min(days) - timedelta(days=max(intervals.values()))
+    last = last_contact_dates_on(None, list(days), since=since)
     result = []
     for index, day in enumerate(days):
         due: Counter[Approach] = Counter()
