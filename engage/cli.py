@@ -25,6 +25,10 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(load_demo)
     app.cli.add_command(import_group)
     app.cli.add_command(apply_membership_retention)
+    # Benchmarks (issue 7).
+    from engage.bench.cli import bench
+
+    app.cli.add_command(bench)
 
 
 @click.command("membership-retention")

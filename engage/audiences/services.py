@@ -352,7 +352,7 @@ def contact_statuses(
         audience.id: contact_status(
             last.get(audience.id),
             intervals[effective_approach(audience, programme_id)],
-            audience,
+            audience.created_at,
             today,
         )
         for audience in audiences
@@ -360,11 +360,12 @@ def contact_statuses(
 
 
 def contact_status(
-    last_contact: date | None, days: int, audience: Audience, today: date
+    last_contact: date | None, days: int, added_at: datetime, today: date
 ) -> ContactStatus:
-    """Whether ``audience``, last reached on ``last_contact``, is due on ``today``."""
+    """Whether an audience added at ``added_at`` and last reached on
+    ``last_contact`` is due for contact on ``today``, expecting one every ``days``."""
     if last_contact is None:
-        due_since: date | None = audience.created_at.date()
+        due_since: date | None = added_at.date()
     elif last_contact + timedelta(days=days) <= today:
         due_since = last_contact + timedelta(days=days)
     else:

@@ -28,12 +28,10 @@ from engage.actions.services import (
     overdue_condition,
     unscheduled_condition,
 )
-from engage.audiences.models import Approach, Programme
+from engage.audiences.models import Approach, Audience, Programme, ProgrammeApproach
 from engage.audiences.services import (
     contact_status,
-    effective_approach,
     get_contact_intervals,
-    list_audiences,
 )
 from engage.dashboard.periods import Period, buckets, granularity
 from engage.extensions import db
@@ -370,25 +368,44 @@ def due_by_approach(
     ``last_contact`` is None for contacts older than the longest interval, which
     leaves ``is_due`` unchanged (those audiences are due whatever the date).
     """
-    audiences = list_audiences()
     intervals = get_contact_intervals()
     # Only contacts within the longest interval can make an audience "not due", so
     # older deliveries need not be read (their audiences are due either way).
     since = min(days) - timedelta(days=max(intervals.values()))
     last = last_contact_dates_on(None, list(days), since=since)
+    # Columns, not ORM objects: the approach for the programme is its override,
+    # else the usual one (as audiences.services.effective_approach).
+    override = (
+        select(ProgrammeApproach.approach)
+        .where(
+            ProgrammeApproach.audience_id == Audience.id,
+            ProgrammeApproach.programme_id == programme_id,
+        )
+        .scalar_subquery()
+    )
+    approach = (
+        Audience.approach
+        if programme_id is None
+        else func.coalesce(override, Audience.approach)
+    )
+    audiences = db.session.execute(
+        select(Audience.id, approach, Audience.created_at).where(
+            Audience.archived_at.is_(None)
+        )
+    ).all()
     result = []
     for index, day in enumerate(days):
         due: Counter[Approach] = Counter()
         total: Counter[Approach] = Counter()
         cutoff = _start_of(day + timedelta(days=1))
-        for audience in audiences:
-            if audience.created_at >= cutoff:
+        for audience_id, raw_approach, added_at in audiences:
+            if added_at >= cutoff:
                 continue
-            approach = effective_approach(audience, programme_id)
-            total[approach] += 1
-            reached = last.get(audience.id, [None] * len(days))[index]
-            if contact_status(reached, intervals[approach], audience, day).is_due:
-                due[approach] += 1
+            chosen = Approach(raw_approach)
+            total[chosen] += 1
+            reached = last.get(audience_id, [None] * len(days))[index]
+            if contact_status(reached, intervals[chosen], added_at, day).is_due:
+                due[chosen] += 1
         result.append({a: (due[a], total[a]) for a in Approach})
     return result
 

@@ -198,9 +198,13 @@ def member_counts(
     return active, moves
 
 
-def _events_by_day(moment: Any, low: datetime, high: datetime) -> dict[date, int]:
+def _events_by_day(
+    moment: Any, low: datetime, high: datetime, *where: Any
+) -> dict[date, int]:
     day = func.date(moment, type_=Date)
     rows = db.session.execute(
-        select(day, func.count()).where(moment >= low, moment < high).group_by(day)
+        select(day, func.count())
+        .where(moment >= low, moment < high, *where)
+        .group_by(day)
     )
     return {value: int(count) for value, count in rows}
