@@ -123,6 +123,10 @@ def _ids(ctx: Context, table: Table) -> list[int]:
     ]
 
 
+def _some(rng: random.Random, items: list[Any], low: int, high: int) -> list[Any]:
+    return rng.sample(items, min(len(items), rng.randint(low, high)))
+
+
 # Steps --------------------------------------------------------------------------------
 
 
@@ -299,7 +303,7 @@ def members(ctx: Context) -> None:
         (
             {"member_id": member_id, "topic_id": topic_id}
             for member_id in member_ids
-            for topic_id in rng.sample(topics, rng.randint(0, 3))
+            for topic_id in _some(rng, topics, 0, 3)
         ),
         "member topics",
     )
@@ -375,7 +379,7 @@ def actions(ctx: Context) -> None:
         (
             {"action_id": action_id, "audience_id": audience_id}
             for action_id in ctx.ids["actions"]
-            for audience_id in rng.sample(ctx.ids["audiences"], rng.randint(1, 3))
+            for audience_id in _some(rng, ctx.ids["audiences"], 1, 3)
         ),
         "action audiences",
     )
@@ -419,7 +423,7 @@ def activities(ctx: Context) -> None:
         (
             {"activity_id": activity_id, "audience_id": audience_id}
             for activity_id in activity_ids
-            for audience_id in rng.sample(ctx.ids["audiences"], rng.randint(1, 2))
+            for audience_id in _some(rng, ctx.ids["audiences"], 1, 2)
         ),
         "activity audiences",
     )
@@ -430,7 +434,7 @@ def activities(ctx: Context) -> None:
         (
             {"activity_id": activity_id, "label": label, "value": rng.randint(0, 5000)}
             for activity_id in activity_ids
-            for label in rng.sample(labels, rng.randint(1, 2))
+            for label in _some(rng, labels, 1, 2)
         ),
         "reach figures",
     )
