@@ -624,4 +624,10 @@ def format_table(results: list[Result]) -> str:
         for row in rows
     ]
     notes = [f"  {r.item}: {r.note}" for r in results if r.note]
+    if hasattr(os, "getloadavg"):
+        load = os.getloadavg()[0]
+        notes.append(
+            f"  machine: load average {load:.1f} on {os.cpu_count()} CPUs in the run"
+            " (timings grow with other work on the machine)"
+        )
     return "\n".join(lines + (["", *notes] if notes else []))
