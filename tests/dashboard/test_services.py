@@ -13,7 +13,7 @@ from engage.actions.models import (
     ReachFigure,
     Recurrence,
 )
-from engage.audiences.models import Approach
+from engage.audiences.models import Approach, ProgrammeApproach
 from engage.dashboard import periods
 from engage.dashboard.services import Scope, build_dashboard
 from engage.errors import ValidationError
@@ -402,3 +402,26 @@ def test_parse_period_rejects_bad_input(
 ) -> None:
     with pytest.raises(ValidationError):
         periods.parse_period(kind, value, start=start, end=end, today=TODAY)
+
+
+def test_audiences_due_use_the_programme_approach() -> None:
+    data = _load()
+    programme = factories.ProgrammeFactory(name="Urgent care")
+    monitor = data["audiences"]["au3"]  # never reached: due whatever its approach
+    inform = data["audiences"]["au2"]  # reached 3 July: due under "manage" (30 days)
+    db.session.add_all(
+        [
+            ProgrammeApproach(
+                audience_id=inform.id, programme_id=programme.id, approach="manage"
+            ),
+            ProgrammeApproach(
+                audience_id=monitor.id, programme_id=programme.id, approach="manage"
+            ),
+        ]
+    )
+    db.session.commit()
+    got = _figures(Scope(period=Q3, today=TODAY, programme=programme))
+    rows = {row[0]: row[1:3] for row in got["table:audiences_due"]}
+    assert rows["Manage"] == [2, 3]
+    assert rows["Inform"] == [0, 0]
+    assert rows["Monitor"] == [0, 0]
