@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,17 @@ from sqlalchemy import create_engine, func, select
 from engage.actions.models import Action, Activity
 from engage.bench import generate, runner
 from engage.bench.cli import bench
+from engage.extensions import limiter
 from engage.membership.models import Member
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _restore_limiter() -> Iterator[None]:
+    # The bench apps switch throttling off, and Flask-Limiter keeps that on its one
+    # global instance (later apps inherit it): put it back for the other tests.
+    saved = (limiter.enabled, limiter._storage, limiter._limiter)
+    yield
+    limiter.enabled, limiter._storage, limiter._limiter = saved
 
 
 @pytest.fixture(scope="module")
