@@ -96,5 +96,9 @@ test-postgres: ## Tests on PostgreSQL ($$ENGAGE_TEST_DATABASE_URL, default $(PG_
 test-slow: install ## Load and fault tests
 	$(PY) -m pytest -m slow
 
+SCALE ?= 1
+bench: install ## Benchmarks on a generated county-scale data set (SCALE=1; SCALE=0.01 is quick)
+	$(FLASK) bench --scale $(SCALE)
+
 clean: ## Remove the virtualenv, node_modules and vendored files
 	rm -rf $(VENV) node_modules $(VENDOR)

@@ -92,9 +92,14 @@ def _register_blueprints(app: Flask) -> None:
     from engage.accounts.views import bp as accounts_bp
     from engage.actions.feed_views import bp as calendar_bp
     from engage.actions.views import bp as actions_bp
+
+    # Dashboard, board report and the JSON API (issue 7).
+    from engage.api.views import bp as api_bp
+    from engage.api.views import tokens_bp as api_tokens_bp
     from engage.audiences.views import bp as audiences_bp
     from engage.audiences.views import map_bp
     from engage.audit.views import bp as audit_bp
+    from engage.dashboard.views import bp as dashboard_bp
     from engage.imports.views import bp as imports_bp
     from engage.mail.views import bp as mail_bp
     from engage.membership.public_views import bp as join_bp
@@ -121,6 +126,9 @@ def _register_blueprints(app: Flask) -> None:
         metrics_bp,
         feeds_bp,
         reports_bp,
+        dashboard_bp,
+        api_bp,
+        api_tokens_bp,
     ):
         app.register_blueprint(blueprint)
     # Production readiness: staff two-factor sign-in.

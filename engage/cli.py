@@ -31,6 +31,10 @@ def register_commands(app: Flask) -> None:
     # Production readiness: backups.
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    # Benchmarks.
+    from engage.bench.cli import bench
+
+    app.cli.add_command(bench)
 
 
 @click.command("membership-retention")
@@ -185,6 +189,8 @@ def import_actions(file: Path, dry_run: bool) -> None:
 def import_observations(file: Path, dry_run: bool) -> None:
     """Import metric values (columns: metric, date, value, note)."""
     _import("observations", file, dry_run=dry_run)
+
+
 # Survey responses --------------------------------------------------------------------
 
 

@@ -128,10 +128,28 @@ def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
     ), status
 
 
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _api_error(status: int, message: str | None = None) -> Any:
+    # JSON API: errors are JSON, never an HTML page (engage.api).
+    from engage.api.views import api_error
+
+    title, _ = ERROR_PAGES.get(status, ERROR_PAGES[500])
+    return api_error(status, message or title)
+
+
 def _http_error(error: HTTPException) -> Any:
     status = error.code or 500
     if status < 400:
         return error
+    if _is_api():
+        response = _api_error(status)
+        allowed = getattr(error, "valid_methods", None)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
     response = error.get_response()
     body, code = error_page(status)
     response.set_data(body)
@@ -148,19 +166,21 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
     )
 
 
-def _engage_error(error: EngageError) -> tuple[str, int]:
+def _engage_error(error: EngageError) -> Any:
     db.session.rollback()
+    if _is_api():
+        return _api_error(error.status_code, error.message)
     return error_page(error.status_code, error.message)
 
 
-def _database_unavailable(error: OperationalError) -> tuple[str, int]:
+def _database_unavailable(error: OperationalError) -> Any:
     db.session.rollback()
     log.error("database unavailable: %s", type(error.orig).__name__)
-    return error_page(503)
+    return _api_error(503) if _is_api() else error_page(503)
 
 
-def _unexpected_error(error: Exception) -> tuple[str, int]:
+def _unexpected_error(error: Exception) -> Any:
     db.session.rollback()
     # The path of an e-mailed link holds its token: log it masked.
     log.exception("unhandled error on %s %s", request.method, mask_tokens(request.path))
-    return error_page(500)
+    return _api_error(500) if _is_api() else error_page(500)

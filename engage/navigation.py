@@ -33,6 +33,7 @@ NAVIGATION = (
     NavItem("Metrics", "metrics.index", READERS),
     NavItem("Feeds", "feeds.feeds_index", READERS),
     NavItem("Reports", "reports.reports_index", READERS),
+    NavItem("Dashboard", "dashboard.index", READERS),
     NavItem("Admin", "admin.index", ADMINS),
 )
 

@@ -12,12 +12,15 @@ PUBLIC = "public"
 SIGNED_IN = "signed_in"
 EDITORS = "editors"
 ADMINS = "admins"
+#: Needs a bearer token; a session cookie alone gets a JSON 401 (tests/api).
+API = "api"
 
 ALLOWED_ROLES = {
     PUBLIC: {"anonymous", "lead", "officer", "admin"},
     SIGNED_IN: {"lead", "officer", "admin"},
     EDITORS: {"officer", "admin"},
     ADMINS: {"admin"},
+    API: set(),
 }
 
 MATRIX = {
@@ -175,4 +178,18 @@ MATRIX = {
     "survey_results.export_responses": EDITORS,
     "survey_results.import_responses": EDITORS,
     "survey_results.confirm_import": EDITORS,
+    # Dashboard and board report
+    "dashboard.index": SIGNED_IN,
+    "dashboard.board_report": SIGNED_IN,
+    "dashboard.board_report_xlsx": SIGNED_IN,
+    # API tokens on the account page
+    "api_tokens.create": SIGNED_IN,
+    "api_tokens.revoke": SIGNED_IN,
+    # JSON API: a bearer token is the credential (tests/api checks it); no session
+    "api.openapi": PUBLIC,
+    "api.summary": API,
+    "api.actions": API,
+    "api.action": API,
+    "api.audiences": API,
+    "api.audience": API,
 }

@@ -107,7 +107,9 @@ def seconds_left() -> int:
 
 def enforce_timeouts() -> Response | None:
     """Sign out sessions idle too long or older than the absolute limit."""
-    if request.endpoint in _PASSIVE_ENDPOINTS or not current_user.is_authenticated:
+    if request.endpoint in _PASSIVE_ENDPOINTS or request.blueprint == "api":
+        return None  # the JSON API ignores session cookies (bearer tokens only)
+    if not current_user.is_authenticated:
         return None
     if seconds_left() <= 0:
         end_session()

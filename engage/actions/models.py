@@ -104,6 +104,10 @@ activity_audiences = Table(
         "audience_id", ForeignKey("audiences.id", ondelete="CASCADE"), primary_key=True
     ),
     Index("ix_activity_audiences_audience_id", "audience_id"),
+    # Last contact per audience without reading the table (dashboard, issue 7).
+    Index(
+        "ix_activity_audiences_audience_id_activity_id", "audience_id", "activity_id"
+    ),
 )
 
 
@@ -160,6 +164,10 @@ class Activity(db.Model):  # type: ignore[name-defined,misc]
     """One logged delivery of an action, with the reach it had."""
 
     __tablename__ = "activities"
+    #: Deliveries in a period with their action, from the index alone (dashboard).
+    __table_args__ = (
+        Index("ix_activities_occurred_on_action_id", "occurred_on", "action_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(
@@ -189,6 +197,12 @@ class ReachFigure(db.Model):  # type: ignore[name-defined,misc]
     """A reach number recorded with a delivery ("recipients 412", "opens 188")."""
 
     __tablename__ = "reach_figures"
+    #: Reach totals by label without reading the table (dashboard, issue 7).
+    __table_args__ = (
+        Index(
+            "ix_reach_figures_activity_id_label_value", "activity_id", "label", "value"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from engage.accounts.models import User
@@ -440,6 +440,25 @@ def _where_text_and_people(
     return query
 
 
+def open_condition() -> ColumnElement[bool]:
+    """SQL for an open action (planned or in progress)."""
+    return Action.status.in_([ActionStatus.PLANNED, ActionStatus.IN_PROGRESS])
+
+
+def overdue_condition(today: date) -> ColumnElement[bool]:
+    """SQL for :func:`is_overdue` on ``today`` (filters and counts share it)."""
+    return and_(open_condition(), Action.next_due_date < today)
+
+
+def unscheduled_condition() -> ColumnElement[bool]:
+    """SQL for :func:`is_unscheduled`."""
+    return and_(
+        open_condition(),
+        Action.next_due_date.is_(None),
+        Action.recurrence != Recurrence.ONGOING,
+    )
+
+
 def _where_dates(
     query: Select[Action], criteria: ActionFilter, today: date
 ) -> Select[Action]:
@@ -447,15 +466,10 @@ def _where_dates(
         query = query.where(Action.next_due_date >= criteria.due_from)
     if criteria.due_to is not None:
         query = query.where(Action.next_due_date <= criteria.due_to)
-    open_ = Action.status.in_([ActionStatus.PLANNED, ActionStatus.IN_PROGRESS])
     if criteria.overdue:
-        query = query.where(open_, Action.next_due_date < today)
+        query = query.where(overdue_condition(today))
     if criteria.unscheduled:
-        query = query.where(
-            open_,
-            Action.next_due_date.is_(None),
-            Action.recurrence != Recurrence.ONGOING,
-        )
+        query = query.where(unscheduled_condition())
     return query
 
 
@@ -555,17 +569,50 @@ def log_delivery(
     return activity
 
 
-def last_contact_dates(audience_ids: Iterable[int]) -> dict[int, date]:
-    """The latest delivery date that reached each audience."""
+def last_contact_dates_on(
+    audience_ids: Iterable[int] | None,
+    days: list[date],
+    *,
+    since: date | None = None,
+) -> dict[int, list[date | None]]:
+    """Per audience, the latest delivery reaching it on or before each of ``days``.
+
+    One grouped query whatever the number of days; ``audience_ids`` None means all.
+    With ``since``, deliveries before it are not looked at (None is returned instead).
+    """
+    columns = [
+        func.max(case((Activity.occurred_on <= day, Activity.occurred_on)))
+        for day in days
+    ]
+    query = (
+        select(activity_audiences.c.audience_id, *columns)
+        .join(Activity, Activity.id == activity_audiences.c.activity_id)
+        .where(Activity.occurred_on <= max(days))
+        .group_by(activity_audiences.c.audience_id)
+    )
+    if audience_ids is not None:
+        query = query.where(activity_audiences.c.audience_id.in_(list(audience_ids)))
+    if since is not None:
+        query = query.where(Activity.occurred_on >= since)
+    return {row[0]: list(row[1:]) for row in db.session.execute(query)}
+
+
+def last_contact_dates(
+    audience_ids: Iterable[int], *, until: date | None = None
+) -> dict[int, date]:
+    """The latest delivery date that reached each audience (on or before ``until``)."""
     ids = list(audience_ids)
     if not ids:
         return {}
-    rows = db.session.execute(
+    query = (
         select(activity_audiences.c.audience_id, func.max(Activity.occurred_on))
         .join(Activity, Activity.id == activity_audiences.c.activity_id)
         .where(activity_audiences.c.audience_id.in_(ids))
         .group_by(activity_audiences.c.audience_id)
     )
+    if until is not None:
+        query = query.where(Activity.occurred_on <= until)
+    rows = db.session.execute(query)
     # Not dict(rows): a Result has keys(), so dict() would read it as a mapping.
     return {audience_id: last for audience_id, last in rows}  # noqa: C416
 

@@ -340,23 +340,37 @@ class ContactStatus:
 def contact_statuses(
     audiences: list[Audience], *, today: date, programme_id: int | None = None
 ) -> dict[int, ContactStatus]:
-    """Contact status for each audience, from the activities that reached it."""
+    """Contact status for each audience on ``today``, from the deliveries reaching it.
+
+    Deliveries after ``today`` are ignored, so a past day's status is as it was then.
+    """
     from engage.actions.services import last_contact_dates
 
     intervals = get_contact_intervals()
-    last = last_contact_dates([a.id for a in audiences])
-    statuses = {}
-    for audience in audiences:
-        days = intervals[effective_approach(audience, programme_id)]
-        last_contact = last.get(audience.id)
-        if last_contact is None:
-            due_since: date | None = audience.created_at.date()
-        elif last_contact + timedelta(days=days) <= today:
-            due_since = last_contact + timedelta(days=days)
-        else:
-            due_since = None
-        statuses[audience.id] = ContactStatus(last_contact, days, due_since)
-    return statuses
+    last = last_contact_dates([a.id for a in audiences], until=today)
+    return {
+        audience.id: contact_status(
+            last.get(audience.id),
+            intervals[effective_approach(audience, programme_id)],
+            audience.created_at,
+            today,
+        )
+        for audience in audiences
+    }
+
+
+def contact_status(
+    last_contact: date | None, days: int, added_at: datetime, today: date
+) -> ContactStatus:
+    """Whether an audience added at ``added_at`` and last reached on
+    ``last_contact`` is due for contact on ``today``, expecting one every ``days``."""
+    if last_contact is None:
+        due_since: date | None = added_at.date()
+    elif last_contact + timedelta(days=days) <= today:
+        due_since = last_contact + timedelta(days=days)
+    else:
+        due_since = None
+    return ContactStatus(last_contact, days, due_since)
 
 
 # Lists and the map --------------------------------------------------------------------

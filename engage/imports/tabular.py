@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import math
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -351,23 +352,32 @@ def write_csv(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes
 def write_xlsx(
     columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: str = "Sheet1"
 ) -> bytes:
-    """A formula-safe workbook: every cell is stored as text, never as a formula."""
-    return write_xlsx_sheets([(title, columns, rows)])
+    """A formula-safe workbook: numbers are stored as numbers, everything else as text,
+    never as a formula."""
+    return write_workbook([(title, columns, rows)])
 
 
-def write_xlsx_sheets(
+def write_workbook(
     sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[object]]]],
 ) -> bytes:
-    """A formula-safe workbook of several (title, columns, rows) sheets."""
+    """A formula-safe workbook of several sheets, each (title, columns, rows)."""
     workbook = openpyxl.Workbook(write_only=True)
     for title, columns, rows in sheets:
         sheet = workbook.create_sheet(title[:31])
         sheet.append([_text_cell(sheet, c) for c in columns])
         for row in rows:
-            sheet.append([_text_cell(sheet, value) for value in row])
+            sheet.append([_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _cell(sheet: Any, value: object) -> Any:
+    """Numbers stay numbers (they cannot be formulas); everything else is text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if math.isfinite(value):
+            return WriteOnlyCell(sheet, value=value)
+    return _text_cell(sheet, value)
 
 
 def _text_cell(sheet: Any, value: object) -> Any:

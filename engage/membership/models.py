@@ -140,7 +140,22 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
     """A PPI member. Personal fields are None once the member is erased."""
 
     __tablename__ = "members"
-    __table_args__ = (Index("ix_members_status_tier", "status", "tier"),)
+    __table_args__ = (
+        Index("ix_members_status_tier", "status", "tier"),
+        # The member list's filters in its newest-first order, and a covering index
+        # for the dashboard's membership figures (engage/dashboard, issue 7).
+        Index("ix_members_status_tier_created_at", "status", "tier", "created_at"),
+        Index("ix_members_created_at", "created_at"),
+        Index(
+            "ix_members_figures",
+            "tier",
+            "created_at",
+            "joined_by",
+            "confirmed_at",
+            "withdrawn_at",
+            "erased_at",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))

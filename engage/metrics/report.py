@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from engage.actions.models import Action, Activity, Channel
 from engage.extensions import db
-from engage.imports.tabular import write_xlsx_sheets
+from engage.imports.tabular import write_workbook
 from engage.metrics.models import (
     Feed,
     Mention,
@@ -363,7 +363,7 @@ def report_xlsx(figures: dict[str, Any]) -> bytes:
         [d["day"], d["action"], d["channel"], d["description"], d["figures"]]
         for d in figures["deliveries"]
     ]
-    return write_xlsx_sheets(
+    return write_workbook(
         [
             ("Metrics", metric_columns, metric_rows),
             (

@@ -1,0 +1,342 @@
+"""The OpenAPI 3.1 document of /api/v1, written by hand and checked by schemathesis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engage.actions.models import ActionStatus, Recurrence
+from engage.audiences.models import Approach, AudienceGroup
+from engage.dashboard.periods import PeriodKind
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
+    return {"type": [kind, "null"], **extra}
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def _values(enum_type: Any) -> list[str]:
+    return [m.value for m in enum_type]
+
+
+DATE = {"type": "string", "format": "date"}
+ID = {"type": "integer", "minimum": 1, "maximum": 2147483647}
+
+ACTIVITY = _object(
+    {
+        "id": ID,
+        "occurred_on": DATE,
+        "description": {"type": "string"},
+        "audience_ids": {"type": "array", "items": ID},
+        "figures": {
+            "type": "array",
+            "items": _object(
+                {"label": {"type": "string"}, "value": {"type": "integer"}}
+            ),
+        },
+    }
+)
+
+ACTION_FIELDS: dict[str, Any] = {
+    "id": ID,
+    "title": {"type": "string"},
+    "channel": {"type": "string"},
+    "programme_id": _nullable("integer"),
+    "objective_id": _nullable("integer"),
+    "status": {"type": "string", "enum": _values(ActionStatus)},
+    "overdue": {"type": "boolean"},
+    "unscheduled": {"type": "boolean"},
+    "recurrence": {"type": "string", "enum": _values(Recurrence)},
+    "timescale": {"type": "string"},
+    "start_date": _nullable("string", format="date"),
+    "due_date": _nullable("string", format="date"),
+    "next_due_date": _nullable("string", format="date"),
+    "all_audiences": {"type": "boolean"},
+    "audience_ids": {"type": "array", "items": ID},
+    "success_measure": {"type": "string"},
+    "completed_at": _nullable("string", format="date-time"),
+}
+
+AUDIENCE_FIELDS: dict[str, Any] = {
+    "id": ID,
+    "name": {"type": "string"},
+    "group": {"type": "string", "enum": _values(AudienceGroup)},
+    "approach": {"type": "string", "enum": _values(Approach)},
+    "influence": {"type": "integer", "minimum": 1, "maximum": 5},
+    "interest": {"type": "integer", "minimum": 1, "maximum": 5},
+    "archived": {"type": "boolean"},
+    "last_contact": _nullable("string", format="date"),
+    "due_for_contact": {"type": "boolean"},
+    "contact_interval_days": {"type": "integer", "minimum": 1},
+}
+
+PERIOD = _object(
+    {
+        "kind": {"type": "string", "enum": _values(PeriodKind)},
+        "value": {"type": "string"},
+        "label": {"type": "string"},
+        "start": DATE,
+        "end": DATE,
+    }
+)
+
+SECTION = _object(
+    {
+        "key": {"type": "string"},
+        "title": {"type": "string"},
+        "figures": {
+            "type": "array",
+            "items": _object(
+                {
+                    "key": {"type": "string"},
+                    "label": {"type": "string"},
+                    "value": {"type": "integer"},
+                    "previous": _nullable("integer"),
+                    "change": _nullable("integer"),
+                    "target": _nullable("integer"),
+                }
+            ),
+        },
+        "tables": {
+            "type": "array",
+            "items": _object(
+                {
+                    "key": {"type": "string"},
+                    "caption": {"type": "string"},
+                    "columns": {"type": "array", "items": {"type": "string"}},
+                    "rows": {
+                        "type": "array",
+                        "items": {
+                            "type": "array",
+                            "items": {"type": ["string", "number", "null"]},
+                        },
+                    },
+                }
+            ),
+        },
+        "notes": {"type": "array", "items": {"type": "string"}},
+    }
+)
+
+
+def _page_of(schema: str) -> dict[str, Any]:
+    return _object(
+        {
+            "items": {"type": "array", "items": _ref(schema)},
+            "total": {"type": "integer", "minimum": 0},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+            "offset": {"type": "integer", "minimum": 0},
+        }
+    )
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object(
+        {
+            "error": _object(
+                {"status": {"type": "integer"}, "message": {"type": "string"}}
+            )
+        }
+    ),
+    "Action": _object(ACTION_FIELDS),
+    "ActionDetail": _object(
+        {**ACTION_FIELDS, "activities": {"type": "array", "items": ACTIVITY}}
+    ),
+    "ActionPage": _page_of("Action"),
+    "Audience": _object(AUDIENCE_FIELDS),
+    "AudienceDetail": _object(
+        {
+            **AUDIENCE_FIELDS,
+            "programme_approaches": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "programme_id": ID,
+                        "approach": {"type": "string", "enum": _values(Approach)},
+                    }
+                ),
+            },
+        }
+    ),
+    "AudiencePage": _page_of("Audience"),
+    "Summary": _object(
+        {
+            "period": PERIOD,
+            "previous_period": PERIOD,
+            "programme_id": _nullable("integer"),
+            "sections": {"type": "array", "items": SECTION},
+        }
+    ),
+    # INTEGRATION (metrics branch): Metric, MetricPage, Observation, ObservationPage.
+}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _path_id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": ID}
+
+
+PAGING = [
+    _query(
+        "limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Page size (25)."
+    ),
+    _query(
+        "offset",
+        {"type": "integer", "minimum": 0, "maximum": 1000000},
+        "Items to skip.",
+    ),
+]
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": _ref("Error")}},
+    }
+
+
+def _operation(
+    summary: str, schema: str, parameters: list[dict[str, Any]], *, found: bool = False
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "OK",
+            "content": {"application/json": {"schema": _ref(schema)}},
+        },
+        "400": _error("A parameter is not valid."),
+        "401": _error("No valid API token."),
+        "403": _error("The token's user may not read this."),
+    }
+    if found:
+        responses["404"] = _error("Not found.")
+    return {
+        "summary": summary,
+        "operationId": summary.lower().replace(" ", "_").replace(",", ""),
+        "parameters": parameters,
+        "responses": responses,
+    }
+
+
+PATHS: dict[str, Any] = {
+    "/summary": {
+        "get": _operation(
+            "Dashboard summary",
+            "Summary",
+            [
+                _query(
+                    "period",
+                    {"type": "string", "enum": _values(PeriodKind)},
+                    "Kind of period (quarter).",
+                ),
+                _query(
+                    "value",
+                    {"type": "string", "maxLength": 20},
+                    "2026-07, 2026-Q3 or 2026; empty for the current one.",
+                ),
+                _query("start", DATE, "First day of a custom period."),
+                _query("end", DATE, "Last day of a custom period."),
+                _query(
+                    "programme_id", ID, "Only this programme's actions and deliveries."
+                ),
+            ],
+            found=True,
+        )
+    },
+    "/actions": {
+        "get": _operation(
+            "List actions",
+            "ActionPage",
+            [
+                _query(
+                    "status",
+                    {"type": "string", "enum": _values(ActionStatus)},
+                    "Stored status.",
+                ),
+                _query("programme_id", ID, "Programme."),
+                _query("channel_id", ID, "Channel."),
+                _query("due_from", DATE, "Next due on or after."),
+                _query("due_to", DATE, "Next due on or before."),
+                _query("overdue", {"type": "boolean"}, "Only overdue actions."),
+                *PAGING,
+            ],
+        )
+    },
+    "/actions/{action_id}": {
+        "get": _operation(
+            "Get action", "ActionDetail", [_path_id("action_id")], found=True
+        )
+    },
+    "/audiences": {
+        "get": _operation(
+            "List audiences",
+            "AudiencePage",
+            [
+                _query(
+                    "group",
+                    {"type": "string", "enum": _values(AudienceGroup)},
+                    "Group.",
+                ),
+                _query(
+                    "approach",
+                    {"type": "string", "enum": _values(Approach)},
+                    "Approach.",
+                ),
+                _query(
+                    "include_archived",
+                    {"type": "boolean"},
+                    "Include archived audiences.",
+                ),
+                *PAGING,
+            ],
+        )
+    },
+    "/audiences/{audience_id}": {
+        "get": _operation(
+            "Get audience", "AudienceDetail", [_path_id("audience_id")], found=True
+        )
+    },
+    # INTEGRATION (metrics branch): "/metrics", "/metrics/{metric_id}/observations".
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document served at /api/v1/openapi.json."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Engage API",
+            "version": "1.0.0",
+            "description": (
+                "Read-only figures from Engage. Authenticate with a personal API token "
+                "(Your account → API tokens): Authorization: Bearer <token>. Members "
+                "appear only as aggregate counts."
+            ),
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearerAuth": []}],
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
+    }

@@ -1,0 +1,135 @@
+"""API serialisers: models and dashboard sections as plain JSON-ready dicts.
+
+Only the fields listed here leave the API: no audience contacts, no staff names, no
+delivery notes, and members only as counts (the dashboard's membership figures).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from engage.actions.models import Action
+from engage.actions.services import is_overdue, is_unscheduled
+from engage.audiences.models import Audience
+from engage.audiences.services import ContactStatus, contact_statuses
+from engage.dashboard.periods import Period
+from engage.dashboard.services import Scope, Section
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def action(item: Action, today: date, *, detail: bool = False) -> dict[str, Any]:
+    """One action (with its deliveries and reach figures when ``detail``)."""
+    data: dict[str, Any] = {
+        "id": item.id,
+        "title": item.title,
+        "channel": item.channel.name,
+        "programme_id": item.programme_id,
+        "objective_id": item.objective_id,
+        "status": item.status.value,
+        "overdue": is_overdue(item, today),
+        "unscheduled": is_unscheduled(item),
+        "recurrence": item.recurrence.value,
+        "timescale": item.timescale,
+        "start_date": _day(item.start_date),
+        "due_date": _day(item.due_date),
+        "next_due_date": _day(item.next_due_date),
+        "all_audiences": item.all_audiences,
+        "audience_ids": [a.id for a in item.audiences],
+        "success_measure": item.success_measure,
+        "completed_at": item.completed_at.isoformat() if item.completed_at else None,
+    }
+    if detail:
+        data["activities"] = [
+            {
+                "id": activity.id,
+                "occurred_on": activity.occurred_on.isoformat(),
+                "description": activity.description,
+                "audience_ids": [a.id for a in activity.audiences],
+                "figures": [
+                    {"label": f.label, "value": f.value} for f in activity.figures
+                ],
+            }
+            for activity in item.activities
+        ]
+    return data
+
+
+def contact(audiences: list[Audience], today: date) -> dict[int, ContactStatus]:
+    """Contact statuses for a page of audiences (one grouped query)."""
+    return contact_statuses(audiences, today=today)
+
+
+def audience(
+    item: Audience, status: ContactStatus, *, detail: bool = False
+) -> dict[str, Any]:
+    """One audience (with its programme approaches when ``detail``)."""
+    data: dict[str, Any] = {
+        "id": item.id,
+        "name": item.name,
+        "group": item.group.value,
+        "approach": item.approach.value,
+        "influence": item.influence,
+        "interest": item.interest,
+        "archived": item.is_archived,
+        "last_contact": _day(status.last_contact),
+        "due_for_contact": status.is_due,
+        "contact_interval_days": status.interval_days,
+    }
+    if detail:
+        data["programme_approaches"] = [
+            {"programme_id": o.programme_id, "approach": o.approach.value}
+            for o in item.overrides
+        ]
+    return data
+
+
+def period(value: Period) -> dict[str, Any]:
+    """A reporting period."""
+    return {
+        "kind": value.kind.value,
+        "value": value.value,
+        "label": value.label,
+        "start": value.start.isoformat(),
+        "end": value.end.isoformat(),
+    }
+
+
+def summary(scope: Scope, sections: list[Section]) -> dict[str, Any]:
+    """The dashboard summary: each section's figures and tables."""
+    return {
+        "period": period(scope.period),
+        "previous_period": period(scope.previous),
+        "programme_id": scope.programme_id,
+        "sections": [
+            {
+                "key": section.key,
+                "title": section.title,
+                "figures": [
+                    {
+                        "key": f.key,
+                        "label": f.label,
+                        "value": f.value,
+                        "previous": f.previous,
+                        "change": f.change,
+                        "target": f.target,
+                    }
+                    for f in section.figures
+                ],
+                "tables": [
+                    {
+                        "key": t.key,
+                        "caption": t.caption,
+                        "columns": t.columns,
+                        "rows": t.rows,
+                    }
+                    for t in section.tables
+                ],
+                "notes": section.notes,
+            }
+            for section in sections
+        ],
+    }

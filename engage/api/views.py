@@ -1,0 +1,280 @@
+"""API views: read-only JSON under /api/v1 (bearer tokens only) and token management.
+
+Authentication is by ``Authorization: Bearer <token>`` alone: a session cookie is
+ignored, so there is no CSRF exposure, and no CORS headers are sent. Every error
+under /api/ is JSON (see engage.http). Members appear only as aggregate counts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, cast
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from engage.accounts.models import Role, User
+from engage.actions.models import Action, ActionStatus
+from engage.actions.services import ActionFilter, action_query
+from engage.api import serialise
+from engage.api.openapi import openapi_document
+from engage.api.tokens import authenticate, create_api_token, revoke_api_token
+from engage.audiences.models import Approach, Audience, AudienceGroup, Programme
+from engage.audiences.services import AudienceFilter, audience_query
+from engage.dashboard import periods
+from engage.dashboard.services import Scope, build_dashboard
+from engage.db import utcnow
+from engage.errors import ValidationError
+from engage.extensions import db, limiter
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+tokens_bp = Blueprint("api_tokens", __name__)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The app's cookie sessions, except that API responses never set the cookie."""
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if request.blueprint == "api":
+            return False
+        return super().should_set_cookie(app, session)
+
+
+@bp.record_once
+def _install_session_interface(state: BlueprintSetupState) -> None:
+    app = cast(Flask, state.app)
+    if type(app.session_interface) is SecureCookieSessionInterface:
+        app.session_interface = _SessionInterface()
+
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 25
+MAX_OFFSET = 1_000_000
+#: Which roles may read each resource; today every staff role reads everything.
+READ_ROLES = (Role.ADMIN, Role.OFFICER, Role.LEAD)
+
+
+def api_error(status: int, message: str) -> ResponseReturnValue:
+    """The JSON body every API error has."""
+    response = jsonify(error={"status": status, "message": message})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="engage"'
+    return response
+
+
+@bp.before_request
+def _authenticate() -> ResponseReturnValue | None:
+    if request.endpoint == "api.openapi":
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    user = None
+    if scheme.lower() == "bearer" and secret.strip():
+        user = authenticate(secret.strip(), now=utcnow())
+        db.session.commit()  # last_used_at
+    if user is None:
+        return api_error(401, "A valid API token is required (Authorization: Bearer).")
+    if not user.has_role(*READ_ROLES):
+        return api_error(403, "Your role may not use the API.")
+    g.api_user = user
+    return None
+
+
+# Parameters ---------------------------------------------------------------------------
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise ValidationError(f"{name} must be a whole number.")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ValidationError(f"{name} must be from {low} to {high}.")
+    return value
+
+
+def _optional_id(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    return _int_arg(name, 0, 1, 2**31 - 1)
+
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return date.fromisoformat(raw) if len(raw) == 10 else _bad_date(name)
+    except ValueError:
+        return _bad_date(name)
+
+
+def _bad_date(name: str) -> date:
+    raise ValidationError(f"{name} must be a date like 2026-07-31.")
+
+
+def _enum_arg(name: str, enum_type: Any) -> Any:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return enum_type(raw)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_type)
+        raise ValidationError(f"{name} must be one of: {allowed}.") from None
+
+
+def _bool_arg(name: str) -> bool:
+    raw = request.args.get(name, "")
+    if raw in ("", "false", "0"):
+        return False
+    if raw in ("true", "1"):
+        return True
+    raise ValidationError(f"{name} must be true or false.")
+
+
+def _page(query: Any) -> tuple[list[Any], dict[str, int]]:
+    limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _int_arg("offset", 0, 0, MAX_OFFSET)
+    total = db.session.scalar(
+        select(func.count()).select_from(query.order_by(None).subquery())
+    )
+    items = list(db.session.scalars(query.limit(limit).offset(offset)))
+    return items, {"total": int(total or 0), "limit": limit, "offset": offset}
+
+
+# Resources ----------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+@limiter.exempt
+def openapi() -> ResponseReturnValue:
+    return jsonify(openapi_document())
+
+
+@bp.get("/summary")
+def summary() -> ResponseReturnValue:
+    today = utcnow().date()
+    period = periods.parse_period(
+        request.args.get("period"),
+        request.args.get("value"),
+        start=_date_arg("start"),
+        end=_date_arg("end"),
+        today=today,
+    )
+    programme_id = _optional_id("programme_id")
+    programme = None
+    if programme_id is not None:
+        programme = db.session.get(Programme, programme_id)
+        if programme is None:
+            abort(404)
+    # Never the equality aggregates: the API gives membership as counts only.
+    scope = Scope(period=period, today=today, programme=programme)
+    return jsonify(serialise.summary(scope, build_dashboard(scope)))
+
+
+@bp.get("/actions")
+def actions() -> ResponseReturnValue:
+    today = utcnow().date()
+    criteria = ActionFilter(
+        status=_enum_arg("status", ActionStatus),
+        programme_id=_optional_id("programme_id"),
+        channel_id=_optional_id("channel_id"),
+        due_from=_date_arg("due_from"),
+        due_to=_date_arg("due_to"),
+        overdue=_bool_arg("overdue"),
+    )
+    items, page = _page(action_query(criteria, today=today))
+    return jsonify(items=[serialise.action(a, today) for a in items], **page)
+
+
+@bp.get("/actions/<int(max=2147483647):action_id>")
+def action(action_id: int) -> ResponseReturnValue:
+    found = db.session.get(Action, action_id)
+    if found is None:
+        abort(404)
+    return jsonify(serialise.action(found, utcnow().date(), detail=True))
+
+
+@bp.get("/audiences")
+def audiences() -> ResponseReturnValue:
+    criteria = AudienceFilter(
+        group=_enum_arg("group", AudienceGroup),
+        approach=_enum_arg("approach", Approach),
+        include_archived=_bool_arg("include_archived"),
+    )
+    items, page = _page(audience_query(criteria))
+    statuses = serialise.contact(items, utcnow().date())
+    return jsonify(items=[serialise.audience(a, statuses[a.id]) for a in items], **page)
+
+
+@bp.get("/audiences/<int(max=2147483647):audience_id>")
+def audience(audience_id: int) -> ResponseReturnValue:
+    found = db.session.scalar(
+        select(Audience)
+        .options(selectinload(Audience.overrides))
+        .where(Audience.id == audience_id)
+    )
+    if found is None:
+        abort(404)
+    statuses = serialise.contact([found], utcnow().date())
+    return jsonify(serialise.audience(found, statuses[found.id], detail=True))
+
+
+# INTEGRATION (metrics branch): add /metrics, /metrics/<id>/observations?from=&to= here,
+# with their paths and schemas in engage/api/openapi.py (PATHS, SCHEMAS).
+
+
+# Token management on the account page (session + CSRF, like every staff form) ---------
+
+
+@tokens_bp.app_context_processor
+def _tokens_context() -> dict[str, Any]:
+    from engage.api.tokens import list_api_tokens
+
+    return {"list_api_tokens": list_api_tokens}
+
+
+@tokens_bp.post("/account/api-tokens")
+@login_required
+def create() -> ResponseReturnValue:
+    user: User = current_user._get_current_object()
+    try:
+        token, secret = create_api_token(
+            user, name=request.form.get("name", ""), now=utcnow()
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("accounts.account"))
+    db.session.commit()
+    return render_template("api/token_created.html", token=token, secret=secret)
+
+
+@tokens_bp.post("/account/api-tokens/<int:token_id>/revoke")
+@login_required
+def revoke(token_id: int) -> ResponseReturnValue:
+    revoke_api_token(current_user._get_current_object(), token_id, now=utcnow())
+    db.session.commit()
+    flash("The API token no longer works.", "success")
+    return redirect(url_for("accounts.account"))

@@ -1,0 +1,1 @@
+"""Benchmarks: a county-scale data generator and a runner (``engage bench``)."""

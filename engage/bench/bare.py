@@ -1,0 +1,42 @@
+"""The join benchmark's baseline: a bare Flask app whose one endpoint does one insert.
+
+Served by gunicorn (``engage.bench.bare:app``) against the bench database named in
+``ENGAGE_BENCH_DATABASE_URL``, with Engage's SQLite settings (WAL, busy time-out).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+from flask import Flask, request
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine
+
+from engage.db import configure_sqlite
+
+metadata = MetaData()
+#: The baseline's own table in the bench database.
+bare_inserts = Table(
+    "bench_bare_inserts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), unique=True, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+configure_sqlite(busy_timeout_ms=5000, synchronous="FULL")
+#: The runner creates the table before starting gunicorn (see runner.join_load).
+engine = create_engine(os.environ.get("ENGAGE_BENCH_DATABASE_URL", "sqlite://"))
+
+app = Flask(__name__)
+
+
+@app.post("/insert")
+def insert() -> tuple[str, int]:
+    with engine.begin() as conn:
+        conn.execute(
+            bare_inserts.insert().values(
+                email=request.form["email"], created_at=datetime.now(UTC)
+            )
+        )
+    return "ok", 200

@@ -1,0 +1,40 @@
+"""Dashboard forms: the period and programme filters (a GET form, so no CSRF)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from engage.dashboard.periods import PeriodKind
+from engage.formtools import choices
+
+
+class DashboardFilterForm(FlaskForm):  # type: ignore[misc]
+    """Which period and programme the dashboard shows."""
+
+    class Meta:
+        csrf = False
+
+    period = SelectField(
+        "Period",
+        choices=choices([(k.value, k.label) for k in PeriodKind]),
+        default=PeriodKind.QUARTER.value,
+        validators=[Optional()],
+    )
+    value = StringField(
+        "Which month, quarter or year",
+        description="For example 2026-07, 2026-Q3 or 2026. Empty: the current one.",
+        validators=[Optional(), Length(max=20)],
+    )
+    start = DateField("Custom dates: from", validators=[Optional()])
+    end = DateField("Custom dates: to", validators=[Optional()])
+    programme = SelectField("Programme", validators=[Optional()])
+
+    def __init__(
+        self, *args: Any, programmes: list[tuple[int, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.programme.choices = choices([("", "All programmes"), *programmes])

@@ -1,0 +1,616 @@
+"""Dashboard services: the leads' headline figures, tables and trends for a period.
+
+The dashboard is a list of *sections* (``SECTIONS``). Each section provider takes a
+:class:`Scope` (period, programme, the acting user) and returns a :class:`Section` of
+headline figures (with the previous period's value and, where one exists, a target)
+and data tables, each optionally drawn as a chart. The dashboard page, the board
+report, its workbook and the API summary all render the same sections, so a feature
+adds its figures everywhere by adding one provider. Every figure is aggregated in the
+database (GROUP BY or conditional counts), never row by row.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from engage.accounts.models import Role
+from engage.actions.models import Action, ActionStatus, Activity, Channel, ReachFigure
+from engage.actions.services import (
+    last_contact_dates_on,
+    open_condition,
+    overdue_condition,
+    unscheduled_condition,
+)
+from engage.audiences.models import Approach, Audience, Programme, ProgrammeApproach
+from engage.audiences.services import (
+    contact_status,
+    get_contact_intervals,
+)
+from engage.dashboard.periods import Period, buckets, granularity
+from engage.extensions import db
+from engage.membership import figures as member_figures
+from engage.membership import reports as member_reports
+from engage.membership.models import Tier
+
+if TYPE_CHECKING:
+    from engage.accounts.models import User
+
+Cell = str | int | float | None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the dashboard is asked for."""
+
+    period: Period
+    today: date
+    programme: Programme | None = None
+    actor: User | None = None
+    #: Representativeness (equality aggregates) is for admins, and never in the API.
+    include_equality: bool = False
+
+    @property
+    def programme_id(self) -> int | None:
+        return self.programme.id if self.programme else None
+
+    @property
+    def previous(self) -> Period:
+        return self.period.previous()
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A headline number with its value in the previous period (and a target)."""
+
+    key: str
+    label: str
+    value: int
+    previous: int | None = None
+    #: Filled by features that have targets (metrics); None means no target.
+    target: int | None = None
+    #: True when a rise is bad news (overdue actions, audiences due for contact).
+    lower_is_better: bool = False
+
+    @property
+    def change(self) -> int | None:
+        return None if self.previous is None else self.value - self.previous
+
+    @property
+    def change_text(self) -> str:
+        """ "up 3", "down 2" or "no change" against the previous period."""
+        change = self.change
+        if change is None:
+            return ""
+        if change == 0:
+            return "no change"
+        return f"{'up' if change > 0 else 'down'} {abs(change):,}"
+
+    @property
+    def target_met(self) -> bool | None:
+        if self.target is None:
+            return None
+        if self.lower_is_better:
+            return self.value <= self.target
+        return self.value >= self.target
+
+
+@dataclass(frozen=True)
+class Chart:
+    """How a table is drawn: ``bar`` or ``line``; series are columns 1… of the table."""
+
+    kind: str
+    label: str  #: the canvas's accessible name
+    series: tuple[int, ...] = (1,)
+
+
+@dataclass(frozen=True)
+class DataTable:
+    """A table of figures (always shown), optionally drawn as a chart too."""
+
+    key: str
+    caption: str
+    columns: list[str]
+    rows: list[list[Cell]]
+    chart: Chart | None = None
+
+    def chart_data(self) -> dict[str, Any] | None:
+        """The chart's data for the page's ``data-chart`` attribute."""
+        if self.chart is None or not self.rows:
+            return None
+        return {
+            "type": self.chart.kind,
+            "labels": [str(row[0]) for row in self.rows],
+            "datasets": [
+                {"label": self.columns[i], "data": [row[i] for row in self.rows]}
+                for i in self.chart.series
+            ],
+        }
+
+
+@dataclass
+class Section:
+    """One part of the dashboard: headline figures, then tables."""
+
+    key: str
+    title: str
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[DataTable] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+SectionProvider = Callable[[Scope], Section | None]
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+# Actions ------------------------------------------------------------------------------
+
+
+def action_figures(
+    periods_: Sequence[Period], *, today: date, programme_id: int | None
+) -> list[dict[str, int]]:
+    """For each period: actions completed in it, and open ones as of its end.
+
+    *Overdue* and *unscheduled* are the action plan's own conditions
+    (engage.actions.services), applied on the period's last day (or today, if that
+    is sooner). Actions added after that day are left out; the status is the stored
+    one. One query for all the periods.
+    """
+    columns = []
+    for period in periods_:
+        as_of = period.as_of(today)
+        added = Action.created_at < _start_of(as_of + timedelta(days=1))
+        completed = and_(
+            Action.status == ActionStatus.DONE,
+            Action.completed_at >= _start_of(period.start),
+            Action.completed_at < _start_of(period.end + timedelta(days=1)),
+        )
+        columns += [
+            func.count(case((completed, 1))),
+            func.count(case((and_(added, open_condition()), 1))),
+            func.count(case((and_(added, overdue_condition(as_of)), 1))),
+            func.count(case((and_(added, unscheduled_condition()), 1))),
+        ]
+    query = select(*columns)
+    if programme_id is not None:
+        query = query.where(Action.programme_id == programme_id)
+    row = db.session.execute(query).one()
+    result = []
+    for index in range(len(periods_)):
+        done, open_, overdue, unscheduled = (
+            int(v) for v in row[4 * index : 4 * index + 4]
+        )
+        result.append(
+            {
+                "completed": done,
+                "on_track": open_ - overdue - unscheduled,
+                "overdue": overdue,
+                "unscheduled": unscheduled,
+                "open": open_,
+            }
+        )
+    return result
+
+
+def actions_section(scope: Scope) -> Section:
+    """Actions completed, on track, overdue and unscheduled."""
+    now, before = action_figures(
+        [scope.period, scope.previous],
+        today=scope.today,
+        programme_id=scope.programme_id,
+    )
+    labels = {
+        "completed": ("Actions completed", False),
+        "on_track": ("Actions on track", False),
+        "overdue": ("Actions overdue", True),
+        "unscheduled": ("Actions unscheduled", True),
+    }
+    figures = [
+        Figure(f"actions_{key}", label, now[key], before[key], lower_is_better=worse)
+        for key, (label, worse) in labels.items()
+    ]
+    table = DataTable(
+        "actions_by_state",
+        "Actions by state",
+        ["State", "This period", "Previous period"],
+        [
+            [f.label.removeprefix("Actions ").capitalize(), f.value, f.previous]
+            for f in figures
+        ],
+        Chart(
+            "bar",
+            "Bar chart of actions by state, this period and the previous one",
+            (1, 2),
+        ),
+    )
+    notes = [
+        "Open actions are counted as they stood on "
+        f"{scope.period.as_of(scope.today):%-d %B %Y}."
+    ]
+    return Section("actions", "Action plan", figures, [table], notes)
+
+
+# Deliveries and reach -----------------------------------------------------------------
+
+
+def count_deliveries(start: date, end: date, programme_id: int | None) -> int:
+    """Deliveries (activities) logged on days from ``start`` to ``end``."""
+    query = select(func.count(Activity.id)).where(
+        Activity.occurred_on >= start, Activity.occurred_on <= end
+    )
+    if programme_id is not None:
+        query = query.join(Action, Action.id == Activity.action_id).where(
+            Action.programme_id == programme_id
+        )
+    return int(db.session.scalar(query) or 0)
+
+
+def deliveries_by_channel_and_day(
+    start: date, end: date, programme_id: int | None
+) -> list[tuple[str, date, int]]:
+    """(channel, day, deliveries) for every day from ``start`` to ``end`` with any."""
+    query = (
+        select(Action.channel_id, Activity.occurred_on, func.count())
+        .join(Action, Action.id == Activity.action_id)
+        .where(Activity.occurred_on >= start, Activity.occurred_on <= end)
+        .group_by(Action.channel_id, Activity.occurred_on)
+    )
+    if programme_id is not None:
+        query = query.where(Action.programme_id == programme_id)
+    names = _channel_names()
+    return [(names[c], day, int(n)) for c, day, n in db.session.execute(query)]
+
+
+def _channel_names() -> dict[int, str]:
+    return {c.id: c.name for c in db.session.scalars(select(Channel))}
+
+
+def reach_totals(
+    start: date, end: date, programme_id: int | None
+) -> dict[str, dict[str, int]]:
+    """Per channel, the total of each reach figure label (lower-cased)."""
+    label = func.lower(ReachFigure.label)
+    query = (
+        select(Action.channel_id, label, func.sum(ReachFigure.value))
+        .select_from(Activity)
+        .join(Action, Action.id == Activity.action_id)
+        .join(ReachFigure, ReachFigure.activity_id == Activity.id)
+        .where(Activity.occurred_on >= start, Activity.occurred_on <= end)
+        .group_by(Action.channel_id, label)
+    )
+    if programme_id is not None:
+        query = query.where(Action.programme_id == programme_id)
+    names = _channel_names()
+    totals: dict[str, dict[str, int]] = defaultdict(dict)
+    for channel_id, name, total in db.session.execute(query):
+        totals[names[channel_id]][name] = int(total or 0)
+    return totals
+
+
+def deliveries_section(scope: Scope) -> Section:
+    """Deliveries logged, their trend, and reach figures by channel."""
+    period, previous, pid = scope.period, scope.previous, scope.programme_id
+    slots = buckets(period)
+    first, last = min(slots[0].start, period.start), max(slots[-1].end, period.end)
+    per_channel: Counter[str] = Counter()
+    per_day: Counter[date] = Counter()
+    for channel, day, count in deliveries_by_channel_and_day(first, last, pid):
+        per_day[day] += count
+        if period.start <= day <= period.end:
+            per_channel[channel] += count
+    figures = [
+        Figure(
+            "deliveries",
+            "Deliveries logged",
+            sum(per_channel.values()),
+            count_deliveries(previous.start, previous.end, pid),
+        )
+    ]
+    trend: list[list[Cell]] = [
+        [
+            slot.label,
+            sum(n for day, n in per_day.items() if slot.start <= day <= slot.end),
+        ]
+        for slot in slots
+    ]
+    totals = reach_totals(period.start, period.end, pid)
+    labels = sorted({label for by_label in totals.values() for label in by_label})
+    reach_rows: list[list[Cell]] = [
+        [channel, per_channel[channel], *(totals[channel].get(k, 0) for k in labels)]
+        for channel in sorted(per_channel)
+    ]
+    unit = "week" if granularity(period) == "week" else "month"
+    tables = [
+        DataTable(
+            "deliveries_trend",
+            f"Deliveries logged by {unit}",
+            [unit.capitalize(), "Deliveries"],
+            trend,
+            Chart("line", f"Line chart of deliveries logged by {unit}"),
+        ),
+        DataTable(
+            "reach_by_channel",
+            "Deliveries and reach figures by channel",
+            ["Channel", "Deliveries", *(label.capitalize() for label in labels)],
+            reach_rows,
+            Chart("bar", "Bar chart of deliveries by channel"),
+        ),
+    ]
+    for label in labels:
+        total = sum(by_label.get(label, 0) for by_label in totals.values())
+        figures.append(Figure(f"reach_{label}", f"Reach: {label}", total))
+    return Section("deliveries", "Deliveries and reach", figures, tables)
+
+
+# Audiences ----------------------------------------------------------------------------
+
+
+def due_by_approach(
+    days: Sequence[date], programme_id: int | None
+) -> list[dict[Approach, tuple[int, int]]]:
+    """For each day: per approach, audiences due for contact, and audiences in all.
+
+    The audiences services' rule (contact_status) over the last delivery on or
+    before each day, found for every audience and day in one grouped query.
+    ``last_contact`` is None for contacts older than the longest interval, which
+    leaves ``is_due`` unchanged (those audiences are due whatever the date).
+    """
+    intervals = get_contact_intervals()
+    # Only contacts within the longest interval can make an audience "not due", so
+    # older deliveries need not be read (their audiences are due either way).
+    since = min(days) - timedelta(days=max(intervals.values()))
+    last = last_contact_dates_on(None, list(days), since=since)
+    # Columns, not ORM objects: the approach for the programme is its override,
+    # else the usual one (as audiences.services.effective_approach).
+    override = (
+        select(ProgrammeApproach.approach)
+        .where(
+            ProgrammeApproach.audience_id == Audience.id,
+            ProgrammeApproach.programme_id == programme_id,
+        )
+        .scalar_subquery()
+    )
+    approach = (
+        Audience.approach
+        if programme_id is None
+        else func.coalesce(override, Audience.approach)
+    )
+    audiences = db.session.execute(
+        select(Audience.id, approach, Audience.created_at).where(
+            Audience.archived_at.is_(None)
+        )
+    ).all()
+    result = []
+    for index, day in enumerate(days):
+        due: Counter[Approach] = Counter()
+        total: Counter[Approach] = Counter()
+        cutoff = _start_of(day + timedelta(days=1))
+        for audience_id, raw_approach, added_at in audiences:
+            if added_at >= cutoff:
+                continue
+            chosen = Approach(raw_approach)
+            total[chosen] += 1
+            reached = last.get(audience_id, [None] * len(days))[index]
+            if contact_status(reached, intervals[chosen], added_at, day).is_due:
+                due[chosen] += 1
+        result.append({a: (due[a], total[a]) for a in Approach})
+    return result
+
+
+def audiences_section(scope: Scope) -> Section:
+    """Audiences due for contact, by approach, as of the period end."""
+    now, before = due_by_approach(
+        [scope.period.as_of(scope.today), scope.previous.as_of(scope.today)],
+        scope.programme_id,
+    )
+    figures = [
+        Figure(
+            "audiences_due",
+            "Audiences due for contact",
+            sum(d for d, _ in now.values()),
+            sum(d for d, _ in before.values()),
+            lower_is_better=True,
+        )
+    ]
+    rows: list[list[Cell]] = [
+        [approach.label, due, total, before[approach][0]]
+        for approach, (due, total) in now.items()
+    ]
+    table = DataTable(
+        "audiences_due",
+        "Audiences due for contact by approach",
+        [
+            "Approach",
+            "Due for contact",
+            "Audiences",
+            "Due at the end of the previous period",
+        ],
+        rows,
+        Chart("bar", "Bar chart of audiences due for contact by approach", (1, 2)),
+    )
+    return Section("audiences", "Audiences", figures, [table])
+
+
+# Membership ---------------------------------------------------------------------------
+
+
+def members_section(scope: Scope) -> Section:
+    """Active members by tier, joins and withdrawals (aggregate counts only)."""
+    period, previous = scope.period, scope.previous
+    slots = buckets(period)
+    (now, before), moves = member_figures.member_counts(
+        [period.as_of(scope.today), previous.as_of(scope.today)],
+        [
+            (period.start, period.end),
+            (previous.start, previous.end),
+            *((slot.start, slot.end) for slot in slots),
+        ],
+    )
+    (joined, withdrawn), (joined_before, withdrawn_before) = moves[0], moves[1]
+    figures = [
+        Figure(
+            "members_active",
+            "Active members",
+            sum(now.values()),
+            sum(before.values()),
+        ),
+        *(
+            Figure(
+                f"members_{tier.value}",
+                f"{tier.label} members",
+                now[tier],
+                before[tier],
+            )
+            for tier in Tier
+        ),
+        Figure("members_joined", "Members joined", joined, joined_before),
+        Figure(
+            "members_withdrawn",
+            "Members withdrawn",
+            withdrawn,
+            withdrawn_before,
+            lower_is_better=True,
+        ),
+    ]
+    tables = [
+        DataTable(
+            "members_by_tier",
+            "Active members by tier",
+            ["Tier", "End of this period", "End of the previous period"],
+            [[tier.label, now[tier], before[tier]] for tier in Tier],
+            Chart("bar", "Bar chart of active members by tier", (1, 2)),
+        ),
+        DataTable(
+            "members_growth",
+            "Members joined and withdrawn",
+            ["Period", "Joined", "Withdrawn"],
+            [[slot.label, j, w] for slot, (j, w) in zip(slots, moves[2:], strict=True)],
+            Chart("line", "Line chart of members joined and withdrawn", (1, 2)),
+        ),
+    ]
+    return Section("members", "PPI membership", figures, tables)
+
+
+def representativeness_section(scope: Scope) -> Section | None:
+    """How active members compare with the population profile (admins only).
+
+    Reuses the membership equality report, with its suppression of small counts;
+    viewing it is audited there.
+    """
+    actor = scope.actor
+    if not scope.include_equality or actor is None or not actor.has_role(Role.ADMIN):
+        return None
+    report = member_reports.equality_report(actor=actor, now=datetime.now(UTC))
+    section = Section("representativeness", "Membership representativeness")
+    if not report.shown:
+        section.notes.append("There are too few active members to show this report.")
+        return section
+    for question in report.questions:
+        rows: list[list[Cell]] = [
+            [
+                cell.label,
+                cell.percent,
+                cell.population_percent,
+                cell.difference,
+                cell.verdict,
+            ]
+            for cell in question.cells
+            if cell.population_percent is not None and not cell.suppressed
+        ]
+        if rows:
+            section.tables.append(
+                DataTable(
+                    f"representativeness_{question.field}",
+                    question.text,
+                    [
+                        "Answer",
+                        "Members (%)",
+                        "Population (%)",
+                        "Difference (points)",
+                        "Verdict",
+                    ],
+                    rows,
+                )
+            )
+    if not section.tables:
+        section.notes.append("No population profile has been entered yet.")
+    return section
+
+
+#: The dashboard's sections, in page order. Every renderer (page, board report,
+#: workbook, API summary) walks this list.
+SECTIONS: list[SectionProvider] = [
+    actions_section,
+    deliveries_section,
+    audiences_section,
+    members_section,
+    representativeness_section,
+    # INTEGRATION (metrics branch): add the reach-by-channel metrics, media mentions and
+    # tone providers here (figures with targets from Metric.target).
+    # INTEGRATION (surveys/results branches): add survey responses and response rates.
+]
+
+
+def build_dashboard(
+    scope: Scope, providers: Sequence[SectionProvider] | None = None
+) -> list[Section]:
+    """Every section's figures for ``scope``."""
+    sections = []
+    for provider in providers if providers is not None else SECTIONS:
+        section = provider(scope)
+        if section is not None:
+            sections.append(section)
+    return sections
+
+
+# Board report evidence log ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """One involvement activity for the board report's evidence log."""
+
+    occurred_on: date
+    action: str
+    channel: str
+    audiences: str
+    description: str
+    notes: str
+
+
+def evidence_log(
+    period: Period, *, programme_id: int | None = None
+) -> list[EvidenceItem]:
+    """The deliveries logged in the period, oldest first, with their action details."""
+    query = (
+        select(Activity)
+        .join(Action, Action.id == Activity.action_id)
+        .options(
+            joinedload(Activity.action).joinedload(Action.channel),
+            selectinload(Activity.audiences),
+        )
+        .where(Activity.occurred_on >= period.start, Activity.occurred_on <= period.end)
+        .order_by(Activity.occurred_on, Activity.id)
+    )
+    if programme_id is not None:
+        query = query.where(Action.programme_id == programme_id)
+    return [
+        EvidenceItem(
+            activity.occurred_on,
+            activity.action.title,
+            activity.action.channel.name,
+            ", ".join(a.name for a in activity.audiences),
+            activity.description,
+            activity.notes,
+        )
+        for activity in db.session.scalars(query)
+    ]

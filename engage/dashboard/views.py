@@ -1,0 +1,110 @@
+"""Dashboard views: the leads' dashboard, the board report and its workbook."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from engage.accounts.access import READERS, roles_required
+from engage.accounts.models import Role
+from engage.audiences.models import Programme
+from engage.audiences.services import list_programmes
+from engage.dashboard import periods, services
+from engage.dashboard.forms import DashboardFilterForm
+from engage.dashboard.report import board_report_workbook, build_board_report
+from engage.db import utcnow
+from engage.errors import ValidationError
+from engage.extensions import db
+from engage.imports.tabular import mimetype
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+def _programme(raw: str | None) -> Programme | None:
+    if not raw or not raw.isdigit():
+        return None
+    return db.session.get(Programme, int(raw))
+
+
+def _scope(form: DashboardFilterForm) -> services.Scope:
+    today = utcnow().date()
+    form.validate()
+    try:
+        period = periods.parse_period(
+            form.period.data,
+            form.value.data,
+            start=form.start.data,
+            end=form.end.data,
+            today=today,
+        )
+    except ValidationError as error:
+        target = form.start if form.period.data == "custom" else form.value
+        target.errors = [*target.errors, error.message]
+        period = periods.current(periods.PeriodKind.QUARTER, today)
+    return services.Scope(
+        period=period,
+        today=today,
+        programme=_programme(form.programme.data),
+        actor=current_user._get_current_object(),
+        include_equality=current_user.role is Role.ADMIN,
+    )
+
+
+def _form() -> DashboardFilterForm:
+    return DashboardFilterForm(
+        request.args, programmes=[(p.id, p.name) for p in list_programmes()]
+    )
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def index() -> ResponseReturnValue:
+    form = _form()
+    scope = _scope(form)
+    sections = services.build_dashboard(scope)
+    db.session.commit()  # the representativeness report audits that it was viewed
+    return render_template(
+        "dashboard/index.html", form=form, scope=scope, sections=sections
+    )
+
+
+def _quarter_scope() -> services.Scope:
+    today = utcnow().date()
+    try:
+        period = periods.parse_period(
+            "quarter", request.args.get("quarter"), today=today
+        )
+    except ValidationError:
+        period = periods.current(periods.PeriodKind.QUARTER, today)
+    return services.Scope(
+        period=period,
+        today=today,
+        programme=_programme(request.args.get("programme")),
+        actor=current_user._get_current_object(),
+        include_equality=current_user.role is Role.ADMIN,
+    )
+
+
+@bp.get("/board-report")
+@roles_required(*READERS)
+def board_report() -> ResponseReturnValue:
+    report = build_board_report(_quarter_scope())
+    db.session.commit()
+    return render_template("dashboard/board_report.html", report=report)
+
+
+@bp.get("/board-report.xlsx")
+@roles_required(*READERS)
+def board_report_xlsx() -> ResponseReturnValue:
+    report = build_board_report(_quarter_scope())
+    db.session.commit()
+    filename = f"engage-board-report-{report.period.value}.xlsx"
+    return Response(
+        board_report_workbook(report),
+        content_type=mimetype("xlsx"),
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

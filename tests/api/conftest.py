@@ -1,0 +1,53 @@
+"""API fixtures: a user with a bearer token, and a small data set to read."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from engage.actions.models import Activity, ReachFigure
+from engage.api.tokens import create_api_token
+from engage.db import utcnow
+from engage.extensions import db
+from tests import factories
+
+
+@pytest.fixture
+def token(cast: dict[str, Any]) -> str:
+    """A working API token of the lead."""
+    _, secret = create_api_token(cast["lead"], name="Analysis", now=utcnow())
+    db.session.commit()
+    return secret
+
+
+@pytest.fixture
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def plan() -> dict[str, Any]:
+    """Audiences, a programme, actions and a delivery with reach figures."""
+    programme = factories.ProgrammeFactory(name="Mental health review")
+    gps = factories.AudienceFactory(name="GPs")
+    public = factories.AudienceFactory(name="Public")
+    action = factories.ActionFactory(
+        title="GP newsletter",
+        programme_id=programme.id,
+        next_due_date=date(2026, 1, 5),
+        audiences=[gps, public],
+    )
+    activity = Activity(
+        action_id=action.id,
+        occurred_on=date(2026, 1, 4),
+        description="January issue",
+        notes="staff-only notes",
+        created_at=utcnow(),
+        figures=[ReachFigure(label="recipients", value=412)],
+    )
+    activity.audiences = [gps]
+    db.session.add(activity)
+    db.session.commit()
+    return {"programme": programme, "action": action, "audiences": [gps, public]}

@@ -1,0 +1,188 @@
+"""The JSON API: bearer tokens only, JSON errors, pagination, validation."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from engage.api.models import ApiToken
+from engage.api.tokens import create_api_token, revoke_api_token
+from engage.db import utcnow
+from engage.extensions import db
+from tests.factories import DEFAULT_PASSWORD
+
+
+def test_actions_list_with_pagination(client, bearer, plan) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/api/v1/actions?limit=1&offset=0", headers=bearer)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["total"] == 1
+    assert body["limit"] == 1
+    assert body["offset"] == 0
+    item = body["items"][0]
+    assert item["title"] == "GP newsletter"
+    assert item["audience_ids"] == sorted(a.id for a in plan["audiences"])
+    assert item["programme_id"] == plan["programme"].id
+
+
+def test_action_detail_has_deliveries_but_no_notes(client, bearer, plan) -> None:  # type: ignore[no-untyped-def]
+    body = client.get(f"/api/v1/actions/{plan['action'].id}", headers=bearer).get_json()
+    assert body["activities"][0]["figures"] == [{"label": "recipients", "value": 412}]
+    assert "staff-only notes" not in str(body)
+
+
+def test_audiences_list_and_detail(client, bearer, plan) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/v1/audiences?approach=inform", headers=bearer).get_json()
+    assert [a["name"] for a in body["items"]] == ["GPs", "Public"]
+    gps = body["items"][0]
+    assert gps["last_contact"] == "2026-01-04"
+    detail = client.get(f"/api/v1/audiences/{gps['id']}", headers=bearer).get_json()
+    assert detail["programme_approaches"] == []
+
+
+def test_summary_for_a_period(client, bearer, plan) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(
+        f"/api/v1/summary?period=quarter&value=2026-Q1&programme_id={plan['programme'].id}",
+        headers=bearer,
+    )
+    body = response.get_json()
+    assert body["period"]["start"] == "2026-01-01"
+    assert body["previous_period"]["value"] == "2025-Q4"
+    figures = {f["key"]: f["value"] for s in body["sections"] for f in s["figures"]}
+    assert figures["deliveries"] == 1
+    assert figures["reach_recipients"] == 412
+    assert "members_active" in figures
+    assert "representativeness" not in [s["key"] for s in body["sections"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/v1/actions?limit=0",
+        "/api/v1/actions?limit=101",
+        "/api/v1/actions?offset=-1",
+        "/api/v1/actions?due_from=2026-02-30",
+        "/api/v1/actions?due_to=tomorrow",
+        "/api/v1/actions?status=overdue",
+        "/api/v1/actions?overdue=maybe",
+        "/api/v1/audiences?group=aliens",
+        "/api/v1/summary?period=custom&start=2026-01-01",
+        "/api/v1/summary?period=week",
+        "/api/v1/summary?period=quarter&value=2026-Q9",
+        "/api/v1/summary?programme_id=abc",
+    ],
+)
+def test_bad_parameters_are_a_json_400(client, bearer, query: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(query, headers=bearer)
+    assert response.status_code == 400
+    assert response.mimetype == "application/json"
+    assert response.get_json()["error"]["status"] == 400
+
+
+def test_not_found_and_wrong_method_are_json(client, bearer) -> None:  # type: ignore[no-untyped-def]
+    for url, status in [
+        ("/api/v1/actions/999999", 404),
+        ("/api/v1/nothing-here", 404),
+        ("/api/v1/summary?programme_id=999", 404),
+    ]:
+        response = client.get(url, headers=bearer)
+        assert response.status_code == status, url
+        assert response.get_json()["error"]["status"] == status
+    response = client.post("/api/v1/actions", headers=bearer)
+    assert response.status_code == 405
+    assert response.mimetype == "application/json"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer", "Bearer nonsense", "Basic dXNlcjpwYXNz", "Bearer eng_" + "x" * 43],
+)
+def test_no_valid_token_is_a_json_401(client, header: str | None) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": header} if header else {}
+    response = client.get("/api/v1/actions", headers=headers)
+    assert response.status_code == 401
+    assert response.mimetype == "application/json"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_a_session_cookie_is_not_enough(client, login, cast) -> None:  # type: ignore[no-untyped-def]
+    login(cast["admin"])
+    response = client.get("/api/v1/actions")
+    assert response.status_code == 401
+    assert "Set-Cookie" not in response.headers
+
+
+def test_revoked_token_and_deactivated_user_are_refused(client, cast) -> None:  # type: ignore[no-untyped-def]
+    record, secret = create_api_token(cast["officer"], name="t", now=utcnow())
+    _, inactive_secret = create_api_token(cast["inactive"], name="t", now=utcnow())
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/actions", headers=headers).status_code == 200
+    revoke_api_token(cast["officer"], record.id, now=utcnow())
+    db.session.commit()
+    assert client.get("/api/v1/actions", headers=headers).status_code == 401
+    inactive = {"Authorization": f"Bearer {inactive_secret}"}
+    assert client.get("/api/v1/actions", headers=inactive).status_code == 401
+
+
+def test_tokens_are_stored_hashed_and_record_last_use(client, bearer, token) -> None:  # type: ignore[no-untyped-def]
+    record = db.session.scalar(select(ApiToken))
+    assert record is not None
+    assert token not in record.token_hash
+    assert len(record.token_hash) == 64
+    assert record.last_used_at is None
+    client.get("/api/v1/audiences", headers=bearer)
+    db.session.refresh(record)
+    assert record.last_used_at is not None
+
+
+def test_account_page_creates_a_token_shown_once(client, login, cast) -> None:  # type: ignore[no-untyped-def]
+    login(cast["lead"])
+    response = client.post("/account/api-tokens", data={"name": "Power BI"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Copy this token now" in html
+    secret = html.split('value="eng_', 1)[1].split('"', 1)[0]
+    headers = {"Authorization": f"Bearer eng_{secret}"}
+    assert client.get("/api/v1/actions", headers=headers).status_code == 200
+    account = client.get("/account").get_data(as_text=True)
+    assert "Power BI" in account
+    assert secret not in account
+
+
+def test_account_page_refuses_an_empty_name(client, login, cast) -> None:  # type: ignore[no-untyped-def]
+    login(cast["lead"])
+    response = client.post("/account/api-tokens", data={"name": "  "})
+    assert response.status_code == 302
+    assert db.session.scalar(select(ApiToken)) is None
+
+
+def test_users_revoke_only_their_own_tokens(app, client, login, cast) -> None:  # type: ignore[no-untyped-def]
+    record, _ = create_api_token(cast["admin"], name="admin's", now=utcnow())
+    db.session.commit()
+    login(cast["lead"])
+    assert client.post(f"/account/api-tokens/{record.id}/revoke").status_code == 404
+    db.session.refresh(record)
+    assert record.revoked_at is None
+    admin = app.test_client()
+    admin.post(
+        "/login", data={"email": cast["admin"].email, "password": DEFAULT_PASSWORD}
+    )
+    assert admin.post(f"/account/api-tokens/{record.id}/revoke").status_code == 302
+    db.session.refresh(record)
+    assert record.revoked_at is not None
+
+
+def test_openapi_document_lists_every_api_route(app, client) -> None:  # type: ignore[no-untyped-def]
+    document: dict[str, Any] = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    routes = {
+        re.sub(r"<int(\([^)]*\))?:(\w+)>", r"{\2}", rule.rule.removeprefix("/api/v1"))
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.") and rule.endpoint != "api.openapi"
+    }
+    assert routes == set(document["paths"])

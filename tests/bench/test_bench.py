@@ -1,0 +1,87 @@
+"""A tiny-scale smoke run of the benchmark generator and runner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, func, select
+
+from engage.actions.models import Action, Activity
+from engage.bench import generate, runner
+from engage.bench.cli import bench
+from engage.extensions import limiter
+from engage.membership.models import Member
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _restore_limiter() -> Iterator[None]:
+    # The bench apps switch throttling off, and Flask-Limiter keeps that on its one
+    # global instance (later apps inherit it): put it back for the other tests.
+    saved = (limiter.enabled, limiter._storage, limiter._limiter)
+    yield
+    limiter.enabled, limiter._storage, limiter._limiter = saved
+
+
+@pytest.fixture(scope="module")
+def bench_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('bench') / 'bench.sqlite'}"
+    runner.prepare(url, scale=0.002, out=lambda _: None)
+    return url
+
+
+def test_generator_builds_the_scaled_data_set_deterministically(
+    bench_database: str,
+) -> None:
+    engine = create_engine(bench_database)
+    with engine.connect() as conn:
+        members = conn.scalar(select(func.count()).select_from(Member))
+        actions = conn.scalar(select(func.count()).select_from(Action))
+        activities = conn.scalar(select(func.count()).select_from(Activity))
+        first = conn.scalar(select(Member.email).order_by(Member.id).limit(1))
+    engine.dispose()
+    assert members == round(generate.SIZES["members"] * 0.002)
+    assert actions == round(generate.SIZES["actions"] * 0.002)
+    assert activities == round(generate.SIZES["activities"] * 0.002)
+    assert first in {"member0@bench-members.example", None}  # None: erased
+
+
+def test_runner_times_every_item_and_prints_the_table(bench_database: str) -> None:
+    lines: list[str] = []
+    results = runner.run(
+        runs=2,
+        warmup=1,
+        join_total=30,
+        join_threads=3,
+        database_url=bench_database,
+        out=lines.append,
+    )
+    names = [r.item for r in results]
+    assert names[:3] == ["dashboard (month)", "dashboard (quarter)", "dashboard (year)"]
+    assert "member list (gold, active)" in names
+    join = results[-1]
+    assert join.item.startswith("/join POSTs")
+    # Every acknowledged registration was stored, and nothing failed.
+    assert "30 acknowledged, 30 stored, 0 lost, 0 5xx" in join.note
+    table = lines[-1]
+    assert table.splitlines()[0].split() == [
+        "item",
+        "median",
+        "p95",
+        "baseline",
+        "ratio",
+        "target",
+        "met?",
+    ]
+
+
+def test_bench_command_on_a_fresh_temporary_database(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        bench,
+        ["--scale", "0.001", "--runs", "1", "--warmup", "0", "--join-requests", "0"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "generating members" in result.output
+    assert "dashboard (quarter)" in result.output

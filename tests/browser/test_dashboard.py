@@ -1,0 +1,115 @@
+"""Dashboard and board report in Chromium: charts with JS, tables always, axe."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from playwright.sync_api import expect
+
+from engage.actions.models import Activity, ReachFigure
+from engage.db import utcnow
+from engage.extensions import db
+from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    ActionFactory,
+    AudienceFactory,
+    ChannelFactory,
+    UserFactory,
+)
+
+
+def _sign_in(page: Any, user: Any) -> None:
+    page.goto("/login")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+
+
+def _data() -> None:
+    now = utcnow()
+    gps = AudienceFactory(name="GPs and practice teams")
+    for index, channel in enumerate(["Newsletter", "Event"]):
+        action = ActionFactory(
+            title=f"Action {channel}",
+            channel=ChannelFactory(name=channel),
+            next_due_date=now.date() - timedelta(days=3 * index),
+        )
+        activity = Activity(
+            action_id=action.id,
+            occurred_on=now.date() - timedelta(days=index),
+            description=f"{channel} delivered",
+            notes="Well received",
+            created_at=now,
+            figures=[ReachFigure(label="recipients", value=100 * (index + 1))],
+        )
+        activity.audiences = [gps]
+        db.session.add(activity)
+    for index in range(3):
+        db.session.add(
+            Member(
+                name=f"Member {index}",
+                email=f"m{index}@example.org",
+                tier=Tier.GOLD,
+                status=MemberStatus.ACTIVE,
+                joined_by=ConsentMethod.WEB_FORM,
+                created_at=now - timedelta(days=1),
+                updated_at=now,
+                confirmed_at=now - timedelta(days=1),
+            )
+        )
+    db.session.commit()
+
+
+def _check_figures_page(page: Any) -> None:
+    from tests.browser.conftest import assert_accessible
+
+    expect(page.locator("#table-reach_by_channel")).to_contain_text("Newsletter")
+    expect(page.locator("#table-members_by_tier")).to_contain_text("Gold")
+    assert_accessible(page)
+
+
+def test_dashboard_draws_charts_and_is_accessible(page: Any) -> None:
+    _data()
+    _sign_in(page, UserFactory(role="lead"))
+    page.get_by_role("link", name="Dashboard").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Engagement dashboard")
+    expect(page.locator(".engage-chart canvas").first).to_be_visible()
+    charts = page.locator(".engage-chart canvas").count()
+    assert charts == page.locator(".engage-chart").count() >= 5
+    _check_figures_page(page)
+    # The period filter works from the keyboard-accessible form.
+    page.get_by_text("Choose the period and programme").click()
+    page.get_by_label("Period", exact=True).select_option("year")
+    page.get_by_role("button", name="Show figures").click()
+    expect(page.locator("h1")).to_contain_text(str(utcnow().year))
+    expect(page.locator(".engage-chart canvas").first).to_be_visible()
+
+
+def test_board_report_prints_and_is_accessible(page: Any) -> None:
+    _data()
+    _sign_in(page, UserFactory(role="lead"))
+    page.goto("/dashboard/board-report")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("report to the board")
+    expect(page.get_by_role("button", name="Print this report")).to_be_visible()
+    expect(page.locator("[data-print-note]")).to_be_hidden()
+    expect(page.locator(".engage-evidence")).to_contain_text("Well received")
+    _check_figures_page(page)
+    page.emulate_media(media="print")
+    expect(page.locator(".nhsuk-header")).to_be_hidden()
+    expect(page.get_by_role("button", name="Print this report")).to_be_hidden()
+    expect(page.locator(".engage-evidence")).to_be_visible()
+
+
+def test_without_javascript_tables_stay_and_no_canvas(page_without_js: Any) -> None:
+    _data()
+    page = page_without_js
+    _sign_in(page, UserFactory(role="lead"))
+    page.goto("/dashboard/")
+    expect(page.locator("#table-deliveries_trend")).to_be_visible()
+    assert page.locator("canvas").count() == 0
+    page.goto("/dashboard/board-report")
+    expect(page.locator("[data-print-note]")).to_be_visible()
+    expect(page.get_by_role("button", name="Print this report")).to_be_hidden()

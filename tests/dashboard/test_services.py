@@ -1,0 +1,427 @@
+"""Dashboard figures against an independent, plain-Python computation of a known set."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from engage.actions.models import (
+    ActionStatus,
+    Activity,
+    ReachFigure,
+    Recurrence,
+)
+from engage.audiences.models import Approach, ProgrammeApproach
+from engage.dashboard import periods
+from engage.dashboard.services import Scope, build_dashboard
+from engage.errors import ValidationError
+from engage.extensions import db
+from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
+from tests import factories
+
+TODAY = date(2026, 10, 15)
+Q3 = periods.quarter(2026, 3)
+Q2 = periods.quarter(2026, 2)
+
+
+def _at(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
+
+
+# The known data set, as plain data ---------------------------------------------------
+
+ACTIONS: list[dict[str, Any]] = [
+    # key, channel, status, recurrence, next due, completed, created
+    {"key": "a1", "channel": "Newsletter", "status": "done", "completed": "2026-08-10"},
+    {"key": "a2", "channel": "Newsletter", "status": "done", "completed": "2026-05-01"},
+    {"key": "a3", "channel": "Newsletter", "status": "planned", "due": "2026-09-01"},
+    {"key": "a4", "channel": "Event", "status": "in_progress", "due": "2026-10-10"},
+    {"key": "a5", "channel": "Event", "status": "planned"},
+    {"key": "a6", "channel": "Event", "status": "planned", "recurrence": "ongoing"},
+    {"key": "a7", "channel": "Event", "status": "cancelled", "due": "2026-07-01"},
+    {
+        "key": "a8",
+        "channel": "Event",
+        "status": "planned",
+        "due": "2026-09-20",
+        "created": "2026-10-05",
+    },
+]
+
+ACTIVITIES: list[dict[str, Any]] = [
+    {
+        "action": "a1",
+        "on": "2026-07-03",
+        "figures": {"recipients": 400},
+        "reach": ["au2"],
+    },
+    {
+        "action": "a3",
+        "on": "2026-08-15",
+        "figures": {"recipients": 100, "opens": 50},
+        "reach": [],
+    },
+    {
+        "action": "a4",
+        "on": "2026-09-30",
+        "figures": {"attendees": 30},
+        "reach": ["au1"],
+    },
+    {
+        "action": "a4",
+        "on": "2026-06-30",
+        "figures": {"attendees": 10},
+        "reach": ["au1"],
+    },
+    {
+        "action": "a4",
+        "on": "2026-10-01",
+        "figures": {"attendees": 99},
+        "reach": ["au3"],
+    },
+]
+
+AUDIENCES = {"au1": "manage", "au2": "inform", "au3": "monitor"}
+INTERVALS = {"manage": 30, "inform": 90, "monitor": 180}
+
+MEMBERS: list[dict[str, Any]] = [
+    {
+        "tier": "gold",
+        "by": "web-form",
+        "created": "2026-06-01",
+        "confirmed": "2026-06-02",
+    },
+    {
+        "tier": "silver",
+        "by": "web-form",
+        "created": "2026-07-05",
+        "confirmed": "2026-07-06",
+    },
+    {"tier": "gold", "by": "phone", "created": "2026-08-01"},
+    {
+        "tier": "silver",
+        "by": "web-form",
+        "created": "2026-07-10",
+        "confirmed": "2026-07-11",
+        "withdrawn": "2026-09-01",
+    },
+    {"tier": "silver", "by": "web-form", "created": "2026-09-10"},
+    {
+        "tier": "silver",
+        "by": "web-form",
+        "created": "2026-03-01",
+        "confirmed": "2026-03-02",
+        "withdrawn": "2026-05-01",
+    },
+]
+
+
+def _load() -> dict[str, Any]:
+    audiences = {
+        key: factories.AudienceFactory(
+            name=f"Audience {key}",
+            approach=Approach(approach),
+            created_at=_at("2026-01-01"),
+        )
+        for key, approach in AUDIENCES.items()
+    }
+    actions = {}
+    for spec in ACTIONS:
+        channel = factories.ChannelFactory(name=spec["channel"])
+        action = factories.ActionFactory(
+            title=spec["key"],
+            channel=channel,
+            status=ActionStatus(spec["status"]),
+            recurrence=Recurrence(spec.get("recurrence", "none")),
+            next_due_date=date.fromisoformat(spec["due"]) if "due" in spec else None,
+            completed_at=_at(spec["completed"]) if "completed" in spec else None,
+            created_at=_at(spec.get("created", "2026-01-01")),
+        )
+        actions[spec["key"]] = action
+    for spec in ACTIVITIES:
+        activity = Activity(
+            action_id=actions[spec["action"]].id,
+            occurred_on=date.fromisoformat(spec["on"]),
+            description="Delivered",
+            created_at=_at(spec["on"]),
+            figures=[ReachFigure(label=k, value=v) for k, v in spec["figures"].items()],
+        )
+        activity.audiences = [audiences[k] for k in spec["reach"]]
+        db.session.add(activity)
+    for index, spec in enumerate(MEMBERS):
+        withdrawn = spec.get("withdrawn")
+        confirmed = spec.get("confirmed")
+        status = (
+            MemberStatus.WITHDRAWN
+            if withdrawn
+            else MemberStatus.ACTIVE
+            if confirmed or spec["by"] == "phone"
+            else MemberStatus.PENDING
+        )
+        db.session.add(
+            Member(
+                name=f"Member {index}",
+                email=f"member{index}@example.org",
+                tier=Tier(spec["tier"]),
+                status=status,
+                joined_by=ConsentMethod(spec["by"]),
+                created_at=_at(spec["created"]),
+                updated_at=_at(spec["created"]),
+                confirmed_at=_at(confirmed) if confirmed else None,
+                withdrawn_at=_at(withdrawn) if withdrawn else None,
+            )
+        )
+    db.session.commit()
+    return {"actions": actions, "audiences": audiences}
+
+
+# Plain-Python expectations -----------------------------------------------------------
+
+
+def _d(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def expected_actions(period: periods.Period) -> dict[str, int]:
+    as_of = min(period.end, TODAY)
+    counts = dict.fromkeys(["completed", "on_track", "overdue", "unscheduled"], 0)
+    for spec in ACTIONS:
+        completed = _d(spec.get("completed"))
+        if (
+            spec["status"] == "done"
+            and completed
+            and period.start <= completed <= period.end
+        ):
+            counts["completed"] += 1
+        if spec["status"] not in ("planned", "in_progress"):
+            continue
+        if _d(spec.get("created", "2026-01-01")) > as_of:
+            continue
+        due = _d(spec.get("due"))
+        if due is not None and due < as_of:
+            counts["overdue"] += 1
+        elif due is None and spec.get("recurrence") != "ongoing":
+            counts["unscheduled"] += 1
+        else:
+            counts["on_track"] += 1
+    return counts
+
+
+def expected_reach(period: periods.Period) -> dict[str, dict[str, int]]:
+    channel_of = {a["key"]: a["channel"] for a in ACTIONS}
+    result: dict[str, dict[str, int]] = {}
+    for spec in ACTIVITIES:
+        if not period.start <= _d(spec["on"]) <= period.end:
+            continue
+        row = result.setdefault(channel_of[spec["action"]], {"deliveries": 0})
+        row["deliveries"] += 1
+        for label, value in spec["figures"].items():
+            row[label] = row.get(label, 0) + value
+    return result
+
+
+def expected_due(as_of: date) -> dict[str, int]:
+    due = dict.fromkeys(["manage", "inform", "monitor"], 0)
+    for key, approach in AUDIENCES.items():
+        contacts = [
+            _d(s["on"])
+            for s in ACTIVITIES
+            if key in s["reach"] and _d(s["on"]) <= as_of
+        ]
+        if not contacts or max(contacts) + timedelta(days=INTERVALS[approach]) <= as_of:
+            due[approach] += 1
+    return due
+
+
+def expected_members(period: periods.Period) -> dict[str, int]:
+    end = min(period.end, TODAY)
+    result = {"gold": 0, "silver": 0, "joined": 0, "withdrawn": 0}
+    for spec in MEMBERS:
+        active_from = _d(
+            spec["created"] if spec["by"] == "phone" else spec.get("confirmed")
+        )
+        withdrawn = _d(spec.get("withdrawn"))
+        if active_from and active_from <= end and not (withdrawn and withdrawn <= end):
+            result[spec["tier"]] += 1
+        if active_from and period.start <= active_from <= period.end:
+            result["joined"] += 1
+        if withdrawn and period.start <= withdrawn <= period.end:
+            result["withdrawn"] += 1
+    return result
+
+
+def _figures(scope: Scope) -> dict[str, Any]:
+    values = {}
+    for section in build_dashboard(scope):
+        for figure in section.figures:
+            values[figure.key] = (figure.value, figure.previous)
+        for table in section.tables:
+            values[f"table:{table.key}"] = table.rows
+    return values
+
+
+# Tests --------------------------------------------------------------------------------
+
+
+def test_dashboard_numbers_match_an_independent_computation() -> None:
+    _load()
+    got = _figures(Scope(period=Q3, today=TODAY))
+    now, before = expected_actions(Q3), expected_actions(Q2)
+    for key in now:
+        assert got[f"actions_{key}"] == (now[key], before[key]), key
+
+    reach, reach_before = expected_reach(Q3), expected_reach(Q2)
+    assert got["deliveries"] == (
+        sum(r["deliveries"] for r in reach.values()),
+        sum(r["deliveries"] for r in reach_before.values()),
+    )
+    labels = sorted({k for r in reach.values() for k in r} - {"deliveries"})
+    assert got["table:reach_by_channel"] == [
+        [
+            channel,
+            reach[channel]["deliveries"],
+            *(reach[channel].get(k, 0) for k in labels),
+        ]
+        for channel in sorted(reach)
+    ]
+    assert got["reach_recipients"][0] == 500
+
+    due, due_before = expected_due(Q3.end), expected_due(Q2.end)
+    assert got["audiences_due"] == (sum(due.values()), sum(due_before.values()))
+    assert [row[:2] for row in got["table:audiences_due"]] == [
+        [a.capitalize(), due[a]] for a in ("manage", "inform", "monitor")
+    ]
+
+    members, members_before = expected_members(Q3), expected_members(Q2)
+    assert got["members_gold"] == (members["gold"], members_before["gold"])
+    assert got["members_silver"] == (members["silver"], members_before["silver"])
+    assert got["members_joined"] == (members["joined"], members_before["joined"])
+    assert got["members_withdrawn"] == (
+        members["withdrawn"],
+        members_before["withdrawn"],
+    )
+    assert got["members_active"][0] == members["gold"] + members["silver"]
+
+
+def test_known_values_spelled_out() -> None:
+    """The same data set, with the expected values worked out by hand."""
+    _load()
+    got = _figures(Scope(period=Q3, today=TODAY))
+    assert got["actions_completed"] == (1, 1)
+    assert got["actions_overdue"] == (1, 0)
+    assert got["actions_unscheduled"] == (1, 1)
+    assert got["actions_on_track"] == (2, 3)
+    assert got["deliveries"] == (3, 1)
+    assert got["audiences_due"] == (1, 2)
+    assert got["members_gold"] == (2, 1)
+    assert got["members_joined"] == (3, 1)
+
+
+def test_programme_filter_limits_actions_and_deliveries() -> None:
+    data = _load()
+    programme = factories.ProgrammeFactory(name="Stroke review")
+    data["actions"]["a3"].programme_id = programme.id
+    db.session.commit()
+    got = _figures(Scope(period=Q3, today=TODAY, programme=programme))
+    assert got["actions_overdue"][0] == 1
+    assert got["actions_on_track"][0] == 0
+    assert got["deliveries"][0] == 1
+    assert got["table:reach_by_channel"] == [["Newsletter", 1, 50, 100]]
+
+
+def test_trend_tables_cover_the_period_in_months_or_weeks() -> None:
+    _load()
+    got = _figures(Scope(period=Q3, today=TODAY))
+    assert got["table:deliveries_trend"] == [
+        ["Jul 2026", 1],
+        ["Aug 2026", 1],
+        ["Sep 2026", 1],
+    ]
+    assert got["table:members_growth"] == [
+        ["Jul 2026", 2, 0],
+        ["Aug 2026", 1, 0],
+        ["Sep 2026", 0, 1],
+    ]
+    month = _figures(Scope(period=periods.month(2026, 9), today=TODAY))
+    assert month["table:deliveries_trend"][0][0] == "w/c 31 August 2026"
+    # Whole ISO weeks: the last one (28 Sep to 4 Oct) also holds 1 October's delivery.
+    assert month["table:deliveries_trend"][-1] == ["w/c 28 September 2026", 2]
+    assert month["deliveries"][0] == 1
+
+
+def test_representativeness_only_for_admins(cast: dict[str, Any]) -> None:
+    scope = Scope(period=Q3, today=TODAY, actor=cast["lead"], include_equality=True)
+    assert "representativeness" not in [s.key for s in build_dashboard(scope)]
+    scope = Scope(period=Q3, today=TODAY, actor=cast["admin"], include_equality=True)
+    assert "representativeness" in [s.key for s in build_dashboard(scope)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "start", "end"),
+    [
+        ("month", "2026-07", date(2026, 7, 1), date(2026, 7, 31)),
+        ("month", "2024-02", date(2024, 2, 1), date(2024, 2, 29)),
+        ("quarter", "2026-Q4", date(2026, 10, 1), date(2026, 12, 31)),
+        ("year", "2025", date(2025, 1, 1), date(2025, 12, 31)),
+        (None, None, date(2026, 10, 1), date(2026, 12, 31)),
+    ],
+)
+def test_parse_period(
+    kind: str | None, value: str | None, start: date, end: date
+) -> None:
+    period = periods.parse_period(kind, value, today=TODAY)
+    assert (period.start, period.end) == (start, end)
+
+
+def test_previous_periods() -> None:
+    assert periods.quarter(2026, 1).previous() == periods.quarter(2025, 4)
+    assert periods.month(2026, 3).previous() == periods.month(2026, 2)
+    custom = periods.custom(date(2026, 3, 10), date(2026, 3, 19))
+    assert (custom.previous().start, custom.previous().end) == (
+        date(2026, 2, 28),
+        date(2026, 3, 9),
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "start", "end"),
+    [
+        ("week", None, None, None),
+        ("month", "2026-13", None, None),
+        ("quarter", "2026-Q5", None, None),
+        ("year", "99", None, None),
+        ("custom", None, date(2026, 3, 1), None),
+        ("custom", None, date(2026, 3, 1), date(2026, 2, 1)),
+        ("custom", None, date(2000, 1, 1), date(2026, 1, 1)),
+    ],
+)
+def test_parse_period_rejects_bad_input(
+    kind: str, value: str | None, start: date | None, end: date | None
+) -> None:
+    with pytest.raises(ValidationError):
+        periods.parse_period(kind, value, start=start, end=end, today=TODAY)
+
+
+def test_audiences_due_use_the_programme_approach() -> None:
+    data = _load()
+    programme = factories.ProgrammeFactory(name="Urgent care")
+    monitor = data["audiences"]["au3"]  # never reached: due whatever its approach
+    inform = data["audiences"]["au2"]  # reached 3 July: due under "manage" (30 days)
+    db.session.add_all(
+        [
+            ProgrammeApproach(
+                audience_id=inform.id, programme_id=programme.id, approach="manage"
+            ),
+            ProgrammeApproach(
+                audience_id=monitor.id, programme_id=programme.id, approach="manage"
+            ),
+        ]
+    )
+    db.session.commit()
+    got = _figures(Scope(period=Q3, today=TODAY, programme=programme))
+    rows = {row[0]: row[1:3] for row in got["table:audiences_due"]}
+    assert rows["Manage"] == [2, 3]
+    assert rows["Inform"] == [0, 0]
+    assert rows["Monitor"] == [0, 0]
