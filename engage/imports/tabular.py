@@ -374,9 +374,9 @@ def write_workbook(
 
 def _cell(sheet: Any, value: object) -> Any:
     """Numbers stay numbers (they cannot be formulas); everything else is text."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if math.isfinite(value):
-            return WriteOnlyCell(sheet, value=value)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and math.isfinite(value):  # type: ignore[arg-type]
+        return WriteOnlyCell(sheet, value=value)
     return _text_cell(sheet, value)
 
 
