@@ -1,7 +1,7 @@
 """An officer builds and sends a survey; a member answers it from the e-mail (issue 5).
 
-Real Chromium, mail through a real SMTP server on loopback, axe on the builder and
-answering pages.
+The officer then reads the response rate and the results. Real Chromium, mail through
+a real SMTP server on loopback, axe on the builder, answering and results pages.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from typing import Any
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from engage.db import utcnow
 from engage.extensions import db
 from engage.membership.models import Tier
-from engage.surveys.models import Answer, Invitation, Response, Survey
+from engage.surveys.answering import record_response
+from engage.surveys.models import Answer, Invitation, Response, ResponseSource, Survey
 from tests.browser.conftest import _new_page, assert_accessible
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.surveys.helpers import ALL_KINDS, make_member, make_topic
+from tests.surveys.helpers import ALL_KINDS, full_answers, make_member, make_topic
 
 
 def _sign_in(page: Any, user: Any) -> None:
@@ -156,6 +158,35 @@ def test_officer_builds_invites_and_a_member_answers(
     assert "<b>More</b> evening clinics" in {a.text for a in answers}
     assert db.session.scalars(select(Invitation)).one().answered_at is not None
 
-    # RESULTS (integrator): after merging the `results` branch, the officer opens the
-    # survey's results page here, sees the response rate (1 of 1) and the answers,
-    # and the page is scanned with assert_accessible(page).
+    # Four paper questionnaires come back too (fewer than 5 responses are never
+    # shown); then the officer reads the response rate and the results.
+    for _ in range(4):
+        record_response(
+            survey,
+            full_answers(survey),
+            source=ResponseSource.PAPER,
+            now=utcnow(),
+            entered_by=officer,
+        )
+    db.session.commit()
+    page.goto(f"/surveys/{survey.id}")
+    page.get_by_role("link", name="Results and response rate").click()
+    rate = page.locator(".nhsuk-summary-list")
+    expect(rate.first).to_contain_text("Members invited")
+    expect(rate.first).to_contain_text("100.0%")
+    body = page.locator("main")
+    expect(body).to_contain_text("5 responses.")
+    likely = page.locator(
+        "section", has=page.get_by_role("heading", name=re.compile("How likely"))
+    )
+    expect(likely).to_contain_text("Net score: +100.0")
+    agree = page.locator(
+        "section", has=page.get_by_role("heading", name=re.compile("easy to use"))
+    )
+    expect(agree).to_contain_text("Mean: 4.00")
+    assert_accessible(page)
+    page.get_by_role(
+        "link", name=re.compile("Read and search the answers to question 8")
+    ).click()
+    expect(page.locator("main")).to_contain_text("<b>More</b> evening clinics")
+    assert_accessible(page)
