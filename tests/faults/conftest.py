@@ -493,7 +493,7 @@ class PgCluster:
         return str(result.stdout)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     """initdb + pg_ctl start a private cluster on a free loopback port."""
     if not (PG_BIN / "initdb").exists():
@@ -557,4 +557,37 @@ def pg_reset(cluster: PgCluster) -> None:
     cluster.psql(
         "TRUNCATE members, outbox_messages, audit_events RESTART IDENTITY CASCADE",
         database="engage",
+    )
+
+
+# Either engine ------------------------------------------------------------------------
+
+
+@dataclass
+class Database:
+    """A database the server under test writes to, and how to read it back."""
+
+    kind: str
+    url: str
+    members: Callable[[], dict[str, int]]
+    duplicates: Callable[[], int]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
+    """A migrated, empty database on SQLite (temp file) or the private PG cluster."""
+    if request.param == "sqlite":
+        path = tmp_path / "engage.sqlite"
+        url = f"sqlite:///{path}"
+        prepare_database(url)
+        return Database(
+            "sqlite", url, lambda: sqlite_members(path), lambda: sqlite_duplicates(path)
+        )
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    pg_reset(cluster)
+    return Database(
+        "postgresql",
+        cluster.url,
+        lambda: pg_members(cluster),
+        lambda: pg_duplicates(cluster),
     )
