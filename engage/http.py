@@ -7,9 +7,9 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
 from engage.db import begin_write
@@ -46,6 +46,8 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_origin)
     app.before_request(_begin_write_transaction)
     app.after_request(_security_headers)
+    # Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order).
+    app.teardown_appcontext(_close_session)
     app.context_processor(lambda: {"cspNonce": csp_nonce()})
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -148,19 +150,43 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
     )
 
 
+def _discard_transaction() -> None:
+    """Roll back; if the connection died (database restarted), invalidate it instead.
+
+    A rollback on a connection the server has closed raises again, which would turn
+    the friendly error page into a bare 500 from the WSGI server.
+    """
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session().invalidate()
+
+
+def _close_session(_error: BaseException | None) -> None:
+    try:
+        db.session.remove()
+    except DBAPIError:
+        log.warning("database connection lost at the end of a request")
+        db.session().invalidate()
+        db.session.remove()
+
+
 def _engage_error(error: EngageError) -> tuple[str, int]:
-    db.session.rollback()
+    _discard_transaction()
     return error_page(error.status_code, error.message)
 
 
 def _database_unavailable(error: OperationalError) -> tuple[str, int]:
-    db.session.rollback()
+    _discard_transaction()
     log.error("database unavailable: %s", type(error.orig).__name__)
+    # The page must not need the database: render it as for a signed-out visitor
+    # (Flask-Login would otherwise query the user for the navigation, and fail again).
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
     return error_page(503)
 
 
 def _unexpected_error(error: Exception) -> tuple[str, int]:
-    db.session.rollback()
+    _discard_transaction()
     # The path of an e-mailed link holds its token: log it masked.
     log.exception("unhandled error on %s %s", request.method, mask_tokens(request.path))
     return error_page(500)
