@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import secrets
 from typing import Any
@@ -187,6 +188,11 @@ def _database_unavailable(error: OperationalError) -> tuple[str, int]:
 
 def _unexpected_error(error: Exception) -> tuple[str, int]:
     _discard_transaction()
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        # A full disk (an XLSX export writes a temporary file): nothing is served
+        # half-written, and the person can try again once there is room.
+        log.error("disk full on %s %s", request.method, mask_tokens(request.path))
+        return error_page(503)
     # The path of an e-mailed link holds its token: log it masked.
     log.exception("unhandled error on %s %s", request.method, mask_tokens(request.path))
     return error_page(500)

@@ -1,9 +1,10 @@
-"""A database that goes away mid-request gets the friendly 503 page (SECURITY.md F3).
+"""A database or disk that fails mid-request gets the 503 page (SECURITY.md F3, F4).
 
-The fault test tests/faults/test_postgres_restart.py restarts a real PostgreSQL; these
-fast tests pin the two bugs it found: the 503 page itself queried the signed-in user
-(and failed again), and a rollback on a connection the server had closed escaped from
-the request teardown as a bare 500 from gunicorn.
+The fault tests in tests/faults/ restart a real PostgreSQL and fill a real disk; these
+fast tests pin what they found: the 503 page itself queried the signed-in user (and
+failed again), a rollback on a connection the server had closed escaped from the
+request teardown as a bare 500 from gunicorn, and a full disk outside the database
+(the XLSX export's temporary file) was a 500 instead of "try again later".
 """
 
 from __future__ import annotations
@@ -67,3 +68,15 @@ def test_connection_lost_at_the_end_of_a_request_keeps_the_response(
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "served"
     assert broken["armed"] is False
+
+
+def test_full_disk_outside_the_database_is_a_503(make_app: Any) -> None:
+    app = make_app()
+
+    @app.get("/disk-full-test-only")
+    def disk_full() -> str:
+        raise OSError(28, "No space left on device")
+
+    response = app.test_client().get("/disk-full-test-only")
+    assert response.status_code == 503
+    assert "Sorry, the service is unavailable" in response.get_data(as_text=True)

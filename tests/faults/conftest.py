@@ -313,17 +313,23 @@ class Browser:
 
     def request(self, path: str, data: dict[str, Any] | None = None) -> tuple[int, str]:
         """(status, body); raises OSError when the connection fails or drops."""
+        status, content = self.request_bytes(path, data)
+        return status, content.decode("utf-8", "replace")
+
+    def request_bytes(
+        self, path: str, data: dict[str, Any] | None = None
+    ) -> tuple[int, bytes]:
+        """(status, raw body); raises OSError when the connection fails or drops."""
         body = None
         if data is not None:
             body = urllib.parse.urlencode(data, doseq=True).encode()
         req = urllib.request.Request(self.base_url + path, data=body)  # noqa: S310 - loopback test server
         try:
             with self.opener.open(req, timeout=self.timeout) as response:
-                text = response.read().decode("utf-8", "replace")
-                return response.status, text
+                return response.status, response.read()
         except urllib.error.HTTPError as error:
             with error:
-                return error.code, error.read().decode("utf-8", "replace")
+                return error.code, error.read()
 
     def get(self, path: str) -> tuple[int, str]:
         return self.request(path)
