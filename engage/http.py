@@ -5,7 +5,8 @@ from __future__ import annotations
 import errno
 import logging
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, render_template, request
@@ -21,6 +22,11 @@ from engage.logs import mask_tokens
 log = logging.getLogger(__name__)
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+#: POST views that do slow work before they write (see ``writes_late``).
+_WRITES_LATE: set[Callable[..., Any]] = set()
 
 ERROR_PAGES = {
     400: (
@@ -88,10 +94,25 @@ def _check_origin() -> None:
         raise Forbidden("cross-origin request refused")
 
 
+def writes_late(view: View) -> View:
+    """Mark a view whose POST does slow work (argon2) before it writes anything.
+
+    It does not start as a write transaction: on SQLite that holds the database-wide
+    write lock, so every other writer would wait behind the slow work and, under load,
+    get "database is locked" (SECURITY.md F5). Its service calls ``begin_write``
+    itself once the slow part is done. Put it directly under the route decorator.
+    """
+    _WRITES_LATE.add(view)
+    return view
+
+
 def _begin_write_transaction() -> None:
     # A request that may change data starts as a write transaction (see engage.db).
-    if request.method in UNSAFE_METHODS:
-        begin_write(db.session())
+    if request.method not in UNSAFE_METHODS:
+        return
+    if current_app.view_functions.get(request.endpoint or "") in _WRITES_LATE:
+        return
+    begin_write(db.session())
 
 
 def _security_headers(response: Response) -> Response:
