@@ -57,10 +57,11 @@ lint: install ## ruff check, ruff format check and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy engage jobs
 
-test: install browser lint ## The whole suite: lint, then tests on SQLite (and PostgreSQL if ENGAGE_TEST_DATABASE_URL is set)
+test: install browser lint ## The whole suite: lint, then tests on SQLite (and PostgreSQL if ENGAGE_TEST_DATABASE_URL is set), then the load and fault tests
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$ENGAGE_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "ENGAGE_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
+	$(MAKE) --no-print-directory test-slow
 
 test-sqlite: ## Tests on SQLite only
 	@echo "== tests on SQLite =="
@@ -70,8 +71,9 @@ test-postgres: ## Tests on PostgreSQL ($$ENGAGE_TEST_DATABASE_URL, default $(PG_
 	@echo "== tests on PostgreSQL =="
 	ENGAGE_TEST_DATABASE_URL=$${ENGAGE_TEST_DATABASE_URL:-$(PG_TEST_URL)} $(PY) -m pytest -m "not slow" -p no:cacheprovider
 
-test-slow: install ## Load and fault tests
-	$(PY) -m pytest -m slow
+test-slow: install ## Load and fault tests (SECURITY.md F1-F5: own servers and databases, about 5 minutes)
+	@echo "== load and fault tests =="
+	$(PY) -m pytest -m slow -p no:cacheprovider
 
 clean: ## Remove the virtualenv, node_modules and vendored files
 	rm -rf $(VENV) node_modules $(VENDOR)

@@ -28,7 +28,7 @@ from tests.faults.conftest import (
     unique_email,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 ROUNDS = 3
 CLIENTS = 8

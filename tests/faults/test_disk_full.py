@@ -33,7 +33,7 @@ from tests.faults.conftest import (
     unique_email,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 MAX_SIGN_UPS = 2000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -33,9 +33,9 @@ from tests.faults.conftest import (
     unique_email,
 )
 
-pytestmark = pytest.mark.slow
-
 LOAD_SECONDS = int(env_number("ENGAGE_LOAD_SECONDS", 120))
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(LOAD_SECONDS + 600)]
 LOAD_USERS = int(env_number("ENGAGE_LOAD_USERS", 50))
 P95_LIMIT_MS = 500
 SAME_EMAIL_CLIENTS = 20

@@ -29,7 +29,7 @@ from tests.faults.conftest import (
     unique_email,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 CLIENTS = 8
 RECOVERY_SECONDS = 10

@@ -24,7 +24,7 @@ from tests.faults.conftest import (
     unique_email,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 BURST = 200
 CLIENTS = 20
