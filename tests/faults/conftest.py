@@ -66,9 +66,12 @@ FAULT_SECONDS = env_number("ENGAGE_FAULT_SECONDS", 4)
 
 _FIGURES: list[str] = []
 
+#: ``report(acknowledged=…, lost=…)``: print a test's figures (see ``report``).
+Report = Callable[..., None]
+
 
 @pytest.fixture
-def report(request: pytest.FixtureRequest) -> Callable[..., None]:
+def report(request: pytest.FixtureRequest) -> Report:
     """Record a test's figures; they are printed at the end of the run (and now)."""
 
     def _report(**figures: Any) -> None:

@@ -19,6 +19,7 @@ from tests.faults.conftest import (
     FAULT_SECONDS,
     Browser,
     Outcomes,
+    Report,
     Server,
     ServerFactory,
     classify,
@@ -47,7 +48,7 @@ def _write_until_killed(server: Server, outcomes: Outcomes, prefix: str) -> None
 
 
 def test_kill_9_during_writes_loses_no_acknowledged_member(
-    sqlite_db: tuple[str, Path], start_server: ServerFactory, report: object
+    sqlite_db: tuple[str, Path], start_server: ServerFactory, report: Report
 ) -> None:
     url, path = sqlite_db
     outcomes = Outcomes()
@@ -71,7 +72,7 @@ def test_kill_9_during_writes_loses_no_acknowledged_member(
 
     members = sqlite_members(path)
     lost = outcomes.acknowledged - set(members)
-    report(  # type: ignore[operator]
+    report(
         acknowledged=len(outcomes.acknowledged),
         rows=len(members),
         lost=len(lost),

@@ -23,6 +23,7 @@ from tests.faults.conftest import (
     UNAVAILABLE,
     Browser,
     Outcomes,
+    Report,
     ServerFactory,
     classify,
     integrity_check,
@@ -64,7 +65,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_full_disk_gives_503_and_keeps_earlier_data(
-    small_disk: Path, tmp_path: Path, start_server: ServerFactory, report: object
+    small_disk: Path, tmp_path: Path, start_server: ServerFactory, report: Report
 ) -> None:
     # Migrate on the normal disk, then move the database (352 KB of schema) onto the
     # small one: the rest of the 512 KB is all the WAL and new rows get.
@@ -104,7 +105,7 @@ def test_full_disk_gives_503_and_keeps_earlier_data(
         shutil.copyfile(f"{path}-wal", f"{copy}-wal")
     members = sqlite_members(copy)
     lost = outcomes.acknowledged - set(members)
-    report(  # type: ignore[operator]
+    report(
         acknowledged_before_full=len(outcomes.acknowledged),
         rows=len(members),
         lost=len(lost),

@@ -13,6 +13,7 @@ slow (argon2 password hashing) and are not page latency.
 from __future__ import annotations
 
 import csv
+import os
 import threading
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from tests.faults.conftest import (
     VENV_BIN,
     Browser,
     Database,
+    Report,
     ServerFactory,
     env_number,
     run,
@@ -46,7 +48,7 @@ def test_fifty_users_p95_under_500_ms_without_errors(
     sqlite_db: tuple[str, Path],
     start_server: ServerFactory,
     tmp_path: Path,
-    report: object,
+    report: Report,
 ) -> None:
     url, path = sqlite_db
     server = start_server(url, workers=2)
@@ -76,7 +78,7 @@ def test_fifty_users_p95_under_500_ms_without_errors(
             "WARNING",
         ],
         env={
-            **server_free_env(),
+            **locust_env(),
             "ENGAGE_LOAD_OFFICER_EMAIL": OFFICER_EMAIL,
             "ENGAGE_LOAD_OFFICER_PASSWORD": OFFICER_PASSWORD,
         },
@@ -102,7 +104,7 @@ def test_fifty_users_p95_under_500_ms_without_errors(
     for name, row in rows.items():
         if name != "Aggregated":
             figures[f"p95_ms[{name}]"] = row["95%"]
-    report(**figures)  # type: ignore[operator]
+    report(**figures)
     failures = Path(f"{prefix}_failures.csv")
     assert int(total["Failure Count"]) == 0, (
         failures.read_text() if failures.exists() else result.stdout[-3000:],
@@ -126,15 +128,13 @@ def warm_up(url: str) -> None:
         Browser(url).join(unique_email("f5-warm"))
 
 
-def server_free_env() -> dict[str, str]:
+def locust_env() -> dict[str, str]:
     """The environment for locust: no ENGAGE_* settings of the test run leak in."""
-    import os
-
     return {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}
 
 
 def test_twenty_concurrent_joins_for_one_address_make_one_member(
-    database: Database, start_server: ServerFactory, report: object
+    database: Database, start_server: ServerFactory, report: Report
 ) -> None:
     server = start_server(database.url, workers=2)
     email = unique_email("f5-same")
@@ -158,7 +158,7 @@ def test_twenty_concurrent_joins_for_one_address_make_one_member(
         thread.join(timeout=120)
     members = database.members()
     statuses = sorted({status for status, _ in answers})
-    report(  # type: ignore[operator]
+    report(
         engine=database.kind,
         concurrent_joins=SAME_EMAIL_CLIENTS,
         statuses=statuses,

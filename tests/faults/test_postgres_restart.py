@@ -20,6 +20,7 @@ from tests.faults.conftest import (
     Browser,
     Outcomes,
     PgCluster,
+    Report,
     Server,
     ServerFactory,
     classify,
@@ -83,6 +84,7 @@ def _staff_loop(
             status, text = browser.get("/members/?q=sam")
         except OSError:
             outcomes.drop()
+            time.sleep(0.05)
             continue
         outcomes.saw(status)
         if status == 200 and "<h1" in text:
@@ -95,7 +97,7 @@ def _staff_loop(
 
 
 def test_postgres_restart_under_load(
-    pg_cluster: PgCluster, start_server: ServerFactory, report: object
+    pg_cluster: PgCluster, start_server: ServerFactory, report: Report
 ) -> None:
     pg_reset(pg_cluster)
     server = start_server(pg_cluster.url, workers=2)
@@ -136,7 +138,7 @@ def test_postgres_restart_under_load(
     lost = outcomes.acknowledged - set(members)
     recovery_restart = timeline.first_success_after(after_restart)
     recovery_crash = timeline.first_success_after(after_crash)
-    report(  # type: ignore[operator]
+    report(
         acknowledged=len(outcomes.acknowledged),
         rows=len(members),
         lost=len(lost),

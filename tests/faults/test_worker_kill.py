@@ -18,6 +18,7 @@ from tests.faults.conftest import (
     Browser,
     Database,
     Outcomes,
+    Report,
     Server,
     ServerFactory,
     classify,
@@ -49,7 +50,7 @@ def _sign_up(server: Server, emails: list[str], outcomes: Outcomes) -> None:
 
 
 def test_worker_killed_during_join_burst(
-    database: Database, start_server: ServerFactory, report: object
+    database: Database, start_server: ServerFactory, report: Report
 ) -> None:
     server = start_server(database.url, workers=2)
     emails = [unique_email("f2") for _ in range(BURST)]
@@ -80,7 +81,7 @@ def test_worker_killed_during_join_burst(
         if len(workers) == 2 and victim not in workers:
             break
         time.sleep(0.1)
-    report(  # type: ignore[operator]
+    report(
         engine=database.kind,
         burst=BURST,
         killed_after_acks=killed_at,
