@@ -195,6 +195,12 @@ class Server:
                 found.append(int(entry.name))
         return sorted(found)
 
+    def stop(self) -> None:
+        """Shut down gracefully (SIGTERM); SQLite checkpoints the WAL on last close."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=60)
+
     def kill(self) -> None:
         """kill -9 the master and its workers at once (a crash, not a shutdown)."""
         if self.process.poll() is None:
