@@ -16,6 +16,7 @@ variable away: ``ENGAGE_LOAD_SECONDS`` (F5, default 120), ``ENGAGE_LOAD_USERS``
 from __future__ import annotations
 
 import contextlib
+import http.client
 import http.cookiejar
 import itertools
 import os
@@ -339,6 +340,9 @@ class Browser:
         except urllib.error.HTTPError as error:
             with error:
                 return error.code, error.read()
+        except http.client.HTTPException as error:
+            # The server died mid-answer (IncompleteRead, BadStatusLine): a drop.
+            raise ConnectionError(str(error)) from error
 
     def get(self, path: str) -> tuple[int, str]:
         return self.request(path)

@@ -75,10 +75,8 @@ def _join_loop(
 
 
 def _staff_loop(
-    server: Server, outcomes: Outcomes, timeline: Timeline, stop: threading.Event
+    browser: Browser, outcomes: Outcomes, timeline: Timeline, stop: threading.Event
 ) -> None:
-    browser = Browser(server.url, timeout=20)
-    browser.login()
     while not stop.is_set():
         try:
             status, text = browser.get("/members/?q=sam")
@@ -107,8 +105,10 @@ def test_postgres_restart_under_load(
         threading.Thread(target=_join_loop, args=(server, outcomes, timeline, stop))
         for _ in range(CLIENTS)
     ]
+    staff = Browser(server.url, timeout=20)
+    staff.login()  # before the faults: signing in is slow on purpose (argon2)
     threads.append(
-        threading.Thread(target=_staff_loop, args=(server, outcomes, timeline, stop))
+        threading.Thread(target=_staff_loop, args=(staff, outcomes, timeline, stop))
     )
     for thread in threads:
         thread.start()
