@@ -200,7 +200,11 @@ def _engage_error(error: EngageError) -> tuple[str, int]:
 
 def _database_unavailable(error: OperationalError) -> tuple[str, int]:
     _discard_transaction()
-    log.error("database unavailable: %s", type(error.orig).__name__)
+    # The driver's error code, never its message (which could quote data).
+    code = getattr(error.orig, "sqlite_errorname", None) or getattr(
+        error.orig, "sqlstate", None
+    )
+    log.error("database unavailable: %s %s", type(error.orig).__name__, code or "")
     # The page must not need the database: render it as for a signed-out visitor
     # (Flask-Login would otherwise query the user for the navigation, and fail again).
     g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
