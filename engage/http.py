@@ -112,7 +112,15 @@ def _begin_write_transaction() -> None:
         return
     if current_app.view_functions.get(request.endpoint or "") in _WRITES_LATE:
         return
-    begin_write(db.session())
+    session = db.session()
+    if session.in_transaction() and not (
+        session.new or session.dirty or session.deleted
+    ):
+        # Something read first (Flask-Login loading the user): end that read, or the
+        # request would write in a deferred transaction, and SQLite answers a write
+        # from a stale snapshot with an immediate "database is locked" (F5).
+        session.rollback()
+    begin_write(session)
 
 
 def _security_headers(response: Response) -> Response:

@@ -51,3 +51,33 @@ def test_other_writers_are_not_blocked_while_a_password_is_checked(
     )
     assert wrong.status_code == 200
     assert seen == [True, True]
+
+
+def test_a_signed_in_users_post_holds_the_write_lock_from_the_start(
+    make_app: Any,
+) -> None:
+    app = make_app()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("sqlite:///"):
+        pytest.skip("SQLite's database-wide write lock only")
+
+    @app.post("/write-lock-test-only")
+    def probe() -> str:
+        other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            return "held"
+        finally:
+            other.close()
+        return "free"
+
+    user = factories.UserFactory(role="officer")
+    client = app.test_client()
+    signed_in = client.post(
+        "/login", data={"email": user.email, "password": factories.DEFAULT_PASSWORD}
+    )
+    assert signed_in.status_code == 302
+    # Loading the user reads first; the request must still be a write transaction.
+    assert client.post("/write-lock-test-only").get_data(as_text=True) == "held"
