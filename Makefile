@@ -80,10 +80,11 @@ fuzz: install ## Hypothesis fuzz targets, then each atheris target for FUZZ_SECO
 	  $(PY) -m tests.fuzz.atheris_targets $$target .fuzz-corpus/$$target \
 	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; done
 
-test: install browser lint ## The whole suite: lint, then tests on SQLite (and PostgreSQL if ENGAGE_TEST_DATABASE_URL is set)
+test: install browser lint ## The whole suite: lint, then tests on SQLite (and PostgreSQL if ENGAGE_TEST_DATABASE_URL is set), then the load and fault tests
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$ENGAGE_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "ENGAGE_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
+	$(MAKE) --no-print-directory test-slow
 
 test-sqlite: ## Tests on SQLite only
 	@echo "== tests on SQLite =="
@@ -93,8 +94,9 @@ test-postgres: ## Tests on PostgreSQL ($$ENGAGE_TEST_DATABASE_URL, default $(PG_
 	@echo "== tests on PostgreSQL =="
 	ENGAGE_TEST_DATABASE_URL=$${ENGAGE_TEST_DATABASE_URL:-$(PG_TEST_URL)} $(PY) -m pytest -m "not slow" -p no:cacheprovider
 
-test-slow: install ## Load and fault tests
-	$(PY) -m pytest -m slow
+test-slow: install ## Load and fault tests (SECURITY.md F1-F5: own servers and databases, about 5 minutes)
+	@echo "== load and fault tests =="
+	$(PY) -m pytest -m slow -p no:cacheprovider
 
 SCALE ?= 1
 bench: install ## Benchmarks on a generated county-scale data set (SCALE=1; SCALE=0.01 is quick)

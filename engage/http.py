@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
 from engage.db import begin_write
@@ -20,6 +22,11 @@ from engage.logs import mask_tokens
 log = logging.getLogger(__name__)
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+#: POST views that do slow work before they write (see ``writes_late``).
+_WRITES_LATE: set[Callable[..., Any]] = set()
 
 ERROR_PAGES = {
     400: (
@@ -46,6 +53,8 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_origin)
     app.before_request(_begin_write_transaction)
     app.after_request(_security_headers)
+    # Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order).
+    app.teardown_appcontext(_close_session)
     app.context_processor(lambda: {"cspNonce": csp_nonce()})
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -85,10 +94,33 @@ def _check_origin() -> None:
         raise Forbidden("cross-origin request refused")
 
 
+def writes_late(view: View) -> View:
+    """Mark a view whose POST does slow work (argon2) before it writes anything.
+
+    It does not start as a write transaction: on SQLite that holds the database-wide
+    write lock, so every other writer would wait behind the slow work and, under load,
+    get "database is locked" (SECURITY.md F5). Its service calls ``begin_write``
+    itself once the slow part is done. Put it directly under the route decorator.
+    """
+    _WRITES_LATE.add(view)
+    return view
+
+
 def _begin_write_transaction() -> None:
     # A request that may change data starts as a write transaction (see engage.db).
-    if request.method in UNSAFE_METHODS:
-        begin_write(db.session())
+    if request.method not in UNSAFE_METHODS:
+        return
+    if current_app.view_functions.get(request.endpoint or "") in _WRITES_LATE:
+        return
+    session = db.session()
+    if session.in_transaction() and not (
+        session.new or session.dirty or session.deleted
+    ):
+        # Something read first (Flask-Login loading the user): end that read, or the
+        # request would write in a deferred transaction, and SQLite answers a write
+        # from a stale snapshot with an immediate "database is locked" (F5).
+        session.rollback()
+    begin_write(session)
 
 
 def _security_headers(response: Response) -> Response:
@@ -166,21 +198,56 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
     )
 
 
+def _discard_transaction() -> None:
+    """Roll back; if the connection died (database restarted), invalidate it instead.
+
+    A rollback on a connection the server has closed raises again, which would turn
+    the friendly error page into a bare 500 from the WSGI server.
+    """
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session().invalidate()
+
+
+def _close_session(_error: BaseException | None) -> None:
+    try:
+        db.session.remove()
+    except DBAPIError:
+        log.warning("database connection lost at the end of a request")
+        db.session().invalidate()
+        db.session.remove()
+
+
 def _engage_error(error: EngageError) -> Any:
-    db.session.rollback()
+    _discard_transaction()
     if _is_api():
         return _api_error(error.status_code, error.message)
     return error_page(error.status_code, error.message)
 
 
 def _database_unavailable(error: OperationalError) -> Any:
-    db.session.rollback()
-    log.error("database unavailable: %s", type(error.orig).__name__)
-    return _api_error(503) if _is_api() else error_page(503)
+    _discard_transaction()
+    # The driver's error code, never its message (which could quote data).
+    code = getattr(error.orig, "sqlite_errorname", None) or getattr(
+        error.orig, "sqlstate", None
+    )
+    log.error("database unavailable: %s %s", type(error.orig).__name__, code or "")
+    if _is_api():
+        return _api_error(503)
+    # The page must not need the database: render it as for a signed-out visitor
+    # (Flask-Login would otherwise query the user for the navigation, and fail again).
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+    return error_page(503)
 
 
 def _unexpected_error(error: Exception) -> Any:
-    db.session.rollback()
+    _discard_transaction()
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        # A full disk (an XLSX export writes a temporary file): nothing is served
+        # half-written, and the person can try again once there is room.
+        log.error("disk full on %s %s", request.method, mask_tokens(request.path))
+        return _api_error(503) if _is_api() else error_page(503)
     # The path of an e-mailed link holds its token: log it masked.
     log.exception("unhandled error on %s %s", request.method, mask_tokens(request.path))
     return _api_error(500) if _is_api() else error_page(500)

@@ -22,6 +22,7 @@ from engage.accounts.passwords import (
     verify_password,
 )
 from engage.audit.services import record_event
+from engage.db import begin_write
 from engage.errors import Conflict, NotFound, ValidationError
 from engage.extensions import db
 from engage.mail.services import send_mail
@@ -139,16 +140,36 @@ def authenticate(email: str, password: str, *, now: datetime) -> User | None:
 
     Unknown addresses cost the same argon2 work as wrong passwords, so neither the
     answer nor its timing tells whether an account exists.
+
+    The argon2 work runs outside any transaction (the login view is ``writes_late``):
+    call this with no unsaved changes in the session. On SQLite a write transaction
+    holds the database-wide lock, and holding it through the hash made sign-ups wait
+    and fail under load (SECURITY.md F5).
     """
     user = get_user_by_email(email)
+    user_id = user.id if user is not None else None
     candidate_hash = user.password_hash if user is not None and user.is_active else None
-    if not verify_password(candidate_hash, password) or user is None:
+    db.session.rollback()  # end the read: no snapshot or lock held during argon2
+    verified = verify_password(candidate_hash, password)
+    new_hash = (
+        hash_password(password)
+        if verified and needs_rehash(candidate_hash or "")
+        else None
+    )
+    begin_write(db.session())
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if (
+        not verified
+        or user is None
+        or not user.is_active
+        or user.password_hash != candidate_hash  # changed while we were hashing
+    ):
         record_event(
             "anonymous", "login_failed", "user", user.id if user else None, "", now=now
         )
         return None
-    if needs_rehash(candidate_hash or ""):
-        user.password_hash = hash_password(password)
+    if new_hash is not None:
+        user.password_hash = new_hash
     if needs_second_step(user):
         # Not signed in yet (A6): the login is recorded when the code is accepted.
         record_event(user, "login_password", "user", user.id, "code next", now=now)

@@ -31,6 +31,7 @@ from engage.accounts.models import Role, User
 from engage.db import utcnow
 from engage.errors import EngageError
 from engage.extensions import db, limiter
+from engage.http import writes_late
 
 bp = Blueprint("accounts", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -59,6 +60,7 @@ def _public_form_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@writes_late
 @limiter.limit(
     _login_limit_account,
     key_func=_account_key,

@@ -12,7 +12,7 @@ from engage.api.models import ApiToken
 from engage.api.tokens import create_api_token, revoke_api_token
 from engage.db import utcnow
 from engage.extensions import db
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import sign_in
 
 
 def test_actions_list_with_pagination(client, bearer, plan) -> None:  # type: ignore[no-untyped-def]
@@ -169,9 +169,7 @@ def test_users_revoke_only_their_own_tokens(app, client, login, cast) -> None:  
     db.session.refresh(record)
     assert record.revoked_at is None
     admin = app.test_client()
-    admin.post(
-        "/login", data={"email": cast["admin"].email, "password": DEFAULT_PASSWORD}
-    )
+    sign_in(admin, cast["admin"])
     assert admin.post(f"/account/api-tokens/{record.id}/revoke").status_code == 302
     db.session.refresh(record)
     assert record.revoked_at is not None
