@@ -660,7 +660,7 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def metrics_section(scope: Scope) -> Section | None:
+def metrics_section(scope: Scope) -> Section:
     """Reach by channel and every metric against its target (from observations)."""
     metrics = list(
         db.session.scalars(
@@ -668,7 +668,9 @@ def metrics_section(scope: Scope) -> Section | None:
         )
     )
     if not metrics:
-        return None
+        return Section(
+            "metrics", "Reach metrics", notes=["No metrics have been set up yet."]
+        )
     period, previous = scope.period, scope.previous
     now, before = (
         metric_values(period.start, period.end),
