@@ -346,12 +346,17 @@ def test_write_xlsx_stores_formula_cells_as_quoted_text() -> None:
         assert cell.value.startswith("'")
 
 
-def test_write_xlsx_stores_numbers_and_error_codes_as_text() -> None:
-    content = write_xlsx(["a", "b"], [[4, "#N/A"]])
+def test_write_xlsx_keeps_numbers_as_numbers_and_error_codes_as_text() -> None:
+    """Numbers cannot be formulas, so they stay numbers; "#N/A" stays text."""
+    content = write_xlsx(["a", "b", "c"], [[4, "#N/A", float("nan")]])
     workbook = openpyxl.load_workbook(io.BytesIO(content))
     cells = next(iter(workbook.active.iter_rows(min_row=2)))
     workbook.close()
-    assert [(c.value, c.data_type) for c in cells] == [("4", "s"), ("#N/A", "s")]
+    assert [(c.value, c.data_type) for c in cells] == [
+        (4, "n"),
+        ("#N/A", "s"),
+        ("nan", "s"),
+    ]
 
 
 def test_write_xlsx_drops_characters_xml_cannot_hold() -> None:
