@@ -192,4 +192,6 @@ MATRIX = {
     "api.action": API,
     "api.audiences": API,
     "api.audience": API,
+    "api.metrics": API,
+    "api.metric": API,
 }

@@ -7,6 +7,7 @@ from typing import Any
 from engage.actions.models import ActionStatus, Recurrence
 from engage.audiences.models import Approach, AudienceGroup
 from engage.dashboard.periods import PeriodKind
+from engage.metrics.models import MetricKind, Source, TargetPeriod
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -79,6 +80,25 @@ AUDIENCE_FIELDS: dict[str, Any] = {
     "last_contact": _nullable("string", format="date"),
     "due_for_contact": {"type": "boolean"},
     "contact_interval_days": {"type": "integer", "minimum": 1},
+}
+
+METRIC_KEY = {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,99}$"}
+
+METRIC_FIELDS: dict[str, Any] = {
+    "key": METRIC_KEY,
+    "name": {"type": "string"},
+    "unit": {"type": "string"},
+    "description": {"type": "string"},
+    "kind": {"type": "string", "enum": _values(MetricKind)},
+    "higher_is_better": {"type": "boolean"},
+    "target_value": _nullable("number"),
+    "target_period": {
+        "type": ["string", "null"],
+        "enum": [*_values(TargetPeriod), None],
+    },
+    "channel": _nullable("string"),
+    "action_id": _nullable("integer"),
+    "system": {"type": "boolean"},
 }
 
 PERIOD = _object(
@@ -178,7 +198,17 @@ SCHEMAS: dict[str, Any] = {
             "sections": {"type": "array", "items": SECTION},
         }
     ),
-    # INTEGRATION (metrics branch): Metric, MetricPage, Observation, ObservationPage.
+    "Metric": _object(METRIC_FIELDS),
+    "MetricPage": _page_of("Metric"),
+    "Observation": _object(
+        {
+            "observed_on": DATE,
+            "value": {"type": "number"},
+            "source": {"type": "string", "enum": _values(Source)},
+        }
+    ),
+    "ObservationPage": _page_of("Observation"),
+    "MetricDetail": _object({**METRIC_FIELDS, "observations": _ref("ObservationPage")}),
 }
 
 
@@ -315,7 +345,38 @@ PATHS: dict[str, Any] = {
             "Get audience", "AudienceDetail", [_path_id("audience_id")], found=True
         )
     },
-    # INTEGRATION (metrics branch): "/metrics", "/metrics/{metric_id}/observations".
+    "/metrics": {
+        "get": _operation(
+            "List metrics",
+            "MetricPage",
+            [
+                _query(
+                    "kind",
+                    {"type": "string", "enum": _values(MetricKind)},
+                    "Flow or level.",
+                ),
+                *PAGING,
+            ],
+        )
+    },
+    "/metrics/{key}": {
+        "get": _operation(
+            "Get metric",
+            "MetricDetail",
+            [
+                {"name": "key", "in": "path", "required": True, "schema": METRIC_KEY},
+                _query("start", DATE, "Observations on or after this day."),
+                _query("end", DATE, "Observations on or before this day."),
+                _query(
+                    "source",
+                    {"type": "string", "enum": _values(Source)},
+                    "Only observations from this source.",
+                ),
+                *PAGING,
+            ],
+            found=True,
+        )
+    },
 }
 
 

@@ -15,6 +15,7 @@ from engage.audiences.models import Audience
 from engage.audiences.services import ContactStatus, contact_statuses
 from engage.dashboard.periods import Period
 from engage.dashboard.services import Scope, Section
+from engage.metrics.models import Metric, Observation
 
 
 def _day(value: date | None) -> str | None:
@@ -132,4 +133,30 @@ def summary(scope: Scope, sections: list[Section]) -> dict[str, Any]:
             }
             for section in sections
         ],
+    }
+
+
+def metric(item: Metric) -> dict[str, Any]:
+    """One metric's definition (its target as entered, not scaled)."""
+    return {
+        "key": item.key,
+        "name": item.name,
+        "unit": item.unit,
+        "description": item.description,
+        "kind": item.kind.value,
+        "higher_is_better": item.higher_is_better,
+        "target_value": item.target_value,
+        "target_period": item.target_period.value if item.target_period else None,
+        "channel": item.channel.name if item.channel else None,
+        "action_id": item.action_id,
+        "system": item.is_system,
+    }
+
+
+def observation(item: Observation) -> dict[str, Any]:
+    """One observation: date, value and source (never its note or who entered it)."""
+    return {
+        "observed_on": item.observed_on.isoformat(),
+        "value": item.value,
+        "source": item.source.value,
     }

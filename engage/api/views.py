@@ -42,6 +42,7 @@ from engage.dashboard.services import Scope, build_dashboard
 from engage.db import utcnow
 from engage.errors import ValidationError
 from engage.extensions import db, limiter
+from engage.metrics.models import Metric, MetricKind, Observation, Source
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 tokens_bp = Blueprint("api_tokens", __name__)
@@ -241,8 +242,53 @@ def audience(audience_id: int) -> ResponseReturnValue:
     return jsonify(serialise.audience(found, statuses[found.id], detail=True))
 
 
-# INTEGRATION (metrics branch): add /metrics, /metrics/<id>/observations?from=&to= here,
-# with their paths and schemas in engage/api/openapi.py (PATHS, SCHEMAS).
+@bp.get("/metrics")
+def metrics() -> ResponseReturnValue:
+    query = (
+        select(Metric)
+        .options(selectinload(Metric.channel))
+        .order_by(Metric.name, Metric.id)
+    )
+    kind = _enum_arg("kind", MetricKind)
+    if kind is not None:
+        query = query.where(Metric.kind == kind)
+    items, page = _page(query)
+    return jsonify(items=[serialise.metric(m) for m in items], **page)
+
+
+@bp.get("/metrics/<string(maxlength=100):key>")
+def metric(key: str) -> ResponseReturnValue:
+    """A metric and a page of its observations (oldest first), by date and source."""
+    found = db.session.scalar(
+        select(Metric).options(selectinload(Metric.channel)).where(Metric.key == key)
+    )
+    if found is None:
+        abort(404)
+    start, end = _date_arg("start"), _date_arg("end")
+    if start is not None and end is not None and end < start:
+        raise ValidationError("end must be on or after start.")
+    source = _enum_arg("source", Source)
+    query = (
+        select(Observation)
+        .where(Observation.metric_id == found.id)
+        .order_by(Observation.observed_on, Observation.source)
+    )
+    if start is not None:
+        query = query.where(Observation.observed_on >= start)
+    if end is not None:
+        query = query.where(Observation.observed_on <= end)
+    if source is not None:
+        query = query.where(Observation.source == source)
+    items, page = _page(query)
+    return jsonify(
+        {
+            **serialise.metric(found),
+            "observations": {
+                "items": [serialise.observation(o) for o in items],
+                **page,
+            },
+        }
+    )
 
 
 # Token management on the account page (session + CSRF, like every staff form) ---------

@@ -14,6 +14,7 @@ from engage.dashboard.services import (
     evidence_log,
 )
 from engage.imports.tabular import write_workbook
+from engage.surveys.findings import published_findings_in
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -21,11 +22,27 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class YouSaidWeDid:
-    """A finding and the action taken because of it (filled by the surveys feature)."""
+    """A published survey finding and the actions taken because of it."""
 
     you_said: str
     we_did: str
     action: str = ""
+    survey: str = ""
+    theme: str = ""
+
+
+def you_said_we_did(period: Period) -> list[YouSaidWeDid]:
+    """The period's published findings (see surveys.findings.published_findings_in)."""
+    return [
+        YouSaidWeDid(
+            you_said=finding.you_said,
+            we_did=finding.we_did,
+            action="; ".join(action.title for action in finding.actions),
+            survey=finding.survey.title,
+            theme=finding.theme,
+        )
+        for finding in published_findings_in(period.start, period.end)
+    ]
 
 
 @dataclass
@@ -35,7 +52,7 @@ class BoardReport:
     scope: Scope
     sections: list[Section]
     evidence: list[EvidenceItem]
-    #: INTEGRATION (surveys/results branches): the quarter's "you said, we did" items.
+    #: The quarter's published "you said, we did" findings.
     you_said_we_did: list[YouSaidWeDid] = field(default_factory=list)
 
     @property
@@ -49,7 +66,7 @@ def build_board_report(scope: Scope) -> BoardReport:
         scope=scope,
         sections=build_dashboard(scope),
         evidence=evidence_log(scope.period, programme_id=scope.programme_id),
-        # INTEGRATION (surveys/results): you_said_we_did=surveys.you_said_we_did(period)
+        you_said_we_did=you_said_we_did(scope.period),
     )
 
 
@@ -90,8 +107,11 @@ def board_report_workbook(report: BoardReport) -> bytes:
     sheets.append(
         (
             "You said, we did",
-            ["You said", "We did", "Action"],
-            [[i.you_said, i.we_did, i.action] for i in report.you_said_we_did],
+            ["Survey", "Theme", "You said", "We did", "Actions"],
+            [
+                [i.survey, i.theme, i.you_said, i.we_did, i.action]
+                for i in report.you_said_we_did
+            ],
         )
     )
     sheets.append(

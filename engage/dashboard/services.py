@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from engage.accounts.models import Role
@@ -33,11 +33,23 @@ from engage.audiences.services import (
     contact_status,
     get_contact_intervals,
 )
-from engage.dashboard.periods import Period, buckets, granularity
+from engage.dashboard.periods import Period, PeriodKind, buckets, granularity
 from engage.extensions import db
 from engage.membership import figures as member_figures
 from engage.membership import reports as member_reports
 from engage.membership.models import Tier
+from engage.metrics.models import (
+    Mention,
+    Metric,
+    MetricKind,
+    Observation,
+    ReportPeriod,
+    Tone,
+)
+from engage.metrics.report import SOURCE_RANK, scaled_target, target_status
+from engage.metrics.report import Period as ReportPeriod_
+from engage.surveys import figures as survey_figures
+from engage.surveys.models import Response, Survey
 
 if TYPE_CHECKING:
     from engage.accounts.models import User
@@ -546,6 +558,485 @@ def representativeness_section(scope: Scope) -> Section | None:
     return section
 
 
+# Reach metrics (observations) ---------------------------------------------------------
+
+
+def _best_value() -> Any:
+    """The value of a metric's day from its best source (the reach report's order).
+
+    One observation per metric, day and source, so MAX picks it; COALESCE takes the
+    first source in ``SOURCE_RANK`` order that has one.
+    """
+    ranked = sorted(SOURCE_RANK, key=SOURCE_RANK.__getitem__)
+    return func.coalesce(
+        *(func.max(case((Observation.source == s, Observation.value))) for s in ranked)
+    )
+
+
+def metric_values(start: date, end: date) -> dict[int, float]:
+    """Each metric's value from ``start`` to ``end``: flows summed, levels the latest.
+
+    The reach report's rules (engage.metrics.report): one value per metric and day
+    from the best-ranked source; a flow metric's days are summed, a level metric's
+    latest day counts. Two grouped queries; metrics without data are left out.
+    """
+    in_range = and_(Observation.observed_on >= start, Observation.observed_on <= end)
+    daily = (
+        select(
+            Observation.metric_id.label("metric_id"),
+            _best_value().label("value"),
+        )
+        .join(Metric, Metric.id == Observation.metric_id)
+        .where(in_range, Metric.kind == MetricKind.FLOW)
+        .group_by(Observation.metric_id, Observation.observed_on)
+        .subquery()
+    )
+    flows = select(daily.c.metric_id, func.sum(daily.c.value)).group_by(
+        daily.c.metric_id
+    )
+    latest = (
+        select(
+            Observation.metric_id.label("metric_id"),
+            func.max(Observation.observed_on).label("day"),
+        )
+        .join(Metric, Metric.id == Observation.metric_id)
+        .where(in_range, Metric.kind == MetricKind.LEVEL)
+        .group_by(Observation.metric_id)
+        .subquery()
+    )
+    levels = (
+        select(Observation.metric_id, _best_value())
+        .join(
+            latest,
+            and_(
+                latest.c.metric_id == Observation.metric_id,
+                latest.c.day == Observation.observed_on,
+            ),
+        )
+        .group_by(Observation.metric_id)
+    )
+    values: dict[int, float] = {}
+    for query in (flows, levels):
+        for metric_id, value in db.session.execute(query):
+            values[int(metric_id)] = float(value)
+    return values
+
+
+def channel_flows_by_day(start: date, end: date) -> list[tuple[int, date, float]]:
+    """(channel id, day, flow metrics' total) for channel-linked flow metrics."""
+    daily = (
+        select(
+            Metric.channel_id.label("channel_id"),
+            Observation.observed_on.label("day"),
+            _best_value().label("value"),
+        )
+        .join(Metric, Metric.id == Observation.metric_id)
+        .where(
+            Observation.observed_on >= start,
+            Observation.observed_on <= end,
+            Metric.kind == MetricKind.FLOW,
+            Metric.channel_id.is_not(None),
+        )
+        .group_by(Metric.channel_id, Observation.metric_id, Observation.observed_on)
+        .subquery()
+    )
+    query = select(daily.c.channel_id, daily.c.day, func.sum(daily.c.value)).group_by(
+        daily.c.channel_id, daily.c.day
+    )
+    return [(int(c), day, float(v)) for c, day, v in db.session.execute(query)]
+
+
+def _report_period(period: Period) -> ReportPeriod_:
+    """The dashboard period as the reach report's, for ``scaled_target``.
+
+    A month is a month (a monthly target applies as it is); any other period is
+    scaled by its days, as the reach report scales a week.
+    """
+    kind = ReportPeriod.MONTH if period.kind is PeriodKind.MONTH else ReportPeriod.WEEK
+    return ReportPeriod_(kind, period.start, period.end)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def metrics_section(scope: Scope) -> Section:
+    """Reach by channel and every metric against its target (from observations)."""
+    metrics = list(
+        db.session.scalars(
+            select(Metric).options(joinedload(Metric.channel)).order_by(Metric.name)
+        )
+    )
+    if not metrics:
+        return Section(
+            "metrics", "Reach metrics", notes=["No metrics have been set up yet."]
+        )
+    period, previous = scope.period, scope.previous
+    now, before = (
+        metric_values(period.start, period.end),
+        metric_values(previous.start, previous.end),
+    )
+    target_rows: list[list[Cell]] = []
+    met = with_target = 0
+    for metric in metrics:
+        value, prior = _round(now.get(metric.id)), _round(before.get(metric.id))
+        target = scaled_target(
+            {
+                "kind": metric.kind.value,
+                "target_value": metric.target_value,
+                "target_period": metric.target_period,
+            },
+            _report_period(period),
+        )
+        status = target_status(value, target, metric.higher_is_better)
+        if target is not None:
+            with_target += 1
+            met += status == "met"
+        change = None if value is None or prior is None else round(value - prior, 2)
+        target_rows.append(
+            [
+                metric.name + (f" ({metric.unit})" if metric.unit else ""),
+                metric.channel.name if metric.channel else "–",
+                value,
+                prior,
+                change,
+                target,
+                status,
+            ]
+        )
+    slots = buckets(period)
+    first, last = min(slots[0].start, period.start), max(slots[-1].end, period.end)
+    names = _channel_names()
+    per_channel: dict[str, dict[date, float]] = defaultdict(dict)
+    for channel_id, day, value in channel_flows_by_day(first, last):
+        per_channel[names[channel_id]][day] = value
+    channel_now: dict[str, float] = defaultdict(float)
+    channel_before: dict[str, float] = defaultdict(float)
+    for metric in metrics:
+        if metric.channel is None or metric.kind is not MetricKind.FLOW:
+            continue
+        channel_now[metric.channel.name] += now.get(metric.id, 0.0)
+        channel_before[metric.channel.name] += before.get(metric.id, 0.0)
+    channels = sorted(channel_now)
+    figures = [
+        Figure(
+            f"metric_reach_{index}",
+            f"Reach: {name}",
+            round(channel_now[name]),
+            round(channel_before[name]),
+        )
+        for index, name in enumerate(channels, start=1)
+    ]
+    if with_target:
+        figures.append(
+            Figure("metrics_on_target", "Metrics meeting their target", met, None)
+        )
+    unit = "week" if granularity(period) == "week" else "month"
+    trend: list[list[Cell]] = [
+        [
+            slot.label,
+            *(
+                round(
+                    sum(
+                        v
+                        for day, v in per_channel[name].items()
+                        if slot.start <= day <= slot.end
+                    ),
+                    2,
+                )
+                for name in channels
+            ),
+        ]
+        for slot in slots
+    ]
+    tables = [
+        DataTable(
+            "metrics_by_channel",
+            "Reach by channel (flow metrics)",
+            ["Channel", "This period", "Previous period", "Change"],
+            [
+                [
+                    name,
+                    round(channel_now[name], 2),
+                    round(channel_before[name], 2),
+                    round(channel_now[name] - channel_before[name], 2),
+                ]
+                for name in channels
+            ],
+            Chart(
+                "bar",
+                "Bar chart of reach by channel, this period and the previous one",
+                (1, 2),
+            ),
+        ),
+        DataTable(
+            "metrics_trend",
+            f"Reach by channel by {unit}",
+            [unit.capitalize(), *channels],
+            trend if channels else [],
+            Chart(
+                "line",
+                f"Line chart of reach by channel by {unit}",
+                tuple(range(1, len(channels) + 1)),
+            ),
+        ),
+        DataTable(
+            "metrics_targets",
+            "Metrics against their targets",
+            [
+                "Metric",
+                "Channel",
+                "This period",
+                "Previous period",
+                "Change",
+                "Target",
+                "Status",
+            ],
+            target_rows,
+        ),
+    ]
+    notes = [
+        "Flow metrics are summed over the period; for a level metric the latest "
+        "value counts. Targets are scaled to the period as in the reach report."
+    ]
+    if with_target:
+        notes.append(f"{met} of {with_target} metrics with a target met it.")
+    if scope.programme is not None:
+        notes.append("Metrics are for the whole organisation, not one programme.")
+    return Section("metrics", "Reach metrics", figures, tables, notes)
+
+
+# Media mentions -----------------------------------------------------------------------
+
+TONES = ("positive", "neutral", "negative", "unset")
+
+
+def mentions_by_tone_and_day(start: date, end: date) -> list[tuple[str, date, int]]:
+    """(tone, day, mentions) for each day from ``start`` to ``end`` with any."""
+    query = (
+        select(Mention.tone, Mention.published_on, func.count())
+        .where(Mention.published_on >= start, Mention.published_on <= end)
+        .group_by(Mention.tone, Mention.published_on)
+    )
+    return [
+        (Tone(tone).value if tone else "unset", day, int(n))
+        for tone, day, n in db.session.execute(query)
+    ]
+
+
+def mention_counts(start: date, end: date) -> Counter[str]:
+    """Mentions published from ``start`` to ``end``, by tone (``unset`` when none)."""
+    query = (
+        select(Mention.tone, func.count())
+        .where(Mention.published_on >= start, Mention.published_on <= end)
+        .group_by(Mention.tone)
+    )
+    return Counter(
+        {Tone(t).value if t else "unset": int(n) for t, n in db.session.execute(query)}
+    )
+
+
+def mentions_section(scope: Scope) -> Section:
+    """Media mentions published in the period, by tone, with their trend."""
+    period, previous = scope.period, scope.previous
+    slots = buckets(period)
+    first, last = min(slots[0].start, period.start), max(slots[-1].end, period.end)
+    now: Counter[str] = Counter()
+    per_day: dict[str, Counter[date]] = {tone: Counter() for tone in TONES}
+    for tone, day, count in mentions_by_tone_and_day(first, last):
+        per_day[tone][day] += count
+        if period.start <= day <= period.end:
+            now[tone] += count
+    before = mention_counts(previous.start, previous.end)
+    labels = {"unset": "Tone not set"}
+    figures = [
+        Figure("mentions", "Media mentions", sum(now.values()), sum(before.values())),
+        *(
+            Figure(
+                f"mentions_{tone}",
+                f"Mentions: {labels.get(tone, tone).lower()}",
+                now[tone],
+                before[tone],
+                lower_is_better=tone == "negative",
+            )
+            for tone in TONES
+        ),
+    ]
+    unit = "week" if granularity(period) == "week" else "month"
+    tables = [
+        DataTable(
+            "mentions_by_tone",
+            "Media mentions by tone",
+            ["Tone", "This period", "Previous period"],
+            [[labels.get(t, t.capitalize()), now[t], before[t]] for t in TONES],
+            Chart("bar", "Bar chart of media mentions by tone", (1, 2)),
+        ),
+        DataTable(
+            "mentions_trend",
+            f"Media mentions by {unit} and tone",
+            [unit.capitalize(), *(labels.get(t, t.capitalize()) for t in TONES)],
+            [
+                [
+                    slot.label,
+                    *(
+                        sum(
+                            n
+                            for day, n in per_day[t].items()
+                            if slot.start <= day <= slot.end
+                        )
+                        for t in TONES
+                    ),
+                ]
+                for slot in slots
+            ],
+            Chart(
+                "line", f"Line chart of media mentions by {unit} and tone", (1, 2, 3, 4)
+            ),
+        ),
+    ]
+    notes = (
+        ["Media mentions are for the whole organisation, not one programme."]
+        if scope.programme is not None
+        else []
+    )
+    return Section("mentions", "Media mentions", figures, tables, notes)
+
+
+# Surveys ------------------------------------------------------------------------------
+
+
+def surveys_open_in(start: date, end: date) -> list[Survey]:
+    """Surveys open at some time from ``start`` to ``end``, by opening date."""
+    return list(
+        db.session.scalars(
+            select(Survey)
+            .where(
+                Survey.opens_at.is_not(None),
+                Survey.opens_at < _start_of(end + timedelta(days=1)),
+                or_(Survey.closes_at.is_(None), Survey.closes_at >= _start_of(start)),
+            )
+            .order_by(Survey.opens_at, Survey.id)
+        )
+    )
+
+
+def responses_by_survey(start: date, end: date) -> dict[int, int]:
+    """Responses received from ``start`` to ``end``, per survey."""
+    query = (
+        select(Response.survey_id, func.count())
+        .where(Response.submitted_on >= start, Response.submitted_on <= end)
+        .group_by(Response.survey_id)
+    )
+    return {int(s): int(n) for s, n in db.session.execute(query)}
+
+
+def _rate(invited: int, answered: int) -> float | None:
+    return None if not invited else round(100 * answered / invited, 1)
+
+
+def surveys_section(scope: Scope) -> Section:
+    """Survey responses in the period and response rates of the surveys open in it.
+
+    The rate is survey_figures.response_rate's: invitations answered ÷ invitations
+    (as they stand now), per survey and over every survey open in the period.
+    """
+    period, previous = scope.period, scope.previous
+    slots = buckets(period)
+    first, last = min(slots[0].start, period.start), max(slots[-1].end, period.end)
+    per_day = dict(survey_figures.responses_per_day(None, first, last))
+    responses_now = sum(
+        n for day, n in per_day.items() if period.start <= day <= period.end
+    )
+    responses_before = sum(
+        n
+        for _, n in survey_figures.responses_per_day(None, previous.start, previous.end)
+    )
+    open_now = surveys_open_in(period.start, period.end)
+    open_before = surveys_open_in(previous.start, previous.end)
+    counts = survey_figures.invitation_counts(
+        sorted({s.id for s in open_now} | {s.id for s in open_before})
+    )
+    received = responses_by_survey(period.start, period.end)
+
+    def overall(surveys: list[Survey]) -> tuple[int, int]:
+        invited = sum(counts.get(s.id, (0, 0))[0] for s in surveys)
+        answered = sum(counts.get(s.id, (0, 0))[1] for s in surveys)
+        return invited, answered
+
+    rate_now, rate_before = _rate(*overall(open_now)), _rate(*overall(open_before))
+    figures = [
+        Figure("survey_responses", "Survey responses", responses_now, responses_before),
+        Figure("surveys_open", "Surveys open", len(open_now), len(open_before)),
+    ]
+    if rate_now is not None:
+        figures.append(
+            Figure(
+                "survey_response_rate",
+                "Response rate of invitations (%)",
+                round(rate_now),
+                None if rate_before is None else round(rate_before),
+            )
+        )
+    rows: list[list[Cell]] = []
+    for survey in open_now:
+        invited, answered = counts.get(survey.id, (0, 0))
+        rows.append(
+            [
+                survey.title,
+                received.get(survey.id, 0),
+                invited,
+                answered,
+                _rate(invited, answered),
+            ]
+        )
+    if open_now:
+        invited, answered = overall(open_now)
+        rows.append(
+            [
+                "All surveys open in the period",
+                sum(received.get(s.id, 0) for s in open_now),
+                invited,
+                answered,
+                rate_now,
+            ]
+        )
+    unit = "week" if granularity(period) == "week" else "month"
+    tables = [
+        DataTable(
+            "survey_responses_trend",
+            f"Survey responses by {unit}",
+            [unit.capitalize(), "Responses"],
+            [
+                [
+                    slot.label,
+                    sum(n for d, n in per_day.items() if slot.start <= d <= slot.end),
+                ]
+                for slot in slots
+            ],
+            Chart("line", f"Line chart of survey responses by {unit}"),
+        ),
+        DataTable(
+            "survey_response_rates",
+            "Response rates of the surveys open in the period",
+            [
+                "Survey",
+                "Responses in the period",
+                "Invitations",
+                "Invitations answered",
+                "Response rate (%)",
+            ],
+            rows,
+        ),
+    ]
+    notes = [
+        "The response rate is invitations answered ÷ invitations sent, as they stand "
+        "today; responses through a public link are not in it."
+    ]
+    if scope.programme is not None:
+        notes.append("Surveys are for the whole organisation, not one programme.")
+    return Section("surveys", "Surveys", figures, tables, notes)
+
+
 #: The dashboard's sections, in page order. Every renderer (page, board report,
 #: workbook, API summary) walks this list.
 SECTIONS: list[SectionProvider] = [
@@ -554,9 +1045,9 @@ SECTIONS: list[SectionProvider] = [
     audiences_section,
     members_section,
     representativeness_section,
-    # INTEGRATION (metrics branch): add the reach-by-channel metrics, media mentions and
-    # tone providers here (figures with targets from Metric.target).
-    # INTEGRATION (surveys/results branches): add survey responses and response rates.
+    metrics_section,
+    mentions_section,
+    surveys_section,
 ]
 
 

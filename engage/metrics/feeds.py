@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import io
 import logging
 import re
 from collections.abc import Iterable
@@ -119,7 +120,7 @@ def parse_feed(body: bytes) -> list[FeedItem]:
     """The entries of an RSS or Atom document given as bytes; FeedError if unusable."""
     if _ENTITY.search(body):
         raise FeedError("The feed declares XML entities, which are refused.")
-    parsed = feedparser.parse(body)
+    parsed = feedparser.parse(io.BytesIO(body))
     if not parsed.get("version") and not parsed.entries:
         problem = parsed.get("bozo_exception")
         raise FeedError(f"This is not an RSS or Atom feed ({problem or 'empty'}).")

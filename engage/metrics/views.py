@@ -17,7 +17,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engage.accounts.access import EDITORS, READERS, roles_required
+from engage.accounts.access import EDITORS, READERS, roles_required, safe_next_url
 from engage.accounts.models import User
 from engage.actions.services import list_channels
 from engage.db import utcnow
@@ -248,7 +248,8 @@ def set_tone(mention_id: int) -> ResponseReturnValue:
     feeds.set_tone(mention_id, tone, actor=_actor(), now=utcnow())
     db.session.commit()
     flash("Tone saved.", "success")
-    return redirect(request.form.get("back") or url_for("feeds.mentions"))
+    back = safe_next_url(request.form.get("back"))
+    return redirect(back or url_for("feeds.mentions"))
 
 
 # Reach reports ----------------------------------------------------------------------

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from engage.audit.services import record_event
 from engage.errors import NotFound, ValidationError
@@ -34,6 +35,31 @@ def list_findings(survey: Survey, *, published_only: bool = False) -> list[Findi
     query = select(Finding).where(Finding.survey_id == survey.id).order_by(Finding.id)
     if published_only:
         query = query.where(Finding.published)
+    return list(db.session.scalars(query))
+
+
+def published_findings_in(start: date, end: date) -> list[Finding]:
+    """Published findings of a period, for the board report's "you said, we did".
+
+    A finding belongs to a period when it was added or last changed in it, or when
+    its survey closed in it; by survey, then in the order they were added.
+    """
+    first = datetime.combine(start, time.min, tzinfo=UTC)
+    after = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+    query = (
+        select(Finding)
+        .join(Survey, Survey.id == Finding.survey_id)
+        .options(joinedload(Finding.survey), selectinload(Finding.actions))
+        .where(
+            Finding.published,
+            or_(
+                (Finding.created_at >= first) & (Finding.created_at < after),
+                (Finding.updated_at >= first) & (Finding.updated_at < after),
+                (Survey.closes_at >= first) & (Survey.closes_at < after),
+            ),
+        )
+        .order_by(Survey.title, Survey.id, Finding.id)
+    )
     return list(db.session.scalars(query))
 
 

@@ -11,6 +11,7 @@ from engage.actions.models import Activity, ReachFigure
 from engage.api.tokens import create_api_token
 from engage.db import utcnow
 from engage.extensions import db
+from engage.metrics.models import Metric, MetricKind, Observation, Source, TargetPeriod
 from tests import factories
 
 
@@ -49,5 +50,37 @@ def plan() -> dict[str, Any]:
     )
     activity.audiences = [gps]
     db.session.add(activity)
+    metric = Metric(
+        key="newsletter-readers",
+        name="Newsletter readers",
+        unit="readers",
+        kind=MetricKind.FLOW,
+        target_value=1000,
+        target_period=TargetPeriod.MONTH,
+        channel_id=action.channel_id,
+    )
+    db.session.add(metric)
+    db.session.flush()
+    for day, value, source in [
+        (date(2026, 1, 1), 100.0, Source.MANUAL),
+        (date(2026, 1, 1), 90.0, Source.IMPORT),
+        (date(2026, 1, 2), 120.5, Source.IMPORT),
+        (date(2026, 2, 1), 130.0, Source.MANUAL),
+    ]:
+        db.session.add(
+            Observation(
+                metric_id=metric.id,
+                observed_on=day,
+                value=value,
+                source=source,
+                note="staff-only observation note",
+                recorded_at=utcnow(),
+            )
+        )
     db.session.commit()
-    return {"programme": programme, "action": action, "audiences": [gps, public]}
+    return {
+        "programme": programme,
+        "action": action,
+        "audiences": [gps, public],
+        "metric": metric,
+    }

@@ -43,7 +43,7 @@ def test_api_conforms_to_its_openapi_document(
 
         check()
         checked.append(operation.label)
-    assert len(checked) == 5, checked
+    assert len(checked) == 7, checked
 
 
 DISTINCTIVE = [
@@ -79,8 +79,10 @@ def _walk(
                 url + "?period=year",
                 url + "?period=custom&start=2022-01-01&end=2026-12-31",
             ]
-        if path in ("/actions", "/audiences"):
+        if path in ("/actions", "/audiences", "/metrics"):
             variants.append(url + "?limit=100&include_archived=true")
+        if path == "/metrics/{key}":
+            variants.append(url + "?limit=100&start=2020-01-01&end=2030-12-31")
         for variant in variants:
             response = client.get(variant, headers=bearer)
             assert response.status_code == 200, variant
@@ -107,7 +109,15 @@ def test_no_api_response_contains_member_personal_data(
         )
     db.session.commit()
     document = client.get("/api/v1/openapi.json").get_json()
-    ids = {"action_id": plan["action"].id, "audience_id": plan["audiences"][0].id}
+    # Free text next to figures (an observation's note) is never exposed either.
+    observation = plan["metric"].observations[0]
+    observation.note = f"Reported by {DISTINCTIVE[0]['name']}"
+    db.session.commit()
+    ids = {
+        "action_id": plan["action"].id,
+        "audience_id": plan["audiences"][0].id,
+        "key": plan["metric"].key,
+    }
     bodies = _walk(client, bearer, document, ids)
     assert len(bodies) >= len(document["paths"])
     text = "\n".join(bodies.values())

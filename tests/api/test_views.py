@@ -12,7 +12,7 @@ from engage.api.models import ApiToken
 from engage.api.tokens import create_api_token, revoke_api_token
 from engage.db import utcnow
 from engage.extensions import db
-from tests.factories import sign_in
+from tests import factories
 
 
 def test_actions_list_with_pagination(client, bearer, plan) -> None:  # type: ignore[no-untyped-def]
@@ -41,6 +41,63 @@ def test_audiences_list_and_detail(client, bearer, plan) -> None:  # type: ignor
     assert gps["last_contact"] == "2026-01-04"
     detail = client.get(f"/api/v1/audiences/{gps['id']}", headers=bearer).get_json()
     assert detail["programme_approaches"] == []
+
+
+def test_metrics_list_and_kind_filter(client, bearer, plan) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/v1/metrics", headers=bearer).get_json()
+    assert body["total"] == 1
+    assert body["items"] == [
+        {
+            "key": "newsletter-readers",
+            "name": "Newsletter readers",
+            "unit": "readers",
+            "description": "",
+            "kind": "flow",
+            "higher_is_better": True,
+            "target_value": 1000,
+            "target_period": "month",
+            "channel": plan["action"].channel.name,
+            "action_id": None,
+            "system": False,
+        }
+    ]
+    levels = client.get("/api/v1/metrics?kind=level", headers=bearer).get_json()
+    assert levels["items"] == []
+    assert levels["total"] == 0
+
+
+def test_metric_observations_by_date_range_source_and_page(
+    client, bearer, plan
+) -> None:  # type: ignore[no-untyped-def]
+    url = "/api/v1/metrics/newsletter-readers"
+    body = client.get(url, headers=bearer).get_json()
+    assert body["key"] == "newsletter-readers"
+    page = body["observations"]
+    assert page["total"] == 4
+    assert [(o["observed_on"], o["value"], o["source"]) for o in page["items"]] == [
+        ("2026-01-01", 90.0, "import"),
+        ("2026-01-01", 100.0, "manual"),
+        ("2026-01-02", 120.5, "import"),
+        ("2026-02-01", 130.0, "manual"),
+    ]
+    assert "staff-only observation note" not in str(body)
+    january = client.get(
+        url + "?start=2026-01-01&end=2026-01-31&source=import&limit=1&offset=1",
+        headers=bearer,
+    ).get_json()["observations"]
+    assert january == {
+        "items": [{"observed_on": "2026-01-02", "value": 120.5, "source": "import"}],
+        "total": 2,
+        "limit": 1,
+        "offset": 1,
+    }
+    assert (
+        client.get("/api/v1/metrics/no-such-metric", headers=bearer).status_code == 404
+    )
+    backwards = client.get(url + "?start=2026-02-01&end=2026-01-01", headers=bearer)
+    assert backwards.status_code == 400
+    assert backwards.get_json()["error"]["status"] == 400
+    assert client.get(url + "?source=rumour", headers=bearer).status_code == 400
 
 
 def test_summary_for_a_period(client, bearer, plan) -> None:  # type: ignore[no-untyped-def]
@@ -169,7 +226,8 @@ def test_users_revoke_only_their_own_tokens(app, client, login, cast) -> None:  
     db.session.refresh(record)
     assert record.revoked_at is None
     admin = app.test_client()
-    sign_in(admin, cast["admin"])
+    # Admins have two-factor sign-in: sign_in completes the code step too.
+    assert factories.sign_in(admin, cast["admin"]).status_code == 302
     assert admin.post(f"/account/api-tokens/{record.id}/revoke").status_code == 302
     db.session.refresh(record)
     assert record.revoked_at is not None
@@ -179,7 +237,7 @@ def test_openapi_document_lists_every_api_route(app, client) -> None:  # type: i
     document: dict[str, Any] = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     routes = {
-        re.sub(r"<int(\([^)]*\))?:(\w+)>", r"{\2}", rule.rule.removeprefix("/api/v1"))
+        re.sub(r"<\w+(\([^)]*\))?:(\w+)>", r"{\2}", rule.rule.removeprefix("/api/v1"))
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("api.") and rule.endpoint != "api.openapi"
     }

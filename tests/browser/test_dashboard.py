@@ -11,6 +11,24 @@ from engage.actions.models import Activity, ReachFigure
 from engage.db import utcnow
 from engage.extensions import db
 from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
+from engage.metrics.models import (
+    Feed,
+    Mention,
+    Metric,
+    MetricKind,
+    Observation,
+    Source,
+    TargetPeriod,
+    Tone,
+)
+from engage.surveys.models import (
+    Delivery,
+    Finding,
+    Invitation,
+    Response,
+    ResponseSource,
+    Survey,
+)
 from tests.factories import (
     DEFAULT_PASSWORD,
     ActionFactory,
@@ -60,7 +78,74 @@ def _data() -> None:
                 confirmed_at=now - timedelta(days=1),
             )
         )
+    _reach_and_surveys()
     db.session.commit()
+
+
+def _reach_and_surveys() -> None:
+    """A metric with observations, mentions, a survey with responses, a finding."""
+    now = utcnow()
+    radio = ChannelFactory(name="Local radio")
+    metric = Metric(
+        key="radio-listeners",
+        name="Radio listeners",
+        kind=MetricKind.FLOW,
+        target_value=500,
+        target_period=TargetPeriod.MONTH,
+        channel_id=radio.id,
+    )
+    db.session.add(metric)
+    feed = Feed(url="https://news.example/rss", name="Local news")
+    survey = Survey(
+        title="Access to GP services",
+        opens_at=now - timedelta(days=5),
+        closes_at=now + timedelta(days=5),
+    )
+    db.session.add_all([feed, survey])
+    db.session.flush()
+    for index, tone in enumerate([Tone.POSITIVE, Tone.NEGATIVE, None]):
+        day = now.date() - timedelta(days=index)
+        db.session.add(
+            Observation(
+                metric_id=metric.id,
+                observed_on=day,
+                value=120 * (index + 1),
+                source=Source.MANUAL,
+                recorded_at=now,
+            )
+        )
+        db.session.add(
+            Mention(
+                feed_id=feed.id,
+                guid=f"story-{index}",
+                published_on=day,
+                title=f"Story {index}",
+                tone=tone,
+                found_at=now,
+            )
+        )
+        db.session.add(
+            Invitation(
+                survey_id=survey.id,
+                token_hash=f"{index:064d}",
+                delivery=Delivery.EMAIL,
+                created_at=now,
+                sent_at=now,
+                answered_at=now if index else None,
+            )
+        )
+        db.session.add(
+            Response(survey_id=survey.id, submitted_on=day, source=ResponseSource.WEB)
+        )
+    db.session.add(
+        Finding(
+            survey_id=survey.id,
+            theme="Access",
+            you_said="Booking by phone takes too long",
+            we_did="Added online booking",
+            published=True,
+        )
+    )
 
 
 def _check_figures_page(page: Any) -> None:
@@ -68,6 +153,14 @@ def _check_figures_page(page: Any) -> None:
 
     expect(page.locator("#table-reach_by_channel")).to_contain_text("Newsletter")
     expect(page.locator("#table-members_by_tier")).to_contain_text("Gold")
+    expect(page.locator("#table-metrics_by_channel")).to_contain_text("Local radio")
+    expect(page.locator("#table-metrics_targets")).to_contain_text("Radio listeners")
+    expect(page.locator("#table-mentions_by_tone")).to_contain_text("Positive")
+    expect(page.locator("#table-survey_response_rates")).to_contain_text(
+        "Access to GP services"
+    )
+    for key in ("metrics_trend", "mentions_trend", "survey_responses_trend"):
+        expect(page.locator(f"#table-{key}")).to_be_attached()
     assert_accessible(page)
 
 
@@ -78,7 +171,9 @@ def test_dashboard_draws_charts_and_is_accessible(page: Any) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text("Engagement dashboard")
     expect(page.locator(".engage-chart canvas").first).to_be_visible()
     charts = page.locator(".engage-chart canvas").count()
-    assert charts == page.locator(".engage-chart").count() >= 5
+    # Actions, deliveries (2), audiences, members (2), metrics (2), mentions (2),
+    # survey responses: each chart drawn over its table.
+    assert charts == page.locator(".engage-chart").count() >= 11
     _check_figures_page(page)
     # The period filter works from the keyboard-accessible form.
     page.get_by_text("Choose the period and programme").click()
@@ -96,6 +191,9 @@ def test_board_report_prints_and_is_accessible(page: Any) -> None:
     expect(page.get_by_role("button", name="Print this report")).to_be_visible()
     expect(page.locator("[data-print-note]")).to_be_hidden()
     expect(page.locator(".engage-evidence")).to_contain_text("Well received")
+    expect(page.locator("#table-you-said-we-did")).to_contain_text(
+        "Added online booking"
+    )
     _check_figures_page(page)
     page.emulate_media(media="print")
     expect(page.locator(".nhsuk-header")).to_be_hidden()

@@ -19,6 +19,23 @@ from engage.dashboard.services import Scope, build_dashboard
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
+from engage.metrics.models import (
+    Feed,
+    Mention,
+    Metric,
+    MetricKind,
+    Observation,
+    Source,
+    TargetPeriod,
+    Tone,
+)
+from engage.surveys.models import (
+    Delivery,
+    Invitation,
+    Response,
+    ResponseSource,
+    Survey,
+)
 from tests import factories
 
 TODAY = date(2026, 10, 15)
@@ -425,3 +442,347 @@ def test_audiences_due_use_the_programme_approach() -> None:
     assert rows["Manage"] == [2, 3]
     assert rows["Inform"] == [0, 0]
     assert rows["Monitor"] == [0, 0]
+
+
+# Metrics, media mentions and surveys: a second known data set ------------------------
+
+DAYS_IN = {"month": 365.25 / 12, "quarter": 365.25 / 4, "year": 365.25}
+RANK = ["manual", "import", "feed", "system"]
+
+METRICS: list[dict[str, Any]] = [
+    {"key": "radio", "channel": "Radio", "kind": "flow", "target": (2500, "quarter")},
+    {"key": "visits", "channel": "Web", "kind": "flow", "target": (1000, "month")},
+    {"key": "followers", "channel": "Web", "kind": "level", "target": (500, "year")},
+    {
+        "key": "complaints",
+        "channel": None,
+        "kind": "flow",
+        "target": (10, "quarter"),
+        "higher": False,
+    },
+    {"key": "untargeted", "channel": None, "kind": "level"},
+]
+
+OBSERVATIONS: list[tuple[str, str, float, str]] = [
+    ("radio", "2026-07-05", 1000, "manual"),
+    ("radio", "2026-07-05", 1200, "import"),  # the manual value wins
+    ("radio", "2026-08-10", 900, "import"),
+    ("radio", "2026-09-30", 800, "system"),
+    ("radio", "2026-06-15", 500, "manual"),  # Q2
+    ("radio", "2026-10-01", 700, "manual"),  # after Q3
+    ("visits", "2026-07-01", 400, "feed"),
+    ("visits", "2026-07-01", 450, "system"),  # the feed value wins
+    ("visits", "2026-09-15", 300, "import"),
+    ("visits", "2026-04-01", 250, "manual"),
+    ("followers", "2026-07-01", 300, "manual"),
+    ("followers", "2026-08-01", 600, "import"),
+    ("followers", "2026-09-20", 420, "import"),
+    ("followers", "2026-09-20", 410, "manual"),  # latest day, manual wins
+    ("followers", "2026-05-01", 250, "system"),
+    ("complaints", "2026-08-01", 4, "manual"),
+    ("complaints", "2026-09-01", 3, "manual"),
+]
+
+MENTIONS: list[tuple[str, str | None]] = [
+    ("2026-07-02", "positive"),
+    ("2026-07-20", "positive"),
+    ("2026-08-05", "negative"),
+    ("2026-09-01", None),
+    ("2026-09-30", "neutral"),
+    ("2026-06-30", "negative"),
+    ("2026-05-01", "positive"),
+    ("2026-10-01", "positive"),
+]
+
+SURVEYS: list[dict[str, Any]] = [
+    {"title": "Access", "opens": "2026-06-20", "closes": "2026-07-15", "invited": 4,
+     "answered": 3},
+    {"title": "Maternity", "opens": "2026-08-01", "closes": None, "invited": 2,
+     "answered": 0},
+    {"title": "Old", "opens": "2026-03-01", "closes": "2026-05-31", "invited": 5,
+     "answered": 5},
+    {"title": "Draft", "opens": None, "closes": None, "invited": 0, "answered": 0},
+]  # fmt: skip
+
+RESPONSES: list[tuple[str, str]] = [
+    ("Access", "2026-06-25"),
+    ("Access", "2026-07-01"),
+    ("Access", "2026-07-10"),
+    ("Maternity", "2026-08-02"),
+    ("Maternity", "2026-09-30"),
+    ("Old", "2026-04-01"),
+    ("Old", "2026-04-01"),
+    ("Maternity", "2026-10-02"),
+]
+
+
+def _load_reach_and_surveys() -> dict[str, Any]:
+    channels = {name: factories.ChannelFactory(name=name) for name in ("Radio", "Web")}
+    metrics = {}
+    for spec in METRICS:
+        target = spec.get("target")
+        metric = Metric(
+            key=spec["key"],
+            name=spec["key"].capitalize(),
+            kind=MetricKind(spec["kind"]),
+            higher_is_better=spec.get("higher", True),
+            target_value=target[0] if target else None,
+            target_period=TargetPeriod(target[1]) if target else None,
+            channel_id=channels[spec["channel"]].id if spec["channel"] else None,
+        )
+        db.session.add(metric)
+        metrics[spec["key"]] = metric
+    db.session.flush()
+    for key, day, value, source in OBSERVATIONS:
+        db.session.add(
+            Observation(
+                metric_id=metrics[key].id,
+                observed_on=date.fromisoformat(day),
+                value=value,
+                source=Source(source),
+                recorded_at=_at(day),
+            )
+        )
+    feed = Feed(url="https://news.example/rss", name="Local news")
+    db.session.add(feed)
+    db.session.flush()
+    for index, (day, tone) in enumerate(MENTIONS):
+        db.session.add(
+            Mention(
+                feed_id=feed.id,
+                guid=f"entry-{index}",
+                published_on=date.fromisoformat(day),
+                title=f"Story {index}",
+                tone=Tone(tone) if tone else None,
+                found_at=_at(day),
+            )
+        )
+    surveys = {}
+    for spec in SURVEYS:
+        survey = Survey(
+            title=spec["title"],
+            opens_at=_at(spec["opens"]) if spec["opens"] else None,
+            closes_at=_at(spec["closes"]) if spec["closes"] else None,
+        )
+        db.session.add(survey)
+        db.session.flush()
+        surveys[spec["title"]] = survey
+        for number in range(spec["invited"]):
+            db.session.add(
+                Invitation(
+                    survey_id=survey.id,
+                    token_hash=f"{survey.id:032d}{number:032d}",
+                    delivery=Delivery.EMAIL,
+                    created_at=_at(spec["opens"]),
+                    sent_at=_at(spec["opens"]),
+                    answered_at=_at(spec["opens"])
+                    if number < spec["answered"]
+                    else None,
+                )
+            )
+    for title, day in RESPONSES:
+        db.session.add(
+            Response(
+                survey_id=surveys[title].id,
+                submitted_on=date.fromisoformat(day),
+                source=ResponseSource.WEB,
+            )
+        )
+    db.session.commit()
+    return {"metrics": metrics, "surveys": surveys}
+
+
+def expected_metric(key: str, period: periods.Period) -> float | None:
+    """The reach report's rules, in plain Python: best source per day; sum or latest."""
+    kind = next(m["kind"] for m in METRICS if m["key"] == key)
+    best: dict[date, tuple[int, float]] = {}
+    for metric, day, value, source in OBSERVATIONS:
+        on = date.fromisoformat(day)
+        if metric != key or not period.start <= on <= period.end:
+            continue
+        if on not in best or RANK.index(source) < best[on][0]:
+            best[on] = (RANK.index(source), value)
+    if not best:
+        return None
+    if kind == "flow":
+        return sum(value for _, value in best.values())
+    return best[max(best)][1]
+
+
+def expected_target(spec: dict[str, Any], period: periods.Period) -> float | None:
+    if "target" not in spec:
+        return None
+    value, per = spec["target"]
+    if spec["kind"] == "level":
+        return value
+    return round(value * period.days / DAYS_IN[per], 2)
+
+
+MONTHS = [(7, "Jul 2026"), (8, "Aug 2026"), (9, "Sep 2026")]
+
+
+def test_metrics_match_an_independent_computation() -> None:
+    _load_reach_and_surveys()
+    got = _figures(Scope(period=Q3, today=TODAY))
+
+    # Every metric against its target.
+    rows = {row[0]: row for row in got["table:metrics_targets"]}
+    met = 0
+    for spec in METRICS:
+        value, prior = (
+            expected_metric(spec["key"], Q3),
+            expected_metric(spec["key"], Q2),
+        )
+        target = expected_target(spec, Q3)
+        higher = spec.get("higher", True)
+        status = (
+            "no target"
+            if target is None
+            else "no data"
+            if value is None
+            else "met"
+            if (value >= target if higher else value <= target)
+            else "not met"
+        )
+        met += status == "met"
+        change = None if value is None or prior is None else value - prior
+        assert rows[spec["key"].capitalize()] == [
+            spec["key"].capitalize(),
+            spec["channel"] or "–",
+            value,
+            prior,
+            change,
+            target,
+            status,
+        ], spec["key"]
+    assert got["metrics_on_target"] == (met, None)
+
+    # Reach by channel: the channel's flow metrics summed.
+    by_channel: dict[str, list[float]] = {}
+    for spec in METRICS:
+        if spec["channel"] and spec["kind"] == "flow":
+            row = by_channel.setdefault(spec["channel"], [0, 0])
+            row[0] += expected_metric(spec["key"], Q3) or 0
+            row[1] += expected_metric(spec["key"], Q2) or 0
+    assert got["table:metrics_by_channel"] == [
+        [name, now, before, now - before]
+        for name, (now, before) in sorted(by_channel.items())
+    ]
+    trend = [
+        [
+            label,
+            *(
+                sum(
+                    expected_metric(spec["key"], periods.month(2026, number)) or 0
+                    for spec in METRICS
+                    if spec["channel"] == name and spec["kind"] == "flow"
+                )
+                for name in sorted(by_channel)
+            ),
+        ]
+        for number, label in MONTHS
+    ]
+    assert got["table:metrics_trend"] == trend
+
+
+def test_mentions_match_an_independent_computation() -> None:
+    _load_reach_and_surveys()
+    got = _figures(Scope(period=Q3, today=TODAY))
+
+    def tones(period: periods.Period) -> dict[str, int]:
+        counts = dict.fromkeys(["positive", "neutral", "negative", "unset"], 0)
+        for day, tone in MENTIONS:
+            if period.start <= date.fromisoformat(day) <= period.end:
+                counts[tone or "unset"] += 1
+        return counts
+
+    now_tones, before_tones = tones(Q3), tones(Q2)
+    assert got["mentions"] == (sum(now_tones.values()), sum(before_tones.values()))
+    for tone in now_tones:
+        assert got[f"mentions_{tone}"] == (now_tones[tone], before_tones[tone]), tone
+    assert [row[1:] for row in got["table:mentions_by_tone"]] == [
+        [now_tones[t], before_tones[t]] for t in now_tones
+    ]
+    assert [row[1:] for row in got["table:mentions_trend"]] == [
+        list(tones(periods.month(2026, number)).values()) for number, _ in MONTHS
+    ]
+
+
+def test_survey_figures_match_an_independent_computation() -> None:
+    """Responses in the period; rate = answered invitations ÷ invitations."""
+    _load_reach_and_surveys()
+    got = _figures(Scope(period=Q3, today=TODAY))
+
+    def responses(period: periods.Period, title: str | None = None) -> int:
+        return sum(
+            1
+            for survey, day in RESPONSES
+            if period.start <= date.fromisoformat(day) <= period.end
+            and title in (None, survey)
+        )
+
+    def open_in(period: periods.Period) -> list[dict[str, Any]]:
+        return [
+            s
+            for s in SURVEYS
+            if s["opens"]
+            and date.fromisoformat(s["opens"]) <= period.end
+            and (s["closes"] is None or date.fromisoformat(s["closes"]) >= period.start)
+        ]
+
+    def rate(surveys: list[dict[str, Any]]) -> float | None:
+        invited = sum(s["invited"] for s in surveys)
+        answered = sum(s["answered"] for s in surveys)
+        return round(100 * answered / invited, 1) if invited else None
+
+    assert got["survey_responses"] == (responses(Q3), responses(Q2))
+    assert got["surveys_open"] == (len(open_in(Q3)), len(open_in(Q2)))
+    overall, overall_before = rate(open_in(Q3)), rate(open_in(Q2))
+    assert overall is not None
+    assert overall_before is not None
+    assert got["survey_response_rate"] == (round(overall), round(overall_before))
+    assert got["table:survey_response_rates"] == [
+        *(
+            [
+                s["title"],
+                responses(Q3, s["title"]),
+                s["invited"],
+                s["answered"],
+                rate([s]),
+            ]
+            for s in open_in(Q3)
+        ),
+        [
+            "All surveys open in the period",
+            responses(Q3),
+            sum(s["invited"] for s in open_in(Q3)),
+            sum(s["answered"] for s in open_in(Q3)),
+            overall,
+        ],
+    ]
+    assert [row[1] for row in got["table:survey_responses_trend"]] == [
+        responses(periods.month(2026, number)) for number, _ in MONTHS
+    ]
+
+
+def test_metrics_mentions_and_surveys_spelled_out() -> None:
+    """The same second data set, worked out by hand."""
+    _load_reach_and_surveys()
+    got = _figures(Scope(period=Q3, today=TODAY))
+    # Radio 1000 + 900 + 800 (manual beats import on 5 July); Web visits 400 + 300
+    # (feed beats system on 1 July); followers are a level, so not in channel reach.
+    assert got["table:metrics_by_channel"] == [
+        ["Radio", 2700, 500, 2200],
+        ["Web", 700, 250, 450],
+    ]
+    targets = {row[0]: row[5:] for row in got["table:metrics_targets"]}
+    assert targets["Radio"] == [2518.82, "met"]  # 2500 × 92 / 91.3125
+    assert targets["Visits"] == [3022.59, "not met"]  # 1000 × 92 / 30.4375
+    assert targets["Followers"] == [500, "not met"]  # level: latest value 410
+    assert targets["Complaints"] == [10.08, "met"]  # lower is better: 7
+    assert targets["Untargeted"] == [None, "no target"]
+    assert got["metrics_on_target"] == (2, None)
+    assert got["mentions"] == (5, 2)
+    assert got["mentions_unset"] == (1, 0)
+    assert got["survey_responses"] == (4, 3)
+    assert got["survey_response_rate"] == (50, 89)  # 3 of 6; 8 of 9

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import openpyxl
@@ -12,6 +12,7 @@ from engage.actions.models import Activity, ReachFigure
 from engage.audit.models import AuditEvent
 from engage.db import utcnow
 from engage.extensions import db
+from engage.surveys.models import Finding, Survey
 from tests import factories
 
 
@@ -42,6 +43,9 @@ def test_dashboard_shows_every_section_with_tables(client, login, cast) -> None:
         "Deliveries and reach",
         "Audiences",
         "PPI membership",
+        "Reach metrics",
+        "Media mentions",
+        "Surveys",
     ):
         assert f">{heading}</h2>" in html
     assert "Q3 2026 (July to September)" in html
@@ -117,6 +121,91 @@ def test_board_report_is_printable_with_evidence_log(client, login, cast) -> Non
     assert "data-print hidden" in html  # shown by JS; the note covers no-JS
     assert "use your browser's Print command" in html
     assert "You said, we did" in html
+
+
+def _findings() -> None:
+    """Published and unpublished findings in and out of Q3 2026."""
+    action = factories.ActionFactory(title="Extended GP hours")
+
+    def at(day: str) -> datetime:
+        return datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
+
+    closed_in_q3 = Survey(title="Access survey", closes_at=at("2026-07-15"))
+    still_open = Survey(title="Maternity survey")
+    closed_in_q2 = Survey(title="Old survey", closes_at=at("2026-05-31"))
+    db.session.add_all([closed_in_q3, still_open, closed_in_q2])
+    db.session.flush()
+    for survey, theme, you_said, published, day, actions in [
+        (
+            closed_in_q3,
+            "Access",
+            "Appointments are hard to get",
+            True,
+            "2026-05-01",
+            [],
+        ),
+        (still_open, "Hours", "Open later", True, "2026-08-10", [action]),
+        (still_open, "Parking", "Unpublished draft finding", False, "2026-08-11", []),
+        (
+            closed_in_q2,
+            "Signs",
+            "Finding of an earlier quarter",
+            True,
+            "2026-06-01",
+            [],
+        ),
+    ]:
+        finding = Finding(
+            survey_id=survey.id,
+            theme=theme,
+            you_said=you_said,
+            we_did=f"We acted on {theme.lower()}",
+            published=published,
+            created_at=at(day),
+            updated_at=at(day),
+        )
+        finding.actions = actions
+        db.session.add(finding)
+    db.session.commit()
+
+
+def test_board_report_has_the_quarters_you_said_we_did(client, login, cast) -> None:  # type: ignore[no-untyped-def]
+    _findings()
+    login(cast["lead"])
+    html = client.get("/dashboard/board-report?quarter=2026-Q3").get_data(as_text=True)
+    assert 'id="table-you-said-we-did"' in html
+    # Of a survey that closed in Q3 (added earlier), and one added in Q3.
+    assert "Appointments are hard to get" in html
+    assert "Open later" in html
+    assert "We acted on hours" in html
+    assert "Extended GP hours" in html
+    # Unpublished, or of another quarter: left out.
+    assert "Unpublished draft finding" not in html
+    assert "Finding of an earlier quarter" not in html
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get("/dashboard/board-report.xlsx?quarter=2026-Q3").data)
+    )
+    rows = list(book["You said, we did"].iter_rows(values_only=True))
+    assert rows == [
+        ("Survey", "Theme", "You said", "We did", "Actions"),
+        (
+            "Access survey",
+            "Access",
+            "Appointments are hard to get",
+            "We acted on access",
+            None,
+        ),
+        (
+            "Maternity survey",
+            "Hours",
+            "Open later",
+            "We acted on hours",
+            "Extended GP hours",
+        ),
+    ]
+    html = client.get("/dashboard/board-report?quarter=2026-Q2").get_data(as_text=True)
+    assert "Finding of an earlier quarter" in html
+    assert "Open later" not in html
 
 
 def test_board_report_bad_quarter_falls_back_to_the_current_one(
