@@ -54,7 +54,7 @@ from engage.membership.models import (
 SEED = 20261126
 CHUNK = 5_000
 #: The bench users' password (a throwaway database; never a real one).
-BENCH_PASSWORD = "bench password for a throwaway database"  # noqa: S105
+BENCH_PASSWORD = "bench password for a throwaway database"  # noqa: S105  # nosec B105
 #: The data set ends here; it covers the three years before.
 END = date(2026, 11, 25)
 START = END - timedelta(days=3 * 365)
@@ -468,7 +468,7 @@ def generate(
     sizes["users"] = max(sizes["users"], 3)
     with engine.begin() as conn:
         # A seeded generator for reproducible test data, not for secrets.
-        rng = random.Random(seed)  # noqa: S311
+        rng = random.Random(seed)  # noqa: S311  # nosec B311
         ctx = Context(conn, rng, sizes, {}, progress)
         for step in STEPS:
             progress(f"generating {step.__name__}…")

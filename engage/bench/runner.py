@@ -16,7 +16,7 @@ import secrets
 import shutil
 import socket
 import statistics
-import subprocess
+import subprocess  # nosec B404 - runs only gunicorn from our own interpreter
 import sys
 import tempfile
 import threading
@@ -294,7 +294,7 @@ def _free_port() -> int:
 @contextmanager
 def _gunicorn(app_path: str, env: dict[str, str]) -> Iterator[str]:
     port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+    process = subprocess.Popen(  # noqa: S603  # nosec B603
         [
             sys.executable,
             "-m",
