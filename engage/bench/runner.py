@@ -16,7 +16,7 @@ import secrets
 import shutil
 import socket
 import statistics
-import subprocess  # nosec B404 - runs only gunicorn from our own interpreter
+import subprocess  # nosec B404
 import sys
 import tempfile
 import threading
