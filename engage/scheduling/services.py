@@ -18,12 +18,12 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.utils import import_string
 
 from engage.accounts.models import User
 from engage.audit.services import record_event
-from engage.db import utcnow
+from engage.db import begin_write, utcnow
 from engage.errors import NotFound
 from engage.extensions import db
 from engage.scheduling.models import (
@@ -37,6 +37,9 @@ from engage.scheduling.models import (
 )
 
 log = logging.getLogger(__name__)
+
+#: Tries of a job's work when SQLite reports a write conflict (the last takes the lock).
+WRITE_ATTEMPTS = 3
 
 LEASE_NAME = "scheduler"
 ERROR_MAX_LENGTH = 500
@@ -135,17 +138,27 @@ def run_job(
         log.info("job %s: tick %s already run", spec.name, scheduled_for)
         return None
     run_id = run.id
-    try:
-        result = spec.resolve()(now=started, **spec.kwargs)
-        db.session.commit()
-    except Exception as error:  # every failure is recorded, never raised
-        db.session.rollback()
-        outcome, counts = RunOutcome.FAILED, {}
-        message: str | None = describe_error(error)
-        log.error("job %s failed: %s", spec.name, message)
-    else:
-        outcome, counts, message = RunOutcome.OK, _counts(result), None
-        log.info("job %s done: %s", spec.name, counts)
+    message: str | None = None
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            if attempt == WRITE_ATTEMPTS:
+                # Last try: take the write lock first, so no other writer can get in
+                # between this job's reads and its writes.
+                begin_write(db.session())
+            result = spec.resolve()(now=started, **spec.kwargs)
+            db.session.commit()
+        except Exception as error:  # every failure is recorded, never raised
+            db.session.rollback()
+            if attempt < WRITE_ATTEMPTS and _write_conflict(error):
+                log.info("job %s: another writer got in first; trying again", spec.name)
+                continue
+            outcome, counts = RunOutcome.FAILED, {}
+            message = describe_error(error)
+            log.error("job %s failed: %s", spec.name, message)
+        else:
+            outcome, counts = RunOutcome.OK, _counts(result)
+            log.info("job %s done: %s", spec.name, counts)
+        break
     db.session.execute(
         update(JobRun)
         .where(JobRun.id == run_id)
@@ -154,6 +167,19 @@ def run_job(
     )
     db.session.commit()
     return db.session.get(JobRun, run_id)
+
+
+def _write_conflict(error: Exception) -> bool:
+    """SQLite refused to turn this job's read transaction into a write transaction.
+
+    In WAL mode, when another connection (a web request, the mail sender, another
+    job) has committed since this transaction began reading, the upgrade fails at
+    once with SQLITE_BUSY instead of waiting; the work is rolled back and redone.
+    """
+    orig = getattr(error, "orig", None)
+    return isinstance(error, OperationalError) and str(
+        getattr(orig, "sqlite_errorname", "")
+    ).startswith("SQLITE_BUSY")
 
 
 def record_skipped(

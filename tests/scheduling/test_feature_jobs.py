@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, insert, select
 
 from engage.db import utcnow
 from engage.extensions import db
 from engage.metrics.models import Metric, Observation, ReachReport
-from engage.scheduling.models import JobRun, RunOutcome, RunTrigger
-from engage.scheduling.services import get_spec, run_job
+from engage.scheduling.models import (
+    JobRequest,
+    JobRun,
+    RequestStatus,
+    RunOutcome,
+    RunTrigger,
+)
+from engage.scheduling.services import JobSpec, get_spec, run_job
 from engage.surveys.models import Response, ResponseSource, SurveyStatus
 from tests.surveys.helpers import make_survey
 
@@ -98,3 +105,36 @@ def test_poll_feeds_job_runs_with_nothing_due() -> None:
     assert run is not None
     assert run.outcome is RunOutcome.OK, run.error
     assert run.counts["feeds"] == 0
+
+
+ATTEMPTS: list[int] = []
+
+
+def _overtaken_once(*, now: datetime) -> dict[str, int]:
+    """Reads, lets another connection commit a write (first time only), then writes."""
+    db.session.scalar(select(func.count(JobRequest.id)))  # this transaction reads
+    ATTEMPTS.append(1)
+    if len(ATTEMPTS) == 1:
+        with db.engine.connect() as other:  # the mail sender or a web request
+            other.execute(
+                insert(JobRequest).values(
+                    job="elsewhere", requested_at=now, status=RequestStatus.DONE
+                )
+            )
+            other.commit()
+    db.session.add(JobRequest(job="mine", requested_at=now))
+    db.session.flush()
+    return {"attempts": len(ATTEMPTS)}
+
+
+def test_a_job_overtaken_by_another_writer_is_done_again(app) -> None:  # type: ignore[no-untyped-def]
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite's write-lock upgrade only")
+    ATTEMPTS.clear()
+    spec = JobSpec("overtaken", "interval", {"seconds": 1}, _overtaken_once)
+    run = run_job(spec, trigger=RunTrigger.CLI)
+    assert run is not None
+    assert run.outcome is RunOutcome.OK, run.error
+    assert run.counts == {"attempts": 2}
+    jobs = db.session.scalars(select(JobRequest.job).order_by(JobRequest.id)).all()
+    assert jobs == ["elsewhere", "mine"]
