@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
@@ -85,9 +86,27 @@ def _check_origin() -> None:
         raise Forbidden("cross-origin request refused")
 
 
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
+def takes_write_lock_itself(view: _View) -> _View:
+    """Mark a view that calls ``begin_write`` itself, just before it writes.
+
+    For a busy public form (``/join``): on SQLite only one write transaction runs at
+    a time, so reading lists and validating the form before taking the write lock lets
+    other requests write meanwhile. The view must call ``begin_write`` before its
+    first read that a write depends on.
+    """
+    view.takes_write_lock_itself = True  # type: ignore[attr-defined]
+    return view
+
+
 def _begin_write_transaction() -> None:
     # A request that may change data starts as a write transaction (see engage.db).
     if request.method in UNSAFE_METHODS:
+        view = current_app.view_functions.get(request.endpoint or "")
+        if getattr(view, "takes_write_lock_itself", False):
+            return
         begin_write(db.session())
 
 

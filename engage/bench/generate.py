@@ -173,6 +173,8 @@ def users(ctx: Context) -> None:
                 "role": role,
                 "password_hash": password,
                 "is_active": True,
+                # The lead and a few officers receive the reach report.
+                "reach_report_subscribed": i < 6,
                 "session_version": 1,
                 "created_at": now,
                 "updated_at": now,

@@ -15,9 +15,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from engage.db import utcnow
+from engage.db import begin_write, utcnow
 from engage.errors import ValidationError
 from engage.extensions import csrf, db, limiter
+from engage.http import takes_write_lock_itself
 from engage.membership import models  # noqa: F401 - registers the tables
 from engage.membership import registration as services
 from engage.membership.consent import PRIVACY_NOTICE_VERSION
@@ -61,18 +62,25 @@ token_limit = limiter.shared_limit(_token_limit, scope="membership-token")
 @bp.route("/join", methods=["GET", "POST"])
 @csrf.exempt
 @limiter.limit(_join_limit, methods=["POST"])
+@takes_write_lock_itself
 def index() -> ResponseReturnValue:
     form = JoinForm()
     if form.validate_on_submit():
         if form.is_bot():
             session[EQUALITY_KEY] = services.start_equality_step(None, now=utcnow())
             return render_template("membership/public/check_email.html")
+        registration = form.registration()
+        # The form's lists were read in a read transaction: end it, then take the
+        # write lock for the registration only (register_member reads again inside).
+        db.session.rollback()
+        begin_write(db.session())
         now = utcnow()
-        result = services.register_member(form.registration(), now=now)
+        result = services.register_member(registration, now=now)
         member = result.member
         session[EQUALITY_KEY] = services.start_equality_step(member, now=now)
+        joined_without_email = member is not None and member.email is None
         db.session.commit()
-        if member is not None and member.email is None:
+        if joined_without_email:
             return render_template("membership/public/joined.html")
         return render_template("membership/public/check_email.html")
     if form.csrf_expired():
