@@ -503,7 +503,7 @@ def surveys(ctx: Context) -> None:
     rng = ctx.rng
     now = datetime.now(UTC)
     per_survey = _survey_responses(ctx.sizes)
-    survey_rows = []
+    survey_rows: list[dict[str, Any]] = []
     for i, _ in enumerate(per_survey):
         opens = ctx.moment(START, END - timedelta(days=60))
         survey_rows.append(
@@ -578,6 +578,7 @@ def surveys(ctx: Context) -> None:
     _invitations(ctx, survey_ids, now)
     sources = [ResponseSource.WEB, ResponseSource.PAPER, ResponseSource.PHONE]
     tiers = [Tier.GOLD, Tier.SILVER]
+    done = 0
     for survey_id, row, count in zip(survey_ids, survey_rows, per_survey, strict=True):
         first_day = row["opens_at"].date()
 
@@ -622,8 +623,9 @@ def surveys(ctx: Context) -> None:
             ),
             f"answers of survey {survey_id}",
         )
-        if count >= CHUNK * 4:
-            ctx.progress(f"  survey {survey_id}: {count:,} responses")
+        done += count
+        if count >= CHUNK * 4 or survey_id == survey_ids[-1] or survey_id % 20 == 0:
+            ctx.progress(f"  responses: {done:,} (survey {survey_id})")
 
 
 def _answers(
