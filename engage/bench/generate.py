@@ -146,8 +146,12 @@ def _insert(
 
 
 def _ids(ctx: Context, table: Table) -> list[int]:
+    # In id order: without ORDER BY, SQLite may read a covering index in its order.
     return [
-        row[0] for row in ctx.conn.execute(table.select().with_only_columns(table.c.id))
+        row[0]
+        for row in ctx.conn.execute(
+            table.select().with_only_columns(table.c.id).order_by(table.c.id)
+        )
     ]
 
 
