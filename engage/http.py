@@ -95,12 +95,14 @@ def _check_origin() -> None:
 
 
 def writes_late(view: View) -> View:
-    """Mark a view whose POST does slow work (argon2) before it writes anything.
+    """Mark a view whose POST reads or does slow work before it writes anything.
 
     It does not start as a write transaction: on SQLite that holds the database-wide
-    write lock, so every other writer would wait behind the slow work and, under load,
-    get "database is locked" (SECURITY.md F5). Its service calls ``begin_write``
-    itself once the slow part is done. Put it directly under the route decorator.
+    write lock, so every other writer would wait behind the slow work (argon2 at
+    login) or the reads (the lists and validation of the busy public ``/join`` form)
+    and, under load, get "database is locked" (SECURITY.md F5). The view or its
+    service calls ``begin_write`` itself before its first read that a write depends
+    on. Put it directly under the route decorator.
     """
     _WRITES_LATE.add(view)
     return view

@@ -15,9 +15,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from engage.db import utcnow
+from engage.db import begin_write, utcnow
 from engage.errors import ValidationError
 from engage.extensions import csrf, db, limiter
+from engage.http import writes_late
 from engage.membership import models  # noqa: F401 - registers the tables
 from engage.membership import registration as services
 from engage.membership.consent import PRIVACY_NOTICE_VERSION
@@ -59,6 +60,7 @@ token_limit = limiter.shared_limit(_token_limit, scope="membership-token")
 # The join form checks its own CSRF token, so that an expired one can keep the answers
 # (CSRFProtect would answer with an error page and lose them).
 @bp.route("/join", methods=["GET", "POST"])
+@writes_late
 @csrf.exempt
 @limiter.limit(_join_limit, methods=["POST"])
 def index() -> ResponseReturnValue:
@@ -67,12 +69,18 @@ def index() -> ResponseReturnValue:
         if form.is_bot():
             session[EQUALITY_KEY] = services.start_equality_step(None, now=utcnow())
             return render_template("membership/public/check_email.html")
+        registration = form.registration()
+        # The form's lists were read in a read transaction: end it, then take the
+        # write lock for the registration only (register_member reads again inside).
+        db.session.rollback()
+        begin_write(db.session())
         now = utcnow()
-        result = services.register_member(form.registration(), now=now)
+        result = services.register_member(registration, now=now)
         member = result.member
         session[EQUALITY_KEY] = services.start_equality_step(member, now=now)
+        joined_without_email = member is not None and member.email is None
         db.session.commit()
-        if member is not None and member.email is None:
+        if joined_without_email:
             return render_template("membership/public/joined.html")
         return render_template("membership/public/check_email.html")
     if form.csrf_expired():

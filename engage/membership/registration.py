@@ -223,6 +223,7 @@ def register_member(data: Registration, *, now: datetime) -> RegistrationResult:
         created_at=now,
         updated_at=now,
         confirmed_at=None if email else now,
+        consents=[],  # a new member has none: no query to find out
     )
     _apply_details(member, data)
     try:

@@ -292,6 +292,13 @@ class Answer(db.Model):  # type: ignore[name-defined,misc]
     """One answer; a multiple-choice question has one row per ticked choice."""
 
     __tablename__ = "survey_answers"
+    __table_args__ = (
+        # Covering indexes for the results page's counts (reports.summary_results).
+        Index(
+            "ix_survey_answers_question_values", "question_id", "choice_id", "number"
+        ),
+        Index("ix_survey_answers_question_response", "question_id", "response_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(

@@ -12,8 +12,11 @@ from sqlalchemy import create_engine, func, select
 from engage.actions.models import Action, Activity
 from engage.bench import generate, runner
 from engage.bench.cli import bench
-from engage.extensions import limiter
+from engage.extensions import db, limiter
 from engage.membership.models import Member
+from engage.metrics.models import Feed, Mention, Observation
+from engage.surveys import reports
+from engage.surveys.models import Answer, Response, Survey
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -48,6 +51,54 @@ def test_generator_builds_the_scaled_data_set_deterministically(
     assert first in {"member0@bench-members.example", None}  # None: erased
 
 
+def test_generator_adds_surveys_metrics_and_feeds(bench_database: str) -> None:
+    engine = create_engine(bench_database)
+    with engine.connect() as conn:
+
+        def count(model: type) -> int | None:
+            return conn.scalar(select(func.count()).select_from(model))
+
+        counts = {
+            "responses": count(Response),
+            "observations": count(Observation),
+            "feeds": count(Feed),
+            "mentions": count(Mention),
+        }
+        answered = conn.scalar(select(func.count(func.distinct(Answer.response_id))))
+        kinds = conn.scalar(
+            select(func.count(func.distinct(Answer.question_id))).where(
+                Answer.response_id.in_(select(Response.id))
+            )
+        )
+    engine.dispose()
+    assert counts == {
+        name: max(1, round(generate.SIZES[name] * 0.002))
+        for name in ("responses", "observations", "feeds", "mentions")
+    }
+    assert answered
+    assert answered > counts["responses"] * 0.9
+    assert kinds
+    assert kinds >= len(generate.SURVEY_QUESTIONS)
+
+
+def test_results_counted_in_the_database_match_the_pandas_results(
+    bench_database: str,
+) -> None:
+    app = runner._bench_app(bench_database)
+    with app.app_context():
+        survey = db.session.scalar(
+            select(Survey).where(Survey.title == generate.BIG_SURVEY_TITLE)
+        )
+        assert survey is not None
+        expected = reports.build_results(
+            survey.questions, reports.load_frames(survey.id)
+        )
+        assert expected.shown
+        assert expected.respondents > 5
+        assert reports.summary_results(survey) == expected
+        db.engine.dispose()
+
+
 def test_runner_times_every_item_and_prints_the_table(bench_database: str) -> None:
     lines: list[str] = []
     results = runner.run(
@@ -61,6 +112,13 @@ def test_runner_times_every_item_and_prints_the_table(bench_database: str) -> No
     names = [r.item for r in results]
     assert names[:3] == ["dashboard (month)", "dashboard (quarter)", "dashboard (year)"]
     assert "member list (gold, active)" in names
+    by_name = {r.item: r for r in results}
+    assert by_name["survey results (largest survey)"].met
+    reach = next(r for r in results if r.item.startswith("reach report job"))
+    poll = next(r for r in results if r.item.startswith("poll 1 local feeds"))
+    assert reach.met
+    assert poll.met
+    assert poll.baseline.endswith(" ms")  # the raw fetch of the same URLs
     join = results[-1]
     assert join.item.startswith("/join POSTs")
     # Every acknowledged registration was stored, and nothing failed.

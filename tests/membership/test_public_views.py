@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from werkzeug.serving import make_server
 
 from engage.audit.models import AuditEvent
@@ -119,6 +119,31 @@ def test_join_with_email_consent_records_it_and_sends_one_email(
     assert record.wording_version == consent.wording_version()
     (message,) = outbox()
     assert message.subject == "Confirm your PPI membership"
+
+
+def test_join_takes_the_write_lock_only_to_register(client: FlaskClient) -> None:
+    # On SQLite one writer runs at a time: reading the form's lists and validating
+    # happen before BEGIN IMMEDIATE, so concurrent joins wait only for each other's
+    # registration and commit.
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("BEGIN IMMEDIATE is SQLite's")
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split()[0] + " " + statement.split()[-1])
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert client.post("/join", data=_form()).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    words = [s.split()[0] for s in statements]
+    immediate = statements.index("BEGIN IMMEDIATE")
+    assert "BEGIN IMMEDIATE" not in statements[immediate + 1 :]
+    assert "SELECT" in words[:immediate]  # the practices and topics lists
+    assert "INSERT" not in words[:immediate]
+    assert "INSERT" in words[immediate:]
+    assert len(_members()) == 1
 
 
 def test_join_without_consent_creates_nothing_and_sends_nothing(

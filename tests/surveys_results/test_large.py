@@ -127,6 +127,8 @@ def test_results_of_100000_responses_match_an_independent_calculation() -> None:
     )
 
     assert results.respondents == RESPONSES
+    # The results page's database counts give the same figures.
+    assert reports.summary_results(survey) == results
     # Single choice: counts and percentages of those answering; the rare option
     # (about 10 of 95,000) is not suppressed as it is 5 or more... unless it is not.
     single_q = question(survey, Q.SINGLE_CHOICE)
