@@ -656,7 +656,8 @@ def channel_flows_by_day(start: date, end: date) -> list[tuple[int, date, float]
         )
         .group_by(Metric.channel_id, MetricDay.day)
     )
-    return [(int(c), day, float(v)) for c, day, v in db.session.execute(query)]
+    rows = db.session.execute(query)
+    return [(c, day, float(v)) for c, day, v in rows if c is not None]
 
 
 def channel_flows_by_month(start: date, end: date) -> list[tuple[int, date, float]]:
@@ -672,7 +673,8 @@ def channel_flows_by_month(start: date, end: date) -> list[tuple[int, date, floa
         )
         .group_by(Metric.channel_id, MetricMonth.month)
     )
-    return [(int(c), month, float(v)) for c, month, v in db.session.execute(query)]
+    rows = db.session.execute(query)
+    return [(c, month, float(v)) for c, month, v in rows if c is not None]
 
 
 def _report_period(period: Period) -> ReportPeriod_:

@@ -21,9 +21,20 @@ from datetime import date
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, Date, and_, case, cast, delete, func, insert, select
+from sqlalchemy import (
+    Connection,
+    Date,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    type_coerce,
+)
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import InstanceState, Session, UOWTransaction
 
 from engage.extensions import db
 from engage.metrics.models import MetricDay, MetricMonth, Observation, Source
@@ -117,7 +128,8 @@ def refresh(connection: Connection, touched: Mapping[int, Iterable[date]]) -> No
 
 def _month_of(column: Any, dialect: str) -> Any:
     if dialect == "sqlite":
-        return cast(func.date(column, "start of month"), Date)
+        # No CAST on SQLite: CAST(... AS DATE) gives a number there.
+        return type_coerce(func.date(column, "start of month"), Date)
     return cast(func.date_trunc("month", column), Date)
 
 
@@ -175,7 +187,7 @@ def _touched(session: Session) -> dict[int, set[date]]:
     for item in chain(session.new, session.dirty, session.deleted):
         if not isinstance(item, Observation):
             continue
-        state = sa_inspect(item)
+        state: InstanceState[Observation] = sa_inspect(item)
         metric_ids = [item.metric_id, *state.attrs.metric_id.history.deleted]
         days = [item.observed_on, *state.attrs.observed_on.history.deleted]
         for metric_id in metric_ids:
