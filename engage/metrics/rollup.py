@@ -133,13 +133,21 @@ def _month_of(column: Any, dialect: str) -> Any:
     return cast(func.date_trunc("month", column), Date)
 
 
-def rebuild_metric_rollups() -> dict[str, int]:
-    """Recompute both rollups from every observation (after bulk inserts). Counts."""
-    session = db.session
-    session.flush()
-    session.execute(delete(MetricMonth))
-    session.execute(delete(MetricDay))
-    session.execute(
+def rebuild_metric_rollups(connection: Connection | None = None) -> dict[str, int]:
+    """Recompute both rollups from every observation (after bulk inserts). Counts.
+
+    Runs in ``db.session`` (flushed first), or on ``connection`` when given (the bench
+    generator's engine connection); the caller commits.
+    """
+    run: Connection | Session
+    if connection is None:
+        db.session.flush()
+        run, dialect = db.session(), db.session.get_bind().dialect.name
+    else:
+        run, dialect = connection, connection.dialect.name
+    run.execute(delete(MetricMonth))
+    run.execute(delete(MetricDay))
+    run.execute(
         insert(MetricDay).from_select(
             ["metric_id", "day", "value"],
             select(
@@ -147,7 +155,7 @@ def rebuild_metric_rollups() -> dict[str, int]:
             ).group_by(Observation.metric_id, Observation.observed_on),
         )
     )
-    month = _month_of(MetricDay.day, session.get_bind().dialect.name)
+    month = _month_of(MetricDay.day, dialect)
     grouped = (
         select(
             MetricDay.metric_id.label("metric_id"),
@@ -158,7 +166,7 @@ def rebuild_metric_rollups() -> dict[str, int]:
         .group_by(MetricDay.metric_id, month)
         .subquery()
     )
-    session.execute(
+    run.execute(
         insert(MetricMonth).from_select(
             ["metric_id", "month", "total", "last_day", "last_value"],
             select(
@@ -177,8 +185,8 @@ def rebuild_metric_rollups() -> dict[str, int]:
         )
     )
     return {
-        "days": session.scalar(select(func.count()).select_from(MetricDay)) or 0,
-        "months": session.scalar(select(func.count()).select_from(MetricMonth)) or 0,
+        "days": run.scalar(select(func.count()).select_from(MetricDay)) or 0,
+        "months": run.scalar(select(func.count()).select_from(MetricMonth)) or 0,
     }
 
 
