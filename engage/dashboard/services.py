@@ -580,19 +580,21 @@ def _rollup_rows(start: date, end: date, kind: MetricKind) -> Any:
     Whole months come from ``metric_months`` (their latest day and total); the
     partial months at the edges from ``metric_days``.
     """
-    day_piece = select(
-        MetricDay.metric_id.label("metric_id"),
-        MetricDay.day.label("day"),
-        MetricDay.value.label("value"),
-        MetricDay.value.label("total"),
-    ).join(Metric, Metric.id == MetricDay.metric_id)
+    day_piece = (
+        select(
+            MetricDay.metric_id.label("metric_id"),
+            MetricDay.day.label("day"),
+            MetricDay.value.label("value"),
+            MetricDay.value.label("total"),
+        )
+        .join(Metric, Metric.id == MetricDay.metric_id)
+        .where(Metric.kind == kind)
+    )
     months = _whole_months(start, end)
     if months is None:
-        return day_piece.where(
-            MetricDay.day >= start, MetricDay.day <= end, Metric.kind == kind
-        )
+        return day_piece.where(MetricDay.day >= start, MetricDay.day <= end)
     first, last = months
-    month_piece = (
+    pieces = [
         select(
             MetricMonth.metric_id.label("metric_id"),
             MetricMonth.last_day.label("day"),
@@ -603,15 +605,13 @@ def _rollup_rows(start: date, end: date, kind: MetricKind) -> Any:
         .where(
             MetricMonth.month >= first, MetricMonth.month < last, Metric.kind == kind
         )
-    )
-    edges = day_piece.where(
-        Metric.kind == kind,
-        or_(
-            and_(MetricDay.day >= start, MetricDay.day < first),
-            and_(MetricDay.day >= last, MetricDay.day <= end),
-        ),
-    )
-    return union_all(month_piece, edges)
+    ]
+    # Each edge is its own simple range (an OR of two would not use the day index).
+    if start < first:
+        pieces.append(day_piece.where(MetricDay.day >= start, MetricDay.day < first))
+    if last <= end:
+        pieces.append(day_piece.where(MetricDay.day >= last, MetricDay.day <= end))
+    return pieces[0] if len(pieces) == 1 else union_all(*pieces)
 
 
 def metric_values(start: date, end: date) -> dict[int, float]:
