@@ -209,6 +209,8 @@ class Mention(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "mentions"
     __table_args__ = (
         UniqueConstraint("feed_id", "guid", name="uq_mentions_feed_guid"),
+        # Covers the dashboard's mentions by tone and day (no table reads).
+        Index("ix_mentions_published_tone", "published_on", "tone"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
