@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from engage.accounts.models import Role
@@ -41,13 +41,15 @@ from engage.membership.models import Tier
 from engage.metrics.models import (
     Mention,
     Metric,
+    MetricDay,
     MetricKind,
-    Observation,
+    MetricMonth,
     ReportPeriod,
     Tone,
 )
-from engage.metrics.report import SOURCE_RANK, scaled_target, target_status
 from engage.metrics.report import Period as ReportPeriod_
+from engage.metrics.report import scaled_target, target_status
+from engage.metrics.rollup import month_end, month_start
 from engage.surveys import figures as survey_figures
 from engage.surveys.models import Response, Survey
 
@@ -561,89 +563,118 @@ def representativeness_section(scope: Scope) -> Section | None:
 # Reach metrics (observations) ---------------------------------------------------------
 
 
-def _best_value() -> Any:
-    """The value of a metric's day from its best source (the reach report's order).
+def _whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The first day of the first and of the last whole month in ``start``–``end``."""
+    first = start if start.day == 1 else month_start(month_end(start) + timedelta(1))
+    after = end + timedelta(1)
+    last = month_start(after) if after.day == 1 else month_start(end)
+    # ``last`` is the first month NOT wholly inside (exclusive bound).
+    if first >= last:
+        return None
+    return first, last
 
-    One observation per metric, day and source, so MAX picks it; COALESCE takes the
-    first source in ``SOURCE_RANK`` order that has one.
+
+def _rollup_rows(start: date, end: date, kind: MetricKind) -> Any:
+    """(metric id, day, value, total) pieces covering ``start``–``end`` (rollups).
+
+    Whole months come from ``metric_months`` (their latest day and total); the
+    partial months at the edges from ``metric_days``.
     """
-    ranked = sorted(SOURCE_RANK, key=SOURCE_RANK.__getitem__)
-    return func.coalesce(
-        *(func.max(case((Observation.source == s, Observation.value))) for s in ranked)
+    day_piece = (
+        select(
+            MetricDay.metric_id.label("metric_id"),
+            MetricDay.day.label("day"),
+            MetricDay.value.label("value"),
+            MetricDay.value.label("total"),
+        )
+        .join(Metric, Metric.id == MetricDay.metric_id)
+        .where(Metric.kind == kind)
     )
+    months = _whole_months(start, end)
+    if months is None:
+        return day_piece.where(MetricDay.day >= start, MetricDay.day <= end)
+    first, last = months
+    pieces = [
+        select(
+            MetricMonth.metric_id.label("metric_id"),
+            MetricMonth.last_day.label("day"),
+            MetricMonth.last_value.label("value"),
+            MetricMonth.total.label("total"),
+        )
+        .join(Metric, Metric.id == MetricMonth.metric_id)
+        .where(
+            MetricMonth.month >= first, MetricMonth.month < last, Metric.kind == kind
+        )
+    ]
+    # Each edge is its own simple range (an OR of two would not use the day index).
+    if start < first:
+        pieces.append(day_piece.where(MetricDay.day >= start, MetricDay.day < first))
+    if last <= end:
+        pieces.append(day_piece.where(MetricDay.day >= last, MetricDay.day <= end))
+    return pieces[0] if len(pieces) == 1 else union_all(*pieces)
 
 
 def metric_values(start: date, end: date) -> dict[int, float]:
     """Each metric's value from ``start`` to ``end``: flows summed, levels the latest.
 
     The reach report's rules (engage.metrics.report): one value per metric and day
-    from the best-ranked source; a flow metric's days are summed, a level metric's
-    latest day counts. Two grouped queries; metrics without data are left out.
+    from the best-ranked source (the ``metric_days`` rollup); a flow metric's days
+    are summed, a level metric's latest day counts. Whole months are read from the
+    ``metric_months`` rollup. Metrics without data are left out.
     """
-    in_range = and_(Observation.observed_on >= start, Observation.observed_on <= end)
-    daily = (
-        select(
-            Observation.metric_id.label("metric_id"),
-            _best_value().label("value"),
+    flows = _rollup_rows(start, end, MetricKind.FLOW).subquery()
+    values: dict[int, float] = {
+        int(metric_id): float(total)
+        for metric_id, total in db.session.execute(
+            select(flows.c.metric_id, func.sum(flows.c.total)).group_by(
+                flows.c.metric_id
+            )
         )
-        .join(Metric, Metric.id == Observation.metric_id)
-        .where(in_range, Metric.kind == MetricKind.FLOW)
-        .group_by(Observation.metric_id, Observation.observed_on)
-        .subquery()
-    )
-    flows = select(daily.c.metric_id, func.sum(daily.c.value)).group_by(
-        daily.c.metric_id
-    )
-    latest = (
-        select(
-            Observation.metric_id.label("metric_id"),
-            func.max(Observation.observed_on).label("day"),
-        )
-        .join(Metric, Metric.id == Observation.metric_id)
-        .where(in_range, Metric.kind == MetricKind.LEVEL)
-        .group_by(Observation.metric_id)
-        .subquery()
-    )
-    levels = (
-        select(Observation.metric_id, _best_value())
-        .join(
-            latest,
-            and_(
-                latest.c.metric_id == Observation.metric_id,
-                latest.c.day == Observation.observed_on,
-            ),
-        )
-        .group_by(Observation.metric_id)
-    )
-    values: dict[int, float] = {}
-    for query in (flows, levels):
-        for metric_id, value in db.session.execute(query):
-            values[int(metric_id)] = float(value)
+    }
+    levels = _rollup_rows(start, end, MetricKind.LEVEL).subquery()
+    latest: dict[int, tuple[date, float]] = {}
+    for metric_id, day, value in db.session.execute(
+        select(levels.c.metric_id, levels.c.day, levels.c.value)
+    ):
+        held = latest.get(metric_id)
+        if held is None or day > held[0]:
+            latest[metric_id] = (day, value)
+    values.update((int(m), float(v)) for m, (_d, v) in latest.items())
     return values
 
 
 def channel_flows_by_day(start: date, end: date) -> list[tuple[int, date, float]]:
     """(channel id, day, flow metrics' total) for channel-linked flow metrics."""
-    daily = (
-        select(
-            Metric.channel_id.label("channel_id"),
-            Observation.observed_on.label("day"),
-            _best_value().label("value"),
-        )
-        .join(Metric, Metric.id == Observation.metric_id)
+    query = (
+        select(Metric.channel_id, MetricDay.day, func.sum(MetricDay.value))
+        .join(Metric, Metric.id == MetricDay.metric_id)
         .where(
-            Observation.observed_on >= start,
-            Observation.observed_on <= end,
+            MetricDay.day >= start,
+            MetricDay.day <= end,
             Metric.kind == MetricKind.FLOW,
             Metric.channel_id.is_not(None),
         )
-        .group_by(Metric.channel_id, Observation.metric_id, Observation.observed_on)
-        .subquery()
+        .group_by(Metric.channel_id, MetricDay.day)
     )
-    query = select(daily.c.channel_id, daily.c.day, func.sum(daily.c.value)).group_by(
-        daily.c.channel_id, daily.c.day
+    rows = db.session.execute(query)
+    return [(c, day, float(v)) for c, day, v in rows if c is not None]
+
+
+def channel_flows_by_month(start: date, end: date) -> list[tuple[int, date, float]]:
+    """(channel id, first of month, flow total) for the months of ``start``–``end``."""
+    query = (
+        select(Metric.channel_id, MetricMonth.month, func.sum(MetricMonth.total))
+        .join(Metric, Metric.id == MetricMonth.metric_id)
+        .where(
+            MetricMonth.month >= month_start(start),
+            MetricMonth.month <= end,
+            Metric.kind == MetricKind.FLOW,
+            Metric.channel_id.is_not(None),
+        )
+        .group_by(Metric.channel_id, MetricMonth.month)
     )
-    return [(int(c), day, float(v)) for c, day, v in db.session.execute(query)]
+    rows = db.session.execute(query)
+    return [(c, month, float(v)) for c, month, v in rows if c is not None]
 
 
 def _report_period(period: Period) -> ReportPeriod_:
@@ -708,7 +739,13 @@ def metrics_section(scope: Scope) -> Section:
     first, last = min(slots[0].start, period.start), max(slots[-1].end, period.end)
     names = _channel_names()
     per_channel: dict[str, dict[date, float]] = defaultdict(dict)
-    for channel_id, day, value in channel_flows_by_day(first, last):
+    # Month slots are whole calendar months: read them from the month rollup.
+    by_slot = (
+        channel_flows_by_day
+        if granularity(period) == "week"
+        else (channel_flows_by_month)
+    )
+    for channel_id, day, value in by_slot(first, last):
         per_channel[names[channel_id]][day] = value
     channel_now: dict[str, float] = defaultdict(float)
     channel_before: dict[str, float] = defaultdict(float)

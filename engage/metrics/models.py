@@ -6,7 +6,15 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.db import TimestampMixin, str_enum
@@ -130,6 +138,42 @@ class Observation(db.Model):  # type: ignore[name-defined,misc]
     recorded_by = relationship("User")
 
 
+class MetricDay(db.Model):  # type: ignore[name-defined,misc]
+    """Rollup: a metric's value on a day from its best source (engage.metrics.rollup).
+
+    Derived from observations only; never edited by hand.
+    """
+
+    __tablename__ = "metric_days"
+    __table_args__ = (Index("ix_metric_days_day", "day", "metric_id", "value"),)
+
+    metric_id: Mapped[int] = mapped_column(
+        ForeignKey("metrics.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class MetricMonth(db.Model):  # type: ignore[name-defined,misc]
+    """Rollup: a metric's calendar month from its ``metric_days`` rows.
+
+    ``total`` is the sum of the month's daily values (for flows); ``last_day`` and
+    ``last_value`` are its latest day with a value (for levels).
+    """
+
+    __tablename__ = "metric_months"
+    __table_args__ = (Index("ix_metric_months_month", "month"),)
+
+    metric_id: Mapped[int] = mapped_column(
+        ForeignKey("metrics.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The first day of the month.
+    month: Mapped[date] = mapped_column(primary_key=True)
+    total: Mapped[float] = mapped_column(Float)
+    last_day: Mapped[date]
+    last_value: Mapped[float] = mapped_column(Float)
+
+
 class Feed(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     """An RSS or Atom feed watched for phrases (media monitoring)."""
 
@@ -165,6 +209,8 @@ class Mention(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "mentions"
     __table_args__ = (
         UniqueConstraint("feed_id", "guid", name="uq_mentions_feed_guid"),
+        # Covers the dashboard's mentions by tone and day (no table reads).
+        Index("ix_mentions_published_tone", "published_on", "tone"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -211,3 +257,7 @@ class ReachReport(db.Model):  # type: ignore[name-defined,misc]
     #: When it was e-mailed to subscribers (None: not sent).
     sent_at: Mapped[datetime | None]
     recipients: Mapped[int] = mapped_column(default=0)
+
+
+# Keeps metric_days and metric_months up to date on every flush of observations.
+from engage.metrics import rollup as _rollup  # noqa: E402,F401
