@@ -61,6 +61,7 @@ from engage.metrics.models import (
     TargetPeriod,
     Tone,
 )
+from engage.metrics.rollup import rebuild_metric_rollups
 from engage.surveys.models import (
     Answer,
     Choice,
@@ -775,6 +776,9 @@ def metrics(ctx: Context) -> None:
                 }
 
     _insert(ctx, Observation.__table__, rows(), "observations")
+    # Bulk inserts skip the ORM hook that keeps the dashboard's rollups up to date.
+    ctx.progress("  rolling up observations by day and month…")
+    rebuild_metric_rollups(ctx.conn)
 
 
 def feeds(ctx: Context) -> None:

@@ -13,7 +13,7 @@ import engage.db
 
 # revision identifiers, used by Alembic.
 revision = 'a7d1dash0002'
-down_revision = 'a7d0api00001'
+down_revision = 'a7d2bench003'
 branch_labels = None
 depends_on = None
 
