@@ -21,6 +21,7 @@ def test_admin_records_a_breach_and_every_page_is_accessible(
     expect(page.locator("h1")).to_have_text("Personal-data breaches")
     assert_accessible(page)
     page.get_by_role("button", name="Record a breach").click()
+    expect(page.locator("h1")).to_have_text("Record a breach")
     assert_accessible(page)
     page.get_by_role("button", name="Save breach").click()  # empty: errors shown
     expect(page.locator(".nhsuk-error-summary")).to_be_visible()
@@ -36,5 +37,6 @@ def test_admin_records_a_breach_and_every_page_is_accessible(
     expect(page.get_by_text("Overdue")).to_have_count(2)
     assert_accessible(page)
     page.get_by_role("link", name="Personal-data breaches").click()
-    expect(page.get_by_text("Overdue")).to_have_count(2)
+    row = page.get_by_role("row").filter(has_text="Members list sent to the wrong")
+    expect(row.get_by_text("Overdue")).to_have_count(2)
     assert_accessible(page)
