@@ -71,7 +71,7 @@ static-checks: install ## bandit over engage/ and jobs/; semgrep with .ci/semgre
 	$(SEMGREP) --config .ci/semgrep/ --error --quiet engage jobs templates
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := csv xlsx postcode phone formula
+FUZZ_TARGETS := csv xlsx postcode phone formula feed
 fuzz: install ## Hypothesis fuzz targets, then each atheris target for FUZZ_SECONDS (default 60)
 	ENGAGE_FUZZ_EXAMPLES=2000 $(PY) -m pytest tests/fuzz -q -p no:cacheprovider
 	$(PY) -m pip install --quiet -e '.[dev,fuzz]'

@@ -148,6 +148,11 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(survey_results_bp)
 
+    # Personal-data breach register (SECURITY D9): /admin/breaches.
+    from engage.breaches.views import bp as breaches_bp
+
+    app.register_blueprint(breaches_bp)
+
 
 def _register_hooks(app: Flask) -> None:
     from engage import http, navigation, templating

@@ -112,6 +112,11 @@ MATRIX = {
     "members.erase": ADMINS,
     "members.subject_access": ADMINS,
     "members.sar_register": ADMINS,
+    # Personal-data breach register (SECURITY D9).
+    "breaches.index": ADMINS,
+    "breaches.create": ADMINS,
+    "breaches.detail": ADMINS,
+    "breaches.edit": ADMINS,
     "members.sar_new": ADMINS,
     "members.sar_complete": ADMINS,
     "members.export": EDITORS,

@@ -101,10 +101,15 @@ def safe_link(link: str | None) -> str | None:
 
 
 def _when(entry: Any) -> datetime | None:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    # dict.get: feedparser's own get() warns (DeprecationWarning) when asked for
+    # updated_parsed of an entry whose unparseable pubDate left published_parsed None.
+    parsed = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     if not parsed:
         return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    except (ValueError, OverflowError, OSError):  # e.g. "0000-00-00" gives year -1
+        return None
 
 
 def _guid(entry: Any, title: str, summary: str) -> str:

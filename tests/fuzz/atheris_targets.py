@@ -3,10 +3,11 @@
     .venv/bin/python -m tests.fuzz.atheris_targets csv -max_total_time=60
 
 Targets: ``csv``, ``xlsx`` (tabular.read_table: a Table or TableError, nothing else),
-``postcode``, ``phone`` (None or a canonical, stable value) and ``formula``
-(neutralise never starts a formula and restore undoes it). atheris is an optional
-extra (``pip install -e '.[fuzz]'``): a wheel for CPython 3.11 on x86-64 Linux.
-The feed wrapper target arrives with the feeds feature (another branch).
+``postcode``, ``phone`` (None or a canonical, stable value), ``formula``
+(neutralise never starts a formula and restore undoes it) and ``feed``
+(metrics.feeds.parse_feed: items with http(s) or no links, or FeedError). atheris is
+an optional extra (``pip install -e '.[fuzz]'``): a wheel for CPython 3.11 on x86-64
+Linux.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from collections.abc import Callable
 
 import atheris
 
-with atheris.instrument_imports(include=["engage.imports", "engage.membership"]):
+with atheris.instrument_imports(
+    include=["engage.imports", "engage.membership", "engage.metrics"]
+):
     from engage.imports.tabular import TableError, neutralise, read_table, restore
     from engage.membership.validators import normalise_phone, normalise_postcode
+    from engage.metrics.feeds import FeedError, matched_phrases, parse_feed
 
 
 def _table(filename: str) -> Callable[[bytes], None]:
@@ -52,12 +56,26 @@ def _formula(data: bytes) -> None:
         raise AssertionError(f"neutralise failed on {text!r}")
 
 
+def _feed(data: bytes) -> None:
+    try:
+        items = parse_feed(data)
+    except FeedError:  # a refusal is a fine answer
+        return
+    for item in items:
+        if item.link is not None and not item.link.lower().startswith(
+            ("http://", "https://")
+        ):
+            raise AssertionError(f"unsafe link kept: {item.link!r}")
+        matched_phrases(item, ["NHS Trust"])
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "csv": _table("fuzz.csv"),
     "xlsx": _table("fuzz.xlsx"),
     "postcode": _postcode,
     "phone": _phone,
     "formula": _formula,
+    "feed": _feed,
 }
 
 

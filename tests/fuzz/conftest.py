@@ -2,9 +2,6 @@
 
 The whole folder runs in well under 30 s in CI. Run longer by hand with
 ``ENGAGE_FUZZ_EXAMPLES=20000 pytest tests/fuzz`` or the atheris targets (``make fuzz``).
-
-Still to come: a target for the feed wrapper (feedparser given only bytes from our own
-HTTP client) arrives with the feeds feature, which is on another branch.
 """
 
 from __future__ import annotations

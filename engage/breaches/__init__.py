@@ -1,0 +1,1 @@
+"""Personal-data breach register: deadlines for the internal report and the ICO."""
