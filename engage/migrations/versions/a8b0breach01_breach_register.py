@@ -14,7 +14,7 @@ import engage.db
 
 # revision identifiers, used by Alembic.
 revision = "a8b0breach01"
-down_revision = "a7d0api00001"
+down_revision = "a7d1dash0002"
 branch_labels = None
 depends_on = None
 
