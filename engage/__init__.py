@@ -88,17 +88,17 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from engage.accounts.twofactor_views import bp as twofactor_bp
     from engage.accounts.views import admin_bp as accounts_admin_bp
     from engage.accounts.views import bp as accounts_bp
     from engage.actions.feed_views import bp as calendar_bp
     from engage.actions.views import bp as actions_bp
-
-    # Dashboard, board report and the JSON API (issue 7).
     from engage.api.views import bp as api_bp
     from engage.api.views import tokens_bp as api_tokens_bp
     from engage.audiences.views import bp as audiences_bp
     from engage.audiences.views import map_bp
     from engage.audit.views import bp as audit_bp
+    from engage.breaches.views import bp as breaches_bp
     from engage.dashboard.views import bp as dashboard_bp
     from engage.imports.views import bp as imports_bp
     from engage.mail.views import bp as mail_bp
@@ -107,13 +107,18 @@ def _register_blueprints(app: Flask) -> None:
     from engage.metrics.views import bp as metrics_bp
     from engage.metrics.views import feeds_bp, reports_bp
     from engage.scheduling.views import bp as jobs_bp
+    from engage.surveys.public_views import bp as answer_bp
+    from engage.surveys.results_views import bp as survey_results_bp
+    from engage.surveys.views import bp as surveys_bp
     from engage.web import bp as web_bp
 
     for blueprint in (
         web_bp,
         accounts_bp,
+        twofactor_bp,
         accounts_admin_bp,
         audit_bp,
+        breaches_bp,
         mail_bp,
         audiences_bp,
         map_bp,
@@ -122,36 +127,18 @@ def _register_blueprints(app: Flask) -> None:
         imports_bp,
         join_bp,
         members_bp,
-        jobs_bp,
+        surveys_bp,
+        answer_bp,  # /s/<token> and the public "you said, we did" pages
+        survey_results_bp,
         metrics_bp,
         feeds_bp,
         reports_bp,
+        jobs_bp,
         dashboard_bp,
         api_bp,
         api_tokens_bp,
     ):
         app.register_blueprint(blueprint)
-    # Production readiness: staff two-factor sign-in.
-    from engage.accounts.twofactor_views import bp as twofactor_bp
-
-    app.register_blueprint(twofactor_bp)
-
-    # Surveys (issue 5): staff pages under /surveys, answering under /s/<token>.
-    from engage.surveys.public_views import bp as answer_bp
-    from engage.surveys.views import bp as surveys_bp
-
-    app.register_blueprint(surveys_bp)
-    app.register_blueprint(answer_bp)
-
-    # Survey results, exports and imports (issue 5): /surveys/<id>/results, …/responses.
-    from engage.surveys.results_views import bp as survey_results_bp
-
-    app.register_blueprint(survey_results_bp)
-
-    # Personal-data breach register (SECURITY D9): /admin/breaches.
-    from engage.breaches.views import bp as breaches_bp
-
-    app.register_blueprint(breaches_bp)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -61,7 +61,7 @@ def load_demo(*, now: datetime) -> list[DemoLogin]:
         with (folder / name).open("rb") as source:
             apply_import(kind, source, name, actor="system", now=now)
     _load_demo_members(now=now)
-    load_demo_survey(now=now)  # surveys (issue 5)
+    load_demo_survey(now=now)
     # Measures of reach
     from engage.metrics.demo import load_demo_metrics
 
