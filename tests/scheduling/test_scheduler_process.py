@@ -41,8 +41,17 @@ LEASE_SECONDS = 3
 SAMPLES = "tests.scheduling.sample_jobs"
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll ``predicate`` (reading fresh data) until it is truthy, or fail."""
+def wait_for(
+    predicate: Callable[[], Any],
+    timeout: float,
+    what: str,
+    *,
+    output: Callable[[], str] | None = None,
+) -> Any:
+    """Poll ``predicate`` (reading fresh data) until it is truthy, or fail.
+
+    ``output`` gives the schedulers' logs to show when it fails.
+    """
     deadline = time.monotonic() + timeout
     while True:
         db.session.rollback()  # a new snapshot each time
@@ -50,7 +59,8 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+            logs = f"\n{output()}" if output is not None else ""
+            pytest.fail(f"timed out after {timeout} s waiting for {what}{logs}")
         time.sleep(0.2)
 
 
@@ -239,19 +249,23 @@ def test_run_now_is_picked_up_within_seconds(  # type: ignore[no-untyped-def]
     schedulers: Schedulers, client: FlaskClient, login, cast, app
 ) -> None:
     app.config["JOBS_REGISTRY"] = f"{SAMPLES}:ON_REQUEST"
-    schedulers.start("ON_REQUEST")
-    wait_for(_active_pid, 60, "the scheduler to start")
+    process = schedulers.start("ON_REQUEST")
+    wait_for(lambda: _active_pid() == process.pid, 60, "the scheduler to start")
     login(cast["admin"])
     assert client.post("/jobs/quiet/run").status_code == 302
     asked = time.monotonic()
     request = wait_for(
         lambda: db.session.scalars(
-            select(JobRequest).where(JobRequest.status == RequestStatus.DONE)
+            select(JobRequest).where(
+                JobRequest.status.not_in([RequestStatus.QUEUED, RequestStatus.RUNNING])
+            )
         ).first(),
-        30,
+        60,
         "the request to be run",
+        output=schedulers.output,
     )
-    assert time.monotonic() - asked < 15
+    assert request.status is RequestStatus.DONE, schedulers.output()
+    assert time.monotonic() - asked < 30
     run = db.session.get(JobRun, request.run_id)
     assert run is not None
     assert (run.job, run.trigger, run.outcome) == (
