@@ -53,7 +53,10 @@ def record_consents(
     method: ConsentMethod,
     now: datetime,
 ) -> list[ContactChannel]:
-    """Append a consent record for each channel whose consent changes; return them."""
+    """Append a consent record for each channel whose consent changes; return them.
+
+    The records are written with ``member`` at the next flush.
+    """
     current = current_consents(member)
     changed = [c for c, granted in wanted.items() if current[c] != granted]
     version = wording_version()
@@ -67,7 +70,6 @@ def record_consents(
                 recorded_at=now,
             )
         )
-    db.session.flush()
     return changed
 
 

@@ -44,6 +44,37 @@ def list_topics(*, active_only: bool = False) -> list[Topic]:
     return list(db.session.scalars(query))
 
 
+def practice_choices() -> list[tuple[int, str]]:
+    """Active GP practices as ``(id, name)`` pairs by name, for a form's choices.
+
+    Plain rows, not ORM objects: the public join form builds this on every request.
+    """
+    query = (
+        select(Practice.id, Practice.name)
+        .where(Practice.is_active)
+        .order_by(Practice.name)
+    )
+    return [(row.id, row.name) for row in db.session.execute(query)]
+
+
+def topic_choices() -> list[tuple[int, str]]:
+    """Active topics as ``(id, name)`` pairs by name, for a form's choices."""
+    query = select(Topic.id, Topic.name).where(Topic.is_active).order_by(Topic.name)
+    return [(row.id, row.name) for row in db.session.execute(query)]
+
+
+def is_active_practice(practice_id: int) -> bool:
+    """Whether ``practice_id`` is an active GP practice (members may choose it)."""
+    query = select(Practice.id).where(Practice.id == practice_id, Practice.is_active)
+    return db.session.scalar(query) is not None
+
+
+def active_topic_ids(topic_ids: Iterable[int]) -> set[int]:
+    """Which of ``topic_ids`` are active topics."""
+    query = select(Topic.id).where(Topic.id.in_(list(topic_ids)), Topic.is_active)
+    return set(db.session.scalars(query))
+
+
 def save_practice(
     practice: Practice | None,
     *,

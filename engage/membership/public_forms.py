@@ -14,13 +14,19 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional
 from wtforms.validators import ValidationError as FormValidationError
 
 from engage.formtools import MultiCheckboxField, choices, strip
 from engage.membership import equality
 from engage.membership.consent import CONSENT_WORDING
-from engage.membership.lists import list_practices, list_topics
+from engage.membership.lists import (
+    active_topic_ids,
+    is_active_practice,
+    practice_choices,
+    topic_choices,
+)
 from engage.membership.models import ContactChannel, SupportNeed, Tier
 from engage.membership.registration import Registration, detail_problems
 from engage.membership.validators import normalise_phone, normalise_postcode
@@ -33,6 +39,24 @@ TIER_LABELS = {
     Tier.GOLD: "Gold – come to meetings, focus groups and panels",
     Tier.SILVER: "Silver – answer surveys and consultations from home",
 }
+
+
+PRACTICE_UNKNOWN = "Select your GP practice from the list"
+TOPIC_UNKNOWN = "Select topics from the list"
+
+
+def _practice_choices() -> list[SelectChoice]:
+    return choices(
+        [
+            ("", "Select your practice"),
+            *practice_choices(),
+            (NOT_LISTED, "My practice is not listed"),
+        ]
+    )
+
+
+def _topic_choices() -> list[SelectChoice]:
+    return choices(topic_choices())
 
 
 def _optional_text(value: object) -> object:
@@ -90,11 +114,21 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
         ],
         render_kw={"autocomplete": "postal-code", "spellcheck": "false"},
     )
-    practice = SelectField("GP practice (optional)", validators=[Optional()])
+    # The practice and topic lists are read only when the page is drawn (WTForms
+    # resolves a callable's choices on first use); a sent value is checked with one
+    # small query instead, so a valid join reads neither list.
+    practice = SelectField(
+        "GP practice (optional)",
+        choices=_practice_choices,
+        validate_choice=False,
+        validators=[Optional()],
+    )
     topics = MultiCheckboxField(
         "Which topics interest you? (optional)",
         description="Select all that apply.",
+        choices=_topic_choices,
         coerce=int,
+        validate_choice=False,
         validators=[Optional()],
     )
     tier = RadioField(
@@ -123,16 +157,19 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
         ],
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.practice.choices = choices(
-            [("", "Select your practice")]
-            + [(p.id, p.name) for p in list_practices(active_only=True)]
-            + [(NOT_LISTED, "My practice is not listed")]
-        )
-        self.topics.choices = choices(
-            (t.id, t.name) for t in list_topics(active_only=True)
-        )
+    def validate_practice(self, field: Any) -> None:
+        value = field.data
+        if (
+            value
+            and value != NOT_LISTED
+            and not (value.isdigit() and is_active_practice(int(value)))
+        ):
+            raise FormValidationError(PRACTICE_UNKNOWN)
+
+    def validate_topics(self, field: Any) -> None:
+        wanted = set(field.data or ())
+        if wanted and active_topic_ids(wanted) != wanted:
+            raise FormValidationError(TOPIC_UNKNOWN)
 
     def validate_phone(self, field: Any) -> None:
         if field.data and normalise_phone(field.data) is None:

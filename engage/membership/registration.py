@@ -226,8 +226,13 @@ def register_member(data: Registration, *, now: datetime) -> RegistrationResult:
         consents=[],  # a new member has none: no query to find out
     )
     _apply_details(member, data)
+    consent.record_consents(
+        member, dict(data.consents), method=ConsentMethod.WEB_FORM, now=now
+    )
     try:
         # A concurrent join with the same address loses on the unique constraint.
+        # One flush writes the member with its topics and consents; the audit event,
+        # links and e-mail below are written when the caller commits.
         with db.session.begin_nested():
             db.session.add(member)
             db.session.flush()
@@ -236,9 +241,6 @@ def register_member(data: Registration, *, now: datetime) -> RegistrationResult:
         if existing is None:
             raise
         return _already_registered(existing, now=now)
-    consent.record_consents(
-        member, dict(data.consents), method=ConsentMethod.WEB_FORM, now=now
-    )
     record_event(
         PUBLIC,
         "register",
@@ -248,7 +250,6 @@ def register_member(data: Registration, *, now: datetime) -> RegistrationResult:
         now=now,
     )
     token = None if email is None else _send_confirmation(member, email, now=now)
-    db.session.flush()
     return RegistrationResult(created=True, member=member, token=token)
 
 

@@ -60,14 +60,6 @@ def _user() -> Any:
     return current_user._get_current_object()
 
 
-def _practice_choices() -> list[tuple[int, str]]:
-    return [(p.id, p.name) for p in lists.list_practices(active_only=True)]
-
-
-def _topic_choices() -> list[tuple[int, str]]:
-    return [(t.id, t.name) for t in lists.list_topics(active_only=True)]
-
-
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
@@ -107,7 +99,7 @@ def _get_member(member_id: int) -> Member:
 @roles_required(*READERS)
 def index() -> ResponseReturnValue:
     form = MemberFilterForm(
-        request.args, practices=_practice_choices(), topics=_topic_choices()
+        request.args, practices=lists.practice_choices(), topics=lists.topic_choices()
     )
     form.validate()
     criteria = services.MemberFilter(
@@ -164,7 +156,9 @@ def _show_errors(form: MemberForm, error: EngageError) -> None:
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def create() -> ResponseReturnValue:
-    form = AddMemberForm(practices=_practice_choices(), topics=_topic_choices())
+    form = AddMemberForm(
+        practices=lists.practice_choices(), topics=lists.topic_choices()
+    )
     if form.validate_on_submit():
         try:
             member = services.add_member(
@@ -202,10 +196,10 @@ def detail(member_id: int) -> ResponseReturnValue:
 def edit(member_id: int) -> ResponseReturnValue:
     member = _get_member(member_id)
     # Keep a retired practice or topic the member already has, so saving works.
-    practices = _practice_choices()
+    practices = lists.practice_choices()
     if member.practice and (member.practice.id, member.practice.name) not in practices:
         practices.append((member.practice.id, member.practice.name))
-    topics = _topic_choices()
+    topics = lists.topic_choices()
     topics += [(t.id, t.name) for t in member.topics if (t.id, t.name) not in topics]
     form = MemberForm(obj=member, practices=practices, topics=topics)
     if request.method == "GET":

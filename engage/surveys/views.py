@@ -353,8 +353,8 @@ def move_question(survey_id: int, question_id: int) -> ResponseReturnValue:
 def _invite_form(formdata: Any = None) -> InviteForm:
     return InviteForm(
         formdata,
-        topics=[(t.id, t.name) for t in lists.list_topics(active_only=True)],
-        practices=[(p.id, p.name) for p in lists.list_practices(active_only=True)],
+        topics=lists.topic_choices(),
+        practices=lists.practice_choices(),
     )
 
 

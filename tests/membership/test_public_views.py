@@ -127,20 +127,30 @@ def test_join_takes_the_write_lock_only_to_register(client: FlaskClient) -> None
     # registration and commit.
     if db.engine.dialect.name != "sqlite":
         pytest.skip("BEGIN IMMEDIATE is SQLite's")
+    topic, practice = Topic(name="Cancer care"), Practice(name="Park Lane Surgery")
+    db.session.add_all([topic, practice])
+    db.session.commit()
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement.split()[0] + " " + statement.split()[-1])
+        statements.append(" ".join(statement.split()))
 
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
-        assert client.post("/join", data=_form()).status_code == 200
+        form = _form(topics=[str(topic.id)], practice=str(practice.id))
+        assert client.post("/join", data=form).status_code == 200
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
     words = [s.split()[0] for s in statements]
     immediate = statements.index("BEGIN IMMEDIATE")
     assert "BEGIN IMMEDIATE" not in statements[immediate + 1 :]
-    assert "SELECT" in words[:immediate]  # the practices and topics lists
+    before = statements[:immediate]
+    # The chosen practice and topics are checked before the lock…
+    assert any(s.startswith("SELECT practices.id FROM practices") for s in before)
+    assert any(s.startswith("SELECT topics.id FROM topics") for s in before)
+    # …and a valid join never reads the whole lists (only a page that shows them).
+    assert not any("ORDER BY practices.name" in s for s in statements)
+    assert not any("ORDER BY topics.name" in s for s in statements)
     assert "INSERT" not in words[:immediate]
     assert "INSERT" in words[immediate:]
     assert len(_members()) == 1
@@ -231,6 +241,58 @@ def test_join_with_topics_and_practice(client: FlaskClient) -> None:
     (member,) = _members()
     assert [t.name for t in member.topics] == ["Cancer care"]
     assert member.practice_id == practice.id
+
+
+@pytest.mark.parametrize("field", ["practice", "topics"])
+def test_join_refuses_a_retired_or_unknown_practice_or_topic(
+    client: FlaskClient, field: str
+) -> None:
+    retired = (
+        Practice(name="Closed Surgery", is_active=False)
+        if field == "practice"
+        else Topic(name="Old topic", is_active=False)
+    )
+    db.session.add(retired)
+    db.session.commit()
+    message = {
+        "practice": "Select your GP practice from the list",
+        "topics": "Select topics from the list",
+    }[field]
+    for value in (str(retired.id), "999999", "x"):
+        sent = value if field == "practice" else [value]
+        response = client.post("/join", data=_form(**{field: sent}))
+
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert f'href="#{field}' in html, value
+        if value != "x" or field == "practice":
+            assert message in html
+        # The page shown again lists the active choices, not the retired one.
+        assert "Closed Surgery" not in html
+        assert "Old topic" not in html
+    assert _members() == []
+
+
+def test_join_page_lists_active_practices_and_topics_by_name(
+    client: FlaskClient,
+) -> None:
+    db.session.add_all(
+        [
+            Practice(name="Zeta Surgery"),
+            Practice(name="Alpha Medical Centre"),
+            Practice(name="Gone Surgery", is_active=False),
+            Topic(name="Stroke"),
+            Topic(name="Cancer"),
+        ]
+    )
+    db.session.commit()
+
+    html = client.get("/join").get_data(as_text=True)
+
+    assert html.index("Alpha Medical Centre") < html.index("Zeta Surgery")
+    assert html.index("My practice is not listed") > html.index("Zeta Surgery")
+    assert "Gone Surgery" not in html
+    assert html.index("Cancer") < html.index("Stroke")
 
 
 def test_join_with_practice_not_listed_keeps_none(client: FlaskClient) -> None:

@@ -1,0 +1,93 @@
+"""SQLite write transactions: ``begin_write`` waits for the write lock in small steps.
+
+These run on a file of their own (not the suite's database) because they hold the
+write lock from a second, raw connection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from engage import db as engage_db
+from engage.db import begin_write
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Iterator[tuple[Engine, Path]]:
+    path = tmp_path / "lock.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+    yield engine, path
+    engine.dispose()
+
+
+def _hold_write_lock(path: Path, seconds: float, held: threading.Event) -> None:
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t (v) VALUES ('other')")
+    held.set()
+    time.sleep(seconds)
+    other.execute("COMMIT")
+    other.close()
+
+
+def _busy_timeout(session: Session) -> int:
+    return int(session.execute(text("PRAGMA busy_timeout")).scalar_one())
+
+
+def test_begin_write_waits_for_another_writer_then_writes(
+    sqlite_file: tuple[Engine, Path],
+) -> None:
+    engine, path = sqlite_file
+    held = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(path, 0.3, held))
+    holder.start()
+    held.wait(5)
+    started = time.monotonic()
+    with Session(engine) as session:
+        begin_write(session)
+        waited = time.monotonic() - started
+        # The other writer's row is visible: this transaction began after its commit.
+        assert session.execute(text("SELECT v FROM t")).scalars().all() == ["other"]
+        session.execute(text("INSERT INTO t (v) VALUES ('mine')"))
+        session.commit()
+        # The connection's own busy time-out is back for later statements.
+        assert _busy_timeout(session) == engage_db._sqlite_settings["busy_timeout_ms"]
+    holder.join()
+    assert waited >= 0.2
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 2
+
+
+def test_begin_write_gives_up_after_the_busy_timeout(
+    sqlite_file: tuple[Engine, Path],
+) -> None:
+    engine, path = sqlite_file
+    settings = dict(engage_db._sqlite_settings)
+    engage_db.configure_sqlite(busy_timeout_ms=200, synchronous="FULL")
+    held = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(path, 1.5, held))
+    holder.start()
+    held.wait(5)
+    try:
+        with Session(engine) as session:
+            started = time.monotonic()
+            with pytest.raises(OperationalError, match="locked"):
+                begin_write(session)
+            waited = time.monotonic() - started
+            session.rollback()
+            assert 0.2 <= waited < 1.4  # gave up before the other writer finished
+            assert _busy_timeout(session) == 200
+    finally:
+        engage_db.configure_sqlite(**settings)
+        holder.join()
