@@ -130,37 +130,49 @@ def _sqlite_on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-_SQLITE_BUSY = sqlite3.SQLITE_BUSY
 #: Waits between tries for the SQLite write lock: short at first, then capped.
-_LOCK_WAITS = (0.0002, 0.0005, 0.001, 0.002, 0.004)
+_LOCK_WAITS = (0.0002, 0.0005, 0.001, 0.002)
 
 
 def _begin_immediate(conn: Connection) -> None:
-    """``BEGIN IMMEDIATE``, waiting for the write lock in steps of at most 4 ms.
+    """``BEGIN IMMEDIATE``, waiting for the write lock in steps of at most 2 ms.
 
     SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 … ms between tries, so a
     writer queued behind a 5 ms transaction often sleeps on for tens of milliseconds
     after the lock is free; with several web workers that idles them and cuts the
     throughput of a write-heavy page such as /join. Trying again in small steps, up to
-    the same busy time-out, takes the lock soon after it is released. A time-out still
-    raises SQLAlchemy's OperationalError (shown as a 503 page).
+    the same busy time-out, takes the lock soon after it is released. The first and
+    last tries go through SQLAlchemy (so a time-out still raises its OperationalError,
+    shown as a 503 page); the ones between are cheap calls on the driver.
     """
     raw = conn.connection.dbapi_connection
+    if not isinstance(raw, sqlite3.Connection):  # pragma: no cover - pysqlite only
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return
     timeout_ms = int(_sqlite_settings["busy_timeout_ms"])
     deadline = time.monotonic() + timeout_ms / 1000
-    raw.execute("PRAGMA busy_timeout = 0")  # type: ignore[union-attr]
+    raw.execute("PRAGMA busy_timeout = 0")
     try:
-        for attempt in itertools.count():
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as error:
+            if getattr(error.orig, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
+                raise
+        for wait in itertools.chain(_LOCK_WAITS, itertools.repeat(_LOCK_WAITS[-1])):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(wait, left))
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                raw.execute("BEGIN IMMEDIATE")
                 return
-            except OperationalError as error:
-                busy = getattr(error.orig, "sqlite_errorcode", None) == _SQLITE_BUSY
-                if not busy or time.monotonic() >= deadline:
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
                     raise
-            time.sleep(_LOCK_WAITS[min(attempt, len(_LOCK_WAITS) - 1)])
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # the last try: raises if still busy
     finally:
-        raw.execute(f"PRAGMA busy_timeout = {timeout_ms}")  # type: ignore[union-attr]
+        raw.execute(f"PRAGMA busy_timeout = {timeout_ms}")
 
 
 def begin_write(session: Session) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from engage.actions.models import Action, Activity, Channel
 from engage.extensions import db
@@ -95,15 +96,21 @@ def reach_rows(period: Period) -> dict[str, list[dict[str, Any]]]:
         }
         for m in db.session.scalars(select(Metric).order_by(Metric.name, Metric.id))
     ]
+    # Plain rows, not ORM objects: a quarter and the one before can hold 200,000.
     observations = [
         {
-            "metric_id": o.metric_id,
-            "day": o.observed_on,
-            "value": o.value,
-            "rank": SOURCE_RANK[o.source],
+            "metric_id": row.metric_id,
+            "day": row.observed_on,
+            "value": row.value,
+            "rank": SOURCE_RANK[row.source],
         }
-        for o in db.session.scalars(
-            select(Observation).where(
+        for row in db.session.execute(
+            select(
+                Observation.metric_id,
+                Observation.observed_on,
+                Observation.value,
+                Observation.source,
+            ).where(
                 Observation.observed_on >= first, Observation.observed_on <= period.end
             )
         )
@@ -135,6 +142,7 @@ def reach_rows(period: Period) -> dict[str, list[dict[str, Any]]]:
         }
         for a, title, channel in db.session.execute(
             select(Activity, Action.title, Channel.name)
+            .options(selectinload(Activity.figures))
             .join(Action, Action.id == Activity.action_id)
             .join(Channel, Channel.id == Action.channel_id)
             .where(
