@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from numbers import Number
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, func, or_, select, union_all
@@ -134,6 +135,14 @@ class DataTable:
     rows: list[list[Cell]]
     chart: Chart | None = None
 
+    def body(self) -> list[tuple[Cell, list[tuple[bool, str]]]]:
+        """Each row's heading, then its other cells as (numeric?, text) for the page.
+
+        Numbers get thousands separators and None a dash; worked out here once, not
+        with per-cell tests in the template (the metrics table has a row per metric).
+        """
+        return [(row[0], [_display(cell) for cell in row[1:]]) for row in self.rows]
+
     def chart_data(self) -> dict[str, Any] | None:
         """The chart's data for the page's ``data-chart`` attribute."""
         if self.chart is None or not self.rows:
@@ -160,6 +169,15 @@ class Section:
 
 
 SectionProvider = Callable[[Scope], Section | None]
+
+
+def _display(cell: Cell) -> tuple[bool, str]:
+    """A table cell as shown: (is it a number, its text)."""
+    if cell is None:
+        return False, "–"
+    if isinstance(cell, Number):
+        return True, f"{cell:,}"
+    return False, str(cell)
 
 
 def _start_of(day: date) -> datetime:
@@ -619,8 +637,8 @@ def metric_values(start: date, end: date) -> dict[int, float]:
 
     The reach report's rules (engage.metrics.report): one value per metric and day
     from the best-ranked source (the ``metric_days`` rollup); a flow metric's days
-    are summed, a level metric's latest day counts. Whole months are read from the
-    ``metric_months`` rollup. Metrics without data are left out.
+    are summed (whole months read from the ``metric_months`` rollup), a level
+    metric's latest day counts. Metrics without data are left out.
     """
     flows = _rollup_rows(start, end, MetricKind.FLOW).subquery()
     values: dict[int, float] = {
@@ -631,15 +649,24 @@ def metric_values(start: date, end: date) -> dict[int, float]:
             )
         )
     }
-    levels = _rollup_rows(start, end, MetricKind.LEVEL).subquery()
-    latest: dict[int, tuple[date, float]] = {}
-    for metric_id, day, value in db.session.execute(
-        select(levels.c.metric_id, levels.c.day, levels.c.value)
-    ):
-        held = latest.get(metric_id)
-        if held is None or day > held[0]:
-            latest[metric_id] = (day, value)
-    values.update((int(m), float(v)) for m, (_d, v) in latest.items())
+    # A level's latest day in the range: one step back along the primary key
+    # (metric, day) per level metric, rather than reading its every month or day.
+    latest = (
+        select(MetricDay.value)
+        .where(
+            MetricDay.metric_id == Metric.id,
+            MetricDay.day >= start,
+            MetricDay.day <= end,
+        )
+        .order_by(MetricDay.day.desc())
+        .limit(1)
+        .correlate(Metric)
+        .scalar_subquery()
+    )
+    levels = db.session.execute(
+        select(Metric.id, latest).where(Metric.kind == MetricKind.LEVEL)
+    )
+    values.update((int(m), float(v)) for m, v in levels if v is not None)
     return values
 
 
@@ -693,11 +720,21 @@ def _round(value: float | None) -> float | None:
 
 def metrics_section(scope: Scope) -> Section:
     """Reach by channel and every metric against its target (from observations)."""
-    metrics = list(
-        db.session.scalars(
-            select(Metric).options(joinedload(Metric.channel)).order_by(Metric.name)
+    # Rows, not ORM objects: there can be a thousand metrics.
+    metrics = db.session.execute(
+        select(
+            Metric.id,
+            Metric.name,
+            Metric.unit,
+            Metric.kind,
+            Metric.higher_is_better,
+            Metric.target_value,
+            Metric.target_period,
+            Channel.name.label("channel"),
         )
-    )
+        .outerjoin(Channel, Channel.id == Metric.channel_id)
+        .order_by(Metric.name, Metric.id)
+    ).all()
     if not metrics:
         return Section(
             "metrics", "Reach metrics", notes=["No metrics have been set up yet."]
@@ -727,7 +764,7 @@ def metrics_section(scope: Scope) -> Section:
         target_rows.append(
             [
                 metric.name + (f" ({metric.unit})" if metric.unit else ""),
-                metric.channel.name if metric.channel else "–",
+                "–" if metric.channel is None else metric.channel,
                 value,
                 prior,
                 change,
@@ -752,8 +789,8 @@ def metrics_section(scope: Scope) -> Section:
     for metric in metrics:
         if metric.channel is None or metric.kind is not MetricKind.FLOW:
             continue
-        channel_now[metric.channel.name] += now.get(metric.id, 0.0)
-        channel_before[metric.channel.name] += before.get(metric.id, 0.0)
+        channel_now[metric.channel] += now.get(metric.id, 0.0)
+        channel_before[metric.channel] += before.get(metric.id, 0.0)
     channels = sorted(channel_now)
     figures = [
         Figure(
