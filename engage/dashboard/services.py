@@ -34,7 +34,8 @@ from engage.audiences.services import (
     contact_status,
     get_contact_intervals,
 )
-from engage.dashboard.periods import Period, PeriodKind, buckets, granularity
+from engage.counting import counts_in_ranges, series_in_ranges
+from engage.dashboard.periods import Bucket, Period, PeriodKind, buckets, granularity
 from engage.extensions import db
 from engage.membership import figures as member_figures
 from engage.membership import reports as member_reports
@@ -184,6 +185,11 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _day_ranges(spans: Sequence[Period | Bucket]) -> list[tuple[date, date]]:
+    """Each period or bucket (inclusive days) as a half-open range of days."""
+    return [(span.start, span.end + timedelta(days=1)) for span in spans]
+
+
 # Actions ------------------------------------------------------------------------------
 
 
@@ -274,32 +280,38 @@ def actions_section(scope: Scope) -> Section:
 # Deliveries and reach -----------------------------------------------------------------
 
 
-def count_deliveries(start: date, end: date, programme_id: int | None) -> int:
-    """Deliveries (activities) logged on days from ``start`` to ``end``."""
-    query = select(func.count(Activity.id)).where(
-        Activity.occurred_on >= start, Activity.occurred_on <= end
-    )
+def count_deliveries(
+    spans: Sequence[Period | Bucket], programme_id: int | None
+) -> list[int]:
+    """Deliveries (activities) logged in each span, in one query."""
+    where = []
     if programme_id is not None:
-        query = query.join(Action, Action.id == Activity.action_id).where(
-            Action.programme_id == programme_id
+        where.append(
+            Activity.action_id.in_(
+                select(Action.id).where(Action.programme_id == programme_id)
+            )
         )
-    return int(db.session.scalar(query) or 0)
+    return counts_in_ranges(Activity.occurred_on, _day_ranges(spans), *where)
 
 
-def deliveries_by_channel_and_day(
+def deliveries_by_channel(
     start: date, end: date, programme_id: int | None
-) -> list[tuple[str, date, int]]:
-    """(channel, day, deliveries) for every day from ``start`` to ``end`` with any."""
+) -> Counter[str]:
+    """Deliveries logged on days from ``start`` to ``end``, per channel (name)."""
     query = (
-        select(Action.channel_id, Activity.occurred_on, func.count())
+        select(Action.channel_id, func.count())
+        .select_from(Activity)
         .join(Action, Action.id == Activity.action_id)
         .where(Activity.occurred_on >= start, Activity.occurred_on <= end)
-        .group_by(Action.channel_id, Activity.occurred_on)
+        .group_by(Action.channel_id)
     )
     if programme_id is not None:
         query = query.where(Action.programme_id == programme_id)
     names = _channel_names()
-    return [(names[c], day, int(n)) for c, day, n in db.session.execute(query)]
+    result: Counter[str] = Counter()
+    for channel_id, count in db.session.execute(query):
+        result[names[channel_id]] += int(count)
+    return result
 
 
 def _channel_names() -> dict[int, str]:
@@ -332,27 +344,13 @@ def deliveries_section(scope: Scope) -> Section:
     """Deliveries logged, their trend, and reach figures by channel."""
     period, previous, pid = scope.period, scope.previous, scope.programme_id
     slots = buckets(period)
-    first, last = min(slots[0].start, period.start), max(slots[-1].end, period.end)
-    per_channel: Counter[str] = Counter()
-    per_day: Counter[date] = Counter()
-    for channel, day, count in deliveries_by_channel_and_day(first, last, pid):
-        per_day[day] += count
-        if period.start <= day <= period.end:
-            per_channel[channel] += count
+    per_channel = deliveries_by_channel(period.start, period.end, pid)
+    before, *per_slot = count_deliveries([previous, *slots], pid)
     figures = [
-        Figure(
-            "deliveries",
-            "Deliveries logged",
-            sum(per_channel.values()),
-            count_deliveries(previous.start, previous.end, pid),
-        )
+        Figure("deliveries", "Deliveries logged", sum(per_channel.values()), before)
     ]
     trend: list[list[Cell]] = [
-        [
-            slot.label,
-            sum(n for day, n in per_day.items() if slot.start <= day <= slot.end),
-        ]
-        for slot in slots
+        [slot.label, n] for slot, n in zip(slots, per_slot, strict=True)
     ]
     totals = reach_totals(period.start, period.end, pid)
     labels = sorted({label for by_label in totals.values() for label in by_label})
@@ -885,43 +883,23 @@ def metrics_section(scope: Scope) -> Section:
 TONES = ("positive", "neutral", "negative", "unset")
 
 
-def mentions_by_tone_and_day(start: date, end: date) -> list[tuple[str, date, int]]:
-    """(tone, day, mentions) for each day from ``start`` to ``end`` with any."""
-    query = (
-        select(Mention.tone, Mention.published_on, func.count())
-        .where(Mention.published_on >= start, Mention.published_on <= end)
-        .group_by(Mention.tone, Mention.published_on)
+def mentions_by_tone(spans: Sequence[Period | Bucket]) -> dict[str, list[int]]:
+    """Per tone (``unset`` when none), the mentions published in each span."""
+    tone = {t: Mention.tone == Tone(t) for t in TONES if t != "unset"}
+    tone["unset"] = Mention.tone.is_(None)
+    counts = series_in_ranges(
+        _day_ranges(spans), [(Mention.published_on, [tone[t]]) for t in TONES]
     )
-    return [
-        (Tone(tone).value if tone else "unset", day, int(n))
-        for tone, day, n in db.session.execute(query)
-    ]
-
-
-def mention_counts(start: date, end: date) -> Counter[str]:
-    """Mentions published from ``start`` to ``end``, by tone (``unset`` when none)."""
-    query = (
-        select(Mention.tone, func.count())
-        .where(Mention.published_on >= start, Mention.published_on <= end)
-        .group_by(Mention.tone)
-    )
-    return Counter(
-        {Tone(t).value if t else "unset": int(n) for t, n in db.session.execute(query)}
-    )
+    return dict(zip(TONES, counts, strict=True))
 
 
 def mentions_section(scope: Scope) -> Section:
     """Media mentions published in the period, by tone, with their trend."""
     period, previous = scope.period, scope.previous
     slots = buckets(period)
-    first, last = min(slots[0].start, period.start), max(slots[-1].end, period.end)
-    now: Counter[str] = Counter()
-    per_day: dict[str, Counter[date]] = {tone: Counter() for tone in TONES}
-    for tone, day, count in mentions_by_tone_and_day(first, last):
-        per_day[tone][day] += count
-        if period.start <= day <= period.end:
-            now[tone] += count
-    before = mention_counts(previous.start, previous.end)
+    by_tone = mentions_by_tone([period, previous, *slots])
+    now = {tone: counts[0] for tone, counts in by_tone.items()}
+    before = {tone: counts[1] for tone, counts in by_tone.items()}
     labels = {"unset": "Tone not set"}
     figures = [
         Figure("mentions", "Media mentions", sum(now.values()), sum(before.values())),
@@ -950,18 +928,8 @@ def mentions_section(scope: Scope) -> Section:
             f"Media mentions by {unit} and tone",
             [unit.capitalize(), *(labels.get(t, t.capitalize()) for t in TONES)],
             [
-                [
-                    slot.label,
-                    *(
-                        sum(
-                            n
-                            for day, n in per_day[t].items()
-                            if slot.start <= day <= slot.end
-                        )
-                        for t in TONES
-                    ),
-                ]
-                for slot in slots
+                [slot.label, *(by_tone[t][2 + index] for t in TONES)]
+                for index, slot in enumerate(slots)
             ],
             Chart(
                 "line", f"Line chart of media mentions by {unit} and tone", (1, 2, 3, 4)
@@ -994,11 +962,21 @@ def surveys_open_in(start: date, end: date) -> list[Survey]:
     )
 
 
-def responses_by_survey(start: date, end: date) -> dict[int, int]:
-    """Responses received from ``start`` to ``end``, per survey."""
+def responses_by_survey(
+    start: date, end: date, survey_ids: Sequence[int]
+) -> dict[int, int]:
+    """Responses received from ``start`` to ``end``, per survey of ``survey_ids``."""
+    if not survey_ids:
+        return {}
+    # Survey by survey along the (survey, submitted on) index: no sort of the
+    # period's responses by survey.
     query = (
         select(Response.survey_id, func.count())
-        .where(Response.submitted_on >= start, Response.submitted_on <= end)
+        .where(
+            Response.survey_id.in_(list(survey_ids)),
+            Response.submitted_on >= start,
+            Response.submitted_on <= end,
+        )
         .group_by(Response.survey_id)
     )
     return {int(s): int(n) for s, n in db.session.execute(query)}
@@ -1016,21 +994,15 @@ def surveys_section(scope: Scope) -> Section:
     """
     period, previous = scope.period, scope.previous
     slots = buckets(period)
-    first, last = min(slots[0].start, period.start), max(slots[-1].end, period.end)
-    per_day = dict(survey_figures.responses_per_day(None, first, last))
-    responses_now = sum(
-        n for day, n in per_day.items() if period.start <= day <= period.end
-    )
-    responses_before = sum(
-        n
-        for _, n in survey_figures.responses_per_day(None, previous.start, previous.end)
+    responses_now, responses_before, *per_slot = counts_in_ranges(
+        Response.submitted_on, _day_ranges([period, previous, *slots])
     )
     open_now = surveys_open_in(period.start, period.end)
     open_before = surveys_open_in(previous.start, previous.end)
     counts = survey_figures.invitation_counts(
         sorted({s.id for s in open_now} | {s.id for s in open_before})
     )
-    received = responses_by_survey(period.start, period.end)
+    received = responses_by_survey(period.start, period.end, [s.id for s in open_now])
 
     def overall(surveys: list[Survey]) -> tuple[int, int]:
         invited = sum(counts.get(s.id, (0, 0))[0] for s in surveys)
@@ -1080,13 +1052,7 @@ def surveys_section(scope: Scope) -> Section:
             "survey_responses_trend",
             f"Survey responses by {unit}",
             [unit.capitalize(), "Responses"],
-            [
-                [
-                    slot.label,
-                    sum(n for d, n in per_day.items() if slot.start <= d <= slot.end),
-                ]
-                for slot in slots
-            ],
+            [[slot.label, n] for slot, n in zip(slots, per_slot, strict=True)],
             Chart("line", f"Line chart of survey responses by {unit}"),
         ),
         DataTable(
