@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from numbers import Number
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, or_, select, union_all
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from engage.accounts.models import Role
@@ -590,44 +590,65 @@ def _whole_months(start: date, end: date) -> tuple[date, date] | None:
     return first, last
 
 
-def _rollup_rows(start: date, end: date, kind: MetricKind) -> Any:
-    """(metric id, day, value, total) pieces covering ``start``–``end`` (rollups).
+def _value_columns(start: date, end: date) -> list[Any]:
+    """Columns, correlated to ``Metric``, that make up its value from start to end.
 
-    Whole months come from ``metric_months`` (their latest day and total); the
-    partial months at the edges from ``metric_days``.
+    For a flow metric, the sums of its whole months (``metric_months``) and of the
+    days of the partial months at the edges (``metric_days``), each None when it
+    has no data; for a level metric, its latest day's value. Each is a lookup along
+    the rollup's primary key (metric, month or day), so a metric costs a few index
+    steps whatever the number of metrics.
     """
-    day_piece = (
-        select(
-            MetricDay.metric_id.label("metric_id"),
-            MetricDay.day.label("day"),
-            MetricDay.value.label("value"),
-            MetricDay.value.label("total"),
+    is_flow, is_level = Metric.kind == MetricKind.FLOW, Metric.kind == MetricKind.LEVEL
+
+    def days(low: date, high: date) -> Any:
+        return (
+            select(func.sum(MetricDay.value))
+            .where(
+                MetricDay.metric_id == Metric.id,
+                MetricDay.day >= low,
+                MetricDay.day <= high,
+            )
+            .scalar_subquery()
         )
-        .join(Metric, Metric.id == MetricDay.metric_id)
-        .where(Metric.kind == kind)
-    )
+
     months = _whole_months(start, end)
     if months is None:
-        return day_piece.where(MetricDay.day >= start, MetricDay.day <= end)
-    first, last = months
-    pieces = [
-        select(
-            MetricMonth.metric_id.label("metric_id"),
-            MetricMonth.last_day.label("day"),
-            MetricMonth.last_value.label("value"),
-            MetricMonth.total.label("total"),
-        )
-        .join(Metric, Metric.id == MetricMonth.metric_id)
+        flows = [days(start, end)]
+    else:
+        first, last = months
+        flows = [
+            select(func.sum(MetricMonth.total))
+            .where(
+                MetricMonth.metric_id == Metric.id,
+                MetricMonth.month >= first,
+                MetricMonth.month < last,
+            )
+            .scalar_subquery()
+        ]
+        if start < first:
+            flows.append(days(start, first - timedelta(days=1)))
+        if last <= end:
+            flows.append(days(last, end))
+    latest = (
+        select(MetricDay.value)
         .where(
-            MetricMonth.month >= first, MetricMonth.month < last, Metric.kind == kind
+            MetricDay.metric_id == Metric.id,
+            MetricDay.day >= start,
+            MetricDay.day <= end,
         )
-    ]
-    # Each edge is its own simple range (an OR of two would not use the day index).
-    if start < first:
-        pieces.append(day_piece.where(MetricDay.day >= start, MetricDay.day < first))
-    if last <= end:
-        pieces.append(day_piece.where(MetricDay.day >= last, MetricDay.day <= end))
-    return pieces[0] if len(pieces) == 1 else union_all(*pieces)
+        .order_by(MetricDay.day.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    # CASE: the database looks up only what the metric's kind needs.
+    return [*(case((is_flow, flow)) for flow in flows), case((is_level, latest))]
+
+
+def _value(parts: Sequence[Any]) -> float | None:
+    """A metric's value from the ``_value_columns`` of its row (None: no data)."""
+    present = [float(part) for part in parts if part is not None]
+    return sum(present) if present else None
 
 
 def metric_values(start: date, end: date) -> dict[int, float]:
@@ -638,33 +659,13 @@ def metric_values(start: date, end: date) -> dict[int, float]:
     are summed (whole months read from the ``metric_months`` rollup), a level
     metric's latest day counts. Metrics without data are left out.
     """
-    flows = _rollup_rows(start, end, MetricKind.FLOW).subquery()
-    values: dict[int, float] = {
-        int(metric_id): float(total)
-        for metric_id, total in db.session.execute(
-            select(flows.c.metric_id, func.sum(flows.c.total)).group_by(
-                flows.c.metric_id
-            )
-        )
-    }
-    # A level's latest day in the range: one step back along the primary key
-    # (metric, day) per level metric, rather than reading its every month or day.
-    latest = (
-        select(MetricDay.value)
-        .where(
-            MetricDay.metric_id == Metric.id,
-            MetricDay.day >= start,
-            MetricDay.day <= end,
-        )
-        .order_by(MetricDay.day.desc())
-        .limit(1)
-        .correlate(Metric)
-        .scalar_subquery()
-    )
-    levels = db.session.execute(
-        select(Metric.id, latest).where(Metric.kind == MetricKind.LEVEL)
-    )
-    values.update((int(m), float(v)) for m, v in levels if v is not None)
+    values = {}
+    for metric_id, *parts in db.session.execute(
+        select(Metric.id, *_value_columns(start, end))
+    ):
+        value = _value(parts)
+        if value is not None:
+            values[int(metric_id)] = value
     return values
 
 
@@ -716,9 +717,14 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def metrics_section(scope: Scope) -> Section:
-    """Reach by channel and every metric against its target (from observations)."""
-    # Rows, not ORM objects: there can be a thousand metrics.
+def _metrics_with_values(
+    period: Period, previous: Period
+) -> tuple[Sequence[Any], dict[int, float], dict[int, float]]:
+    """Every metric (rows, not ORM objects: there can be a thousand), by name, and
+    the values of those with data in the period and the previous one (as
+    metric_values, both in the same query)."""
+    now_columns = _value_columns(period.start, period.end)
+    before_columns = _value_columns(previous.start, previous.end)
     metrics = db.session.execute(
         select(
             Metric.id,
@@ -729,19 +735,32 @@ def metrics_section(scope: Scope) -> Section:
             Metric.target_value,
             Metric.target_period,
             Channel.name.label("channel"),
+            *now_columns,
+            *before_columns,
         )
         .outerjoin(Channel, Channel.id == Metric.channel_id)
         .order_by(Metric.name, Metric.id)
     ).all()
+    now: dict[int, float] = {}
+    before: dict[int, float] = {}
+    split = 8 + len(now_columns)
+    for row in metrics:
+        for values, parts in ((now, row[8:split]), (before, row[split:])):
+            value = _value(parts)
+            if value is not None:
+                values[row.id] = value
+    return metrics, now, before
+
+
+def metrics_section(scope: Scope) -> Section:
+    """Reach by channel and every metric against its target (from observations)."""
+    period, previous = scope.period, scope.previous
+    metrics, now, before = _metrics_with_values(period, previous)
     if not metrics:
         return Section(
             "metrics", "Reach metrics", notes=["No metrics have been set up yet."]
         )
-    period, previous = scope.period, scope.previous
-    now, before = (
-        metric_values(period.start, period.end),
-        metric_values(previous.start, previous.end),
-    )
+    report_period = _report_period(period)
     target_rows: list[list[Cell]] = []
     met = with_target = 0
     for metric in metrics:
@@ -752,7 +771,7 @@ def metrics_section(scope: Scope) -> Section:
                 "target_value": metric.target_value,
                 "target_period": metric.target_period,
             },
-            _report_period(period),
+            report_period,
         )
         status = target_status(value, target, metric.higher_is_better)
         if target is not None:

@@ -211,6 +211,8 @@ class Mention(db.Model):  # type: ignore[name-defined,misc]
         UniqueConstraint("feed_id", "guid", name="uq_mentions_feed_guid"),
         # Covers the dashboard's mentions by tone and day (no table reads).
         Index("ix_mentions_published_tone", "published_on", "tone"),
+        # The dashboard counts each tone's mentions in a range: one index seek each.
+        Index("ix_mentions_tone_published", "tone", "published_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

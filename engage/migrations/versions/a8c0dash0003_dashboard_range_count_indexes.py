@@ -1,8 +1,9 @@
 """dashboard range count indexes
 
 Members' joins counted by index ranges (staff-added by created_at, the others by
-confirmed_at), survey responses per survey in a period, and invitations per
-survey answered or not, without reading the tables (issue 7).
+confirmed_at), mentions of a tone in a period, survey responses per survey in
+a period, and invitations per survey answered or not, without reading the tables
+(issue 7).
 
 Revision ID: a8c0dash0003
 Revises: a8b0breach01
@@ -29,6 +30,10 @@ def upgrade():
             ["confirmed_at", "joined_by"],
             unique=False,
         )
+    with op.batch_alter_table("mentions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_mentions_tone_published", ["tone", "published_on"], unique=False
+        )
     with op.batch_alter_table("survey_responses", schema=None) as batch_op:
         batch_op.create_index(
             "ix_survey_responses_survey_submitted",
@@ -48,6 +53,8 @@ def downgrade():
         batch_op.drop_index("ix_survey_invitations_survey_answered")
     with op.batch_alter_table("survey_responses", schema=None) as batch_op:
         batch_op.drop_index("ix_survey_responses_survey_submitted")
+    with op.batch_alter_table("mentions", schema=None) as batch_op:
+        batch_op.drop_index("ix_mentions_tone_published")
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_index("ix_members_confirmed_at_joined_by")
         batch_op.drop_index("ix_members_joined_by_created_at")
