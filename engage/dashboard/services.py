@@ -395,10 +395,10 @@ def due_by_approach(
     leaves ``is_due`` unchanged (those audiences are due whatever the date).
     """
     intervals = get_contact_intervals()
-    # Only contacts within the longest interval can make an audience "not due", so
-    # older deliveries need not be read (their audiences are due either way).
-    since = min(days) - timedelta(days=max(intervals.values()))
-    last = last_contact_dates_on(None, list(days), since=since)
+    # Only contacts within the longest interval before a day can make an audience
+    # "not due" that day, so older deliveries need not be read (their audiences are
+    # due either way): for a year, the half-year between the two windows is skipped.
+    last = last_contact_dates_on(None, list(days), window=max(intervals.values()))
     # Columns, not ORM objects: the approach for the programme is its override,
     # else the usual one (as audiences.services.effective_approach).
     override = (
@@ -966,11 +966,12 @@ def mentions_section(scope: Scope) -> Section:
 # Surveys ------------------------------------------------------------------------------
 
 
-def surveys_open_in(start: date, end: date) -> list[Survey]:
-    """Surveys open at some time from ``start`` to ``end``, by opening date."""
-    return list(
-        db.session.scalars(
-            select(Survey)
+def surveys_open_in(start: date, end: date) -> Sequence[Any]:
+    """Surveys open at some time from ``start`` to ``end``, by opening date: rows
+    of their id and title (all the dashboard shows)."""
+    return (
+        db.session.execute(
+            select(Survey.id, Survey.title)
             .where(
                 Survey.opens_at.is_not(None),
                 Survey.opens_at < _start_of(end + timedelta(days=1)),
@@ -978,7 +979,7 @@ def surveys_open_in(start: date, end: date) -> list[Survey]:
             )
             .order_by(Survey.opens_at, Survey.id)
         )
-    )
+    ).all()
 
 
 def responses_by_survey(
@@ -1023,7 +1024,7 @@ def surveys_section(scope: Scope) -> Section:
     )
     received = responses_by_survey(period.start, period.end, [s.id for s in open_now])
 
-    def overall(surveys: list[Survey]) -> tuple[int, int]:
+    def overall(surveys: Sequence[Any]) -> tuple[int, int]:
         invited = sum(counts.get(s.id, (0, 0))[0] for s in surveys)
         answered = sum(counts.get(s.id, (0, 0))[1] for s in surveys)
         return invited, answered
