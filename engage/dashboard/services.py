@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from numbers import Number
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -717,15 +717,28 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+class _MetricRow(NamedTuple):
+    """What the metrics section needs of a metric (a row, not an ORM object)."""
+
+    id: int
+    name: str
+    unit: str
+    kind: MetricKind
+    higher_is_better: bool
+    target_value: float | None
+    target_period: Any
+    channel: str | None
+
+
 def _metrics_with_values(
     period: Period, previous: Period
-) -> tuple[Sequence[Any], dict[int, float], dict[int, float]]:
-    """Every metric (rows, not ORM objects: there can be a thousand), by name, and
-    the values of those with data in the period and the previous one (as
-    metric_values, both in the same query)."""
+) -> tuple[list[_MetricRow], dict[int, float], dict[int, float]]:
+    """Every metric (rows: there can be a thousand), by name, and the values of
+    those with data in the period and the previous one (as metric_values, both in
+    the same query)."""
     now_columns = _value_columns(period.start, period.end)
     before_columns = _value_columns(previous.start, previous.end)
-    metrics = db.session.execute(
+    rows = db.session.execute(
         select(
             Metric.id,
             Metric.name,
@@ -740,15 +753,18 @@ def _metrics_with_values(
         )
         .outerjoin(Channel, Channel.id == Metric.channel_id)
         .order_by(Metric.name, Metric.id)
-    ).all()
+    )
+    metrics: list[_MetricRow] = []
     now: dict[int, float] = {}
     before: dict[int, float] = {}
-    split = 8 + len(now_columns)
-    for row in metrics:
-        for values, parts in ((now, row[8:split]), (before, row[split:])):
+    fields, split = len(_MetricRow._fields), len(_MetricRow._fields) + len(now_columns)
+    for row in rows:
+        metric = _MetricRow._make(row[:fields])
+        metrics.append(metric)
+        for values, parts in ((now, row[fields:split]), (before, row[split:])):
             value = _value(parts)
             if value is not None:
-                values[row.id] = value
+                values[metric.id] = value
     return metrics, now, before
 
 
