@@ -162,7 +162,11 @@ class MetricMonth(db.Model):  # type: ignore[name-defined,misc]
     """
 
     __tablename__ = "metric_months"
-    __table_args__ = (Index("ix_metric_months_month", "month"),)
+    __table_args__ = (
+        Index("ix_metric_months_month", "month"),
+        # A metric's months summed from the index alone (the dashboard, per metric).
+        Index("ix_metric_months_metric_total", "metric_id", "month", "total"),
+    )
 
     metric_id: Mapped[int] = mapped_column(
         ForeignKey("metrics.id", ondelete="CASCADE"), primary_key=True

@@ -2,8 +2,8 @@
 
 Members' joins counted by index ranges (staff-added by created_at, the others by
 confirmed_at), mentions of a tone in a period, survey responses per survey in
-a period, and invitations per survey answered or not, without reading the tables
-(issue 7).
+a period, invitations per survey answered or not, and a metric's months'
+totals, without reading the tables (issue 7).
 
 Revision ID: a8c0dash0003
 Revises: a8b0breach01
@@ -28,6 +28,12 @@ def upgrade():
         batch_op.create_index(
             "ix_members_confirmed_at_joined_by",
             ["confirmed_at", "joined_by"],
+            unique=False,
+        )
+    with op.batch_alter_table("metric_months", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_metric_months_metric_total",
+            ["metric_id", "month", "total"],
             unique=False,
         )
     with op.batch_alter_table("mentions", schema=None) as batch_op:
@@ -55,6 +61,8 @@ def downgrade():
         batch_op.drop_index("ix_survey_responses_survey_submitted")
     with op.batch_alter_table("mentions", schema=None) as batch_op:
         batch_op.drop_index("ix_mentions_tone_published")
+    with op.batch_alter_table("metric_months", schema=None) as batch_op:
+        batch_op.drop_index("ix_metric_months_metric_total")
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_index("ix_members_confirmed_at_joined_by")
         batch_op.drop_index("ix_members_joined_by_created_at")
