@@ -6,7 +6,9 @@ headline figures (with the previous period's value and, where one exists, a targ
 and data tables, each optionally drawn as a chart. The dashboard page, the board
 report, its workbook and the API summary all render the same sections, so a feature
 adds its figures everywhere by adding one provider. Every figure is aggregated in the
-database (GROUP BY or conditional counts), never row by row.
+database (GROUP BY, conditional counts, or index range counts per piece of the period,
+the previous period and the trend's weeks or months: engage.counting), never row by
+row.
 """
 
 from __future__ import annotations
