@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import enum
+import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -573,27 +574,52 @@ def last_contact_dates_on(
     audience_ids: Iterable[int] | None,
     days: list[date],
     *,
-    since: date | None = None,
+    window: int | None = None,
 ) -> dict[int, list[date | None]]:
     """Per audience, the latest delivery reaching it on or before each of ``days``.
 
     One grouped query whatever the number of days; ``audience_ids`` None means all.
-    With ``since``, deliveries before it are not looked at (None is returned instead).
+    With ``window``, only deliveries from ``window`` days before each day up to it
+    are looked at (None is returned when there are none): older ones, and those
+    between one day's window and the next, are not read.
     """
-    columns = [
-        func.max(case((Activity.occurred_on <= day, Activity.occurred_on)))
-        for day in days
+    spans: list[tuple[date | None, date]] = []
+    if window is None:
+        spans.append((None, max(days)))
+    else:
+        for day in sorted(days):
+            low = day - timedelta(days=window)
+            if spans and low <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], day)
+            else:
+                spans.append((low, day))
+
+    def looked_at(day: date) -> ColumnElement[bool]:
+        if window is None:
+            return Activity.occurred_on <= day
+        return and_(
+            Activity.occurred_on <= day,
+            Activity.occurred_on >= day - timedelta(days=window),
+        )
+
+    columns = [func.max(case((looked_at(day), Activity.occurred_on))) for day in days]
+    # One index range from the first span to the last; the gaps between spans are
+    # filtered on the index alone (an OR of ranges would read the index twice).
+    where = [Activity.occurred_on <= spans[-1][1]]
+    if spans[0][0] is not None:
+        where.append(Activity.occurred_on >= spans[0][0])
+    where += [
+        or_(Activity.occurred_on <= gap_low, Activity.occurred_on >= gap_high)
+        for (_, gap_low), (gap_high, _) in itertools.pairwise(spans)
     ]
     query = (
         select(activity_audiences.c.audience_id, *columns)
         .join(Activity, Activity.id == activity_audiences.c.activity_id)
-        .where(Activity.occurred_on <= max(days))
+        .where(*where)
         .group_by(activity_audiences.c.audience_id)
     )
     if audience_ids is not None:
         query = query.where(activity_audiences.c.audience_id.in_(list(audience_ids)))
-    if since is not None:
-        query = query.where(Activity.occurred_on >= since)
     return {row[0]: list(row[1:]) for row in db.session.execute(query)}
 
 

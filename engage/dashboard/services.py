@@ -6,7 +6,9 @@ headline figures (with the previous period's value and, where one exists, a targ
 and data tables, each optionally drawn as a chart. The dashboard page, the board
 report, its workbook and the API summary all render the same sections, so a feature
 adds its figures everywhere by adding one provider. Every figure is aggregated in the
-database (GROUP BY or conditional counts), never row by row.
+database (GROUP BY, conditional counts, or index range counts per piece of the period,
+the previous period and the trend's weeks or months: engage.counting), never row by
+row.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from numbers import Number
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import and_, case, func, or_, select, union_all
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from engage.accounts.models import Role
@@ -33,7 +36,8 @@ from engage.audiences.services import (
     contact_status,
     get_contact_intervals,
 )
-from engage.dashboard.periods import Period, PeriodKind, buckets, granularity
+from engage.counting import counts_in_ranges, series_in_ranges
+from engage.dashboard.periods import Bucket, Period, PeriodKind, buckets, granularity
 from engage.extensions import db
 from engage.membership import figures as member_figures
 from engage.membership import reports as member_reports
@@ -134,6 +138,14 @@ class DataTable:
     rows: list[list[Cell]]
     chart: Chart | None = None
 
+    def body(self) -> list[tuple[Cell, list[tuple[bool, str]]]]:
+        """Each row's heading, then its other cells as (numeric?, text) for the page.
+
+        Numbers get thousands separators and None a dash; worked out here once, not
+        with per-cell tests in the template (the metrics table has a row per metric).
+        """
+        return [(row[0], [_display(cell) for cell in row[1:]]) for row in self.rows]
+
     def chart_data(self) -> dict[str, Any] | None:
         """The chart's data for the page's ``data-chart`` attribute."""
         if self.chart is None or not self.rows:
@@ -162,8 +174,22 @@ class Section:
 SectionProvider = Callable[[Scope], Section | None]
 
 
+def _display(cell: Cell) -> tuple[bool, str]:
+    """A table cell as shown: (is it a number, its text)."""
+    if cell is None:
+        return False, "–"
+    if isinstance(cell, Number):
+        return True, f"{cell:,}"
+    return False, str(cell)
+
+
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _day_ranges(spans: Sequence[Period | Bucket]) -> list[tuple[date, date]]:
+    """Each period or bucket (inclusive days) as a half-open range of days."""
+    return [(span.start, span.end + timedelta(days=1)) for span in spans]
 
 
 # Actions ------------------------------------------------------------------------------
@@ -256,32 +282,38 @@ def actions_section(scope: Scope) -> Section:
 # Deliveries and reach -----------------------------------------------------------------
 
 
-def count_deliveries(start: date, end: date, programme_id: int | None) -> int:
-    """Deliveries (activities) logged on days from ``start`` to ``end``."""
-    query = select(func.count(Activity.id)).where(
-        Activity.occurred_on >= start, Activity.occurred_on <= end
-    )
+def count_deliveries(
+    spans: Sequence[Period | Bucket], programme_id: int | None
+) -> list[int]:
+    """Deliveries (activities) logged in each span, in one query."""
+    where = []
     if programme_id is not None:
-        query = query.join(Action, Action.id == Activity.action_id).where(
-            Action.programme_id == programme_id
+        where.append(
+            Activity.action_id.in_(
+                select(Action.id).where(Action.programme_id == programme_id)
+            )
         )
-    return int(db.session.scalar(query) or 0)
+    return counts_in_ranges(Activity.occurred_on, _day_ranges(spans), *where)
 
 
-def deliveries_by_channel_and_day(
+def deliveries_by_channel(
     start: date, end: date, programme_id: int | None
-) -> list[tuple[str, date, int]]:
-    """(channel, day, deliveries) for every day from ``start`` to ``end`` with any."""
+) -> Counter[str]:
+    """Deliveries logged on days from ``start`` to ``end``, per channel (name)."""
     query = (
-        select(Action.channel_id, Activity.occurred_on, func.count())
+        select(Action.channel_id, func.count())
+        .select_from(Activity)
         .join(Action, Action.id == Activity.action_id)
         .where(Activity.occurred_on >= start, Activity.occurred_on <= end)
-        .group_by(Action.channel_id, Activity.occurred_on)
+        .group_by(Action.channel_id)
     )
     if programme_id is not None:
         query = query.where(Action.programme_id == programme_id)
     names = _channel_names()
-    return [(names[c], day, int(n)) for c, day, n in db.session.execute(query)]
+    result: Counter[str] = Counter()
+    for channel_id, count in db.session.execute(query):
+        result[names[channel_id]] += int(count)
+    return result
 
 
 def _channel_names() -> dict[int, str]:
@@ -314,27 +346,13 @@ def deliveries_section(scope: Scope) -> Section:
     """Deliveries logged, their trend, and reach figures by channel."""
     period, previous, pid = scope.period, scope.previous, scope.programme_id
     slots = buckets(period)
-    first, last = min(slots[0].start, period.start), max(slots[-1].end, period.end)
-    per_channel: Counter[str] = Counter()
-    per_day: Counter[date] = Counter()
-    for channel, day, count in deliveries_by_channel_and_day(first, last, pid):
-        per_day[day] += count
-        if period.start <= day <= period.end:
-            per_channel[channel] += count
+    per_channel = deliveries_by_channel(period.start, period.end, pid)
+    before, *per_slot = count_deliveries([previous, *slots], pid)
     figures = [
-        Figure(
-            "deliveries",
-            "Deliveries logged",
-            sum(per_channel.values()),
-            count_deliveries(previous.start, previous.end, pid),
-        )
+        Figure("deliveries", "Deliveries logged", sum(per_channel.values()), before)
     ]
     trend: list[list[Cell]] = [
-        [
-            slot.label,
-            sum(n for day, n in per_day.items() if slot.start <= day <= slot.end),
-        ]
-        for slot in slots
+        [slot.label, n] for slot, n in zip(slots, per_slot, strict=True)
     ]
     totals = reach_totals(period.start, period.end, pid)
     labels = sorted({label for by_label in totals.values() for label in by_label})
@@ -379,10 +397,10 @@ def due_by_approach(
     leaves ``is_due`` unchanged (those audiences are due whatever the date).
     """
     intervals = get_contact_intervals()
-    # Only contacts within the longest interval can make an audience "not due", so
-    # older deliveries need not be read (their audiences are due either way).
-    since = min(days) - timedelta(days=max(intervals.values()))
-    last = last_contact_dates_on(None, list(days), since=since)
+    # Only contacts within the longest interval before a day can make an audience
+    # "not due" that day, so older deliveries need not be read (their audiences are
+    # due either way): for a year, the half-year between the two windows is skipped.
+    last = last_contact_dates_on(None, list(days), window=max(intervals.values()))
     # Columns, not ORM objects: the approach for the programme is its override,
     # else the usual one (as audiences.services.effective_approach).
     override = (
@@ -574,44 +592,65 @@ def _whole_months(start: date, end: date) -> tuple[date, date] | None:
     return first, last
 
 
-def _rollup_rows(start: date, end: date, kind: MetricKind) -> Any:
-    """(metric id, day, value, total) pieces covering ``start``–``end`` (rollups).
+def _value_columns(start: date, end: date) -> list[Any]:
+    """Columns, correlated to ``Metric``, that make up its value from start to end.
 
-    Whole months come from ``metric_months`` (their latest day and total); the
-    partial months at the edges from ``metric_days``.
+    For a flow metric, the sums of its whole months (``metric_months``) and of the
+    days of the partial months at the edges (``metric_days``), each None when it
+    has no data; for a level metric, its latest day's value. Each is a lookup along
+    the rollup's primary key (metric, month or day), so a metric costs a few index
+    steps whatever the number of metrics.
     """
-    day_piece = (
-        select(
-            MetricDay.metric_id.label("metric_id"),
-            MetricDay.day.label("day"),
-            MetricDay.value.label("value"),
-            MetricDay.value.label("total"),
+    is_flow, is_level = Metric.kind == MetricKind.FLOW, Metric.kind == MetricKind.LEVEL
+
+    def days(low: date, high: date) -> Any:
+        return (
+            select(func.sum(MetricDay.value))
+            .where(
+                MetricDay.metric_id == Metric.id,
+                MetricDay.day >= low,
+                MetricDay.day <= high,
+            )
+            .scalar_subquery()
         )
-        .join(Metric, Metric.id == MetricDay.metric_id)
-        .where(Metric.kind == kind)
-    )
+
     months = _whole_months(start, end)
     if months is None:
-        return day_piece.where(MetricDay.day >= start, MetricDay.day <= end)
-    first, last = months
-    pieces = [
-        select(
-            MetricMonth.metric_id.label("metric_id"),
-            MetricMonth.last_day.label("day"),
-            MetricMonth.last_value.label("value"),
-            MetricMonth.total.label("total"),
-        )
-        .join(Metric, Metric.id == MetricMonth.metric_id)
+        flows = [days(start, end)]
+    else:
+        first, last = months
+        flows = [
+            select(func.sum(MetricMonth.total))
+            .where(
+                MetricMonth.metric_id == Metric.id,
+                MetricMonth.month >= first,
+                MetricMonth.month < last,
+            )
+            .scalar_subquery()
+        ]
+        if start < first:
+            flows.append(days(start, first - timedelta(days=1)))
+        if last <= end:
+            flows.append(days(last, end))
+    latest = (
+        select(MetricDay.value)
         .where(
-            MetricMonth.month >= first, MetricMonth.month < last, Metric.kind == kind
+            MetricDay.metric_id == Metric.id,
+            MetricDay.day >= start,
+            MetricDay.day <= end,
         )
-    ]
-    # Each edge is its own simple range (an OR of two would not use the day index).
-    if start < first:
-        pieces.append(day_piece.where(MetricDay.day >= start, MetricDay.day < first))
-    if last <= end:
-        pieces.append(day_piece.where(MetricDay.day >= last, MetricDay.day <= end))
-    return pieces[0] if len(pieces) == 1 else union_all(*pieces)
+        .order_by(MetricDay.day.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    # CASE: the database looks up only what the metric's kind needs.
+    return [*(case((is_flow, flow)) for flow in flows), case((is_level, latest))]
+
+
+def _value(parts: Sequence[Any]) -> float | None:
+    """A metric's value from the ``_value_columns`` of its row (None: no data)."""
+    present = [float(part) for part in parts if part is not None]
+    return sum(present) if present else None
 
 
 def metric_values(start: date, end: date) -> dict[int, float]:
@@ -619,27 +658,16 @@ def metric_values(start: date, end: date) -> dict[int, float]:
 
     The reach report's rules (engage.metrics.report): one value per metric and day
     from the best-ranked source (the ``metric_days`` rollup); a flow metric's days
-    are summed, a level metric's latest day counts. Whole months are read from the
-    ``metric_months`` rollup. Metrics without data are left out.
+    are summed (whole months read from the ``metric_months`` rollup), a level
+    metric's latest day counts. Metrics without data are left out.
     """
-    flows = _rollup_rows(start, end, MetricKind.FLOW).subquery()
-    values: dict[int, float] = {
-        int(metric_id): float(total)
-        for metric_id, total in db.session.execute(
-            select(flows.c.metric_id, func.sum(flows.c.total)).group_by(
-                flows.c.metric_id
-            )
-        )
-    }
-    levels = _rollup_rows(start, end, MetricKind.LEVEL).subquery()
-    latest: dict[int, tuple[date, float]] = {}
-    for metric_id, day, value in db.session.execute(
-        select(levels.c.metric_id, levels.c.day, levels.c.value)
+    values = {}
+    for metric_id, *parts in db.session.execute(
+        select(Metric.id, *_value_columns(start, end))
     ):
-        held = latest.get(metric_id)
-        if held is None or day > held[0]:
-            latest[metric_id] = (day, value)
-    values.update((int(m), float(v)) for m, (_d, v) in latest.items())
+        value = _value(parts)
+        if value is not None:
+            values[int(metric_id)] = value
     return values
 
 
@@ -691,22 +719,66 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+class _MetricRow(NamedTuple):
+    """What the metrics section needs of a metric (a row, not an ORM object)."""
+
+    id: int
+    name: str
+    unit: str
+    kind: MetricKind
+    higher_is_better: bool
+    target_value: float | None
+    target_period: Any
+    channel: str | None
+
+
+def _metrics_with_values(
+    period: Period, previous: Period
+) -> tuple[list[_MetricRow], dict[int, float], dict[int, float]]:
+    """Every metric (rows: there can be a thousand), by name, and the values of
+    those with data in the period and the previous one (as metric_values, both in
+    the same query)."""
+    now_columns = _value_columns(period.start, period.end)
+    before_columns = _value_columns(previous.start, previous.end)
+    rows = db.session.execute(
+        select(
+            Metric.id,
+            Metric.name,
+            Metric.unit,
+            Metric.kind,
+            Metric.higher_is_better,
+            Metric.target_value,
+            Metric.target_period,
+            Channel.name.label("channel"),
+            *now_columns,
+            *before_columns,
+        )
+        .outerjoin(Channel, Channel.id == Metric.channel_id)
+        .order_by(Metric.name, Metric.id)
+    )
+    metrics: list[_MetricRow] = []
+    now: dict[int, float] = {}
+    before: dict[int, float] = {}
+    fields, split = len(_MetricRow._fields), len(_MetricRow._fields) + len(now_columns)
+    for row in rows:
+        metric = _MetricRow._make(row[:fields])
+        metrics.append(metric)
+        for values, parts in ((now, row[fields:split]), (before, row[split:])):
+            value = _value(parts)
+            if value is not None:
+                values[metric.id] = value
+    return metrics, now, before
+
+
 def metrics_section(scope: Scope) -> Section:
     """Reach by channel and every metric against its target (from observations)."""
-    metrics = list(
-        db.session.scalars(
-            select(Metric).options(joinedload(Metric.channel)).order_by(Metric.name)
-        )
-    )
+    period, previous = scope.period, scope.previous
+    metrics, now, before = _metrics_with_values(period, previous)
     if not metrics:
         return Section(
             "metrics", "Reach metrics", notes=["No metrics have been set up yet."]
         )
-    period, previous = scope.period, scope.previous
-    now, before = (
-        metric_values(period.start, period.end),
-        metric_values(previous.start, previous.end),
-    )
+    report_period = _report_period(period)
     target_rows: list[list[Cell]] = []
     met = with_target = 0
     for metric in metrics:
@@ -717,7 +789,7 @@ def metrics_section(scope: Scope) -> Section:
                 "target_value": metric.target_value,
                 "target_period": metric.target_period,
             },
-            _report_period(period),
+            report_period,
         )
         status = target_status(value, target, metric.higher_is_better)
         if target is not None:
@@ -727,7 +799,7 @@ def metrics_section(scope: Scope) -> Section:
         target_rows.append(
             [
                 metric.name + (f" ({metric.unit})" if metric.unit else ""),
-                metric.channel.name if metric.channel else "–",
+                "–" if metric.channel is None else metric.channel,
                 value,
                 prior,
                 change,
@@ -752,8 +824,8 @@ def metrics_section(scope: Scope) -> Section:
     for metric in metrics:
         if metric.channel is None or metric.kind is not MetricKind.FLOW:
             continue
-        channel_now[metric.channel.name] += now.get(metric.id, 0.0)
-        channel_before[metric.channel.name] += before.get(metric.id, 0.0)
+        channel_now[metric.channel] += now.get(metric.id, 0.0)
+        channel_before[metric.channel] += before.get(metric.id, 0.0)
     channels = sorted(channel_now)
     figures = [
         Figure(
@@ -848,43 +920,23 @@ def metrics_section(scope: Scope) -> Section:
 TONES = ("positive", "neutral", "negative", "unset")
 
 
-def mentions_by_tone_and_day(start: date, end: date) -> list[tuple[str, date, int]]:
-    """(tone, day, mentions) for each day from ``start`` to ``end`` with any."""
-    query = (
-        select(Mention.tone, Mention.published_on, func.count())
-        .where(Mention.published_on >= start, Mention.published_on <= end)
-        .group_by(Mention.tone, Mention.published_on)
+def mentions_by_tone(spans: Sequence[Period | Bucket]) -> dict[str, list[int]]:
+    """Per tone (``unset`` when none), the mentions published in each span."""
+    tone = {t: Mention.tone == Tone(t) for t in TONES if t != "unset"}
+    tone["unset"] = Mention.tone.is_(None)
+    counts = series_in_ranges(
+        _day_ranges(spans), [(Mention.published_on, [tone[t]]) for t in TONES]
     )
-    return [
-        (Tone(tone).value if tone else "unset", day, int(n))
-        for tone, day, n in db.session.execute(query)
-    ]
-
-
-def mention_counts(start: date, end: date) -> Counter[str]:
-    """Mentions published from ``start`` to ``end``, by tone (``unset`` when none)."""
-    query = (
-        select(Mention.tone, func.count())
-        .where(Mention.published_on >= start, Mention.published_on <= end)
-        .group_by(Mention.tone)
-    )
-    return Counter(
-        {Tone(t).value if t else "unset": int(n) for t, n in db.session.execute(query)}
-    )
+    return dict(zip(TONES, counts, strict=True))
 
 
 def mentions_section(scope: Scope) -> Section:
     """Media mentions published in the period, by tone, with their trend."""
     period, previous = scope.period, scope.previous
     slots = buckets(period)
-    first, last = min(slots[0].start, period.start), max(slots[-1].end, period.end)
-    now: Counter[str] = Counter()
-    per_day: dict[str, Counter[date]] = {tone: Counter() for tone in TONES}
-    for tone, day, count in mentions_by_tone_and_day(first, last):
-        per_day[tone][day] += count
-        if period.start <= day <= period.end:
-            now[tone] += count
-    before = mention_counts(previous.start, previous.end)
+    by_tone = mentions_by_tone([period, previous, *slots])
+    now = {tone: counts[0] for tone, counts in by_tone.items()}
+    before = {tone: counts[1] for tone, counts in by_tone.items()}
     labels = {"unset": "Tone not set"}
     figures = [
         Figure("mentions", "Media mentions", sum(now.values()), sum(before.values())),
@@ -913,18 +965,8 @@ def mentions_section(scope: Scope) -> Section:
             f"Media mentions by {unit} and tone",
             [unit.capitalize(), *(labels.get(t, t.capitalize()) for t in TONES)],
             [
-                [
-                    slot.label,
-                    *(
-                        sum(
-                            n
-                            for day, n in per_day[t].items()
-                            if slot.start <= day <= slot.end
-                        )
-                        for t in TONES
-                    ),
-                ]
-                for slot in slots
+                [slot.label, *(by_tone[t][2 + index] for t in TONES)]
+                for index, slot in enumerate(slots)
             ],
             Chart(
                 "line", f"Line chart of media mentions by {unit} and tone", (1, 2, 3, 4)
@@ -942,11 +984,12 @@ def mentions_section(scope: Scope) -> Section:
 # Surveys ------------------------------------------------------------------------------
 
 
-def surveys_open_in(start: date, end: date) -> list[Survey]:
-    """Surveys open at some time from ``start`` to ``end``, by opening date."""
-    return list(
-        db.session.scalars(
-            select(Survey)
+def surveys_open_in(start: date, end: date) -> Sequence[Any]:
+    """Surveys open at some time from ``start`` to ``end``, by opening date: rows
+    of their id and title (all the dashboard shows)."""
+    return (
+        db.session.execute(
+            select(Survey.id, Survey.title)
             .where(
                 Survey.opens_at.is_not(None),
                 Survey.opens_at < _start_of(end + timedelta(days=1)),
@@ -954,14 +997,24 @@ def surveys_open_in(start: date, end: date) -> list[Survey]:
             )
             .order_by(Survey.opens_at, Survey.id)
         )
-    )
+    ).all()
 
 
-def responses_by_survey(start: date, end: date) -> dict[int, int]:
-    """Responses received from ``start`` to ``end``, per survey."""
+def responses_by_survey(
+    start: date, end: date, survey_ids: Sequence[int]
+) -> dict[int, int]:
+    """Responses received from ``start`` to ``end``, per survey of ``survey_ids``."""
+    if not survey_ids:
+        return {}
+    # Survey by survey along the (survey, submitted on) index: no sort of the
+    # period's responses by survey.
     query = (
         select(Response.survey_id, func.count())
-        .where(Response.submitted_on >= start, Response.submitted_on <= end)
+        .where(
+            Response.survey_id.in_(list(survey_ids)),
+            Response.submitted_on >= start,
+            Response.submitted_on <= end,
+        )
         .group_by(Response.survey_id)
     )
     return {int(s): int(n) for s, n in db.session.execute(query)}
@@ -979,23 +1032,17 @@ def surveys_section(scope: Scope) -> Section:
     """
     period, previous = scope.period, scope.previous
     slots = buckets(period)
-    first, last = min(slots[0].start, period.start), max(slots[-1].end, period.end)
-    per_day = dict(survey_figures.responses_per_day(None, first, last))
-    responses_now = sum(
-        n for day, n in per_day.items() if period.start <= day <= period.end
-    )
-    responses_before = sum(
-        n
-        for _, n in survey_figures.responses_per_day(None, previous.start, previous.end)
+    responses_now, responses_before, *per_slot = counts_in_ranges(
+        Response.submitted_on, _day_ranges([period, previous, *slots])
     )
     open_now = surveys_open_in(period.start, period.end)
     open_before = surveys_open_in(previous.start, previous.end)
     counts = survey_figures.invitation_counts(
         sorted({s.id for s in open_now} | {s.id for s in open_before})
     )
-    received = responses_by_survey(period.start, period.end)
+    received = responses_by_survey(period.start, period.end, [s.id for s in open_now])
 
-    def overall(surveys: list[Survey]) -> tuple[int, int]:
+    def overall(surveys: Sequence[Any]) -> tuple[int, int]:
         invited = sum(counts.get(s.id, (0, 0))[0] for s in surveys)
         answered = sum(counts.get(s.id, (0, 0))[1] for s in surveys)
         return invited, answered
@@ -1043,13 +1090,7 @@ def surveys_section(scope: Scope) -> Section:
             "survey_responses_trend",
             f"Survey responses by {unit}",
             [unit.capitalize(), "Responses"],
-            [
-                [
-                    slot.label,
-                    sum(n for d, n in per_day.items() if slot.start <= d <= slot.end),
-                ]
-                for slot in slots
-            ],
+            [[slot.label, n] for slot, n in zip(slots, per_slot, strict=True)],
             Chart("line", f"Line chart of survey responses by {unit}"),
         ),
         DataTable(

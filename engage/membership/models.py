@@ -155,6 +155,10 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
             "withdrawn_at",
             "erased_at",
         ),
+        # Joins in a period are index range counts: staff-added members by
+        # created_at, the others by confirmed_at (membership.figures.member_counts).
+        Index("ix_members_joined_by_created_at", "joined_by", "created_at"),
+        Index("ix_members_confirmed_at_joined_by", "confirmed_at", "joined_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -162,7 +162,11 @@ class MetricMonth(db.Model):  # type: ignore[name-defined,misc]
     """
 
     __tablename__ = "metric_months"
-    __table_args__ = (Index("ix_metric_months_month", "month"),)
+    __table_args__ = (
+        Index("ix_metric_months_month", "month"),
+        # A metric's months summed from the index alone (the dashboard, per metric).
+        Index("ix_metric_months_metric_total", "metric_id", "month", "total"),
+    )
 
     metric_id: Mapped[int] = mapped_column(
         ForeignKey("metrics.id", ondelete="CASCADE"), primary_key=True
@@ -211,6 +215,8 @@ class Mention(db.Model):  # type: ignore[name-defined,misc]
         UniqueConstraint("feed_id", "guid", name="uq_mentions_feed_guid"),
         # Covers the dashboard's mentions by tone and day (no table reads).
         Index("ix_mentions_published_tone", "published_on", "tone"),
+        # The dashboard counts each tone's mentions in a range: one index seek each.
+        Index("ix_mentions_tone_published", "tone", "published_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

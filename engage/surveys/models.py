@@ -216,7 +216,11 @@ class Invitation(db.Model):  # type: ignore[name-defined,misc]
     """A member's invitation to a survey, with a one-use answering link (hash only)."""
 
     __tablename__ = "survey_invitations"
-    __table_args__ = (UniqueConstraint("survey_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("survey_id", "member_id"),
+        # Covers survey_figures.invitation_counts (answered or not, per survey).
+        Index("ix_survey_invitations_survey_answered", "survey_id", "answered_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(
@@ -258,6 +262,8 @@ class Response(db.Model):  # type: ignore[name-defined,misc]
         UniqueConstraint("survey_id", "external_key"),
         # Covers the dashboard's responses per survey in a period (no table reads).
         Index("ix_survey_responses_submitted_survey", "submitted_on", "survey_id"),
+        # The same survey by survey, so they need no sort (dashboard, issue 7).
+        Index("ix_survey_responses_survey_submitted", "survey_id", "submitted_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -261,3 +261,39 @@ def test_calendar_keeps_the_month_end_of_a_start_dated_action(cast) -> None:  # 
 def test_seed_channels_is_idempotent() -> None:
     assert services.seed_channels(now=utcnow()) == len(services.DEFAULT_CHANNELS)
     assert services.seed_channels(now=utcnow()) == 0
+
+
+def test_last_contact_on_each_day_looks_only_within_its_window(cast) -> None:  # type: ignore[no-untyped-def]
+    audience = AudienceFactory()
+    action = services.create_action(
+        _data(recurrence=Recurrence.ONGOING, audience_ids=(audience.id,)),
+        actor=cast["officer"],
+        now=NOW,
+    )
+    for day in (date(2025, 3, 1), date(2025, 11, 20), date(2026, 4, 1)):
+        services.log_delivery(
+            action,
+            services.DeliveryData(
+                occurred_on=day, description="Sent", audience_ids=(audience.id,)
+            ),
+            actor=cast["officer"],
+            now=NOW,
+        )
+    db.session.commit()
+    days = [date(2026, 11, 26), date(2025, 12, 31)]
+    # Without a window: the latest delivery on or before each day.
+    assert services.last_contact_dates_on(None, days) == {
+        audience.id: [date(2026, 4, 1), date(2025, 11, 20)]
+    }
+    # 90 days: 2026-04-01 is older than 2026-11-26's window, and 2025-03-01 falls
+    # in the gap between the two windows, so it is not read for either day.
+    assert services.last_contact_dates_on(None, days, window=90) == {
+        audience.id: [None, date(2025, 11, 20)]
+    }
+    # Overlapping windows (one range): each day still sees only its own window.
+    assert services.last_contact_dates_on(
+        [audience.id], [date(2026, 4, 30), date(2026, 3, 31)], window=30
+    ) == {audience.id: [date(2026, 4, 1), None]}
+    assert services.last_contact_dates_on(
+        [audience.id], [date(2025, 5, 1), date(2025, 12, 1)], window=200
+    ) == {audience.id: [date(2025, 3, 1), date(2025, 11, 20)]}
