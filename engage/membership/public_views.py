@@ -15,7 +15,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from engage.db import begin_write, utcnow
+from engage.db import utcnow
 from engage.errors import ValidationError
 from engage.extensions import csrf, db, limiter
 from engage.http import writes_late
@@ -69,13 +69,10 @@ def index() -> ResponseReturnValue:
         if form.is_bot():
             session[EQUALITY_KEY] = services.start_equality_step(None, now=utcnow())
             return render_template("membership/public/check_email.html")
-        registration = form.registration()
-        # The form's lists were read in a read transaction: end it, then take the
-        # write lock for the registration only (register_member reads again inside).
-        db.session.rollback()
-        begin_write(db.session())
+        # register_member ends the form's read transaction and takes the write
+        # lock for its inserts only.
         now = utcnow()
-        result = services.register_member(registration, now=now)
+        result = services.register_member(form.registration(), now=now)
         member = result.member
         session[EQUALITY_KEY] = services.start_equality_step(member, now=now)
         joined_without_email = member is not None and member.email is None

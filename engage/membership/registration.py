@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engage.audit.services import PUBLIC, record_event
 from engage.backups import ledger
+from engage.db import begin_write
 from engage.errors import NotFound, ValidationError
 from engage.extensions import db
 from engage.mail.services import forget_address, send_mail
@@ -150,7 +151,17 @@ def _token_hash(token: str) -> str:
 def _issue_token(
     member: Member, purpose: TokenPurpose, lifetime: timedelta, *, now: datetime
 ) -> str:
-    token = secrets.token_urlsafe(32)
+    return _store_token(member, purpose, secrets.token_urlsafe(32), lifetime, now=now)
+
+
+def _store_token(
+    member: Member,
+    purpose: TokenPurpose,
+    token: str,
+    lifetime: timedelta,
+    *,
+    now: datetime,
+) -> str:
     db.session.add(
         MemberToken(
             member_id=member.id,
@@ -205,15 +216,29 @@ def register_member(data: Registration, *, now: datetime) -> RegistrationResult:
     An address that already belongs to a member changes nothing: its owner is
     e-mailed a manage link instead, and the caller shows the same page.
 
+    The address is looked up and the confirmation e-mail written in the caller's read
+    transaction, which this ends; the write transaction (on SQLite the database-wide
+    write lock, see ``engage.db.begin_write``) is taken for the inserts alone, so
+    concurrent joins queue only for each other's writes. Call it with no unsaved
+    changes in the session (the join view is ``writes_late``); the caller commits.
+
     Raises:
         ValidationError: when ``data`` breaks a rule (see ``detail_problems``).
     """
     _check(data)
     email = _normalise_email(data.email)
-    if email is not None:
-        existing = member_by_email(email)
-        if existing is not None:
-            return _already_registered(existing, now=now)
+    known = member_by_email(email) if email is not None else None
+    known_id = known.id if known is not None else None
+    confirmation = (
+        _confirmation(data.name.strip()) if email and known_id is None else None
+    )
+    db.session.rollback()  # end the read: the lock is for the writes below
+    begin_write(db.session())
+    if known_id is not None:
+        known = db.session.get(Member, known_id)
+        if known is not None and known.status is not MemberStatus.ERASED:
+            return _already_registered(known, now=now)
+        confirmation = _confirmation(data.name.strip())  # erased since: join anew
     member = Member(
         name=data.name.strip(),
         email=email,
@@ -249,21 +274,41 @@ def register_member(data: Registration, *, now: datetime) -> RegistrationResult:
         "joined online, awaiting confirmation" if email else "joined online",
         now=now,
     )
-    token = None if email is None else _send_confirmation(member, email, now=now)
+    token = None
+    if email is not None and confirmation is not None:
+        token = _send_confirmation(member, email, confirmation, now=now)
     return RegistrationResult(created=True, member=member, token=token)
 
 
-def _send_confirmation(member: Member, email: str, *, now: datetime) -> str:
-    """E-mail ``member`` a new single-use confirmation link; return its token."""
-    token = _issue_token(member, TokenPurpose.CONFIRM, CONFIRM_LINK_LIFETIME, now=now)
+@dataclass(frozen=True)
+class _Confirmation:
+    """A confirmation link's token and the e-mail carrying it, not yet stored."""
+
+    token: str
+    text: str
+
+
+def _confirmation(name: str) -> _Confirmation:
+    """A new confirmation token and its e-mail's text for a member called ``name``."""
+    token = secrets.token_urlsafe(32)
     text = render_template(
         "membership/email/confirm.txt",
-        member=member,
+        name=name,
         link=_link("join.confirm", token),
         days=CONFIRM_LINK_LIFETIME.days,
     )
-    send_mail(email, "Confirm your PPI membership", text)
-    return token
+    return _Confirmation(token, text)
+
+
+def _send_confirmation(
+    member: Member, email: str, confirmation: _Confirmation, *, now: datetime
+) -> str:
+    """Store ``confirmation``'s single-use link for ``member`` and e-mail it."""
+    _store_token(
+        member, TokenPurpose.CONFIRM, confirmation.token, CONFIRM_LINK_LIFETIME, now=now
+    )
+    send_mail(email, "Confirm your PPI membership", confirmation.text)
+    return confirmation.token
 
 
 def _already_registered(member: Member, *, now: datetime) -> RegistrationResult:
@@ -273,7 +318,9 @@ def _already_registered(member: Member, *, now: datetime) -> RegistrationResult:
     or expired); anyone else gets a manage link. The page shown is the same either way.
     """
     if member.status is MemberStatus.PENDING and member.email:
-        _send_confirmation(member, member.email, now=now)
+        _send_confirmation(
+            member, member.email, _confirmation(member.name or ""), now=now
+        )
         summary = "join form sent with an unconfirmed address; confirm link e-mailed"
     else:
         _send_manage_link(

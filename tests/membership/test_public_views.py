@@ -122,9 +122,9 @@ def test_join_with_email_consent_records_it_and_sends_one_email(
 
 
 def test_join_takes_the_write_lock_only_to_register(client: FlaskClient) -> None:
-    # On SQLite one writer runs at a time: reading the form's lists and validating
-    # happen before BEGIN IMMEDIATE, so concurrent joins wait only for each other's
-    # registration and commit.
+    # On SQLite one writer runs at a time: validating, looking the address up and
+    # writing the e-mail happen before BEGIN IMMEDIATE, so concurrent joins wait
+    # only for each other's inserts and commit.
     if db.engine.dialect.name != "sqlite":
         pytest.skip("BEGIN IMMEDIATE is SQLite's")
     topic, practice = Topic(name="Cancer care"), Practice(name="Park Lane Surgery")
@@ -148,6 +148,10 @@ def test_join_takes_the_write_lock_only_to_register(client: FlaskClient) -> None
     # The chosen practice and topics are checked before the lock…
     assert any(s.startswith("SELECT practices.id FROM practices") for s in before)
     assert any(s.startswith("SELECT topics.id FROM topics") for s in before)
+    # …and so is the address (one look-up: nobody has it).
+    by_email = [s for s in statements if "WHERE members.email = ?" in s]
+    assert len(by_email) == 1
+    assert by_email[0] in before
     # …and a valid join never reads the whole lists (only a page that shows them).
     assert not any("ORDER BY practices.name" in s for s in statements)
     assert not any("ORDER BY topics.name" in s for s in statements)

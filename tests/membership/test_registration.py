@@ -313,6 +313,7 @@ def test_request_manage_link_for_unknown_email_does_nothing(outbox) -> None:  # 
 def test_update_own_details_audits_changed_field_names_only() -> None:
     topic = Topic(name="Mental health")
     db.session.add(topic)
+    db.session.commit()
     member = register_member(_join(), now=NOW).member
     db.session.commit()
     assert member is not None
@@ -346,7 +347,9 @@ def test_update_own_details_audits_changed_field_names_only() -> None:
 
 def test_update_own_details_never_takes_another_members_email() -> None:
     register_member(_join(email="other@example.com"), now=NOW)
+    db.session.commit()
     member = register_member(_join(), now=NOW).member
+    db.session.commit()
     assert member is not None
     before = member.email
     sent_to = update_own_details(member, _join(email="Other@example.com"), now=NOW)
@@ -413,9 +416,13 @@ def test_export_own_data_holds_everything_and_is_json() -> None:
 
 
 def test_purge_unconfirmed_deletes_old_pending_members_and_is_repeatable() -> None:
+    # Each join is its own request (register_member ends the transaction it finds).
     old = register_member(_join(email="old@example.com"), now=NOW).member
+    db.session.commit()
     register_member(_join(email="new@example.com"), now=NOW + timedelta(days=10))
+    db.session.commit()
     confirmed = register_member(_join(email="yes@example.com"), now=NOW)
+    db.session.commit()
     assert confirmed.token is not None
     assert old is not None
     confirm_member(confirmed.token, now=NOW + timedelta(days=1))
@@ -445,6 +452,7 @@ def test_purge_unconfirmed_deletes_old_pending_members_and_is_repeatable() -> No
 
 def test_audit_summaries_hold_no_personal_data(outbox) -> None:  # type: ignore[no-untyped-def]
     member = register_member(_join(phone="07700900982"), now=NOW).member
+    db.session.commit()
     register_member(_join(), now=NOW)
     request_manage_link("priya@example.com", now=NOW)
     assert member is not None
@@ -463,3 +471,42 @@ def test_manage_token_purpose_is_manage(outbox) -> None:  # type: ignore[no-unty
     db.session.commit()
     purposes = sorted(p.value for p in db.session.scalars(select(MemberToken.purpose)))
     assert purposes == [TokenPurpose.CONFIRM.value, TokenPurpose.MANAGE.value]
+
+
+def test_register_member_joins_anew_when_the_known_address_went_before_the_lock(
+    monkeypatch: pytest.MonkeyPatch,
+    outbox,  # type: ignore[no-untyped-def]
+) -> None:
+    # The address is looked up before the write lock; if the purge job deletes that
+    # unconfirmed member in between, the join goes ahead as a new one.
+    from engage.membership import registration
+
+    first = register_member(_join(), now=NOW).member
+    db.session.commit()
+    assert first is not None
+    first_id = first.id
+    real_begin_write = registration.begin_write
+
+    def purge_then_lock(session: Any) -> None:
+        real_begin_write(session)
+        session.execute(
+            text("DELETE FROM member_tokens WHERE member_id = :id"), {"id": first_id}
+        )
+        session.execute(
+            text("DELETE FROM consent_records WHERE member_id = :id"), {"id": first_id}
+        )
+        session.execute(text("DELETE FROM members WHERE id = :id"), {"id": first_id})
+
+    monkeypatch.setattr(registration, "begin_write", purge_then_lock)
+    result = register_member(_join(name="Priya Again"), now=NOW + timedelta(days=31))
+    db.session.commit()
+
+    assert result.created
+    assert result.member is not None
+    assert result.token is not None
+    (member,) = db.session.scalars(select(Member))
+    assert member.name == "Priya Again"
+    last = outbox()[-1]
+    assert last.subject == "Confirm your PPI membership"
+    assert "Hello Priya Again," in last.body_text
+    assert result.token in last.body_text
