@@ -130,6 +130,16 @@ def _sqlite_on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+def is_busy(error: BaseException | None) -> bool:
+    """Whether ``error`` is SQLite's "database is locked" (SQLITE_BUSY or a variant).
+
+    The driver gives extended codes, such as SQLITE_BUSY_RECOVERY while another
+    connection replays the WAL after a crash; the low byte is the primary code.
+    """
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_BUSY
+
+
 #: Waits between tries for the SQLite write lock: short at first, then capped.
 _LOCK_WAITS = (0.0002, 0.0005, 0.001, 0.002)
 
@@ -157,7 +167,7 @@ def _begin_immediate(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             return
         except OperationalError as error:
-            if getattr(error.orig, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
+            if not is_busy(error.orig):
                 raise
         for wait in itertools.chain(_LOCK_WAITS, itertools.repeat(_LOCK_WAITS[-1])):
             left = deadline - time.monotonic()
@@ -168,7 +178,7 @@ def _begin_immediate(conn: Connection) -> None:
                 raw.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                if not is_busy(error):
                     raise
         conn.exec_driver_sql("BEGIN IMMEDIATE")  # the last try: raises if still busy
     finally:

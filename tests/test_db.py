@@ -91,3 +91,18 @@ def test_begin_write_gives_up_after_the_busy_timeout(
     finally:
         engage_db.configure_sqlite(**settings)
         holder.join()
+
+
+def test_is_busy_knows_sqlite_busy_and_its_extended_codes() -> None:
+    def error(code: int) -> sqlite3.OperationalError:
+        failure = sqlite3.OperationalError("database is locked")
+        failure.sqlite_errorcode = code  # type: ignore[attr-defined]
+        return failure
+
+    assert engage_db.is_busy(error(sqlite3.SQLITE_BUSY))
+    assert engage_db.is_busy(error(261))  # SQLITE_BUSY_RECOVERY: WAL replay
+    assert engage_db.is_busy(error(773))  # SQLITE_BUSY_TIMEOUT
+    assert not engage_db.is_busy(error(sqlite3.SQLITE_ERROR))
+    assert not engage_db.is_busy(error(sqlite3.SQLITE_LOCKED))
+    assert not engage_db.is_busy(sqlite3.OperationalError("no such table"))
+    assert not engage_db.is_busy(None)
