@@ -121,6 +121,11 @@ def run_job(
     committed once; a failure rolls the work back and is recorded as failed.
     """
     started = clock()
+    # The caller may have read (the lease) in a transaction that another writer has
+    # since overtaken; on SQLite writing in it would fail at once with "database is
+    # locked". End it and take the write lock for the run row.
+    db.session.rollback()
+    begin_write(db.session())
     run = JobRun(
         job=spec.name,
         trigger=trigger,

@@ -135,7 +135,7 @@ def test_two_schedulers_run_each_tick_once_and_a_standby_takes_over(
     one and the other takes over within the lease and keeps running the job."""
     first = schedulers.start("EVERY_TWO_SECONDS")
     second = schedulers.start("EVERY_TWO_SECONDS")
-    wait_for(lambda: len(runs("tick")) >= 5, 60, "five ticks")
+    wait_for(lambda: len(runs("tick")) >= 5, 60, "five ticks", output=schedulers.output)
     before = runs("tick")
     holders = {r.holder for r in before}
     assert len(holders) == 1, f"two schedulers ran jobs: {holders}"
@@ -158,6 +158,7 @@ def test_two_schedulers_run_each_tick_once_and_a_standby_takes_over(
         ],
         40,
         "the standby to take over",
+        output=schedulers.output,
     )
     took = time.monotonic() - killed_at
     assert took < LEASE_SECONDS + 15, took
@@ -166,6 +167,7 @@ def test_two_schedulers_run_each_tick_once_and_a_standby_takes_over(
         lambda: len([r for r in runs("tick") if r.holder != holder]) >= 3,
         30,
         "the new scheduler to keep running the job",
+        output=schedulers.output,
     )
     every = runs("tick")
     times = [r.scheduled_for for r in every]
