@@ -28,20 +28,15 @@ DEFAULT_TOPICS = (
 )
 
 
-def list_practices(*, active_only: bool = False) -> list[Practice]:
-    """GP practices by name."""
-    query = select(Practice).order_by(Practice.name)
-    if active_only:
-        query = query.where(Practice.is_active)
-    return list(db.session.scalars(query))
+def list_practices() -> list[Practice]:
+    """Every GP practice by name, retired ones included (``practice_choices`` for a
+    form's active ones)."""
+    return list(db.session.scalars(select(Practice).order_by(Practice.name)))
 
 
-def list_topics(*, active_only: bool = False) -> list[Topic]:
-    """Topics of interest by name."""
-    query = select(Topic).order_by(Topic.name)
-    if active_only:
-        query = query.where(Topic.is_active)
-    return list(db.session.scalars(query))
+def list_topics() -> list[Topic]:
+    """Every topic by name, retired ones included (``topic_choices`` for a form's)."""
+    return list(db.session.scalars(select(Topic).order_by(Topic.name)))
 
 
 def practice_choices() -> list[tuple[int, str]]:

@@ -487,5 +487,5 @@ def test_practices_are_renamed_and_retired_not_duplicated(cast) -> None:  # type
     lists.save_practice(
         practice, name="Old Mill Surgery", is_active=False, actor=cast["admin"], now=NOW
     )
-    assert lists.list_practices(active_only=True) == []
+    assert lists.practice_choices() == []
     assert [p.name for p in lists.list_practices()] == ["Old Mill Surgery"]
