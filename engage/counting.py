@@ -37,18 +37,22 @@ def counts_in_ranges(
     column: Any,
     ranges: Sequence[tuple[Bound, Bound]],
     *where: ColumnElement[bool],
+    total: Any = None,
 ) -> list[int]:
     """Rows with ``low <= column < high`` for each ``(low, high)`` in ``ranges``.
 
     ``where`` narrows the rows counted (every range alike). Ranges may overlap or
     be empty; one query whatever their number. ``column`` should lead an index.
+    With ``total`` (a column of counts, in a rollup), its sum instead of the rows.
     """
-    return series_in_ranges(ranges, [(column, where)])[0]
+    return series_in_ranges(ranges, [(column, where)], total=total)[0]
 
 
 def series_in_ranges(
     ranges: Sequence[tuple[Bound, Bound]],
     series: Sequence[tuple[Any, Sequence[ColumnElement[bool]]]],
+    *,
+    total: Any = None,
 ) -> list[list[int]]:
     """:func:`counts_in_ranges` for several ``(column, where)`` series at once (one
     per tone, or per join method…), in one query: ``result[s][r]`` counts the rows
@@ -56,10 +60,11 @@ def series_in_ranges(
     pieces = pieces_of(ranges)
     if not pieces or not series:
         return [[0] * len(ranges) for _ in series]
+    aggregate = func.count() if total is None else func.coalesce(func.sum(total), 0)
     row = db.session.execute(
         select(
             *(
-                select(func.count())
+                select(aggregate)
                 .where(column >= low, column < high, *where)
                 .scalar_subquery()
                 for column, where in series

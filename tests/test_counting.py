@@ -9,7 +9,7 @@ import pytest
 
 from engage.counting import counts_in_ranges, pieces_of, series_in_ranges
 from engage.extensions import db
-from engage.metrics.models import Feed, Mention, Tone
+from engage.metrics.models import Feed, Mention, Metric, MetricDay, MetricKind, Tone
 
 START = date(2026, 1, 1)
 
@@ -95,3 +95,22 @@ def test_where_narrows_every_range_and_series_count_apart() -> None:
 @pytest.mark.parametrize("ranges", [[], [(START, START)]])
 def test_nothing_to_count_runs_no_query(ranges: list[tuple[date, date]]) -> None:
     assert counts_in_ranges(Mention.published_on, ranges) == [0] * len(ranges)
+
+
+def test_total_sums_a_rollup_column_over_each_range() -> None:
+    metric = Metric(key="visits", name="Visits", kind=MetricKind.FLOW)
+    db.session.add(metric)
+    db.session.flush()
+    values = {START + timedelta(days=n): float(n) for n in range(40)}
+    db.session.add_all(
+        MetricDay(metric_id=metric.id, day=day, value=v) for day, v in values.items()
+    )
+    db.session.flush()
+    ranges = [
+        (START, START + timedelta(days=10)),
+        (START + timedelta(days=5), START + timedelta(days=40)),
+        (START + timedelta(days=100), START + timedelta(days=110)),  # no rows: 0
+    ]
+    assert counts_in_ranges(MetricDay.day, ranges, total=MetricDay.value) == [
+        sum(v for day, v in values.items() if low <= day < high) for low, high in ranges
+    ]

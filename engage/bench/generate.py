@@ -75,6 +75,7 @@ from engage.surveys.models import (
     Survey,
     SurveyStatus,
 )
+from engage.surveys.rollup import rebuild_response_days
 
 SEED = 20261126
 CHUNK = 5_000
@@ -632,6 +633,8 @@ def surveys(ctx: Context) -> None:
         done += count
         if count >= CHUNK * 4 or survey_id == survey_ids[-1] or survey_id % 20 == 0:
             ctx.progress(f"  responses: {done:,} (survey {survey_id})")
+    # Bulk inserts skip the ORM hook that keeps the dashboard's rollup up to date.
+    rebuild_response_days(ctx.conn)
 
 
 def _answers(

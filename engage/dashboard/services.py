@@ -55,7 +55,7 @@ from engage.metrics.report import Period as ReportPeriod_
 from engage.metrics.report import scaled_target, target_status
 from engage.metrics.rollup import month_end, month_start
 from engage.surveys import figures as survey_figures
-from engage.surveys.models import Response, Survey
+from engage.surveys.models import ResponseDay, Survey
 
 if TYPE_CHECKING:
     from engage.accounts.models import User
@@ -1006,16 +1006,14 @@ def responses_by_survey(
     """Responses received from ``start`` to ``end``, per survey of ``survey_ids``."""
     if not survey_ids:
         return {}
-    # Survey by survey along the (survey, submitted on) index: no sort of the
-    # period's responses by survey.
     query = (
-        select(Response.survey_id, func.count())
+        select(ResponseDay.survey_id, func.sum(ResponseDay.responses))
         .where(
-            Response.survey_id.in_(list(survey_ids)),
-            Response.submitted_on >= start,
-            Response.submitted_on <= end,
+            ResponseDay.survey_id.in_(list(survey_ids)),
+            ResponseDay.day >= start,
+            ResponseDay.day <= end,
         )
-        .group_by(Response.survey_id)
+        .group_by(ResponseDay.survey_id)
     )
     return {int(s): int(n) for s, n in db.session.execute(query)}
 
@@ -1033,7 +1031,9 @@ def surveys_section(scope: Scope) -> Section:
     period, previous = scope.period, scope.previous
     slots = buckets(period)
     responses_now, responses_before, *per_slot = counts_in_ranges(
-        Response.submitted_on, _day_ranges([period, previous, *slots])
+        ResponseDay.day,
+        _day_ranges([period, previous, *slots]),
+        total=ResponseDay.responses,
     )
     open_now = surveys_open_in(period.start, period.end)
     open_before = surveys_open_in(previous.start, previous.end)

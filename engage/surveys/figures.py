@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 
 from engage.extensions import db
-from engage.surveys.models import Invitation, Response, Survey
+from engage.surveys.models import Invitation, ResponseDay, Survey
 
 
 def responses_per_day(
@@ -19,12 +19,12 @@ def responses_per_day(
     ``survey_id`` None counts every survey's responses.
     """
     query = (
-        select(Response.submitted_on, func.count(Response.id))
-        .where(Response.submitted_on >= start, Response.submitted_on <= end)
-        .group_by(Response.submitted_on)
+        select(ResponseDay.day, func.sum(ResponseDay.responses))
+        .where(ResponseDay.day >= start, ResponseDay.day <= end)
+        .group_by(ResponseDay.day)
     )
     if survey_id is not None:
-        query = query.where(Response.survey_id == survey_id)
+        query = query.where(ResponseDay.survey_id == survey_id)
     counts = {day: int(count) for day, count in db.session.execute(query)}
     days = (end - start).days + 1
     return [

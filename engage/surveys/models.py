@@ -267,11 +267,13 @@ class Response(db.Model):  # type: ignore[name-defined,misc]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # active_history: a change keeps the old value, which the rollup takes the
+    # response off (engage.surveys.rollup).
     survey_id: Mapped[int] = mapped_column(
-        ForeignKey("surveys.id", ondelete="CASCADE"), index=True
+        ForeignKey("surveys.id", ondelete="CASCADE"), index=True, active_history=True
     )
     #: The day only: never a time of day.
-    submitted_on: Mapped[date] = mapped_column(index=True)
+    submitted_on: Mapped[date] = mapped_column(index=True, active_history=True)
     source: Mapped[ResponseSource] = mapped_column(str_enum(ResponseSource))
     #: Set only for a named (not anonymous) survey answered through an invitation.
     member_id: Mapped[int | None] = mapped_column(
@@ -296,6 +298,25 @@ class Response(db.Model):  # type: ignore[name-defined,misc]
     topics = relationship("Topic", secondary=response_topics, order_by="Topic.name")
     practice = relationship("Practice")
     entered_by = relationship("User")
+
+
+class ResponseDay(db.Model):  # type: ignore[name-defined,misc]
+    """Rollup: how many responses a survey received on a day (engage.surveys.rollup).
+
+    Derived from responses only; never edited by hand.
+    """
+
+    __tablename__ = "survey_response_days"
+    # Covers the dashboard's sums over a range of days (every survey, or per survey).
+    __table_args__ = (
+        Index("ix_survey_response_days_day", "day", "survey_id", "responses"),
+    )
+
+    survey_id: Mapped[int] = mapped_column(
+        ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)
+    responses: Mapped[int]
 
 
 class Answer(db.Model):  # type: ignore[name-defined,misc]
@@ -362,3 +383,7 @@ class Finding(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     survey: Mapped[Survey] = relationship()
     question: Mapped[Question | None] = relationship()
     actions = relationship("Action", secondary=finding_actions, order_by="Action.title")
+
+
+# Keeps survey_response_days up to date on every flush of responses.
+from engage.surveys import rollup as _rollup  # noqa: E402,F401
