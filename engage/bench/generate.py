@@ -52,6 +52,7 @@ from engage.membership.models import (
     Topic,
     member_topics,
 )
+from engage.membership.rollup import MEMBER_DAYS
 from engage.metrics.models import (
     Feed,
     Mention,
@@ -75,7 +76,7 @@ from engage.surveys.models import (
     Survey,
     SurveyStatus,
 )
-from engage.surveys.rollup import rebuild_response_days
+from engage.surveys.rollup import RESPONSE_DAYS
 
 SEED = 20261126
 CHUNK = 5_000
@@ -331,6 +332,8 @@ def members(ctx: Context) -> None:
         "members",
     )
     ctx.progress(f"  members: {count:,}")
+    # Bulk inserts skip the ORM hook that keeps the dashboard's rollup up to date.
+    MEMBER_DAYS.rebuild(ctx.conn)
     member_ids = _ids(ctx, Member.__table__)
     rng = ctx.rng
     topics = ctx.ids["topics"]
@@ -634,7 +637,7 @@ def surveys(ctx: Context) -> None:
         if count >= CHUNK * 4 or survey_id == survey_ids[-1] or survey_id % 20 == 0:
             ctx.progress(f"  responses: {done:,} (survey {survey_id})")
     # Bulk inserts skip the ORM hook that keeps the dashboard's rollup up to date.
-    rebuild_response_days(ctx.conn)
+    RESPONSE_DAYS.rebuild(ctx.conn)
 
 
 def _answers(

@@ -10,7 +10,6 @@ respondent id, or a hash of the row), so importing the same file again adds noth
 from __future__ import annotations
 
 import io
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -39,7 +38,7 @@ from engage.surveys.models import (
     ResponseSource,
     Survey,
 )
-from engage.surveys.rollup import add_responses
+from engage.surveys.rollup import count_imported
 from engage.surveys.tool_import import (
     AnswerValues,
     SourceColumn,
@@ -247,10 +246,7 @@ def _save(survey_id: int, drafts: list[ResponseDraft], actor_id: int | None) -> 
     if answers:
         db.session.execute(insert(Answer), answers)
     # Core inserts skip the ORM hook that keeps the dashboard's rollup up to date.
-    add_responses(
-        db.session.connection(),
-        Counter((survey_id, d.submitted_on) for d in drafts),
-    )
+    count_imported(db.session.connection(), survey_id, (d.submitted_on for d in drafts))
 
 
 # Upload → preview → confirm ---------------------------------------------------------

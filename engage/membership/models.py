@@ -142,23 +142,9 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "members"
     __table_args__ = (
         Index("ix_members_status_tier", "status", "tier"),
-        # The member list's filters in its newest-first order, and a covering index
-        # for the dashboard's membership figures (engage/dashboard, issue 7).
+        # The member list's filters in its newest-first order.
         Index("ix_members_status_tier_created_at", "status", "tier", "created_at"),
         Index("ix_members_created_at", "created_at"),
-        Index(
-            "ix_members_figures",
-            "tier",
-            "created_at",
-            "joined_by",
-            "confirmed_at",
-            "withdrawn_at",
-            "erased_at",
-        ),
-        # Joins in a period are index range counts: staff-added members by
-        # created_at, the others by confirmed_at (membership.figures.member_counts).
-        Index("ix_members_joined_by_created_at", "joined_by", "created_at"),
-        Index("ix_members_confirmed_at_joined_by", "confirmed_at", "joined_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -313,3 +299,26 @@ class SubjectAccessRequest(db.Model):  # type: ignore[name-defined,misc]
     @property
     def is_open(self) -> bool:
         return self.completed_on is None
+
+
+class MemberDay(db.Model):  # type: ignore[name-defined,misc]
+    """Rollup: per tier and day, members' changes (engage.membership.rollup).
+
+    ``starts`` and ``stops`` count members becoming active and ceasing to be (so
+    the active members at the end of a day are the starts less the stops up to
+    it); ``joined`` and ``withdrawn`` count joins and withdrawals. Derived from
+    members only; never edited by hand.
+    """
+
+    __tablename__ = "member_days"
+
+    tier: Mapped[Tier] = mapped_column(str_enum(Tier, length=30), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    starts: Mapped[int] = mapped_column(default=0)
+    stops: Mapped[int] = mapped_column(default=0)
+    joined: Mapped[int] = mapped_column(default=0)
+    withdrawn: Mapped[int] = mapped_column(default=0)
+
+
+# Keeps member_days up to date on every flush of members.
+from engage.membership import rollup as _rollup  # noqa: E402,F401

@@ -17,8 +17,8 @@ from engage.actions.models import Action, ActionStatus
 from engage.audiences.services import contact_statuses, list_audiences
 from engage.db import utcnow
 from engage.extensions import db
-from engage.membership.figures import members_on
-from engage.membership.models import STAFF_JOIN_METHODS, Member, MemberStatus, Tier
+from engage.membership.figures import member_counts
+from engage.membership.models import Tier
 from engage.metrics.models import MetricKind, Source
 from engage.metrics.services import MetricDefinition, ensure_metric, upsert_observation
 from engage.surveys.figures import response_rate_on, responses_per_day
@@ -40,36 +40,22 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def _members_in_tier(tier: Tier) -> Callable[[date], float]:
     def compute(day: date) -> float:
-        return float(members_on(day)[tier][MemberStatus.ACTIVE])
+        (active,), _ = member_counts([day], [])
+        return float(active[tier])
 
     return compute
 
 
 def new_members(day: date) -> float:
     """Members who became active on the day (the rule of membership.figures)."""
-    start, end = _day_bounds(day)
-    confirmed = Member.confirmed_at.is_not(None) & Member.joined_by.not_in(
-        STAFF_JOIN_METHODS
-    )
-    staff_added = Member.joined_by.in_(STAFF_JOIN_METHODS)
-    count = db.session.scalar(
-        select(func.count(Member.id)).where(
-            (confirmed & (Member.confirmed_at >= start) & (Member.confirmed_at < end))
-            | (staff_added & (Member.created_at >= start) & (Member.created_at < end))
-        )
-    )
-    return float(count or 0)
+    _, ((joined, _withdrawn),) = member_counts([], [(day, day)])
+    return float(joined)
 
 
 def withdrawals(day: date) -> float:
     """Members who withdrew on the day."""
-    start, end = _day_bounds(day)
-    count = db.session.scalar(
-        select(func.count(Member.id)).where(
-            Member.withdrawn_at >= start, Member.withdrawn_at < end
-        )
-    )
-    return float(count or 0)
+    _, ((_joined, withdrawn),) = member_counts([], [(day, day)])
+    return float(withdrawn)
 
 
 def actions_completed(day: date) -> float:

@@ -267,13 +267,11 @@ class Response(db.Model):  # type: ignore[name-defined,misc]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # active_history: a change keeps the old value, which the rollup takes the
-    # response off (engage.surveys.rollup).
     survey_id: Mapped[int] = mapped_column(
-        ForeignKey("surveys.id", ondelete="CASCADE"), index=True, active_history=True
+        ForeignKey("surveys.id", ondelete="CASCADE"), index=True
     )
     #: The day only: never a time of day.
-    submitted_on: Mapped[date] = mapped_column(index=True, active_history=True)
+    submitted_on: Mapped[date] = mapped_column(index=True)
     source: Mapped[ResponseSource] = mapped_column(str_enum(ResponseSource))
     #: Set only for a named (not anonymous) survey answered through an invitation.
     member_id: Mapped[int | None] = mapped_column(

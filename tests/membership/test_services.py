@@ -269,7 +269,11 @@ def test_erase_member_leaves_no_email_or_phone_anywhere(cast) -> None:  # type: 
     assert tombstone.actor_id == cast["admin"].id
     assert tombstone.entity_id == str(member.id)
     assert tombstone.summary == "reason: member_request"
-    assert figures.members_on(NOW.date())[Tier.GOLD][MemberStatus.WITHDRAWN] == 1
+    # Erased, so withdrawn today and no longer active.
+    (active,), ((_, withdrawn),) = figures.member_counts(
+        [NOW.date()], [(NOW.date(), NOW.date())]
+    )
+    assert (active[Tier.GOLD], withdrawn) == (0, 1)
 
 
 def _withdrawn_member(days_ago: int, email: str = "pat@example.org") -> Member:
@@ -433,19 +437,14 @@ def _figures_data() -> None:
     db.session.flush()
 
 
-def test_members_on_counts_status_as_it_was_that_day() -> None:
+def test_member_counts_active_members_as_they_were_that_day() -> None:
     _figures_data()
-    jan_end = figures.members_on(date(2026, 1, 31))
-    assert jan_end[Tier.SILVER][MemberStatus.ACTIVE] == 2  # A, E
-    assert jan_end[Tier.SILVER][MemberStatus.PENDING] == 1  # F
-    assert jan_end[Tier.GOLD][MemberStatus.ACTIVE] == 1  # B
-    feb_end = figures.members_on(date(2026, 2, 28))
-    assert feb_end[Tier.SILVER][MemberStatus.ACTIVE] == 3  # A, D, F
-    assert feb_end[Tier.SILVER][MemberStatus.PENDING] == 1  # C
-    assert feb_end[Tier.SILVER][MemberStatus.WITHDRAWN] == 1  # E
-    assert figures.members_on(date(2025, 12, 31))[Tier.SILVER] == dict.fromkeys(
-        MemberStatus, 0
-    )
+    jan_end, feb_end, before = figures.member_counts(
+        [date(2026, 1, 31), date(2026, 2, 28), date(2025, 12, 31)], []
+    )[0]
+    assert jan_end == {Tier.SILVER: 2, Tier.GOLD: 1}  # A, E; B
+    assert feb_end == {Tier.SILVER: 3, Tier.GOLD: 1}  # A, D, F (E withdrew); B
+    assert before == dict.fromkeys(Tier, 0)
 
 
 def test_joins_and_withdrawals_by_month_and_week() -> None:

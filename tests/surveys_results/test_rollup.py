@@ -13,7 +13,7 @@ from engage.extensions import db
 from engage.imports.responses import apply_responses
 from engage.surveys.figures import responses_per_day
 from engage.surveys.models import Response, ResponseDay, ResponseSource
-from engage.surveys.rollup import add_responses, rebuild_response_days
+from engage.surveys.rollup import RESPONSE_DAYS
 
 from .helpers import add_response, make_survey
 from .test_import import FIXTURES
@@ -112,7 +112,7 @@ def test_rebuild_counts_responses_inserted_without_the_orm() -> None:
         ],
     )
     assert _stored() == {(survey.id, DAY): 1}
-    assert rebuild_response_days(db.session.connection()) == 2
+    assert RESPONSE_DAYS.rebuild(db.session.connection()) == 2
     assert (
         _stored()
         == _expected()
@@ -123,17 +123,17 @@ def test_rebuild_counts_responses_inserted_without_the_orm() -> None:
 def test_two_writers_counting_the_same_day_at_once_both_count() -> None:
     survey = make_survey()
     db.session.commit()
-    key = {(survey.id, DAY): 1}
+    key = {((survey.id, DAY), "responses"): 1}
     engine = db.engine
     first = engine.connect()
     first.begin()
-    add_responses(first, key)
+    RESPONSE_DAYS.add(first, key)
     errors: list[BaseException] = []
 
     def second() -> None:
         try:
             with engine.begin() as connection:  # waits for the first to commit
-                add_responses(connection, key)
+                RESPONSE_DAYS.add(connection, key)
         except BaseException as error:  # reported below
             errors.append(error)
 

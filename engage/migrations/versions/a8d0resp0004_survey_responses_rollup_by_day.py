@@ -45,7 +45,7 @@ def upgrade():
         )
 
     # ### end Alembic commands ###
-    # As engage.surveys.rollup.rebuild_response_days.
+    # As engage.surveys.rollup.RESPONSE_DAYS.rebuild().
     op.execute(
         "INSERT INTO survey_response_days (survey_id, day, responses) "
         "SELECT survey_id, submitted_on, COUNT(*) FROM survey_responses "

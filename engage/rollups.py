@@ -1,0 +1,202 @@
+"""Count rollups: small tables of counts per key, kept up to date by the ORM.
+
+A county's dashboard would otherwise count hundreds of thousands of rows for each
+figure. A rollup (survey responses per survey and day, members starting and
+stopping per tier and day) holds, per key, counts of the source rows that count
+under it; a :class:`CountRollup` says which columns of the source the counts
+depend on and how one row counts (``counts_of``). Then, in one place:
+
+- a ``before_flush`` listener takes off what each row deleted or changed through
+  the ORM counted for before (read while its row is still there);
+- an ``after_flush`` listener adds what each new or changed row counts for now;
+- :meth:`CountRollup.add` applies the changes with an atomic upsert (``INSERT …
+  ON CONFLICT DO UPDATE`` on SQLite and PostgreSQL), so two transactions counting
+  under the same key never clash, and drops keys left with nothing;
+- writers that bypass the ORM call :meth:`CountRollup.add` with what they
+  inserted, or :meth:`CountRollup.rebuild` after bulk loads (the bench generator).
+
+A change to a row whose old value was never read (an expired row, or a date left
+unset when it was added) costs one query, before the row is written, to read it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any, cast
+
+from sqlalchemy import Connection, and_, delete, event, func, or_, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, UOWTransaction
+
+#: A key's values (in the rollup's key column order) and one of its count columns.
+Slot = tuple[tuple[Any, ...], str]
+#: Changes to make: +n or −n per slot.
+Changes = Counter[Slot]
+
+
+@dataclass(frozen=True)
+class CountRollup:
+    """A rollup table of counts of ``source`` rows, per key."""
+
+    table: Any  #: the rollup's mapped class
+    key: tuple[str, ...]  #: its key columns (its primary key)
+    counts: tuple[str, ...]  #: its count columns
+    source: Any  #: the mapped class whose rows are counted
+    watched: tuple[str, ...]  #: the source's columns ``counts_of`` reads
+    #: The slots one source row counts under (+1 each), from its watched values.
+    counts_of: Callable[[Mapping[str, Any]], Iterable[Slot]]
+
+    def add(self, connection: Connection, changes: Mapping[Slot, int]) -> None:
+        """Apply ``changes`` (+n or −n per slot); keys left at zero are removed."""
+        rows: dict[tuple[Any, ...], dict[str, int]] = {}
+        for (key, column), n in changes.items():
+            if n:
+                rows.setdefault(key, dict.fromkeys(self.counts, 0))[column] += n
+        if not rows:
+            return
+        # Keys in order, so concurrent writers lock rows in the same order.
+        values = [
+            {**dict(zip(self.key, key, strict=True)), **counts}
+            for key, counts in sorted(rows.items())
+        ]
+        upsert = (
+            postgresql.insert(self.table)
+            if connection.dialect.name == "postgresql"
+            else sqlite.insert(self.table)
+        )
+        connection.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[getattr(self.table, name) for name in self.key],
+                set_={
+                    name: getattr(self.table, name) + upsert.excluded[name]
+                    for name in self.counts
+                },
+            ),
+            values,
+        )
+        lowered = [key for key, counts in rows.items() if min(counts.values()) < 0]
+        if lowered:
+            connection.execute(
+                delete(self.table).where(
+                    *(getattr(self.table, name) == 0 for name in self.counts),
+                    or_(*(self._is(key) for key in lowered)),
+                )
+            )
+
+    def _is(self, key: tuple[Any, ...]) -> Any:
+        return and_(
+            *(
+                getattr(self.table, name) == value
+                for name, value in zip(self.key, key, strict=True)
+            )
+        )
+
+    def rebuild(self, connection: Connection) -> int:
+        """Recompute the whole rollup from the source rows; its rows now.
+
+        For bulk loads that bypassed the ORM; the caller commits.
+        """
+        connection.execute(delete(self.table))
+        columns = [getattr(self.source, name) for name in self.watched]
+        changes: Changes = Counter()
+        for row in connection.execute(select(*columns)).mappings():
+            changes.update(self.counts_of(cast(Mapping[str, Any], row)))
+        self.add(connection, changes)
+        count = connection.scalar(select(func.count()).select_from(self.table))
+        return int(count or 0)
+
+    # Flush hooks ----------------------------------------------------------------
+
+    def _changed(self, item: Any) -> bool:
+        attrs = sa_inspect(item).attrs
+        return any(attrs[name].history.has_changes() for name in self.watched)
+
+    def _values(self, session: Session, item: Any, *, old: bool) -> dict[str, Any]:
+        """The row's watched values: as stored (``old``), or as they are now."""
+        state = sa_inspect(item)
+        if not old:
+            return {name: state.attrs[name].value for name in self.watched}
+        values, unknown = {}, []
+        for name in self.watched:
+            history = state.attrs[name].history
+            if history.deleted:
+                values[name] = history.deleted[0]
+            elif history.added:  # set before its stored value was ever read
+                unknown.append(name)
+            else:
+                values[name] = state.attrs[name].value
+        if unknown:  # the row is not written yet: read what it holds
+            mapper = state.mapper
+            stored = session.execute(
+                select(*(getattr(self.source, name) for name in unknown)).where(
+                    *(
+                        column == value
+                        for column, value in zip(
+                            mapper.primary_key, state.identity, strict=True
+                        )
+                    )
+                )
+            ).one()
+            values.update(zip(unknown, stored, strict=True))
+        return values
+
+
+_ROLLUPS: list[CountRollup] = []
+_PENDING = "engage.rollups.pending"
+
+
+def register(rollup: CountRollup) -> CountRollup:
+    """Keep ``rollup`` up to date on every ORM flush (idempotent); returns it."""
+    if rollup not in _ROLLUPS:
+        _ROLLUPS.append(rollup)
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "after_flush", _after_flush)
+    return rollup
+
+
+def _tally(
+    session: Session,
+    pending: dict[int, Changes],
+    items: Iterable[Any],
+    whole: Any,
+    *,
+    old: bool,
+) -> None:
+    """Into ``pending``, per rollup: take off (``old``) or add what each row of
+    ``items`` counts for, if it is in ``whole`` (deleted, or new) or a column its
+    rollup watches changed."""
+    for item in items:
+        for index, rollup in enumerate(_ROLLUPS):
+            if not isinstance(item, rollup.source):
+                continue
+            if item in whole or rollup._changed(item):
+                slots = rollup.counts_of(rollup._values(session, item, old=old))
+                changes = pending.setdefault(index, Counter())
+                if old:
+                    changes.subtract(slots)
+                else:
+                    changes.update(slots)
+
+
+def _before_flush(session: Session, _context: UOWTransaction, _: object) -> None:
+    pending: dict[int, Changes] = {}
+    _tally(
+        session,
+        pending,
+        chain(session.dirty, session.deleted),
+        session.deleted,
+        old=True,
+    )
+    session.info[_PENDING] = pending
+
+
+def _after_flush(session: Session, _context: UOWTransaction) -> None:
+    pending: dict[int, Changes] = session.info.pop(_PENDING, None) or {}
+    _tally(session, pending, chain(session.new, session.dirty), session.new, old=False)
+    for index, changes in pending.items():
+        _ROLLUPS[index].add(session.connection(), changes)
