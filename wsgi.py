@@ -1,5 +1,5 @@
 """WSGI entry point: ``gunicorn wsgi:app`` or ``flask --app wsgi run``."""
 
-from engage import create_app
+from engage import create_app, ready_to_serve
 
-app = create_app()
+app = ready_to_serve(create_app())

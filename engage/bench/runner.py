@@ -35,7 +35,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
-from engage import create_app
+from engage import create_app, ready_to_serve
 from engage.accounts.models import Role, User
 from engage.bench import generate as generator
 from engage.dashboard import periods
@@ -734,7 +734,8 @@ def _count_members(database_url: str, pattern: str) -> int:
 def _time_pages(
     database_url: str, *, runs: int, warmup: int, out: Callable[[str], None]
 ) -> list[Result]:
-    app = _bench_app(database_url)
+    # Timed in this process as served: start-up finished as wsgi.py does.
+    app = ready_to_serve(_bench_app(database_url))
     results = []
     with app.app_context():
         client = app.test_client()
