@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, select, text
 
 from engage import create_app
 from engage.extensions import db
+from engage.membership.models import Member, MemberDay, Tier
+from engage.membership.rollup import MEMBER_DAYS
+from engage.surveys.models import Response, ResponseDay, Survey, SurveyStatus
+from engage.surveys.rollup import RESPONSE_DAYS
 from tests.conftest import DATABASE_URL, make_test_config
 
 
@@ -47,3 +54,76 @@ def test_upgrade_matches_models_and_downgrades(empty_database_url: str) -> None:
         downgrade(revision="base")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_rollup_migrations_fill_the_rollups_from_existing_rows(
+    empty_database_url: str,
+) -> None:
+    from flask_migrate import upgrade
+
+    app: Flask = create_app(make_test_config(empty_database_url))
+    with app.app_context():
+        upgrade(revision="a8c0dash0003")  # before member_days and survey_response_days
+        now = datetime(2026, 3, 2, 12, tzinfo=UTC)
+        survey = Survey(
+            title="Before the rollups",
+            introduction="",
+            status=SurveyStatus.OPEN,
+            anonymous=True,
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(survey)
+        db.session.flush()
+        rng = random.Random(5)
+        # Core inserts: the flush hooks would write to rollups not there yet.
+        db.session.execute(
+            insert(Response.__table__),
+            [
+                {
+                    "survey_id": survey.id,
+                    "submitted_on": date(2026, 3, 1) + timedelta(days=rng.randrange(9)),
+                    "source": "web",
+                }
+                for _ in range(40)
+            ],
+        )
+        db.session.execute(
+            insert(Member.__table__), [_member(rng, n) for n in range(80)]
+        )
+        db.session.commit()
+        upgrade()
+        stored = {
+            table: sorted(db.session.execute(select(*table.c)).all())
+            for table in (MemberDay.__table__, ResponseDay.__table__)
+        }
+        assert sum(row.responses for row in stored[ResponseDay.__table__]) == 40
+        assert MEMBER_DAYS.rebuild(db.session.connection()) > 0
+        RESPONSE_DAYS.rebuild(db.session.connection())
+        for table, rows in stored.items():
+            assert sorted(db.session.execute(select(*table.c)).all()) == rows
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _member(rng: random.Random, number: int) -> dict[str, Any]:
+    created = datetime(2025, 6, 1, tzinfo=UTC) + timedelta(hours=rng.randrange(5000))
+
+    def later() -> datetime:
+        return created + timedelta(hours=rng.randrange(1, 3000))
+
+    staff = rng.random() < 0.3
+    return {
+        "name": f"Member {number}",
+        "email": f"m{number}@example.org",
+        "tier": rng.choice(list(Tier)),
+        "status": "active",
+        "joined_by": rng.choice(["phone", "paper"]) if staff else "web-form",
+        "created_at": created,
+        "updated_at": created,
+        "confirmed_at": None if staff or rng.random() < 0.2 else later(),
+        "withdrawn_at": later() if rng.random() < 0.3 else None,
+        "erased_at": later() if rng.random() < 0.1 else None,
+        "is_champion": False,
+    }
