@@ -161,6 +161,10 @@ def _check_figures_page(page: Any) -> None:
     )
     for key in ("metrics_trend", "mentions_trend", "survey_responses_trend"):
         expect(page.locator(f"#table-{key}")).to_be_attached()
+    # Our stylesheet applies: headline figures are cards in rows, numbers large.
+    expect(page.locator(".engage-figures").first).to_have_css("display", "grid")
+    expect(page.locator(".engage-figure__value").first).to_have_css("font-size", "36px")
+    expect(page.locator(".engage-chart").first).to_have_css("height", "280px")
     assert_accessible(page)
 
 
@@ -197,6 +201,9 @@ def test_board_report_prints_and_is_accessible(page: Any) -> None:
     _check_figures_page(page)
     page.emulate_media(media="print")
     expect(page.locator(".nhsuk-header")).to_be_hidden()
+    expect(page.locator(".engage-figure").first).to_have_css(
+        "border-color", "rgb(66, 85, 99)"
+    )
     expect(page.get_by_role("button", name="Print this report")).to_be_hidden()
     expect(page.locator(".engage-evidence")).to_be_visible()
 
