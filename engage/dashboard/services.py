@@ -17,7 +17,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from numbers import Number
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import and_, case, func, or_, select
@@ -55,7 +54,7 @@ from engage.metrics.report import Period as ReportPeriod_
 from engage.metrics.report import scaled_target, target_status
 from engage.metrics.rollup import month_end, month_start
 from engage.surveys import figures as survey_figures
-from engage.surveys.models import ResponseDay, Survey
+from engage.surveys.models import ResponseDay, Survey, SurveyStatus
 
 if TYPE_CHECKING:
     from engage.accounts.models import User
@@ -81,6 +80,12 @@ class Scope:
     @property
     def previous(self) -> Period:
         return self.period.previous()
+
+    @property
+    def slots(self) -> list[Bucket]:
+        """The trend's weeks or months that have begun by ``today``: a month to
+        come is left out, not drawn as a fall to nothing."""
+        return [slot for slot in buckets(self.period) if slot.start <= self.today]
 
 
 @dataclass(frozen=True)
@@ -178,7 +183,9 @@ def _display(cell: Cell) -> tuple[bool, str]:
     """A table cell as shown: (is it a number, its text)."""
     if cell is None:
         return False, "–"
-    if isinstance(cell, Number):
+    if isinstance(cell, float) and cell.is_integer():
+        return True, f"{int(cell):,}"  # 2,579 rather than 2,579.0
+    if isinstance(cell, int | float):
         return True, f"{cell:,}"
     return False, str(cell)
 
@@ -345,7 +352,7 @@ def reach_totals(
 def deliveries_section(scope: Scope) -> Section:
     """Deliveries logged, their trend, and reach figures by channel."""
     period, previous, pid = scope.period, scope.previous, scope.programme_id
-    slots = buckets(period)
+    slots = scope.slots
     per_channel = deliveries_by_channel(period.start, period.end, pid)
     before, *per_slot = count_deliveries([previous, *slots], pid)
     figures = [
@@ -478,7 +485,7 @@ def audiences_section(scope: Scope) -> Section:
 def members_section(scope: Scope) -> Section:
     """Active members by tier, joins and withdrawals (aggregate counts only)."""
     period, previous = scope.period, scope.previous
-    slots = buckets(period)
+    slots = scope.slots
     (now, before), moves = member_figures.member_counts(
         [period.as_of(scope.today), previous.as_of(scope.today)],
         [
@@ -807,8 +814,9 @@ def metrics_section(scope: Scope) -> Section:
                 status,
             ]
         )
-    slots = buckets(period)
-    first, last = min(slots[0].start, period.start), max(slots[-1].end, period.end)
+    slots = scope.slots
+    first = min([period.start, *(slot.start for slot in slots)])
+    last = max([period.end, *(slot.end for slot in slots)])
     names = _channel_names()
     per_channel: dict[str, dict[date, float]] = defaultdict(dict)
     # Month slots are whole calendar months: read them from the month rollup.
@@ -933,7 +941,7 @@ def mentions_by_tone(spans: Sequence[Period | Bucket]) -> dict[str, list[int]]:
 def mentions_section(scope: Scope) -> Section:
     """Media mentions published in the period, by tone, with their trend."""
     period, previous = scope.period, scope.previous
-    slots = buckets(period)
+    slots = scope.slots
     by_tone = mentions_by_tone([period, previous, *slots])
     now = {tone: counts[0] for tone, counts in by_tone.items()}
     before = {tone: counts[1] for tone, counts in by_tone.items()}
@@ -986,16 +994,22 @@ def mentions_section(scope: Scope) -> Section:
 
 def surveys_open_in(start: date, end: date) -> Sequence[Any]:
     """Surveys open at some time from ``start`` to ``end``, by opening date: rows
-    of their id and title (all the dashboard shows)."""
+    of their id and title (all the dashboard shows).
+
+    A draft was never open. A survey opened without an opening date gets one when
+    it opens (surveys.services.open_survey); one whose date was cleared later
+    counts as open from its creation.
+    """
+    opened = func.coalesce(Survey.opens_at, Survey.created_at)
     return (
         db.session.execute(
             select(Survey.id, Survey.title)
             .where(
-                Survey.opens_at.is_not(None),
-                Survey.opens_at < _start_of(end + timedelta(days=1)),
+                Survey.status != SurveyStatus.DRAFT,
+                opened < _start_of(end + timedelta(days=1)),
                 or_(Survey.closes_at.is_(None), Survey.closes_at >= _start_of(start)),
             )
-            .order_by(Survey.opens_at, Survey.id)
+            .order_by(opened, Survey.id)
         )
     ).all()
 
@@ -1029,7 +1043,7 @@ def surveys_section(scope: Scope) -> Section:
     (as they stand now), per survey and over every survey open in the period.
     """
     period, previous = scope.period, scope.previous
-    slots = buckets(period)
+    slots = scope.slots
     responses_now, responses_before, *per_slot = counts_in_ranges(
         ResponseDay.day,
         _day_ranges([period, previous, *slots]),

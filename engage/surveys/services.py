@@ -349,7 +349,8 @@ def problems_before_opening(survey: Survey) -> list[str]:
 
 
 def open_survey(survey: Survey, *, actor: User, now: datetime) -> None:
-    """Open a draft survey for answers (from its opening date, if it has one)."""
+    """Open a draft survey for answers (from its opening date, if it has one;
+    otherwise from now, which becomes its opening date for reports)."""
     if survey.status is not SurveyStatus.DRAFT:
         raise Conflict("Only a draft survey can be opened")
     problems = problems_before_opening(survey)
@@ -358,6 +359,8 @@ def open_survey(survey: Survey, *, actor: User, now: datetime) -> None:
     if survey.closes_at is not None and survey.closes_at <= now:
         raise ValidationError("The closing date has passed: change it first")
     survey.status = SurveyStatus.OPEN
+    if survey.opens_at is None:
+        survey.opens_at = now
     survey.updated_at = now
     db.session.flush()
     record_event(actor, "open", "survey", survey.id, survey.title, now=now)

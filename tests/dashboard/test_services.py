@@ -15,7 +15,7 @@ from engage.actions.models import (
 )
 from engage.audiences.models import Approach, ProgrammeApproach
 from engage.dashboard import periods
-from engage.dashboard.services import Scope, build_dashboard
+from engage.dashboard.services import DataTable, Scope, build_dashboard
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
@@ -35,6 +35,7 @@ from engage.surveys.models import (
     Response,
     ResponseSource,
     Survey,
+    SurveyStatus,
 )
 from tests import factories
 
@@ -368,6 +369,28 @@ def test_trend_tables_cover_the_period_in_months_or_weeks() -> None:
     assert month["deliveries"][0] == 1
 
 
+def test_trends_stop_at_the_current_month_and_a_future_period_has_none() -> None:
+    _load_reach_and_surveys()
+    # Mid-August: September has not begun, so it is not drawn as a fall to 0.
+    got = _figures(Scope(period=Q3, today=date(2026, 8, 20)))
+    for key in ("deliveries_trend", "members_growth", "metrics_trend"):
+        assert [row[0] for row in got[f"table:{key}"]] == ["Jul 2026", "Aug 2026"]
+    later = _figures(Scope(period=periods.quarter(2027, 1), today=TODAY))
+    assert later["table:survey_responses_trend"] == []
+    assert later["table:metrics_trend"] == []
+
+
+def test_table_cells_are_shown_with_separators_and_no_stray_decimals() -> None:
+    table = DataTable("t", "Caption", ["Metric", "A", "B", "C", "D"], [])
+    table.rows.append(["Visits", 2579.0, 4533.88, None, 12345])
+    assert table.body() == [
+        (
+            "Visits",
+            [(True, "2,579"), (True, "4,533.88"), (False, "–"), (True, "12,345")],
+        )
+    ]
+
+
 def test_representativeness_only_for_admins(cast: dict[str, Any]) -> None:
     scope = Scope(period=Q3, today=TODAY, actor=cast["lead"], include_equality=True)
     assert "representativeness" not in [s.key for s in build_dashboard(scope)]
@@ -495,13 +518,20 @@ MENTIONS: list[tuple[str, str | None]] = [
 ]
 
 SURVEYS: list[dict[str, Any]] = [
-    {"title": "Access", "opens": "2026-06-20", "closes": "2026-07-15", "invited": 4,
-     "answered": 3},
-    {"title": "Maternity", "opens": "2026-08-01", "closes": None, "invited": 2,
+    {"title": "Access", "status": "closed", "opens": "2026-06-20",
+     "closes": "2026-07-15", "invited": 4, "answered": 3},
+    {"title": "Maternity", "status": "open", "opens": "2026-08-01", "closes": None,
+     "invited": 2, "answered": 0},
+    {"title": "Old", "status": "closed", "opens": "2026-03-01", "closes": "2026-05-31",
+     "invited": 5, "answered": 5},
+    {"title": "Draft", "status": "draft", "opens": None, "closes": None, "invited": 0,
      "answered": 0},
-    {"title": "Old", "opens": "2026-03-01", "closes": "2026-05-31", "invited": 5,
-     "answered": 5},
-    {"title": "Draft", "opens": None, "closes": None, "invited": 0, "answered": 0},
+    # A draft with a date was never open; an open survey whose opening date was
+    # cleared counts as open from its creation.
+    {"title": "Planned", "status": "draft", "opens": "2026-08-15", "closes": None,
+     "invited": 0, "answered": 0},
+    {"title": "Undated", "status": "open", "opens": None, "created": "2026-09-10",
+     "closes": None, "invited": 1, "answered": 1},
 ]  # fmt: skip
 
 RESPONSES: list[tuple[str, str]] = [
@@ -561,8 +591,10 @@ def _load_reach_and_surveys() -> dict[str, Any]:
     for spec in SURVEYS:
         survey = Survey(
             title=spec["title"],
+            status=SurveyStatus(spec["status"]),
             opens_at=_at(spec["opens"]) if spec["opens"] else None,
             closes_at=_at(spec["closes"]) if spec["closes"] else None,
+            created_at=_at(spec.get("created") or spec["opens"] or "2026-01-05"),
         )
         db.session.add(survey)
         db.session.flush()
@@ -573,9 +605,9 @@ def _load_reach_and_surveys() -> dict[str, Any]:
                     survey_id=survey.id,
                     token_hash=f"{survey.id:032d}{number:032d}",
                     delivery=Delivery.EMAIL,
-                    created_at=_at(spec["opens"]),
-                    sent_at=_at(spec["opens"]),
-                    answered_at=_at(spec["opens"])
+                    created_at=_at(spec.get("created") or spec["opens"]),
+                    sent_at=_at(spec.get("created") or spec["opens"]),
+                    answered_at=_at(spec.get("created") or spec["opens"])
                     if number < spec["answered"]
                     else None,
                 )
@@ -725,8 +757,8 @@ def test_survey_figures_match_an_independent_computation() -> None:
         return [
             s
             for s in SURVEYS
-            if s["opens"]
-            and date.fromisoformat(s["opens"]) <= period.end
+            if s["status"] != "draft"
+            and date.fromisoformat(s["opens"] or s["created"]) <= period.end
             and (s["closes"] is None or date.fromisoformat(s["closes"]) >= period.start)
         ]
 
@@ -785,4 +817,4 @@ def test_metrics_mentions_and_surveys_spelled_out() -> None:
     assert got["mentions"] == (5, 2)
     assert got["mentions_unset"] == (1, 0)
     assert got["survey_responses"] == (4, 3)
-    assert got["survey_response_rate"] == (50, 89)  # 3 of 6; 8 of 9
+    assert got["survey_response_rate"] == (57, 89)  # 4 of 7 (Undated counts); 8 of 9

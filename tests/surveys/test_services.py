@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -77,6 +77,19 @@ def test_delete_question_renumbers(cast: dict[str, Any]) -> None:
     services.delete_question(survey.questions[0], actor=cast["officer"], now=NOW)
     db.session.commit()
     assert [q.position for q in survey.questions] == list(range(1, 8))
+
+
+def test_opening_an_undated_survey_dates_it_now_and_keeps_a_set_date(
+    cast: dict[str, Any],
+) -> None:
+    undated = make_survey(cast["officer"], status=SurveyStatus.DRAFT)
+    services.open_survey(undated, actor=cast["officer"], now=NOW)
+    assert undated.opens_at == NOW  # reports count it as open from now
+    dated = make_survey(cast["officer"], status=SurveyStatus.DRAFT)
+    planned = datetime(2026, 4, 1, tzinfo=UTC)
+    dated.opens_at = planned
+    services.open_survey(dated, actor=cast["officer"], now=NOW)
+    assert dated.opens_at == planned
 
 
 def test_open_needs_a_question(cast: dict[str, Any]) -> None:
