@@ -39,19 +39,28 @@ NAVIGATION = (
 
 
 def nav_items() -> list[dict[str, object]]:
-    """Items for the header macro, with the current section marked."""
+    """Items for the header macro, with the current section marked.
+
+    The current section is the one whose address is the longest start of the
+    page's (``/actions/mine`` is "My actions", not also "Action plan").
+    """
     if not current_user.is_authenticated:
         return []
     endpoints = current_app.view_functions
-    items = []
+    items: list[dict[str, object]] = []
     for item in NAVIGATION:
         if item.endpoint not in endpoints or not current_user.has_role(*item.roles):
             continue
-        href = url_for(item.endpoint)
-        current = request.path == href or (
-            href != "/" and request.path.startswith(href)
-        )
-        items.append({"text": item.text, "href": href, "current": current})
+        items.append({"text": item.text, "href": url_for(item.endpoint)})
+    path = request.path
+    matches = [
+        str(i["href"])
+        for i in items
+        if path == i["href"] or (i["href"] != "/" and path.startswith(str(i["href"])))
+    ]
+    current = max(matches, key=len, default=None)
+    for i in items:
+        i["current"] = i["href"] == current
     return items
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from flask.testing import FlaskClient
@@ -175,6 +176,11 @@ def test_my_actions_lists_only_mine(client: FlaskClient, login, cast) -> None:  
     html = client.get("/actions/mine").get_data(as_text=True)
     assert "Owned by me" in html
     assert "Owned by someone else" not in html
+    # One section is the current one in the header: "My actions", not the plan too.
+    current = re.findall(r'href="([^"]+)" aria-current="page"', html)
+    assert current == ["/actions/mine"]
+    plan = client.get("/actions/").get_data(as_text=True)
+    assert re.findall(r'href="([^"]+)" aria-current="page"', plan) == ["/actions/"]
 
 
 def test_plan_paginates(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]

@@ -28,6 +28,7 @@ from engage.surveys.models import (
     Response,
     ResponseSource,
     Survey,
+    SurveyStatus,
 )
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -98,6 +99,7 @@ def _reach_and_surveys() -> None:
     feed = Feed(url="https://news.example/rss", name="Local news")
     survey = Survey(
         title="Access to GP services",
+        status=SurveyStatus.OPEN,
         opens_at=now - timedelta(days=5),
         closes_at=now + timedelta(days=5),
     )

@@ -11,7 +11,12 @@ from engage.actions.services import seed_channels
 from engage.db import utcnow
 from engage.extensions import db
 from tests.browser.conftest import assert_accessible, sign_in
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    ActionFactory,
+    AudienceFactory,
+    UserFactory,
+)
 
 
 def _sign_in(page: Any, user: Any) -> None:
@@ -122,3 +127,24 @@ def test_plan_works_without_javascript(page_without_js: Any) -> None:
     page.get_by_label("Timescale as written").fill("TBC")
     page.get_by_role("button", name="Save action").click()
     expect(page.locator("body")).to_contain_text("Unscheduled")
+
+
+def test_on_a_phone_wide_tables_scroll_inside_the_page(page: Any) -> None:
+    seed_channels(now=utcnow())
+    db.session.commit()
+    officer = UserFactory(role="officer", name="Olu Officer")
+    audience = AudienceFactory(name="Patient participation group chairs")
+    for number in range(3):
+        ActionFactory(
+            title=f"Quarterly stakeholder newsletter number {number}",
+            owners=[officer],
+            audiences=[audience],
+        )
+    db.session.commit()
+    _sign_in(page, officer)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/actions/", "/audiences/", "/members/", "/map/"):
+        page.goto(path)
+        # The page is no wider than the phone: only the table's box scrolls.
+        assert page.evaluate("document.documentElement.scrollWidth") == 390, path
+    assert_accessible(page)
