@@ -118,8 +118,9 @@ class QuestionResult:
 
     @property
     def chart(self) -> dict[str, Any] | None:
-        """Labels and values for a bar chart (suppressed counts as gaps)."""
-        if not self.shown or not self.counts:
+        """Labels and values for a bar chart (suppressed counts as gaps); None
+        when it would have no bar (every count 0 or suppressed: the table says so)."""
+        if not self.shown or not any(c.count for c in self.counts):
             return None
         return {
             "labels": [c.label for c in self.counts],

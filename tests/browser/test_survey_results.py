@@ -16,14 +16,14 @@ Q = QuestionKind
 
 def _survey_with_answers() -> Any:
     survey = make_survey()
-    for index in range(8):
+    for index in range(10):
         add_response(
             survey,
             {
                 Q.SINGLE_CHOICE: "Newsletter" if index % 2 else "Website",
                 Q.MULTIPLE_CHOICE: ["GP surgery", "A&E"],
-                Q.LIKERT_AGREEMENT: 1 + index % 5,
-                Q.RATING_0_10: index,
+                Q.LIKERT_AGREEMENT: 1 + 4 * (index % 2),
+                Q.RATING_0_10: 10 * (index % 2),
                 Q.NUMBER: index * 2,
                 Q.LONG_TEXT: "</script><script>window.hacked = 1</script>",
             },
@@ -50,7 +50,7 @@ def test_results_page_draws_charts_and_is_accessible(
     # One chart per choice, scale and rating question, plus responses over time.
     assert page.locator(".engage-chart--drawn canvas").count() == 5
     expect(
-        page.get_by_role("table", name="Answers to question 1 (8 answered)")
+        page.get_by_role("table", name="Answers to question 1 (10 answered)")
     ).to_be_visible()
     assert page.evaluate("window.hacked") is None
     assert_accessible(page)
@@ -77,9 +77,9 @@ def test_results_tables_are_there_without_javascript(
     page.goto(f"/surveys/{survey.id}/results")
     assert page.locator("canvas").count() == 0
     expect(
-        page.get_by_role("table", name="Answers to question 1 (8 answered)")
+        page.get_by_role("table", name="Answers to question 1 (10 answered)")
     ).to_be_visible()
-    expect(page.get_by_text("Mean: 2.6")).to_be_visible()  # (1+2+3+4+5+1+2+3) / 8
+    expect(page.get_by_text("Mean: 3.0")).to_be_visible()  # five 1s and five 5s
 
 
 def test_import_pages_are_accessible(page: Any, cast: dict[str, Any]) -> None:

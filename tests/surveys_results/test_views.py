@@ -116,6 +116,20 @@ def test_small_counts_are_suppressed_with_a_second_cell(client, login, cast) -> 
     assert ">2<" not in table
 
 
+def test_a_question_whose_every_count_is_hidden_has_no_chart(
+    client, login, cast
+) -> None:  # type: ignore[no-untyped-def]
+    survey = make_survey()
+    _responses(survey, 8)  # question 1: Newsletter 4, Website 4, both hidden
+    login(cast["officer"])
+    text = client.get(f"/surveys/{survey.id}/results").get_data(as_text=True)
+    table = text.split("Answers to question 1")[1].split("</table>")[0]
+    assert table.count("fewer than 5") == 2
+    # Its table says so; a chart of it would be an empty grid.
+    assert "answers to question 1;" not in text
+    assert "answers to question 3;" in text  # Likert: eight 4s
+
+
 def test_free_text_is_shown_as_text_everywhere(client, login, cast) -> None:
     survey = make_survey()
     choice = question(survey, Q.SINGLE_CHOICE).choices[0]
