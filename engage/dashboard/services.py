@@ -181,8 +181,8 @@ SectionProvider = Callable[[Scope], Section | None]
 
 def _display(cell: Cell) -> tuple[bool, str]:
     """A table cell as shown: (is it a number, its text)."""
-    if cell is None:
-        return False, "–"
+    if cell is None:  # no figure: a dash, aligned with the numbers around it
+        return True, "–"
     if isinstance(cell, float) and cell.is_integer():
         return True, f"{int(cell):,}"  # 2,579 rather than 2,579.0
     if isinstance(cell, int | float):

@@ -386,7 +386,7 @@ def test_table_cells_are_shown_with_separators_and_no_stray_decimals() -> None:
     assert table.body() == [
         (
             "Visits",
-            [(True, "2,579"), (True, "4,533.88"), (False, "–"), (True, "12,345")],
+            [(True, "2,579"), (True, "4,533.88"), (True, "–"), (True, "12,345")],
         )
     ]
 
