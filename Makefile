@@ -29,9 +29,12 @@ node_modules/.installed: package.json package-lock.json
 assets: node_modules/.installed ## Copy NHS.UK frontend and Chart.js (npm) into static/vendor/
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/nhsuk $(VENDOR)/chartjs
 	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js $(VENDOR)/nhsuk/
+	@# Its @font-face rules fetch Frutiger from assets.nhs.uk, which our CSP (fonts from
+	@# Engage only) refuses with a console error on every page: drop them (Arial is used).
+	$(PYTHON) -c 'import re, sys; p = sys.argv[1]; s = open(p).read(); open(p, "w").write(re.sub(r"@font-face\{[^}]*\}", "", s))' $(VENDOR)/nhsuk/nhsuk-frontend.min.css
 	cp -r node_modules/nhsuk-frontend/dist/nhsuk/assets $(VENDOR)/nhsuk/assets
 	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/LICENSE.md $(VENDOR)/chartjs/
-	printf 'nhsuk-frontend %s (MIT, NHS England) and chart.js %s (MIT), installed from npm by `make assets`.\n' \
+	printf 'nhsuk-frontend %s (MIT, NHS England; its @font-face rules removed) and chart.js %s (MIT), installed from npm by `make assets`.\n' \
 	  "$$(node -p 'require("./node_modules/nhsuk-frontend/package.json").version')" \
 	  "$$(node -p 'require("./node_modules/chart.js/package.json").version')" > $(VENDOR)/NOTICE
 

@@ -172,6 +172,13 @@ def _check_figures_page(page: Any) -> None:
 
 def test_dashboard_draws_charts_and_is_accessible(page: Any) -> None:
     _data()
+    console_errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            console_errors.append(message.text) if message.type == "error" else None
+        ),
+    )
     _sign_in(page, UserFactory(role="lead"))
     page.get_by_role("link", name="Dashboard").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Engagement dashboard")
@@ -187,6 +194,8 @@ def test_dashboard_draws_charts_and_is_accessible(page: Any) -> None:
     page.get_by_role("button", name="Show figures").click()
     expect(page.locator("h1")).to_contain_text(str(utcnow().year))
     expect(page.locator(".engage-chart canvas").first).to_be_visible()
+    # Nothing refused or broken: no font fetched from elsewhere against our CSP.
+    assert console_errors == []
 
 
 def test_board_report_prints_and_is_accessible(page: Any) -> None:
