@@ -25,7 +25,7 @@ from engage.rollups import CountRollup, Slot, register
 
 
 def _day(moment: datetime) -> date:
-    return moment.astimezone(UTC).date() if moment.tzinfo else moment.date()
+    return moment.astimezone(UTC).date()  # timestamps are always aware (UTCDateTime)
 
 
 def _counts_of(member: Mapping[str, Any]) -> Iterable[Slot]:
