@@ -8,7 +8,7 @@ VENDOR := static/vendor
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets browser run jobs migrate fmt lint static-checks fuzz test test-sqlite test-postgres test-slow bench clean
+.PHONY: help install assets browser run jobs migrate fmt lint static-checks fuzz test test-sqlite test-postgres test-clocks test-slow bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -83,19 +83,31 @@ fuzz: install ## Hypothesis fuzz targets, then each atheris target for FUZZ_SECO
 	  $(PY) -m tests.fuzz.atheris_targets $$target .fuzz-corpus/$$target \
 	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; done
 
-test: install browser lint ## The whole suite: lint, then tests on SQLite (and PostgreSQL if ENGAGE_TEST_DATABASE_URL is set), then the load and fault tests
+test: install browser lint ## The whole suite: lint; tests on SQLite, PostgreSQL (if ENGAGE_TEST_DATABASE_URL is set) and at four clock settings; the load and fault tests
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$ENGAGE_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "ENGAGE_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
+	$(MAKE) --no-print-directory test-clocks
 	$(MAKE) --no-print-directory test-slow
+
+# Three processes on two cores: the suite's waits (timeouts, scheduler ticks) overlap.
+WORKERS ?= 3
+FAST := -m "not slow" -n $(WORKERS)
 
 test-sqlite: ## Tests on SQLite only
 	@echo "== tests on SQLite =="
-	ENGAGE_TEST_DATABASE_URL= $(PY) -m pytest -m "not slow" --cov --cov-report=term:skip-covered --cov-fail-under=85
+	ENGAGE_TEST_DATABASE_URL= $(PY) -m pytest $(FAST) --cov --cov-report=term:skip-covered --cov-fail-under=85
 
-test-postgres: ## Tests on PostgreSQL ($$ENGAGE_TEST_DATABASE_URL, default $(PG_TEST_URL))
+test-postgres: ## Tests on PostgreSQL ($$ENGAGE_TEST_DATABASE_URL, default $(PG_TEST_URL); a database per worker)
 	@echo "== tests on PostgreSQL =="
-	ENGAGE_TEST_DATABASE_URL=$${ENGAGE_TEST_DATABASE_URL:-$(PG_TEST_URL)} $(PY) -m pytest -m "not slow" -p no:cacheprovider
+	ENGAGE_TEST_DATABASE_URL=$${ENGAGE_TEST_DATABASE_URL:-$(PG_TEST_URL)} $(PY) -m pytest $(FAST) -p no:cacheprovider
+
+# No time bombs: the fast suite again as if it were the last hour of a month and a
+# quarter, New Year, and the Sundays the clocks change (tests/clock.py).
+CLOCKS := month-end new-year spring-forward fall-back
+test-clocks: ## The fast suite on SQLite at each clock setting (CLOCKS="new-year" for one)
+	@for clock in $(CLOCKS); do echo "== tests on SQLite, ENGAGE_TEST_CLOCK=$$clock =="; \
+	  ENGAGE_TEST_CLOCK=$$clock ENGAGE_TEST_DATABASE_URL= $(PY) -m pytest $(FAST) -q -p no:cacheprovider || exit 1; done
 
 test-slow: install ## Load and fault tests (SECURITY.md F1-F5: own servers and databases, about 5 minutes)
 	@echo "== load and fault tests =="

@@ -8,13 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
+from jinja2 import (
+    ChainableUndefined,
+    ChoiceLoader,
+    FileSystemLoader,
+    PackageLoader,
+    select_autoescape,
+)
 from sqlalchemy.orm import configure_mappers
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from engage import extensions
 from engage.config import load_config
 from engage.db import configure_sqlite
+from engage.formtools import MAX_INT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     load_config(app, dict(config or {}))
     _configure_jinja(app)
+    _configure_routing(app)
     _configure_logging(app)
     _register_extensions(app)
     _register_blueprints(app)
@@ -67,10 +76,30 @@ def _configure_jinja(app: Flask) -> None:
                 PackageLoader("nhsuk_frontend_jinja"),
             ]
         ),
-        "autoescape": True,
+        # Plain-text e-mails (.txt) are not HTML: "O'Neill" must not become
+        # "O&#39;Neill". Everything else, HTML and macros alike, is escaped.
+        "autoescape": select_autoescape(
+            disabled_extensions=("txt",), default_for_string=True, default=True
+        ),
         "trim_blocks": True,
         "lstrip_blocks": True,
     }
+
+
+class _BoundedIntegerConverter(IntegerConverter):
+    """``<int:…>`` in an address: an id within the integer columns' range.
+
+    A larger number cannot name a row, and some engines refuse it outright, so such
+    an address is simply not found.
+    """
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_INT)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def _configure_routing(app: Flask) -> None:
+    app.url_map.converters["int"] = _BoundedIntegerConverter
 
 
 def _configure_logging(app: Flask) -> None:

@@ -12,8 +12,8 @@ from flask.cli import FlaskGroup
 
 from engage.accounts import services as accounts
 from engage.accounts.models import Role
+from engage.clock import utcnow
 from engage.config import PRODUCTION
-from engage.db import utcnow
 from engage.errors import EngageError
 from engage.extensions import db
 from engage.imports import services as imports

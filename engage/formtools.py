@@ -1,11 +1,45 @@
-"""Small helpers shared by every feature's forms."""
+"""Form fields that parse what is sent: a view never sees a value it did not offer.
+
+Every form takes its choice and number fields from here, never from WTForms itself
+(ruff bans those imports elsewhere):
+
+- ``SelectField``, ``RadioField`` and ``MultiCheckboxField`` turn the sent value into
+  what it stands for with ``parse`` (``parse_id`` for ids, ``enum_parser(Tier)`` for
+  an enum) and refuse anything not among their choices. They take no ``Optional()``
+  (which, given a blank value such as a lone line break, dropped the "not a valid
+  choice" error and let the raw text through): a choice that may be left unmade
+  offers an empty option, or passes ``optional=True``.
+- ``IntegerField``, ``FloatField`` and ``DecimalField`` refuse numbers outside what
+  the database stores (``MAX_INT``, ``MAX_NUMBER``), infinities and NaN.
+- ``DateField`` refuses years no plan or survey could have, which date arithmetic
+  (a day after 31 December 9999) cannot handle.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import decimal
+import enum
+import math
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any, TypeVar
 
-from wtforms import SelectMultipleField, widgets
+import wtforms
+from wtforms import widgets
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+
+#: The largest id or whole number every engine stores (PostgreSQL's ``integer``).
+MAX_INT = 2_147_483_647
+#: The largest magnitude a decimal figure may have: far beyond any count or target,
+#: and exact in a double.
+MAX_NUMBER = 10**12
+#: What a person is told when a sent value is not one of the choices offered.
+NOT_A_CHOICE = "Select one of the options shown"
+#: The years a date may fall in.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+E = TypeVar("E", bound=enum.Enum)
 
 
 def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
@@ -18,8 +52,213 @@ def strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
-    """Several choices shown as NHS.UK checkboxes."""
+def parse_id(value: object) -> int | None:
+    """An id sent by a page: None for nothing, else a whole number from 1 to MAX_INT.
+
+    Raises ValueError for anything else (signs, spaces, ``1e3``, ``0x10``, huge).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError("not an id")
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value)
+        if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_INT))):
+            raise ValueError("not an id")
+        number = int(text)
+    if not 1 <= number <= MAX_INT:
+        raise ValueError("not an id")
+    return number
+
+
+def id_or_none(value: object) -> int | None:
+    """``parse_id`` for a query-string filter: anything invalid is no filter at all."""
+    try:
+        return parse_id(value)
+    except ValueError:
+        return None
+
+
+def enum_parser(kind: type[E]) -> Callable[[object], E | None]:
+    """A ``parse`` for choices of an enum: its member for a value, None for nothing."""
+    members = {str(member.value): member for member in kind}
+
+    def parse(value: object) -> E | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, kind):
+            return value
+        try:
+            return members[str(value)]
+        except KeyError:
+            raise ValueError(f"not a {kind.__name__}") from None
+
+    return parse
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+class _ParsedChoices:
+    """What the three choice fields share: a parser, and no Optional()."""
+
+    data: Any
+    raw_data: list[Any] | None
+
+    def _set_up(self, validators: Any, optional: bool, kwargs: dict[str, Any]) -> None:
+        if any(isinstance(v, Optional) for v in validators or ()):
+            raise TypeError(
+                "choice fields take no Optional(): offer an empty choice, or "
+                "pass optional=True"
+            )
+        self.optional = optional
+        # WTForms' own words ("Invalid Choice: could not coerce") are not for people.
+        kwargs.setdefault("invalid_value_message", NOT_A_CHOICE)
+        kwargs.setdefault("invalid_choice_message", NOT_A_CHOICE)
+
+    def pre_validate(self, form: Any) -> None:
+        # Nothing sent (an unticked radio group), or an empty value, is no choice;
+        # anything else, white space included, must be one of the choices.
+        if self.optional and self.raw_data in ([], [""], None):
+            self.data = None
+            return
+        super().pre_validate(form)  # type: ignore[misc]
+
+
+class SelectField(_ParsedChoices, wtforms.SelectField):  # type: ignore[misc]
+    """One choice from a list; ``data`` is the parsed value (None if none chosen)."""
+
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: Any = None,
+        *,
+        parse: Callable[[Any], Any] = _text,
+        optional: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        self._set_up(validators, optional, kwargs)
+        super().__init__(label, validators, coerce=parse, **kwargs)
+
+
+class RadioField(_ParsedChoices, wtforms.RadioField):  # type: ignore[misc]
+    """One choice shown as NHS.UK radios; ``data`` is the parsed value."""
+
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: Any = None,
+        *,
+        parse: Callable[[Any], Any] = _text,
+        optional: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        self._set_up(validators, optional, kwargs)
+        super().__init__(label, validators, coerce=parse, **kwargs)
+
+
+class MultiCheckboxField(
+    _ParsedChoices,
+    wtforms.SelectMultipleField,  # type: ignore[misc]
+):
+    """Several choices shown as NHS.UK checkboxes; ``data`` lists the parsed values."""
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: Any = None,
+        *,
+        parse: Callable[[Any], Any] = _text,
+        **kwargs: Any,
+    ) -> None:
+        self._set_up(validators, False, kwargs)
+        super().__init__(label, validators, coerce=parse, **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        if not valuelist:  # not sent: data is the default, as given
+            return
+        if None in (self.data or ()):
+            # An empty value among ticked boxes: no page sends one.
+            self.data = None
+            raise ValueError(self.invalid_value_message)
+
+
+class _Bounded:
+    """A field whose parsed value must also pass ``problem`` (None: no problem)."""
+
+    data: Any
+
+    def problem(self, value: Any) -> str | None:
+        raise NotImplementedError
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)  # type: ignore[misc]
+        if not valuelist or self.data is None:  # not sent: the default, as given
+            return
+        message = self.problem(self.data)
+        if message is not None:
+            self.data = None
+            raise ValueError(message)
+
+
+_OUT_OF_RANGE = f"Enter a number between -{MAX_NUMBER:,} and {MAX_NUMBER:,}"
+
+
+class IntegerField(_Bounded, wtforms.IntegerField):  # type: ignore[misc]
+    """A whole number the database can store (within ±MAX_INT)."""
+
+    def problem(self, value: int) -> str | None:
+        return None if abs(value) <= MAX_INT else f"Enter a number below {MAX_INT:,}"
+
+
+class FloatField(_Bounded, wtforms.FloatField):  # type: ignore[misc]
+    """A finite number within ±MAX_NUMBER."""
+
+    def problem(self, value: float) -> str | None:
+        finite = math.isfinite(value) and abs(value) <= MAX_NUMBER
+        return None if finite else _OUT_OF_RANGE
+
+
+class DecimalField(_Bounded, wtforms.DecimalField):  # type: ignore[misc]
+    """A finite decimal within ±MAX_NUMBER."""
+
+    def problem(self, value: decimal.Decimal) -> str | None:
+        finite = value.is_finite() and abs(value) <= MAX_NUMBER
+        return None if finite else _OUT_OF_RANGE
+
+
+class DateField(_Bounded, wtforms.DateField):  # type: ignore[misc]
+    """A date from FIRST_YEAR to LAST_YEAR."""
+
+    def problem(self, value: date) -> str | None:
+        if FIRST_YEAR <= value.year <= LAST_YEAR:
+            return None
+        return f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}"
+
+
+def parse_month(value: object) -> date | None:
+    """The first day of a ``YYYY-MM`` month in the years a date may have, or None."""
+    text = str(value or "")
+    if len(text) != 7 or text[4] != "-":
+        return None
+    try:
+        first = date.fromisoformat(text + "-01")
+    except ValueError:
+        return None
+    return first if FIRST_YEAR <= first.year <= LAST_YEAR else None
+
+
+def date_or_none(value: object) -> date | None:
+    """An ISO date from a query string within the years a date may have, or None."""
+    try:
+        day = date.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None

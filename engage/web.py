@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy import text
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db, limiter
 from engage.scheduling.services import heartbeat_age
 

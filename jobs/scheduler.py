@@ -39,7 +39,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.errors import NotFound
 from engage.extensions import db
 from engage.scheduling import services

@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,69 @@ from sqlalchemy import delete
 from engage import create_app
 from engage.extensions import db, limiter
 from engage.mail.services import wait_for_deliveries
-from tests import factories
+from tests import clock, factories
 
-DATABASE_URL = os.environ.get("ENGAGE_TEST_DATABASE_URL") or ""
+
+def _worker_database(url: str) -> str:
+    """The database this process tests on: under pytest-xdist, one per worker.
+
+    ``…/test`` becomes ``…/test_gw0`` for worker gw0, made on first use (the
+    server's ``test`` database stays the base), so workers never share rows.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    from sqlalchemy import create_engine, text
+
+    base, name = url.rsplit("/", 1)
+    own = f"{name}_{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own}
+        )
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{own}"'))
+    admin.dispose()
+    return f"{base}/{own}"
+
+
+DATABASE_URL = _worker_database(os.environ.get("ENGAGE_TEST_DATABASE_URL") or "")
+
+
+#: Where ENGAGE_TEST_CLOCK started the run (tests/clock.py), if it is set.
+_CLOCK = pytest.StashKey[datetime | None]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before any test module is imported, so module-level dates move too.
+    config.stash[_CLOCK] = clock.start_from_environment()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    clock.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    started = config.stash.get(_CLOCK, None)
+    if started is None:
+        return "clock: real time"
+    return (
+        f"clock: {clock.ENVIRONMENT_VARIABLE} starts the run at "
+        f"{started:%A %d %B %Y %H:%M} UTC"
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    # Figures tests record with record_property("walker", …), shown after the run.
+    for report in terminalreporter.getreports("passed") + terminalreporter.getreports(
+        "failed"
+    ):
+        for name, value in getattr(report, "user_properties", ()):
+            if name == "walker":
+                terminalreporter.write_line(f"walker: {value}")
+
+
 #: Files the app writes outside the database (erasure ledger, backups) go here.
 TEST_FILES = Path(tempfile.mkdtemp(prefix="engage-test-files-"))
 

@@ -13,7 +13,7 @@ from engage.accounts.models import Role, User
 from engage.accounts.passwords import hash_password
 from engage.actions.models import Action, ActionStatus, Channel, Recurrence
 from engage.audiences.models import Approach, Audience, AudienceGroup, Programme
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 
 DEFAULT_PASSWORD = "correct horse battery staple"

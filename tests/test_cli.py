@@ -74,7 +74,7 @@ def test_load_demo_refuses_production(app: Flask) -> None:
 def test_membership_retention_purges_and_erases(app: Flask) -> None:
     from datetime import timedelta
 
-    from engage.db import utcnow
+    from engage.clock import utcnow
     from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
 
     long_ago = utcnow() - timedelta(days=60)

@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -19,6 +18,7 @@ from gunicorn.config import Config as GunicornConfig
 
 from engage import gunicorn_conf, ready_to_serve
 from engage.logs import JsonFormatter, configure_logging, make_formatter
+from tests import clock
 from tests.conftest import ROOT
 
 
@@ -98,15 +98,10 @@ def test_gunicorn_serves_with_json_access_logs_without_personal_data(
         "ENGAGE_ERASURE_LEDGER": str(tmp_path / "erasures.log"),
         "ENGAGE_BACKUP_DIR": str(tmp_path / "backups"),
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "python:engage.gunicorn_conf",
-            "wsgi:app",
-        ],
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        clock.python_command(
+            "-m", "gunicorn", "-c", "python:engage.gunicorn_conf", "wsgi:app"
+        ),
         cwd=ROOT,
         env=env,
         stderr=subprocess.PIPE,

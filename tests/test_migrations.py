@@ -26,12 +26,13 @@ from tests.conftest import DATABASE_URL, make_test_config
 def empty_database_url(tmp_path: Path) -> str:
     if not DATABASE_URL:
         return f"sqlite:///{tmp_path / 'migrations.sqlite'}"
+    base, name = DATABASE_URL.rsplit("/", 1)
     admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS engage_migration_test"))
-        conn.execute(text("CREATE DATABASE engage_migration_test"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}_migrations"'))
+        conn.execute(text(f'CREATE DATABASE "{name}_migrations"'))
     admin.dispose()
-    return DATABASE_URL.rsplit("/", 1)[0] + "/engage_migration_test"
+    return f"{base}/{name}_migrations"
 
 
 def test_upgrade_matches_models_and_downgrades(empty_database_url: str) -> None:

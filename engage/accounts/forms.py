@@ -6,13 +6,13 @@ from typing import Any
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import Email, InputRequired, Length
 from wtforms.validators import ValidationError as FormValidationError
 
 from engage.accounts.models import Role
 from engage.accounts.passwords import MAX_LENGTH, password_problems
-from engage.formtools import choices, strip
+from engage.formtools import RadioField, choices, enum_parser, strip
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -113,7 +113,10 @@ class UserForm(FlaskForm):  # type: ignore[misc]
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     role = RadioField(
-        "Role", choices=ROLE_CHOICES, validators=[InputRequired("Choose a role")]
+        "Role",
+        choices=ROLE_CHOICES,
+        validators=[InputRequired("Choose a role")],
+        parse=enum_parser(Role),
     )
     is_active = BooleanField("Account is active", default=True)
 

@@ -30,7 +30,7 @@ from engage.accounts.forms import (
     TotpCodeForm,
 )
 from engage.accounts.models import User
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.errors import EngageError
 from engage.extensions import db, limiter
 

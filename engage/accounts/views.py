@@ -27,8 +27,8 @@ from engage.accounts.forms import (
     TotpCodeForm,
     UserForm,
 )
-from engage.accounts.models import Role, User
-from engage.db import utcnow
+from engage.accounts.models import User
+from engage.clock import utcnow
 from engage.errors import EngageError
 from engage.extensions import db, limiter
 from engage.http import writes_late
@@ -203,7 +203,7 @@ def create_user() -> ResponseReturnValue:
                 actor=current_user,
                 email=form.email.data,
                 name=form.name.data,
-                role=Role(form.role.data),
+                role=form.role.data,
                 now=utcnow(),
             )
             services.issue_password_link(
@@ -234,7 +234,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
                 actor=current_user,
                 name=form.name.data,
                 email=form.email.data,
-                role=Role(form.role.data),
+                role=form.role.data,
                 is_active=form.is_active.data,
                 now=utcnow(),
             )

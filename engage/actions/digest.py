@@ -20,6 +20,7 @@ from engage.actions.models import (
     action_owners,
 )
 from engage.actions.services import due_between
+from engage.clock import local_day
 from engage.extensions import db
 from engage.mail.services import send_mail
 
@@ -67,7 +68,7 @@ def _overdue(user: User, today: object) -> list[Action]:
 
 def send_action_digests(*, now: datetime) -> dict[str, int]:
     """E-mail each owner their due and overdue actions, once per day; the counts."""
-    today = now.date()
+    today = local_day(now)
     end = today + timedelta(days=DIGEST_DAYS)
     already = set(
         db.session.scalars(

@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from engage.actions import feed as services
-from engage.db import utcnow
+from engage.clock import today, utcnow
 from engage.extensions import db, limiter
 
 bp = Blueprint("calendar", __name__)
@@ -57,7 +57,7 @@ def feed(token: str) -> ResponseReturnValue:
     if user is None:
         abort(404)
     body = services.build_calendar(
-        user, today=utcnow().date(), base_url=current_app.config["BASE_URL"]
+        user, today=today(), base_url=current_app.config["BASE_URL"]
     )
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="engage-actions.ics"'

@@ -5,24 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    FieldList,
-    FormField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, FieldList, FormField, StringField, TextAreaField
 from wtforms import Form as BaseForm
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormValidationError
 
 from engage.actions.models import ActionStatus, Recurrence
 from engage.actions.services import SortKey
-from engage.formtools import MultiCheckboxField, choices, strip
+from engage.formtools import (
+    DateField,
+    IntegerField,
+    MultiCheckboxField,
+    RadioField,
+    SelectField,
+    choices,
+    enum_parser,
+    parse_id,
+    strip,
+)
 
 RECURRENCE_CHOICES = choices((r.value, r.label) for r in Recurrence)
 STATUS_CHOICES = choices((s.value, s.label) for s in ActionStatus)
@@ -34,19 +34,21 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
         filters=[strip],
         validators=[InputRequired("Enter what the action is"), Length(max=300)],
     )
-    channel_id = SelectField("Channel", validators=[InputRequired("Choose a channel")])
+    channel_id = SelectField(
+        "Channel", validators=[InputRequired("Choose a channel")], parse=parse_id
+    )
     all_audiences = BooleanField("Aimed at every audience")
-    audience_ids = MultiCheckboxField("Audiences", validators=[Optional()])
+    audience_ids = MultiCheckboxField("Audiences", parse=parse_id)
     audience_note = StringField(
         "Other audiences, as written",
         description="Audiences not on the map, for example Stakeholders.",
         filters=[strip],
         validators=[Length(max=500)],
     )
-    objective_id = SelectField("Objective", validators=[Optional()])
-    programme_id = SelectField("Programme", validators=[Optional()])
+    objective_id = SelectField("Objective", parse=parse_id)
+    programme_id = SelectField("Programme", parse=parse_id)
     owner_ids = MultiCheckboxField(
-        "Owners", description="Staff who deliver the action.", validators=[Optional()]
+        "Owners", description="Staff who deliver the action.", parse=parse_id
     )
     responsibility = StringField(
         "Responsibility outside Engage",
@@ -64,10 +66,16 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
         validators=[Length(max=200)],
     )
     recurrence = RadioField(
-        "Repeats", choices=RECURRENCE_CHOICES, default=Recurrence.NONE.value
+        "Repeats",
+        choices=RECURRENCE_CHOICES,
+        default=Recurrence.NONE,
+        parse=enum_parser(Recurrence),
     )
     status = SelectField(
-        "Status", choices=STATUS_CHOICES, default=ActionStatus.PLANNED.value
+        "Status",
+        choices=STATUS_CHOICES,
+        default=ActionStatus.PLANNED,
+        parse=enum_parser(ActionStatus),
     )
     success_measure = TextAreaField(
         "Success measure",
@@ -128,7 +136,7 @@ class DeliveryForm(FlaskForm):  # type: ignore[misc]
         filters=[strip],
         validators=[InputRequired("Say what happened"), Length(max=500)],
     )
-    audience_ids = MultiCheckboxField("Audiences reached", validators=[Optional()])
+    audience_ids = MultiCheckboxField("Audiences reached", parse=parse_id)
     figures = FieldList(FormField(FigureForm), min_entries=4, max_entries=10)
     notes = TextAreaField("Notes", validators=[Length(max=5000)])
     complete = BooleanField("This completes the action")
@@ -141,7 +149,12 @@ class DeliveryForm(FlaskForm):  # type: ignore[misc]
 
 
 class StatusForm(FlaskForm):  # type: ignore[misc]
-    status = SelectField("Status", choices=STATUS_CHOICES, validators=[InputRequired()])
+    status = SelectField(
+        "Status",
+        choices=STATUS_CHOICES,
+        validators=[InputRequired()],
+        parse=enum_parser(ActionStatus),
+    )
 
 
 class ObjectiveForm(FlaskForm):  # type: ignore[misc]
@@ -184,11 +197,11 @@ class PlanFilterForm(FlaskForm):  # type: ignore[misc]
         csrf = False
 
     q = StringField("Search", validators=[Optional(), Length(max=200)])
-    owner = SelectField("Owner", validators=[Optional()])
-    status = SelectField("Status", validators=[Optional()])
-    channel = SelectField("Channel", validators=[Optional()])
-    audience = SelectField("Audience", validators=[Optional()])
-    programme = SelectField("Programme", validators=[Optional()])
+    owner = SelectField("Owner", parse=parse_id)
+    status = SelectField("Status", parse=enum_parser(ActionStatus))
+    channel = SelectField("Channel", parse=parse_id)
+    audience = SelectField("Audience", parse=parse_id)
+    programme = SelectField("Programme", parse=parse_id)
     due_from = DateField("Due from", validators=[Optional()])
     due_to = DateField("Due by", validators=[Optional()])
     overdue = BooleanField("Only overdue actions")
@@ -196,14 +209,15 @@ class PlanFilterForm(FlaskForm):  # type: ignore[misc]
     sort = SelectField(
         "Sort by",
         choices=SORT_CHOICES,
-        default=SortKey.DUE.value,
-        validators=[Optional()],
+        default=SortKey.DUE,
+        parse=enum_parser(SortKey),
+        optional=True,
     )
     order = RadioField(
         "Order",
         choices=choices([("asc", "Ascending"), ("desc", "Descending")]),
         default="asc",
-        validators=[Optional()],
+        optional=True,
     )
 
     def __init__(

@@ -28,6 +28,7 @@ from engage.actions.models import (
 from engage.actions.schedule import next_due_after, occurrences, step
 from engage.audiences.models import Audience
 from engage.audit.services import record_event
+from engage.clock import local_day
 from engage.errors import Conflict, ValidationError
 from engage.extensions import db
 
@@ -265,7 +266,7 @@ def create_action(data: ActionData, *, actor: User | str, now: datetime) -> Acti
         raise Conflict("An action with that title already exists.")
     action = Action(created_at=now, updated_at=now, status=data.status)
     _apply(action, data)
-    _schedule(action, data, today=now.date())
+    _schedule(action, data, today=local_day(now))
     if data.status is ActionStatus.DONE:
         action.completed_at = now
     db.session.add(action)
@@ -313,7 +314,7 @@ def update_action(
         return []
     _apply(action, data)
     if reschedule:
-        _schedule(action, data, today=now.date())
+        _schedule(action, data, today=local_day(now))
     action.updated_at = now
     db.session.flush()
     record_event(actor, "update", "action", action.id, ", ".join(changed), now=now)
@@ -525,7 +526,7 @@ def log_delivery(
     """Record a delivery; a repeating action's next due date moves past it."""
     if not data.description.strip():
         raise ValidationError("Say what happened.")
-    if data.occurred_on > now.date() + timedelta(days=1):
+    if data.occurred_on > local_day(now) + timedelta(days=1):
         raise ValidationError("A delivery cannot be in the future.")
     for label, value in data.figures:
         if not label.strip() or value < 0:

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from engage import clock
 from engage.accounts.access import ADMINS, EDITORS, READERS, roles_required
 from engage.accounts.models import Role
 from engage.accounts.services import list_active_users
@@ -23,10 +24,12 @@ from engage.actions.forms import (
 )
 from engage.actions.models import Action, ActionStatus, Channel, Objective, Recurrence
 from engage.audiences.services import list_audiences, list_programmes
-from engage.db import utcnow
+from engage.clock import today, utcnow
 from engage.errors import EngageError
 from engage.extensions import db
+from engage.formtools import parse_month
 from engage.metrics.services import observations_from_activities
+from engage.paging import paginate
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 
@@ -50,10 +53,6 @@ def _require_can_change(action: Action) -> None:
         abort(403)
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value else None
-
-
 @bp.get("/")
 @roles_required(*READERS)
 def index() -> ResponseReturnValue:
@@ -69,24 +68,20 @@ def index() -> ResponseReturnValue:
     if form.validate():
         criteria = services.ActionFilter(
             search=form.q.data or "",
-            owner_id=_int(form.owner.data),
-            status=ActionStatus(form.status.data) if form.status.data else None,
-            channel_id=_int(form.channel.data),
-            audience_id=_int(form.audience.data),
-            programme_id=_int(form.programme.data),
+            owner_id=form.owner.data,
+            status=form.status.data,
+            channel_id=form.channel.data,
+            audience_id=form.audience.data,
+            programme_id=form.programme.data,
             due_from=form.due_from.data,
             due_to=form.due_to.data,
             overdue=bool(form.overdue.data),
             unscheduled=bool(form.unscheduled.data),
-            sort=services.SortKey(form.sort.data or "due"),
+            sort=form.sort.data or services.SortKey.DUE,
             descending=form.order.data == "desc",
         )
-    today = utcnow().date()
-    page = db.paginate(
-        services.action_query(criteria, today=today),
-        per_page=PER_PAGE,
-        max_per_page=PER_PAGE,
-    )
+    today = clock.today()
+    page = paginate(services.action_query(criteria, today=today), per_page=PER_PAGE)
     return render_template(
         "actions/index.html", form=form, page=page, today=today, heading="Action plan"
     )
@@ -95,26 +90,17 @@ def index() -> ResponseReturnValue:
 @bp.get("/mine")
 @roles_required(*READERS)
 def mine() -> ResponseReturnValue:
-    today = utcnow().date()
+    today = clock.today()
     criteria = services.ActionFilter(owner_id=current_user.id, include_closed=False)
-    page = db.paginate(
-        services.action_query(criteria, today=today),
-        per_page=PER_PAGE,
-        max_per_page=PER_PAGE,
-    )
+    page = paginate(services.action_query(criteria, today=today), per_page=PER_PAGE)
     return render_template("actions/mine.html", page=page, today=today)
 
 
 @bp.get("/calendar")
 @roles_required(*READERS)
 def month() -> ResponseReturnValue:
-    today = utcnow().date()
-    try:
-        first = date.fromisoformat(
-            (request.args.get("month") or today.strftime("%Y-%m")) + "-01"
-        )
-    except ValueError:
-        abort(404)
+    today = clock.today()
+    first = parse_month(request.args.get("month")) or today.replace(day=1)
     last = first.replace(day=calendar_module.monthrange(first.year, first.month)[1])
     mine_only = request.args.get("mine") == "1"
     items = services.due_between(
@@ -155,28 +141,28 @@ def _action_form(action: Action | None) -> ActionForm:
         owners=options["owners"],
     )
     if action is not None and request.method == "GET":
-        form.audience_ids.data = [str(a.id) for a in action.audiences]
-        form.owner_ids.data = [str(u.id) for u in action.owners]
+        form.audience_ids.data = [a.id for a in action.audiences]
+        form.owner_ids.data = [u.id for u in action.owners]
     return form
 
 
 def _action_data(form: ActionForm) -> services.ActionData:
     return services.ActionData(
         title=form.title.data,
-        channel_id=int(form.channel_id.data),
-        audience_ids=tuple(int(i) for i in form.audience_ids.data or []),
+        channel_id=form.channel_id.data,
+        audience_ids=tuple(form.audience_ids.data or ()),
         all_audiences=bool(form.all_audiences.data),
         audience_note=form.audience_note.data or "",
-        objective_id=_int(form.objective_id.data),
-        programme_id=_int(form.programme_id.data),
-        owner_ids=tuple(int(i) for i in form.owner_ids.data or []),
+        objective_id=form.objective_id.data,
+        programme_id=form.programme_id.data,
+        owner_ids=tuple(form.owner_ids.data or ()),
         responsibility=form.responsibility.data or "",
         start_date=form.start_date.data,
         due_date=form.due_date.data,
         timescale=form.timescale.data or "",
-        recurrence=Recurrence(form.recurrence.data or "none"),
+        recurrence=form.recurrence.data or Recurrence.NONE,
         success_measure=form.success_measure.data or "",
-        status=ActionStatus(form.status.data or "planned"),
+        status=form.status.data or ActionStatus.PLANNED,
     )
 
 
@@ -210,11 +196,11 @@ def detail(action_id: int) -> ResponseReturnValue:
     return render_template(
         "actions/detail.html",
         action=action,
-        today=utcnow().date(),
+        today=today(),
         can_change=can_change,
         status_form=StatusForm(data={"status": action.status.value}),
         unscheduled=services.is_unscheduled(action),
-        overdue=services.is_overdue(action, utcnow().date()),
+        overdue=services.is_overdue(action, today()),
     )
 
 
@@ -247,7 +233,7 @@ def set_status(action_id: int) -> ResponseReturnValue:
     form = StatusForm()
     if form.validate():
         services.change_status(
-            action, ActionStatus(form.status.data), actor=current_user, now=utcnow()
+            action, form.status.data, actor=current_user, now=utcnow()
         )
         db.session.commit()
         flash(f"Status changed to {action.status.label.lower()}.", "success")
@@ -261,16 +247,16 @@ def log_delivery(action_id: int) -> ResponseReturnValue:
     _require_can_change(action)
     form = DeliveryForm(audiences=[(a.id, a.name) for a in list_audiences()])
     if request.method == "GET":
-        form.occurred_on.data = utcnow().date()
+        form.occurred_on.data = today()
         form.audience_ids.data = [
-            str(a.id) for a in services.default_reached_audiences(action)
+            a.id for a in services.default_reached_audiences(action)
         ]
     if form.validate_on_submit():
         data = services.DeliveryData(
             occurred_on=form.occurred_on.data,
             description=form.description.data,
             notes=form.notes.data or "",
-            audience_ids=tuple(int(i) for i in form.audience_ids.data or []),
+            audience_ids=tuple(form.audience_ids.data or ()),
             figures=tuple(
                 (entry.form.measure.data, entry.form.number.data)
                 for entry in form.figures

@@ -7,6 +7,7 @@ from typing import Any
 from engage.actions.models import ActionStatus, Recurrence
 from engage.audiences.models import Approach, AudienceGroup
 from engage.dashboard.periods import PeriodKind
+from engage.formtools import MAX_INT
 from engage.metrics.models import MetricKind, Source, TargetPeriod
 
 
@@ -32,7 +33,7 @@ def _values(enum_type: Any) -> list[str]:
 
 
 DATE = {"type": "string", "format": "date"}
-ID = {"type": "integer", "minimum": 1, "maximum": 2147483647}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
 
 ACTIVITY = _object(
     {

@@ -29,6 +29,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from engage import clock
 from engage.accounts.models import Role, User
 from engage.actions.models import Action, ActionStatus
 from engage.actions.services import ActionFilter, action_query
@@ -37,11 +38,12 @@ from engage.api.openapi import openapi_document
 from engage.api.tokens import authenticate, create_api_token, revoke_api_token
 from engage.audiences.models import Approach, Audience, AudienceGroup, Programme
 from engage.audiences.services import AudienceFilter, audience_query
+from engage.clock import today, utcnow
 from engage.dashboard import periods
 from engage.dashboard.services import Scope, build_dashboard
-from engage.db import utcnow
 from engage.errors import ValidationError
 from engage.extensions import db, limiter
+from engage.formtools import MAX_INT
 from engage.metrics.models import Metric, MetricKind, Observation, Source
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -117,7 +119,7 @@ def _optional_id(name: str) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    return _int_arg(name, 0, 1, 2**31 - 1)
+    return _int_arg(name, 0, 1, MAX_INT)
 
 
 def _date_arg(name: str) -> date | None:
@@ -175,7 +177,7 @@ def openapi() -> ResponseReturnValue:
 
 @bp.get("/summary")
 def summary() -> ResponseReturnValue:
-    today = utcnow().date()
+    today = clock.today()
     period = periods.parse_period(
         request.args.get("period"),
         request.args.get("value"),
@@ -196,7 +198,7 @@ def summary() -> ResponseReturnValue:
 
 @bp.get("/actions")
 def actions() -> ResponseReturnValue:
-    today = utcnow().date()
+    today = clock.today()
     criteria = ActionFilter(
         status=_enum_arg("status", ActionStatus),
         programme_id=_optional_id("programme_id"),
@@ -209,12 +211,12 @@ def actions() -> ResponseReturnValue:
     return jsonify(items=[serialise.action(a, today) for a in items], **page)
 
 
-@bp.get("/actions/<int(max=2147483647):action_id>")
+@bp.get("/actions/<int:action_id>")
 def action(action_id: int) -> ResponseReturnValue:
     found = db.session.get(Action, action_id)
     if found is None:
         abort(404)
-    return jsonify(serialise.action(found, utcnow().date(), detail=True))
+    return jsonify(serialise.action(found, today(), detail=True))
 
 
 @bp.get("/audiences")
@@ -225,11 +227,11 @@ def audiences() -> ResponseReturnValue:
         include_archived=_bool_arg("include_archived"),
     )
     items, page = _page(audience_query(criteria))
-    statuses = serialise.contact(items, utcnow().date())
+    statuses = serialise.contact(items, today())
     return jsonify(items=[serialise.audience(a, statuses[a.id]) for a in items], **page)
 
 
-@bp.get("/audiences/<int(max=2147483647):audience_id>")
+@bp.get("/audiences/<int:audience_id>")
 def audience(audience_id: int) -> ResponseReturnValue:
     found = db.session.scalar(
         select(Audience)
@@ -238,7 +240,7 @@ def audience(audience_id: int) -> ResponseReturnValue:
     )
     if found is None:
         abort(404)
-    statuses = serialise.contact([found], utcnow().date())
+    statuses = serialise.contact([found], today())
     return jsonify(serialise.audience(found, statuses[found.id], detail=True))
 
 

@@ -5,20 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    EmailField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    StringField,
-    TelField,
-    TextAreaField,
-)
+from wtforms import BooleanField, EmailField, StringField, TelField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
 from engage.audiences.models import Approach, AudienceGroup
-from engage.formtools import choices, strip
+from engage.formtools import (
+    IntegerField,
+    RadioField,
+    SelectField,
+    choices,
+    enum_parser,
+    parse_id,
+    strip,
+)
 
 GROUP_CHOICES = choices((g.value, g.label) for g in AudienceGroup)
 APPROACH_CHOICES = choices(
@@ -43,26 +42,34 @@ class AudienceForm(FlaskForm):  # type: ignore[misc]
         filters=[strip],
         validators=[InputRequired("Enter the audience's name"), Length(max=200)],
     )
-    group = SelectField("Group", choices=GROUP_CHOICES, validators=[InputRequired()])
+    group = SelectField(
+        "Group",
+        choices=GROUP_CHOICES,
+        validators=[InputRequired()],
+        parse=enum_parser(AudienceGroup),
+    )
     influence = RadioField(
         "Influence",
         description="1 means little influence over our work, 5 means decisive.",
         choices=SCORE_CHOICES,
         validators=[InputRequired("Choose an influence score from 1 to 5")],
+        parse=int,
     )
     interest = RadioField(
         "Interest",
         description="1 means little interest in our work, 5 means very keen.",
         choices=SCORE_CHOICES,
         validators=[InputRequired("Choose an interest score from 1 to 5")],
+        parse=int,
     )
     approach = RadioField(
         "Approach",
         description="The grid suggests an approach from the scores; you decide.",
         choices=APPROACH_CHOICES,
         validators=[InputRequired("Choose an approach")],
+        parse=enum_parser(Approach),
     )
-    owner_id = SelectField("Relationship owner", validators=[Optional()])
+    owner_id = SelectField("Relationship owner", parse=parse_id)
     notes = TextAreaField("Notes", validators=[Length(max=5000)])
 
     def __init__(
@@ -105,12 +112,13 @@ class ProgrammeForm(FlaskForm):  # type: ignore[misc]
 
 class OverrideForm(FlaskForm):  # type: ignore[misc]
     programme_id = SelectField(
-        "Programme", validators=[InputRequired("Choose a programme")]
+        "Programme", validators=[InputRequired("Choose a programme")], parse=parse_id
     )
     approach = RadioField(
         "Approach for this programme",
         choices=APPROACH_CHOICES,
         validators=[InputRequired("Choose an approach")],
+        parse=enum_parser(Approach),
     )
     rationale = TextAreaField(
         "Why",
@@ -136,14 +144,14 @@ class AudienceFilterForm(FlaskForm):  # type: ignore[misc]
         choices=choices(
             [("", "Any group"), *((g.value, g.label) for g in AudienceGroup)]
         ),
-        validators=[Optional()],
+        parse=enum_parser(AudienceGroup),
     )
     approach = SelectField(
         "Approach",
         choices=choices(
             [("", "Any approach"), *((a.value, a.label) for a in Approach)]
         ),
-        validators=[Optional()],
+        parse=enum_parser(Approach),
     )
     due = BooleanField("Only those due for contact")
     archived = BooleanField("Include archived audiences")
@@ -168,7 +176,7 @@ class MapFilterForm(FlaskForm):  # type: ignore[misc]
     class Meta:
         csrf = False
 
-    programme = SelectField("Programme", validators=[Optional()])
+    programme = SelectField("Programme", parse=parse_id)
 
     def __init__(
         self, *args: Any, programmes: list[tuple[int, str]], **kwargs: Any

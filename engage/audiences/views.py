@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from engage import clock
 from engage.accounts.access import ADMINS, EDITORS, READERS, roles_required
 from engage.accounts.services import list_active_users
 from engage.actions.services import ActionFilter, action_query
@@ -23,11 +24,10 @@ from engage.audiences.models import (
     Approach,
     Audience,
     AudienceContact,
-    AudienceGroup,
     Programme,
     ProgrammeApproach,
 )
-from engage.db import utcnow
+from engage.clock import today, utcnow
 from engage.errors import EngageError
 from engage.extensions import db
 
@@ -52,12 +52,12 @@ def index() -> ResponseReturnValue:
     form.validate()
     criteria = services.AudienceFilter(
         search=form.q.data or "",
-        group=AudienceGroup(form.group.data) if form.group.data else None,
-        approach=Approach(form.approach.data) if form.approach.data else None,
+        group=form.group.data,
+        approach=form.approach.data,
         include_archived=bool(form.archived.data),
     )
     audiences = list(db.session.scalars(services.audience_query(criteria)))
-    statuses = services.contact_statuses(audiences, today=utcnow().date())
+    statuses = services.contact_statuses(audiences, today=today())
     if form.due.data:
         audiences = [a for a in audiences if statuses[a.id].is_due]
     return render_template(
@@ -68,11 +68,11 @@ def index() -> ResponseReturnValue:
 def _audience_data(form: AudienceForm) -> services.AudienceData:
     return services.AudienceData(
         name=form.name.data,
-        group=AudienceGroup(form.group.data),
-        approach=Approach(form.approach.data),
-        influence=int(form.influence.data),
-        interest=int(form.interest.data),
-        owner_id=int(form.owner_id.data) if form.owner_id.data else None,
+        group=form.group.data,
+        approach=form.approach.data,
+        influence=form.influence.data,
+        interest=form.interest.data,
+        owner_id=form.owner_id.data,
         notes=form.notes.data or "",
     )
 
@@ -182,11 +182,11 @@ def set_override(audience_id: int) -> ResponseReturnValue:
     form = OverrideForm(programmes=_programme_choices())
     if not form.validate():
         return _render_detail(audience, override_form=form)
-    programme = db.get_or_404(Programme, int(form.programme_id.data))
+    programme = db.get_or_404(Programme, form.programme_id.data)
     services.set_programme_approach(
         audience,
         programme,
-        Approach(form.approach.data),
+        form.approach.data,
         form.rationale.data,
         actor=current_user,
         now=utcnow(),
@@ -219,7 +219,7 @@ def _render_detail(
     override_form: OverrideForm | None = None,
 ) -> ResponseReturnValue:
     """The audience's page, with a sub-form's errors when one was sent back."""
-    today = utcnow().date()
+    today = clock.today()
     criteria = ActionFilter(audience_id=audience.id)
     return render_template(
         "audiences/detail.html",
@@ -307,6 +307,6 @@ def stakeholder_map() -> ResponseReturnValue:
     form = MapFilterForm(request.args, programmes=_programme_choices())
     programme = None
     if form.validate() and form.programme.data:
-        programme = db.session.get(Programme, int(form.programme.data))
-    stakeholder_map = services.build_map(today=utcnow().date(), programme=programme)
+        programme = db.session.get(Programme, form.programme.data)
+    stakeholder_map = services.build_map(today=today(), programme=programme)
     return render_template("audiences/map.html", form=form, map=stakeholder_map)

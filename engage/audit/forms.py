@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
-from engage.formtools import choices
+from engage.formtools import DateField, SelectField, choices, parse_id
 
 
 class AuditFilterForm(FlaskForm):  # type: ignore[misc]
@@ -17,16 +16,16 @@ class AuditFilterForm(FlaskForm):  # type: ignore[misc]
     class Meta:
         csrf = False
 
-    actor = SelectField("Who", validators=[Optional()], default="")
-    action = SelectField("Action", validators=[Optional()], default="")
-    entity_type = SelectField("Record type", validators=[Optional()], default="")
+    actor = SelectField("Who", parse=parse_id)
+    action = SelectField("Action", default="")
+    entity_type = SelectField("Record type", default="")
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
 
     def __init__(
         self,
         *args: Any,
-        actors: list[tuple[str, str]],
+        actors: list[tuple[int, str]],
         actions: list[str],
         entity_types: list[str],
         **kwargs: Any,

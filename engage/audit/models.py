@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Select, select
 
 from engage.audit.models import AuditEvent
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 
 if TYPE_CHECKING:

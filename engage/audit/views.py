@@ -9,7 +9,7 @@ from engage.accounts.access import ADMINS, roles_required
 from engage.accounts.services import list_users
 from engage.audit import services
 from engage.audit.forms import AuditFilterForm
-from engage.extensions import db
+from engage.paging import paginate
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
@@ -21,20 +21,18 @@ PER_PAGE = 50
 def index() -> ResponseReturnValue:
     form = AuditFilterForm(
         request.args,
-        actors=[(str(u.id), u.name) for u in list_users()],
+        actors=[(u.id, u.name) for u in list_users()],
         actions=services.list_actions(),
         entity_types=services.list_entity_types(),
     )
     criteria = services.AuditFilter()
     if request.args and form.validate():
         criteria = services.AuditFilter(
-            actor_id=int(form.actor.data) if form.actor.data else None,
+            actor_id=form.actor.data,
             action=form.action.data or None,
             entity_type=form.entity_type.data or None,
             date_from=form.date_from.data,
             date_to=form.date_to.data,
         )
-    page = db.paginate(
-        services.audit_query(criteria), per_page=PER_PAGE, max_per_page=PER_PAGE
-    )
+    page = paginate(services.audit_query(criteria), per_page=PER_PAGE)
     return render_template("audit/index.html", form=form, page=page)

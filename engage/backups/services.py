@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,8 @@ from engage.extensions import db
 log = logging.getLogger(__name__)
 
 MANIFEST_SUFFIX = ".manifest.json"
+#: The UTC time in a backup's file name, e.g. engage-20261126T030000Z.sqlite.
+_STAMP = "%Y%m%dT%H%M%SZ"
 TableSums = dict[str, dict[str, Any]]
 
 
@@ -136,8 +138,17 @@ def default_backup_path(now: datetime) -> Path:
     """``BACKUP_DIR/engage-<UTC time>.<sqlite|dump>`` for the configured database."""
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     suffix = "sqlite" if _engine_name(url) == "sqlite" else "dump"
-    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    stamp = now.strftime(_STAMP)
     return Path(current_app.config["BACKUP_DIR"]) / f"engage-{stamp}.{suffix}"
+
+
+def _backup_time(path: Path) -> datetime | None:
+    """When a backup named by ``default_backup_path`` was taken (None if not one)."""
+    stamp = path.name.removeprefix("engage-").split(".", 1)[0]
+    try:
+        return datetime.strptime(stamp, _STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def backup(output: Path, *, now: datetime) -> BackupResult:
@@ -265,7 +276,10 @@ def prune_backups(*, now: datetime) -> int:
     for path in folder.glob("engage-*"):
         if path.name.endswith(MANIFEST_SUFFIX) or not path.is_file():
             continue
-        if path.stat().st_mtime < cutoff.timestamp():
+        # The time in the name is Engage's own clock (the file's is the system's);
+        # a file not named by Engage is never deleted.
+        taken = _backup_time(path)
+        if taken is not None and taken < cutoff:
             path.unlink()
             manifest_path_for(path).unlink(missing_ok=True)
             removed += 1

@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, StringField, TextAreaField, TimeField
+from wtforms import StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from engage.breaches.models import Breach
-from engage.breaches.services import local_to_utc, to_local
-from engage.formtools import strip
+from engage.clock import local_to_utc, to_local
+from engage.formtools import MAX_INT, DateField, IntegerField, strip
 
 LOCAL_HINT = "UK time (GMT or BST, as on a clock in England), 24-hour, e.g. 14:30."
 #: Pairs of (date field, time field) read as one moment.
@@ -47,7 +47,7 @@ class BreachForm(FlaskForm):  # type: ignore[misc]
         "People affected (approximate, optional)",
         validators=[
             Optional(),
-            NumberRange(min=0, max=2**31 - 1, message="Enter a number of people"),
+            NumberRange(min=0, max=MAX_INT, message="Enter a number of people"),
         ],
         render_kw={"inputmode": "numeric"},
     )

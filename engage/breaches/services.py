@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -18,8 +17,6 @@ if TYPE_CHECKING:
     from engage.accounts.models import User
 
 ENTITY = "breach"
-#: Times are entered and shown in the organisation's zone (GMT or BST).
-LOCAL_ZONE = ZoneInfo("Europe/London")
 #: Our own rule: the breach is reported internally within 12 hours of discovery.
 INTERNAL_HOURS = 12
 #: UK GDPR Art 33(1): notify the ICO within 72 hours of becoming aware.
@@ -36,16 +33,6 @@ FIELDS = (
     "ico_reference",
     "closed_at",
 )
-
-
-def local_to_utc(day: date, clock: time) -> datetime:
-    """A wall-clock date and time in Europe/London as an aware UTC datetime."""
-    return datetime.combine(day, clock, tzinfo=LOCAL_ZONE).astimezone(UTC)
-
-
-def to_local(moment: datetime) -> datetime:
-    """An aware datetime in Europe/London, for display and for form defaults."""
-    return moment.astimezone(LOCAL_ZONE)
 
 
 def internal_deadline(discovered_at: datetime) -> datetime:

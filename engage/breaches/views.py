@@ -10,7 +10,7 @@ from engage.accounts.access import ADMINS, roles_required
 from engage.breaches import services
 from engage.breaches.forms import MOMENTS, BreachForm
 from engage.breaches.models import Breach
-from engage.db import utcnow
+from engage.clock import to_local, utcnow
 from engage.errors import NotFound
 from engage.extensions import db
 
@@ -27,7 +27,7 @@ def _form_error(form: BreachForm, error: services.BreachFieldError) -> None:
 def index() -> ResponseReturnValue:
     now = utcnow()
     rows = [(b, services.deadlines(b, now)) for b in services.list_breaches()]
-    return render_template("breaches/index.html", rows=rows, to_local=services.to_local)
+    return render_template("breaches/index.html", rows=rows, to_local=to_local)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -64,7 +64,7 @@ def detail(breach_id: int) -> ResponseReturnValue:
         "breaches/detail.html",
         breach=breach,
         deadlines=services.deadlines(breach, utcnow()),
-        to_local=services.to_local,
+        to_local=to_local,
     )
 
 

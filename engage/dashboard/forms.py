@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from engage.dashboard.periods import PeriodKind
-from engage.formtools import choices
+from engage.formtools import DateField, SelectField, choices, enum_parser, parse_id
 
 
 class DashboardFilterForm(FlaskForm):  # type: ignore[misc]
@@ -21,8 +21,9 @@ class DashboardFilterForm(FlaskForm):  # type: ignore[misc]
     period = SelectField(
         "Period",
         choices=choices([(k.value, k.label) for k in PeriodKind]),
-        default=PeriodKind.QUARTER.value,
-        validators=[Optional()],
+        default=PeriodKind.QUARTER,
+        parse=enum_parser(PeriodKind),
+        optional=True,
     )
     value = StringField(
         "Which month, quarter or year",
@@ -31,7 +32,7 @@ class DashboardFilterForm(FlaskForm):  # type: ignore[misc]
     )
     start = DateField("Custom dates: from", validators=[Optional()])
     end = DateField("Custom dates: to", validators=[Optional()])
-    programme = SelectField("Programme", validators=[Optional()])
+    programme = SelectField("Programme", parse=parse_id)
 
     def __init__(
         self, *args: Any, programmes: list[tuple[int, str]], **kwargs: Any

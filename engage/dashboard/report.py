@@ -94,16 +94,9 @@ def board_report_workbook(report: BoardReport) -> bytes:
             _summary_rows(report.sections),
         )
     ]
-    used = {"Summary"}
     for section in report.sections:
         for table in section.tables:
-            title = table.caption[:28]
-            number = 2
-            while title in used:
-                title = f"{table.caption[:25]} {number}"
-                number += 1
-            used.add(title)
-            sheets.append((title, table.columns, table.rows))
+            sheets.append((table.caption, table.columns, table.rows))
     sheets.append(
         (
             "You said, we did",

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from engage import clock
 from engage.accounts.access import READERS, roles_required
 from engage.accounts.models import Role
 from engage.audiences.models import Programme
@@ -13,22 +14,20 @@ from engage.audiences.services import list_programmes
 from engage.dashboard import periods, services
 from engage.dashboard.forms import DashboardFilterForm
 from engage.dashboard.report import board_report_workbook, build_board_report
-from engage.db import utcnow
 from engage.errors import ValidationError
 from engage.extensions import db
+from engage.formtools import id_or_none
 from engage.imports.tabular import mimetype
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 
-def _programme(raw: str | None) -> Programme | None:
-    if not raw or not raw.isdigit():
-        return None
-    return db.session.get(Programme, int(raw))
+def _programme(programme_id: int | None) -> Programme | None:
+    return None if programme_id is None else db.session.get(Programme, programme_id)
 
 
 def _scope(form: DashboardFilterForm) -> services.Scope:
-    today = utcnow().date()
+    today = clock.today()
     form.validate()
     try:
         period = periods.parse_period(
@@ -70,7 +69,7 @@ def index() -> ResponseReturnValue:
 
 
 def _quarter_scope() -> services.Scope:
-    today = utcnow().date()
+    today = clock.today()
     try:
         period = periods.parse_period(
             "quarter", request.args.get("quarter"), today=today
@@ -80,7 +79,7 @@ def _quarter_scope() -> services.Scope:
     return services.Scope(
         period=period,
         today=today,
-        programme=_programme(request.args.get("programme")),
+        programme=_programme(id_or_none(request.args.get("programme"))),
         actor=current_user._get_current_object(),
         include_equality=current_user.role is Role.ADMIN,
     )

@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 from sqlalchemy import delete, select
 
 from engage.audit.services import record_event
+from engage.clock import local_day
 from engage.errors import NotFound, ValidationError
 from engage.extensions import db
 from engage.imports.models import PendingImport
@@ -606,5 +607,5 @@ def export_table(
         now=now,
     )
     return ExportFile(
-        f"{kind}-{now.date().isoformat()}.{fmt}", mimetype(fmt), content, len(rows)
+        f"{kind}-{local_day(now).isoformat()}.{fmt}", mimetype(fmt), content, len(rows)
     )

@@ -52,6 +52,8 @@ _MAGIC = (
 #: DOS end-of-file are allowed).
 _BINARY_BYTES = frozenset(range(32)) - {9, 10, 12, 13, 26}
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: What a sheet tab's name may not hold (Excel's rule, which openpyxl enforces).
+_SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 _T = TypeVar("_T")
 
 
@@ -360,16 +362,32 @@ def write_xlsx(
 def write_workbook(
     sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[object]]]],
 ) -> bytes:
-    """A formula-safe workbook of several sheets, each (title, columns, rows)."""
+    r"""A formula-safe workbook of several sheets, each (title, columns, rows).
+
+    Titles are made fit for a sheet tab: at most 31 characters, none of ``[]:*?/\``,
+    and different from every earlier tab (a number is added).
+    """
     workbook = openpyxl.Workbook(write_only=True)
+    used: set[str] = set()
     for title, columns, rows in sheets:
-        sheet = workbook.create_sheet(title[:31])
+        sheet = workbook.create_sheet(_sheet_title(title, used))
         sheet.append([_text_cell(sheet, c) for c in columns])
         for row in rows:
             sheet.append([_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _sheet_title(title: str, used: set[str]) -> str:
+    plain = " ".join(_SHEET_TITLE_FORBIDDEN.sub(" ", title).split()).strip("'")
+    plain = plain or "Sheet"
+    candidate, number = plain[:31], 2
+    while candidate.lower() in used:  # tab names are compared ignoring case
+        suffix = f" {number}"
+        candidate, number = plain[: 31 - len(suffix)] + suffix, number + 1
+    used.add(candidate.lower())
+    return candidate
 
 
 def _cell(sheet: Any, value: object) -> Any:

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engage.accounts.access import EDITORS, READERS, roles_required
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.errors import EngageError
 from engage.extensions import db
 from engage.imports import (

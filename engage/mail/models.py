@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from engage.db import str_enum, utcnow
+from engage.clock import utcnow
+from engage.db import str_enum
 from engage.extensions import db
 
 

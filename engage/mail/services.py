@@ -27,7 +27,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.mail.models import MailStatus, OutboxMessage
 

@@ -5,17 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    DecimalField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    StringField,
-    TelField,
-    TextAreaField,
-)
+from wtforms import BooleanField, StringField, TelField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -25,10 +15,23 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from engage.formtools import MultiCheckboxField, choices, strip
+from engage.formtools import (
+    MAX_INT,
+    DateField,
+    DecimalField,
+    IntegerField,
+    MultiCheckboxField,
+    RadioField,
+    SelectField,
+    choices,
+    enum_parser,
+    parse_id,
+    strip,
+)
 from engage.membership import sar
 from engage.membership.equality import PREFER_NOT_TO_SAY, QUESTIONS
 from engage.membership.models import (
+    ConsentMethod,
     ContactChannel,
     Member,
     MemberStatus,
@@ -73,11 +76,14 @@ class MemberForm(FlaskForm):  # type: ignore[misc]
         "Tier",
         choices=TIER_CHOICES,
         validators=[InputRequired("Choose Gold or Silver")],
+        parse=enum_parser(Tier),
     )
-    practice_id = SelectField("GP practice", validators=[Optional()])
-    topics = MultiCheckboxField("Topics of interest", validators=[Optional()])
+    practice_id = SelectField("GP practice", parse=parse_id)
+    topics = MultiCheckboxField("Topics of interest", parse=parse_id)
     support_needs = MultiCheckboxField(
-        "Communication support needs", choices=SUPPORT_CHOICES
+        "Communication support needs",
+        choices=SUPPORT_CHOICES,
+        parse=enum_parser(SupportNeed),
     )
     support_other = StringField(
         "Other support needed", filters=[strip], validators=[Length(max=500)]
@@ -106,13 +112,20 @@ class AddMemberForm(MemberForm):
 
     method = RadioField(
         "How did they join?",
-        choices=choices([("phone", "By phone"), ("paper", "On a paper form")]),
+        choices=choices(
+            [
+                (ConsentMethod.PHONE.value, "By phone"),
+                (ConsentMethod.PAPER.value, "On a paper form"),
+            ]
+        ),
         validators=[InputRequired("Choose how they joined")],
+        parse=enum_parser(ConsentMethod),
     )
     consents = MultiCheckboxField(
         "How they agreed to be contacted",
         description="Tick only what the member said yes to.",
         choices=choices((c.value, CONSENT_LABELS[c]) for c in ContactChannel),
+        parse=enum_parser(ContactChannel),
     )
 
 
@@ -130,7 +143,7 @@ class MemberFilterForm(FlaskForm):  # type: ignore[misc]
     tier = SelectField(
         "Tier",
         choices=choices([("", "Any tier"), *((t.value, t.label) for t in Tier)]),
-        validators=[Optional()],
+        parse=enum_parser(Tier),
     )
     status = SelectField(
         "Status",
@@ -144,16 +157,16 @@ class MemberFilterForm(FlaskForm):  # type: ignore[misc]
                 ),
             ]
         ),
-        validators=[Optional()],
+        parse=enum_parser(MemberStatus),
     )
-    topic = SelectField("Topic", validators=[Optional()])
-    practice = SelectField("GP practice", validators=[Optional()])
+    topic = SelectField("Topic", parse=parse_id)
+    practice = SelectField("GP practice", parse=parse_id)
     support = SelectField(
         "Support need",
         choices=choices(
             [("", "Any or none"), *((n.value, n.label) for n in SupportNeed)]
         ),
-        validators=[Optional()],
+        parse=enum_parser(SupportNeed),
     )
     champion = BooleanField("Patient champions only")
 
@@ -178,6 +191,7 @@ class EraseForm(FlaskForm):  # type: ignore[misc]
             if r is not ErasureReason.RETENTION
         ),
         validators=[InputRequired("Choose why")],
+        parse=enum_parser(ErasureReason),
     )
     confirm = BooleanField(
         "I understand this deletes their personal data and cannot be undone",
@@ -238,7 +252,7 @@ class SubjectAccessRequestForm(FlaskForm):  # type: ignore[misc]
         # The upper bound keeps the lookup within PostgreSQL's integer range.
         validators=[
             Optional(),
-            NumberRange(min=1, max=2**31 - 1, message="Enter a member number"),
+            NumberRange(min=1, max=MAX_INT, message="Enter a member number"),
         ],
         render_kw={"inputmode": "numeric"},
     )

@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    EmailField,
-    RadioField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TelField,
-    TextAreaField,
-)
+from wtforms import EmailField, StringField, SubmitField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional
 from wtforms.validators import ValidationError as FormValidationError
 
-from engage.formtools import MultiCheckboxField, choices, strip
+from engage.formtools import (
+    MultiCheckboxField,
+    RadioField,
+    SelectField,
+    choices,
+    enum_parser,
+    parse_id,
+    strip,
+)
 from engage.membership import equality
 from engage.membership.consent import CONSENT_WORDING
 from engage.membership.lists import (
@@ -57,6 +57,11 @@ def _practice_choices() -> list[SelectChoice]:
 
 def _topic_choices() -> list[SelectChoice]:
     return choices(topic_choices())
+
+
+def _practice(value: object) -> int | str | None:
+    """A practice's id, NOT_LISTED, or None for no answer (ValueError otherwise)."""
+    return NOT_LISTED if value == NOT_LISTED else parse_id(value)
 
 
 def _optional_text(value: object) -> object:
@@ -121,32 +126,34 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
         "GP practice (optional)",
         choices=_practice_choices,
         validate_choice=False,
-        validators=[Optional()],
+        parse=_practice,
+        invalid_value_message=PRACTICE_UNKNOWN,
     )
     topics = MultiCheckboxField(
         "Which topics interest you? (optional)",
         description="Select all that apply.",
         choices=_topic_choices,
-        coerce=int,
         validate_choice=False,
-        validators=[Optional()],
+        parse=parse_id,
+        invalid_value_message=TOPIC_UNKNOWN,
     )
     tier = RadioField(
         "How would you like to take part?",
         choices=choices((t.value, TIER_LABELS[t]) for t in Tier),
         validators=[InputRequired("Select how you would like to take part")],
+        parse=enum_parser(Tier),
     )
     consents = MultiCheckboxField(
         "How may we contact you?",
         description="Select at least one. You can change this at any time.",
         choices=choices((c.value, CONSENT_WORDING[c]) for c in ContactChannel),
-        validators=[Optional()],
+        parse=enum_parser(ContactChannel),
     )
     support_needs = MultiCheckboxField(
         "Do you need any communication support? (optional)",
         description="Select all that apply.",
         choices=choices((n.value, n.label) for n in SupportNeed),
-        validators=[Optional()],
+        parse=enum_parser(SupportNeed),
     )
     support_other = StringField(
         "Other support you need (optional)",
@@ -159,11 +166,7 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
 
     def validate_practice(self, field: Any) -> None:
         value = field.data
-        if (
-            value
-            and value != NOT_LISTED
-            and not (value.isdigit() and is_active_practice(int(value)))
-        ):
+        if isinstance(value, int) and not is_active_practice(value):
             raise FormValidationError(PRACTICE_UNKNOWN)
 
     def validate_topics(self, field: Any) -> None:
@@ -203,7 +206,7 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
 
     def registration(self) -> Registration:
         """The submitted details as a service input."""
-        wanted = set(self.consents.data or [])
+        wanted = set(self.consents.data or ())
         practice = self.practice.data
         return Registration(
             name=self.name.data or "",
@@ -211,11 +214,11 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
             phone=self.phone.data,
             address=self.address.data,
             postcode=self.postcode.data or "",
-            practice_id=int(practice) if practice and practice.isdigit() else None,
+            practice_id=practice if isinstance(practice, int) else None,
             topic_ids=tuple(self.topics.data or ()),
-            tier=Tier(self.tier.data) if self.tier.data in set(Tier) else Tier.SILVER,
-            consents={c: c.value in wanted for c in ContactChannel},
-            support_needs=tuple(SupportNeed(v) for v in self.support_needs.data or ()),
+            tier=self.tier.data or Tier.SILVER,
+            consents={c: c in wanted for c in ContactChannel},
+            support_needs=tuple(self.support_needs.data or ()),
             support_other=self.support_other.data,
         )
 
@@ -226,11 +229,11 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
         self.phone.data = data.phone
         self.address.data = data.address
         self.postcode.data = data.postcode
-        self.practice.data = str(data.practice_id) if data.practice_id else ""
+        self.practice.data = data.practice_id
         self.topics.data = list(data.topic_ids)
-        self.tier.data = data.tier.value
-        self.consents.data = [c.value for c, on in data.consents.items() if on]
-        self.support_needs.data = [n.value for n in data.support_needs]
+        self.tier.data = data.tier
+        self.consents.data = [c for c, on in data.consents.items() if on]
+        self.support_needs.data = list(data.support_needs)
         self.support_other.data = data.support_other
 
 
@@ -275,7 +278,7 @@ for _question in equality.QUESTIONS:
         RadioField(
             _question.text + " (optional)",
             choices=choices(_question.answers),
-            validators=[Optional()],
+            optional=True,
         ),
     )
 

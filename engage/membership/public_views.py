@@ -15,7 +15,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.errors import ValidationError
 from engage.extensions import csrf, db, limiter
 from engage.http import writes_late

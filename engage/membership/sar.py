@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from engage.actions.schedule import add_months
 from engage.audit.services import record_event
+from engage.clock import local_day
 from engage.errors import Conflict, ValidationError
 from engage.extensions import db
 from engage.membership.models import Member, MemberStatus, SubjectAccessRequest
@@ -87,7 +88,7 @@ def log_request(
     requester = requester.strip()
     if not requester:
         raise ValidationError("Describe who made the request")
-    if received_on > now.date():
+    if received_on > local_day(now):
         raise ValidationError("The date received cannot be in the future")
     if member is not None and member.status is MemberStatus.ERASED:
         raise ValidationError("That member's personal data has been erased")
@@ -130,7 +131,7 @@ def complete_request(
     """
     if request.completed_on is not None:
         raise Conflict("This request is already completed.")
-    if completed_on < request.received_on or completed_on > now.date():
+    if completed_on < request.received_on or completed_on > local_day(now):
         raise ValidationError(
             "The completion date must be between the date received and today"
         )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from engage.accounts.models import Role
 from engage.audit.services import SYSTEM, record_event
 from engage.backups import ledger
+from engage.clock import local_day
 from engage.errors import Conflict, PermissionDenied, ValidationError
 from engage.extensions import db
 from engage.imports.tabular import mimetype, write_table
@@ -545,7 +546,7 @@ def export_members(
         + ("; with equality answers" if include_equality else ""),
         now=now,
     )
-    return f"members-{now.date().isoformat()}.{fmt}", mimetype(fmt), content
+    return f"members-{local_day(now).isoformat()}.{fmt}", mimetype(fmt), content
 
 
 def _export_row(member: Member, include_equality: bool) -> list[object]:

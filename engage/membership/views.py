@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -22,9 +22,10 @@ from flask_login import current_user
 from engage.accounts.access import ADMINS, EDITORS, READERS, roles_required
 from engage.accounts.models import Role
 from engage.audit.services import record_event
-from engage.db import utcnow
+from engage.clock import local_day, today, utcnow
 from engage.errors import Conflict, EngageError
 from engage.extensions import db
+from engage.formtools import id_or_none
 from engage.membership import lists, models, reports, sar, services
 from engage.membership.consent import current_consents
 from engage.membership.equality import PREFER_NOT_TO_SAY, QUESTIONS
@@ -40,16 +41,14 @@ from engage.membership.forms import (
     TopicForm,
 )
 from engage.membership.models import (
-    ConsentMethod,
     ContactChannel,
     Member,
     MemberStatus,
     Practice,
     SubjectAccessRequest,
-    SupportNeed,
-    Tier,
     Topic,
 )
+from engage.paging import paginate
 
 bp = Blueprint("members", __name__, url_prefix="/members")
 
@@ -58,20 +57,6 @@ PER_PAGE = 50
 
 def _user() -> Any:
     return current_user._get_current_object()
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
-E = TypeVar("E", Tier, MemberStatus, SupportNeed)
-
-
-def _choice(cls: type[E], value: str | None) -> E | None:
-    try:
-        return cls(value) if value else None
-    except ValueError:
-        return None
 
 
 def _download(content: bytes, mimetype: str, filename: str) -> Response:
@@ -104,16 +89,14 @@ def index() -> ResponseReturnValue:
     form.validate()
     criteria = services.MemberFilter(
         search=form.q.data or "",
-        tier=_choice(Tier, form.tier.data),
-        status=_choice(MemberStatus, form.status.data),
-        topic_id=_int(form.topic.data),
-        practice_id=_int(form.practice.data),
+        tier=form.tier.data,
+        status=form.status.data,
+        topic_id=form.topic.data,
+        practice_id=form.practice.data,
         champion=True if form.champion.data else None,
-        support_need=_choice(SupportNeed, form.support.data),
+        support_need=form.support.data,
     )
-    page = db.paginate(
-        services.member_query(criteria), per_page=PER_PAGE, max_per_page=PER_PAGE
-    )
+    page = paginate(services.member_query(criteria), per_page=PER_PAGE)
     return render_template("membership/staff/index.html", form=form, page=page)
 
 
@@ -123,18 +106,18 @@ def index() -> ResponseReturnValue:
 def _member_data(form: MemberForm) -> services.MemberData:
     consents: dict[ContactChannel, bool] = {}
     if isinstance(form, AddMemberForm):
-        given = set(form.consents.data or [])
-        consents = {c: c.value in given for c in ContactChannel}
+        given = set(form.consents.data or ())
+        consents = {c: c in given for c in ContactChannel}
     return services.MemberData(
         name=form.name.data or "",
-        tier=Tier(form.tier.data),
+        tier=form.tier.data,
         email=form.email.data or "",
         phone=form.phone.data or "",
         address=form.address.data or "",
         postcode=form.postcode.data or "",
-        practice_id=_int(form.practice_id.data),
-        topic_ids=[int(t) for t in form.topics.data or [] if t.isdigit()],
-        support_needs=[SupportNeed(n) for n in form.support_needs.data or []],
+        practice_id=form.practice_id.data,
+        topic_ids=list(form.topics.data or ()),
+        support_needs=list(form.support_needs.data or ()),
         support_other=form.support_other.data or "",
         is_champion=bool(form.is_champion.data),
         notes=form.notes.data or "",
@@ -163,7 +146,7 @@ def create() -> ResponseReturnValue:
         try:
             member = services.add_member(
                 _member_data(form),
-                method=ConsentMethod(form.method.data),
+                method=form.method.data,
                 actor=_user(),
                 now=utcnow(),
             )
@@ -203,10 +186,8 @@ def edit(member_id: int) -> ResponseReturnValue:
     topics += [(t.id, t.name) for t in member.topics if (t.id, t.name) not in topics]
     form = MemberForm(obj=member, practices=practices, topics=topics)
     if request.method == "GET":
-        form.topics.data = [str(t.id) for t in member.topics]
-        form.support_needs.data = [n.need.value for n in member.support_needs]
-        form.practice_id.data = str(member.practice_id or "")
-        form.tier.data = member.tier.value
+        form.topics.data = [t.id for t in member.topics]
+        form.support_needs.data = [n.need for n in member.support_needs]
     if form.validate_on_submit():
         try:
             services.update_member(
@@ -240,7 +221,7 @@ def erase(member_id: int) -> ResponseReturnValue:
         services.erase_member(
             member,
             actor=_user(),
-            reason=services.ErasureReason(form.reason.data),
+            reason=form.reason.data,
             now=utcnow(),
         )
         db.session.commit()
@@ -339,7 +320,7 @@ def _list_page(
     template: str,
 ) -> ResponseReturnValue:
     """An admin list (practices, topics): each row its own form, plus one to add."""
-    item_id = _int(request.form.get("item_id"))
+    item_id = id_or_none(request.form.get("item_id"))
     item = db.get_or_404(model, item_id) if item_id else None
     submitted = form_class(prefix=_prefix(item_id))
     if submitted.validate_on_submit():
@@ -416,7 +397,7 @@ def topics() -> ResponseReturnValue:
 @bp.get("/subject-access-requests")
 @roles_required(*ADMINS)
 def sar_register() -> ResponseReturnValue:
-    entries = sar.list_requests(today=utcnow().date())
+    entries = sar.list_requests(today=today())
     return render_template("membership/staff/sar_register.html", entries=entries)
 
 
@@ -425,8 +406,8 @@ def sar_register() -> ResponseReturnValue:
 def sar_new() -> ResponseReturnValue:
     form = SubjectAccessRequestForm()
     if request.method == "GET":
-        form.received_on.data = utcnow().date()
-        form.member_id.data = _int(request.args.get("member_id"))
+        form.received_on.data = today()
+        form.member_id.data = id_or_none(request.args.get("member_id"))
     if form.validate_on_submit():
         try:
             sar.log_request(
@@ -452,7 +433,9 @@ def sar_new() -> ResponseReturnValue:
 def sar_complete(request_id: int) -> ResponseReturnValue:
     sar_request = db.get_or_404(SubjectAccessRequest, request_id)
     now = utcnow()
-    sar.complete_request(sar_request, completed_on=now.date(), actor=_user(), now=now)
+    sar.complete_request(
+        sar_request, completed_on=local_day(now), actor=_user(), now=now
+    )
     db.session.commit()
     flash("Subject access request marked as completed.", "success")
     return redirect(url_for("members.sar_register"))

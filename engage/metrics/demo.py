@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from engage.actions.services import get_channel_by_name
+from engage.clock import local_day
 from engage.extensions import db
 from engage.metrics.models import Feed, Metric, MetricKind, Source, TargetPeriod
 from engage.metrics.services import upsert_observation
@@ -67,7 +68,7 @@ def _dates(kind: MetricKind, key: str, today: date) -> list[date]:
 
 def load_demo_metrics(*, now: datetime) -> None:
     """Create or refresh the demo metrics, their values and the demo feed (flushes)."""
-    today = now.date()
+    today = local_day(now)
     for key, name, unit, kind, channel_name, target, period, base, step in DEMO_METRICS:
         metric = db.session.scalar(select(Metric).where(Metric.key == key))
         if metric is None:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload
 
 from engage.accounts.models import User
 from engage.audit.services import record_event
+from engage.clock import local_day
 from engage.db import begin_write
 from engage.errors import NotFound, ValidationError
 from engage.extensions import db
@@ -339,7 +340,7 @@ def _record_mentions(feed: Feed, outcome: _Outcome, *, now: datetime) -> list[Me
         mention = Mention(
             feed_id=feed.id,
             guid=item.guid,
-            published_on=(item.published or now).date(),
+            published_on=local_day(item.published or now),
             title=item.title,
             link=item.link,
             summary=item.summary[:5000],

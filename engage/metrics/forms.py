@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from engage.formtools import (
     DateField,
     FloatField,
     RadioField,
     SelectField,
-    StringField,
-    TextAreaField,
+    choices,
+    enum_parser,
+    parse_id,
+    strip,
 )
-from wtforms.validators import InputRequired, Length, Optional
-
-from engage.formtools import choices, strip
 from engage.metrics.models import MetricKind, ReportPeriod, TargetPeriod, Tone
 
 KIND_CHOICES = choices((k.value, k.label) for k in MetricKind)
@@ -44,15 +45,20 @@ class MetricForm(FlaskForm):  # type: ignore[misc]
     )
     description = TextAreaField("Description", validators=[Length(max=5000)])
     kind = RadioField(
-        "Kind", choices=KIND_CHOICES, validators=[InputRequired("Choose the kind")]
+        "Kind",
+        choices=KIND_CHOICES,
+        validators=[InputRequired("Choose the kind")],
+        parse=enum_parser(MetricKind),
     )
     higher_is_better = BooleanField("Higher is better", default=True)
     target_value = FloatField("Target", validators=[Optional()])
     target_period = SelectField(
-        "Target period", choices=TARGET_PERIOD_CHOICES, validators=[Optional()]
+        "Target period",
+        choices=TARGET_PERIOD_CHOICES,
+        parse=enum_parser(TargetPeriod),
     )
-    channel_id = SelectField("Channel", validators=[Optional()])
-    action_id = SelectField("Action", validators=[Optional()])
+    channel_id = SelectField("Channel", parse=parse_id)
+    action_id = SelectField("Action", parse=parse_id)
 
 
 class ObservationForm(FlaskForm):  # type: ignore[misc]
@@ -83,13 +89,14 @@ class FeedForm(FlaskForm):  # type: ignore[misc]
 
 
 class ToneForm(FlaskForm):  # type: ignore[misc]
-    tone = SelectField("Tone", choices=TONE_CHOICES, validators=[Optional()])
+    tone = SelectField("Tone", choices=TONE_CHOICES, parse=enum_parser(Tone))
 
 
 class ReportForm(FlaskForm):  # type: ignore[misc]
     period = RadioField(
         "Period",
         choices=choices((p.value, f"Last whole {p.value}") for p in ReportPeriod),
-        default=ReportPeriod.MONTH.value,
+        default=ReportPeriod.MONTH,
         validators=[InputRequired("Choose a period")],
+        parse=enum_parser(ReportPeriod),
     )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from engage.accounts.models import User
 from engage.actions.models import Action, Activity, Channel, ReachFigure
 from engage.audit.services import record_event
+from engage.clock import local_day
 from engage.errors import Conflict, ValidationError
 from engage.extensions import db
 from engage.metrics.models import (
@@ -198,7 +199,7 @@ def record_manual_observation(
     now: datetime,
 ) -> Observation:
     """Enter a value by hand (replacing an earlier manual value for that day)."""
-    if day > now.date():
+    if day > local_day(now):
         raise ValidationError("An observation cannot be in the future.")
     observation, _changed = upsert_observation(
         metric, day, value, source=Source.MANUAL, note=note, actor=actor, now=now

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from engage.actions.models import Action, ActionStatus
 from engage.audiences.services import contact_statuses, list_audiences
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.membership.figures import member_counts
 from engage.membership.models import Tier

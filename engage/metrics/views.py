@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     Response,
@@ -20,9 +18,10 @@ from flask_login import current_user
 from engage.accounts.access import EDITORS, READERS, roles_required, safe_next_url
 from engage.accounts.models import User
 from engage.actions.services import list_channels
-from engage.db import utcnow
+from engage.clock import today, utcnow
 from engage.errors import EngageError
 from engage.extensions import db
+from engage.formtools import choices, date_or_none, id_or_none
 from engage.metrics import feeds, reach, services
 from engage.metrics.forms import (
     FeedForm,
@@ -34,10 +33,7 @@ from engage.metrics.forms import (
 from engage.metrics.models import (
     Feed,
     Metric,
-    MetricKind,
     ReachReport,
-    ReportPeriod,
-    TargetPeriod,
     Tone,
 )
 from engage.metrics.report import last_complete_period, report_xlsx
@@ -75,33 +71,24 @@ def edit(metric_id: int) -> ResponseReturnValue:
 
 def _metric_form(metric: Metric | None) -> ResponseReturnValue:
     form = MetricForm(obj=metric)
-    form.channel_id.choices = [("", "None")] + [
-        (str(c.id), c.name) for c in list_channels()
-    ]
-    form.action_id.choices = [("", "None")] + [
-        (str(a.id), a.title) for a in services.list_actions_for_choice()
-    ]
-    if request.method == "GET" and metric is not None:
-        form.kind.data = metric.kind.value
-        form.target_period.data = (
-            metric.target_period.value if metric.target_period else ""
-        )
-        form.channel_id.data = str(metric.channel_id or "")
-        form.action_id.data = str(metric.action_id or "")
+    form.channel_id.choices = choices(
+        [("", "None"), *((c.id, c.name) for c in list_channels())]
+    )
+    form.action_id.choices = choices(
+        [("", "None"), *((a.id, a.title) for a in services.list_actions_for_choice())]
+    )
     if form.validate_on_submit():
         data = services.MetricData(
             key=form.key.data,
             name=form.name.data,
-            kind=MetricKind(form.kind.data),
+            kind=form.kind.data,
             unit=form.unit.data or "",
             description=form.description.data or "",
             higher_is_better=form.higher_is_better.data,
             target_value=form.target_value.data,
-            target_period=TargetPeriod(form.target_period.data)
-            if form.target_period.data
-            else None,
-            channel_id=int(form.channel_id.data) if form.channel_id.data else None,
-            action_id=int(form.action_id.data) if form.action_id.data else None,
+            target_period=form.target_period.data,
+            channel_id=form.channel_id.data,
+            action_id=form.action_id.data,
         )
         try:
             saved = services.save_metric(metric, data, actor=_actor(), now=utcnow())
@@ -125,7 +112,7 @@ def detail(metric_id: int) -> ResponseReturnValue:
         metric=metric,
         observations=observations,
         chart=services.chart_data(metric, observations),
-        form=ObservationForm(formdata=None, observed_on=utcnow().date()),
+        form=ObservationForm(formdata=None, observed_on=today()),
     )
 
 
@@ -211,21 +198,14 @@ def feed_detail(feed_id: int) -> ResponseReturnValue:
     return render_template("metrics/feed_detail.html", feed=feed, mentions=mentions)
 
 
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 @feeds_bp.get("/mentions")
 @roles_required(*READERS)
 def mentions() -> ResponseReturnValue:
     criteria = feeds.MentionFilter(
-        feed_id=request.args.get("feed", type=int),
+        feed_id=id_or_none(request.args.get("feed")),
         tone=request.args.get("tone", ""),
-        start=_date_arg("from"),
-        end=_date_arg("to"),
+        start=date_or_none(request.args.get("from")),
+        end=date_or_none(request.args.get("to")),
         text=request.args.get("q", "")[:200],
     )
     return render_template(
@@ -244,8 +224,7 @@ def set_tone(mention_id: int) -> ResponseReturnValue:
     form = ToneForm()
     if not form.validate_on_submit():
         abort(400)
-    tone = Tone(form.tone.data) if form.tone.data else None
-    feeds.set_tone(mention_id, tone, actor=_actor(), now=utcnow())
+    feeds.set_tone(mention_id, form.tone.data, actor=_actor(), now=utcnow())
     db.session.commit()
     flash("Tone saved.", "success")
     back = safe_next_url(request.form.get("back"))
@@ -269,7 +248,7 @@ def make_report() -> ResponseReturnValue:
     form = ReportForm()
     if not form.validate_on_submit():
         abort(400)
-    period = last_complete_period(ReportPeriod(form.period.data), utcnow().date())
+    period = last_complete_period(form.period.data, today())
     report = reach.make_reach_report(period, now=utcnow())
     db.session.commit()
     return redirect(url_for("reports.report_detail", report_id=report.id))

@@ -23,7 +23,8 @@ from werkzeug.utils import import_string
 
 from engage.accounts.models import User
 from engage.audit.services import record_event
-from engage.db import begin_write, utcnow
+from engage.clock import utcnow
+from engage.db import begin_write
 from engage.errors import NotFound
 from engage.extensions import db
 from engage.scheduling.models import (

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from engage.audit.services import record_event
+from engage.clock import local_day
 from engage.errors import Conflict, NotFound, ValidationError
 from engage.extensions import db
 from engage.membership.models import Member, MemberStatus
@@ -28,7 +29,7 @@ from engage.surveys.models import (
     Survey,
     SurveyStatus,
 )
-from engage.surveys.services import answering_problem, local_day, token_hash
+from engage.surveys.services import answering_problem, token_hash
 
 if TYPE_CHECKING:
     from engage.accounts.models import User

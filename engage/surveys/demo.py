@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from engage.accounts.models import User
+from engage.clock import local_day
 from engage.extensions import db
 from engage.surveys import answering, services
 from engage.surveys.models import QuestionKind, ResponseSource, Survey
@@ -65,7 +66,7 @@ def load_demo_survey(*, now: datetime) -> None:
                 "We are reviewing urgent care in our area. Your answers are "
                 "anonymous and help us decide what to change."
             ),
-            closes_on=services.local_day(now + timedelta(days=21)),
+            closes_on=local_day(now + timedelta(days=21)),
         ),
         actor=officer,
         now=started,

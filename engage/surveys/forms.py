@@ -6,21 +6,21 @@ import math
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    DecimalField,
-    Field,
-    HiddenField,
-    RadioField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, Field, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.validators import ValidationError as FormValidationError
 
-from engage.formtools import MultiCheckboxField, choices, strip
+from engage.formtools import (
+    DateField,
+    DecimalField,
+    MultiCheckboxField,
+    RadioField,
+    SelectField,
+    choices,
+    enum_parser,
+    parse_id,
+    strip,
+)
 from engage.membership.models import SupportNeed, Tier
 from engage.surveys.answering import (
     LONG_TEXT_MAX,
@@ -77,6 +77,7 @@ class QuestionForm(FlaskForm):  # type: ignore[misc]
         "Type of question",
         choices=choices((k.value, k.label) for k in QuestionKind),
         validators=[InputRequired("Choose the type of question")],
+        parse=enum_parser(QuestionKind),
     )
     text = StringField(
         "Question",
@@ -108,10 +109,10 @@ class QuestionForm(FlaskForm):  # type: ignore[misc]
 class InviteForm(FlaskForm):  # type: ignore[misc]
     """Which members to invite."""
 
-    tier = SelectField("Tier", validators=[Optional()])
-    topic = SelectField("Interested in", validators=[Optional()])
-    practice = SelectField("GP practice", validators=[Optional()])
-    support = SelectField("Communication support need", validators=[Optional()])
+    tier = SelectField("Tier", parse=enum_parser(Tier))
+    topic = SelectField("Interested in", parse=parse_id)
+    practice = SelectField("GP practice", parse=parse_id)
+    support = SelectField("Communication support need", parse=enum_parser(SupportNeed))
     confirm = HiddenField()
 
     def __init__(
@@ -140,7 +141,7 @@ class FindingForm(FlaskForm):  # type: ignore[misc]
         filters=[strip],
         validators=[InputRequired("Enter the theme"), Length(max=200)],
     )
-    question = SelectField("About question (optional)", validators=[Optional()])
+    question = SelectField("About question (optional)", parse=parse_id)
     you_said = TextAreaField(
         "You said",
         description="A summary of what people told us.",
@@ -153,7 +154,7 @@ class FindingForm(FlaskForm):  # type: ignore[misc]
         filters=[strip],
         validators=[Optional(), Length(max=5000)],
     )
-    actions = MultiCheckboxField("Actions in the plan", validators=[Optional()])
+    actions = MultiCheckboxField("Actions in the plan", parse=parse_id)
     published = BooleanField("Show on the public page")
 
     def __init__(
@@ -185,22 +186,38 @@ def _question_field(question: Question) -> Field:
     common: dict[str, Any] = {
         "label": _label(question),
         "description": question.help_text or None,
-        "validators": [Optional()],
     }
+    # Whether an answer is required is the answering service's rule, not the form's.
     if kind is QuestionKind.SINGLE_CHOICE:
         return RadioField(
-            choices=choices((c.id, c.label) for c in question.choices), **common
+            choices=choices((c.id, c.label) for c in question.choices),
+            parse=parse_id,
+            optional=True,
+            **common,
         )
     if kind is QuestionKind.MULTIPLE_CHOICE:
         return MultiCheckboxField(
-            choices=choices((c.id, c.label) for c in question.choices), **common
+            choices=choices((c.id, c.label) for c in question.choices),
+            parse=parse_id,
+            **common,
         )
     if kind.is_likert:
         labels = question.scale_labels
-        return RadioField(choices=choices(enumerate(labels, start=1)), **common)
+        return RadioField(
+            choices=choices(enumerate(labels, start=1)),
+            parse=int,
+            optional=True,
+            **common,
+        )
     if kind is QuestionKind.RATING_0_10:
         common["description"] = question.help_text or "0 is the lowest, 10 the highest."
-        return RadioField(choices=choices((n, str(n)) for n in range(11)), **common)
+        return RadioField(
+            choices=choices((n, str(n)) for n in range(11)),
+            parse=int,
+            optional=True,
+            **common,
+        )
+    common["validators"] = [Optional()]
     if kind is QuestionKind.NUMBER:
         return StringField(
             filters=[strip], render_kw={"inputmode": "decimal"}, **common
@@ -231,13 +248,13 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
         data = self[field_name(question)].data
         kind = question.kind
         if kind is QuestionKind.MULTIPLE_CHOICE:
-            return [int(v) for v in data or () if str(v).isdigit()]
-        if not data:
+            return list(data or ())
+        if data is None or data == "":
             return None
         if kind.is_text:
             return str(data)
-        if kind is QuestionKind.SINGLE_CHOICE:
-            return int(data) if str(data).isdigit() else -1
+        if isinstance(data, int):  # a choice's id, or a point on a scale
+            return data
         try:
             number = float(str(data).replace(",", ""))
         except ValueError:
@@ -280,6 +297,7 @@ class StaffEntryFields(FlaskForm):  # type: ignore[misc]
             (s.value, s.label) for s in (ResponseSource.PAPER, ResponseSource.PHONE)
         ),
         validators=[InputRequired("Choose paper or phone")],
+        parse=enum_parser(ResponseSource),
     )
     submitted_on = DateField(
         "Date received", validators=[InputRequired("Enter the date it was received")]
@@ -294,8 +312,12 @@ class StaffEntryFields(FlaskForm):  # type: ignore[misc]
     )
 
     def validate_invitation(self, field: Field) -> None:
-        if field.data and not str(field.data).isdigit():
-            raise FormValidationError("Enter the reference as a number, like 1042")
+        try:
+            parse_id(field.data)
+        except ValueError:
+            raise FormValidationError(
+                "Enter the reference as a number, like 1042"
+            ) from None
 
 
 def answer_form(survey: Survey, *, staff: bool = False) -> type[AnswerForm]:

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError as FormValidationError
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.errors import NotFound, ValidationError
 from engage.extensions import csrf, db, limiter
 from engage.surveys import answering, findings

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from engage.audit.services import record_event
+from engage.clock import local_day
 from engage.imports.services import ExportFile
 from engage.imports.tabular import mimetype, write_table
 from engage.membership.equality import SUPPRESS_BELOW
@@ -75,7 +76,7 @@ def export_results(
         now=now,
     )
     return ExportFile(
-        f"survey-{survey.id}-results-{now.date().isoformat()}.{fmt}",
+        f"survey-{survey.id}-results-{local_day(now).isoformat()}.{fmt}",
         mimetype(fmt),
         content,
         len(rows),
@@ -174,7 +175,7 @@ def export_responses(
         now=now,
     )
     return ExportFile(
-        f"survey-{survey.id}-responses-{now.date().isoformat()}.{fmt}",
+        f"survey-{survey.id}-responses-{local_day(now).isoformat()}.{fmt}",
         mimetype(fmt),
         content,
         len(rows),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import StringField
 from wtforms.validators import Length, Optional
 
-from engage.formtools import choices, strip
+from engage.formtools import SelectField, choices, parse_id, strip
 
 
 class ResultsFilterForm(FlaskForm):  # type: ignore[misc]
@@ -17,9 +17,9 @@ class ResultsFilterForm(FlaskForm):  # type: ignore[misc]
     class Meta:
         csrf = False
 
-    tier = SelectField("Tier", validators=[Optional()])
-    practice = SelectField("GP practice", validators=[Optional()])
-    topic = SelectField("Topic", validators=[Optional()])
+    tier = SelectField("Tier")
+    practice = SelectField("GP practice", parse=parse_id)
+    topic = SelectField("Topic", parse=parse_id)
 
     def __init__(
         self,
@@ -42,8 +42,8 @@ class CrossTabForm(FlaskForm):  # type: ignore[misc]
     class Meta:
         csrf = False
 
-    question = SelectField("Question", validators=[Optional()])
-    by = SelectField("Break down by", validators=[Optional()])
+    question = SelectField("Question", parse=parse_id, optional=True)
+    by = SelectField("Break down by", optional=True)
 
     def __init__(
         self,

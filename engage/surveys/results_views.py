@@ -18,14 +18,16 @@ from werkzeug.routing import BuildError
 
 from engage.accounts.access import EDITORS, READERS, roles_required
 from engage.accounts.models import Role
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.errors import EngageError, PermissionDenied
 from engage.extensions import db
+from engage.formtools import id_or_none
 from engage.imports import responses as importing
 from engage.imports.forms import UploadForm
 from engage.imports.services import ExportFile
 from engage.membership.equality import QUESTIONS as EQUALITY_QUESTIONS
 from engage.membership.models import Tier
+from engage.paging import page_number
 from engage.surveys import reports, results_export
 from engage.surveys.models import Question, QuestionKind, Survey
 from engage.surveys.results_forms import CrossTabForm, ResultsFilterForm, TextSearchForm
@@ -54,10 +56,6 @@ def _back_url(survey: Survey) -> str:
         return "/surveys"
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 def _filter_form() -> tuple[ResultsFilterForm, reports.Filters]:
     form = ResultsFilterForm(
         request.args,
@@ -69,8 +67,8 @@ def _filter_form() -> tuple[ResultsFilterForm, reports.Filters]:
         return form, reports.Filters()
     return form, reports.Filters(
         tier=form.tier.data or None,
-        practice_id=_int(form.practice.data),
-        topic_id=_int(form.topic.data),
+        practice_id=form.practice.data,
+        topic_id=form.topic.data,
     )
 
 
@@ -131,9 +129,9 @@ def crosstab(survey_id: int) -> ResponseReturnValue:
         )
     table = None
     if tabled and form.validate() and segment in dict(_segments(survey)):
-        chosen = _int(form.question.data)
+        chosen = form.question.data
         question = next((q for q in tabled if q.id == chosen), tabled[0])
-        form.question.data = str(question.id)
+        form.question.data = question.id
         frames = reports.load_frames(survey.id)
         table = reports.cross_tab(
             question, segment, frames, reports.segment_labels(segment)
@@ -165,9 +163,7 @@ def text_answers(survey_id: int, question_id: int) -> ResponseReturnValue:
     form = TextSearchForm(request.args)
     search = form.q.data if form.validate() and form.q.data else ""
     frames = reports.load_frames(survey.id, with_text=True)
-    page = reports.text_answers(
-        question, frames, search=search, page=request.args.get("page", 1, type=int)
-    )
+    page = reports.text_answers(question, frames, search=search, page=page_number())
     return render_template(
         "surveys/results/text.html",
         survey=survey,
@@ -255,7 +251,7 @@ def _preview_page(
 
 
 def _posted_mapping(preview_columns: list[str]) -> dict[str, int | None]:
-    return {key: _int(request.form.get(f"map-{key}")) for key in preview_columns}
+    return {key: id_or_none(request.form.get(f"map-{key}")) for key in preview_columns}
 
 
 @bp.post("/<int:survey_id>/responses/import/<int:pending_id>")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select, update
 
 from engage.audit.services import SYSTEM, record_event
+from engage.clock import local_day, start_of_day
 from engage.errors import Conflict, NotFound, ValidationError
 from engage.extensions import db
 from engage.surveys.models import (
@@ -26,12 +26,6 @@ from engage.surveys.models import (
 if TYPE_CHECKING:
     from engage.accounts.models import User
 
-try:
-    #: Survey dates are days in the organisation's time zone.
-    LOCAL_ZONE: ZoneInfo | None = ZoneInfo("Europe/London")
-except ZoneInfoNotFoundError:  # pragma: no cover - a system without tzdata
-    LOCAL_ZONE = None
-
 MAX_CHOICES = 50
 
 
@@ -43,16 +37,6 @@ def token_hash(token: str) -> str:
 def new_token() -> str:
     """A fresh 256-bit URL-safe token."""
     return secrets.token_urlsafe(32)
-
-
-def start_of_day(day: date) -> datetime:
-    """The moment a local calendar day starts, as an aware datetime."""
-    return datetime.combine(day, time(), tzinfo=LOCAL_ZONE or UTC)
-
-
-def local_day(moment: datetime) -> date:
-    """The local calendar day of an aware datetime."""
-    return moment.astimezone(LOCAL_ZONE).date() if LOCAL_ZONE else moment.date()
 
 
 # Surveys ------------------------------------------------------------------------------

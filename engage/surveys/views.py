@@ -19,11 +19,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engage.accounts.access import EDITORS, READERS, roles_required
-from engage.db import utcnow
+from engage.clock import today, utcnow
 from engage.errors import EngageError
 from engage.extensions import db
+from engage.formtools import parse_id
 from engage.membership import lists
-from engage.membership.models import SupportNeed, Tier
 from engage.surveys import answering, distribution, findings, services
 from engage.surveys.forms import (
     FindingForm,
@@ -37,7 +37,6 @@ from engage.surveys.models import (
     Finding,
     Question,
     QuestionKind,
-    ResponseSource,
     Survey,
 )
 
@@ -255,7 +254,7 @@ def _number(value: Decimal | None) -> float | None:
 
 def _question_data(form: QuestionForm) -> services.QuestionData:
     return services.QuestionData(
-        kind=QuestionKind(form.kind.data),
+        kind=form.kind.data,
         text=form.text.data or "",
         help_text=form.help_text.data or "",
         required=bool(form.required.data),
@@ -299,7 +298,7 @@ def add_question(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
     form = QuestionForm()
     if not form.is_submitted():
-        form.kind.data = QuestionKind.SINGLE_CHOICE.value
+        form.kind.data = QuestionKind.SINGLE_CHOICE
     return _question_page(survey, None, form)
 
 
@@ -310,7 +309,7 @@ def edit_question(survey_id: int, question_id: int) -> ResponseReturnValue:
     question = services.get_question(survey, question_id)
     form = QuestionForm()
     if not form.is_submitted():
-        form.kind.data = question.kind.value
+        form.kind.data = question.kind
         form.text.data = question.text
         form.help_text.data = question.help_text
         form.required.data = question.required
@@ -359,14 +358,11 @@ def _invite_form(formdata: Any = None) -> InviteForm:
 
 
 def _criteria(form: InviteForm) -> distribution.InviteCriteria:
-    def number(value: str | None) -> int | None:
-        return int(value) if value and value.isdigit() else None
-
     return distribution.InviteCriteria(
-        tier=Tier(form.tier.data) if form.tier.data else None,
-        topic_id=number(form.topic.data),
-        practice_id=number(form.practice.data),
-        support_need=SupportNeed(form.support.data) if form.support.data else None,
+        tier=form.tier.data,
+        topic_id=form.topic.data,
+        practice_id=form.practice.data,
+        support_need=form.support.data,
     )
 
 
@@ -492,17 +488,15 @@ def enter_response(survey_id: int) -> ResponseReturnValue:
     form = answer_form(survey, staff=True)()
     problem = None
     if not form.is_submitted():
-        form.submitted_on.data = services.local_day(utcnow())
+        form.submitted_on.data = today()
     elif form.validate():
         try:
             answering.record_staff_response(
                 survey,
                 form.values(),
-                source=ResponseSource(form.source.data),
+                source=form.source.data,
                 submitted_on=form.submitted_on.data,
-                invitation_id=int(form.invitation.data)
-                if form.invitation.data
-                else None,
+                invitation_id=parse_id(form.invitation.data),
                 actor=_user(),
                 now=utcnow(),
             )
@@ -546,13 +540,12 @@ def _finding_form(survey: Survey) -> FindingForm:
 def _finding_page(survey: Survey, finding: Finding | None) -> ResponseReturnValue:
     form = _finding_form(survey)
     if form.validate_on_submit():
-        question = form.question.data
         data = findings.FindingData(
             theme=form.theme.data or "",
             you_said=form.you_said.data or "",
             we_did=form.we_did.data or "",
-            question_id=int(question) if question and question.isdigit() else None,
-            action_ids=[int(a) for a in form.actions.data or () if a.isdigit()],
+            question_id=form.question.data,
+            action_ids=list(form.actions.data or ()),
             published=bool(form.published.data),
         )
         try:
@@ -568,8 +561,8 @@ def _finding_page(survey: Survey, finding: Finding | None) -> ResponseReturnValu
         form.theme.data = finding.theme
         form.you_said.data = finding.you_said
         form.we_did.data = finding.we_did
-        form.question.data = str(finding.question_id or "")
-        form.actions.data = [str(a.id) for a in finding.actions]
+        form.question.data = finding.question_id
+        form.actions.data = [a.id for a in finding.actions]
         form.published.data = finding.published
     return render_template(
         "surveys/finding_form.html", survey=survey, finding=finding, form=form

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engage.accounts.models import PasswordToken, Role, User
 from engage.audit.models import AuditEvent
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from tests.factories import DEFAULT_PASSWORD
 

@@ -103,7 +103,7 @@ def test_throttle_counts_only_failures_and_recovers(
 ) -> None:
     import time_machine
 
-    from engage.db import utcnow
+    from engage.clock import utcnow
 
     user = UserFactory()
     with time_machine.travel(utcnow(), tick=False) as traveller:

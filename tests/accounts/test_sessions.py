@@ -9,7 +9,7 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from tests.conftest import make_test_config
 from tests.factories import DEFAULT_PASSWORD, UserFactory

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from engage.accounts import twofactor
 from engage.accounts.models import RecoveryCode, User
 from engage.audit.models import AuditEvent
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from tests.factories import DEFAULT_PASSWORD, UserFactory, sign_in, totp_code
 

@@ -25,7 +25,7 @@ from engage.actions.services import (
     seed_channels,
 )
 from engage.audit.models import AuditEvent
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from tests.factories import UserFactory
 

@@ -9,7 +9,7 @@ import pytest
 from engage.actions import services
 from engage.actions.models import ActionStatus, Recurrence
 from engage.audit.models import AuditEvent
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.errors import ValidationError
 from engage.extensions import db
 from tests.factories import ActionFactory, AudienceFactory, ChannelFactory, UserFactory

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from engage.actions.models import Action, ActionStatus, Recurrence
-from engage.db import utcnow
+from engage.clock import today, utcnow
 from engage.extensions import db
 from tests.factories import ActionFactory, AudienceFactory, ChannelFactory, UserFactory
 
@@ -159,14 +161,21 @@ def test_month_calendar_shows_recurrences(client: FlaskClient, login, cast) -> N
     ActionFactory(
         title="Weekly bulletin",
         recurrence=Recurrence.WEEKLY,
-        next_due_date=utcnow().date().replace(day=1),
+        next_due_date=today().replace(day=1),
     )
     login(cast["lead"])
-    html = client.get(f"/actions/calendar?month={utcnow().date():%Y-%m}").get_data(
-        as_text=True
-    )
+    html = client.get(f"/actions/calendar?month={today():%Y-%m}").get_data(as_text=True)
     assert html.count("Weekly bulletin") >= 8  # grid and list, four or five weeks each
-    assert client.get("/actions/calendar?month=not-a-month").status_code == 404
+
+
+@pytest.mark.parametrize("month", ["not-a-month", "9999-12", "0001-01", "2026-13"])
+def test_a_month_that_cannot_be_shown_shows_this_month(
+    client: FlaskClient, login: Any, cast: dict[str, Any], month: str
+) -> None:
+    login(cast["lead"])
+    response = client.get(f"/actions/calendar?month={month}")
+    assert response.status_code == 200
+    assert f"<h1>{today():%B %Y}</h1>" in response.get_data(as_text=True)
 
 
 def test_my_actions_lists_only_mine(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ import pytest
 
 from engage.actions.models import Activity, ReachFigure
 from engage.api.tokens import create_api_token
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.metrics.models import Metric, MetricKind, Observation, Source, TargetPeriod
 from tests import factories

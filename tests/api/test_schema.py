@@ -11,7 +11,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
 

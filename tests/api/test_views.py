@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engage.api.models import ApiToken
 from engage.api.tokens import create_api_token, revoke_api_token
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from tests import factories
 

@@ -9,7 +9,7 @@ import pytest
 from engage.actions.services import DeliveryData, log_delivery
 from engage.audiences import services
 from engage.audiences.models import Approach, AudienceGroup
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.errors import Conflict, ValidationError
 from engage.extensions import db
 from tests.factories import ActionFactory, AudienceFactory, ProgrammeFactory

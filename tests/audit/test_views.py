@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 
 from engage.audit.services import record_event
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 
 

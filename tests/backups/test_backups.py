@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, select, text
 
 from engage.backups import ledger
 from engage.backups import services as backups
+from engage.clock import utcnow
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
@@ -218,16 +219,19 @@ def test_backup_without_output_expires_old_backups(
 ) -> None:
     app.config["BACKUP_DIR"] = str(tmp_path / "backups")
     app.config["BACKUP_RETENTION_DAYS"] = 30
-    old = backups.backup(backups.default_backup_path(NOW - timedelta(days=40)), now=NOW)
-    forty_days = (datetime.now(UTC) - timedelta(days=40)).timestamp()
-
-    os.utime(old.path, (forty_days, forty_days))
+    forty_days_ago = utcnow() - timedelta(days=40)
+    old = backups.backup(backups.default_backup_path(forty_days_ago), now=NOW)
+    # Not named by Engage: left alone, whatever its age.
+    other = tmp_path / "backups" / "engage-notes.txt"
+    other.write_text("kept")
+    os.utime(other, (0, 0))
     result = app.test_cli_runner().invoke(args=["backup"])
     assert result.exit_code == 0, result.output
     assert "Expired backups deleted: 1." in result.output
     assert not old.path.exists()
     assert not old.manifest_path.exists()
-    assert len(list((tmp_path / "backups").glob("engage-*"))) == 2  # new + manifest
+    assert other.exists()
+    assert len(list((tmp_path / "backups").glob("engage-*"))) == 3  # new + manifest
 
 
 def test_ledger_skips_unreadable_lines(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from engage import clock
 from engage.audit.models import AuditEvent
 from engage.breaches import services
 from engage.breaches.models import Breach
@@ -68,10 +69,10 @@ def test_deadlines_are_12_and_72_hours_after_discovery() -> None:
 
 
 def test_local_input_is_converted_to_utc_in_winter_and_summer() -> None:
-    assert services.local_to_utc(date(2026, 1, 10), time(9, 0)) == datetime(
+    assert clock.local_to_utc(date(2026, 1, 10), time(9, 0)) == datetime(
         2026, 1, 10, 9, 0, tzinfo=UTC
     )
-    assert services.local_to_utc(date(2026, 7, 10), time(9, 0)) == datetime(
+    assert clock.local_to_utc(date(2026, 7, 10), time(9, 0)) == datetime(
         2026, 7, 10, 8, 0, tzinfo=UTC
     )
 
@@ -79,20 +80,20 @@ def test_local_input_is_converted_to_utc_in_winter_and_summer() -> None:
 def test_deadlines_across_the_clocks_going_forward_are_elapsed_hours() -> None:
     # Clocks go forward at 01:00 GMT on 29 March 2026: 72 real hours after 23:30 GMT
     # on Saturday is 23:30 UTC on Tuesday, which London clocks show as 00:30 Wednesday.
-    discovered = services.local_to_utc(date(2026, 3, 28), time(23, 30))
+    discovered = clock.local_to_utc(date(2026, 3, 28), time(23, 30))
     assert discovered == datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
-    internal = services.to_local(services.internal_deadline(discovered))
-    ico = services.to_local(services.ico_deadline(discovered))
+    internal = clock.to_local(services.internal_deadline(discovered))
+    ico = clock.to_local(services.ico_deadline(discovered))
     assert (internal.date(), internal.time()) == (date(2026, 3, 29), time(12, 30))
     assert (ico.date(), ico.time()) == (date(2026, 4, 1), time(0, 30))
 
 
 def test_deadlines_across_the_clocks_going_back_are_elapsed_hours() -> None:
     # Clocks go back at 01:00 UTC on 25 October 2026.
-    discovered = services.local_to_utc(date(2026, 10, 24), time(20, 0))  # 19:00 UTC
+    discovered = clock.local_to_utc(date(2026, 10, 24), time(20, 0))  # 19:00 UTC
     assert discovered == datetime(2026, 10, 24, 19, 0, tzinfo=UTC)
-    internal = services.to_local(services.internal_deadline(discovered))
-    ico = services.to_local(services.ico_deadline(discovered))
+    internal = clock.to_local(services.internal_deadline(discovered))
+    ico = clock.to_local(services.ico_deadline(discovered))
     assert (internal.date(), internal.time()) == (date(2026, 10, 25), time(7, 0))
     assert (ico.date(), ico.time()) == (date(2026, 10, 27), time(19, 0))
 

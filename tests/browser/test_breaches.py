@@ -7,8 +7,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from engage.breaches import services
-from engage.db import utcnow
+from engage.clock import to_local, utcnow
 from tests.browser.conftest import assert_accessible, sign_in
 
 
@@ -30,7 +29,7 @@ def test_admin_records_a_breach_and_every_page_is_accessible(
     expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     assert_accessible(page)
     # Discovered 80 hours ago in UK time: both deadlines have passed.
-    discovered = services.to_local(utcnow() - timedelta(hours=80))
+    discovered = to_local(utcnow() - timedelta(hours=80))
     page.get_by_label("Title").fill("Members list sent to the wrong supplier")
     page.get_by_label("What happened").fill("A spreadsheet went to the wrong address.")
     page.get_by_label("Date discovered").fill(discovered.strftime("%Y-%m-%d"))

@@ -8,7 +8,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from engage.actions.models import Activity, ReachFigure
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
 from engage.metrics.models import (

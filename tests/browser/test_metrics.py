@@ -7,7 +7,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.metrics.models import (
     Feed,

@@ -8,7 +8,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from engage.actions.services import seed_channels
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import (

@@ -13,7 +13,7 @@ from typing import Any
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.membership.models import Tier
 from engage.surveys.answering import record_response

@@ -7,7 +7,7 @@ from typing import Any
 import pyotp
 from playwright.sync_api import expect
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from tests.browser.conftest import assert_accessible
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 

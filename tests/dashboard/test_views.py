@@ -10,7 +10,7 @@ import openpyxl
 
 from engage.actions.models import Activity, ReachFigure
 from engage.audit.models import AuditEvent
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.surveys.models import Finding, Survey
 from tests import factories

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from engage.audiences.models import Audience
 from engage.audit.models import AuditEvent
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.imports.models import PendingImport
 from tests.factories import sign_in

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.mail import services
 from engage.mail.models import MailStatus, OutboxMessage

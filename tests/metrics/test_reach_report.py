@@ -260,12 +260,15 @@ def test_the_report_is_stored_and_mailed_once_to_subscribers(
 
 @pytest.mark.usefixtures("data_set")
 def test_reports_are_listed_shown_and_downloaded(
-    client: Any, login: Any, cast: dict[str, Any]
+    client: Any, login: Any, cast: dict[str, Any], time_machine: Any
 ) -> None:
+    # "The last whole month" is October for the whole of November, in UK time.
+    time_machine.move_to(datetime(2026, 11, 30, 23, 59, tzinfo=UTC), tick=False)
     login(cast["officer"])
     response = client.post("/reports/new", data={"period": "month"})
     assert response.status_code == 302
     report = db.session.query(ReachReport).one()
+    assert (report.start, report.end) == (OCTOBER.start, OCTOBER.end)
     assert client.get("/reports").status_code == 200
     page = client.get(f"/reports/{report.id}").get_data(as_text=True)
     assert "Newsletter readers" in page

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.metrics.models import Metric, Observation, ReachReport
 from engage.scheduling.models import (

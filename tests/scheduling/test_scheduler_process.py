@@ -12,7 +12,6 @@ import os
 import pickle
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,7 @@ from engage.scheduling.models import (
     SchedulerLease,
     apscheduler_jobs,
 )
+from tests import clock
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.timeout(180)
@@ -90,8 +90,8 @@ class Schedulers:
             "ENGAGE_JOBS_POLL_SECONDS": "0.5",
         }
         with (self.logs / f"scheduler-{len(self.processes)}.log").open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "jobs"],
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                clock.python_command("-m", "jobs"),
                 cwd=ROOT,
                 env=env,
                 stdout=log,

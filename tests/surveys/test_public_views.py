@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from engage.clock import today
 from engage.extensions import db
 from engage.surveys import distribution, findings, services
 from engage.surveys.distribution import InviteCriteria
@@ -287,10 +288,8 @@ def test_survey_not_yet_open_says_when_it_opens(
 ) -> None:
     from datetime import date, timedelta
 
-    from engage.db import utcnow
-
     survey, token = _public(cast)
-    start = services.local_day(utcnow()) + timedelta(days=3)
+    start = today() + timedelta(days=3)
     services.update_survey(
         survey,
         services.SurveyData(title=survey.title, opens_on=start),

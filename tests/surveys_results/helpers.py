@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.surveys.models import (
     Answer,

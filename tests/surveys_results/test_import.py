@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engage.audit.models import AuditEvent
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.imports.responses import apply_responses, preview_responses

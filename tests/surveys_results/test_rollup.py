@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import func, insert, select
 
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.imports.responses import apply_responses
 from engage.surveys.figures import responses_per_day

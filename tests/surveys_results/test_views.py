@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engage.audit.models import AuditEvent
-from engage.db import utcnow
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.membership.models import (
     ConsentMethod,

@@ -1,0 +1,220 @@
+"""Each way a mistyped link or a tampered form once gave a 500 now gets an answer.
+
+The walker (tests/test_walker.py) finds such requests; these pin the ones reported
+from a probe of the running app, each as it was sent: a page is read, its form
+filled in as the page would send it, then one value changed.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import openpyxl
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from engage.actions.models import Action
+from engage.clock import utcnow
+from engage.demo import load_demo
+from engage.extensions import db, limiter
+from engage.metrics.models import Metric
+from engage.surveys.models import Survey, SurveyStatus
+from tests import walker
+
+HUGE = "99999999999999999999999"
+#: Beyond PostgreSQL's integer, though SQLite stores it.
+PG_HUGE = "2147483648"
+
+
+@pytest.fixture
+def demo(cast: dict[str, Any]) -> None:
+    load_demo(now=utcnow())
+    db.session.commit()
+
+
+def _form(client: FlaskClient, page: str, action: str) -> walker.Target:
+    """The form on ``page`` whose address ends with ``action``."""
+    response = client.get(page)
+    assert response.status_code == 200, page
+    _, forms = walker.read_page(response.get_data(as_text=True))
+    for form_action, method, fields in forms:
+        url = form_action or page
+        if url.split("?")[0].endswith(action):
+            fields.pop("csrf_token", None)
+            return walker.Target(method, url, "", fields)
+    raise AssertionError(f"no form for {action} on {page}")
+
+
+def _send(
+    client: FlaskClient, page: str, action: str, **changes: str | list[str]
+) -> Any:
+    """Send the form as the page would, with ``changes`` made."""
+    target = _form(client, page, action)
+    data: MultiDict[str, Any] = walker.valid_form(target)
+    for name, value in changes.items():
+        data.setlist(name, value if isinstance(value, list) else [value])
+    return client.open(target.url, method=target.method, data=data)
+
+
+def _ids(page: str) -> str:
+    """``page`` with ``{action}`` and ``{metric}`` as the first demo ones."""
+    return page.format(
+        action=db.session.scalar(select(func.min(Action.id))),
+        metric=db.session.scalar(select(func.min(Metric.id))),
+    )
+
+
+def _survey() -> Survey:
+    return db.session.query(Survey).filter_by(status=SurveyStatus.OPEN).first()
+
+
+def _refused(
+    response: Any, status: int = 200, text: str = "There is a problem"
+) -> bool:
+    return response.status_code == status and text in response.get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("demo")
+def test_join_answers_a_tampered_form_with_its_errors(client: FlaskClient) -> None:
+    cases = [
+        {"support_needs": "bogus"},
+        {"topics": HUGE},
+        {"topics": PG_HUGE},
+        {"practice": HUGE},
+        {"practice": PG_HUGE},
+        {"tier": "\r\n"},
+    ]
+    limiter.enabled = False
+    try:
+        wrong = [
+            changes
+            for changes in cases
+            if not _refused(_send(client, "/join", "/join", website="", **changes))
+        ]
+    finally:
+        limiter.enabled = True
+    assert wrong == []
+
+
+FILTERS = (
+    "/audiences/?group=abc",
+    "/audiences/?approach=abc",
+    "/actions/?status=%0D%0A",
+    "/actions/?channel=%0D%0A",
+    "/actions/?owner=%0D%0A",
+    "/actions/?audience=%0D%0A",
+    "/actions/?programme=%0D%0A",
+    "/actions/?sort=%0D%0A",
+    "/actions/?page=1e23",
+    f"/actions/?page={HUGE}",
+    f"/members/?practice={HUGE}",
+    f"/members/?topic={HUGE}",
+    f"/members/?page={HUGE}",
+    f"/dashboard/?programme={HUGE}",
+    "/dashboard/?programme=%0D%0A",
+    f"/dashboard/board-report?programme={HUGE}",
+    f"/feeds/mentions?feed={HUGE}",
+    "/feeds/mentions?from=9999-12-31&to=0001-01-01",
+    "/map/?programme=%0D%0A",
+    f"/admin/audit/?page={HUGE}",
+    "/admin/audit/?actor=%0D%0A",
+)
+
+
+@pytest.mark.usefixtures("demo")
+def test_a_filter_that_cannot_apply_shows_the_page(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    login(cast["admin"])
+    assert [url for url in FILTERS if client.get(url).status_code != 200] == []
+    for path in (f"/actions/{HUGE}", f"/members/{PG_HUGE}/edit"):
+        assert client.get(path).status_code == 404, path
+
+
+STAFF_FORMS = (
+    ("/audiences/new", "/audiences/new", {"owner_id": "\r\n"}),
+    ("/actions/new", "/actions/new", {"audience_ids": ""}),
+    ("/actions/new", "/actions/new", {"owner_ids": ""}),
+    ("/actions/new", "/actions/new", {"objective_id": "\r\n"}),
+    ("/actions/new", "/actions/new", {"programme_id": "\r\n"}),
+    ("/actions/new", "/actions/new", {"status": "\r\n"}),
+    ("/metrics/new", "/metrics/new", {"target_period": "\r\n"}),
+    ("/metrics/new", "/metrics/new", {"channel_id": "\r\n"}),
+    ("/metrics/new", "/metrics/new", {"action_id": "\r\n"}),
+    ("/metrics/new", "/metrics/new", {"target_value": "NaN"}),
+    ("/actions/{action}/deliveries/new", "/deliveries/new", {"audience_ids": ""}),
+    (
+        "/actions/{action}/deliveries/new",
+        "/deliveries/new",
+        {"figures-0-measure": "recipients", "figures-0-number": PG_HUGE},
+    ),
+    (
+        "/actions/{action}/deliveries/new",
+        "/deliveries/new",
+        {"figures-0-measure": "recipients", "figures-0-number": "1e23"},
+    ),
+)
+
+
+@pytest.mark.usefixtures("demo")
+def test_a_tampered_staff_form_is_shown_again_with_its_errors(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    login(cast["admin"])
+    wrong = [
+        (page, changes)
+        for page, action, changes in STAFF_FORMS
+        if not _refused(_send(client, _ids(page), action, **changes))
+    ]
+    assert wrong == []
+
+
+@pytest.mark.usefixtures("demo")
+def test_an_observation_must_be_a_real_number(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    login(cast["admin"])
+    wrong = [
+        value
+        for value in ("NaN", "inf", "1e400", HUGE)
+        if not _refused(
+            _send(client, _ids("/metrics/{metric}"), "/observations", value=value),
+            400,
+            "Enter a number between",
+        )
+    ]
+    assert wrong == []
+
+
+@pytest.mark.usefixtures("demo")
+def test_survey_forms_refuse_tampered_values(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    login(cast["admin"])
+    survey = _survey()
+    invitations = f"/surveys/{survey.id}/invitations"
+    for changes in ({"tier": "\r\n"}, {"support": "\r\n"}):
+        # The page again, with the field's error.
+        response = _send(client, invitations, "/invitations/new", **changes)
+        assert _refused(response, 400, "Select one of the options shown"), changes
+    typed_in = f"/surveys/{survey.id}/responses/new"
+    for reference in (PG_HUGE, HUGE, "-1"):
+        response = _send(client, typed_in, "/responses/new", invitation=reference)
+        assert _refused(response, 200, "Enter the reference as a number"), reference
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_board_report_workbook_names_sheets_after_any_caption(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    # Captions hold survey questions ("How satisfied are you?"): "?" cannot name a
+    # sheet in a workbook.
+    login(cast["lead"])
+    response = client.get("/dashboard/board-report.xlsx")
+    assert response.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert all("?" not in name for name in workbook.sheetnames)
+    assert len(set(workbook.sheetnames)) == len(workbook.sheetnames)

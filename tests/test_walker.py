@@ -1,0 +1,208 @@
+"""No input gives a 500: every form and query parameter, fuzzed as every role.
+
+The walker loads the demo data, crawls the app as an admin and as a visitor (links,
+forms, and the query keys each view reads), submits each form once with plausible
+values so that the e-mails it sends hold links with tokens (crawled in turn), and
+then, as each role, sends every target Hypothesis-made submissions mixing valid
+values with hostile ones (tests/walker.py). Any 5xx fails, with the request that
+caused it. The database is put back after each form, so every target starts from
+the same data. ``ENGAGE_WALKER_EXAMPLES`` sets how many submissions a form gets
+(pages get half); ``make fuzz`` runs it longer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from werkzeug.datastructures import MultiDict
+
+from engage.accounts.models import User
+from engage.clock import utcnow
+from engage.demo import load_demo
+from engage.extensions import db, limiter
+from tests import walker
+from tests.factories import sign_in
+
+ROLES = ("anonymous", "lead", "officer", "admin")
+EXAMPLES = int(os.environ.get("ENGAGE_WALKER_EXAMPLES", "6"))
+#: Forms the set-up pass does not send: they would remove the data it needs.
+_DESTRUCTIVE = re.compile(
+    r"/(delete|erase|withdraw|archive|logout|revoke|remove|disable|reset-two-factor|"
+    r"close|edit)$|^/admin/users/|^/account|^/set-password|^/login"
+)
+
+
+@pytest.fixture
+def walking_app(app: Flask) -> Iterator[Flask]:
+    """The test app, recording what views read, without rate limits."""
+    saved = app.request_class
+    app.request_class = walker.RecordingRequest
+    limiter.enabled = False
+    yield app
+    limiter.enabled = True
+    app.request_class = saved
+
+
+class _ServerErrors(logging.Handler):
+    """The tracebacks the error handler logs, to show beside a failing request."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.last: str = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            self.last = f"{type(error).__name__}: {str(error)[:200]}"
+
+
+def _set_up(client: Any, found: walker.Crawl) -> None:
+    """Send every form once with plausible values, then crawl what that made."""
+    bodies = []
+    for target in list(found.targets.values()):
+        if target.method != "POST" or _DESTRUCTIVE.search(target.url.split("?")[0]):
+            continue
+        response = client.post(target.url, data=walker.valid_form(target))
+        if response.status_code == 200 and response.mimetype == "text/html":
+            bodies.append(response.get_data(as_text=True))
+    # The outbox shows the e-mails sent, with their links (tokens included).
+    walker.crawl(client, found, ["/admin/outbox/"], extra_bodies=bodies)
+
+
+def _send(client: Any, target: walker.Target, data: MultiDict[str, Any]) -> Any:
+    if target.method == "GET":
+        return client.get(target.url, query_string=data)
+    return client.open(target.url, method=target.method, data=data)
+
+
+def _with_hostile_ids(target: walker.Target) -> Iterator[walker.Target]:
+    """The same target with each id in its address replaced by an impossible one."""
+    for value in walker.HOSTILE_IDS:
+        url, replaced = re.subn(r"/\d+(?=/|$|\?|\.)", f"/{value}", target.url, count=1)
+        if replaced:
+            yield walker.Target(target.method, url, target.endpoint, target.fields)
+
+
+def _walk(
+    client: Any,
+    target: walker.Target,
+    examples: int,
+    failures: list[str],
+    errors: _ServerErrors,
+    *,
+    sweep: bool = False,
+) -> int:
+    """Fuzz one target (and sweep it, if asked); return the requests made."""
+    statuses: list[int] = []
+
+    def check(data: MultiDict[str, Any]) -> None:
+        errors.last = ""
+        response = _send(client, target, data)
+        response.close()
+        statuses.append(response.status_code)
+        if response.status_code >= 500:
+            request = walker.describe(target.method, target.url, data)
+            failures.append(f"{response.status_code} {request} [{errors.last}]")
+        if not walker.is_denied(response):
+            allowed.append(True)
+
+    allowed: list[bool] = []
+    check(walker.valid_form(target))
+    if allowed and sweep:
+        for data in walker.sweep(target):
+            check(data)
+    if allowed and target.fields and examples > 1:
+        seed(0)(
+            settings(
+                max_examples=examples,
+                database=None,
+                deadline=None,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )(given(data=walker.submissions(target))(check))
+        )()
+    return len(statuses)
+
+
+def _targets(app: Flask, admin: Any, visitor: Any) -> tuple[list[walker.Target], int]:
+    """Everything to fuzz, found as an admin and as a visitor; the requests made."""
+    found = walker.Crawl(app)
+    starts = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or ()) and not rule.arguments
+    ]
+    walker.crawl(admin, found, starts)
+    walker.crawl(visitor, found, ["/join", "/membership/manage", "/login"])
+    _set_up(admin, found)
+    targets = sorted(found.targets.values(), key=lambda t: (t.method, t.url))
+    return targets, found.requests
+
+
+#: Each role's walk; the admin, who may use every page, also sweeps every field
+#: (tests/walker.py SWEEP), in two halves so that they can run side by side.
+WALKS = [(role, None) for role in ROLES] + [("admin", 0), ("admin", 1)]
+SHARDS = 2
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize(
+    ("role", "shard"),
+    WALKS,
+    ids=[
+        role if shard is None else f"{role}-sweep-{shard + 1}" for role, shard in WALKS
+    ],
+)
+def test_no_input_gives_a_server_error(
+    walking_app: Flask,
+    cast: dict[str, Any],
+    record_property: Callable[[str, object], None],
+    role: str,
+    shard: int | None,
+) -> None:
+    load_demo(now=utcnow())
+    db.session.commit()
+    admin = walking_app.test_client()
+    assert sign_in(admin, cast["admin"]).status_code == 302
+    client = admin if role == "admin" else walking_app.test_client()
+    if role not in {"admin", "anonymous"}:
+        assert sign_in(client, cast[role]).status_code == 302
+    targets, requests = _targets(walking_app, admin, walking_app.test_client())
+    if shard is not None:
+        targets = targets[shard::SHARDS]
+    snapshot = walker.Snapshot()
+
+    errors = _ServerErrors()
+    logging.getLogger("engage").addHandler(errors)
+    failures: list[str] = []
+    try:
+        for target in targets:
+            if shard is None:
+                budget = EXAMPLES if target.method != "GET" else max(EXAMPLES // 2, 1)
+                requests += _walk(client, target, budget, failures, errors)
+            else:
+                requests += _walk(client, target, 0, failures, errors, sweep=True)
+                # Ids are checked before any view runs, whoever asks.
+                for hostile in _with_hostile_ids(target):
+                    requests += _walk(client, hostile, 1, failures, errors)
+            if target.method != "GET":
+                snapshot.restore()
+                if role != "anonymous" and client.get("/account").status_code != 200:
+                    sign_in(client, db.session.get(User, cast[role].id))
+    finally:
+        logging.getLogger("engage").removeHandler(errors)
+
+    walk = role if shard is None else f"{role} (sweep {shard + 1} of {SHARDS})"
+    record_property(
+        "walker",
+        f"as {walk} on {db.engine.dialect.name}: {requests:,} requests to "
+        f"{len(targets)} forms and pages, {len(failures)} server errors",
+    )
+    assert failures == [], "\n".join(failures)
