@@ -30,9 +30,9 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec(
         "purge-imports",
         "cron",
-        {"hour": 2, "minute": 30},
+        {"minute": 35},
         "engage.imports.services:purge_pending_imports",
-        description="Delete uploaded import files never applied.",
+        description="Delete uploaded import files not applied within the hour.",
     ),
     JobSpec(
         "action-digest",

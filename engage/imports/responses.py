@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, TYPE_CHECKING
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import insert, select
 
 from engage.audit.services import record_event
 from engage.errors import ValidationError
@@ -28,9 +28,11 @@ from engage.imports.services import (
     PlannedRow,
     _refusal,
     get_pending_import,
+    keep_pending,
+    pending_file,
     purge_pending_imports,
 )
-from engage.imports.tabular import MAX_ROWS, TableError, read_grid
+from engage.imports.tabular import MAX_ROWS, TableError, blank_columns, read_grid
 from engage.surveys.models import (
     Answer,
     Question,
@@ -42,9 +44,12 @@ from engage.surveys.rollup import count_imported
 from engage.surveys.tool_import import (
     AnswerValues,
     SourceColumn,
+    Tool,
     ToolExport,
+    answer_column,
     auto_map,
     check_mapping,
+    header_rows,
     parse_day,
     parse_export,
     read_answers,
@@ -77,6 +82,7 @@ class ResponsesPreview(ImportPreview):
     """An import preview with the tool, the file's columns and their matching."""
 
     tool: str = ""
+    tool_key: str = ""  #: the Tool's value
     columns: list[SourceColumn] = field(default_factory=list)
     mapping: dict[str, int | None] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
@@ -105,6 +111,7 @@ def preview_responses(
         preview.file_error = error.message
         return preview
     preview.tool = export.tool.label
+    preview.tool_key = export.tool.value
     preview.columns = export.columns
     preview.dropped = export.dropped
     preview.rows_read = len(export.rows)
@@ -261,26 +268,23 @@ def prepare_responses(
     actor: User,
     now: datetime,
 ) -> tuple[ResponsesPreview, PendingImport | None]:
-    """Preview an upload and keep it (replacing the actor's earlier one) if readable."""
+    """Preview an upload and keep a copy without the tool's columns of who answered.
+
+    The copy (``keep_pending``) replaces the actor's earlier upload for the survey;
+    it is kept if the file was read, whatever its problems, so that the matching of
+    columns can be changed on the preview.
+    """
     purge_pending_imports(now=now)
     preview = preview_responses(survey, io.BytesIO(content), filename, mapping=mapping)
     if preview.file_error is not None and not preview.columns:
         return preview, None
-    kind = pending_kind(survey.id)
-    db.session.execute(
-        delete(PendingImport).where(
-            PendingImport.user_id == actor.id, PendingImport.kind == kind
-        )
+    tool = Tool(preview.tool_key)
+    copy = blank_columns(
+        content, filename, answer_column(tool), header_rows=header_rows(tool)
     )
-    pending = PendingImport(
-        kind=kind,
-        user_id=actor.id,
-        filename=filename[:255],
-        content=content,
-        created_at=now,
+    pending = keep_pending(
+        pending_kind(survey.id), filename, copy, actor=actor, now=now
     )
-    db.session.add(pending)
-    db.session.flush()
     return preview, pending
 
 
@@ -297,9 +301,8 @@ def recheck_responses(
     survey: Survey, pending: PendingImport, mapping: Mapping[str, int | None]
 ) -> ResponsesPreview:
     """The preview of a kept upload with another mapping of columns to questions."""
-    return preview_responses(
-        survey, io.BytesIO(pending.content), pending.filename, mapping=mapping
-    )
+    source, name = pending_file(pending)
+    return preview_responses(survey, source, name, mapping=mapping)
 
 
 def confirm_responses(
@@ -311,13 +314,9 @@ def confirm_responses(
     now: datetime,
 ) -> ResponsesPreview:
     """Apply a kept upload with this mapping (all or nothing) and delete it."""
+    source, name = pending_file(pending)
     preview = apply_responses(
-        survey,
-        io.BytesIO(pending.content),
-        pending.filename,
-        mapping=mapping,
-        actor=actor,
-        now=now,
+        survey, source, name, mapping=mapping, actor=actor, now=now
     )
     db.session.delete(pending)
     db.session.flush()

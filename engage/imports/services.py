@@ -27,7 +27,10 @@ from engage.imports.tabular import (
     Row,
     Table,
     TableError,
+    blank_columns,
+    copy_name,
     mimetype,
+    normalise_column,
     read_table,
     write_table,
 )
@@ -39,7 +42,8 @@ KINDS = ("audiences", "actions", "observations")
 #: Errors and notes kept for the preview (the counts are always complete).
 MAX_LISTED = 200
 #: Uploads waiting for confirmation are deleted after this long.
-PENDING_MAX_AGE = timedelta(days=1)
+#: How long an upload waits for its confirmation (the purge job runs hourly).
+PENDING_MAX_AGE = timedelta(hours=1)
 
 
 class RowInvalid(Exception):
@@ -504,13 +508,28 @@ def prepare_import(
 ) -> tuple[ImportPreview, PendingImport | None]:
     """Preview an upload and, if it can be applied and changes something, keep it.
 
-    The kept upload replaces the actor's earlier one of the same kind; uploads older
-    than a day are purged. Returns the preview and the pending import (or None).
+    What is kept is a copy holding only the columns the import reads (see
+    ``keep_pending``). Returns the preview and the pending import (or None).
     """
     purge_pending_imports(now=now)
     preview = preview_import(kind, io.BytesIO(content), filename)
     if not preview.is_valid or not preview.to_change:
         return preview, None
+    spec = get_kind(kind)
+    known = set(spec.columns) | set(spec.aliases)
+    copy = blank_columns(content, filename, lambda c: normalise_column(c) in known)
+    return preview, keep_pending(kind, filename, copy, actor=actor, now=now)
+
+
+def keep_pending(
+    kind: str, filename: str, copy: bytes, *, actor: User, now: datetime
+) -> PendingImport:
+    """Keep an upload's copy until it is confirmed, replacing the actor's earlier one.
+
+    ``copy`` is the CSV ``blank_columns`` made of the file: columns the import does
+    not read (a tool's e-mail, name and IP address columns among them) are never
+    stored. Kept uploads expire after PENDING_MAX_AGE.
+    """
     db.session.execute(
         delete(PendingImport).where(
             PendingImport.user_id == actor.id, PendingImport.kind == kind
@@ -520,12 +539,17 @@ def prepare_import(
         kind=kind,
         user_id=actor.id,
         filename=filename[:255],
-        content=content,
+        content=copy,
         created_at=now,
     )
     db.session.add(pending)
     db.session.flush()
-    return preview, pending
+    return pending
+
+
+def pending_file(pending: PendingImport) -> tuple[IO[bytes], str]:
+    """A kept upload's copy, and the name to read it by."""
+    return io.BytesIO(pending.content), copy_name(pending.filename)
 
 
 def get_pending_import(
@@ -549,13 +573,8 @@ def confirm_import(
     pending: PendingImport, *, actor: User, now: datetime
 ) -> ImportPreview:
     """Apply a pending import (all or nothing) and delete it; return what was done."""
-    preview = apply_import(
-        pending.kind,
-        io.BytesIO(pending.content),
-        pending.filename,
-        actor=actor,
-        now=now,
-    )
+    source, name = pending_file(pending)
+    preview = apply_import(pending.kind, source, name, actor=actor, now=now)
     db.session.delete(pending)
     db.session.flush()
     return preview

@@ -5,13 +5,15 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import math
 import re
+import subprocess  # nosec B404 - the workbook reader, our own script
+import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import IO, Any, TypeVar
 
 import openpyxl  # type: ignore[import-untyped]
@@ -23,6 +25,11 @@ from engage.errors import ValidationError
 MAX_ROWS = 50_000
 #: The most bytes an .xlsx may expand to (its parts are compressed; guards zip bombs).
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+#: The most cells a workbook's sheet may have (50,000 rows of 20 columns), and how
+#: long reading it may take: a workbook is read by a process of its own
+#: (``xlsx_reader``), stopped at either limit.
+MAX_CELLS = 1_000_000
+XLSX_SECONDS = 10
 #: Spreadsheet programs run a cell starting with one of these as a formula
 #: (OWASP "CSV injection"; SECURITY.md C3).
 FORMULA_TRIGGERS = frozenset({"=", "+", "-", "@", "\t", "\r"})
@@ -36,6 +43,11 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 _SNIFF_BYTES = 8192
 _SAVE_AS = "Save your spreadsheet as “CSV UTF-8” or as an Excel workbook (.xlsx)."
+_TOO_COMPLEX = (
+    "This file is too large or too complex to read: a workbook may have up to "
+    f"{MAX_ROWS:,} rows and {MAX_CELLS:,} cells in all. Split it into smaller files, "
+    "or save it as CSV UTF-8."
+)
 _NOT_XLSX = (
     "This file is not an Excel workbook (.xlsx). If it is password-protected or an "
     "old .xls file, save it again as an .xlsx workbook or as CSV UTF-8."
@@ -51,6 +63,12 @@ _MAGIC = (
 #: C0 control bytes that never occur in a text CSV (tab, line ends, form feed and
 #: DOS end-of-file are allowed).
 _BINARY_BYTES = frozenset(range(32)) - {9, 10, 12, 13, 26}
+#: The same characters, looked for in every cell of every file (PostgreSQL cannot
+#: store a NUL, and none of them belongs in a name or an answer).
+_CONTROL = re.compile(
+    "[" + "".join(re.escape(chr(b)) for b in sorted(_BINARY_BYTES)) + "]"
+)
+_READER = Path(__file__).with_name("xlsx_reader.py")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: What a sheet tab's name may not hold (Excel's rule, which openpyxl enforces).
 _SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
@@ -128,6 +146,7 @@ def _read(
 
 
 def _table(lines: Iterator[tuple[int, list[str]]], max_rows: int) -> Table:
+    lines = _checked(lines)
     header = next(lines, None)
     if header is None:
         raise TableError("The file is empty.")
@@ -139,7 +158,7 @@ def _grid(
     lines: Iterator[tuple[int, list[str]]], max_rows: int
 ) -> list[tuple[int, list[str]]]:
     grid: list[tuple[int, list[str]]] = []
-    for number, cells in lines:
+    for number, cells in _checked(lines):
         if not any(cell.strip() for cell in cells):
             continue
         if len(grid) >= max_rows:
@@ -151,6 +170,31 @@ def _grid(
     if not grid:
         raise TableError("The file is empty.")
     return grid
+
+
+def blank_columns(
+    content: bytes, filename: str, keep: Callable[[str], bool], *, header_rows: int = 1
+) -> bytes:
+    """A CSV copy of a file with only the columns ``keep`` accepts filled in.
+
+    The header rows stay whole (a tool is recognised by its column names) and every
+    row keeps its number (the copy's error messages name the same rows); a column
+    is judged by its name in the first row. Raises TableError as ``read_grid``.
+    """
+    grid = read_grid(io.BytesIO(content), filename, max_rows=MAX_ROWS + header_rows)
+    kept = {i for i, name in enumerate(grid[0][1]) if keep(name)}
+    rows: list[list[str]] = []
+    for position, (number, cells) in enumerate(grid):
+        rows.extend([] for _ in range(number - 1 - len(rows)))
+        if position >= header_rows:
+            cells = [cell if i in kept else "" for i, cell in enumerate(cells)]
+        rows.append(cells)
+    return write_csv(rows[0], rows[1:])
+
+
+def copy_name(filename: str) -> str:
+    """The name a ``blank_columns`` copy of ``filename`` is read by (it is CSV)."""
+    return f"{PurePath(filename).stem or 'upload'}.csv"
 
 
 # Reading CSV --------------------------------------------------------------------------
@@ -209,27 +253,48 @@ def _read_xlsx(
     source: IO[bytes], build: Callable[[Iterator[tuple[int, list[str]]]], _T]
 ) -> _T:
     _check_workbook(source)
+    lines = _workbook_lines(source.read())
     try:
-        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise TableError(_NOT_XLSX) from error
-    try:
-        if not workbook.worksheets:
-            raise TableError("The workbook has no worksheet.")
-        lines = workbook.worksheets[0].iter_rows(values_only=True)
-        texts = (
-            (number, [_cell_text(value) for value in line])
-            for number, line in enumerate(lines, start=1)
-        )
-        return build(texts)
+        return build(_rows(lines))
     except TableError as error:
         if error.message == "The file is empty.":
             raise TableError("The first worksheet is empty.") from error
         raise
-    except Exception as error:  # malformed parts surface only while reading rows
-        raise TableError(_NOT_XLSX) from error
-    finally:
-        workbook.close()
+
+
+def _workbook_lines(data: bytes) -> list[str]:
+    """The JSON lines ``xlsx_reader`` writes for a workbook, within the time limit."""
+    try:
+        # Our own script, run by this interpreter, on bytes: no shell, no user input
+        # in the command line.
+        done = subprocess.run(  # noqa: S603  # nosec B603
+            [sys.executable, "-I", str(_READER), str(MAX_CELLS)],
+            input=data,
+            capture_output=True,
+            timeout=XLSX_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise TableError(_TOO_COMPLEX) from error
+    lines = done.stdout.decode("utf-8").splitlines()
+    try:
+        how = json.loads(lines[-1])["end"] if lines else "crashed"
+    except (ValueError, KeyError, TypeError):
+        how = "crashed"
+    if how == "ok":
+        return lines[:-1]
+    if how == "no-sheet":
+        raise TableError("The workbook has no worksheet.")
+    if how == "not-xlsx":
+        raise TableError(_NOT_XLSX)
+    # too-large, or the process was stopped (out of memory)
+    raise TableError(_TOO_COMPLEX)
+
+
+def _rows(lines: list[str]) -> Iterator[tuple[int, list[str]]]:
+    for line in lines:
+        number, cells = json.loads(line)
+        yield int(number), [str(cell) for cell in cells]
 
 
 def _check_workbook(source: IO[bytes]) -> None:
@@ -243,29 +308,24 @@ def _check_workbook(source: IO[bytes]) -> None:
     if "xl/workbook.xml" not in names:
         raise TableError(_NOT_XLSX)
     if unzipped > MAX_UNZIPPED_BYTES:
-        raise TableError("The workbook is too large. Split it into smaller files.")
+        raise TableError(_TOO_COMPLEX)
     source.seek(0)
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        if value.time() == time.min:
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return str(value)
-
-
 # Shared reading -----------------------------------------------------------------------
+
+
+def _checked(
+    lines: Iterator[tuple[int, list[str]]],
+) -> Iterator[tuple[int, list[str]]]:
+    """The lines, refusing the file at the first cell with a control character."""
+    for number, cells in lines:
+        if any(_CONTROL.search(cell) for cell in cells):
+            raise TableError(
+                f"Row {number:,} holds a control character (such as a NUL byte), "
+                f"which text never has: the file may be damaged. {_SAVE_AS}"
+            )
+        yield number, cells
 
 
 def _columns(header: Sequence[str]) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -151,7 +151,7 @@ def parse_export(grid: Sequence[tuple[int, list[str]]]) -> ToolExport:
     """Recognise the tool and split the grid into question columns and rows."""
     header = grid[0][1]
     tool = detect_tool(header)
-    respondent_name, when_name, dropped_names = _META[tool]
+    respondent_name, when_name, _ = _META[tool]
     folded = [fold(cell) for cell in header]
     body = list(grid[1:])
     options: list[str] = []
@@ -167,15 +167,9 @@ def parse_export(grid: Sequence[tuple[int, list[str]]]) -> ToolExport:
     meta = {name: folded.index(name) for name in (respondent_name, when_name) if name}
     if when_name not in meta:
         raise TableError(f"The file has no “{when_name}” column.")
-    dropped = [
-        header[i]
-        for i, name in enumerate(folded)
-        if name in dropped_names or name.startswith("custom data")
-    ]
+    dropped = [header[i] for i, name in enumerate(folded) if _personal(tool, name)]
     skip = set(meta.values()) | {
-        i
-        for i, name in enumerate(folded)
-        if name in dropped_names or name.startswith("custom data")
+        i for i, name in enumerate(folded) if _personal(tool, name)
     }
     columns = _columns(header, options, skip, width)
     rows = [
@@ -190,6 +184,24 @@ def parse_export(grid: Sequence[tuple[int, list[str]]]) -> ToolExport:
     return ToolExport(
         tool, columns, dropped, rows, _dayfirst(tool, [r.when for r in rows])
     )
+
+
+def _personal(tool: Tool, folded_name: str) -> bool:
+    """Whether a column is one of the tool's own about who answered."""
+    return folded_name in _META[tool][2] or folded_name.startswith("custom data")
+
+
+def answer_column(tool: Tool) -> Callable[[str], bool]:
+    """Whether a column (by name) of the tool's export is kept.
+
+    Every column is, but the tool's own about who answered (e-mail, name, IP…).
+    """
+    return lambda name: not _personal(tool, fold(name))
+
+
+def header_rows(tool: Tool) -> int:
+    """How many rows of the tool's export name the columns."""
+    return 2 if tool is Tool.SURVEYMONKEY else 1
 
 
 def _columns(

@@ -24,3 +24,5 @@ settings.register_profile(
 FUZZ = settings.get_profile("engage-fuzz")
 #: Targets that build or parse whole workbooks cost ~10x more per example.
 FUZZ_HEAVY = settings(FUZZ, max_examples=max(20, EXAMPLES // 4))
+#: Reading a workbook starts a process of its own (tabular.xlsx_reader): ~50x more.
+FUZZ_WORKBOOK = settings(FUZZ, max_examples=max(10, EXAMPLES // 10))

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from engage.imports.services import ImportPreview, preview_import
 from engage.imports.tabular import Table, TableError, read_table, write_xlsx
-from tests.fuzz.conftest import FUZZ, FUZZ_HEAVY
+from tests.fuzz.conftest import FUZZ, FUZZ_HEAVY, FUZZ_WORKBOOK
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
 AUDIENCES_CSV = (FIXTURES / "audiences-clean.csv").read_bytes()
@@ -85,13 +85,13 @@ def test_read_table_survives_damaged_csv(data: st.DataObject) -> None:
     _read(_mutate(data, seed), "damaged.csv")
 
 
-@FUZZ_HEAVY
+@FUZZ_WORKBOOK
 @given(st.data())
 def test_read_table_survives_damaged_xlsx(data: st.DataObject) -> None:
     _read(_mutate(data, AUDIENCES_XLSX), "damaged.xlsx")
 
 
-@FUZZ_HEAVY
+@FUZZ_WORKBOOK
 @given(st.data())
 def test_read_table_survives_workbooks_with_damaged_parts(data: st.DataObject) -> None:
     """A valid zip whose XML parts are damaged (the zip check alone passes)."""

@@ -674,20 +674,49 @@ def test_get_pending_import_refuses_another_kind(cast: dict[str, Any]) -> None:
         )
 
 
-def test_get_pending_import_refuses_one_older_than_a_day(cast: dict[str, Any]) -> None:
+def test_get_pending_import_refuses_one_older_than_an_hour(
+    cast: dict[str, Any],
+) -> None:
     _, pending = services.prepare_import(
         "audiences", "clean.csv", _clean_bytes(), actor=cast["officer"], now=NOW
     )
     assert pending is not None
-    later = NOW + timedelta(days=1, seconds=1)
+    within = NOW + timedelta(minutes=59)
+    assert services.get_pending_import(
+        pending.id, kind="audiences", user=cast["officer"], now=within
+    )
+    later = NOW + timedelta(hours=1, seconds=1)
     with pytest.raises(NotFound):
         services.get_pending_import(
             pending.id, kind="audiences", user=cast["officer"], now=later
         )
 
 
+def test_a_kept_upload_holds_only_the_columns_the_import_reads(
+    cast: dict[str, Any],
+) -> None:
+    upload = (
+        b"name,group,approach,home address,notes\r\n"
+        b"Farmers,public,inform,1 Secret Lane,Rural\r\n"
+        b"\r\n"
+        b"Carers,public,inform,2 Hidden Road,\r\n"
+    )
+    preview, pending = services.prepare_import(
+        "audiences", "people.csv", upload, actor=cast["officer"], now=NOW
+    )
+    assert pending is not None
+    assert b"Secret" not in pending.content
+    assert b"Hidden" not in pending.content
+    assert b"Rural" in pending.content
+    assert "These columns are not used: home_address." in preview.notes
+    # The copy gives the same import, row numbers included.
+    confirmed = services.confirm_import(pending, actor=cast["officer"], now=NOW)
+    assert [r.row for r in confirmed.rows] == [r.row for r in preview.rows] == [2, 4]
+    assert confirmed.filename == "people.csv"
+
+
 def test_purge_pending_imports_deletes_only_old_ones(cast: dict[str, Any]) -> None:
-    for age in (timedelta(days=2), timedelta(hours=23)):
+    for age in (timedelta(minutes=61), timedelta(minutes=59)):
         db.session.add(
             PendingImport(
                 kind="audiences",

@@ -14,15 +14,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from engage.imports import tabular
 from engage.imports.tabular import (
     FORMULA_TRIGGERS,
     TableError,
     neutralise,
+    read_grid,
     read_table,
     restore,
     write_csv,
     write_xlsx,
 )
+from tests.imports.workbooks import expanding_workbook
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
 
@@ -280,6 +283,37 @@ def test_read_xlsx_rejects_a_truncated_workbook() -> None:
     content = _xlsx([["name"], ["A"]]).getvalue()
     with pytest.raises(TableError, match="not an Excel workbook"):
         read_table(io.BytesIO(content[: len(content) // 2]), "a.xlsx")
+
+
+def test_read_xlsx_refuses_a_workbook_of_too_many_cells() -> None:
+    # 49,000 rows of 268 numbers: under the row limit, 197 MB once expanded.
+    content = expanding_workbook(49_000, 268)
+    assert len(content) < 2_000_000
+    with pytest.raises(TableError, match="too large or too complex"):
+        read_table(io.BytesIO(content), "survey.xlsx")
+
+
+def test_read_xlsx_gives_up_at_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tabular, "XLSX_SECONDS", 0.001)
+    with pytest.raises(TableError, match="too large or too complex"):
+        read_table(_xlsx([["name"], ["A"]]), "a.xlsx")
+
+
+def test_read_xlsx_reads_a_workbook_within_the_limits() -> None:
+    grid = read_grid(io.BytesIO(expanding_workbook(3_000, 300)), "a.xlsx")
+    assert len(grid) == 3_000
+    assert grid[-1] == (3_000, ["1"] * 300)
+
+
+@pytest.mark.parametrize("cell", ["\x00", "a\x00b", "\x1b[31m", "\x07"])
+def test_a_control_character_anywhere_refuses_the_file(cell: str) -> None:
+    # Far past the first 8 KB the binary check reads.
+    text = "name,group,approach\n" + "Audience,public,inform\n" * 1_000
+    text += f"{cell},public,inform\n"
+    with pytest.raises(TableError, match="Row 1,002 holds a control character"):
+        read_table(_csv(text), "audiences.csv")
+    with pytest.raises(TableError, match="Row 1,002 holds a control character"):
+        read_grid(_csv(text), "audiences.csv")
 
 
 def test_read_xlsx_rejects_an_empty_worksheet() -> None:

@@ -22,6 +22,7 @@ from engage.extensions import db
 from engage.imports.models import PendingImport
 from tests.factories import sign_in
 from tests.imports.test_tabular import FIXTURES, PNG
+from tests.imports.workbooks import expanding_workbook
 
 Login = Callable[..., Any]
 
@@ -364,6 +365,21 @@ def test_text_file_renamed_xlsx_is_refused_with_a_message(
     assert "This file is not an Excel workbook (.xlsx)." in response.get_data(
         as_text=True
     )
+
+
+@pytest.mark.parametrize("kind", ["audiences", "actions", "observations"])
+def test_a_workbook_too_large_to_read_is_refused_with_a_message(
+    client: FlaskClient, login: Login, cast: dict[str, Any], kind: str
+) -> None:
+    login(cast["officer"])
+    # 49,000 rows of 268 numbers and no <dimension>: 197 MB once expanded.
+    content = expanding_workbook(49_000, 268)
+    response = _upload(client, content, "plan.xlsx", kind)
+    assert response.status_code == 200
+    assert "This file is too large or too complex to read" in response.get_data(
+        as_text=True
+    )
+    assert _count(PendingImport) == 0
 
 
 def test_other_file_types_are_refused_by_the_form(

@@ -13,7 +13,12 @@ from engage.audit.models import AuditEvent
 from engage.clock import utcnow
 from engage.errors import ValidationError
 from engage.extensions import db
-from engage.imports.responses import apply_responses, preview_responses
+from engage.imports.responses import (
+    apply_responses,
+    prepare_responses,
+    preview_responses,
+    recheck_responses,
+)
 from engage.surveys.models import Answer, QuestionKind, Response, ResponseSource
 from engage.surveys.tool_import import Tool, parse_day, split_choices
 
@@ -116,6 +121,28 @@ def test_imported_responses_keep_no_email_name_or_ip(name: str) -> None:
         assert personal not in stored
     assert any("mail" in d.lower() for d in preview.dropped)
     assert all(r.member_id is None for r in db.session.scalars(select(Response)))
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_an_upload_awaiting_confirmation_keeps_no_email_name_or_ip(
+    name: str, cast
+) -> None:  # type: ignore[no-untyped-def]
+    survey = make_survey()
+    content = (FIXTURES / name).read_bytes()
+    preview, pending = prepare_responses(
+        survey, name, content, actor=cast["officer"], now=utcnow()
+    )
+    assert pending is not None
+    for personal in (b"ann@example.org", b"Ann", b"192.0.2.1", b"Smith"):
+        assert personal not in pending.content
+    # The copy reads as the upload did: same tool, columns and rows.
+    again = recheck_responses(survey, pending, preview.mapping)
+    assert (again.tool, again.columns, again.rows_read) == (
+        preview.tool,
+        preview.columns,
+        preview.rows_read,
+    )
+    assert [r.row for r in again.rows] == [r.row for r in preview.rows]
 
 
 def test_a_bad_row_imports_nothing_and_names_the_row() -> None:
