@@ -206,8 +206,18 @@ def import_observations(file: Path, dry_run: bool) -> None:
     help="Match the column HEADING to question number N (or '-' to leave it out); "
     "other columns are matched by their text.",
 )
+@click.option(
+    "--dates",
+    type=click.Choice(["day-first", "month-first"]),
+    help="How the file writes dates, when none of them tells (05/03/2024: 5 March "
+    "or 3 May); remembered for the survey's next import.",
+)
 def import_responses(
-    survey_id: int, file: Path, dry_run: bool, maps: tuple[str, ...]
+    survey_id: int,
+    file: Path,
+    dry_run: bool,
+    maps: tuple[str, ...],
+    dates: str | None,
 ) -> None:
     """Import a survey's responses from another tool's export.
 
@@ -220,13 +230,16 @@ def import_responses(
     survey = db.session.get(Survey, survey_id)
     if survey is None:
         raise click.ClickException(f"There is no survey {survey_id}.")
+    day_first = None if dates is None else dates == "day-first"
     with file.open("rb") as source:
-        preview = responses.preview_responses(survey, source, file.name)
+        preview = responses.preview_responses(
+            survey, source, file.name, day_first=day_first
+        )
     if maps and preview.columns:
         mapping = _response_mapping(survey, preview, maps)
         with file.open("rb") as source:
             preview = responses.preview_responses(
-                survey, source, file.name, mapping=mapping
+                survey, source, file.name, mapping=mapping, day_first=day_first
             )
     else:
         mapping = preview.mapping
@@ -251,6 +264,7 @@ def import_responses(
             mapping=mapping,
             actor="cli",
             now=utcnow(),
+            day_first=day_first,
             progress=bar.update,
         )
     db.session.commit()
@@ -288,6 +302,12 @@ def _echo_response_preview(survey: Any, preview: Any) -> None:
         click.echo(
             f"Column “{column.heading}” → "
             + (texts[target] if target else "not imported")
+        )
+    if preview.date_example:
+        order = {True: "day first", False: "month first", None: "not known"}
+        click.echo(
+            f"Dates such as “{preview.date_example}” read either way: "
+            f"{order[preview.day_first]} (--dates day-first or month-first)."
         )
     if preview.file_error is None:
         click.echo(f"Rows read: {preview.rows_read}")

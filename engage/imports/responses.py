@@ -39,6 +39,7 @@ from engage.surveys.models import (
     Response,
     ResponseSource,
     Survey,
+    SurveyStatus,
 )
 from engage.surveys.rollup import count_imported
 from engage.surveys.tool_import import (
@@ -46,6 +47,7 @@ from engage.surveys.tool_import import (
     SourceColumn,
     Tool,
     ToolExport,
+    ambiguous_date,
     answer_column,
     auto_map,
     check_mapping,
@@ -55,6 +57,7 @@ from engage.surveys.tool_import import (
     read_answers,
     row_key,
 )
+from engage.templating import format_date
 
 if TYPE_CHECKING:
     from engage.accounts.models import User
@@ -83,9 +86,21 @@ class ResponsesPreview(ImportPreview):
 
     tool: str = ""
     tool_key: str = ""  #: the Tool's value
+    #: A date of the file that reads either way, when the file cannot tell its
+    #: order and the officer is asked ("" when the file can tell).
+    date_example: str = ""
+    #: Whether the dates are read day first (None: not known, nothing planned).
+    day_first: bool | None = None
     columns: list[SourceColumn] = field(default_factory=list)
     mapping: dict[str, int | None] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
+
+    def date_readings(self) -> tuple[str, str]:
+        """``date_example`` read day first and month first, as people write dates."""
+        return tuple(  # type: ignore[return-value]
+            format_date(parse_day(self.date_example, dayfirst=order))
+            for order in (True, False)
+        )
 
     def summary(self) -> str:
         """``"12 added, 3 already imported"`` (no personal data: audit-safe)."""
@@ -98,13 +113,25 @@ def preview_responses(
     filename: str,
     *,
     mapping: Mapping[str, int | None] | None = None,
+    day_first: bool | None = None,
     max_rows: int = MAX_ROWS,
 ) -> ResponsesPreview:
     """Read an export and check every row against the survey, writing nothing.
 
-    Without a ``mapping`` the columns are matched to questions by their text.
+    Without a ``mapping`` the columns are matched to questions by their text. When
+    the file's dates could be read either way, ``day_first`` says how (else the
+    survey's last answer; else the preview asks, and plans nothing).
     """
     preview = ResponsesPreview(pending_kind(survey.id), filename)
+    if survey.status is SurveyStatus.DRAFT:
+        # A draft's questions may still change, and answers to a changed or removed
+        # question would be lost.
+        preview.file_error = (
+            "Open the survey before importing responses: its questions are fixed "
+            "once it opens, so no imported answer can be lost. (Close it straight "
+            "after if it should not take answers of its own.)"
+        )
+        return preview
     try:
         export = parse_export(read_grid(source, filename, max_rows=max_rows + 2))
     except TableError as error:
@@ -115,6 +142,12 @@ def preview_responses(
     preview.columns = export.columns
     preview.dropped = export.dropped
     preview.rows_read = len(export.rows)
+    preview.day_first = export.dayfirst
+    if export.dayfirst is None:
+        preview.date_example = ambiguous_date([r.when for r in export.rows]) or ""
+        preview.day_first = (
+            day_first if day_first is not None else survey.import_day_first
+        )
     questions = {q.id: q for q in survey.questions}
     chosen = auto_map(export.columns, survey.questions) if mapping is None else mapping
     preview.mapping = {
@@ -128,7 +161,13 @@ def preview_responses(
     if not any(preview.mapping.values()):
         preview.file_error = "No column is matched to a question of this survey."
         return preview
-    _plan_rows(export, preview, questions, survey.id)
+    if preview.day_first is None:
+        preview.file_error = (
+            f"Say how the dates are written: “{preview.date_example}” could be "
+            "either day first or month first, and no date in the file tells."
+        )
+        return preview
+    _plan_rows(export, preview, questions, survey.id, preview.day_first)
     return preview
 
 
@@ -137,6 +176,7 @@ def _plan_rows(
     preview: ResponsesPreview,
     questions: Mapping[int, Question],
     survey_id: int,
+    day_first: bool,
 ) -> None:
     mapped = [
         (c, questions[q]) for c in export.columns if (q := preview.mapping[c.key])
@@ -167,12 +207,10 @@ def _plan_rows(
             found, wrong = read_answers(export.tool, row, column, question)
             answers.extend(found)
             problems.extend(wrong)
-        day = parse_day(row.when, dayfirst=export.dayfirst)
+        day = parse_day(row.when, dayfirst=day_first)
         if day is None:
             problems.append(f"“{row.when[:40]}” is not a date the import can read.")
-        key = row_key(
-            export.tool, row, [c for c, _ in mapped], dayfirst=export.dayfirst
-        )
+        key = row_key(export.tool, row, [c for c, _ in mapped], dayfirst=day_first)
         if key in seen:
             problems.append(f"Repeats the response of row {seen[key]}.")
         for message in problems:
@@ -196,15 +234,21 @@ def apply_responses(
     mapping: Mapping[str, int | None] | None,
     actor: User | str,
     now: datetime,
+    day_first: bool | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ResponsesPreview:
     """Import the new responses in one unit of work: all of them, or none.
 
-    Flushes; the caller commits. Raises ValidationError if any row is wrong.
+    A date order given for a file that cannot tell its own is remembered by the
+    survey. Flushes; the caller commits. Raises ValidationError if any row is wrong.
     """
-    preview = preview_responses(survey, source, filename, mapping=mapping)
+    preview = preview_responses(
+        survey, source, filename, mapping=mapping, day_first=day_first
+    )
     if not preview.is_valid:
         raise ValidationError(_refusal(preview))
+    if preview.date_example:
+        survey.import_day_first = preview.day_first
     actor_id = None if isinstance(actor, str) else actor.id
     new = [row.draft for row in preview.rows if row.outcome is Outcome.CREATE]
     with db.session.begin_nested():  # a failure part-way undoes every row
@@ -298,11 +342,15 @@ def get_pending_responses(
 
 
 def recheck_responses(
-    survey: Survey, pending: PendingImport, mapping: Mapping[str, int | None]
+    survey: Survey,
+    pending: PendingImport,
+    mapping: Mapping[str, int | None],
+    *,
+    day_first: bool | None = None,
 ) -> ResponsesPreview:
-    """The preview of a kept upload with another mapping of columns to questions."""
+    """The preview of a kept upload with another matching (and date order)."""
     source, name = pending_file(pending)
-    return preview_responses(survey, source, name, mapping=mapping)
+    return preview_responses(survey, source, name, mapping=mapping, day_first=day_first)
 
 
 def confirm_responses(
@@ -312,11 +360,18 @@ def confirm_responses(
     *,
     actor: User,
     now: datetime,
+    day_first: bool | None = None,
 ) -> ResponsesPreview:
     """Apply a kept upload with this mapping (all or nothing) and delete it."""
     source, name = pending_file(pending)
     preview = apply_responses(
-        survey, source, name, mapping=mapping, actor=actor, now=now
+        survey,
+        source,
+        name,
+        mapping=mapping,
+        actor=actor,
+        now=now,
+        day_first=day_first,
     )
     db.session.delete(pending)
     db.session.flush()

@@ -146,6 +146,9 @@ class Survey(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     public_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: The "you said, we did" page is public.
     results_published: Mapped[bool] = mapped_column(default=False)
+    #: How the dates of imported exports are written when a file cannot tell
+    #: (05/03/2024: True is 5 March, False 3 May), as last said on an import.
+    import_day_first: Mapped[bool | None]
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

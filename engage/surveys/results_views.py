@@ -254,6 +254,10 @@ def _posted_mapping(preview_columns: list[str]) -> dict[str, int | None]:
     return {key: id_or_none(request.form.get(f"map-{key}")) for key in preview_columns}
 
 
+#: The preview's answers to "how are the dates written?" (anything else: no answer).
+DATE_ORDERS = {"day-first": True, "month-first": False}
+
+
 @bp.post("/<int:survey_id>/responses/import/<int:pending_id>")
 @roles_required(*EDITORS)
 def confirm_import(survey_id: int, pending_id: int) -> ResponseReturnValue:
@@ -264,16 +268,21 @@ def confirm_import(survey_id: int, pending_id: int) -> ResponseReturnValue:
     )
     first = importing.recheck_responses(survey, pending, {})
     mapping = _posted_mapping([c.key for c in first.columns])
+    day_first = DATE_ORDERS.get(request.form.get("dates", ""))
     if request.form.get("action") != "import":
-        preview = importing.recheck_responses(survey, pending, mapping)
+        preview = importing.recheck_responses(
+            survey, pending, mapping, day_first=day_first
+        )
         return _preview_page(survey, preview, pending.id)
     try:
         done = importing.confirm_responses(
-            survey, pending, mapping, actor=user, now=utcnow()
+            survey, pending, mapping, actor=user, now=utcnow(), day_first=day_first
         )
     except EngageError:
         db.session.rollback()
-        preview = importing.recheck_responses(survey, pending, mapping)
+        preview = importing.recheck_responses(
+            survey, pending, mapping, day_first=day_first
+        )
         return _preview_page(survey, preview, pending.id), 422
     db.session.commit()
     flash(f"Import finished: {done.summary()}.", "success")

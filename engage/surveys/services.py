@@ -170,6 +170,15 @@ def _check_editable(survey: Survey) -> None:
             "Questions can only change while the survey is a draft "
             "(duplicate it to make a changed copy)"
         )
+    answered = count_responses(survey)
+    if answered:
+        # Responses reach a draft only from before imports needed an open survey:
+        # changing a question would drop or hide their answers.
+        raise Conflict(
+            f"This draft has {answered:,} response{'s' if answered != 1 else ''}: "
+            "its questions cannot change without losing answers. Duplicate it to "
+            "make a changed copy."
+        )
 
 
 def parse_choices(text: str) -> tuple[str, ...]:

@@ -12,8 +12,10 @@ columns for who answered (e-mail, name, IP address…) are dropped, never stored
 - SurveyMonkey: two header rows, the question, then "Response" or an option label;
   a multiple-choice question has one column per option.
 
-Dates written like 05/03/2024 are read day first (UK), except in SurveyMonkey files
-(always month first), or when a value in the file shows the other order.
+A date written like 05/03/2024 is read by the whole column: a first number over 12
+means day first, a second one over 12 month first (both: the file is refused).
+SurveyMonkey always writes month first; otherwise, when every day is 12 or less, the
+file cannot tell and the officer says (``ToolExport.dayfirst`` is None).
 """
 
 from __future__ import annotations
@@ -128,7 +130,8 @@ class ToolExport:
     columns: list[SourceColumn]
     dropped: list[str]
     rows: list[ToolRow]
-    dayfirst: bool
+    #: Whether 05/03/2024 is 5 March in this file; None if it cannot tell.
+    dayfirst: bool | None
 
 
 def detect_tool(header: Sequence[str]) -> Tool:
@@ -182,7 +185,7 @@ def parse_export(grid: Sequence[tuple[int, list[str]]]) -> ToolExport:
         for number, cells in cells_of
     ]
     return ToolExport(
-        tool, columns, dropped, rows, _dayfirst(tool, [r.when for r in rows])
+        tool, columns, dropped, rows, date_order(tool, [r.when for r in rows])
     )
 
 
@@ -228,15 +231,43 @@ def _columns(
     return columns
 
 
-def _dayfirst(tool: Tool, values: Sequence[str]) -> bool:
+def date_order(tool: Tool, values: Sequence[str]) -> bool | None:
+    """Whether a column's dates are day first, judged on all of them; None if unsure.
+
+    Raises TableError if some are clearly day first and others month first.
+    """
+    day_first = month_first = ambiguous = False
     for value in values:
         match = _DATE.match(value)
-        if match and len(match.group(1)) < 4:
-            if int(match.group(1)) > 12:
-                return True
-            if int(match.group(2)) > 12:
-                return False
-    return tool is not Tool.SURVEYMONKEY
+        if match is None or len(match.group(1)) == 4:  # ISO: not ambiguous
+            continue
+        first, second = int(match.group(1)), int(match.group(2))
+        day_first |= first > 12
+        month_first |= second > 12
+        ambiguous |= first <= 12 and second <= 12 and first != second
+    if day_first and month_first:
+        raise TableError(
+            "The completion dates are written in two orders (some day first, some "
+            "month first): export the file again."
+        )
+    if day_first or month_first:
+        return day_first
+    if not ambiguous:
+        return True  # nothing to decide
+    return False if tool is Tool.SURVEYMONKEY else None
+
+
+def ambiguous_date(values: Sequence[str]) -> str | None:
+    """The first date of a column that reads either way (for the question asked)."""
+    for value in values:
+        match = _DATE.match(value)
+        if (
+            match
+            and len(match.group(1)) < 4
+            and int(match.group(1)) != int(match.group(2))
+        ):
+            return value.strip()
+    return None
 
 
 def parse_day(text: str, *, dayfirst: bool) -> date | None:

@@ -11,16 +11,25 @@ from sqlalchemy import func, select
 
 from engage.audit.models import AuditEvent
 from engage.clock import utcnow
-from engage.errors import ValidationError
+from engage.errors import Conflict, ValidationError
 from engage.extensions import db
 from engage.imports.responses import (
     apply_responses,
+    confirm_responses,
     prepare_responses,
     preview_responses,
     recheck_responses,
 )
-from engage.surveys.models import Answer, QuestionKind, Response, ResponseSource
-from engage.surveys.tool_import import Tool, parse_day, split_choices
+from engage.imports.tabular import TableError
+from engage.surveys import services as survey_services
+from engage.surveys.models import (
+    Answer,
+    QuestionKind,
+    Response,
+    ResponseSource,
+    SurveyStatus,
+)
+from engage.surveys.tool_import import Tool, date_order, parse_day, split_choices
 
 from .helpers import make_survey, question
 
@@ -145,6 +154,41 @@ def test_an_upload_awaiting_confirmation_keeps_no_email_name_or_ip(
     assert [r.row for r in again.rows] == [r.row for r in preview.rows]
 
 
+def test_responses_are_not_imported_into_a_draft() -> None:
+    survey = make_survey()
+    survey.status = SurveyStatus.DRAFT
+    db.session.commit()
+    with (FIXTURES / "google.csv").open("rb") as source:
+        preview = preview_responses(survey, source, "google.csv")
+    assert preview.file_error is not None
+    assert preview.file_error.startswith("Open the survey before importing")
+    with (
+        pytest.raises(ValidationError, match="Open the survey"),
+        (FIXTURES / "google.csv").open("rb") as source,
+    ):
+        apply_responses(
+            survey, source, "google.csv", mapping=None, actor="test", now=utcnow()
+        )
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 0
+
+
+def test_a_draft_with_responses_keeps_its_questions(cast) -> None:  # type: ignore[no-untyped-def]
+    # Responses imported into a draft before imports needed an open survey.
+    survey = make_survey()
+    _import(survey, "google.csv")
+    survey.status = SurveyStatus.DRAFT
+    db.session.commit()
+    text = question(survey, QuestionKind.LONG_TEXT)
+    answers = len(_answers(survey, QuestionKind.LONG_TEXT))
+    with pytest.raises(Conflict, match="This draft has 6 responses"):
+        survey_services.delete_question(text, actor=cast["officer"], now=utcnow())
+    data = survey_services.QuestionData(kind=QuestionKind.NUMBER, text=text.text)
+    with pytest.raises(Conflict, match="without losing answers"):
+        survey_services.update_question(text, data, actor=cast["officer"], now=utcnow())
+    db.session.rollback()
+    assert len(_answers(survey, QuestionKind.LONG_TEXT)) == answers > 0
+
+
 def test_a_bad_row_imports_nothing_and_names_the_row() -> None:
     survey = make_survey()
     text = (FIXTURES / "google.csv").read_text(encoding="utf-8").splitlines()
@@ -218,6 +262,99 @@ def test_tool_timestamps_are_read_as_days(
     text: str, dayfirst: bool, expected: date | None
 ) -> None:
     assert parse_day(text, dayfirst=dayfirst) == expected
+
+
+@pytest.mark.parametrize(
+    ("tool", "values", "expected"),
+    [
+        # Microsoft Forms' "3/5/24" beside "3/15/24": the column says month first.
+        (Tool.MICROSOFT, ["3/5/24 9:14:02", "3/15/24 10:00:00"], False),
+        (Tool.GOOGLE, ["05/03/2024 10:22", "25/03/2024 11:00"], True),
+        # Every day 12 or less: the file cannot tell.
+        (Tool.MICROSOFT, ["3/5/24 9:14:02", "4/6/24 10:00:00"], None),
+        (Tool.GOOGLE, ["05/03/2024 10:22"], None),
+        # SurveyMonkey always writes month first; a date that reads the same either
+        # way, or an ISO one, decides nothing.
+        (Tool.SURVEYMONKEY, ["03/05/2024 10:22"], False),
+        (Tool.MICROSOFT, ["3/3/24 9:14:02", "2024-03-05 10:00:00"], True),
+    ],
+)
+def test_the_date_order_is_judged_on_the_whole_column(
+    tool: Tool, values: list[str], expected: bool | None
+) -> None:
+    assert date_order(tool, values) is expected
+
+
+def test_a_column_written_in_both_orders_is_refused() -> None:
+    with pytest.raises(TableError, match="written in two orders"):
+        date_order(Tool.GOOGLE, ["25/03/2024 10:22", "03/25/2024 10:22"])
+
+
+def _microsoft(*moments: str) -> bytes:
+    lines = ["ID,Start time,Completion time,Email,Name,Any other comments?"]
+    lines += [
+        f"{n},{moment},{moment},p{n}@example.org,P{n},Comment {n}"
+        for n, moment in enumerate(moments, start=1)
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def test_dates_that_read_either_way_are_asked_about_and_remembered(cast) -> None:  # type: ignore[no-untyped-def]
+    survey = make_survey()
+    ambiguous = _microsoft("3/5/24 9:14:02", "4/6/24 10:00:00")
+    preview, pending = prepare_responses(
+        survey, "ms.csv", ambiguous, actor=cast["officer"], now=utcnow()
+    )
+    assert pending is not None
+    assert preview.date_example == "3/5/24 9:14:02"
+    assert preview.date_readings() == ("3 May 2024", "5 March 2024")
+    assert preview.day_first is None
+    assert preview.file_error is not None
+    assert preview.file_error.startswith("Say how the dates are written")
+    assert preview.rows == []
+
+    mapping = preview.mapping
+    month_first = recheck_responses(survey, pending, mapping, day_first=False)
+    assert month_first.is_valid
+    done = confirm_responses(
+        survey, pending, mapping, actor=cast["officer"], now=utcnow(), day_first=False
+    )
+    db.session.commit()
+    assert done.created == 2
+    days = sorted(r.submitted_on for r in db.session.scalars(select(Response)))
+    assert days == [date(2024, 3, 5), date(2024, 4, 6)]
+    assert survey.import_day_first is False
+
+    # The next file that cannot tell is read the same way, still showing the choice.
+    later, _ = prepare_responses(
+        survey,
+        "ms2.csv",
+        _microsoft("5/7/24 8:00:00"),
+        actor=cast["officer"],
+        now=utcnow(),
+    )
+    assert later.date_example
+    assert later.day_first is False
+    assert later.is_valid
+    assert [r.draft.submitted_on for r in later.rows] == [date(2024, 5, 7)]
+
+
+def test_a_file_that_tells_its_date_order_is_not_asked_about(cast) -> None:  # type: ignore[no-untyped-def]
+    survey = make_survey()
+    preview, _ = prepare_responses(
+        survey,
+        "ms.csv",
+        _microsoft("3/5/24 9:14:02", "3/15/24 10:00:00"),
+        actor=cast["officer"],
+        now=utcnow(),
+    )
+    assert preview.is_valid
+    assert preview.date_example == ""
+    assert [r.draft.submitted_on for r in preview.rows] == [
+        date(2024, 3, 5),
+        date(2024, 3, 15),
+    ]
+    assert survey.import_day_first is None
 
 
 def test_ticked_options_split_even_with_the_separator_inside_an_option() -> None:

@@ -344,6 +344,40 @@ def test_import_page_previews_then_imports_and_twice_adds_nothing(
     assert db.session.scalar(select(func.count()).select_from(Response)) == 6
 
 
+def test_the_preview_asks_how_dates_are_written_when_the_file_cannot_tell(
+    client, login, cast
+) -> None:
+    survey = make_survey()
+    login(cast["officer"])
+    upload = (
+        b"ID,Start time,Completion time,Email,Name,Any other comments?\r\n"
+        b"1,3/5/24 9:14:02,3/5/24 9:14:02,a@example.org,A,Fine\r\n"
+    )
+    first = client.post(
+        f"/surveys/{survey.id}/responses/import",
+        data={"file": (io.BytesIO(upload), "ms.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "How are the dates in the file written?" in first
+    assert "Day first: 3 May 2024" in first
+    assert "Month first: 5 March 2024" in first
+    assert 'value="import"' not in first  # nothing to import until answered
+    action = re.search(r'action="([^"]+/responses/import/\d+)"', first).group(1)
+    selects = dict(
+        re.findall(r'name="(map-c\d+)".*?<option value="(\d*)" selected', first, re.S)
+    )
+    checked = client.post(action, data={**selects, "dates": "month-first"})
+    assert "Import 1 response" in checked.get_data(as_text=True)
+    done = client.post(
+        action, data={**selects, "dates": "month-first", "action": "import"}
+    )
+    assert done.status_code == 302
+    (response,) = db.session.scalars(select(Response))
+    assert response.submitted_on == date(2024, 3, 5)
+    db.session.refresh(survey)
+    assert survey.import_day_first is False
+
+
 def test_import_mapping_can_be_changed_on_the_preview(client, login, cast) -> None:
     survey = make_survey()
     login(cast["officer"])
