@@ -45,8 +45,9 @@ JOBS: tuple[JobSpec, ...] = (
         "deliver-mail",
         "interval",
         {"minutes": 1},
-        "engage.mail.services:deliver_queued",
-        description="Send queued e-mails and retry failed ones with back-off.",
+        "engage.mail.requests:prepare_and_deliver",
+        description="Write e-mails asked for by address (password resets, manage "
+        "links) left by a request, send queued e-mails and retry failed ones.",
         misfire_grace_seconds=60,
     ),
     JobSpec(

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from sqlalchemy import func, select, update
 
 from engage.accounts.models import PasswordToken, Role, User
@@ -25,7 +25,7 @@ from engage.audit.services import record_event
 from engage.db import begin_write
 from engage.errors import Conflict, NotFound, ValidationError
 from engage.extensions import db
-from engage.mail.services import send_mail
+from engage.mail.services import absolute_url, send_mail
 
 log = logging.getLogger(__name__)
 
@@ -243,9 +243,7 @@ def issue_password_link(
             expires_at=now + timedelta(hours=hours),
         )
     )
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for(
-        "accounts.set_password", token=token
-    )
+    link = absolute_url("accounts.set_password", token=token)
     context = {"user": user, "link": link, "hours": hours, "reason": reason}
     send_mail(
         user.email,

@@ -32,6 +32,7 @@ from engage.clock import utcnow
 from engage.errors import EngageError
 from engage.extensions import db, limiter
 from engage.http import writes_late
+from engage.mail.requests import request_mail
 
 bp = Blueprint("accounts", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -122,9 +123,10 @@ def extend_session() -> ResponseReturnValue:
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data, now=utcnow())
+        # The same answer, and the same work, whether or not the address has an
+        # account: whether to send is decided after the response.
+        request_mail("password-reset", form.email.data, now=utcnow())
         db.session.commit()
-        # The same answer whether or not the address has an account.
         return render_template("accounts/forgot_password_sent.html")
     return render_template("accounts/forgot_password.html", form=form)
 

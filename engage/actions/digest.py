@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy import select
 
 from engage.accounts.models import User
@@ -22,17 +22,11 @@ from engage.actions.models import (
 from engage.actions.services import due_between
 from engage.clock import local_day
 from engage.extensions import db
-from engage.mail.services import send_mail
+from engage.mail.services import absolute_url, send_mail
 
 #: How far ahead the digest looks.
 DIGEST_DAYS = 7
 _OPEN = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
-
-
-def _url(endpoint: str, **values: object) -> str:
-    """An absolute link for an e-mail (no request needed: jobs have none)."""
-    base = str(current_app.config["BASE_URL"]).rstrip("/")
-    return base + current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def _owners_with_dated_actions(end: datetime) -> list[User]:
@@ -93,8 +87,8 @@ def send_action_digests(*, now: datetime) -> dict[str, int]:
                 user=user,
                 overdue=overdue,
                 due=due,
-                link=lambda action: _url("actions.detail", action_id=action.id),
-                mine_link=_url("actions.mine"),
+                link=lambda action: absolute_url("actions.detail", action_id=action.id),
+                mine_link=absolute_url("actions.mine"),
             ),
         )
         db.session.add(ActionDigestSent(user_id=user.id, day=today, sent_at=now))

@@ -29,7 +29,7 @@ MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 #: long reading it may take: a workbook is read by a process of its own
 #: (``xlsx_reader``), stopped at either limit.
 MAX_CELLS = 1_000_000
-XLSX_SECONDS = 10
+XLSX_SECONDS = 20
 #: Spreadsheet programs run a cell starting with one of these as a formula
 #: (OWASP "CSV injection"; SECURITY.md C3).
 FORMULA_TRIGGERS = frozenset({"=", "+", "-", "@", "\t", "\r"})

@@ -57,3 +57,19 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     sent_at: Mapped[datetime | None]
     #: The whole MIME message while it waits to be sent; cleared once sent.
     raw_message: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+
+
+class MailRequest(db.Model):  # type: ignore[name-defined,misc]
+    """An e-mail asked for by address, prepared after the response (see requests).
+
+    Whether the address belongs to anyone is decided by the mail worker, not the
+    request, so known and unknown addresses cost the request the same; the row is
+    deleted as soon as it is prepared, seconds later.
+    """
+
+    __tablename__ = "mail_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    address: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime]

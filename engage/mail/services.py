@@ -16,6 +16,7 @@ import logging
 import smtplib
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -105,6 +106,13 @@ def build_message(
             item.data, maintype=maintype, subtype=subtype, filename=item.filename
         )
     return message
+
+
+def absolute_url(endpoint: str, **values: object) -> str:
+    """An absolute link for an e-mail, from BASE_URL (no request needed: e-mails are
+    also written by jobs and by background threads, which have none)."""
+    base = str(current_app.config["BASE_URL"]).rstrip("/")
+    return base + current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def list_outbox(limit: int = 200) -> list[OutboxMessage]:
@@ -275,28 +283,49 @@ def deliver_queued(*, now: datetime) -> dict[str, int]:
 
 
 def _deliver_in_background(app: Flask, message_ids: list[int]) -> None:
-    try:
-        with app.app_context():
-            for message_id in message_ids:
-                try:
-                    deliver_one(message_id)
-                except Exception:  # the deliver-mail job will try again
-                    db.session.rollback()
-                    log.exception("mail delivery thread failed")
-            db.session.remove()
-    finally:
-        with _threads_lock:
-            _threads.discard(threading.current_thread())
+    with app.app_context():
+        for message_id in message_ids:
+            try:
+                deliver_one(message_id)
+            except Exception:  # the deliver-mail job will try again
+                db.session.rollback()
+                log.exception("mail delivery thread failed")
+        db.session.remove()
+
+
+def track_thread(thread: threading.Thread) -> None:
+    """Start a background mail thread that ``wait_for_deliveries`` waits for."""
+    target = thread.run
+
+    def run() -> None:
+        try:
+            target()
+        finally:
+            with _threads_lock:
+                _threads.discard(thread)
+
+    thread.run = run  # type: ignore[method-assign]
+    with _threads_lock:
+        _threads.add(thread)
+    thread.start()
 
 
 def wait_for_deliveries(timeout: float = 30.0) -> bool:
-    """Wait for the background senders started so far; False if some still run."""
-    with _threads_lock:
-        running = list(_threads)
-    deadline = utcnow() + timedelta(seconds=timeout)
-    for thread in running:
-        thread.join(max((deadline - utcnow()).total_seconds(), 0))
-    return not any(thread.is_alive() for thread in running)
+    """Wait for the background mail threads, and those they start; False if some
+    still run after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _threads_lock:
+            running = list(_threads)  # each leaves the set when it ends
+        if not running:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        for thread in running:
+            if thread.ident is None:  # added, about to start
+                time.sleep(0.001)
+            else:
+                thread.join(max(deadline - time.monotonic(), 0))
 
 
 @event.listens_for(Session, "after_commit")
@@ -309,14 +338,13 @@ def _send_after_commit(session: Session) -> None:
             ids.append(int(identity[0]))
     if not ids or not has_app_context():
         return  # without an app the deliver-mail job sends them
-    thread = threading.Thread(
-        target=_deliver_in_background,
-        args=(current_app._get_current_object(), ids),  # type: ignore[attr-defined]
-        name="engage-mail",
+    track_thread(
+        threading.Thread(
+            target=_deliver_in_background,
+            args=(current_app._get_current_object(), ids),  # type: ignore[attr-defined]
+            name="engage-mail",
+        )
     )
-    with _threads_lock:
-        _threads.add(thread)
-    thread.start()
 
 
 @event.listens_for(Session, "after_soft_rollback")

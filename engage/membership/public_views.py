@@ -19,6 +19,7 @@ from engage.clock import utcnow
 from engage.errors import ValidationError
 from engage.extensions import csrf, db, limiter
 from engage.http import writes_late
+from engage.mail.requests import request_mail
 from engage.membership import models  # noqa: F401 - registers the tables
 from engage.membership import registration as services
 from engage.membership.consent import PRIVACY_NOTICE_VERSION
@@ -137,9 +138,10 @@ def confirm(token: str) -> ResponseReturnValue:
 def manage_request() -> ResponseReturnValue:
     form = ManageRequestForm()
     if form.validate_on_submit():
-        services.request_manage_link(form.email.data, now=utcnow())
+        # The same answer, and the same work, whether or not the address is a
+        # member's: whether to send is decided after the response.
+        request_mail("manage-link", form.email.data, now=utcnow())
         db.session.commit()
-        # The same answer whether or not the address is a member's.
         return render_template("membership/public/manage_link_sent.html")
     return render_template("membership/public/manage_request.html", form=form)
 

@@ -19,7 +19,7 @@ from engage.backups import ledger
 from engage.db import begin_write
 from engage.errors import NotFound, ValidationError
 from engage.extensions import db
-from engage.mail.services import forget_address, send_mail
+from engage.mail.services import absolute_url, forget_address, send_mail
 from engage.membership import consent, equality
 from engage.membership.models import (
     ConsentMethod,
@@ -187,8 +187,7 @@ def _find_token(token: str, purpose: TokenPurpose, *, now: datetime) -> MemberTo
 
 
 def _link(endpoint: str, token: str) -> str:
-    base = str(current_app.config["BASE_URL"]).rstrip("/")
-    return base + url_for(endpoint, token=token)
+    return absolute_url(endpoint, token=token)
 
 
 def _send_manage_link(

@@ -124,7 +124,8 @@ def _guid(entry: Any, title: str, summary: str) -> str:
 
 def parse_feed(body: bytes) -> list[FeedItem]:
     """The entries of an RSS or Atom document given as bytes; FeedError if unusable."""
-    if _ENTITY.search(body):
+    # In UTF-16 or UTF-32 the declaration's letters have NUL bytes between them.
+    if _ENTITY.search(body.replace(b"\x00", b"")):
         raise FeedError("The feed declares XML entities, which are refused.")
     parsed = feedparser.parse(io.BytesIO(body))
     if not parsed.get("version") and not parsed.entries:

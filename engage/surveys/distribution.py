@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import selectinload
 
@@ -19,7 +19,7 @@ from engage.audit.services import record_event
 from engage.errors import Conflict
 from engage.extensions import db
 from engage.imports.tabular import mimetype, write_table
-from engage.mail.services import send_mail
+from engage.mail.services import absolute_url, send_mail
 from engage.membership.consent import may_contact
 from engage.membership.models import (
     ContactChannel,
@@ -187,20 +187,12 @@ def invitation_counts(survey: Survey) -> dict[str, int]:
     }
 
 
-# Links are built from BASE_URL and the stable paths (DESIGN.md), not url_for, so that
-# jobs can send without a request context.
-
-
-def _base() -> str:
-    return str(current_app.config["BASE_URL"]).rstrip("/")
-
-
 def _link(token: str) -> str:
-    return f"{_base()}/s/{token}"
+    return absolute_url("answer.form", token=token)
 
 
 def _manage_url() -> str:
-    return f"{_base()}/membership/manage"
+    return absolute_url("join.manage_request")
 
 
 def _claim(invitation: Invitation, column: str, now: datetime) -> bool:
@@ -421,7 +413,7 @@ def tell_participants(survey: Survey, *, actor: User, now: datetime) -> int:
     """
     if not survey.results_published:
         raise Conflict("Publish the findings first")
-    link = f"{_base()}/surveys/{survey.id}/you-said-we-did"
+    link = absolute_url("answer.you_said_we_did", survey_id=survey.id)
     members = db.session.scalars(
         select(Member)
         .join(Invitation, Invitation.member_id == Member.id)

@@ -300,9 +300,9 @@ def test_read_xlsx_gives_up_at_the_time_limit(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_read_xlsx_reads_a_workbook_within_the_limits() -> None:
-    grid = read_grid(io.BytesIO(expanding_workbook(3_000, 300)), "a.xlsx")
-    assert len(grid) == 3_000
-    assert grid[-1] == (3_000, ["1"] * 300)
+    grid = read_grid(io.BytesIO(expanding_workbook(1_000, 300)), "a.xlsx")
+    assert len(grid) == 1_000
+    assert grid[-1] == (1_000, ["1"] * 300)
 
 
 @pytest.mark.parametrize("cell", ["\x00", "a\x00b", "\x1b[31m", "\x07"])

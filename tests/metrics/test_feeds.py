@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from engage.extensions import db
 from engage.metrics.feeds import (
     FeedData,
+    FeedError,
     FeedItem,
     backoff,
     html_to_text,
@@ -169,6 +171,28 @@ def test_entity_declarations_are_refused_quickly_and_store_nothing(
     assert _mentions() == []
     db.session.refresh(feed)
     assert "entities" in (feed.last_error or "")
+
+
+def _recoded(body: bytes, encoding: str) -> bytes:
+    text = re.sub(r"^<\?xml[^>]*\?>", "", body.decode())
+    return f'<?xml version="1.0" encoding="{encoding}"?>{text}'.encode(encoding)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-32-le"])
+@pytest.mark.parametrize("body", [XXE, LAUGHS], ids=["xxe", "billion-laughs"])
+def test_entity_declarations_are_refused_in_every_unicode_encoding(
+    body: bytes, encoding: str
+) -> None:
+    recoded = _recoded(body, encoding)
+    assert b"<!ENTITY" not in recoded  # a byte search alone would miss it
+    with pytest.raises(FeedError, match="declares XML entities"):
+        parse_feed(recoded)
+
+
+def test_a_feed_in_utf_16_without_entities_is_read() -> None:
+    body = rss({"title": "Engage news", "guid": "u1"})
+    items = parse_feed(_recoded(body, "utf-16"))
+    assert [i.title for i in items] == ["Engage news"]
 
 
 def test_feedparser_alone_would_not_expand_entities_either() -> None:
