@@ -108,7 +108,15 @@ class _ParsedChoices:
     data: Any
     raw_data: list[Any] | None
 
-    def _set_up(self, validators: Any, optional: bool, kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: Any = None,
+        *,
+        parse: Callable[[Any], Any] = _text,
+        optional: bool = False,
+        **kwargs: Any,
+    ) -> None:
         if any(isinstance(v, Optional) for v in validators or ()):
             raise TypeError(
                 "choice fields take no Optional(): offer an empty choice, or "
@@ -118,6 +126,7 @@ class _ParsedChoices:
         # WTForms' own words ("Invalid Choice: could not coerce") are not for people.
         kwargs.setdefault("invalid_value_message", NOT_A_CHOICE)
         kwargs.setdefault("invalid_choice_message", NOT_A_CHOICE)
+        super().__init__(label, validators, coerce=parse, **kwargs)  # type: ignore[call-arg]
 
     def pre_validate(self, form: Any) -> None:
         # Nothing sent (an unticked radio group), or an empty value, is no choice;
@@ -131,33 +140,9 @@ class _ParsedChoices:
 class SelectField(_ParsedChoices, wtforms.SelectField):  # type: ignore[misc]
     """One choice from a list; ``data`` is the parsed value (None if none chosen)."""
 
-    def __init__(
-        self,
-        label: str | None = None,
-        validators: Any = None,
-        *,
-        parse: Callable[[Any], Any] = _text,
-        optional: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        self._set_up(validators, optional, kwargs)
-        super().__init__(label, validators, coerce=parse, **kwargs)
-
 
 class RadioField(_ParsedChoices, wtforms.RadioField):  # type: ignore[misc]
     """One choice shown as NHS.UK radios; ``data`` is the parsed value."""
-
-    def __init__(
-        self,
-        label: str | None = None,
-        validators: Any = None,
-        *,
-        parse: Callable[[Any], Any] = _text,
-        optional: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        self._set_up(validators, optional, kwargs)
-        super().__init__(label, validators, coerce=parse, **kwargs)
 
 
 class MultiCheckboxField(
@@ -168,17 +153,6 @@ class MultiCheckboxField(
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
-
-    def __init__(
-        self,
-        label: str | None = None,
-        validators: Any = None,
-        *,
-        parse: Callable[[Any], Any] = _text,
-        **kwargs: Any,
-    ) -> None:
-        self._set_up(validators, False, kwargs)
-        super().__init__(label, validators, coerce=parse, **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         super().process_formdata(valuelist)
@@ -215,7 +189,9 @@ class IntegerField(_Bounded, wtforms.IntegerField):  # type: ignore[misc]
     """A whole number the database can store (within ±MAX_INT)."""
 
     def problem(self, value: int) -> str | None:
-        return None if abs(value) <= MAX_INT else f"Enter a number below {MAX_INT:,}"
+        if abs(value) <= MAX_INT:
+            return None
+        return f"Enter a number between -{MAX_INT:,} and {MAX_INT:,}"
 
 
 class FloatField(_Bounded, wtforms.FloatField):  # type: ignore[misc]

@@ -8,6 +8,7 @@ filled in as the page would send it, then one value changed.
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import openpyxl
@@ -20,6 +21,7 @@ from engage.actions.models import Action
 from engage.clock import utcnow
 from engage.demo import load_demo
 from engage.extensions import db, limiter
+from engage.membership.registration import request_manage_link
 from engage.metrics.models import Metric
 from engage.surveys.models import Survey, SurveyStatus
 from tests import walker
@@ -96,6 +98,24 @@ def test_join_answers_a_tampered_form_with_its_errors(client: FlaskClient) -> No
         ]
     finally:
         limiter.enabled = True
+    assert wrong == []
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_manage_page_answers_a_tampered_form_with_its_errors(
+    client: FlaskClient, outbox: Any
+) -> None:
+    # The member's own page shares the join form's fields.
+    request_manage_link("amira.khan@example.org", now=utcnow())
+    db.session.commit()
+    link = re.search(r"/membership/manage/[\w-]+", outbox()[-1].body_text)
+    assert link is not None
+    cases = [{"support_needs": "bogus"}, {"topics": HUGE}, {"practice": PG_HUGE}]
+    wrong = [
+        changes
+        for changes in cases
+        if not _refused(_send(client, link.group(0), link.group(0), **changes))
+    ]
     assert wrong == []
 
 
