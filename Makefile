@@ -75,8 +75,9 @@ static-checks: install ## bandit over engage/ and jobs/; semgrep with .ci/semgre
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := csv xlsx postcode phone formula feed
-fuzz: install ## Hypothesis fuzz targets, then each atheris target for FUZZ_SECONDS (default 60)
+fuzz: install ## Hypothesis fuzz targets and the walker, longer; then each atheris target for FUZZ_SECONDS (default 60)
 	ENGAGE_FUZZ_EXAMPLES=2000 $(PY) -m pytest tests/fuzz -q -p no:cacheprovider
+	ENGAGE_WALKER_EXAMPLES=40 $(PY) -m pytest tests/test_walker.py -n $(WORKERS) -q -p no:cacheprovider
 	$(PY) -m pip install --quiet -e '.[dev,fuzz]'
 	mkdir -p .fuzz-corpus/csv && cp tests/fixtures/imports/*.csv .fuzz-corpus/csv/
 	for target in $(FUZZ_TARGETS); do mkdir -p .fuzz-corpus/$$target; \

@@ -4,10 +4,11 @@ The walker loads the demo data, crawls the app as an admin and as a visitor (lin
 forms, and the query keys each view reads), submits each form once with plausible
 values so that the e-mails it sends hold links with tokens (crawled in turn), and
 then, as each role, sends every target Hypothesis-made submissions mixing valid
-values with hostile ones (tests/walker.py). Any 5xx fails, with the request that
-caused it. The database is put back after each form, so every target starts from
-the same data. ``ENGAGE_WALKER_EXAMPLES`` sets how many submissions a form gets
-(pages get half); ``make fuzz`` runs it longer.
+values with hostile ones; the admin also sweeps every field with each kind of value
+that has broken a view, and every address with impossible ids (tests/walker.py).
+Any 5xx fails, with the request that caused it. The database is put back after each
+form, so every target starts from the same data. ``ENGAGE_WALKER_EXAMPLES`` sets how
+many submissions a form gets (pages get half); ``make fuzz`` runs it longer.
 """
 
 from __future__ import annotations

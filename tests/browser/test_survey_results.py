@@ -102,3 +102,31 @@ def test_import_pages_are_accessible(page: Any, cast: dict[str, Any]) -> None:
     page.get_by_role("button", name="Import 6 responses").click()
     expect(page.locator("h1")).to_contain_text("Results: Patient experience")
     expect(page.get_by_text("6 responses.")).to_be_visible()
+
+
+def test_the_date_question_on_the_import_preview(
+    page: Any, cast: dict[str, Any], tmp_path: Any
+) -> None:
+    """A Microsoft Forms export whose dates read either way: asked, then imported."""
+    survey = make_survey()
+    export = tmp_path / "Patient experience(1-2).csv"
+    export.write_text(
+        "ID,Start time,Completion time,Email,Name,Any other comments?\r\n"
+        "1,3/5/24 9:14:02,3/5/24 9:14:02,a@example.org,Ann,Fine\r\n"
+        "2,4/6/24 10:00:00,4/6/24 10:00:00,b@example.org,Bob,Good\r\n"
+    )
+    _sign_in(page, cast["officer"])
+    page.goto(f"/surveys/{survey.id}/responses/import")
+    page.locator("input[type=file]").set_input_files(str(export))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text(
+        "Say how the dates are written"
+    )
+    expect(page.get_by_role("button", name="Import 2 responses")).to_have_count(0)
+    assert_accessible(page)
+    page.get_by_label("Month first: 5 March 2024").check()
+    page.get_by_role("button", name="Check again with this matching").click()
+    expect(page.get_by_label("Month first: 5 March 2024")).to_be_checked()
+    assert_accessible(page)
+    page.get_by_role("button", name="Import 2 responses").click()
+    expect(page.get_by_text("Import finished: 2 added")).to_be_visible()
