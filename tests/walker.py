@@ -66,7 +66,6 @@ HOSTILE = (
 )
 
 #: Values of each kind that have broken a view, by the kind of field they go to.
-#: (A number beyond every integer column is also beyond PostgreSQL's integer.)
 _CHOICE_SWEEP: tuple[tuple[str, ...], ...] = (
     ("\r\n",),  # blank to Optional(), which then dropped the "not a choice" error
     ("bogus",),  # not among the choices
@@ -75,6 +74,8 @@ _CHOICE_SWEEP: tuple[tuple[str, ...], ...] = (
 )
 _NUMBER_SWEEP: tuple[tuple[str, ...], ...] = (
     ("99999999999999999999999",),
+    # Beyond PostgreSQL's integer yet short enough for a text box's length limit.
+    ("2147483648",),
     ("1e23",),  # a float that int() would make huge
     ("NaN",),
 )
@@ -83,11 +84,11 @@ SWEEP: dict[str, tuple[tuple[str, ...], ...]] = {
     "select": _CHOICE_SWEEP,
     "radio": _CHOICE_SWEEP,
     "checkbox": _CHOICE_SWEEP,
-    "hidden": _CHOICE_SWEEP + _NUMBER_SWEEP[2:],
+    "hidden": _CHOICE_SWEEP + _NUMBER_SWEEP[1:2] + _NUMBER_SWEEP[3:],
     "number": _NUMBER_SWEEP,
     "date": _DATE_SWEEP,
     # A query parameter may be anything.
-    "query": _CHOICE_SWEEP[:3] + _NUMBER_SWEEP[1:] + _DATE_SWEEP[:1],
+    "query": _CHOICE_SWEEP[:3] + _NUMBER_SWEEP[2:] + _DATE_SWEEP[:1],
 }
 #: Text boxes (their text may be read as a number).
 _TEXT_SWEEP = _NUMBER_SWEEP
