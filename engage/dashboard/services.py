@@ -35,6 +35,7 @@ from engage.audiences.services import (
     contact_status,
     get_contact_intervals,
 )
+from engage.clock import utcnow
 from engage.counting import counts_in_ranges, series_in_ranges
 from engage.dashboard.periods import Bucket, Period, PeriodKind, buckets, granularity
 from engage.extensions import db
@@ -72,6 +73,8 @@ class Scope:
     actor: User | None = None
     #: Representativeness (equality aggregates) is for admins, and never in the API.
     include_equality: bool = False
+    #: When the figures are asked for (viewing the equality figures is audited).
+    now: datetime | None = None
 
     @property
     def programme_id(self) -> int | None:
@@ -548,7 +551,7 @@ def representativeness_section(scope: Scope) -> Section | None:
     actor = scope.actor
     if not scope.include_equality or actor is None or not actor.has_role(Role.ADMIN):
         return None
-    report = member_reports.equality_report(actor=actor, now=datetime.now(UTC))
+    report = member_reports.equality_report(actor=actor, now=scope.now or utcnow())
     section = Section("representativeness", "Membership representativeness")
     if not report.shown:
         section.notes.append("There are too few active members to show this report.")

@@ -47,6 +47,7 @@ def _scope(form: DashboardFilterForm) -> services.Scope:
         programme=_programme(form.programme.data),
         actor=current_user._get_current_object(),
         include_equality=current_user.role is Role.ADMIN,
+        now=clock.utcnow(),
     )
 
 
@@ -82,6 +83,7 @@ def _quarter_scope() -> services.Scope:
         programme=_programme(id_or_none(request.args.get("programme"))),
         actor=current_user._get_current_object(),
         include_equality=current_user.role is Role.ADMIN,
+        now=clock.utcnow(),
     )
 
 

@@ -58,6 +58,9 @@ def _build(page: Any) -> None:
             )
         page.get_by_role("button", name="Save question").click()
         expect(page.locator("body")).to_contain_text("Question saved.")
+        # The text is there before the stylesheet and the jump to #questions: on a
+        # busy machine the next click could land where the link was a moment ago.
+        page.wait_for_load_state()
     assert_accessible(page)  # the survey page with all eight questions
     page.get_by_role("link", name="Edit question 1").click()
     assert_accessible(page)
