@@ -64,7 +64,7 @@ lint: install ## ruff check, ruff format check, mypy, bandit and semgrep (our ow
 	$(VENV)/bin/mypy engage jobs
 	$(MAKE) --no-print-directory static-checks
 
-# Production readiness: static security checks (SECURITY.md tools table). semgrep runs
+# Static security checks (docs/security.md). semgrep runs
 # only our rule files in .ci/semgrep/ (the registry needs semgrep.dev), and first checks
 # the rules against their own examples.
 SEMGREP := $(VENV)/bin/semgrep scan --metrics off --disable-version-check
@@ -116,7 +116,7 @@ test-clocks: ## The fast suite on SQLite at each of CLOCKS
 	  ENGAGE_TEST_CLOCK=$$clock ENGAGE_WALKER_EXAMPLES=0 ENGAGE_TEST_DATABASE_URL= \
 	  $(PY) -m pytest $(FAST) -q -p no:cacheprovider || exit 1; done
 
-test-slow: install ## Load and fault tests (SECURITY.md F1-F5: own servers and databases, about 5 minutes)
+test-slow: install ## Load and fault tests (docs/security.md F1-F5: own servers and databases, about 5 minutes)
 	@echo "== load and fault tests =="
 	$(PY) -m pytest -m slow -p no:cacheprovider
 

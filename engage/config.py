@@ -105,7 +105,7 @@ class Config:
     LOG_FORMAT = "text"
 
     # Media monitoring (engage.metrics.fetch). ALLOW_PRIVATE is for tests only: it lets
-    # feeds be fetched from loopback and private addresses (SECURITY.md E1).
+    # feeds be fetched from loopback and private addresses (docs/security.md E1).
     FEEDS_ALLOW_PRIVATE = False
     FEEDS_CONNECT_TIMEOUT_SECONDS = 5.0
     FEEDS_TOTAL_TIMEOUT_SECONDS = 15.0

@@ -1,4 +1,4 @@
-"""Who may use each route: the checked-in allow/deny matrix (SECURITY.md B1).
+"""Who may use each route: the checked-in allow/deny matrix (docs/security.md B1).
 
 Every rule in the app must appear here; a new route missing from this table fails
 ``tests/test_access.py``. Policies:
@@ -124,7 +124,7 @@ MATRIX = {
     "members.population": ADMINS,
     "members.practices": ADMINS,
     "members.topics": ADMINS,
-    # Surveys (issue 5): staff pages; leads read, officers and admins change
+    # Surveys: staff pages; leads read, officers and admins change
     "surveys.index": SIGNED_IN,
     "surveys.create": EDITORS,
     "surveys.detail": SIGNED_IN,
@@ -174,7 +174,7 @@ MATRIX = {
     "reports.report_detail": SIGNED_IN,
     "reports.report_download": SIGNED_IN,
     "reports.subscription": SIGNED_IN,
-    # Survey results, exports and imports (issue 5; the equality cross-tab is
+    # Survey results, exports and imports (the equality cross-tab is
     # admins only, checked in tests/surveys_results/test_views.py)
     "survey_results.index": SIGNED_IN,
     "survey_results.crosstab": SIGNED_IN,

@@ -1,4 +1,4 @@
-"""Command line: create-user and load-demo (DESIGN.md "Interfaces")."""
+"""Command line: create-user and load-demo (names other tools rely on)."""
 
 from __future__ import annotations
 

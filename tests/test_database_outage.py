@@ -1,4 +1,4 @@
-"""A database or disk that fails mid-request gets the 503 page (SECURITY.md F3, F4).
+"""A database or disk that fails mid-request gets the 503 page (security F3, F4).
 
 The fault tests in tests/faults/ restart a real PostgreSQL and fill a real disk; these
 fast tests pin what they found: the 503 page itself queried the signed-in user (and

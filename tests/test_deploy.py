@@ -1,4 +1,4 @@
-"""Deployment: the gunicorn settings module and structured logs (issue 8, D9)."""
+"""Deployment: the gunicorn settings module and structured logs (D9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Headers, error pages and request checks on every response (SECURITY.md C1, C7)."""
+"""Headers, error pages and request checks on every response (security C1, C7)."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     #: Bumped on logout, password change and deactivation: older sessions stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None]
-    # Two-factor sign-in (SECURITY.md A6) ---------------------------------------------
+    # Two-factor sign-in (docs/security.md A6) ----------------------------------------
     #: Base32 TOTP secret once two-factor is set up (see README: encrypt the disk).
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     #: The last 30-second time step whose code was accepted: a code is used only once.

@@ -144,7 +144,7 @@ def authenticate(email: str, password: str, *, now: datetime) -> User | None:
     The argon2 work runs outside any transaction (the login view is ``writes_late``):
     call this with no unsaved changes in the session. On SQLite a write transaction
     holds the database-wide lock, and holding it through the hash made sign-ups wait
-    and fail under load (SECURITY.md F5).
+    and fail under load (docs/security.md F5).
     """
     user = get_user_by_email(email)
     user_id = user.id if user is not None else None

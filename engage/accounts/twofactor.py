@@ -1,6 +1,7 @@
 """Staff two-factor sign-in: TOTP codes (RFC 6238, pyotp) and single-use recovery codes.
 
-Required for administrators, optional for officers and leads (SECURITY.md A6). A code
+Required for administrators, optional for officers and leads (docs/security.md
+A6). A code
 is accepted for the current 30-second step or one either side (clock drift), and each
 step only once: the last accepted step is stored per user, so a code seen over a
 shoulder or replayed from a log cannot be used again. Recovery codes are stored as

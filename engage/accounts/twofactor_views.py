@@ -2,7 +2,7 @@
 
 After a correct password, a user with two-factor (and every administrator) is only
 *pending*: the session names them but Flask-Login does not, so nothing else works
-until the code is accepted (SECURITY.md A6). An administrator who has not set
+until the code is accepted (docs/security.md A6). An administrator who has not set
 two-factor up yet is sent straight to the set-up page, and a signed-in administrator
 without it (promoted mid-session) can use nothing else until it is done.
 """

@@ -104,7 +104,7 @@ activity_audiences = Table(
         "audience_id", ForeignKey("audiences.id", ondelete="CASCADE"), primary_key=True
     ),
     Index("ix_activity_audiences_audience_id", "audience_id"),
-    # Last contact per audience without reading the table (dashboard, issue 7).
+    # Last contact per audience without reading the table (dashboard).
     Index(
         "ix_activity_audiences_audience_id_activity_id", "audience_id", "activity_id"
     ),
@@ -197,7 +197,7 @@ class ReachFigure(db.Model):  # type: ignore[name-defined,misc]
     """A reach number recorded with a delivery ("recipients 412", "opens 188")."""
 
     __tablename__ = "reach_figures"
-    #: Reach totals by label without reading the table (dashboard, issue 7).
+    #: Reach totals by label without reading the table (dashboard).
     __table_args__ = (
         Index(
             "ix_reach_figures_activity_id_label_value", "activity_id", "label", "value"

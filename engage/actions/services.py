@@ -35,7 +35,7 @@ from engage.extensions import db
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-#: The channels a new install starts with (DESIGN.md "Channel"); admins edit the list.
+#: The channels a new install starts with; admins edit the list.
 DEFAULT_CHANNELS = (
     "Website",
     "Newsletter",

@@ -28,7 +28,7 @@ class AudienceGroup(enum.StrEnum):
 
 
 class Approach(enum.StrEnum):
-    """How we engage an audience (see DESIGN.md, "Audience")."""
+    """How we engage an audience: manage, inform or monitor."""
 
     MANAGE = "manage"
     INFORM = "inform"

@@ -1,2 +1,3 @@
 """Backups: ``engage backup`` / ``engage restore`` with a verified manifest, and the
-erasure ledger that keeps erased members erased after a restore (SECURITY.md F6, D5)."""
+erasure ledger that keeps erased members erased after a restore (docs/security.md
+F6, D5)."""

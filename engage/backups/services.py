@@ -6,7 +6,7 @@ its rows in primary-key order. The manifest is computed from exactly what was ba
 up: from the backup file itself on SQLite, and inside the same snapshot that pg_dump
 reads on PostgreSQL (``pg_export_snapshot``). A restore checks the file against the
 manifest, restores, checks every table's count and checksum again, and only then
-re-applies the erasure ledger so erased members stay erased (SECURITY.md F6, D5).
+re-applies the erasure ledger so erased members stay erased (docs/security.md F6, D5).
 
 ``subprocess`` runs only pg_dump and pg_restore, with an argument list (no shell) built
 from our own database URL: bandit's B404/B603 are reviewed and marked ``nosec``.

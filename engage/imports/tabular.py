@@ -31,7 +31,7 @@ MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_CELLS = 1_000_000
 XLSX_SECONDS = 20
 #: Spreadsheet programs run a cell starting with one of these as a formula
-#: (OWASP "CSV injection"; SECURITY.md C3).
+#: (OWASP "CSV injection"; docs/security.md C3).
 FORMULA_TRIGGERS = frozenset({"=", "+", "-", "@", "\t", "\r"})
 #: Starts that get the quote: a workbook stores a carriage return as a line feed, so a
 #: leading line feed is quoted too, or "\r=1" could not be told apart when read back.
@@ -372,7 +372,7 @@ def neutralise(value: object) -> str:
     """Text for an exported cell that no spreadsheet will run as a formula.
 
     A cell starting with ``= + - @``, a tab or a carriage return (or a line feed)
-    gets a leading ``'`` (SECURITY.md C3). So that ``restore`` can undo it exactly,
+    gets a leading ``'`` (docs/security.md C3). So that ``restore`` can undo it exactly,
     text that already starts with quotes followed by such a character gets one more.
     """
     text = "" if value is None else str(value)

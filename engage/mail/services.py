@@ -5,7 +5,7 @@ so nothing is lost and nothing is sent for work that was rolled back. Without
 ``SMTP_URL`` the message stays there for admins to read (a fresh install works with
 no mail server). With it, the message is queued and delivered after the transaction
 commits, by a background thread, so the request never waits for the mail server
-(and known and unknown addresses take the same time: SECURITY.md A7). Whoever sends
+(and known and unknown addresses take the same time: docs/security.md A7). Whoever sends
 a message first claims it with a conditional UPDATE, so the thread and the
 ``deliver-mail`` job, which retries failures with back-off, never both send it.
 """

@@ -1,6 +1,6 @@
 """Answering a survey: find the survey behind a link, check answers, record a response.
 
-A response keeps only what SECURITY.md D8 allows: the day, the source, the answers,
+A response keeps only what docs/security.md D8 allows: the day, the source, the answers,
 and, for invited members, a snapshot of their segments (tier, practice, topics). The
 member's id is kept only for a named (not anonymous) survey.
 """

@@ -2,7 +2,7 @@
 
 Only active members whose consent allows it are invited (``may_contact``), and the
 check is made again at every send: a member who withdraws after being chosen gets
-no invitation and no reminder (SECURITY.md D4).
+no invitation and no reminder (docs/security.md D4).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Survey models: surveys, questions, invitations, responses, answers and findings.
 
-Anonymity (SECURITY.md D8): a response to an anonymous survey stores no member id,
+Anonymity (docs/security.md D8): a response to an anonymous survey stores no member id,
 no IP address, user agent or session id, and only the day it was submitted; nothing
 links it to an invitation. Segments (tier, practice, topics) are snapshots taken at
 submission.
@@ -258,14 +258,14 @@ response_topics = Table(
 
 
 class Response(db.Model):  # type: ignore[name-defined,misc]
-    """One completed questionnaire (SECURITY.md D8: see the module docstring)."""
+    """One completed questionnaire (docs/security.md D8: see the module docstring)."""
 
     __tablename__ = "survey_responses"
     __table_args__ = (
         UniqueConstraint("survey_id", "external_key"),
         # Covers the dashboard's responses per survey in a period (no table reads).
         Index("ix_survey_responses_submitted_survey", "submitted_on", "survey_id"),
-        # The same survey by survey, so they need no sort (dashboard, issue 7).
+        # The same survey by survey, so they need no sort (dashboard).
         Index("ix_survey_responses_survey_submitted", "survey_id", "submitted_on"),
     )
 

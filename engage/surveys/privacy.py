@@ -1,4 +1,4 @@
-"""Survey data about one member: erasure (SECURITY.md D5) and subject access (D6)."""
+"""A member's survey data: erasure and subject access (docs/security.md D5, D6)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Public survey pages: answering through ``/s/<token>`` and "you said, we did".
 
 Nothing here stores an IP address, user agent or session id with an answer
-(SECURITY.md D8); the rate limiter counts requests in its own store only.
+(docs/security.md D8); the rate limiter counts requests in its own store only.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ so a survey of 100,000 responses stays quick) and summarised here; templates get
 plain dataclasses, never a DataFrame.
 
 Percentages are of the respondents who answered the question. Small numbers are
-suppressed as in the equality report (SECURITY.md B3 and D8, and
+suppressed as in the equality report (docs/security.md B3 and D8, and
 ``engage.membership.reports.suppressed_values``): a count of 1 to 4 is shown as
 "fewer than 5", with a second cell hidden where a total would let it be worked
 out; a question, segment or result with fewer than 5 respondents is not shown.

@@ -1,6 +1,6 @@
 """Survey exports: the results (suppressed as on screen) and the raw responses.
 
-Both go through ``engage.imports.tabular`` (formula-safe CSV and XLSX, SECURITY.md
+Both go through ``engage.imports.tabular`` (formula-safe CSV and XLSX, docs/security.md
 C3) and are audited. Neither holds members' personal data: responses are numbered,
 never named, and the raw export of an anonymous survey has no tier or practice.
 """
@@ -164,7 +164,7 @@ def export_responses(
     frames = reports.load_frames(survey.id, with_text=True)
     columns, rows = response_table(survey, frames)
     if len(rows) < SUPPRESS_BELOW:
-        rows = []  # fewer than 5 responses: nothing is released (SECURITY.md D8)
+        rows = []  # fewer than 5 responses: nothing is released (docs/security.md D8)
     content = write_table(fmt, columns, rows, title="Responses")
     record_event(
         actor,

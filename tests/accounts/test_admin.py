@@ -1,4 +1,4 @@
-"""Admins manage staff users and set-password links (issue 2, SECURITY.md A5/A6)."""
+"""Admins manage staff users and set-password links (docs/security.md A5/A6)."""
 
 from __future__ import annotations
 
@@ -201,7 +201,7 @@ def test_overlong_field_is_a_field_error(client: FlaskClient, login, cast) -> No
 
 
 def test_role_field_on_own_account_is_ignored(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
-    """SECURITY.md B2: extra fields in a form the user may send change nothing else."""
+    """docs/security.md B2: extra fields the user may send change nothing else."""
     officer = cast["officer"]
     login(officer)
     response = client.post(

@@ -1,4 +1,4 @@
-"""Signing in: enumeration, throttling, redirects, auditing (SECURITY.md A4, A7, C6)."""
+"""Signing in: enumeration, throttling, redirects, auditing (security A4, A7, C6)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_unknown_email_and_wrong_password_look_identical(client: FlaskClient) ->
 
 
 def test_unknown_and_known_login_take_the_same_time(client: FlaskClient) -> None:
-    """SECURITY.md A7: median times within 50 ms over 20 tries each."""
+    """docs/security.md A7: median times within 50 ms over 20 tries each."""
     user = UserFactory()
     # Generous limits for this test only; throttling is tested separately.
     client.application.config["LOGIN_LIMIT_PER_ACCOUNT"] = "1000 per minute"

@@ -1,4 +1,4 @@
-"""Signing in holds no SQLite write lock during the argon2 check (SECURITY.md F5).
+"""Signing in holds no SQLite write lock during the argon2 check (docs/security.md F5).
 
 The load test (tests/faults/test_load.py) found sign-ups failing with "database is
 locked" while officers signed in: the login POST started as a write transaction and

@@ -1,4 +1,4 @@
-"""Password policy and hashing (SECURITY.md A5)."""
+"""Password policy and hashing (docs/security.md A5)."""
 
 from __future__ import annotations
 

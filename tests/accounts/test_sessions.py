@@ -1,4 +1,4 @@
-"""Sessions: cookie flags, fixation, revocation, time-outs (SECURITY.md A1–A3)."""
+"""Sessions: cookie flags, fixation, revocation, time-outs (docs/security.md A1–A3)."""
 
 from __future__ import annotations
 

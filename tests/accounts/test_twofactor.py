@@ -1,4 +1,4 @@
-"""Staff two-factor sign-in: TOTP, reuse, set-up, recovery codes (SECURITY.md A6)."""
+"""Staff two-factor sign-in: TOTP, reuse, set-up, recovery codes (security A6)."""
 
 from __future__ import annotations
 

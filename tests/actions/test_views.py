@@ -1,4 +1,4 @@
-"""Action plan pages: the plan, forms, deliveries, ownership (SECURITY.md B2, C1)."""
+"""Action plan pages: the plan, forms, deliveries, ownership (security B2, C1)."""
 
 from __future__ import annotations
 

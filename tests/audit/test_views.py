@@ -1,4 +1,4 @@
-"""The admins' audit list and its filters (issue 2)."""
+"""The admins' audit list and its filters."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Backup and restore drill on the test engine (SQLite or PostgreSQL): SECURITY.md F6.
+"""Backup and restore drill on the test engine, SQLite or PostgreSQL (security F6).
 
 The backup is taken from the test database and restored into a separate, empty
 database (a new SQLite file, or ``<test database>_restore`` on PostgreSQL).

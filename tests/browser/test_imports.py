@@ -1,4 +1,4 @@
-"""The import pages in real Chromium: upload, preview with errors, confirm (issue 3)."""
+"""The import pages in real Chromium: upload, preview with errors, confirm."""
 
 from __future__ import annotations
 

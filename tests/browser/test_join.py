@@ -1,4 +1,4 @@
-"""A member of the public joins, confirms, manages and leaves the PPI scheme (issue 4).
+"""A member of the public joins, confirms, manages and leaves the PPI scheme.
 
 Mail goes through a real SMTP server on loopback; the journey runs with and without
 JavaScript, and every public page is scanned with axe (with JavaScript).

@@ -1,4 +1,4 @@
-"""A staff member signs in and out in real Chromium; axe scans the pages (issue 2)."""
+"""A staff member signs in and out in real Chromium; axe scans the pages."""
 
 from __future__ import annotations
 

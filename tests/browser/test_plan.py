@@ -1,4 +1,4 @@
-"""An officer's day in real Chromium: audience, monthly action, delivery (issue 3)."""
+"""An officer's day in real Chromium: audience, monthly action, delivery."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Survey results in real Chromium: charts with JavaScript, tables always (issue 5)."""
+"""Survey results in real Chromium: charts with JavaScript, tables always."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""An officer builds and sends a survey; a member answers it from the e-mail (issue 5).
+"""An officer builds and sends a survey; a member answers it from the e-mail.
 
 The officer then reads the response rate and the results. Real Chromium, mail through
 a real SMTP server on loopback, axe on the builder, answering and results pages.

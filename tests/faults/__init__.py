@@ -1,1 +1,1 @@
-"""Load and fault tests (SECURITY.md F1–F5), marked slow."""
+"""Load and fault tests (docs/security.md F1–F5), marked slow."""

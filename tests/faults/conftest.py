@@ -1,4 +1,4 @@
-"""Load and fault tests (SECURITY.md F1–F5): real servers, real kills, real disks.
+"""Load and fault tests (docs/security.md F1–F5): real servers, real kills, real disks.
 
 Every test here is marked ``slow`` (``make test-slow``). Servers are gunicorn
 subprocesses bound to 127.0.0.1 port 0, each in its own process group so a fixture can

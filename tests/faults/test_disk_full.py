@@ -91,8 +91,8 @@ def test_full_disk_gives_503_and_keeps_earlier_data(
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert len(sqlite_members(made)) == EARLIER_MEMBERS
     # Then the database moves onto the small disk (about 600 KB of it is schema and
-    # indexes, too much for SECURITY.md's 512 KB): the rest of the 1 MB is all the WAL
-    # and new rows get.
+    # indexes, too much for a 512 KB disk): the rest of the 1 MB is all the WAL and
+    # new rows get.
     path = small_disk / "engage.sqlite"
     shutil.copyfile(made, path)
     temp_dir = small_disk / "tmp"

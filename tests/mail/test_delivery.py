@@ -64,7 +64,7 @@ def slow_smtp(app: Flask) -> Iterator[_SlowHandler]:
 def test_forgot_password_does_not_wait_for_a_slow_mail_server(
     slow_smtp: _SlowHandler, client: FlaskClient
 ) -> None:
-    """SECURITY.md A7: a known address costs the request no SMTP round trip."""
+    """docs/security.md A7: a known address costs the request no SMTP round trip."""
     user = UserFactory()
     started = time.monotonic()
     response = client.post("/forgot-password", data={"email": user.email})
@@ -162,7 +162,7 @@ def test_a_sender_that_died_mid_send_is_retried_later(
 
 
 def test_erasure_deletes_queued_messages(app: Flask) -> None:
-    """SECURITY.md D5: queued mail to an erased address goes too."""
+    """docs/security.md D5: queued mail to an erased address goes too."""
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{_closed_port()}"
     send_mail("Pat@Example.org", "Queued", "Body")
     send_mail("other@example.org", "Queued", "Body")

@@ -1,4 +1,4 @@
-"""The mail service: outbox without SMTP, real SMTP after commit only (issue 2)."""
+"""The mail service: outbox without SMTP, real SMTP after commit only."""
 
 from __future__ import annotations
 

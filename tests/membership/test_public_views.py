@@ -1,4 +1,4 @@
-"""Public membership pages: join, confirm, manage, download, withdraw (issue 4)."""
+"""Public membership pages: join, confirm, manage, download, withdraw."""
 
 from __future__ import annotations
 

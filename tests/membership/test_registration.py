@@ -1,4 +1,4 @@
-"""Public membership services: join, confirm, manage, export, purge (issue 4)."""
+"""Public membership services: join, confirm, manage, export, purge."""
 
 from __future__ import annotations
 

@@ -177,7 +177,7 @@ def test_officers_set_the_tone_of_a_mention(
     assert "Story" not in client.get("/feeds/mentions?tone=positive").get_data(
         as_text=True
     )
-    # "back" is only ever a path on this site (SECURITY.md B6: no open redirect).
+    # "back" is only ever a path on this site (docs/security.md B6: no open redirect).
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
         response = client.post(
             f"/feeds/mentions/{mention.id}/tone",

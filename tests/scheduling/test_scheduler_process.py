@@ -1,4 +1,4 @@
-"""Real scheduler processes on the test database (SECURITY.md E5, E3 scheduling).
+"""Real scheduler processes on the test database (docs/security.md E5, E3 scheduling).
 
 Each test starts ``python -m jobs`` subprocesses with a short lease (3 s), a fast
 heartbeat and a test registry (tests/scheduling/sample_jobs.py), on SQLite or on

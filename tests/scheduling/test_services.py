@@ -111,7 +111,7 @@ def test_unknown_job_names_are_refused_with_the_list() -> None:
 
 
 def test_retention_job_writes_a_count_report_and_is_harmless_twice(app) -> None:  # type: ignore[no-untyped-def]
-    """SECURITY.md D7: the nightly job erases past the period and reports counts."""
+    """docs/security.md D7: the nightly job erases past the period, with counts."""
     from engage.membership.models import MemberStatus
 
     member = make_member(email="old@example.org", created_at=NOW - timedelta(days=200))

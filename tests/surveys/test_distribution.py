@@ -116,7 +116,7 @@ def test_member_who_withdraws_after_being_chosen_gets_nothing(
 def test_member_who_withdraws_after_invitation_gets_no_reminder(
     cast: dict[str, Any], outbox: Any
 ) -> None:
-    """SECURITY.md D4: the next scheduled send excludes them."""
+    """docs/security.md D4: the next scheduled send excludes them."""
     stays = make_member("Stays", "stays@example.org")
     leaves = make_member("Leaves", "leaves@example.org")
     survey = make_survey(cast["officer"])

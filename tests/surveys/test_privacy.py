@@ -1,4 +1,4 @@
-"""Erasure (SECURITY.md D5), subject access (D6) and reach figures for surveys."""
+"""Erasure (docs/security.md D5), subject access (D6) and reach figures for surveys."""
 
 from __future__ import annotations
 

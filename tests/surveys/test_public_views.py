@@ -217,7 +217,7 @@ def test_concurrent_double_submit_gives_one_response(
 def test_answers_are_escaped_when_shown_again(
     cast: dict[str, Any], client: FlaskClient
 ) -> None:
-    """SECURITY.md C2: a text answer is shown as text when the form comes back."""
+    """docs/security.md C2: a text answer is shown as text when the form comes back."""
     survey, token = _public(cast, required=True)
     data = form_data(survey)
     text = question(survey, QuestionKind.SHORT_TEXT)

@@ -245,7 +245,7 @@ def test_one_response_per_invitation(cast: dict[str, Any]) -> None:
 
 
 def test_anonymous_invited_response_is_not_linked(cast: dict[str, Any]) -> None:
-    """SECURITY.md D8: no member id, only the day, nothing to join on."""
+    """docs/security.md D8: no member id, only the day, nothing to join on."""
     from engage.membership.models import Tier
 
     survey = make_survey(cast["officer"], anonymous=True)

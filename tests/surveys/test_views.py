@@ -201,7 +201,7 @@ def test_remind_button_sends_reminders(
 def test_post_list_page_escapes_names_and_download_is_audited(
     cast: dict[str, Any], client: FlaskClient, login: Any
 ) -> None:
-    """SECURITY.md C1 on a page this package owns."""
+    """docs/security.md C1 on a page this package owns."""
     make_member(
         "<script>alert(1)</script>",
         None,

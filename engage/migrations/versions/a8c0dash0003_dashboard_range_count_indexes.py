@@ -3,7 +3,7 @@
 Members' joins counted by index ranges (staff-added by created_at, the others by
 confirmed_at), mentions of a tone in a period, survey responses per survey in
 a period, invitations per survey answered or not, and a metric's months'
-totals, without reading the tables (issue 7).
+totals, without reading the tables.
 
 Revision ID: a8c0dash0003
 Revises: a8b0breach01

@@ -1,7 +1,7 @@
 """survey responses rollup by day
 
 ``survey_response_days`` holds each survey's responses per day, so the dashboard
-sums a few thousand rows instead of counting a county's responses (issue 7); it is
+sums a few thousand rows instead of counting a county's responses; it is
 filled here from the existing responses and kept by engage.surveys.rollup.
 
 Revision ID: a8d0resp0004

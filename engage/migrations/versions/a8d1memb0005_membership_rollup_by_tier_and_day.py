@@ -2,7 +2,7 @@
 
 ``member_days`` holds, per tier and day, members starting and ceasing to be
 active, joining and withdrawing, so the dashboard's membership figures sum a few
-thousand rows instead of testing every member's dates (issue 7). It is filled here
+thousand rows instead of testing every member's dates. It is filled here
 from the existing members, by the rules of engage.membership.rollup (repeated
 here, so this migration stays as it is when the code moves on), and kept by it.
 The three indexes those tests used go.
