@@ -25,7 +25,7 @@ def _default_hash() -> str:
     return hash_password(DEFAULT_PASSWORD)
 
 
-class BaseFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
+class BaseFactory(SQLAlchemyModelFactory):
     class Meta:
         abstract = True
         sqlalchemy_session_factory = lambda: db.session  # noqa: E731

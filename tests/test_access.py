@@ -63,7 +63,7 @@ def test_every_route_is_in_the_matrix(app: Flask) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_access_matches_the_matrix(
     app: Flask, client: FlaskClient, cast, role: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _as(client, role, cast)
     mismatches = []
     for rule in _rules(app):
@@ -98,7 +98,7 @@ def _csrf_token(client: FlaskClient) -> str:
 
 def test_every_state_change_needs_csrf_and_same_origin(
     app: Flask, client: FlaskClient, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _as(client, "admin", cast)
     app.config["WTF_CSRF_ENABLED"] = True
     token = _csrf_token(client)
@@ -131,7 +131,7 @@ def test_every_state_change_needs_csrf_and_same_origin(
 @pytest.mark.parametrize("role", ["anonymous", "admin"])
 def test_pages_have_unique_element_ids(
     app: Flask, client: FlaskClient, cast, role: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Duplicate ids break labels and error-summary links (WCAG 4.1.1 / 1.3.1)."""
     _as(client, role, cast)
     checked = 0

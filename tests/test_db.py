@@ -96,7 +96,7 @@ def test_begin_write_gives_up_after_the_busy_timeout(
 def test_is_busy_knows_sqlite_busy_and_its_extended_codes() -> None:
     def error(code: int) -> sqlite3.OperationalError:
         failure = sqlite3.OperationalError("database is locked")
-        failure.sqlite_errorcode = code  # type: ignore[attr-defined]
+        failure.sqlite_errorcode = code
         return failure
 
     assert engage_db.is_busy(error(sqlite3.SQLITE_BUSY))

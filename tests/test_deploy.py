@@ -34,7 +34,7 @@ def test_gunicorn_settings_are_valid_gunicorn_settings() -> None:
     assert "%(q)s" not in config.access_log_format
 
 
-def test_ready_to_serve_takes_start_up_objects_out_of_the_collector(app) -> None:  # type: ignore[no-untyped-def]
+def test_ready_to_serve_takes_start_up_objects_out_of_the_collector(app) -> None:
     gc.unfreeze()
     try:
         assert ready_to_serve(app) is app

@@ -52,7 +52,7 @@ def test_unknown_page_is_a_friendly_404(client: FlaskClient) -> None:
     assert "Page not found" in response.get_data(as_text=True)
 
 
-def test_unhandled_error_is_a_generic_500_without_traceback(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_unhandled_error_is_a_generic_500_without_traceback(make_app) -> None:
     app = make_app()
 
     @app.get("/boom-test-only")
@@ -107,7 +107,7 @@ def test_nhsuk_assets_are_served_where_the_css_expects_them(
 )
 def test_production_config_fails_fast(
     database_url: str, overrides: dict, message: str
-) -> None:  # type: ignore[type-arg]
+) -> None:
     config = {
         **make_test_config(database_url),
         "TESTING": False,

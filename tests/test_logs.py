@@ -60,7 +60,7 @@ def captured(
     caplog.set_level(logging.DEBUG, logger="engage")
     handler = _engage_handler()
     assert isinstance(handler, logging.StreamHandler)
-    previous = handler.setStream(_CurrentStderr())  # type: ignore[arg-type]
+    previous = handler.setStream(_CurrentStderr())
     try:
         yield caplog
     finally:
@@ -70,7 +70,7 @@ def captured(
 def _record_text(record: logging.LogRecord) -> str:
     parts = [record.getMessage(), repr(record.msg), repr(record.args)]
     if record.exc_info or record.exc_text:
-        parts.append(logging.Formatter().formatException(record.exc_info))  # type: ignore[arg-type]
+        parts.append(logging.Formatter().formatException(record.exc_info))
     parts.append(repr(record.__dict__))
     return "\n".join(parts)
 

@@ -16,7 +16,7 @@ from engage.extensions import db
 from tests.factories import DEFAULT_PASSWORD
 
 
-def _link_token(message) -> str:  # type: ignore[no-untyped-def]
+def _link_token(message) -> str:
     match = re.search(r"http://engage\.test/set-password/(\S+)", message.body_text)
     assert match, message.body_text
     return match.group(1)
@@ -26,7 +26,7 @@ def test_admin_creates_user_who_sets_password_through_link(
     client: FlaskClient,
     login,
     cast,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     login(cast["admin"])
     response = client.post(
@@ -71,7 +71,7 @@ def test_password_link_expires_after_one_hour(
     client: FlaskClient,
     login,
     cast,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     login(cast["admin"])
     with time_machine.travel(utcnow(), tick=False) as traveller:
@@ -89,7 +89,7 @@ def test_password_change_invalidates_outstanding_links(
     client: FlaskClient,
     login,
     cast,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     officer = cast["officer"]
     client.post("/forgot-password", data={"email": officer.email})
@@ -106,7 +106,7 @@ def test_password_change_invalidates_outstanding_links(
     assert app.test_client().get(f"/set-password/{token}").status_code == 404
 
 
-def test_wrong_current_password_is_refused(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_current_password_is_refused(client: FlaskClient, login, cast) -> None:
     login(cast["officer"])
     response = client.post(
         "/account",
@@ -121,7 +121,7 @@ def test_wrong_current_password_is_refused(client: FlaskClient, login, cast) -> 
 
 def test_admin_deactivates_user_and_it_is_audited(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     login(cast["admin"])
     officer = cast["officer"]
     response = client.post(
@@ -144,7 +144,7 @@ def test_admin_deactivates_user_and_it_is_audited(
     assert officer.email not in event.summary
 
 
-def test_admin_cannot_demote_themselves(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_admin_cannot_demote_themselves(client: FlaskClient, login, cast) -> None:
     admin = cast["admin"]
     login(admin)
     response = client.post(
@@ -160,7 +160,7 @@ def test_admin_cannot_demote_themselves(client: FlaskClient, login, cast) -> Non
     assert "cannot change your own role" in response.get_data(as_text=True)
 
 
-def test_duplicate_email_is_a_field_error(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_email_is_a_field_error(client: FlaskClient, login, cast) -> None:
     login(cast["admin"])
     response = client.post(
         "/admin/users/new",
@@ -175,7 +175,7 @@ def test_duplicate_email_is_a_field_error(client: FlaskClient, login, cast) -> N
 def test_invalid_user_form_shows_linked_errors_and_keeps_values(
     client: FlaskClient,
     login,
-    cast,  # type: ignore[no-untyped-def]
+    cast,
 ) -> None:
     login(cast["admin"])
     response = client.post(
@@ -190,7 +190,7 @@ def test_invalid_user_form_shows_linked_errors_and_keeps_values(
     assert 'value="not-an-email"' in html
 
 
-def test_overlong_field_is_a_field_error(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_overlong_field_is_a_field_error(client: FlaskClient, login, cast) -> None:
     login(cast["admin"])
     response = client.post(
         "/admin/users/new",
@@ -200,7 +200,7 @@ def test_overlong_field_is_a_field_error(client: FlaskClient, login, cast) -> No
     assert 'href="#name"' in response.get_data(as_text=True)
 
 
-def test_role_field_on_own_account_is_ignored(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_role_field_on_own_account_is_ignored(client: FlaskClient, login, cast) -> None:
     """docs/security.md B2: extra fields the user may send change nothing else."""
     officer = cast["officer"]
     login(officer)

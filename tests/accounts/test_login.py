@@ -71,7 +71,7 @@ def test_deactivated_user_cannot_sign_in(client: FlaskClient) -> None:
 
 def test_forgot_password_answers_the_same_for_known_and_unknown(
     client: FlaskClient, outbox
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     user = UserFactory()
     known = client.post("/forgot-password", data={"email": user.email})
     unknown = client.post("/forgot-password", data={"email": "nobody@trust.example"})

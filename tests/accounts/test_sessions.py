@@ -15,7 +15,7 @@ from tests.conftest import make_test_config
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 
-def _session_cookie(response, name: str = "engage_session") -> str:  # type: ignore[no-untyped-def]
+def _session_cookie(response, name: str = "engage_session") -> str:
     headers = [
         h for h in response.headers.getlist("Set-Cookie") if h.startswith(name + "=")
     ]
@@ -84,7 +84,7 @@ def test_production_cookie_is_secure_with_host_prefix(
         assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
 
 
-def test_replayed_cookie_after_logout_is_refused(client: FlaskClient, login) -> None:  # type: ignore[no-untyped-def]
+def test_replayed_cookie_after_logout_is_refused(client: FlaskClient, login) -> None:
     user = UserFactory()
     login(user)
     copied = client.get_cookie("engage_session").value
@@ -99,7 +99,7 @@ def test_replayed_cookie_after_logout_is_refused(client: FlaskClient, login) -> 
 
 def test_deactivated_user_is_refused_on_next_request(
     client: FlaskClient, login
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     user = UserFactory()
     login(user)
     assert client.get("/").status_code == 200
@@ -127,7 +127,7 @@ def test_password_change_signs_out_other_sessions(app: Flask) -> None:
     assert other.get("/").status_code == 302  # the other one is gone
 
 
-def test_idle_timeout_requires_login_again(client: FlaskClient, login) -> None:  # type: ignore[no-untyped-def]
+def test_idle_timeout_requires_login_again(client: FlaskClient, login) -> None:
     user = UserFactory()
     with time_machine.travel(utcnow(), tick=False) as traveller:
         login(user)
@@ -139,7 +139,7 @@ def test_idle_timeout_requires_login_again(client: FlaskClient, login) -> None: 
         assert response.headers["Location"].startswith("/login")
 
 
-def test_absolute_timeout_despite_activity(client: FlaskClient, login) -> None:  # type: ignore[no-untyped-def]
+def test_absolute_timeout_despite_activity(client: FlaskClient, login) -> None:
     user = UserFactory()
     with time_machine.travel(utcnow(), tick=False) as traveller:
         login(user)
@@ -152,7 +152,7 @@ def test_absolute_timeout_despite_activity(client: FlaskClient, login) -> None: 
 
 def test_page_offers_timeout_warning_with_extend_action(
     client: FlaskClient, login
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     login(UserFactory())
     html = client.get("/").get_data(as_text=True)
     assert 'id="session-timeout"' in html
@@ -163,7 +163,7 @@ def test_page_offers_timeout_warning_with_extend_action(
     assert status["warning_seconds"] == 300
 
 
-def test_extend_keeps_session_alive(client: FlaskClient, login) -> None:  # type: ignore[no-untyped-def]
+def test_extend_keeps_session_alive(client: FlaskClient, login) -> None:
     user = UserFactory()
     with time_machine.travel(utcnow(), tick=False) as traveller:
         login(user)

@@ -15,7 +15,7 @@ NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 TODAY = NOW.date()
 
 
-def test_each_owner_gets_one_email_with_due_and_overdue_actions(outbox) -> None:  # type: ignore[no-untyped-def]
+def test_each_owner_gets_one_email_with_due_and_overdue_actions(outbox) -> None:
     owner = UserFactory(name="Olive Owner")
     other = UserFactory(name="Nadia Nothingdue")
     inactive = UserFactory(is_active=False)
@@ -59,7 +59,7 @@ def test_each_owner_gets_one_email_with_due_and_overdue_actions(outbox) -> None:
         assert absent not in body
 
 
-def test_not_twice_on_the_same_day_but_again_the_next(outbox) -> None:  # type: ignore[no-untyped-def]
+def test_not_twice_on_the_same_day_but_again_the_next(outbox) -> None:
     owner = UserFactory()
     ActionFactory(next_due_date=TODAY, owners=[owner])
     assert send_action_digests(now=NOW)["emails"] == 1
@@ -75,14 +75,14 @@ def test_not_twice_on_the_same_day_but_again_the_next(outbox) -> None:  # type: 
     assert len(outbox()) == 2
 
 
-def test_nothing_is_sent_when_nothing_is_due(outbox) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_is_sent_when_nothing_is_due(outbox) -> None:
     ActionFactory(next_due_date=TODAY + timedelta(days=30), owners=[UserFactory()])
     ActionFactory(next_due_date=None, owners=[UserFactory()])
     assert send_action_digests(now=NOW) == {"emails": 0, "already_sent": 0}
     assert outbox() == []
 
 
-def test_the_job_runs_the_digest_and_records_its_counts(outbox) -> None:  # type: ignore[no-untyped-def]
+def test_the_job_runs_the_digest_and_records_its_counts(outbox) -> None:
     ActionFactory(next_due_date=TODAY, owners=[UserFactory()])
     run = run_job(get_spec("action-digest"), trigger=RunTrigger.CLI, clock=lambda: NOW)
     assert run is not None

@@ -18,14 +18,14 @@ NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 TODAY = NOW.date()
 
 
-def _data(**overrides) -> services.ActionData:  # type: ignore[no-untyped-def]
+def _data(**overrides) -> services.ActionData:
     channel = ChannelFactory()
     return services.ActionData(
         **{"title": "GP newsletter", "channel_id": channel.id, **overrides}
     )
 
 
-def test_monthly_action_without_a_date_is_due_next_month(cast) -> None:  # type: ignore[no-untyped-def]
+def test_monthly_action_without_a_date_is_due_next_month(cast) -> None:
     action = services.create_action(
         _data(recurrence=Recurrence.MONTHLY, timescale="Monthly"),
         actor=cast["officer"],
@@ -35,7 +35,7 @@ def test_monthly_action_without_a_date_is_due_next_month(cast) -> None:  # type:
     assert not services.is_unscheduled(action)
 
 
-def test_tbc_action_is_unscheduled_not_overdue(cast) -> None:  # type: ignore[no-untyped-def]
+def test_tbc_action_is_unscheduled_not_overdue(cast) -> None:
     action = services.create_action(
         _data(timescale="TBC"), actor=cast["officer"], now=NOW
     )
@@ -44,7 +44,7 @@ def test_tbc_action_is_unscheduled_not_overdue(cast) -> None:  # type: ignore[no
     assert not services.is_overdue(action, TODAY)
 
 
-def test_ongoing_action_is_neither_unscheduled_nor_overdue(cast) -> None:  # type: ignore[no-untyped-def]
+def test_ongoing_action_is_neither_unscheduled_nor_overdue(cast) -> None:
     action = services.create_action(
         _data(recurrence=Recurrence.ONGOING, timescale="On-going"),
         actor=cast["officer"],
@@ -54,7 +54,7 @@ def test_ongoing_action_is_neither_unscheduled_nor_overdue(cast) -> None:  # typ
     assert not services.is_overdue(action, TODAY)
 
 
-def test_overdue_is_derived_and_ends_when_done(cast) -> None:  # type: ignore[no-untyped-def]
+def test_overdue_is_derived_and_ends_when_done(cast) -> None:
     action = services.create_action(
         _data(due_date=TODAY - timedelta(days=1)), actor=cast["officer"], now=NOW
     )
@@ -64,7 +64,7 @@ def test_overdue_is_derived_and_ends_when_done(cast) -> None:  # type: ignore[no
     assert action.completed_at == NOW
 
 
-def test_due_date_before_start_date_is_refused(cast) -> None:  # type: ignore[no-untyped-def]
+def test_due_date_before_start_date_is_refused(cast) -> None:
     with pytest.raises(ValidationError):
         services.create_action(
             _data(start_date=TODAY, due_date=TODAY - timedelta(days=3)),
@@ -73,7 +73,7 @@ def test_due_date_before_start_date_is_refused(cast) -> None:  # type: ignore[no
         )
 
 
-def test_logging_a_delivery_advances_a_monthly_action(cast) -> None:  # type: ignore[no-untyped-def]
+def test_logging_a_delivery_advances_a_monthly_action(cast) -> None:
     audience = AudienceFactory()
     action = services.create_action(
         _data(
@@ -108,7 +108,7 @@ def test_logging_a_delivery_advances_a_monthly_action(cast) -> None:  # type: ig
     assert db.session.query(AuditEvent).filter_by(action="deliver").count() == 1
 
 
-def test_delivery_can_complete_a_one_off_action(cast) -> None:  # type: ignore[no-untyped-def]
+def test_delivery_can_complete_a_one_off_action(cast) -> None:
     action = services.create_action(
         _data(due_date=TODAY), actor=cast["officer"], now=NOW
     )
@@ -124,7 +124,7 @@ def test_delivery_can_complete_a_one_off_action(cast) -> None:  # type: ignore[n
 @pytest.mark.parametrize(
     "figures", [(("", 5),), (("opens", -1),)], ids=["no label", "negative"]
 )
-def test_bad_reach_figures_are_refused(cast, figures) -> None:  # type: ignore[no-untyped-def]
+def test_bad_reach_figures_are_refused(cast, figures) -> None:
     action = services.create_action(_data(), actor=cast["officer"], now=NOW)
     with pytest.raises(ValidationError):
         services.log_delivery(
@@ -135,7 +135,7 @@ def test_bad_reach_figures_are_refused(cast, figures) -> None:  # type: ignore[n
         )
 
 
-def test_future_delivery_is_refused(cast) -> None:  # type: ignore[no-untyped-def]
+def test_future_delivery_is_refused(cast) -> None:
     action = services.create_action(_data(), actor=cast["officer"], now=NOW)
     with pytest.raises(ValidationError):
         services.log_delivery(
@@ -148,7 +148,7 @@ def test_future_delivery_is_refused(cast) -> None:  # type: ignore[no-untyped-de
         )
 
 
-def test_plan_filters(cast) -> None:  # type: ignore[no-untyped-def]
+def test_plan_filters(cast) -> None:
     owner = UserFactory()
     gps = AudienceFactory(name="GPs")
     mine = ActionFactory(
@@ -162,7 +162,7 @@ def test_plan_filters(cast) -> None:  # type: ignore[no-untyped-def]
         title="Done", status=ActionStatus.DONE, next_due_date=TODAY - timedelta(days=9)
     )
 
-    def titles(**criteria) -> list[str]:  # type: ignore[no-untyped-def]
+    def titles(**criteria) -> list[str]:
         query = services.action_query(services.ActionFilter(**criteria), today=TODAY)
         return [a.title for a in db.session.scalars(query)]
 
@@ -181,7 +181,7 @@ def test_plan_filters(cast) -> None:  # type: ignore[no-untyped-def]
     assert {mine.id, aimed.id, everyone.id, done.id}
 
 
-def test_calendar_repeats_recurring_actions(cast) -> None:  # type: ignore[no-untyped-def]
+def test_calendar_repeats_recurring_actions(cast) -> None:
     ActionFactory(
         title="Newsletter",
         recurrence=Recurrence.MONTHLY,
@@ -196,7 +196,7 @@ def test_calendar_repeats_recurring_actions(cast) -> None:  # type: ignore[no-un
     ]
 
 
-def _deliver(action, on: date, officer) -> None:  # type: ignore[no-untyped-def]
+def _deliver(action, on: date, officer) -> None:
     services.log_delivery(
         action,
         services.DeliveryData(occurred_on=on, description="Newsletter sent"),
@@ -205,7 +205,7 @@ def _deliver(action, on: date, officer) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def test_monthly_action_due_on_the_31st_keeps_the_month_end(cast) -> None:  # type: ignore[no-untyped-def]
+def test_monthly_action_due_on_the_31st_keeps_the_month_end(cast) -> None:
     action = services.create_action(
         _data(recurrence=Recurrence.MONTHLY, due_date=date(2026, 1, 31)),
         actor=cast["officer"],
@@ -225,7 +225,7 @@ def test_monthly_action_due_on_the_31st_keeps_the_month_end(cast) -> None:  # ty
     ]
 
 
-def test_undated_monthly_action_remembers_its_day_of_the_month(cast) -> None:  # type: ignore[no-untyped-def]
+def test_undated_monthly_action_remembers_its_day_of_the_month(cast) -> None:
     # Created 30 Dec with no date: first due 30 Jan, stored as its due date so the
     # 30th survives February.
     action = services.create_action(
@@ -243,7 +243,7 @@ def test_undated_monthly_action_remembers_its_day_of_the_month(cast) -> None:  #
     assert action.next_due_date == date(2026, 3, 30)
 
 
-def test_calendar_keeps_the_month_end_of_a_start_dated_action(cast) -> None:  # type: ignore[no-untyped-def]
+def test_calendar_keeps_the_month_end_of_a_start_dated_action(cast) -> None:
     ActionFactory(
         title="Report",
         recurrence=Recurrence.MONTHLY,
@@ -263,7 +263,7 @@ def test_seed_channels_is_idempotent() -> None:
     assert services.seed_channels(now=utcnow()) == 0
 
 
-def test_last_contact_on_each_day_looks_only_within_its_window(cast) -> None:  # type: ignore[no-untyped-def]
+def test_last_contact_on_each_day_looks_only_within_its_window(cast) -> None:
     audience = AudienceFactory()
     action = services.create_action(
         _data(recurrence=Recurrence.ONGOING, audience_ids=(audience.id,)),

@@ -20,7 +20,7 @@ XSS = '<script>alert(1)</script>"><svg onload=alert(1)>{{7*7}}'
 
 def test_officer_creates_a_monthly_action_with_two_owners(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     channel = ChannelFactory()
     audience = AudienceFactory()
     second = UserFactory(name="Second Owner")
@@ -46,7 +46,7 @@ def test_officer_creates_a_monthly_action_with_two_owners(
     assert action.next_due_date == utcnow().date() + timedelta(days=5)
 
 
-def test_action_form_errors_keep_values(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_action_form_errors_keep_values(client: FlaskClient, login, cast) -> None:
     login(cast["officer"])
     response = client.post(
         "/actions/new",
@@ -65,7 +65,7 @@ def test_action_form_errors_keep_values(client: FlaskClient, login, cast) -> Non
 
 def test_officer_cannot_change_an_action_owned_by_others(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     other = UserFactory()
     action = ActionFactory(title="Theirs", owners=[other])
     login(cast["officer"])
@@ -86,7 +86,7 @@ def test_officer_cannot_change_an_action_owned_by_others(
     assert action.status is ActionStatus.PLANNED
 
 
-def test_admin_may_change_any_action(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_admin_may_change_any_action(client: FlaskClient, login, cast) -> None:
     action = ActionFactory(owners=[UserFactory()])
     login(cast["admin"])
     response = client.post(f"/actions/{action.id}/status", data={"status": "done"})
@@ -95,7 +95,7 @@ def test_admin_may_change_any_action(client: FlaskClient, login, cast) -> None: 
     assert action.status is ActionStatus.DONE
 
 
-def test_lead_reads_but_cannot_edit(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_lead_reads_but_cannot_edit(client: FlaskClient, login, cast) -> None:
     action = ActionFactory()
     login(cast["lead"])
     page = client.get(f"/actions/{action.id}").get_data(as_text=True)
@@ -104,7 +104,7 @@ def test_lead_reads_but_cannot_edit(client: FlaskClient, login, cast) -> None:  
     assert client.get(f"/actions/{action.id}/edit").status_code == 403
 
 
-def test_logging_a_delivery_through_the_form(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_logging_a_delivery_through_the_form(client: FlaskClient, login, cast) -> None:
     audience = AudienceFactory()
     today = utcnow().date()
     action = ActionFactory(
@@ -134,7 +134,7 @@ def test_logging_a_delivery_through_the_form(client: FlaskClient, login, cast) -
     assert "recipients 412" in detail
 
 
-def test_user_text_is_escaped_on_plan_pages(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_user_text_is_escaped_on_plan_pages(client: FlaskClient, login, cast) -> None:
     audience = AudienceFactory(name=XSS)
     action = ActionFactory(
         title=XSS + " action",
@@ -157,7 +157,7 @@ def test_user_text_is_escaped_on_plan_pages(client: FlaskClient, login, cast) ->
         assert "{{7*7}}" in html, path  # shown as typed, never evaluated
 
 
-def test_month_calendar_shows_recurrences(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_month_calendar_shows_recurrences(client: FlaskClient, login, cast) -> None:
     ActionFactory(
         title="Weekly bulletin",
         recurrence=Recurrence.WEEKLY,
@@ -178,7 +178,7 @@ def test_a_month_that_cannot_be_shown_shows_this_month(
     assert f"<h1>{today():%B %Y}</h1>" in response.get_data(as_text=True)
 
 
-def test_my_actions_lists_only_mine(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_my_actions_lists_only_mine(client: FlaskClient, login, cast) -> None:
     ActionFactory(title="Owned by me", owners=[cast["officer"]])
     ActionFactory(title="Owned by someone else", owners=[UserFactory()])
     login(cast["officer"])
@@ -192,7 +192,7 @@ def test_my_actions_lists_only_mine(client: FlaskClient, login, cast) -> None:  
     assert re.findall(r'href="([^"]+)" aria-current="page"', plan) == ["/actions/"]
 
 
-def test_plan_paginates(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_plan_paginates(client: FlaskClient, login, cast) -> None:
     for i in range(30):
         ActionFactory(title=f"Action number {i:02d}")
     login(cast["lead"])
@@ -204,7 +204,7 @@ def test_plan_paginates(client: FlaskClient, login, cast) -> None:  # type: igno
     assert "Action number 25" in second
 
 
-def test_admin_manages_channels(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_admin_manages_channels(client: FlaskClient, login, cast) -> None:
     login(cast["admin"])
     assert (
         client.post(
@@ -219,7 +219,7 @@ def test_admin_manages_channels(client: FlaskClient, login, cast) -> None:  # ty
 
 def test_editing_an_action_keeps_its_other_audiences(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     action = ActionFactory(title="Stakeholder newsletter", audience_note="Stakeholders")
     login(cast["admin"])
     form = client.get(f"/actions/{action.id}/edit").get_data(as_text=True)

@@ -15,7 +15,7 @@ from engage.extensions import db
 from tests import factories
 
 
-def test_actions_list_with_pagination(client, bearer, plan) -> None:  # type: ignore[no-untyped-def]
+def test_actions_list_with_pagination(client, bearer, plan) -> None:
     response = client.get("/api/v1/actions?limit=1&offset=0", headers=bearer)
     assert response.status_code == 200
     body = response.get_json()
@@ -28,13 +28,13 @@ def test_actions_list_with_pagination(client, bearer, plan) -> None:  # type: ig
     assert item["programme_id"] == plan["programme"].id
 
 
-def test_action_detail_has_deliveries_but_no_notes(client, bearer, plan) -> None:  # type: ignore[no-untyped-def]
+def test_action_detail_has_deliveries_but_no_notes(client, bearer, plan) -> None:
     body = client.get(f"/api/v1/actions/{plan['action'].id}", headers=bearer).get_json()
     assert body["activities"][0]["figures"] == [{"label": "recipients", "value": 412}]
     assert "staff-only notes" not in str(body)
 
 
-def test_audiences_list_and_detail(client, bearer, plan) -> None:  # type: ignore[no-untyped-def]
+def test_audiences_list_and_detail(client, bearer, plan) -> None:
     body = client.get("/api/v1/audiences?approach=inform", headers=bearer).get_json()
     assert [a["name"] for a in body["items"]] == ["GPs", "Public"]
     gps = body["items"][0]
@@ -43,7 +43,7 @@ def test_audiences_list_and_detail(client, bearer, plan) -> None:  # type: ignor
     assert detail["programme_approaches"] == []
 
 
-def test_metrics_list_and_kind_filter(client, bearer, plan) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_list_and_kind_filter(client, bearer, plan) -> None:
     body = client.get("/api/v1/metrics", headers=bearer).get_json()
     assert body["total"] == 1
     assert body["items"] == [
@@ -68,7 +68,7 @@ def test_metrics_list_and_kind_filter(client, bearer, plan) -> None:  # type: ig
 
 def test_metric_observations_by_date_range_source_and_page(
     client, bearer, plan
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     url = "/api/v1/metrics/newsletter-readers"
     body = client.get(url, headers=bearer).get_json()
     assert body["key"] == "newsletter-readers"
@@ -100,7 +100,7 @@ def test_metric_observations_by_date_range_source_and_page(
     assert client.get(url + "?source=rumour", headers=bearer).status_code == 400
 
 
-def test_summary_for_a_period(client, bearer, plan) -> None:  # type: ignore[no-untyped-def]
+def test_summary_for_a_period(client, bearer, plan) -> None:
     response = client.get(
         f"/api/v1/summary?period=quarter&value=2026-Q1&programme_id={plan['programme'].id}",
         headers=bearer,
@@ -132,14 +132,14 @@ def test_summary_for_a_period(client, bearer, plan) -> None:  # type: ignore[no-
         "/api/v1/summary?programme_id=abc",
     ],
 )
-def test_bad_parameters_are_a_json_400(client, bearer, query: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_parameters_are_a_json_400(client, bearer, query: str) -> None:
     response = client.get(query, headers=bearer)
     assert response.status_code == 400
     assert response.mimetype == "application/json"
     assert response.get_json()["error"]["status"] == 400
 
 
-def test_not_found_and_wrong_method_are_json(client, bearer) -> None:  # type: ignore[no-untyped-def]
+def test_not_found_and_wrong_method_are_json(client, bearer) -> None:
     for url, status in [
         ("/api/v1/actions/999999", 404),
         ("/api/v1/nothing-here", 404),
@@ -157,7 +157,7 @@ def test_not_found_and_wrong_method_are_json(client, bearer) -> None:  # type: i
     "header",
     [None, "Bearer", "Bearer nonsense", "Basic dXNlcjpwYXNz", "Bearer eng_" + "x" * 43],
 )
-def test_no_valid_token_is_a_json_401(client, header: str | None) -> None:  # type: ignore[no-untyped-def]
+def test_no_valid_token_is_a_json_401(client, header: str | None) -> None:
     headers = {"Authorization": header} if header else {}
     response = client.get("/api/v1/actions", headers=headers)
     assert response.status_code == 401
@@ -166,14 +166,14 @@ def test_no_valid_token_is_a_json_401(client, header: str | None) -> None:  # ty
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
-def test_a_session_cookie_is_not_enough(client, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_a_session_cookie_is_not_enough(client, login, cast) -> None:
     login(cast["admin"])
     response = client.get("/api/v1/actions")
     assert response.status_code == 401
     assert "Set-Cookie" not in response.headers
 
 
-def test_revoked_token_and_deactivated_user_are_refused(client, cast) -> None:  # type: ignore[no-untyped-def]
+def test_revoked_token_and_deactivated_user_are_refused(client, cast) -> None:
     record, secret = create_api_token(cast["officer"], name="t", now=utcnow())
     _, inactive_secret = create_api_token(cast["inactive"], name="t", now=utcnow())
     db.session.commit()
@@ -186,7 +186,7 @@ def test_revoked_token_and_deactivated_user_are_refused(client, cast) -> None:  
     assert client.get("/api/v1/actions", headers=inactive).status_code == 401
 
 
-def test_tokens_are_stored_hashed_and_record_last_use(client, bearer, token) -> None:  # type: ignore[no-untyped-def]
+def test_tokens_are_stored_hashed_and_record_last_use(client, bearer, token) -> None:
     record = db.session.scalar(select(ApiToken))
     assert record is not None
     assert token not in record.token_hash
@@ -197,7 +197,7 @@ def test_tokens_are_stored_hashed_and_record_last_use(client, bearer, token) -> 
     assert record.last_used_at is not None
 
 
-def test_account_page_creates_a_token_shown_once(client, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_account_page_creates_a_token_shown_once(client, login, cast) -> None:
     login(cast["lead"])
     response = client.post("/account/api-tokens", data={"name": "Power BI"})
     html = response.get_data(as_text=True)
@@ -211,14 +211,14 @@ def test_account_page_creates_a_token_shown_once(client, login, cast) -> None:  
     assert secret not in account
 
 
-def test_account_page_refuses_an_empty_name(client, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_account_page_refuses_an_empty_name(client, login, cast) -> None:
     login(cast["lead"])
     response = client.post("/account/api-tokens", data={"name": "  "})
     assert response.status_code == 302
     assert db.session.scalar(select(ApiToken)) is None
 
 
-def test_users_revoke_only_their_own_tokens(app, client, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_users_revoke_only_their_own_tokens(app, client, login, cast) -> None:
     record, _ = create_api_token(cast["admin"], name="admin's", now=utcnow())
     db.session.commit()
     login(cast["lead"])
@@ -233,7 +233,7 @@ def test_users_revoke_only_their_own_tokens(app, client, login, cast) -> None:  
     assert record.revoked_at is not None
 
 
-def test_openapi_document_lists_every_api_route(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_openapi_document_lists_every_api_route(app, client) -> None:
     document: dict[str, Any] = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     routes = {

@@ -38,7 +38,7 @@ def test_typical_scores_agree_with_the_suggestion() -> None:
         assert services.suggest_approach(influence, interest) is approach
 
 
-def test_create_audience_refuses_duplicate_names(cast) -> None:  # type: ignore[no-untyped-def]
+def test_create_audience_refuses_duplicate_names(cast) -> None:
     data = services.AudienceData(
         "County council", AudienceGroup.PARTNER, Approach.MANAGE, 4, 4
     )
@@ -53,7 +53,7 @@ def test_create_audience_refuses_duplicate_names(cast) -> None:  # type: ignore[
         )
 
 
-def test_scores_must_be_one_to_five(cast) -> None:  # type: ignore[no-untyped-def]
+def test_scores_must_be_one_to_five(cast) -> None:
     with pytest.raises(ValidationError):
         services.create_audience(
             services.AudienceData("X", AudienceGroup.PUBLIC, Approach.INFORM, 6, 1),
@@ -62,7 +62,7 @@ def test_scores_must_be_one_to_five(cast) -> None:  # type: ignore[no-untyped-de
         )
 
 
-def test_programme_override_changes_the_effective_approach(cast) -> None:  # type: ignore[no-untyped-def]
+def test_programme_override_changes_the_effective_approach(cast) -> None:
     audience = AudienceFactory(approach=Approach.MONITOR)
     programme = ProgrammeFactory(name="Mental health review")
     services.set_programme_approach(
@@ -89,7 +89,7 @@ def test_map_places_each_audience_in_its_cell() -> None:
     assert archived not in stakeholder_map.cells[3][3]
 
 
-def test_new_audience_is_due_for_contact_until_reached(cast) -> None:  # type: ignore[no-untyped-def]
+def test_new_audience_is_due_for_contact_until_reached(cast) -> None:
     audience = AudienceFactory(approach=Approach.MANAGE)
     action = ActionFactory(audiences=[audience])
     today = utcnow().date()
@@ -116,7 +116,7 @@ def test_new_audience_is_due_for_contact_until_reached(cast) -> None:  # type: i
     assert later.due_since == today + timedelta(days=1)
 
 
-def test_admin_changes_contact_intervals(cast) -> None:  # type: ignore[no-untyped-def]
+def test_admin_changes_contact_intervals(cast) -> None:
     services.set_contact_intervals(
         {Approach.MANAGE: 14, Approach.INFORM: 60, Approach.MONITOR: 365},
         actor=cast["admin"],

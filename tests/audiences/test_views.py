@@ -12,7 +12,7 @@ from tests.factories import AudienceFactory, ProgrammeFactory
 
 def test_officer_creates_and_edits_an_audience(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     login(cast["officer"])
     response = client.post(
         "/audiences/new",
@@ -50,7 +50,7 @@ def test_officer_creates_and_edits_an_audience(
     assert audience.influence == 5
 
 
-def test_archived_audience_leaves_the_map(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_archived_audience_leaves_the_map(client: FlaskClient, login, cast) -> None:
     audience = AudienceFactory(name="Parish councils")
     login(cast["officer"])
     assert "Parish councils" in client.get("/map/").get_data(as_text=True)
@@ -63,7 +63,7 @@ def test_archived_audience_leaves_the_map(client: FlaskClient, login, cast) -> N
     assert "Parish councils" in client.get("/map/").get_data(as_text=True)
 
 
-def test_contacts_are_added_and_removed(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_contacts_are_added_and_removed(client: FlaskClient, login, cast) -> None:
     audience = AudienceFactory()
     login(cast["officer"])
     bad = client.post(
@@ -95,7 +95,7 @@ def test_contacts_are_added_and_removed(client: FlaskClient, login, cast) -> Non
 
 def test_programme_filter_applies_overrides_on_the_map(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     audience = AudienceFactory(name="Youth groups", approach=Approach.INFORM)
     programme = ProgrammeFactory(name="Children's services")
     login(cast["officer"])
@@ -115,13 +115,13 @@ def test_programme_filter_applies_overrides_on_the_map(
 
 def test_due_filter_lists_only_audiences_due_for_contact(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     AudienceFactory(name="Never contacted")
     login(cast["lead"])
     assert "Never contacted" in client.get("/audiences/?due=y").get_data(as_text=True)
 
 
-def test_admin_sets_contact_intervals(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_admin_sets_contact_intervals(client: FlaskClient, login, cast) -> None:
     login(cast["admin"])
     response = client.post(
         "/audiences/contact-intervals",

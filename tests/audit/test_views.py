@@ -11,7 +11,7 @@ from engage.clock import utcnow
 from engage.extensions import db
 
 
-def test_admin_filters_audit_events(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_admin_filters_audit_events(client: FlaskClient, login, cast) -> None:
     now = utcnow()
     record_event(
         cast["officer"], "create", "audience", 7, "created <b>GPs</b>", now=now
@@ -44,7 +44,7 @@ def test_admin_filters_audit_events(client: FlaskClient, login, cast) -> None:  
     assert ">deleted<" not in recent
 
 
-def test_audit_list_paginates(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_audit_list_paginates(client: FlaskClient, login, cast) -> None:
     for i in range(55):
         record_event("system", "tick", "job", i, f"event {i}")
     db.session.commit()

@@ -98,7 +98,7 @@ def test_deadlines_across_the_clocks_going_back_are_elapsed_hours() -> None:
     assert (ico.date(), ico.time()) == (date(2026, 10, 27), time(19, 0))
 
 
-def test_overdue_flags_follow_the_clock_until_reported(cast) -> None:  # type: ignore[no-untyped-def]
+def test_overdue_flags_follow_the_clock_until_reported(cast) -> None:
     breach = record(cast["admin"])
     before = services.deadlines(breach, datetime(2026, 3, 2, 20, 59, tzinfo=UTC))
     assert not before.internal_overdue
@@ -121,7 +121,7 @@ def test_overdue_flags_follow_the_clock_until_reported(cast) -> None:  # type: i
 @pytest.mark.parametrize("role", ["officer", "lead"])
 def test_only_admins_see_the_register(
     client: FlaskClient, login, cast, role: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     breach = record(cast["admin"])
     login(cast[role])
     for url in (
@@ -135,7 +135,7 @@ def test_only_admins_see_the_register(
     assert db.session.scalar(select(db.func.count(Breach.id))) == 1
 
 
-def test_register_shows_overdue_then_reported(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_register_shows_overdue_then_reported(client: FlaskClient, login, cast) -> None:
     breach = record(cast["admin"])
     with time_machine.travel(datetime(2026, 3, 3, 12, 0, tzinfo=UTC), tick=False):
         login(cast["admin"])
@@ -155,7 +155,7 @@ def test_register_shows_overdue_then_reported(client: FlaskClient, login, cast) 
         assert "Reported on 5 Mar 2026 17:15" in page
 
 
-def test_admin_records_a_breach_in_uk_time_and_it_is_audited(  # type: ignore[no-untyped-def]
+def test_admin_records_a_breach_in_uk_time_and_it_is_audited(
     client: FlaskClient, login, cast
 ) -> None:
     with time_machine.travel(datetime(2026, 3, 29, 9, 0, tzinfo=UTC), tick=False):
@@ -180,7 +180,7 @@ def test_admin_records_a_breach_in_uk_time_and_it_is_audited(  # type: ignore[no
     assert "Laptop" not in event.summary
 
 
-def test_admin_updates_a_breach_and_the_change_is_audited(  # type: ignore[no-untyped-def]
+def test_admin_updates_a_breach_and_the_change_is_audited(
     client: FlaskClient, login, cast
 ) -> None:
     breach = record(cast["admin"])
@@ -216,7 +216,7 @@ def test_admin_updates_a_breach_and_the_change_is_audited(  # type: ignore[no-un
         ({"discovered_on": "2026-04-01"}, "cannot be in the future"),
     ],
 )
-def test_bad_input_is_refused(  # type: ignore[no-untyped-def]
+def test_bad_input_is_refused(
     client: FlaskClient, login, cast, overrides: dict[str, str], message: str
 ) -> None:
     with time_machine.travel(datetime(2026, 3, 29, 9, 0, tzinfo=UTC), tick=False):

@@ -32,7 +32,7 @@ def _delivery(title: str = "GP newsletter", notes: str = "") -> Activity:
     return activity
 
 
-def test_dashboard_shows_every_section_with_tables(client, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_shows_every_section_with_tables(client, login, cast) -> None:
     _delivery()
     login(cast["lead"])
     response = client.get("/dashboard/?period=quarter&value=2026-Q3")
@@ -58,7 +58,7 @@ def test_dashboard_shows_every_section_with_tables(client, login, cast) -> None:
 
 def test_dashboard_representativeness_for_admins_is_audited(
     client, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     login(cast["admin"])
     html = client.get("/dashboard/").get_data(as_text=True)
     assert "Membership representativeness" in html
@@ -69,7 +69,7 @@ def test_dashboard_representativeness_for_admins_is_audited(
 
 def test_dashboard_bad_period_shows_an_error_and_the_current_quarter(
     client, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     login(cast["officer"])
     response = client.get("/dashboard/?period=month&value=2026-13")
     html = response.get_data(as_text=True)
@@ -78,7 +78,7 @@ def test_dashboard_bad_period_shows_an_error_and_the_current_quarter(
     assert "A month is 01 to 12." in html
 
 
-def test_dashboard_custom_period(client, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_custom_period(client, login, cast) -> None:
     _delivery()
     login(cast["lead"])
     html = client.get(
@@ -87,7 +87,7 @@ def test_dashboard_custom_period(client, login, cast) -> None:  # type: ignore[n
     assert "1 August 2026 to 31 August 2026" in html
 
 
-def test_chart_data_is_escaped_in_the_attribute(client, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_chart_data_is_escaped_in_the_attribute(client, login, cast) -> None:
     factories.ChannelFactory(name="x'><script>alert(1)</script>")
     action = factories.ActionFactory(
         channel=factories.ChannelFactory(name="x'><script>alert(1)</script>")
@@ -107,7 +107,7 @@ def test_chart_data_is_escaped_in_the_attribute(client, login, cast) -> None:  #
     assert "\\u003cscript\\u003e" in html
 
 
-def test_board_report_is_printable_with_evidence_log(client, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_board_report_is_printable_with_evidence_log(client, login, cast) -> None:
     _delivery(notes="Good feedback from the LMC")
     login(cast["lead"])
     response = client.get("/dashboard/board-report?quarter=2026-Q3")
@@ -169,7 +169,7 @@ def _findings() -> None:
     db.session.commit()
 
 
-def test_board_report_has_the_quarters_you_said_we_did(client, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_board_report_has_the_quarters_you_said_we_did(client, login, cast) -> None:
     _findings()
     login(cast["lead"])
     html = client.get("/dashboard/board-report?quarter=2026-Q3").get_data(as_text=True)
@@ -210,13 +210,13 @@ def test_board_report_has_the_quarters_you_said_we_did(client, login, cast) -> N
 
 def test_board_report_bad_quarter_falls_back_to_the_current_one(
     client, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     login(cast["lead"])
     response = client.get("/dashboard/board-report?quarter=nonsense")
     assert response.status_code == 200
 
 
-def test_board_report_workbook_is_formula_safe(client, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_board_report_workbook_is_formula_safe(client, login, cast) -> None:
     _delivery(title='=HYPERLINK("http://x")', notes="+SUM(1,1)")
     login(cast["lead"])
     response = client.get("/dashboard/board-report.xlsx?quarter=2026-Q3")
@@ -234,6 +234,6 @@ def test_board_report_workbook_is_formula_safe(client, login, cast) -> None:  # 
     assert ("Deliveries and reach", "Deliveries logged", 1, 0, 1, None) in summary
 
 
-def test_navigation_has_dashboard_for_readers(client, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_navigation_has_dashboard_for_readers(client, login, cast) -> None:
     login(cast["lead"])
     assert 'href="/dashboard/"' in client.get("/").get_data(as_text=True)

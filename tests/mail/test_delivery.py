@@ -173,7 +173,7 @@ def test_erasure_deletes_queued_messages(app: Flask) -> None:
     assert [m.to_address for m in _messages()] == ["other@example.org"]
 
 
-def test_the_outbox_page_shows_delivery_status(  # type: ignore[no-untyped-def]
+def test_the_outbox_page_shows_delivery_status(
     app: Flask, client: FlaskClient, login, cast
 ) -> None:
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{_closed_port()}"

@@ -10,7 +10,7 @@ from engage.mail.services import Attachment, send_mail
 from tests.factories import UserFactory
 
 
-def test_without_smtp_mail_goes_to_the_outbox(outbox) -> None:  # type: ignore[no-untyped-def]
+def test_without_smtp_mail_goes_to_the_outbox(outbox) -> None:
     send_mail("someone@trust.example", "Hello", "Plain body")
     db.session.commit()
     (message,) = outbox()
@@ -21,13 +21,13 @@ def test_without_smtp_mail_goes_to_the_outbox(outbox) -> None:  # type: ignore[n
     )
 
 
-def test_outbox_message_is_discarded_on_rollback(outbox) -> None:  # type: ignore[no-untyped-def]
+def test_outbox_message_is_discarded_on_rollback(outbox) -> None:
     send_mail("someone@trust.example", "Hello", "Plain body")
     db.session.rollback()
     assert outbox() == []
 
 
-def test_smtp_sends_only_after_commit(smtp_server, outbox) -> None:  # type: ignore[no-untyped-def]
+def test_smtp_sends_only_after_commit(smtp_server, outbox) -> None:
     send_mail(
         "someone@trust.example",
         "Report",
@@ -52,14 +52,14 @@ def test_smtp_sends_only_after_commit(smtp_server, outbox) -> None:  # type: ign
     assert kept.sent_at is not None
 
 
-def test_smtp_sends_nothing_after_rollback(smtp_server) -> None:  # type: ignore[no-untyped-def]
+def test_smtp_sends_nothing_after_rollback(smtp_server) -> None:
     send_mail("someone@trust.example", "Never", "Rolled back")
     db.session.rollback()
     db.session.commit()
     assert smtp_server.messages == []
 
 
-def test_unreachable_smtp_server_does_not_undo_the_work(app, outbox) -> None:  # type: ignore[no-untyped-def]
+def test_unreachable_smtp_server_does_not_undo_the_work(app, outbox) -> None:
     import socket
 
     with socket.socket() as probe:
@@ -73,7 +73,7 @@ def test_unreachable_smtp_server_does_not_undo_the_work(app, outbox) -> None:  #
     assert user.id is not None
 
 
-def test_password_reset_arrives_by_real_smtp(smtp_server, client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
+def test_password_reset_arrives_by_real_smtp(smtp_server, client: FlaskClient) -> None:
     user = UserFactory()
     client.post("/forgot-password", data={"email": user.email})
     (message,) = smtp_server.messages
@@ -83,7 +83,7 @@ def test_password_reset_arrives_by_real_smtp(smtp_server, client: FlaskClient) -
     )
 
 
-def test_admin_reads_the_outbox(client: FlaskClient, login, cast, outbox) -> None:  # type: ignore[no-untyped-def]
+def test_admin_reads_the_outbox(client: FlaskClient, login, cast, outbox) -> None:
     send_mail("someone@trust.example", "Visible <subject>", "Body text")
     db.session.commit()
     login(cast["admin"])

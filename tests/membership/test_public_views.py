@@ -97,7 +97,7 @@ def test_join_page_explains_tiers_and_leaves_every_consent_unticked(
 
 def test_join_with_email_consent_records_it_and_sends_one_email(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     response = client.post("/join", data=_form())
 
@@ -115,7 +115,7 @@ def test_join_with_email_consent_records_it_and_sends_one_email(
     assert record.method is ConsentMethod.WEB_FORM
     assert record.method.value == "web-form"
     assert record.recorded_at.utcoffset() is not None
-    assert record.recorded_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    assert record.recorded_at.utcoffset().total_seconds() == 0
     assert record.wording_version == consent.wording_version()
     (message,) = outbox()
     assert message.subject == "Confirm your PPI membership"
@@ -162,7 +162,7 @@ def test_join_takes_the_write_lock_only_to_register(client: FlaskClient) -> None
 
 def test_join_without_consent_creates_nothing_and_sends_nothing(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     response = client.post("/join", data=_form(consents=[]))
 
@@ -176,7 +176,7 @@ def test_join_without_consent_creates_nothing_and_sends_nothing(
 
 def test_join_with_a_known_email_answers_the_same_and_emails_a_manage_link(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     first = client.post("/join", data=_form())
     confirm_token = _token_in(outbox()[0].body_text)
@@ -195,7 +195,7 @@ def test_join_with_a_known_email_answers_the_same_and_emails_a_manage_link(
 
 def test_join_again_while_pending_answers_the_same_and_emails_a_new_confirm_link(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     # D3: someone who never confirmed must be able to, without the page telling a
     # stranger that the address is known.
@@ -223,7 +223,7 @@ def test_join_again_while_pending_answers_the_same_and_emails_a_new_confirm_link
 
 def test_join_by_phone_only_is_active_at_once_without_email(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     response = client.post(
         "/join", data=_form(email="", phone="07700 900 982", consents=["sms"])
@@ -307,7 +307,7 @@ def test_join_with_practice_not_listed_keeps_none(client: FlaskClient) -> None:
 
 def test_honeypot_gets_the_same_page_and_creates_nothing(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     human = client.post("/join", data=_form(email="human@example.com"))
     bot = client.post("/join", data=_form(website="http://spam.example"))
@@ -419,7 +419,7 @@ def _session_of(app: Flask, response: Any) -> dict[str, Any]:
         h for h in response.headers.getlist("Set-Cookie") if h.startswith(name + "=")
     ]
     value = header.split(";", 1)[0].split("=", 1)[1]
-    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    serializer = app.session_interface.get_signing_serializer(app)
     assert serializer is not None
     data = serializer.loads(value)
     assert isinstance(data, dict)
@@ -541,7 +541,7 @@ def test_equality_skip_and_save_answer_alike_without_a_member(
 
 def test_confirm_get_changes_nothing_and_post_confirms(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     client.post("/join", data=_form())
     token = _token_in(outbox()[0].body_text)
@@ -559,7 +559,7 @@ def test_confirm_get_changes_nothing_and_post_confirms(
 
 def test_bad_used_and_altered_tokens_get_the_same_404(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     client.post("/join", data=_form())
     token = _token_in(outbox()[0].body_text)
@@ -603,7 +603,7 @@ def test_join_posts_are_rate_limited(app: Flask, client: FlaskClient) -> None:
 
 def test_manage_request_answers_the_same_for_unknown_addresses(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     _join_and_confirm(client, outbox)
     sent = len(outbox())
@@ -618,7 +618,7 @@ def test_manage_request_answers_the_same_for_unknown_addresses(
 
 def test_manage_page_saves_changes(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     topic = Topic(name="Maternity")
     db.session.add(topic)
@@ -651,7 +651,7 @@ def test_manage_page_saves_changes(
 
 def test_manage_page_escapes_what_members_typed(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     _join_and_confirm(
         client,
@@ -672,7 +672,7 @@ def test_manage_page_escapes_what_members_typed(
 
 def test_manage_page_shows_errors_and_keeps_values(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     _join_and_confirm(client, outbox)
     token = _manage_token(client, outbox)
@@ -690,7 +690,7 @@ def test_manage_page_shows_errors_and_keeps_values(
 
 def test_download_is_an_audited_no_store_attachment(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     _join_and_confirm(client, outbox)
     token = _manage_token(client, outbox)
@@ -714,7 +714,7 @@ def test_download_is_an_audited_no_store_attachment(
 
 def test_withdraw_get_asks_and_post_withdraws_at_once(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     _join_and_confirm(client, outbox)
     token = _manage_token(client, outbox)
@@ -807,7 +807,7 @@ def _member(email: str) -> Member:
 
 def test_changing_email_keeps_the_old_one_until_the_link_is_used(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     _join_and_confirm(client, outbox)
     token = _manage_token(client, outbox)
@@ -841,7 +841,7 @@ def test_changing_email_keeps_the_old_one_until_the_link_is_used(
 
 def test_email_change_link_get_changes_nothing_and_post_confirms(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     _join_and_confirm(client, outbox)
     token = _manage_token(client, outbox)
@@ -876,7 +876,7 @@ def test_email_change_link_get_changes_nothing_and_post_confirms(
 
 def test_a_taken_address_looks_the_same_as_a_free_one_and_changes_nothing(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     _join_and_confirm(client, outbox)
     _add_other_member(client, outbox)
@@ -904,7 +904,7 @@ def test_a_taken_address_looks_the_same_as_a_free_one_and_changes_nothing(
 
 def test_email_taken_before_the_link_is_used_changes_nothing(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     _join_and_confirm(client, outbox)
     token = _manage_token(client, outbox)
@@ -922,7 +922,7 @@ def test_email_taken_before_the_link_is_used_changes_nothing(
 
 def test_expired_used_and_bad_email_change_links_get_the_same_404(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     _join_and_confirm(client, outbox)
     token = _manage_token(client, outbox)
@@ -949,7 +949,7 @@ def test_expired_used_and_bad_email_change_links_get_the_same_404(
 
 def test_removing_the_email_stays_immediate(
     client: FlaskClient,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     _join_and_confirm(client, outbox)
     token = _manage_token(client, outbox)

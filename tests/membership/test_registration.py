@@ -75,7 +75,7 @@ def _link_token(body: str) -> str:
     return match.group(1)
 
 
-def test_register_member_with_email_is_pending_with_one_confirmation(outbox) -> None:  # type: ignore[no-untyped-def]
+def test_register_member_with_email_is_pending_with_one_confirmation(outbox) -> None:
     result = register_member(_join(), now=NOW)
     db.session.commit()
 
@@ -105,7 +105,7 @@ def test_register_member_records_one_consent_per_channel_with_wording() -> None:
     assert record.wording_version == consent.wording_version()
 
 
-def test_register_member_without_email_is_active_and_sends_nothing(outbox) -> None:  # type: ignore[no-untyped-def]
+def test_register_member_without_email_is_active_and_sends_nothing(outbox) -> None:
     result = register_member(
         _join(
             email=None,
@@ -137,7 +137,7 @@ def test_register_member_without_email_is_active_and_sends_nothing(outbox) -> No
     ],
 )
 def test_register_member_refuses_broken_rules(
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
     overrides: dict[str, Any],
     problem: str,
 ) -> None:
@@ -150,7 +150,7 @@ def test_register_member_refuses_broken_rules(
 
 @pytest.mark.parametrize("status", [MemberStatus.ACTIVE, MemberStatus.WITHDRAWN])
 def test_register_member_with_known_email_changes_nothing_and_sends_manage_link(
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
     status: MemberStatus,
 ) -> None:
     member = register_member(_join(), now=NOW).member
@@ -181,7 +181,7 @@ def test_register_member_with_known_email_changes_nothing_and_sends_manage_link(
 
 
 def test_register_member_again_while_pending_sends_a_fresh_confirmation_link(
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     # D3: a member who never confirmed (first e-mail lost or expired) still can.
     first = register_member(_join(), now=NOW)
@@ -245,7 +245,7 @@ def test_confirm_link_expires_after_seven_days() -> None:
         confirm_member(result.token, now=NOW + timedelta(days=7))
 
 
-def test_tokens_are_long_and_stored_only_as_hashes(outbox) -> None:  # type: ignore[no-untyped-def]
+def test_tokens_are_long_and_stored_only_as_hashes(outbox) -> None:
     result = register_member(_join(), now=NOW)
     request_manage_link("priya@example.com", now=NOW)
     db.session.commit()
@@ -268,7 +268,7 @@ def test_tokens_are_long_and_stored_only_as_hashes(outbox) -> None:  # type: ign
             assert manage_token not in dumped
 
 
-def test_manage_link_lasts_24_hours_and_may_be_reused(outbox) -> None:  # type: ignore[no-untyped-def]
+def test_manage_link_lasts_24_hours_and_may_be_reused(outbox) -> None:
     member = register_member(_join(), now=NOW).member
     request_manage_link("priya@example.com", now=NOW)
     db.session.commit()
@@ -291,7 +291,7 @@ def test_confirm_token_does_not_open_the_manage_page() -> None:
         member_for_manage_token(token, now=NOW)
 
 
-def test_erased_member_manage_link_is_not_found(outbox) -> None:  # type: ignore[no-untyped-def]
+def test_erased_member_manage_link_is_not_found(outbox) -> None:
     member = register_member(_join(), now=NOW).member
     request_manage_link("priya@example.com", now=NOW)
     db.session.commit()
@@ -303,7 +303,7 @@ def test_erased_member_manage_link_is_not_found(outbox) -> None:  # type: ignore
         member_for_manage_token(token, now=NOW)
 
 
-def test_request_manage_link_for_unknown_email_does_nothing(outbox) -> None:  # type: ignore[no-untyped-def]
+def test_request_manage_link_for_unknown_email_does_nothing(outbox) -> None:
     request_manage_link("nobody@example.com", now=NOW)
     db.session.commit()
     assert outbox() == []
@@ -450,7 +450,7 @@ def test_purge_unconfirmed_deletes_old_pending_members_and_is_repeatable() -> No
     assert "new@example.com" in addresses
 
 
-def test_audit_summaries_hold_no_personal_data(outbox) -> None:  # type: ignore[no-untyped-def]
+def test_audit_summaries_hold_no_personal_data(outbox) -> None:
     member = register_member(_join(phone="07700900982"), now=NOW).member
     db.session.commit()
     register_member(_join(), now=NOW)
@@ -465,7 +465,7 @@ def test_audit_summaries_hold_no_personal_data(outbox) -> None:  # type: ignore[
         assert secret not in summaries
 
 
-def test_manage_token_purpose_is_manage(outbox) -> None:  # type: ignore[no-untyped-def]
+def test_manage_token_purpose_is_manage(outbox) -> None:
     register_member(_join(), now=NOW)
     request_manage_link("priya@example.com", now=NOW)
     db.session.commit()
@@ -475,7 +475,7 @@ def test_manage_token_purpose_is_manage(outbox) -> None:  # type: ignore[no-unty
 
 def test_register_member_joins_anew_when_the_known_address_went_before_the_lock(
     monkeypatch: pytest.MonkeyPatch,
-    outbox,  # type: ignore[no-untyped-def]
+    outbox,
 ) -> None:
     # The address is looked up before the write lock; if the purge job deletes that
     # unconfirmed member in between, the join goes ahead as a new one.

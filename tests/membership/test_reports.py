@@ -138,7 +138,7 @@ def _member(index: int, status: MemberStatus, ethnicity: str | None) -> Member:
     return member
 
 
-def test_equality_report_counts_active_members_and_is_audited(cast) -> None:  # type: ignore[no-untyped-def]
+def test_equality_report_counts_active_members_and_is_audited(cast) -> None:
     for index in range(6):
         _member(index, MemberStatus.ACTIVE, "white_british" if index < 5 else None)
     _member(10, MemberStatus.WITHDRAWN, "white_irish")
@@ -157,7 +157,7 @@ def test_equality_report_counts_active_members_and_is_audited(cast) -> None:  # 
     assert event.actor_id == cast["admin"].id
 
 
-def test_set_population_share_adds_changes_and_clears(cast) -> None:  # type: ignore[no-untyped-def]
+def test_set_population_share_adds_changes_and_clears(cast) -> None:
     reports.set_population_share("sex", "female", 51.0, actor=cast["admin"], now=NOW)
     reports.set_population_share("sex", "female", 50.5, actor=cast["admin"], now=NOW)
     assert reports.population_profile() == {("sex", "female"): 50.5}

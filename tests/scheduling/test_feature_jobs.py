@@ -22,7 +22,7 @@ from engage.surveys.models import Response, ResponseSource, SurveyStatus
 from tests.surveys.helpers import make_survey
 
 
-def test_close_surveys_job_closes_surveys_past_their_date(app, cast) -> None:  # type: ignore[no-untyped-def]
+def test_close_surveys_job_closes_surveys_past_their_date(app, cast) -> None:
     past = make_survey(cast["officer"], title="Past its date")
     current = make_survey(cast["officer"], title="Still open")
     past.closes_at = utcnow() - timedelta(hours=1)
@@ -53,7 +53,7 @@ def _value(key: str, day: date) -> float | None:
     )
 
 
-def test_compute_metrics_job_records_yesterdays_figures_once(cast) -> None:  # type: ignore[no-untyped-def]
+def test_compute_metrics_job_records_yesterdays_figures_once(cast) -> None:
     now = datetime(2026, 11, 26, 1, 30, tzinfo=UTC)
     yesterday = date(2026, 11, 25)
     survey = make_survey(cast["officer"])
@@ -84,7 +84,7 @@ def test_compute_metrics_job_records_yesterdays_figures_once(cast) -> None:  # t
     )
 
 
-def test_weekly_reach_report_job_makes_last_weeks_report_once(cast) -> None:  # type: ignore[no-untyped-def]
+def test_weekly_reach_report_job_makes_last_weeks_report_once(cast) -> None:
     monday = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
     spec = get_spec("reach-report-weekly")
     first = run_job(spec, trigger=RunTrigger.CLI, clock=lambda: monday)
@@ -127,7 +127,7 @@ def _overtaken_once(*, now: datetime) -> dict[str, int]:
     return {"attempts": len(ATTEMPTS)}
 
 
-def test_a_job_overtaken_by_another_writer_is_done_again(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_job_overtaken_by_another_writer_is_done_again(app) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("SQLite's write-lock upgrade only")
     ATTEMPTS.clear()

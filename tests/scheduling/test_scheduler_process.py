@@ -193,7 +193,7 @@ def test_after_three_hours_down_coalescing_gives_one_catch_up_run(
     schedulers.stop(process)
     assert runs("hourly") == []
     # Three hours of downtime: the stored next run time is now 3 h in the past.
-    _next_run, state_bytes = _stored_job("hourly")  # type: ignore[misc]
+    _next_run, state_bytes = _stored_job("hourly")
     state = pickle.loads(state_bytes)  # noqa: S301 - our own job store
     missed = datetime.now(UTC) - timedelta(hours=3)
     state["next_run_time"] = missed.astimezone(state["next_run_time"].tzinfo)
@@ -247,7 +247,7 @@ def test_a_failing_or_hanging_job_does_not_wedge_the_next_run(
     assert done[-1].started_at > skipped[0].started_at
 
 
-def test_run_now_is_picked_up_within_seconds(  # type: ignore[no-untyped-def]
+def test_run_now_is_picked_up_within_seconds(
     schedulers: Schedulers, client: FlaskClient, login, cast, app
 ) -> None:
     app.config["JOBS_REGISTRY"] = f"{SAMPLES}:ON_REQUEST"

@@ -87,7 +87,7 @@ def test_the_lease_has_one_holder_until_it_expires() -> None:
     assert services.acquire_lease("c", ttl=TTL, now=later + timedelta(seconds=1))
 
 
-def test_requests_are_claimed_and_run_once(cast) -> None:  # type: ignore[no-untyped-def]
+def test_requests_are_claimed_and_run_once(cast) -> None:
     request = services.request_run("purge-imports", actor=cast["admin"], now=utcnow())
     db.session.commit()
     assert services.run_requested(holder="me") == 1
@@ -110,7 +110,7 @@ def test_unknown_job_names_are_refused_with_the_list() -> None:
     assert "deliver-mail" in caught.value.message
 
 
-def test_retention_job_writes_a_count_report_and_is_harmless_twice(app) -> None:  # type: ignore[no-untyped-def]
+def test_retention_job_writes_a_count_report_and_is_harmless_twice(app) -> None:
     """docs/security.md D7: the nightly job erases past the period, with counts."""
     from engage.membership.models import MemberStatus
 
@@ -143,7 +143,7 @@ def test_retention_job_writes_a_count_report_and_is_harmless_twice(app) -> None:
     assert member.email is None
 
 
-def test_run_job_cli_runs_one_job_and_lists_names_on_a_bad_one(app) -> None:  # type: ignore[no-untyped-def]
+def test_run_job_cli_runs_one_job_and_lists_names_on_a_bad_one(app) -> None:
     runner = app.test_cli_runner()
     bad = runner.invoke(args=["run-job", "nope"])
     assert bad.exit_code != 0
@@ -161,7 +161,7 @@ def test_run_job_cli_runs_one_job_and_lists_names_on_a_bad_one(app) -> None:  # 
     )
 
 
-def test_jobs_page_lists_jobs_and_run_now_queues_a_request(  # type: ignore[no-untyped-def]
+def test_jobs_page_lists_jobs_and_run_now_queues_a_request(
     client: FlaskClient, login, cast
 ) -> None:
     services.run_job(services.get_spec("purge-imports"), trigger=RunTrigger.CLI)

@@ -135,7 +135,7 @@ def test_imported_responses_keep_no_email_name_or_ip(name: str) -> None:
 @pytest.mark.parametrize("name", FILES)
 def test_an_upload_awaiting_confirmation_keeps_no_email_name_or_ip(
     name: str, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     survey = make_survey()
     content = (FIXTURES / name).read_bytes()
     preview, pending = prepare_responses(
@@ -172,7 +172,7 @@ def test_responses_are_not_imported_into_a_draft() -> None:
     assert db.session.scalar(select(func.count()).select_from(Response)) == 0
 
 
-def test_a_draft_with_responses_keeps_its_questions(cast) -> None:  # type: ignore[no-untyped-def]
+def test_a_draft_with_responses_keeps_its_questions(cast) -> None:
     # Responses imported into a draft before imports needed an open survey.
     survey = make_survey()
     _import(survey, "google.csv")
@@ -299,7 +299,7 @@ def _microsoft(*moments: str) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
-def test_dates_that_read_either_way_are_asked_about_and_remembered(cast) -> None:  # type: ignore[no-untyped-def]
+def test_dates_that_read_either_way_are_asked_about_and_remembered(cast) -> None:
     survey = make_survey()
     ambiguous = _microsoft("3/5/24 9:14:02", "4/6/24 10:00:00")
     preview, pending = prepare_responses(
@@ -339,7 +339,7 @@ def test_dates_that_read_either_way_are_asked_about_and_remembered(cast) -> None
     assert [r.draft.submitted_on for r in later.rows] == [date(2024, 5, 7)]
 
 
-def test_a_file_that_tells_its_date_order_is_not_asked_about(cast) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_tells_its_date_order_is_not_asked_about(cast) -> None:
     survey = make_survey()
     preview, _ = prepare_responses(
         survey,

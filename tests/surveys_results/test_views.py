@@ -118,7 +118,7 @@ def test_small_counts_are_suppressed_with_a_second_cell(client, login, cast) -> 
 
 def test_a_question_whose_every_count_is_hidden_has_no_chart(
     client, login, cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     survey = make_survey()
     _responses(survey, 8)  # question 1: Newsletter 4, Website 4, both hidden
     login(cast["officer"])
