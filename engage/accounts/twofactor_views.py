@@ -31,7 +31,7 @@ from engage.accounts.forms import (
 )
 from engage.accounts.models import User
 from engage.clock import utcnow
-from engage.errors import EngageError
+from engage.edge import change
 from engage.extensions import db, limiter
 
 bp = Blueprint("twofactor", __name__)
@@ -152,13 +152,13 @@ def setup_at_login() -> ResponseReturnValue:
     secret = _setup_secret()
     form = TotpCodeForm()
     if form.validate_on_submit():
-        try:
+        with change(field=form.code) as done:
             codes = twofactor.enable_totp(user, secret, form.code.data, now=utcnow())
-        except EngageError as error:
-            db.session.rollback()
-            form.code.errors = [error.message]
-        else:
-            _finish_login(user, next_url, "after setting up two-factor")
+            services.complete_login(
+                user, now=utcnow(), detail="after setting up two-factor"
+            )
+        if done:
+            sessions.start_session(user)
             return render_template(
                 "accounts/recovery_codes.html", codes=codes, next_url=next_url
             )
@@ -175,13 +175,9 @@ def setup() -> ResponseReturnValue:
     secret = _setup_secret()
     form = TotpCodeForm()
     if form.validate_on_submit():
-        try:
+        with change(field=form.code) as done:
             codes = twofactor.enable_totp(user, secret, form.code.data, now=utcnow())
-        except EngageError as error:
-            db.session.rollback()
-            form.code.errors = [error.message]
-        else:
-            db.session.commit()
+        if done:
             session.pop(sessions.SETUP_SECRET, None)
             return render_template("accounts/recovery_codes.html", codes=codes)
     form.code.data = ""
@@ -195,15 +191,11 @@ def recovery_codes() -> ResponseReturnValue:
     user: User = current_user._get_current_object()
     form = TotpCodeForm(prefix="recovery")
     if form.validate_on_submit():
-        try:
+        with change(refusal="New recovery codes were not made: {}.") as done:
             codes = twofactor.regenerate_recovery_codes(
                 user, form.code.data, now=utcnow()
             )
-        except EngageError as error:
-            db.session.rollback()
-            flash(f"New recovery codes were not made: {error.message}.", "error")
-        else:
-            db.session.commit()
+        if done:
             return render_template("accounts/recovery_codes.html", codes=codes)
     else:
         flash("Enter the 6-digit code to make new recovery codes.", "error")
@@ -217,16 +209,13 @@ def disable() -> ResponseReturnValue:
     user: User = current_user._get_current_object()
     form = DisableTwoFactorForm(prefix="disable")
     if form.validate_on_submit():
-        try:
+        with change(
+            "Two-factor sign-in is off.",
+            refusal="Two-factor sign-in is still on: {}.",
+        ):
             twofactor.disable_totp(
                 user, password=form.password.data, code=form.code.data, now=utcnow()
             )
-        except EngageError as error:
-            db.session.rollback()
-            flash(f"Two-factor sign-in is still on: {error.message}.", "error")
-        else:
-            db.session.commit()
-            flash("Two-factor sign-in is off.", "success")
     else:
         flash("Enter your password and a code to turn two-factor sign-in off.", "error")
     return redirect(url_for("accounts.account"))

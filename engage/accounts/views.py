@@ -29,7 +29,7 @@ from engage.accounts.forms import (
 )
 from engage.accounts.models import User
 from engage.clock import utcnow
-from engage.errors import EngageError
+from engage.edge import change
 from engage.extensions import db, limiter
 from engage.http import writes_late
 from engage.mail.requests import request_mail
@@ -152,18 +152,14 @@ def account() -> ResponseReturnValue:
     user: User = current_user._get_current_object()
     form = ChangePasswordForm(user_context=(user.email, user.name))
     if form.validate_on_submit():
-        try:
+        with change(field=form.current_password) as done:
             services.change_password(
                 user,
                 current=form.current_password.data,
                 new=form.new_password.data,
                 now=utcnow(),
             )
-        except EngageError as error:
-            db.session.rollback()
-            form.current_password.errors = [error.message]
-        else:
-            db.session.commit()
+        if done:
             sessions.start_session(user)
             flash(
                 "Your password has been changed. Other sessions have been signed out.",
@@ -200,7 +196,7 @@ def users() -> ResponseReturnValue:
 def create_user() -> ResponseReturnValue:
     form = UserForm()
     if form.validate_on_submit():
-        try:
+        with change(field=form.email) as done:
             user = services.create_user(
                 actor=current_user,
                 email=form.email.data,
@@ -211,11 +207,7 @@ def create_user() -> ResponseReturnValue:
             services.issue_password_link(
                 user, actor=current_user, now=utcnow(), reason="invitation"
             )
-        except EngageError as error:
-            db.session.rollback()
-            form.email.errors = [error.message]
-        else:
-            db.session.commit()
+        if done:
             flash(
                 f"{user.name} has been added and sent a link to set their password.",
                 "success",
@@ -230,7 +222,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user)
     if form.validate_on_submit():
-        try:
+        with change(field=form.email) as done:
             services.update_user(
                 user,
                 actor=current_user,
@@ -240,11 +232,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
                 is_active=form.is_active.data,
                 now=utcnow(),
             )
-        except EngageError as error:
-            db.session.rollback()
-            form.email.errors = [error.message]
-        else:
-            db.session.commit()
+        if done:
             flash(f"Changes to {user.name} saved.", "success")
             return redirect(url_for("admin.users"))
     return render_template("accounts/user_form.html", form=form, user=user)
@@ -270,12 +258,8 @@ def send_password_link(user_id: int) -> ResponseReturnValue:
 @roles_required(*ADMINS)
 def reset_two_factor(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
-    try:
+    with change(f"Two-factor sign-in for {user.name} has been reset.") as done:
         twofactor.reset_totp(user, actor=current_user, now=utcnow())
-    except EngageError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not done:
         return redirect(url_for("admin.edit_user", user_id=user.id))
-    db.session.commit()
-    flash(f"Two-factor sign-in for {user.name} has been reset.", "success")
     return redirect(url_for("admin.users"))

@@ -25,7 +25,7 @@ from engage.actions.forms import (
 from engage.actions.models import Action, ActionStatus, Channel, Objective, Recurrence
 from engage.audiences.services import list_audiences, list_programmes
 from engage.clock import today, utcnow
-from engage.errors import EngageError
+from engage.edge import change
 from engage.extensions import db
 from engage.formtools import parse_month
 from engage.metrics.services import observations_from_activities
@@ -171,16 +171,11 @@ def _action_data(form: ActionForm) -> services.ActionData:
 def create() -> ResponseReturnValue:
     form = _action_form(None)
     if form.validate_on_submit():
-        try:
+        with change("Action added to the plan.", field=form.title) as done:
             action = services.create_action(
                 _action_data(form), actor=current_user, now=utcnow()
             )
-        except EngageError as error:
-            db.session.rollback()
-            form.title.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Action added to the plan.", "success")
+        if done:
             return redirect(url_for("actions.detail", action_id=action.id))
     return render_template("actions/form.html", form=form, action=None)
 
@@ -211,16 +206,11 @@ def edit(action_id: int) -> ResponseReturnValue:
     _require_can_change(action)
     form = _action_form(action)
     if form.validate_on_submit():
-        try:
+        with change("Changes saved.", field=form.title) as done:
             services.update_action(
                 action, _action_data(form), actor=current_user, now=utcnow()
             )
-        except EngageError as error:
-            db.session.rollback()
-            form.title.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Changes saved.", "success")
+        if done:
             return redirect(url_for("actions.detail", action_id=action.id))
     return render_template("actions/form.html", form=form, action=action)
 
@@ -264,16 +254,11 @@ def log_delivery(action_id: int) -> ResponseReturnValue:
             ),
             complete=bool(form.complete.data),
         )
-        try:
+        with change("Delivery logged.", field=form.description) as done:
             services.log_delivery(action, data, actor=current_user, now=utcnow())
             # Measures of reach: the figures become observations.
             observations_from_activities([data.occurred_on], now=utcnow())
-        except EngageError as error:
-            db.session.rollback()
-            form.description.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Delivery logged.", "success")
+        if done:
             return redirect(url_for("actions.detail", action_id=action.id))
     return render_template("actions/delivery_form.html", form=form, action=action)
 
@@ -311,14 +296,9 @@ def _objective_form(objective: Objective | None) -> ResponseReturnValue:
             responsible=form.responsible.data or "",
             due_date=form.due_date.data,
         )
-        try:
+        with change("Objective saved.", field=form.title) as done:
             services.save_objective(objective, data, actor=current_user, now=utcnow())
-        except EngageError as error:
-            db.session.rollback()
-            form.title.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Objective saved.", "success")
+        if done:
             return redirect(url_for("actions.objectives"))
     return render_template(
         "actions/objective_form.html", form=form, objective=objective
@@ -346,7 +326,7 @@ def edit_channel(channel_id: int) -> ResponseReturnValue:
 def _channel_form(channel: Channel | None) -> ResponseReturnValue:
     form = ChannelForm(obj=channel)
     if form.validate_on_submit():
-        try:
+        with change("Channel saved.", field=form.name) as done:
             services.save_channel(
                 channel,
                 name=form.name.data,
@@ -354,11 +334,6 @@ def _channel_form(channel: Channel | None) -> ResponseReturnValue:
                 actor=current_user,
                 now=utcnow(),
             )
-        except EngageError as error:
-            db.session.rollback()
-            form.name.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Channel saved.", "success")
+        if done:
             return redirect(url_for("actions.channels"))
     return render_template("actions/channel_form.html", form=form, channel=channel)

@@ -28,7 +28,7 @@ from engage.audiences.models import (
     ProgrammeApproach,
 )
 from engage.clock import today, utcnow
-from engage.errors import EngageError
+from engage.edge import change
 from engage.extensions import db
 
 bp = Blueprint("audiences", __name__, url_prefix="/audiences")
@@ -82,15 +82,11 @@ def _audience_data(form: AudienceForm) -> services.AudienceData:
 def create() -> ResponseReturnValue:
     form = AudienceForm(owners=_owner_choices())
     if form.validate_on_submit():
-        try:
+        with change(field=form.name) as done:
             audience = services.create_audience(
                 _audience_data(form), actor=current_user, now=utcnow()
             )
-        except EngageError as error:
-            db.session.rollback()
-            form.name.errors = [error.message]
-        else:
-            db.session.commit()
+        if done:
             flash(f"{audience.name} added to the map.", "success")
             return redirect(url_for("audiences.detail", audience_id=audience.id))
     return render_template("audiences/form.html", form=form, audience=None)
@@ -108,16 +104,11 @@ def edit(audience_id: int) -> ResponseReturnValue:
     audience = db.get_or_404(Audience, audience_id)
     form = AudienceForm(obj=audience, owners=_owner_choices())
     if form.validate_on_submit():
-        try:
+        with change("Changes saved.", field=form.name) as done:
             services.update_audience(
                 audience, _audience_data(form), actor=current_user, now=utcnow()
             )
-        except EngageError as error:
-            db.session.rollback()
-            form.name.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Changes saved.", "success")
+        if done:
             return redirect(url_for("audiences.detail", audience_id=audience.id))
     return render_template("audiences/form.html", form=form, audience=audience)
 
@@ -260,7 +251,7 @@ def edit_programme(programme_id: int) -> ResponseReturnValue:
 def _programme_form(programme: Programme | None) -> ResponseReturnValue:
     form = ProgrammeForm(obj=programme)
     if form.validate_on_submit():
-        try:
+        with change("Programme saved.", field=form.name) as done:
             services.save_programme(
                 programme,
                 name=form.name.data,
@@ -269,12 +260,7 @@ def _programme_form(programme: Programme | None) -> ResponseReturnValue:
                 actor=current_user,
                 now=utcnow(),
             )
-        except EngageError as error:
-            db.session.rollback()
-            form.name.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Programme saved.", "success")
+        if done:
             return redirect(url_for("audiences.programmes"))
     return render_template(
         "audiences/programme_form.html", form=form, programme=programme

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from engage.accounts.access import EDITORS, READERS, roles_required
 from engage.clock import utcnow
-from engage.errors import EngageError
+from engage.edge import change
 from engage.extensions import db
 from engage.imports import (
     models,  # noqa: F401 - registers the tables
@@ -51,13 +51,10 @@ def confirm(kind: str, pending_id: int) -> ResponseReturnValue:
     pending = services.get_pending_import(
         pending_id, kind=kind, user=user, now=utcnow()
     )
-    try:
+    with change() as done:
         preview = services.confirm_import(pending, actor=user, now=utcnow())
-    except EngageError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not done:
         return redirect(url_for("imports.upload", kind=kind))
-    db.session.commit()
     flash(f"Import finished: {preview.summary()}.", "success")
     spec = services.get_kind(kind)
     return redirect(url_for(spec.index_endpoint or f"{kind}.index"))

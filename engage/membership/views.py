@@ -23,6 +23,7 @@ from engage.accounts.access import ADMINS, EDITORS, READERS, roles_required
 from engage.accounts.models import Role
 from engage.audit.services import record_event
 from engage.clock import local_day, today, utcnow
+from engage.edge import change
 from engage.errors import Conflict, EngageError
 from engage.extensions import db
 from engage.formtools import id_or_none
@@ -126,7 +127,6 @@ def _member_data(form: MemberForm) -> services.MemberData:
 
 
 def _show_errors(form: MemberForm, error: EngageError) -> None:
-    db.session.rollback()
     if isinstance(error, services.MemberDataError):
         for name, message in error.errors.items():
             getattr(form, name).errors = [message]
@@ -143,18 +143,16 @@ def create() -> ResponseReturnValue:
         practices=lists.practice_choices(), topics=lists.topic_choices()
     )
     if form.validate_on_submit():
-        try:
+        with change(
+            "Member added.", on_error=lambda error: _show_errors(form, error)
+        ) as done:
             member = services.add_member(
                 _member_data(form),
                 method=form.method.data,
                 actor=_user(),
                 now=utcnow(),
             )
-        except EngageError as error:
-            _show_errors(form, error)
-        else:
-            db.session.commit()
-            flash("Member added.", "success")
+        if done:
             return redirect(url_for("members.detail", member_id=member.id))
     return render_template("membership/staff/form.html", form=form, member=None)
 
@@ -189,15 +187,13 @@ def edit(member_id: int) -> ResponseReturnValue:
         form.topics.data = [t.id for t in member.topics]
         form.support_needs.data = [n.need for n in member.support_needs]
     if form.validate_on_submit():
-        try:
+        with change(
+            "Changes saved.", on_error=lambda error: _show_errors(form, error)
+        ) as done:
             services.update_member(
                 member, _member_data(form), actor=_user(), now=utcnow()
             )
-        except EngageError as error:
-            _show_errors(form, error)
-        else:
-            db.session.commit()
-            flash("Changes saved.", "success")
+        if done:
             return redirect(url_for("members.detail", member_id=member.id))
     return render_template("membership/staff/form.html", form=form, member=member)
 
@@ -324,14 +320,9 @@ def _list_page(
     item = db.get_or_404(model, item_id) if item_id else None
     submitted = form_class(prefix=_prefix(item_id))
     if submitted.validate_on_submit():
-        try:
+        with change(f"{noun} saved.", field=submitted.name) as done:
             save(item, submitted)
-        except EngageError as error:
-            db.session.rollback()
-            submitted.name.errors = [error.message]
-        else:
-            db.session.commit()
-            flash(f"{noun} saved.", "success")
+        if done:
             return redirect(url_for(endpoint))
     rows = items()
     forms = {
@@ -409,7 +400,7 @@ def sar_new() -> ResponseReturnValue:
         form.received_on.data = today()
         form.member_id.data = id_or_none(request.args.get("member_id"))
     if form.validate_on_submit():
-        try:
+        with change("Subject access request logged.", field=form.received_on) as done:
             sar.log_request(
                 member=form.member,
                 requester=form.requester.data,
@@ -418,12 +409,7 @@ def sar_new() -> ResponseReturnValue:
                 actor=_user(),
                 now=utcnow(),
             )
-        except EngageError as error:
-            db.session.rollback()
-            form.received_on.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Subject access request logged.", "success")
+        if done:
             return redirect(url_for("members.sar_register"))
     return render_template("membership/staff/sar_form.html", form=form)
 

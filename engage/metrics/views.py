@@ -19,7 +19,7 @@ from engage.accounts.access import EDITORS, READERS, roles_required, safe_next_u
 from engage.accounts.models import User
 from engage.actions.services import list_channels
 from engage.clock import today, utcnow
-from engage.errors import EngageError
+from engage.edge import change
 from engage.extensions import db
 from engage.formtools import choices, date_or_none, id_or_none
 from engage.metrics import feeds, reach, services
@@ -90,14 +90,9 @@ def _metric_form(metric: Metric | None) -> ResponseReturnValue:
             channel_id=form.channel_id.data,
             action_id=form.action_id.data,
         )
-        try:
+        with change("Metric saved.", field=form.key) as done:
             saved = services.save_metric(metric, data, actor=_actor(), now=utcnow())
-        except EngageError as error:
-            db.session.rollback()
-            form.key.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Metric saved.", "success")
+        if done:
             return redirect(url_for("metrics.detail", metric_id=saved.id))
     return render_template("metrics/form.html", form=form, metric=metric)
 
@@ -122,7 +117,7 @@ def observe(metric_id: int) -> ResponseReturnValue:
     metric = db.get_or_404(Metric, metric_id)
     form = ObservationForm()
     if form.validate_on_submit():
-        try:
+        with change("Value recorded.", field=form.observed_on) as done:
             services.record_manual_observation(
                 metric,
                 form.observed_on.data,
@@ -131,12 +126,7 @@ def observe(metric_id: int) -> ResponseReturnValue:
                 actor=_actor(),
                 now=utcnow(),
             )
-        except EngageError as error:
-            db.session.rollback()
-            form.observed_on.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Value recorded.", "success")
+        if done:
             return redirect(url_for("metrics.detail", metric_id=metric.id))
     observations = services.list_observations(metric)
     return render_template(
@@ -178,14 +168,9 @@ def _feed_form(feed: Feed | None) -> ResponseReturnValue:
             phrases=form.phrases.data or "",
             active=form.active.data,
         )
-        try:
+        with change("Feed saved.", field=form.url) as done:
             saved = feeds.save_feed(feed, data, actor=_actor(), now=utcnow())
-        except EngageError as error:
-            db.session.rollback()
-            form.url.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Feed saved.", "success")
+        if done:
             return redirect(url_for("feeds.feed_detail", feed_id=saved.id))
     return render_template("metrics/feed_form.html", form=form, feed=feed)
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from engage.accounts.access import EDITORS, READERS, roles_required
 from engage.clock import today, utcnow
+from engage.edge import change
 from engage.errors import EngageError
 from engage.extensions import db
 from engage.formtools import parse_id
@@ -91,16 +92,11 @@ def _survey_data(form: SurveyForm) -> services.SurveyData:
 def create() -> ResponseReturnValue:
     form = SurveyForm()
     if form.validate_on_submit():
-        try:
+        with change("Survey added. Now add its questions.", field=form.title) as done:
             survey = services.create_survey(
                 _survey_data(form), actor=_user(), now=utcnow()
             )
-        except EngageError as error:
-            db.session.rollback()
-            form.title.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Survey added. Now add its questions.", "success")
+        if done:
             return _to_detail(survey)
     return render_template("surveys/form.html", form=form, survey=None)
 
@@ -129,16 +125,11 @@ def edit(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
     form = SurveyForm()
     if form.validate_on_submit():
-        try:
+        with change("Survey saved.", field=form.title) as done:
             services.update_survey(
                 survey, _survey_data(form), actor=_user(), now=utcnow()
             )
-        except EngageError as error:
-            db.session.rollback()
-            form.title.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Survey saved.", "success")
+        if done:
             return _to_detail(survey)
     elif not form.is_submitted():
         form.title.data = survey.title
@@ -151,28 +142,18 @@ def edit(survey_id: int) -> ResponseReturnValue:
 
 def _act(survey: Survey, action: Any, message: str) -> None:
     """Run a POST button's service call, then commit and flash (or say why not)."""
-    try:
+    with change(message):
         action()
-    except EngageError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
 
 
 @bp.post("/<int:survey_id>/delete")
 @roles_required(*EDITORS)
 def delete(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
-    try:
+    with change("Survey deleted.") as done:
         services.delete_survey(survey, actor=_user(), now=utcnow())
-    except EngageError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not done:
         return _to_detail(survey)
-    db.session.commit()
-    flash("Survey deleted.", "success")
     return redirect(url_for("surveys.index"))
 
 
@@ -222,13 +203,10 @@ def preview(survey_id: int) -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def public_link(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
-    try:
+    with change() as done:
         token = services.set_public_link(survey, actor=_user(), now=utcnow())
-    except EngageError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not done:
         return _to_detail(survey)
-    db.session.commit()
     link = url_for("answer.form", token=token, _external=False)
     return render_template("surveys/public_link.html", survey=survey, link=link)
 
@@ -268,19 +246,18 @@ def _question_page(
     survey: Survey, question: Question | None, form: QuestionForm
 ) -> ResponseReturnValue:
     if form.validate_on_submit():
-        try:
+
+        def show(error: EngageError) -> None:
+            field = form.choices_text if "choice" in error.message else form.text
+            field.errors = [error.message]
+
+        with change("Question saved.", on_error=show) as done:
             data = _question_data(form)
             if question is None:
                 services.add_question(survey, data, actor=_user(), now=utcnow())
             else:
                 services.update_question(question, data, actor=_user(), now=utcnow())
-        except EngageError as error:
-            db.session.rollback()
-            field = form.choices_text if "choice" in error.message else form.text
-            field.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Question saved.", "success")
+        if done:
             return _to_detail(survey, "#questions")
     return render_template(
         "surveys/question_form.html",
@@ -400,15 +377,11 @@ def invite(survey_id: int) -> ResponseReturnValue:
         return render_template(
             "surveys/invite_confirm.html", survey=survey, form=form, plan=plan
         )
-    try:
+    with change() as done:
         plan = distribution.create_invitations(
             survey, criteria, actor=_user(), now=utcnow()
         )
-    except EngageError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if done:
         flash(
             f"{plan.by_email:,} members invited by e-mail and {plan.by_post:,} "
             "by post. Now send the e-mails.",
@@ -421,13 +394,10 @@ def invite(survey_id: int) -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def send(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
-    try:
+    with change() as done:
         sent = distribution.send_invitations(survey, actor=_user(), now=utcnow())
-    except EngageError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not done:
         return redirect(url_for("surveys.invitations", survey_id=survey.id))
-    db.session.commit()
     return _distribution_page(survey, just_sent=sent)
 
 
@@ -436,18 +406,15 @@ def send(survey_id: int) -> ResponseReturnValue:
 def remind(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
     after = request.form.get("after", "0")
-    try:
+    with change() as done:
         batch = distribution.send_reminders(
             survey,
             actor=_user(),
             now=utcnow(),
             after_id=int(after) if after.isdigit() else 0,
         )
-    except EngageError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not done:
         return redirect(url_for("surveys.invitations", survey_id=survey.id))
-    db.session.commit()
     return _distribution_page(survey, reminders=batch)
 
 
@@ -490,7 +457,7 @@ def enter_response(survey_id: int) -> ResponseReturnValue:
     if not form.is_submitted():
         form.submitted_on.data = today()
     elif form.validate():
-        try:
+        with change("Response saved. You can enter the next one.") as done:
             answering.record_staff_response(
                 survey,
                 form.values(),
@@ -500,12 +467,9 @@ def enter_response(survey_id: int) -> ResponseReturnValue:
                 actor=_user(),
                 now=utcnow(),
             )
-        except EngageError as error:
-            db.session.rollback()
-            problem = error.message
+        if not done:
+            problem = done.error.message if done.error else None
         else:
-            db.session.commit()
-            flash("Response saved. You can enter the next one.", "success")
             return redirect(url_for("surveys.enter_response", survey_id=survey.id))
     return render_template(
         "surveys/entry.html", survey=survey, form=form, problem=problem
@@ -548,14 +512,9 @@ def _finding_page(survey: Survey, finding: Finding | None) -> ResponseReturnValu
             action_ids=list(form.actions.data or ()),
             published=bool(form.published.data),
         )
-        try:
+        with change("Finding saved.", field=form.theme) as done:
             findings.save_finding(survey, finding, data, actor=_user(), now=utcnow())
-        except EngageError as error:
-            db.session.rollback()
-            form.theme.errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Finding saved.", "success")
+        if done:
             return redirect(url_for("surveys.findings_page", survey_id=survey.id))
     elif not form.is_submitted() and finding is not None:
         form.theme.data = finding.theme
@@ -611,12 +570,8 @@ def publish_findings(survey_id: int) -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def tell_participants(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
-    try:
+    with change() as done:
         told = distribution.tell_participants(survey, actor=_user(), now=utcnow())
-    except EngageError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if done:
         flash(f"{told:,} members who took part were told by e-mail.", "success")
     return redirect(url_for("surveys.findings_page", survey_id=survey.id))

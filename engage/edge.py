@@ -1,0 +1,92 @@
+"""The web edge's one way to make a change: run the services, then commit or roll back.
+
+Every view that changes something ends the same way: call one or more services; if a
+service refuses (an :class:`~engage.errors.EngageError`), roll back and tell the user
+why, on the form field or as a flash message; otherwise commit and say it is done.
+:func:`change` does that once::
+
+    with change("Action added to the plan.", field=form.title) as done:
+        action = services.create_action(data, actor=current_user, now=utcnow())
+    if done:
+        return redirect(url_for("actions.detail", action_id=action.id))
+    return render_template("actions/form.html", form=form)
+
+Errors that are not the user's to fix (a lost database, a bug) pass through untouched:
+the request's teardown discards the session and the error pages answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from flask import flash
+
+from engage.errors import EngageError
+from engage.extensions import db
+
+
+class Change:
+    """One change's transaction; true once it has been committed."""
+
+    def __init__(
+        self,
+        success: str | None,
+        field: Any | None,
+        refusal: str,
+        on_error: Callable[[EngageError], object] | None,
+    ) -> None:
+        self.success = success
+        self.field = field
+        self.refusal = refusal
+        self.on_error = on_error
+        self.error: EngageError | None = None
+        self._committed = False
+
+    def __bool__(self) -> bool:
+        return self._committed
+
+    def __enter__(self) -> Change:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if exc is None:
+            db.session.commit()
+            self._committed = True
+            if self.success:
+                flash(self.success, "success")
+            return False
+        if not isinstance(exc, EngageError):
+            return False
+        db.session.rollback()
+        self.error = exc
+        if self.on_error is not None:
+            self.on_error(exc)
+        elif self.field is not None:
+            self.field.errors = [*(self.field.errors or ()), exc.message]
+        else:
+            flash(self.refusal.format(exc.message), "error")
+        return True
+
+
+def change(
+    success: str | None = None,
+    *,
+    field: Any | None = None,
+    refusal: str = "{}",
+    on_error: Callable[[EngageError], object] | None = None,
+) -> Change:
+    """Commit the block's work and flash ``success``, or roll back and show the refusal.
+
+    The refusal goes on ``field`` (a WTForms field) when one is given, to ``on_error``
+    when the page shows it its own way, else into a flash message worded by ``refusal``
+    (``"{}"`` is the service's own message). Test the result (``if done:``) to choose
+    between the page that follows a change and the form shown again.
+    """
+    return Change(success, field, refusal, on_error)
