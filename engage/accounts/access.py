@@ -11,14 +11,11 @@ from flask import abort, current_app, request
 from flask_login import current_user
 from flask_login.config import EXEMPT_METHODS
 
-from engage.accounts.models import Role
+from engage.accounts.models import ADMINS, EDITORS, READERS, Role
+
+__all__ = ["ADMINS", "EDITORS", "READERS", "roles_required", "safe_next_url"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: Who may read (GET) pages of the staff areas and who may change things.
-READERS = (Role.ADMIN, Role.OFFICER, Role.LEAD)
-EDITORS = (Role.ADMIN, Role.OFFICER)
-ADMINS = (Role.ADMIN,)
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:

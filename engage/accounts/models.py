@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_login import AnonymousUserMixin
 from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,6 +25,12 @@ class Role(enum.StrEnum):
         return {"admin": "Administrator", "officer": "Officer", "lead": "Lead"}[
             self.value
         ]
+
+
+#: Who may read the staff areas, who may change things, and who administers Engage.
+READERS = (Role.ADMIN, Role.OFFICER, Role.LEAD)
+EDITORS = (Role.ADMIN, Role.OFFICER)
+ADMINS = (Role.ADMIN,)
 
 
 class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
@@ -73,6 +80,26 @@ class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
+
+    # What the user may do, for views and templates --------------------------------
+    @property
+    def can_edit(self) -> bool:
+        """Officers and admins change things; leads only read."""
+        return self.role in EDITORS
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ADMINS
+
+
+class Visitor(AnonymousUserMixin):  # type: ignore[misc]
+    """Nobody signed in: may do nothing (templates can ask it the same questions)."""
+
+    can_edit = False
+    is_admin = False
+
+    def has_role(self, *roles: Role) -> bool:
+        return False
 
 
 class PasswordToken(db.Model):  # type: ignore[name-defined,misc]

@@ -15,7 +15,7 @@ from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from engage.accounts.models import User
+from engage.accounts.models import User, Visitor
 from engage.extensions import db
 
 LOGIN_AT = "_engage_login_at"
@@ -42,6 +42,7 @@ def init_login_manager(app: Flask, manager: LoginManager) -> None:
     # Our own version check replaces Flask-Login's IP/user-agent heuristics.
     manager.session_protection = None
     manager.user_loader(load_user)
+    manager.anonymous_user = Visitor
     app.before_request(enforce_timeouts)
 
 

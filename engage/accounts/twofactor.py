@@ -20,7 +20,7 @@ import pyotp
 import segno
 from sqlalchemy import delete, select
 
-from engage.accounts.models import RecoveryCode, Role, User
+from engage.accounts.models import RecoveryCode, User
 from engage.accounts.passwords import verify_password
 from engage.audit.services import record_event
 from engage.errors import ValidationError
@@ -40,7 +40,7 @@ def is_enabled(user: User) -> bool:
 
 def is_required(user: User) -> bool:
     """Whether ``user`` must use two-factor sign-in (administrators must)."""
-    return user.role == Role.ADMIN
+    return user.is_admin
 
 
 def needs_setup(user: User) -> bool:

@@ -11,7 +11,6 @@ from flask_login import current_user
 
 from engage import clock
 from engage.accounts.access import ADMINS, EDITORS, READERS, roles_required
-from engage.accounts.models import Role
 from engage.accounts.services import list_active_users
 from engage.actions import services
 from engage.actions.forms import (
@@ -45,11 +44,19 @@ def _options() -> dict[str, list[tuple[int, str]]]:
     }
 
 
-def _require_can_change(action: Action) -> None:
+def _can_change(action: Action) -> bool:
     """Officers change the actions they own (or that nobody owns yet); admins any."""
-    if current_user.role is Role.ADMIN:
-        return
-    if action.owners and current_user not in action.owners:
+    return bool(
+        current_user.is_admin
+        or (
+            current_user.can_edit
+            and (not action.owners or current_user in action.owners)
+        )
+    )
+
+
+def _require_can_change(action: Action) -> None:
+    if not _can_change(action):
         abort(403)
 
 
@@ -184,15 +191,11 @@ def create() -> ResponseReturnValue:
 @roles_required(*READERS)
 def detail(action_id: int) -> ResponseReturnValue:
     action = db.get_or_404(Action, action_id)
-    can_change = current_user.role is Role.ADMIN or (
-        current_user.role is Role.OFFICER
-        and (not action.owners or current_user in action.owners)
-    )
     return render_template(
         "actions/detail.html",
         action=action,
         today=today(),
-        can_change=can_change,
+        can_change=_can_change(action),
         status_form=StatusForm(data={"status": action.status.value}),
         unscheduled=services.is_unscheduled(action),
         overdue=services.is_overdue(action, today()),

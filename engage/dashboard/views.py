@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from engage import clock
 from engage.accounts.access import READERS, roles_required
-from engage.accounts.models import Role
 from engage.audiences.models import Programme
 from engage.audiences.services import list_programmes
 from engage.dashboard import periods, services
@@ -46,7 +45,7 @@ def _scope(form: DashboardFilterForm) -> services.Scope:
         today=today,
         programme=_programme(form.programme.data),
         actor=current_user._get_current_object(),
-        include_equality=current_user.role is Role.ADMIN,
+        include_equality=current_user.is_admin,
         now=clock.utcnow(),
     )
 
@@ -82,7 +81,7 @@ def _quarter_scope() -> services.Scope:
         today=today,
         programme=_programme(id_or_none(request.args.get("programme"))),
         actor=current_user._get_current_object(),
-        include_equality=current_user.role is Role.ADMIN,
+        include_equality=current_user.is_admin,
         now=clock.utcnow(),
     )
 

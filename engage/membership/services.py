@@ -11,7 +11,6 @@ from flask import current_app
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from engage.accounts.models import Role
 from engage.audit.services import SYSTEM, record_event
 from engage.backups import ledger
 from engage.clock import local_day
@@ -496,7 +495,7 @@ EQUALITY_COLUMNS = tuple(q.field for q in QUESTIONS)
 
 
 def _is_admin(actor: User | str) -> bool:
-    return not isinstance(actor, str) and actor.has_role(Role.ADMIN)
+    return not isinstance(actor, str) and actor.is_admin
 
 
 def export_members(

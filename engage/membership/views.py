@@ -20,7 +20,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engage.accounts.access import ADMINS, EDITORS, READERS, roles_required
-from engage.accounts.models import Role
 from engage.audit.services import record_event
 from engage.clock import local_day, today, utcnow
 from engage.edge import change
@@ -247,7 +246,7 @@ def subject_access(member_id: int) -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def export(fmt: str) -> ResponseReturnValue:
     include_equality = request.args.get("equality") == "1"
-    if include_equality and not current_user.has_role(Role.ADMIN):
+    if include_equality and not current_user.is_admin:
         abort(403)
     filename, mimetype, content = services.export_members(
         fmt, actor=_user(), include_equality=include_equality, now=utcnow()
