@@ -25,7 +25,7 @@ bare_inserts = Table(
 )
 
 configure_sqlite(busy_timeout_ms=5000, synchronous="FULL")
-#: The runner creates the table before starting gunicorn (see runner.join_load).
+#: The join load creates the table before starting gunicorn (see join_load.join_load).
 engine = create_engine(os.environ.get("ENGAGE_BENCH_DATABASE_URL", "sqlite://"))
 
 app = Flask(__name__)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select
 
 from engage.actions.models import Action, Activity
-from engage.bench import generate, runner
+from engage.bench import gen_surveys, generate, runner
 from engage.bench.cli import bench
 from engage.extensions import db, limiter
 from engage.membership.models import Member
@@ -78,7 +78,7 @@ def test_generator_adds_surveys_metrics_and_feeds(bench_database: str) -> None:
     assert answered
     assert answered > counts["responses"] * 0.9
     assert kinds
-    assert kinds >= len(generate.SURVEY_QUESTIONS)
+    assert kinds >= len(gen_surveys.SURVEY_QUESTIONS)
 
 
 def test_results_counted_in_the_database_match_the_pandas_results(
@@ -87,7 +87,7 @@ def test_results_counted_in_the_database_match_the_pandas_results(
     app = runner._bench_app(bench_database)
     with app.app_context():
         survey = db.session.scalar(
-            select(Survey).where(Survey.title == generate.BIG_SURVEY_TITLE)
+            select(Survey).where(Survey.title == gen_surveys.BIG_SURVEY_TITLE)
         )
         assert survey is not None
         expected = reports.build_results(
