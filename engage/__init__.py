@@ -152,6 +152,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.membership.views import bp as members_bp
     from engage.metrics.views import bp as metrics_bp
     from engage.metrics.views import feeds_bp, reports_bp
+    from engage.organisation.views import bp as organisation_bp
     from engage.scheduling.views import bp as jobs_bp
     from engage.surveys.public_views import bp as answer_bp
     from engage.surveys.results_views import bp as survey_results_bp
@@ -183,6 +184,7 @@ def _register_blueprints(app: Flask) -> None:
         dashboard_bp,
         api_bp,
         api_tokens_bp,
+        organisation_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -190,10 +192,12 @@ def _register_blueprints(app: Flask) -> None:
 def _register_hooks(app: Flask) -> None:
     from engage import http, navigation, templating
     from engage.accounts.sessions import session_info
+    from engage.organisation import views as organisation
 
     http.init_app(app)
     navigation.init_app(app)
     templating.init_app(app)
+    organisation.init_app(app)
     app.context_processor(lambda: {"session_info": session_info})
 
 

@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from flask import Flask, request, url_for
 
+from engage.clock import local_day
+
 
 def format_datetime(value: datetime | None) -> str:
     """``3 Mar 2026 14:05`` (UTC), or an empty string."""
@@ -13,7 +15,9 @@ def format_datetime(value: datetime | None) -> str:
 
 
 def format_date(value: date | None) -> str:
-    """``3 March 2026``, or an empty string."""
+    """``3 March 2026`` (a moment's UK date), or an empty string."""
+    if isinstance(value, datetime):
+        value = local_day(value)
     return "" if value is None else value.strftime("%-d %B %Y")
 
 

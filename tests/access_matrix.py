@@ -48,6 +48,12 @@ MATRIX = {
     "admin.send_password_link": ADMINS,
     "admin.reset_two_factor": ADMINS,
     "audit.index": ADMINS,
+    # The organisation: its details and notices (admins), the notices (everyone)
+    "organisation.settings": ADMINS,
+    "organisation.edit_notice": ADMINS,
+    "organisation.privacy": PUBLIC,
+    "organisation.accessibility": PUBLIC,
+    "organisation.notice_version": PUBLIC,
     "mail.index": ADMINS,
     "mail.detail": ADMINS,
     # Scheduled jobs

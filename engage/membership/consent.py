@@ -15,12 +15,10 @@ from engage.membership.models import (
     Member,
     MemberStatus,
 )
+from engage.organisation.services import fresh_consent_since, privacy_version_label
 
 if TYPE_CHECKING:
     from engage.accounts.models import User
-
-#: Bump when the privacy notice or consent wording changes; stored with every consent.
-PRIVACY_NOTICE_VERSION = "2026-11"
 
 #: The exact words shown next to each consent box (their hash is stored too).
 CONSENT_WORDING = {
@@ -32,18 +30,41 @@ CONSENT_WORDING = {
 
 
 def wording_version() -> str:
-    """The privacy notice version plus a short hash of the consent wording shown."""
+    """The privacy notice version in force plus a short hash of the consent wording.
+
+    Stored with every consent record, so each keeps the version it was given under.
+    """
     text = "\n".join(f"{c.value}:{CONSENT_WORDING[c]}" for c in ContactChannel)
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return f"{PRIVACY_NOTICE_VERSION}/{digest}"
+    return f"{privacy_version_label()}/{digest}"
+
+
+def _latest(member: Member) -> dict[ContactChannel, ConsentRecord]:
+    latest: dict[ContactChannel, ConsentRecord] = {}
+    for record in sorted(member.consents, key=lambda r: (r.recorded_at, r.id or 0)):
+        latest[record.channel] = record
+    return latest
 
 
 def current_consents(member: Member) -> dict[ContactChannel, bool]:
     """The latest consent for each channel (False when never given)."""
-    latest: dict[ContactChannel, bool] = dict.fromkeys(ContactChannel, False)
-    for record in sorted(member.consents, key=lambda r: (r.recorded_at, r.id or 0)):
-        latest[record.channel] = record.granted
-    return latest
+    latest = _latest(member)
+    return {c: c in latest and latest[c].granted for c in ContactChannel}
+
+
+def stale_consents(member: Member) -> list[ContactChannel]:
+    """Channels consented to before a privacy notice that asked for fresh consent.
+
+    They do not allow contact until the member agrees again.
+    """
+    since = fresh_consent_since()
+    if since is None:
+        return []
+    return [
+        channel
+        for channel, record in _latest(member).items()
+        if record.granted and record.recorded_at < since
+    ]
 
 
 def record_consents(
@@ -58,7 +79,13 @@ def record_consents(
     The records are written with ``member`` at the next flush.
     """
     current = current_consents(member)
-    changed = [c for c, granted in wanted.items() if current[c] != granted]
+    stale = stale_consents(member)
+    # Agreeing again to a channel whose consent went stale is recorded too.
+    changed = [
+        c
+        for c, granted in wanted.items()
+        if current[c] != granted or (granted and c in stale)
+    ]
     version = wording_version()
     for channel in changed:
         member.consents.append(
@@ -75,7 +102,13 @@ def record_consents(
 
 def may_contact(member: Member, channel: ContactChannel) -> bool:
     """Whether we may contact an active member through ``channel`` now."""
-    return member.status is MemberStatus.ACTIVE and current_consents(member)[channel]
+    if member.status is not MemberStatus.ACTIVE:
+        return False
+    record = _latest(member).get(channel)
+    if record is None or not record.granted:
+        return False
+    since = fresh_consent_since()
+    return since is None or record.recorded_at >= since
 
 
 def withdraw_member(

@@ -22,7 +22,6 @@ from engage.http import writes_late
 from engage.mail.requests import request_mail
 from engage.membership import models  # noqa: F401 - registers the tables
 from engage.membership import registration as services
-from engage.membership.consent import PRIVACY_NOTICE_VERSION
 from engage.membership.equality import QUESTIONS
 from engage.membership.models import MemberStatus
 from engage.membership.public_forms import (
@@ -32,6 +31,7 @@ from engage.membership.public_forms import (
     ManageRequestForm,
     WithdrawForm,
 )
+from engage.organisation.services import privacy_version_label
 
 bp = Blueprint("join", __name__)
 
@@ -93,7 +93,7 @@ def _join_page(
         "membership/public/join.html",
         form=form,
         problem=problem,
-        notice_version=PRIVACY_NOTICE_VERSION,
+        notice_version=privacy_version_label(),
     )
     return page, status
 

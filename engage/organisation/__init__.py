@@ -1,0 +1,1 @@
+"""Who runs this Engage: its identity, privacy notice and accessibility statement."""

@@ -1,0 +1,213 @@
+"""The organisation's identity and notices: read on every page, changed by admins."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from engage.audit.services import record_event
+from engage.errors import ValidationError
+from engage.extensions import db
+from engage.organisation import defaults
+from engage.organisation.defaults import Identity
+from engage.organisation.models import (
+    BUILT_IN_VERSION,
+    Notice,
+    NoticeKind,
+    Organisation,
+)
+
+if TYPE_CHECKING:
+    from engage.accounts.models import User
+
+MAX_NOTICE_LENGTH = 50_000
+
+# CommonMark with raw HTML shown as text and only safe link schemes: an admin's notice
+# can never put script or markup of its own on a public page.
+_markdown = MarkdownIt("commonmark", {"html": False})
+_CACHE_KEY = "engage.organisation"
+
+
+def render_markdown(text: str) -> Markup:
+    """``text`` (Markdown) as HTML, with any HTML in it escaped."""
+    return Markup(_markdown.render(text))  # noqa: S704  # nosec B704: html is off
+
+
+def _cache() -> dict[str, object]:
+    """A memo for one transaction: every page asks for the identity, and every contact
+    checks consent against the notices; they change rarely. Dropped at commit and
+    rollback, so a later transaction reads what another one saved."""
+    cache: dict[str, object] = db.session().info.setdefault(_CACHE_KEY, {})
+    return cache
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_CACHE_KEY, None)
+
+
+def identity() -> Identity:
+    """The organisation's details: as saved by an admin, else the sample ones."""
+    cache = _cache()
+    if "identity" not in cache:
+        row = db.session.get(Organisation, 1)
+        cache["identity"] = Identity.of(row) if row is not None else defaults.SAMPLE
+    found = cache["identity"]
+    return found if isinstance(found, Identity) else defaults.SAMPLE
+
+
+def save_identity(details: Identity, *, actor: User, now: datetime) -> None:
+    """Save the organisation's details (the one row, made on first save)."""
+    if not details.name.strip() or not details.short_name.strip():
+        raise ValidationError("Enter the organisation's name and short name.")
+    row = db.session.get(Organisation, 1)
+    if row is None:
+        row = Organisation(id=1, created_at=now)
+        db.session.add(row)
+    changed = [
+        f.name
+        for f in dataclasses.fields(Identity)
+        if getattr(row, f.name, None) != getattr(details, f.name)
+    ]
+    for name in changed:
+        setattr(row, name, getattr(details, name))
+    row.updated_at = now
+    record_event(
+        actor,
+        "organisation.update",
+        "organisation",
+        1,
+        "Changed: " + (", ".join(n.replace("_", " ") for n in changed) or "nothing"),
+        now=now,
+    )
+    db.session.flush()
+    _cache().clear()
+
+
+# Notices ---------------------------------------------------------------------------
+
+
+def versions(kind: NoticeKind) -> list[Notice]:
+    """Every published version of ``kind``, newest first."""
+    query = select(Notice).where(Notice.kind == kind).order_by(Notice.version.desc())
+    return list(db.session.scalars(query))
+
+
+def current_notice(kind: NoticeKind) -> Notice | None:
+    """The version of ``kind`` in force, or None while the built-in text stands."""
+    query = (
+        select(Notice)
+        .where(Notice.kind == kind)
+        .order_by(Notice.version.desc())
+        .limit(1)
+    )
+    return db.session.scalars(query).first()
+
+
+def get_version(kind: NoticeKind, version: int) -> Notice | None:
+    query = select(Notice).where(Notice.kind == kind, Notice.version == version)
+    return db.session.scalars(query).first()
+
+
+def default_text(kind: NoticeKind) -> str:
+    """The built-in text of ``kind``, written from the organisation's details."""
+    if kind is NoticeKind.PRIVACY:
+        return defaults.privacy_notice(identity())
+    return defaults.accessibility_statement(identity())
+
+
+def current_text(kind: NoticeKind) -> str:
+    notice = current_notice(kind)
+    return notice.body if notice is not None else default_text(kind)
+
+
+def publish_notice(
+    kind: NoticeKind,
+    body: str,
+    *,
+    fresh_consent: bool,
+    actor: User,
+    now: datetime,
+) -> Notice:
+    """Publish ``body`` as the next version of ``kind``; earlier ones stay readable."""
+    body = body.strip().replace("\r\n", "\n")
+    if not body:
+        raise ValidationError("Enter the text to publish.")
+    if len(body) > MAX_NOTICE_LENGTH:
+        raise ValidationError(
+            f"The text must be {MAX_NOTICE_LENGTH:,} characters or fewer."
+        )
+    if body == current_text(kind).strip():
+        raise ValidationError("The text is the same as the version in force.")
+    if fresh_consent and kind is not NoticeKind.PRIVACY:
+        raise ValidationError("Only a privacy notice can ask for fresh consent.")
+    latest = db.session.scalar(
+        select(func.max(Notice.version)).where(Notice.kind == kind)
+    )
+    if latest is None:
+        # The built-in text was in force until now: keep it readable as version 0.
+        db.session.add(
+            Notice(
+                kind=kind,
+                version=0,
+                body=default_text(kind).strip(),
+                fresh_consent=False,
+                published_at=now,
+                published_by=None,
+            )
+        )
+    notice = Notice(
+        kind=kind,
+        version=(latest or 0) + 1,
+        body=body,
+        fresh_consent=fresh_consent,
+        published_at=now,
+        published_by=actor,
+    )
+    db.session.add(notice)
+    db.session.flush()
+    record_event(
+        actor,
+        "notice.publish",
+        "notice",
+        notice.id,
+        f"{kind.label} version {notice.label} published"
+        + (", asking members for fresh consent" if fresh_consent else ""),
+        now=now,
+    )
+    _cache().clear()
+    return notice
+
+
+def privacy_version_label() -> str:
+    """The privacy notice version that consent given now is given under."""
+    cache = _cache()
+    if "privacy_label" not in cache:
+        notice = current_notice(NoticeKind.PRIVACY)
+        cache["privacy_label"] = (
+            notice.label if notice is not None else BUILT_IN_VERSION
+        )
+    return str(cache["privacy_label"])
+
+
+def fresh_consent_since() -> datetime | None:
+    """When the latest notice that asked for fresh consent was published, if any.
+
+    Consent recorded before then no longer allows contact.
+    """
+    cache = _cache()
+    if "fresh_since" not in cache:
+        cache["fresh_since"] = db.session.scalar(
+            select(func.max(Notice.published_at)).where(
+                Notice.kind == NoticeKind.PRIVACY, Notice.fresh_consent.is_(True)
+            )
+        )
+    since = cache["fresh_since"]
+    return since if isinstance(since, datetime) else None

@@ -1,0 +1,1 @@
+"""Tests of the organisation: identity and notices."""
