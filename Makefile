@@ -43,10 +43,11 @@ browser: ## Install Debian's Chromium for the browser tests (when missing and ro
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Install Debian's chromium (sudo apt-get install chromium) to run the browser tests." >&2; exit 1; fi
 
-run: install ## Set up, load demo data and serve Engage on http://127.0.0.1:5000
+PORT ?= 5000
+run: install ## Set up, load demo data and serve Engage on http://127.0.0.1:5000 (or PORT=…)
 	$(FLASK) db upgrade
 	$(FLASK) load-demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	ENGAGE_BASE_URL=$${ENGAGE_BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 jobs: install ## Run the scheduler process (one is active; start more as standbys)
 	$(PY) -m jobs

@@ -190,13 +190,14 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from engage import http, navigation, templating
+    from engage import assets, http, navigation, templating
     from engage.accounts.sessions import session_info
     from engage.organisation import views as organisation
 
     http.init_app(app)
     navigation.init_app(app)
     templating.init_app(app)
+    assets.init_app(app)
     organisation.init_app(app)
     app.context_processor(lambda: {"session_info": session_info})
 

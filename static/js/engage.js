@@ -1,6 +1,7 @@
 // Progressive enhancement for Engage pages: NHS.UK components and the session time-out warning.
 // Every page works without this file.
-import { initAll } from '../vendor/nhsuk/nhsuk-frontend.min.js'
+// 'nhsuk-frontend' is mapped to its fingerprinted address by the page's import map.
+import { initAll } from 'nhsuk-frontend'
 
 initAll()
 

@@ -102,6 +102,28 @@ def page(browser: Any, live_server: str) -> Iterator[Any]:
     page = _new_page(browser, live_server)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Console errors too (a module address the import map does not know, a script the
+    # content security policy refuses), and any script or stylesheet that fails to load.
+    # A page answered with an error status is a test's own business.
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error"
+            and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            errors.append(f"{response.status} {response.url}")
+            if response.status >= 400
+            and response.request.resource_type
+            in ("script", "stylesheet", "font", "image")
+            else None
+        ),
+    )
     yield page
     page.context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
