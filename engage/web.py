@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import text
 
-from engage.clock import utcnow
+from engage import todo
+from engage.clock import today, utcnow
 from engage.extensions import db, limiter
 from engage.scheduling.services import heartbeat_age
 
@@ -17,7 +26,15 @@ bp = Blueprint("web", __name__)
 @bp.get("/")
 @login_required
 def home() -> ResponseReturnValue:
-    return render_template("home.html")
+    """Each role's starting point: leads the dashboard, others their to-do list."""
+    if not current_user.can_edit:
+        return redirect(url_for("dashboard.index"))
+    now = utcnow()
+    return render_template(
+        "home.html",
+        todo=todo.todo_for(current_user, today=today(), now=now),
+        health=todo.health(now=now) if current_user.is_admin else None,
+    )
 
 
 @bp.get("/healthz")

@@ -46,7 +46,8 @@ def _owners_with_dated_actions(end: datetime) -> list[User]:
     )
 
 
-def _overdue(user: User, today: object) -> list[Action]:
+def overdue_for(user: User, today: object) -> list[Action]:
+    """``user``'s open actions whose next due date has passed, oldest first."""
     query = (
         select(Action)
         .join(action_owners, action_owners.c.action_id == Action.id)
@@ -74,7 +75,7 @@ def send_action_digests(*, now: datetime) -> dict[str, int]:
         if user.id in already:
             counts["already_sent"] += 1
             continue
-        overdue = _overdue(user, today)
+        overdue = overdue_for(user, today)
         due = due_between(today, end, owner_id=user.id)
         if not overdue and not due:
             continue
