@@ -6,12 +6,19 @@ from datetime import date, datetime
 
 from flask import Flask, request, url_for
 
-from engage.clock import local_day
+from engage.clock import local_day, to_local
 
 
 def format_datetime(value: datetime | None) -> str:
-    """``3 Mar 2026 14:05`` (UTC), or an empty string."""
-    return "" if value is None else value.strftime("%-d %b %Y %H:%M")
+    """``3 March 2026 at 2:05pm`` in UK time (the NHS style), or an empty string."""
+    if value is None:
+        return ""
+    local = to_local(value) if value.tzinfo is not None else value
+    if (local.hour, local.minute) in ((0, 0), (12, 0)):
+        hour = "midnight" if local.hour == 0 else "midday"
+    else:
+        hour = local.strftime("%-I:%M%p").lower().replace(":00", "")
+    return f"{local.strftime('%-d %B %Y')} at {hour}"
 
 
 def format_date(value: date | None) -> str:

@@ -141,8 +141,8 @@ def test_register_shows_overdue_then_reported(client: FlaskClient, login, cast) 
         login(cast["admin"])
         page = client.get("/admin/breaches/").get_data(as_text=True)
         # Internal deadline 2 Mar 21:00 UTC (GMT) has passed; the ICO one has not.
-        assert "2 Mar 2026 21:00" in page
-        assert "5 Mar 2026 09:00" in page
+        assert "2 March 2026 at 9pm" in page
+        assert "5 March 2026 at 9am" in page
         assert page.count("Overdue") == 1
     with time_machine.travel(datetime(2026, 3, 6, 12, 0, tzinfo=UTC), tick=False):
         login(cast["admin"])  # the earlier session has timed out by now
@@ -152,7 +152,7 @@ def test_register_shows_overdue_then_reported(client: FlaskClient, login, cast) 
         db.session.commit()
         page = client.get(f"/admin/breaches/{breach.id}").get_data(as_text=True)
         assert "Overdue" not in page
-        assert "Reported on 5 Mar 2026 17:15" in page
+        assert "Reported on 5 March 2026 at 5:15pm" in page
 
 
 def test_admin_records_a_breach_in_uk_time_and_it_is_audited(
@@ -170,8 +170,8 @@ def test_admin_records_a_breach_in_uk_time_and_it_is_audited(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert(1)" not in page
     # 23:30 GMT + 12 h = 11:30 UTC = 12:30 BST; + 72 h = 00:30 BST on 1 April.
-    assert "29 Mar 2026 12:30" in page
-    assert "1 Apr 2026 00:30" in page
+    assert "29 March 2026 at 12:30pm" in page
+    assert "1 April 2026 at 12:30am" in page
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "breach.recorded")
     ).one()
