@@ -15,8 +15,8 @@ from engage.bench.cli import bench
 from engage.extensions import db, limiter
 from engage.membership.models import Member
 from engage.metrics.models import Feed, Mention, Observation
-from engage.surveys import reports
 from engage.surveys.models import Answer, Response, Survey
+from engage.surveys.results import reports
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -12,8 +12,8 @@ from sqlalchemy import insert
 
 from engage.extensions import db
 from engage.membership.models import Practice
-from engage.surveys import reports
 from engage.surveys.models import Answer, QuestionKind, Response, ResponseSource
+from engage.surveys.results import reports
 
 from .helpers import make_survey, question
 

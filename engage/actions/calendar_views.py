@@ -19,7 +19,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from engage.actions import feed as services
+from engage.actions import calendar as services
 from engage.clock import today, utcnow
 from engage.extensions import db, limiter
 

@@ -2,7 +2,7 @@
 
 The same engine pieces as the other imports (the preview, pending uploads, all or
 nothing, audit), with what responses need on top: the survey they belong to, the
-tool's file layout (``engage.surveys.tool_import``) and the matching of the file's
+tool's file layout (``tool_exports``) and the matching of the file's
 columns to the survey's questions. Every response gets an external key (the tool's
 respondent id, or a hash of the row), so importing the same file again adds nothing.
 """
@@ -41,8 +41,7 @@ from engage.surveys.models import (
     Survey,
     SurveyStatus,
 )
-from engage.surveys.rollup import count_imported
-from engage.surveys.tool_import import (
+from engage.surveys.results.tool_exports import (
     AnswerValues,
     SourceColumn,
     Tool,
@@ -57,6 +56,7 @@ from engage.surveys.tool_import import (
     read_answers,
     row_key,
 )
+from engage.surveys.rollup import count_imported
 from engage.templating import format_date
 
 if TYPE_CHECKING:

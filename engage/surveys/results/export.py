@@ -17,8 +17,8 @@ from engage.clock import local_day
 from engage.imports.services import ExportFile
 from engage.imports.tabular import mimetype, write_table
 from engage.membership.equality import SUPPRESS_BELOW
-from engage.surveys import reports
 from engage.surveys.models import LIKERT_LABELS, QuestionKind, Survey
+from engage.surveys.results import reports
 
 if TYPE_CHECKING:
     from engage.accounts.models import User

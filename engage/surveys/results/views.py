@@ -22,15 +22,14 @@ from engage.clock import utcnow
 from engage.errors import EngageError, PermissionDenied
 from engage.extensions import db
 from engage.formtools import id_or_none
-from engage.imports import responses as importing
 from engage.imports.forms import UploadForm
 from engage.imports.services import ExportFile
 from engage.membership.equality import QUESTIONS as EQUALITY_QUESTIONS
 from engage.membership.models import Tier
 from engage.paging import page_number
-from engage.surveys import reports, results_export
 from engage.surveys.models import Question, QuestionKind, Survey
-from engage.surveys.results_forms import CrossTabForm, ResultsFilterForm, TextSearchForm
+from engage.surveys.results import export, importing, reports
+from engage.surveys.results.forms import CrossTabForm, ResultsFilterForm, TextSearchForm
 
 bp = Blueprint("survey_results", __name__, url_prefix="/surveys")
 
@@ -191,7 +190,7 @@ def export_results(survey_id: int, fmt: str) -> ResponseReturnValue:
     survey = _survey(survey_id)
     _, filters = _filter_form()
     frames = reports.load_frames(survey.id).only(filters)
-    exported = results_export.export_results(
+    exported = export.export_results(
         survey,
         reports.build_results(survey.questions, frames),
         fmt,
@@ -205,7 +204,7 @@ def export_results(survey_id: int, fmt: str) -> ResponseReturnValue:
 @bp.get("/<int:survey_id>/responses/export.<any(csv,xlsx):fmt>")
 @roles_required(*EDITORS)
 def export_responses(survey_id: int, fmt: str) -> ResponseReturnValue:
-    exported = results_export.export_responses(
+    exported = export.export_responses(
         _survey(survey_id), fmt, actor=current_user._get_current_object(), now=utcnow()
     )
     db.session.commit()
