@@ -30,6 +30,14 @@ from engage.paging import page_number
 from engage.surveys.models import Question, QuestionKind, Survey
 from engage.surveys.results import export, importing, reports
 from engage.surveys.results.forms import CrossTabForm, ResultsFilterForm, TextSearchForm
+from engage.surveys.results.frames import Filters, load_frames
+from engage.surveys.results.segments import (
+    EQUALITY_PREFIX,
+    cross_tab,
+    record_equality_view,
+    response_rate,
+    segment_labels,
+)
 
 bp = Blueprint("survey_results", __name__, url_prefix="/surveys")
 
@@ -55,16 +63,16 @@ def _back_url(survey: Survey) -> str:
         return "/surveys"
 
 
-def _filter_form() -> tuple[ResultsFilterForm, reports.Filters]:
+def _filter_form() -> tuple[ResultsFilterForm, Filters]:
     form = ResultsFilterForm(
         request.args,
         tiers=[(t.value, t.value.capitalize()) for t in Tier],
-        practices=sorted(reports.segment_labels("practice").items(), key=_by_label),
-        topics=sorted(reports.segment_labels("topic").items(), key=_by_label),
+        practices=sorted(segment_labels("practice").items(), key=_by_label),
+        topics=sorted(segment_labels("topic").items(), key=_by_label),
     )
     if not form.validate():
-        return form, reports.Filters()
-    return form, reports.Filters(
+        return form, Filters()
+    return form, Filters(
         tier=form.tier.data or None,
         practice_id=form.practice.data,
         topic_id=form.topic.data,
@@ -81,7 +89,7 @@ def index(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
     form, filters = _filter_form()
     if filters.active:
-        frames = reports.load_frames(survey.id).only(filters)
+        frames = load_frames(survey.id).only(filters)
         results = reports.build_results(survey.questions, frames)
     else:  # all responses: counted in the database (the same figures, faster)
         results = reports.summary_results(survey)
@@ -92,7 +100,7 @@ def index(survey_id: int) -> ResponseReturnValue:
         form=form,
         filters=filters,
         results=results,
-        rate=reports.response_rate(survey),
+        rate=response_rate(survey),
         segment_labels=SEGMENT_LABELS,
         query=request.args.to_dict(),
     )
@@ -102,7 +110,7 @@ def _segments(survey: Survey) -> list[tuple[object, str]]:
     segments: list[tuple[object, str]] = list(SEGMENT_LABELS.items())
     if current_user.role is Role.ADMIN and not survey.anonymous:
         segments += [
-            (reports.EQUALITY_PREFIX + q.field, f"Equality: {q.text}")
+            (EQUALITY_PREFIX + q.field, f"Equality: {q.text}")
             for q in EQUALITY_QUESTIONS
         ]
     return segments
@@ -119,7 +127,7 @@ def crosstab(survey_id: int) -> ResponseReturnValue:
         segments=_segments(survey),
     )
     segment = request.args.get("by", "tier")
-    if segment.startswith(reports.EQUALITY_PREFIX) and (
+    if segment.startswith(EQUALITY_PREFIX) and (
         current_user.role is not Role.ADMIN or survey.anonymous
     ):
         raise PermissionDenied(
@@ -131,12 +139,10 @@ def crosstab(survey_id: int) -> ResponseReturnValue:
         chosen = form.question.data
         question = next((q for q in tabled if q.id == chosen), tabled[0])
         form.question.data = question.id
-        frames = reports.load_frames(survey.id)
-        table = reports.cross_tab(
-            question, segment, frames, reports.segment_labels(segment)
-        )
-        if segment.startswith(reports.EQUALITY_PREFIX):
-            reports.record_equality_view(
+        frames = load_frames(survey.id)
+        table = cross_tab(question, segment, frames, segment_labels(segment))
+        if segment.startswith(EQUALITY_PREFIX):
+            record_equality_view(
                 survey.id,
                 segment,
                 actor=current_user._get_current_object(),
@@ -161,7 +167,7 @@ def text_answers(survey_id: int, question_id: int) -> ResponseReturnValue:
         abort(404)
     form = TextSearchForm(request.args)
     search = form.q.data if form.validate() and form.q.data else ""
-    frames = reports.load_frames(survey.id, with_text=True)
+    frames = load_frames(survey.id, with_text=True)
     page = reports.text_answers(question, frames, search=search, page=page_number())
     return render_template(
         "surveys/results/text.html",
@@ -189,7 +195,7 @@ def _download(exported: ExportFile) -> Response:
 def export_results(survey_id: int, fmt: str) -> ResponseReturnValue:
     survey = _survey(survey_id)
     _, filters = _filter_form()
-    frames = reports.load_frames(survey.id).only(filters)
+    frames = load_frames(survey.id).only(filters)
     exported = export.export_results(
         survey,
         reports.build_results(survey.questions, frames),
