@@ -19,7 +19,8 @@ from werkzeug.routing import BuildError
 from engage.accounts.access import EDITORS, READERS, roles_required
 from engage.accounts.models import Role
 from engage.clock import utcnow
-from engage.errors import EngageError, PermissionDenied
+from engage.edge import change
+from engage.errors import PermissionDenied
 from engage.extensions import db
 from engage.formtools import id_or_none
 from engage.imports.forms import UploadForm
@@ -279,16 +280,15 @@ def confirm_import(survey_id: int, pending_id: int) -> ResponseReturnValue:
             survey, pending, mapping, day_first=day_first
         )
         return _preview_page(survey, preview, pending.id)
-    try:
-        done = importing.confirm_responses(
+    # A refused import shows its preview again, which lists every problem.
+    with change(on_error=lambda error: None) as done:
+        imported = importing.confirm_responses(
             survey, pending, mapping, actor=user, now=utcnow(), day_first=day_first
         )
-    except EngageError:
-        db.session.rollback()
+    if not done:
         preview = importing.recheck_responses(
             survey, pending, mapping, day_first=day_first
         )
         return _preview_page(survey, preview, pending.id), 422
-    db.session.commit()
-    flash(f"Import finished: {done.summary()}.", "success")
+    flash(f"Import finished: {imported.summary()}.", "success")
     return redirect(url_for("survey_results.index", survey_id=survey.id))
