@@ -137,7 +137,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.accounts.twofactor_views import bp as twofactor_bp
     from engage.accounts.views import admin_bp as accounts_admin_bp
     from engage.accounts.views import bp as accounts_bp
-    from engage.actions.feed_views import bp as calendar_bp
+    from engage.actions.calendar_views import bp as calendar_bp
     from engage.actions.views import bp as actions_bp
     from engage.api.views import bp as api_bp
     from engage.api.views import tokens_bp as api_tokens_bp
@@ -155,7 +155,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.organisation.views import bp as organisation_bp
     from engage.scheduling.views import bp as jobs_bp
     from engage.surveys.public_views import bp as answer_bp
-    from engage.surveys.results_views import bp as survey_results_bp
+    from engage.surveys.results.views import bp as survey_results_bp
     from engage.surveys.views import bp as surveys_bp
     from engage.web import bp as web_bp
 

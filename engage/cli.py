@@ -224,21 +224,21 @@ def import_responses(
     Google Forms, Microsoft Forms or SurveyMonkey, as CSV or .xlsx. Columns are
     matched to questions by their text; importing the same file again adds nothing.
     """
-    from engage.imports import responses
     from engage.surveys.models import Survey
+    from engage.surveys.results import importing
 
     survey = db.session.get(Survey, survey_id)
     if survey is None:
         raise click.ClickException(f"There is no survey {survey_id}.")
     day_first = None if dates is None else dates == "day-first"
     with file.open("rb") as source:
-        preview = responses.preview_responses(
+        preview = importing.preview_responses(
             survey, source, file.name, day_first=day_first
         )
     if maps and preview.columns:
         mapping = _response_mapping(survey, preview, maps)
         with file.open("rb") as source:
-            preview = responses.preview_responses(
+            preview = importing.preview_responses(
                 survey, source, file.name, mapping=mapping, day_first=day_first
             )
     else:
@@ -257,7 +257,7 @@ def import_responses(
             length=preview.created, label="Importing", file=sys.stderr
         ) as bar,
     ):
-        done = responses.apply_responses(
+        done = importing.apply_responses(
             survey,
             source,
             file.name,
@@ -274,7 +274,7 @@ def import_responses(
 def _response_mapping(
     survey: Any, preview: Any, maps: tuple[str, ...]
 ) -> dict[str, int | None]:
-    from engage.surveys.tool_import import fold
+    from engage.surveys.results.tool_exports import fold
 
     mapping = dict(preview.mapping)
     keys = {fold(c.heading): c.key for c in preview.columns}

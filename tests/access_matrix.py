@@ -181,7 +181,7 @@ MATRIX = {
     "reports.report_download": SIGNED_IN,
     "reports.subscription": SIGNED_IN,
     # Survey results, exports and imports (the equality cross-tab is
-    # admins only, checked in tests/surveys_results/test_views.py)
+    # admins only, checked in tests/surveys/results/test_views.py)
     "survey_results.index": SIGNED_IN,
     "survey_results.crosstab": SIGNED_IN,
     "survey_results.text_answers": SIGNED_IN,

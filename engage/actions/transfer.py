@@ -27,7 +27,7 @@ from engage.actions.services import (
 from engage.audiences.models import Audience, AudienceGroup, Programme
 from engage.errors import ValidationError
 from engage.extensions import db
-from engage.imports.services import RowReader
+from engage.imports.rows import RowReader
 from engage.imports.tabular import unix_newlines
 
 COLUMNS = (

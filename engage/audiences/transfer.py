@@ -17,7 +17,7 @@ from engage.audiences.services import (
     update_audience,
 )
 from engage.extensions import db
-from engage.imports.services import RowReader
+from engage.imports.rows import RowReader
 from engage.imports.tabular import same_text
 
 #: Exported in this order; ``audience``, ``group`` and ``approach`` are required.

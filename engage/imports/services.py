@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import enum
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
+from datetime import datetime, timedelta
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import delete, select
 
@@ -22,6 +22,7 @@ from engage.clock import local_day
 from engage.errors import NotFound, ValidationError
 from engage.extensions import db
 from engage.imports.models import PendingImport
+from engage.imports.rows import RowInvalid
 from engage.imports.tabular import (
     MAX_ROWS,
     Row,
@@ -44,128 +45,6 @@ MAX_LISTED = 200
 #: Uploads waiting for confirmation are deleted after this long.
 #: How long an upload waits for its confirmation (the purge job runs hourly).
 PENDING_MAX_AGE = timedelta(hours=1)
-
-
-class RowInvalid(Exception):
-    """Raised by an importer for a row it cannot use, with every problem found."""
-
-    def __init__(self, messages: Sequence[str]) -> None:
-        super().__init__("; ".join(messages))
-        self.messages = list(messages)
-
-
-E = TypeVar("E", bound=enum.Enum)
-T = TypeVar("T")
-
-
-class RowReader:
-    """Reads one row's cells, collecting every problem instead of stopping at one."""
-
-    def __init__(self, values: Mapping[str, str]) -> None:
-        self.values = values
-        self.problems: list[str] = []
-
-    def has(self, column: str) -> bool:
-        """True when the file has this column (even if this row leaves it blank)."""
-        return column in self.values
-
-    def problem(self, message: str) -> None:
-        """Note a problem with the row."""
-        self.problems.append(message)
-
-    def text(
-        self,
-        column: str,
-        *,
-        label: str,
-        max_length: int,
-        required: bool = False,
-        strip: bool = True,
-    ) -> str:
-        """The cell's text (trimmed unless ``strip`` is False); checks blank and length.
-
-        Free text such as notes is kept exactly as written, so that an export imports
-        back unchanged.
-        """
-        value = self.values.get(column, "")
-        value = value.strip() if strip else value
-        if required and not value.strip():
-            self.problem(f"Enter {label}.")
-        elif len(value) > max_length:
-            self.problem(
-                f"{label[:1].upper()}{label[1:]} must be {max_length:,} characters "
-                "or fewer."
-            )
-        return value
-
-    def choice(
-        self, column: str, choices: type[E], *, label: str, required: bool = False
-    ) -> E | None:
-        """One of an enum's values (case, spaces and hyphens ignored); None if blank."""
-        written = self.values.get(column, "").strip()
-        if not written:
-            if required:
-                self.problem(f"Enter the {label} ({_listing(choices)}).")
-            return None
-        wanted = _folded(written)
-        for member in choices:
-            if _folded(str(member.value)) == wanted:
-                return member
-        self.problem(
-            f"The {label} must be one of {_listing(choices)}, not “{written}”."
-        )
-        return None
-
-    def whole_number(
-        self, column: str, *, label: str, low: int, high: int
-    ) -> int | None:
-        """A whole number from ``low`` to ``high``; None if blank."""
-        written = self.values.get(column, "").strip()
-        if not written:
-            return None
-        try:
-            number = int(written)
-        except ValueError:
-            number = None
-        if number is None or not low <= number <= high:
-            self.problem(
-                f"The {label} must be a whole number from {low} to {high}, "
-                f"not “{written}”."
-            )
-            return None
-        return number
-
-    def iso_date(self, column: str, *, label: str) -> date | None:
-        """An ISO date (yyyy-mm-dd); None if blank."""
-        written = self.values.get(column, "").strip()
-        if not written:
-            return None
-        try:
-            return date.fromisoformat(written)
-        except ValueError:
-            self.problem(
-                f"The {label} must be a date written like 2012-07-31, not “{written}”."
-            )
-            return None
-
-    def check(self) -> None:
-        """Raise RowInvalid if any problem was noted."""
-        if self.problems:
-            raise RowInvalid(self.problems)
-
-    def given(self, value: T | None) -> T:
-        """A required value read above (its absence was noted as a problem)."""
-        if value is None:
-            raise RowInvalid(self.problems or ["A required value is missing."])
-        return value
-
-
-def _folded(text: str) -> str:
-    return "_".join(text.strip().lower().replace("-", " ").split())
-
-
-def _listing(choices: type[enum.Enum]) -> str:
-    return ", ".join(str(member.value) for member in choices)
 
 
 class Importer(Protocol):
@@ -211,7 +90,8 @@ class Kind:
 
 def get_kind(name: str) -> Kind:
     """The kind called ``name`` (``audiences`` or ``actions``); NotFound otherwise."""
-    # Imported here, as the transfer modules import RowReader from this module.
+    # Imported here: the transfer modules build on this package (its RowReader), so
+    # the engine loads them only when a kind is asked for.
     from engage.actions import transfer as actions
     from engage.audiences import transfer as audiences
     from engage.metrics import transfer as observations
@@ -467,7 +347,7 @@ def apply_import(
     spec = get_kind(kind)
     preview, importer = _plan(spec, source, filename, MAX_ROWS)
     if not preview.is_valid or importer is None:
-        raise ValidationError(_refusal(preview))
+        raise ValidationError(refusal(preview))
     with db.session.begin_nested():  # a failure part-way undoes every row
         for planned in preview.to_change:
             existing = (
@@ -489,7 +369,8 @@ def apply_import(
     return preview
 
 
-def _refusal(preview: ImportPreview) -> str:
+def refusal(preview: ImportPreview) -> str:
+    """Why nothing was imported: the file's problem, or how many rows are wrong."""
     if preview.file_error is not None:
         return f"Nothing was imported. {preview.file_error}"
     first = preview.errors[0]

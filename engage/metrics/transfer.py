@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from engage.accounts.models import User
 from engage.extensions import db
-from engage.imports.services import RowReader
+from engage.imports.rows import RowReader
 from engage.imports.tabular import same_text
 from engage.metrics.models import Metric, Observation, Source
 from engage.metrics.services import upsert_observation

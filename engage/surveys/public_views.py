@@ -12,7 +12,8 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError as FormValidationError
 
 from engage.clock import utcnow
-from engage.errors import NotFound, ValidationError
+from engage.edge import change
+from engage.errors import NotFound
 from engage.extensions import csrf, db, limiter
 from engage.surveys import answering, findings
 from engage.surveys.answering import AlreadyAnswered, SurveyNotOpen, Target
@@ -88,7 +89,8 @@ def form(token: str) -> ResponseReturnValue:
         return _page(target, form)  # the error summary links each problem
     if form.is_bot():
         return render_template("surveys/public/thank_you.html", survey=survey)
-    try:
+    # A refusal is shown by the page that follows, chosen by its kind.
+    with change(on_error=lambda error: None) as done:
         answering.record_response(
             survey,
             form.values(),
@@ -96,17 +98,13 @@ def form(token: str) -> ResponseReturnValue:
             now=now,
             invitation=target.invitation,
         )
-    except AlreadyAnswered:
-        db.session.rollback()
+    if done:
+        return render_template("surveys/public/thank_you.html", survey=survey)
+    if isinstance(done.error, AlreadyAnswered):
         return render_template("surveys/public/already_answered.html", survey=survey)
-    except SurveyNotOpen as error:
-        db.session.rollback()
-        return _closed(survey, error.message)
-    except ValidationError as error:
-        db.session.rollback()
-        return _page(target, form, problem=error.message)
-    db.session.commit()
-    return render_template("surveys/public/thank_you.html", survey=survey)
+    if isinstance(done.error, SurveyNotOpen):
+        return _closed(survey, done.error.message)
+    return _page(target, form, problem=done.error.message if done.error else None)
 
 
 def _closed(survey: Survey, problem: str) -> ResponseReturnValue:

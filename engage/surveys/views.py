@@ -1,4 +1,4 @@
-"""Survey staff pages: builder, distribution, staff entry and findings."""
+"""Survey staff pages: the builder, distribution and staff entry of responses."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 
 from engage.accounts.access import EDITORS, READERS, roles_required
 from engage.clock import today, utcnow
@@ -25,9 +24,8 @@ from engage.errors import EngageError
 from engage.extensions import db
 from engage.formtools import parse_id
 from engage.membership import lists
-from engage.surveys import answering, distribution, findings, services
+from engage.surveys import answering, distribution, services
 from engage.surveys.forms import (
-    FindingForm,
     InviteForm,
     QuestionForm,
     SurveyForm,
@@ -35,7 +33,6 @@ from engage.surveys.forms import (
 )
 from engage.surveys.models import (
     LIKERT_LABELS,
-    Finding,
     Question,
     QuestionKind,
     Survey,
@@ -185,10 +182,9 @@ def close_survey(survey_id: int) -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def duplicate(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
-    copy = services.duplicate_survey(survey, actor=_user(), now=utcnow())
-    db.session.commit()
-    flash("Survey copied as a new draft.", "success")
-    return _to_detail(copy)
+    with change("Survey copied as a new draft.") as done:
+        copy = services.duplicate_survey(survey, actor=_user(), now=utcnow())
+    return _to_detail(copy if done else survey)
 
 
 @bp.get("/<int:survey_id>/preview")
@@ -476,102 +472,6 @@ def enter_response(survey_id: int) -> ResponseReturnValue:
     )
 
 
-# "You said, we did" -------------------------------------------------------------------
-
-
-@bp.get("/<int:survey_id>/findings")
-@roles_required(*READERS)
-def findings_page(survey_id: int) -> ResponseReturnValue:
-    survey = _survey(survey_id)
-    return render_template(
-        "surveys/findings.html",
-        survey=survey,
-        findings=findings.list_findings(survey),
-        can_edit=_can_edit(),
-    )
-
-
-def _finding_form(survey: Survey) -> FindingForm:
-    from engage.actions.models import Action
-
-    actions = db.session.execute(select(Action.id, Action.title).order_by(Action.title))
-    return FindingForm(
-        questions=[(q.id, f"{q.position}. {q.text}") for q in survey.questions],
-        actions=[(a_id, title) for a_id, title in actions],
-    )
-
-
-def _finding_page(survey: Survey, finding: Finding | None) -> ResponseReturnValue:
-    form = _finding_form(survey)
-    if form.validate_on_submit():
-        data = findings.FindingData(
-            theme=form.theme.data or "",
-            you_said=form.you_said.data or "",
-            we_did=form.we_did.data or "",
-            question_id=form.question.data,
-            action_ids=list(form.actions.data or ()),
-            published=bool(form.published.data),
-        )
-        with change("Finding saved.", field=form.theme) as done:
-            findings.save_finding(survey, finding, data, actor=_user(), now=utcnow())
-        if done:
-            return redirect(url_for("surveys.findings_page", survey_id=survey.id))
-    elif not form.is_submitted() and finding is not None:
-        form.theme.data = finding.theme
-        form.you_said.data = finding.you_said
-        form.we_did.data = finding.we_did
-        form.question.data = finding.question_id
-        form.actions.data = [a.id for a in finding.actions]
-        form.published.data = finding.published
-    return render_template(
-        "surveys/finding_form.html", survey=survey, finding=finding, form=form
-    )
-
-
-@bp.route("/<int:survey_id>/findings/new", methods=["GET", "POST"])
-@roles_required(*EDITORS)
-def add_finding(survey_id: int) -> ResponseReturnValue:
-    return _finding_page(_survey(survey_id), None)
-
-
-@bp.route("/<int:survey_id>/findings/<int:finding_id>/edit", methods=["GET", "POST"])
-@roles_required(*EDITORS)
-def edit_finding(survey_id: int, finding_id: int) -> ResponseReturnValue:
-    survey = _survey(survey_id)
-    return _finding_page(survey, findings.get_finding(survey, finding_id))
-
-
-@bp.post("/<int:survey_id>/findings/<int:finding_id>/delete")
-@roles_required(*EDITORS)
-def delete_finding(survey_id: int, finding_id: int) -> ResponseReturnValue:
-    survey = _survey(survey_id)
-    finding = findings.get_finding(survey, finding_id)
-    findings.delete_finding(finding, actor=_user(), now=utcnow())
-    db.session.commit()
-    flash("Finding deleted.", "success")
-    return redirect(url_for("surveys.findings_page", survey_id=survey.id))
-
-
-@bp.post("/<int:survey_id>/findings/publish")
-@roles_required(*EDITORS)
-def publish_findings(survey_id: int) -> ResponseReturnValue:
-    survey = _survey(survey_id)
-    published = request.form.get("published") == "yes"
-    findings.publish_findings(survey, published, actor=_user(), now=utcnow())
-    db.session.commit()
-    flash(
-        "The public page is showing." if published else "The public page is hidden.",
-        "success",
-    )
-    return redirect(url_for("surveys.findings_page", survey_id=survey.id))
-
-
-@bp.post("/<int:survey_id>/findings/tell")
-@roles_required(*EDITORS)
-def tell_participants(survey_id: int) -> ResponseReturnValue:
-    survey = _survey(survey_id)
-    with change() as done:
-        told = distribution.tell_participants(survey, actor=_user(), now=utcnow())
-    if done:
-        flash(f"{told:,} members who took part were told by e-mail.", "success")
-    return redirect(url_for("surveys.findings_page", survey_id=survey.id))
+# The "you said, we did" pages are routes of this blueprint too, in their own module
+# (imported last: it takes ``bp`` and the helpers above from this one).
+from engage.surveys import findings_views  # noqa: E402, F401

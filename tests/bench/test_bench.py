@@ -15,8 +15,9 @@ from engage.bench.cli import bench
 from engage.extensions import db, limiter
 from engage.membership.models import Member
 from engage.metrics.models import Feed, Mention, Observation
-from engage.surveys import reports
 from engage.surveys.models import Answer, Response, Survey
+from engage.surveys.results import reports
+from engage.surveys.results.frames import load_frames
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -90,9 +91,7 @@ def test_results_counted_in_the_database_match_the_pandas_results(
             select(Survey).where(Survey.title == gen_surveys.BIG_SURVEY_TITLE)
         )
         assert survey is not None
-        expected = reports.build_results(
-            survey.questions, reports.load_frames(survey.id)
-        )
+        expected = reports.build_results(survey.questions, load_frames(survey.id))
         assert expected.shown
         assert expected.respondents > 5
         assert reports.summary_results(survey) == expected

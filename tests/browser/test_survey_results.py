@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from engage.surveys.models import QuestionKind
 from tests.browser.conftest import assert_accessible
 from tests.factories import DEFAULT_PASSWORD
-from tests.surveys_results.helpers import add_response, make_survey
+from tests.surveys.results.helpers import add_response, make_survey
 
 Q = QuestionKind
 

@@ -15,7 +15,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 
 from engage.accounts.models import User
-from engage.actions import feed
+from engage.actions import calendar
 from engage.actions.models import Action, ActionStatus, CalendarToken, Recurrence
 from engage.actions.schedule import add_months
 from engage.actions.services import (
@@ -80,7 +80,7 @@ def _events(ics: bytes) -> list[Event]:
 
 
 def _build(user: User, today: date = TODAY) -> list[Event]:
-    return _events(feed.build_calendar(user, today=today, base_url=BASE_URL))
+    return _events(calendar.build_calendar(user, today=today, base_url=BASE_URL))
 
 
 def _feed_url(token: str) -> str:
@@ -94,7 +94,7 @@ def test_feed_serves_the_users_actions_as_parseable_icalendar(
     client: FlaskClient, owner: User, make_action: Callable[..., Action]
 ) -> None:
     make_action("Send the spring newsletter", utcnow().date() + timedelta(days=5))
-    token = feed.create_calendar_token(owner, now=utcnow())
+    token = calendar.create_calendar_token(owner, now=utcnow())
 
     response = client.get(_feed_url(token))
 
@@ -104,8 +104,8 @@ def test_feed_serves_the_users_actions_as_parseable_icalendar(
         'inline; filename="engage-actions.ics"'
     )
     assert response.headers["Cache-Control"] == "no-store"
-    calendar = Calendar.from_ical(response.data)
-    assert [str(e.summary) for e in calendar.events] == ["Send the spring newsletter"]
+    parsed = Calendar.from_ical(response.data)
+    assert [str(e.summary) for e in parsed.events] == ["Send the spring newsletter"]
     assert response.data.count(b"X-WR-CALNAME") == 1
 
 
@@ -204,29 +204,29 @@ def test_unknown_token_gets_404(client: FlaskClient) -> None:
 def test_regenerating_the_token_makes_the_old_url_404(
     client: FlaskClient, owner: User
 ) -> None:
-    old = feed.create_calendar_token(owner, now=NOW)
-    new = feed.create_calendar_token(owner, now=NOW)
+    old = calendar.create_calendar_token(owner, now=NOW)
+    new = calendar.create_calendar_token(owner, now=NOW)
 
     assert client.get(_feed_url(old)).status_code == 404
     assert client.get(_feed_url(new)).status_code == 200
 
 
 def test_revoking_the_token_makes_the_url_404(client: FlaskClient, owner: User) -> None:
-    token = feed.create_calendar_token(owner, now=NOW)
-    feed.revoke_calendar_token(owner, now=NOW)
+    token = calendar.create_calendar_token(owner, now=NOW)
+    calendar.revoke_calendar_token(owner, now=NOW)
 
     assert client.get(_feed_url(token)).status_code == 404
-    assert feed.has_calendar_token(owner) is False
+    assert calendar.has_calendar_token(owner) is False
 
 
 def test_revoking_without_a_token_records_nothing(owner: User) -> None:
-    feed.revoke_calendar_token(owner, now=NOW)
+    calendar.revoke_calendar_token(owner, now=NOW)
 
     assert db.session.scalars(select(AuditEvent)).all() == []
 
 
 def test_token_is_stored_only_as_its_hash(owner: User) -> None:
-    token = feed.create_calendar_token(owner, now=NOW)
+    token = calendar.create_calendar_token(owner, now=NOW)
     db.session.commit()
 
     record = db.session.scalar(select(CalendarToken))
@@ -238,16 +238,16 @@ def test_token_is_stored_only_as_its_hash(owner: User) -> None:
 
 
 def test_deactivated_users_feed_gets_404(client: FlaskClient, owner: User) -> None:
-    token = feed.create_calendar_token(owner, now=NOW)
+    token = calendar.create_calendar_token(owner, now=NOW)
     owner.is_active = False
 
     assert client.get(_feed_url(token)).status_code == 404
 
 
 def test_token_changes_are_audited(owner: User) -> None:
-    feed.create_calendar_token(owner, now=NOW)
-    feed.create_calendar_token(owner, now=NOW)
-    feed.revoke_calendar_token(owner, now=NOW)
+    calendar.create_calendar_token(owner, now=NOW)
+    calendar.create_calendar_token(owner, now=NOW)
+    calendar.revoke_calendar_token(owner, now=NOW)
 
     events = db.session.scalars(
         select(AuditEvent)
@@ -271,7 +271,7 @@ def test_feed_refuses_a_client_after_many_unknown_tokens(client: FlaskClient) ->
 def test_feed_refuses_a_link_fetched_too_often(
     client: FlaskClient, owner: User
 ) -> None:
-    token = feed.create_calendar_token(owner, now=NOW)
+    token = calendar.create_calendar_token(owner, now=NOW)
 
     statuses = [client.get(_feed_url(token)).status_code for _ in range(61)]
 
@@ -297,7 +297,7 @@ def test_create_token_without_csrf_token_is_refused(
     response = client.post("/account/calendar")
 
     assert response.status_code == 400
-    assert feed.has_calendar_token(owner) is False
+    assert calendar.has_calendar_token(owner) is False
 
 
 @pytest.mark.parametrize("role", ["admin", "officer", "lead"])
@@ -319,7 +319,7 @@ def test_revoke_view_stops_the_link_and_says_so(
     client: FlaskClient, login: Callable[..., Any], owner: User
 ) -> None:
     login(owner)
-    token = feed.create_calendar_token(owner, now=NOW)
+    token = calendar.create_calendar_token(owner, now=NOW)
 
     response = client.post("/account/calendar/revoke", follow_redirects=True)
 
@@ -333,7 +333,7 @@ def test_account_page_offers_the_calendar_link_buttons(
 ) -> None:
     login(owner)
     before = client.get("/account").get_data(as_text=True)
-    feed.create_calendar_token(owner, now=NOW)
+    calendar.create_calendar_token(owner, now=NOW)
     after = client.get("/account").get_data(as_text=True)
 
     assert "Create calendar link" in before

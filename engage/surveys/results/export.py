@@ -17,8 +17,10 @@ from engage.clock import local_day
 from engage.imports.services import ExportFile
 from engage.imports.tabular import mimetype, write_table
 from engage.membership.equality import SUPPRESS_BELOW
-from engage.surveys import reports
 from engage.surveys.models import LIKERT_LABELS, QuestionKind, Survey
+from engage.surveys.results.frames import Frames, load_frames
+from engage.surveys.results.reports import SurveyResults
+from engage.surveys.results.segments import segment_labels
 
 if TYPE_CHECKING:
     from engage.accounts.models import User
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 RESULT_COLUMNS = ("Question number", "Question", "Answer", "Count", "Percent")
 
 
-def results_rows(results: reports.SurveyResults) -> list[list[object]]:
+def results_rows(results: SurveyResults) -> list[list[object]]:
     """The results table as rows: one per option or statistic of each question."""
     if not results.shown:
         return [["", "Fewer than 5 responses: the results are not shown.", "", "", ""]]
@@ -58,7 +60,7 @@ def results_rows(results: reports.SurveyResults) -> list[list[object]]:
 
 def export_results(
     survey: Survey,
-    results: reports.SurveyResults,
+    results: SurveyResults,
     fmt: str,
     *,
     actor: User | str,
@@ -84,7 +86,7 @@ def export_results(
 
 
 def response_table(
-    survey: Survey, frames: reports.Frames
+    survey: Survey, frames: Frames
 ) -> tuple[list[str], list[list[object]]]:
     """One row per response: number, day, source, segments (named surveys), answers."""
     questions = list(survey.questions)
@@ -99,7 +101,7 @@ def response_table(
         if len(labels)
         else pd.DataFrame()
     )
-    practices = reports.segment_labels("practice") if segments else {}
+    practices = segment_labels("practice") if segments else {}
     rows: list[list[object]] = []
     for record in frames.responses.itertuples(index=False):
         answers = wide.loc[record.id] if record.id in wide.index else None
@@ -161,7 +163,7 @@ def export_responses(
     survey: Survey, fmt: str, *, actor: User | str, now: datetime
 ) -> ExportFile:
     """Every response with its answers as CSV or XLSX (no member data); audited."""
-    frames = reports.load_frames(survey.id, with_text=True)
+    frames = load_frames(survey.id, with_text=True)
     columns, rows = response_table(survey, frames)
     if len(rows) < SUPPRESS_BELOW:
         rows = []  # fewer than 5 responses: nothing is released (docs/security.md D8)

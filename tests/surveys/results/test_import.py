@@ -13,13 +13,6 @@ from engage.audit.models import AuditEvent
 from engage.clock import utcnow
 from engage.errors import Conflict, ValidationError
 from engage.extensions import db
-from engage.imports.responses import (
-    apply_responses,
-    confirm_responses,
-    prepare_responses,
-    preview_responses,
-    recheck_responses,
-)
 from engage.imports.tabular import TableError
 from engage.surveys import services as survey_services
 from engage.surveys.models import (
@@ -29,11 +22,23 @@ from engage.surveys.models import (
     ResponseSource,
     SurveyStatus,
 )
-from engage.surveys.tool_import import Tool, date_order, parse_day, split_choices
+from engage.surveys.results.importing import (
+    apply_responses,
+    confirm_responses,
+    prepare_responses,
+    preview_responses,
+    recheck_responses,
+)
+from engage.surveys.results.tool_exports import (
+    Tool,
+    date_order,
+    parse_day,
+    split_choices,
+)
 
 from .helpers import make_survey, question
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "surveys"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "surveys"
 FILES = [
     f"{tool}.{ext}"
     for tool in ("google", "microsoft", "surveymonkey")

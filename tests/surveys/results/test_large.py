@@ -12,8 +12,9 @@ from sqlalchemy import insert
 
 from engage.extensions import db
 from engage.membership.models import Practice
-from engage.surveys import reports
 from engage.surveys.models import Answer, QuestionKind, Response, ResponseSource
+from engage.surveys.results import reports, segments
+from engage.surveys.results.frames import load_frames
 
 from .helpers import make_survey, question
 
@@ -112,14 +113,14 @@ def test_results_of_100000_responses_match_an_independent_calculation() -> None:
     data = _generate(survey, practices)
 
     started = time.perf_counter()
-    frames = reports.load_frames(survey.id)
+    frames = load_frames(survey.id)
     results = reports.build_results(survey.questions, frames)
     by = {q.id: q for q in results.questions}
-    crosstab = reports.cross_tab(
+    crosstab = segments.cross_tab(
         question(survey, Q.SINGLE_CHOICE),
         "practice",
         frames,
-        reports.segment_labels("practice"),
+        segments.segment_labels("practice"),
     )
     # Seconds, for the record (-s shows it); a shared machine makes a limit flaky.
     print(

@@ -19,18 +19,26 @@ from werkzeug.routing import BuildError
 from engage.accounts.access import EDITORS, READERS, roles_required
 from engage.accounts.models import Role
 from engage.clock import utcnow
-from engage.errors import EngageError, PermissionDenied
+from engage.edge import change
+from engage.errors import PermissionDenied
 from engage.extensions import db
 from engage.formtools import id_or_none
-from engage.imports import responses as importing
 from engage.imports.forms import UploadForm
 from engage.imports.services import ExportFile
 from engage.membership.equality import QUESTIONS as EQUALITY_QUESTIONS
 from engage.membership.models import Tier
 from engage.paging import page_number
-from engage.surveys import reports, results_export
 from engage.surveys.models import Question, QuestionKind, Survey
-from engage.surveys.results_forms import CrossTabForm, ResultsFilterForm, TextSearchForm
+from engage.surveys.results import export, importing, reports
+from engage.surveys.results.forms import CrossTabForm, ResultsFilterForm, TextSearchForm
+from engage.surveys.results.frames import Filters, load_frames
+from engage.surveys.results.segments import (
+    EQUALITY_PREFIX,
+    cross_tab,
+    record_equality_view,
+    response_rate,
+    segment_labels,
+)
 
 bp = Blueprint("survey_results", __name__, url_prefix="/surveys")
 
@@ -56,16 +64,16 @@ def _back_url(survey: Survey) -> str:
         return "/surveys"
 
 
-def _filter_form() -> tuple[ResultsFilterForm, reports.Filters]:
+def _filter_form() -> tuple[ResultsFilterForm, Filters]:
     form = ResultsFilterForm(
         request.args,
         tiers=[(t.value, t.value.capitalize()) for t in Tier],
-        practices=sorted(reports.segment_labels("practice").items(), key=_by_label),
-        topics=sorted(reports.segment_labels("topic").items(), key=_by_label),
+        practices=sorted(segment_labels("practice").items(), key=_by_label),
+        topics=sorted(segment_labels("topic").items(), key=_by_label),
     )
     if not form.validate():
-        return form, reports.Filters()
-    return form, reports.Filters(
+        return form, Filters()
+    return form, Filters(
         tier=form.tier.data or None,
         practice_id=form.practice.data,
         topic_id=form.topic.data,
@@ -82,7 +90,7 @@ def index(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
     form, filters = _filter_form()
     if filters.active:
-        frames = reports.load_frames(survey.id).only(filters)
+        frames = load_frames(survey.id).only(filters)
         results = reports.build_results(survey.questions, frames)
     else:  # all responses: counted in the database (the same figures, faster)
         results = reports.summary_results(survey)
@@ -93,7 +101,7 @@ def index(survey_id: int) -> ResponseReturnValue:
         form=form,
         filters=filters,
         results=results,
-        rate=reports.response_rate(survey),
+        rate=response_rate(survey),
         segment_labels=SEGMENT_LABELS,
         query=request.args.to_dict(),
     )
@@ -103,7 +111,7 @@ def _segments(survey: Survey) -> list[tuple[object, str]]:
     segments: list[tuple[object, str]] = list(SEGMENT_LABELS.items())
     if current_user.role is Role.ADMIN and not survey.anonymous:
         segments += [
-            (reports.EQUALITY_PREFIX + q.field, f"Equality: {q.text}")
+            (EQUALITY_PREFIX + q.field, f"Equality: {q.text}")
             for q in EQUALITY_QUESTIONS
         ]
     return segments
@@ -120,7 +128,7 @@ def crosstab(survey_id: int) -> ResponseReturnValue:
         segments=_segments(survey),
     )
     segment = request.args.get("by", "tier")
-    if segment.startswith(reports.EQUALITY_PREFIX) and (
+    if segment.startswith(EQUALITY_PREFIX) and (
         current_user.role is not Role.ADMIN or survey.anonymous
     ):
         raise PermissionDenied(
@@ -132,12 +140,10 @@ def crosstab(survey_id: int) -> ResponseReturnValue:
         chosen = form.question.data
         question = next((q for q in tabled if q.id == chosen), tabled[0])
         form.question.data = question.id
-        frames = reports.load_frames(survey.id)
-        table = reports.cross_tab(
-            question, segment, frames, reports.segment_labels(segment)
-        )
-        if segment.startswith(reports.EQUALITY_PREFIX):
-            reports.record_equality_view(
+        frames = load_frames(survey.id)
+        table = cross_tab(question, segment, frames, segment_labels(segment))
+        if segment.startswith(EQUALITY_PREFIX):
+            record_equality_view(
                 survey.id,
                 segment,
                 actor=current_user._get_current_object(),
@@ -162,7 +168,7 @@ def text_answers(survey_id: int, question_id: int) -> ResponseReturnValue:
         abort(404)
     form = TextSearchForm(request.args)
     search = form.q.data if form.validate() and form.q.data else ""
-    frames = reports.load_frames(survey.id, with_text=True)
+    frames = load_frames(survey.id, with_text=True)
     page = reports.text_answers(question, frames, search=search, page=page_number())
     return render_template(
         "surveys/results/text.html",
@@ -190,8 +196,8 @@ def _download(exported: ExportFile) -> Response:
 def export_results(survey_id: int, fmt: str) -> ResponseReturnValue:
     survey = _survey(survey_id)
     _, filters = _filter_form()
-    frames = reports.load_frames(survey.id).only(filters)
-    exported = results_export.export_results(
+    frames = load_frames(survey.id).only(filters)
+    exported = export.export_results(
         survey,
         reports.build_results(survey.questions, frames),
         fmt,
@@ -205,7 +211,7 @@ def export_results(survey_id: int, fmt: str) -> ResponseReturnValue:
 @bp.get("/<int:survey_id>/responses/export.<any(csv,xlsx):fmt>")
 @roles_required(*EDITORS)
 def export_responses(survey_id: int, fmt: str) -> ResponseReturnValue:
-    exported = results_export.export_responses(
+    exported = export.export_responses(
         _survey(survey_id), fmt, actor=current_user._get_current_object(), now=utcnow()
     )
     db.session.commit()
@@ -274,16 +280,15 @@ def confirm_import(survey_id: int, pending_id: int) -> ResponseReturnValue:
             survey, pending, mapping, day_first=day_first
         )
         return _preview_page(survey, preview, pending.id)
-    try:
-        done = importing.confirm_responses(
+    # A refused import shows its preview again, which lists every problem.
+    with change(on_error=lambda error: None) as done:
+        imported = importing.confirm_responses(
             survey, pending, mapping, actor=user, now=utcnow(), day_first=day_first
         )
-    except EngageError:
-        db.session.rollback()
+    if not done:
         preview = importing.recheck_responses(
             survey, pending, mapping, day_first=day_first
         )
         return _preview_page(survey, preview, pending.id), 422
-    db.session.commit()
-    flash(f"Import finished: {done.summary()}.", "success")
+    flash(f"Import finished: {imported.summary()}.", "success")
     return redirect(url_for("survey_results.index", survey_id=survey.id))

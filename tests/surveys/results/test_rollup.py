@@ -10,9 +10,9 @@ from sqlalchemy import func, insert, select
 
 from engage.clock import utcnow
 from engage.extensions import db
-from engage.imports.responses import apply_responses
 from engage.surveys.figures import responses_per_day
 from engage.surveys.models import Response, ResponseDay, ResponseSource
+from engage.surveys.results.importing import apply_responses
 from engage.surveys.rollup import RESPONSE_DAYS
 
 from .helpers import add_response, make_survey

@@ -1,8 +1,8 @@
 """Importing survey responses from other tools' exports: preview, map, apply.
 
-The same engine pieces as the other imports (the preview, pending uploads, all or
-nothing, audit), with what responses need on top: the survey they belong to, the
-tool's file layout (``engage.surveys.tool_import``) and the matching of the file's
+The same engine pieces as the other imports (``engage.imports``: the preview, pending
+uploads, all or nothing, audit), with what responses need on top: the survey they
+belong to, the tool's file layout (``tool_exports``) and the matching of the file's
 columns to the survey's questions. Every response gets an external key (the tool's
 respondent id, or a hash of the row), so importing the same file again adds nothing.
 """
@@ -26,11 +26,11 @@ from engage.imports.services import (
     ImportPreview,
     Outcome,
     PlannedRow,
-    _refusal,
     get_pending_import,
     keep_pending,
     pending_file,
     purge_pending_imports,
+    refusal,
 )
 from engage.imports.tabular import MAX_ROWS, TableError, blank_columns, read_grid
 from engage.surveys.models import (
@@ -41,8 +41,7 @@ from engage.surveys.models import (
     Survey,
     SurveyStatus,
 )
-from engage.surveys.rollup import count_imported
-from engage.surveys.tool_import import (
+from engage.surveys.results.tool_exports import (
     AnswerValues,
     SourceColumn,
     Tool,
@@ -57,6 +56,7 @@ from engage.surveys.tool_import import (
     read_answers,
     row_key,
 )
+from engage.surveys.rollup import count_imported
 from engage.templating import format_date
 
 if TYPE_CHECKING:
@@ -246,7 +246,7 @@ def apply_responses(
         survey, source, filename, mapping=mapping, day_first=day_first
     )
     if not preview.is_valid:
-        raise ValidationError(_refusal(preview))
+        raise ValidationError(refusal(preview))
     if preview.date_example:
         survey.import_day_first = preview.day_first
     actor_id = None if isinstance(actor, str) else actor.id

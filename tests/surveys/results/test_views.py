@@ -28,7 +28,7 @@ from engage.surveys.models import Choice, QuestionKind, Response
 
 from .helpers import add_response, make_survey, question
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "surveys"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "surveys"
 Q = QuestionKind
 XSS = (
     "<script>alert(1)</script> [click](javascript:alert(1)) "

@@ -10,7 +10,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -19,9 +18,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from engage.actions import feed as services
+from engage.actions import calendar as services
 from engage.clock import today, utcnow
-from engage.extensions import db, limiter
+from engage.edge import change
+from engage.extensions import limiter
 
 bp = Blueprint("calendar", __name__)
 
@@ -68,8 +68,10 @@ def feed(token: str) -> ResponseReturnValue:
 @bp.post("/account/calendar")
 @login_required
 def create_token() -> ResponseReturnValue:
-    token = services.create_calendar_token(current_user, now=utcnow())
-    db.session.commit()
+    with change() as done:
+        token = services.create_calendar_token(current_user, now=utcnow())
+    if not done:
+        return redirect(url_for("accounts.account"))
     feed_url = current_app.config["BASE_URL"].rstrip("/") + url_for(
         "calendar.feed", token=token
     )
@@ -79,7 +81,6 @@ def create_token() -> ResponseReturnValue:
 @bp.post("/account/calendar/revoke")
 @login_required
 def revoke_token() -> ResponseReturnValue:
-    services.revoke_calendar_token(current_user, now=utcnow())
-    db.session.commit()
-    flash("Your calendar link no longer works.", "success")
+    with change("Your calendar link no longer works."):
+        services.revoke_calendar_token(current_user, now=utcnow())
     return redirect(url_for("accounts.account"))

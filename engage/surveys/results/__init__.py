@@ -1,0 +1,1 @@
+"""Survey results: pages, reports and exports, and imports of other tools' responses."""

@@ -1,0 +1,359 @@
+"""Survey results with pandas: each question's counts, scales, scores and free text.
+
+A survey's answers are read into DataFrames (``frames``) and summarised here, or
+counted in the database when the results cover every response; ``segments`` breaks
+them down by segment. Templates get plain dataclasses, never a DataFrame.
+
+Percentages are of the respondents who answered the question. Small numbers are
+suppressed as in the equality report (docs/security.md B3 and D8, and
+``engage.membership.reports.suppressed_values``): a count of 1 to 4 is shown as
+"fewer than 5", with a second cell hidden where a total would let it be worked
+out; a question, segment or result with fewer than 5 respondents is not shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from engage.extensions import db
+from engage.membership.equality import SUPPRESS_BELOW
+from engage.membership.reports import suppressed_values
+from engage.surveys.models import (
+    LIKERT_LABELS,
+    Answer,
+    Question,
+    QuestionKind,
+    Response,
+    Survey,
+)
+from engage.surveys.results.frames import Frames
+
+HIDDEN = "fewer than 5"
+RATING_SCALE = tuple(range(11))
+
+
+# Shapes handed to templates -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Count:
+    """One option of a question (or one segment): its count and share, or hidden."""
+
+    label: str
+    count: int | None  #: None when suppressed
+    percent: float | None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.count is None
+
+    @property
+    def shown_count(self) -> str:
+        return HIDDEN if self.count is None else f"{self.count:,}"
+
+    @property
+    def shown_percent(self) -> str:
+        return "" if self.percent is None else f"{self.percent:.1f}%"
+
+
+@dataclass(frozen=True)
+class NumberSummary:
+    """Summary statistics of a number question."""
+
+    n: int
+    mean: float
+    median: float
+    minimum: float
+    maximum: float
+    lower_quartile: float
+    upper_quartile: float
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """The result of one question; ``shown`` is False under 5 respondents."""
+
+    id: int
+    position: int
+    text: str
+    kind: str
+    answered: int
+    shown: bool
+    counts: list[Count] = field(default_factory=list)
+    mean: float | None = None  #: Likert scales (1 to 5)
+    net_score: float | None = None  #: 0 to 10 ratings: promoters minus detractors
+    summary: NumberSummary | None = None  #: number questions
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT)
+
+    @property
+    def chart(self) -> dict[str, Any] | None:
+        """Labels and values for a bar chart (suppressed counts as gaps); None
+        when it would have no bar (every count 0 or suppressed: the table says so)."""
+        if not self.shown or not any(c.count for c in self.counts):
+            return None
+        return {
+            "labels": [c.label for c in self.counts],
+            "values": [c.count for c in self.counts],
+            "title": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class SurveyResults:
+    """Every question's result for the responses the filters select."""
+
+    respondents: int
+    shown: bool
+    questions: list[QuestionResult]
+
+
+# Per-question results -----------------------------------------------------------------
+
+
+def percent_of(count: int, total: int) -> float:
+    """``count`` as a percentage of ``total``, to one decimal place (0 if none)."""
+    return round(100 * count / total, 1) if total else 0.0
+
+
+def counted(
+    labelled: Iterable[tuple[Hashable, str]], counts: Mapping[Any, int], total: int
+) -> list[Count]:
+    """One Count per option, with small counts suppressed (see the module docstring)."""
+    options = list(labelled)
+    values = {key: int(counts.get(key, 0)) for key, _ in options}
+    hidden = suppressed_values(values)
+    return [
+        Count(label, None, None)
+        if key in hidden
+        else Count(label, values[key], percent_of(values[key], total))
+        for key, label in options
+    ]
+
+
+def options(question: Question) -> list[tuple[Hashable, str]]:
+    """A question's answer options as (stored value, label): choices or scale points."""
+    kind = question.kind
+    if kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE):
+        return [(choice.id, choice.label) for choice in question.choices]
+    if kind in LIKERT_LABELS:
+        return [(float(i + 1), label) for i, label in enumerate(LIKERT_LABELS[kind])]
+    if kind is QuestionKind.RATING_0_10:
+        return [(float(i), str(i)) for i in RATING_SCALE]
+    return []
+
+
+def stored_column(question: Question) -> str:
+    """The answer column holding a question's options: ``choice_id`` or ``number``."""
+    return "choice_id" if question.kind.has_choices else "number"
+
+
+def question_result(question: Question, answers: Any) -> QuestionResult:
+    """The result of one question from its answer rows."""
+    mine = answers[answers["question_id"] == question.id]
+    answered = int(mine["response_id"].nunique())
+    base: dict[str, Any] = {
+        "id": question.id,
+        "position": question.position,
+        "text": question.text,
+        "kind": question.kind.value,
+        "answered": answered,
+    }
+    if answered < SUPPRESS_BELOW:
+        return QuestionResult(**base, shown=False)
+    if question.kind.is_text:
+        return QuestionResult(**base, shown=True)
+    numbers = mine["number"].dropna()
+    if question.kind is QuestionKind.NUMBER:
+        return QuestionResult(**base, shown=True, summary=number_summary(numbers))
+    counts = mine[stored_column(question)].value_counts().to_dict()
+    result = QuestionResult(
+        **base, shown=True, counts=counted(options(question), counts, answered)
+    )
+    if question.kind.is_likert:
+        return _with(result, mean=round(float(numbers.mean()), 2))
+    if question.kind is QuestionKind.RATING_0_10:
+        return _with(result, net_score=net_score(numbers))
+    return result
+
+
+def _with(result: QuestionResult, **changes: Any) -> QuestionResult:
+    return QuestionResult(**{**result.__dict__, **changes})
+
+
+def net_score(ratings: Any) -> float:
+    """Promoters (9–10) minus detractors (0–6), as a percentage of the ratings."""
+    total = len(ratings)
+    if not total:
+        return 0.0
+    promoters = int((ratings >= 9).sum())
+    detractors = int((ratings <= 6).sum())
+    return round(100 * (promoters - detractors) / total, 1)
+
+
+def number_summary(numbers: Any) -> NumberSummary:
+    """n, mean, median, extremes and quartiles (linear interpolation)."""
+    quartiles = numbers.quantile([0.25, 0.5, 0.75]).tolist()
+    return NumberSummary(
+        n=len(numbers),
+        mean=round(float(numbers.mean()), 2),
+        median=round(float(quartiles[1]), 2),
+        minimum=float(numbers.min()),
+        maximum=float(numbers.max()),
+        lower_quartile=round(float(quartiles[0]), 2),
+        upper_quartile=round(float(quartiles[2]), 2),
+    )
+
+
+def summary_results(survey: Survey) -> SurveyResults:
+    """``build_results`` over all of a survey's responses, counted in the database.
+
+    The same figures as ``build_results(survey.questions, load_frames(survey.id))``
+    without reading every answer: one GROUP BY over (question, choice, number) and one
+    count of the people who answered each question, both from covering indexes on
+    ``survey_answers`` (the unfiltered results page of a 100,000-response survey).
+    """
+    questions = survey.questions
+    respondents = int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Response)
+            .where(Response.survey_id == survey.id)
+        )
+        or 0
+    )
+    if respondents < SUPPRESS_BELOW:
+        return SurveyResults(respondents, False, [])
+    ids = [q.id for q in questions]
+    answered: dict[int, int] = {
+        question_id: int(count)
+        for question_id, count in db.session.execute(
+            select(Answer.question_id, func.count(Answer.response_id.distinct()))
+            .where(Answer.question_id.in_(ids))
+            .group_by(Answer.question_id)
+        )
+    }
+    values: dict[int, list[tuple[Any, Any, int]]] = {}
+    for question_id, choice_id, number, count in db.session.execute(
+        select(Answer.question_id, Answer.choice_id, Answer.number, func.count())
+        .where(Answer.question_id.in_(ids))
+        .group_by(Answer.question_id, Answer.choice_id, Answer.number)
+    ):
+        values.setdefault(question_id, []).append((choice_id, number, int(count)))
+    return SurveyResults(
+        respondents,
+        True,
+        [
+            _counted_result(q, answered.get(q.id, 0), values.get(q.id, []))
+            for q in questions
+        ],
+    )
+
+
+def _counted_result(
+    question: Question, answered: int, rows: list[tuple[Any, Any, int]]
+) -> QuestionResult:
+    """``question_result`` from (choice id, number, count) rows."""
+    base: dict[str, Any] = {
+        "id": question.id,
+        "position": question.position,
+        "text": question.text,
+        "kind": question.kind.value,
+        "answered": answered,
+    }
+    if answered < SUPPRESS_BELOW:
+        return QuestionResult(**base, shown=False)
+    if question.kind.is_text:
+        return QuestionResult(**base, shown=True)
+    numbered = [(float(number), n) for _, number, n in rows if number is not None]
+    numbers = pd.Series(
+        np.repeat([v for v, _ in numbered], [n for _, n in numbered]), dtype=float
+    )
+    if question.kind is QuestionKind.NUMBER:
+        return QuestionResult(**base, shown=True, summary=number_summary(numbers))
+    counts: dict[Any, int] = {}
+    for choice_id, number, n in rows:
+        key = choice_id if question.kind.has_choices else number
+        if key is not None:
+            counts[key] = counts.get(key, 0) + n
+    result = QuestionResult(
+        **base, shown=True, counts=counted(options(question), counts, answered)
+    )
+    if question.kind.is_likert:
+        return _with(result, mean=round(float(numbers.mean()), 2))
+    if question.kind is QuestionKind.RATING_0_10:
+        return _with(result, net_score=net_score(numbers))
+    return result
+
+
+def build_results(questions: Sequence[Question], frames: Frames) -> SurveyResults:
+    """Every question's result, or nothing shown under 5 respondents."""
+    respondents = len(frames.responses)
+    if respondents < SUPPRESS_BELOW:
+        return SurveyResults(respondents, False, [])
+    return SurveyResults(
+        respondents, True, [question_result(q, frames.answers) for q in questions]
+    )
+
+
+# Free text ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextPage:
+    """One page of a question's free-text answers."""
+
+    answers: list[str]
+    total: int  #: matching answers
+    page: int
+    pages: int
+    shown: bool  #: False under 5 respondents
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def text_answers(
+    question: Question,
+    frames: Frames,
+    *,
+    search: str = "",
+    page: int = 1,
+    per_page: int = 50,
+) -> TextPage:
+    """The free-text answers of a question, newest first, matching ``search``."""
+    mine = frames.answers[frames.answers["question_id"] == question.id]
+    if mine["response_id"].nunique() < SUPPRESS_BELOW:
+        return TextPage([], 0, 1, 1, False)
+    texts = mine.sort_values("response_id", ascending=False)["text"].dropna()
+    texts = texts[texts.str.strip() != ""]
+    if search.strip():
+        texts = texts[texts.str.contains(search.strip(), case=False, regex=False)]
+    total = len(texts)
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * per_page
+    return TextPage(
+        [str(t) for t in texts.iloc[start : start + per_page]], total, page, pages, True
+    )
