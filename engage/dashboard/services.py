@@ -23,9 +23,9 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from engage.accounts.models import Role
+from engage.actions.deliveries import last_contact_dates_on
 from engage.actions.models import Action, ActionStatus, Activity, Channel, ReachFigure
 from engage.actions.services import (
-    last_contact_dates_on,
     open_condition,
     overdue_condition,
     unscheduled_condition,
