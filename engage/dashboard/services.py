@@ -7,8 +7,8 @@ and data tables, each optionally drawn as a chart. The dashboard page, the board
 report, its workbook and the API summary all render the same sections, so a feature
 adds its figures everywhere by adding one provider. Every figure is aggregated in the
 database (GROUP BY, conditional counts, or index range counts per piece of the period,
-the previous period and the trend's weeks or months: engage.counting), never row by
-row.
+the previous period and the trend's weeks or months: engage.dashboard.counting),
+never row by row.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from engage.audiences.services import (
     get_contact_intervals,
 )
 from engage.clock import utcnow
-from engage.counting import counts_in_ranges, series_in_ranges
+from engage.dashboard.counting import counts_in_ranges, series_in_ranges
 from engage.dashboard.periods import Bucket, Period, PeriodKind, buckets, granularity
 from engage.extensions import db
 from engage.membership import figures as member_figures
