@@ -1,39 +1,33 @@
-"""Action plan services: channels, objectives, actions, deliveries and due dates."""
+"""Action plan services: channels, objectives, actions and due dates (deliveries:
+engage.actions.deliveries)."""
 
 from __future__ import annotations
 
 import calendar
 import enum
-import itertools
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from engage.accounts.models import User
 from engage.actions.models import (
     Action,
     ActionStatus,
-    Activity,
     Channel,
     Objective,
-    ReachFigure,
     Recurrence,
     action_audiences,
     action_owners,
-    activity_audiences,
 )
-from engage.actions.schedule import next_due_after, occurrences, step
+from engage.actions.schedule import occurrences, step
 from engage.audiences.models import Audience
 from engage.audit.services import record_event
 from engage.clock import local_day
 from engage.errors import Conflict, ValidationError
 from engage.extensions import db
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
 
 #: The channels a new install starts with; admins edit the list.
 DEFAULT_CHANNELS = (
@@ -309,7 +303,7 @@ def update_action(
     reschedule = {"due_date", "start_date", "recurrence"} & set(changed)
     if data.status != action.status:
         changed.append("status")
-        _set_status(action, data.status, now=now)
+        set_status(action, data.status, now=now)
     if not changed:
         return []
     _apply(action, data)
@@ -321,7 +315,9 @@ def update_action(
     return changed
 
 
-def _set_status(action: Action, status: ActionStatus, *, now: datetime) -> None:
+def set_status(action: Action, status: ActionStatus, *, now: datetime) -> None:
+    """Set an action's status and when it was completed (the caller records the
+    audit event)."""
     action.status = status
     action.completed_at = now if status is ActionStatus.DONE else None
 
@@ -333,7 +329,7 @@ def change_status(
     if action.status is status:
         return
     previous = action.status
-    _set_status(action, status, now=now)
+    set_status(action, status, now=now)
     action.updated_at = now
     db.session.flush()
     record_event(
@@ -490,158 +486,6 @@ def _order(criteria: ActionFilter) -> list[ColumnElement[Any]]:
         [Action.next_due_date.is_(None)] if criteria.sort is SortKey.DUE else []
     )
     return [*nulls_last, ordered, Action.id.asc()]
-
-
-# Deliveries ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeliveryData:
-    """One logged delivery of an action."""
-
-    occurred_on: date
-    description: str
-    notes: str = ""
-    audience_ids: tuple[int, ...] = ()
-    figures: tuple[tuple[str, int], ...] = field(default_factory=tuple)
-    complete: bool = False
-
-
-def default_reached_audiences(action: Action) -> list[Audience]:
-    """Who a delivery reaches unless the officer says otherwise: the action's."""
-    if action.all_audiences:
-        return list(
-            db.session.scalars(
-                select(Audience)
-                .where(Audience.archived_at.is_(None))
-                .order_by(Audience.name)
-            )
-        )
-    return list(action.audiences)
-
-
-def log_delivery(
-    action: Action, data: DeliveryData, *, actor: User, now: datetime
-) -> Activity:
-    """Record a delivery; a repeating action's next due date moves past it."""
-    if not data.description.strip():
-        raise ValidationError("Say what happened.")
-    if data.occurred_on > local_day(now) + timedelta(days=1):
-        raise ValidationError("A delivery cannot be in the future.")
-    for label, value in data.figures:
-        if not label.strip() or value < 0:
-            raise ValidationError(
-                "Each reach figure needs a label and a number of 0 or more."
-            )
-    activity = Activity(
-        occurred_on=data.occurred_on,
-        description=data.description.strip(),
-        notes=data.notes,
-        created_by_id=actor.id,
-        created_at=now,
-        figures=[
-            ReachFigure(label=label.strip(), value=value)
-            for label, value in data.figures
-        ],
-    )
-    activity.audiences = list(
-        db.session.scalars(select(Audience).where(Audience.id.in_(data.audience_ids)))
-    )
-    action.activities.append(activity)
-    action.next_due_date = next_due_after(
-        action.next_due_date,
-        action.recurrence,
-        data.occurred_on,
-        anchor_day=action_anchor_day(action),
-    )
-    if data.complete:
-        _set_status(action, ActionStatus.DONE, now=now)
-    elif action.status is ActionStatus.PLANNED:
-        action.status = ActionStatus.IN_PROGRESS
-    action.updated_at = now
-    db.session.flush()
-    record_event(
-        actor,
-        "deliver",
-        "action",
-        action.id,
-        f"activity {activity.id} on {data.occurred_on.isoformat()}",
-        now=now,
-    )
-    return activity
-
-
-def last_contact_dates_on(
-    audience_ids: Iterable[int] | None,
-    days: list[date],
-    *,
-    window: int | None = None,
-) -> dict[int, list[date | None]]:
-    """Per audience, the latest delivery reaching it on or before each of ``days``.
-
-    One grouped query whatever the number of days; ``audience_ids`` None means all.
-    With ``window``, only deliveries from ``window`` days before each day up to it
-    are looked at (None is returned when there are none): older ones, and those
-    between one day's window and the next, are not read.
-    """
-    spans: list[tuple[date | None, date]] = []
-    if window is None:
-        spans.append((None, max(days)))
-    else:
-        for day in sorted(days):
-            low = day - timedelta(days=window)
-            if spans and low <= spans[-1][1]:
-                spans[-1] = (spans[-1][0], day)
-            else:
-                spans.append((low, day))
-
-    def looked_at(day: date) -> ColumnElement[bool]:
-        if window is None:
-            return Activity.occurred_on <= day
-        return and_(
-            Activity.occurred_on <= day,
-            Activity.occurred_on >= day - timedelta(days=window),
-        )
-
-    columns = [func.max(case((looked_at(day), Activity.occurred_on))) for day in days]
-    # One index range from the first span to the last; the gaps between spans are
-    # filtered on the index alone (an OR of ranges would read the index twice).
-    where = [Activity.occurred_on <= spans[-1][1]]
-    if spans[0][0] is not None:
-        where.append(Activity.occurred_on >= spans[0][0])
-    where += [
-        or_(Activity.occurred_on <= gap_low, Activity.occurred_on >= gap_high)
-        for (_, gap_low), (gap_high, _) in itertools.pairwise(spans)
-    ]
-    query = (
-        select(activity_audiences.c.audience_id, *columns)
-        .join(Activity, Activity.id == activity_audiences.c.activity_id)
-        .where(*where)
-        .group_by(activity_audiences.c.audience_id)
-    )
-    if audience_ids is not None:
-        query = query.where(activity_audiences.c.audience_id.in_(list(audience_ids)))
-    return {row[0]: list(row[1:]) for row in db.session.execute(query)}
-
-
-def last_contact_dates(
-    audience_ids: Iterable[int], *, until: date | None = None
-) -> dict[int, date]:
-    """The latest delivery date that reached each audience (on or before ``until``)."""
-    ids = list(audience_ids)
-    if not ids:
-        return {}
-    query = (
-        select(activity_audiences.c.audience_id, func.max(Activity.occurred_on))
-        .join(Activity, Activity.id == activity_audiences.c.activity_id)
-        .where(activity_audiences.c.audience_id.in_(ids))
-        .group_by(activity_audiences.c.audience_id)
-    )
-    if until is not None:
-        query = query.where(Activity.occurred_on <= until)
-    rows = db.session.execute(query)
-    # Not dict(rows): a Result has keys(), so dict() would read it as a mapping.
-    return {audience_id: last for audience_id, last in rows}  # noqa: C416
 
 
 # Calendar -----------------------------------------------------------------------------

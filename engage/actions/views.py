@@ -12,7 +12,7 @@ from flask_login import current_user
 from engage import clock
 from engage.accounts.access import ADMINS, EDITORS, READERS, roles_required
 from engage.accounts.services import list_active_users
-from engage.actions import services
+from engage.actions import deliveries, services
 from engage.actions.forms import (
     ActionForm,
     ChannelForm,
@@ -242,10 +242,10 @@ def log_delivery(action_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.occurred_on.data = today()
         form.audience_ids.data = [
-            a.id for a in services.default_reached_audiences(action)
+            a.id for a in deliveries.default_reached_audiences(action)
         ]
     if form.validate_on_submit():
-        data = services.DeliveryData(
+        data = deliveries.DeliveryData(
             occurred_on=form.occurred_on.data,
             description=form.description.data,
             notes=form.notes.data or "",
@@ -258,7 +258,7 @@ def log_delivery(action_id: int) -> ResponseReturnValue:
             complete=bool(form.complete.data),
         )
         with change("Delivery logged.", field=form.description) as done:
-            services.log_delivery(action, data, actor=current_user, now=utcnow())
+            deliveries.log_delivery(action, data, actor=current_user, now=utcnow())
             # Measures of reach: the figures become observations.
             observations_from_activities([data.occurred_on], now=utcnow())
         if done:

@@ -14,7 +14,7 @@ from engage.actions.services import is_overdue, is_unscheduled
 from engage.audiences.models import Audience
 from engage.audiences.services import ContactStatus, contact_statuses
 from engage.dashboard.periods import Period
-from engage.dashboard.services import Scope, Section
+from engage.dashboard.sections import Scope, Section
 from engage.metrics.models import Metric, Observation
 
 

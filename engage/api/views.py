@@ -40,7 +40,8 @@ from engage.audiences.models import Approach, Audience, AudienceGroup, Programme
 from engage.audiences.services import AudienceFilter, audience_query
 from engage.clock import today, utcnow
 from engage.dashboard import periods
-from engage.dashboard.services import Scope, build_dashboard
+from engage.dashboard.sections import Scope
+from engage.dashboard.services import build_dashboard
 from engage.errors import ValidationError
 from engage.extensions import db, limiter
 from engage.formtools import MAX_INT

@@ -344,7 +344,7 @@ def contact_statuses(
 
     Deliveries after ``today`` are ignored, so a past day's status is as it was then.
     """
-    from engage.actions.services import last_contact_dates
+    from engage.actions.deliveries import last_contact_dates
 
     intervals = get_contact_intervals()
     last = last_contact_dates([a.id for a in audiences], until=today)

@@ -3,21 +3,42 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from engage.actions import figures as action_figures
 from engage.dashboard.periods import Period
-from engage.dashboard.services import (
-    EvidenceItem,
-    Scope,
-    Section,
-    build_dashboard,
-    evidence_log,
-)
+from engage.dashboard.sections import Scope, Section
+from engage.dashboard.services import build_dashboard
 from engage.imports.tabular import write_workbook
 from engage.surveys.findings import published_findings_in
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """One involvement activity for the board report's evidence log."""
+
+    occurred_on: date
+    action: str
+    channel: str
+    audiences: str
+    description: str
+    notes: str
+
+
+def evidence_log(
+    period: Period, *, programme_id: int | None = None
+) -> list[EvidenceItem]:
+    """The deliveries logged in the period, oldest first, with their action details."""
+    return [
+        EvidenceItem(*row)
+        for row in action_figures.deliveries_logged(
+            period.start, period.end, programme_id
+        )
+    ]
 
 
 @dataclass(frozen=True)

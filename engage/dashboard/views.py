@@ -13,6 +13,7 @@ from engage.audiences.services import list_programmes
 from engage.dashboard import periods, services
 from engage.dashboard.forms import DashboardFilterForm
 from engage.dashboard.report import board_report_workbook, build_board_report
+from engage.dashboard.sections import Scope
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.formtools import id_or_none
@@ -25,7 +26,7 @@ def _programme(programme_id: int | None) -> Programme | None:
     return None if programme_id is None else db.session.get(Programme, programme_id)
 
 
-def _scope(form: DashboardFilterForm) -> services.Scope:
+def _scope(form: DashboardFilterForm) -> Scope:
     today = clock.today()
     form.validate()
     try:
@@ -40,7 +41,7 @@ def _scope(form: DashboardFilterForm) -> services.Scope:
         target = form.start if form.period.data == "custom" else form.value
         target.errors = [*target.errors, error.message]
         period = periods.current(periods.PeriodKind.QUARTER, today)
-    return services.Scope(
+    return Scope(
         period=period,
         today=today,
         programme=_programme(form.programme.data),
@@ -68,7 +69,7 @@ def index() -> ResponseReturnValue:
     )
 
 
-def _quarter_scope() -> services.Scope:
+def _quarter_scope() -> Scope:
     today = clock.today()
     try:
         period = periods.parse_period(
@@ -76,7 +77,7 @@ def _quarter_scope() -> services.Scope:
         )
     except ValidationError:
         period = periods.current(periods.PeriodKind.QUARTER, today)
-    return services.Scope(
+    return Scope(
         period=period,
         today=today,
         programme=_programme(id_or_none(request.args.get("programme"))),

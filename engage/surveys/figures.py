@@ -1,14 +1,17 @@
-"""Survey figures for reach reporting: responses per day and response rates."""
+"""Survey figures for reach reporting and the dashboard: responses per day and per
+range of days, response rates, and the surveys open in a range of days."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from engage.dashboard.counting import counts_in_ranges, day_ranges, start_of
 from engage.extensions import db
-from engage.surveys.models import Invitation, ResponseDay, Survey
+from engage.surveys.models import Invitation, ResponseDay, Survey, SurveyStatus
 
 
 def responses_per_day(
@@ -93,3 +96,51 @@ def response_rate_on(day: date) -> float | None:
     if not invited:
         return None
     return 100 * int(answered) / int(invited)
+
+
+def responses_in(ranges: Sequence[tuple[date, date]]) -> list[int]:
+    """Responses received in each range of days (first and last day inclusive), from
+    the ``survey_response_days`` rollup, in one query."""
+    return counts_in_ranges(
+        ResponseDay.day, day_ranges(ranges), total=ResponseDay.responses
+    )
+
+
+def surveys_open_in(start: date, end: date) -> Sequence[Any]:
+    """Surveys open at some time from ``start`` to ``end``, by opening date: rows
+    of their id and title (all the dashboard shows).
+
+    A draft was never open. A survey opened without an opening date gets one when
+    it opens (surveys.services.open_survey); one whose date was cleared later
+    counts as open from its creation.
+    """
+    opened = func.coalesce(Survey.opens_at, Survey.created_at)
+    return (
+        db.session.execute(
+            select(Survey.id, Survey.title)
+            .where(
+                Survey.status != SurveyStatus.DRAFT,
+                opened < start_of(end + timedelta(days=1)),
+                or_(Survey.closes_at.is_(None), Survey.closes_at >= start_of(start)),
+            )
+            .order_by(opened, Survey.id)
+        )
+    ).all()
+
+
+def responses_by_survey(
+    start: date, end: date, survey_ids: Sequence[int]
+) -> dict[int, int]:
+    """Responses received from ``start`` to ``end``, per survey of ``survey_ids``."""
+    if not survey_ids:
+        return {}
+    query = (
+        select(ResponseDay.survey_id, func.sum(ResponseDay.responses))
+        .where(
+            ResponseDay.survey_id.in_(list(survey_ids)),
+            ResponseDay.day >= start,
+            ResponseDay.day <= end,
+        )
+        .group_by(ResponseDay.survey_id)
+    )
+    return {int(s): int(n) for s, n in db.session.execute(query)}

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from engage.actions import services
+from engage.actions import deliveries, services
 from engage.actions.models import ActionStatus, Recurrence
 from engage.audit.models import AuditEvent
 from engage.clock import utcnow
@@ -84,9 +84,9 @@ def test_logging_a_delivery_advances_a_monthly_action(cast) -> None:
         actor=cast["officer"],
         now=NOW,
     )
-    activity = services.log_delivery(
+    activity = deliveries.log_delivery(
         action,
-        services.DeliveryData(
+        deliveries.DeliveryData(
             occurred_on=date(2026, 11, 3),
             description="November GP newsletter sent",
             audience_ids=(audience.id,),
@@ -102,7 +102,7 @@ def test_logging_a_delivery_advances_a_monthly_action(cast) -> None:
         ("recipients", 412),
         ("opens", 188),
     ]
-    assert services.last_contact_dates([audience.id]) == {
+    assert deliveries.last_contact_dates([audience.id]) == {
         audience.id: date(2026, 11, 3)
     }
     assert db.session.query(AuditEvent).filter_by(action="deliver").count() == 1
@@ -112,9 +112,9 @@ def test_delivery_can_complete_a_one_off_action(cast) -> None:
     action = services.create_action(
         _data(due_date=TODAY), actor=cast["officer"], now=NOW
     )
-    services.log_delivery(
+    deliveries.log_delivery(
         action,
-        services.DeliveryData(occurred_on=TODAY, description="Done", complete=True),
+        deliveries.DeliveryData(occurred_on=TODAY, description="Done", complete=True),
         actor=cast["officer"],
         now=NOW,
     )
@@ -127,9 +127,11 @@ def test_delivery_can_complete_a_one_off_action(cast) -> None:
 def test_bad_reach_figures_are_refused(cast, figures) -> None:
     action = services.create_action(_data(), actor=cast["officer"], now=NOW)
     with pytest.raises(ValidationError):
-        services.log_delivery(
+        deliveries.log_delivery(
             action,
-            services.DeliveryData(occurred_on=TODAY, description="x", figures=figures),
+            deliveries.DeliveryData(
+                occurred_on=TODAY, description="x", figures=figures
+            ),
             actor=cast["officer"],
             now=NOW,
         )
@@ -138,9 +140,9 @@ def test_bad_reach_figures_are_refused(cast, figures) -> None:
 def test_future_delivery_is_refused(cast) -> None:
     action = services.create_action(_data(), actor=cast["officer"], now=NOW)
     with pytest.raises(ValidationError):
-        services.log_delivery(
+        deliveries.log_delivery(
             action,
-            services.DeliveryData(
+            deliveries.DeliveryData(
                 occurred_on=TODAY + timedelta(days=7), description="x"
             ),
             actor=cast["officer"],
@@ -197,9 +199,9 @@ def test_calendar_repeats_recurring_actions(cast) -> None:
 
 
 def _deliver(action, on: date, officer) -> None:
-    services.log_delivery(
+    deliveries.log_delivery(
         action,
-        services.DeliveryData(occurred_on=on, description="Newsletter sent"),
+        deliveries.DeliveryData(occurred_on=on, description="Newsletter sent"),
         actor=officer,
         now=datetime(on.year, on.month, on.day, 12, tzinfo=UTC),
     )
@@ -271,9 +273,9 @@ def test_last_contact_on_each_day_looks_only_within_its_window(cast) -> None:
         now=NOW,
     )
     for day in (date(2025, 3, 1), date(2025, 11, 20), date(2026, 4, 1)):
-        services.log_delivery(
+        deliveries.log_delivery(
             action,
-            services.DeliveryData(
+            deliveries.DeliveryData(
                 occurred_on=day, description="Sent", audience_ids=(audience.id,)
             ),
             actor=cast["officer"],
@@ -282,18 +284,18 @@ def test_last_contact_on_each_day_looks_only_within_its_window(cast) -> None:
     db.session.commit()
     days = [date(2026, 11, 26), date(2025, 12, 31)]
     # Without a window: the latest delivery on or before each day.
-    assert services.last_contact_dates_on(None, days) == {
+    assert deliveries.last_contact_dates_on(None, days) == {
         audience.id: [date(2026, 4, 1), date(2025, 11, 20)]
     }
     # 90 days: 2026-04-01 is older than 2026-11-26's window, and 2025-03-01 falls
     # in the gap between the two windows, so it is not read for either day.
-    assert services.last_contact_dates_on(None, days, window=90) == {
+    assert deliveries.last_contact_dates_on(None, days, window=90) == {
         audience.id: [None, date(2025, 11, 20)]
     }
     # Overlapping windows (one range): each day still sees only its own window.
-    assert services.last_contact_dates_on(
+    assert deliveries.last_contact_dates_on(
         [audience.id], [date(2026, 4, 30), date(2026, 3, 31)], window=30
     ) == {audience.id: [date(2026, 4, 1), None]}
-    assert services.last_contact_dates_on(
+    assert deliveries.last_contact_dates_on(
         [audience.id], [date(2025, 5, 1), date(2025, 12, 1)], window=200
     ) == {audience.id: [date(2025, 3, 1), date(2025, 11, 20)]}

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from engage.actions.services import DeliveryData, log_delivery
+from engage.actions.deliveries import DeliveryData, log_delivery
 from engage.audiences import services
 from engage.audiences.models import Approach, AudienceGroup
 from engage.clock import utcnow

@@ -15,7 +15,8 @@ from engage.actions.models import (
 )
 from engage.audiences.models import Approach, ProgrammeApproach
 from engage.dashboard import periods
-from engage.dashboard.services import DataTable, Scope, build_dashboard
+from engage.dashboard.sections import DataTable, Scope
+from engage.dashboard.services import build_dashboard
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier

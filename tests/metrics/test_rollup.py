@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import insert, select
 
 from engage.actions.models import Activity, ReachFigure
-from engage.dashboard.services import metric_values
 from engage.extensions import db
 from engage.imports.services import apply_import
 from engage.metrics.feeds import record_media_coverage
+from engage.metrics.figures import metric_values
 from engage.metrics.models import (
     Feed,
     Mention,

@@ -6,13 +6,17 @@ row into a sort and then sums days in Python; a conditional count per range test
 every row against every range. :func:`counts_in_ranges` instead cuts the ranges
 into pieces that do not overlap, counts each piece with its own index range scan
 (a scalar subquery, so still one round trip) and adds the pieces up per range.
+
+The features' figures modules (``engage/<feature>/figures.py``) count with it for
+the dashboard's sections, and take its day bounds (:func:`day_ranges`,
+:func:`start_of`).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, func, select
@@ -84,3 +88,14 @@ def series_in_ranges(
             ]
         )
     return result
+
+
+def day_ranges(spans: Sequence[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Ranges of days given by their first and last day (both inclusive) as the
+    half-open ranges ``[first, day after last)`` that :func:`counts_in_ranges` takes."""
+    return [(first, last + timedelta(days=1)) for first, last in spans]
+
+
+def start_of(day: date) -> datetime:
+    """The moment ``day`` begins in UTC: the figures' bound for a time column."""
+    return datetime.combine(day, time.min, tzinfo=UTC)

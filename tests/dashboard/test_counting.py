@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from engage.counting import counts_in_ranges, pieces_of, series_in_ranges
+from engage.dashboard.counting import counts_in_ranges, pieces_of, series_in_ranges
 from engage.extensions import db
 from engage.metrics.models import Feed, Mention, Metric, MetricDay, MetricKind, Tone
 

@@ -1,0 +1,161 @@
+"""Action plan figures: actions by state, deliveries logged, reach figures by channel.
+
+Each is aggregated in the database (conditional counts, GROUP BY, or index range
+counts per piece of the ranges asked for: engage.dashboard.counting), never row by
+row. Ranges of days are given by their first and last day, both inclusive.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from engage.actions.models import Action, ActionStatus, Activity, Channel, ReachFigure
+from engage.actions.services import (
+    open_condition,
+    overdue_condition,
+    unscheduled_condition,
+)
+from engage.dashboard.counting import counts_in_ranges, day_ranges, start_of
+from engage.extensions import db
+
+
+def action_figures(
+    periods: Sequence[tuple[date, date, date]], *, programme_id: int | None
+) -> list[dict[str, int]]:
+    """For each (first day, last day, as-of day): actions completed in the period,
+    and open ones as of the as-of day.
+
+    *Overdue* and *unscheduled* are the action plan's own conditions
+    (engage.actions.services), applied on the as-of day (the period's last day, or
+    today if that is sooner). Actions added after that day are left out; the status
+    is the stored one. One query for all the periods.
+    """
+    columns = []
+    for start, end, as_of in periods:
+        added = Action.created_at < start_of(as_of + timedelta(days=1))
+        completed = and_(
+            Action.status == ActionStatus.DONE,
+            Action.completed_at >= start_of(start),
+            Action.completed_at < start_of(end + timedelta(days=1)),
+        )
+        columns += [
+            func.count(case((completed, 1))),
+            func.count(case((and_(added, open_condition()), 1))),
+            func.count(case((and_(added, overdue_condition(as_of)), 1))),
+            func.count(case((and_(added, unscheduled_condition()), 1))),
+        ]
+    query = select(*columns)
+    if programme_id is not None:
+        query = query.where(Action.programme_id == programme_id)
+    row = db.session.execute(query).one()
+    result = []
+    for index in range(len(periods)):
+        done, open_, overdue, unscheduled = (
+            int(v) for v in row[4 * index : 4 * index + 4]
+        )
+        result.append(
+            {
+                "completed": done,
+                "on_track": open_ - overdue - unscheduled,
+                "overdue": overdue,
+                "unscheduled": unscheduled,
+                "open": open_,
+            }
+        )
+    return result
+
+
+def count_deliveries(
+    ranges: Sequence[tuple[date, date]], programme_id: int | None
+) -> list[int]:
+    """Deliveries (activities) logged in each range of days, in one query."""
+    where = []
+    if programme_id is not None:
+        where.append(
+            Activity.action_id.in_(
+                select(Action.id).where(Action.programme_id == programme_id)
+            )
+        )
+    return counts_in_ranges(Activity.occurred_on, day_ranges(ranges), *where)
+
+
+def deliveries_by_channel(
+    start: date, end: date, programme_id: int | None
+) -> Counter[str]:
+    """Deliveries logged on days from ``start`` to ``end``, per channel (name)."""
+    query = (
+        select(Action.channel_id, func.count())
+        .select_from(Activity)
+        .join(Action, Action.id == Activity.action_id)
+        .where(Activity.occurred_on >= start, Activity.occurred_on <= end)
+        .group_by(Action.channel_id)
+    )
+    if programme_id is not None:
+        query = query.where(Action.programme_id == programme_id)
+    names = channel_names()
+    result: Counter[str] = Counter()
+    for channel_id, count in db.session.execute(query):
+        result[names[channel_id]] += int(count)
+    return result
+
+
+def channel_names() -> dict[int, str]:
+    """Every channel's name by its id (retired channels too)."""
+    return {c.id: c.name for c in db.session.scalars(select(Channel))}
+
+
+def reach_totals(
+    start: date, end: date, programme_id: int | None
+) -> dict[str, dict[str, int]]:
+    """Per channel, the total of each reach figure label (lower-cased)."""
+    label = func.lower(ReachFigure.label)
+    query = (
+        select(Action.channel_id, label, func.sum(ReachFigure.value))
+        .select_from(Activity)
+        .join(Action, Action.id == Activity.action_id)
+        .join(ReachFigure, ReachFigure.activity_id == Activity.id)
+        .where(Activity.occurred_on >= start, Activity.occurred_on <= end)
+        .group_by(Action.channel_id, label)
+    )
+    if programme_id is not None:
+        query = query.where(Action.programme_id == programme_id)
+    names = channel_names()
+    totals: dict[str, dict[str, int]] = defaultdict(dict)
+    for channel_id, name, total in db.session.execute(query):
+        totals[names[channel_id]][name] = int(total or 0)
+    return totals
+
+
+def deliveries_logged(
+    start: date, end: date, programme_id: int | None
+) -> list[tuple[date, str, str, str, str, str]]:
+    """The deliveries logged from ``start`` to ``end``, oldest first, as rows of
+    (day, action title, channel, audiences reached, what happened, notes)."""
+    query = (
+        select(Activity)
+        .join(Action, Action.id == Activity.action_id)
+        .options(
+            joinedload(Activity.action).joinedload(Action.channel),
+            selectinload(Activity.audiences),
+        )
+        .where(Activity.occurred_on >= start, Activity.occurred_on <= end)
+        .order_by(Activity.occurred_on, Activity.id)
+    )
+    if programme_id is not None:
+        query = query.where(Action.programme_id == programme_id)
+    return [
+        (
+            activity.occurred_on,
+            activity.action.title,
+            activity.action.channel.name,
+            ", ".join(a.name for a in activity.audiences),
+            activity.description,
+            activity.notes,
+        )
+        for activity in db.session.scalars(query)
+    ]

@@ -1,0 +1,1 @@
+"""The leads' dashboard: periods, sections and the quarterly board report."""

@@ -1,0 +1,251 @@
+"""Dashboard sections on reach: reach by channel and every metric against its
+target (from observations), and media mentions by tone (from media monitoring).
+
+Providers like those in engage.dashboard.services, which lists them in ``SECTIONS``;
+their figures come from engage.metrics.figures.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from engage.actions import figures as action_figures
+from engage.dashboard.periods import Period, PeriodKind, granularity
+from engage.dashboard.sections import (
+    Cell,
+    Chart,
+    DataTable,
+    Figure,
+    Scope,
+    Section,
+    day_spans,
+)
+from engage.metrics import figures as metric_figures
+from engage.metrics.models import MetricKind, ReportPeriod
+from engage.metrics.report import Period as ReportPeriod_
+from engage.metrics.report import scaled_target, target_status
+
+# Reach metrics (observations) ---------------------------------------------------------
+
+
+def _report_period(period: Period) -> ReportPeriod_:
+    """The dashboard period as the reach report's, for ``scaled_target``.
+
+    A month is a month (a monthly target applies as it is); any other period is
+    scaled by its days, as the reach report scales a week.
+    """
+    kind = ReportPeriod.MONTH if period.kind is PeriodKind.MONTH else ReportPeriod.WEEK
+    return ReportPeriod_(kind, period.start, period.end)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def metrics_section(scope: Scope) -> Section:
+    """Reach by channel and every metric against its target (from observations)."""
+    period, previous = scope.period, scope.previous
+    metrics, now, before = metric_figures.metrics_with_values(
+        (period.start, period.end), (previous.start, previous.end)
+    )
+    if not metrics:
+        return Section(
+            "metrics", "Reach metrics", notes=["No metrics have been set up yet."]
+        )
+    report_period = _report_period(period)
+    target_rows: list[list[Cell]] = []
+    met = with_target = 0
+    for metric in metrics:
+        value, prior = _round(now.get(metric.id)), _round(before.get(metric.id))
+        target = scaled_target(
+            {
+                "kind": metric.kind.value,
+                "target_value": metric.target_value,
+                "target_period": metric.target_period,
+            },
+            report_period,
+        )
+        status = target_status(value, target, metric.higher_is_better)
+        if target is not None:
+            with_target += 1
+            met += status == "met"
+        change = None if value is None or prior is None else round(value - prior, 2)
+        target_rows.append(
+            [
+                metric.name + (f" ({metric.unit})" if metric.unit else ""),
+                "–" if metric.channel is None else metric.channel,
+                value,
+                prior,
+                change,
+                target,
+                status,
+            ]
+        )
+    slots = scope.slots
+    first = min([period.start, *(slot.start for slot in slots)])
+    last = max([period.end, *(slot.end for slot in slots)])
+    names = action_figures.channel_names()
+    per_channel: dict[str, dict[date, float]] = defaultdict(dict)
+    # Month slots are whole calendar months: read them from the month rollup.
+    by_slot = (
+        metric_figures.channel_flows_by_day
+        if granularity(period) == "week"
+        else (metric_figures.channel_flows_by_month)
+    )
+    for channel_id, day, value in by_slot(first, last):
+        per_channel[names[channel_id]][day] = value
+    channel_now: dict[str, float] = defaultdict(float)
+    channel_before: dict[str, float] = defaultdict(float)
+    for metric in metrics:
+        if metric.channel is None or metric.kind is not MetricKind.FLOW:
+            continue
+        channel_now[metric.channel] += now.get(metric.id, 0.0)
+        channel_before[metric.channel] += before.get(metric.id, 0.0)
+    channels = sorted(channel_now)
+    figures = [
+        Figure(
+            f"metric_reach_{index}",
+            f"Reach: {name}",
+            round(channel_now[name]),
+            round(channel_before[name]),
+        )
+        for index, name in enumerate(channels, start=1)
+    ]
+    if with_target:
+        figures.append(
+            Figure("metrics_on_target", "Metrics meeting their target", met, None)
+        )
+    unit = "week" if granularity(period) == "week" else "month"
+    trend: list[list[Cell]] = [
+        [
+            slot.label,
+            *(
+                round(
+                    sum(
+                        v
+                        for day, v in per_channel[name].items()
+                        if slot.start <= day <= slot.end
+                    ),
+                    2,
+                )
+                for name in channels
+            ),
+        ]
+        for slot in slots
+    ]
+    tables = [
+        DataTable(
+            "metrics_by_channel",
+            "Reach by channel (flow metrics)",
+            ["Channel", "This period", "Previous period", "Change"],
+            [
+                [
+                    name,
+                    round(channel_now[name], 2),
+                    round(channel_before[name], 2),
+                    round(channel_now[name] - channel_before[name], 2),
+                ]
+                for name in channels
+            ],
+            Chart(
+                "bar",
+                "Bar chart of reach by channel, this period and the previous one",
+                (1, 2),
+            ),
+        ),
+        DataTable(
+            "metrics_trend",
+            f"Reach by channel by {unit}",
+            [unit.capitalize(), *channels],
+            trend if channels else [],
+            Chart(
+                "line",
+                f"Line chart of reach by channel by {unit}",
+                tuple(range(1, len(channels) + 1)),
+            ),
+        ),
+        DataTable(
+            "metrics_targets",
+            "Metrics against their targets",
+            [
+                "Metric",
+                "Channel",
+                "This period",
+                "Previous period",
+                "Change",
+                "Target",
+                "Status",
+            ],
+            target_rows,
+        ),
+    ]
+    notes = [
+        "Flow metrics are summed over the period; for a level metric the latest "
+        "value counts. Targets are scaled to the period as in the reach report."
+    ]
+    if with_target:
+        notes.append(f"{met} of {with_target} metrics with a target met it.")
+    if scope.programme is not None:
+        notes.append("Metrics are for the whole organisation, not one programme.")
+    return Section("metrics", "Reach metrics", figures, tables, notes)
+
+
+# Media mentions -----------------------------------------------------------------------
+
+
+def mentions_section(scope: Scope) -> Section:
+    """Media mentions published in the period, by tone, with their trend."""
+    period, previous = scope.period, scope.previous
+    slots = scope.slots
+    by_tone = metric_figures.mentions_by_tone(day_spans([period, previous, *slots]))
+    now = {tone: counts[0] for tone, counts in by_tone.items()}
+    before = {tone: counts[1] for tone, counts in by_tone.items()}
+    labels = {"unset": "Tone not set"}
+    figures = [
+        Figure("mentions", "Media mentions", sum(now.values()), sum(before.values())),
+        *(
+            Figure(
+                f"mentions_{tone}",
+                f"Mentions: {labels.get(tone, tone).lower()}",
+                now[tone],
+                before[tone],
+                lower_is_better=tone == "negative",
+            )
+            for tone in metric_figures.TONES
+        ),
+    ]
+    unit = "week" if granularity(period) == "week" else "month"
+    tables = [
+        DataTable(
+            "mentions_by_tone",
+            "Media mentions by tone",
+            ["Tone", "This period", "Previous period"],
+            [
+                [labels.get(t, t.capitalize()), now[t], before[t]]
+                for t in metric_figures.TONES
+            ],
+            Chart("bar", "Bar chart of media mentions by tone", (1, 2)),
+        ),
+        DataTable(
+            "mentions_trend",
+            f"Media mentions by {unit} and tone",
+            [
+                unit.capitalize(),
+                *(labels.get(t, t.capitalize()) for t in metric_figures.TONES),
+            ],
+            [
+                [slot.label, *(by_tone[t][2 + index] for t in metric_figures.TONES)]
+                for index, slot in enumerate(slots)
+            ],
+            Chart(
+                "line", f"Line chart of media mentions by {unit} and tone", (1, 2, 3, 4)
+            ),
+        ),
+    ]
+    notes = (
+        ["Media mentions are for the whole organisation, not one programme."]
+        if scope.programme is not None
+        else []
+    )
+    return Section("mentions", "Media mentions", figures, tables, notes)

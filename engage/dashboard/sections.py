@@ -1,0 +1,156 @@
+"""Dashboard sections: what is asked for (the scope), and the headline figures,
+tables and charts every section is made of.
+
+The dashboard page, the board report, its workbook and the API summary all render
+these; the sections' providers are in engage.dashboard.services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from engage.dashboard.periods import Bucket, Period, buckets
+
+if TYPE_CHECKING:
+    from engage.accounts.models import User
+    from engage.audiences.models import Programme
+
+Cell = str | int | float | None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the dashboard is asked for."""
+
+    period: Period
+    today: date
+    programme: Programme | None = None
+    actor: User | None = None
+    #: Representativeness (equality aggregates) is for admins, and never in the API.
+    include_equality: bool = False
+    #: When the figures are asked for (viewing the equality figures is audited).
+    now: datetime | None = None
+
+    @property
+    def programme_id(self) -> int | None:
+        return self.programme.id if self.programme else None
+
+    @property
+    def previous(self) -> Period:
+        return self.period.previous()
+
+    @property
+    def slots(self) -> list[Bucket]:
+        """The trend's weeks or months that have begun by ``today``: a month to
+        come is left out, not drawn as a fall to nothing."""
+        return [slot for slot in buckets(self.period) if slot.start <= self.today]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A headline number with its value in the previous period (and a target)."""
+
+    key: str
+    label: str
+    value: int
+    previous: int | None = None
+    #: Filled by features that have targets (metrics); None means no target.
+    target: int | None = None
+    #: True when a rise is bad news (overdue actions, audiences due for contact).
+    lower_is_better: bool = False
+
+    @property
+    def change(self) -> int | None:
+        return None if self.previous is None else self.value - self.previous
+
+    @property
+    def change_text(self) -> str:
+        """ "up 3", "down 2" or "no change" against the previous period."""
+        change = self.change
+        if change is None:
+            return ""
+        if change == 0:
+            return "no change"
+        return f"{'up' if change > 0 else 'down'} {abs(change):,}"
+
+    @property
+    def target_met(self) -> bool | None:
+        if self.target is None:
+            return None
+        if self.lower_is_better:
+            return self.value <= self.target
+        return self.value >= self.target
+
+
+@dataclass(frozen=True)
+class Chart:
+    """How a table is drawn: ``bar`` or ``line``; series are columns 1… of the table."""
+
+    kind: str
+    label: str  #: the canvas's accessible name
+    series: tuple[int, ...] = (1,)
+
+
+@dataclass(frozen=True)
+class DataTable:
+    """A table of figures (always shown), optionally drawn as a chart too."""
+
+    key: str
+    caption: str
+    columns: list[str]
+    rows: list[list[Cell]]
+    chart: Chart | None = None
+
+    def body(self) -> list[tuple[Cell, list[tuple[bool, str]]]]:
+        """Each row's heading, then its other cells as (numeric?, text) for the page.
+
+        Numbers get thousands separators and None a dash; worked out here once, not
+        with per-cell tests in the template (the metrics table has a row per metric).
+        """
+        return [(row[0], [_display(cell) for cell in row[1:]]) for row in self.rows]
+
+    def chart_data(self) -> dict[str, Any] | None:
+        """The chart's data for the page's ``data-chart`` attribute."""
+        if self.chart is None or not self.rows:
+            return None
+        return {
+            "type": self.chart.kind,
+            "labels": [str(row[0]) for row in self.rows],
+            "datasets": [
+                {"label": self.columns[i], "data": [row[i] for row in self.rows]}
+                for i in self.chart.series
+            ],
+        }
+
+
+@dataclass
+class Section:
+    """One part of the dashboard: headline figures, then tables."""
+
+    key: str
+    title: str
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[DataTable] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+SectionProvider = Callable[[Scope], Section | None]
+
+
+def _display(cell: Cell) -> tuple[bool, str]:
+    """A table cell as shown: (is it a number, its text)."""
+    if cell is None:  # no figure: a dash, aligned with the numbers around it
+        return True, "–"
+    if isinstance(cell, float) and cell.is_integer():
+        return True, f"{int(cell):,}"  # 2,579 rather than 2,579.0
+    if isinstance(cell, int | float):
+        return True, f"{cell:,}"
+    return False, str(cell)
+
+
+def day_spans(spans: Sequence[Period | Bucket]) -> list[tuple[date, date]]:
+    """Each period or bucket as its first and last day, as the figures take them."""
+    return [(span.start, span.end) for span in spans]
