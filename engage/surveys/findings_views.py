@@ -17,7 +17,7 @@ from engage.extensions import db
 from engage.surveys import distribution, findings
 from engage.surveys.forms import FindingForm
 from engage.surveys.models import Finding, Survey
-from engage.surveys.views import _can_edit, _survey, _user, bp
+from engage.surveys.views import _survey, _user, bp
 
 
 @bp.get("/<int:survey_id>/findings")
@@ -28,7 +28,6 @@ def findings_page(survey_id: int) -> ResponseReturnValue:
         "surveys/findings.html",
         survey=survey,
         findings=findings.list_findings(survey),
-        can_edit=_can_edit(),
     )
 
 

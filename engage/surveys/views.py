@@ -50,10 +50,6 @@ def _survey(survey_id: int) -> Survey:
     return survey
 
 
-def _can_edit() -> bool:
-    return bool(current_user.has_role(*EDITORS))
-
-
 def _to_detail(survey: Survey, anchor: str = "") -> ResponseReturnValue:
     return redirect(url_for("surveys.detail", survey_id=survey.id) + anchor)
 
@@ -70,7 +66,6 @@ def index() -> ResponseReturnValue:
         surveys=surveys,
         closes={s.id: services.closes_on(s) for s in surveys},
         responses=services.response_counts(),
-        can_edit=_can_edit(),
     )
 
 
@@ -106,7 +101,6 @@ def detail(survey_id: int) -> ResponseReturnValue:
     return render_template(
         "surveys/detail.html",
         survey=survey,
-        can_edit=_can_edit(),
         responses=services.count_responses(survey),
         problem=services.answering_problem(survey, now),
         opening_problems=services.problems_before_opening(survey),
@@ -343,7 +337,6 @@ def _distribution_page(survey: Survey, **extra: Any) -> str:
     return render_template(
         "surveys/distribution.html",
         survey=survey,
-        can_edit=_can_edit(),
         counts=distribution.invitation_counts(survey),
         progress=distribution.send_progress(survey),
         due_reminders=distribution.count_due_reminders(survey),
