@@ -179,8 +179,7 @@ def test_dashboard_draws_charts_and_is_accessible(page: Any) -> None:
             console_errors.append(message.text) if message.type == "error" else None
         ),
     )
-    _sign_in(page, UserFactory(role="lead"))
-    page.get_by_role("link", name="Dashboard").first.click()
+    _sign_in(page, UserFactory(role="lead"))  # a lead lands on the dashboard
     expect(page.get_by_role("heading", level=1)).to_contain_text("Engagement dashboard")
     expect(page.locator(".engage-chart canvas").first).to_be_visible()
     charts = page.locator(".engage-chart canvas").count()

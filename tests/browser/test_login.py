@@ -54,7 +54,9 @@ def test_sign_in_works_without_javascript(page_without_js: Any) -> None:
     page.get_by_label("Email address").fill(user.email)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("body")).to_contain_text("Welcome, Lee Lead")
+    # A lead lands on the dashboard.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Engagement dashboard")
+    expect(page.locator("body")).to_contain_text("Lee Lead")
     page.get_by_role("button", name="Sign out").click()
     assert "/login" in page.url
 
