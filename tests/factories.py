@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import factory
@@ -11,10 +12,30 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from engage.accounts.models import Role, User
 from engage.accounts.passwords import hash_password
-from engage.actions.models import Action, ActionStatus, Channel, Recurrence
+from engage.actions.models import (
+    Action,
+    ActionStatus,
+    Activity,
+    Channel,
+    ReachFigure,
+    Recurrence,
+)
 from engage.audiences.models import Approach, Audience, AudienceGroup, Programme
-from engage.clock import utcnow
+from engage.clock import today, utcnow
 from engage.extensions import db
+from engage.membership.consent import record_consents
+from engage.membership.models import (
+    STAFF_JOIN_METHODS,
+    ConsentMethod,
+    ContactChannel,
+    EqualityAnswers,
+    Member,
+    MemberStatus,
+    Tier,
+    Topic,
+)
+from engage.metrics.models import Feed, Metric, MetricKind, Observation, Source
+from engage.surveys.models import Choice, Question, QuestionKind, Survey, SurveyStatus
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 
@@ -134,3 +155,183 @@ class ActionFactory(BaseFactory):
         if extracted:
             self.audiences = list(extracted)
             db.session.commit()
+
+
+class ActivityFactory(BaseFactory):
+    """A logged delivery of an action; ``figures={"recipients": 412}`` is its reach."""
+
+    class Meta:
+        model = Activity
+
+    action = factory.SubFactory(ActionFactory)
+    occurred_on = factory.LazyFunction(today)
+    description = factory.Sequence(lambda n: f"Delivery {n}")
+    created_at = factory.LazyFunction(utcnow)
+
+    @factory.post_generation
+    def figures(self, create: bool, extracted: Mapping[str, int] | None) -> None:
+        if extracted:
+            self.figures = [
+                ReachFigure(label=label, value=value)
+                for label, value in extracted.items()
+            ]
+            if create:
+                db.session.commit()
+
+    @factory.post_generation
+    def audiences(self, create: bool, extracted: list[Audience] | None) -> None:
+        if extracted:
+            self.audiences = list(extracted)
+            if create:
+                db.session.commit()
+
+
+# Membership ---------------------------------------------------------------------------
+
+
+class TopicFactory(BaseFactory):
+    class Meta:
+        model = Topic
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+    is_active = True
+
+
+class MemberFactory(BaseFactory):
+    """A member saved directly, as if they had joined by the web form and confirmed.
+
+    ``consents=[ContactChannel.EMAIL]`` records those consents as given when they
+    joined, ``topics=[...]`` chooses topics and ``equality={"age_band": "18_24"}``
+    adds equality answers.
+    """
+
+    class Meta:
+        model = Member
+
+    name = factory.Sequence(lambda n: f"Member {n}")
+    email = factory.Sequence(lambda n: f"member{n}@example.org")
+    tier = Tier.SILVER
+    status = MemberStatus.ACTIVE
+    joined_by = ConsentMethod.WEB_FORM
+    created_at = factory.LazyFunction(utcnow)
+    updated_at = factory.SelfAttribute("created_at")
+    # Only a web-form join is confirmed (by the e-mailed link); staff add members
+    # by phone or paper already active, never confirmed.
+    confirmed_at = factory.LazyAttribute(
+        lambda member: (
+            member.created_at
+            if member.status == MemberStatus.ACTIVE
+            and member.joined_by not in STAFF_JOIN_METHODS
+            else None
+        )
+    )
+
+    @factory.post_generation
+    def consents(
+        self, create: bool, extracted: Sequence[ContactChannel] | None
+    ) -> None:
+        if extracted:
+            record_consents(
+                self,
+                dict.fromkeys(extracted, True),
+                method=self.joined_by,
+                now=self.created_at,
+            )
+            if create:
+                db.session.commit()
+
+    @factory.post_generation
+    def topics(self, create: bool, extracted: list[Topic] | None) -> None:
+        if extracted:
+            self.topics = list(extracted)
+            if create:
+                db.session.commit()
+
+    @factory.post_generation
+    def equality(self, create: bool, extracted: Mapping[str, str] | None) -> None:
+        if extracted:
+            self.equality = EqualityAnswers(recorded_at=self.created_at, **extracted)
+            if create:
+                db.session.commit()
+
+
+# Surveys ------------------------------------------------------------------------------
+
+
+class SurveyFactory(BaseFactory):
+    class Meta:
+        model = Survey
+
+    title = factory.Sequence(lambda n: f"Survey {n}")
+    introduction = ""
+    status = SurveyStatus.DRAFT
+    anonymous = True
+    created_at = factory.LazyFunction(utcnow)
+    updated_at = factory.LazyFunction(utcnow)
+
+
+class QuestionFactory(BaseFactory):
+    """The survey's next question; ``choices=("Yes", "No")`` gives a choice question's
+    options in order."""
+
+    class Meta:
+        model = Question
+
+    survey = factory.SubFactory(SurveyFactory)
+    position = factory.LazyAttribute(
+        lambda question: len(question.survey.questions) + 1
+    )
+    kind = QuestionKind.SHORT_TEXT
+    text = factory.Sequence(lambda n: f"Question {n}")
+    help_text = ""
+    required = False
+
+    @factory.post_generation
+    def choices(self, create: bool, extracted: Sequence[str] | None) -> None:
+        if extracted:
+            self.choices = [
+                Choice(position=position, label=label)
+                for position, label in enumerate(extracted, start=1)
+            ]
+            if create:
+                db.session.commit()
+
+
+# Metrics and media monitoring ---------------------------------------------------------
+
+
+class MetricFactory(BaseFactory):
+    class Meta:
+        model = Metric
+
+    key = factory.Sequence(lambda n: f"metric-{n}")
+    name = factory.LazyAttribute(
+        lambda metric: metric.key.replace("-", " ").capitalize()
+    )
+    kind = MetricKind.FLOW
+    created_at = factory.LazyFunction(utcnow)
+    updated_at = factory.LazyFunction(utcnow)
+
+
+class ObservationFactory(BaseFactory):
+    class Meta:
+        model = Observation
+
+    metric = factory.SubFactory(MetricFactory)
+    observed_on = factory.LazyFunction(today)
+    value = 1.0
+    source = Source.MANUAL
+    recorded_at = factory.LazyFunction(utcnow)
+
+
+class FeedFactory(BaseFactory):
+    """A media-monitoring feed; with no ``phrases`` it records every entry."""
+
+    class Meta:
+        model = Feed
+
+    url = factory.Sequence(lambda n: f"https://news{n}.example/rss")
+    name = factory.Sequence(lambda n: f"News {n}")
+    phrases = ""
+    created_at = factory.LazyFunction(utcnow)
+    updated_at = factory.LazyFunction(utcnow)

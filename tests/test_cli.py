@@ -75,32 +75,19 @@ def test_membership_retention_purges_and_erases(app: Flask) -> None:
     from datetime import timedelta
 
     from engage.clock import utcnow
-    from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
+    from engage.membership.models import Member, MemberStatus
+    from tests.factories import MemberFactory
 
     long_ago = utcnow() - timedelta(days=60)
-    common = {"tier": Tier.SILVER, "joined_by": ConsentMethod.WEB_FORM}
-    db.session.add_all(
-        [
-            Member(
-                name="Never confirmed",
-                email="never@example.org",
-                status=MemberStatus.PENDING,
-                created_at=long_ago,
-                updated_at=long_ago,
-                **common,
-            ),
-            Member(
-                name="Left long ago",
-                email="left@example.org",
-                status=MemberStatus.WITHDRAWN,
-                created_at=long_ago,
-                updated_at=long_ago,
-                withdrawn_at=long_ago,
-                **common,
-            ),
-        ]
+    MemberFactory(
+        name="Never confirmed", status=MemberStatus.PENDING, created_at=long_ago
     )
-    db.session.commit()
+    MemberFactory(
+        name="Left long ago",
+        status=MemberStatus.WITHDRAWN,
+        created_at=long_ago,
+        withdrawn_at=long_ago,
+    )
     result = app.test_cli_runner().invoke(args=["membership-retention"])
     assert result.exit_code == 0, result.output
     assert "purged: 1" in result.output

@@ -66,7 +66,25 @@ def test_deactivated_user_cannot_sign_in(client: FlaskClient) -> None:
     response = client.post(
         "/login", data={"email": user.email, "password": DEFAULT_PASSWORD}
     )
-    assert response.status_code == 200
+    wrong = client.post(
+        "/login", data={"email": user.email, "password": "wrong password here"}
+    )
+    assert response.status_code == wrong.status_code == 200
+    # The right password gets the same answer as a wrong one.
+    assert comparable(response) == comparable(wrong)
+    assert "Enter a correct email address and password" in response.get_data(
+        as_text=True
+    )
+    # Not signed in: staff pages still send them to sign in.
+    home = client.get("/")
+    assert home.status_code == 302
+    assert home.headers["Location"].startswith("/login")
+    db.session.refresh(user)
+    assert user.last_login_at is None
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.entity_id == str(user.id))
+    ).all()
+    assert actions == ["login_failed", "login_failed"]
 
 
 def test_forgot_password_answers_the_same_for_known_and_unknown(

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from engage.actions.models import Activity, ReachFigure
 from engage.api.tokens import create_api_token
 from engage.clock import utcnow
 from engage.extensions import db
-from engage.metrics.models import Metric, MetricKind, Observation, Source, TargetPeriod
+from engage.metrics.models import MetricKind, Source, TargetPeriod
 from tests import factories
 
 
@@ -40,44 +39,36 @@ def plan() -> dict[str, Any]:
         next_due_date=date(2026, 1, 5),
         audiences=[gps, public],
     )
-    activity = Activity(
-        action_id=action.id,
+    factories.ActivityFactory(
+        action=action,
         occurred_on=date(2026, 1, 4),
         description="January issue",
         notes="staff-only notes",
-        created_at=utcnow(),
-        figures=[ReachFigure(label="recipients", value=412)],
+        figures={"recipients": 412},
+        audiences=[gps],
     )
-    activity.audiences = [gps]
-    db.session.add(activity)
-    metric = Metric(
+    metric = factories.MetricFactory(
         key="newsletter-readers",
         name="Newsletter readers",
         unit="readers",
         kind=MetricKind.FLOW,
         target_value=1000,
         target_period=TargetPeriod.MONTH,
-        channel_id=action.channel_id,
+        channel=action.channel,
     )
-    db.session.add(metric)
-    db.session.flush()
     for day, value, source in [
         (date(2026, 1, 1), 100.0, Source.MANUAL),
         (date(2026, 1, 1), 90.0, Source.IMPORT),
         (date(2026, 1, 2), 120.5, Source.IMPORT),
         (date(2026, 2, 1), 130.0, Source.MANUAL),
     ]:
-        db.session.add(
-            Observation(
-                metric_id=metric.id,
-                observed_on=day,
-                value=value,
-                source=source,
-                note="staff-only observation note",
-                recorded_at=utcnow(),
-            )
+        factories.ObservationFactory(
+            metric=metric,
+            observed_on=day,
+            value=value,
+            source=source,
+            note="staff-only observation note",
         )
-    db.session.commit()
     return {
         "programme": programme,
         "action": action,

@@ -11,9 +11,9 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from engage.clock import utcnow
 from engage.extensions import db
-from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
+from engage.membership.models import Tier
+from tests.factories import MemberFactory
 
 
 def test_api_conforms_to_its_openapi_document(
@@ -93,21 +93,12 @@ def _walk(
 def test_no_api_response_contains_member_personal_data(
     client: Any, bearer: dict[str, str], plan: dict[str, Any]
 ) -> None:
-    now = utcnow()
     for index, person in enumerate(DISTINCTIVE):
-        db.session.add(
-            Member(
-                **person,
-                tier=Tier.GOLD if index else Tier.SILVER,
-                status=MemberStatus.ACTIVE,
-                joined_by=ConsentMethod.WEB_FORM,
-                notes=f"Note about {person['name']}",
-                created_at=now,
-                updated_at=now,
-                confirmed_at=now,
-            )
+        MemberFactory(
+            **person,
+            tier=Tier.GOLD if index else Tier.SILVER,
+            notes=f"Note about {person['name']}",
         )
-    db.session.commit()
     document = client.get("/api/v1/openapi.json").get_json()
     # Free text next to figures (an observation's note) is never exposed either.
     observation = plan["metric"].observations[0]

@@ -22,30 +22,12 @@ from engage.backups import services as backups
 from engage.clock import utcnow
 from engage.errors import ValidationError
 from engage.extensions import db
-from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
+from engage.membership.models import Member, MemberStatus, Tier
 from engage.membership.services import ErasureReason, erase_member
 from tests.conftest import DATABASE_URL, make_test_config
-from tests.factories import ActionFactory, AudienceFactory
+from tests.factories import ActionFactory, AudienceFactory, MemberFactory
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
-
-
-def _member(name: str, email: str) -> Member:
-    member = Member(
-        name=name,
-        email=email,
-        phone="07700 900123",
-        postcode="LS1 4AP",
-        tier=Tier.GOLD,
-        status=MemberStatus.ACTIVE,
-        joined_by=ConsentMethod.WEB_FORM,
-        confirmed_at=NOW,
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    db.session.add(member)
-    db.session.commit()
-    return member
 
 
 @pytest.fixture
@@ -88,8 +70,18 @@ def _backup_path(tmp_path: Path) -> Path:
 def _seed(cast: dict[str, Any]) -> None:
     AudienceFactory.create_batch(3)
     ActionFactory.create_batch(2)
-    _member("Ann Other", "ann.other@example.org")
-    _member("Bo Keeper", "bo.keeper@example.org")
+    for name, email in [
+        ("Ann Other", "ann.other@example.org"),
+        ("Bo Keeper", "bo.keeper@example.org"),
+    ]:
+        MemberFactory(
+            name=name,
+            email=email,
+            phone="07700 900123",
+            postcode="LS1 4AP",
+            tier=Tier.GOLD,
+            created_at=NOW,
+        )
 
 
 def test_restore_drill_matches_counts_and_checksums(
@@ -171,7 +163,9 @@ def test_member_erased_after_the_backup_stays_erased_after_restore(
 def test_rolled_back_erasure_is_not_in_the_ledger(
     cast: dict[str, Any], ledger_file: Path
 ) -> None:
-    member = _member("Cy Rollback", "cy@example.org")
+    member = MemberFactory(
+        name="Cy Rollback", email="cy@example.org", tier=Tier.GOLD, created_at=NOW
+    )
     erase_member(member, actor="system", reason=ErasureReason.DECEASED, now=NOW)
     db.session.rollback()
     db.session.commit()

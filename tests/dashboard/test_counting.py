@@ -9,15 +9,14 @@ import pytest
 
 from engage.dashboard.counting import counts_in_ranges, pieces_of, series_in_ranges
 from engage.extensions import db
-from engage.metrics.models import Feed, Mention, Metric, MetricDay, MetricKind, Tone
+from engage.metrics.models import Mention, MetricDay, MetricKind, Tone
+from tests.factories import FeedFactory, MetricFactory
 
 START = date(2026, 1, 1)
 
 
 def _mentions(days_and_tones: list[tuple[date, Tone | None]]) -> None:
-    feed = Feed(url="https://news.example/rss", name="Local news")
-    db.session.add(feed)
-    db.session.flush()
+    feed = FeedFactory(url="https://news.example/rss", name="Local news")
     for index, (day, tone) in enumerate(days_and_tones):
         db.session.add(
             Mention(
@@ -98,9 +97,7 @@ def test_nothing_to_count_runs_no_query(ranges: list[tuple[date, date]]) -> None
 
 
 def test_total_sums_a_rollup_column_over_each_range() -> None:
-    metric = Metric(key="visits", name="Visits", kind=MetricKind.FLOW)
-    db.session.add(metric)
-    db.session.flush()
+    metric = MetricFactory(key="visits", name="Visits", kind=MetricKind.FLOW)
     values = {START + timedelta(days=n): float(n) for n in range(40)}
     db.session.add_all(
         MetricDay(metric_id=metric.id, day=day, value=v) for day, v in values.items()

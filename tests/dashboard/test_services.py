@@ -9,8 +9,6 @@ import pytest
 
 from engage.actions.models import (
     ActionStatus,
-    Activity,
-    ReachFigure,
     Recurrence,
 )
 from engage.audiences.models import Approach, ProgrammeApproach
@@ -19,13 +17,10 @@ from engage.dashboard.sections import DataTable, Scope
 from engage.dashboard.services import build_dashboard
 from engage.errors import ValidationError
 from engage.extensions import db
-from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
+from engage.membership.models import ConsentMethod, MemberStatus, Tier
 from engage.metrics.models import (
-    Feed,
     Mention,
-    Metric,
     MetricKind,
-    Observation,
     Source,
     TargetPeriod,
     Tone,
@@ -35,7 +30,6 @@ from engage.surveys.models import (
     Invitation,
     Response,
     ResponseSource,
-    Survey,
     SurveyStatus,
 )
 from tests import factories
@@ -160,16 +154,14 @@ def _load() -> dict[str, Any]:
         )
         actions[spec["key"]] = action
     for spec in ACTIVITIES:
-        activity = Activity(
-            action_id=actions[spec["action"]].id,
+        factories.ActivityFactory(
+            action=actions[spec["action"]],
             occurred_on=date.fromisoformat(spec["on"]),
-            description="Delivered",
             created_at=_at(spec["on"]),
-            figures=[ReachFigure(label=k, value=v) for k, v in spec["figures"].items()],
+            figures=spec["figures"],
+            audiences=[audiences[k] for k in spec["reach"]],
         )
-        activity.audiences = [audiences[k] for k in spec["reach"]]
-        db.session.add(activity)
-    for index, spec in enumerate(MEMBERS):
+    for spec in MEMBERS:
         withdrawn = spec.get("withdrawn")
         confirmed = spec.get("confirmed")
         status = (
@@ -179,18 +171,13 @@ def _load() -> dict[str, Any]:
             if confirmed or spec["by"] == "phone"
             else MemberStatus.PENDING
         )
-        db.session.add(
-            Member(
-                name=f"Member {index}",
-                email=f"member{index}@example.org",
-                tier=Tier(spec["tier"]),
-                status=status,
-                joined_by=ConsentMethod(spec["by"]),
-                created_at=_at(spec["created"]),
-                updated_at=_at(spec["created"]),
-                confirmed_at=_at(confirmed) if confirmed else None,
-                withdrawn_at=_at(withdrawn) if withdrawn else None,
-            )
+        factories.MemberFactory(
+            tier=Tier(spec["tier"]),
+            status=status,
+            joined_by=ConsentMethod(spec["by"]),
+            created_at=_at(spec["created"]),
+            confirmed_at=_at(confirmed) if confirmed else None,
+            withdrawn_at=_at(withdrawn) if withdrawn else None,
         )
     db.session.commit()
     return {"actions": actions, "audiences": audiences}
@@ -552,31 +539,24 @@ def _load_reach_and_surveys() -> dict[str, Any]:
     metrics = {}
     for spec in METRICS:
         target = spec.get("target")
-        metric = Metric(
+        metrics[spec["key"]] = factories.MetricFactory(
             key=spec["key"],
             name=spec["key"].capitalize(),
             kind=MetricKind(spec["kind"]),
             higher_is_better=spec.get("higher", True),
             target_value=target[0] if target else None,
             target_period=TargetPeriod(target[1]) if target else None,
-            channel_id=channels[spec["channel"]].id if spec["channel"] else None,
+            channel=channels[spec["channel"]] if spec["channel"] else None,
         )
-        db.session.add(metric)
-        metrics[spec["key"]] = metric
-    db.session.flush()
     for key, day, value, source in OBSERVATIONS:
-        db.session.add(
-            Observation(
-                metric_id=metrics[key].id,
-                observed_on=date.fromisoformat(day),
-                value=value,
-                source=Source(source),
-                recorded_at=_at(day),
-            )
+        factories.ObservationFactory(
+            metric=metrics[key],
+            observed_on=date.fromisoformat(day),
+            value=value,
+            source=Source(source),
+            recorded_at=_at(day),
         )
-    feed = Feed(url="https://news.example/rss", name="Local news")
-    db.session.add(feed)
-    db.session.flush()
+    feed = factories.FeedFactory(url="https://news.example/rss", name="Local news")
     for index, (day, tone) in enumerate(MENTIONS):
         db.session.add(
             Mention(
@@ -590,15 +570,13 @@ def _load_reach_and_surveys() -> dict[str, Any]:
         )
     surveys = {}
     for spec in SURVEYS:
-        survey = Survey(
+        survey = factories.SurveyFactory(
             title=spec["title"],
             status=SurveyStatus(spec["status"]),
             opens_at=_at(spec["opens"]) if spec["opens"] else None,
             closes_at=_at(spec["closes"]) if spec["closes"] else None,
             created_at=_at(spec.get("created") or spec["opens"] or "2026-01-05"),
         )
-        db.session.add(survey)
-        db.session.flush()
         surveys[spec["title"]] = survey
         for number in range(spec["invited"]):
             db.session.add(

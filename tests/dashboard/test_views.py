@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import openpyxl
 
-from engage.actions.models import Activity, ReachFigure
 from engage.audit.models import AuditEvent
-from engage.clock import utcnow
+from engage.clock import today, utcnow
+from engage.dashboard import periods
 from engage.extensions import db
-from engage.surveys.models import Finding, Survey
+from engage.surveys.models import Finding
 from tests import factories
 
 
-def _delivery(title: str = "GP newsletter", notes: str = "") -> Activity:
-    action = factories.ActionFactory(title=title)
-    activity = Activity(
-        action_id=action.id,
-        occurred_on=date(2026, 8, 3),
-        description="Sent to practices",
-        notes=notes,
-        created_at=utcnow(),
-        figures=[ReachFigure(label="recipients", value=412)],
-    )
-    activity.audiences = [factories.AudienceFactory(name="GPs")]
-    db.session.add(activity)
-    db.session.commit()
-    return activity
-
-
 def test_dashboard_shows_every_section_with_tables(client, login, cast) -> None:
-    _delivery()
+    factories.ActivityFactory(occurred_on=date(2026, 8, 3), figures={"recipients": 412})
     login(cast["lead"])
     response = client.get("/dashboard/?period=quarter&value=2026-Q3")
     html = response.get_data(as_text=True)
@@ -79,7 +63,7 @@ def test_dashboard_bad_period_shows_an_error_and_the_current_quarter(
 
 
 def test_dashboard_custom_period(client, login, cast) -> None:
-    _delivery()
+    factories.ActivityFactory(occurred_on=date(2026, 8, 3))
     login(cast["lead"])
     html = client.get(
         "/dashboard/?period=custom&start=2026-08-01&end=2026-08-31"
@@ -92,15 +76,7 @@ def test_chart_data_is_escaped_in_the_attribute(client, login, cast) -> None:
     action = factories.ActionFactory(
         channel=factories.ChannelFactory(name="x'><script>alert(1)</script>")
     )
-    db.session.add(
-        Activity(
-            action_id=action.id,
-            occurred_on=utcnow().date(),
-            description="d",
-            created_at=utcnow(),
-        )
-    )
-    db.session.commit()
+    factories.ActivityFactory(action=action, occurred_on=utcnow().date())
     login(cast["lead"])
     html = client.get("/dashboard/").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
@@ -108,7 +84,12 @@ def test_chart_data_is_escaped_in_the_attribute(client, login, cast) -> None:
 
 
 def test_board_report_is_printable_with_evidence_log(client, login, cast) -> None:
-    _delivery(notes="Good feedback from the LMC")
+    factories.ActivityFactory(
+        action__title="GP newsletter",
+        occurred_on=date(2026, 8, 3),
+        notes="Good feedback from the LMC",
+        audiences=[factories.AudienceFactory(name="GPs")],
+    )
     login(cast["lead"])
     response = client.get("/dashboard/board-report?quarter=2026-Q3")
     html = response.get_data(as_text=True)
@@ -130,11 +111,13 @@ def _findings() -> None:
     def at(day: str) -> datetime:
         return datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
 
-    closed_in_q3 = Survey(title="Access survey", closes_at=at("2026-07-15"))
-    still_open = Survey(title="Maternity survey")
-    closed_in_q2 = Survey(title="Old survey", closes_at=at("2026-05-31"))
-    db.session.add_all([closed_in_q3, still_open, closed_in_q2])
-    db.session.flush()
+    closed_in_q3 = factories.SurveyFactory(
+        title="Access survey", closes_at=at("2026-07-15")
+    )
+    still_open = factories.SurveyFactory(title="Maternity survey")
+    closed_in_q2 = factories.SurveyFactory(
+        title="Old survey", closes_at=at("2026-05-31")
+    )
     for survey, theme, you_said, published, day, actions in [
         (
             closed_in_q3,
@@ -211,13 +194,28 @@ def test_board_report_has_the_quarters_you_said_we_did(client, login, cast) -> N
 def test_board_report_bad_quarter_falls_back_to_the_current_one(
     client, login, cast
 ) -> None:
+    factories.ActivityFactory(occurred_on=today(), notes="Logged this quarter")
+    # A quarter is at most 92 days long: 93 days ago was in an earlier one.
+    factories.ActivityFactory(
+        occurred_on=today() - timedelta(days=93), notes="Logged in an earlier quarter"
+    )
     login(cast["lead"])
     response = client.get("/dashboard/board-report?quarter=nonsense")
     assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    this_quarter = periods.current(periods.PeriodKind.QUARTER, today())
+    assert f"Figures for {this_quarter.label}," in html
+    assert f'name="quarter" type="text" value="{this_quarter.value}"' in html
+    assert "Logged this quarter" in html
+    assert "Logged in an earlier quarter" not in html
 
 
 def test_board_report_workbook_is_formula_safe(client, login, cast) -> None:
-    _delivery(title='=HYPERLINK("http://x")', notes="+SUM(1,1)")
+    factories.ActivityFactory(
+        action__title='=HYPERLINK("http://x")',
+        occurred_on=date(2026, 8, 3),
+        notes="+SUM(1,1)",
+    )
     login(cast["lead"])
     response = client.get("/dashboard/board-report.xlsx?quarter=2026-Q3")
     assert response.status_code == 200

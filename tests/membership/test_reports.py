@@ -11,14 +11,8 @@ from engage.audit.models import AuditEvent
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.membership import reports
-from engage.membership.models import (
-    ConsentMethod,
-    EqualityAnswers,
-    Member,
-    MemberStatus,
-    PopulationShare,
-    Tier,
-)
+from engage.membership.models import MemberStatus, PopulationShare
+from tests.factories import MemberFactory
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -122,28 +116,11 @@ def test_under_and_over_represented() -> None:
     assert cells["75_plus"].verdict == "under-represented"  # 10% vs 30%
 
 
-def _member(index: int, status: MemberStatus, ethnicity: str | None) -> Member:
-    member = Member(
-        name=f"Member {index}",
-        email=f"m{index}@example.org",
-        tier=Tier.SILVER,
-        status=status,
-        joined_by=ConsentMethod.WEB_FORM,
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    if ethnicity:
-        member.equality = EqualityAnswers(ethnicity=ethnicity, recorded_at=NOW)
-    db.session.add(member)
-    return member
-
-
 def test_equality_report_counts_active_members_and_is_audited(cast) -> None:
-    for index in range(6):
-        _member(index, MemberStatus.ACTIVE, "white_british" if index < 5 else None)
-    _member(10, MemberStatus.WITHDRAWN, "white_irish")
-    _member(11, MemberStatus.PENDING, "white_irish")
-    db.session.flush()
+    MemberFactory.create_batch(5, equality={"ethnicity": "white_british"})
+    MemberFactory()  # active, with no equality answers
+    MemberFactory(status=MemberStatus.WITHDRAWN, equality={"ethnicity": "white_irish"})
+    MemberFactory(status=MemberStatus.PENDING, equality={"ethnicity": "white_irish"})
     report = reports.equality_report(actor=cast["admin"], now=NOW)
     assert report.total == 6
     cells = _cells(report, "ethnicity")

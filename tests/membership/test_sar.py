@@ -15,32 +15,18 @@ from engage.errors import Conflict, ValidationError
 from engage.extensions import db
 from engage.membership import sar
 from engage.membership.models import (
-    ConsentMethod,
     Member,
-    MemberStatus,
     SubjectAccessRequest,
-    Tier,
 )
 from engage.membership.services import ErasureReason, erase_member
+from tests.factories import MemberFactory
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 REQUESTER = "Pat Member by letter"
 
 
 def make_member(name: str = "Pat Member") -> Member:
-    member = Member(
-        name=name,
-        email="pat@example.org",
-        tier=Tier.SILVER,
-        status=MemberStatus.ACTIVE,
-        joined_by=ConsentMethod.WEB_FORM,
-        created_at=NOW,
-        updated_at=NOW,
-        confirmed_at=NOW,
-    )
-    db.session.add(member)
-    db.session.commit()
-    return member
+    return MemberFactory(name=name, email="pat@example.org", created_at=NOW)
 
 
 def log(

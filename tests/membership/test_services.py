@@ -31,6 +31,7 @@ from engage.membership.models import (
     TokenPurpose,
 )
 from engage.membership.services import MemberData, MemberFilter
+from tests.factories import MemberFactory
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -40,24 +41,18 @@ def make_member(
     email: str | None = "pat@example.org",
     *,
     status: MemberStatus = MemberStatus.ACTIVE,
-    tier: Tier = Tier.SILVER,
     created_at: datetime = NOW,
     **fields: Any,
 ) -> Member:
-    """An active web-form member saved directly (no service involved)."""
-    values: dict[str, Any] = {
-        "joined_by": ConsentMethod.WEB_FORM,
-        "confirmed_at": created_at if status is not MemberStatus.PENDING else None,
-        **fields,
-    }
-    member = Member(
-        name=name,
-        email=email,
-        tier=tier,
-        status=status,
-        created_at=created_at,
-        updated_at=created_at,
-        **values,
+    """A web-form member saved directly (no service), confirmed unless pending.
+
+    Flushed, not committed: a job that fails after adding one rolls it back.
+    """
+    fields.setdefault(
+        "confirmed_at", created_at if status is not MemberStatus.PENDING else None
+    )
+    member = MemberFactory.build(
+        name=name, email=email, status=status, created_at=created_at, **fields
     )
     db.session.add(member)
     db.session.flush()

@@ -19,7 +19,6 @@ from engage.membership.models import (
     ConsentMethod,
     ConsentRecord,
     ContactChannel,
-    EqualityAnswers,
     Member,
     MemberStatus,
     PopulationShare,
@@ -27,6 +26,7 @@ from engage.membership.models import (
     Tier,
     Topic,
 )
+from tests.factories import MemberFactory
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -43,22 +43,13 @@ def make_member(
     **fields: Any,
 ) -> Member:
     """An active member with equality answers, committed so requests see it."""
-    member = Member(
+    return MemberFactory(
         name=name,
         email=email,
-        tier=fields.pop("tier", Tier.SILVER),
-        status=fields.pop("status", MemberStatus.ACTIVE),
-        joined_by=ConsentMethod.WEB_FORM,
         created_at=NOW,
-        updated_at=NOW,
-        confirmed_at=NOW,
+        equality=EQUALITY if equality else None,
         **fields,
     )
-    if equality:
-        member.equality = EqualityAnswers(recorded_at=NOW, **EQUALITY)
-    db.session.add(member)
-    db.session.commit()
-    return member
 
 
 def audit(action: str, entity_type: str = "member") -> list[AuditEvent]:

@@ -27,6 +27,7 @@ from engage.metrics.feeds import (
     save_feed,
 )
 from engage.metrics.models import Feed, Mention, Metric, Observation
+from tests.factories import FeedFactory
 from tests.metrics.feedserver import FeedServer, feed_server, rss
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -60,19 +61,6 @@ def server(app: Flask) -> Iterator[FeedServer]:
         yield running
 
 
-def _feed(server: FeedServer, path: str, phrases: str = "Engage") -> Feed:
-    feed = Feed(
-        url=server.url(path),
-        name=path,
-        phrases=phrases,
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    db.session.add(feed)
-    db.session.commit()
-    return feed
-
-
 def _mentions() -> list[Mention]:
     return list(db.session.scalars(select(Mention).order_by(Mention.guid)))
 
@@ -100,7 +88,7 @@ def test_matching_entries_become_mentions_once_across_re_polls(
     server: FeedServer,
 ) -> None:
     server.serve("/news", rss(*ITEMS), etag='"v1"')
-    feed = _feed(server, "/news")
+    feed = FeedFactory(url=server.url("/news"), phrases="Engage")
     first = poll_feeds(NOW)
     db.session.commit()
     again = poll_feeds(NOW + timedelta(minutes=30))
@@ -128,7 +116,8 @@ def test_a_failing_feed_records_its_error_backs_off_and_others_go_on(
 ) -> None:
     server.serve("/good", rss(*ITEMS))
     server.serve("/bad", b"this is <<< not a feed")
-    bad, good = _feed(server, "/bad"), _feed(server, "/good")
+    bad = FeedFactory(url=server.url("/bad"), phrases="Engage")
+    good = FeedFactory(url=server.url("/good"), phrases="Engage")
     counts = poll_feeds(NOW)
     db.session.commit()
     assert counts == {"feeds": 2, "failed": 1, "not_modified": 0, "mentions": 2}
@@ -162,7 +151,7 @@ def test_entity_declarations_are_refused_quickly_and_store_nothing(
     server: FeedServer, body: bytes
 ) -> None:
     server.serve("/evil", body)
-    feed = _feed(server, "/evil", phrases="")
+    feed = FeedFactory(url=server.url("/evil"), phrases="")
     started = time.monotonic()
     counts = poll_feeds(NOW)
     db.session.commit()
@@ -213,7 +202,8 @@ def test_a_hanging_feed_times_out_and_the_others_still_import(
     stop = threading.Event()
     server.hang("/hang", stop=stop)
     server.serve("/good", rss(*ITEMS))
-    hang, _good = _feed(server, "/hang"), _feed(server, "/good")
+    hang = FeedFactory(url=server.url("/hang"), phrases="Engage")
+    FeedFactory(url=server.url("/good"), phrases="Engage")
     started = time.monotonic()
     try:
         counts = poll_feeds(NOW)
@@ -229,9 +219,7 @@ def test_a_hanging_feed_times_out_and_the_others_still_import(
 
 def test_inactive_feeds_are_not_polled(server: FeedServer) -> None:
     server.serve("/news", rss(*ITEMS))
-    feed = _feed(server, "/news")
-    feed.active = False
-    db.session.commit()
+    FeedFactory(url=server.url("/news"), phrases="Engage", active=False)
     assert poll_feeds(NOW)["feeds"] == 0
     assert server.requests == []
 
@@ -260,7 +248,7 @@ def test_unsafe_items_are_stored_as_plain_text_with_safe_links(
             },
         ),
     )
-    _feed(server, "/x")
+    FeedFactory(url=server.url("/x"), phrases="Engage")
     poll_feeds(NOW)
     db.session.commit()
     stored = {m.guid: m for m in _mentions()}
@@ -341,8 +329,7 @@ def test_a_stored_private_address_is_refused_at_poll_time_without_connecting(
     monkeypatch.setattr(socket.socket, "connect", refuse)
     app.config["FEEDS_ALLOW_PRIVATE"] = False
     for url in ("http://127.0.0.1:9/feed", "http://[::1]/", "http://10.0.0.1/"):
-        db.session.add(Feed(url=url, name=url, created_at=NOW, updated_at=NOW))
-    db.session.commit()
+        FeedFactory(url=url)
     counts = poll_feeds(NOW)
     db.session.commit()
     assert counts["failed"] == 3

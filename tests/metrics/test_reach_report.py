@@ -9,15 +9,11 @@ from typing import Any
 import openpyxl
 import pytest
 
-from engage.actions.models import Activity, ReachFigure
 from engage.db import begin_write
 from engage.extensions import db
 from engage.metrics.models import (
-    Feed,
     Mention,
-    Metric,
     MetricKind,
-    Observation,
     ReachReport,
     ReportPeriod,
     Source,
@@ -33,87 +29,72 @@ from engage.metrics.report import (
     reach_rows,
     target_status,
 )
-from tests.factories import ActionFactory, ChannelFactory, UserFactory
+from tests.factories import (
+    ActionFactory,
+    ActivityFactory,
+    ChannelFactory,
+    FeedFactory,
+    MetricFactory,
+    ObservationFactory,
+    UserFactory,
+)
 
 NOW = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 OCTOBER = Period(ReportPeriod.MONTH, date(2026, 10, 1), date(2026, 10, 31))
 
 
-def _metric(key: str, kind: MetricKind, **fields: Any) -> Metric:
-    metric = Metric(
-        key=key,
-        name=key.replace("-", " ").capitalize(),
-        kind=kind,
-        created_at=NOW,
-        updated_at=NOW,
-        **fields,
-    )
-    db.session.add(metric)
-    db.session.flush()
-    return metric
-
-
-def _observe(metric: Metric, day: str, value: float, source: Source) -> None:
-    db.session.add(
-        Observation(
-            metric_id=metric.id,
-            observed_on=date.fromisoformat(day),
-            value=value,
-            source=source,
-            recorded_at=NOW,
-        )
-    )
-
-
 @pytest.fixture
 def data_set() -> None:
     newsletter = ChannelFactory(name="Newsletter")
-    readers = _metric(
-        "newsletter-readers",
-        MetricKind.FLOW,
+    readers = MetricFactory(
+        key="newsletter-readers",
+        kind=MetricKind.FLOW,
         unit="readers",
         channel=newsletter,
         target_value=1000,
         target_period=TargetPeriod.MONTH,
     )
     for day, value in [
-        ("2026-09-05", 400),
-        ("2026-09-20", 500),
-        ("2026-10-03", 600),
-        ("2026-10-17", 700),
+        (date(2026, 9, 5), 400),
+        (date(2026, 9, 20), 500),
+        (date(2026, 10, 3), 600),
+        (date(2026, 10, 17), 700),
     ]:
-        _observe(readers, day, value, Source.IMPORT)
-    _observe(readers, "2026-10-17", 999, Source.SYSTEM)  # the import wins that day
-    _observe(readers, "2026-11-01", 5000, Source.IMPORT)  # after the period
-    followers = _metric(
-        "followers",
-        MetricKind.LEVEL,
+        ObservationFactory(
+            metric=readers, observed_on=day, value=value, source=Source.IMPORT
+        )
+    ObservationFactory(  # the import wins that day
+        metric=readers, observed_on=date(2026, 10, 17), value=999, source=Source.SYSTEM
+    )
+    ObservationFactory(  # after the period
+        metric=readers, observed_on=date(2026, 11, 1), value=5000, source=Source.IMPORT
+    )
+    followers = MetricFactory(
+        key="followers",
+        kind=MetricKind.LEVEL,
         target_value=5000,
         target_period=TargetPeriod.YEAR,
     )
     for day, value in [
-        ("2026-09-30", 4000),
-        ("2026-10-01", 4100),
-        ("2026-10-31", 4500),
+        (date(2026, 9, 30), 4000),
+        (date(2026, 10, 1), 4100),
+        (date(2026, 10, 31), 4500),
     ]:
-        _observe(followers, day, value, Source.MANUAL)
-    complaints = _metric(
-        "complaints",
-        MetricKind.FLOW,
+        ObservationFactory(
+            metric=followers, observed_on=day, value=value, source=Source.MANUAL
+        )
+    complaints = MetricFactory(
+        key="complaints",
+        kind=MetricKind.FLOW,
         higher_is_better=False,
         target_value=10,
         target_period=TargetPeriod.QUARTER,
     )
-    _observe(complaints, "2026-10-10", 2, Source.MANUAL)
-    _metric("web-visits", MetricKind.FLOW)  # no data at all
-    feed = Feed(
-        url="https://news.example/rss",
-        name="Local news",
-        created_at=NOW,
-        updated_at=NOW,
+    ObservationFactory(
+        metric=complaints, observed_on=date(2026, 10, 10), value=2, source=Source.MANUAL
     )
-    db.session.add(feed)
-    db.session.flush()
+    MetricFactory(key="web-visits", kind=MetricKind.FLOW)  # no data at all
+    feed = FeedFactory(url="https://news.example/rss", name="Local news")
     for guid, day, tone in [
         ("m1", "2026-10-05", Tone.POSITIVE),
         ("m2", "2026-10-20", None),
@@ -131,15 +112,9 @@ def data_set() -> None:
             )
         )
     action = ActionFactory(title="GP newsletter", channel=newsletter)
-    for day, recipients in [("2026-10-03", 412), ("2026-09-03", 400)]:
-        db.session.add(
-            Activity(
-                action_id=action.id,
-                occurred_on=date.fromisoformat(day),
-                description="Sent",
-                created_at=NOW,
-                figures=[ReachFigure(label="recipients", value=recipients)],
-            )
+    for day, recipients in [(date(2026, 10, 3), 412), (date(2026, 9, 3), 400)]:
+        ActivityFactory(
+            action=action, occurred_on=day, figures={"recipients": recipients}
         )
     db.session.commit()
 

@@ -9,15 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from engage.actions.models import Activity, ReachFigure
 from engage.extensions import db
 from engage.imports.services import apply_import
 from engage.metrics.feeds import record_media_coverage
 from engage.metrics.figures import metric_values
 from engage.metrics.models import (
-    Feed,
     Mention,
-    Metric,
     MetricDay,
     MetricKind,
     MetricMonth,
@@ -30,7 +27,13 @@ from engage.metrics.services import (
     record_manual_observation,
     upsert_observation,
 )
-from tests.factories import ActionFactory, ChannelFactory
+from tests.factories import (
+    ActionFactory,
+    ActivityFactory,
+    ChannelFactory,
+    FeedFactory,
+    MetricFactory,
+)
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 RANK = {Source.MANUAL: 0, Source.IMPORT: 1, Source.FEED: 2, Source.SYSTEM: 3}
@@ -76,19 +79,12 @@ def _assert_in_step() -> None:
         assert months[key][1:] == (last_day, last_value)
 
 
-def _metric(key: str, kind: MetricKind = MetricKind.FLOW) -> Metric:
-    metric = Metric(key=key, name=key, kind=kind)
-    db.session.add(metric)
-    db.session.flush()
-    return metric
-
-
 def test_rollup_follows_every_writer_and_source_ranking(
     cast: dict[str, Any],
 ) -> None:
     officer = cast["officer"]
-    visits = _metric("web-visits")
-    followers = _metric("followers", MetricKind.LEVEL)
+    visits = MetricFactory(key="web-visits", kind=MetricKind.FLOW)
+    followers = MetricFactory(key="followers", kind=MetricKind.LEVEL)
 
     # Manual entry, then a system value on the same day: manual still wins.
     record_manual_observation(
@@ -116,9 +112,7 @@ def test_rollup_follows_every_writer_and_source_ranking(
     assert october == (550, date(2026, 10, 31), 300)
 
     # The media-coverage recount (feed source), re-run after a new mention.
-    feed = Feed(url="https://news.example/rss", name="News")
-    db.session.add(feed)
-    db.session.flush()
+    feed = FeedFactory(url="https://news.example/rss", name="News")
     for index, day in enumerate([date(2026, 10, 6), date(2026, 10, 6)]):
         db.session.add(
             Mention(feed_id=feed.id, guid=f"g{index}", published_on=day, found_at=NOW)
@@ -136,15 +130,9 @@ def test_rollup_follows_every_writer_and_source_ranking(
     # Reach from deliveries (system), then the delivery's removal drops it again.
     channel = ChannelFactory(name="Radio")
     action = ActionFactory(channel=channel)
-    activity = Activity(
-        action_id=action.id,
-        occurred_on=date(2026, 10, 8),
-        description="Sent",
-        created_at=NOW,
-        figures=[ReachFigure(label="Listeners", value=40)],
+    activity = ActivityFactory(
+        action=action, occurred_on=date(2026, 10, 8), figures={"Listeners": 40}
     )
-    db.session.add(activity)
-    db.session.flush()
     observations_from_activities([date(2026, 10, 8)], now=NOW)
     _assert_in_step()
     assert len(_stored()[0]) == len(_expected()[0])
@@ -173,8 +161,8 @@ def test_rollup_follows_every_writer_and_source_ranking(
 
 
 def test_rebuild_after_a_bulk_insert_and_partial_months() -> None:
-    flow = _metric("flow")
-    level = _metric("level", MetricKind.LEVEL)
+    flow = MetricFactory(key="flow", kind=MetricKind.FLOW)
+    level = MetricFactory(key="level", kind=MetricKind.LEVEL)
     rows = []
     for month in (9, 10, 11):
         for day in (1, 15, 28):

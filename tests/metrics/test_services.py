@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
 
-from engage.actions.models import ActionStatus, Activity, ReachFigure
+from engage.actions.models import ActionStatus, Activity
 from engage.errors import Conflict, ValidationError
 from engage.extensions import db
-from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
+from engage.membership.models import ConsentMethod, MemberStatus, Tier
 from engage.metrics.models import Metric, MetricKind, Observation, Source, TargetPeriod
 from engage.metrics.services import (
     MetricData,
@@ -23,7 +23,13 @@ from engage.metrics.services import (
     upsert_observation,
 )
 from engage.metrics.system import SYSTEM_METRICS, compute_system_metrics
-from tests.factories import ActionFactory, AudienceFactory, ChannelFactory
+from tests.factories import (
+    ActionFactory,
+    ActivityFactory,
+    AudienceFactory,
+    ChannelFactory,
+    MemberFactory,
+)
 
 NOW = datetime(2026, 11, 25, 23, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -87,24 +93,13 @@ def test_manual_entry_upserts_one_value_per_day(cast: dict[str, Any]) -> None:
         )
 
 
-def _delivery(action: Any, day: date, **figures: int) -> None:
-    db.session.add(
-        Activity(
-            action_id=action.id,
-            occurred_on=day,
-            description="Sent",
-            created_at=NOW,
-            figures=[ReachFigure(label=k, value=v) for k, v in figures.items()],
-        )
-    )
-    db.session.flush()
-
-
 def test_reach_figures_become_one_metric_per_channel_and_label() -> None:
     newsletter = ChannelFactory(name="GP newsletter")
     first, second = ActionFactory(channel=newsletter), ActionFactory(channel=newsletter)
-    _delivery(first, TODAY, recipients=400, opens=180)
-    _delivery(second, TODAY, recipients=12)
+    ActivityFactory(
+        action=first, occurred_on=TODAY, figures={"recipients": 400, "opens": 180}
+    )
+    ActivityFactory(action=second, occurred_on=TODAY, figures={"recipients": 12})
     counts = observations_from_activities([TODAY], now=NOW)
     again = observations_from_activities(now=NOW)
     assert counts == {"observations": 2, "changed": 2}
@@ -140,34 +135,15 @@ def test_logging_a_delivery_records_its_reach(
     assert daily_values(metric.observations)[0][1] == 86
 
 
-def _member(n: int, tier: Tier, **fields: Any) -> None:
-    db.session.add(
-        Member(
-            name=f"M {n}",
-            email=f"m{n}@example.org",
-            tier=tier,
-            status=fields.pop("status", MemberStatus.ACTIVE),
-            joined_by=fields.pop("joined_by", ConsentMethod.WEB_FORM),
-            created_at=fields.pop("created_at", NOW - timedelta(days=30)),
-            updated_at=NOW,
-            **fields,
-        )
-    )
-
-
 def test_system_metrics_are_computed_and_idempotent() -> None:
     earlier = NOW - timedelta(days=30)
-    _member(1, Tier.GOLD, confirmed_at=earlier)
-    _member(2, Tier.SILVER, confirmed_at=NOW - timedelta(hours=2))  # joined today
-    _member(
-        3,
-        Tier.SILVER,
-        joined_by=ConsentMethod.PAPER,
-        created_at=NOW - timedelta(hours=1),
-    )  # added by staff today
-    _member(
-        4,
-        Tier.SILVER,
+    MemberFactory(tier=Tier.GOLD, created_at=earlier)
+    # Joined today.
+    MemberFactory(created_at=earlier, confirmed_at=NOW - timedelta(hours=2))
+    # Added by staff today.
+    MemberFactory(joined_by=ConsentMethod.PAPER, created_at=NOW - timedelta(hours=1))
+    MemberFactory(
+        created_at=earlier,
         confirmed_at=earlier,
         status=MemberStatus.WITHDRAWN,
         withdrawn_at=NOW - timedelta(hours=3),
@@ -201,7 +177,7 @@ def test_system_metrics_are_computed_and_idempotent() -> None:
 
 def test_reach_from_a_removed_delivery_is_dropped_on_recompute() -> None:
     action = ActionFactory(channel=ChannelFactory(name="Forum"))
-    _delivery(action, TODAY, attendees=20)
+    ActivityFactory(action=action, occurred_on=TODAY, figures={"attendees": 20})
     observations_from_activities([TODAY], now=NOW)
     db.session.execute(delete(Activity))
     counts = observations_from_activities([TODAY], now=NOW)

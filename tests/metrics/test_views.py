@@ -13,22 +13,10 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from engage.extensions import db
-from engage.metrics.models import Feed, Metric, MetricKind, Observation, Source
+from engage.metrics.models import Feed, Metric, Observation, Source
+from tests.factories import FeedFactory, MetricFactory, ObservationFactory
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-def _metric(key: str = "web-visits", kind: MetricKind = MetricKind.FLOW) -> Metric:
-    metric = Metric(
-        key=key,
-        name=key.replace("-", " ").capitalize(),
-        kind=kind,
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    db.session.add(metric)
-    db.session.commit()
-    return metric
 
 
 def _values() -> list[tuple[str, str, float, Source]]:
@@ -96,18 +84,11 @@ def test_officers_define_metrics_and_record_values(
 def test_the_metric_page_has_a_chart_with_its_data_table(
     client: Any, login: Any, cast: dict[str, Any]
 ) -> None:
-    metric = _metric()
-    for day, value in [("2026-10-01", 10), ("2026-10-02", 12)]:
-        db.session.add(
-            Observation(
-                metric_id=metric.id,
-                value=value,
-                observed_on=date.fromisoformat(day),
-                source=Source.IMPORT,
-                recorded_at=NOW,
-            )
+    metric = MetricFactory(key="web-visits", name="Web visits")
+    for day, value in [(date(2026, 10, 1), 10), (date(2026, 10, 2), 12)]:
+        ObservationFactory(
+            metric=metric, observed_on=day, value=value, source=Source.IMPORT
         )
-    db.session.commit()
     login(cast["lead"])
     response = client.get(f"/metrics/{metric.id}")
     page = response.get_data(as_text=True)
@@ -154,11 +135,7 @@ def test_officers_set_the_tone_of_a_mention(
 ) -> None:
     from engage.metrics.models import Mention, Tone
 
-    feed = Feed(
-        url="https://news.example/rss", name="News", created_at=NOW, updated_at=NOW
-    )
-    db.session.add(feed)
-    db.session.flush()
+    feed = FeedFactory(url="https://news.example/rss", name="News")
     mention = Mention(
         feed_id=feed.id,
         guid="g",
@@ -200,7 +177,7 @@ CSV = (
 def test_observations_import_through_the_web_page_is_idempotent(
     client: Any, login: Any, cast: dict[str, Any]
 ) -> None:
-    _metric()
+    MetricFactory(key="web-visits")
     login(cast["officer"])
     preview = client.post(
         "/observations/import",
@@ -227,7 +204,7 @@ def test_observations_import_through_the_web_page_is_idempotent(
 def test_observations_import_reports_row_errors(
     client: Any, login: Any, cast: dict[str, Any]
 ) -> None:
-    _metric()
+    MetricFactory(key="web-visits")
     login(cast["officer"])
     bad = b"metric,date,value\nnope,2026-10-01,1\nweb-visits,31/10/2026,x\n"
     page = client.post(
@@ -242,7 +219,7 @@ def test_observations_import_reports_row_errors(
 
 @pytest.mark.parametrize("dry_run", [True, False])
 def test_engage_import_observations(app: Flask, tmp_path: Path, dry_run: bool) -> None:
-    _metric()
+    MetricFactory(key="web-visits")
     path = tmp_path / "values.csv"
     path.write_bytes(CSV)
     args = ["import", "observations", str(path)] + (["--dry-run"] if dry_run else [])

@@ -6,9 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engage.extensions import db
-from engage.membership.consent import record_consents
 from engage.membership.models import (
-    ConsentMethod,
     ContactChannel,
     Member,
     MemberStatus,
@@ -18,6 +16,7 @@ from engage.membership.models import (
 )
 from engage.surveys import services
 from engage.surveys.models import Question, QuestionKind, Survey, SurveyStatus
+from tests.factories import MemberFactory, TopicFactory
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -33,33 +32,26 @@ def make_member(
     practice: Practice | None = None,
     **fields: Any,
 ) -> Member:
-    """A member saved directly, with the consents given."""
-    member = Member(
+    """A member saved directly, with the consents given (flushed, not committed)."""
+    member = MemberFactory.build(
         name=name,
         email=email,
         tier=tier,
         status=status,
-        joined_by=ConsentMethod.WEB_FORM,
         created_at=NOW,
-        updated_at=NOW,
         confirmed_at=NOW,
         practice=practice,
+        topics=topics,
+        consents=consents,
         **fields,
     )
-    member.topics = list(topics or [])
     db.session.add(member)
     db.session.flush()
-    record_consents(
-        member, dict.fromkeys(consents, True), method=ConsentMethod.WEB_FORM, now=NOW
-    )
     return member
 
 
 def make_topic(name: str = "Mental health") -> Topic:
-    topic = Topic(name=name)
-    db.session.add(topic)
-    db.session.flush()
-    return topic
+    return TopicFactory(name=name)
 
 
 def make_practice(name: str = "Riverside Surgery") -> Practice:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from engage.clock import utcnow
 from engage.extensions import db
 from engage.surveys.models import (
     Answer,
-    Choice,
     Question,
     QuestionKind,
     Response,
@@ -16,6 +14,7 @@ from engage.surveys.models import (
     Survey,
     SurveyStatus,
 )
+from tests.factories import QuestionFactory, SurveyFactory
 
 SINGLE = ("Newsletter", "Website", "Friend")
 MULTI = ("GP surgery", "Pharmacy", "A&E", "Walk-in centre, urgent care")
@@ -32,31 +31,16 @@ QUESTIONS = (
 
 def make_survey(*, title: str = "Patient experience", anonymous: bool = True) -> Survey:
     """An open survey with one question of each main kind (committed)."""
-    now = utcnow()
-    survey = Survey(
-        title=title,
-        introduction="",
-        status=SurveyStatus.OPEN,
-        anonymous=anonymous,
-        created_at=now,
-        updated_at=now,
-    )
-    for position, (kind, text, choices) in enumerate(QUESTIONS, start=1):
-        question = Question(
-            position=position,
+    survey = SurveyFactory(title=title, status=SurveyStatus.OPEN, anonymous=anonymous)
+    for kind, text, choices in QUESTIONS:
+        QuestionFactory(
+            survey=survey,
             kind=kind,
             text=text,
-            help_text="",
-            required=False,
+            choices=choices,
             min_value=0 if kind is QuestionKind.NUMBER else None,
             max_value=100 if kind is QuestionKind.NUMBER else None,
         )
-        question.choices = [
-            Choice(position=i, label=label) for i, label in enumerate(choices, start=1)
-        ]
-        survey.questions.append(question)
-    db.session.add(survey)
-    db.session.commit()
     return survey
 
 

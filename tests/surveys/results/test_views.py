@@ -17,14 +17,8 @@ from sqlalchemy import func, select
 from engage.audit.models import AuditEvent
 from engage.clock import utcnow
 from engage.extensions import db
-from engage.membership.models import (
-    ConsentMethod,
-    EqualityAnswers,
-    Member,
-    MemberStatus,
-    Tier,
-)
 from engage.surveys.models import Choice, QuestionKind, Response
+from tests.factories import MemberFactory
 
 from .helpers import add_response, make_survey, question
 
@@ -52,24 +46,6 @@ def _responses(survey, count: int, **answers_over) -> None:
 def _text_url(survey) -> str:
     q = question(survey, Q.LONG_TEXT)
     return f"/surveys/{survey.id}/results/questions/{q.id}/answers"
-
-
-def _member(index: int, age: str) -> Member:
-    now = utcnow()
-    member = Member(
-        name=f"Member {index}",
-        email=f"m{index}@example.org",
-        tier=Tier.SILVER,
-        status=MemberStatus.ACTIVE,
-        joined_by=ConsentMethod.WEB_FORM,
-        created_at=now,
-        updated_at=now,
-    )
-    db.session.add(member)
-    db.session.flush()
-    db.session.add(EqualityAnswers(member_id=member.id, age_band=age, recorded_at=now))
-    db.session.commit()
-    return member
 
 
 @pytest.mark.parametrize("role", ["lead", "officer", "admin"])
@@ -207,7 +183,7 @@ def test_crosstab_by_tier_suppresses_small_cells(client, login, cast) -> None:
 def test_equality_crosstab_is_for_admins_on_named_surveys(client, login, cast) -> None:
     survey = make_survey(anonymous=False)
     for index in range(12):
-        member = _member(index, "18_24" if index < 6 else "65_74")
+        member = MemberFactory(equality={"age_band": "18_24" if index < 6 else "65_74"})
         add_response(survey, {Q.SINGLE_CHOICE: "Newsletter"}, member_id=member.id)
     q = question(survey, Q.SINGLE_CHOICE)
     url = f"/surveys/{survey.id}/results/crosstab?question={q.id}&by=equality:age_band"
@@ -242,7 +218,7 @@ def test_response_rate_counts_invitations_answered(client, login, cast) -> None:
 
     survey = make_survey()
     now = utcnow()
-    members = [_member(i, "18_24") for i in range(10)]
+    members = MemberFactory.create_batch(10)
     for index, member in enumerate(members):
         db.session.add(
             Invitation(
