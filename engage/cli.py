@@ -75,8 +75,10 @@ def run_scheduler() -> None:
 @click.argument("name")
 def run_one_job(name: str) -> None:
     """Run one scheduled job now, in this process, recorded like a scheduled run."""
+    # jobs/ builds on engage/, so engage/ imports it only when a command runs.
     from engage.scheduling.models import RunOutcome, RunTrigger
-    from engage.scheduling.services import get_spec, run_job
+    from engage.scheduling.services import get_spec
+    from jobs.runner import run_job
 
     try:
         spec = get_spec(name)

@@ -1,7 +1,7 @@
 """The job registry: every scheduled job, one line each.
 
 A job names ONE service, called as ``service(now=..., **kwargs)`` inside an app
-context by the one wrapper (engage.scheduling.services.run_job), which commits once
+context by the one wrapper (jobs.runner.run_job), which commits once
 and records the run. Times are Europe/London (``ENGAGE_JOBS_TIMEZONE``). To add a
 job, add a line here; the scheduler picks it up when it next starts.
 """
