@@ -191,6 +191,10 @@ def _register_hooks(app: Flask) -> None:
     from engage import http, navigation, templating
     from engage.accounts.sessions import session_info
 
+    # E-mail leaves after the commit: the delivery module's session hooks start the
+    # background sender once a transaction that wrote mail commits.
+    from engage.mail import delivery  # noqa: F401
+
     http.init_app(app)
     navigation.init_app(app)
     templating.init_app(app)

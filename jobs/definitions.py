@@ -45,7 +45,7 @@ JOBS: tuple[JobSpec, ...] = (
         "deliver-mail",
         "interval",
         {"minutes": 1},
-        "engage.mail.requests:prepare_and_deliver",
+        "engage.mail.delivery:prepare_and_deliver",
         description="Write e-mails asked for by address (password resets, manage "
         "links) left by a request, send queued e-mails and retry failed ones.",
         misfire_grace_seconds=60,
