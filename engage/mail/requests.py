@@ -20,7 +20,7 @@ from engage.mail.models import MailRequest
 #: address and ``now``) that decides whether to send it and writes it.
 HANDLERS = {
     "password-reset": "engage.accounts.services:request_password_reset",
-    "manage-link": "engage.membership.registration:request_manage_link",
+    "manage-link": "engage.membership.self_service:request_manage_link",
 }
 #: The session's requests to prepare once it commits (engage.mail.delivery's hooks).
 PENDING_REQUESTS_KEY = "engage_pending_mail_requests"
