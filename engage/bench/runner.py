@@ -370,8 +370,8 @@ def feed_server() -> Iterator[str]:
 
 
 def _feed_poll_item(base: str) -> CallItem:
-    from engage.metrics.feeds import poll_feeds
     from engage.metrics.models import Feed
+    from jobs.feeds import poll_feeds  # jobs/ builds on engage/: imported when run
 
     feeds = list(db.session.scalars(select(Feed).order_by(Feed.id)))
     for number, feed in enumerate(feeds):
