@@ -389,7 +389,7 @@ def backup_command(output: Path | None) -> None:
     Without --output, backups older than ENGAGE_BACKUP_RETENTION_DAYS in the backup
     folder are deleted afterwards.
     """
-    from engage.backups import services as backups
+    from engage.backups import database as backups
 
     now = utcnow()
     try:
@@ -411,7 +411,7 @@ def backup_command(output: Path | None) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_command(path: Path, yes: bool) -> None:
     """Replace the database with a backup, verify it, and re-apply erasures."""
-    from engage.backups import services as backups
+    from engage.backups import database as backups
 
     if not yes:
         click.confirm(
