@@ -192,6 +192,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_hooks(app: Flask) -> None:
     from engage import assets, http, navigation, templating
     from engage.accounts.sessions import session_info
+
+    # E-mail leaves after the commit: the delivery module's session hooks start the
+    # background sender once a transaction that wrote mail commits.
+    from engage.mail import delivery  # noqa: F401
     from engage.organisation import views as organisation
 
     http.init_app(app)

@@ -75,8 +75,10 @@ def run_scheduler() -> None:
 @click.argument("name")
 def run_one_job(name: str) -> None:
     """Run one scheduled job now, in this process, recorded like a scheduled run."""
+    # jobs/ builds on engage/, so engage/ imports it only when a command runs.
     from engage.scheduling.models import RunOutcome, RunTrigger
-    from engage.scheduling.services import get_spec, run_job
+    from engage.scheduling.services import get_spec
+    from jobs.runner import run_job
 
     try:
         spec = get_spec(name)
@@ -387,7 +389,7 @@ def backup_command(output: Path | None) -> None:
     Without --output, backups older than ENGAGE_BACKUP_RETENTION_DAYS in the backup
     folder are deleted afterwards.
     """
-    from engage.backups import services as backups
+    from engage.backups import database as backups
 
     now = utcnow()
     try:
@@ -409,7 +411,7 @@ def backup_command(output: Path | None) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_command(path: Path, yes: bool) -> None:
     """Replace the database with a backup, verify it, and re-apply erasures."""
-    from engage.backups import services as backups
+    from engage.backups import database as backups
 
     if not yes:
         click.confirm(

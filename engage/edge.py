@@ -12,7 +12,9 @@ why, on the form field or as a flash message; otherwise commit and say it is don
     return render_template("actions/form.html", form=form)
 
 Errors that are not the user's to fix (a lost database, a bug) pass through untouched:
-the request's teardown discards the session and the error pages answer.
+the request's teardown discards the session and the error pages answer. So do the
+refusals a page leaves to its error page (``catch`` names those it shows itself): an
+unusable link, for one, gets the same 404 however it fails.
 """
 
 from __future__ import annotations
@@ -36,11 +38,13 @@ class Change:
         field: Any | None,
         refusal: str,
         on_error: Callable[[EngageError], object] | None,
+        catch: type[EngageError] | tuple[type[EngageError], ...] = EngageError,
     ) -> None:
         self.success = success
         self.field = field
         self.refusal = refusal
         self.on_error = on_error
+        self.catch = catch
         self.error: EngageError | None = None
         self._committed = False
 
@@ -62,7 +66,7 @@ class Change:
             if self.success:
                 flash(self.success, "success")
             return False
-        if not isinstance(exc, EngageError):
+        if not isinstance(exc, EngageError) or not isinstance(exc, self.catch):
             return False
         db.session.rollback()
         self.error = exc
@@ -81,12 +85,15 @@ def change(
     field: Any | None = None,
     refusal: str = "{}",
     on_error: Callable[[EngageError], object] | None = None,
+    catch: type[EngageError] | tuple[type[EngageError], ...] = EngageError,
 ) -> Change:
     """Commit the block's work and flash ``success``, or roll back and show the refusal.
 
     The refusal goes on ``field`` (a WTForms field) when one is given, to ``on_error``
     when the page shows it its own way, else into a flash message worded by ``refusal``
     (``"{}"`` is the service's own message). Test the result (``if done:``) to choose
-    between the page that follows a change and the form shown again.
+    between the page that follows a change and the form shown again. Only refusals of
+    the kinds in ``catch`` are shown; others (all of them with ``catch=()``) go on to
+    the error pages.
     """
-    return Change(success, field, refusal, on_error)
+    return Change(success, field, refusal, on_error, catch)

@@ -100,9 +100,9 @@ def writes_late(view: View) -> View:
     It does not start as a write transaction: on SQLite that holds the database-wide
     write lock, so every other writer would wait behind the slow work (argon2 at
     login) or the reads (the lists and validation of the busy public ``/join`` form)
-    and, under load, get "database is locked" (docs/security.md F5). The view or its
-    service calls ``begin_write`` itself before its first read that a write depends
-    on. Put it directly under the route decorator.
+    and, under load, get "database is locked" (docs/security.md F5). The view ends
+    its read phase and calls ``begin_write`` itself, before the first read that a
+    write depends on. Put it directly under the route decorator.
     """
     _WRITES_LATE.add(view)
     return view

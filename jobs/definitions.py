@@ -1,9 +1,12 @@
 """The job registry: every scheduled job, one line each.
 
 A job names ONE service, called as ``service(now=..., **kwargs)`` inside an app
-context by the one wrapper (engage.scheduling.services.run_job), which commits once
-and records the run. Times are Europe/London (``ENGAGE_JOBS_TIMEZONE``). To add a
-job, add a line here; the scheduler picks it up when it next starts.
+context by the one wrapper (jobs.runner.run_job), which commits once and records the
+run. A job whose service waits on the network between reading and writing names
+instead a function in this package that ends the read transaction before the wait
+and begins the write after it (jobs/feeds.py). Times are Europe/London
+(``ENGAGE_JOBS_TIMEZONE``). To add a job, add a line here; the scheduler picks it
+up when it next starts.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ JOBS: tuple[JobSpec, ...] = (
         "deliver-mail",
         "interval",
         {"minutes": 1},
-        "engage.mail.requests:prepare_and_deliver",
+        "engage.mail.delivery:prepare_and_deliver",
         description="Write e-mails asked for by address (password resets, manage "
         "links) left by a request, send queued e-mails and retry failed ones.",
         misfire_grace_seconds=60,
@@ -61,7 +64,7 @@ JOBS: tuple[JobSpec, ...] = (
         "poll-feeds",
         "interval",
         {"minutes": 30},
-        "engage.metrics.feeds:poll_feeds",
+        "jobs.feeds:poll_feeds",
         description="Fetch the feeds that are due and record their mentions.",
         misfire_grace_seconds=15 * 60,
     ),

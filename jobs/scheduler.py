@@ -1,7 +1,7 @@
 """The scheduler process: one active APScheduler, the others on standby.
 
 Every process started (``python -m jobs``, ``engage jobs``, ``make jobs``) competes
-for a lease row in the database (engage.scheduling.services). The holder runs an
+for a lease row in the database (jobs/lease.py). The holder runs an
 APScheduler 3 ``BlockingScheduler`` whose job store is the app database, and a
 heartbeat thread renews the lease every ``JOBS_HEARTBEAT_SECONDS``; the others
 retry as often. If the holder dies its lease expires after ``JOBS_LEASE_SECONDS``
@@ -44,6 +44,7 @@ from engage.errors import NotFound
 from engage.extensions import db
 from engage.scheduling import services
 from engage.scheduling.models import JOBSTORE_TABLE, RunTrigger
+from jobs import lease, runner
 
 log = logging.getLogger("engage.jobs")  # under "engage": the configured handler
 
@@ -78,10 +79,10 @@ def run_scheduled(name: str) -> None:
         except NotFound:
             log.error("job %s is no longer in the registry", name)
             return
-        if _process.holder and not services.holds_lease(_process.holder, now=utcnow()):
+        if _process.holder and not lease.holds_lease(_process.holder, now=utcnow()):
             log.warning("job %s not run: this scheduler lost its lease", name)
             return
-        services.run_job(
+        runner.run_job(
             spec,
             trigger=RunTrigger.SCHEDULE,
             scheduled_for=scheduled_for,
@@ -159,7 +160,7 @@ def _poll_requests() -> None:
     if app is None:
         return
     with app.app_context():
-        services.run_requested(holder=_process.holder)
+        runner.run_requested(holder=_process.holder)
 
 
 def _on_not_run(event: Any) -> None:
@@ -174,7 +175,7 @@ def _on_not_run(event: Any) -> None:
     else:
         when, reason = event.scheduled_run_time, "Started too late (missed)."
     with app.app_context():
-        services.record_skipped(
+        runner.record_skipped(
             event.job_id,
             scheduled_for=when.astimezone(UTC),
             reason=reason,
@@ -215,7 +216,7 @@ def _heartbeat(app: Flask, scheduler: BlockingScheduler, stop: threading.Event) 
     while not stop.wait(interval):
         try:
             with app.app_context():
-                if not services.renew_lease(_process.holder, ttl=ttl, now=utcnow()):
+                if not lease.renew_lease(_process.holder, ttl=ttl, now=utcnow()):
                     log.error("scheduler lost its lease; stopping its jobs")
                     break
             renewed = utcnow()
@@ -230,7 +231,7 @@ def serve(app: Flask, stop: threading.Event) -> None:
     """Run the scheduler while we hold the lease (returns when stopped or lost)."""
     scheduler = build_scheduler(app)
     with app.app_context():
-        closed = services.close_abandoned_runs(holder=_process.holder, now=utcnow())
+        closed = runner.close_abandoned_runs(holder=_process.holder, now=utcnow())
     if closed:
         log.warning("%d runs of a stopped scheduler marked as failed", closed)
     beat = threading.Thread(
@@ -251,7 +252,7 @@ def serve(app: Flask, stop: threading.Event) -> None:
 def _try_acquire(app: Flask, ttl: timedelta) -> bool:
     try:
         with app.app_context():
-            return services.acquire_lease(_process.holder, ttl=ttl, now=utcnow())
+            return lease.acquire_lease(_process.holder, ttl=ttl, now=utcnow())
     except Exception:  # the database is away: stay on standby and retry
         log.exception("scheduler could not reach the database")
         return False
@@ -275,7 +276,7 @@ def run(app: Flask, *, stop: threading.Event | None = None) -> None:
             announced = True
         stop.wait(wait)
     with app.app_context():
-        services.release_lease(_process.holder, now=utcnow())
+        lease.release_lease(_process.holder, now=utcnow())
     log.info("scheduler %s stopped", _process.holder)
 
 

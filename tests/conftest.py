@@ -17,7 +17,7 @@ from sqlalchemy import delete
 
 from engage import create_app
 from engage.extensions import db, limiter
-from engage.mail.services import wait_for_deliveries
+from engage.mail.delivery import wait_for_deliveries
 from tests import clock, factories
 
 

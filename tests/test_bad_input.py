@@ -21,7 +21,7 @@ from engage.actions.models import Action
 from engage.clock import utcnow
 from engage.demo import load_demo
 from engage.extensions import db, limiter
-from engage.membership.registration import request_manage_link
+from engage.membership.self_service import request_manage_link
 from engage.metrics.models import Metric
 from engage.surveys.models import Survey, SurveyStatus
 from tests import walker

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
@@ -22,7 +22,6 @@ from engage.accounts.passwords import (
     verify_password,
 )
 from engage.audit.services import record_event
-from engage.db import begin_write
 from engage.errors import Conflict, NotFound, ValidationError
 from engage.extensions import db
 from engage.mail.services import absolute_url, send_mail
@@ -132,44 +131,72 @@ def update_user(
     return user
 
 
-def authenticate(email: str, password: str, *, now: datetime) -> User | None:
-    """Return the active user with these credentials, or None; audit either way.
+@dataclass(frozen=True)
+class LoginAttempt:
+    """A sign-in between its phases: the account found and the hash to check.
+
+    ``verified`` and ``new_hash`` are filled in by ``check_login_password``.
+    """
+
+    user_id: int | None
+    candidate_hash: str | None = field(repr=False)
+    verified: bool = False
+    new_hash: str | None = field(default=None, repr=False)
+
+
+def find_login(email: str) -> LoginAttempt:
+    """The read phase of signing in: the account with ``email`` and its hash, if any.
+
+    An unknown or inactive account has no hash: ``check_login_password`` then does
+    the same argon2 work against a dummy hash, so neither the answer nor its timing
+    tells whether an account exists (docs/security.md A7).
+    """
+    user = get_user_by_email(email)
+    return LoginAttempt(
+        user_id=user.id if user is not None else None,
+        candidate_hash=(
+            user.password_hash if user is not None and user.is_active else None
+        ),
+    )
+
+
+def check_login_password(attempt: LoginAttempt, password: str) -> LoginAttempt:
+    """The argon2 check of ``password`` (and a new hash if the stored one is dated).
+
+    It touches no database: the login view runs it after ending the read phase and
+    before beginning the write, so no snapshot or lock is held during argon2. On
+    SQLite a write transaction holds the database-wide lock, and holding it through
+    the hash made sign-ups wait and fail under load (docs/security.md F5).
+    """
+    verified = verify_password(attempt.candidate_hash, password)
+    new_hash = (
+        hash_password(password)
+        if verified and needs_rehash(attempt.candidate_hash or "")
+        else None
+    )
+    return replace(attempt, verified=verified, new_hash=new_hash)
+
+
+def record_login(attempt: LoginAttempt, *, now: datetime) -> User | None:
+    """The write phase: the active user whose password was right, or None; audited.
 
     For users with two-factor sign-in (and administrators, who must set it up) this
     is only the first step: check ``needs_second_step`` before signing them in.
-
-    Unknown addresses cost the same argon2 work as wrong passwords, so neither the
-    answer nor its timing tells whether an account exists.
-
-    The argon2 work runs outside any transaction (the login view is ``writes_late``):
-    call this with no unsaved changes in the session. On SQLite a write transaction
-    holds the database-wide lock, and holding it through the hash made sign-ups wait
-    and fail under load (docs/security.md F5).
     """
-    user = get_user_by_email(email)
-    user_id = user.id if user is not None else None
-    candidate_hash = user.password_hash if user is not None and user.is_active else None
-    db.session.rollback()  # end the read: no snapshot or lock held during argon2
-    verified = verify_password(candidate_hash, password)
-    new_hash = (
-        hash_password(password)
-        if verified and needs_rehash(candidate_hash or "")
-        else None
-    )
-    begin_write(db.session())
+    user_id = attempt.user_id
     user = db.session.get(User, user_id) if user_id is not None else None
     if (
-        not verified
+        not attempt.verified
         or user is None
         or not user.is_active
-        or user.password_hash != candidate_hash  # changed while we were hashing
+        or user.password_hash != attempt.candidate_hash  # changed while hashing
     ):
         record_event(
             "anonymous", "login_failed", "user", user.id if user else None, "", now=now
         )
         return None
-    if new_hash is not None:
-        user.password_hash = new_hash
+    if attempt.new_hash is not None:
+        user.password_hash = attempt.new_hash
     if needs_second_step(user):
         # Not signed in yet (A6): the login is recorded when the code is accepted.
         record_event(user, "login_password", "user", user.id, "code next", now=now)

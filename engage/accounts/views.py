@@ -29,6 +29,7 @@ from engage.accounts.forms import (
 )
 from engage.accounts.models import User
 from engage.clock import utcnow
+from engage.db import begin_write
 from engage.edge import change
 from engage.extensions import db, limiter
 from engage.http import writes_late
@@ -76,8 +77,15 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data, now=utcnow())
-        db.session.commit()
+        now = utcnow()
+        attempt = services.find_login(form.email.data)
+        # End the read phase: no snapshot or lock is held during the argon2 check
+        # (the view is writes_late), and the write lock is taken after it.
+        db.session.rollback()
+        attempt = services.check_login_password(attempt, form.password.data)
+        begin_write(db.session())
+        with change(catch=()):
+            user = services.record_login(attempt, now=now)
         if user is not None and services.needs_second_step(user):
             sessions.begin_second_step(user, next_url)
             return redirect(url_for("twofactor.code"))
@@ -94,8 +102,8 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
-    services.record_logout(current_user, now=utcnow())
-    db.session.commit()
+    with change(catch=()):
+        services.record_logout(current_user, now=utcnow())
     sessions.end_session()
     flash("You have signed out.", "success")
     return redirect(url_for("accounts.login"))
@@ -125,8 +133,8 @@ def forgot_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         # The same answer, and the same work, whether or not the address has an
         # account: whether to send is decided after the response.
-        request_mail("password-reset", form.email.data, now=utcnow())
-        db.session.commit()
+        with change(catch=()):
+            request_mail("password-reset", form.email.data, now=utcnow())
         return render_template("accounts/forgot_password_sent.html")
     return render_template("accounts/forgot_password.html", form=form)
 
@@ -138,8 +146,10 @@ def set_password(token: str) -> ResponseReturnValue:
     user = record.user
     form = SetPasswordForm(user_context=(user.email, user.name))
     if form.validate_on_submit():
-        services.set_password_with_token(token, form.new_password.data, now=utcnow())
-        db.session.commit()
+        with change(catch=()):
+            services.set_password_with_token(
+                token, form.new_password.data, now=utcnow()
+            )
         sessions.end_session()
         flash("Your password has been set. Sign in with your new password.", "success")
         return redirect(url_for("accounts.login"))
@@ -245,11 +255,10 @@ def send_password_link(user_id: int) -> ResponseReturnValue:
     if not user.is_active:
         flash("Activate the account before sending a link.", "error")
         return redirect(url_for("admin.edit_user", user_id=user.id))
-    services.issue_password_link(
-        user, actor=current_user, now=utcnow(), reason="sent by admin"
-    )
-    db.session.commit()
-    flash(f"A link to set their password has been sent to {user.name}.", "success")
+    with change(f"A link to set their password has been sent to {user.name}."):
+        services.issue_password_link(
+            user, actor=current_user, now=utcnow(), reason="sent by admin"
+        )
     return redirect(url_for("admin.users"))
 
 

@@ -295,8 +295,8 @@ def feed_server() -> Iterator[str]:
 
 def feed_poll_item(base: str) -> CallItem:
     """Poll every feed, pointed at the loopback feed server, against raw fetches."""
-    from engage.metrics.feeds import poll_feeds
     from engage.metrics.models import Feed
+    from jobs.feeds import poll_feeds  # jobs/ builds on engage/: imported when run
 
     feeds = list(db.session.scalars(select(Feed).order_by(Feed.id)))
     for number, feed in enumerate(feeds):

@@ -16,12 +16,17 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from engage.clock import utcnow
-from engage.errors import ValidationError
+from engage.db import begin_write
+from engage.edge import change
+from engage.errors import EngageError, ValidationError
 from engage.extensions import csrf, db, limiter
 from engage.http import writes_late
 from engage.mail.requests import request_mail
-from engage.membership import models  # noqa: F401 - registers the tables
-from engage.membership import registration as services
+from engage.membership import (
+    models,  # noqa: F401 - registers the tables
+    registration,
+    self_service,
+)
 from engage.membership.equality import QUESTIONS
 from engage.membership.models import MemberStatus
 from engage.membership.public_forms import (
@@ -68,16 +73,19 @@ def index() -> ResponseReturnValue:
     form = JoinForm()
     if form.validate_on_submit():
         if form.is_bot():
-            session[EQUALITY_KEY] = services.start_equality_step(None, now=utcnow())
+            session[EQUALITY_KEY] = registration.start_equality_step(None, now=utcnow())
             return render_template("membership/public/check_email.html")
-        # register_member ends the form's read transaction and takes the write
-        # lock for its inserts only.
         now = utcnow()
-        result = services.register_member(form.registration(), now=now)
-        member = result.member
-        session[EQUALITY_KEY] = services.start_equality_step(member, now=now)
-        joined_without_email = member is not None and member.email is None
-        db.session.commit()
+        checked = registration.check_registration(form.registration())
+        # The read phase is over: end its transaction, then take the write lock for
+        # the inserts alone, so concurrent joins queue only for each other's writes.
+        db.session.rollback()
+        begin_write(db.session())
+        with change(catch=()):
+            result = registration.store_registration(checked, now=now)
+            member = result.member
+            session[EQUALITY_KEY] = registration.start_equality_step(member, now=now)
+            joined_without_email = member is not None and member.email is None
         if joined_without_email:
             return render_template("membership/public/joined.html")
         return render_template("membership/public/check_email.html")
@@ -107,14 +115,14 @@ def equality() -> ResponseReturnValue:
     if form.validate_on_submit():
         value = session.pop(EQUALITY_KEY)
         now = utcnow()
-        member = (
-            services.use_equality_token(value, now=now)
-            if isinstance(value, str)
-            else None
-        )
-        if form.save.data and member is not None:
-            services.save_equality_answers(member, form.answers(), now=now)
-        db.session.commit()
+        with change(catch=()):
+            member = (
+                registration.use_equality_token(value, now=now)
+                if isinstance(value, str)
+                else None
+            )
+            if form.save.data and member is not None:
+                registration.save_equality_answers(member, form.answers(), now=now)
         return render_template("membership/public/thank_you.html")
     return render_template(
         "membership/public/equality.html", form=form, questions=QUESTIONS
@@ -124,11 +132,11 @@ def equality() -> ResponseReturnValue:
 @bp.route("/join/confirm/<token>", methods=["GET", "POST"])
 @token_limit
 def confirm(token: str) -> ResponseReturnValue:
-    services.find_confirm_token(token, now=utcnow())
+    registration.find_confirm_token(token, now=utcnow())
     form = WithdrawForm()
     if form.validate_on_submit():
-        services.confirm_member(token, now=utcnow())
-        db.session.commit()
+        with change(catch=()):
+            registration.confirm_member(token, now=utcnow())
         return render_template("membership/public/confirmed.html")
     return render_template("membership/public/confirm.html", form=form)
 
@@ -140,8 +148,8 @@ def manage_request() -> ResponseReturnValue:
     if form.validate_on_submit():
         # The same answer, and the same work, whether or not the address is a
         # member's: whether to send is decided after the response.
-        request_mail("manage-link", form.email.data, now=utcnow())
-        db.session.commit()
+        with change(catch=()):
+            request_mail("manage-link", form.email.data, now=utcnow())
         return render_template("membership/public/manage_link_sent.html")
     return render_template("membership/public/manage_request.html", form=form)
 
@@ -149,25 +157,20 @@ def manage_request() -> ResponseReturnValue:
 @bp.route("/membership/manage/<token>", methods=["GET", "POST"])
 @token_limit
 def manage(token: str) -> ResponseReturnValue:
-    member = services.member_for_manage_token(token, now=utcnow())
+    member = self_service.member_for_manage_token(token, now=utcnow())
     editable = member.status in (MemberStatus.PENDING, MemberStatus.ACTIVE)
     form = ManageForm()
     saved = False
     email_sent_to = None
     if editable and form.validate_on_submit():
-        try:
-            email_sent_to = services.update_own_details(
+        with change(field=form.email, catch=ValidationError) as done:
+            email_sent_to = self_service.update_own_details(
                 member, form.registration(), now=utcnow()
             )
-        except ValidationError as error:
-            db.session.rollback()
-            form.email.errors = [*form.email.errors, error.message]
-        else:
-            db.session.commit()
-            saved = True
+        saved = bool(done)
     if not form.is_submitted() or saved:
         form = ManageForm(formdata=None)
-        form.fill_from(services.registration_of(member))
+        form.fill_from(self_service.registration_of(member))
     return render_template(
         "membership/public/manage.html",
         form=form,
@@ -182,17 +185,20 @@ def manage(token: str) -> ResponseReturnValue:
 @bp.route("/membership/email/<token>", methods=["GET", "POST"])
 @token_limit
 def confirm_email(token: str) -> ResponseReturnValue:
-    member = services.member_for_email_change_token(token, now=utcnow())
+    member = self_service.member_for_email_change_token(token, now=utcnow())
     form = WithdrawForm()
     problem = None
+
+    def show(error: EngageError) -> None:
+        nonlocal problem
+        problem = error.message
+
     if form.validate_on_submit():
-        try:
-            services.confirm_email_change(token, now=utcnow())
-        except ValidationError as error:
-            db.session.rollback()
-            problem = error.message
-        else:
-            db.session.commit()
+        # Only the address being taken is shown here; an unusable link is the same
+        # 404 as any other.
+        with change(on_error=show, catch=ValidationError) as done:
+            self_service.confirm_email_change(token, now=utcnow())
+        if done:
             return render_template("membership/public/email_changed.html")
     return render_template(
         "membership/public/confirm_email.html",
@@ -205,10 +211,10 @@ def confirm_email(token: str) -> ResponseReturnValue:
 @bp.get("/membership/manage/<token>/data.json")
 @token_limit
 def download(token: str) -> ResponseReturnValue:
-    member = services.member_for_manage_token(token, now=utcnow())
-    services.record_own_export(member, now=utcnow())
-    data = services.export_own_data(member)
-    db.session.commit()
+    member = self_service.member_for_manage_token(token, now=utcnow())
+    with change(catch=()):
+        self_service.record_own_export(member, now=utcnow())
+        data = self_service.export_own_data(member)
     response = Response(
         json.dumps(data, indent=2, ensure_ascii=False),
         mimetype="application/json",
@@ -223,11 +229,11 @@ def download(token: str) -> ResponseReturnValue:
 @bp.route("/membership/manage/<token>/withdraw", methods=["GET", "POST"])
 @token_limit
 def withdraw(token: str) -> ResponseReturnValue:
-    member = services.member_for_manage_token(token, now=utcnow())
+    member = self_service.member_for_manage_token(token, now=utcnow())
     form = WithdrawForm()
     if form.validate_on_submit():
-        services.withdraw_own_membership(member, now=utcnow())
-        db.session.commit()
+        with change(catch=()):
+            self_service.withdraw_own_membership(member, now=utcnow())
         return render_template("membership/public/withdrawn.html")
     return render_template(
         "membership/public/withdraw.html", form=form, member=member, token=token

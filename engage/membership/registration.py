@@ -1,4 +1,8 @@
-"""Public membership services: join, confirm, manage, export, equality and purge."""
+"""Public membership services: join (a read phase, then a write phase), confirm, the
+optional equality step, members' private links, and the purge of unconfirmed sign-ups.
+
+What a member does later with their manage link is in engage.membership.self_service.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from engage.audit.services import PUBLIC, record_event
 from engage.backups import ledger
-from engage.db import begin_write
 from engage.errors import NotFound, ValidationError
 from engage.extensions import db
 from engage.mail.services import absolute_url, forget_address, send_mail
@@ -34,14 +36,12 @@ from engage.membership.models import (
     TokenPurpose,
     Topic,
 )
-from engage.membership.records import member_data
 from engage.membership.validators import normalise_phone, normalise_postcode
 
 log = logging.getLogger(__name__)
 
 CONFIRM_LINK_LIFETIME = timedelta(days=7)
 MANAGE_LINK_LIFETIME = timedelta(hours=24)
-EMAIL_CHANGE_LINK_LIFETIME = timedelta(hours=24)
 EQUALITY_STEP_LIFETIME = timedelta(hours=2)
 PURGE_PENDING_AFTER = timedelta(days=30)
 
@@ -49,12 +49,6 @@ PURGE_PENDING_AFTER = timedelta(days=30)
 BAD_LINK = (
     "This link is not valid or has expired. Ask for a new link on the "
     "manage your membership page."
-)
-
-#: Shown when a confirmed new address became someone else's before the link was used.
-EMAIL_NOW_TAKEN = (
-    "We could not change your email address. Nothing has changed. Ask for a new "
-    "link from the manage your membership page to try again."
 )
 
 #: Which contact route each consent needs.
@@ -118,20 +112,22 @@ def detail_problems(data: Registration) -> dict[str, str]:
     return problems
 
 
-def _check(data: Registration) -> None:
+def check_details(data: Registration) -> None:
+    """Raise ValidationError with the first business rule ``data`` breaks, if any."""
     problems = detail_problems(data)
     if problems:
         raise ValidationError(next(iter(problems.values())))
 
 
-def _normalise_email(email: str | None) -> str | None:
+def normalise_email(email: str | None) -> str | None:
+    """An address trimmed and lower-cased; None for none."""
     email = (email or "").strip().lower()
     return email or None
 
 
 def member_by_email(email: str) -> Member | None:
     """The member (not erased) who owns ``email``, if any."""
-    normalised = _normalise_email(email)
+    normalised = normalise_email(email)
     if normalised is None:
         return None
     return db.session.scalar(
@@ -148,9 +144,10 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _issue_token(
+def issue_token(
     member: Member, purpose: TokenPurpose, lifetime: timedelta, *, now: datetime
 ) -> str:
+    """A new random link token for ``member``, stored only as its hash."""
     return _store_token(member, purpose, secrets.token_urlsafe(32), lifetime, now=now)
 
 
@@ -174,7 +171,8 @@ def _store_token(
     return token
 
 
-def _find_token(token: str, purpose: TokenPurpose, *, now: datetime) -> MemberToken:
+def find_token(token: str, purpose: TokenPurpose, *, now: datetime) -> MemberToken:
+    """The usable token record, or NotFound with the one message for every failure."""
     record: MemberToken | None = db.session.scalar(
         select(MemberToken).where(
             MemberToken.token_hash == _token_hash(token),
@@ -186,20 +184,22 @@ def _find_token(token: str, purpose: TokenPurpose, *, now: datetime) -> MemberTo
     return record
 
 
-def _link(endpoint: str, token: str) -> str:
+def member_link(endpoint: str, token: str) -> str:
+    """The absolute link to a member's page at ``endpoint`` for an e-mail."""
     return absolute_url(endpoint, token=token)
 
 
-def _send_manage_link(
+def send_manage_link(
     member: Member, template: str, subject: str, *, now: datetime
 ) -> str:
+    """E-mail ``member`` a new manage link with ``template``; the token ("" if none)."""
     if not member.email:  # only members found by their e-mail address get here
         return ""
-    token = _issue_token(member, TokenPurpose.MANAGE, MANAGE_LINK_LIFETIME, now=now)
+    token = issue_token(member, TokenPurpose.MANAGE, MANAGE_LINK_LIFETIME, now=now)
     text = render_template(
         template,
         member=member,
-        link=_link("join.manage", token),
+        link=member_link("join.manage", token),
         hours=int(MANAGE_LINK_LIFETIME.total_seconds() // 3600),
     )
     send_mail(member.email, subject, text)
@@ -209,32 +209,55 @@ def _send_manage_link(
 # Joining ------------------------------------------------------------------------------
 
 
-def register_member(data: Registration, *, now: datetime) -> RegistrationResult:
-    """Register a member from the public form (double opt-in when there is an e-mail).
+@dataclass(frozen=True)
+class CheckedRegistration:
+    """A join after its read phase: checked, its address looked up, its e-mail written.
 
-    An address that already belongs to a member changes nothing: its owner is
-    e-mailed a manage link instead, and the caller shows the same page.
+    ``known_id`` is the member who already had the address, if any; ``confirmation``
+    the link and e-mail for a new e-mail registration. Nothing is stored yet.
+    """
 
-    The address is looked up and the confirmation e-mail written in the caller's read
-    transaction, which this ends; the write transaction (on SQLite the database-wide
-    write lock, see ``engage.db.begin_write``) is taken for the inserts alone, so
-    concurrent joins queue only for each other's writes. Call it with no unsaved
-    changes in the session (the join view is ``writes_late``); the caller commits.
+    data: Registration
+    email: str | None
+    known_id: int | None
+    confirmation: _Confirmation | None = field(repr=False)
+
+
+def check_registration(data: Registration) -> CheckedRegistration:
+    """The read phase of a join from the public form: check it and look it up.
+
+    Reads only (the address's owner) and renders the confirmation e-mail, so the
+    caller can end this read transaction before taking the write lock for
+    ``store_registration`` (on SQLite the database-wide lock, see
+    ``engage.db.begin_write``): concurrent joins then queue only for each other's
+    writes (docs/security.md F5).
 
     Raises:
         ValidationError: when ``data`` breaks a rule (see ``detail_problems``).
     """
-    _check(data)
-    email = _normalise_email(data.email)
+    check_details(data)
+    email = normalise_email(data.email)
     known = member_by_email(email) if email is not None else None
     known_id = known.id if known is not None else None
     confirmation = (
         _confirmation(data.name.strip()) if email and known_id is None else None
     )
-    db.session.rollback()  # end the read: the lock is for the writes below
-    begin_write(db.session())
-    if known_id is not None:
-        known = db.session.get(Member, known_id)
+    return CheckedRegistration(data, email, known_id, confirmation)
+
+
+def store_registration(
+    checked: CheckedRegistration, *, now: datetime
+) -> RegistrationResult:
+    """The write phase of a join: register the member (double opt-in with an e-mail).
+
+    An address that already belongs to a member changes nothing: its owner is
+    e-mailed a manage link instead, and the caller shows the same page. Run it in
+    a write transaction begun after ``check_registration``'s read ended; the caller
+    commits.
+    """
+    data, email, confirmation = checked.data, checked.email, checked.confirmation
+    if checked.known_id is not None:
+        known = db.session.get(Member, checked.known_id)
         if known is not None and known.status is not MemberStatus.ERASED:
             return _already_registered(known, now=now)
         confirmation = _confirmation(data.name.strip())  # erased since: join anew
@@ -249,7 +272,7 @@ def register_member(data: Registration, *, now: datetime) -> RegistrationResult:
         confirmed_at=None if email else now,
         consents=[],  # a new member has none: no query to find out
     )
-    _apply_details(member, data)
+    apply_details(member, data)
     consent.record_consents(
         member, dict(data.consents), method=ConsentMethod.WEB_FORM, now=now
     )
@@ -293,7 +316,7 @@ def _confirmation(name: str) -> _Confirmation:
     text = render_template(
         "membership/email/confirm.txt",
         name=name,
-        link=_link("join.confirm", token),
+        link=member_link("join.confirm", token),
         days=CONFIRM_LINK_LIFETIME.days,
     )
     return _Confirmation(token, text)
@@ -322,7 +345,7 @@ def _already_registered(member: Member, *, now: datetime) -> RegistrationResult:
         )
         summary = "join form sent with an unconfirmed address; confirm link e-mailed"
     else:
-        _send_manage_link(
+        send_manage_link(
             member,
             "membership/email/already_registered.txt",
             "You are already registered for the PPI membership scheme",
@@ -334,7 +357,7 @@ def _already_registered(member: Member, *, now: datetime) -> RegistrationResult:
     return RegistrationResult(created=False)
 
 
-def _apply_details(member: Member, data: Registration) -> None:
+def apply_details(member: Member, data: Registration) -> None:
     """Copy the editable fields of ``data`` onto ``member`` (normalised)."""
     member.name = data.name.strip()
     member.phone = normalise_phone(data.phone) if data.phone else None
@@ -359,7 +382,7 @@ def _apply_details(member: Member, data: Registration) -> None:
 
 def find_confirm_token(token: str, *, now: datetime) -> MemberToken:
     """The usable confirmation token, or NotFound (every failure looks alike)."""
-    record = _find_token(token, TokenPurpose.CONFIRM, now=now)
+    record = find_token(token, TokenPurpose.CONFIRM, now=now)
     member = db.session.get(Member, record.member_id)
     if member is None or member.status is not MemberStatus.PENDING:
         raise NotFound(BAD_LINK)
@@ -377,217 +400,6 @@ def confirm_member(token: str, *, now: datetime) -> Member:
     record_event(PUBLIC, "confirm", "member", member.id, "e-mail confirmed", now=now)
     db.session.flush()
     return member
-
-
-# Managing -----------------------------------------------------------------------------
-
-
-def request_manage_link(email: str, *, now: datetime) -> None:
-    """E-mail a manage link if ``email`` is a member's; do nothing otherwise."""
-    member = member_by_email(email)
-    if member is None:
-        return
-    _send_manage_link(
-        member,
-        "membership/email/manage_link.txt",
-        "Manage your PPI membership",
-        now=now,
-    )
-    record_event(
-        PUBLIC, "manage_link", "member", member.id, "manage link e-mailed", now=now
-    )
-    db.session.flush()
-
-
-def member_for_manage_token(token: str, *, now: datetime) -> Member:
-    """The member a manage link belongs to, or NotFound (every failure looks alike)."""
-    record = _find_token(token, TokenPurpose.MANAGE, now=now)
-    member = db.session.get(Member, record.member_id)
-    if member is None or member.status is MemberStatus.ERASED:
-        raise NotFound(BAD_LINK)
-    return member
-
-
-def registration_of(member: Member) -> Registration:
-    """A member's current details, in the shape the forms and services use."""
-    return Registration(
-        name=member.name or "",
-        email=member.email,
-        phone=member.phone,
-        address=member.address,
-        postcode=member.postcode or "",
-        practice_id=member.practice_id,
-        topic_ids=tuple(t.id for t in member.topics),
-        tier=member.tier,
-        consents=consent.current_consents(member),
-        support_needs=tuple(sorted(n.need for n in member.support_needs)),
-        support_other=member.support_other,
-    )
-
-
-def update_own_details(
-    member: Member, data: Registration, *, now: datetime
-) -> str | None:
-    """Save a member's own changes (rectification), audited by changed field names.
-
-    A new e-mail address is not saved: a link to confirm it is e-mailed to it (or, if
-    it is another member's, a note saying so), and the new address is returned so the
-    page can say where the link went. The page must not depend on which was sent.
-    Removing the address is immediate (another contact route must remain).
-
-    Raises:
-        ValidationError: when ``data`` breaks a rule.
-    """
-    if member.status not in (MemberStatus.PENDING, MemberStatus.ACTIVE):
-        raise ValidationError("You have left the scheme, so your details are locked.")
-    _check(data)
-    before = registration_of(member)
-    email = _normalise_email(data.email)
-    email_sent_to = None
-    if email is None:
-        member.email = None
-    elif email != member.email:
-        _request_email_change(member, email, now=now)
-        email_sent_to = email
-    _apply_details(member, data)
-    changed_channels = consent.record_consents(
-        member, dict(data.consents), method=ConsentMethod.SELF_SERVICE, now=now
-    )
-    after = registration_of(member)
-    changed = [
-        name
-        for name in (
-            "name",
-            "email",
-            "phone",
-            "address",
-            "postcode",
-            "practice_id",
-            "tier",
-            "topic_ids",
-            "support_needs",
-            "support_other",
-        )
-        if getattr(before, name) != getattr(after, name)
-    ]
-    if changed_channels:
-        changed.append("consents")
-    if not changed:
-        db.session.flush()
-        return email_sent_to
-    member.updated_at = now
-    record_event(
-        PUBLIC,
-        "self_service_update",
-        "member",
-        member.id,
-        "self-service update: " + ", ".join(changed),
-        now=now,
-    )
-    db.session.flush()
-    return email_sent_to
-
-
-def _request_email_change(member: Member, email: str, *, now: datetime) -> None:
-    """E-mail ``email`` a link to make it ``member``'s address, changing nothing yet.
-
-    Earlier change links stop working, so a link only ever applies the address it
-    was sent to. An address that is another member's gets a note instead (no link).
-    """
-    for record in db.session.scalars(
-        select(MemberToken).where(
-            MemberToken.member_id == member.id,
-            MemberToken.purpose == TokenPurpose.EMAIL_CHANGE,
-            MemberToken.used_at.is_(None),
-        )
-    ):
-        record.used_at = now
-    hours = int(EMAIL_CHANGE_LINK_LIFETIME.total_seconds() // 3600)
-    if member_by_email(email) is not None:
-        member.pending_email = None
-        text = render_template(
-            "membership/email/email_taken.txt",
-            manage_page=str(current_app.config["BASE_URL"]).rstrip("/")
-            + url_for("join.manage_request"),
-        )
-        send_mail(email, "Your PPI membership email address", text)
-    else:
-        member.pending_email = email
-        token = _issue_token(
-            member, TokenPurpose.EMAIL_CHANGE, EMAIL_CHANGE_LINK_LIFETIME, now=now
-        )
-        text = render_template(
-            "membership/email/email_change.txt",
-            member=member,
-            link=_link("join.confirm_email", token),
-            hours=hours,
-        )
-        send_mail(email, "Confirm your new email address for PPI membership", text)
-    record_event(
-        PUBLIC,
-        "email_change_request",
-        "member",
-        member.id,
-        "e-mail change asked for; a message was sent to the new address",
-        now=now,
-    )
-
-
-def _email_change(token: str, *, now: datetime) -> tuple[MemberToken, Member, str]:
-    record = _find_token(token, TokenPurpose.EMAIL_CHANGE, now=now)
-    member = db.session.get(Member, record.member_id)
-    if (
-        member is None
-        or member.status not in (MemberStatus.PENDING, MemberStatus.ACTIVE)
-        or member.pending_email is None
-    ):
-        raise NotFound(BAD_LINK)
-    return record, member, member.pending_email
-
-
-def member_for_email_change_token(token: str, *, now: datetime) -> Member:
-    """The member an e-mail change link is for, or NotFound (failures look alike)."""
-    return _email_change(token, now=now)[1]
-
-
-def confirm_email_change(token: str, *, now: datetime) -> Member:
-    """Apply the new address an e-mail change link was sent to (single use).
-
-    Raises:
-        NotFound: for an unusable link.
-        ValidationError: when the address became another member's meanwhile
-            (nothing changes).
-    """
-    record, member, email = _email_change(token, now=now)
-    taken = member_by_email(email)
-    if taken is not None and taken.id != member.id:
-        raise ValidationError(EMAIL_NOW_TAKEN)
-    try:
-        with db.session.begin_nested():
-            member.email = email
-            member.pending_email = None
-            db.session.flush()
-    except IntegrityError:
-        raise ValidationError(EMAIL_NOW_TAKEN) from None
-    record.used_at = now
-    member.updated_at = now
-    record_event(
-        PUBLIC,
-        "self_service_update",
-        "member",
-        member.id,
-        "self-service update: email",
-        now=now,
-    )
-    db.session.flush()
-    return member
-
-
-def withdraw_own_membership(member: Member, *, now: datetime) -> None:
-    """Withdraw a member at their own request: every consent ends at once."""
-    consent.withdraw_member(
-        member, method=ConsentMethod.SELF_SERVICE, actor=PUBLIC, now=now
-    )
 
 
 def save_equality_answers(
@@ -625,7 +437,7 @@ def start_equality_step(member: Member | None, *, now: datetime) -> str:
     """
     if member is None:
         return secrets.token_urlsafe(32)
-    return _issue_token(member, TokenPurpose.EQUALITY, EQUALITY_STEP_LIFETIME, now=now)
+    return issue_token(member, TokenPurpose.EQUALITY, EQUALITY_STEP_LIFETIME, now=now)
 
 
 def use_equality_token(token: str, *, now: datetime) -> Member | None:
@@ -647,21 +459,6 @@ def use_equality_token(token: str, *, now: datetime) -> Member | None:
     record.used_at = now
     db.session.flush()
     return member
-
-
-def export_own_data(member: Member) -> dict[str, Any]:
-    """Everything we hold about a member, as JSON-serialisable data (subject access)."""
-    return member_data(member)
-
-
-def record_own_export(member: Member, *, now: datetime) -> None:
-    """Audit that a member downloaded their own data."""
-    record_event(PUBLIC, "export", "member", member.id, "own data downloaded", now=now)
-    db.session.flush()
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 # Retention ----------------------------------------------------------------------------

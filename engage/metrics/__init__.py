@@ -3,7 +3,8 @@
 Entry points for the scheduled jobs (each flushes and returns counts; the job wrapper
 commits once):
 
-- ``engage.metrics.feeds.poll_feeds(now)`` – every 30 minutes;
+- ``jobs.feeds.poll_feeds(now)`` – every 30 minutes, over the read, fetch and write
+  phases in ``engage.metrics.feeds``;
 - ``engage.metrics.system.compute_system_metrics(day, now=now)`` and
   ``engage.metrics.services.observations_from_activities(now=now)`` – nightly;
 - ``engage.metrics.reach.send_reach_report("week" | "month", today, now=now)`` –

@@ -3,6 +3,10 @@
 feedparser only ever sees bytes fetched by ``engage.metrics.fetch`` (never a URL or
 path, which it would open itself). Documents declaring entities are refused before
 parsing (XXE, billion laughs), though feedparser does not expand them either.
+
+A poll has three phases, run by the poll-feeds job (jobs/feeds.py), which ends the
+read transaction before the network work and begins the write transaction after it:
+``due_feeds`` reads, ``fetch_due`` fetches with no database, ``record_polls`` writes.
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ from sqlalchemy.orm import joinedload
 from engage.accounts.models import User
 from engage.audit.services import record_event
 from engage.clock import local_day
-from engage.db import begin_write
 from engage.errors import NotFound, ValidationError
 from engage.extensions import db
 from engage.metrics.fetch import FetchError, FetchLimits, UnsafeURL, check_url, fetch
@@ -221,7 +224,9 @@ def save_feed(feed: Feed | None, data: FeedData, *, actor: User, now: datetime) 
 
 
 @dataclass(frozen=True)
-class _DueFeed:
+class DueFeed:
+    """A feed due for polling, as read before the network work (no ORM object)."""
+
     id: int
     url: str
     etag: str | None
@@ -230,8 +235,10 @@ class _DueFeed:
 
 
 @dataclass(frozen=True)
-class _Outcome:
-    feed: _DueFeed
+class FeedOutcome:
+    """What fetching one due feed gave: its items, "not modified", or an error."""
+
+    feed: DueFeed
     items: tuple[FeedItem, ...] = ()
     not_modified: bool = False
     etag: str | None = None
@@ -245,45 +252,55 @@ def backoff(failures: int) -> timedelta:
     return min(wait, BACKOFF_MAX)
 
 
-def _fetch_one(due: _DueFeed, limits: FetchLimits) -> _Outcome:
+def _fetch_one(due: DueFeed, limits: FetchLimits) -> FeedOutcome:
     try:
         result = fetch(
             due.url, limits=limits, etag=due.etag, last_modified=due.last_modified
         )
         if result.not_modified:
-            return _Outcome(due, not_modified=True)
+            return FeedOutcome(due, not_modified=True)
         items = parse_feed(result.body)
     except UnsafeURL as error:
-        return _Outcome(due, error=f"Refused: {error}")
+        return FeedOutcome(due, error=f"Refused: {error}")
     except (FetchError, FeedError) as error:
-        return _Outcome(due, error=str(error))
+        return FeedOutcome(due, error=str(error))
     except Exception as error:
         log.exception("feed %s failed", due.id)
-        return _Outcome(due, error=f"Unexpected error: {type(error).__name__}")
-    return _Outcome(
+        return FeedOutcome(due, error=f"Unexpected error: {type(error).__name__}")
+    return FeedOutcome(
         due, tuple(items), etag=result.etag, last_modified=result.last_modified
     )
 
 
-def poll_feeds(now: datetime, *, limits: FetchLimits | None = None) -> dict[str, int]:
-    """Poll every active feed that is due; record mentions and media coverage.
+def due_feeds(now: datetime) -> list[DueFeed]:
+    """The read phase of a poll: every active feed that is due, oldest id first."""
+    feeds = db.session.scalars(
+        select(Feed)
+        .where(
+            Feed.active.is_(True),
+            (Feed.next_poll_after.is_(None)) | (Feed.next_poll_after <= now),
+        )
+        .order_by(Feed.id)
+    )
+    return [
+        DueFeed(f.id, f.url, f.etag, f.last_modified, tuple(f.phrase_list))
+        for f in feeds
+    ]
 
-    The network work happens with no transaction open: the due feeds are read, the
-    read-only transaction is ended (nothing has been written), every feed is fetched,
-    and only then are the outcomes written, in one write transaction that the caller
-    (the job wrapper) commits once. So a slow feed never holds the database's write
-    lock, and one failing feed never stops the others.
 
+def fetch_due(due: list[DueFeed], limits: FetchLimits) -> list[FeedOutcome]:
+    """Fetch and parse each due feed; touches no database (run it with no transaction
+    open). One failing feed never stops the others: its outcome holds the error."""
+    return [_fetch_one(feed, limits) for feed in due]
+
+
+def record_polls(outcomes: list[FeedOutcome], *, now: datetime) -> dict[str, int]:
+    """The write phase of a poll: record each outcome, the mentions and media coverage.
+
+    Run it in a write transaction begun after the fetches; the job runner commits.
     Returns counts: ``feeds`` polled, ``failed``, ``not_modified``, ``mentions`` new.
     """
-    limits = limits or fetch_limits()
-    due = _due_feeds(now)
-    session = db.session()
-    if not (session.new or session.dirty or session.deleted):
-        session.rollback()  # end the read snapshot before minutes of network time
-    outcomes = [_fetch_one(feed, limits) for feed in due]
-    begin_write(db.session())
-    counts = {"feeds": len(due), "failed": 0, "not_modified": 0, "mentions": 0}
+    counts = {"feeds": len(outcomes), "failed": 0, "not_modified": 0, "mentions": 0}
     days: set[date] = set()
     for outcome in outcomes:
         feed = db.session.get(Feed, outcome.feed.id)
@@ -311,22 +328,9 @@ def poll_feeds(now: datetime, *, limits: FetchLimits | None = None) -> dict[str,
     return counts
 
 
-def _due_feeds(now: datetime) -> list[_DueFeed]:
-    feeds = db.session.scalars(
-        select(Feed)
-        .where(
-            Feed.active.is_(True),
-            (Feed.next_poll_after.is_(None)) | (Feed.next_poll_after <= now),
-        )
-        .order_by(Feed.id)
-    )
-    return [
-        _DueFeed(f.id, f.url, f.etag, f.last_modified, tuple(f.phrase_list))
-        for f in feeds
-    ]
-
-
-def _record_mentions(feed: Feed, outcome: _Outcome, *, now: datetime) -> list[Mention]:
+def _record_mentions(
+    feed: Feed, outcome: FeedOutcome, *, now: datetime
+) -> list[Mention]:
     known = set(
         db.session.scalars(select(Mention.guid).where(Mention.feed_id == feed.id))
     )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engage.accounts.access import ADMINS, roles_required
 from engage.clock import utcnow
+from engage.edge import change
 from engage.errors import NotFound
-from engage.extensions import db
 from engage.scheduling import services
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -41,13 +41,10 @@ def index() -> ResponseReturnValue:
 @bp.post("/<name>/run")
 @roles_required(*ADMINS)
 def run_now(name: str) -> ResponseReturnValue:
-    try:
-        services.request_run(name, actor=current_user, now=utcnow())
-    except NotFound:
-        abort(404)
-    db.session.commit()
-    flash(
+    with change(
         f"{name} will run within a few seconds, if the scheduler is running.",
-        "success",
-    )
+        on_error=lambda error: abort(404),  # no job of that name
+        catch=NotFound,
+    ):
+        services.request_run(name, actor=current_user, now=utcnow())
     return redirect(url_for("jobs.index"))

@@ -8,7 +8,8 @@ from engage.actions.digest import send_action_digests
 from engage.actions.models import ActionStatus, Recurrence
 from engage.extensions import db
 from engage.scheduling.models import RunTrigger
-from engage.scheduling.services import get_spec, run_job
+from engage.scheduling.services import get_spec
+from jobs.runner import run_job
 from tests.factories import ActionFactory, UserFactory
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)

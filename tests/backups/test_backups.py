@@ -17,8 +17,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, select, text
 
+from engage.backups import database as backups
 from engage.backups import ledger
-from engage.backups import services as backups
 from engage.clock import utcnow
 from engage.errors import ValidationError
 from engage.extensions import db

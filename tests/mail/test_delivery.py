@@ -16,9 +16,10 @@ from sqlalchemy import select
 
 from engage.clock import utcnow
 from engage.extensions import db
-from engage.mail import services
+from engage.mail import delivery, services
+from engage.mail.delivery import wait_for_deliveries
 from engage.mail.models import MailStatus, OutboxMessage
-from engage.mail.services import send_mail, wait_for_deliveries
+from engage.mail.services import send_mail
 from tests.factories import UserFactory
 
 
@@ -93,9 +94,9 @@ def test_a_failed_delivery_is_retried_by_the_job_with_back_off(
     wait = message.next_attempt_at - utcnow()
     assert timedelta(seconds=50) < wait <= timedelta(minutes=1)
     app.config["SMTP_URL"] = working
-    assert services.deliver_queued(now=utcnow()) == {"sent": 0, "failed": 0}
+    assert delivery.deliver_queued(now=utcnow()) == {"sent": 0, "failed": 0}
     later = utcnow() + timedelta(minutes=2)
-    assert services.deliver_queued(now=later) == {"sent": 1, "failed": 0}
+    assert delivery.deliver_queued(now=later) == {"sent": 1, "failed": 0}
     (received,) = smtp_server.messages
     assert received["Subject"] == "Retry me"
     (message,) = _messages()
@@ -104,7 +105,7 @@ def test_a_failed_delivery_is_retried_by_the_job_with_back_off(
         2,
         None,
     )
-    assert services.deliver_queued(now=later + timedelta(hours=1)) == {
+    assert delivery.deliver_queued(now=later + timedelta(hours=1)) == {
         "sent": 0,
         "failed": 0,
     }
@@ -116,7 +117,7 @@ def test_delivery_gives_up_after_the_last_attempt(app: Flask) -> None:
     send_mail("someone@trust.example", "Doomed", "Body")
     db.session.commit()
     wait_for_deliveries()
-    assert services.deliver_queued(now=utcnow() + timedelta(hours=1)) == {
+    assert delivery.deliver_queued(now=utcnow() + timedelta(hours=1)) == {
         "sent": 0,
         "failed": 1,
     }
@@ -126,7 +127,7 @@ def test_delivery_gives_up_after_the_last_attempt(app: Flask) -> None:
         2,
         None,
     )
-    assert services.deliver_queued(now=utcnow() + timedelta(days=1))["failed"] == 0
+    assert delivery.deliver_queued(now=utcnow() + timedelta(days=1))["failed"] == 0
 
 
 def test_a_message_is_claimed_by_one_sender_only(app: Flask, smtp_server: Any) -> None:
@@ -138,9 +139,9 @@ def test_a_message_is_claimed_by_one_sender_only(app: Flask, smtp_server: Any) -
     db.session.commit()
     (message,) = _messages()
     now = utcnow()
-    assert services.deliver_one(message.id, now=now) is True
-    assert services.deliver_one(message.id, now=now) is None
-    assert services.deliver_queued(now=now) == {"sent": 0, "failed": 0}
+    assert delivery.deliver_one(message.id, now=now) is True
+    assert delivery.deliver_one(message.id, now=now) is None
+    assert delivery.deliver_queued(now=now) == {"sent": 0, "failed": 0}
     assert len(smtp_server.messages) == 1
     assert app.config["SMTP_URL"] == smtp_url
 
@@ -155,9 +156,9 @@ def test_a_sender_that_died_mid_send_is_retried_later(
     message.status = MailStatus.SENDING
     message.claimed_at = utcnow()
     db.session.commit()
-    assert services.deliver_queued(now=utcnow())["sent"] == 0
-    later = utcnow() + services.STALE_CLAIM + timedelta(minutes=1)
-    assert services.deliver_queued(now=later)["sent"] == 1
+    assert delivery.deliver_queued(now=utcnow())["sent"] == 0
+    later = utcnow() + delivery.STALE_CLAIM + timedelta(minutes=1)
+    assert delivery.deliver_queued(now=later)["sent"] == 1
     assert len(smtp_server.messages) == 1
 
 

@@ -15,9 +15,9 @@ from sqlalchemy import event, func, select
 
 from engage.clock import utcnow
 from engage.extensions import db
+from engage.mail.delivery import prepare_and_deliver, wait_for_deliveries
 from engage.mail.models import MailRequest
-from engage.mail.requests import prepare_and_deliver, request_mail
-from engage.mail.services import wait_for_deliveries
+from engage.mail.requests import request_mail
 from tests.surveys.helpers import make_member
 
 FORMS = [

@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import func, inspect, select, text
 
 from engage.audit.models import AuditEvent
+from engage.db import begin_write
 from engage.errors import NotFound, ValidationError
 from engage.extensions import db
 from engage.mail.models import OutboxMessage
@@ -31,13 +32,17 @@ from engage.membership.models import (
 )
 from engage.membership.registration import (
     Registration,
+    RegistrationResult,
+    check_registration,
     confirm_member,
+    purge_unconfirmed,
+    save_equality_answers,
+    store_registration,
+)
+from engage.membership.self_service import (
     export_own_data,
     member_for_manage_token,
-    purge_unconfirmed,
-    register_member,
     request_manage_link,
-    save_equality_answers,
     update_own_details,
     withdraw_own_membership,
 )
@@ -51,6 +56,15 @@ def _request_context(app: Flask) -> Iterator[None]:
     # The services build e-mailed links with url_for, as in a request.
     with app.test_request_context():
         yield
+
+
+def register_member(data: Registration, *, now: datetime) -> RegistrationResult:
+    """Join as the join view does: the read phase, its transaction ended, the write
+    phase in a write transaction (the caller commits)."""
+    checked = check_registration(data)
+    db.session.rollback()
+    begin_write(db.session())
+    return store_registration(checked, now=now)
 
 
 def _join(**overrides: Any) -> Registration:
@@ -474,31 +488,27 @@ def test_manage_token_purpose_is_manage(outbox) -> None:
 
 
 def test_register_member_joins_anew_when_the_known_address_went_before_the_lock(
-    monkeypatch: pytest.MonkeyPatch,
     outbox,
 ) -> None:
     # The address is looked up before the write lock; if the purge job deletes that
     # unconfirmed member in between, the join goes ahead as a new one.
-    from engage.membership import registration
-
     first = register_member(_join(), now=NOW).member
     db.session.commit()
     assert first is not None
     first_id = first.id
-    real_begin_write = registration.begin_write
 
-    def purge_then_lock(session: Any) -> None:
-        real_begin_write(session)
-        session.execute(
-            text("DELETE FROM member_tokens WHERE member_id = :id"), {"id": first_id}
-        )
-        session.execute(
-            text("DELETE FROM consent_records WHERE member_id = :id"), {"id": first_id}
-        )
-        session.execute(text("DELETE FROM members WHERE id = :id"), {"id": first_id})
-
-    monkeypatch.setattr(registration, "begin_write", purge_then_lock)
-    result = register_member(_join(name="Priya Again"), now=NOW + timedelta(days=31))
+    checked = check_registration(_join(name="Priya Again"))
+    db.session.rollback()
+    begin_write(db.session())
+    session = db.session()
+    session.execute(
+        text("DELETE FROM member_tokens WHERE member_id = :id"), {"id": first_id}
+    )
+    session.execute(
+        text("DELETE FROM consent_records WHERE member_id = :id"), {"id": first_id}
+    )
+    session.execute(text("DELETE FROM members WHERE id = :id"), {"id": first_id})
+    result = store_registration(checked, now=NOW + timedelta(days=31))
     db.session.commit()
 
     assert result.created

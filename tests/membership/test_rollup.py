@@ -22,6 +22,7 @@ from engage.membership.models import (
     Tier,
 )
 from engage.membership.rollup import MEMBER_DAYS
+from tests.membership.test_registration import register_member
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -148,7 +149,7 @@ def test_a_member_joining_confirming_and_leaving_through_the_services(
 def _join_confirm_and_leave(cast: dict[str, Any]) -> None:
     day = date(2026, 3, 2)
     now = datetime.combine(day, time(10), tzinfo=UTC)
-    result = registration.register_member(
+    result = register_member(
         registration.Registration(
             name="Pat Member",
             email="pat@example.org",

@@ -22,11 +22,11 @@ from engage.metrics.feeds import (
     html_to_text,
     matched_phrases,
     parse_feed,
-    poll_feeds,
     safe_link,
     save_feed,
 )
 from engage.metrics.models import Feed, Mention, Metric, Observation
+from jobs.feeds import poll_feeds
 from tests.factories import FeedFactory
 from tests.metrics.feedserver import FeedServer, feed_server, rss
 

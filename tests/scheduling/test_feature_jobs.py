@@ -17,8 +17,9 @@ from engage.scheduling.models import (
     RunOutcome,
     RunTrigger,
 )
-from engage.scheduling.services import JobSpec, get_spec, run_job
+from engage.scheduling.services import JobSpec, get_spec
 from engage.surveys.models import Response, ResponseSource, SurveyStatus
+from jobs.runner import run_job
 from tests.surveys.helpers import make_survey
 
 

@@ -21,6 +21,7 @@ from engage.scheduling.models import (
     RunTrigger,
 )
 from engage.scheduling.services import JobSpec
+from jobs import lease, runner
 from tests.membership.test_services import NOW, make_member
 
 SAMPLES = "tests.scheduling.sample_jobs"
@@ -29,7 +30,7 @@ TTL = timedelta(seconds=30)
 
 def test_a_run_is_recorded_with_its_counts() -> None:
     spec = JobSpec("tick", "interval", {"seconds": 1}, f"{SAMPLES}:tick")
-    run = services.run_job(spec, trigger=RunTrigger.CLI, holder="cli")
+    run = runner.run_job(spec, trigger=RunTrigger.CLI, holder="cli")
     assert run is not None
     assert (run.job, run.outcome, run.counts, run.error) == (
         "tick",
@@ -49,14 +50,14 @@ def test_a_failed_run_is_recorded_without_personal_data_and_rolled_back() -> Non
             "could not reach pat@example.org on 07700 900123 " + "x" * 900
         )
 
-    run = services.run_job(
+    run = runner.run_job(
         JobSpec("boom", "interval", {"seconds": 1}, failing), trigger=RunTrigger.CLI
     )
     assert run is not None
     assert run.outcome is RunOutcome.FAILED
     assert run.error is not None
     assert run.error.startswith("RuntimeError: could not reach [address] on [number]")
-    assert len(run.error) == services.ERROR_MAX_LENGTH
+    assert len(run.error) == runner.ERROR_MAX_LENGTH
     from engage.membership.models import Member
 
     assert db.session.scalars(select(Member)).all() == []  # the work was undone
@@ -65,8 +66,8 @@ def test_a_failed_run_is_recorded_without_personal_data_and_rolled_back() -> Non
 def test_one_tick_runs_once_even_if_two_schedulers_try() -> None:
     spec = JobSpec("tick", "interval", {"seconds": 1}, f"{SAMPLES}:tick")
     tick = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
-    first = services.run_job(spec, trigger=RunTrigger.SCHEDULE, scheduled_for=tick)
-    second = services.run_job(spec, trigger=RunTrigger.SCHEDULE, scheduled_for=tick)
+    first = runner.run_job(spec, trigger=RunTrigger.SCHEDULE, scheduled_for=tick)
+    second = runner.run_job(spec, trigger=RunTrigger.SCHEDULE, scheduled_for=tick)
     assert first is not None
     assert second is None
     assert len(db.session.scalars(select(JobRun)).all()) == 1
@@ -74,24 +75,24 @@ def test_one_tick_runs_once_even_if_two_schedulers_try() -> None:
 
 def test_the_lease_has_one_holder_until_it_expires() -> None:
     now = utcnow()
-    assert services.acquire_lease("a", ttl=TTL, now=now)
-    assert not services.acquire_lease("b", ttl=TTL, now=now + timedelta(seconds=29))
-    assert services.renew_lease("a", ttl=TTL, now=now + timedelta(seconds=20))
+    assert lease.acquire_lease("a", ttl=TTL, now=now)
+    assert not lease.acquire_lease("b", ttl=TTL, now=now + timedelta(seconds=29))
+    assert lease.renew_lease("a", ttl=TTL, now=now + timedelta(seconds=20))
     later = now + timedelta(seconds=51)  # 20 + 30 s: a's lease has run out
-    assert services.acquire_lease("b", ttl=TTL, now=later)
-    assert not services.renew_lease("a", ttl=TTL, now=later)
-    assert services.holds_lease("b", now=later)
-    assert not services.holds_lease("a", now=later)
+    assert lease.acquire_lease("b", ttl=TTL, now=later)
+    assert not lease.renew_lease("a", ttl=TTL, now=later)
+    assert lease.holds_lease("b", now=later)
+    assert not lease.holds_lease("a", now=later)
     assert services.heartbeat_age(now=later + timedelta(seconds=4)) == 4.0
-    services.release_lease("b", now=later)
-    assert services.acquire_lease("c", ttl=TTL, now=later + timedelta(seconds=1))
+    lease.release_lease("b", now=later)
+    assert lease.acquire_lease("c", ttl=TTL, now=later + timedelta(seconds=1))
 
 
 def test_requests_are_claimed_and_run_once(cast) -> None:
     request = services.request_run("purge-imports", actor=cast["admin"], now=utcnow())
     db.session.commit()
-    assert services.run_requested(holder="me") == 1
-    assert services.run_requested(holder="me") == 0
+    assert runner.run_requested(holder="me") == 1
+    assert runner.run_requested(holder="me") == 0
     db.session.refresh(request)
     assert request.status is RequestStatus.DONE
     run = db.session.get(JobRun, request.run_id)
@@ -129,7 +130,7 @@ def test_retention_job_writes_a_count_report_and_is_harmless_twice(app) -> None:
         return NOW
 
     runs = [
-        services.run_job(spec, trigger=RunTrigger.SCHEDULE, clock=clock)
+        runner.run_job(spec, trigger=RunTrigger.SCHEDULE, clock=clock)
         for spec in (retention, purge, retention, purge)
     ]
     assert [r.counts if r else None for r in runs] == [
@@ -164,7 +165,7 @@ def test_run_job_cli_runs_one_job_and_lists_names_on_a_bad_one(app) -> None:
 def test_jobs_page_lists_jobs_and_run_now_queues_a_request(
     client: FlaskClient, login, cast
 ) -> None:
-    services.run_job(services.get_spec("purge-imports"), trigger=RunTrigger.CLI)
+    runner.run_job(services.get_spec("purge-imports"), trigger=RunTrigger.CLI)
     login(cast["admin"])
     page = client.get("/jobs/").get_data(as_text=True)
     for name in ("purge-registrations", "membership-retention", "action-digest"):
@@ -186,7 +187,7 @@ def test_jobs_page_lists_jobs_and_run_now_queues_a_request(
 
 
 def test_healthz_reports_the_scheduler_heartbeat_age(client: FlaskClient) -> None:
-    services.acquire_lease("a", ttl=TTL, now=utcnow() - timedelta(seconds=5))
+    lease.acquire_lease("a", ttl=TTL, now=utcnow() - timedelta(seconds=5))
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok"
     assert 4 <= body["scheduler_heartbeat_age_seconds"] < 60

@@ -1,5 +1,12 @@
 """Backups for SQLite (online backup API) and PostgreSQL (pg_dump, pg_restore).
 
+This is the machinery of the ``engage backup`` and ``engage restore`` commands, and an
+edge like them, not a service: it works below the session. A backup reads through its
+own connections (and on PostgreSQL pg_dump's snapshot); a restore discards the session
+and the engine's connections, replaces the database under them, and then commits its
+own audit event and re-applied erasures once, after the data is verified. No caller's
+transaction could span either.
+
 Each backup gets a manifest next to it (``<backup>.manifest.json``): the engine, the
 file's SHA-256, the migration revision and, per table, the row count and a SHA-256 over
 its rows in primary-key order. The manifest is computed from exactly what was backed
@@ -303,8 +310,9 @@ def read_manifest(path: Path) -> dict[str, Any]:
 def restore(path: Path, *, now: datetime) -> RestoreResult:
     """Replace the configured database with the backup at ``path``, verify, re-erase.
 
-    Raises ValidationError (and re-applies nothing) if the restored tables do not
-    match the manifest.
+    The session is discarded first; the re-applied erasures and the audit event are
+    committed here, once the restored tables match the manifest. Raises
+    ValidationError (and re-applies nothing) if they do not.
     """
     started = time.monotonic()
     manifest = read_manifest(path)

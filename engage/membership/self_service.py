@@ -1,0 +1,268 @@
+"""Members' self-service from their manage link (docs/security.md D4, D6).
+
+Asking for the link by address, correcting their details (a new e-mail address is
+confirmed by a link sent to it), downloading their data and withdrawing. Joining and
+the members' private links are in engage.membership.registration.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app, render_template, url_for
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from engage.audit.services import PUBLIC, record_event
+from engage.errors import NotFound, ValidationError
+from engage.extensions import db
+from engage.mail.services import send_mail
+from engage.membership import consent
+from engage.membership.models import (
+    ConsentMethod,
+    Member,
+    MemberStatus,
+    MemberToken,
+    TokenPurpose,
+)
+from engage.membership.records import member_data
+from engage.membership.registration import (
+    BAD_LINK,
+    Registration,
+    apply_details,
+    check_details,
+    find_token,
+    issue_token,
+    member_by_email,
+    member_link,
+    normalise_email,
+    send_manage_link,
+)
+
+EMAIL_CHANGE_LINK_LIFETIME = timedelta(hours=24)
+
+#: Shown when a confirmed new address became someone else's before the link was used.
+EMAIL_NOW_TAKEN = (
+    "We could not change your email address. Nothing has changed. Ask for a new "
+    "link from the manage your membership page to try again."
+)
+
+
+def request_manage_link(email: str, *, now: datetime) -> None:
+    """E-mail a manage link if ``email`` is a member's; do nothing otherwise."""
+    member = member_by_email(email)
+    if member is None:
+        return
+    send_manage_link(
+        member,
+        "membership/email/manage_link.txt",
+        "Manage your PPI membership",
+        now=now,
+    )
+    record_event(
+        PUBLIC, "manage_link", "member", member.id, "manage link e-mailed", now=now
+    )
+    db.session.flush()
+
+
+def member_for_manage_token(token: str, *, now: datetime) -> Member:
+    """The member a manage link belongs to, or NotFound (every failure looks alike)."""
+    record = find_token(token, TokenPurpose.MANAGE, now=now)
+    member = db.session.get(Member, record.member_id)
+    if member is None or member.status is MemberStatus.ERASED:
+        raise NotFound(BAD_LINK)
+    return member
+
+
+def registration_of(member: Member) -> Registration:
+    """A member's current details, in the shape the forms and services use."""
+    return Registration(
+        name=member.name or "",
+        email=member.email,
+        phone=member.phone,
+        address=member.address,
+        postcode=member.postcode or "",
+        practice_id=member.practice_id,
+        topic_ids=tuple(t.id for t in member.topics),
+        tier=member.tier,
+        consents=consent.current_consents(member),
+        support_needs=tuple(sorted(n.need for n in member.support_needs)),
+        support_other=member.support_other,
+    )
+
+
+def update_own_details(
+    member: Member, data: Registration, *, now: datetime
+) -> str | None:
+    """Save a member's own changes (rectification), audited by changed field names.
+
+    A new e-mail address is not saved: a link to confirm it is e-mailed to it (or, if
+    it is another member's, a note saying so), and the new address is returned so the
+    page can say where the link went. The page must not depend on which was sent.
+    Removing the address is immediate (another contact route must remain).
+
+    Raises:
+        ValidationError: when ``data`` breaks a rule.
+    """
+    if member.status not in (MemberStatus.PENDING, MemberStatus.ACTIVE):
+        raise ValidationError("You have left the scheme, so your details are locked.")
+    check_details(data)
+    before = registration_of(member)
+    email = normalise_email(data.email)
+    email_sent_to = None
+    if email is None:
+        member.email = None
+    elif email != member.email:
+        _request_email_change(member, email, now=now)
+        email_sent_to = email
+    apply_details(member, data)
+    changed_channels = consent.record_consents(
+        member, dict(data.consents), method=ConsentMethod.SELF_SERVICE, now=now
+    )
+    after = registration_of(member)
+    changed = [
+        name
+        for name in (
+            "name",
+            "email",
+            "phone",
+            "address",
+            "postcode",
+            "practice_id",
+            "tier",
+            "topic_ids",
+            "support_needs",
+            "support_other",
+        )
+        if getattr(before, name) != getattr(after, name)
+    ]
+    if changed_channels:
+        changed.append("consents")
+    if not changed:
+        db.session.flush()
+        return email_sent_to
+    member.updated_at = now
+    record_event(
+        PUBLIC,
+        "self_service_update",
+        "member",
+        member.id,
+        "self-service update: " + ", ".join(changed),
+        now=now,
+    )
+    db.session.flush()
+    return email_sent_to
+
+
+def _request_email_change(member: Member, email: str, *, now: datetime) -> None:
+    """E-mail ``email`` a link to make it ``member``'s address, changing nothing yet.
+
+    Earlier change links stop working, so a link only ever applies the address it
+    was sent to. An address that is another member's gets a note instead (no link).
+    """
+    for record in db.session.scalars(
+        select(MemberToken).where(
+            MemberToken.member_id == member.id,
+            MemberToken.purpose == TokenPurpose.EMAIL_CHANGE,
+            MemberToken.used_at.is_(None),
+        )
+    ):
+        record.used_at = now
+    hours = int(EMAIL_CHANGE_LINK_LIFETIME.total_seconds() // 3600)
+    if member_by_email(email) is not None:
+        member.pending_email = None
+        text = render_template(
+            "membership/email/email_taken.txt",
+            manage_page=str(current_app.config["BASE_URL"]).rstrip("/")
+            + url_for("join.manage_request"),
+        )
+        send_mail(email, "Your PPI membership email address", text)
+    else:
+        member.pending_email = email
+        token = issue_token(
+            member, TokenPurpose.EMAIL_CHANGE, EMAIL_CHANGE_LINK_LIFETIME, now=now
+        )
+        text = render_template(
+            "membership/email/email_change.txt",
+            member=member,
+            link=member_link("join.confirm_email", token),
+            hours=hours,
+        )
+        send_mail(email, "Confirm your new email address for PPI membership", text)
+    record_event(
+        PUBLIC,
+        "email_change_request",
+        "member",
+        member.id,
+        "e-mail change asked for; a message was sent to the new address",
+        now=now,
+    )
+
+
+def _email_change(token: str, *, now: datetime) -> tuple[MemberToken, Member, str]:
+    record = find_token(token, TokenPurpose.EMAIL_CHANGE, now=now)
+    member = db.session.get(Member, record.member_id)
+    if (
+        member is None
+        or member.status not in (MemberStatus.PENDING, MemberStatus.ACTIVE)
+        or member.pending_email is None
+    ):
+        raise NotFound(BAD_LINK)
+    return record, member, member.pending_email
+
+
+def member_for_email_change_token(token: str, *, now: datetime) -> Member:
+    """The member an e-mail change link is for, or NotFound (failures look alike)."""
+    return _email_change(token, now=now)[1]
+
+
+def confirm_email_change(token: str, *, now: datetime) -> Member:
+    """Apply the new address an e-mail change link was sent to (single use).
+
+    Raises:
+        NotFound: for an unusable link.
+        ValidationError: when the address became another member's meanwhile
+            (nothing changes).
+    """
+    record, member, email = _email_change(token, now=now)
+    taken = member_by_email(email)
+    if taken is not None and taken.id != member.id:
+        raise ValidationError(EMAIL_NOW_TAKEN)
+    try:
+        with db.session.begin_nested():
+            member.email = email
+            member.pending_email = None
+            db.session.flush()
+    except IntegrityError:
+        raise ValidationError(EMAIL_NOW_TAKEN) from None
+    record.used_at = now
+    member.updated_at = now
+    record_event(
+        PUBLIC,
+        "self_service_update",
+        "member",
+        member.id,
+        "self-service update: email",
+        now=now,
+    )
+    db.session.flush()
+    return member
+
+
+def withdraw_own_membership(member: Member, *, now: datetime) -> None:
+    """Withdraw a member at their own request: every consent ends at once."""
+    consent.withdraw_member(
+        member, method=ConsentMethod.SELF_SERVICE, actor=PUBLIC, now=now
+    )
+
+
+def export_own_data(member: Member) -> dict[str, Any]:
+    """Everything we hold about a member, as JSON-serialisable data (subject access)."""
+    return member_data(member)
+
+
+def record_own_export(member: Member, *, now: datetime) -> None:
+    """Audit that a member downloaded their own data."""
+    record_event(PUBLIC, "export", "member", member.id, "own data downloaded", now=now)
+    db.session.flush()
