@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from jinja2 import (
-    ChainableUndefined,
-    ChoiceLoader,
-    FileSystemLoader,
-    PackageLoader,
-    select_autoescape,
-)
+from jinja2 import ChainableUndefined
+from jinja2 import ChoiceLoader
+from jinja2 import FileSystemLoader
+from jinja2 import PackageLoader
+from jinja2 import select_autoescape
 from sqlalchemy.orm import configure_mappers
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -151,7 +149,8 @@ def _register_blueprints(app: Flask) -> None:
     from engage.membership.public_views import bp as join_bp
     from engage.membership.views import bp as members_bp
     from engage.metrics.views import bp as metrics_bp
-    from engage.metrics.views import feeds_bp, reports_bp
+    from engage.metrics.views import feeds_bp
+    from engage.metrics.views import reports_bp
     from engage.organisation.views import bp as organisation_bp
     from engage.scheduling.views import bp as jobs_bp
     from engage.surveys.public_views import bp as answer_bp
@@ -190,7 +189,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from engage import assets, http, navigation, templating
+    from engage import assets
+    from engage import http
+    from engage import navigation
+    from engage import templating
     from engage.accounts.sessions import session_info
 
     # E-mail leaves after the commit: the delivery module's session hooks start the

@@ -17,7 +17,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, send_from_directory
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import send_from_directory
 from werkzeug.security import safe_join
 
 from engage.extensions import limiter

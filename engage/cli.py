@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, current_app
+from flask import Flask
+from flask import current_app
 from flask.cli import FlaskGroup
 
 from engage.accounts import services as accounts
@@ -76,7 +77,8 @@ def run_scheduler() -> None:
 def run_one_job(name: str) -> None:
     """Run one scheduled job now, in this process, recorded like a scheduled run."""
     # jobs/ builds on engage/, so engage/ imports it only when a command runs.
-    from engage.scheduling.models import RunOutcome, RunTrigger
+    from engage.scheduling.models import RunOutcome
+    from engage.scheduling.models import RunTrigger
     from engage.scheduling.services import get_spec
     from jobs.runner import run_job
 

@@ -7,8 +7,12 @@ Engage stores and compares moments in UTC. People live by the UK calendar, so
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfoNotFoundError
 
 try:
     #: The organisation's time zone: days, deadlines and wall-clock times are its own.

@@ -11,7 +11,8 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
+from typing import ClassVar
 
 from flask import Flask
 

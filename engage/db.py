@@ -6,13 +6,22 @@ import enum
 import itertools
 import sqlite3
 import time
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Enum, MetaData, event
+from sqlalchemy import DateTime
+from sqlalchemy import Engine
+from sqlalchemy import Enum
+from sqlalchemy import MetaData
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
 from engage.clock import utcnow

@@ -7,24 +7,24 @@ rows to what is saved by name and title.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from importlib import resources
 
 from engage.accounts.models import Role
-from engage.accounts.services import DemoLogin, ensure_user
+from engage.accounts.services import DemoLogin
+from engage.accounts.services import ensure_user
 from engage.actions.services import seed_channels
 from engage.imports.services import apply_import
 from engage.membership import lists
 from engage.membership import services as members
-from engage.membership.models import (
-    ConsentMethod,
-    ContactChannel,
-    EqualityAnswers,
-    Member,
-    MemberStatus,
-    SupportNeed,
-    Tier,
-)
+from engage.membership.models import ConsentMethod
+from engage.membership.models import ContactChannel
+from engage.membership.models import EqualityAnswers
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import SupportNeed
+from engage.membership.models import Tier
 from engage.surveys.demo import load_demo_survey
 
 DEMO_USERS = (

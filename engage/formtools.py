@@ -13,6 +13,9 @@ Every form takes its choice and number fields from here, never from WTForms itse
   the database stores (``MAX_INT``, ``MAX_NUMBER``), infinities and NaN.
 - ``DateField`` refuses years no plan or survey could have, which date arithmetic
   (a day after 31 December 9999) cannot handle.
+
+Text boxes come from ``text``: trimmed, their length checked, and a message for when a
+required one is left empty.
 """
 
 from __future__ import annotations
@@ -20,13 +23,17 @@ from __future__ import annotations
 import decimal
 import enum
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 
 import wtforms
 from wtforms import widgets
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
 from wtforms.validators import Optional
 
 #: The largest id or whole number every engine stores (PostgreSQL's ``integer``).
@@ -40,6 +47,30 @@ NOT_A_CHOICE = "Select one of the options shown"
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 
 E = TypeVar("E", bound=enum.Enum)
+
+
+def text(
+    label: str,
+    *,
+    max_length: int,
+    required: str | None = None,
+    description: str = "",
+    lines: bool = False,
+    trim: bool | None = None,
+) -> Any:
+    """A text box (``lines``: a text area) of at most ``max_length`` characters.
+
+    ``required`` is the message when it is left empty (else it is optional). Text boxes
+    are trimmed of surrounding spaces; text areas keep them unless ``trim``.
+    """
+    field = wtforms.TextAreaField if lines else wtforms.StringField
+    checks = [InputRequired(required)] if required else []
+    return field(
+        label,
+        description=description,
+        filters=[strip] if (not lines if trim is None else trim) else [],
+        validators=[*checks, Length(max=max_length)],
+    )
 
 
 def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:

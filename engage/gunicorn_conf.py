@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from engage.logs import TEXT_DATE_FORMAT, TEXT_FORMAT
+from engage.logs import TEXT_DATE_FORMAT
+from engage.logs import TEXT_FORMAT
 
 
 def _workers() -> int:

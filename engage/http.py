@@ -6,13 +6,22 @@ import errno
 import logging
 import secrets
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, render_template, request
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import render_template
+from flask import request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import HTTPException
 
 from engage.db import begin_write
 from engage.errors import EngageError

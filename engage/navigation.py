@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask
+from flask import current_app
+from flask import request
+from flask import url_for
 from flask_login import current_user
 
-from engage.accounts.access import ADMINS, READERS
+from engage.accounts.access import ADMINS
+from engage.accounts.access import READERS
 from engage.accounts.models import Role
 
 

@@ -22,15 +22,26 @@ unset when it was added) costs one query, before the row is written, to read it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
-from sqlalchemy import Connection, and_, delete, event, func, or_, select
+from sqlalchemy import Connection
+from sqlalchemy import and_
+from sqlalchemy import delete
+from sqlalchemy import event
+from sqlalchemy import func
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import UOWTransaction
 
 #: A key's values (in the rollup's key column order) and one of its count columns.
 Slot = tuple[tuple[Any, ...], str]

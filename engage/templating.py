@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
-from flask import Flask, request, url_for
+from flask import Flask
+from flask import request
+from flask import url_for
 
-from engage.clock import local_day, to_local
+from engage.clock import local_day
+from engage.clock import to_local
 
 
 def format_datetime(value: datetime | None) -> str:

@@ -8,24 +8,36 @@ the mail queue and the jobs that failed. (A lead's home is the dashboard.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.accounts.models import User
 from engage.actions.digest import overdue_for
 from engage.actions.models import Action
-from engage.actions.services import DueItem, due_between
+from engage.actions.services import DueItem
+from engage.actions.services import due_between
 from engage.audiences.models import Audience
-from engage.audiences.services import contact_statuses, list_audiences
+from engage.audiences.services import contact_statuses
+from engage.audiences.services import list_audiences
 from engage.extensions import db
-from engage.mail.models import MailStatus, OutboxMessage
-from engage.metrics.models import Feed, ReachReport, ReportPeriod
-from engage.metrics.report import Period, last_complete_period
-from engage.scheduling.models import JobRun, RunOutcome
+from engage.mail.models import MailStatus
+from engage.mail.models import OutboxMessage
+from engage.metrics.models import Feed
+from engage.metrics.models import ReachReport
+from engage.metrics.models import ReportPeriod
+from engage.metrics.report import Period
+from engage.metrics.report import last_complete_period
+from engage.scheduling.models import JobRun
+from engage.scheduling.models import RunOutcome
 from engage.scheduling.services import heartbeat_age
-from engage.surveys.models import Survey, SurveyStatus
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
 
 #: How far ahead "due this week" and "closing soon" look.
 AHEAD = timedelta(days=7)

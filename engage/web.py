@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    current_app,
-    jsonify,
-    redirect,
-    render_template,
-    send_from_directory,
-    url_for,
-)
+from flask import Blueprint
+from flask import current_app
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import send_from_directory
+from flask import url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_login import login_required
 from sqlalchemy import text
 
 from engage import todo
-from engage.clock import today, utcnow
-from engage.extensions import db, limiter
+from engage.clock import today
+from engage.clock import utcnow
+from engage.extensions import db
+from engage.extensions import limiter
 from engage.scheduling.services import heartbeat_age
 
 bp = Blueprint("web", __name__)

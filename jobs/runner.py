@@ -13,25 +13,27 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import OperationalError
 
 from engage.clock import utcnow
 from engage.db import begin_write
 from engage.errors import NotFound
 from engage.extensions import db
-from engage.scheduling.models import (
-    JobRequest,
-    JobRun,
-    RequestStatus,
-    RunOutcome,
-    RunTrigger,
-)
-from engage.scheduling.services import JobSpec, get_spec
+from engage.scheduling.models import JobRequest
+from engage.scheduling.models import JobRun
+from engage.scheduling.models import RequestStatus
+from engage.scheduling.models import RunOutcome
+from engage.scheduling.models import RunTrigger
+from engage.scheduling.services import JobSpec
+from engage.scheduling.services import get_spec
 
 log = logging.getLogger(__name__)
 

@@ -20,15 +20,15 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
-from apscheduler.events import (
-    EVENT_JOB_MAX_INSTANCES,
-    EVENT_JOB_MISSED,
-    EVENT_SCHEDULER_STARTED,
-)
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES
+from apscheduler.events import EVENT_JOB_MISSED
+from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.executors.base import run_job as apscheduler_run_job
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -43,8 +43,10 @@ from engage.clock import utcnow
 from engage.errors import NotFound
 from engage.extensions import db
 from engage.scheduling import services
-from engage.scheduling.models import JOBSTORE_TABLE, RunTrigger
-from jobs import lease, runner
+from engage.scheduling.models import JOBSTORE_TABLE
+from engage.scheduling.models import RunTrigger
+from jobs import lease
+from jobs import runner
 
 log = logging.getLogger("engage.jobs")  # under "engage": the configured handler
 

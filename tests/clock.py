@@ -25,8 +25,12 @@ import calendar
 import os
 import runpy
 import sys
-from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time
+from collections.abc import Callable
+from collections.abc import Sequence
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
 
 import time_machine
 

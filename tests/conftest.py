@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete
 
 from engage import create_app
-from engage.extensions import db, limiter
+from engage.extensions import db
+from engage.extensions import limiter
 from engage.mail.delivery import wait_for_deliveries
-from tests import clock, factories
+from tests import clock
+from tests import factories
 
 
 def _worker_database(url: str) -> str:
@@ -30,7 +33,8 @@ def _worker_database(url: str) -> str:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if not url or not worker:
         return url
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
 
     base, name = url.rsplit("/", 1)
     own = f"{name}_{worker}"
@@ -269,7 +273,8 @@ class _SmtpHandler:
         self.received: list[Any] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        from email import message_from_bytes, policy
+        from email import message_from_bytes
+        from email import policy
 
         self.received.append(
             message_from_bytes(envelope.content, policy=policy.default)

@@ -3,39 +3,49 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import factory
 import pyotp
 from factory.alchemy import SQLAlchemyModelFactory
 
-from engage.accounts.models import Role, User
+from engage.accounts.models import Role
+from engage.accounts.models import User
 from engage.accounts.passwords import hash_password
-from engage.actions.models import (
-    Action,
-    ActionStatus,
-    Activity,
-    Channel,
-    ReachFigure,
-    Recurrence,
-)
-from engage.audiences.models import Approach, Audience, AudienceGroup, Programme
-from engage.clock import today, utcnow
+from engage.actions.models import Action
+from engage.actions.models import ActionStatus
+from engage.actions.models import Activity
+from engage.actions.models import Channel
+from engage.actions.models import ReachFigure
+from engage.actions.models import Recurrence
+from engage.audiences.models import Approach
+from engage.audiences.models import Audience
+from engage.audiences.models import AudienceGroup
+from engage.audiences.models import Programme
+from engage.clock import today
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.membership.consent import record_consents
-from engage.membership.models import (
-    STAFF_JOIN_METHODS,
-    ConsentMethod,
-    ContactChannel,
-    EqualityAnswers,
-    Member,
-    MemberStatus,
-    Tier,
-    Topic,
-)
-from engage.metrics.models import Feed, Metric, MetricKind, Observation, Source
-from engage.surveys.models import Choice, Question, QuestionKind, Survey, SurveyStatus
+from engage.membership.models import STAFF_JOIN_METHODS
+from engage.membership.models import ConsentMethod
+from engage.membership.models import ContactChannel
+from engage.membership.models import EqualityAnswers
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import Tier
+from engage.membership.models import Topic
+from engage.metrics.models import Feed
+from engage.metrics.models import Metric
+from engage.metrics.models import MetricKind
+from engage.metrics.models import Observation
+from engage.metrics.models import Source
+from engage.surveys.models import Choice
+from engage.surveys.models import Question
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 

@@ -10,8 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
-from tests.access_matrix import ALLOWED_ROLES, MATRIX
-from tests.factories import DEFAULT_PASSWORD, sign_in
+from tests.access_matrix import ALLOWED_ROLES
+from tests.access_matrix import MATRIX
+from tests.factories import DEFAULT_PASSWORD
+from tests.factories import sign_in
 
 ROLES = ["anonymous", "lead", "officer", "admin"]
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

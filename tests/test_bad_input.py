@@ -14,16 +14,19 @@ from typing import Any
 import openpyxl
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from engage.actions.models import Action
 from engage.clock import utcnow
 from engage.demo import load_demo
-from engage.extensions import db, limiter
+from engage.extensions import db
+from engage.extensions import limiter
 from engage.membership.self_service import request_manage_link
 from engage.metrics.models import Metric
-from engage.surveys.models import Survey, SurveyStatus
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
 from tests import walker
 
 HUGE = "99999999999999999999999"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
-from engage.accounts.models import Role, User
+from engage.accounts.models import Role
+from engage.accounts.models import User
 from engage.extensions import db
 
 
@@ -75,7 +77,8 @@ def test_membership_retention_purges_and_erases(app: Flask) -> None:
     from datetime import timedelta
 
     from engage.clock import utcnow
-    from engage.membership.models import Member, MemberStatus
+    from engage.membership.models import Member
+    from engage.membership.models import MemberStatus
     from tests.factories import MemberFactory
 
     long_ago = utcnow() - timedelta(days=60)

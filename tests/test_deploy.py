@@ -16,8 +16,11 @@ from pathlib import Path
 import pytest
 from gunicorn.config import Config as GunicornConfig
 
-from engage import gunicorn_conf, ready_to_serve
-from engage.logs import JsonFormatter, configure_logging, make_formatter
+from engage import gunicorn_conf
+from engage import ready_to_serve
+from engage.logs import JsonFormatter
+from engage.logs import configure_logging
+from engage.logs import make_formatter
 from tests import clock
 from tests.conftest import ROOT
 

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC
+from datetime import timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
 
-from engage.clock import start_of_day, today, utcnow
+from engage.clock import start_of_day
+from engage.clock import today
+from engage.clock import utcnow
 from engage.extensions import db
-from engage.mail.models import MailStatus, OutboxMessage
+from engage.mail.models import MailStatus
+from engage.mail.models import OutboxMessage
 from engage.metrics.models import Feed
-from engage.scheduling.models import JobRun, RunOutcome, RunTrigger
-from engage.surveys.models import Survey, SurveyStatus
-from tests.factories import ActionFactory, AudienceFactory, UserFactory
+from engage.scheduling.models import JobRun
+from engage.scheduling.models import RunOutcome
+from engage.scheduling.models import RunTrigger
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
+from tests.factories import ActionFactory
+from tests.factories import AudienceFactory
+from tests.factories import UserFactory
 
 
 def test_a_lead_lands_on_the_dashboard(

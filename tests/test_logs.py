@@ -10,14 +10,18 @@ import logging
 import re
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engage.logs import SingleLineFormatter, TokenPathFilter, mask_tokens
+from engage.logs import SingleLineFormatter
+from engage.logs import TokenPathFilter
+from engage.logs import mask_tokens
 from engage.membership.validators import normalise_phone
 from tests import factories
 

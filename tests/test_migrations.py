@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +14,24 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import text
 
 from engage import create_app
 from engage.extensions import db
-from engage.membership.models import Member, MemberDay, Tier
+from engage.membership.models import Member
+from engage.membership.models import MemberDay
+from engage.membership.models import Tier
 from engage.membership.rollup import MEMBER_DAYS
-from engage.surveys.models import Response, ResponseDay, Survey, SurveyStatus
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseDay
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
 from engage.surveys.rollup import RESPONSE_DAYS
-from tests.conftest import DATABASE_URL, make_test_config
+from tests.conftest import DATABASE_URL
+from tests.conftest import make_test_config
 
 
 @pytest.fixture
@@ -36,7 +48,8 @@ def empty_database_url(tmp_path: Path) -> str:
 
 
 def test_upgrade_matches_models_and_downgrades(empty_database_url: str) -> None:
-    from flask_migrate import downgrade, upgrade
+    from flask_migrate import downgrade
+    from flask_migrate import upgrade
 
     app: Flask = create_app(make_test_config(empty_database_url))
     with app.app_context():

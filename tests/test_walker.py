@@ -16,18 +16,24 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import HealthCheck
+from hypothesis import Phase
+from hypothesis import given
+from hypothesis import seed
+from hypothesis import settings
 from werkzeug.datastructures import MultiDict
 
 from engage.accounts.models import User
 from engage.clock import utcnow
 from engage.demo import load_demo
-from engage.extensions import db, limiter
+from engage.extensions import db
+from engage.extensions import limiter
 from tests import walker
 from tests.factories import sign_in
 

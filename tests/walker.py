@@ -15,16 +15,24 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl
+from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
-from flask import Flask, Request
+from flask import Flask
+from flask import Request
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, select
-from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from sqlalchemy import delete
+from sqlalchemy import insert
+from sqlalchemy import select
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.datastructures import MultiDict
 
 from engage.extensions import db
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, request
+from flask import abort
+from flask import current_app
+from flask import request
 from flask_login import current_user
 from flask_login.config import EXEMPT_METHODS
 
-from engage.accounts.models import ADMINS, EDITORS, READERS, Role
+from engage.accounts.models import ADMINS
+from engage.accounts.models import EDITORS
+from engage.accounts.models import READERS
+from engage.accounts.models import Role
 
 __all__ = ["ADMINS", "EDITORS", "READERS", "roles_required", "safe_next_url"]
 

@@ -6,13 +6,22 @@ from typing import Any
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms import BooleanField
+from wtforms import EmailField
+from wtforms import PasswordField
+from wtforms import StringField
+from wtforms.validators import Email
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
 from wtforms.validators import ValidationError as FormValidationError
 
 from engage.accounts.models import Role
-from engage.accounts.passwords import MAX_LENGTH, password_problems
-from engage.formtools import RadioField, choices, enum_parser, strip
+from engage.accounts.passwords import MAX_LENGTH
+from engage.accounts.passwords import password_problems
+from engage.formtools import RadioField
+from engage.formtools import choices
+from engage.formtools import enum_parser
+from engage.formtools import strip
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]

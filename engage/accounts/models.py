@@ -6,10 +6,15 @@ import enum
 from datetime import datetime
 
 from flask_login import AnonymousUserMixin
-from sqlalchemy import ForeignKey, String, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy import false
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
-from engage.db import TimestampMixin, str_enum
+from engage.db import TimestampMixin
+from engage.db import str_enum
 from engage.extensions import db
 
 

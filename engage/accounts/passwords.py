@@ -10,7 +10,8 @@ import functools
 import re
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.exceptions import InvalidHashError
+from argon2.exceptions import VerificationError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MAX_LENGTH = 256

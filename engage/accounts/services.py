@@ -8,23 +8,32 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from datetime import datetime
+from datetime import timedelta
 
-from flask import current_app, render_template
-from sqlalchemy import func, select, update
+from flask import current_app
+from flask import render_template
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
 
-from engage.accounts.models import PasswordToken, Role, User
-from engage.accounts.passwords import (
-    hash_password,
-    needs_rehash,
-    password_problems,
-    verify_password,
-)
+from engage.accounts.models import PasswordToken
+from engage.accounts.models import Role
+from engage.accounts.models import User
+from engage.accounts.passwords import hash_password
+from engage.accounts.passwords import needs_rehash
+from engage.accounts.passwords import password_problems
+from engage.accounts.passwords import verify_password
 from engage.audit.services import record_event
-from engage.errors import Conflict, NotFound, ValidationError
+from engage.errors import Conflict
+from engage.errors import NotFound
+from engage.errors import ValidationError
 from engage.extensions import db
-from engage.mail.services import absolute_url, send_mail
+from engage.mail.services import absolute_url
+from engage.mail.services import send_mail
 
 log = logging.getLogger(__name__)
 

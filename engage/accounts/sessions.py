@@ -11,11 +11,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
-from flask_login import LoginManager, current_user, login_user, logout_user
+from flask import Flask
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import session
+from flask import url_for
+from flask_login import LoginManager
+from flask_login import current_user
+from flask_login import login_user
+from flask_login import logout_user
 from werkzeug.wrappers import Response
 
-from engage.accounts.models import User, Visitor
+from engage.accounts.models import User
+from engage.accounts.models import Visitor
 from engage.extensions import db
 
 LOGIN_AT = "_engage_login_at"

@@ -18,9 +18,11 @@ from datetime import datetime
 
 import pyotp
 import segno
-from sqlalchemy import delete, select
+from sqlalchemy import delete
+from sqlalchemy import select
 
-from engage.accounts.models import RecoveryCode, User
+from engage.accounts.models import RecoveryCode
+from engage.accounts.models import User
 from engage.accounts.passwords import verify_password
 from engage.audit.services import record_event
 from engage.errors import ValidationError

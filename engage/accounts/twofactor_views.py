@@ -9,30 +9,30 @@ without it (promoted mid-session) can use nothing else until it is done.
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from engage.accounts import services, sessions, twofactor
-from engage.accounts.forms import (
-    DisableTwoFactorForm,
-    SecondFactorForm,
-    TotpCodeForm,
-)
+from engage.accounts import services
+from engage.accounts import sessions
+from engage.accounts import twofactor
+from engage.accounts.forms import DisableTwoFactorForm
+from engage.accounts.forms import SecondFactorForm
+from engage.accounts.forms import TotpCodeForm
 from engage.accounts.models import User
 from engage.clock import utcnow
 from engage.edge import change
-from engage.extensions import db, limiter
+from engage.extensions import db
+from engage.extensions import limiter
 
 bp = Blueprint("twofactor", __name__)
 

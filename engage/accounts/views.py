@@ -2,36 +2,38 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from engage.accounts import services, sessions, twofactor
-from engage.accounts.access import ADMINS, roles_required, safe_next_url
-from engage.accounts.forms import (
-    ChangePasswordForm,
-    DisableTwoFactorForm,
-    ForgotPasswordForm,
-    LoginForm,
-    SetPasswordForm,
-    TotpCodeForm,
-    UserForm,
-)
+from engage.accounts import services
+from engage.accounts import sessions
+from engage.accounts import twofactor
+from engage.accounts.access import ADMINS
+from engage.accounts.access import roles_required
+from engage.accounts.access import safe_next_url
+from engage.accounts.forms import ChangePasswordForm
+from engage.accounts.forms import DisableTwoFactorForm
+from engage.accounts.forms import ForgotPasswordForm
+from engage.accounts.forms import LoginForm
+from engage.accounts.forms import SetPasswordForm
+from engage.accounts.forms import TotpCodeForm
+from engage.accounts.forms import UserForm
 from engage.accounts.models import User
 from engage.clock import utcnow
 from engage.db import begin_write
 from engage.edge import change
-from engage.extensions import db, limiter
+from engage.extensions import db
+from engage.extensions import limiter
 from engage.http import writes_late
 from engage.mail.requests import request_mail
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from icalendar import TRANSP, Calendar, Event
-from sqlalchemy import exists, select
+from icalendar import TRANSP
+from icalendar import Calendar
+from icalendar import Event
+from sqlalchemy import exists
+from sqlalchemy import select
 
 from engage.accounts.models import User
-from engage.actions.models import Action, CalendarToken
+from engage.actions.models import Action
+from engage.actions.models import CalendarToken
 from engage.actions.services import due_between
 from engage.audit.services import record_event
 from engage.extensions import db

@@ -5,21 +5,21 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_login import login_required
 
 from engage.actions import calendar as services
-from engage.clock import today, utcnow
+from engage.clock import today
+from engage.clock import utcnow
 from engage.edge import change
 from engage.extensions import limiter
 

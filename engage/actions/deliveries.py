@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
 
-from engage.actions.models import (
-    Action,
-    ActionStatus,
-    Activity,
-    ReachFigure,
-    activity_audiences,
-)
+from engage.actions.models import Action
+from engage.actions.models import ActionStatus
+from engage.actions.models import Activity
+from engage.actions.models import ReachFigure
+from engage.actions.models import activity_audiences
 from engage.actions.schedule import next_due_after
-from engage.actions.services import action_anchor_day, set_status
+from engage.actions.services import action_anchor_day
+from engage.actions.services import set_status
 from engage.audiences.models import Audience
 from engage.audit.services import record_event
 from engage.clock import local_day

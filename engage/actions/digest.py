@@ -7,22 +7,22 @@ due or overdue, nothing otherwise, and never twice for the same day (a row in
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 from flask import render_template
 from sqlalchemy import select
 
 from engage.accounts.models import User
-from engage.actions.models import (
-    Action,
-    ActionDigestSent,
-    ActionStatus,
-    action_owners,
-)
+from engage.actions.models import Action
+from engage.actions.models import ActionDigestSent
+from engage.actions.models import ActionStatus
+from engage.actions.models import action_owners
 from engage.actions.services import due_between
 from engage.clock import local_day
 from engage.extensions import db
-from engage.mail.services import absolute_url, send_mail
+from engage.mail.services import absolute_url
+from engage.mail.services import send_mail
 
 #: How far ahead the digest looks.
 DIGEST_DAYS = 7

@@ -7,20 +7,30 @@ row. Ranges of days are given by their first and last day, both inclusive.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
+from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
-from engage.actions.models import Action, ActionStatus, Activity, Channel, ReachFigure
-from engage.actions.services import (
-    open_condition,
-    overdue_condition,
-    unscheduled_condition,
-)
-from engage.dashboard.counting import counts_in_ranges, day_ranges, start_of
+from engage.actions.models import Action
+from engage.actions.models import ActionStatus
+from engage.actions.models import Activity
+from engage.actions.models import Channel
+from engage.actions.models import ReachFigure
+from engage.actions.services import open_condition
+from engage.actions.services import overdue_condition
+from engage.actions.services import unscheduled_condition
+from engage.dashboard.counting import counts_in_ranges
+from engage.dashboard.counting import day_ranges
+from engage.dashboard.counting import start_of
 from engage.extensions import db
 
 

@@ -5,65 +5,64 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, FormField, StringField, TextAreaField
+from wtforms import BooleanField
+from wtforms import FieldList
 from wtforms import Form as BaseForm
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import FormField
+from wtforms import StringField
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
 from wtforms.validators import ValidationError as FormValidationError
 
-from engage.actions.models import ActionStatus, Recurrence
+from engage.actions.models import ActionStatus
+from engage.actions.models import Recurrence
 from engage.actions.services import SortKey
-from engage.formtools import (
-    DateField,
-    IntegerField,
-    MultiCheckboxField,
-    RadioField,
-    SelectField,
-    choices,
-    enum_parser,
-    parse_id,
-    strip,
-)
+from engage.formtools import DateField
+from engage.formtools import IntegerField
+from engage.formtools import MultiCheckboxField
+from engage.formtools import RadioField
+from engage.formtools import SelectField
+from engage.formtools import choices
+from engage.formtools import enum_parser
+from engage.formtools import parse_id
+from engage.formtools import strip
+from engage.formtools import text
 
 RECURRENCE_CHOICES = choices((r.value, r.label) for r in Recurrence)
 STATUS_CHOICES = choices((s.value, s.label) for s in ActionStatus)
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
-    title = StringField(
-        "Action",
-        filters=[strip],
-        validators=[InputRequired("Enter what the action is"), Length(max=300)],
-    )
+    title = text("Action", max_length=300, required="Enter what the action is")
     channel_id = SelectField(
         "Channel", validators=[InputRequired("Choose a channel")], parse=parse_id
     )
     all_audiences = BooleanField("Aimed at every audience")
     audience_ids = MultiCheckboxField("Audiences", parse=parse_id)
-    audience_note = StringField(
+    audience_note = text(
         "Other audiences, as written",
         description="Audiences not on the map, for example Stakeholders.",
-        filters=[strip],
-        validators=[Length(max=500)],
+        max_length=500,
     )
     objective_id = SelectField("Objective", parse=parse_id)
     programme_id = SelectField("Programme", parse=parse_id)
     owner_ids = MultiCheckboxField(
         "Owners", description="Staff who deliver the action.", parse=parse_id
     )
-    responsibility = StringField(
+    responsibility = text(
         "Responsibility outside Engage",
         description="Roles or teams without an Engage account, e.g. Provider "
         "communications team.",
-        filters=[strip],
-        validators=[Length(max=500)],
+        max_length=500,
     )
     start_date = DateField("Start date", validators=[Optional()])
     due_date = DateField("Due date", validators=[Optional()])
-    timescale = StringField(
+    timescale = text(
         "Timescale as written",
         description='When there is no exact date yet, e.g. "TBC" or "Autumn 2012".',
-        filters=[strip],
-        validators=[Length(max=200)],
+        max_length=200,
     )
     recurrence = RadioField(
         "Repeats",
@@ -77,10 +76,11 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
         default=ActionStatus.PLANNED,
         parse=enum_parser(ActionStatus),
     )
-    success_measure = TextAreaField(
+    success_measure = text(
         "Success measure",
         description="How you will know it worked.",
-        validators=[Length(max=5000)],
+        max_length=5000,
+        lines=True,
     )
 
     def __init__(
@@ -130,15 +130,15 @@ class DeliveryForm(FlaskForm):  # type: ignore[misc]
     occurred_on = DateField(
         "Date delivered", validators=[InputRequired("Enter the date it happened")]
     )
-    description = StringField(
+    description = text(
         "What happened",
         description="For example: March GP newsletter sent.",
-        filters=[strip],
-        validators=[InputRequired("Say what happened"), Length(max=500)],
+        max_length=500,
+        required="Say what happened",
     )
     audience_ids = MultiCheckboxField("Audiences reached", parse=parse_id)
     figures = FieldList(FormField(FigureForm), min_entries=4, max_entries=10)
-    notes = TextAreaField("Notes", validators=[Length(max=5000)])
+    notes = text("Notes", max_length=5000, lines=True)
     complete = BooleanField("This completes the action")
 
     def __init__(
@@ -158,25 +158,15 @@ class StatusForm(FlaskForm):  # type: ignore[misc]
 
 
 class ObjectiveForm(FlaskForm):  # type: ignore[misc]
-    title = StringField(
-        "Objective",
-        filters=[strip],
-        validators=[InputRequired("Enter the objective"), Length(max=200)],
-    )
-    message = TextAreaField("Key message", validators=[Length(max=5000)])
-    desired_outcome = TextAreaField("Desired outcome", validators=[Length(max=5000)])
-    responsible = StringField(
-        "Responsible", filters=[strip], validators=[Length(max=200)]
-    )
+    title = text("Objective", max_length=200, required="Enter the objective")
+    message = text("Key message", max_length=5000, lines=True)
+    desired_outcome = text("Desired outcome", max_length=5000, lines=True)
+    responsible = text("Responsible", max_length=200)
     due_date = DateField("Due date", validators=[Optional()])
 
 
 class ChannelForm(FlaskForm):  # type: ignore[misc]
-    name = StringField(
-        "Channel name",
-        filters=[strip],
-        validators=[InputRequired("Enter a name"), Length(max=100)],
-    )
+    name = text("Channel name", max_length=100, required="Enter a name")
     is_active = BooleanField("Offer this channel for new actions", default=True)
 
 

@@ -6,27 +6,34 @@ from __future__ import annotations
 import calendar
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement
+from sqlalchemy import Select
+from sqlalchemy import and_
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from engage.accounts.models import User
-from engage.actions.models import (
-    Action,
-    ActionStatus,
-    Channel,
-    Objective,
-    Recurrence,
-    action_audiences,
-    action_owners,
-)
-from engage.actions.schedule import occurrences, step
+from engage.actions.models import Action
+from engage.actions.models import ActionStatus
+from engage.actions.models import Channel
+from engage.actions.models import Objective
+from engage.actions.models import Recurrence
+from engage.actions.models import action_audiences
+from engage.actions.models import action_owners
+from engage.actions.schedule import occurrences
+from engage.actions.schedule import step
 from engage.audiences.models import Audience
 from engage.audit.services import record_event
 from engage.clock import local_day
-from engage.errors import Conflict, ValidationError
+from engage.errors import Conflict
+from engage.errors import ValidationError
 from engage.extensions import db
 
 #: The channels a new install starts with; admins edit the list.

@@ -9,22 +9,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import dataclass
+from dataclasses import replace
+from datetime import date
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from engage.accounts.models import Role, User
-from engage.actions.models import Action, ActionStatus, Channel, Objective, Recurrence
-from engage.actions.schedule import parse_timescale, step
-from engage.actions.services import (
-    ActionData,
-    create_action,
-    save_channel,
-    update_action,
-)
-from engage.audiences.models import Audience, AudienceGroup, Programme
+from engage.accounts.models import Role
+from engage.accounts.models import User
+from engage.actions.models import Action
+from engage.actions.models import ActionStatus
+from engage.actions.models import Channel
+from engage.actions.models import Objective
+from engage.actions.models import Recurrence
+from engage.actions.schedule import parse_timescale
+from engage.actions.schedule import step
+from engage.actions.services import ActionData
+from engage.actions.services import create_action
+from engage.actions.services import save_channel
+from engage.actions.services import update_action
+from engage.audiences.models import Audience
+from engage.audiences.models import AudienceGroup
+from engage.audiences.models import Programme
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.imports.rows import RowReader

@@ -3,27 +3,42 @@
 from __future__ import annotations
 
 import calendar as calendar_module
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engage import clock
-from engage.accounts.access import ADMINS, EDITORS, READERS, roles_required
+from engage.accounts.access import ADMINS
+from engage.accounts.access import EDITORS
+from engage.accounts.access import READERS
+from engage.accounts.access import roles_required
 from engage.accounts.services import list_active_users
-from engage.actions import deliveries, services
-from engage.actions.forms import (
-    ActionForm,
-    ChannelForm,
-    DeliveryForm,
-    ObjectiveForm,
-    PlanFilterForm,
-    StatusForm,
-)
-from engage.actions.models import Action, ActionStatus, Channel, Objective, Recurrence
-from engage.audiences.services import list_audiences, list_programmes
-from engage.clock import today, utcnow
+from engage.actions import deliveries
+from engage.actions import services
+from engage.actions.forms import ActionForm
+from engage.actions.forms import ChannelForm
+from engage.actions.forms import DeliveryForm
+from engage.actions.forms import ObjectiveForm
+from engage.actions.forms import PlanFilterForm
+from engage.actions.forms import StatusForm
+from engage.actions.models import Action
+from engage.actions.models import ActionStatus
+from engage.actions.models import Channel
+from engage.actions.models import Objective
+from engage.actions.models import Recurrence
+from engage.audiences.services import list_audiences
+from engage.audiences.services import list_programmes
+from engage.clock import today
+from engage.clock import utcnow
 from engage.edge import change
 from engage.extensions import db
 from engage.formtools import parse_month

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from engage.actions.models import ActionStatus, Recurrence
-from engage.audiences.models import Approach, AudienceGroup
+from engage.actions.models import ActionStatus
+from engage.actions.models import Recurrence
+from engage.audiences.models import Approach
+from engage.audiences.models import AudienceGroup
 from engage.dashboard.periods import PeriodKind
 from engage.formtools import MAX_INT
-from engage.metrics.models import MetricKind, Source, TargetPeriod
+from engage.metrics.models import MetricKind
+from engage.metrics.models import Source
+from engage.metrics.models import TargetPeriod
 
 
 def _ref(name: str) -> dict[str, str]:

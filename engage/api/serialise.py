@@ -10,12 +10,16 @@ from datetime import date
 from typing import Any
 
 from engage.actions.models import Action
-from engage.actions.services import is_overdue, is_unscheduled
+from engage.actions.services import is_overdue
+from engage.actions.services import is_unscheduled
 from engage.audiences.models import Audience
-from engage.audiences.services import ContactStatus, contact_statuses
+from engage.audiences.services import ContactStatus
+from engage.audiences.services import contact_statuses
 from engage.dashboard.periods import Period
-from engage.dashboard.sections import Scope, Section
-from engage.metrics.models import Metric, Observation
+from engage.dashboard.sections import Scope
+from engage.dashboard.sections import Section
+from engage.metrics.models import Metric
+from engage.metrics.models import Observation
 
 
 def _day(value: date | None) -> str | None:

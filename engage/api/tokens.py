@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from engage.accounts.models import User
 from engage.api.models import ApiToken
 from engage.audit.services import record_event
-from engage.errors import NotFound, ValidationError
+from engage.errors import NotFound
+from engage.errors import ValidationError
 from engage.extensions import db
 
 #: Tokens start with this, so leaked ones are easy to recognise (and to grep for).

@@ -8,44 +8,60 @@ under /api/ is JSON (see engage.http). Members appear only as aggregate counts.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
-from flask import (
-    Blueprint,
-    Flask,
-    abort,
-    flash,
-    g,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import Flask
+from flask import abort
+from flask import flash
+from flask import g
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.blueprints import BlueprintSetupState
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SessionMixin
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from flask_login import current_user
+from flask_login import login_required
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from engage import clock
-from engage.accounts.models import Role, User
-from engage.actions.models import Action, ActionStatus
-from engage.actions.services import ActionFilter, action_query
+from engage.accounts.models import Role
+from engage.accounts.models import User
+from engage.actions.models import Action
+from engage.actions.models import ActionStatus
+from engage.actions.services import ActionFilter
+from engage.actions.services import action_query
 from engage.api import serialise
 from engage.api.openapi import openapi_document
-from engage.api.tokens import authenticate, create_api_token, revoke_api_token
-from engage.audiences.models import Approach, Audience, AudienceGroup, Programme
-from engage.audiences.services import AudienceFilter, audience_query
-from engage.clock import today, utcnow
+from engage.api.tokens import authenticate
+from engage.api.tokens import create_api_token
+from engage.api.tokens import revoke_api_token
+from engage.audiences.models import Approach
+from engage.audiences.models import Audience
+from engage.audiences.models import AudienceGroup
+from engage.audiences.models import Programme
+from engage.audiences.services import AudienceFilter
+from engage.audiences.services import audience_query
+from engage.clock import today
+from engage.clock import utcnow
 from engage.dashboard import periods
 from engage.dashboard.sections import Scope
 from engage.dashboard.services import build_dashboard
 from engage.errors import ValidationError
-from engage.extensions import db, limiter
+from engage.extensions import db
+from engage.extensions import limiter
 from engage.formtools import MAX_INT
-from engage.metrics.models import Metric, MetricKind, Observation, Source
+from engage.metrics.models import Metric
+from engage.metrics.models import MetricKind
+from engage.metrics.models import Observation
+from engage.metrics.models import Source
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 tokens_bp = Blueprint("api_tokens", __name__)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.actions.deliveries import last_contact_dates_on
-from engage.audiences.models import Approach, Audience, ProgrammeApproach
-from engage.audiences.services import contact_status, get_contact_intervals
+from engage.audiences.models import Approach
+from engage.audiences.models import Audience
+from engage.audiences.models import ProgrammeApproach
+from engage.audiences.services import contact_status
+from engage.audiences.services import get_contact_intervals
 from engage.dashboard.counting import start_of
 from engage.extensions import db
 

@@ -5,19 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, StringField, TelField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField
+from wtforms import EmailField
+from wtforms import StringField
+from wtforms import TelField
+from wtforms.validators import Email
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
 
-from engage.audiences.models import Approach, AudienceGroup
-from engage.formtools import (
-    IntegerField,
-    RadioField,
-    SelectField,
-    choices,
-    enum_parser,
-    parse_id,
-    strip,
-)
+from engage.audiences.models import Approach
+from engage.audiences.models import AudienceGroup
+from engage.formtools import IntegerField
+from engage.formtools import RadioField
+from engage.formtools import SelectField
+from engage.formtools import choices
+from engage.formtools import enum_parser
+from engage.formtools import parse_id
+from engage.formtools import strip
+from engage.formtools import text
 
 GROUP_CHOICES = choices((g.value, g.label) for g in AudienceGroup)
 APPROACH_CHOICES = choices(
@@ -37,11 +44,7 @@ SCORE_CHOICES = choices((str(i), str(i)) for i in range(1, 6))
 
 
 class AudienceForm(FlaskForm):  # type: ignore[misc]
-    name = StringField(
-        "Name",
-        filters=[strip],
-        validators=[InputRequired("Enter the audience's name"), Length(max=200)],
-    )
+    name = text("Name", max_length=200, required="Enter the audience's name")
     group = SelectField(
         "Group",
         choices=GROUP_CHOICES,
@@ -70,7 +73,7 @@ class AudienceForm(FlaskForm):  # type: ignore[misc]
         parse=enum_parser(Approach),
     )
     owner_id = SelectField("Relationship owner", parse=parse_id)
-    notes = TextAreaField("Notes", validators=[Length(max=5000)])
+    notes = text("Notes", max_length=5000, lines=True)
 
     def __init__(
         self, *args: Any, owners: list[tuple[int, str]], **kwargs: Any
@@ -80,12 +83,8 @@ class AudienceForm(FlaskForm):  # type: ignore[misc]
 
 
 class ContactForm(FlaskForm):  # type: ignore[misc]
-    name = StringField(
-        "Name",
-        filters=[strip],
-        validators=[InputRequired("Enter the contact's name"), Length(max=200)],
-    )
-    role = StringField("Role", filters=[strip], validators=[Length(max=200)])
+    name = text("Name", max_length=200, required="Enter the contact's name")
+    role = text("Role", max_length=200)
     email = EmailField(
         "Email address",
         filters=[strip],
@@ -101,12 +100,8 @@ class ContactForm(FlaskForm):  # type: ignore[misc]
 
 
 class ProgrammeForm(FlaskForm):  # type: ignore[misc]
-    name = StringField(
-        "Name",
-        filters=[strip],
-        validators=[InputRequired("Enter the programme's name"), Length(max=200)],
-    )
-    description = TextAreaField("Description", validators=[Length(max=5000)])
+    name = text("Name", max_length=200, required="Enter the programme's name")
+    description = text("Description", max_length=5000, lines=True)
     is_active = BooleanField("Programme is active", default=True)
 
 
@@ -120,9 +115,8 @@ class OverrideForm(FlaskForm):  # type: ignore[misc]
         validators=[InputRequired("Choose an approach")],
         parse=enum_parser(Approach),
     )
-    rationale = TextAreaField(
-        "Why",
-        validators=[InputRequired("Say why the approach differs"), Length(max=2000)],
+    rationale = text(
+        "Why", max_length=2000, required="Say why the approach differs", lines=True
     )
 
     def __init__(

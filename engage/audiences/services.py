@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from engage.audiences.models import (
-    DEFAULT_CONTACT_INTERVALS,
-    Approach,
-    Audience,
-    AudienceContact,
-    AudienceGroup,
-    ContactInterval,
-    Programme,
-    ProgrammeApproach,
-)
+from engage.audiences.models import DEFAULT_CONTACT_INTERVALS
+from engage.audiences.models import Approach
+from engage.audiences.models import Audience
+from engage.audiences.models import AudienceContact
+from engage.audiences.models import AudienceGroup
+from engage.audiences.models import ContactInterval
+from engage.audiences.models import Programme
+from engage.audiences.models import ProgrammeApproach
 from engage.audit.services import record_event
-from engage.errors import Conflict, ValidationError
+from engage.errors import Conflict
+from engage.errors import ValidationError
 from engage.extensions import db
 
 if TYPE_CHECKING:

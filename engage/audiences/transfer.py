@@ -8,14 +8,14 @@ from datetime import datetime
 from sqlalchemy import select
 
 from engage.accounts.models import User
-from engage.audiences.models import Approach, Audience, AudienceGroup
-from engage.audiences.services import (
-    TYPICAL_SCORES,
-    AudienceData,
-    create_audience,
-    list_audiences,
-    update_audience,
-)
+from engage.audiences.models import Approach
+from engage.audiences.models import Audience
+from engage.audiences.models import AudienceGroup
+from engage.audiences.services import TYPICAL_SCORES
+from engage.audiences.services import AudienceData
+from engage.audiences.services import create_audience
+from engage.audiences.services import list_audiences
+from engage.audiences.services import update_audience
 from engage.extensions import db
 from engage.imports.rows import RowReader
 from engage.imports.tabular import same_text

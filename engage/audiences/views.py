@@ -2,32 +2,39 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engage import clock
-from engage.accounts.access import ADMINS, EDITORS, READERS, roles_required
+from engage.accounts.access import ADMINS
+from engage.accounts.access import EDITORS
+from engage.accounts.access import READERS
+from engage.accounts.access import roles_required
 from engage.accounts.services import list_active_users
-from engage.actions.services import ActionFilter, action_query
+from engage.actions.services import ActionFilter
+from engage.actions.services import action_query
 from engage.audiences import services
-from engage.audiences.forms import (
-    AudienceFilterForm,
-    AudienceForm,
-    ContactForm,
-    ContactIntervalForm,
-    MapFilterForm,
-    OverrideForm,
-    ProgrammeForm,
-)
-from engage.audiences.models import (
-    Approach,
-    Audience,
-    AudienceContact,
-    Programme,
-    ProgrammeApproach,
-)
-from engage.clock import today, utcnow
+from engage.audiences.forms import AudienceFilterForm
+from engage.audiences.forms import AudienceForm
+from engage.audiences.forms import ContactForm
+from engage.audiences.forms import ContactIntervalForm
+from engage.audiences.forms import MapFilterForm
+from engage.audiences.forms import OverrideForm
+from engage.audiences.forms import ProgrammeForm
+from engage.audiences.models import Approach
+from engage.audiences.models import Audience
+from engage.audiences.models import AudienceContact
+from engage.audiences.models import Programme
+from engage.audiences.models import ProgrammeApproach
+from engage.clock import today
+from engage.clock import utcnow
 from engage.edge import change
 from engage.extensions import db
 

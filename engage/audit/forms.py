@@ -7,7 +7,10 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
-from engage.formtools import DateField, SelectField, choices, parse_id
+from engage.formtools import DateField
+from engage.formtools import SelectField
+from engage.formtools import choices
+from engage.formtools import parse_id
 
 
 class AuditFilterForm(FlaskForm):  # type: ignore[misc]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint
+from flask import render_template
+from flask import request
 from flask.typing import ResponseReturnValue
 
-from engage.accounts.access import ADMINS, roles_required
+from engage.accounts.access import ADMINS
+from engage.accounts.access import roles_required
 from engage.accounts.services import list_users
 from engage.audit import services
 from engage.audit.forms import AuditFilterForm

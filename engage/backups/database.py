@@ -30,15 +30,24 @@ import subprocess  # nosec B404
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Connection, create_engine, inspect, select, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import Connection
+from sqlalchemy import create_engine
+from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.engine import make_url
 
 from engage.audit.services import record_event
 from engage.backups import ledger
@@ -390,8 +399,10 @@ def _compare(expected: TableSums, actual: TableSums) -> list[str]:
 
 def reapply_erasures(*, now: datetime) -> int:
     """Erase (or delete) again every member in the ledger who is back; the count."""
-    from engage.membership.models import Member, MemberStatus
-    from engage.membership.services import ErasureReason, erase_member
+    from engage.membership.models import Member
+    from engage.membership.models import MemberStatus
+    from engage.membership.services import ErasureReason
+    from engage.membership.services import erase_member
 
     done = 0
     for entry in ledger.read(ledger.ledger_path()):

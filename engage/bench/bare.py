@@ -7,10 +7,18 @@ Served by gunicorn (``engage.bench.bare:app``) against the bench database named 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
-from flask import Flask, request
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine
+from flask import Flask
+from flask import request
+from sqlalchemy import Column
+from sqlalchemy import DateTime
+from sqlalchemy import Integer
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import create_engine
 
 from engage.db import configure_sqlite
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from engage.bench.gen_rows import Context, insert_rows, row_ids, some
+from engage.bench.gen_rows import Context
+from engage.bench.gen_rows import insert_rows
+from engage.bench.gen_rows import row_ids
+from engage.bench.gen_rows import some
 from engage.membership.equality import QUESTIONS
-from engage.membership.models import (
-    ConsentMethod,
-    EqualityAnswers,
-    Member,
-    MemberStatus,
-    Tier,
-    member_topics,
-)
+from engage.membership.models import ConsentMethod
+from engage.membership.models import EqualityAnswers
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import Tier
+from engage.membership.models import member_topics
 from engage.membership.rollup import MEMBER_DAYS
 
 

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from engage.bench.gen_rows import END, START, Context, insert_rows, row_ids
-from engage.metrics.models import (
-    Feed,
-    Mention,
-    Metric,
-    MetricKind,
-    Observation,
-    Source,
-    TargetPeriod,
-    Tone,
-)
+from engage.bench.gen_rows import END
+from engage.bench.gen_rows import START
+from engage.bench.gen_rows import Context
+from engage.bench.gen_rows import insert_rows
+from engage.bench.gen_rows import row_ids
+from engage.metrics.models import Feed
+from engage.metrics.models import Mention
+from engage.metrics.models import Metric
+from engage.metrics.models import MetricKind
+from engage.metrics.models import Observation
+from engage.metrics.models import Source
+from engage.metrics.models import TargetPeriod
+from engage.metrics.models import Tone
 from engage.metrics.rollup import rebuild_metric_rollups
 
 #: Observations' sources in the order each metric's days fill them.

@@ -2,33 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from engage.accounts.models import Role, User
+from engage.accounts.models import Role
+from engage.accounts.models import User
 from engage.accounts.passwords import hash_password
-from engage.actions.models import (
-    Action,
-    ActionStatus,
-    Activity,
-    Channel,
-    ReachFigure,
-    Recurrence,
-    action_audiences,
-    action_owners,
-    activity_audiences,
-)
+from engage.actions.models import Action
+from engage.actions.models import ActionStatus
+from engage.actions.models import Activity
+from engage.actions.models import Channel
+from engage.actions.models import ReachFigure
+from engage.actions.models import Recurrence
+from engage.actions.models import action_audiences
+from engage.actions.models import action_owners
+from engage.actions.models import activity_audiences
 from engage.actions.services import DEFAULT_CHANNELS
-from engage.audiences.models import (
-    Approach,
-    Audience,
-    AudienceGroup,
-    Programme,
-    ProgrammeApproach,
-)
-from engage.bench.gen_rows import START, Context, insert_rows, row_ids, some
+from engage.audiences.models import Approach
+from engage.audiences.models import Audience
+from engage.audiences.models import AudienceGroup
+from engage.audiences.models import Programme
+from engage.audiences.models import ProgrammeApproach
+from engage.bench.gen_rows import START
+from engage.bench.gen_rows import Context
+from engage.bench.gen_rows import insert_rows
+from engage.bench.gen_rows import row_ids
+from engage.bench.gen_rows import some
 from engage.membership.lists import DEFAULT_TOPICS
-from engage.membership.models import Practice, Topic
+from engage.membership.models import Practice
+from engage.membership.models import Topic
 
 #: The bench users' password (a throwaway database; never a real one).
 BENCH_PASSWORD = "bench password for a throwaway database"  # noqa: S105  # nosec B105

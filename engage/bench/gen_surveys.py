@@ -5,23 +5,31 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from engage.bench.gen_rows import CHUNK, END, START, Context, insert_rows, row_ids, some
-from engage.membership.models import Member, Tier
-from engage.surveys.models import (
-    Answer,
-    Choice,
-    Delivery,
-    Invitation,
-    Question,
-    QuestionKind,
-    Response,
-    ResponseSource,
-    Survey,
-    SurveyStatus,
-)
+from engage.bench.gen_rows import CHUNK
+from engage.bench.gen_rows import END
+from engage.bench.gen_rows import START
+from engage.bench.gen_rows import Context
+from engage.bench.gen_rows import insert_rows
+from engage.bench.gen_rows import row_ids
+from engage.bench.gen_rows import some
+from engage.membership.models import Member
+from engage.membership.models import Tier
+from engage.surveys.models import Answer
+from engage.surveys.models import Choice
+from engage.surveys.models import Delivery
+from engage.surveys.models import Invitation
+from engage.surveys.models import Question
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
 from engage.surveys.rollup import RESPONSE_DAYS
 
 #: Every survey's questions (kind, choices); the big survey asks all of them, the

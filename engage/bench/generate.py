@@ -18,8 +18,13 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from engage.bench.gen_members import members
-from engage.bench.gen_metrics import feeds, metrics
-from engage.bench.gen_plan import actions, activities, audiences, reference_lists, users
+from engage.bench.gen_metrics import feeds
+from engage.bench.gen_metrics import metrics
+from engage.bench.gen_plan import actions
+from engage.bench.gen_plan import activities
+from engage.bench.gen_plan import audiences
+from engage.bench.gen_plan import reference_lists
+from engage.bench.gen_plan import users
 from engage.bench.gen_rows import Context
 from engage.bench.gen_surveys import surveys
 

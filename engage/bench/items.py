@@ -10,16 +10,22 @@ from __future__ import annotations
 import re
 import threading
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
+from sqlalchemy import text
 
 from engage.bench.gen_rows import END
 from engage.bench.gen_surveys import BIG_SURVEY_TITLE
-from engage.bench.timing import CallItem, PageItem
+from engage.bench.timing import CallItem
+from engage.bench.timing import PageItem
 from engage.dashboard import periods
 from engage.extensions import db
 
@@ -263,7 +269,8 @@ def _feed_document(number: int) -> bytes:
 @contextmanager
 def feed_server() -> Iterator[str]:
     """A threaded HTTP server on a free loopback port serving /feeds/<n>.xml."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
+    from http.server import ThreadingHTTPServer
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

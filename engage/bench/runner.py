@@ -18,22 +18,27 @@ import time
 from collections.abc import Callable
 
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
 
-from engage import create_app, ready_to_serve
-from engage.accounts.models import Role, User
+from engage import create_app
+from engage import ready_to_serve
+from engage.accounts.models import Role
+from engage.accounts.models import User
 from engage.bench.gen_plan import BENCH_PASSWORD
 from engage.bench.generate import generate
-from engage.bench.items import (
-    BENCH_ITEMS,
-    feed_poll_item,
-    feed_server,
-    reach_report_item,
-    survey_results_item,
-)
-from engage.bench.join_load import ROOT, join_load
-from engage.bench.table import Result, format_table
-from engage.bench.timing import call_result, page_result
+from engage.bench.items import BENCH_ITEMS
+from engage.bench.items import feed_poll_item
+from engage.bench.items import feed_server
+from engage.bench.items import reach_report_item
+from engage.bench.items import survey_results_item
+from engage.bench.join_load import ROOT
+from engage.bench.join_load import join_load
+from engage.bench.table import Result
+from engage.bench.table import format_table
+from engage.bench.timing import call_result
+from engage.bench.timing import page_result
 from engage.extensions import db
 from engage.membership.models import Member
 

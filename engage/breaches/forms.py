@@ -6,12 +6,18 @@ from datetime import datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField, TimeField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import TimeField
+from wtforms.validators import InputRequired
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
 
 from engage.breaches.models import Breach
-from engage.clock import local_to_utc, to_local
-from engage.formtools import MAX_INT, DateField, IntegerField, strip
+from engage.clock import local_to_utc
+from engage.clock import to_local
+from engage.formtools import MAX_INT
+from engage.formtools import DateField
+from engage.formtools import IntegerField
+from engage.formtools import text
 
 LOCAL_HINT = "UK time (GMT or BST, as on a clock in England), 24-hour, e.g. 14:30."
 #: Pairs of (date field, time field) read as one moment.
@@ -23,16 +29,18 @@ MOMENTS = {
 
 
 class BreachForm(FlaskForm):  # type: ignore[misc]
-    title = StringField(
+    title = text(
         "Title",
         description="A short name, without naming anyone affected.",
-        filters=[strip],
-        validators=[InputRequired("Enter a title"), Length(max=300)],
+        max_length=300,
+        required="Enter a title",
     )
-    description = TextAreaField(
+    description = text(
         "What happened",
-        filters=[strip],
-        validators=[InputRequired("Describe what happened"), Length(max=20000)],
+        max_length=20000,
+        required="Describe what happened",
+        lines=True,
+        trim=True,
     )
     discovered_on = DateField(
         "Date discovered",
@@ -51,16 +59,13 @@ class BreachForm(FlaskForm):  # type: ignore[misc]
         ],
         render_kw={"inputmode": "numeric"},
     )
-    data_categories = StringField(
+    data_categories = text(
         "Categories of data",
         description="For example: names, email addresses, equality data.",
-        filters=[strip],
-        validators=[Length(max=500)],
+        max_length=500,
     )
-    actions_taken = TextAreaField(
-        "Containment and actions taken",
-        filters=[strip],
-        validators=[Length(max=20000)],
+    actions_taken = text(
+        "Containment and actions taken", max_length=20000, lines=True, trim=True
     )
     reported_on = DateField(
         "Date reported to the ICO (optional)", validators=[Optional()]
@@ -68,9 +73,7 @@ class BreachForm(FlaskForm):  # type: ignore[misc]
     reported_time = TimeField(
         "Time reported to the ICO", description=LOCAL_HINT, validators=[Optional()]
     )
-    ico_reference = StringField(
-        "ICO reference (optional)", filters=[strip], validators=[Length(max=100)]
-    )
+    ico_reference = text("ICO reference (optional)", max_length=100)
     closed_on = DateField("Date closed (optional)", validators=[Optional()])
     closed_time = TimeField(
         "Time closed", description=LOCAL_HINT, validators=[Optional()]

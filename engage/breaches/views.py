@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engage.accounts.access import ADMINS, roles_required
+from engage.accounts.access import ADMINS
+from engage.accounts.access import roles_required
 from engage.breaches import services
-from engage.breaches.forms import MOMENTS, BreachForm
+from engage.breaches.forms import MOMENTS
+from engage.breaches.forms import BreachForm
 from engage.breaches.models import Breach
-from engage.clock import to_local, utcnow
+from engage.clock import to_local
+from engage.clock import utcnow
 from engage.errors import NotFound
 from engage.extensions import db
 

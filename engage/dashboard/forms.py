@@ -6,10 +6,15 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length
+from wtforms.validators import Optional
 
 from engage.dashboard.periods import PeriodKind
-from engage.formtools import DateField, SelectField, choices, enum_parser, parse_id
+from engage.formtools import DateField
+from engage.formtools import SelectField
+from engage.formtools import choices
+from engage.formtools import enum_parser
+from engage.formtools import parse_id
 
 
 class DashboardFilterForm(FlaskForm):  # type: ignore[misc]

@@ -11,20 +11,22 @@ from collections import defaultdict
 from datetime import date
 
 from engage.actions import figures as action_figures
-from engage.dashboard.periods import Period, PeriodKind, granularity
-from engage.dashboard.sections import (
-    Cell,
-    Chart,
-    DataTable,
-    Figure,
-    Scope,
-    Section,
-    day_spans,
-)
+from engage.dashboard.periods import Period
+from engage.dashboard.periods import PeriodKind
+from engage.dashboard.periods import granularity
+from engage.dashboard.sections import Cell
+from engage.dashboard.sections import Chart
+from engage.dashboard.sections import DataTable
+from engage.dashboard.sections import Figure
+from engage.dashboard.sections import Scope
+from engage.dashboard.sections import Section
+from engage.dashboard.sections import day_spans
 from engage.metrics import figures as metric_figures
-from engage.metrics.models import MetricKind, ReportPeriod
+from engage.metrics.models import MetricKind
+from engage.metrics.models import ReportPeriod
 from engage.metrics.report import Period as ReportPeriod_
-from engage.metrics.report import scaled_target, target_status
+from engage.metrics.report import scaled_target
+from engage.metrics.report import target_status
 
 # Reach metrics (observations) ---------------------------------------------------------
 

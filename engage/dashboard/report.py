@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from engage.actions import figures as action_figures
 from engage.dashboard.periods import Period
-from engage.dashboard.sections import Scope, Section
+from engage.dashboard.sections import Scope
+from engage.dashboard.sections import Section
 from engage.dashboard.services import build_dashboard
 from engage.imports.tabular import write_workbook
 from engage.surveys.findings import published_findings_in

@@ -7,12 +7,18 @@ these; the sections' providers are in engage.dashboard.services.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from typing import TYPE_CHECKING
+from typing import Any
 
-from engage.dashboard.periods import Bucket, Period, buckets
+from engage.dashboard.periods import Bucket
+from engage.dashboard.periods import Period
+from engage.dashboard.periods import buckets
 
 if TYPE_CHECKING:
     from engage.accounts.models import User

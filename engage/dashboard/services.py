@@ -25,17 +25,16 @@ from engage.actions import figures as action_figures
 from engage.audiences import figures as audience_figures
 from engage.clock import utcnow
 from engage.dashboard.periods import granularity
-from engage.dashboard.reach_sections import mentions_section, metrics_section
-from engage.dashboard.sections import (
-    Cell,
-    Chart,
-    DataTable,
-    Figure,
-    Scope,
-    Section,
-    SectionProvider,
-    day_spans,
-)
+from engage.dashboard.reach_sections import mentions_section
+from engage.dashboard.reach_sections import metrics_section
+from engage.dashboard.sections import Cell
+from engage.dashboard.sections import Chart
+from engage.dashboard.sections import DataTable
+from engage.dashboard.sections import Figure
+from engage.dashboard.sections import Scope
+from engage.dashboard.sections import Section
+from engage.dashboard.sections import SectionProvider
+from engage.dashboard.sections import day_spans
 from engage.membership import figures as member_figures
 from engage.membership import reports as member_reports
 from engage.membership.models import Tier

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint
+from flask import Response
+from flask import render_template
+from flask import request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engage import clock
-from engage.accounts.access import READERS, roles_required
+from engage.accounts.access import READERS
+from engage.accounts.access import roles_required
 from engage.audiences.models import Programme
 from engage.audiences.services import list_programmes
-from engage.dashboard import periods, services
+from engage.dashboard import periods
+from engage.dashboard import services
 from engage.dashboard.forms import DashboardFilterForm
-from engage.dashboard.report import board_report_workbook, build_board_report
+from engage.dashboard.report import board_report_workbook
+from engage.dashboard.report import build_board_report
 from engage.dashboard.sections import Scope
 from engage.errors import ValidationError
 from engage.extensions import db

@@ -8,7 +8,8 @@ The features' importers (``engage.<feature>.transfer``) read their rows with
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import date
 from typing import TypeVar
 

@@ -10,31 +10,37 @@ from __future__ import annotations
 
 import enum
 import io
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
+from typing import IO
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
+from sqlalchemy import select
 
 from engage.audit.services import record_event
 from engage.clock import local_day
-from engage.errors import NotFound, ValidationError
+from engage.errors import NotFound
+from engage.errors import ValidationError
 from engage.extensions import db
 from engage.imports.models import PendingImport
 from engage.imports.rows import RowInvalid
-from engage.imports.tabular import (
-    MAX_ROWS,
-    Row,
-    Table,
-    TableError,
-    blank_columns,
-    copy_name,
-    mimetype,
-    normalise_column,
-    read_table,
-    write_table,
-)
+from engage.imports.tabular import MAX_ROWS
+from engage.imports.tabular import Row
+from engage.imports.tabular import Table
+from engage.imports.tabular import TableError
+from engage.imports.tabular import blank_columns
+from engage.imports.tabular import copy_name
+from engage.imports.tabular import mimetype
+from engage.imports.tabular import normalise_column
+from engage.imports.tabular import read_table
+from engage.imports.tabular import write_table
 
 if TYPE_CHECKING:
     from engage.accounts.models import User

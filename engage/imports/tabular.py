@@ -11,10 +11,17 @@ import re
 import subprocess  # nosec B404 - the workbook reader, our own script
 import sys
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path, PurePath
-from typing import IO, Any, TypeVar
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from pathlib import PurePath
+from typing import IO
+from typing import Any
+from typing import TypeVar
 
 import openpyxl  # type: ignore[import-untyped]
 from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint
+from flask import Response
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engage.accounts.access import EDITORS, READERS, roles_required
+from engage.accounts.access import EDITORS
+from engage.accounts.access import READERS
+from engage.accounts.access import roles_required
 from engage.clock import utcnow
 from engage.edge import change
 from engage.extensions import db
-from engage.imports import (
-    models,  # noqa: F401 - registers the tables
-    services,
-)
+from engage.imports import models  # noqa: F401 - registers the tables
+from engage.imports import services
 from engage.imports.forms import UploadForm
 
 bp = Blueprint("imports", __name__)

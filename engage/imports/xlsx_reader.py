@@ -17,8 +17,11 @@ from __future__ import annotations
 import io
 import json
 import sys
-from datetime import date, datetime, time
-from typing import IO, Any
+from datetime import date
+from datetime import datetime
+from datetime import time
+from typing import IO
+from typing import Any
 
 #: The most memory the reading process may take (address space, bytes).
 MEMORY_LIMIT = 2 * 1024 * 1024 * 1024
@@ -82,9 +85,7 @@ def _end(out: IO[str], how: str) -> int:
 def read(data: bytes, max_cells: int, out: IO[str]) -> int:
     """Write the first sheet's rows to ``out`` as JSON lines, then how it ended."""
     import openpyxl  # type: ignore[import-untyped]
-    from openpyxl.worksheet._read_only import (  # type: ignore[import-untyped]
-        ReadOnlyWorksheet,
-    )
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet  # type: ignore[import-untyped]
 
     # openpyxl reads each sheet's XML from this stream, first when it opens the
     # workbook (looking for the sheet's size: through the whole sheet when it has no

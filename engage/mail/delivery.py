@@ -25,19 +25,33 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import unquote
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, event, inspect, or_, select, update
-from sqlalchemy.orm import Session, SessionTransaction
+from flask import Flask
+from flask import current_app
+from flask import has_app_context
+from sqlalchemy import delete
+from sqlalchemy import event
+from sqlalchemy import inspect
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import SessionTransaction
 
 from engage.clock import utcnow
 from engage.extensions import db
-from engage.mail.models import MailRequest, MailStatus, OutboxMessage
-from engage.mail.requests import HANDLERS, PENDING_REQUESTS_KEY
+from engage.mail.models import MailRequest
+from engage.mail.models import MailStatus
+from engage.mail.models import OutboxMessage
+from engage.mail.requests import HANDLERS
+from engage.mail.requests import PENDING_REQUESTS_KEY
 from engage.mail.services import PENDING_MAIL_KEY
 
 log = logging.getLogger(__name__)
@@ -71,7 +85,8 @@ def deliver(smtp_url: str, message: EmailMessage | bytes, *, timeout: float) -> 
     else:
         raise ValueError(f"unsupported mail URL scheme: {parts.scheme!r}")
     if isinstance(message, bytes):
-        from email import message_from_bytes, policy
+        from email import message_from_bytes
+        from email import policy
 
         message = message_from_bytes(message, policy=policy.SMTP)
     with client:

@@ -16,11 +16,14 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.clock import utcnow
 from engage.extensions import db
-from engage.mail.models import MailStatus, OutboxMessage
+from engage.mail.models import MailStatus
+from engage.mail.models import OutboxMessage
 
 #: The session's messages to send once it commits (engage.mail.delivery's hooks).
 PENDING_MAIL_KEY = "engage_pending_mail"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint
+from flask import current_app
+from flask import render_template
 from flask.typing import ResponseReturnValue
 
-from engage.accounts.access import ADMINS, roles_required
+from engage.accounts.access import ADMINS
+from engage.accounts.access import roles_required
 from engage.extensions import db
 from engage.mail import services
 from engage.mail.models import OutboxMessage

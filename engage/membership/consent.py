@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 
 from engage.audit.services import record_event
 from engage.extensions import db
-from engage.membership.models import (
-    ConsentMethod,
-    ConsentRecord,
-    ContactChannel,
-    Member,
-    MemberStatus,
-)
-from engage.organisation.services import fresh_consent_since, privacy_version_label
+from engage.membership.models import ConsentMethod
+from engage.membership.models import ConsentRecord
+from engage.membership.models import ContactChannel
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.organisation.services import fresh_consent_since
+from engage.organisation.services import privacy_version_label
 
 if TYPE_CHECKING:
     from engage.accounts.models import User

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.errors import ValidationError
 from engage.extensions import db
-from engage.membership.models import MemberDay, Tier
+from engage.membership.models import MemberDay
+from engage.membership.models import Tier
 
 
 def member_counts(

@@ -5,39 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TelField, TextAreaField
-from wtforms.validators import (
-    DataRequired,
-    InputRequired,
-    Length,
-    NumberRange,
-    Optional,
-    ValidationError,
-)
+from wtforms import BooleanField
+from wtforms import StringField
+from wtforms import TelField
+from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
+from wtforms.validators import ValidationError
 
-from engage.formtools import (
-    MAX_INT,
-    DateField,
-    DecimalField,
-    IntegerField,
-    MultiCheckboxField,
-    RadioField,
-    SelectField,
-    choices,
-    enum_parser,
-    parse_id,
-    strip,
-)
+from engage.formtools import MAX_INT
+from engage.formtools import DateField
+from engage.formtools import DecimalField
+from engage.formtools import IntegerField
+from engage.formtools import MultiCheckboxField
+from engage.formtools import RadioField
+from engage.formtools import SelectField
+from engage.formtools import choices
+from engage.formtools import enum_parser
+from engage.formtools import parse_id
+from engage.formtools import strip
+from engage.formtools import text
 from engage.membership import sar
-from engage.membership.equality import PREFER_NOT_TO_SAY, QUESTIONS
-from engage.membership.models import (
-    ConsentMethod,
-    ContactChannel,
-    Member,
-    MemberStatus,
-    SupportNeed,
-    Tier,
-)
+from engage.membership.equality import PREFER_NOT_TO_SAY
+from engage.membership.equality import QUESTIONS
+from engage.membership.models import ConsentMethod
+from engage.membership.models import ContactChannel
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import SupportNeed
+from engage.membership.models import Tier
 from engage.membership.services import ErasureReason
 
 TIER_CHOICES = choices(
@@ -58,11 +56,7 @@ CONSENT_LABELS = {
 class MemberForm(FlaskForm):  # type: ignore[misc]
     """A member's details as staff edit them (never consents, status or dates)."""
 
-    name = StringField(
-        "Full name",
-        filters=[strip],
-        validators=[InputRequired("Enter the member's name"), Length(max=200)],
-    )
+    name = text("Full name", max_length=200, required="Enter the member's name")
     email = StringField(
         "Email address",
         filters=[strip],
@@ -70,8 +64,8 @@ class MemberForm(FlaskForm):  # type: ignore[misc]
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     phone = TelField("Phone number", filters=[strip], validators=[Length(max=40)])
-    address = TextAreaField("Postal address", validators=[Length(max=1000)])
-    postcode = StringField("Postcode", filters=[strip], validators=[Length(max=10)])
+    address = text("Postal address", max_length=1000, lines=True)
+    postcode = text("Postcode", max_length=10)
     tier = RadioField(
         "Tier",
         choices=TIER_CHOICES,
@@ -85,14 +79,13 @@ class MemberForm(FlaskForm):  # type: ignore[misc]
         choices=SUPPORT_CHOICES,
         parse=enum_parser(SupportNeed),
     )
-    support_other = StringField(
-        "Other support needed", filters=[strip], validators=[Length(max=500)]
-    )
+    support_other = text("Other support needed", max_length=500)
     is_champion = BooleanField("Patient champion")
-    notes = TextAreaField(
+    notes = text(
         "Notes",
         description="Seen by staff only. The member can ask for a copy.",
-        validators=[Length(max=5000)],
+        max_length=5000,
+        lines=True,
     )
 
     def __init__(
@@ -222,11 +215,7 @@ PopulationForm = _population_form()
 
 
 class PracticeForm(FlaskForm):  # type: ignore[misc]
-    name = StringField(
-        "Practice name",
-        filters=[strip],
-        validators=[InputRequired("Enter the practice's name"), Length(max=200)],
-    )
+    name = text("Practice name", max_length=200, required="Enter the practice's name")
     code = StringField(
         "ODS code", filters=[strip], validators=[Optional(), Length(max=20)]
     )
@@ -234,11 +223,7 @@ class PracticeForm(FlaskForm):  # type: ignore[misc]
 
 
 class TopicForm(FlaskForm):  # type: ignore[misc]
-    name = StringField(
-        "Topic",
-        filters=[strip],
-        validators=[InputRequired("Enter the topic"), Length(max=200)],
-    )
+    name = text("Topic", max_length=200, required="Enter the topic")
     is_active = BooleanField("Offered to members", default=True)
 
 
@@ -256,13 +241,13 @@ class SubjectAccessRequestForm(FlaskForm):  # type: ignore[misc]
         ],
         render_kw={"inputmode": "numeric"},
     )
-    requester = StringField(
+    requester = text(
         "Who made the request",
         description="For example: member by letter, or a carer by email.",
-        filters=[strip],
-        validators=[InputRequired("Describe who made the request"), Length(max=200)],
+        max_length=200,
+        required="Describe who made the request",
     )
-    notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=5000)])
+    notes = text("Notes", max_length=5000, lines=True, trim=True)
 
     #: The member found by ``member_id``, set during validation.
     member: Member | None = None

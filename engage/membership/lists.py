@@ -6,12 +6,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
-from engage.audit.services import SYSTEM, record_event
-from engage.errors import Conflict, ValidationError
+from engage.audit.services import SYSTEM
+from engage.audit.services import record_event
+from engage.errors import Conflict
+from engage.errors import ValidationError
 from engage.extensions import db
-from engage.membership.models import Practice, Topic
+from engage.membership.models import Practice
+from engage.membership.models import Topic
 
 if TYPE_CHECKING:
     from engage.accounts.models import User

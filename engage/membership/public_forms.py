@@ -5,31 +5,38 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField, SubmitField, TelField, TextAreaField
+from wtforms import EmailField
+from wtforms import StringField
+from wtforms import SubmitField
+from wtforms import TelField
+from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.validators import Email
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
 from wtforms.validators import ValidationError as FormValidationError
 
-from engage.formtools import (
-    MultiCheckboxField,
-    RadioField,
-    SelectField,
-    choices,
-    enum_parser,
-    parse_id,
-    strip,
-)
+from engage.formtools import MultiCheckboxField
+from engage.formtools import RadioField
+from engage.formtools import SelectField
+from engage.formtools import choices
+from engage.formtools import enum_parser
+from engage.formtools import parse_id
+from engage.formtools import strip
 from engage.membership import equality
 from engage.membership.consent import CONSENT_WORDING
-from engage.membership.lists import (
-    active_topic_ids,
-    is_active_practice,
-    practice_choices,
-    topic_choices,
-)
-from engage.membership.models import ContactChannel, SupportNeed, Tier
-from engage.membership.registration import Registration, detail_problems
-from engage.membership.validators import normalise_phone, normalise_postcode
+from engage.membership.lists import active_topic_ids
+from engage.membership.lists import is_active_practice
+from engage.membership.lists import practice_choices
+from engage.membership.lists import topic_choices
+from engage.membership.models import ContactChannel
+from engage.membership.models import SupportNeed
+from engage.membership.models import Tier
+from engage.membership.registration import Registration
+from engage.membership.registration import detail_problems
+from engage.membership.validators import normalise_phone
+from engage.membership.validators import normalise_postcode
 
 NOT_LISTED = "not-listed"
 

@@ -4,38 +4,35 @@ from __future__ import annotations
 
 import json
 
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    redirect,
-    render_template,
-    session,
-    url_for,
-)
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import redirect
+from flask import render_template
+from flask import session
+from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from engage.clock import utcnow
 from engage.db import begin_write
 from engage.edge import change
-from engage.errors import EngageError, ValidationError
-from engage.extensions import csrf, db, limiter
+from engage.errors import EngageError
+from engage.errors import ValidationError
+from engage.extensions import csrf
+from engage.extensions import db
+from engage.extensions import limiter
 from engage.http import writes_late
 from engage.mail.requests import request_mail
-from engage.membership import (
-    models,  # noqa: F401 - registers the tables
-    registration,
-    self_service,
-)
+from engage.membership import models  # noqa: F401 - registers the tables
+from engage.membership import registration
+from engage.membership import self_service
 from engage.membership.equality import QUESTIONS
 from engage.membership.models import MemberStatus
-from engage.membership.public_forms import (
-    EqualityForm,
-    JoinForm,
-    ManageForm,
-    ManageRequestForm,
-    WithdrawForm,
-)
+from engage.membership.public_forms import EqualityForm
+from engage.membership.public_forms import JoinForm
+from engage.membership.public_forms import ManageForm
+from engage.membership.public_forms import ManageRequestForm
+from engage.membership.public_forms import WithdrawForm
 from engage.organisation.services import privacy_version_label
 
 bp = Blueprint("join", __name__)

@@ -10,33 +10,39 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 
 from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from engage.audit.services import PUBLIC, record_event
+from engage.audit.services import PUBLIC
+from engage.audit.services import record_event
 from engage.backups import ledger
-from engage.errors import NotFound, ValidationError
+from engage.errors import NotFound
+from engage.errors import ValidationError
 from engage.extensions import db
-from engage.mail.services import absolute_url, forget_address, send_mail
-from engage.membership import consent, equality
-from engage.membership.models import (
-    ConsentMethod,
-    ContactChannel,
-    EqualityAnswers,
-    Member,
-    MemberStatus,
-    MemberSupportNeed,
-    MemberToken,
-    SupportNeed,
-    Tier,
-    TokenPurpose,
-    Topic,
-)
-from engage.membership.validators import normalise_phone, normalise_postcode
+from engage.mail.services import absolute_url
+from engage.mail.services import forget_address
+from engage.mail.services import send_mail
+from engage.membership import consent
+from engage.membership import equality
+from engage.membership.models import ConsentMethod
+from engage.membership.models import ContactChannel
+from engage.membership.models import EqualityAnswers
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import MemberSupportNeed
+from engage.membership.models import MemberToken
+from engage.membership.models import SupportNeed
+from engage.membership.models import Tier
+from engage.membership.models import TokenPurpose
+from engage.membership.models import Topic
+from engage.membership.validators import normalise_phone
+from engage.membership.validators import normalise_postcode
 
 log = logging.getLogger(__name__)
 

@@ -20,28 +20,27 @@ over-represented, otherwise about right.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable
+from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
+from typing import TypeVar
 
 from sqlalchemy import select
 
 from engage.audit.services import record_event
 from engage.errors import ValidationError
 from engage.extensions import db
-from engage.membership.equality import (
-    PREFER_NOT_TO_SAY,
-    QUESTIONS,
-    QUESTIONS_BY_FIELD,
-    SUPPRESS_BELOW,
-)
-from engage.membership.models import (
-    EqualityAnswers,
-    Member,
-    MemberStatus,
-    PopulationShare,
-)
+from engage.membership.equality import PREFER_NOT_TO_SAY
+from engage.membership.equality import QUESTIONS
+from engage.membership.equality import QUESTIONS_BY_FIELD
+from engage.membership.equality import SUPPRESS_BELOW
+from engage.membership.models import EqualityAnswers
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import PopulationShare
 
 if TYPE_CHECKING:
     from engage.accounts.models import User

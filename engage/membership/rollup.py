@@ -16,12 +16,19 @@ is a :class:`engage.rollups.CountRollup`, kept by every flush of members.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Iterable
+from collections.abc import Mapping
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from typing import Any
 
-from engage.membership.models import STAFF_JOIN_METHODS, Member, MemberDay
-from engage.rollups import CountRollup, Slot, register
+from engage.membership.models import STAFF_JOIN_METHODS
+from engage.membership.models import Member
+from engage.membership.models import MemberDay
+from engage.rollups import CountRollup
+from engage.rollups import Slot
+from engage.rollups import register
 
 
 def _day(moment: datetime) -> date:

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy import update
 
 from engage.actions.schedule import add_months
 from engage.audit.services import record_event
 from engage.clock import local_day
-from engage.errors import Conflict, ValidationError
+from engage.errors import Conflict
+from engage.errors import ValidationError
 from engage.extensions import db
-from engage.membership.models import Member, MemberStatus, SubjectAccessRequest
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import SubjectAccessRequest
 
 if TYPE_CHECKING:
     from engage.accounts.models import User

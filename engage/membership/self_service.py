@@ -7,38 +7,39 @@ the members' private links are in engage.membership.registration.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import current_app
+from flask import render_template
+from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from engage.audit.services import PUBLIC, record_event
-from engage.errors import NotFound, ValidationError
+from engage.audit.services import PUBLIC
+from engage.audit.services import record_event
+from engage.errors import NotFound
+from engage.errors import ValidationError
 from engage.extensions import db
 from engage.mail.services import send_mail
 from engage.membership import consent
-from engage.membership.models import (
-    ConsentMethod,
-    Member,
-    MemberStatus,
-    MemberToken,
-    TokenPurpose,
-)
+from engage.membership.models import ConsentMethod
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import MemberToken
+from engage.membership.models import TokenPurpose
 from engage.membership.records import member_data
-from engage.membership.registration import (
-    BAD_LINK,
-    Registration,
-    apply_details,
-    check_details,
-    find_token,
-    issue_token,
-    member_by_email,
-    member_link,
-    normalise_email,
-    send_manage_link,
-)
+from engage.membership.registration import BAD_LINK
+from engage.membership.registration import Registration
+from engage.membership.registration import apply_details
+from engage.membership.registration import check_details
+from engage.membership.registration import find_token
+from engage.membership.registration import issue_token
+from engage.membership.registration import member_by_email
+from engage.membership.registration import member_link
+from engage.membership.registration import normalise_email
+from engage.membership.registration import send_manage_link
 
 EMAIL_CHANGE_LINK_LIFETIME = timedelta(hours=24)
 

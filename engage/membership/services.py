@@ -3,37 +3,49 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Literal
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from engage.audit.services import SYSTEM, record_event
+from engage.audit.services import SYSTEM
+from engage.audit.services import record_event
 from engage.backups import ledger
 from engage.clock import local_day
-from engage.errors import Conflict, PermissionDenied, ValidationError
+from engage.errors import Conflict
+from engage.errors import PermissionDenied
+from engage.errors import ValidationError
 from engage.extensions import db
-from engage.imports.tabular import mimetype, write_table
+from engage.imports.tabular import mimetype
+from engage.imports.tabular import write_table
 from engage.mail.services import forget_address
-from engage.membership import consent, sar
+from engage.membership import consent
+from engage.membership import sar
 from engage.membership.equality import QUESTIONS
-from engage.membership.models import (
-    STAFF_JOIN_METHODS,
-    ConsentMethod,
-    ContactChannel,
-    Member,
-    MemberStatus,
-    MemberSupportNeed,
-    SupportNeed,
-    Tier,
-    Topic,
-    member_topics,
-)
-from engage.membership.records import member_data, member_events
-from engage.membership.validators import normalise_phone, normalise_postcode
+from engage.membership.models import STAFF_JOIN_METHODS
+from engage.membership.models import ConsentMethod
+from engage.membership.models import ContactChannel
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import MemberSupportNeed
+from engage.membership.models import SupportNeed
+from engage.membership.models import Tier
+from engage.membership.models import Topic
+from engage.membership.models import member_topics
+from engage.membership.records import member_data
+from engage.membership.records import member_events
+from engage.membership.validators import normalise_phone
+from engage.membership.validators import normalise_postcode
 from engage.surveys import privacy as survey_privacy
 
 if TYPE_CHECKING:

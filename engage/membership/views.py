@@ -3,51 +3,57 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engage.accounts.access import ADMINS, EDITORS, READERS, roles_required
+from engage.accounts.access import ADMINS
+from engage.accounts.access import EDITORS
+from engage.accounts.access import READERS
+from engage.accounts.access import roles_required
 from engage.audit.services import record_event
-from engage.clock import local_day, today, utcnow
+from engage.clock import local_day
+from engage.clock import today
+from engage.clock import utcnow
 from engage.edge import change
-from engage.errors import Conflict, EngageError
+from engage.errors import Conflict
+from engage.errors import EngageError
 from engage.extensions import db
 from engage.formtools import id_or_none
-from engage.membership import lists, models, reports, sar, services
+from engage.membership import lists
+from engage.membership import models
+from engage.membership import reports
+from engage.membership import sar
+from engage.membership import services
 from engage.membership.consent import current_consents
-from engage.membership.equality import PREFER_NOT_TO_SAY, QUESTIONS
-from engage.membership.forms import (
-    CONSENT_LABELS,
-    AddMemberForm,
-    EraseForm,
-    MemberFilterForm,
-    MemberForm,
-    PopulationForm,
-    PracticeForm,
-    SubjectAccessRequestForm,
-    TopicForm,
-)
-from engage.membership.models import (
-    ContactChannel,
-    Member,
-    MemberStatus,
-    Practice,
-    SubjectAccessRequest,
-    Topic,
-)
+from engage.membership.equality import PREFER_NOT_TO_SAY
+from engage.membership.equality import QUESTIONS
+from engage.membership.forms import CONSENT_LABELS
+from engage.membership.forms import AddMemberForm
+from engage.membership.forms import EraseForm
+from engage.membership.forms import MemberFilterForm
+from engage.membership.forms import MemberForm
+from engage.membership.forms import PopulationForm
+from engage.membership.forms import PracticeForm
+from engage.membership.forms import SubjectAccessRequestForm
+from engage.membership.forms import TopicForm
+from engage.membership.models import ContactChannel
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import Practice
+from engage.membership.models import SubjectAccessRequest
+from engage.membership.models import Topic
 from engage.paging import paginate
 
 bp = Blueprint("members", __name__, url_prefix="/members")

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from engage.actions.services import get_channel_by_name
 from engage.clock import local_day
 from engage.extensions import db
-from engage.metrics.models import Feed, Metric, MetricKind, Source, TargetPeriod
+from engage.metrics.models import Feed
+from engage.metrics.models import Metric
+from engage.metrics.models import MetricKind
+from engage.metrics.models import Source
+from engage.metrics.models import TargetPeriod
 from engage.metrics.services import upsert_observation
 
 DEMO_FEED_URL = "https://www.example.org/news/rss.xml"

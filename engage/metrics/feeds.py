@@ -18,23 +18,35 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from engage.accounts.models import User
 from engage.audit.services import record_event
 from engage.clock import local_day
-from engage.errors import NotFound, ValidationError
+from engage.errors import NotFound
+from engage.errors import ValidationError
 from engage.extensions import db
-from engage.metrics.fetch import FetchError, FetchLimits, UnsafeURL, check_url, fetch
-from engage.metrics.models import Feed, Mention, Source, Tone
+from engage.metrics.fetch import FetchError
+from engage.metrics.fetch import FetchLimits
+from engage.metrics.fetch import UnsafeURL
+from engage.metrics.fetch import check_url
+from engage.metrics.fetch import fetch
+from engage.metrics.models import Feed
+from engage.metrics.models import Mention
+from engage.metrics.models import Source
+from engage.metrics.models import Tone
 
 log = logging.getLogger(__name__)
 
@@ -362,7 +374,8 @@ def record_media_coverage(days: Iterable[date], *, now: datetime) -> int:
 
     Counted from the stored mentions, so re-polls and re-runs never double count.
     """
-    from engage.metrics.services import ensure_metric, upsert_observation
+    from engage.metrics.services import ensure_metric
+    from engage.metrics.services import upsert_observation
 
     days = sorted(set(days))
     if not days:

@@ -20,7 +20,8 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
 REDIRECTS = {301, 302, 303, 307, 308}
 USER_AGENT = "Engage media monitoring (+https://github.com/engage)"

@@ -9,23 +9,27 @@ given by their first and last day, both inclusive.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
-from typing import Any, NamedTuple
+from datetime import date
+from datetime import timedelta
+from typing import Any
+from typing import NamedTuple
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.actions.models import Channel
-from engage.dashboard.counting import day_ranges, series_in_ranges
+from engage.dashboard.counting import day_ranges
+from engage.dashboard.counting import series_in_ranges
 from engage.extensions import db
-from engage.metrics.models import (
-    Mention,
-    Metric,
-    MetricDay,
-    MetricKind,
-    MetricMonth,
-    Tone,
-)
-from engage.metrics.rollup import month_end, month_start
+from engage.metrics.models import Mention
+from engage.metrics.models import Metric
+from engage.metrics.models import MetricDay
+from engage.metrics.models import MetricKind
+from engage.metrics.models import MetricMonth
+from engage.metrics.models import Tone
+from engage.metrics.rollup import month_end
+from engage.metrics.rollup import month_start
 
 #: The tones mentions are counted under; ``unset`` is a mention with none.
 TONES = ("positive", "neutral", "negative", "unset")

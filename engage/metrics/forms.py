@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import BooleanField
+from wtforms.validators import InputRequired
+from wtforms.validators import Optional
 
-from engage.formtools import (
-    DateField,
-    FloatField,
-    RadioField,
-    SelectField,
-    choices,
-    enum_parser,
-    parse_id,
-    strip,
-)
-from engage.metrics.models import MetricKind, ReportPeriod, TargetPeriod, Tone
+from engage.formtools import DateField
+from engage.formtools import FloatField
+from engage.formtools import RadioField
+from engage.formtools import SelectField
+from engage.formtools import choices
+from engage.formtools import enum_parser
+from engage.formtools import parse_id
+from engage.formtools import text
+from engage.metrics.models import MetricKind
+from engage.metrics.models import ReportPeriod
+from engage.metrics.models import TargetPeriod
+from engage.metrics.models import Tone
 
 KIND_CHOICES = choices((k.value, k.label) for k in MetricKind)
 TARGET_PERIOD_CHOICES = choices(
@@ -26,24 +28,17 @@ TONE_CHOICES = choices([*((t.value, t.label) for t in Tone), ("", "Not set")])
 
 
 class MetricForm(FlaskForm):  # type: ignore[misc]
-    key = StringField(
+    key = text(
         "Key",
         description="A short stable name for imports, e.g. newsletter-readers.",
-        filters=[strip],
-        validators=[InputRequired("Enter a key"), Length(max=100)],
+        max_length=100,
+        required="Enter a key",
     )
-    name = StringField(
-        "Name",
-        filters=[strip],
-        validators=[InputRequired("Enter a name"), Length(max=200)],
+    name = text("Name", max_length=200, required="Enter a name")
+    unit = text(
+        "Unit", description="For example readers, visits, followers.", max_length=50
     )
-    unit = StringField(
-        "Unit",
-        description="For example readers, visits, followers.",
-        filters=[strip],
-        validators=[Length(max=50)],
-    )
-    description = TextAreaField("Description", validators=[Length(max=5000)])
+    description = text("Description", max_length=5000, lines=True)
     kind = RadioField(
         "Kind",
         choices=KIND_CHOICES,
@@ -64,26 +59,23 @@ class MetricForm(FlaskForm):  # type: ignore[misc]
 class ObservationForm(FlaskForm):  # type: ignore[misc]
     observed_on = DateField("Date", validators=[InputRequired("Enter the date")])
     value = FloatField("Value", validators=[InputRequired("Enter a number")])
-    note = StringField("Note", filters=[strip], validators=[Length(max=500)])
+    note = text("Note", max_length=500)
 
 
 class FeedForm(FlaskForm):  # type: ignore[misc]
-    name = StringField(
-        "Name",
-        filters=[strip],
-        validators=[InputRequired("Enter a name"), Length(max=200)],
-    )
-    url = StringField(
+    name = text("Name", max_length=200, required="Enter a name")
+    url = text(
         "Feed address",
         description="The RSS or Atom address, starting https:// or http://.",
-        filters=[strip],
-        validators=[InputRequired("Enter the feed address"), Length(max=2000)],
+        max_length=2000,
+        required="Enter the feed address",
     )
-    phrases = TextAreaField(
+    phrases = text(
         "Phrases to watch",
         description="One a line, e.g. the organisation's name. Matched as whole "
         "phrases, in any case. Leave empty to record every entry.",
-        validators=[Length(max=5000)],
+        max_length=5000,
+        lines=True,
     )
     active = BooleanField("Poll this feed", default=True)
 

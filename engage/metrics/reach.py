@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 from flask import render_template
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy import update
 
-from engage.accounts.models import Role, User
+from engage.accounts.models import Role
+from engage.accounts.models import User
 from engage.audit.services import record_event
 from engage.extensions import db
-from engage.mail.services import Attachment, send_mail
-from engage.metrics.models import ReachReport, ReportPeriod
-from engage.metrics.report import (
-    Period,
-    compute_reach,
-    last_complete_period,
-    reach_rows,
-    report_xlsx,
-)
+from engage.mail.services import Attachment
+from engage.mail.services import send_mail
+from engage.metrics.models import ReachReport
+from engage.metrics.models import ReportPeriod
+from engage.metrics.report import Period
+from engage.metrics.report import compute_reach
+from engage.metrics.report import last_complete_period
+from engage.metrics.report import reach_rows
+from engage.metrics.report import report_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -8,26 +8,27 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from engage.actions.models import Action, Activity, Channel
+from engage.actions.models import Action
+from engage.actions.models import Activity
+from engage.actions.models import Channel
 from engage.extensions import db
 from engage.imports.tabular import write_workbook
-from engage.metrics.models import (
-    Feed,
-    Mention,
-    Metric,
-    MetricKind,
-    Observation,
-    ReportPeriod,
-    Source,
-    TargetPeriod,
-)
+from engage.metrics.models import Feed
+from engage.metrics.models import Mention
+from engage.metrics.models import Metric
+from engage.metrics.models import MetricKind
+from engage.metrics.models import Observation
+from engage.metrics.models import ReportPeriod
+from engage.metrics.models import Source
+from engage.metrics.models import TargetPeriod
 
 #: Where two sources give a value for the same day, the first in this order wins.
 SOURCE_RANK = {Source.MANUAL: 0, Source.IMPORT: 1, Source.FEED: 2, Source.SYSTEM: 3}

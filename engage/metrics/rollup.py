@@ -16,28 +16,32 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import date
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Date,
-    and_,
-    case,
-    cast,
-    delete,
-    func,
-    insert,
-    select,
-    type_coerce,
-)
+from sqlalchemy import Connection
+from sqlalchemy import Date
+from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import cast
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import InstanceState, Session, UOWTransaction
+from sqlalchemy import select
+from sqlalchemy import type_coerce
+from sqlalchemy.orm import InstanceState
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import UOWTransaction
 
 from engage.extensions import db
-from engage.metrics.models import MetricDay, MetricMonth, Observation, Source
+from engage.metrics.models import MetricDay
+from engage.metrics.models import MetricMonth
+from engage.metrics.models import Observation
+from engage.metrics.models import Source
 
 #: Where two sources give a value for the same day, the first in this order wins
 #: (the same order as engage.metrics.report.SOURCE_RANK).

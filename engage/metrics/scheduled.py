@@ -7,7 +7,9 @@ and leave the commit to the wrapper.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app

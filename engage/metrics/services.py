@@ -12,24 +12,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from engage.accounts.models import User
-from engage.actions.models import Action, Activity, Channel, ReachFigure
+from engage.actions.models import Action
+from engage.actions.models import Activity
+from engage.actions.models import Channel
+from engage.actions.models import ReachFigure
 from engage.audit.services import record_event
 from engage.clock import local_day
-from engage.errors import Conflict, ValidationError
+from engage.errors import Conflict
+from engage.errors import ValidationError
 from engage.extensions import db
-from engage.metrics.models import (
-    Metric,
-    MetricKind,
-    Observation,
-    Source,
-    TargetPeriod,
-)
+from engage.metrics.models import Metric
+from engage.metrics.models import MetricKind
+from engage.metrics.models import Observation
+from engage.metrics.models import Source
+from engage.metrics.models import TargetPeriod
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 

@@ -9,19 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
-from engage.actions.models import Action, ActionStatus
-from engage.audiences.services import contact_statuses, list_audiences
+from engage.actions.models import Action
+from engage.actions.models import ActionStatus
+from engage.audiences.services import contact_statuses
+from engage.audiences.services import list_audiences
 from engage.clock import utcnow
 from engage.extensions import db
 from engage.membership.figures import member_counts
 from engage.membership.models import Tier
-from engage.metrics.models import MetricKind, Source
-from engage.metrics.services import MetricDefinition, ensure_metric, upsert_observation
-from engage.surveys.figures import response_rate_on, responses_per_day
+from engage.metrics.models import MetricKind
+from engage.metrics.models import Source
+from engage.metrics.services import MetricDefinition
+from engage.metrics.services import ensure_metric
+from engage.metrics.services import upsert_observation
+from engage.surveys.figures import response_rate_on
+from engage.surveys.figures import responses_per_day
 
 
 @dataclass(frozen=True)

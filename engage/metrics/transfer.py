@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -17,7 +18,9 @@ from engage.accounts.models import User
 from engage.extensions import db
 from engage.imports.rows import RowReader
 from engage.imports.tabular import same_text
-from engage.metrics.models import Metric, Observation, Source
+from engage.metrics.models import Metric
+from engage.metrics.models import Observation
+from engage.metrics.models import Source
 from engage.metrics.services import upsert_observation
 
 COLUMNS = ("metric", "date", "value", "note")

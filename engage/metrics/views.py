@@ -2,41 +2,44 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engage.accounts.access import EDITORS, READERS, roles_required, safe_next_url
+from engage.accounts.access import EDITORS
+from engage.accounts.access import READERS
+from engage.accounts.access import roles_required
+from engage.accounts.access import safe_next_url
 from engage.accounts.models import User
 from engage.actions.services import list_channels
-from engage.clock import today, utcnow
+from engage.clock import today
+from engage.clock import utcnow
 from engage.edge import change
 from engage.extensions import db
-from engage.formtools import choices, date_or_none, id_or_none
-from engage.metrics import feeds, reach, services
-from engage.metrics.forms import (
-    FeedForm,
-    MetricForm,
-    ObservationForm,
-    ReportForm,
-    ToneForm,
-)
-from engage.metrics.models import (
-    Feed,
-    Metric,
-    ReachReport,
-    Tone,
-)
-from engage.metrics.report import last_complete_period, report_xlsx
+from engage.formtools import choices
+from engage.formtools import date_or_none
+from engage.formtools import id_or_none
+from engage.metrics import feeds
+from engage.metrics import reach
+from engage.metrics import services
+from engage.metrics.forms import FeedForm
+from engage.metrics.forms import MetricForm
+from engage.metrics.forms import ObservationForm
+from engage.metrics.forms import ReportForm
+from engage.metrics.forms import ToneForm
+from engage.metrics.models import Feed
+from engage.metrics.models import Metric
+from engage.metrics.models import ReachReport
+from engage.metrics.models import Tone
+from engage.metrics.report import last_complete_period
+from engage.metrics.report import report_xlsx
 
 bp = Blueprint("metrics", __name__, url_prefix="/metrics")
 feeds_bp = Blueprint("feeds", __name__, url_prefix="/feeds")

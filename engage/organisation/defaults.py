@@ -8,7 +8,8 @@ they promise is what Engage does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from dataclasses import fields
 from datetime import timedelta
 
 from flask import current_app

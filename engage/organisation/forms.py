@@ -3,32 +3,39 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
+from wtforms import BooleanField
+from wtforms import StringField
+from wtforms import SubmitField
+from wtforms.validators import Email
+from wtforms.validators import Length
+from wtforms.validators import Optional
+from wtforms.validators import Regexp
 
 from engage.formtools import strip
+from engage.formtools import text
 from engage.organisation.services import MAX_NOTICE_LENGTH
 
 
 class OrganisationForm(FlaskForm):  # type: ignore[misc]
-    name = StringField(
+    name = text(
         "Name",
         description="In full, as on your letters, e.g. NHS Northshire Integrated "
         "Care Board.",
-        filters=[strip],
-        validators=[InputRequired("Enter the organisation's name"), Length(max=200)],
+        max_length=200,
+        required="Enter the organisation's name",
     )
-    short_name = StringField(
+    short_name = text(
         "Short name",
         description="Shown at the top of public pages, e.g. Northshire ICB.",
-        filters=[strip],
-        validators=[InputRequired("Enter a short name"), Length(max=60)],
+        max_length=60,
+        required="Enter a short name",
     )
-    address = TextAreaField(
+    address = text(
         "Postal address (optional)",
         description="One line of the address a line.",
-        filters=[strip],
-        validators=[Length(max=500)],
+        max_length=500,
+        lines=True,
+        trim=True,
     )
     email = StringField(
         "Contact e-mail address (optional)",
@@ -39,11 +46,7 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
             Length(max=254),
         ],
     )
-    phone = StringField(
-        "Contact phone number (optional)",
-        filters=[strip],
-        validators=[Length(max=40)],
-    )
+    phone = text("Contact phone number (optional)", max_length=40)
     website = StringField(
         "Website (optional)",
         filters=[strip],
@@ -56,17 +59,17 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
             Length(max=500),
         ],
     )
-    data_controller = StringField(
+    data_controller = text(
         "Data controller (optional)",
         description="Who decides how members' information is used; usually the "
         "organisation itself.",
-        filters=[strip],
-        validators=[Length(max=200)],
+        max_length=200,
     )
-    dpo_contact = TextAreaField(
+    dpo_contact = text(
         "How to contact the data protection officer (optional)",
-        filters=[strip],
-        validators=[Length(max=1000)],
+        max_length=1000,
+        lines=True,
+        trim=True,
     )
     ico_registration = StringField(
         "ICO registration number (optional)",
@@ -77,23 +80,23 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
             Regexp(r"^[A-Za-z0-9]{6,12}$", message="Enter 6 to 12 letters and digits"),
         ],
     )
-    lawful_basis = TextAreaField(
+    lawful_basis = text(
         "Lawful basis for the membership scheme (optional)",
         description="In plain words; shown in the privacy notice.",
-        filters=[strip],
-        validators=[Length(max=2000)],
+        max_length=2000,
+        lines=True,
+        trim=True,
     )
 
 
 class NoticeForm(FlaskForm):  # type: ignore[misc]
-    body = TextAreaField(
+    body = text(
         "Text",
         description="Markdown: ## for a heading, - for a list item, a blank line "
         "between paragraphs, [words](https://…) for a link.",
-        validators=[
-            InputRequired("Enter the text"),
-            Length(max=MAX_NOTICE_LENGTH),
-        ],
+        max_length=MAX_NOTICE_LENGTH,
+        required="Enter the text",
+        lines=True,
     )
     fresh_consent = BooleanField(
         "This change needs members' fresh consent",

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from sqlalchemy import event, func, select
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engage.audit.services import record_event
@@ -16,12 +18,10 @@ from engage.errors import ValidationError
 from engage.extensions import db
 from engage.organisation import defaults
 from engage.organisation.defaults import Identity
-from engage.organisation.models import (
-    BUILT_IN_VERSION,
-    Notice,
-    NoticeKind,
-    Organisation,
-)
+from engage.organisation.models import BUILT_IN_VERSION
+from engage.organisation.models import Notice
+from engage.organisation.models import NoticeKind
+from engage.organisation.models import Organisation
 
 if TYPE_CHECKING:
     from engage.accounts.models import User

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, url_for
+from flask import Blueprint
+from flask import Flask
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from engage.accounts.access import ADMINS, roles_required
+from engage.accounts.access import ADMINS
+from engage.accounts.access import roles_required
 from engage.clock import utcnow
 from engage.edge import change
 from engage.extensions import db
 from engage.organisation import services
 from engage.organisation.defaults import Identity
-from engage.organisation.forms import NoticeForm, OrganisationForm
-from engage.organisation.models import Notice, NoticeKind
+from engage.organisation.forms import NoticeForm
+from engage.organisation.forms import OrganisationForm
+from engage.organisation.models import Notice
+from engage.organisation.models import NoticeKind
 
 bp = Blueprint("organisation", __name__)
 

@@ -9,9 +9,12 @@ jobs/lease.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -22,13 +25,11 @@ from engage.accounts.models import User
 from engage.audit.services import record_event
 from engage.errors import NotFound
 from engage.extensions import db
-from engage.scheduling.models import (
-    JobRequest,
-    JobRun,
-    RequestStatus,
-    SchedulerLease,
-    apscheduler_jobs,
-)
+from engage.scheduling.models import JobRequest
+from engage.scheduling.models import JobRun
+from engage.scheduling.models import RequestStatus
+from engage.scheduling.models import SchedulerLease
+from engage.scheduling.models import apscheduler_jobs
 
 #: The one row of the scheduler lease (taken and renewed in jobs/lease.py).
 LEASE_NAME = "scheduler"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint
+from flask import abort
+from flask import redirect
+from flask import render_template
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engage.accounts.access import ADMINS, roles_required
+from engage.accounts.access import ADMINS
+from engage.accounts.access import roles_required
 from engage.clock import utcnow
 from engage.edge import change
 from engage.errors import NotFound

@@ -9,27 +9,33 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy import update
 
 from engage.audit.services import record_event
 from engage.clock import local_day
-from engage.errors import Conflict, NotFound, ValidationError
+from engage.errors import Conflict
+from engage.errors import NotFound
+from engage.errors import ValidationError
 from engage.extensions import db
-from engage.membership.models import Member, MemberStatus
-from engage.surveys.models import (
-    Answer,
-    Invitation,
-    Question,
-    QuestionKind,
-    Response,
-    ResponseSource,
-    Survey,
-    SurveyStatus,
-)
-from engage.surveys.services import answering_problem, token_hash
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.surveys.models import Answer
+from engage.surveys.models import Invitation
+from engage.surveys.models import Question
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
+from engage.surveys.services import answering_problem
+from engage.surveys.services import token_hash
 
 if TYPE_CHECKING:
     from engage.accounts.models import User

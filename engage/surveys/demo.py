@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from engage.accounts.models import User
 from engage.clock import local_day
 from engage.extensions import db
-from engage.surveys import answering, services
-from engage.surveys.models import QuestionKind, ResponseSource, Survey
+from engage.surveys import answering
+from engage.surveys import services
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import Survey
 
 DEMO_TITLE = "Urgent care services: tell us what you think"
 

@@ -12,30 +12,35 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import render_template
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 
 from engage.audit.services import record_event
 from engage.errors import Conflict
 from engage.extensions import db
-from engage.imports.tabular import mimetype, write_table
-from engage.mail.services import absolute_url, send_mail
+from engage.imports.tabular import mimetype
+from engage.imports.tabular import write_table
+from engage.mail.services import absolute_url
+from engage.mail.services import send_mail
 from engage.membership.consent import may_contact
-from engage.membership.models import (
-    ContactChannel,
-    Member,
-    MemberStatus,
-    SupportNeed,
-    Tier,
-)
-from engage.membership.services import MemberFilter, member_query
-from engage.surveys.models import Delivery, Invitation, Survey, SurveyStatus
-from engage.surveys.services import (
-    answering_problem,
-    closes_on,
-    new_token,
-    token_hash,
-)
+from engage.membership.models import ContactChannel
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import SupportNeed
+from engage.membership.models import Tier
+from engage.membership.services import MemberFilter
+from engage.membership.services import member_query
+from engage.surveys.models import Delivery
+from engage.surveys.models import Invitation
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
+from engage.surveys.services import answering_problem
+from engage.surveys.services import closes_on
+from engage.surveys.services import new_token
+from engage.surveys.services import token_hash
 
 if TYPE_CHECKING:
     from engage.accounts.models import User

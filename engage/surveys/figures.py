@@ -4,14 +4,25 @@ range of days, response rates, and the surveys open in a range of days."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
 
-from engage.dashboard.counting import counts_in_ranges, day_ranges, start_of
+from engage.dashboard.counting import counts_in_ranges
+from engage.dashboard.counting import day_ranges
+from engage.dashboard.counting import start_of
 from engage.extensions import db
-from engage.surveys.models import Invitation, ResponseDay, Survey, SurveyStatus
+from engage.surveys.models import Invitation
+from engage.surveys.models import ResponseDay
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
 
 
 def responses_per_day(

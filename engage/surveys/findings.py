@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from engage.audit.services import record_event
-from engage.errors import NotFound, ValidationError
+from engage.errors import NotFound
+from engage.errors import ValidationError
 from engage.extensions import db
-from engage.surveys.models import Finding, Question, Survey
+from engage.surveys.models import Finding
+from engage.surveys.models import Question
+from engage.surveys.models import Survey
 
 if TYPE_CHECKING:
     from engage.accounts.models import User

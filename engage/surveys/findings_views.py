@@ -6,18 +6,28 @@ imports this module, so their endpoints are ``surveys.<name>`` like the others.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from engage.accounts.access import EDITORS, READERS, roles_required
+from engage.accounts.access import EDITORS
+from engage.accounts.access import READERS
+from engage.accounts.access import roles_required
 from engage.clock import utcnow
 from engage.edge import change
 from engage.extensions import db
-from engage.surveys import distribution, findings
+from engage.surveys import distribution
+from engage.surveys import findings
 from engage.surveys.forms import FindingForm
-from engage.surveys.models import Finding, Survey
-from engage.surveys.views import _survey, _user, bp
+from engage.surveys.models import Finding
+from engage.surveys.models import Survey
+from engage.surveys.views import _survey
+from engage.surveys.views import _user
+from engage.surveys.views import bp
 
 
 @bp.get("/<int:survey_id>/findings")

@@ -6,40 +6,43 @@ import math
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, HiddenField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import BooleanField
+from wtforms import Field
+from wtforms import HiddenField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
 from wtforms.validators import ValidationError as FormValidationError
 
-from engage.formtools import (
-    DateField,
-    DecimalField,
-    MultiCheckboxField,
-    RadioField,
-    SelectField,
-    choices,
-    enum_parser,
-    parse_id,
-    strip,
-)
-from engage.membership.models import SupportNeed, Tier
-from engage.surveys.answering import (
-    LONG_TEXT_MAX,
-    SHORT_TEXT_MAX,
-    AnswerValue,
-    AnswerValues,
-    check_answers,
-)
-from engage.surveys.models import Question, QuestionKind, ResponseSource, Survey
+from engage.formtools import DateField
+from engage.formtools import DecimalField
+from engage.formtools import MultiCheckboxField
+from engage.formtools import RadioField
+from engage.formtools import SelectField
+from engage.formtools import choices
+from engage.formtools import enum_parser
+from engage.formtools import parse_id
+from engage.formtools import strip
+from engage.formtools import text
+from engage.membership.models import SupportNeed
+from engage.membership.models import Tier
+from engage.surveys.answering import LONG_TEXT_MAX
+from engage.surveys.answering import SHORT_TEXT_MAX
+from engage.surveys.answering import AnswerValue
+from engage.surveys.answering import AnswerValues
+from engage.surveys.answering import check_answers
+from engage.surveys.models import Question
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import Survey
 
 
 class SurveyForm(FlaskForm):  # type: ignore[misc]
     """A survey's title, introduction, dates and anonymity."""
 
-    title = StringField(
-        "Title",
-        filters=[strip],
-        validators=[InputRequired("Enter a title"), Length(max=200)],
-    )
+    title = text("Title", max_length=200, required="Enter a title")
     introduction = TextAreaField(
         "Introduction (optional)",
         description="Shown above the questions: what the survey is for and how "
@@ -79,11 +82,7 @@ class QuestionForm(FlaskForm):  # type: ignore[misc]
         validators=[InputRequired("Choose the type of question")],
         parse=enum_parser(QuestionKind),
     )
-    text = StringField(
-        "Question",
-        filters=[strip],
-        validators=[InputRequired("Enter the question"), Length(max=500)],
-    )
+    text = text("Question", max_length=500, required="Enter the question")
     help_text = TextAreaField(
         "Help text (optional)",
         description="Shown under the question.",
@@ -136,17 +135,15 @@ class InviteForm(FlaskForm):  # type: ignore[misc]
 class FindingForm(FlaskForm):  # type: ignore[misc]
     """A "you said, we did" finding."""
 
-    theme = StringField(
-        "Theme",
-        filters=[strip],
-        validators=[InputRequired("Enter the theme"), Length(max=200)],
-    )
+    theme = text("Theme", max_length=200, required="Enter the theme")
     question = SelectField("About question (optional)", parse=parse_id)
-    you_said = TextAreaField(
+    you_said = text(
         "You said",
         description="A summary of what people told us.",
-        filters=[strip],
-        validators=[InputRequired("Enter what people said"), Length(max=5000)],
+        max_length=5000,
+        required="Enter what people said",
+        lines=True,
+        trim=True,
     )
     we_did = TextAreaField(
         "We did",

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 
 from engage.extensions import db
-from engage.surveys.models import (
-    Answer,
-    Invitation,
-    Question,
-    Response,
-    response_topics,
-)
+from engage.surveys.models import Answer
+from engage.surveys.models import Invitation
+from engage.surveys.models import Question
+from engage.surveys.models import Response
+from engage.surveys.models import response_topics
 
 if TYPE_CHECKING:
     from engage.membership.models import Member

@@ -6,19 +6,31 @@ Nothing here stores an IP address, user agent or session id with an answer
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import render_template
+from flask import request
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFError, validate_csrf
+from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError as FormValidationError
 
 from engage.clock import utcnow
 from engage.edge import change
 from engage.errors import NotFound
-from engage.extensions import csrf, db, limiter
-from engage.surveys import answering, findings
-from engage.surveys.answering import AlreadyAnswered, SurveyNotOpen, Target
-from engage.surveys.forms import AnswerForm, answer_form
-from engage.surveys.models import ResponseSource, Survey
+from engage.extensions import csrf
+from engage.extensions import db
+from engage.extensions import limiter
+from engage.surveys import answering
+from engage.surveys import findings
+from engage.surveys.answering import AlreadyAnswered
+from engage.surveys.answering import SurveyNotOpen
+from engage.surveys.answering import Target
+from engage.surveys.forms import AnswerForm
+from engage.surveys.forms import answer_form
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import Survey
 from engage.surveys.services import answering_problem
 
 bp = Blueprint("answer", __name__)

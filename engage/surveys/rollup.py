@@ -10,14 +10,18 @@ inserts with Core, adds what it inserted with :func:`count_imported`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection
 
-from engage.rollups import CountRollup, Slot, register
-from engage.surveys.models import Response, ResponseDay
+from engage.rollups import CountRollup
+from engage.rollups import Slot
+from engage.rollups import register
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseDay
 
 
 def _counts_of(response: Mapping[str, Any]) -> Iterable[Slot]:

@@ -5,23 +5,29 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
 
-from engage.audit.services import SYSTEM, record_event
-from engage.clock import local_day, start_of_day
-from engage.errors import Conflict, NotFound, ValidationError
+from engage.audit.services import SYSTEM
+from engage.audit.services import record_event
+from engage.clock import local_day
+from engage.clock import start_of_day
+from engage.errors import Conflict
+from engage.errors import NotFound
+from engage.errors import ValidationError
 from engage.extensions import db
-from engage.surveys.models import (
-    Choice,
-    Question,
-    QuestionKind,
-    Response,
-    Survey,
-    SurveyStatus,
-)
+from engage.surveys.models import Choice
+from engage.surveys.models import Question
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Response
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
 
 if TYPE_CHECKING:
     from engage.accounts.models import User

@@ -5,38 +5,37 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Response,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import Response
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from engage.accounts.access import EDITORS, READERS, roles_required
-from engage.clock import today, utcnow
+from engage.accounts.access import EDITORS
+from engage.accounts.access import READERS
+from engage.accounts.access import roles_required
+from engage.clock import today
+from engage.clock import utcnow
 from engage.edge import change
 from engage.errors import EngageError
 from engage.extensions import db
 from engage.formtools import parse_id
 from engage.membership import lists
-from engage.surveys import answering, distribution, services
-from engage.surveys.forms import (
-    InviteForm,
-    QuestionForm,
-    SurveyForm,
-    answer_form,
-)
-from engage.surveys.models import (
-    LIKERT_LABELS,
-    Question,
-    QuestionKind,
-    Survey,
-)
+from engage.surveys import answering
+from engage.surveys import distribution
+from engage.surveys import services
+from engage.surveys.forms import InviteForm
+from engage.surveys.forms import QuestionForm
+from engage.surveys.forms import SurveyForm
+from engage.surveys.forms import answer_form
+from engage.surveys.models import LIKERT_LABELS
+from engage.surveys.models import Question
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Survey
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 

@@ -9,7 +9,9 @@ import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from engage.accounts.models import PasswordToken, Role, User
+from engage.accounts.models import PasswordToken
+from engage.accounts.models import Role
+from engage.accounts.models import User
 from engage.audit.models import AuditEvent
 from engage.clock import utcnow
 from engage.extensions import db

@@ -13,8 +13,10 @@ from sqlalchemy import select
 
 from engage.audit.models import AuditEvent
 from engage.extensions import db
-from tests.conftest import comparable, make_test_config
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.conftest import comparable
+from tests.conftest import make_test_config
+from tests.factories import DEFAULT_PASSWORD
+from tests.factories import UserFactory
 
 
 def test_login_with_correct_password_redirects_home(client: FlaskClient) -> None:

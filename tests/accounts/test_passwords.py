@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from engage.accounts.passwords import (
-    _common_passwords,
-    hash_password,
-    password_problems,
-    verify_password,
-)
+from engage.accounts.passwords import _common_passwords
+from engage.accounts.passwords import hash_password
+from engage.accounts.passwords import password_problems
+from engage.accounts.passwords import verify_password
 
 
 def test_hash_is_argon2id_and_verifies() -> None:

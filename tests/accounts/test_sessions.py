@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 from engage.clock import utcnow
 from engage.extensions import db
 from tests.conftest import make_test_config
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import DEFAULT_PASSWORD
+from tests.factories import UserFactory
 
 
 def _session_cookie(response, name: str = "engage_session") -> str:

@@ -13,11 +13,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from engage.accounts import twofactor
-from engage.accounts.models import RecoveryCode, User
+from engage.accounts.models import RecoveryCode
+from engage.accounts.models import User
 from engage.audit.models import AuditEvent
 from engage.clock import utcnow
 from engage.extensions import db
-from tests.factories import DEFAULT_PASSWORD, UserFactory, sign_in, totp_code
+from tests.factories import DEFAULT_PASSWORD
+from tests.factories import UserFactory
+from tests.factories import sign_in
+from tests.factories import totp_code
 
 
 def _password(client: FlaskClient, user: User) -> Any:

@@ -5,25 +5,30 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from icalendar import Calendar, Event
+from icalendar import Calendar
+from icalendar import Event
 from sqlalchemy import select
 
 from engage.accounts.models import User
 from engage.actions import calendar
-from engage.actions.models import Action, ActionStatus, CalendarToken, Recurrence
+from engage.actions.models import Action
+from engage.actions.models import ActionStatus
+from engage.actions.models import CalendarToken
+from engage.actions.models import Recurrence
 from engage.actions.schedule import add_months
-from engage.actions.services import (
-    ActionData,
-    create_action,
-    get_channel_by_name,
-    seed_channels,
-)
+from engage.actions.services import ActionData
+from engage.actions.services import create_action
+from engage.actions.services import get_channel_by_name
+from engage.actions.services import seed_channels
 from engage.audit.models import AuditEvent
 from engage.clock import utcnow
 from engage.extensions import db

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 from engage.actions.digest import send_action_digests
-from engage.actions.models import ActionStatus, Recurrence
+from engage.actions.models import ActionStatus
+from engage.actions.models import Recurrence
 from engage.extensions import db
 from engage.scheduling.models import RunTrigger
 from engage.scheduling.services import get_spec
 from jobs.runner import run_job
-from tests.factories import ActionFactory, UserFactory
+from tests.factories import ActionFactory
+from tests.factories import UserFactory
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 TODAY = NOW.date()

@@ -9,12 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engage.actions.models import Recurrence
-from engage.actions.schedule import (
-    add_months,
-    next_due_after,
-    occurrences,
-    parse_timescale,
-)
+from engage.actions.schedule import add_months
+from engage.actions.schedule import next_due_after
+from engage.actions.schedule import occurrences
+from engage.actions.schedule import parse_timescale
 
 
 @pytest.mark.parametrize(

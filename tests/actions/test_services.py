@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 
-from engage.actions import deliveries, services
-from engage.actions.models import ActionStatus, Recurrence
+from engage.actions import deliveries
+from engage.actions import services
+from engage.actions.models import ActionStatus
+from engage.actions.models import Recurrence
 from engage.audit.models import AuditEvent
 from engage.clock import utcnow
 from engage.errors import ValidationError
 from engage.extensions import db
-from tests.factories import ActionFactory, AudienceFactory, ChannelFactory, UserFactory
+from tests.factories import ActionFactory
+from tests.factories import AudienceFactory
+from tests.factories import ChannelFactory
+from tests.factories import UserFactory
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 TODAY = NOW.date()

@@ -10,10 +10,16 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from engage.actions.models import Action, ActionStatus, Recurrence
-from engage.clock import today, utcnow
+from engage.actions.models import Action
+from engage.actions.models import ActionStatus
+from engage.actions.models import Recurrence
+from engage.clock import today
+from engage.clock import utcnow
 from engage.extensions import db
-from tests.factories import ActionFactory, AudienceFactory, ChannelFactory, UserFactory
+from tests.factories import ActionFactory
+from tests.factories import AudienceFactory
+from tests.factories import ChannelFactory
+from tests.factories import UserFactory
 
 XSS = '<script>alert(1)</script>"><svg onload=alert(1)>{{7*7}}'
 

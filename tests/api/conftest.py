@@ -10,7 +10,9 @@ import pytest
 from engage.api.tokens import create_api_token
 from engage.clock import utcnow
 from engage.extensions import db
-from engage.metrics.models import MetricKind, Source, TargetPeriod
+from engage.metrics.models import MetricKind
+from engage.metrics.models import Source
+from engage.metrics.models import TargetPeriod
 from tests import factories
 
 

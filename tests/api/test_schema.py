@@ -8,7 +8,9 @@ from typing import Any
 
 import schemathesis
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from engage.extensions import db

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from engage.api.models import ApiToken
-from engage.api.tokens import create_api_token, revoke_api_token
+from engage.api.tokens import create_api_token
+from engage.api.tokens import revoke_api_token
 from engage.clock import utcnow
 from engage.extensions import db
 from tests import factories

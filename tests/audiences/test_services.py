@@ -6,13 +6,18 @@ from datetime import timedelta
 
 import pytest
 
-from engage.actions.deliveries import DeliveryData, log_delivery
+from engage.actions.deliveries import DeliveryData
+from engage.actions.deliveries import log_delivery
 from engage.audiences import services
-from engage.audiences.models import Approach, AudienceGroup
+from engage.audiences.models import Approach
+from engage.audiences.models import AudienceGroup
 from engage.clock import utcnow
-from engage.errors import Conflict, ValidationError
+from engage.errors import Conflict
+from engage.errors import ValidationError
 from engage.extensions import db
-from tests.factories import ActionFactory, AudienceFactory, ProgrammeFactory
+from tests.factories import ActionFactory
+from tests.factories import AudienceFactory
+from tests.factories import ProgrammeFactory
 
 
 @pytest.mark.parametrize(

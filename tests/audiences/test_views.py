@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from engage.audiences.models import Approach, Audience
+from engage.audiences.models import Approach
+from engage.audiences.models import Audience
 from engage.extensions import db
-from tests.factories import AudienceFactory, ProgrammeFactory
+from tests.factories import AudienceFactory
+from tests.factories import ProgrammeFactory
 
 
 def test_officer_creates_and_edits_an_audience(

@@ -8,24 +8,35 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine
+from sqlalchemy import select
+from sqlalchemy import text
 
 from engage.backups import database as backups
 from engage.backups import ledger
 from engage.clock import utcnow
 from engage.errors import ValidationError
 from engage.extensions import db
-from engage.membership.models import Member, MemberStatus, Tier
-from engage.membership.services import ErasureReason, erase_member
-from tests.conftest import DATABASE_URL, make_test_config
-from tests.factories import ActionFactory, AudienceFactory, MemberFactory
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import Tier
+from engage.membership.services import ErasureReason
+from engage.membership.services import erase_member
+from tests.conftest import DATABASE_URL
+from tests.conftest import make_test_config
+from tests.factories import ActionFactory
+from tests.factories import AudienceFactory
+from tests.factories import MemberFactory
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 

@@ -7,15 +7,25 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine
+from sqlalchemy import func
+from sqlalchemy import select
 
-from engage.actions.models import Action, Activity
-from engage.bench import gen_surveys, generate, runner
+from engage.actions.models import Action
+from engage.actions.models import Activity
+from engage.bench import gen_surveys
+from engage.bench import generate
+from engage.bench import runner
 from engage.bench.cli import bench
-from engage.extensions import db, limiter
+from engage.extensions import db
+from engage.extensions import limiter
 from engage.membership.models import Member
-from engage.metrics.models import Feed, Mention, Observation
-from engage.surveys.models import Answer, Response, Survey
+from engage.metrics.models import Feed
+from engage.metrics.models import Mention
+from engage.metrics.models import Observation
+from engage.surveys.models import Answer
+from engage.surveys.models import Response
+from engage.surveys.models import Survey
 from engage.surveys.results import reports
 from engage.surveys.results.frames import load_frames
 

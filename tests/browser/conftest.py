@@ -168,7 +168,8 @@ def assert_accessible(page: Any) -> None:
 
 def sign_in(page: Any, user: Any, password: str | None = None) -> None:
     """Sign in through the login form, entering a code when the code step appears."""
-    from tests.factories import DEFAULT_PASSWORD, totp_code
+    from tests.factories import DEFAULT_PASSWORD
+    from tests.factories import totp_code
 
     page.goto("/login")
     page.get_by_label("Email address").fill(user.email)

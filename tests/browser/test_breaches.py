@@ -7,8 +7,10 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from engage.clock import to_local, utcnow
-from tests.browser.conftest import assert_accessible, sign_in
+from engage.clock import to_local
+from engage.clock import utcnow
+from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import sign_in
 
 
 def test_admin_records_a_breach_and_every_page_is_accessible(

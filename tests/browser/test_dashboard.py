@@ -7,36 +7,34 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from engage.actions.models import Activity, ReachFigure
+from engage.actions.models import Activity
+from engage.actions.models import ReachFigure
 from engage.clock import utcnow
 from engage.extensions import db
-from engage.membership.models import ConsentMethod, Member, MemberStatus, Tier
-from engage.metrics.models import (
-    Feed,
-    Mention,
-    Metric,
-    MetricKind,
-    Observation,
-    Source,
-    TargetPeriod,
-    Tone,
-)
-from engage.surveys.models import (
-    Delivery,
-    Finding,
-    Invitation,
-    Response,
-    ResponseSource,
-    Survey,
-    SurveyStatus,
-)
-from tests.factories import (
-    DEFAULT_PASSWORD,
-    ActionFactory,
-    AudienceFactory,
-    ChannelFactory,
-    UserFactory,
-)
+from engage.membership.models import ConsentMethod
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import Tier
+from engage.metrics.models import Feed
+from engage.metrics.models import Mention
+from engage.metrics.models import Metric
+from engage.metrics.models import MetricKind
+from engage.metrics.models import Observation
+from engage.metrics.models import Source
+from engage.metrics.models import TargetPeriod
+from engage.metrics.models import Tone
+from engage.surveys.models import Delivery
+from engage.surveys.models import Finding
+from engage.surveys.models import Invitation
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
+from tests.factories import DEFAULT_PASSWORD
+from tests.factories import ActionFactory
+from tests.factories import AudienceFactory
+from tests.factories import ChannelFactory
+from tests.factories import UserFactory
 
 
 def _sign_in(page: Any, user: Any) -> None:

@@ -18,7 +18,10 @@ from sqlalchemy import select
 
 from engage.extensions import db
 from engage.membership.consent import CONSENT_WORDING
-from engage.membership.models import ContactChannel, Member, MemberStatus, Topic
+from engage.membership.models import ContactChannel
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import Topic
 from tests.browser.conftest import assert_accessible
 
 EMAIL = "jo.public@example.com"

@@ -6,8 +6,10 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, sign_in
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import sign_in
+from tests.factories import DEFAULT_PASSWORD
+from tests.factories import UserFactory
 
 
 def test_officer_signs_in_and_out(page: Any) -> None:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from typing import Any
 
 from playwright.sync_api import expect
 
 from engage.clock import utcnow
 from engage.extensions import db
-from engage.metrics.models import (
-    Feed,
-    Mention,
-    Metric,
-    MetricKind,
-    Observation,
-    Source,
-)
+from engage.metrics.models import Feed
+from engage.metrics.models import Mention
+from engage.metrics.models import Metric
+from engage.metrics.models import MetricKind
+from engage.metrics.models import Observation
+from engage.metrics.models import Source
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_plan import _sign_in
 from tests.factories import UserFactory

@@ -10,13 +10,12 @@ from playwright.sync_api import expect
 from engage.actions.services import seed_channels
 from engage.clock import utcnow
 from engage.extensions import db
-from tests.browser.conftest import assert_accessible, sign_in
-from tests.factories import (
-    DEFAULT_PASSWORD,
-    ActionFactory,
-    AudienceFactory,
-    UserFactory,
-)
+from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import sign_in
+from tests.factories import DEFAULT_PASSWORD
+from tests.factories import ActionFactory
+from tests.factories import AudienceFactory
+from tests.factories import UserFactory
 
 
 def _sign_in(page: Any, user: Any) -> None:

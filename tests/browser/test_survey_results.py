@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 from engage.surveys.models import QuestionKind
 from tests.browser.conftest import assert_accessible
 from tests.factories import DEFAULT_PASSWORD
-from tests.surveys.results.helpers import add_response, make_survey
+from tests.surveys.results.helpers import add_response
+from tests.surveys.results.helpers import make_survey
 
 Q = QuestionKind
 

@@ -17,10 +17,19 @@ from engage.clock import utcnow
 from engage.extensions import db
 from engage.membership.models import Tier
 from engage.surveys.answering import record_response
-from engage.surveys.models import Answer, Invitation, Response, ResponseSource, Survey
-from tests.browser.conftest import _new_page, assert_accessible
-from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.surveys.helpers import ALL_KINDS, full_answers, make_member, make_topic
+from engage.surveys.models import Answer
+from engage.surveys.models import Invitation
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import Survey
+from tests.browser.conftest import _new_page
+from tests.browser.conftest import assert_accessible
+from tests.factories import DEFAULT_PASSWORD
+from tests.factories import UserFactory
+from tests.surveys.helpers import ALL_KINDS
+from tests.surveys.helpers import full_answers
+from tests.surveys.helpers import make_member
+from tests.surveys.helpers import make_topic
 
 
 def _sign_in(page: Any, user: Any) -> None:

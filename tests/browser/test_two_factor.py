@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 
 from engage.clock import utcnow
 from tests.browser.conftest import assert_accessible
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import DEFAULT_PASSWORD
+from tests.factories import UserFactory
 
 
 def _password_step(page: Any, email: str) -> None:

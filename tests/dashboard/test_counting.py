@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 
-from engage.dashboard.counting import counts_in_ranges, pieces_of, series_in_ranges
+from engage.dashboard.counting import counts_in_ranges
+from engage.dashboard.counting import pieces_of
+from engage.dashboard.counting import series_in_ranges
 from engage.extensions import db
-from engage.metrics.models import Mention, MetricDay, MetricKind, Tone
-from tests.factories import FeedFactory, MetricFactory
+from engage.metrics.models import Mention
+from engage.metrics.models import MetricDay
+from engage.metrics.models import MetricKind
+from engage.metrics.models import Tone
+from tests.factories import FeedFactory
+from tests.factories import MetricFactory
 
 START = date(2026, 1, 1)
 

@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from engage.actions.models import (
-    ActionStatus,
-    Recurrence,
-)
-from engage.audiences.models import Approach, ProgrammeApproach
+from engage.actions.models import ActionStatus
+from engage.actions.models import Recurrence
+from engage.audiences.models import Approach
+from engage.audiences.models import ProgrammeApproach
 from engage.dashboard import periods
-from engage.dashboard.sections import DataTable, Scope
+from engage.dashboard.sections import DataTable
+from engage.dashboard.sections import Scope
 from engage.dashboard.services import build_dashboard
 from engage.errors import ValidationError
 from engage.extensions import db
-from engage.membership.models import ConsentMethod, MemberStatus, Tier
-from engage.metrics.models import (
-    Mention,
-    MetricKind,
-    Source,
-    TargetPeriod,
-    Tone,
-)
-from engage.surveys.models import (
-    Delivery,
-    Invitation,
-    Response,
-    ResponseSource,
-    SurveyStatus,
-)
+from engage.membership.models import ConsentMethod
+from engage.membership.models import MemberStatus
+from engage.membership.models import Tier
+from engage.metrics.models import Mention
+from engage.metrics.models import MetricKind
+from engage.metrics.models import Source
+from engage.metrics.models import TargetPeriod
+from engage.metrics.models import Tone
+from engage.surveys.models import Delivery
+from engage.surveys.models import Invitation
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import SurveyStatus
 from tests import factories
 
 TODAY = date(2026, 10, 15)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import openpyxl
 
 from engage.audit.models import AuditEvent
-from engage.clock import today, utcnow
+from engage.clock import today
+from engage.clock import utcnow
 from engage.dashboard import periods
 from engage.extensions import db
 from engage.surveys.models import Finding

@@ -11,7 +11,9 @@ import os
 import re
 import uuid
 
-from locust import HttpUser, between, task
+from locust import HttpUser
+from locust import between
+from locust import task
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 OFFICER_EMAIL = os.environ["ENGAGE_LOAD_OFFICER_EMAIL"]

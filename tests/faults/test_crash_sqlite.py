@@ -15,19 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import (
-    FAULT_SECONDS,
-    Browser,
-    Outcomes,
-    Report,
-    Server,
-    ServerFactory,
-    classify,
-    integrity_check,
-    sqlite_duplicates,
-    sqlite_members,
-    unique_email,
-)
+from tests.faults.conftest import FAULT_SECONDS
+from tests.faults.conftest import Browser
+from tests.faults.conftest import Outcomes
+from tests.faults.conftest import Report
+from tests.faults.conftest import Server
+from tests.faults.conftest import ServerFactory
+from tests.faults.conftest import classify
+from tests.faults.conftest import integrity_check
+from tests.faults.conftest import sqlite_duplicates
+from tests.faults.conftest import sqlite_members
+from tests.faults.conftest import unique_email
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

@@ -24,21 +24,19 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.faults.conftest import (
-    JOINED,
-    UNAVAILABLE,
-    Browser,
-    Outcomes,
-    Report,
-    ServerFactory,
-    classify,
-    integrity_check,
-    prepare_database,
-    run,
-    sqlite_duplicates,
-    sqlite_members,
-    unique_email,
-)
+from tests.faults.conftest import JOINED
+from tests.faults.conftest import UNAVAILABLE
+from tests.faults.conftest import Browser
+from tests.faults.conftest import Outcomes
+from tests.faults.conftest import Report
+from tests.faults.conftest import ServerFactory
+from tests.faults.conftest import classify
+from tests.faults.conftest import integrity_check
+from tests.faults.conftest import prepare_database
+from tests.faults.conftest import run
+from tests.faults.conftest import sqlite_duplicates
+from tests.faults.conftest import sqlite_members
+from tests.faults.conftest import unique_email
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

@@ -19,21 +19,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import (
-    JOINED,
-    OFFICER_EMAIL,
-    OFFICER_PASSWORD,
-    VENV_BIN,
-    Browser,
-    Database,
-    Report,
-    ServerFactory,
-    env_number,
-    run,
-    sqlite_duplicates,
-    sqlite_members,
-    unique_email,
-)
+from tests.faults.conftest import JOINED
+from tests.faults.conftest import OFFICER_EMAIL
+from tests.faults.conftest import OFFICER_PASSWORD
+from tests.faults.conftest import VENV_BIN
+from tests.faults.conftest import Browser
+from tests.faults.conftest import Database
+from tests.faults.conftest import Report
+from tests.faults.conftest import ServerFactory
+from tests.faults.conftest import env_number
+from tests.faults.conftest import run
+from tests.faults.conftest import sqlite_duplicates
+from tests.faults.conftest import sqlite_members
+from tests.faults.conftest import unique_email
 
 LOAD_SECONDS = int(env_number("ENGAGE_LOAD_SECONDS", 120))
 

@@ -10,25 +10,24 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 import pytest
 
-from tests.faults.conftest import (
-    FAULT_SECONDS,
-    UNAVAILABLE,
-    Browser,
-    Outcomes,
-    PgCluster,
-    Report,
-    Server,
-    ServerFactory,
-    classify,
-    pg_duplicates,
-    pg_members,
-    pg_reset,
-    unique_email,
-)
+from tests.faults.conftest import FAULT_SECONDS
+from tests.faults.conftest import UNAVAILABLE
+from tests.faults.conftest import Browser
+from tests.faults.conftest import Outcomes
+from tests.faults.conftest import PgCluster
+from tests.faults.conftest import Report
+from tests.faults.conftest import Server
+from tests.faults.conftest import ServerFactory
+from tests.faults.conftest import classify
+from tests.faults.conftest import pg_duplicates
+from tests.faults.conftest import pg_members
+from tests.faults.conftest import pg_reset
+from tests.faults.conftest import unique_email
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

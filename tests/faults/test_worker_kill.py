@@ -14,16 +14,14 @@ import time
 
 import pytest
 
-from tests.faults.conftest import (
-    Browser,
-    Database,
-    Outcomes,
-    Report,
-    Server,
-    ServerFactory,
-    classify,
-    unique_email,
-)
+from tests.faults.conftest import Browser
+from tests.faults.conftest import Database
+from tests.faults.conftest import Outcomes
+from tests.faults.conftest import Report
+from tests.faults.conftest import Server
+from tests.faults.conftest import ServerFactory
+from tests.faults.conftest import classify
+from tests.faults.conftest import unique_email
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

@@ -22,9 +22,15 @@ import atheris
 with atheris.instrument_imports(
     include=["engage.imports", "engage.membership", "engage.metrics"]
 ):
-    from engage.imports.tabular import TableError, neutralise, read_table, restore
-    from engage.membership.validators import normalise_phone, normalise_postcode
-    from engage.metrics.feeds import FeedError, matched_phrases, parse_feed
+    from engage.imports.tabular import TableError
+    from engage.imports.tabular import neutralise
+    from engage.imports.tabular import read_table
+    from engage.imports.tabular import restore
+    from engage.membership.validators import normalise_phone
+    from engage.membership.validators import normalise_postcode
+    from engage.metrics.feeds import FeedError
+    from engage.metrics.feeds import matched_phrases
+    from engage.metrics.feeds import parse_feed
 
 
 def _table(filename: str) -> Callable[[bytes], None]:

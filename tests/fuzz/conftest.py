@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings
 
 EXAMPLES = int(os.environ.get("ENGAGE_FUZZ_EXAMPLES", "200"))
 

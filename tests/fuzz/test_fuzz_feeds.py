@@ -14,7 +14,10 @@ from xml.sax.saxutils import escape
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engage.metrics.feeds import FeedError, FeedItem, matched_phrases, parse_feed
+from engage.metrics.feeds import FeedError
+from engage.metrics.feeds import FeedItem
+from engage.metrics.feeds import matched_phrases
+from engage.metrics.feeds import parse_feed
 from tests.fuzz.conftest import FUZZ
 
 HOSTILE_TEXT = st.one_of(

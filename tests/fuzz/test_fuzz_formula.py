@@ -7,14 +7,13 @@ import io
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engage.imports.tabular import (
-    neutralise,
-    read_table,
-    restore,
-    unix_newlines,
-    write_table,
-)
-from tests.fuzz.conftest import FUZZ, FUZZ_HEAVY
+from engage.imports.tabular import neutralise
+from engage.imports.tabular import read_table
+from engage.imports.tabular import restore
+from engage.imports.tabular import unix_newlines
+from engage.imports.tabular import write_table
+from tests.fuzz.conftest import FUZZ
+from tests.fuzz.conftest import FUZZ_HEAVY
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 # XLSX (XML) cannot hold most control characters; CSV cells hold any text but NUL.

@@ -14,9 +14,15 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engage.imports.services import ImportPreview, preview_import
-from engage.imports.tabular import Table, TableError, read_table, write_xlsx
-from tests.fuzz.conftest import FUZZ, FUZZ_HEAVY, FUZZ_WORKBOOK
+from engage.imports.services import ImportPreview
+from engage.imports.services import preview_import
+from engage.imports.tabular import Table
+from engage.imports.tabular import TableError
+from engage.imports.tabular import read_table
+from engage.imports.tabular import write_xlsx
+from tests.fuzz.conftest import FUZZ
+from tests.fuzz.conftest import FUZZ_HEAVY
+from tests.fuzz.conftest import FUZZ_WORKBOOK
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
 AUDIENCES_CSV = (FIXTURES / "audiences-clean.csv").read_bytes()

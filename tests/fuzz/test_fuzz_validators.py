@@ -7,7 +7,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engage.membership.validators import normalise_phone, normalise_postcode
+from engage.membership.validators import normalise_phone
+from engage.membership.validators import normalise_postcode
 from tests.fuzz.conftest import FUZZ
 
 POSTCODE_SHAPED = st.from_regex(

@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
-from engage.actions.models import Action, Channel
+from engage.actions.models import Action
+from engage.actions.models import Channel
 from engage.audiences.models import Audience
 from engage.extensions import db
-from tests.imports.test_tabular import FIXTURES, PNG
+from tests.imports.test_tabular import FIXTURES
+from tests.imports.test_tabular import PNG
 
 REFERENCE = Path(__file__).resolve().parents[2] / "engage" / "demo_data"
 

@@ -3,38 +3,47 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from importlib import resources
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
 
-from engage.actions.models import Action, ActionStatus, Channel, Recurrence
-from engage.actions.services import (
-    ObjectiveData,
-    get_action_by_title,
-    is_unscheduled,
-    save_objective,
-    seed_channels,
-)
+from engage.actions.models import Action
+from engage.actions.models import ActionStatus
+from engage.actions.models import Channel
+from engage.actions.models import Recurrence
+from engage.actions.services import ObjectiveData
+from engage.actions.services import get_action_by_title
+from engage.actions.services import is_unscheduled
+from engage.actions.services import save_objective
+from engage.actions.services import seed_channels
 from engage.actions.transfer import AudienceResolver
-from engage.audiences.models import Approach, Audience, AudienceGroup
-from engage.audiences.services import (
-    TYPICAL_SCORES,
-    AudienceData,
-    build_map,
-    create_audience,
-    get_audience_by_name,
-    save_programme,
-)
+from engage.audiences.models import Approach
+from engage.audiences.models import Audience
+from engage.audiences.models import AudienceGroup
+from engage.audiences.services import TYPICAL_SCORES
+from engage.audiences.services import AudienceData
+from engage.audiences.services import build_map
+from engage.audiences.services import create_audience
+from engage.audiences.services import get_audience_by_name
+from engage.audiences.services import save_programme
 from engage.audit.models import AuditEvent
-from engage.errors import NotFound, ValidationError
+from engage.errors import NotFound
+from engage.errors import ValidationError
 from engage.extensions import db
 from engage.imports import services
 from engage.imports.models import PendingImport
 from engage.imports.services import Outcome
-from tests.imports.test_tabular import FIXTURES, FORMULAS, _csv_cells
+from tests.imports.test_tabular import FIXTURES
+from tests.imports.test_tabular import FORMULAS
+from tests.imports.test_tabular import _csv_cells
 
 NOW = datetime(2012, 6, 1, 9, 0, tzinfo=UTC)
 DEMO_DATA = resources.files("engage") / "demo_data"
@@ -218,7 +227,8 @@ def test_reference_action_keeps_responsibility_and_measurement() -> None:
 
 
 def test_reference_plan_imports_from_an_xlsx_copy() -> None:
-    from engage.imports.tabular import read_table, write_xlsx
+    from engage.imports.tabular import read_table
+    from engage.imports.tabular import write_xlsx
 
     _import_reference()
     db.session.execute(delete(Action))

@@ -6,7 +6,8 @@ import csv
 import io
 import time
 import zipfile
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -15,16 +16,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engage.imports import tabular
-from engage.imports.tabular import (
-    FORMULA_TRIGGERS,
-    TableError,
-    neutralise,
-    read_grid,
-    read_table,
-    restore,
-    write_csv,
-    write_xlsx,
-)
+from engage.imports.tabular import FORMULA_TRIGGERS
+from engage.imports.tabular import TableError
+from engage.imports.tabular import neutralise
+from engage.imports.tabular import read_grid
+from engage.imports.tabular import read_table
+from engage.imports.tabular import restore
+from engage.imports.tabular import write_csv
+from engage.imports.tabular import write_xlsx
 from tests.imports.workbooks import expanding_workbook
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"

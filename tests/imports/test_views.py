@@ -13,7 +13,8 @@ import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.audiences.models import Audience
 from engage.audit.models import AuditEvent
@@ -21,7 +22,8 @@ from engage.clock import utcnow
 from engage.extensions import db
 from engage.imports.models import PendingImport
 from tests.factories import sign_in
-from tests.imports.test_tabular import FIXTURES, PNG
+from tests.imports.test_tabular import FIXTURES
+from tests.imports.test_tabular import PNG
 from tests.imports.workbooks import expanding_workbook
 
 Login = Callable[..., Any]
@@ -441,7 +443,9 @@ def _plan_csv(title: str, channel: str, status: str = "planned") -> bytes:
 def test_officer_cannot_import_changes_to_an_action_owned_by_others(
     client: FlaskClient, login: Login, cast: dict[str, Any]
 ) -> None:
-    from tests.factories import ActionFactory, ChannelFactory, UserFactory
+    from tests.factories import ActionFactory
+    from tests.factories import ChannelFactory
+    from tests.factories import UserFactory
 
     ChannelFactory(name="Newsletter")
     action = ActionFactory(title="Their newsletter", owners=[UserFactory()])

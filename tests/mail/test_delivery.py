@@ -16,9 +16,11 @@ from sqlalchemy import select
 
 from engage.clock import utcnow
 from engage.extensions import db
-from engage.mail import delivery, services
+from engage.mail import delivery
+from engage.mail import services
 from engage.mail.delivery import wait_for_deliveries
-from engage.mail.models import MailStatus, OutboxMessage
+from engage.mail.models import MailStatus
+from engage.mail.models import OutboxMessage
 from engage.mail.services import send_mail
 from tests.factories import UserFactory
 

@@ -8,7 +8,8 @@ from types import SimpleNamespace as Thing
 from typing import Any
 
 import pytest
-from flask import Flask, render_template
+from flask import Flask
+from flask import render_template
 
 from tests.conftest import ROOT
 

@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.clock import utcnow
 from engage.extensions import db
-from engage.mail.delivery import prepare_and_deliver, wait_for_deliveries
+from engage.mail.delivery import prepare_and_deliver
+from engage.mail.delivery import wait_for_deliveries
 from engage.mail.models import MailRequest
 from engage.mail.requests import request_mail
 from tests.surveys.helpers import make_member

@@ -6,7 +6,8 @@ from flask.testing import FlaskClient
 
 from engage.extensions import db
 from engage.mail.models import MailStatus
-from engage.mail.services import Attachment, send_mail
+from engage.mail.services import Attachment
+from engage.mail.services import send_mail
 from tests.factories import UserFactory
 
 

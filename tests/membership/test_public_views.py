@@ -14,25 +14,26 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from engage.audit.models import AuditEvent
 from engage.extensions import db
 from engage.membership import consent
-from engage.membership.models import (
-    ConsentMethod,
-    ConsentRecord,
-    ContactChannel,
-    Member,
-    MemberStatus,
-    MemberToken,
-    Practice,
-    Tier,
-    TokenPurpose,
-    Topic,
-)
-from engage.membership.registration import _token_hash, use_equality_token
+from engage.membership.models import ConsentMethod
+from engage.membership.models import ConsentRecord
+from engage.membership.models import ContactChannel
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import MemberToken
+from engage.membership.models import Practice
+from engage.membership.models import Tier
+from engage.membership.models import TokenPurpose
+from engage.membership.models import Topic
+from engage.membership.registration import _token_hash
+from engage.membership.registration import use_equality_token
 from tests.conftest import comparable
 
 EMAIL = "sam@example.com"

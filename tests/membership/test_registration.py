@@ -6,46 +6,46 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func
+from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy import text
 
 from engage.audit.models import AuditEvent
 from engage.db import begin_write
-from engage.errors import NotFound, ValidationError
+from engage.errors import NotFound
+from engage.errors import ValidationError
 from engage.extensions import db
 from engage.mail.models import OutboxMessage
 from engage.membership import consent
-from engage.membership.models import (
-    ConsentMethod,
-    ContactChannel,
-    Member,
-    MemberStatus,
-    MemberToken,
-    SupportNeed,
-    Tier,
-    TokenPurpose,
-    Topic,
-)
-from engage.membership.registration import (
-    Registration,
-    RegistrationResult,
-    check_registration,
-    confirm_member,
-    purge_unconfirmed,
-    save_equality_answers,
-    store_registration,
-)
-from engage.membership.self_service import (
-    export_own_data,
-    member_for_manage_token,
-    request_manage_link,
-    update_own_details,
-    withdraw_own_membership,
-)
+from engage.membership.models import ConsentMethod
+from engage.membership.models import ContactChannel
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import MemberToken
+from engage.membership.models import SupportNeed
+from engage.membership.models import Tier
+from engage.membership.models import TokenPurpose
+from engage.membership.models import Topic
+from engage.membership.registration import Registration
+from engage.membership.registration import RegistrationResult
+from engage.membership.registration import check_registration
+from engage.membership.registration import confirm_member
+from engage.membership.registration import purge_unconfirmed
+from engage.membership.registration import save_equality_answers
+from engage.membership.registration import store_registration
+from engage.membership.self_service import export_own_data
+from engage.membership.self_service import member_for_manage_token
+from engage.membership.self_service import request_manage_link
+from engage.membership.self_service import update_own_details
+from engage.membership.self_service import withdraw_own_membership
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 EMAIL_ONLY = {c: c is ContactChannel.EMAIL for c in ContactChannel}

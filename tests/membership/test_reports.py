@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,8 @@ from engage.audit.models import AuditEvent
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.membership import reports
-from engage.membership.models import MemberStatus, PopulationShare
+from engage.membership.models import MemberStatus
+from engage.membership.models import PopulationShare
 from tests.factories import MemberFactory
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

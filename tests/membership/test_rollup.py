@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,16 +15,16 @@ from flask import Flask
 from sqlalchemy import select
 
 from engage.extensions import db
-from engage.membership import figures, registration, services
-from engage.membership.models import (
-    STAFF_JOIN_METHODS,
-    ConsentMethod,
-    ContactChannel,
-    Member,
-    MemberDay,
-    MemberStatus,
-    Tier,
-)
+from engage.membership import figures
+from engage.membership import registration
+from engage.membership import services
+from engage.membership.models import STAFF_JOIN_METHODS
+from engage.membership.models import ConsentMethod
+from engage.membership.models import ContactChannel
+from engage.membership.models import Member
+from engage.membership.models import MemberDay
+from engage.membership.models import MemberStatus
+from engage.membership.models import Tier
 from engage.membership.rollup import MEMBER_DAYS
 from tests.membership.test_registration import register_member
 

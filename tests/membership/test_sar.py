@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,14 +14,14 @@ from sqlalchemy import select
 
 from engage.audit.models import AuditEvent
 from engage.clock import utcnow
-from engage.errors import Conflict, ValidationError
+from engage.errors import Conflict
+from engage.errors import ValidationError
 from engage.extensions import db
 from engage.membership import sar
-from engage.membership.models import (
-    Member,
-    SubjectAccessRequest,
-)
-from engage.membership.services import ErasureReason, erase_member
+from engage.membership.models import Member
+from engage.membership.models import SubjectAccessRequest
+from engage.membership.services import ErasureReason
+from engage.membership.services import erase_member
 from tests.factories import MemberFactory
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

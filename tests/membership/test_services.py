@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import openpyxl
@@ -13,24 +16,26 @@ import pytest
 from sqlalchemy import select
 
 from engage.audit.models import AuditEvent
-from engage.errors import Conflict, PermissionDenied
+from engage.errors import Conflict
+from engage.errors import PermissionDenied
 from engage.extensions import db
 from engage.mail.models import OutboxMessage
-from engage.membership import figures, lists, services
+from engage.membership import figures
+from engage.membership import lists
+from engage.membership import services
 from engage.membership.consent import current_consents
-from engage.membership.models import (
-    ConsentMethod,
-    ContactChannel,
-    EqualityAnswers,
-    Member,
-    MemberStatus,
-    MemberSupportNeed,
-    MemberToken,
-    SupportNeed,
-    Tier,
-    TokenPurpose,
-)
-from engage.membership.services import MemberData, MemberFilter
+from engage.membership.models import ConsentMethod
+from engage.membership.models import ContactChannel
+from engage.membership.models import EqualityAnswers
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import MemberSupportNeed
+from engage.membership.models import MemberToken
+from engage.membership.models import SupportNeed
+from engage.membership.models import Tier
+from engage.membership.models import TokenPurpose
+from engage.membership.services import MemberData
+from engage.membership.services import MemberFilter
 from tests.factories import MemberFactory
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 import openpyxl
@@ -15,17 +16,15 @@ from sqlalchemy import select
 
 from engage.audit.models import AuditEvent
 from engage.extensions import db
-from engage.membership.models import (
-    ConsentMethod,
-    ConsentRecord,
-    ContactChannel,
-    Member,
-    MemberStatus,
-    PopulationShare,
-    Practice,
-    Tier,
-    Topic,
-)
+from engage.membership.models import ConsentMethod
+from engage.membership.models import ConsentRecord
+from engage.membership.models import ContactChannel
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import PopulationShare
+from engage.membership.models import Practice
+from engage.membership.models import Tier
+from engage.membership.models import Topic
 from tests.factories import MemberFactory
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextlib import suppress
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.extensions import db
-from engage.metrics.models import Feed, Metric, Observation
+from engage.metrics.models import Feed
+from engage.metrics.models import Metric
+from engage.metrics.models import Observation
 
 
 def _counts() -> tuple[int, int, int]:

@@ -6,29 +6,36 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.extensions import db
-from engage.metrics.feeds import (
-    FeedData,
-    FeedError,
-    FeedItem,
-    backoff,
-    html_to_text,
-    matched_phrases,
-    parse_feed,
-    safe_link,
-    save_feed,
-)
-from engage.metrics.models import Feed, Mention, Metric, Observation
+from engage.metrics.feeds import FeedData
+from engage.metrics.feeds import FeedError
+from engage.metrics.feeds import FeedItem
+from engage.metrics.feeds import backoff
+from engage.metrics.feeds import html_to_text
+from engage.metrics.feeds import matched_phrases
+from engage.metrics.feeds import parse_feed
+from engage.metrics.feeds import safe_link
+from engage.metrics.feeds import save_feed
+from engage.metrics.models import Feed
+from engage.metrics.models import Mention
+from engage.metrics.models import Metric
+from engage.metrics.models import Observation
 from jobs.feeds import poll_feeds
 from tests.factories import FeedFactory
-from tests.metrics.feedserver import FeedServer, feed_server, rss
+from tests.metrics.feedserver import FeedServer
+from tests.metrics.feedserver import feed_server
+from tests.metrics.feedserver import rss
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 DAY = date(2026, 11, 24)

@@ -13,8 +13,13 @@ import pytest
 from engage.errors import ValidationError
 from engage.metrics import fetch as fetch_module
 from engage.metrics.feeds import validate_feed_url
-from engage.metrics.fetch import FetchError, FetchLimits, UnsafeURL, fetch
-from tests.metrics.feedserver import FeedServer, feed_server, rss
+from engage.metrics.fetch import FetchError
+from engage.metrics.fetch import FetchLimits
+from engage.metrics.fetch import UnsafeURL
+from engage.metrics.fetch import fetch
+from tests.metrics.feedserver import FeedServer
+from tests.metrics.feedserver import feed_server
+from tests.metrics.feedserver import rss
 
 FAST = FetchLimits(connect_timeout=1, total_timeout=3, allow_private=True)
 

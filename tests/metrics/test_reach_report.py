@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from typing import Any
 
 import openpyxl
@@ -11,33 +13,27 @@ import pytest
 
 from engage.db import begin_write
 from engage.extensions import db
-from engage.metrics.models import (
-    Mention,
-    MetricKind,
-    ReachReport,
-    ReportPeriod,
-    Source,
-    TargetPeriod,
-    Tone,
-)
+from engage.metrics.models import Mention
+from engage.metrics.models import MetricKind
+from engage.metrics.models import ReachReport
+from engage.metrics.models import ReportPeriod
+from engage.metrics.models import Source
+from engage.metrics.models import TargetPeriod
+from engage.metrics.models import Tone
 from engage.metrics.reach import send_reach_report
-from engage.metrics.report import (
-    Period,
-    compute_reach,
-    last_complete_period,
-    period_containing,
-    reach_rows,
-    target_status,
-)
-from tests.factories import (
-    ActionFactory,
-    ActivityFactory,
-    ChannelFactory,
-    FeedFactory,
-    MetricFactory,
-    ObservationFactory,
-    UserFactory,
-)
+from engage.metrics.report import Period
+from engage.metrics.report import compute_reach
+from engage.metrics.report import last_complete_period
+from engage.metrics.report import period_containing
+from engage.metrics.report import reach_rows
+from engage.metrics.report import target_status
+from tests.factories import ActionFactory
+from tests.factories import ActivityFactory
+from tests.factories import ChannelFactory
+from tests.factories import FeedFactory
+from tests.factories import MetricFactory
+from tests.factories import ObservationFactory
+from tests.factories import UserFactory
 
 NOW = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 OCTOBER = Period(ReportPeriod.MONTH, date(2026, 10, 1), date(2026, 10, 31))

@@ -3,37 +3,34 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert
+from sqlalchemy import select
 
 from engage.extensions import db
 from engage.imports.services import apply_import
 from engage.metrics.feeds import record_media_coverage
 from engage.metrics.figures import metric_values
-from engage.metrics.models import (
-    Mention,
-    MetricDay,
-    MetricKind,
-    MetricMonth,
-    Observation,
-    Source,
-)
+from engage.metrics.models import Mention
+from engage.metrics.models import MetricDay
+from engage.metrics.models import MetricKind
+from engage.metrics.models import MetricMonth
+from engage.metrics.models import Observation
+from engage.metrics.models import Source
 from engage.metrics.rollup import rebuild_metric_rollups
-from engage.metrics.services import (
-    observations_from_activities,
-    record_manual_observation,
-    upsert_observation,
-)
-from tests.factories import (
-    ActionFactory,
-    ActivityFactory,
-    ChannelFactory,
-    FeedFactory,
-    MetricFactory,
-)
+from engage.metrics.services import observations_from_activities
+from engage.metrics.services import record_manual_observation
+from engage.metrics.services import upsert_observation
+from tests.factories import ActionFactory
+from tests.factories import ActivityFactory
+from tests.factories import ChannelFactory
+from tests.factories import FeedFactory
+from tests.factories import MetricFactory
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 RANK = {Source.MANUAL: 0, Source.IMPORT: 1, Source.FEED: 2, Source.SYSTEM: 3}

@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
 
-from engage.actions.models import ActionStatus, Activity
-from engage.errors import Conflict, ValidationError
+from engage.actions.models import ActionStatus
+from engage.actions.models import Activity
+from engage.errors import Conflict
+from engage.errors import ValidationError
 from engage.extensions import db
-from engage.membership.models import ConsentMethod, MemberStatus, Tier
-from engage.metrics.models import Metric, MetricKind, Observation, Source, TargetPeriod
-from engage.metrics.services import (
-    MetricData,
-    daily_values,
-    get_metric_by_key,
-    observations_from_activities,
-    record_manual_observation,
-    save_metric,
-    upsert_observation,
-)
-from engage.metrics.system import SYSTEM_METRICS, compute_system_metrics
-from tests.factories import (
-    ActionFactory,
-    ActivityFactory,
-    AudienceFactory,
-    ChannelFactory,
-    MemberFactory,
-)
+from engage.membership.models import ConsentMethod
+from engage.membership.models import MemberStatus
+from engage.membership.models import Tier
+from engage.metrics.models import Metric
+from engage.metrics.models import MetricKind
+from engage.metrics.models import Observation
+from engage.metrics.models import Source
+from engage.metrics.models import TargetPeriod
+from engage.metrics.services import MetricData
+from engage.metrics.services import daily_values
+from engage.metrics.services import get_metric_by_key
+from engage.metrics.services import observations_from_activities
+from engage.metrics.services import record_manual_observation
+from engage.metrics.services import save_metric
+from engage.metrics.services import upsert_observation
+from engage.metrics.system import SYSTEM_METRICS
+from engage.metrics.system import compute_system_metrics
+from tests.factories import ActionFactory
+from tests.factories import ActivityFactory
+from tests.factories import AudienceFactory
+from tests.factories import ChannelFactory
+from tests.factories import MemberFactory
 
 NOW = datetime(2026, 11, 25, 23, 0, tzinfo=UTC)
 TODAY = NOW.date()

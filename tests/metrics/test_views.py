@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.extensions import db
-from engage.metrics.models import Feed, Metric, Observation, Source
-from tests.factories import FeedFactory, MetricFactory, ObservationFactory
+from engage.metrics.models import Feed
+from engage.metrics.models import Metric
+from engage.metrics.models import Observation
+from engage.metrics.models import Source
+from tests.factories import FeedFactory
+from tests.factories import MetricFactory
+from tests.factories import ObservationFactory
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -133,7 +141,8 @@ def test_feed_pages_validate_the_address(
 def test_officers_set_the_tone_of_a_mention(
     client: Any, login: Any, cast: dict[str, Any]
 ) -> None:
-    from engage.metrics.models import Mention, Tone
+    from engage.metrics.models import Mention
+    from engage.metrics.models import Tone
 
     feed = FeedFactory(url="https://news.example/rss", name="News")
     mention = Mention(

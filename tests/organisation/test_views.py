@@ -13,15 +13,14 @@ from sqlalchemy import select
 from engage.clock import utcnow
 from engage.extensions import db
 from engage.membership import consent
-from engage.membership.models import (
-    ConsentMethod,
-    ConsentRecord,
-    ContactChannel,
-    Member,
-    MemberStatus,
-)
+from engage.membership.models import ConsentMethod
+from engage.membership.models import ConsentRecord
+from engage.membership.models import ContactChannel
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
 from engage.organisation import services
-from engage.organisation.models import Notice, NoticeKind
+from engage.organisation.models import Notice
+from engage.organisation.models import NoticeKind
 
 DETAILS = {
     "name": "NHS Westvale Integrated Care Board",

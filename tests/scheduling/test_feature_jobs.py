@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
 
 from engage.clock import utcnow
 from engage.extensions import db
-from engage.metrics.models import Metric, Observation, ReachReport
-from engage.scheduling.models import (
-    JobRequest,
-    JobRun,
-    RequestStatus,
-    RunOutcome,
-    RunTrigger,
-)
-from engage.scheduling.services import JobSpec, get_spec
-from engage.surveys.models import Response, ResponseSource, SurveyStatus
+from engage.metrics.models import Metric
+from engage.metrics.models import Observation
+from engage.metrics.models import ReachReport
+from engage.scheduling.models import JobRequest
+from engage.scheduling.models import JobRun
+from engage.scheduling.models import RequestStatus
+from engage.scheduling.models import RunOutcome
+from engage.scheduling.models import RunTrigger
+from engage.scheduling.services import JobSpec
+from engage.scheduling.services import get_spec
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import SurveyStatus
 from jobs.runner import run_job
 from tests.surveys.helpers import make_survey
 

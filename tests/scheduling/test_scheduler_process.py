@@ -13,25 +13,28 @@ import pickle
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
 
 from engage.extensions import db
-from engage.scheduling.models import (
-    JobRequest,
-    JobRun,
-    RequestStatus,
-    RunOutcome,
-    RunTrigger,
-    SchedulerLease,
-    apscheduler_jobs,
-)
+from engage.scheduling.models import JobRequest
+from engage.scheduling.models import JobRun
+from engage.scheduling.models import RequestStatus
+from engage.scheduling.models import RunOutcome
+from engage.scheduling.models import RunTrigger
+from engage.scheduling.models import SchedulerLease
+from engage.scheduling.models import apscheduler_jobs
 from tests import clock
 from tests.conftest import ROOT
 

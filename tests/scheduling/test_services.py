@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -13,16 +15,16 @@ from engage.clock import utcnow
 from engage.errors import NotFound
 from engage.extensions import db
 from engage.scheduling import services
-from engage.scheduling.models import (
-    JobRequest,
-    JobRun,
-    RequestStatus,
-    RunOutcome,
-    RunTrigger,
-)
+from engage.scheduling.models import JobRequest
+from engage.scheduling.models import JobRun
+from engage.scheduling.models import RequestStatus
+from engage.scheduling.models import RunOutcome
+from engage.scheduling.models import RunTrigger
 from engage.scheduling.services import JobSpec
-from jobs import lease, runner
-from tests.membership.test_services import NOW, make_member
+from jobs import lease
+from jobs import runner
+from tests.membership.test_services import NOW
+from tests.membership.test_services import make_member
 
 SAMPLES = "tests.scheduling.sample_jobs"
 TTL = timedelta(seconds=30)

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 from engage.extensions import db
-from engage.membership.models import (
-    ContactChannel,
-    Member,
-    MemberStatus,
-    Practice,
-    Tier,
-    Topic,
-)
+from engage.membership.models import ContactChannel
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import Practice
+from engage.membership.models import Tier
+from engage.membership.models import Topic
 from engage.surveys import services
-from engage.surveys.models import Question, QuestionKind, Survey, SurveyStatus
-from tests.factories import MemberFactory, TopicFactory
+from engage.surveys.models import Question
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
+from tests.factories import MemberFactory
+from tests.factories import TopicFactory
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.extensions import db
 from engage.surveys.demo import DEMO_TITLE
-from engage.surveys.models import Response, Survey, SurveyStatus
+from engage.surveys.models import Response
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
 
 
 def test_demo_survey_is_added_once(app: Flask) -> None:

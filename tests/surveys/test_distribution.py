@@ -12,17 +12,21 @@ from sqlalchemy import select
 from engage.audit.models import AuditEvent
 from engage.extensions import db
 from engage.membership.consent import withdraw_member
-from engage.membership.models import ConsentMethod, ContactChannel, Tier
-from engage.surveys import answering, distribution, findings
+from engage.membership.models import ConsentMethod
+from engage.membership.models import ContactChannel
+from engage.membership.models import Tier
+from engage.surveys import answering
+from engage.surveys import distribution
+from engage.surveys import findings
 from engage.surveys.distribution import InviteCriteria
-from engage.surveys.models import Delivery, Invitation, ResponseSource
-from tests.surveys.helpers import (
-    NOW,
-    full_answers,
-    make_member,
-    make_survey,
-    make_topic,
-)
+from engage.surveys.models import Delivery
+from engage.surveys.models import Invitation
+from engage.surveys.models import ResponseSource
+from tests.surveys.helpers import NOW
+from tests.surveys.helpers import full_answers
+from tests.surveys.helpers import make_member
+from tests.surveys.helpers import make_survey
+from tests.surveys.helpers import make_topic
 
 
 def _invitations(survey: Any) -> list[Invitation]:

@@ -10,21 +10,19 @@ from sqlalchemy import select
 from engage.extensions import db
 from engage.membership import services as member_services
 from engage.membership.services import ErasureReason
-from engage.surveys import answering, figures, services
-from engage.surveys.models import (
-    Answer,
-    Invitation,
-    Response,
-    ResponseSource,
-    response_topics,
-)
-from tests.surveys.helpers import (
-    NOW,
-    full_answers,
-    make_member,
-    make_survey,
-    make_topic,
-)
+from engage.surveys import answering
+from engage.surveys import figures
+from engage.surveys import services
+from engage.surveys.models import Answer
+from engage.surveys.models import Invitation
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import response_topics
+from tests.surveys.helpers import NOW
+from tests.surveys.helpers import full_answers
+from tests.surveys.helpers import make_member
+from tests.surveys.helpers import make_survey
+from tests.surveys.helpers import make_topic
 
 
 def _invite(survey: Any, member: Any, name: str) -> Invitation:

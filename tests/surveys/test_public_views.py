@@ -9,25 +9,24 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.clock import today
 from engage.extensions import db
-from engage.surveys import distribution, findings, services
+from engage.surveys import distribution
+from engage.surveys import findings
+from engage.surveys import services
 from engage.surveys.distribution import InviteCriteria
-from engage.surveys.models import (
-    Invitation,
-    QuestionKind,
-    Response,
-    SurveyStatus,
-)
-from tests.surveys.helpers import (
-    NOW,
-    form_data,
-    make_member,
-    make_survey,
-    question,
-)
+from engage.surveys.models import Invitation
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Response
+from engage.surveys.models import SurveyStatus
+from tests.surveys.helpers import NOW
+from tests.surveys.helpers import form_data
+from tests.surveys.helpers import make_member
+from tests.surveys.helpers import make_survey
+from tests.surveys.helpers import question
 
 
 def _count() -> int:
@@ -180,7 +179,8 @@ def test_withdrawn_members_link_stops_working(
     cast: dict[str, Any], client: FlaskClient, outbox: Any
 ) -> None:
     from engage.membership.consent import withdraw_member
-    from engage.membership.models import ConsentMethod, Member
+    from engage.membership.models import ConsentMethod
+    from engage.membership.models import Member
 
     _survey, token = _invited(cast, outbox)
     member = db.session.scalars(select(Member)).one()
@@ -286,7 +286,8 @@ def test_answering_links_are_masked_in_logs() -> None:
 def test_survey_not_yet_open_says_when_it_opens(
     cast: dict[str, Any], client: FlaskClient
 ) -> None:
-    from datetime import date, timedelta
+    from datetime import date
+    from datetime import timedelta
 
     survey, token = _public(cast)
     start = today() + timedelta(days=3)

@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
+from sqlalchemy import select
 
-from engage.errors import Conflict, ValidationError
+from engage.errors import Conflict
+from engage.errors import ValidationError
 from engage.extensions import db
-from engage.surveys import answering, services
-from engage.surveys.answering import AlreadyAnswered, SurveyNotOpen
-from engage.surveys.models import (
-    Answer,
-    Invitation,
-    QuestionKind,
-    Response,
-    ResponseSource,
-    Survey,
-    SurveyStatus,
-)
-from tests.surveys.helpers import (
-    NOW,
-    full_answers,
-    make_member,
-    make_survey,
-    question,
-)
+from engage.surveys import answering
+from engage.surveys import services
+from engage.surveys.answering import AlreadyAnswered
+from engage.surveys.answering import SurveyNotOpen
+from engage.surveys.models import Answer
+from engage.surveys.models import Invitation
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
+from tests.surveys.helpers import NOW
+from tests.surveys.helpers import full_answers
+from tests.surveys.helpers import make_member
+from tests.surveys.helpers import make_survey
+from tests.surveys.helpers import question
 
 
 def test_make_survey_with_every_question_kind_in_order(cast: dict[str, Any]) -> None:

@@ -10,26 +10,24 @@ from sqlalchemy import select
 
 from engage.audit.models import AuditEvent
 from engage.extensions import db
-from engage.membership.models import ContactChannel, Tier
-from engage.surveys import distribution, services
+from engage.membership.models import ContactChannel
+from engage.membership.models import Tier
+from engage.surveys import distribution
+from engage.surveys import services
 from engage.surveys.distribution import InviteCriteria
-from engage.surveys.models import (
-    Finding,
-    Invitation,
-    QuestionKind,
-    Response,
-    ResponseSource,
-    Survey,
-    SurveyStatus,
-)
-from tests.surveys.helpers import (
-    ALL_KINDS,
-    NOW,
-    form_data,
-    make_member,
-    make_survey,
-    make_topic,
-)
+from engage.surveys.models import Finding
+from engage.surveys.models import Invitation
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
+from tests.surveys.helpers import ALL_KINDS
+from tests.surveys.helpers import NOW
+from tests.surveys.helpers import form_data
+from tests.surveys.helpers import make_member
+from tests.surveys.helpers import make_survey
+from tests.surveys.helpers import make_topic
 
 
 def _only_survey() -> Survey:

@@ -8,17 +8,22 @@ never named, and the raw export of an anonymous survey has no tier or practice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 import pandas as pd
 
 from engage.audit.services import record_event
 from engage.clock import local_day
 from engage.imports.services import ExportFile
-from engage.imports.tabular import mimetype, write_table
+from engage.imports.tabular import mimetype
+from engage.imports.tabular import write_table
 from engage.membership.equality import SUPPRESS_BELOW
-from engage.surveys.models import LIKERT_LABELS, QuestionKind, Survey
-from engage.surveys.results.frames import Frames, load_frames
+from engage.surveys.models import LIKERT_LABELS
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Survey
+from engage.surveys.results.frames import Frames
+from engage.surveys.results.frames import load_frames
 from engage.surveys.results.reports import SurveyResults
 from engage.surveys.results.segments import segment_labels
 

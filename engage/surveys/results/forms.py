@@ -6,9 +6,13 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length
+from wtforms.validators import Optional
 
-from engage.formtools import SelectField, choices, parse_id, strip
+from engage.formtools import SelectField
+from engage.formtools import choices
+from engage.formtools import parse_id
+from engage.formtools import strip
 
 
 class ResultsFilterForm(FlaskForm):  # type: ignore[misc]

@@ -16,7 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.sql import ClauseElement
 
 from engage.extensions import db
-from engage.surveys.models import Answer, Response, response_topics
+from engage.surveys.models import Answer
+from engage.surveys.models import Response
+from engage.surveys.models import response_topics
 
 #: Rows fetched from the database at a time.
 CHUNK_ROWS = 50_000

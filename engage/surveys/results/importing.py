@@ -10,52 +10,54 @@ respondent id, or a hash of the row), so importing the same file again adds noth
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import IO, TYPE_CHECKING
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from typing import IO
+from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
+from sqlalchemy import select
 
 from engage.audit.services import record_event
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.imports.models import PendingImport
-from engage.imports.services import (
-    MAX_LISTED,
-    ImportPreview,
-    Outcome,
-    PlannedRow,
-    get_pending_import,
-    keep_pending,
-    pending_file,
-    purge_pending_imports,
-    refusal,
-)
-from engage.imports.tabular import MAX_ROWS, TableError, blank_columns, read_grid
-from engage.surveys.models import (
-    Answer,
-    Question,
-    Response,
-    ResponseSource,
-    Survey,
-    SurveyStatus,
-)
-from engage.surveys.results.tool_exports import (
-    AnswerValues,
-    SourceColumn,
-    Tool,
-    ToolExport,
-    ambiguous_date,
-    answer_column,
-    auto_map,
-    check_mapping,
-    header_rows,
-    parse_day,
-    parse_export,
-    read_answers,
-    row_key,
-)
+from engage.imports.services import MAX_LISTED
+from engage.imports.services import ImportPreview
+from engage.imports.services import Outcome
+from engage.imports.services import PlannedRow
+from engage.imports.services import get_pending_import
+from engage.imports.services import keep_pending
+from engage.imports.services import pending_file
+from engage.imports.services import purge_pending_imports
+from engage.imports.services import refusal
+from engage.imports.tabular import MAX_ROWS
+from engage.imports.tabular import TableError
+from engage.imports.tabular import blank_columns
+from engage.imports.tabular import read_grid
+from engage.surveys.models import Answer
+from engage.surveys.models import Question
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
+from engage.surveys.results.tool_exports import AnswerValues
+from engage.surveys.results.tool_exports import SourceColumn
+from engage.surveys.results.tool_exports import Tool
+from engage.surveys.results.tool_exports import ToolExport
+from engage.surveys.results.tool_exports import ambiguous_date
+from engage.surveys.results.tool_exports import answer_column
+from engage.surveys.results.tool_exports import auto_map
+from engage.surveys.results.tool_exports import check_mapping
+from engage.surveys.results.tool_exports import header_rows
+from engage.surveys.results.tool_exports import parse_day
+from engage.surveys.results.tool_exports import parse_export
+from engage.surveys.results.tool_exports import read_answers
+from engage.surveys.results.tool_exports import row_key
 from engage.surveys.rollup import count_imported
 from engage.templating import format_date
 

@@ -13,25 +13,28 @@ out; a question, segment or result with fewer than 5 respondents is not shown.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Hashable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.extensions import db
 from engage.membership.equality import SUPPRESS_BELOW
 from engage.membership.reports import suppressed_values
-from engage.surveys.models import (
-    LIKERT_LABELS,
-    Answer,
-    Question,
-    QuestionKind,
-    Response,
-    Survey,
-)
+from engage.surveys.models import LIKERT_LABELS
+from engage.surveys.models import Answer
+from engage.surveys.models import Question
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Response
+from engage.surveys.models import Survey
 from engage.surveys.results.frames import Frames
 
 HIDDEN = "fewer than 5"

@@ -7,29 +7,39 @@ question. Small numbers are suppressed as in ``reports``, along rows and columns
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from datetime import datetime
+from typing import TYPE_CHECKING
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
 
 from engage.audit.services import record_event
 from engage.extensions import db
-from engage.membership.equality import QUESTIONS_BY_FIELD, SUPPRESS_BELOW
-from engage.membership.models import (
-    EqualityAnswers,
-    Member,
-    Practice,
-    Tier,
-    Topic,
-    member_topics,
-)
+from engage.membership.equality import QUESTIONS_BY_FIELD
+from engage.membership.equality import SUPPRESS_BELOW
+from engage.membership.models import EqualityAnswers
+from engage.membership.models import Member
+from engage.membership.models import Practice
+from engage.membership.models import Tier
+from engage.membership.models import Topic
+from engage.membership.models import member_topics
 from engage.membership.reports import suppressed_values
-from engage.surveys.models import Invitation, Question, Response, Survey
-from engage.surveys.results.frames import Frames, as_days, read_frame
-from engage.surveys.results.reports import Count, options, percent_of, stored_column
+from engage.surveys.models import Invitation
+from engage.surveys.models import Question
+from engage.surveys.models import Response
+from engage.surveys.models import Survey
+from engage.surveys.results.frames import Frames
+from engage.surveys.results.frames import as_days
+from engage.surveys.results.frames import read_frame
+from engage.surveys.results.reports import Count
+from engage.surveys.results.reports import options
+from engage.surveys.results.reports import percent_of
+from engage.surveys.results.reports import stored_column
 
 if TYPE_CHECKING:
     from engage.accounts.models import User

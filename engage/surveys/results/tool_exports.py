@@ -23,12 +23,16 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from engage.imports.tabular import TableError
-from engage.surveys.models import LIKERT_LABELS, Question, QuestionKind
+from engage.surveys.models import LIKERT_LABELS
+from engage.surveys.models import Question
+from engage.surveys.models import QuestionKind
 
 #: The longest answers kept, by kind (longer ones are refused, not cut).
 MAX_TEXT = {QuestionKind.SHORT_TEXT: 1_000, QuestionKind.LONG_TEXT: 10_000}

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from engage.accounts.access import EDITORS, READERS, roles_required
+from engage.accounts.access import EDITORS
+from engage.accounts.access import READERS
+from engage.accounts.access import roles_required
 from engage.accounts.models import Role
 from engage.clock import utcnow
 from engage.edge import change
@@ -28,17 +28,22 @@ from engage.imports.services import ExportFile
 from engage.membership.equality import QUESTIONS as EQUALITY_QUESTIONS
 from engage.membership.models import Tier
 from engage.paging import page_number
-from engage.surveys.models import Question, QuestionKind, Survey
-from engage.surveys.results import export, importing, reports
-from engage.surveys.results.forms import CrossTabForm, ResultsFilterForm, TextSearchForm
-from engage.surveys.results.frames import Filters, load_frames
-from engage.surveys.results.segments import (
-    EQUALITY_PREFIX,
-    cross_tab,
-    record_equality_view,
-    response_rate,
-    segment_labels,
-)
+from engage.surveys.models import Question
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Survey
+from engage.surveys.results import export
+from engage.surveys.results import importing
+from engage.surveys.results import reports
+from engage.surveys.results.forms import CrossTabForm
+from engage.surveys.results.forms import ResultsFilterForm
+from engage.surveys.results.forms import TextSearchForm
+from engage.surveys.results.frames import Filters
+from engage.surveys.results.frames import load_frames
+from engage.surveys.results.segments import EQUALITY_PREFIX
+from engage.surveys.results.segments import cross_tab
+from engage.surveys.results.segments import record_equality_view
+from engage.surveys.results.segments import response_rate
+from engage.surveys.results.segments import segment_labels
 
 bp = Blueprint("survey_results", __name__, url_prefix="/surveys")
 

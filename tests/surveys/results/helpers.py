@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from engage.extensions import db
-from engage.surveys.models import (
-    Answer,
-    Question,
-    QuestionKind,
-    Response,
-    ResponseSource,
-    Survey,
-    SurveyStatus,
-)
-from tests.factories import QuestionFactory, SurveyFactory
+from engage.surveys.models import Answer
+from engage.surveys.models import Question
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
+from tests.factories import QuestionFactory
+from tests.factories import SurveyFactory
 
 SINGLE = ("Newsletter", "Website", "Friend")
 MULTI = ("GP surgery", "Pharmacy", "A&E", "Walk-in centre, urgent care")

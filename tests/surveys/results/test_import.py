@@ -7,36 +7,33 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.audit.models import AuditEvent
 from engage.clock import utcnow
-from engage.errors import Conflict, ValidationError
+from engage.errors import Conflict
+from engage.errors import ValidationError
 from engage.extensions import db
 from engage.imports.tabular import TableError
 from engage.surveys import services as survey_services
-from engage.surveys.models import (
-    Answer,
-    QuestionKind,
-    Response,
-    ResponseSource,
-    SurveyStatus,
-)
-from engage.surveys.results.importing import (
-    apply_responses,
-    confirm_responses,
-    prepare_responses,
-    preview_responses,
-    recheck_responses,
-)
-from engage.surveys.results.tool_exports import (
-    Tool,
-    date_order,
-    parse_day,
-    split_choices,
-)
+from engage.surveys.models import Answer
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import SurveyStatus
+from engage.surveys.results.importing import apply_responses
+from engage.surveys.results.importing import confirm_responses
+from engage.surveys.results.importing import prepare_responses
+from engage.surveys.results.importing import preview_responses
+from engage.surveys.results.importing import recheck_responses
+from engage.surveys.results.tool_exports import Tool
+from engage.surveys.results.tool_exports import date_order
+from engage.surveys.results.tool_exports import parse_day
+from engage.surveys.results.tool_exports import split_choices
 
-from .helpers import make_survey, question
+from .helpers import make_survey
+from .helpers import question
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "surveys"
 FILES = [

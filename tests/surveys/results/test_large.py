@@ -5,18 +5,25 @@ from __future__ import annotations
 import random
 import statistics
 import time
-from collections import Counter, defaultdict
-from datetime import date, timedelta
+from collections import Counter
+from collections import defaultdict
+from datetime import date
+from datetime import timedelta
 
 from sqlalchemy import insert
 
 from engage.extensions import db
 from engage.membership.models import Practice
-from engage.surveys.models import Answer, QuestionKind, Response, ResponseSource
-from engage.surveys.results import reports, segments
+from engage.surveys.models import Answer
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseSource
+from engage.surveys.results import reports
+from engage.surveys.results import segments
 from engage.surveys.results.frames import load_frames
 
-from .helpers import make_survey, question
+from .helpers import make_survey
+from .helpers import question
 
 RESPONSES = 100_000
 Q = QuestionKind

@@ -6,16 +6,21 @@ import threading
 from collections import Counter
 from datetime import date
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
 
 from engage.clock import utcnow
 from engage.extensions import db
 from engage.surveys.figures import responses_per_day
-from engage.surveys.models import Response, ResponseDay, ResponseSource
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseDay
+from engage.surveys.models import ResponseSource
 from engage.surveys.results.importing import apply_responses
 from engage.surveys.rollup import RESPONSE_DAYS
 
-from .helpers import add_response, make_survey
+from .helpers import add_response
+from .helpers import make_survey
 from .test_import import FIXTURES
 
 DAY = date(2024, 3, 15)

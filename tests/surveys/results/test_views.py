@@ -12,15 +12,20 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage.audit.models import AuditEvent
 from engage.clock import utcnow
 from engage.extensions import db
-from engage.surveys.models import Choice, QuestionKind, Response
+from engage.surveys.models import Choice
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Response
 from tests.factories import MemberFactory
 
-from .helpers import add_response, make_survey, question
+from .helpers import add_response
+from .helpers import make_survey
+from .helpers import question
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "surveys"
 Q = QuestionKind
@@ -214,7 +219,8 @@ def test_equality_crosstab_is_for_admins_on_named_surveys(client, login, cast) -
 
 
 def test_response_rate_counts_invitations_answered(client, login, cast) -> None:
-    from engage.surveys.models import Delivery, Invitation
+    from engage.surveys.models import Delivery
+    from engage.surveys.models import Invitation
 
     survey = make_survey()
     now = utcnow()
