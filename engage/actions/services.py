@@ -35,6 +35,8 @@ from engage.clock import local_day
 from engage.errors import Conflict
 from engage.errors import ValidationError
 from engage.extensions import db
+from engage.named import by_name
+from engage.named import save_named
 
 #: The channels a new install starts with; admins edit the list.
 DEFAULT_CHANNELS = (
@@ -67,9 +69,7 @@ def list_channels(*, active_only: bool = False) -> list[Channel]:
 
 def get_channel_by_name(name: str) -> Channel | None:
     """The channel with this name, ignoring case."""
-    return db.session.scalar(
-        select(Channel).where(func.lower(Channel.name) == name.strip().lower())
-    )
+    return by_name(Channel, name)
 
 
 def save_channel(
@@ -81,18 +81,15 @@ def save_channel(
     now: datetime,
 ) -> Channel:
     """Create a channel (``channel`` None) or rename / retire one."""
-    other = get_channel_by_name(name)
-    if other is not None and (channel is None or other.id != channel.id):
-        raise Conflict("A channel with that name already exists.")
-    action = "update"
-    if channel is None:
-        channel = Channel()
-        db.session.add(channel)
-        action = "create"
-    channel.name, channel.is_active = name.strip(), is_active
-    db.session.flush()
-    record_event(actor, action, "channel", channel.id, channel.name, now=now)
-    return channel
+    return save_named(
+        Channel,
+        channel,
+        noun="channel",
+        name=name,
+        values={"is_active": is_active},
+        actor=actor,
+        now=now,
+    )
 
 
 def seed_channels(*, now: datetime) -> int:

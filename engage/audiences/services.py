@@ -28,6 +28,8 @@ from engage.audit.services import record_event
 from engage.errors import Conflict
 from engage.errors import ValidationError
 from engage.extensions import db
+from engage.named import by_name
+from engage.named import save_named
 
 if TYPE_CHECKING:
     from engage.accounts.models import User
@@ -210,9 +212,7 @@ def list_programmes(*, active_only: bool = False) -> list[Programme]:
 
 def get_programme_by_name(name: str) -> Programme | None:
     """The programme with this name, ignoring case."""
-    return db.session.scalar(
-        select(Programme).where(func.lower(Programme.name) == name.strip().lower())
-    )
+    return by_name(Programme, name)
 
 
 def save_programme(
@@ -225,23 +225,23 @@ def save_programme(
     now: datetime,
 ) -> Programme:
     """Create a programme (``programme`` None) or change one."""
-    other = get_programme_by_name(name)
-    if other is not None and (programme is None or other.id != programme.id):
-        raise Conflict("A programme with that name already exists.")
-    action = "update"
+    values: dict[str, object] = {
+        "description": description,
+        "is_active": is_active,
+        "updated_at": now,
+    }
     if programme is None:
-        programme = Programme(created_at=now)
-        db.session.add(programme)
-        action = "create"
-    programme.name, programme.description, programme.is_active = (
-        name.strip(),
-        description,
-        is_active,
+        values["created_at"] = now
+    return save_named(
+        Programme,
+        programme,
+        noun="programme",
+        name=name,
+        values=values,
+        actor=actor,
+        now=now,
+        summary="",
     )
-    programme.updated_at = now
-    db.session.flush()
-    record_event(actor, action, "programme", programme.id, "", now=now)
-    return programme
 
 
 def set_programme_approach(

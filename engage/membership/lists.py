@@ -6,16 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func
 from sqlalchemy import select
 
 from engage.audit.services import SYSTEM
-from engage.audit.services import record_event
-from engage.errors import Conflict
-from engage.errors import ValidationError
 from engage.extensions import db
 from engage.membership.models import Practice
 from engage.membership.models import Topic
+from engage.named import save_named
 
 if TYPE_CHECKING:
     from engage.accounts.models import User
@@ -84,30 +81,16 @@ def save_practice(
     now: datetime,
 ) -> Practice:
     """Add a GP practice (``practice`` None), or rename or retire one."""
-    name = name.strip()
-    if not name:
-        raise ValidationError("Enter the practice's name")
-    other = db.session.scalar(
-        select(Practice).where(func.lower(Practice.name) == name.lower())
-    )
-    if other is not None and (practice is None or other.id != practice.id):
-        raise Conflict("A practice with that name already exists")
-    action = "update"
-    if practice is None:
-        practice = Practice()
-        db.session.add(practice)
-        action = "create"
-    practice.name, practice.code, practice.is_active = name, code.strip(), is_active
-    db.session.flush()
-    record_event(
-        actor,
-        action,
-        "practice",
-        practice.id,
-        "active" if is_active else "retired",
+    return save_named(
+        Practice,
+        practice,
+        noun="practice",
+        name=name,
+        values={"code": code.strip(), "is_active": is_active},
+        actor=actor,
         now=now,
+        summary="active" if is_active else "retired",
     )
-    return practice
 
 
 def save_topic(
@@ -119,25 +102,16 @@ def save_topic(
     now: datetime,
 ) -> Topic:
     """Add a topic of interest (``topic`` None), or rename or retire one."""
-    name = name.strip()
-    if not name:
-        raise ValidationError("Enter the topic's name")
-    other = db.session.scalar(
-        select(Topic).where(func.lower(Topic.name) == name.lower())
+    return save_named(
+        Topic,
+        topic,
+        noun="topic",
+        name=name,
+        values={"is_active": is_active},
+        actor=actor,
+        now=now,
+        summary="active" if is_active else "retired",
     )
-    if other is not None and (topic is None or other.id != topic.id):
-        raise Conflict("A topic with that name already exists")
-    action = "update"
-    if topic is None:
-        topic = Topic()
-        db.session.add(topic)
-        action = "create"
-    topic.name, topic.is_active = name, is_active
-    db.session.flush()
-    record_event(
-        actor, action, "topic", topic.id, "active" if is_active else "retired", now=now
-    )
-    return topic
 
 
 def seed_topics(*, now: datetime, names: Iterable[str] = DEFAULT_TOPICS) -> int:
