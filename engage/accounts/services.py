@@ -285,6 +285,7 @@ def issue_password_link(
         user.email,
         "Set your Engage password",
         render_template("accounts/email/set_password.txt", **context),
+        reason="you have a staff account on Engage",
     )
     record_event(actor, "password_link", "user", user.id, reason, now=now)
     db.session.flush()

@@ -91,6 +91,7 @@ def send_action_digests(*, now: datetime) -> dict[str, int]:
                 link=lambda action: absolute_url("actions.detail", action_id=action.id),
                 mine_link=absolute_url("actions.mine"),
             ),
+            reason="you own actions in the communication plan that are due or overdue",
         )
         db.session.add(ActionDigestSent(user_id=user.id, day=today, sent_at=now))
         counts["emails"] += 1

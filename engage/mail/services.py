@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app
+from markupsafe import escape
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
@@ -38,16 +39,42 @@ class Attachment:
     data: bytes
 
 
+def footer(reason: str) -> str:
+    """The foot of every e-mail: who sent it, how to reach them, and why it came."""
+    from engage.organisation.services import identity
+
+    org = identity()
+    lines = ["-- ", org.name]
+    if org.address_lines:
+        lines.append(", ".join(org.address_lines))
+    contact = " or ".join(way for way in (org.email, org.phone) if way)
+    if contact:
+        lines.append(f"Contact us: {contact}")
+    lines.append(f"You are getting this e-mail because {reason}.")
+    lines.append(f"How we use your information: {absolute_url('organisation.privacy')}")
+    return "\n".join(lines)
+
+
 def send_mail(
     to: str,
     subject: str,
     text: str,
     *,
+    reason: str,
     html: str | None = None,
     attachments: tuple[Attachment, ...] = (),
 ) -> None:
-    """Write an e-mail to the outbox; with SMTP, it leaves once the caller commits."""
+    """Write an e-mail to the outbox; with SMTP, it leaves once the caller commits.
+
+    Every e-mail ends with the organisation's details and ``reason``, the words after
+    "You are getting this e-mail because".
+    """
     config = current_app.config
+    foot = footer(reason)
+    text = f"{text.rstrip()}\n\n{foot}\n"
+    if html is not None:
+        lines = "<br>".join(str(escape(line)) for line in foot.splitlines()[1:])
+        html = f'{html}<hr><p style="font-size:14px;color:#4c6272">{lines}</p>'
     message = OutboxMessage(
         to_address=to,
         subject=subject,

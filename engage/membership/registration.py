@@ -208,7 +208,12 @@ def send_manage_link(
         link=member_link("join.manage", token),
         hours=int(MANAGE_LINK_LIFETIME.total_seconds() // 3600),
     )
-    send_mail(member.email, subject, text)
+    send_mail(
+        member.email,
+        subject,
+        text,
+        reason="this address was given to manage a membership of our PPI scheme",
+    )
     return token
 
 
@@ -335,7 +340,12 @@ def _send_confirmation(
     _store_token(
         member, TokenPurpose.CONFIRM, confirmation.token, CONFIRM_LINK_LIFETIME, now=now
     )
-    send_mail(email, "Confirm your PPI membership", confirmation.text)
+    send_mail(
+        email,
+        "Confirm your PPI membership",
+        confirmation.text,
+        reason="this address was given to join our PPI membership scheme",
+    )
     return confirmation.token
 
 

@@ -50,6 +50,10 @@ EMAIL_NOW_TAKEN = (
 )
 
 
+#: Why an e-mail about a change of address came.
+_NEW_ADDRESS = "this address was given as the new address of a PPI membership"
+
+
 def request_manage_link(email: str, *, now: datetime) -> None:
     """E-mail a manage link if ``email`` is a member's; do nothing otherwise."""
     member = member_by_email(email)
@@ -178,7 +182,7 @@ def _request_email_change(member: Member, email: str, *, now: datetime) -> None:
             manage_page=str(current_app.config["BASE_URL"]).rstrip("/")
             + url_for("join.manage_request"),
         )
-        send_mail(email, "Your PPI membership email address", text)
+        send_mail(email, "Your PPI membership email address", text, reason=_NEW_ADDRESS)
     else:
         member.pending_email = email
         token = issue_token(
@@ -190,7 +194,12 @@ def _request_email_change(member: Member, email: str, *, now: datetime) -> None:
             link=member_link("join.confirm_email", token),
             hours=hours,
         )
-        send_mail(email, "Confirm your new email address for PPI membership", text)
+        send_mail(
+            email,
+            "Confirm your new email address for PPI membership",
+            text,
+            reason=_NEW_ADDRESS,
+        )
     record_event(
         PUBLIC,
         "email_change_request",

@@ -108,6 +108,8 @@ def send_reach_report(
             render_template("metrics/email/reach_report.txt", **context),
             html=render_template("metrics/email/reach_report.html", **context),
             attachments=(attachment,),
+            reason="you asked for the reach report (change that on your account "
+            "page in Engage)",
         )
     report.sent_at = now
     report.recipients = len(recipients)

@@ -82,6 +82,12 @@ class Progress:
         return self.total - self.sent
 
 
+#: Why a member gets a survey e-mail.
+_MEMBER = (
+    "you are a member of our PPI scheme and agreed that we may contact you by e-mail"
+)
+
+
 def _delivery(member: Member) -> Delivery | None:
     if member.email and may_contact(member, ContactChannel.EMAIL):
         return Delivery.EMAIL
@@ -226,7 +232,7 @@ def _mail(invitation: Invitation, member: Member, template: str, subject: str) -
         closes_on=f"{closes_on(survey):%-d %B %Y}" if survey.closes_at else "",
         manage_url=_manage_url(),
     )
-    send_mail(member.email or "", f"{subject}: {survey.title}", text)
+    send_mail(member.email or "", f"{subject}: {survey.title}", text, reason=_MEMBER)
 
 
 def _check_sendable(survey: Survey, now: datetime) -> None:
@@ -435,7 +441,9 @@ def tell_participants(survey: Survey, *, actor: User, now: datetime) -> int:
                 link=link,
                 manage_url=_manage_url(),
             )
-            send_mail(member.email, f"You said, we did: {survey.title}", text)
+            send_mail(
+                member.email, f"You said, we did: {survey.title}", text, reason=_MEMBER
+            )
             told += 1
     record_event(
         actor, "send", "survey", survey.id, f"{told} told of the findings", now=now

@@ -12,18 +12,21 @@ from tests.factories import UserFactory
 
 
 def test_without_smtp_mail_goes_to_the_outbox(outbox) -> None:
-    send_mail("someone@trust.example", "Hello", "Plain body")
+    send_mail("someone@trust.example", "Hello", "Plain body", reason="a test needs it")
     db.session.commit()
     (message,) = outbox()
-    assert (message.to_address, message.subject, message.body_text) == (
-        "someone@trust.example",
-        "Hello",
-        "Plain body",
-    )
+    assert (message.to_address, message.subject) == ("someone@trust.example", "Hello")
+    body, foot = message.body_text.split("\n\n-- \n")
+    assert body == "Plain body"
+    # Every e-mail ends with who sent it and why it came.
+    assert foot.startswith("NHS Northshire Integrated Care Board\n")
+    assert "Contact us: engagement@northshire.example or 0300 123 4567" in foot
+    assert "You are getting this e-mail because a test needs it." in foot
+    assert "How we use your information: http://engage.test/privacy" in foot
 
 
 def test_outbox_message_is_discarded_on_rollback(outbox) -> None:
-    send_mail("someone@trust.example", "Hello", "Plain body")
+    send_mail("someone@trust.example", "Hello", "Plain body", reason="a test needs it")
     db.session.rollback()
     assert outbox() == []
 
@@ -34,6 +37,7 @@ def test_smtp_sends_only_after_commit(smtp_server, outbox) -> None:
         "Report",
         "See attached",
         html="<p>See attached</p>",
+        reason="a test needs it",
         attachments=(
             Attachment("report.xlsx", "application/octet-stream", b"PK\x03\x04"),
         ),
@@ -44,8 +48,11 @@ def test_smtp_sends_only_after_commit(smtp_server, outbox) -> None:
     (message,) = smtp_server.messages
     assert message["To"] == "someone@trust.example"
     assert message["Subject"] == "Report"
-    assert message.get_body(("plain",)).get_content().strip() == "See attached"
-    assert message.get_body(("html",)).get_content().strip() == "<p>See attached</p>"
+    plain = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert plain.startswith("See attached\n\n-- \nNHS Northshire")
+    html = message.get_body(("html",)).get_content()
+    assert html.startswith("<p>See attached</p><hr>")
+    assert "You are getting this e-mail because a test needs it." in html
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_filename() == "report.xlsx"
     (kept,) = outbox()  # the outbox row records the delivery
@@ -54,7 +61,7 @@ def test_smtp_sends_only_after_commit(smtp_server, outbox) -> None:
 
 
 def test_smtp_sends_nothing_after_rollback(smtp_server) -> None:
-    send_mail("someone@trust.example", "Never", "Rolled back")
+    send_mail("someone@trust.example", "Never", "Rolled back", reason="a test needs it")
     db.session.rollback()
     db.session.commit()
     assert smtp_server.messages == []
@@ -69,7 +76,9 @@ def test_unreachable_smtp_server_does_not_undo_the_work(app, outbox) -> None:
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
     user = UserFactory.build()
     db.session.add(user)
-    send_mail("someone@trust.example", "Lost", "The server is down")
+    send_mail(
+        "someone@trust.example", "Lost", "The server is down", reason="a test needs it"
+    )
     db.session.commit()  # must not raise
     assert user.id is not None
 
@@ -85,7 +94,12 @@ def test_password_reset_arrives_by_real_smtp(smtp_server, client: FlaskClient) -
 
 
 def test_admin_reads_the_outbox(client: FlaskClient, login, cast, outbox) -> None:
-    send_mail("someone@trust.example", "Visible <subject>", "Body text")
+    send_mail(
+        "someone@trust.example",
+        "Visible <subject>",
+        "Body text",
+        reason="a test needs it",
+    )
     db.session.commit()
     login(cast["admin"])
     listing = client.get("/admin/outbox/")
