@@ -20,6 +20,7 @@ from engage import create_app
 from engage.extensions import db
 from engage.extensions import limiter
 from engage.mail.delivery import wait_for_deliveries
+from engage.organisation.services import forget_identity
 from tests import clock
 from tests import factories
 
@@ -202,6 +203,8 @@ def _app_context(app: Flask) -> Iterator[None]:
     app.config.clear()
     app.config.update(saved_config)
     limiter.reset()
+    with app.app_context():
+        forget_identity()  # the next test's organisation may differ
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from engage.membership.public_forms import JoinForm
 from engage.membership.public_forms import ManageForm
 from engage.membership.public_forms import ManageRequestForm
 from engage.membership.public_forms import WithdrawForm
+from engage.organisation import services as organisation
 from engage.organisation.services import privacy_version_label
 
 bp = Blueprint("join", __name__)
@@ -74,6 +75,7 @@ def index() -> ResponseReturnValue:
             return render_template("membership/public/check_email.html")
         now = utcnow()
         checked = registration.check_registration(form.registration())
+        organisation.read_ahead()  # the consent's notice version, the e-mail's footer
         # The read phase is over: end its transaction, then take the write lock for
         # the inserts alone, so concurrent joins queue only for each other's writes.
         db.session.rollback()

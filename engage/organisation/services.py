@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import time
+from datetime import UTC
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask import current_app
+from flask import g
+from flask import has_request_context
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from sqlalchemy import case
 from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
@@ -41,9 +47,17 @@ def render_markdown(text: str) -> Markup:
 
 
 def _cache() -> dict[str, object]:
-    """A memo for one transaction: every page asks for the identity, and every contact
-    checks consent against the notices; they change rarely. Dropped at commit and
-    rollback, so a later transaction reads what another one saved."""
+    """A memo: every page asks for the identity, and every contact checks consent
+    against the notices; they change rarely.
+
+    Kept for one request; outside a request (jobs, the CLI), for one transaction, so
+    a later one reads what another saved.
+    """
+    if has_request_context():
+        if not hasattr(g, "engage_organisation"):
+            g.engage_organisation = {}
+        request_cache: dict[str, object] = g.engage_organisation
+        return request_cache
     cache: dict[str, object] = db.session().info.setdefault(_CACHE_KEY, {})
     return cache
 
@@ -54,14 +68,46 @@ def _forget(session: Session) -> None:
     session.info.pop(_CACHE_KEY, None)
 
 
+def read_ahead() -> None:
+    """Read the identity and the notices' state now, in a read phase, so that work
+    done later under the write lock (a join's consent and e-mail) does not."""
+    identity()
+    privacy_version_label()
+    fresh_consent_since()
+
+
+#: How long a process keeps the identity it read: every page shows it, it changes
+#: rarely, and a change shows in other processes within this many seconds.
+IDENTITY_SECONDS = 10.0
+
+
+def forget_identity() -> None:
+    """Make this process read the identity again at its next use."""
+    current_app.extensions.pop(_CACHE_KEY, None)
+    _cache().pop("identity", None)
+
+
 def identity() -> Identity:
     """The organisation's details: as saved by an admin, else the sample ones."""
+    kept = current_app.extensions.get(_CACHE_KEY)
+    if kept is not None and time.monotonic() - kept[0] < IDENTITY_SECONDS:
+        found: Identity = kept[1]
+        return found
     cache = _cache()
     if "identity" not in cache:
-        row = db.session.get(Organisation, 1)
-        cache["identity"] = Identity.of(row) if row is not None else defaults.SAMPLE
-    found = cache["identity"]
-    return found if isinstance(found, Identity) else defaults.SAMPLE
+        # Plain columns, not an ORM object: every public page reads this.
+        columns = [getattr(Organisation, f.name) for f in dataclasses.fields(Identity)]
+        with db.session.no_autoflush:
+            row = db.session.execute(
+                select(*columns).where(Organisation.id == 1)
+            ).first()
+        cache["identity"] = (
+            Identity(**row._asdict()) if row is not None else defaults.SAMPLE
+        )
+    read = cache["identity"]
+    result = read if isinstance(read, Identity) else defaults.SAMPLE
+    current_app.extensions[_CACHE_KEY] = (time.monotonic(), result)
+    return result
 
 
 def save_identity(details: Identity, *, actor: User, now: datetime) -> None:
@@ -90,6 +136,7 @@ def save_identity(details: Identity, *, actor: User, now: datetime) -> None:
     )
     db.session.flush()
     _cache().clear()
+    forget_identity()
 
 
 # Notices ---------------------------------------------------------------------------
@@ -187,15 +234,29 @@ def publish_notice(
     return notice
 
 
+def _privacy_state() -> tuple[str, datetime | None]:
+    """The privacy notice's version label and when fresh consent was last asked for,
+    read together in one small query (every consent and every contact needs them)."""
+    cache = _cache()
+    if "privacy" not in cache:
+        query = select(
+            func.max(Notice.version),
+            func.max(case((Notice.fresh_consent.is_(True), Notice.published_at))),
+        ).where(Notice.kind == NoticeKind.PRIVACY)
+        with db.session.no_autoflush:
+            version, since = db.session.execute(query).one()
+        label = BUILT_IN_VERSION if version in (None, 0) else str(version)
+        if since is not None and since.tzinfo is None:  # aggregates skip the type
+            since = since.replace(tzinfo=UTC)
+        cache["privacy"] = (label, since)
+    state = cache["privacy"]
+    assert isinstance(state, tuple)  # noqa: S101 - only this function stores it
+    return state
+
+
 def privacy_version_label() -> str:
     """The privacy notice version that consent given now is given under."""
-    cache = _cache()
-    if "privacy_label" not in cache:
-        notice = current_notice(NoticeKind.PRIVACY)
-        cache["privacy_label"] = (
-            notice.label if notice is not None else BUILT_IN_VERSION
-        )
-    return str(cache["privacy_label"])
+    return _privacy_state()[0]
 
 
 def fresh_consent_since() -> datetime | None:
@@ -203,12 +264,4 @@ def fresh_consent_since() -> datetime | None:
 
     Consent recorded before then no longer allows contact.
     """
-    cache = _cache()
-    if "fresh_since" not in cache:
-        cache["fresh_since"] = db.session.scalar(
-            select(func.max(Notice.published_at)).where(
-                Notice.kind == NoticeKind.PRIVACY, Notice.fresh_consent.is_(True)
-            )
-        )
-    since = cache["fresh_since"]
-    return since if isinstance(since, datetime) else None
+    return _privacy_state()[1]
