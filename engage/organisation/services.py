@@ -249,9 +249,8 @@ def _privacy_state() -> tuple[str, datetime | None]:
         if since is not None and since.tzinfo is None:  # aggregates skip the type
             since = since.replace(tzinfo=UTC)
         cache["privacy"] = (label, since)
-    state = cache["privacy"]
-    assert isinstance(state, tuple)  # noqa: S101 - only this function stores it
-    return state
+    label, since = cache["privacy"]  # type: ignore[misc]
+    return str(label), since if isinstance(since, datetime) else None
 
 
 def privacy_version_label() -> str:

@@ -56,9 +56,63 @@ class JobSpec:
 
     @property
     def schedule(self) -> str:
-        """The trigger in words for the jobs page ("cron hour=2 minute=15")."""
-        args = " ".join(f"{key}={value}" for key, value in self.trigger_args.items())
-        return f"{self.trigger} {args}".strip()
+        """When the job runs, in words for the jobs page ("Every day at 2:15am")."""
+        return describe_trigger(self.trigger, self.trigger_args)
+
+
+_DAYS = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
+
+
+def _clock(hour: int, minute: int) -> str:
+    """``2:15am``, ``7am``, ``midday``, ``midnight`` (the NHS style)."""
+    if minute == 0 and hour in (0, 12):
+        return "midnight" if hour == 0 else "midday"
+    twelve = hour % 12 or 12
+    suffix = "am" if hour < 12 else "pm"
+    return f"{twelve}{f':{minute:02d}' if minute else ''}{suffix}"
+
+
+def _ordinal(day: int) -> str:
+    suffix = (
+        "th"
+        if 10 <= day % 100 <= 20
+        else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    )
+    return f"{day}{suffix}"
+
+
+def describe_trigger(trigger: str, args: Mapping[str, Any]) -> str:
+    """A job's trigger in plain words (UK time); the raw settings if unusual."""
+    if trigger == "interval":
+        parts = [(unit, int(args[unit])) for unit in _UNITS if args.get(unit)]
+        if len(parts) == 1 and len(args) == 1:
+            unit, count = parts[0]
+            return f"Every {unit[:-1]}" if count == 1 else f"Every {count} {unit}"
+    if trigger == "cron" and set(args) <= {"day", "day_of_week", "hour", "minute"}:
+        minute = args.get("minute")
+        if isinstance(minute, int) and set(args) == {"minute"}:
+            return f"Every hour at {minute} minutes past"
+        hour = args.get("hour")
+        if isinstance(hour, int) and isinstance(minute, int):
+            at = _clock(hour, minute)
+            day, weekday = args.get("day"), args.get("day_of_week")
+            if day is None and weekday is None:
+                return f"Every day at {at}"
+            if isinstance(weekday, str) and weekday in _DAYS and day is None:
+                return f"Every {_DAYS[weekday]} at {at}"
+            if isinstance(day, int) and weekday is None:
+                return f"On the {_ordinal(day)} of every month at {at}"
+    settings = ", ".join(f"{key} {value}" for key, value in args.items())
+    return f"{trigger.capitalize()}: {settings}"
 
 
 def registry() -> tuple[JobSpec, ...]:
