@@ -56,6 +56,10 @@ class ContactChannel(enum.StrEnum):
     PHONE = "phone"
     POST = "post"
 
+    @property
+    def label(self) -> str:
+        return {"email": "e-mail", "sms": "text message"}.get(self.value, self.value)
+
 
 class ConsentMethod(enum.StrEnum):
     """How a consent was given or changed."""

@@ -23,6 +23,7 @@ from engage.extensions import db
 from engage.extensions import limiter
 from engage.http import writes_late
 from engage.mail.requests import request_mail
+from engage.membership import consent
 from engage.membership import models  # noqa: F401 - registers the tables
 from engage.membership import registration
 from engage.membership import self_service
@@ -178,6 +179,9 @@ def manage(token: str) -> ResponseReturnValue:
         editable=editable,
         saved=saved,
         email_sent_to=email_sent_to,
+        # Consent given before a privacy notice that asked for it afresh: saving the
+        # details with the box still ticked gives it again.
+        stale=consent.stale_consents(member) if editable else [],
     )
 
 

@@ -237,3 +237,38 @@ def test_consent_records_name_the_notice_version_they_were_given_under() -> None
         select(ConsentRecord).where(ConsentRecord.member_id == member.id)
     ).one()
     assert record.wording_version == consent.wording_version()
+
+
+def test_a_member_asked_for_fresh_consent_sees_why_and_gives_it_by_saving(
+    client: FlaskClient, login: Any, cast: dict[str, Any], outbox: Any
+) -> None:
+    member = _member()
+    login(cast["admin"])
+    with time_machine.travel(utcnow() + timedelta(minutes=1), tick=False):
+        _publish(client, "## New purpose\n\nWe now share.", fresh_consent="y")
+    client.post("/logout")
+    client.post("/membership/manage", data={"email": "pat@example.com"})
+    link = re.search(
+        r"http://engage\.test(/membership/manage/\S+)", outbox()[-1].body_text
+    )
+    assert link is not None
+    with time_machine.travel(utcnow() + timedelta(minutes=2), tick=False):
+        page = client.get(link.group(1)).get_data(as_text=True)
+        assert "We have changed how we use your information" in page
+        assert "We will not contact you again by e-mail until you agree" in page
+        form = {
+            "name": "Pat Doe",
+            "email": "pat@example.com",
+            "phone": "",
+            "address": "",
+            "postcode": "LS1 4AP",
+            "practice": "",
+            "tier": "silver",
+            "consents": ["email"],
+            "support_other": "",
+        }
+        saved = client.post(link.group(1), data=form).get_data(as_text=True)
+    assert "Your details have been saved." in saved
+    assert "We have changed how we use your information" not in saved
+    db.session.refresh(member)
+    assert consent.may_contact(member, ContactChannel.EMAIL)
