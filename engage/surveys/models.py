@@ -146,6 +146,9 @@ class Survey(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     anonymous: Mapped[bool] = mapped_column(default=True)
     #: SHA-256 of the public link's token; None when there is no public link.
     public_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: The public link's token itself: the link is made to be shared (posters, QR
+    #: codes), so staff can see it again. Answers find the survey by the hash.
+    public_token: Mapped[str | None] = mapped_column(String(64))
     #: The "you said, we did" page is public.
     results_published: Mapped[bool] = mapped_column(default=False)
     #: How the dates of imported exports are written when a file cannot tell

@@ -425,7 +425,7 @@ def answering_problem(survey: Survey, now: datetime) -> str | None:
 
 
 def set_public_link(survey: Survey, *, actor: User, now: datetime) -> str:
-    """Give a survey a new public answering link; returns its token (shown once).
+    """Give a survey a new public answering link; returns its token.
 
     Public-link answers are always anonymous, so the survey must be anonymous.
     Any previous public link stops working.
@@ -434,6 +434,7 @@ def set_public_link(survey: Survey, *, actor: User, now: datetime) -> str:
         raise Conflict("Only an anonymous survey can have a public link")
     token = new_token()
     survey.public_token_hash = token_hash(token)
+    survey.public_token = token
     survey.updated_at = now
     db.session.flush()
     record_event(actor, "update", "survey", survey.id, "public link issued", now=now)
@@ -442,7 +443,7 @@ def set_public_link(survey: Survey, *, actor: User, now: datetime) -> str:
 
 def remove_public_link(survey: Survey, *, actor: User, now: datetime) -> None:
     """Stop the public link working."""
-    survey.public_token_hash = None
+    survey.public_token_hash = survey.public_token = None
     survey.updated_at = now
     db.session.flush()
     record_event(actor, "update", "survey", survey.id, "public link removed", now=now)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import Any
 
+import segno
 from flask import Blueprint
 from flask import Response
+from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -24,6 +27,7 @@ from engage.edge import change
 from engage.errors import EngageError
 from engage.extensions import db
 from engage.formtools import parse_id
+from engage.mail.services import absolute_url
 from engage.membership import lists
 from engage.surveys import answering
 from engage.surveys import distribution
@@ -192,12 +196,61 @@ def preview(survey_id: int) -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def public_link(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
-    with change() as done:
-        token = services.set_public_link(survey, actor=_user(), now=utcnow())
+    replaced = survey.public_token_hash is not None
+    with change(
+        "New public link made. The old one no longer works."
+        if replaced
+        else "Public link made."
+    ) as done:
+        services.set_public_link(survey, actor=_user(), now=utcnow())
     if not done:
         return _to_detail(survey)
-    link = url_for("answer.form", token=token, _external=False)
-    return render_template("surveys/public_link.html", survey=survey, link=link)
+    return redirect(url_for("surveys.show_public_link", survey_id=survey.id))
+
+
+def _public_address(survey: Survey) -> str | None:
+    if not survey.public_token:
+        return None
+    return absolute_url("answer.form", token=survey.public_token)
+
+
+@bp.get("/<int:survey_id>/public-link")
+@roles_required(*READERS)
+def show_public_link(survey_id: int) -> ResponseReturnValue:
+    """The public link and its QR code, to copy or print at any time."""
+    survey = _survey(survey_id)
+    return render_template(
+        "surveys/public_link.html", survey=survey, address=_public_address(survey)
+    )
+
+
+@bp.get("/<int:survey_id>/public-link/new")
+@roles_required(*EDITORS)
+def new_public_link(survey_id: int) -> ResponseReturnValue:
+    """Confirm making a (new) public link: the old one, if any, stops working."""
+    survey = _survey(survey_id)
+    return render_template(
+        "surveys/public_link_new.html",
+        survey=survey,
+        address=_public_address(survey),
+    )
+
+
+@bp.get("/<int:survey_id>/public-link/qr.<any(png,svg):fmt>")
+@roles_required(*READERS)
+def public_link_qr(survey_id: int, fmt: str) -> ResponseReturnValue:
+    """The public link as a QR code, for posters: PNG or SVG."""
+    survey = _survey(survey_id)
+    address = _public_address(survey)
+    if address is None:
+        abort(404)
+    image = io.BytesIO()
+    segno.make(address, error="m").save(image, kind=fmt, scale=10, border=4)
+    return Response(
+        image.getvalue(),
+        mimetype="image/png" if fmt == "png" else "image/svg+xml",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @bp.post("/<int:survey_id>/public-link/remove")

@@ -172,3 +172,35 @@ def test_each_role_lands_on_a_page_that_says_what_to_do(page: Any) -> None:
             "link", name="Dashboard"
         )
     ).to_have_count(1)
+
+
+def test_the_public_link_and_its_qr_code_are_shown_again(page: Any) -> None:
+    officer = UserFactory(role="officer")
+    survey = make_survey(officer, title="Urgent care survey")
+    sign_in(page, officer)
+    page.goto(f"/surveys/{survey.id}")
+    page.get_by_role("link", name="Make a public link").click()
+    _both_widths(page)
+    page.get_by_role("button", name="Make a public link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Public link")
+    link = page.get_by_label("The link").input_value()
+    assert link.startswith("http://engage.test/s/")
+    qr = page.get_by_role("img", name=f"QR code for the link {link}")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("image => image.naturalWidth") > 0
+    _both_widths(page)
+
+    # Seen again later, from the survey's page.
+    page.goto(f"/surveys/{survey.id}")
+    page.get_by_role("link", name="See the link and its QR code").click()
+    assert page.get_by_label("The link").input_value() == link
+
+    # A new link is a separate step that says the old one will stop working.
+    page.get_by_role("link", name="Make a new link").click()
+    expect(page.locator("main .nhsuk-warning-callout")).to_contain_text(link)
+    _both_widths(page)
+    page.get_by_role("button", name="Make a new link").click()
+    expect(page.locator(".nhsuk-notification-banner")).to_contain_text(
+        "The old one no longer works."
+    )
+    assert page.get_by_label("The link").input_value() != link

@@ -145,17 +145,48 @@ def test_duplicate_and_delete_draft(
     assert list(db.session.scalars(select(Survey.id))) == [survey_id]
 
 
-def test_public_link_is_shown_once(
+def test_the_public_link_and_its_qr_code_can_be_seen_again_and_replaced_on_purpose(
     cast: dict[str, Any], client: FlaskClient, login: Any
 ) -> None:
     survey = make_survey(cast["officer"])
     login(cast["officer"])
-    html = client.post(f"/surveys/{survey.id}/public-link").get_data(as_text=True)
-    match = re.search(r"http://engage.test/s/([\w-]+)", html)
-    assert match
-    assert client.get(f"/s/{match.group(1)}").status_code == 200
+    page = client.get(f"/surveys/{survey.id}/public-link/new").get_data(as_text=True)
+    assert "Make a public link?" in page
+    made = client.post(f"/surveys/{survey.id}/public-link")
+    assert made.headers["Location"] == f"/surveys/{survey.id}/public-link"
+
+    def shown() -> str:
+        html = client.get(f"/surveys/{survey.id}/public-link").get_data(as_text=True)
+        match = re.search(r'value="http://engage.test/s/([\w-]+)"', html)
+        assert match, html
+        return match.group(1)
+
+    first = shown()
+    assert shown() == first  # seen again, as often as needed
+    assert client.get(f"/s/{first}").status_code == 200
+    png = client.get(f"/surveys/{survey.id}/public-link/qr.png")
+    assert png.mimetype == "image/png"
+    assert png.data.startswith(b"\x89PNG")
+    svg = client.get(f"/surveys/{survey.id}/public-link/qr.svg")
+    assert svg.mimetype == "image/svg+xml"
+    assert b"<svg" in svg.data
+
+    # Replacing it is a separate, confirmed step that says the old link will stop.
+    confirm = client.get(f"/surveys/{survey.id}/public-link/new").get_data(as_text=True)
+    assert "The current link will stop working" in confirm
+    assert f"http://engage.test/s/{first}" in confirm
+    client.post(f"/surveys/{survey.id}/public-link")
+    second = shown()
+    assert second != first
+    assert client.get(f"/s/{first}").status_code == 404
+    assert client.get(f"/s/{second}").status_code == 200
+
     client.post(f"/surveys/{survey.id}/public-link/remove")
-    assert client.get(f"/s/{match.group(1)}").status_code == 404
+    assert client.get(f"/s/{second}").status_code == 404
+    assert client.get(f"/surveys/{survey.id}/public-link/qr.png").status_code == 404
+    assert "This survey has no public link." in client.get(
+        f"/surveys/{survey.id}/public-link"
+    ).get_data(as_text=True)
 
 
 def test_invite_check_then_confirm_then_send(
