@@ -136,6 +136,25 @@ def page_without_js(browser: Any, live_server: str) -> Iterator[Any]:
     page.context.close()
 
 
+def _settle(page: Any) -> None:
+    """Let the page finish loading and laying out before it is judged.
+
+    On a busy machine a click's new page can still be starting its scripts: the
+    header moves navigation items into its "More" menu after the NHS.UK frontend has
+    started, one animation frame after each resize. axe run in between judges a
+    half-laid-out header.
+    """
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        "() => !document.querySelector('script[type=module]')"
+        " || document.body.classList.contains('nhsuk-frontend-supported')"
+    )
+    page.evaluate(
+        "() => new Promise(done =>"
+        " requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Run axe-core (from npm) on the page for WCAG 2.2 A/AA; return the violations.
 
@@ -146,6 +165,7 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     """
     size = page.viewport_size or {"width": 1280, "height": 720}
     page.mouse.move(size["width"] - 1, size["height"] - 1)
+    _settle(page)
     page.evaluate(AXE_PATH.read_text())
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
