@@ -7,8 +7,6 @@ Served by gunicorn (``engage.bench.bare:app``) against the bench database named 
 from __future__ import annotations
 
 import os
-from datetime import UTC
-from datetime import datetime
 
 from flask import Flask
 from flask import request
@@ -20,6 +18,7 @@ from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import create_engine
 
+from engage.clock import utcnow
 from engage.db import configure_sqlite
 
 metadata = MetaData()
@@ -44,7 +43,7 @@ def insert() -> tuple[str, int]:
     with engine.begin() as conn:
         conn.execute(
             bare_inserts.insert().values(
-                email=request.form["email"], created_at=datetime.now(UTC)
+                email=request.form["email"], created_at=utcnow()
             )
         )
     return "ok", 200

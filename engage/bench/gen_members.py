@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +9,7 @@ from engage.bench.gen_rows import Context
 from engage.bench.gen_rows import insert_rows
 from engage.bench.gen_rows import row_ids
 from engage.bench.gen_rows import some
+from engage.clock import utcnow
 from engage.membership.equality import QUESTIONS
 from engage.membership.models import ConsentMethod
 from engage.membership.models import EqualityAnswers
@@ -86,7 +85,7 @@ def members(ctx: Context) -> None:
         ),
         "member topics",
     )
-    now = datetime.now(UTC)
+    now = utcnow()
     insert_rows(
         ctx,
         EqualityAnswers.__table__,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC
-from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +11,7 @@ from engage.bench.gen_rows import START
 from engage.bench.gen_rows import Context
 from engage.bench.gen_rows import insert_rows
 from engage.bench.gen_rows import row_ids
+from engage.clock import utcnow
 from engage.metrics.models import Feed
 from engage.metrics.models import Mention
 from engage.metrics.models import Metric
@@ -30,7 +29,7 @@ OBSERVATION_SOURCES = (Source.IMPORT, Source.MANUAL)
 def metrics(ctx: Context) -> None:
     """Metrics with daily observations (one per metric, day and source)."""
     rng = ctx.rng
-    now = datetime.now(UTC)
+    now = utcnow()
     days = (END - START).days + 1
     slots = days * len(OBSERVATION_SOURCES)
     total = ctx.sizes["observations"]
@@ -86,7 +85,7 @@ def metrics(ctx: Context) -> None:
 def feeds(ctx: Context) -> None:
     """Feeds (pointing nowhere until the runner serves them) with their mentions."""
     rng = ctx.rng
-    now = datetime.now(UTC)
+    now = utcnow()
     count = ctx.sizes["feeds"]
     insert_rows(
         ctx,

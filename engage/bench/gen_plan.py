@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +28,7 @@ from engage.bench.gen_rows import Context
 from engage.bench.gen_rows import insert_rows
 from engage.bench.gen_rows import row_ids
 from engage.bench.gen_rows import some
+from engage.clock import utcnow
 from engage.membership.lists import DEFAULT_TOPICS
 from engage.membership.models import Practice
 from engage.membership.models import Topic
@@ -41,7 +40,7 @@ BENCH_PASSWORD = "bench password for a throwaway database"  # noqa: S105  # nose
 def users(ctx: Context) -> None:
     """Staff: one admin, officers and leads, sharing one password hash."""
     password = hash_password(BENCH_PASSWORD)
-    now = datetime.now(UTC)
+    now = utcnow()
     roles = [Role.ADMIN, Role.LEAD] + [Role.OFFICER] * (ctx.sizes["users"] - 2)
     insert_rows(
         ctx,
@@ -68,7 +67,7 @@ def users(ctx: Context) -> None:
 
 def reference_lists(ctx: Context) -> None:
     """Channels, programmes, GP practices and topics."""
-    now = datetime.now(UTC)
+    now = utcnow()
     insert_rows(
         ctx,
         Channel.__table__,
@@ -224,7 +223,7 @@ def actions(ctx: Context) -> None:
 def activities(ctx: Context) -> None:
     """Deliveries over three years, each with audiences reached and reach figures."""
     rng = ctx.rng
-    now = datetime.now(UTC)
+    now = utcnow()
 
     def row(i: int) -> dict[str, Any]:
         day = ctx.moment().date()

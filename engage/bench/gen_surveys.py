@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Iterator
-from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -18,6 +17,7 @@ from engage.bench.gen_rows import Context
 from engage.bench.gen_rows import insert_rows
 from engage.bench.gen_rows import row_ids
 from engage.bench.gen_rows import some
+from engage.clock import utcnow
 from engage.membership.models import Member
 from engage.membership.models import Tier
 from engage.surveys.models import Answer
@@ -63,7 +63,7 @@ def _survey_responses(sizes: dict[str, int]) -> list[int]:
 def surveys(ctx: Context) -> None:
     """Surveys with questions, choices, invitations, responses and their answers."""
     rng = ctx.rng
-    now = datetime.now(UTC)
+    now = utcnow()
     per_survey = _survey_responses(ctx.sizes)
     survey_rows: list[dict[str, Any]] = []
     for i, _ in enumerate(per_survey):

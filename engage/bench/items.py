@@ -13,7 +13,6 @@ import urllib.request
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -26,6 +25,7 @@ from engage.bench.gen_rows import END
 from engage.bench.gen_surveys import BIG_SURVEY_TITLE
 from engage.bench.timing import CallItem
 from engage.bench.timing import PageItem
+from engage.clock import utcnow
 from engage.dashboard import periods
 from engage.extensions import db
 
@@ -40,7 +40,7 @@ def _day_start(day: date) -> str:
 def _dashboard_params(period: periods.Period) -> Callable[[], dict[str, Any]]:
     def params() -> dict[str, Any]:
         previous = period.previous()
-        today = datetime.now(UTC).date()
+        today = utcnow().date()
         as_of, prev_as_of = period.as_of(today), previous.as_of(today)
         return {
             "start": period.start,
@@ -225,7 +225,7 @@ def reach_report_item() -> CallItem:
     from engage.metrics.report import last_complete_period
 
     period = last_complete_period(ReportPeriod.MONTH, TODAY)
-    now = datetime.now(UTC)
+    now = utcnow()
 
     def make_and_send() -> None:
         # Computed afresh each run: the rollback forgets the stored report.
@@ -312,7 +312,7 @@ def feed_poll_item(base: str) -> CallItem:
         feed.active = True
     db.session.commit()
     urls = [f"{base}/feeds/{n}.xml" for n in range(len(feeds))]
-    now = datetime.now(UTC)
+    now = utcnow()
 
     def poll() -> None:
         try:
