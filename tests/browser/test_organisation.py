@@ -31,8 +31,8 @@ def _both_widths(page: Any) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
     assert_accessible(page)
     page.set_viewport_size({"width": 390, "height": 844})
+    assert_accessible(page)  # waits for the header to lay itself out at this width
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    assert_accessible(page)
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
