@@ -189,6 +189,7 @@ MATRIX = {
     "survey_results.crosstab": SIGNED_IN,
     "survey_results.text_answers": SIGNED_IN,
     "survey_results.export_results": SIGNED_IN,
+    "survey_results.export_for_publication": SIGNED_IN,
     "survey_results.export_responses": EDITORS,
     "survey_results.import_responses": EDITORS,
     "survey_results.confirm_import": EDITORS,
@@ -208,4 +209,6 @@ MATRIX = {
     "api.audience": API,
     "api.metrics": API,
     "api.metric": API,
+    "api.surveys": API,
+    "api.survey_results": API,
 }

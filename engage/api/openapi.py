@@ -13,6 +13,8 @@ from engage.formtools import MAX_INT
 from engage.metrics.models import MetricKind
 from engage.metrics.models import Source
 from engage.metrics.models import TargetPeriod
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import SurveyStatus
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -166,6 +168,60 @@ def _page_of(schema: str) -> dict[str, Any]:
     )
 
 
+SURVEY_FIELDS: dict[str, Any] = {
+    "id": ID,
+    "title": {"type": "string"},
+    "status": {"type": "string", "enum": _values(SurveyStatus)},
+    "anonymous": {"type": "boolean"},
+    "opens_at": _nullable("string", format="date-time"),
+    "closes_at": _nullable("string", format="date-time"),
+}
+
+#: A count of 1 to 4 is null (suppressed), with another where a total would tell.
+SUPPRESSED_COUNT = _nullable("integer", minimum=0)
+
+QUESTION_RESULT = _object(
+    {
+        "id": ID,
+        "position": {"type": "integer"},
+        "text": {"type": "string"},
+        "kind": {"type": "string", "enum": _values(QuestionKind)},
+        "shown": {"type": "boolean"},
+        "answered": SUPPRESSED_COUNT,
+        "counts": {
+            "type": "array",
+            "items": _object(
+                {
+                    "label": {"type": "string"},
+                    "count": SUPPRESSED_COUNT,
+                    "percent": _nullable("number"),
+                }
+            ),
+        },
+        "mean": _nullable("number"),
+        "net_score": _nullable("number"),
+        "summary": {
+            "oneOf": [
+                {"type": "null"},
+                _object(
+                    {
+                        name: {"type": "number"}
+                        for name in (
+                            "n",
+                            "mean",
+                            "median",
+                            "minimum",
+                            "maximum",
+                            "lower_quartile",
+                            "upper_quartile",
+                        )
+                    }
+                ),
+            ]
+        },
+    }
+)
+
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
         {
@@ -214,6 +270,17 @@ SCHEMAS: dict[str, Any] = {
     ),
     "ObservationPage": _page_of("Observation"),
     "MetricDetail": _object({**METRIC_FIELDS, "observations": _ref("ObservationPage")}),
+    "Survey": _object(SURVEY_FIELDS),
+    "SurveyPage": _page_of("Survey"),
+    "SurveyResults": _object(
+        {
+            **SURVEY_FIELDS,
+            "shown": {"type": "boolean"},
+            "respondents": SUPPRESSED_COUNT,
+            "suppressed": {"type": "boolean"},
+            "questions": {"type": "array", "items": QUESTION_RESULT},
+        }
+    ),
 }
 
 
@@ -382,6 +449,17 @@ PATHS: dict[str, Any] = {
             found=True,
         )
     },
+    "/surveys": {
+        "get": _operation("List surveys", "SurveyPage", [*PAGING]),
+    },
+    "/surveys/{survey_id}/results": {
+        "get": _operation(
+            "Get survey results",
+            "SurveyResults",
+            [_path_id("survey_id")],
+            found=True,
+        )
+    },
 }
 
 
@@ -395,7 +473,8 @@ def openapi_document() -> dict[str, Any]:
             "description": (
                 "Read-only figures from Engage. Authenticate with a personal API token "
                 "(Your account → API tokens): Authorization: Bearer <token>. Members "
-                "appear only as aggregate counts."
+                "appear only as aggregate counts; survey results show counts of 1 "
+                "to 4 as null, with another count hidden where a total would tell."
             ),
         },
         "servers": [{"url": "/api/v1"}],

@@ -1,7 +1,8 @@
 """API serialisers: models and dashboard sections as plain JSON-ready dicts.
 
 Only the fields listed here leave the API: no audience contacts, no staff names, no
-delivery notes, and members only as counts (the dashboard's membership figures).
+delivery notes, members only as counts (the dashboard's membership figures), and
+survey results with small counts suppressed and no free text.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from engage.dashboard.sections import Scope
 from engage.dashboard.sections import Section
 from engage.metrics.models import Metric
 from engage.metrics.models import Observation
+from engage.surveys.models import Survey
+from engage.surveys.results.reports import SurveyResults
 
 
 def _day(value: date | None) -> str | None:
@@ -163,4 +166,56 @@ def observation(item: Observation) -> dict[str, Any]:
         "observed_on": item.observed_on.isoformat(),
         "value": item.value,
         "source": item.source.value,
+    }
+
+
+def survey(item: Survey) -> dict[str, Any]:
+    """A survey's title, status and dates (never its public link)."""
+    return {
+        "id": item.id,
+        "title": item.title,
+        "status": item.status.value,
+        "anonymous": item.anonymous,
+        "opens_at": item.opens_at.isoformat() if item.opens_at else None,
+        "closes_at": item.closes_at.isoformat() if item.closes_at else None,
+    }
+
+
+def survey_results(item: Survey, results: SurveyResults) -> dict[str, Any]:
+    """A survey's results as built for the API: small counts suppressed (a hidden
+    count is null), questions of fewer than 5 answers without figures, no free text.
+    """
+    return {
+        **survey(item),
+        "shown": results.shown,
+        "respondents": results.respondents if results.shown else None,
+        "suppressed": results.suppressed,
+        "questions": [
+            {
+                "id": q.id,
+                "position": q.position,
+                "text": q.text,
+                "kind": q.kind,
+                "shown": q.shown,
+                "answered": q.answered if q.shown else None,
+                "counts": [
+                    {"label": c.label, "count": c.count, "percent": c.percent}
+                    for c in q.counts
+                ],
+                "mean": q.mean,
+                "net_score": q.net_score,
+                "summary": None
+                if q.summary is None
+                else {
+                    "n": q.summary.n,
+                    "mean": q.summary.mean,
+                    "median": q.summary.median,
+                    "minimum": q.summary.minimum,
+                    "maximum": q.summary.maximum,
+                    "lower_quartile": q.summary.lower_quartile,
+                    "upper_quartile": q.summary.upper_quartile,
+                },
+            }
+            for q in results.questions
+        ],
     }

@@ -62,6 +62,12 @@ from engage.metrics.models import Metric
 from engage.metrics.models import MetricKind
 from engage.metrics.models import Observation
 from engage.metrics.models import Source
+from engage.surveys.disclosure import Purpose
+from engage.surveys.disclosure import suppresses
+from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
+from engage.surveys.results.frames import Filters
+from engage.surveys.results.reports import results_for
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 tokens_bp = Blueprint("api_tokens", __name__)
@@ -209,7 +215,7 @@ def summary() -> ResponseReturnValue:
         if programme is None:
             abort(404)
     # Never the equality aggregates: the API gives membership as counts only.
-    scope = Scope(period=period, today=today, programme=programme)
+    scope = Scope(period=period, today=today, programme=programme, purpose=Purpose.API)
     return jsonify(serialise.summary(scope, build_dashboard(scope)))
 
 
@@ -308,6 +314,29 @@ def metric(key: str) -> ResponseReturnValue:
             },
         }
     )
+
+
+@bp.get("/surveys")
+def surveys() -> ResponseReturnValue:
+    """Surveys that have opened (never drafts), newest first."""
+    query = (
+        select(Survey)
+        .where(Survey.status != SurveyStatus.DRAFT)
+        .order_by(Survey.id.desc())
+    )
+    items, page = _page(query)
+    return jsonify(items=[serialise.survey(s) for s in items], **page)
+
+
+@bp.get("/surveys/<int:survey_id>/results")
+def survey_results(survey_id: int) -> ResponseReturnValue:
+    """A survey's results with small counts suppressed, as published figures are."""
+    found = db.session.get(Survey, survey_id)
+    if found is None or found.status is SurveyStatus.DRAFT:
+        abort(404)
+    suppress = suppresses(Purpose.API, g.api_user, found)
+    results = results_for(found, Filters(), suppress=suppress)
+    return jsonify(serialise.survey_results(found, results))
 
 
 # Token management on the account page (session + CSRF, like every staff form) ---------

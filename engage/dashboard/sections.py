@@ -19,6 +19,7 @@ from typing import Any
 from engage.dashboard.periods import Bucket
 from engage.dashboard.periods import Period
 from engage.dashboard.periods import buckets
+from engage.surveys.disclosure import Purpose
 
 if TYPE_CHECKING:
     from engage.accounts.models import User
@@ -39,6 +40,10 @@ class Scope:
     include_equality: bool = False
     #: When the figures are asked for (viewing the equality figures is audited).
     now: datetime | None = None
+    #: What the figures are for: the staff dashboard shows the team's real survey
+    #: counts; the board report and the API suppress small ones (see
+    #: engage.surveys.disclosure).
+    purpose: Purpose = Purpose.PUBLICATION
 
     @property
     def programme_id(self) -> int | None:

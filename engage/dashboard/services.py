@@ -24,6 +24,7 @@ from engage.accounts.models import Role
 from engage.actions import figures as action_figures
 from engage.audiences import figures as audience_figures
 from engage.clock import utcnow
+from engage.dashboard.disclosure import suppressed_surveys_section
 from engage.dashboard.periods import granularity
 from engage.dashboard.reach_sections import mentions_section
 from engage.dashboard.reach_sections import metrics_section
@@ -39,6 +40,7 @@ from engage.membership import figures as member_figures
 from engage.membership import reports as member_reports
 from engage.membership.models import Tier
 from engage.surveys import figures as survey_figures
+from engage.surveys.disclosure import suppresses
 
 # Actions ------------------------------------------------------------------------------
 
@@ -279,7 +281,9 @@ def surveys_section(scope: Scope) -> Section:
     """Survey responses in the period and response rates of the surveys open in it.
 
     The rate is survey_figures.response_rate's: invitations answered ÷ invitations
-    (as they stand now), per survey and over every survey open in the period.
+    (as they stand now), per survey and over every survey open in the period. Outside
+    the staff dashboard (the board report, the API) a survey's small counts are
+    suppressed, by engage.surveys.disclosure's rule.
     """
     period, previous = scope.period, scope.previous
     slots = scope.slots
@@ -365,7 +369,10 @@ def surveys_section(scope: Scope) -> Section:
     ]
     if scope.programme is not None:
         notes.append("Surveys are for the whole organisation, not one programme.")
-    return Section("surveys", "Surveys", figures, tables, notes)
+    section = Section("surveys", "Surveys", figures, tables, notes)
+    if suppresses(scope.purpose, scope.actor):
+        return suppressed_surveys_section(section)
+    return section
 
 
 #: The dashboard's sections, in page order. Every renderer (page, board report,

@@ -24,6 +24,7 @@ from engage.errors import ValidationError
 from engage.extensions import db
 from engage.formtools import id_or_none
 from engage.imports.tabular import mimetype
+from engage.surveys.disclosure import Purpose
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -54,6 +55,7 @@ def _scope(form: DashboardFilterForm) -> Scope:
         actor=current_user._get_current_object(),
         include_equality=current_user.is_admin,
         now=clock.utcnow(),
+        purpose=Purpose.TEAM,
     )
 
 
@@ -90,6 +92,7 @@ def _quarter_scope() -> Scope:
         actor=current_user._get_current_object(),
         include_equality=current_user.is_admin,
         now=clock.utcnow(),
+        purpose=Purpose.BOARD_REPORT,
     )
 
 

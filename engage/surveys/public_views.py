@@ -27,10 +27,14 @@ from engage.surveys import findings
 from engage.surveys.answering import AlreadyAnswered
 from engage.surveys.answering import SurveyNotOpen
 from engage.surveys.answering import Target
+from engage.surveys.disclosure import Purpose
+from engage.surveys.disclosure import suppresses
 from engage.surveys.forms import AnswerForm
 from engage.surveys.forms import answer_form
 from engage.surveys.models import ResponseSource
 from engage.surveys.models import Survey
+from engage.surveys.results.frames import Filters
+from engage.surveys.results.reports import results_for
 from engage.surveys.services import answering_problem
 
 bp = Blueprint("answer", __name__)
@@ -131,8 +135,15 @@ def you_said_we_did(survey_id: int) -> ResponseReturnValue:
     survey = db.session.get(Survey, survey_id)
     if survey is None or not survey.results_published:
         abort(404)
+    # The figures of the questions the findings are about, suppressed as anything
+    # published is (engage.surveys.disclosure): the same as the publication download.
+    results = results_for(
+        survey, Filters(), suppress=suppresses(Purpose.PUBLIC_PAGE, None, survey)
+    )
     return render_template(
         "surveys/public/you_said_we_did.html",
         survey=survey,
         findings=findings.list_findings(survey, published_only=True),
+        results=results,
+        figures={q.id: q for q in results.questions if q.shown and q.counts},
     )

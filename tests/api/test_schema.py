@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import schemathesis
@@ -15,7 +16,14 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from engage.extensions import db
 from engage.membership.models import Tier
+from engage.surveys.models import Answer
+from engage.surveys.models import QuestionKind
+from engage.surveys.models import Response
+from engage.surveys.models import ResponseSource
+from engage.surveys.models import SurveyStatus
 from tests.factories import MemberFactory
+from tests.factories import QuestionFactory
+from tests.factories import SurveyFactory
 
 
 def test_api_conforms_to_its_openapi_document(
@@ -45,7 +53,7 @@ def test_api_conforms_to_its_openapi_document(
 
         check()
         checked.append(operation.label)
-    assert len(checked) == 7, checked
+    assert len(checked) == 9, checked
 
 
 DISTINCTIVE = [
@@ -81,7 +89,7 @@ def _walk(
                 url + "?period=year",
                 url + "?period=custom&start=2022-01-01&end=2026-12-31",
             ]
-        if path in ("/actions", "/audiences", "/metrics"):
+        if path in ("/actions", "/audiences", "/metrics", "/surveys"):
             variants.append(url + "?limit=100&include_archived=true")
         if path == "/metrics/{key}":
             variants.append(url + "?limit=100&start=2020-01-01&end=2030-12-31")
@@ -106,10 +114,24 @@ def test_no_api_response_contains_member_personal_data(
     observation = plan["metric"].observations[0]
     observation.note = f"Reported by {DISTINCTIVE[0]['name']}"
     db.session.commit()
+    # A survey's free text never leaves through the API either.
+    survey = SurveyFactory(status=SurveyStatus.OPEN, anonymous=False)
+    asked = QuestionFactory(survey=survey, kind=QuestionKind.LONG_TEXT, text="Why?")
+    for _ in range(6):
+        db.session.add(
+            Response(
+                survey_id=survey.id,
+                submitted_on=date(2026, 1, 5),
+                source=ResponseSource.WEB,
+                answers=[Answer(question_id=asked.id, text=DISTINCTIVE[1]["address"])],
+            )
+        )
+    db.session.commit()
     ids = {
         "action_id": plan["action"].id,
         "audience_id": plan["audiences"][0].id,
         "key": plan["metric"].key,
+        "survey_id": survey.id,
     }
     bodies = _walk(client, bearer, document, ids)
     assert len(bodies) >= len(document["paths"])

@@ -116,6 +116,24 @@ def test_summary_for_a_period(client, bearer, plan) -> None:
     assert "representativeness" not in [s["key"] for s in body["sections"]]
 
 
+def test_surveys_list_leaves_out_drafts_and_a_draft_has_no_results(
+    client, bearer
+) -> None:
+    from engage.surveys.models import SurveyStatus
+
+    opened = factories.SurveyFactory(title="Access", status=SurveyStatus.OPEN)
+    draft = factories.SurveyFactory(title="Not yet", status=SurveyStatus.DRAFT)
+    body = client.get("/api/v1/surveys", headers=bearer).get_json()
+    assert [s["title"] for s in body["items"]] == ["Access"]
+    assert body["total"] == 1
+    results = client.get(f"/api/v1/surveys/{opened.id}/results", headers=bearer)
+    assert results.get_json()["shown"] is False  # no responses yet
+    assert results.get_json()["respondents"] is None
+    missing = client.get(f"/api/v1/surveys/{draft.id}/results", headers=bearer)
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["status"] == 404
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -28,6 +28,8 @@ from engage.metrics.models import MetricKind
 from engage.metrics.models import Source
 from engage.metrics.models import TargetPeriod
 from engage.metrics.models import Tone
+from engage.surveys.disclosure import HIDDEN
+from engage.surveys.disclosure import Purpose
 from engage.surveys.models import Delivery
 from engage.surveys.models import Invitation
 from engage.surveys.models import Response
@@ -720,10 +722,13 @@ def test_mentions_match_an_independent_computation() -> None:
     ]
 
 
-def test_survey_figures_match_an_independent_computation() -> None:
-    """Responses in the period; rate = answered invitations ÷ invitations."""
+def test_survey_figures_match_an_independent_computation(cast) -> None:
+    """Responses in the period; rate = answered invitations ÷ invitations (the
+    staff dashboard: the team's real counts)."""
     _load_reach_and_surveys()
-    got = _figures(Scope(period=Q3, today=TODAY))
+    got = _figures(
+        Scope(period=Q3, today=TODAY, actor=cast["lead"], purpose=Purpose.TEAM)
+    )
 
     def responses(period: periods.Period, title: str | None = None) -> int:
         return sum(
@@ -777,10 +782,42 @@ def test_survey_figures_match_an_independent_computation() -> None:
     ]
 
 
-def test_metrics_mentions_and_surveys_spelled_out() -> None:
-    """The same second data set, worked out by hand."""
+@pytest.mark.parametrize("purpose", [Purpose.BOARD_REPORT, Purpose.API])
+def test_survey_counts_under_five_are_suppressed_outside_the_team(
+    cast, purpose
+) -> None:
+    """The board report and the API show a survey's counts of 1 to 4 as "fewer than
+    5", with the total (the only other count) hidden so they cannot be worked out;
+    a rate worked out from a hidden count goes with it."""
     _load_reach_and_surveys()
-    got = _figures(Scope(period=Q3, today=TODAY))
+    scope = Scope(period=Q3, today=TODAY, actor=cast["admin"], purpose=purpose)
+    got = _figures(scope)
+    # Real counts: Access 2 responses, 4 invited, 3 answered; Maternity 2, 2, 0;
+    # Undated 0, 1, 1; all 4, 7, 4 (rate 57%). Responses before: 3 (Q2).
+    section = next(s for s in build_dashboard(scope) if s.key == "surveys")
+    assert {f.key: (f.value, f.previous) for f in section.figures} == {
+        "surveys_open": (3, 2)
+    }
+    assert section.notes[:2] == [
+        "Response rate of invitations (%): not shown, as fewer than 5 answered.",
+        "Survey responses: fewer than 5 in the period.",
+    ]
+    # The trend by month: July 2, August 1, September 1 (all 4 hidden).
+    assert [row[1] for row in got["table:survey_responses_trend"]] == [HIDDEN] * 3
+    assert got["table:survey_response_rates"] == [
+        ["Access", HIDDEN, 4, HIDDEN, HIDDEN],
+        ["Maternity", HIDDEN, 2, 0, 0.0],
+        ["Undated", 0, 1, HIDDEN, HIDDEN],
+        ["All surveys open in the period", HIDDEN, 7, HIDDEN, HIDDEN],
+    ]
+
+
+def test_metrics_mentions_and_surveys_spelled_out(cast) -> None:
+    """The same second data set, worked out by hand (the staff dashboard)."""
+    _load_reach_and_surveys()
+    got = _figures(
+        Scope(period=Q3, today=TODAY, actor=cast["lead"], purpose=Purpose.TEAM)
+    )
     # Radio 1000 + 900 + 800 (manual beats import on 5 July); Web visits 400 + 300
     # (feed beats system on 1 July); followers are a level, so not in channel reach.
     assert got["table:metrics_by_channel"] == [

@@ -239,3 +239,44 @@ def test_board_report_workbook_is_formula_safe(client, login, cast) -> None:
 def test_navigation_has_dashboard_for_readers(client, login, cast) -> None:
     login(cast["lead"])
     assert 'href="/dashboard/"' in client.get("/").get_data(as_text=True)
+
+
+def test_board_report_suppresses_small_survey_counts_that_the_dashboard_shows(
+    client, login, cast
+) -> None:
+    from engage.surveys.models import Response
+    from engage.surveys.models import ResponseSource
+    from engage.surveys.models import SurveyStatus
+
+    survey = factories.SurveyFactory(
+        title="Wheelchair access",
+        status=SurveyStatus.OPEN,
+        opens_at=datetime(2026, 7, 1, tzinfo=UTC),
+    )
+    for day in (date(2026, 7, 2), date(2026, 7, 3), date(2026, 8, 4)):
+        db.session.add(
+            Response(survey_id=survey.id, submitted_on=day, source=ResponseSource.WEB)
+        )
+    db.session.commit()
+    login(cast["lead"])
+
+    def survey_row(html: str) -> str:
+        table = html.split('id="table-survey_response_rates"')[1]
+        return table.split("Wheelchair access")[1].split("</tr>")[0]
+
+    # The staff dashboard: the team's real count, 3.
+    dashboard = client.get("/dashboard/?period=quarter&value=2026-Q3")
+    assert ">3<" in survey_row(dashboard.get_data(as_text=True))
+    # The board report, on screen and in its workbook: fewer than 5.
+    report = client.get("/dashboard/board-report?quarter=2026-Q3")
+    html = report.get_data(as_text=True)
+    assert "fewer than 5" in survey_row(html)
+    assert ">3<" not in survey_row(html)
+    assert "Survey responses: fewer than 5 in the period." in html
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get("/dashboard/board-report.xlsx?quarter=2026-Q3").data)
+    )
+    rows = [row for sheet in book for row in sheet.iter_rows(values_only=True)]
+    assert ("Wheelchair access", "fewer than 5", 0, 0, None) in rows
+    summary = list(book["Summary"].iter_rows(values_only=True))
+    assert not any(row[1] == "Survey responses" for row in summary)

@@ -1,4 +1,8 @@
-"""Survey exports: the results (suppressed as on screen) and the raw responses.
+"""Survey exports: the results (for the team, or for publication) and the raw responses.
+
+The results download shows what the same viewer sees on screen for the same
+purpose (``engage.surveys.disclosure``): the team's real counts, or, in the
+download for publication, small counts suppressed as on the public page.
 
 Both go through ``engage.imports.tabular`` (formula-safe CSV and XLSX, docs/security.md
 C3) and are audited. Neither holds members' personal data: responses are numbered,
@@ -41,7 +45,7 @@ def results_rows(results: SurveyResults) -> list[list[object]]:
     for q in results.questions:
         head = [q.position, q.text]
         if not q.shown:
-            rows.append([*head, "Fewer than 5 answers: not shown", "", ""])
+            rows.append([*head, _not_shown(results), "", ""])
             continue
         rows.append([*head, "Answered", q.answered, ""])
         rows.extend([*head, c.label, c.shown_count, c.shown_percent] for c in q.counts)
@@ -63,6 +67,12 @@ def results_rows(results: SurveyResults) -> list[list[object]]:
     return rows
 
 
+def _not_shown(results: SurveyResults) -> str:
+    if results.suppressed:
+        return "Fewer than 5 answers: not shown"
+    return "Nobody answered this question"
+
+
 def export_results(
     survey: Survey,
     results: SurveyResults,
@@ -70,20 +80,25 @@ def export_results(
     *,
     actor: User | str,
     now: datetime,
+    for_publication: bool = False,
 ) -> ExportFile:
-    """The results as CSV or XLSX (small counts suppressed, as on screen); audited."""
+    """The results as CSV or XLSX, as ``results`` were built for the viewer and
+    purpose (real counts for the team; small counts suppressed for publication);
+    audited."""
     rows = results_rows(results)
     content = write_table(fmt, RESULT_COLUMNS, rows, title="Results")
+    kind = "for publication" if for_publication else "for the team"
     record_event(
         actor,
         "export",
         "survey_results",
         survey.id,
-        f"export survey results: {results.respondents} responses ({fmt})",
+        f"export survey results {kind}: {results.respondents} responses ({fmt})",
         now=now,
     )
+    name = "results-for-publication" if for_publication else "results"
     return ExportFile(
-        f"survey-{survey.id}-results-{local_day(now).isoformat()}.{fmt}",
+        f"survey-{survey.id}-{name}-{local_day(now).isoformat()}.{fmt}",
         mimetype(fmt),
         content,
         len(rows),

@@ -4,11 +4,13 @@ A survey's answers are read into DataFrames (``frames``) and summarised here, or
 counted in the database when the results cover every response; ``segments`` breaks
 them down by segment. Templates get plain dataclasses, never a DataFrame.
 
-Percentages are of the respondents who answered the question. Small numbers are
-suppressed as in the equality report (docs/security.md B3 and D8, and
-``engage.membership.reports.suppressed_values``): a count of 1 to 4 is shown as
-"fewer than 5", with a second cell hidden where a total would let it be worked
-out; a question, segment or result with fewer than 5 respondents is not shown.
+Percentages are of the respondents who answered the question. Whether small
+numbers are suppressed is decided for the viewer and purpose by
+``engage.surveys.disclosure.suppresses`` and passed in as ``suppress``: when it is,
+a count of 1 to 4 is shown as "fewer than 5", with a second cell hidden where a
+total would let it be worked out (``engage.membership.reports.suppressed_values``,
+docs/security.md B3 and D8), and a question with fewer than 5 answers is not
+shown. A result with fewer than 5 respondents is never shown.
 """
 
 from __future__ import annotations
@@ -29,15 +31,17 @@ from sqlalchemy import select
 from engage.extensions import db
 from engage.membership.equality import SUPPRESS_BELOW
 from engage.membership.reports import suppressed_values
+from engage.surveys.disclosure import HIDDEN
 from engage.surveys.models import LIKERT_LABELS
 from engage.surveys.models import Answer
 from engage.surveys.models import Question
 from engage.surveys.models import QuestionKind
 from engage.surveys.models import Response
 from engage.surveys.models import Survey
+from engage.surveys.results.frames import Filters
 from engage.surveys.results.frames import Frames
+from engage.surveys.results.frames import load_frames
 
-HIDDEN = "fewer than 5"
 RATING_SCALE = tuple(range(11))
 
 
@@ -117,6 +121,8 @@ class SurveyResults:
     respondents: int
     shown: bool
     questions: list[QuestionResult]
+    #: True when small counts are suppressed (see engage.surveys.disclosure).
+    suppressed: bool = True
 
 
 # Per-question results -----------------------------------------------------------------
@@ -128,12 +134,16 @@ def percent_of(count: int, total: int) -> float:
 
 
 def counted(
-    labelled: Iterable[tuple[Hashable, str]], counts: Mapping[Any, int], total: int
+    labelled: Iterable[tuple[Hashable, str]],
+    counts: Mapping[Any, int],
+    total: int,
+    *,
+    suppress: bool = True,
 ) -> list[Count]:
-    """One Count per option, with small counts suppressed (see the module docstring)."""
+    """One Count per option, with small counts suppressed when ``suppress``."""
     options = list(labelled)
     values = {key: int(counts.get(key, 0)) for key, _ in options}
-    hidden = suppressed_values(values)
+    hidden = suppressed_values(values) if suppress else set()
     return [
         Count(label, None, None)
         if key in hidden
@@ -159,7 +169,9 @@ def stored_column(question: Question) -> str:
     return "choice_id" if question.kind.has_choices else "number"
 
 
-def question_result(question: Question, answers: Any) -> QuestionResult:
+def question_result(
+    question: Question, answers: Any, *, suppress: bool = True
+) -> QuestionResult:
     """The result of one question from its answer rows."""
     mine = answers[answers["question_id"] == question.id]
     answered = int(mine["response_id"].nunique())
@@ -170,7 +182,7 @@ def question_result(question: Question, answers: Any) -> QuestionResult:
         "kind": question.kind.value,
         "answered": answered,
     }
-    if answered < SUPPRESS_BELOW:
+    if answered < minimum_answers(suppress=suppress):
         return QuestionResult(**base, shown=False)
     if question.kind.is_text:
         return QuestionResult(**base, shown=True)
@@ -179,13 +191,20 @@ def question_result(question: Question, answers: Any) -> QuestionResult:
         return QuestionResult(**base, shown=True, summary=number_summary(numbers))
     counts = mine[stored_column(question)].value_counts().to_dict()
     result = QuestionResult(
-        **base, shown=True, counts=counted(options(question), counts, answered)
+        **base,
+        shown=True,
+        counts=counted(options(question), counts, answered, suppress=suppress),
     )
     if question.kind.is_likert:
         return _with(result, mean=round(float(numbers.mean()), 2))
     if question.kind is QuestionKind.RATING_0_10:
         return _with(result, net_score=net_score(numbers))
     return result
+
+
+def minimum_answers(*, suppress: bool) -> int:
+    """The answers a question needs to be shown: 5 when suppressed, else 1."""
+    return SUPPRESS_BELOW if suppress else 1
 
 
 def _with(result: QuestionResult, **changes: Any) -> QuestionResult:
@@ -216,7 +235,7 @@ def number_summary(numbers: Any) -> NumberSummary:
     )
 
 
-def summary_results(survey: Survey) -> SurveyResults:
+def summary_results(survey: Survey, *, suppress: bool = True) -> SurveyResults:
     """``build_results`` over all of a survey's responses, counted in the database.
 
     The same figures as ``build_results(survey.questions, load_frames(survey.id))``
@@ -234,7 +253,7 @@ def summary_results(survey: Survey) -> SurveyResults:
         or 0
     )
     if respondents < SUPPRESS_BELOW:
-        return SurveyResults(respondents, False, [])
+        return SurveyResults(respondents, False, [], suppress)
     ids = [q.id for q in questions]
     answered: dict[int, int] = {
         question_id: int(count)
@@ -255,14 +274,21 @@ def summary_results(survey: Survey) -> SurveyResults:
         respondents,
         True,
         [
-            _counted_result(q, answered.get(q.id, 0), values.get(q.id, []))
+            _counted_result(
+                q, answered.get(q.id, 0), values.get(q.id, []), suppress=suppress
+            )
             for q in questions
         ],
+        suppress,
     )
 
 
 def _counted_result(
-    question: Question, answered: int, rows: list[tuple[Any, Any, int]]
+    question: Question,
+    answered: int,
+    rows: list[tuple[Any, Any, int]],
+    *,
+    suppress: bool,
 ) -> QuestionResult:
     """``question_result`` from (choice id, number, count) rows."""
     base: dict[str, Any] = {
@@ -272,7 +298,7 @@ def _counted_result(
         "kind": question.kind.value,
         "answered": answered,
     }
-    if answered < SUPPRESS_BELOW:
+    if answered < minimum_answers(suppress=suppress):
         return QuestionResult(**base, shown=False)
     if question.kind.is_text:
         return QuestionResult(**base, shown=True)
@@ -288,7 +314,9 @@ def _counted_result(
         if key is not None:
             counts[key] = counts.get(key, 0) + n
     result = QuestionResult(
-        **base, shown=True, counts=counted(options(question), counts, answered)
+        **base,
+        shown=True,
+        counts=counted(options(question), counts, answered, suppress=suppress),
     )
     if question.kind.is_likert:
         return _with(result, mean=round(float(numbers.mean()), 2))
@@ -297,14 +325,31 @@ def _counted_result(
     return result
 
 
-def build_results(questions: Sequence[Question], frames: Frames) -> SurveyResults:
+def build_results(
+    questions: Sequence[Question], frames: Frames, *, suppress: bool = True
+) -> SurveyResults:
     """Every question's result, or nothing shown under 5 respondents."""
     respondents = len(frames.responses)
     if respondents < SUPPRESS_BELOW:
-        return SurveyResults(respondents, False, [])
+        return SurveyResults(respondents, False, [], suppress)
     return SurveyResults(
-        respondents, True, [question_result(q, frames.answers) for q in questions]
+        respondents,
+        True,
+        [question_result(q, frames.answers, suppress=suppress) for q in questions],
+        suppress,
     )
+
+
+def results_for(survey: Survey, filters: Filters, *, suppress: bool) -> SurveyResults:
+    """The results of the responses ``filters`` select, for a page or a download.
+
+    Every response is counted in the database; a filtered selection is read into
+    frames. The figures are the same either way.
+    """
+    if not filters.active:
+        return summary_results(survey, suppress=suppress)
+    frames = load_frames(survey.id).only(filters)
+    return build_results(survey.questions, frames, suppress=suppress)
 
 
 # Free text ----------------------------------------------------------------------------
@@ -345,9 +390,13 @@ def text_answers(
     page: int = 1,
     per_page: int = 50,
 ) -> TextPage:
-    """The free-text answers of a question, newest first, matching ``search``."""
+    """The free-text answers of a question, newest first, matching ``search``.
+
+    Free text is for the survey's team only (``engage.surveys.disclosure``): it is
+    shown once the survey has 5 responses, however many answered this question.
+    """
     mine = frames.answers[frames.answers["question_id"] == question.id]
-    if mine["response_id"].nunique() < SUPPRESS_BELOW:
+    if len(frames.responses) < SUPPRESS_BELOW:
         return TextPage([], 0, 1, 1, False)
     texts = mine.sort_values("response_id", ascending=False)["text"].dropna()
     texts = texts[texts.str.strip() != ""]

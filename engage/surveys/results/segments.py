@@ -2,7 +2,9 @@
 
 A segment is the tier, GP practice or topic of a response (or of an invited member)
 or, for administrators and named surveys only, a member's answer to an equality
-question. Small numbers are suppressed as in ``reports``, along rows and columns both.
+question. When small numbers are suppressed (``engage.surveys.disclosure``), they are
+suppressed as in ``reports``, along rows and columns both; a segment with fewer than
+5 respondents is never shown.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ class CrossTab:
     columns: list[Count]  #: each segment's respondents who answered
     rows: list[tuple[str, list[Count]]]  #: option → one cell per column
     shown: bool
+    #: True when small counts are suppressed (see engage.surveys.disclosure).
+    suppressed: bool = True
 
 
 @dataclass(frozen=True)
@@ -171,9 +175,15 @@ def suppress_grid(
 
 
 def cross_tab(
-    question: Question, segment: str, frames: Frames, labels: Mapping[Any, str]
+    question: Question,
+    segment: str,
+    frames: Frames,
+    labels: Mapping[Any, str],
+    *,
+    suppress: bool = True,
 ) -> CrossTab:
-    """A question's answers by segment, with small cells suppressed both ways."""
+    """A question's answers by segment; when ``suppress``, small cells are
+    suppressed both ways. A segment of fewer than 5 respondents is hidden whole."""
     opts = options(question)
     mine = frames.answers.loc[
         frames.answers["question_id"] == question.id,
@@ -193,9 +203,8 @@ def cross_tab(
     small = {k for k in keys if answered.get(k, 0) < SUPPRESS_BELOW}
     grid = {(o, k): int(table.get((o, k), 0)) for o, _ in opts for k in keys}
     grid.update({(_TOTAL, k): int(answered.get(k, 0)) for k in keys})
-    hidden = suppress_grid(
-        grid, already={(o, k) for o in [_TOTAL, *(o for o, _ in opts)] for k in small}
-    )
+    whole = {(o, k) for o in [_TOTAL, *(o for o, _ in opts)] for k in small}
+    hidden = suppress_grid(grid, already=whole) if suppress else whole
     columns = [
         Count(
             labels.get(k, str(k)) if k != NOT_KNOWN else NOT_KNOWN,
@@ -221,7 +230,7 @@ def cross_tab(
         for o, label in opts
     ]
     shown = len(frames.responses) >= SUPPRESS_BELOW and bool(keys)
-    return CrossTab(question.text, segment, columns, rows, shown)
+    return CrossTab(question.text, segment, columns, rows, shown, suppress)
 
 
 def record_equality_view(
@@ -241,8 +250,11 @@ def record_equality_view(
 # Response rate ------------------------------------------------------------------------
 
 
-def response_rate(survey: Survey) -> ResponseRate:
-    """Invitations answered ÷ invitations: overall, by tier, practice, topic and day."""
+def response_rate(survey: Survey, *, suppress: bool = True) -> ResponseRate:
+    """Invitations answered ÷ invitations: overall, by tier, practice, topic and day.
+
+    When ``suppress``, a segment's small count of invitations answered is hidden.
+    """
     invitations = read_frame(
         select(
             Invitation.id,
@@ -259,15 +271,17 @@ def response_rate(survey: Survey) -> ResponseRate:
     invited = len(invitations)
     answered = int(invitations["answered"].sum())
     segments = {
-        "tier": _rate_rows(invitations, "tier", segment_labels("tier")),
-        "practice": _rate_rows(invitations, "practice_id", segment_labels("practice")),
-        "topic": _topic_rate_rows(invitations),
+        "tier": _rate_rows(invitations, "tier", segment_labels("tier"), suppress),
+        "practice": _rate_rows(
+            invitations, "practice_id", segment_labels("practice"), suppress
+        ),
+        "topic": _topic_rate_rows(invitations, suppress),
     }
     return ResponseRate(invited, answered, segments, _by_day(survey.id, invitations))
 
 
 def _rate_rows(
-    invitations: Any, column: str, labels: Mapping[Any, str]
+    invitations: Any, column: str, labels: Mapping[Any, str], suppress: bool
 ) -> list[RateRow]:
     values = invitations[column].map(
         lambda v: NOT_KNOWN if v is None or pd.isna(v) else v
@@ -275,13 +289,16 @@ def _rate_rows(
     grouped = invitations.assign(value=values).groupby("value")["answered"]
     invited = grouped.size().to_dict()
     answered = {k: int(v) for k, v in grouped.sum().to_dict().items()}
-    return _rows(invited, answered, labels)
+    return _rows(invited, answered, labels, suppress)
 
 
 def _rows(
-    invited: Mapping[Any, int], answered: Mapping[Any, int], labels: Mapping[Any, str]
+    invited: Mapping[Any, int],
+    answered: Mapping[Any, int],
+    labels: Mapping[Any, str],
+    suppress: bool,
 ) -> list[RateRow]:
-    hidden = suppressed_values(answered)
+    hidden = suppressed_values(answered) if suppress else set()
     keys = [k for k in labels if k in invited] + (
         [NOT_KNOWN] if NOT_KNOWN in invited else []
     )
@@ -295,7 +312,7 @@ def _rows(
     ]
 
 
-def _topic_rate_rows(invitations: Any) -> list[RateRow]:
+def _topic_rate_rows(invitations: Any, suppress: bool) -> list[RateRow]:
     member_ids = [int(m) for m in invitations["member_id"].dropna().unique()]
     pairs: list[tuple[int, int]] = []
     for start in range(0, len(member_ids), 1000):
@@ -311,7 +328,7 @@ def _topic_rate_rows(invitations: Any) -> list[RateRow]:
     grouped = merged.groupby("topic_id")["answered"]
     invited = grouped.size().to_dict()
     answered = {k: int(v) for k, v in grouped.sum().to_dict().items()}
-    return _rows(invited, answered, segment_labels("topic"))
+    return _rows(invited, answered, segment_labels("topic"), suppress)
 
 
 def _by_day(

@@ -28,6 +28,8 @@ from engage.imports.services import ExportFile
 from engage.membership.equality import QUESTIONS as EQUALITY_QUESTIONS
 from engage.membership.models import Tier
 from engage.paging import page_number
+from engage.surveys.disclosure import Purpose
+from engage.surveys.disclosure import suppresses
 from engage.surveys.models import Question
 from engage.surveys.models import QuestionKind
 from engage.surveys.models import Survey
@@ -89,16 +91,18 @@ def _by_label(item: tuple[object, str]) -> str:
     return item[1].casefold()
 
 
+def _suppress(survey: Survey, purpose: Purpose) -> bool:
+    """Whether the signed-in viewer sees small numbers suppressed for ``purpose``."""
+    return suppresses(purpose, current_user._get_current_object(), survey)
+
+
 @bp.get("/<int:survey_id>/results")
 @roles_required(*READERS)
 def index(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
     form, filters = _filter_form()
-    if filters.active:
-        frames = load_frames(survey.id).only(filters)
-        results = reports.build_results(survey.questions, frames)
-    else:  # all responses: counted in the database (the same figures, faster)
-        results = reports.summary_results(survey)
+    suppress = _suppress(survey, Purpose.TEAM)
+    results = reports.results_for(survey, filters, suppress=suppress)
     return render_template(
         "surveys/results/index.html",
         survey=survey,
@@ -106,7 +110,7 @@ def index(survey_id: int) -> ResponseReturnValue:
         form=form,
         filters=filters,
         results=results,
-        rate=response_rate(survey),
+        rate=response_rate(survey, suppress=suppress),
         segment_labels=SEGMENT_LABELS,
         query=request.args.to_dict(),
     )
@@ -146,7 +150,18 @@ def crosstab(survey_id: int) -> ResponseReturnValue:
         question = next((q for q in tabled if q.id == chosen), tabled[0])
         form.question.data = question.id
         frames = load_frames(survey.id)
-        table = cross_tab(question, segment, frames, segment_labels(segment))
+        purpose = (
+            Purpose.EQUALITY_BREAKDOWN
+            if segment.startswith(EQUALITY_PREFIX)
+            else Purpose.TEAM
+        )
+        table = cross_tab(
+            question,
+            segment,
+            frames,
+            segment_labels(segment),
+            suppress=_suppress(survey, purpose),
+        )
         if segment.startswith(EQUALITY_PREFIX):
             record_equality_view(
                 survey.id,
@@ -196,21 +211,33 @@ def _download(exported: ExportFile) -> Response:
     )
 
 
-@bp.get("/<int:survey_id>/results/export.<any(csv,xlsx):fmt>")
-@roles_required(*READERS)
-def export_results(survey_id: int, fmt: str) -> ResponseReturnValue:
+def _results_download(survey_id: int, fmt: str, purpose: Purpose) -> Response:
     survey = _survey(survey_id)
     _, filters = _filter_form()
-    frames = load_frames(survey.id).only(filters)
     exported = export.export_results(
         survey,
-        reports.build_results(survey.questions, frames),
+        reports.results_for(survey, filters, suppress=_suppress(survey, purpose)),
         fmt,
         actor=current_user._get_current_object(),
         now=utcnow(),
+        for_publication=purpose is Purpose.PUBLICATION,
     )
     db.session.commit()
     return _download(exported)
+
+
+@bp.get("/<int:survey_id>/results/export.<any(csv,xlsx):fmt>")
+@roles_required(*READERS)
+def export_results(survey_id: int, fmt: str) -> ResponseReturnValue:
+    """The results as the team sees them on the results page."""
+    return _results_download(survey_id, fmt, Purpose.TEAM)
+
+
+@bp.get("/<int:survey_id>/results/publication.<any(csv,xlsx):fmt>")
+@roles_required(*READERS)
+def export_for_publication(survey_id: int, fmt: str) -> ResponseReturnValue:
+    """The results with small counts suppressed, as the public page shows them."""
+    return _results_download(survey_id, fmt, Purpose.PUBLICATION)
 
 
 @bp.get("/<int:survey_id>/responses/export.<any(csv,xlsx):fmt>")

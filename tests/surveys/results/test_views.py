@@ -91,24 +91,40 @@ def test_small_counts_are_suppressed_with_a_second_cell(client, login, cast) -> 
     _responses(survey, 10, **{Q.SINGLE_CHOICE: "Newsletter"})
     _responses(survey, 2, **{Q.SINGLE_CHOICE: "Friend"})
     login(cast["officer"])
+    # The team sees the real counts: Friend 2 of 12.
     text = client.get(f"/surveys/{survey.id}/results").get_data(as_text=True)
     table = text.split("Answers to question 1")[1].split("</table>")[0]
-    assert table.count("fewer than 5") == 2  # Friend (2) and the next smallest
-    assert ">2<" not in table
+    assert "fewer than 5" not in table
+    assert ">2<" in table
+    # Published, Friend (2) and the next smallest (Website, 0, is not a count to
+    # hide, so Newsletter, 10) are both hidden.
+    published = client.get(f"/surveys/{survey.id}/results/publication.csv")
+    rows = list(csv.reader(io.StringIO(published.data.decode("utf-8-sig"))))
+    first = {row[2]: row[3] for row in rows if row[0] == "1"}
+    assert first == {
+        "Answered": "12",
+        "Newsletter": "fewer than 5",
+        "Website": "0",
+        "Friend": "fewer than 5",
+    }
+    assert "survey-" in published.headers["Content-Disposition"]
+    assert "results-for-publication" in published.headers["Content-Disposition"]
 
 
-def test_a_question_whose_every_count_is_hidden_has_no_chart(
+def test_the_team_sees_a_chart_of_every_question_with_answers(
     client, login, cast
 ) -> None:
     survey = make_survey()
-    _responses(survey, 8)  # question 1: Newsletter 4, Website 4, both hidden
+    _responses(survey, 8)  # question 1: Newsletter 4, Website 4
     login(cast["officer"])
     text = client.get(f"/surveys/{survey.id}/results").get_data(as_text=True)
     table = text.split("Answers to question 1")[1].split("</table>")[0]
-    assert table.count("fewer than 5") == 2
-    # Its table says so; a chart of it would be an empty grid.
-    assert "answers to question 1;" not in text
+    assert table.count(">4<") == 2
+    assert "answers to question 1;" in text
     assert "answers to question 3;" in text  # Likert: eight 4s
+    # Question 2 (multiple choice) has no answers: said, not drawn.
+    assert "Nobody has answered this question yet." in text
+    assert "answers to question 2;" not in text
 
 
 def test_free_text_is_shown_as_text_everywhere(client, login, cast) -> None:
@@ -154,9 +170,9 @@ def test_free_text_search_and_pages(client, login, cast) -> None:
     assert "11 answers containing" in found  # 1 and 10–19
 
 
-def test_crosstab_by_tier_suppresses_small_cells(client, login, cast) -> None:
+def test_crosstab_by_tier_shows_the_team_real_counts(client, login, cast) -> None:
     survey = make_survey()
-    for index in range(20):
+    for index in range(23):
         add_response(
             survey,
             {
@@ -164,7 +180,7 @@ def test_crosstab_by_tier_suppresses_small_cells(client, login, cast) -> None:
                 if index == 0
                 else ("Newsletter" if index < 11 else "Website")
             },
-            tier="gold" if index < 10 else "silver",
+            tier="gold" if index < 10 else ("silver" if index < 20 else None),
         )
     login(cast["lead"])
     q = question(survey, Q.SINGLE_CHOICE)
@@ -181,8 +197,19 @@ def test_crosstab_by_tier_suppresses_small_cells(client, login, cast) -> None:
             re.S,
         )
     }
-    assert rows["Friend"].count("fewer than 5") >= 1
-    assert "9 (" not in rows["Newsletter"]  # gold Newsletter 9 hidden with Friend 1
+    # Gold: Friend 1, Newsletter 9; Silver: Newsletter 1, Website 9; the 3 whose
+    # tier is not known are a group under 5, not shown.
+    assert re.findall(r">([^<]*)</td>", rows["Friend"]) == [
+        "1 (10.0%)",
+        "0 (0.0%)",
+        "fewer than 5",
+    ]
+    assert re.findall(r">([^<]*)</td>", rows["Newsletter"]) == [
+        "9 (90.0%)",
+        "1 (10.0%)",
+        "fewer than 5",
+    ]
+    assert "These are the real counts" in text
 
 
 def test_equality_crosstab_is_for_admins_on_named_surveys(client, login, cast) -> None:
