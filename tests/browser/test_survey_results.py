@@ -131,3 +131,50 @@ def test_the_date_question_on_the_import_preview(
     assert_accessible(page)
     page.get_by_role("button", name="Import 2 responses").click()
     expect(page.get_by_text("Import finished: 2 added")).to_be_visible()
+
+
+def test_a_small_survey_shows_its_team_real_counts_and_the_public_page_suppresses_them(
+    page: Any, cast: dict[str, Any]
+) -> None:
+    """A survey of 7: real counts and a chart for the team; "fewer than 5" on the
+    public "you said, we did" page. Both pages pass axe at 1280 and 390 px."""
+    from engage.clock import utcnow
+    from engage.extensions import db
+    from engage.surveys import findings
+    from tests.surveys.results.helpers import question
+
+    survey = make_survey()
+    for index in range(7):
+        add_response(
+            survey, {Q.SINGLE_CHOICE: "Newsletter" if index < 4 else "Website"}
+        )
+    findings.save_finding(
+        survey,
+        None,
+        findings.FindingData(
+            theme="Hearing about us",
+            you_said="Most of you heard about us from the newsletter",
+            we_did="We send it every month",
+            question_id=question(survey, Q.SINGLE_CHOICE).id,
+            published=True,
+        ),
+        actor=cast["officer"],
+        now=utcnow(),
+    )
+    findings.publish_findings(survey, True, actor=cast["officer"], now=utcnow())
+    db.session.commit()
+    _sign_in(page, cast["lead"])
+    page.goto(f"/surveys/{survey.id}/results")
+    table = page.get_by_role("table", name="Answers to question 1 (7 answered)")
+    expect(table.get_by_role("row", name="Newsletter 4 57.1%")).to_be_visible()
+    expect(table.get_by_role("row", name="Website 3 42.9%")).to_be_visible()
+    expect(page.get_by_text("These are the real counts")).to_be_visible()
+    expect(page.get_by_role("link", name="CSV for publication")).to_be_visible()
+    expect(page.locator(".engage-chart--drawn canvas").first).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"/surveys/{survey.id}/you-said-we-did")
+    public = page.get_by_role("table", name="Answers to question 1 (7 answered)")
+    expect(public.get_by_role("row", name="Newsletter fewer than 5")).to_be_visible()
+    expect(public.get_by_role("row", name="Website fewer than 5")).to_be_visible()
+    expect(page.get_by_text("57.1%")).to_have_count(0)
+    assert_accessible(page)
