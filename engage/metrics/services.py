@@ -35,6 +35,7 @@ from engage.metrics.models import Source
 from engage.metrics.models import Stage
 from engage.metrics.models import TargetPeriod
 from engage.metrics.stages import clean
+from engage.metrics.stages import ensure_labels
 from engage.metrics.stages import label_settings
 from engage.metrics.stages import metric_stage
 
@@ -113,6 +114,7 @@ class MetricData:
     name: str
     kind: MetricKind
     unit: str = ""
+    stage: Stage = Stage.OUTPUT
     description: str = ""
     higher_is_better: bool = True
     target_value: float | None = None
@@ -147,6 +149,7 @@ def save_metric(
         "key",
         "kind",
         "unit",
+        "stage",
         "description",
         "higher_is_better",
         "target_value",
@@ -271,6 +274,8 @@ def observations_from_activities(
     totals: dict[tuple[str, date], float] = {}
     metrics: dict[str, Metric] = {}
     rows = db.session.execute(query).all()
+    # New labels get their default stage and unit, saved so admins can change them.
+    ensure_labels((label for _, _, label, _ in rows), now=now)
     settings = label_settings(label for _, _, label, _ in rows)
     for day, channel, label, value in rows:
         key = reach_metric_key(channel, label)

@@ -20,6 +20,7 @@ from engage.accounts.models import User
 from engage.actions.models import Channel
 from engage.actions.models import ReachFigure
 from engage.audit.services import record_event
+from engage.errors import Conflict
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.metrics.models import Metric
@@ -71,6 +72,8 @@ class LabelSetting:
     rate_of: str = ""
     #: False for a label no admin has set (the defaults apply).
     saved: bool = False
+    #: The saved row's id (None when not saved).
+    id: int | None = None
 
     @property
     def rate_name(self) -> str:
@@ -108,7 +111,9 @@ def label_settings(labels: Iterable[str]) -> dict[str, LabelSetting]:
     if not keys:
         return {}
     saved = {
-        row.label: LabelSetting(row.label, row.stage, row.unit, row.rate_of, True)
+        row.label: LabelSetting(
+            row.label, row.stage, row.unit, row.rate_of, True, row.id
+        )
         for row in db.session.scalars(
             select(ReachLabel).where(ReachLabel.label.in_(sorted(keys)))
         )
@@ -258,22 +263,27 @@ def get_label(label: str) -> ReachLabel | None:
 
 def ensure_labels(labels: Iterable[str], *, now: datetime) -> int:
     """Save the defaults for labels not saved yet, so admins see and can change them."""
-    added = 0
-    for key in sorted({clean(label) for label in labels if label.strip()}):
-        if get_label(key) is None:
-            setting = default_setting(key)
-            db.session.add(
-                ReachLabel(
-                    label=key,
-                    stage=setting.stage,
-                    unit=setting.unit,
-                    rate_of=setting.rate_of,
-                    updated_at=now,
-                )
+    keys = {clean(label) for label in labels if label.strip()}
+    if not keys:
+        return 0
+    saved = set(
+        db.session.scalars(
+            select(ReachLabel.label).where(ReachLabel.label.in_(sorted(keys)))
+        )
+    )
+    for key in sorted(keys - saved):
+        setting = default_setting(key)
+        db.session.add(
+            ReachLabel(
+                label=key,
+                stage=setting.stage,
+                unit=setting.unit,
+                rate_of=setting.rate_of,
+                updated_at=now,
             )
-            added += 1
+        )
     db.session.flush()
-    return added
+    return len(keys - saved)
 
 
 def save_label(
@@ -284,9 +294,10 @@ def save_label(
     rate_of: str,
     actor: User | str,
     now: datetime,
+    new: bool = False,
 ) -> ReachLabel:
     """Set a label's stage, unit and rate (creating its row), and bring the metrics
-    made from its figures into line."""
+    made from its figures into line. ``new``: refuse a label already saved."""
     key, unit, rate_of = clean(label), clean(unit), clean(rate_of)
     if not key:
         raise ValidationError("Enter the label.")
@@ -297,6 +308,8 @@ def save_label(
             "Reach (an output) is not a rate of anything: choose no rate."
         )
     row = get_label(key)
+    if row is not None and new:
+        raise Conflict(f"The label “{key}” is already set up: change it from the list.")
     if row is None:
         row = ReachLabel(label=key)
         db.session.add(row)
