@@ -98,6 +98,7 @@ class ReachLabelForm(FlaskForm):  # type: ignore[misc]
         "Show as a rate of",
         description="An outtake such as opens is shown as a percentage of this "
         "output, over the deliveries that record both.",
+        optional=True,
     )
 
     def validate_rate_of(self, field: Any) -> None:

@@ -160,7 +160,9 @@ def reach_rows(period: Period) -> dict[str, list[dict[str, Any]]]:
             .order_by(Activity.occurred_on, Activity.id)
         ).all()
     ]
-    labels = label_settings(label for d in deliveries for label, _ in d["figure_list"])
+    labels = label_settings(
+        str(pair[0]) for d in deliveries for pair in d["figure_list"]
+    )
     return {
         "metrics": metrics,
         "observations": observations,
