@@ -148,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.mail.views import bp as mail_bp
     from engage.membership.public_views import bp as join_bp
     from engage.membership.views import bp as members_bp
+    from engage.metrics.label_views import bp as reach_labels_bp
     from engage.metrics.views import bp as metrics_bp
     from engage.metrics.views import feeds_bp
     from engage.metrics.views import reports_bp
@@ -179,6 +180,7 @@ def _register_blueprints(app: Flask) -> None:
         metrics_bp,
         feeds_bp,
         reports_bp,
+        reach_labels_bp,
         jobs_bp,
         dashboard_bp,
         api_bp,

@@ -11,6 +11,8 @@ from flask import url_for
 
 from engage.clock import local_day
 from engage.clock import to_local
+from engage.metrics.numbers import percent
+from engage.metrics.numbers import quantity
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -38,8 +40,25 @@ def page_url(page: int) -> str:
     return url_for(str(request.endpoint), **args)
 
 
+#: A target's status in colour as well as words (NHS tag colours).
+STATUS_TAGS = {
+    "Met": "nhsuk-tag--green",
+    "Not met": "nhsuk-tag--red",
+    "No target": "nhsuk-tag--grey",
+    "No data": "nhsuk-tag--grey",
+}
+
+
+def status_tag(text: object) -> str | None:
+    """The tag class for a status cell ("Met", "Not met"…), None for other text."""
+    return STATUS_TAGS.get(str(text).capitalize()) if text else None
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and helpers."""
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_global(page_url)
+    app.add_template_global(status_tag)
+    app.add_template_filter(quantity, "quantity")
+    app.add_template_filter(percent, "percent")

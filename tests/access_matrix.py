@@ -183,6 +183,9 @@ MATRIX = {
     "reports.report_detail": SIGNED_IN,
     "reports.report_download": SIGNED_IN,
     "reports.subscription": SIGNED_IN,
+    "reach_labels.index": ADMINS,
+    "reach_labels.create": ADMINS,
+    "reach_labels.edit": ADMINS,
     # Survey results, exports and imports (the equality cross-tab is
     # admins only, checked in tests/surveys/results/test_views.py)
     "survey_results.index": SIGNED_IN,

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import and_
 from sqlalchemy import case
@@ -139,6 +140,52 @@ def reach_totals(
     for channel_id, name, total in db.session.execute(query):
         totals[names[channel_id]][name] = int(total or 0)
     return totals
+
+
+def paired_totals(
+    start: date,
+    end: date,
+    programme_id: int | None,
+    label: str,
+    outputs: Sequence[str],
+) -> dict[str, tuple[int, int]]:
+    """Per channel, the total of ``label`` and of its ``outputs`` (lower-cased
+    labels) over the deliveries from ``start`` to ``end`` that record both: a
+    rate's numerator and denominator (opens ÷ recipients), in one query."""
+
+    def total(labels: Sequence[str]) -> Any:
+        return (
+            select(func.sum(ReachFigure.value))
+            .where(
+                ReachFigure.activity_id == Activity.id,
+                func.lower(ReachFigure.label).in_(labels),
+            )
+            .scalar_subquery()
+        )
+
+    per_delivery = (
+        select(
+            Action.channel_id.label("channel_id"),
+            total([label]).label("part"),
+            total(outputs).label("whole"),
+        )
+        .select_from(Activity)
+        .join(Action, Action.id == Activity.action_id)
+        .where(Activity.occurred_on >= start, Activity.occurred_on <= end)
+    )
+    if programme_id is not None:
+        per_delivery = per_delivery.where(Action.programme_id == programme_id)
+    inner = per_delivery.subquery()
+    query = (
+        select(inner.c.channel_id, func.sum(inner.c.part), func.sum(inner.c.whole))
+        .where(inner.c.part.is_not(None), inner.c.whole.is_not(None))
+        .group_by(inner.c.channel_id)
+    )
+    names = channel_names()
+    return {
+        names[channel_id]: (int(part or 0), int(whole or 0))
+        for channel_id, part, whole in db.session.execute(query)
+    }
 
 
 def deliveries_logged(

@@ -12,6 +12,7 @@ from engage.dashboard.periods import PeriodKind
 from engage.formtools import MAX_INT
 from engage.metrics.models import MetricKind
 from engage.metrics.models import Source
+from engage.metrics.models import Stage
 from engage.metrics.models import TargetPeriod
 from engage.surveys.models import QuestionKind
 from engage.surveys.models import SurveyStatus
@@ -95,6 +96,12 @@ METRIC_FIELDS: dict[str, Any] = {
     "key": METRIC_KEY,
     "name": {"type": "string"},
     "unit": {"type": "string"},
+    "stage": {
+        "type": "string",
+        "enum": _values(Stage),
+        "description": "Its stage in the Government Communication Service "
+        "evaluation framework; only output is reach.",
+    },
     "description": {"type": "string"},
     "kind": {"type": "string", "enum": _values(MetricKind)},
     "higher_is_better": {"type": "boolean"},
@@ -128,10 +135,22 @@ SECTION = _object(
                 {
                     "key": {"type": "string"},
                     "label": {"type": "string"},
-                    "value": {"type": "integer"},
-                    "previous": _nullable("integer"),
-                    "change": _nullable("integer"),
+                    "value": {"type": "number"},
+                    "previous": _nullable("number"),
+                    "change": _nullable("number"),
                     "target": _nullable("integer"),
+                    "unit": {
+                        "type": "string",
+                        "description": 'What is counted ("recipients"); "%" for a '
+                        "rate in per cent with one decimal (open rate = opens ÷ "
+                        "recipients).",
+                    },
+                    "stage": {
+                        "type": "string",
+                        "description": "input, output (reach), outtake, outcome "
+                        'or impact; "" for figures without one. Figures of '
+                        "different stages or units are never added together.",
+                    },
                 }
             ),
         },

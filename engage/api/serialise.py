@@ -124,6 +124,8 @@ def summary(scope: Scope, sections: list[Section]) -> dict[str, Any]:
                         "previous": f.previous,
                         "change": f.change,
                         "target": f.target,
+                        "unit": f.unit,
+                        "stage": f.stage,
                     }
                     for f in section.figures
                 ],
@@ -149,6 +151,7 @@ def metric(item: Metric) -> dict[str, Any]:
         "key": item.key,
         "name": item.name,
         "unit": item.unit,
+        "stage": item.stage.value,
         "description": item.description,
         "kind": item.kind.value,
         "higher_is_better": item.higher_is_better,

@@ -24,6 +24,10 @@ from engage.dashboard.sections import day_spans
 from engage.metrics import figures as metric_figures
 from engage.metrics.models import MetricKind
 from engage.metrics.models import ReportPeriod
+from engage.metrics.models import Stage
+from engage.metrics.numbers import STATUS_WORDS
+from engage.metrics.numbers import quantity
+from engage.metrics.numbers import sensible
 from engage.metrics.report import Period as ReportPeriod_
 from engage.metrics.report import scaled_target
 from engage.metrics.report import target_status
@@ -45,8 +49,17 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+def _reach_name(channel: str, unit: str) -> str:
+    """ "Newsletter (recipients)": a channel's reach in one unit."""
+    return f"{channel} ({unit})" if unit else channel
+
+
 def metrics_section(scope: Scope) -> Section:
-    """Reach by channel and every metric against its target (from observations)."""
+    """Reach by channel and every metric against its target (from observations).
+
+    Reach is output-stage flow metrics only, a channel's each unit on its own:
+    figures of different stages or units are never added together.
+    """
     period, previous = scope.period, scope.previous
     metrics, now, before = metric_figures.metrics_with_values(
         (period.start, period.end), (previous.start, previous.end)
@@ -57,6 +70,7 @@ def metrics_section(scope: Scope) -> Section:
         )
     report_period = _report_period(period)
     target_rows: list[list[Cell]] = []
+    target_texts: dict[tuple[int, int], str] = {}
     met = with_target = 0
     for metric in metrics:
         value, prior = _round(now.get(metric.id)), _round(before.get(metric.id))
@@ -72,16 +86,19 @@ def metrics_section(scope: Scope) -> Section:
         if target is not None:
             with_target += 1
             met += status == "met"
+            target = sensible(target)
+            target_texts[(len(target_rows), 6)] = quantity(target, metric.unit)
         change = None if value is None or prior is None else round(value - prior, 2)
         target_rows.append(
             [
-                metric.name + (f" ({metric.unit})" if metric.unit else ""),
+                metric.name,
+                metric.stage.label,
                 "–" if metric.channel is None else metric.channel,
                 value,
                 prior,
                 change,
                 target,
-                status,
+                STATUS_WORDS[status],
             ]
         )
     slots = scope.slots
@@ -95,15 +112,22 @@ def metrics_section(scope: Scope) -> Section:
         if granularity(period) == "week"
         else (metric_figures.channel_flows_by_month)
     )
-    for channel_id, day, value in by_slot(first, last):
-        per_channel[names[channel_id]][day] = value
+    for channel_id, unit_, day, value in by_slot(first, last):
+        per_channel[_reach_name(names[channel_id], unit_)][day] = value
     channel_now: dict[str, float] = defaultdict(float)
     channel_before: dict[str, float] = defaultdict(float)
+    units: dict[str, str] = {}
     for metric in metrics:
-        if metric.channel is None or metric.kind is not MetricKind.FLOW:
+        if (
+            metric.channel is None
+            or metric.kind is not MetricKind.FLOW
+            or metric.stage is not Stage.OUTPUT
+        ):
             continue
-        channel_now[metric.channel] += now.get(metric.id, 0.0)
-        channel_before[metric.channel] += before.get(metric.id, 0.0)
+        name = _reach_name(metric.channel, metric.unit)
+        units[name] = metric.unit
+        channel_now[name] += now.get(metric.id, 0.0)
+        channel_before[name] += before.get(metric.id, 0.0)
     channels = sorted(channel_now)
     figures = [
         Figure(
@@ -111,6 +135,8 @@ def metrics_section(scope: Scope) -> Section:
             f"Reach: {name}",
             round(channel_now[name]),
             round(channel_before[name]),
+            unit=units[name],
+            stage=Stage.OUTPUT.value,
         )
         for index, name in enumerate(channels, start=1)
     ]
@@ -139,8 +165,8 @@ def metrics_section(scope: Scope) -> Section:
     tables = [
         DataTable(
             "metrics_by_channel",
-            "Reach by channel (flow metrics)",
-            ["Channel", "This period", "Previous period", "Change"],
+            "Reach by channel (output metrics, each unit on its own)",
+            ["Channel (unit)", "This period", "Previous period", "Change"],
             [
                 [
                     name,
@@ -172,6 +198,7 @@ def metrics_section(scope: Scope) -> Section:
             "Metrics against their targets",
             [
                 "Metric",
+                "Stage",
                 "Channel",
                 "This period",
                 "Previous period",
@@ -180,11 +207,14 @@ def metrics_section(scope: Scope) -> Section:
                 "Status",
             ],
             target_rows,
+            texts=target_texts,
         ),
     ]
     notes = [
-        "Flow metrics are summed over the period; for a level metric the latest "
-        "value counts. Targets are scaled to the period as in the reach report."
+        "Reach counts output metrics only (recipients, visits, readers…), each unit "
+        "on its own; other stages are never added to it. Flow metrics are summed "
+        "over the period; for a level metric the latest value counts. Targets are "
+        "scaled to the period as in the reach report and shown in the metric's unit."
     ]
     if with_target:
         notes.append(f"{met} of {with_target} metrics with a target met it.")

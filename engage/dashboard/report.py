@@ -103,6 +103,7 @@ def _summary_rows(sections: Sequence[Section]) -> list[list[Any]]:
             figure.previous,
             figure.change,
             figure.target,
+            figure.unit,
         ]
         for section in sections
         for figure in section.figures
@@ -114,7 +115,15 @@ def board_report_workbook(report: BoardReport) -> bytes:
     sheets: list[tuple[str, Sequence[str], Any]] = [
         (
             "Summary",
-            ["Section", "Figure", "This period", "Previous period", "Change", "Target"],
+            [
+                "Section",
+                "Figure",
+                "This period",
+                "Previous period",
+                "Change",
+                "Target",
+                "Unit (% for a rate)",
+            ],
             _summary_rows(report.sections),
         )
     ]

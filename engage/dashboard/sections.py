@@ -62,30 +62,58 @@ class Scope:
 
 @dataclass(frozen=True)
 class Figure:
-    """A headline number with its value in the previous period (and a target)."""
+    """A headline number with its value in the previous period (and a target).
+
+    ``unit`` says what is counted ("recipients"); ``%`` makes it a rate, shown with
+    one decimal place ("45.6%"). ``stage`` is its place in the evaluation framework
+    (engage.metrics.models.Stage), where the figure has one.
+    """
 
     key: str
     label: str
-    value: int
-    previous: int | None = None
+    value: int | float
+    previous: int | float | None = None
     #: Filled by features that have targets (metrics); None means no target.
     target: int | None = None
     #: True when a rise is bad news (overdue actions, audiences due for contact).
     lower_is_better: bool = False
+    unit: str = ""
+    stage: str = ""
 
     @property
-    def change(self) -> int | None:
-        return None if self.previous is None else self.value - self.previous
+    def is_rate(self) -> bool:
+        return self.unit == "%"
+
+    def _text(self, value: float) -> str:
+        return f"{value:.1f}%" if self.is_rate else f"{value:,}"
+
+    @property
+    def display(self) -> str:
+        """The value as shown: "412", "45.6%"."""
+        return self._text(self.value)
+
+    @property
+    def display_previous(self) -> str:
+        return "" if self.previous is None else self._text(self.previous)
+
+    @property
+    def change(self) -> int | float | None:
+        if self.previous is None:
+            return None
+        change = self.value - self.previous
+        return round(change, 1) if self.is_rate else change
 
     @property
     def change_text(self) -> str:
-        """ "up 3", "down 2" or "no change" against the previous period."""
+        """ "up 3", "down 2", "up 1.5 points" or "no change" against the previous
+        period."""
         change = self.change
         if change is None:
             return ""
         if change == 0:
             return "no change"
-        return f"{'up' if change > 0 else 'down'} {abs(change):,}"
+        size = f"{abs(change):.1f} points" if self.is_rate else f"{abs(change):,}"
+        return f"{'up' if change > 0 else 'down'} {size}"
 
     @property
     def target_met(self) -> bool | None:
@@ -114,6 +142,11 @@ class DataTable:
     columns: list[str]
     rows: list[list[Cell]]
     chart: Chart | None = None
+    #: Columns (by index) holding rates in per cent, shown as "45.6%".
+    percent_columns: tuple[int, ...] = ()
+    #: Cells shown as other text than their value, by (row, column): a target in
+    #: its metric's unit ("4,534 readers"). The rows keep the plain numbers.
+    texts: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def body(self) -> list[tuple[Cell, list[tuple[bool, str]]]]:
         """Each row's heading, then its other cells as (numeric?, text) for the page.
@@ -121,7 +154,20 @@ class DataTable:
         Numbers get thousands separators and None a dash; worked out here once, not
         with per-cell tests in the template (the metrics table has a row per metric).
         """
-        return [(row[0], [_display(cell) for cell in row[1:]]) for row in self.rows]
+        return [
+            (
+                row[0],
+                [self._cell(r, c, cell) for c, cell in enumerate(row[1:], start=1)],
+            )
+            for r, row in enumerate(self.rows)
+        ]
+
+    def _cell(self, row: int, column: int, cell: Cell) -> tuple[bool, str]:
+        if (row, column) in self.texts:
+            return True, self.texts[(row, column)]
+        if column in self.percent_columns and isinstance(cell, int | float):
+            return True, f"{cell:.1f}%"
+        return _display(cell)
 
     def chart_data(self) -> dict[str, Any] | None:
         """The chart's data for the page's ``data-chart`` attribute."""

@@ -39,6 +39,13 @@ from engage.dashboard.sections import day_spans
 from engage.membership import figures as member_figures
 from engage.membership import reports as member_reports
 from engage.membership.models import Tier
+from engage.metrics.models import Stage
+from engage.metrics.numbers import rate
+from engage.metrics.stages import ChannelMeasures
+from engage.metrics.stages import LabelSetting
+from engage.metrics.stages import label_settings
+from engage.metrics.stages import measure_channels
+from engage.metrics.stages import rate_pairs
 from engage.surveys import figures as survey_figures
 from engage.surveys.disclosure import suppresses
 
@@ -102,11 +109,39 @@ def deliveries_section(scope: Scope) -> Section:
     trend: list[list[Cell]] = [
         [slot.label, n] for slot, n in zip(slots, per_slot, strict=True)
     ]
-    totals = action_figures.reach_totals(period.start, period.end, pid)
-    labels = sorted({label for by_label in totals.values() for label in by_label})
-    reach_rows: list[list[Cell]] = [
-        [channel, per_channel[channel], *(totals[channel].get(k, 0) for k in labels)]
-        for channel in sorted(per_channel)
+    measures = _delivery_measures(scope)
+    units = sorted({unit for m in measures for unit in m.reach})
+    rate_labels = sorted({label for m in measures for label in m.rates})
+    by_channel = {m.channel: m for m in measures}
+    reach_rows: list[list[Cell]] = []
+    for channel in sorted(set(per_channel) | set(by_channel)):
+        mine = by_channel.get(channel)
+        reach_rows.append(
+            [
+                channel,
+                per_channel[channel],
+                *(mine.reach.get(u) if mine else None for u in units),
+                *(
+                    mine.rates[label].value if mine and label in mine.rates else None
+                    for label in rate_labels
+                ),
+            ]
+        )
+    names = {
+        label: next(m.rates[label] for m in measures if label in m.rates)
+        for label in rate_labels
+    }
+    stage_rows: list[list[Cell]] = [
+        [
+            m.channel,
+            setting.label.capitalize(),
+            setting.stage.label,
+            count,
+            m.rates[label].denominator if label in m.rates else None,
+            m.rates[label].value if label in m.rates else None,
+        ]
+        for m in measures
+        for label, (setting, count) in m.counts.items()
     ]
     unit = "week" if granularity(period) == "week" else "month"
     tables = [
@@ -119,16 +154,93 @@ def deliveries_section(scope: Scope) -> Section:
         ),
         DataTable(
             "reach_by_channel",
-            "Deliveries and reach figures by channel",
-            ["Channel", "Deliveries", *(label.capitalize() for label in labels)],
+            "Deliveries and reach by channel (outputs only)",
+            [
+                "Channel",
+                "Deliveries",
+                *(f"Reach: {u}" for u in units),
+                *(f"{names[label].name} (%)" for label in rate_labels),
+            ],
             reach_rows,
             Chart("bar", "Bar chart of deliveries by channel"),
+            percent_columns=tuple(
+                range(2 + len(units), 2 + len(units) + len(rate_labels))
+            ),
         ),
     ]
-    for label in labels:
-        total = sum(by_label.get(label, 0) for by_label in totals.values())
-        figures.append(Figure(f"reach_{label}", f"Reach: {label}", total))
-    return Section("deliveries", "Deliveries and reach", figures, tables)
+    if stage_rows:
+        tables.append(
+            DataTable(
+                "figures_by_stage",
+                "Other delivery figures by stage (not reach)",
+                ["Channel", "Figure", "Stage", "Count", "Of output", "Rate (%)"],
+                stage_rows,
+                percent_columns=(5,),
+            )
+        )
+    for u in units:
+        total = sum(m.reach.get(u, 0) for m in measures)
+        figures.append(
+            Figure(f"reach_{u}", f"Reach: {u}", total, unit=u, stage=Stage.OUTPUT.value)
+        )
+    for label in rate_labels:
+        part = sum(m.rates[label].numerator for m in measures if label in m.rates)
+        whole = sum(m.rates[label].denominator for m in measures if label in m.rates)
+        figures.append(
+            Figure(
+                f"rate_{label}",
+                f"{names[label].name} ({label} ÷ {names[label].of_unit})",
+                rate(part, whole) or 0.0,
+                unit="%",
+                stage=names[label].stage.value,
+            )
+        )
+    for label, (setting, count) in _counts_alone(measures).items():
+        figures.append(
+            Figure(
+                f"count_{label}",
+                f"{label.capitalize()} ({setting.stage.label.lower()}, not reach)",
+                count,
+                unit=setting.unit,
+                stage=setting.stage.value,
+            )
+        )
+    notes = [
+        "Reach counts outputs only (recipients, impressions, visits…), each unit on "
+        "its own. Opens and clicks are rates of the recipients of the same "
+        "deliveries; other figures are counted by their stage, never added to reach."
+    ]
+    return Section("deliveries", "Deliveries and reach", figures, tables, notes)
+
+
+def _delivery_measures(scope: Scope) -> list[ChannelMeasures]:
+    """Each channel's reach by unit, rates and other counts in the period."""
+    period, pid = scope.period, scope.programme_id
+    totals = action_figures.reach_totals(period.start, period.end, pid)
+    settings = label_settings({label for t in totals.values() for label in t})
+    paired: dict[tuple[str, str], tuple[int, int]] = {}
+    for label, outputs in rate_pairs(settings).items():
+        found = action_figures.paired_totals(
+            period.start, period.end, pid, label, outputs
+        )
+        for channel, pair in found.items():
+            paired[(channel, label)] = pair
+    return measure_channels(totals, settings, paired)
+
+
+def _counts_alone(
+    measures: Sequence[ChannelMeasures],
+) -> dict[str, tuple[LabelSetting, int]]:
+    """Figures other than reach that no rate covers, totalled by label: shown as
+    counts labelled with their stage."""
+    result: dict[str, tuple[LabelSetting, int]] = {}
+    for m in measures:
+        for label, (setting, count) in m.counts.items():
+            if label in m.rates:
+                continue
+            held = result.get(label)
+            result[label] = (setting, count + (held[1] if held else 0))
+    return dict(sorted(result.items()))
 
 
 # Audiences ----------------------------------------------------------------------------

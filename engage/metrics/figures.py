@@ -27,6 +27,7 @@ from engage.metrics.models import Metric
 from engage.metrics.models import MetricDay
 from engage.metrics.models import MetricKind
 from engage.metrics.models import MetricMonth
+from engage.metrics.models import Stage
 from engage.metrics.models import Tone
 from engage.metrics.rollup import month_end
 from engage.metrics.rollup import month_start
@@ -125,38 +126,49 @@ def metric_values(start: date, end: date) -> dict[int, float]:
     return values
 
 
-def channel_flows_by_day(start: date, end: date) -> list[tuple[int, date, float]]:
-    """(channel id, day, flow metrics' total) for channel-linked flow metrics."""
+def channel_flows_by_day(start: date, end: date) -> list[tuple[int, str, date, float]]:
+    """(channel id, unit, day, total) of channel-linked output flow metrics: reach,
+    each unit on its own."""
     query = (
-        select(Metric.channel_id, MetricDay.day, func.sum(MetricDay.value))
+        select(Metric.channel_id, Metric.unit, MetricDay.day, func.sum(MetricDay.value))
         .join(Metric, Metric.id == MetricDay.metric_id)
         .where(
             MetricDay.day >= start,
             MetricDay.day <= end,
             Metric.kind == MetricKind.FLOW,
+            Metric.stage == Stage.OUTPUT,
             Metric.channel_id.is_not(None),
         )
-        .group_by(Metric.channel_id, MetricDay.day)
+        .group_by(Metric.channel_id, Metric.unit, MetricDay.day)
     )
     rows = db.session.execute(query)
-    return [(c, day, float(v)) for c, day, v in rows if c is not None]
+    return [(c, u, day, float(v)) for c, u, day, v in rows if c is not None]
 
 
-def channel_flows_by_month(start: date, end: date) -> list[tuple[int, date, float]]:
-    """(channel id, first of month, flow total) for the months of ``start``–``end``."""
+def channel_flows_by_month(
+    start: date, end: date
+) -> list[tuple[int, str, date, float]]:
+    """(channel id, unit, first of month, total) of output flow metrics for the
+    months of ``start``–``end``."""
     query = (
-        select(Metric.channel_id, MetricMonth.month, func.sum(MetricMonth.total))
+        select(
+            Metric.channel_id,
+            Metric.unit,
+            MetricMonth.month,
+            func.sum(MetricMonth.total),
+        )
         .join(Metric, Metric.id == MetricMonth.metric_id)
         .where(
             MetricMonth.month >= month_start(start),
             MetricMonth.month <= end,
             Metric.kind == MetricKind.FLOW,
+            Metric.stage == Stage.OUTPUT,
             Metric.channel_id.is_not(None),
         )
-        .group_by(Metric.channel_id, MetricMonth.month)
+        .group_by(Metric.channel_id, Metric.unit, MetricMonth.month)
     )
     rows = db.session.execute(query)
-    return [(c, month, float(v)) for c, month, v in rows if c is not None]
+    return [(c, u, month, float(v)) for c, u, month, v in rows if c is not None]
 
 
 class MetricRow(NamedTuple):
@@ -165,6 +177,7 @@ class MetricRow(NamedTuple):
     id: int
     name: str
     unit: str
+    stage: Stage
     kind: MetricKind
     higher_is_better: bool
     target_value: float | None
@@ -185,6 +198,7 @@ def metrics_with_values(
             Metric.id,
             Metric.name,
             Metric.unit,
+            Metric.stage,
             Metric.kind,
             Metric.higher_is_better,
             Metric.target_value,

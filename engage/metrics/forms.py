@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms.validators import InputRequired
 from wtforms.validators import Optional
+from wtforms.validators import ValidationError as WTFormsValidationError
 
 from engage.formtools import DateField
 from engage.formtools import FloatField
@@ -17,10 +20,12 @@ from engage.formtools import parse_id
 from engage.formtools import text
 from engage.metrics.models import MetricKind
 from engage.metrics.models import ReportPeriod
+from engage.metrics.models import Stage
 from engage.metrics.models import TargetPeriod
 from engage.metrics.models import Tone
 
 KIND_CHOICES = choices((k.value, k.label) for k in MetricKind)
+STAGE_CHOICES = choices((s.value, f"{s.label}: {s.hint}") for s in Stage)
 TARGET_PERIOD_CHOICES = choices(
     [("", "No target"), *((p.value, f"Per {p.value}") for p in TargetPeriod)]
 )
@@ -36,7 +41,20 @@ class MetricForm(FlaskForm):  # type: ignore[misc]
     )
     name = text("Name", max_length=200, required="Enter a name")
     unit = text(
-        "Unit", description="For example readers, visits, followers.", max_length=50
+        "Unit",
+        description="What one is: readers, visits, followers. Targets are shown in "
+        "it, and only metrics of the same unit and stage are ever added together.",
+        max_length=50,
+        required="Enter the unit, for example readers",
+    )
+    stage = RadioField(
+        "Stage",
+        description="Its place in the Government Communication Service evaluation "
+        "framework. Only outputs count as reach.",
+        choices=STAGE_CHOICES,
+        default=Stage.OUTPUT.value,
+        validators=[InputRequired("Choose the stage")],
+        parse=enum_parser(Stage),
     )
     description = text("Description", max_length=5000, lines=True)
     kind = RadioField(
@@ -54,6 +72,40 @@ class MetricForm(FlaskForm):  # type: ignore[misc]
     )
     channel_id = SelectField("Channel", parse=parse_id)
     action_id = SelectField("Action", parse=parse_id)
+
+
+class ReachLabelForm(FlaskForm):  # type: ignore[misc]
+    label = text(
+        "Label",
+        description="As officers type it with a delivery's reach figures, e.g. opens.",
+        max_length=100,
+        required="Enter the label",
+    )
+    stage = RadioField(
+        "Stage",
+        choices=STAGE_CHOICES,
+        validators=[InputRequired("Choose the stage")],
+        parse=enum_parser(Stage),
+    )
+    unit = text(
+        "Unit",
+        description="What one is, e.g. recipients. Figures are added together only "
+        "when their stage and unit are the same.",
+        max_length=50,
+        required="Enter the unit, for example recipients",
+    )
+    rate_of = SelectField(
+        "Show as a rate of",
+        description="An outtake such as opens is shown as a percentage of this "
+        "output, over the deliveries that record both.",
+        optional=True,
+    )
+
+    def validate_rate_of(self, field: Any) -> None:
+        if field.data and self.stage.data is Stage.OUTPUT:
+            raise WTFormsValidationError(
+                "An output is reach, not a rate: choose “Not a rate”"
+            )
 
 
 class ObservationForm(FlaskForm):  # type: ignore[misc]

@@ -81,6 +81,33 @@ class Tone(enum.StrEnum):
         return self.value.capitalize()
 
 
+class Stage(enum.StrEnum):
+    """Where a figure sits in the Government Communication Service evaluation
+    framework: what was put in, what went out, what people took from it, what they
+    did, and what changed. Figures of different stages are never added together."""
+
+    INPUT = "input"
+    OUTPUT = "output"
+    OUTTAKE = "outtake"
+    OUTCOME = "outcome"
+    IMPACT = "impact"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def hint(self) -> str:
+        return {
+            "input": "What the team put in: actions, time, money",
+            "output": "Reach: who the communication went out to (recipients, "
+            "impressions, visits, views, readers)",
+            "outtake": "What people did with it: opens, clicks, attendances, downloads",
+            "outcome": "What changed as a result: joins, survey responses",
+            "impact": "The difference it made to the organisation's aims",
+        }[self.value]
+
+
 class Metric(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     """A measure of reach (newsletter readership, followers, media coverage…)."""
 
@@ -90,6 +117,7 @@ class Metric(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     key: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     unit: Mapped[str] = mapped_column(String(50), default="")
+    stage: Mapped[Stage] = mapped_column(str_enum(Stage), default=Stage.OUTPUT)
     description: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[MetricKind] = mapped_column(str_enum(MetricKind))
     higher_is_better: Mapped[bool] = mapped_column(default=True)
@@ -111,6 +139,25 @@ class Metric(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         cascade="all, delete-orphan",
         order_by="(Observation.observed_on, Observation.source)",
     )
+
+
+class ReachLabel(db.Model):  # type: ignore[name-defined,misc]
+    """What a reach figure's label counts ("recipients", "opens"): its stage and unit.
+
+    Keyed by the label as officers type it, in lower case. A label with no row
+    here takes the defaults of engage.metrics.stages. Figures with the same stage
+    and unit may be added together; no others ever are.
+    """
+
+    __tablename__ = "reach_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(100), unique=True)
+    stage: Mapped[Stage] = mapped_column(str_enum(Stage))
+    unit: Mapped[str] = mapped_column(String(50))
+    #: The output unit this figure is a rate of ("recipients" for opens), or "".
+    rate_of: Mapped[str] = mapped_column(String(50), default="")
+    updated_at: Mapped[datetime | None]
 
 
 class Observation(db.Model):  # type: ignore[name-defined,misc]

@@ -28,7 +28,13 @@ from engage.metrics.models import MetricKind
 from engage.metrics.models import Observation
 from engage.metrics.models import ReportPeriod
 from engage.metrics.models import Source
+from engage.metrics.models import Stage
 from engage.metrics.models import TargetPeriod
+from engage.metrics.numbers import percent
+from engage.metrics.numbers import quantity
+from engage.metrics.stages import LabelSetting
+from engage.metrics.stages import label_settings
+from engage.metrics.stages import measure_deliveries
 
 #: Where two sources give a value for the same day, the first in this order wins.
 SOURCE_RANK = {Source.MANUAL: 0, Source.IMPORT: 1, Source.FEED: 2, Source.SYSTEM: 3}
@@ -89,6 +95,7 @@ def reach_rows(period: Period) -> dict[str, list[dict[str, Any]]]:
             "key": m.key,
             "name": m.name,
             "unit": m.unit,
+            "stage": m.stage.value,
             "kind": m.kind.value,
             "higher_is_better": m.higher_is_better,
             "target_value": m.target_value,
@@ -140,6 +147,7 @@ def reach_rows(period: Period) -> dict[str, list[dict[str, Any]]]:
             "channel": channel,
             "description": a.description,
             "figures": "; ".join(f"{f.label} {f.value}" for f in a.figures),
+            "figure_list": [[f.label, f.value] for f in a.figures],
         }
         for a, title, channel in db.session.execute(
             select(Activity, Action.title, Channel.name)
@@ -152,11 +160,23 @@ def reach_rows(period: Period) -> dict[str, list[dict[str, Any]]]:
             .order_by(Activity.occurred_on, Activity.id)
         ).all()
     ]
+    labels = label_settings(
+        str(pair[0]) for d in deliveries for pair in d["figure_list"]
+    )
     return {
         "metrics": metrics,
         "observations": observations,
         "mentions": mentions,
         "deliveries": deliveries,
+        "labels": [
+            {
+                "label": s.label,
+                "stage": s.stage.value,
+                "unit": s.unit,
+                "rate_of": s.rate_of,
+            }
+            for s in labels.values()
+        ],
     }
 
 
@@ -223,6 +243,7 @@ def compute_reach(
             "key",
             "name",
             "unit",
+            "stage",
             "kind",
             "higher_is_better",
             "target_value",
@@ -250,6 +271,7 @@ def compute_reach(
                 "key": metric["key"],
                 "name": metric["name"],
                 "unit": metric["unit"],
+                "stage": metric.get("stage", Stage.OUTPUT.value),
                 "kind": metric["kind"],
                 "channel": metric["channel"],
                 "value": value,
@@ -270,6 +292,7 @@ def compute_reach(
         "previous_end": previous.end.isoformat(),
         "metrics": table,
         "channels": _channels(table, rows["deliveries"]),
+        "rates": _rates(rows),
         "mentions": _mentions(rows["mentions"]),
         "deliveries": rows["deliveries"],
     }
@@ -278,28 +301,79 @@ def compute_reach(
 def _channels(
     table: list[dict[str, Any]], deliveries: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Per channel: flow metrics summed, and the number of deliveries logged."""
+    """Per channel and unit: output (reach) flow metrics summed, and the number of
+    deliveries logged. Other stages, and different units, are never added in."""
     flows = pd.DataFrame(
-        [m for m in table if m["channel"] and m["kind"] == MetricKind.FLOW.value],
-        columns=["channel", "value", "previous"],
+        [
+            m
+            for m in table
+            if m["channel"]
+            and m["kind"] == MetricKind.FLOW.value
+            and m["stage"] == Stage.OUTPUT.value
+        ],
+        columns=["channel", "unit", "value", "previous"],
     )
-    sums = flows.groupby("channel")[["value", "previous"]].sum(min_count=1)
+    sums = flows.groupby(["channel", "unit"])[["value", "previous"]].sum(min_count=1)
     counts = pd.Series([d["channel"] for d in deliveries], dtype="object")
     delivered = counts.value_counts().to_dict() if len(counts) else {}
-    names = sorted(set(sums.index) | set(delivered))
+    keys = sorted(set(sums.index) | {(name, "") for name in delivered})
+    shown = {name for name, unit in keys if unit}
     result = []
-    for name in names:
-        value = _number(sums["value"].get(name)) if name in sums.index else None
-        prior = _number(sums["previous"].get(name)) if name in sums.index else None
+    for name, unit in keys:
+        if not unit and name in shown:
+            continue  # its deliveries are on its reach row
+        value = prior = None
+        if (name, unit) in sums.index:
+            value = _number(sums["value"].get((name, unit)))
+            prior = _number(sums["previous"].get((name, unit)))
         result.append(
             {
                 "channel": name,
+                "unit": unit,
                 "value": value,
                 "previous": prior,
                 **_change(value, prior),
                 "deliveries": int(delivered.get(name, 0)),
             }
         )
+    return result
+
+
+def _rates(rows: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per channel, each outtake as a rate of its output over the deliveries that
+    record both (opens ÷ recipients), else its count labelled with its stage."""
+    settings = {
+        item["label"]: LabelSetting(
+            item["label"], Stage(item["stage"]), item["unit"], item["rate_of"]
+        )
+        for item in rows.get("labels", [])
+    }
+    measures = measure_deliveries(
+        (
+            (
+                d["channel"],
+                [(label, value) for label, value in d.get("figure_list", [])],
+            )
+            for d in rows["deliveries"]
+        ),
+        settings,
+    )
+    result = []
+    for m in measures:
+        for label, (setting, count) in m.counts.items():
+            found = m.rates.get(label)
+            result.append(
+                {
+                    "channel": m.channel,
+                    "label": label,
+                    "name": found.name if found else label.capitalize(),
+                    "stage": setting.stage.value,
+                    "count": count,
+                    "of": found.denominator if found else None,
+                    "of_unit": setting.rate_of if found else "",
+                    "rate": found.value if found else None,
+                }
+            )
     return result
 
 
@@ -331,6 +405,7 @@ def report_xlsx(figures: dict[str, Any]) -> bytes:
     """The report as a formula-safe workbook, one sheet per table."""
     metric_columns = [
         "metric",
+        "stage",
         "unit",
         "channel",
         "value",
@@ -343,12 +418,11 @@ def report_xlsx(figures: dict[str, Any]) -> bytes:
     metric_rows = [
         [
             m["name"],
+            m.get("stage", ""),
             m["unit"],
             m["channel"],
-            *(
-                _cell(m[k])
-                for k in ("value", "previous", "change", "change_pct", "target")
-            ),
+            *(_cell(m[k]) for k in ("value", "previous", "change", "change_pct")),
+            "" if m["target"] is None else quantity(m["target"], m["unit"]),
             m["status"],
         ]
         for m in figures["metrics"]
@@ -356,6 +430,7 @@ def report_xlsx(figures: dict[str, Any]) -> bytes:
     channel_rows = [
         [
             c["channel"],
+            c.get("unit", ""),
             _cell(c["value"]),
             _cell(c["previous"]),
             _cell(c["change"]),
@@ -377,8 +452,33 @@ def report_xlsx(figures: dict[str, Any]) -> bytes:
             ("Metrics", metric_columns, metric_rows),
             (
                 "Channels",
-                ["channel", "value", "previous", "change", "change %", "deliveries"],
+                [
+                    "channel",
+                    "reach unit",
+                    "reach",
+                    "previous",
+                    "change",
+                    "change %",
+                    "deliveries",
+                ],
                 channel_rows,
+            ),
+            (
+                "Rates",
+                ["channel", "figure", "stage", "count", "of output", "rate"],
+                [
+                    [
+                        r["channel"],
+                        r["name"],
+                        r["stage"],
+                        _cell(r["count"]),
+                        ""
+                        if r["of"] is None
+                        else f"{r['of']:,} {r['of_unit']}".strip(),
+                        percent(r["rate"]) if r["rate"] is not None else "",
+                    ]
+                    for r in figures.get("rates", [])
+                ],
             ),
             ("Mentions", ["date", "feed", "title", "link", "tone"], mention_rows),
             (

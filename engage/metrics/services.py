@@ -32,7 +32,12 @@ from engage.metrics.models import Metric
 from engage.metrics.models import MetricKind
 from engage.metrics.models import Observation
 from engage.metrics.models import Source
+from engage.metrics.models import Stage
 from engage.metrics.models import TargetPeriod
+from engage.metrics.stages import clean
+from engage.metrics.stages import ensure_labels
+from engage.metrics.stages import label_settings
+from engage.metrics.stages import metric_stage
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 
@@ -46,6 +51,7 @@ class MetricDefinition:
     unit: str
     kind: MetricKind
     higher_is_better: bool = True
+    stage: Stage | None = None
 
 
 #: Metrics created on first use by the features that record them.
@@ -78,6 +84,7 @@ def ensure_metric(
         key=key,
         name=definition.name,
         unit=definition.unit,
+        stage=definition.stage or metric_stage(key, definition.name, definition.unit),
         kind=definition.kind,
         higher_is_better=definition.higher_is_better,
         is_system=True,
@@ -107,6 +114,7 @@ class MetricData:
     name: str
     kind: MetricKind
     unit: str = ""
+    stage: Stage = Stage.OUTPUT
     description: str = ""
     higher_is_better: bool = True
     target_value: float | None = None
@@ -141,6 +149,7 @@ def save_metric(
         "key",
         "kind",
         "unit",
+        "stage",
         "description",
         "higher_is_better",
         "target_value",
@@ -264,13 +273,25 @@ def observations_from_activities(
         query = query.where(Activity.occurred_on.in_(wanted))
     totals: dict[tuple[str, date], float] = {}
     metrics: dict[str, Metric] = {}
-    for day, channel, label, value in db.session.execute(query).all():
+    rows = db.session.execute(query).all()
+    # New labels get their default stage and unit, saved so admins can change them.
+    ensure_labels((label for _, _, label, _ in rows), now=now)
+    settings = label_settings(label for _, _, label, _ in rows)
+    for day, channel, label, value in rows:
         key = reach_metric_key(channel, label)
         if key not in metrics:
+            setting = settings[clean(label)]
             definition = MetricDefinition(
-                key, f"{channel.name} {label.strip().lower()}", "", MetricKind.FLOW
+                key,
+                f"{channel.name} {label.strip().lower()}",
+                setting.unit,
+                MetricKind.FLOW,
+                stage=setting.stage,
             )
-            metrics[key] = ensure_metric(key, definition, channel_id=channel.id)
+            metric = ensure_metric(key, definition, channel_id=channel.id)
+            # The label's stage and unit, as an admin last set them.
+            metric.stage, metric.unit = setting.stage, setting.unit
+            metrics[key] = metric
         totals[(key, day)] = totals.get((key, day), 0.0) + float(value)
     changed = _drop_stale_reach(totals, wanted)
     for (key, day), total in sorted(totals.items()):

@@ -86,6 +86,7 @@ def _metric_form(metric: Metric | None) -> ResponseReturnValue:
             name=form.name.data,
             kind=form.kind.data,
             unit=form.unit.data or "",
+            stage=form.stage.data,
             description=form.description.data or "",
             higher_is_better=form.higher_is_better.data,
             target_value=form.target_value.data,

@@ -52,6 +52,7 @@ def test_metrics_list_and_kind_filter(client, bearer, plan) -> None:
             "key": "newsletter-readers",
             "name": "Newsletter readers",
             "unit": "readers",
+            "stage": "output",
             "description": "",
             "kind": "flow",
             "higher_is_better": True,

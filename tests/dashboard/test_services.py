@@ -28,6 +28,7 @@ from engage.metrics.models import MetricKind
 from engage.metrics.models import Source
 from engage.metrics.models import TargetPeriod
 from engage.metrics.models import Tone
+from engage.metrics.numbers import sensible
 from engage.surveys.disclosure import HIDDEN
 from engage.surveys.disclosure import Purpose
 from engage.surveys.models import Delivery
@@ -231,6 +232,22 @@ def expected_reach(period: periods.Period) -> dict[str, dict[str, int]]:
     return result
 
 
+def expected_rates(period: periods.Period) -> dict[str, float]:
+    """Per channel, opens ÷ recipients (%) over the deliveries that record both."""
+    channel_of = {a["key"]: a["channel"] for a in ACTIONS}
+    pairs: dict[str, list[int]] = {}
+    for spec in ACTIVITIES:
+        figures = spec["figures"]
+        if period.start <= _d(spec["on"]) <= period.end and {
+            "opens",
+            "recipients",
+        } <= set(figures):
+            pair = pairs.setdefault(channel_of[spec["action"]], [0, 0])
+            pair[0] += figures["opens"]
+            pair[1] += figures["recipients"]
+    return {c: round(100 * n / d, 1) for c, (n, d) in pairs.items()}
+
+
 def expected_due(as_of: date) -> dict[str, int]:
     due = dict.fromkeys(["manage", "inform", "monitor"], 0)
     for key, approach in AUDIENCES.items():
@@ -286,16 +303,24 @@ def test_dashboard_numbers_match_an_independent_computation() -> None:
         sum(r["deliveries"] for r in reach.values()),
         sum(r["deliveries"] for r in reach_before.values()),
     )
-    labels = sorted({k for r in reach.values() for k in r} - {"deliveries"})
+    # Reach is the output stage only (recipients); opens are a rate of the
+    # recipients of the deliveries that record both; attendees (an outtake) are
+    # counted by their stage, never added to reach.
+    opens = expected_rates(Q3)
     assert got["table:reach_by_channel"] == [
         [
             channel,
             reach[channel]["deliveries"],
-            *(reach[channel].get(k, 0) for k in labels),
+            reach[channel].get("recipients"),
+            opens.get(channel),
         ]
         for channel in sorted(reach)
     ]
     assert got["reach_recipients"][0] == 500
+    assert got["rate_opens"][0] == 50.0  # 50 opens of the 100 recipients that day
+    assert got["count_attendees"][0] == 30
+    assert "reach_opens" not in got
+    assert "reach_attendees" not in got
 
     due, due_before = expected_due(Q3.end), expected_due(Q2.end)
     assert got["audiences_due"] == (sum(due.values()), sum(due_before.values()))
@@ -337,7 +362,8 @@ def test_programme_filter_limits_actions_and_deliveries() -> None:
     assert got["actions_overdue"][0] == 1
     assert got["actions_on_track"][0] == 0
     assert got["deliveries"][0] == 1
-    assert got["table:reach_by_channel"] == [["Newsletter", 1, 50, 100]]
+    # Recipients 100 (reach) and opens 50 as a rate of them: never 150.
+    assert got["table:reach_by_channel"] == [["Newsletter", 1, 100, 50.0]]
 
 
 def test_trend_tables_cover_the_period_in_months_or_weeks() -> None:
@@ -662,12 +688,13 @@ def test_metrics_match_an_independent_computation() -> None:
         change = None if value is None or prior is None else value - prior
         assert rows[spec["key"].capitalize()] == [
             spec["key"].capitalize(),
+            "Output",
             spec["channel"] or "–",
             value,
             prior,
             change,
-            target,
-            status,
+            None if target is None else sensible(target),
+            status.capitalize(),
         ], spec["key"]
     assert got["metrics_on_target"] == (met, None)
 
@@ -824,12 +851,12 @@ def test_metrics_mentions_and_surveys_spelled_out(cast) -> None:
         ["Radio", 2700, 500, 2200],
         ["Web", 700, 250, 450],
     ]
-    targets = {row[0]: row[5:] for row in got["table:metrics_targets"]}
-    assert targets["Radio"] == [2518.82, "met"]  # 2500 × 92 / 91.3125
-    assert targets["Visits"] == [3022.59, "not met"]  # 1000 × 92 / 30.4375
-    assert targets["Followers"] == [500, "not met"]  # level: latest value 410
-    assert targets["Complaints"] == [10.08, "met"]  # lower is better: 7
-    assert targets["Untargeted"] == [None, "no target"]
+    targets = {row[0]: row[6:] for row in got["table:metrics_targets"]}
+    assert targets["Radio"] == [2519, "Met"]  # 2500 × 92 / 91.3125 = 2518.82
+    assert targets["Visits"] == [3023, "Not met"]  # 1000 × 92 / 30.4375
+    assert targets["Followers"] == [500, "Not met"]  # level: latest value 410
+    assert targets["Complaints"] == [10.1, "Met"]  # lower is better: 7
+    assert targets["Untargeted"] == [None, "No target"]
     assert got["metrics_on_target"] == (2, None)
     assert got["mentions"] == (5, 2)
     assert got["mentions_unset"] == (1, 0)

@@ -233,7 +233,7 @@ def test_board_report_workbook_is_formula_safe(client, login, cast) -> None:
     assert rows[1][1] == '\'=HYPERLINK("http://x")'
     assert rows[1][5] == "'+SUM(1,1)"
     summary = list(book["Summary"].iter_rows(values_only=True))
-    assert ("Deliveries and reach", "Deliveries logged", 1, 0, 1, None) in summary
+    assert ("Deliveries and reach", "Deliveries logged", 1, 0, 1, None, None) in summary
 
 
 def test_navigation_has_dashboard_for_readers(client, login, cast) -> None:

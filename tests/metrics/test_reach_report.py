@@ -139,6 +139,7 @@ def test_the_report_has_the_expected_figures() -> None:
         "key": "newsletter-readers",
         "name": "Newsletter readers",
         "unit": "readers",
+        "stage": "output",
         "kind": "flow",
         "channel": "Newsletter",
         "value": 1300.0,
@@ -162,6 +163,7 @@ def test_the_report_has_the_expected_figures() -> None:
     assert figures["channels"] == [
         {
             "channel": "Newsletter",
+            "unit": "readers",
             "value": 1300.0,
             "previous": 900.0,
             "change": 400.0,
@@ -203,28 +205,36 @@ def test_the_report_is_stored_and_mailed_once_to_subscribers(
     message = smtp_server.messages[0]
     assert message["Subject"] == "Reach report: October 2026"
     text = message.get_body(("plain",)).get_content()
-    assert "Newsletter readers: 1,300 readers (before: 900, change +400 / +44.4%)" in (
-        text
-    )
+    assert (
+        "Newsletter readers (output): 1,300 readers (before: 900, change +400 / "
+        "+44.4%); target: 1,000 readers, Met"
+    ) in text
     html = message.get_body(("html",)).get_content()
     assert "<h1>Reach report: October 2026</h1>" in html
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_filename() == "reach-report-month-2026-10-01.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
     rows = list(book["Metrics"].iter_rows(values_only=True))
-    assert rows[0][:4] == ("metric", "unit", "channel", "value")
+    assert rows[0][:5] == ("metric", "stage", "unit", "channel", "value")
     assert (
         "Newsletter readers",
+        "output",
         "readers",
         "Newsletter",
         "1300",
         "900",
         "400",
         "44.4",
-        "1000",
+        "1,000 readers",
         "met",
     ) in rows
-    assert book.sheetnames == ["Metrics", "Channels", "Mentions", "Deliveries"]
+    assert book.sheetnames == [
+        "Metrics",
+        "Channels",
+        "Rates",
+        "Mentions",
+        "Deliveries",
+    ]
     report = db.session.query(ReachReport).one()
     assert (report.recipients, report.sent_at is not None) == (2, True)
 

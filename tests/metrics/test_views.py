@@ -49,6 +49,7 @@ def test_officers_define_metrics_and_record_values(
             "key": "followers",
             "name": "Followers",
             "unit": "followers",
+            "stage": "output",
             "kind": "level",
             "higher_is_better": "y",
             "target_value": "5000",
@@ -75,6 +76,8 @@ def test_officers_define_metrics_and_record_values(
         data={
             "key": "followers",
             "name": "Social followers",
+            "unit": "followers",
+            "stage": "output",
             "kind": "level",
             "target_value": "",
             "target_period": "",
