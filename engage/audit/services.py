@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
-from datetime import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from sqlalchemy import Select
 from sqlalchemy import select
 
 from engage.audit.models import AuditEvent
+from engage.clock import start_of_day
 from engage.clock import utcnow
 from engage.extensions import db
 
@@ -114,6 +114,5 @@ def list_entity_types() -> list[str]:
 
 
 def _start_of(day: date) -> datetime:
-    from datetime import UTC
-
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    """Days in the filter are UK days (midnight GMT or BST)."""
+    return start_of_day(day)

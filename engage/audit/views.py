@@ -6,12 +6,14 @@ from flask import Blueprint
 from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from engage.accounts.access import ADMINS
 from engage.accounts.access import roles_required
 from engage.accounts.services import list_users
 from engage.audit import services
 from engage.audit.forms import AuditFilterForm
+from engage.audit.words import describe
 from engage.paging import paginate
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
@@ -38,4 +40,7 @@ def index() -> ResponseReturnValue:
             date_to=form.date_to.data,
         )
     page = paginate(services.audit_query(criteria), per_page=PER_PAGE)
-    return render_template("audit/index.html", form=form, page=page)
+    sentences = describe(page.items, current_user)
+    return render_template(
+        "audit/index.html", form=form, page=page, sentences=sentences
+    )

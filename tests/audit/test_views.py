@@ -53,4 +53,4 @@ def test_audit_list_paginates(client: FlaskClient, login, cast) -> None:
     assert "55 events" in first
     assert "Page 2 of 2" in first
     second = client.get("/admin/audit/?action=tick&page=2").get_data(as_text=True)
-    assert "event 0<" in second
+    assert "(event 0)." in second
