@@ -33,6 +33,7 @@ from engage.metrics.models import MetricKind
 from engage.metrics.models import Observation
 from engage.metrics.models import Source
 from engage.metrics.models import TargetPeriod
+from engage.templating import format_date
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 
@@ -321,6 +322,8 @@ def chart_data(metric: Metric, observations: list[Observation]) -> dict[str, obj
         "label": metric.name + (f" ({metric.unit})" if metric.unit else ""),
         "kind": metric.kind.value,
         "dates": [day.isoformat() for day, _ in values],
+        #: The axis's words: dates in the NHS style, never ISO.
+        "labels": [format_date(day) for day, _ in values],
         "values": [value for _, value in values],
         "target": metric.target_value,
     }

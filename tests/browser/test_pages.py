@@ -1,0 +1,186 @@
+"""The list and report pages on a phone: no sideways page scroll, tables fit or scroll.
+
+With the demo data (plus deliveries, mail and audit events), each main page is loaded
+at 390 px: the page itself is no wider than the phone, and its main area does not
+scroll sideways either; a wide table either stacks or scrolls inside its own
+focusable, labelled box.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from engage.actions.models import Activity
+from engage.actions.models import ReachFigure
+from engage.audiences.models import Audience
+from engage.audit.services import record_event
+from engage.clock import utcnow
+from engage.demo import load_demo
+from engage.extensions import db
+from engage.mail.services import send_mail
+from engage.surveys.models import Survey
+from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import sign_in
+from tests.factories import ActionFactory
+from tests.factories import UserFactory
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+#: Every list and report page people read on a phone.
+PAGES = (
+    "/",
+    "/actions/",
+    "/actions/mine",
+    "/actions/calendar",
+    "/audiences/",
+    "/map/",
+    "/members/",
+    "/members/equality",
+    "/metrics",
+    "/feeds",
+    "/feeds/mentions",
+    "/reports",
+    "/surveys/",
+    "/admin/audit/",
+    "/admin/outbox/",
+    "/jobs/",
+    "/admin/users",
+    "/dashboard/",
+    "/dashboard/board-report",
+)
+
+#: What overflows the main area, if anything: elements wider than it that are not
+#: inside a box that scrolls (a table's own region).
+_OVERFLOW = """() => {
+  const main = document.querySelector('main');
+  const limit = main.getBoundingClientRect().right + 1;
+  const wide = [];
+  for (const element of main.querySelectorAll('*')) {
+    if (element.getBoundingClientRect().right <= limit) continue;
+    let box = element.parentElement, inside = false;
+    while (box && box !== main) {
+      const style = getComputedStyle(box);
+      if (['auto', 'scroll'].includes(style.overflowX) && box !== main.parentElement) {
+        inside = box.matches('[role=region][tabindex="0"][aria-label]');
+        if (inside) break;
+      }
+      box = box.parentElement;
+    }
+    if (!inside) wide.push(element.tagName + '.' + element.className);
+  }
+  return {page: document.documentElement.scrollWidth, main: main.scrollWidth,
+          mainWidth: main.clientWidth, wide: wide.slice(0, 5)};
+}"""
+
+
+def _demo() -> Any:
+    """The demo data, with a year of deliveries, e-mails and audit events."""
+    now = utcnow()
+    load_demo(now=now)
+    admin = UserFactory(role="admin", name="Priya Shah")
+    audience = db.session.scalars(db.select(Audience)).first()
+    action = ActionFactory(
+        title="Quarterly stakeholder newsletter for partner organisations",
+        owners=[admin],
+        audiences=[audience],
+    )
+    for month in range(12):
+        activity = Activity(
+            action_id=action.id,
+            occurred_on=now.date() - timedelta(days=30 * month),
+            description="Newsletter sent to every partner organisation on the list",
+            created_at=now,
+            figures=[
+                ReachFigure(label="recipients", value=400 + month),
+                ReachFigure(label="opens", value=180 + month),
+            ],
+        )
+        activity.audiences = [audience]
+        db.session.add(activity)
+    send_mail(
+        "someone.with.a.very.long.address@partner-organisation.example.org",
+        "Your monthly reach report for the communications team",
+        "Reach this month",
+        reason="you asked for the monthly reach report",
+    )
+    record_event(admin, "update", "user", admin.id, "reach report on", now=now)
+    record_event(admin, "update", "action", action.id, "title, channel_id", now=now)
+    db.session.commit()
+    return admin
+
+
+def _measure(page: Any, path: str) -> dict[str, Any]:
+    page.goto(path)
+    page.wait_for_load_state("load")
+    page.evaluate(
+        "() => new Promise(done =>"
+        " requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+    return dict(page.evaluate(_OVERFLOW))
+
+
+def test_no_page_scrolls_sideways_on_a_phone(page: Any) -> None:
+    admin = _demo()
+    survey = db.session.scalars(db.select(Survey)).first()
+    sign_in(page, admin)
+    page.set_viewport_size(PHONE)
+    paths = [*PAGES, f"/surveys/{survey.id}/results"] if survey else list(PAGES)
+    problems = {}
+    for path in paths:
+        found = _measure(page, path)
+        if found["page"] > PHONE["width"] or found["main"] > found["mainWidth"]:
+            problems[path] = found
+        shots = _screenshots()
+        if shots:
+            page.screenshot(path=str(shots / f"phone{path.replace('/', '_')}.png"))
+    assert problems == {}, json.dumps(problems, indent=1)
+
+
+@pytest.mark.parametrize("path", ["/map/", "/admin/audit/", "/admin/outbox/", "/jobs/"])
+def test_changed_pages_are_accessible_at_both_widths(page: Any, path: str) -> None:
+    admin = _demo()
+    sign_in(page, admin)
+    for size in (DESKTOP, PHONE):
+        page.set_viewport_size(size)
+        page.goto(path)
+        assert_accessible(page)
+
+
+def test_map_key_and_list_on_a_phone(page: Any) -> None:
+    admin = _demo()
+    sign_in(page, admin)
+    page.set_viewport_size(PHONE)
+    page.goto("/map/")
+    key = page.locator(".engage-grid-legend")
+    for name in ("Key players", "Keep satisfied", "Keep informed", "Monitor"):
+        expect(key).to_contain_text(name)
+    # The grid scrolls in its own labelled box; the page does not.
+    grid = page.get_by_role("region", name="Influence and interest grid")
+    assert grid.evaluate("box => box.scrollWidth > box.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # Each part looks different without colour: its pattern or frame differs.
+    looks = page.evaluate(
+        """() => ['key', 'satisfied', 'informed', 'monitor'].map(key => {
+            const style = getComputedStyle(
+              document.querySelector('.engage-grid .engage-grid__cell--' + key));
+            return style.backgroundImage + '|' + style.boxShadow;
+        })"""
+    )
+    assert len(set(looks)) == 4
+    page.get_by_role("link", name="same audiences are listed by part").click()
+    expect(page.get_by_role("heading", name="The grid as a list")).to_be_visible()
+
+
+def _screenshots() -> Path | None:
+    """A folder to save phone screenshots in, when ENGAGE_SCREENSHOTS names one."""
+    import os
+
+    folder = os.environ.get("ENGAGE_SCREENSHOTS")
+    return Path(folder) if folder else None
