@@ -9,6 +9,7 @@ focusable, labelled box.
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -184,3 +185,46 @@ def _screenshots() -> Path | None:
 
     folder = os.environ.get("ENGAGE_SCREENSHOTS")
     return Path(folder) if folder else None
+
+
+#: Each drawn chart: whether its figures are all whole numbers, its value axis's
+#: ticks and the labels along its other axis.
+_CHARTS = """() => Array.from(document.querySelectorAll('canvas')).map(canvas => {
+  const chart = window.Chart && window.Chart.getChart(canvas);
+  if (!chart) return null;
+  const valueAxis = chart.options.indexAxis === 'y' ? 'x' : 'y';
+  const labelAxis = valueAxis === 'y' ? 'x' : 'y';
+  const values = chart.data.datasets.flatMap(d => d.data).filter(v => v !== null);
+  return {
+    whole: values.every(v => Number.isInteger(v)),
+    ticks: chart.scales[valueAxis].ticks.map(t => t.value),
+    labels: chart.scales[labelAxis].ticks.map(t => String(t.label)),
+  };
+}).filter(Boolean)"""
+
+
+def test_count_charts_have_whole_number_axes_and_nhs_dates(page: Any) -> None:
+    from engage.metrics.models import Metric
+
+    admin = _demo()
+    survey = db.session.scalars(db.select(Survey)).first()
+    metric = db.session.scalars(db.select(Metric)).first()
+    assert survey is not None and metric is not None
+    sign_in(page, admin)
+    seen = 0
+    for path in (
+        "/dashboard/",
+        f"/surveys/{survey.id}/results",
+        f"/metrics/{metric.id}",
+    ):
+        page.goto(path)
+        page.wait_for_load_state("load")
+        charts = page.evaluate(_CHARTS)
+        for chart in charts:
+            if chart["whole"]:
+                # Counts: no "2.5 members" on the axis.
+                assert all(float(t).is_integer() for t in chart["ticks"]), (path, chart)
+            for label in chart["labels"]:
+                assert not re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", label), (path, label)
+        seen += len(charts)
+    assert seen >= 5

@@ -109,6 +109,10 @@ def test_the_metric_page_has_a_chart_with_its_data_table(
     )
     assert re.search(r"vendor/chartjs/chart\.umd\.min\.\w{12}\.js", page)
     assert '"dates": ["2026-10-01", "2026-10-02"]' in page
+    # The chart's axis and the table read dates in the NHS style, never ISO.
+    assert '"labels": ["1 October 2026", "2 October 2026"]' in page
+    assert "from 1 October 2026 to 2 October 2026" in page
+    assert ">2 October 2026</td>" in page
     assert '<canvas id="metric-chart" role="img"' in page
     assert '<caption class="nhsuk-table__caption">Values of Web visits' in page
     assert "Record a value" not in page  # leads read only
