@@ -157,7 +157,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "breach": ("a breach", "Breaches"),
     "notice": ("a notice", "Notices"),
     "organisation": ("the organisation's details", "The organisation"),
-    "job": ("a job", "Jobs"),
+    "job": ("the job", "Jobs"),
     "database": ("the database", "The database"),
 }
 
@@ -287,6 +287,22 @@ _SIMPLE: dict[str, tuple[str, str, str, str, str, tuple[Role, ...]]] = {
         "feed_id",
         READERS,
     ),
+    "practice": (
+        "engage.membership.models.Practice",
+        "name",
+        "GP practice",
+        "",
+        "",
+        READERS,
+    ),
+    "topic": (
+        "engage.membership.models.Topic",
+        "name",
+        "topic",
+        "",
+        "",
+        READERS,
+    ),
     "breach": (
         "engage.breaches.models.Breach",
         "title",
@@ -310,7 +326,10 @@ def _simple(entity_type: str, ids: list[int]) -> dict[int, _Record]:
     model, column, noun, endpoint, argument, roles = _SIMPLE[entity_type]
     return {
         i: _Record(
-            _quoted(noun, getattr(row, column)), endpoint, ((argument, i),), roles
+            _quoted(noun, getattr(row, column)),
+            endpoint or None,
+            ((argument, i),) if argument else (),
+            roles,
         )
         for i, row in _load(_model(model), ids).items()
     }
@@ -523,8 +542,12 @@ def _sentence(event: AuditEvent, record: _Record | None, viewer: Any) -> Sentenc
                 f" reach report e-mails to {match[1]}",
             )
     if record is None:
-        noun = NOUNS.get(event.entity_type, (event.entity_type.replace("_", " "), ""))
-        name = noun[0]
+        fallback = event.entity_type.replace("_", " ")
+        one, many = NOUNS.get(event.entity_type, (fallback, fallback))
+        # No record: several of them ("imported actions"), or the one of its kind.
+        name = one if event.entity_id is not None or one.startswith("the ") else many
+        if name[:2].istitle():  # "Members" reads "members"; "API tokens" stays
+            name = name[0].lower() + name[1:]
         if event.entity_id is not None and event.entity_type not in NOUNS:
             name = f"{name} {event.entity_id}"
         if event.entity_type == "member" and event.entity_id is not None:

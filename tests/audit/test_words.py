@@ -109,6 +109,17 @@ def test_records_that_are_gone_and_people_without_accounts() -> None:
     )
 
 
+def test_events_about_many_records_name_them_in_the_plural(cast) -> None:
+    record_event("system", "import", "action", None, "import actions: 23 created")
+    record_event(cast["admin"], "revoke", "api_token", None, "")
+    record_event(cast["admin"], "request_job_run", "job", None, "deliver-mail")
+    db.session.flush()
+    said = _sentences(cast["admin"])
+    assert said["import"] == "Engage imported actions (import actions: 23 created)"
+    assert said["revoke"] == "Alice Admin stopped API tokens"
+    assert said["request_job_run"] == "Alice Admin asked to run the job (deliver-mail)"
+
+
 def test_sign_ins_do_not_name_the_person_twice(cast) -> None:
     officer = cast["officer"]
     record_event(officer, "login", "user", officer.id, "")
