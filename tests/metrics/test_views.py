@@ -242,3 +242,18 @@ def test_engage_import_observations(app: Flask, tmp_path: Path, dry_run: bool) -
     if not dry_run:
         again = app.test_cli_runner().invoke(args=args)
         assert "0 created, 0 updated, 2 unchanged" in again.output
+
+
+def test_feed_times_are_uk_time_in_nhs_style(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    # 14:05 UTC on 2 June is 3:05pm in the UK (BST).
+    polled = datetime(2026, 6, 2, 14, 5, tzinfo=UTC)
+    feed = FeedFactory(name="Local news", last_polled_at=polled, last_success_at=polled)
+    db.session.commit()
+    login(cast["lead"])
+    for path in ("/feeds", f"/feeds/{feed.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "2 June 2026 at 3:05pm" in page, path
+        assert "UTC" not in page, path
+        assert "2026-06-02" not in page, path
