@@ -158,6 +158,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "notice": ("a notice", "Notices"),
     "organisation": ("the organisation's details", "The organisation"),
     "job": ("the job", "Jobs"),
+    "audit_log": ("the audit log", "The audit log"),
     "database": ("the database", "The database"),
 }
 
