@@ -27,8 +27,18 @@ def format_datetime(value: datetime | None) -> str:
     return f"{local.strftime('%-d %B %Y')} at {hour}"
 
 
-def format_date(value: date | None) -> str:
-    """``3 March 2026`` (a moment's UK date), or an empty string."""
+def format_date(value: date | str | None) -> str:
+    """``3 March 2026`` (a moment's UK date), or an empty string.
+
+    Also takes a date written as ``2026-03-03`` (figures kept as JSON, such as a
+    reach report's), and leaves any other text as it is.
+    """
+    if isinstance(value, str):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            return value
+        return day.strftime("%-d %B %Y")
     if isinstance(value, datetime):
         value = local_day(value)
     return "" if value is None else value.strftime("%-d %B %Y")

@@ -48,6 +48,7 @@ MATRIX = {
     "admin.send_password_link": ADMINS,
     "admin.reset_two_factor": ADMINS,
     "audit.index": ADMINS,
+    "audit.export": ADMINS,
     # The organisation: its details and notices (admins), the notices (everyone)
     "organisation.settings": ADMINS,
     "organisation.edit_notice": ADMINS,

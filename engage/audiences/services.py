@@ -52,6 +52,64 @@ def suggest_approach(influence: int, interest: int) -> Approach:
     return Approach.MONITOR
 
 
+@dataclass(frozen=True)
+class Quadrant:
+    """One of the grid's four parts, named as the power–interest grid names them."""
+
+    key: str
+    name: str
+    advice: str
+    #: Which scores fall in it, in words.
+    scores: str
+    #: Influence (highest) and interest (lowest) of its top-left cell, where its
+    #: name is written on the grid.
+    corner: tuple[int, int]
+
+
+QUADRANTS = (
+    Quadrant(
+        "key",
+        "Key players",
+        "manage closely",
+        "influence 3 or more and interest 3 or more",
+        (5, HIGH),
+    ),
+    Quadrant(
+        "satisfied",
+        "Keep satisfied",
+        "keep them satisfied",
+        "influence 4 or 5 and interest 1 or 2",
+        (5, 1),
+    ),
+    Quadrant(
+        "informed",
+        "Keep informed",
+        "keep them informed",
+        "influence 1 or 2 and interest 3 or more",
+        (HIGH - 1, HIGH),
+    ),
+    Quadrant(
+        "monitor",
+        "Monitor",
+        "watch, with the least effort",
+        "influence 1 to 3 and interest 1 or 2",
+        (HIGH, 1),
+    ),
+)
+
+
+def quadrant(influence: int, interest: int) -> Quadrant:
+    """The part of the grid a pair of scores falls in (matching suggest_approach)."""
+    key, satisfied, informed, monitor = QUADRANTS
+    if influence >= HIGH and interest >= HIGH:
+        return key
+    if influence >= 4:
+        return satisfied
+    if interest >= HIGH:
+        return informed
+    return monitor
+
+
 #: Where an audience with no scores of its own sits on the grid, by approach.
 TYPICAL_SCORES = {
     Approach.MANAGE: (4, 4),
@@ -432,6 +490,8 @@ class StakeholderMap:
     #: cells[influence][interest] → audiences in that cell (influence and interest 1–5).
     cells: dict[int, dict[int, list[Audience]]] = field(default_factory=dict)
     by_approach: dict[Approach, list[Audience]] = field(default_factory=dict)
+    #: The same audiences by the grid's quadrant, strongest first within each.
+    by_quadrant: dict[Quadrant, list[Audience]] = field(default_factory=dict)
     approaches: dict[int, Approach] = field(default_factory=dict)
     statuses: dict[int, ContactStatus] = field(default_factory=dict)
 
@@ -449,6 +509,16 @@ def build_map(*, today: date, programme: Programme | None = None) -> Stakeholder
         result.approaches[audience.id] = approach
         grouped[approach].append(audience)
     result.by_approach = {a: grouped.get(a, []) for a in Approach}
+    placed: dict[Quadrant, list[Audience]] = defaultdict(list)
+    for audience in audiences:
+        placed[quadrant(audience.influence, audience.interest)].append(audience)
+    result.by_quadrant = {
+        q: sorted(
+            placed.get(q, []),
+            key=lambda a: (-a.influence, -a.interest, a.name.lower()),
+        )
+        for q in QUADRANTS
+    }
     result.statuses = contact_statuses(
         audiences, today=today, programme_id=programme_id
     )

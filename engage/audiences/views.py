@@ -302,4 +302,9 @@ def stakeholder_map() -> ResponseReturnValue:
     if form.validate() and form.programme.data:
         programme = db.session.get(Programme, form.programme.data)
     stakeholder_map = services.build_map(today=today(), programme=programme)
-    return render_template("audiences/map.html", form=form, map=stakeholder_map)
+    return render_template(
+        "audiences/map.html",
+        form=form,
+        map=stakeholder_map,
+        quadrant=services.quadrant,
+    )

@@ -7,6 +7,8 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
+from engage.audit.words import action_name
+from engage.audit.words import record_type_name
 from engage.formtools import DateField
 from engage.formtools import SelectField
 from engage.formtools import choices
@@ -20,7 +22,7 @@ class AuditFilterForm(FlaskForm):  # type: ignore[misc]
         csrf = False
 
     actor = SelectField("Who", parse=parse_id)
-    action = SelectField("Action", default="")
+    action = SelectField("What they did", default="")
     entity_type = SelectField("Record type", default="")
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
@@ -35,7 +37,14 @@ class AuditFilterForm(FlaskForm):  # type: ignore[misc]
     ) -> None:
         super().__init__(*args, **kwargs)
         self.actor.choices = choices([("", "Anyone"), *actors])
-        self.action.choices = choices([("", "Any action"), *((a, a) for a in actions)])
-        self.entity_type.choices = choices(
-            [("", "Any type"), *((t, t) for t in entity_types)]
+        # Shown by plain names; the codes stay as the values in the address.
+        named_actions = sorted(((a, action_name(a)) for a in actions), key=_by_name)
+        named_types = sorted(
+            ((t, record_type_name(t)) for t in entity_types), key=_by_name
         )
+        self.action.choices = choices([("", "Anything"), *named_actions])
+        self.entity_type.choices = choices([("", "Any record"), *named_types])
+
+
+def _by_name(choice: tuple[str, str]) -> str:
+    return choice[1].lower()

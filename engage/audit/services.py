@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
-from datetime import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from sqlalchemy import Select
 from sqlalchemy import select
 
 from engage.audit.models import AuditEvent
+from engage.clock import start_of_day
 from engage.clock import utcnow
 from engage.extensions import db
 
@@ -114,6 +114,62 @@ def list_entity_types() -> list[str]:
 
 
 def _start_of(day: date) -> datetime:
-    from datetime import UTC
+    """Days in the filter are UK days (midnight GMT or BST)."""
+    return start_of_day(day)
 
-    return datetime.combine(day, time.min, tzinfo=UTC)
+
+#: The most events one download holds (the newest, when there are more).
+EXPORT_LIMIT = 50_000
+
+#: The download's columns: when and what in words, then the event as recorded.
+EXPORT_COLUMNS = (
+    "when",
+    "what happened",
+    "occurred_at_utc",
+    "actor",
+    "action",
+    "record_type",
+    "record_id",
+    "summary",
+)
+
+
+def export_events(
+    criteria: AuditFilter, fmt: str, *, actor: User, now: datetime
+) -> tuple[str, str, bytes]:
+    """The filtered events as CSV or Excel (formula-safe), newest first; audited.
+
+    Keeps the raw columns and adds the plain sentence, as the list page shows it
+    (without links: a download has no pages to open).
+    """
+    from engage.audit.words import describe
+    from engage.clock import local_day
+    from engage.imports.tabular import mimetype
+    from engage.imports.tabular import write_table
+    from engage.templating import format_datetime
+
+    events = list(db.session.scalars(audit_query(criteria).limit(EXPORT_LIMIT)))
+    sentences = describe(events, None)
+    rows: list[list[object]] = [
+        [
+            format_datetime(event.occurred_at),
+            sentences[event.id].text,
+            event.occurred_at.isoformat(),
+            event.actor_label,
+            event.action,
+            event.entity_type,
+            event.entity_id or "",
+            event.summary,
+        ]
+        for event in events
+    ]
+    content = write_table(fmt, list(EXPORT_COLUMNS), rows, title="audit log")
+    record_event(
+        actor,
+        "export",
+        "audit_log",
+        None,
+        f"export audit log: {len(rows)} rows ({fmt})",
+        now=now,
+    )
+    return f"audit-log-{local_day(now).isoformat()}.{fmt}", mimetype(fmt), content

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import Response
 from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from engage.accounts.access import ADMINS
 from engage.accounts.access import roles_required
 from engage.accounts.services import list_users
 from engage.audit import services
 from engage.audit.forms import AuditFilterForm
+from engage.audit.words import describe
+from engage.clock import utcnow
+from engage.edge import change
 from engage.paging import paginate
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
@@ -19,9 +24,8 @@ bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 PER_PAGE = 50
 
 
-@bp.get("/")
-@roles_required(*ADMINS)
-def index() -> ResponseReturnValue:
+def _filters() -> tuple[AuditFilterForm, services.AuditFilter]:
+    """The filter form from the query string, and the criteria it gives."""
     form = AuditFilterForm(
         request.args,
         actors=[(u.id, u.name) for u in list_users()],
@@ -37,5 +41,38 @@ def index() -> ResponseReturnValue:
             date_from=form.date_from.data,
             date_to=form.date_to.data,
         )
+    return form, criteria
+
+
+@bp.get("/")
+@roles_required(*ADMINS)
+def index() -> ResponseReturnValue:
+    form, criteria = _filters()
     page = paginate(services.audit_query(criteria), per_page=PER_PAGE)
-    return render_template("audit/index.html", form=form, page=page)
+    sentences = describe(page.items, current_user)
+    return render_template(
+        "audit/index.html",
+        form=form,
+        page=page,
+        sentences=sentences,
+        query=request.args.to_dict(),
+    )
+
+
+@bp.get("/export.<any(csv,xlsx):fmt>")
+@roles_required(*ADMINS)
+def export(fmt: str) -> ResponseReturnValue:
+    """The events the filters select, as CSV or Excel (the download is audited)."""
+    _, criteria = _filters()
+    with change(catch=()):
+        filename, mimetype, content = services.export_events(
+            criteria, fmt, actor=current_user, now=utcnow()
+        )
+    return Response(
+        content,
+        content_type=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

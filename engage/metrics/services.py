@@ -38,6 +38,7 @@ from engage.metrics.stages import clean
 from engage.metrics.stages import ensure_labels
 from engage.metrics.stages import label_settings
 from engage.metrics.stages import metric_stage
+from engage.templating import format_date
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 
@@ -342,6 +343,8 @@ def chart_data(metric: Metric, observations: list[Observation]) -> dict[str, obj
         "label": metric.name + (f" ({metric.unit})" if metric.unit else ""),
         "kind": metric.kind.value,
         "dates": [day.isoformat() for day, _ in values],
+        #: The axis's words: dates in the NHS style, never ISO.
+        "labels": [format_date(day) for day, _ in values],
         "values": [value for _, value in values],
         "target": metric.target_value,
     }

@@ -22,6 +22,7 @@ from engage.metrics.models import Metric
 from engage.metrics.models import Observation
 from engage.metrics.models import Source
 from engage.metrics.services import upsert_observation
+from engage.templating import format_date
 
 COLUMNS = ("metric", "date", "value", "note")
 REQUIRED = ("metric", "date", "value")
@@ -90,7 +91,7 @@ class ObservationImporter:
 
     def describe(self, draft: ObservationDraft) -> str:
         return (
-            f"{draft.metric.name} on {draft.observed_on.isoformat()}: {draft.value:g}"
+            f"{draft.metric.name} on {format_date(draft.observed_on)}: {draft.value:g}"
         )
 
     def notes(self) -> list[str]:

@@ -23,6 +23,13 @@
       dataset.backgroundColor = COLOURS[index % COLOURS.length]
       dataset.borderColor = COLOURS[index % COLOURS.length]
     })
+    // Counts get whole-number ticks (no "2.5 members"); a chart with any fraction (a
+    // rate or percentage), or marked "whole": false, keeps its decimals.
+    const whole = data.whole !== undefined
+      ? data.whole
+      : data.datasets.every(function (dataset) {
+        return dataset.data.every(function (value) { return value === null || Number.isInteger(value) })
+      })
     // eslint-disable-next-line no-new
     new window.Chart(canvas, {
       type: data.type,
@@ -30,7 +37,7 @@
       options: {
         animation: reduceMotion ? false : undefined,
         maintainAspectRatio: false,
-        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }
+        scales: { y: { beginAtZero: true, ticks: whole ? { precision: 0 } : {} } }
       }
     })
   }

@@ -16,15 +16,18 @@
     backgroundColor: "#005eb8",
     tension: 0,
   }];
+  // Whole-number ticks when every value is a whole number (counts: no "2.5 readers");
+  // a metric with fractions (a rate, an average) keeps its decimals.
+  const whole = data.values.every(function (value) { return Number.isInteger(value); });
   canvas.hidden = false;
   new window.Chart(canvas, {
     type: data.kind === "flow" ? "bar" : "line",
-    data: { labels: data.dates, datasets: datasets },
+    data: { labels: data.labels || data.dates, datasets: datasets },
     options: {
       animation: reduceMotion ? false : undefined,
       responsive: true,
       plugins: { legend: { display: true } },
-      scales: { y: { beginAtZero: true } },
+      scales: { y: { beginAtZero: true, ticks: whole ? { precision: 0 } : {} } },
     },
   });
 })();

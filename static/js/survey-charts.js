@@ -25,7 +25,11 @@ function drawChart (box) {
       animation: false,
       maintainAspectRatio: false,
       plugins: { legend: { display: false }, tooltip: { enabled: true } },
-      scales: { x: { beginAtZero: true }, y: { beginAtZero: true } }
+      // Counts of answers: whole-number ticks on the value axis.
+      scales: {
+        x: { beginAtZero: true, ticks: line ? {} : { precision: 0 } },
+        y: { beginAtZero: true, ticks: line ? { precision: 0 } : {} }
+      }
     }
   })
 }

@@ -132,3 +132,41 @@ def test_admin_changes_contact_intervals(cast) -> None:
         Approach.INFORM: 60,
         Approach.MONITOR: 365,
     }
+
+
+def test_quadrants_match_the_suggested_approach_and_cover_the_grid() -> None:
+    names = {
+        (i, j): services.quadrant(i, j).name for i in range(1, 6) for j in range(1, 6)
+    }
+    assert names[(3, 3)] == names[(5, 5)] == "Key players"
+    assert names[(4, 1)] == names[(5, 2)] == "Keep satisfied"
+    assert names[(2, 3)] == names[(1, 5)] == "Keep informed"
+    assert names[(3, 2)] == names[(1, 1)] == "Monitor"
+    for (influence, interest), name in names.items():
+        suggested = services.suggest_approach(influence, interest)
+        expected = {
+            "Key players": Approach.MANAGE,
+            "Keep satisfied": Approach.MANAGE,
+            "Keep informed": Approach.INFORM,
+            "Monitor": Approach.MONITOR,
+        }[name]
+        assert suggested is expected
+    # Each part's name is written in its own top-left cell.
+    for part in services.QUADRANTS:
+        assert services.quadrant(*part.corner) is part
+        influence, interest = part.corner
+        assert services.quadrant(influence + 1, interest) is not part or influence == 5
+        assert interest == 1 or services.quadrant(influence, interest - 1) is not part
+
+
+def test_map_lists_audiences_by_quadrant_strongest_first() -> None:
+    weak = AudienceFactory(name="Weak key", influence=3, interest=3)
+    strong = AudienceFactory(name="Strong key", influence=5, interest=4)
+    quiet = AudienceFactory(name="Quiet", influence=1, interest=1)
+    stakeholder_map = services.build_map(today=utcnow().date())
+    by_name = {
+        q.name: audiences for q, audiences in stakeholder_map.by_quadrant.items()
+    }
+    assert by_name["Key players"] == [strong, weak]
+    assert by_name["Monitor"] == [quiet]
+    assert by_name["Keep satisfied"] == by_name["Keep informed"] == []

@@ -139,3 +139,29 @@ def test_admin_sets_contact_intervals(client: FlaskClient, login, cast) -> None:
     assert 'value="14"' in client.get("/audiences/contact-intervals").get_data(
         as_text=True
     )
+
+
+def test_map_names_its_quadrants_with_a_key_and_a_list(
+    client: FlaskClient, login, cast
+) -> None:
+    AudienceFactory(
+        name="Council leaders", influence=5, interest=2, approach=Approach.MANAGE
+    )
+    AudienceFactory(
+        name="Patient groups", influence=2, interest=5, approach=Approach.INFORM
+    )
+    login(cast["lead"])
+    html = client.get("/map/").get_data(as_text=True)
+    # The key names each part with its advice and the scores in it.
+    assert "<strong>Key players</strong> (manage closely)" in html
+    assert "<strong>Keep satisfied</strong>" in html
+    assert "<strong>Keep informed</strong>" in html
+    assert "<strong>Monitor</strong>" in html
+    # Each name is written once on the grid, in its part's top-left cell.
+    for name in ("Key players", "Keep satisfied", "Keep informed", "Monitor"):
+        assert html.count(f'<span class="engage-grid__quadrant">{name}</span>') == 1
+    # The same audiences, as a list by part (for screen readers and phones).
+    listed = html.split('id="by-quadrant"', 1)[1]
+    assert "Keep satisfied (keep them satisfied): 1 audience" in listed
+    assert "Council leaders</a>: influence 5, interest 2; manage" in listed
+    assert "Patient groups</a>: influence 2, interest 5; inform" in listed

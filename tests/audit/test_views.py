@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 from flask.testing import FlaskClient
@@ -53,4 +55,47 @@ def test_audit_list_paginates(client: FlaskClient, login, cast) -> None:
     assert "55 events" in first
     assert "Page 2 of 2" in first
     second = client.get("/admin/audit/?action=tick&page=2").get_data(as_text=True)
-    assert "event 0<" in second
+    assert "(event 0)." in second
+
+
+def test_audit_export_keeps_raw_columns_and_adds_the_sentence(
+    client: FlaskClient, login, cast
+) -> None:
+    record_event(cast["officer"], "status", "action", 999, "planned→done")
+    record_event(cast["officer"], "create", "audience", 7, "=HYPERLINK(1)")
+    db.session.commit()
+    login(cast["admin"])
+    page = client.get(f"/admin/audit/?actor={cast['officer'].id}&page=1")
+    assert f"/admin/audit/export.csv?actor={cast['officer'].id}" in page.get_data(
+        as_text=True
+    )
+    response = client.get(f"/admin/audit/export.csv?actor={cast['officer'].id}")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    rows = list(
+        csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")))
+    )
+    assert rows[0] == [
+        "when",
+        "what happened",
+        "occurred_at_utc",
+        "actor",
+        "action",
+        "record_type",
+        "record_id",
+        "summary",
+    ]
+    by_action = {row[4]: row for row in rows[1:]}
+    assert by_action["status"][1] == (
+        "Owen Officer changed the status of an action from planned to done"
+    )
+    assert by_action["status"][7] == "planned→done"
+    assert by_action["create"][7] == "'=HYPERLINK(1)"  # formula-safe
+    assert len(rows) == 3  # the filter applies: the admin's own sign-in is left out
+    # The download is itself recorded.
+    listed = client.get("/admin/audit/?action=export").get_data(as_text=True)
+    assert "Alice Admin downloaded the audit log (export audit log: 2 rows (csv))" in (
+        listed
+    )
+    xlsx = client.get("/admin/audit/export.xlsx")
+    assert xlsx.mimetype.endswith("spreadsheetml.sheet")

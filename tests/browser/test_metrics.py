@@ -71,7 +71,7 @@ def test_the_metric_chart_draws_and_the_pages_are_accessible(page: Any) -> None:
     _sign_in(page, officer)
     page.goto(f"/metrics/{metric.id}")
     expect(page.locator("#metric-chart")).to_be_visible()
-    expect(page.locator("table").first).to_contain_text("2026-06-01")
+    expect(page.locator("table").first).to_contain_text("1 June 2026")
     assert_accessible(page)
     page.goto("/metrics")
     assert_accessible(page)

@@ -74,7 +74,7 @@ def test_officer_plans_and_delivers_a_monthly_action(page: Any) -> None:
     advanced = add_months(first_due, 1)
     next_due = page.locator(".nhsuk-summary-list__row", has_text="Next due")
     expect(next_due).to_contain_text(f"{advanced.day} {advanced:%B %Y}")
-    deliveries = page.locator("#deliveries + table").inner_text()
+    deliveries = page.locator("#deliveries + .engage-table-box table").inner_text()
     assert "recipients 412" in deliveries
     assert "opens 188" in deliveries
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -209,8 +210,12 @@ def test_the_report_is_stored_and_mailed_once_to_subscribers(
         "Newsletter readers (output): 1,300 readers (before: 900, change +400 / "
         "+44.4%); target: 1,000 readers, Met"
     ) in text
+    # Dates in the NHS style, in both parts of the e-mail.
+    assert "(1 October 2026 to 31 October 2026), compared with" in text
+    assert "2026-10-01" not in text
     html = message.get_body(("html",)).get_content()
     assert "<h1>Reach report: October 2026</h1>" in html
+    assert "Metrics, 1 October 2026 to 31 October 2026 against" in html
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_filename() == "reach-report-month-2026-10-01.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
@@ -254,6 +259,8 @@ def test_reports_are_listed_shown_and_downloaded(
     page = client.get(f"/reports/{report.id}").get_data(as_text=True)
     assert "Newsletter readers" in page
     assert "+44.4%" in page
+    assert "Metrics, 1 October 2026 to 31 October 2026 against" in page
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", page.split("<main", 1)[1])
     download = client.get(f"/reports/{report.id}/report.xlsx")
     assert download.mimetype.endswith("spreadsheetml.sheet")
     openpyxl.load_workbook(io.BytesIO(download.data))

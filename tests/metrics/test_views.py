@@ -112,6 +112,10 @@ def test_the_metric_page_has_a_chart_with_its_data_table(
     )
     assert re.search(r"vendor/chartjs/chart\.umd\.min\.\w{12}\.js", page)
     assert '"dates": ["2026-10-01", "2026-10-02"]' in page
+    # The chart's axis and the table read dates in the NHS style, never ISO.
+    assert '"labels": ["1 October 2026", "2 October 2026"]' in page
+    assert "from 1 October 2026 to 2 October 2026" in page
+    assert ">2 October 2026</td>" in page
     assert '<canvas id="metric-chart" role="img"' in page
     assert '<caption class="nhsuk-table__caption">Values of Web visits' in page
     assert "Record a value" not in page  # leads read only
@@ -241,3 +245,18 @@ def test_engage_import_observations(app: Flask, tmp_path: Path, dry_run: bool) -
     if not dry_run:
         again = app.test_cli_runner().invoke(args=args)
         assert "0 created, 0 updated, 2 unchanged" in again.output
+
+
+def test_feed_times_are_uk_time_in_nhs_style(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    # 14:05 UTC on 2 June is 3:05pm in the UK (BST).
+    polled = datetime(2026, 6, 2, 14, 5, tzinfo=UTC)
+    feed = FeedFactory(name="Local news", last_polled_at=polled, last_success_at=polled)
+    db.session.commit()
+    login(cast["lead"])
+    for path in ("/feeds", f"/feeds/{feed.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "2 June 2026 at 3:05pm" in page, path
+        assert "UTC" not in page, path
+        assert "2026-06-02" not in page, path
