@@ -18,6 +18,7 @@ from typing import Any
 
 from engage.dashboard.periods import Bucket
 from engage.dashboard.periods import Period
+from engage.dashboard.periods import ToDateLabel
 from engage.dashboard.periods import buckets
 
 if TYPE_CHECKING:
@@ -29,7 +30,11 @@ Cell = str | int | float | None
 
 @dataclass(frozen=True)
 class Scope:
-    """What the dashboard is asked for."""
+    """What the dashboard is asked for.
+
+    A period that has not finished by ``today`` is counted to date (see
+    :meth:`Period.on`), and compared with the same number of days of the one before.
+    """
 
     period: Period
     today: date
@@ -40,6 +45,9 @@ class Scope:
     #: When the figures are asked for (viewing the equality figures is audited).
     now: datetime | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "period", self.period.on(self.today))
+
     @property
     def programme_id(self) -> int | None:
         return self.programme.id if self.programme else None
@@ -49,10 +57,30 @@ class Scope:
         return self.period.previous()
 
     @property
+    def comparison(self) -> str:
+        """What is compared with what, in words ("Figures for Q4 2026 to date, …")."""
+        return self.period.comparison(self.previous)
+
+    @property
+    def previous_words(self) -> str:
+        """The comparison in a headline figure's change: "on the previous period"."""
+        previous = self.previous
+        if not self.period.to_date:
+            return "on the previous period"
+        if previous.partial:
+            return f"on the first {previous.days:,} days of {previous.whole.name}"
+        return f"on {previous.label}"
+
+    @property
     def slots(self) -> list[Bucket]:
         """The trend's weeks or months that have begun by ``today``: a month to
-        come is left out, not drawn as a fall to nothing."""
-        return [slot for slot in buckets(self.period) if slot.start <= self.today]
+        come is left out, not drawn as a fall to nothing, and the one under way is
+        labelled "to date" (and drawn apart) rather than read as a fall."""
+        return [
+            slot.on(self.today)
+            for slot in buckets(self.period)
+            if slot.start <= self.today
+        ]
 
 
 @dataclass(frozen=True)
@@ -119,7 +147,11 @@ class DataTable:
         return [(row[0], [_display(cell) for cell in row[1:]]) for row in self.rows]
 
     def chart_data(self) -> dict[str, Any] | None:
-        """The chart's data for the page's ``data-chart`` attribute."""
+        """The chart's data for the page's ``data-chart`` attribute.
+
+        ``to_date`` lists the rows (points) of a week or month not yet over, which
+        the chart draws apart so that a part does not read as a fall.
+        """
         if self.chart is None or not self.rows:
             return None
         return {
@@ -129,7 +161,24 @@ class DataTable:
                 {"label": self.columns[i], "data": [row[i] for row in self.rows]}
                 for i in self.chart.series
             ],
+            "to_date": [
+                index
+                for index, row in enumerate(self.rows)
+                if isinstance(row[0], ToDateLabel)
+            ],
         }
+
+    @property
+    def to_date_note(self) -> str:
+        """Words under a trend whose last week or month is not yet over."""
+        partial = [str(row[0]) for row in self.rows if isinstance(row[0], ToDateLabel)]
+        if not partial:
+            return ""
+        unit = "week" if partial[-1].startswith("w/c") else "month"
+        return (
+            f"{partial[-1]} counts only the days so far, not the whole {unit}: "
+            "the chart draws it with a dashed line and a hollow point."
+        )
 
 
 @dataclass

@@ -16,12 +16,37 @@
     }
     const canvas = document.createElement('canvas')
     canvas.setAttribute('role', 'img')
-    canvas.setAttribute('aria-label', holder.dataset.label + ' (the table below has the figures)')
+    // A week or month not yet over ("to date") counts only the days so far: its point
+    // is hollow and the line into it dashed, so that it does not read as a fall.
+    const toDate = data.to_date || []
+    const partNote = toDate.length ? '; its last point is to date, the days so far' : ''
+    canvas.setAttribute('aria-label', holder.dataset.label + partNote + ' (the table below has the figures)')
     holder.appendChild(canvas)
     const reduceMotion = window.matchMedia('(prefers-reduced-motion: reduce)').matches
     data.datasets.forEach(function (dataset, index) {
-      dataset.backgroundColor = COLOURS[index % COLOURS.length]
-      dataset.borderColor = COLOURS[index % COLOURS.length]
+      const colour = COLOURS[index % COLOURS.length]
+      dataset.backgroundColor = colour
+      dataset.borderColor = colour
+      if (toDate.length) {
+        if (data.type === 'line') {
+          dataset.pointBackgroundColor = dataset.data.map(function (value, i) {
+            return toDate.indexOf(i) >= 0 ? '#ffffff' : colour
+          })
+          dataset.pointRadius = dataset.data.map(function (value, i) {
+            return toDate.indexOf(i) >= 0 ? 5 : 3
+          })
+          dataset.segment = {
+            borderDash: function (context) {
+              return toDate.indexOf(context.p1DataIndex) >= 0 ? [6, 4] : undefined
+            }
+          }
+        } else {
+          dataset.backgroundColor = dataset.data.map(function (value, i) {
+            return toDate.indexOf(i) >= 0 ? '#ffffff' : colour
+          })
+          dataset.borderWidth = 2
+        }
+      }
     })
     // eslint-disable-next-line no-new
     new window.Chart(canvas, {
