@@ -176,7 +176,8 @@ class Period:
             return f"Figures for {self.label}, compared with {previous.label}."
         before = previous.whole
         if previous.partial:
-            of = f"the first {_days(previous.days)} of {before.name}"
+            first = "day" if previous.days == 1 else _days(previous.days)
+            of = f"the first {first} of {before.name}"
         elif previous.days < self.days:
             of = f"the whole of {before.name}, which is shorter"
         else:

@@ -68,7 +68,8 @@ class Scope:
         if not self.period.to_date:
             return "on the previous period"
         if previous.partial:
-            return f"on the first {previous.days:,} days of {previous.whole.name}"
+            first = "day" if previous.days == 1 else f"{previous.days:,} days"
+            return f"on the first {first} of {previous.whole.name}"
         return f"on {previous.label}"
 
     @property

@@ -38,8 +38,9 @@ def _programme(programme_id: int | None) -> Programme | None:
 
 
 def _period(form: DashboardFilterForm, today: date) -> periods.Period:
-    """The period the form asks for; the current quarter when it asks for none
-    that exists (the form then says why)."""
+    """The period the form asks for. When it asks for one that does not exist the
+    form says why, and the current month, quarter or year is shown (the current
+    quarter for custom dates)."""
     form.validate_choice()
     kind = form.kind
     try:

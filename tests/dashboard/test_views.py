@@ -55,7 +55,7 @@ def test_dashboard_representativeness_for_admins_is_audited(
     )
 
 
-def test_dashboard_bad_period_shows_an_error_and_the_current_quarter(
+def test_dashboard_bad_period_shows_an_error_and_the_current_one(
     client, login, cast
 ) -> None:
     login(cast["officer"])
