@@ -39,9 +39,9 @@ def _add_months(day: date, months: int) -> date:
 class ToDateLabel(str):
     """A trend point's label ("Dec 2026 (to date)") for a week or month not yet over.
 
-    Its count is the days so far, so a chart draws it apart (dashed, hollow) rather
-    than as a fall; the data table shows the words. A ``str``, so tables, the API and
-    the workbook take it as any other label.
+    Its count is the days so far, so a chart draws it apart (a hollow point of its
+    own) rather than as a fall; the data table shows the words. A ``str``, so tables,
+    the API and the workbook take it as any other label.
     """
 
     __slots__ = ()

@@ -178,7 +178,7 @@ class DataTable:
         unit = "week" if partial[-1].startswith("w/c") else "month"
         return (
             f"{partial[-1]} counts only the days so far, not the whole {unit}: "
-            "the chart draws it with a dashed line and a hollow point."
+            "the chart shows it as a hollow point on its own, not joined to the line."
         )
 
 
