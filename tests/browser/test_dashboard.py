@@ -8,6 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from engage import clock
 from engage.actions.models import Activity
 from engage.actions.models import ReachFigure
 from engage.clock import utcnow
@@ -234,7 +235,7 @@ def test_periods_are_chosen_from_menus_and_a_part_month_is_marked(page: Any) -> 
     from tests.browser.conftest import assert_accessible
 
     _data()
-    today = utcnow().date()
+    today = clock.today()
     _sign_in(page, UserFactory(role="lead"))
     page.goto("/dashboard/")
     page.get_by_text("Choose the period and programme").click()
