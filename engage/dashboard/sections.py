@@ -20,6 +20,7 @@ from engage.dashboard.periods import Bucket
 from engage.dashboard.periods import Period
 from engage.dashboard.periods import ToDateLabel
 from engage.dashboard.periods import buckets
+from engage.dashboard.periods import date_range
 
 if TYPE_CHECKING:
     from engage.accounts.models import User
@@ -71,6 +72,23 @@ class Scope:
             first = "day" if previous.days == 1 else f"{previous.days:,} days"
             return f"on the first {first} of {previous.whole.name}"
         return f"on {previous.label}"
+
+    @property
+    def state_headings(self) -> tuple[str, str]:
+        """Column headings for figures taken on a day of each period (members as
+        they stood…): its last day, or today and the same day of the one before."""
+        if not self.period.to_date:
+            return "End of this period", "End of the previous period"
+        return f"On {date_range(self.today, self.today)} (today)", (
+            f"On {date_range(self.previous.end, self.previous.end)}"
+        )
+
+    @property
+    def previous_state_words(self) -> str:
+        """When the previous period's such figures are taken, in words."""
+        if not self.period.to_date:
+            return "at the end of the previous period"
+        return f"on {date_range(self.previous.end, self.previous.end)}"
 
     @property
     def slots(self) -> list[Bucket]:

@@ -381,3 +381,19 @@ def test_a_menu_value_from_another_kind_is_not_used(
     ).get_data(as_text=True)
     assert "nhsuk-error-summary" not in html
     assert "Figures for Q2 2026 (April to June)" in html
+
+
+def test_figures_taken_on_a_day_say_which_day_to_date() -> None:
+    _load_partial_quarter()
+    got = _figures(Scope(period=Q4, today=TODAY))
+    assert got["table:members_by_tier"].columns == [
+        "Tier",
+        "On 6 December 2026 (today)",
+        "On 5 September 2026",
+    ]
+    assert got["table:audiences_due"].columns[-1] == "Due on 5 September 2026"
+    done = _figures(Scope(period=periods.quarter(2026, 3), today=TODAY))
+    assert done["table:members_by_tier"].columns[1:] == [
+        "End of this period",
+        "End of the previous period",
+    ]
