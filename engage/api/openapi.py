@@ -122,6 +122,9 @@ PERIOD = _object(
         "label": {"type": "string"},
         "start": DATE,
         "end": DATE,
+        "to_date": {"type": "boolean"},
+        "counted_end": DATE,
+        "days": {"type": "integer", "minimum": 1},
     }
 )
 
@@ -274,6 +277,7 @@ SCHEMAS: dict[str, Any] = {
         {
             "period": PERIOD,
             "previous_period": PERIOD,
+            "comparison": {"type": "string"},
             "programme_id": _nullable("integer"),
             "sections": {"type": "array", "items": SECTION},
         }
@@ -372,7 +376,8 @@ PATHS: dict[str, Any] = {
                 _query(
                     "value",
                     {"type": "string", "maxLength": 20},
-                    "2026-07, 2026-Q3 or 2026; empty for the current one.",
+                    "2026-07, 2026-Q3 or 2026; empty for the current one (which is "
+                    "counted to date).",
                 ),
                 _query("start", DATE, "First day of a custom period."),
                 _query("end", DATE, "Last day of a custom period."),

@@ -96,13 +96,19 @@ def audience(
 
 
 def period(value: Period) -> dict[str, Any]:
-    """A reporting period."""
+    """A reporting period: the whole of it (``start``, ``end``) and the days counted
+    (``counted_end``, ``days``). ``to_date`` is true for a period not yet over,
+    counted up to today; the previous period is then the same number of days of
+    the one before."""
     return {
         "kind": value.kind.value,
         "value": value.value,
         "label": value.label,
         "start": value.start.isoformat(),
-        "end": value.end.isoformat(),
+        "end": value.whole.end.isoformat(),
+        "to_date": value.to_date,
+        "counted_end": value.end.isoformat(),
+        "days": value.days,
     }
 
 
@@ -111,6 +117,7 @@ def summary(scope: Scope, sections: list[Section]) -> dict[str, Any]:
     return {
         "period": period(scope.period),
         "previous_period": period(scope.previous),
+        "comparison": scope.comparison,
         "programme_id": scope.programme_id,
         "sections": [
             {

@@ -39,14 +39,17 @@ def _day_start(day: date) -> str:
 
 def _dashboard_params(period: periods.Period) -> Callable[[], dict[str, Any]]:
     def params() -> dict[str, Any]:
-        previous = period.previous()
         today = utcnow().date()
-        as_of, prev_as_of = period.as_of(today), previous.as_of(today)
+        # The days the dashboard counts: a period not yet over to date, and the
+        # same number of days of the one before.
+        seen = period.on(today)
+        previous = seen.previous()
+        as_of, prev_as_of = seen.as_of(today), previous.as_of(today)
         return {
-            "start": period.start,
-            "end": period.end,
-            "start_ts": _day_start(period.start),
-            "end_ts": _day_start(period.end + timedelta(days=1)),
+            "start": seen.start,
+            "end": seen.end,
+            "start_ts": _day_start(seen.start),
+            "end_ts": _day_start(seen.end + timedelta(days=1)),
             "as_of": as_of,
             "as_of_ts": _day_start(as_of + timedelta(days=1)),
             "prev_start": previous.start,

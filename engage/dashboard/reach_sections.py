@@ -38,10 +38,11 @@ from engage.metrics.report import target_status
 def _report_period(period: Period) -> ReportPeriod_:
     """The dashboard period as the reach report's, for ``scaled_target``.
 
-    A month is a month (a monthly target applies as it is); any other period is
-    scaled by its days, as the reach report scales a week.
+    A whole month is a month (a monthly target applies as it is); any other period,
+    and a month to date, is scaled by its days, as the reach report scales a week.
     """
-    kind = ReportPeriod.MONTH if period.kind is PeriodKind.MONTH else ReportPeriod.WEEK
+    whole_month = period.kind is PeriodKind.MONTH and not period.partial
+    kind = ReportPeriod.MONTH if whole_month else ReportPeriod.WEEK
     return ReportPeriod_(kind, period.start, period.end)
 
 

@@ -18,7 +18,9 @@ from typing import Any
 
 from engage.dashboard.periods import Bucket
 from engage.dashboard.periods import Period
+from engage.dashboard.periods import ToDateLabel
 from engage.dashboard.periods import buckets
+from engage.dashboard.periods import date_range
 from engage.surveys.disclosure import Purpose
 
 if TYPE_CHECKING:
@@ -30,7 +32,11 @@ Cell = str | int | float | None
 
 @dataclass(frozen=True)
 class Scope:
-    """What the dashboard is asked for."""
+    """What the dashboard is asked for.
+
+    A period that has not finished by ``today`` is counted to date (see
+    :meth:`Period.on`), and compared with the same number of days of the one before.
+    """
 
     period: Period
     today: date
@@ -45,6 +51,9 @@ class Scope:
     #: engage.surveys.disclosure).
     purpose: Purpose = Purpose.PUBLICATION
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "period", self.period.on(self.today))
+
     @property
     def programme_id(self) -> int | None:
         return self.programme.id if self.programme else None
@@ -54,10 +63,48 @@ class Scope:
         return self.period.previous()
 
     @property
+    def comparison(self) -> str:
+        """What is compared with what, in words ("Figures for Q4 2026 to date, …")."""
+        return self.period.comparison(self.previous)
+
+    @property
+    def previous_words(self) -> str:
+        """The comparison in a headline figure's change: "on the previous period"."""
+        previous = self.previous
+        if not self.period.to_date:
+            return "on the previous period"
+        if previous.partial:
+            first = "day" if previous.days == 1 else f"{previous.days:,} days"
+            return f"on the first {first} of {previous.whole.name}"
+        return f"on {previous.label}"
+
+    @property
+    def state_headings(self) -> tuple[str, str]:
+        """Column headings for figures taken on a day of each period (members as
+        they stood…): its last day, or today and the same day of the one before."""
+        if not self.period.to_date:
+            return "End of this period", "End of the previous period"
+        return f"On {date_range(self.today, self.today)} (today)", (
+            f"On {date_range(self.previous.end, self.previous.end)}"
+        )
+
+    @property
+    def previous_state_words(self) -> str:
+        """When the previous period's such figures are taken, in words."""
+        if not self.period.to_date:
+            return "at the end of the previous period"
+        return f"on {date_range(self.previous.end, self.previous.end)}"
+
+    @property
     def slots(self) -> list[Bucket]:
         """The trend's weeks or months that have begun by ``today``: a month to
-        come is left out, not drawn as a fall to nothing."""
-        return [slot for slot in buckets(self.period) if slot.start <= self.today]
+        come is left out, not drawn as a fall to nothing, and the one under way is
+        labelled "to date" (and drawn apart) rather than read as a fall."""
+        return [
+            slot.on(self.today)
+            for slot in buckets(self.period)
+            if slot.start <= self.today
+        ]
 
 
 @dataclass(frozen=True)
@@ -170,7 +217,11 @@ class DataTable:
         return _display(cell)
 
     def chart_data(self) -> dict[str, Any] | None:
-        """The chart's data for the page's ``data-chart`` attribute."""
+        """The chart's data for the page's ``data-chart`` attribute.
+
+        ``to_date`` lists the rows (points) of a week or month not yet over, which
+        the chart draws apart so that a part does not read as a fall.
+        """
         if self.chart is None or not self.rows:
             return None
         return {
@@ -180,7 +231,24 @@ class DataTable:
                 {"label": self.columns[i], "data": [row[i] for row in self.rows]}
                 for i in self.chart.series
             ],
+            "to_date": [
+                index
+                for index, row in enumerate(self.rows)
+                if isinstance(row[0], ToDateLabel)
+            ],
         }
+
+    @property
+    def to_date_note(self) -> str:
+        """Words under a trend whose last week or month is not yet over."""
+        partial = [str(row[0]) for row in self.rows if isinstance(row[0], ToDateLabel)]
+        if not partial:
+            return ""
+        unit = "week" if partial[-1].startswith("w/c") else "month"
+        return (
+            f"{partial[-1]} counts only the days so far, not the whole {unit}: "
+            "the chart shows it as a hollow point on its own, not joined to the line."
+        )
 
 
 @dataclass

@@ -272,7 +272,7 @@ def audiences_section(scope: Scope) -> Section:
             "Approach",
             "Due for contact",
             "Audiences",
-            "Due at the end of the previous period",
+            f"Due {scope.previous_state_words}",
         ],
         rows,
         Chart("bar", "Bar chart of audiences due for contact by approach", (1, 2)),
@@ -321,7 +321,7 @@ def members_section(scope: Scope) -> Section:
         DataTable(
             "members_by_tier",
             "Active members by tier",
-            ["Tier", "End of this period", "End of the previous period"],
+            ["Tier", *scope.state_headings],
             [[tier.label, now[tier], before[tier]] for tier in Tier],
             Chart("bar", "Bar chart of active members by tier", (1, 2)),
         ),

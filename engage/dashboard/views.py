@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint
 from flask import Response
 from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from engage import clock
 from engage.accounts.access import READERS
@@ -16,6 +19,8 @@ from engage.audiences.models import Programme
 from engage.audiences.services import list_programmes
 from engage.dashboard import periods
 from engage.dashboard import services
+from engage.dashboard.forms import MENU_KINDS
+from engage.dashboard.forms import BoardReportForm
 from engage.dashboard.forms import DashboardFilterForm
 from engage.dashboard.report import board_report_workbook
 from engage.dashboard.report import build_board_report
@@ -33,23 +38,30 @@ def _programme(programme_id: int | None) -> Programme | None:
     return None if programme_id is None else db.session.get(Programme, programme_id)
 
 
+def _period(form: DashboardFilterForm, today: date) -> periods.Period:
+    """The period the form asks for. When it asks for one that does not exist the
+    form says why, and the current month, quarter or year is shown (the current
+    quarter for custom dates)."""
+    form.validate_choice()
+    kind = form.kind
+    try:
+        if kind is periods.PeriodKind.CUSTOM:
+            if form.start.errors or form.end.errors:
+                raise ValidationError("")  # the date fields say what is wrong
+            return periods.custom(form.start.data, form.end.data)
+        chosen = form[kind.value]
+        value = None if chosen.errors else chosen.data
+        return periods.parse_period(kind.value, value, today=today)
+    except ValidationError as error:
+        if error.message:
+            form.start.errors = [*form.start.errors, error.message]
+        return periods.current(periods.PeriodKind.QUARTER, today)
+
+
 def _scope(form: DashboardFilterForm) -> Scope:
     today = clock.today()
-    form.validate()
-    try:
-        period = periods.parse_period(
-            form.period.data,
-            form.value.data,
-            start=form.start.data,
-            end=form.end.data,
-            today=today,
-        )
-    except ValidationError as error:
-        target = form.start if form.period.data == "custom" else form.value
-        target.errors = [*target.errors, error.message]
-        period = periods.current(periods.PeriodKind.QUARTER, today)
     return Scope(
-        period=period,
+        period=_period(form, today),
         today=today,
         programme=_programme(form.programme.data),
         actor=current_user._get_current_object(),
@@ -60,8 +72,19 @@ def _scope(form: DashboardFilterForm) -> Scope:
 
 
 def _form() -> DashboardFilterForm:
+    """The filter form from the query string.
+
+    Bookmarks from before the menus say ``period=quarter&value=2026-Q3``: their
+    ``value`` is read as the chosen kind's menu.
+    """
+    args = MultiDict(request.args)
+    kind = args.get("period") or periods.PeriodKind.QUARTER.value
+    if "value" in args and kind in {k.value for k in MENU_KINDS} and kind not in args:
+        args[kind] = args["value"]
     return DashboardFilterForm(
-        request.args, programmes=[(p.id, p.name) for p in list_programmes()]
+        args,
+        programmes=[(p.id, p.name) for p in list_programmes()],
+        today=clock.today(),
     )
 
 
@@ -101,7 +124,11 @@ def _quarter_scope() -> Scope:
 def board_report() -> ResponseReturnValue:
     report = build_board_report(_quarter_scope())
     db.session.commit()
-    return render_template("dashboard/board_report.html", report=report)
+    form = BoardReportForm(request.args, today=report.scope.today)
+    form.quarter.data = (
+        report.period.value
+    )  # the quarter shown, if the one asked is not
+    return render_template("dashboard/board_report.html", report=report, form=form)
 
 
 @bp.get("/board-report.xlsx")

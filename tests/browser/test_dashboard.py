@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 from playwright.sync_api import expect
 
+from engage import clock
 from engage.actions.models import Activity
 from engage.actions.models import ReachFigure
 from engage.clock import utcnow
@@ -187,7 +189,8 @@ def test_dashboard_draws_charts_and_is_accessible(page: Any) -> None:
     _check_figures_page(page)
     # The period filter works from the keyboard-accessible form.
     page.get_by_text("Choose the period and programme").click()
-    page.get_by_label("Period", exact=True).select_option("year")
+    page.get_by_label("Year", exact=True).check()
+    expect(page.get_by_label("Which year")).to_be_visible()
     page.get_by_role("button", name="Show figures").click()
     expect(page.locator("h1")).to_contain_text(str(utcnow().year))
     expect(page.locator(".engage-chart canvas").first).to_be_visible()
@@ -226,3 +229,56 @@ def test_without_javascript_tables_stay_and_no_canvas(page_without_js: Any) -> N
     page.goto("/dashboard/board-report")
     expect(page.locator("[data-print-note]")).to_be_visible()
     expect(page.get_by_role("button", name="Print this report")).to_be_hidden()
+
+
+def test_periods_are_chosen_from_menus_and_a_part_month_is_marked(page: Any) -> None:
+    from tests.browser.conftest import assert_accessible
+
+    _data()
+    today = clock.today()
+    _sign_in(page, UserFactory(role="lead"))
+    page.goto("/dashboard/")
+    page.get_by_text("Choose the period and programme").click()
+    # The quarter's menu shows; the others are revealed by their radio.
+    expect(page.get_by_label("Which quarter")).to_be_visible()
+    expect(page.get_by_label("Which month")).to_be_hidden()
+    page.get_by_label("Month", exact=True).check()
+    month_menu = page.get_by_label("Which month")
+    expect(month_menu).to_be_visible()
+    options = month_menu.locator("option")
+    first = options.first.inner_text()
+    assert first.startswith(f"{today:%B %Y}")  # the current month, newest first
+    last_month = options.nth(1)
+    month_menu.select_option(last_month.get_attribute("value"))
+    chosen = last_month.inner_text()
+    page.get_by_role("button", name="Show figures").click()
+    expect(page.locator("h1")).to_contain_text(chosen)
+    expect(page.locator("main")).to_contain_text(f"Figures for {chosen}, compared")
+    # A custom range ending next month is counted to date, and its month under way
+    # (unless today is its last day) is labelled and drawn apart.
+    start = (today.replace(day=1) - timedelta(days=100)).replace(day=1)
+    end = today + timedelta(days=40)
+    page.goto(f"/dashboard/?period=custom&start={start}&end={end}")
+    expect(page.locator("h1")).to_contain_text("(to date)")
+    expect(page.locator("main")).to_contain_text("compared with")
+    if (today + timedelta(days=1)).month == today.month:
+        row = f"{today:%b %Y} (to date)"
+        expect(page.locator("#table-deliveries_trend")).to_contain_text(row)
+        canvas = page.locator(".engage-chart canvas").nth(1)
+        expect(canvas).to_have_attribute("aria-label", re.compile("to date"))
+    assert_accessible(page)
+
+
+def test_period_menus_work_without_javascript(page_without_js: Any) -> None:
+    page = page_without_js
+    _sign_in(page, UserFactory(role="lead"))
+    page.goto("/dashboard/")
+    page.get_by_text("Choose the period and programme").click()
+    # Every menu shows; the radio says which one counts.
+    for menu in ("Which month", "Which quarter", "Which year"):
+        expect(page.get_by_label(menu)).to_be_visible()
+    page.get_by_label("Year", exact=True).check()
+    year_menu = page.get_by_label("Which year")
+    year_menu.select_option(index=1)
+    page.get_by_role("button", name="Show figures").click()
+    expect(page.locator("h1")).to_contain_text(str(utcnow().year - 1))

@@ -388,10 +388,14 @@ def test_trend_tables_cover_the_period_in_months_or_weeks() -> None:
 
 def test_trends_stop_at_the_current_month_and_a_future_period_has_none() -> None:
     _load_reach_and_surveys()
-    # Mid-August: September has not begun, so it is not drawn as a fall to 0.
+    # Mid-August: September has not begun, so it is not drawn as a fall to 0, and
+    # August is labelled as the month so far.
     got = _figures(Scope(period=Q3, today=date(2026, 8, 20)))
     for key in ("deliveries_trend", "members_growth", "metrics_trend"):
-        assert [row[0] for row in got[f"table:{key}"]] == ["Jul 2026", "Aug 2026"]
+        assert [row[0] for row in got[f"table:{key}"]] == [
+            "Jul 2026",
+            "Aug 2026 (to date)",
+        ]
     later = _figures(Scope(period=periods.quarter(2027, 1), today=TODAY))
     assert later["table:survey_responses_trend"] == []
     assert later["table:metrics_trend"] == []

@@ -55,7 +55,7 @@ def test_dashboard_representativeness_for_admins_is_audited(
     )
 
 
-def test_dashboard_bad_period_shows_an_error_and_the_current_quarter(
+def test_dashboard_bad_period_shows_an_error_and_the_current_one(
     client, login, cast
 ) -> None:
     login(cast["officer"])
@@ -63,7 +63,7 @@ def test_dashboard_bad_period_shows_an_error_and_the_current_quarter(
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "nhsuk-error-summary" in html
-    assert "A month is 01 to 12." in html
+    assert "Choose a month from the list" in html
 
 
 def test_dashboard_custom_period(client, login, cast) -> None:
@@ -208,8 +208,8 @@ def test_board_report_bad_quarter_falls_back_to_the_current_one(
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     this_quarter = periods.current(periods.PeriodKind.QUARTER, today())
-    assert f"Figures for {this_quarter.label}," in html
-    assert f'name="quarter" type="text" value="{this_quarter.value}"' in html
+    assert f"Figures for {this_quarter.name}" in html
+    assert f'<option value="{this_quarter.value}" selected' in html
     assert "Logged this quarter" in html
     assert "Logged in an earlier quarter" not in html
 
