@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 from typing import Any
 
 import openpyxl
@@ -234,9 +235,11 @@ def test_targets_show_in_the_metrics_unit_with_met_in_colour_and_words(
         target_period=TargetPeriod.QUARTER,
         channel=channel,
     )
-    factories.ObservationFactory(metric=readers, observed_on=today(), value=1)
+    # Last month, a whole one (this month's target would be scaled to its days so far).
+    last_month = today().replace(day=1) - timedelta(days=1)
+    factories.ObservationFactory(metric=readers, observed_on=last_month, value=1)
     login(cast["lead"])
-    html = client.get("/dashboard/?period=month&value=" + today().strftime("%Y-%m"))
+    html = client.get("/dashboard/?period=month&value=" + last_month.strftime("%Y-%m"))
     page = html.get_data(as_text=True)
     # 13,600 a quarter scaled to the month's days: whole readers, never 4,533.88.
     assert re.search(r">\d,\d{3} readers<", page)
