@@ -11,6 +11,7 @@ from flask import url_for
 
 from engage.clock import local_day
 from engage.clock import to_local
+from engage.formtools import marks_optional
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -43,3 +44,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_global(page_url)
+    app.add_template_global(marks_optional)

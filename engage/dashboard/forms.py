@@ -35,8 +35,10 @@ class DashboardFilterForm(FlaskForm):  # type: ignore[misc]
         description="For example 2026-07, 2026-Q3 or 2026. Empty: the current one.",
         validators=[Optional(), Length(max=20)],
     )
-    start = DateField("Custom dates: from", validators=[Optional()])
-    end = DateField("Custom dates: to", validators=[Optional()])
+    start = DateField(
+        "Custom dates: from", called="The start date", validators=[Optional()]
+    )
+    end = DateField("Custom dates: to", called="The end date", validators=[Optional()])
     programme = SelectField("Programme", parse=parse_id)
 
     def __init__(

@@ -20,6 +20,7 @@ from engage.formtools import DateField
 from engage.formtools import DecimalField
 from engage.formtools import MultiCheckboxField
 from engage.formtools import RadioField
+from engage.formtools import RequiredElsewhere
 from engage.formtools import SelectField
 from engage.formtools import choices
 from engage.formtools import enum_parser
@@ -44,19 +45,21 @@ class SurveyForm(FlaskForm):  # type: ignore[misc]
 
     title = text("Title", max_length=200, required="Enter a title")
     introduction = TextAreaField(
-        "Introduction (optional)",
+        "Introduction",
         description="Shown above the questions: what the survey is for and how "
         "the answers will be used.",
         filters=[strip],
         validators=[Optional(), Length(max=5000)],
     )
     opens_on = DateField(
-        "Opens on (optional)",
+        "Opens on",
+        called="The opening date",
         description="Answers are accepted from the start of this day.",
         validators=[Optional()],
     )
     closes_on = DateField(
-        "Closes after (optional)",
+        "Closes after",
+        called="The closing date",
         description="The last day answers are accepted.",
         validators=[Optional()],
     )
@@ -84,7 +87,7 @@ class QuestionForm(FlaskForm):  # type: ignore[misc]
     )
     text = text("Question", max_length=500, required="Enter the question")
     help_text = TextAreaField(
-        "Help text (optional)",
+        "Help text",
         description="Shown under the question.",
         filters=[strip],
         validators=[Optional(), Length(max=2000)],
@@ -136,7 +139,7 @@ class FindingForm(FlaskForm):  # type: ignore[misc]
     """A "you said, we did" finding."""
 
     theme = text("Theme", max_length=200, required="Enter the theme")
-    question = SelectField("About question (optional)", parse=parse_id)
+    question = SelectField("About question", parse=parse_id)
     you_said = text(
         "You said",
         description="A summary of what people told us.",
@@ -174,17 +177,16 @@ def field_name(question: Question) -> str:
     return f"q{question.id}"
 
 
-def _label(question: Question) -> str:
-    return question.text if question.required else f"{question.text} (optional)"
-
-
 def _question_field(question: Question) -> Field:
     kind = question.kind
+    # Whether an answer is required is the answering service's rule, not the form's:
+    # RequiredElsewhere only keeps the label of a required question from saying
+    # "(optional)".
     common: dict[str, Any] = {
-        "label": _label(question),
+        "label": question.text,
         "description": question.help_text or None,
+        "validators": [RequiredElsewhere()] if question.required else [],
     }
-    # Whether an answer is required is the answering service's rule, not the form's.
     if kind is QuestionKind.SINGLE_CHOICE:
         return RadioField(
             choices=choices((c.id, c.label) for c in question.choices),
@@ -214,7 +216,7 @@ def _question_field(question: Question) -> Field:
             optional=True,
             **common,
         )
-    common["validators"] = [Optional()]
+    common["validators"] = [*common["validators"], Optional()]
     if kind is QuestionKind.NUMBER:
         return StringField(
             filters=[strip], render_kw={"inputmode": "decimal"}, **common
@@ -300,7 +302,7 @@ class StaffEntryFields(FlaskForm):  # type: ignore[misc]
         "Date received", validators=[InputRequired("Enter the date it was received")]
     )
     invitation = StringField(
-        "Invitation reference (optional)",
+        "Invitation reference",
         description="The reference on the post list, if the member was invited: "
         "it marks their invitation answered.",
         filters=[strip],
