@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -76,13 +77,43 @@ class SurveyForm(FlaskForm):  # type: ignore[misc]
             )
 
 
+KIND_CHOICES = choices((k.value, k.label) for k in QuestionKind)
+CHOOSE_KIND = "Choose the type of question"
+
+
+class QuestionKindForm(FlaskForm):  # type: ignore[misc]
+    """The first step of adding a question: its type (a GET form, so no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    kind = RadioField(
+        "What type of question is it?",
+        choices=KIND_CHOICES,
+        validators=[InputRequired(CHOOSE_KIND)],
+        parse=enum_parser(QuestionKind),
+    )
+
+
+#: The fields only some types of question have, with the types that have them.
+KIND_FIELDS: dict[str, Callable[[QuestionKind], bool]] = {
+    "choices_text": lambda kind: kind.has_choices,
+    "min_value": lambda kind: kind is QuestionKind.NUMBER,
+    "max_value": lambda kind: kind is QuestionKind.NUMBER,
+}
+
+
 class QuestionForm(FlaskForm):  # type: ignore[misc]
-    """One question of a survey."""
+    """One question of a survey, with only the fields its type uses (``for_kind``).
+
+    The type is chosen first (``QuestionKindForm``) and sent again, hidden, with
+    the rest.
+    """
 
     kind = RadioField(
         "Type of question",
-        choices=choices((k.value, k.label) for k in QuestionKind),
-        validators=[InputRequired("Choose the type of question")],
+        choices=KIND_CHOICES,
+        validators=[InputRequired(CHOOSE_KIND)],
         parse=enum_parser(QuestionKind),
     )
     text = text("Question", max_length=500, required="Enter the question")
@@ -94,18 +125,19 @@ class QuestionForm(FlaskForm):  # type: ignore[misc]
     )
     required = BooleanField("An answer is required")
     choices_text = TextAreaField(
-        "Choices (single or multiple choice only)",
-        description="One choice on each line.",
-        validators=[Optional(), Length(max=15000)],
+        "Choices",
+        description="One choice on each line, at least two.",
+        # At least two choices: the survey service's rule, shown against this box.
+        validators=[RequiredElsewhere(), Optional(), Length(max=15000)],
     )
-    min_value = DecimalField(
-        "Lowest number allowed (number questions only, optional)",
-        validators=[Optional()],
-    )
-    max_value = DecimalField(
-        "Highest number allowed (number questions only, optional)",
-        validators=[Optional()],
-    )
+    min_value = DecimalField("Lowest number allowed", validators=[Optional()])
+    max_value = DecimalField("Highest number allowed", validators=[Optional()])
+
+    def for_kind(self, kind: QuestionKind) -> None:
+        """Drop the fields a question of ``kind`` does not use (before validating)."""
+        for name, used in KIND_FIELDS.items():
+            if not used(kind) and name in self:
+                del self[name]
 
 
 class InviteForm(FlaskForm):  # type: ignore[misc]
