@@ -214,8 +214,9 @@ def _question_field(question: Question) -> Field:
     # Whether an answer is required is the answering service's rule, not the form's:
     # RequiredElsewhere only keeps the label of a required question from saying
     # "(optional)".
+    # Numbered as problems name them ("Question 6: enter a number").
     common: dict[str, Any] = {
-        "label": question.text,
+        "label": f"{question.position}. {question.text}",
         "description": question.help_text or None,
         "validators": [RequiredElsewhere()] if question.required else [],
     }
