@@ -181,7 +181,11 @@ STAFF_FORMS = (
     ("/actions/new", "/actions/new", {"due_date-month": "", "due_date-day": "3"}),
     ("/actions/new", "/actions/new", {"due_date-day": "31", "due_date-month": "2"}),
     ("/actions/new", "/actions/new", {"due_date-day": HUGE, "due_date-month": "1"}),
-    ("/actions/new", "/actions/new", {"start_date-year": "9999", "start_date-day": "1"}),
+    (
+        "/actions/new",
+        "/actions/new",
+        {"start_date-year": "9999", "start_date-day": "3"},
+    ),
     (
         "/actions/{action}/deliveries/new",
         "/deliveries/new",
