@@ -377,7 +377,9 @@ def readable_own_data(member: Member) -> OwnData:
                 channel=r.channel.label,
                 granted=r.granted,
                 method=METHOD_WORDS.get(r.method, r.method.value),
-                notice_version=r.wording_version,
+                # "2026-11/8322c209690a": the notice's version, then a hash of the
+                # consent wording (kept in the JSON; no help to a reader).
+                notice_version=r.wording_version.partition("/")[0],
             )
             for r in sorted(member.consents, key=lambda r: (r.recorded_at, r.id))
         ],

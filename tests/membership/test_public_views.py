@@ -741,6 +741,9 @@ def test_own_data_page_is_readable_audited_and_not_stored(
     joined = format_datetime(member.consents[0].recorded_at)
     assert f"Yes, since {joined}" in html
     assert "On the join form" in html
+    version, _, wording_hash = member.consents[0].wording_version.partition("/")
+    assert f"Version {version}<" in html
+    assert wording_hash not in html
     assert "Agreed" in html
     assert "You have not answered these questions." in html
     # Staff notes are the member's data too, escaped like everything else.
