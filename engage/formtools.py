@@ -11,8 +11,8 @@ Every form takes its choice and number fields from here, never from WTForms itse
   offers an empty option, or passes ``optional=True``.
 - ``IntegerField``, ``FloatField`` and ``DecimalField`` refuse numbers outside what
   the database stores (``MAX_INT``, ``MAX_NUMBER``), infinities and NaN.
-- ``DateField`` refuses years no plan or survey could have, which date arithmetic
-  (a day after 31 December 9999) cannot handle.
+- ``DateField`` is the NHS.UK date input (day, month and year boxes); it refuses
+  impossible dates and years no plan or survey could have.
 
 Text boxes come from ``text``: trimmed, their length checked, and a message for when a
 required one is left empty.
@@ -22,16 +22,20 @@ from __future__ import annotations
 
 import decimal
 import enum
+import inspect
 import math
+import re
 from collections.abc import Callable
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
+from typing import ClassVar
 from typing import TypeVar
 
 import wtforms
 from wtforms import widgets
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
@@ -241,13 +245,199 @@ class DecimalField(_Bounded, wtforms.DecimalField):  # type: ignore[misc]
         return None if finite else _OUT_OF_RANGE
 
 
-class DateField(_Bounded, wtforms.DateField):  # type: ignore[misc]
-    """A date from FIRST_YEAR to LAST_YEAR."""
+#: The three boxes of a date, in the order they are shown and named (``name-day``…).
+DATE_PARTS = ("day", "month", "year")
+#: The example under every date: day and month without leading zeros, as people write.
+DATE_HINT = "For example, 27 3 2026"
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
-    def problem(self, value: date) -> str | None:
-        if FIRST_YEAR <= value.year <= LAST_YEAR:
-            return None
-        return f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}"
+
+class DateField(wtforms.Field):  # type: ignore[misc]
+    """A date in the NHS.UK date input: three boxes, day, month and year.
+
+    The boxes are sent as ``name-day``, ``name-month`` and ``name-year``. A single
+    ``name=YYYY-MM-DD`` (a bookmarked filter, a link made by Engage, a script) is read
+    as well. Whatever is sent, a problem is a message in NHS.UK words ("Date must
+    include a month", "Date must be a real date") and the boxes it concerns are kept
+    in ``bad_parts`` to be shown in error; years run from FIRST_YEAR to LAST_YEAR,
+    as date arithmetic (a day after 31 December 9999) cannot go beyond them.
+
+    ``called`` names the date in messages (default: its label, which suits labels
+    like "Due date"; a filter labelled "From" says what it is from).
+    """
+
+    #: The hint under the legend (after the field's description, if any).
+    example = DATE_HINT
+    data: Any
+    raw_data: list[str] | None
+    process_errors: list[str]
+
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: Any = None,
+        *,
+        called: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.called = called or (label or "Date")
+        #: What was typed in each box, shown back as typed (None: nothing was sent).
+        self.entered: dict[str, str] | None = None
+        #: The boxes a problem concerns (shown with the error style).
+        self.bad_parts: tuple[str, ...] = ()
+
+    def part_id(self, part: str) -> str:
+        """The id of one box (``part`` is day, month or year)."""
+        return f"{self.id}-{part}"
+
+    def part_name(self, part: str) -> str:
+        """The name one box is sent under."""
+        return f"{self.name}-{part}"
+
+    @property
+    def values(self) -> dict[str, str]:
+        """What each box shows: as typed, else the date's, else nothing."""
+        if self.entered is not None:
+            return self.entered
+        if isinstance(self.data, date):
+            day = self.data
+            return {"day": str(day.day), "month": str(day.month), "year": str(day.year)}
+        return dict.fromkeys(DATE_PARTS, "")
+
+    @property
+    def anchor(self) -> str:
+        """Where the error summary links to: the first box in error."""
+        return self.part_id(self.bad_parts[0] if self.bad_parts else DATE_PARTS[0])
+
+    def _value(self) -> str:
+        return self.data.isoformat() if isinstance(self.data, date) else ""
+
+    def process_data(self, value: Any) -> None:
+        self.data = value if isinstance(value, date) else None
+
+    def process(
+        self, formdata: Any, data: Any = unset_value, extra_filters: Any = None
+    ) -> None:
+        # The default (or the record's value) first, then whatever the page sent.
+        super().process(None, data, extra_filters)
+        self.entered, self.bad_parts = None, ()
+        if formdata is None:
+            return
+        try:
+            self._read(formdata)
+        except ValueError as error:
+            self.data = None
+            self.process_errors.append(error.args[0])
+
+    def _read(self, formdata: Any) -> None:
+        names = [self.part_name(part) for part in DATE_PARTS]
+        if any(name in formdata for name in names):
+            typed = {
+                part: _first(formdata, name).strip()
+                for part, name in zip(DATE_PARTS, names, strict=True)
+            }
+            self.entered = typed
+            if not any(typed.values()):
+                self.raw_data, self.data = [], None
+                return
+            # Something was typed: not empty to InputRequired and Optional.
+            self.raw_data = [" ".join(typed.values())]
+            self.data = self._parse(typed)
+        elif self.name in formdata:
+            sent = _first(formdata, self.name).strip()
+            self.raw_data = [sent] if sent else []
+            if not sent:
+                self.data = None
+                return
+            if not _ISO_DATE.fullmatch(sent):
+                self.entered = dict.fromkeys(DATE_PARTS, "")
+                self.bad_parts = DATE_PARTS
+                raise ValueError(f"{self.called} must be a real date")
+            year, month, day = sent.split("-")
+            self.data = self._parse({"day": day, "month": month, "year": year})
+        else:
+            self.raw_data = []  # not sent: the default stands
+
+    def _parse(self, typed: dict[str, str]) -> date:
+        missing = tuple(part for part in DATE_PARTS if not typed[part])
+        if missing:
+            self.bad_parts = missing
+            raise ValueError(f"{self.called} must include a {' and '.join(missing)}")
+        # Only plain digits (not "½", "١", "1e3" or a thousand nines) become numbers.
+        bad = tuple(
+            part
+            for part, most in zip(DATE_PARTS, (2, 2, 4), strict=True)
+            if not (typed[part].isascii() and typed[part].isdigit())
+            or len(typed[part]) > most
+        )
+        if "year" not in bad and len(typed["year"]) != 4:
+            self.bad_parts = ("year",)
+            raise ValueError("Year must include 4 numbers")
+        day, month = (int(typed[p]) if p not in bad else 0 for p in ("day", "month"))
+        if not 1 <= month <= 12:
+            bad = tuple(sorted({*bad, "month"}, key=DATE_PARTS.index))
+        if not 1 <= day <= 31:
+            bad = tuple(sorted({*bad, "day"}, key=DATE_PARTS.index))
+        if bad:
+            self.bad_parts = bad
+            raise ValueError(f"{self.called} must be a real date")
+        year = int(typed["year"])
+        try:
+            value = date(year, month, day)
+        except ValueError:  # 31 April, 29 February outside a leap year
+            self.bad_parts = ("day",)
+            raise ValueError(f"{self.called} must be a real date") from None
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            self.bad_parts = ("year",)
+            raise ValueError(f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}")
+        return value
+
+
+def _first(formdata: Any, name: str) -> str:
+    values = formdata.getlist(name) if hasattr(formdata, "getlist") else []
+    return str(values[0]) if values else ""
+
+
+#: Fields whose labels never say "(optional)": a lone checkbox is a yes or no, and
+#: hidden fields have no label.
+_UNMARKED_TYPES = frozenset(
+    {"BooleanField", "HiddenField", "CSRFTokenField", "SubmitField", "FieldList"}
+)
+
+
+class RequiredElsewhere:
+    """A field answered under a rule kept elsewhere: its label is not "(optional)".
+
+    For a survey question marked required, or one of several ways to be contacted;
+    it checks nothing itself.
+    """
+
+    field_flags: ClassVar[dict[str, bool]] = {"required": True}
+
+    def __call__(self, form: Any, field: Any) -> None:
+        return None
+
+
+def marks_optional(field: Any) -> bool:
+    """Whether a field's label ends "(optional)": the form macro asks this.
+
+    A field is optional when nothing requires it (no InputRequired, DataRequired or
+    RequiredElsewhere) and, for a list or radio group, it offers an empty choice or
+    may be left unanswered (``optional=True``). Filter forms, read from the query
+    string (their Meta turns the CSRF token off), mark nothing: every filter there
+    may be left empty.
+    """
+    if field.type in _UNMARKED_TYPES or field.flags.required:
+        return False
+    meta = getattr(field, "meta", None)
+    if inspect.getattr_static(type(meta), "csrf", None) is False:
+        return False
+    if isinstance(field, SelectField | RadioField) and not field.optional:
+        # A list or radio group without an empty choice always sends one of its
+        # values (a status, how often): only one offering "none" may be left empty.
+        return any(choice.value == "" for choice in field.iter_choices())
+    return True
 
 
 def parse_month(value: object) -> date | None:

@@ -11,6 +11,7 @@ from flask import url_for
 
 from engage.clock import local_day
 from engage.clock import to_local
+from engage.formtools import marks_optional
 from engage.metrics.numbers import percent
 from engage.metrics.numbers import quantity
 
@@ -72,3 +73,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(status_tag)
     app.add_template_filter(quantity, "quantity")
     app.add_template_filter(percent, "percent")
+    app.add_template_global(marks_optional)

@@ -108,6 +108,7 @@ MATRIX = {
     "join.manage": PUBLIC,
     "join.confirm_email": PUBLIC,
     "join.download": PUBLIC,
+    "join.own_data": PUBLIC,
     "join.withdraw": PUBLIC,
     # Membership: staff pages
     # (staff-membership endpoints go here)

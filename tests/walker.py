@@ -88,6 +88,14 @@ _NUMBER_SWEEP: tuple[tuple[str, ...], ...] = (
     ("NaN",),
 )
 _DATE_SWEEP: tuple[tuple[str, ...], ...] = (("9999-12-31",), ("0001-01-01",))
+#: The boxes of a date (day, month, year): impossible, huge, beyond the years allowed.
+_DAY_SWEEP: tuple[tuple[str, ...], ...] = (
+    ("31",),
+    ("0",),
+    ("99999999999999999999999",),
+)
+_MONTH_SWEEP: tuple[tuple[str, ...], ...] = (("13",), ("abc",), ("",))
+_YEAR_SWEEP: tuple[tuple[str, ...], ...] = (("9999",), ("0001",), ("26",), ("1e23",))
 SWEEP: dict[str, tuple[tuple[str, ...], ...]] = {
     "select": _CHOICE_SWEEP,
     "radio": _CHOICE_SWEEP,
@@ -95,6 +103,9 @@ SWEEP: dict[str, tuple[tuple[str, ...], ...]] = {
     "hidden": _CHOICE_SWEEP + _NUMBER_SWEEP[1:2] + _NUMBER_SWEEP[3:],
     "number": _NUMBER_SWEEP,
     "date": _DATE_SWEEP,
+    "date-day": _DAY_SWEEP,
+    "date-month": _MONTH_SWEEP,
+    "date-year": _YEAR_SWEEP,
     # A query parameter may be anything.
     "query": _CHOICE_SWEEP[:3] + _NUMBER_SWEEP[2:] + _DATE_SWEEP[:1],
 }
@@ -114,11 +125,16 @@ HOSTILE_FILES = (
     b"a,b\r\n" + b"x" * 9000 + b"\x00,1\r\n",
 )
 
+_PARTS = ("day", "month", "year")
+
 #: Plausible values by input type, so that a form gets past its validation.
 _VALID_TEXT = {
     "email": "walker@example.org",
     "tel": "07700 900123",
     "date": "2026-03-02",
+    "date-day": "2",
+    "date-month": "3",
+    "date-year": "2026",
     "datetime-local": "2026-03-02T10:30",
     "time": "10:30",
     "number": "3",
@@ -241,6 +257,10 @@ class _PageParser(HTMLParser):
             if "checked" in a:
                 known.default = value or "on"
         else:
+            # The boxes of an NHS.UK date input: name-day, name-month, name-year.
+            part = a["name"].rpartition("-")[2]
+            if "nhsuk-date-input__input" in a.get("class", "") and part in _PARTS:
+                kind = f"date-{part}"
             self._add(Field(a["name"], kind, default=value or None))
 
     def _add(self, new: Field) -> Field:

@@ -192,8 +192,10 @@ class PlanFilterForm(FlaskForm):  # type: ignore[misc]
     channel = SelectField("Channel", parse=parse_id)
     audience = SelectField("Audience", parse=parse_id)
     programme = SelectField("Programme", parse=parse_id)
-    due_from = DateField("Due from", validators=[Optional()])
-    due_to = DateField("Due by", validators=[Optional()])
+    due_from = DateField(
+        "Due from", called="The first due date", validators=[Optional()]
+    )
+    due_to = DateField("Due by", called="The last due date", validators=[Optional()])
     overdue = BooleanField("Only overdue actions")
     unscheduled = BooleanField("Only unscheduled actions")
     sort = SelectField(

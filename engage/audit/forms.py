@@ -24,8 +24,8 @@ class AuditFilterForm(FlaskForm):  # type: ignore[misc]
     actor = SelectField("Who", parse=parse_id)
     action = SelectField("What they did", default="")
     entity_type = SelectField("Record type", default="")
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    date_from = DateField("From", called="The first date", validators=[Optional()])
+    date_to = DateField("To", called="The last date", validators=[Optional()])
 
     def __init__(
         self,

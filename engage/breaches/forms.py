@@ -52,7 +52,7 @@ class BreachForm(FlaskForm):  # type: ignore[misc]
         validators=[InputRequired("Enter the time the breach was discovered")],
     )
     people_affected = IntegerField(
-        "People affected (approximate, optional)",
+        "People affected (approximate)",
         validators=[
             Optional(),
             NumberRange(min=0, max=MAX_INT, message="Enter a number of people"),
@@ -67,14 +67,12 @@ class BreachForm(FlaskForm):  # type: ignore[misc]
     actions_taken = text(
         "Containment and actions taken", max_length=20000, lines=True, trim=True
     )
-    reported_on = DateField(
-        "Date reported to the ICO (optional)", validators=[Optional()]
-    )
+    reported_on = DateField("Date reported to the ICO", validators=[Optional()])
     reported_time = TimeField(
         "Time reported to the ICO", description=LOCAL_HINT, validators=[Optional()]
     )
-    ico_reference = text("ICO reference (optional)", max_length=100)
-    closed_on = DateField("Date closed (optional)", validators=[Optional()])
+    ico_reference = text("ICO reference", max_length=100)
+    closed_on = DateField("Date closed", validators=[Optional()])
     closed_time = TimeField(
         "Time closed", description=LOCAL_HINT, validators=[Optional()]
     )

@@ -71,8 +71,8 @@ class DashboardFilterForm(FlaskForm):  # type: ignore[misc]
     month = _menu_field("month")
     quarter = _menu_field("quarter")
     year = _menu_field("year")
-    start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
+    start = DateField("From", called="The start date", validators=[Optional()])
+    end = DateField("To", called="The end date", validators=[Optional()])
     programme = SelectField("Programme", parse=parse_id)
 
     def __init__(

@@ -232,7 +232,7 @@ class SubjectAccessRequestForm(FlaskForm):  # type: ignore[misc]
         "Date received", validators=[InputRequired("Enter the date it was received")]
     )
     member_id = IntegerField(
-        "Member number (optional)",
+        "Member number",
         description="Leave empty if you cannot match the requester to a member yet.",
         # The upper bound keeps the lookup within PostgreSQL's integer range.
         validators=[

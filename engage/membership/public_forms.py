@@ -19,6 +19,7 @@ from wtforms.validators import ValidationError as FormValidationError
 
 from engage.formtools import MultiCheckboxField
 from engage.formtools import RadioField
+from engage.formtools import RequiredElsewhere
 from engage.formtools import SelectField
 from engage.formtools import choices
 from engage.formtools import enum_parser
@@ -89,7 +90,10 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
         "Email address",
         description="We will send you a link to confirm it.",
         filters=[_optional_text],
+        # One way to contact the member is needed (detail_problems): e-mail is the
+        # one offered first, so it is not marked optional.
         validators=[
+            RequiredElsewhere(),
             Optional(),
             Length(max=254, message="Email address must be 254 characters or fewer"),
             Email(EMAIL_FORMAT),
@@ -97,7 +101,7 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
         render_kw={"autocomplete": "email", "spellcheck": "false"},
     )
     phone = TelField(
-        "Phone number (optional)",
+        "Phone number",
         description="For a mobile, landline or text messages.",
         filters=[_optional_text],
         validators=[
@@ -107,7 +111,7 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
         render_kw={"autocomplete": "tel"},
     )
     address = TextAreaField(
-        "Postal address (optional)",
+        "Postal address",
         description="Only if you would like letters.",
         filters=[_optional_text],
         validators=[
@@ -130,14 +134,14 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
     # resolves a callable's choices on first use); a sent value is checked with one
     # small query instead, so a valid join reads neither list.
     practice = SelectField(
-        "GP practice (optional)",
+        "GP practice",
         choices=_practice_choices,
         validate_choice=False,
         parse=_practice,
         invalid_value_message=PRACTICE_UNKNOWN,
     )
     topics = MultiCheckboxField(
-        "Which topics interest you? (optional)",
+        "Which topics interest you?",
         description="Select all that apply.",
         choices=_topic_choices,
         validate_choice=False,
@@ -154,16 +158,17 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
         "How may we contact you?",
         description="Select at least one. You can change this at any time.",
         choices=choices((c.value, CONSENT_WORDING[c]) for c in ContactChannel),
+        validators=[RequiredElsewhere()],
         parse=enum_parser(ContactChannel),
     )
     support_needs = MultiCheckboxField(
-        "Do you need any communication support? (optional)",
+        "Do you need any communication support?",
         description="Select all that apply.",
         choices=choices((n.value, n.label) for n in SupportNeed),
         parse=enum_parser(SupportNeed),
     )
     support_other = StringField(
-        "Other support you need (optional)",
+        "Other support you need",
         filters=[_optional_text],
         validators=[
             Optional(),
@@ -283,7 +288,7 @@ for _question in equality.QUESTIONS:
         EqualityForm,
         _question.field,
         RadioField(
-            _question.text + " (optional)",
+            _question.text,
             choices=choices(_question.answers),
             optional=True,
         ),

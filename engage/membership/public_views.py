@@ -229,6 +229,26 @@ def download(token: str) -> ResponseReturnValue:
     return response
 
 
+@bp.get("/membership/manage/<token>/data")
+@token_limit
+def own_data(token: str) -> ResponseReturnValue:
+    """The member's data as a page they can read and print (the JSON's twin)."""
+    member = self_service.member_for_manage_token(token, now=utcnow())
+    with change(catch=()):
+        self_service.record_own_export(member, now=utcnow(), page=True)
+        data = self_service.readable_own_data(member)
+        response = Response(
+            render_template(
+                "membership/public/own_data.html",
+                data=data,
+                token=token,
+                now=utcnow(),
+            )
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/membership/manage/<token>/withdraw", methods=["GET", "POST"])
 @token_limit
 def withdraw(token: str) -> ResponseReturnValue:

@@ -7,6 +7,8 @@ the members' private links are in engage.membership.registration.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -17,6 +19,7 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from engage.audit.models import AuditEvent
 from engage.audit.services import PUBLIC
 from engage.audit.services import record_event
 from engage.errors import NotFound
@@ -24,12 +27,15 @@ from engage.errors import ValidationError
 from engage.extensions import db
 from engage.mail.services import send_mail
 from engage.membership import consent
+from engage.membership.equality import QUESTIONS
 from engage.membership.models import ConsentMethod
+from engage.membership.models import ContactChannel
 from engage.membership.models import Member
 from engage.membership.models import MemberStatus
 from engage.membership.models import MemberToken
 from engage.membership.models import TokenPurpose
 from engage.membership.records import member_data
+from engage.membership.records import member_events
 from engage.membership.registration import BAD_LINK
 from engage.membership.registration import Registration
 from engage.membership.registration import apply_details
@@ -40,6 +46,9 @@ from engage.membership.registration import member_by_email
 from engage.membership.registration import member_link
 from engage.membership.registration import normalise_email
 from engage.membership.registration import send_manage_link
+from engage.surveys import privacy as survey_privacy
+from engage.surveys.models import Delivery
+from engage.surveys.models import ResponseSource
 
 EMAIL_CHANGE_LINK_LIFETIME = timedelta(hours=24)
 
@@ -272,7 +281,133 @@ def export_own_data(member: Member) -> dict[str, Any]:
     return member_data(member)
 
 
-def record_own_export(member: Member, *, now: datetime) -> None:
-    """Audit that a member downloaded their own data."""
-    record_event(PUBLIC, "export", "member", member.id, "own data downloaded", now=now)
+def record_own_export(member: Member, *, now: datetime, page: bool = False) -> None:
+    """Audit that a member downloaded their own data (``page``: read it as a page)."""
+    summary = "own data shown as a page" if page else "own data downloaded"
+    record_event(PUBLIC, "export", "member", member.id, summary, now=now)
     db.session.flush()
+
+
+#: How a consent was given or changed, in the member's words.
+METHOD_WORDS = {
+    ConsentMethod.WEB_FORM: "On the join form",
+    ConsentMethod.SELF_SERVICE: "On your membership page",
+    ConsentMethod.PHONE: "By phone, to our staff",
+    ConsentMethod.PAPER: "On a paper form",
+    ConsentMethod.STAFF: "By our staff",
+}
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    """One consent given or withdrawn, as the member reads it."""
+
+    recorded_at: datetime
+    channel: str
+    granted: bool
+    method: str
+    notice_version: str
+
+
+@dataclass(frozen=True)
+class SurveyRow:
+    """A survey invitation or named response, as the member reads it."""
+
+    survey: str
+    how: str
+    when: date | datetime | None
+    answered_at: datetime | None = None
+    answers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class OwnData:
+    """Everything we hold about a member, in words, for the page they can print.
+
+    The same records as the JSON download (``export_own_data``), with labels in
+    place of codes; the page shows dates in UK time.
+    """
+
+    member: Member
+    practice: str | None
+    topics: list[str]
+    support_needs: list[str]
+    #: Each way of contact, whether they agree to it now, and since when.
+    consents: list[tuple[str, bool, datetime | None]]
+    consent_history: list[ConsentRow]
+    #: (question, answer) pairs, or None when they gave no equality answers.
+    equality: list[tuple[str, str]] | None
+    invitations: list[SurveyRow]
+    responses: list[SurveyRow]
+    history: list[AuditEvent]
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _answer(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    return "" if value is None else str(value)
+
+
+def readable_own_data(member: Member) -> OwnData:
+    """The member's own data as the page they can read and print."""
+    current = consent.current_consents(member)
+    latest: dict[ContactChannel, datetime] = {}
+    for record in member.consents:
+        latest[record.channel] = max(
+            latest.get(record.channel, record.recorded_at), record.recorded_at
+        )
+    equality = member.equality
+    surveys = survey_privacy.member_survey_data(member)
+    return OwnData(
+        member=member,
+        practice=member.practice.name if member.practice else None,
+        topics=[t.name for t in member.topics],
+        support_needs=[n.need.label for n in member.support_needs],
+        consents=[
+            (channel.label, granted, latest.get(channel))
+            for channel, granted in current.items()
+        ],
+        consent_history=[
+            ConsentRow(
+                recorded_at=r.recorded_at,
+                channel=r.channel.label,
+                granted=r.granted,
+                method=METHOD_WORDS.get(r.method, r.method.value),
+                # "2026-11/8322c209690a": the notice's version, then a hash of the
+                # consent wording (kept in the JSON; no help to a reader).
+                notice_version=r.wording_version.partition("/")[0],
+            )
+            for r in sorted(member.consents, key=lambda r: (r.recorded_at, r.id))
+        ],
+        equality=None
+        if equality is None
+        else [
+            (q.text, q.labels.get(getattr(equality, q.field) or "", "Not answered"))
+            for q in QUESTIONS
+        ],
+        invitations=[
+            SurveyRow(
+                survey=i["survey"],
+                how=Delivery(i["delivery"]).label,
+                when=_when(i["sent_at"]),
+                answered_at=_when(i["answered_at"]),
+            )
+            for i in surveys["survey_invitations"]
+        ],
+        responses=[
+            SurveyRow(
+                survey=r["survey"],
+                how=ResponseSource(r["source"]).label,
+                when=date.fromisoformat(r["submitted_on"]),
+                answers=tuple(
+                    (a["question"], _answer(a["answer"])) for a in r["answers"]
+                ),
+            )
+            for r in surveys["survey_responses"]
+        ],
+        history=list(member_events(member)),
+    )

@@ -144,3 +144,19 @@ class ReportForm(FlaskForm):  # type: ignore[misc]
         validators=[InputRequired("Choose a period")],
         parse=enum_parser(ReportPeriod),
     )
+
+
+class MentionDatesForm(FlaskForm):  # type: ignore[misc]
+    """The dates of the mentions filter, read from the query string (no CSRF).
+
+    Sent as ``from`` and ``to`` (their boxes ``from-day``…), as links have always
+    had them.
+    """
+
+    class Meta:
+        csrf = False
+
+    start = DateField(
+        "From", called="The first date", name="from", validators=[Optional()]
+    )
+    end = DateField("To", called="The last date", name="to", validators=[Optional()])

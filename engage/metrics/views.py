@@ -24,12 +24,12 @@ from engage.clock import utcnow
 from engage.edge import change
 from engage.extensions import db
 from engage.formtools import choices
-from engage.formtools import date_or_none
 from engage.formtools import id_or_none
 from engage.metrics import feeds
 from engage.metrics import reach
 from engage.metrics import services
 from engage.metrics.forms import FeedForm
+from engage.metrics.forms import MentionDatesForm
 from engage.metrics.forms import MetricForm
 from engage.metrics.forms import ObservationForm
 from engage.metrics.forms import ReportForm
@@ -190,17 +190,20 @@ def feed_detail(feed_id: int) -> ResponseReturnValue:
 @feeds_bp.get("/mentions")
 @roles_required(*READERS)
 def mentions() -> ResponseReturnValue:
+    dates = MentionDatesForm(request.args)
+    dates.validate()
     criteria = feeds.MentionFilter(
         feed_id=id_or_none(request.args.get("feed")),
         tone=request.args.get("tone", ""),
-        start=date_or_none(request.args.get("from")),
-        end=date_or_none(request.args.get("to")),
+        start=dates.start.data,
+        end=dates.end.data,
         text=request.args.get("q", "")[:200],
     )
     return render_template(
         "metrics/mentions.html",
         mentions=feeds.list_mentions(criteria),
         criteria=criteria,
+        dates=dates,
         feeds=feeds.list_feeds(),
         tones=list(Tone),
         tone_form=ToneForm(formdata=None),

@@ -31,14 +31,14 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
         required="Enter a short name",
     )
     address = text(
-        "Postal address (optional)",
+        "Postal address",
         description="One line of the address a line.",
         max_length=500,
         lines=True,
         trim=True,
     )
     email = StringField(
-        "Contact e-mail address (optional)",
+        "Contact e-mail address",
         filters=[strip],
         validators=[
             Optional(),
@@ -46,9 +46,9 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
             Length(max=254),
         ],
     )
-    phone = text("Contact phone number (optional)", max_length=40)
+    phone = text("Contact phone number", max_length=40)
     website = StringField(
-        "Website (optional)",
+        "Website",
         filters=[strip],
         validators=[
             Optional(),
@@ -60,19 +60,19 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
         ],
     )
     data_controller = text(
-        "Data controller (optional)",
+        "Data controller",
         description="Who decides how members' information is used; usually the "
         "organisation itself.",
         max_length=200,
     )
     dpo_contact = text(
-        "How to contact the data protection officer (optional)",
+        "How to contact the data protection officer",
         max_length=1000,
         lines=True,
         trim=True,
     )
     ico_registration = StringField(
-        "ICO registration number (optional)",
+        "ICO registration number",
         description="From the Information Commissioner's register, e.g. ZB123456.",
         filters=[strip],
         validators=[
@@ -81,7 +81,7 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
         ],
     )
     lawful_basis = text(
-        "Lawful basis for the membership scheme (optional)",
+        "Lawful basis for the membership scheme",
         description="In plain words; shown in the privacy notice.",
         max_length=2000,
         lines=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -20,6 +21,7 @@ from engage.formtools import DateField
 from engage.formtools import DecimalField
 from engage.formtools import MultiCheckboxField
 from engage.formtools import RadioField
+from engage.formtools import RequiredElsewhere
 from engage.formtools import SelectField
 from engage.formtools import choices
 from engage.formtools import enum_parser
@@ -44,19 +46,21 @@ class SurveyForm(FlaskForm):  # type: ignore[misc]
 
     title = text("Title", max_length=200, required="Enter a title")
     introduction = TextAreaField(
-        "Introduction (optional)",
+        "Introduction",
         description="Shown above the questions: what the survey is for and how "
         "the answers will be used.",
         filters=[strip],
         validators=[Optional(), Length(max=5000)],
     )
     opens_on = DateField(
-        "Opens on (optional)",
+        "Opens on",
+        called="The opening date",
         description="Answers are accepted from the start of this day.",
         validators=[Optional()],
     )
     closes_on = DateField(
-        "Closes after (optional)",
+        "Closes after",
+        called="The closing date",
         description="The last day answers are accepted.",
         validators=[Optional()],
     )
@@ -73,36 +77,67 @@ class SurveyForm(FlaskForm):  # type: ignore[misc]
             )
 
 
+KIND_CHOICES = choices((k.value, k.label) for k in QuestionKind)
+CHOOSE_KIND = "Choose the type of question"
+
+
+class QuestionKindForm(FlaskForm):  # type: ignore[misc]
+    """The first step of adding a question: its type (a GET form, so no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    kind = RadioField(
+        "What type of question is it?",
+        choices=KIND_CHOICES,
+        validators=[InputRequired(CHOOSE_KIND)],
+        parse=enum_parser(QuestionKind),
+    )
+
+
+#: The fields only some types of question have, with the types that have them.
+KIND_FIELDS: dict[str, Callable[[QuestionKind], bool]] = {
+    "choices_text": lambda kind: kind.has_choices,
+    "min_value": lambda kind: kind is QuestionKind.NUMBER,
+    "max_value": lambda kind: kind is QuestionKind.NUMBER,
+}
+
+
 class QuestionForm(FlaskForm):  # type: ignore[misc]
-    """One question of a survey."""
+    """One question of a survey, with only the fields its type uses (``for_kind``).
+
+    The type is chosen first (``QuestionKindForm``) and sent again, hidden, with
+    the rest.
+    """
 
     kind = RadioField(
         "Type of question",
-        choices=choices((k.value, k.label) for k in QuestionKind),
-        validators=[InputRequired("Choose the type of question")],
+        choices=KIND_CHOICES,
+        validators=[InputRequired(CHOOSE_KIND)],
         parse=enum_parser(QuestionKind),
     )
     text = text("Question", max_length=500, required="Enter the question")
     help_text = TextAreaField(
-        "Help text (optional)",
+        "Help text",
         description="Shown under the question.",
         filters=[strip],
         validators=[Optional(), Length(max=2000)],
     )
     required = BooleanField("An answer is required")
     choices_text = TextAreaField(
-        "Choices (single or multiple choice only)",
-        description="One choice on each line.",
-        validators=[Optional(), Length(max=15000)],
+        "Choices",
+        description="One choice on each line, at least two.",
+        # At least two choices: the survey service's rule, shown against this box.
+        validators=[RequiredElsewhere(), Optional(), Length(max=15000)],
     )
-    min_value = DecimalField(
-        "Lowest number allowed (number questions only, optional)",
-        validators=[Optional()],
-    )
-    max_value = DecimalField(
-        "Highest number allowed (number questions only, optional)",
-        validators=[Optional()],
-    )
+    min_value = DecimalField("Lowest number allowed", validators=[Optional()])
+    max_value = DecimalField("Highest number allowed", validators=[Optional()])
+
+    def for_kind(self, kind: QuestionKind) -> None:
+        """Drop the fields a question of ``kind`` does not use (before validating)."""
+        for name, used in KIND_FIELDS.items():
+            if not used(kind) and name in self:
+                del self[name]
 
 
 class InviteForm(FlaskForm):  # type: ignore[misc]
@@ -136,7 +171,7 @@ class FindingForm(FlaskForm):  # type: ignore[misc]
     """A "you said, we did" finding."""
 
     theme = text("Theme", max_length=200, required="Enter the theme")
-    question = SelectField("About question (optional)", parse=parse_id)
+    question = SelectField("About question", parse=parse_id)
     you_said = text(
         "You said",
         description="A summary of what people told us.",
@@ -174,17 +209,17 @@ def field_name(question: Question) -> str:
     return f"q{question.id}"
 
 
-def _label(question: Question) -> str:
-    return question.text if question.required else f"{question.text} (optional)"
-
-
 def _question_field(question: Question) -> Field:
     kind = question.kind
+    # Whether an answer is required is the answering service's rule, not the form's:
+    # RequiredElsewhere only keeps the label of a required question from saying
+    # "(optional)".
+    # Numbered as problems name them ("Question 6: enter a number").
     common: dict[str, Any] = {
-        "label": _label(question),
+        "label": f"{question.position}. {question.text}",
         "description": question.help_text or None,
+        "validators": [RequiredElsewhere()] if question.required else [],
     }
-    # Whether an answer is required is the answering service's rule, not the form's.
     if kind is QuestionKind.SINGLE_CHOICE:
         return RadioField(
             choices=choices((c.id, c.label) for c in question.choices),
@@ -214,7 +249,7 @@ def _question_field(question: Question) -> Field:
             optional=True,
             **common,
         )
-    common["validators"] = [Optional()]
+    common["validators"] = [*common["validators"], Optional()]
     if kind is QuestionKind.NUMBER:
         return StringField(
             filters=[strip], render_kw={"inputmode": "decimal"}, **common
@@ -300,7 +335,7 @@ class StaffEntryFields(FlaskForm):  # type: ignore[misc]
         "Date received", validators=[InputRequired("Enter the date it was received")]
     )
     invitation = StringField(
-        "Invitation reference (optional)",
+        "Invitation reference",
         description="The reference on the post list, if the member was invited: "
         "it marks their invitation answered.",
         filters=[strip],

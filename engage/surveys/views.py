@@ -32,8 +32,12 @@ from engage.membership import lists
 from engage.surveys import answering
 from engage.surveys import distribution
 from engage.surveys import services
+from engage.surveys.answering import LONG_TEXT_MAX
+from engage.surveys.answering import SHORT_TEXT_MAX
+from engage.surveys.forms import CHOOSE_KIND
 from engage.surveys.forms import InviteForm
 from engage.surveys.forms import QuestionForm
+from engage.surveys.forms import QuestionKindForm
 from engage.surveys.forms import SurveyForm
 from engage.surveys.forms import answer_form
 from engage.surveys.models import LIKERT_LABELS
@@ -272,70 +276,118 @@ def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _question_data(form: QuestionForm) -> services.QuestionData:
+def _question_data(form: QuestionForm, kind: QuestionKind) -> services.QuestionData:
+    # Only the fields of this type of question are on the form (QuestionForm.for_kind).
+    choices_text = form.choices_text.data if form.choices_text else ""
     return services.QuestionData(
-        kind=form.kind.data,
+        kind=kind,
         text=form.text.data or "",
         help_text=form.help_text.data or "",
         required=bool(form.required.data),
-        choices=services.parse_choices(form.choices_text.data or ""),
-        min_value=_number(form.min_value.data),
-        max_value=_number(form.max_value.data),
+        choices=services.parse_choices(choices_text or ""),
+        min_value=_number(form.min_value.data) if form.min_value else None,
+        max_value=_number(form.max_value.data) if form.max_value else None,
     )
 
 
-def _question_page(
-    survey: Survey, question: Question | None, form: QuestionForm
+def _kind_page(
+    survey: Survey, question: Question | None, form: QuestionKindForm
 ) -> ResponseReturnValue:
+    """The first step: choose the type of question (a GET form, so no JavaScript)."""
+    return render_template(
+        "surveys/question_kind.html", survey=survey, question=question, form=form
+    )
+
+
+def _chosen_kind(
+    form: QuestionForm, question: Question | None
+) -> QuestionKind | QuestionKindForm:
+    """The type of question the page is for, or the first step's form to show."""
+    if form.is_submitted():
+        if isinstance(form.kind.data, QuestionKind):
+            return form.kind.data
+        choose = QuestionKindForm(formdata=None)
+        choose.kind.errors = [CHOOSE_KIND]
+        return choose
+    choose = QuestionKindForm(request.args)
+    # The first step's form sends ``chosen`` even when no type was ticked.
+    if "kind" in request.args or "chosen" in request.args:
+        if not choose.validate() or "change" in request.args:
+            return choose
+        kind: QuestionKind = choose.kind.data
+        return kind
+    if question is not None and "change" not in request.args:
+        return question.kind
+    choose.kind.data = question.kind if question else None
+    return choose
+
+
+def _fill_from(form: QuestionForm, question: Question) -> None:
+    form.text.data = question.text
+    form.help_text.data = question.help_text
+    form.required.data = question.required
+    form.choices_text.data = "\n".join(c.label for c in question.choices)
+    form.min_value.data = question.min_value
+    form.max_value.data = question.max_value
+
+
+def _question_page(survey: Survey, question: Question | None) -> ResponseReturnValue:
+    """Add or edit a question: its type first, then only the fields of that type.
+
+    ``?kind=`` carries the type from the first step (or a changed type when editing)
+    and ``?change=1`` goes back to choose another; the question form sends its type
+    again, hidden.
+    """
+    form = QuestionForm()
+    kind = _chosen_kind(form, question)
+    if isinstance(kind, QuestionKindForm):
+        return _kind_page(survey, question, kind)
+    if not form.is_submitted():
+        form.kind.data = kind
+        if question is not None:
+            _fill_from(form, question)
+    form.for_kind(kind)
     if form.validate_on_submit():
 
         def show(error: EngageError) -> None:
             field = form.choices_text if "choice" in error.message else form.text
-            field.errors = [error.message]
+            (field or form.text).errors = [error.message]
 
         with change("Question saved.", on_error=show) as done:
-            data = _question_data(form)
+            data = _question_data(form, kind)
             if question is None:
                 services.add_question(survey, data, actor=_user(), now=utcnow())
             else:
                 services.update_question(question, data, actor=_user(), now=utcnow())
         if done:
             return _to_detail(survey, "#questions")
+    here: dict[str, Any] = {"survey_id": survey.id}
+    if question is not None:
+        here["question_id"] = question.id
     return render_template(
         "surveys/question_form.html",
         survey=survey,
         question=question,
         form=form,
-        agreement=LIKERT_LABELS[QuestionKind.LIKERT_AGREEMENT],
-        satisfaction=LIKERT_LABELS[QuestionKind.LIKERT_SATISFACTION],
+        kind=kind,
+        scale=LIKERT_LABELS.get(kind, ()),
+        short_text_max=SHORT_TEXT_MAX,
+        long_text_max=LONG_TEXT_MAX,
+        change_url=url_for(str(request.endpoint), **here, kind=kind.value, change=1),
     )
 
 
 @bp.route("/<int:survey_id>/questions/new", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def add_question(survey_id: int) -> ResponseReturnValue:
-    survey = _survey(survey_id)
-    form = QuestionForm()
-    if not form.is_submitted():
-        form.kind.data = QuestionKind.SINGLE_CHOICE
-    return _question_page(survey, None, form)
+    return _question_page(_survey(survey_id), None)
 
 
 @bp.route("/<int:survey_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def edit_question(survey_id: int, question_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
-    question = services.get_question(survey, question_id)
-    form = QuestionForm()
-    if not form.is_submitted():
-        form.kind.data = question.kind
-        form.text.data = question.text
-        form.help_text.data = question.help_text
-        form.required.data = question.required
-        form.choices_text.data = "\n".join(c.label for c in question.choices)
-        form.min_value.data = question.min_value
-        form.max_value.data = question.max_value
-    return _question_page(survey, question, form)
+    return _question_page(survey, services.get_question(survey, question_id))
 
 
 @bp.post("/<int:survey_id>/questions/<int:question_id>/delete")

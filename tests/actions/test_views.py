@@ -65,7 +65,7 @@ def test_action_form_errors_keep_values(client: FlaskClient, login, cast) -> Non
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'href="#channel_id"' in html
-    assert 'href="#due_date"' in html
+    assert 'href="#due_date-day"' in html
     assert 'value="Kept title"' in html
 
 

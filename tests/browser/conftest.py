@@ -198,3 +198,11 @@ def sign_in(page: Any, user: Any, password: str | None = None) -> None:
     if page.url.endswith("/login/code"):
         page.get_by_label("Code from your authenticator app").fill(totp_code(user))
         page.get_by_role("button", name="Continue").click()
+
+
+def fill_date(page: Any, legend: str, day: Any) -> None:
+    """Type ``day`` into the NHS.UK date input whose legend is ``legend``."""
+    group = page.get_by_role("group", name=legend)
+    group.get_by_label("Day").fill(str(day.day))
+    group.get_by_label("Month").fill(str(day.month))
+    group.get_by_label("Year").fill(str(day.year))

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from engage.clock import to_local
 from engage.clock import utcnow
 from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import fill_date
 from tests.browser.conftest import sign_in
 
 
@@ -34,7 +35,7 @@ def test_admin_records_a_breach_and_every_page_is_accessible(
     discovered = to_local(utcnow() - timedelta(hours=80))
     page.get_by_label("Title").fill("Members list sent to the wrong supplier")
     page.get_by_label("What happened").fill("A spreadsheet went to the wrong address.")
-    page.get_by_label("Date discovered").fill(discovered.strftime("%Y-%m-%d"))
+    fill_date(page, "Date discovered", discovered)
     page.get_by_label("Time discovered").fill(discovered.strftime("%H:%M"))
     page.get_by_role("button", name="Save breach").click()
     expect(page.locator("h1")).to_have_text("Members list sent to the wrong supplier")

@@ -123,11 +123,29 @@ def test_public_member_joins_confirms_manages_and_leaves(
     expect(page.locator("body")).to_contain_text("Your details have been saved")
     expect(page.get_by_label("Gold", exact=False)).to_be_checked()
 
-    # 5. Download my data.
+    # 5. My data: a page to read and print, then the same as a JSON download.
+    page.get_by_role("link", name="See all the information we hold about you").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "The information we hold about you"
+    )
+    details = page.locator(".nhsuk-summary-list").first
+    expect(details).to_contain_text("Jo Public")
+    expect(details).to_contain_text("Gold")
+    expect(details).to_contain_text("Diabetes")
+    expect(page.locator("body")).to_contain_text("By e-mail")
+    expect(page.locator("body")).to_contain_text("What is your age?")
+    if with_js:
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert_accessible(page)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.set_viewport_size({"width": 1280, "height": 900})
+    page.emulate_media(media="print")
+    expect(page.locator("h1")).to_be_visible()
+    page.emulate_media(media="screen")
+    page.get_by_role("link", name="Back to your membership").click()
     with page.expect_download() as download_info:
-        page.get_by_role(
-            "link", name=re.compile("Download all the information")
-        ).click()
+        page.get_by_role("link", name="Download it as a JSON file").click()
     target = tmp_path / "data.json"
     download_info.value.save_as(target)
     data = json.loads(target.read_text())

@@ -11,6 +11,7 @@ from engage.actions.services import seed_channels
 from engage.clock import utcnow
 from engage.extensions import db
 from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import fill_date
 from tests.browser.conftest import sign_in
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import ActionFactory
@@ -50,7 +51,7 @@ def test_officer_plans_and_delivers_a_monthly_action(page: Any) -> None:
     page.get_by_label("Carers' forum").check()
     page.get_by_label("Olu Officer").check()
     page.get_by_label("Sam Second").check()
-    page.get_by_label("Due date").fill(first_due.isoformat())
+    fill_date(page, "Due date (optional)", first_due)
     page.get_by_label("Monthly").check()
     page.get_by_role("button", name="Save action").click()
     expect(page.locator("body")).to_contain_text("Action added to the plan")

@@ -59,12 +59,12 @@ def _build(page: Any) -> None:
     expect(page.locator("body")).to_contain_text("Now add its questions")
     for kind, text, choices in ALL_KINDS:
         page.get_by_role("button", name="Add a question").click()
-        page.get_by_label("Question", exact=True).fill(text)
+        # The type first; then only that type's fields.
         page.get_by_label(kind.label, exact=True).check()
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_label("Question", exact=True).fill(text)
         if choices:
-            page.get_by_label("Choices (single or multiple choice only)").fill(
-                "\n".join(choices)
-            )
+            page.get_by_label("Choices").fill("\n".join(choices))
         page.get_by_role("button", name="Save question").click()
         expect(page.locator("body")).to_contain_text("Question saved.")
         # The text is there before the stylesheet and the jump to #questions: on a

@@ -25,6 +25,7 @@ from engage.membership import consent
 from engage.membership.models import ConsentMethod
 from engage.membership.models import ConsentRecord
 from engage.membership.models import ContactChannel
+from engage.membership.models import EqualityAnswers
 from engage.membership.models import Member
 from engage.membership.models import MemberStatus
 from engage.membership.models import MemberToken
@@ -34,6 +35,7 @@ from engage.membership.models import TokenPurpose
 from engage.membership.models import Topic
 from engage.membership.registration import _token_hash
 from engage.membership.registration import use_equality_token
+from engage.templating import format_datetime
 from tests.conftest import comparable
 
 EMAIL = "sam@example.com"
@@ -576,6 +578,8 @@ def test_bad_used_and_altered_tokens_get_the_same_404(
         client.get(f"/membership/manage/{token}"),  # a confirm token
         client.get("/membership/manage/missing-token/withdraw"),
         client.get("/membership/manage/missing-token/data.json"),
+        client.get("/membership/manage/missing-token/data"),
+        client.get(f"/membership/manage/{token}/data"),  # a confirm token
     ]
 
     assert {r.status_code for r in responses} == {404}
@@ -711,6 +715,63 @@ def test_download_is_an_audited_no_store_attachment(
         select(AuditEvent).where(AuditEvent.action == "export")
     ).one()
     assert event.actor_label == "public"
+
+
+def test_own_data_page_is_readable_audited_and_not_stored(
+    client: FlaskClient,
+    outbox,
+) -> None:
+    member = _join_and_confirm(client, outbox, phone="07700 900123")
+    member.notes = "Prefers <b>morning</b> calls"
+    db.session.commit()
+    token = _manage_token(client, outbox)
+    manage = client.get(f"/membership/manage/{token}").get_data(as_text=True)
+    assert f'href="/membership/manage/{token}/data"' in manage
+
+    response = client.get(f"/membership/manage/{token}/data")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.mimetype == "text/html"
+    assert "The information we hold about you" in html
+    for words in ("Sam Jones", EMAIL, "LS1 4AP", "Silver (surveys and consultations)"):
+        assert words in html
+    # Consents in words with their dates, and each change with how it was given.
+    joined = format_datetime(member.consents[0].recorded_at)
+    assert f"Yes, since {joined}" in html
+    assert "On the join form" in html
+    version, _, wording_hash = member.consents[0].wording_version.partition("/")
+    assert f"Version {version}<" in html
+    assert wording_hash not in html
+    assert "Agreed" in html
+    assert "You have not answered these questions." in html
+    # Staff notes are the member's data too, escaped like everything else.
+    assert "Prefers &lt;b&gt;morning&lt;/b&gt; calls" in html
+    assert "own data shown as a page" in html  # the history includes this view
+    # Dates in words, never as codes.
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", html.split("<main", 1)[1])
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "export")
+    ).all()
+    assert [(e.actor_label, e.summary) for e in events] == [
+        ("public", "own data shown as a page")
+    ]
+
+
+def test_own_data_page_shows_equality_answers_in_words(
+    client: FlaskClient,
+    outbox,
+) -> None:
+    _join_and_confirm(client, outbox)
+    token = _manage_token(client, outbox)
+    member = _members()[0]
+    member.equality = EqualityAnswers(age_band="25_34", recorded_at=member.created_at)
+    db.session.commit()
+    html = client.get(f"/membership/manage/{token}/data").get_data(as_text=True)
+    assert "What is your age?" in html
+    assert "25 to 34" in html
+    assert "Not answered" in html
 
 
 def test_withdraw_get_asks_and_post_withdraws_at_once(

@@ -65,6 +65,9 @@ def test_public_form_shows_every_question(
     assert "Very satisfied" in html
     assert 'inputmode="decimal"' in html
     assert "Your answers are anonymous" in html
+    # Numbered as problems name them; optional ones say so.
+    for position, asked in enumerate(survey.questions, start=1):
+        assert f"{position}. {asked.text} (optional)" in html
 
 
 def test_public_answer_is_stored_anonymously(
@@ -102,8 +105,13 @@ def test_errors_are_linked_and_answers_kept(
     html = client.post(f"/s/{token}", data=data).get_data(as_text=True)
     assert "There is a problem" in html
     assert f'href="#q{number.id}"' in html
+    assert f'href="#q{single.id}"' in html
     assert "Question 6: enter a number" in html
     assert "Question 1: select an answer" in html
+    # The questions the problems name carry those numbers, and are not "optional".
+    assert re.search(rf'for="q{number.id}">\s*6\. {re.escape(number.text)}\s*<', html)
+    assert f"1. {single.text}" in html
+    assert "(optional)" not in html
     assert 'value="lots"' in html
     assert 'value="Leeds"' in html
     assert "More evening appointments." in html

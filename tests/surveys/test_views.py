@@ -115,15 +115,28 @@ def test_edit_keeps_dates(
         f"/surveys/{survey.id}/edit",
         data={
             "title": "Renamed",
-            "opens_on": "2026-07-01",
+            # The date boxes as a person fills them in; a single ISO date (a
+            # script, an old bookmark) is read too.
+            "opens_on-day": "1",
+            "opens_on-month": "07",
+            "opens_on-year": "2026",
             "closes_on": "2026-07-31",
             "anonymous": "y",
         },
     )
     page = client.get(f"/surveys/{survey.id}/edit").get_data(as_text=True)
     assert 'value="Renamed"' in page
-    assert 'value="2026-07-01"' in page
-    assert 'value="2026-07-31"' in page
+    shown = dict(
+        re.findall(r'name="((?:opens|closes)_on-\w+)" type="text" value="(\w*)"', page)
+    )
+    assert shown == {
+        "opens_on-day": "1",
+        "opens_on-month": "7",
+        "opens_on-year": "2026",
+        "closes_on-day": "31",
+        "closes_on-month": "7",
+        "closes_on-year": "2026",
+    }
 
 
 def test_duplicate_and_delete_draft(
