@@ -189,7 +189,7 @@ def test_dashboard_draws_charts_and_is_accessible(page: Any) -> None:
     _check_figures_page(page)
     # The period filter works from the keyboard-accessible form.
     page.get_by_text("Choose the period and programme").click()
-    page.get_by_label("Year", exact=True).check()
+    page.get_by_role("radio", name="Year", exact=True).check()
     expect(page.get_by_label("Which year")).to_be_visible()
     page.get_by_role("button", name="Show figures").click()
     expect(page.locator("h1")).to_contain_text(str(utcnow().year))
@@ -242,7 +242,7 @@ def test_periods_are_chosen_from_menus_and_a_part_month_is_marked(page: Any) -> 
     # The quarter's menu shows; the others are revealed by their radio.
     expect(page.get_by_label("Which quarter")).to_be_visible()
     expect(page.get_by_label("Which month")).to_be_hidden()
-    page.get_by_label("Month", exact=True).check()
+    page.get_by_role("radio", name="Month", exact=True).check()
     month_menu = page.get_by_label("Which month")
     expect(month_menu).to_be_visible()
     options = month_menu.locator("option")
@@ -277,7 +277,7 @@ def test_period_menus_work_without_javascript(page_without_js: Any) -> None:
     # Every menu shows; the radio says which one counts.
     for menu in ("Which month", "Which quarter", "Which year"):
         expect(page.get_by_label(menu)).to_be_visible()
-    page.get_by_label("Year", exact=True).check()
+    page.get_by_role("radio", name="Year", exact=True).check()
     year_menu = page.get_by_label("Which year")
     year_menu.select_option(index=1)
     page.get_by_role("button", name="Show figures").click()
