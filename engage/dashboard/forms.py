@@ -1,4 +1,5 @@
-"""Dashboard forms: the period and programme filters (a GET form, so no CSRF)."""
+"""Dashboard forms: the period and programme filters (a GET form, so no CSRF), and
+the board report's commentary."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from wtforms import StringField
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from engage.dashboard.commentary import MAX_COMMENTARY
 from engage.dashboard.periods import PeriodKind
 from engage.formtools import DateField
 from engage.formtools import SelectField
 from engage.formtools import choices
 from engage.formtools import enum_parser
 from engage.formtools import parse_id
+from engage.formtools import text
 
 
 class DashboardFilterForm(FlaskForm):  # type: ignore[misc]
@@ -44,3 +47,16 @@ class DashboardFilterForm(FlaskForm):  # type: ignore[misc]
     ) -> None:
         super().__init__(*args, **kwargs)
         self.programme.choices = choices([("", "All programmes"), *programmes])
+
+
+class CommentaryForm(FlaskForm):  # type: ignore[misc]
+    """The lead's commentary on a quarter's board report."""
+
+    body = text(
+        "Commentary (optional)",
+        description=f"Up to {MAX_COMMENTARY:,} characters. Leave a blank line "
+        "between paragraphs.",
+        max_length=MAX_COMMENTARY,
+        lines=True,
+        trim=True,
+    )
