@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from engage.accounts.models import User
 
 #: Enough for a few paragraphs, and short enough to stay on the report's first page.
-MAX_COMMENTARY = 2_000
+MAX_COMMENTARY = 1_500
 
 
 def commentary_for(period: Period) -> BoardCommentary | None:

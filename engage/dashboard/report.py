@@ -189,12 +189,23 @@ def _target_rows(table: DataTable) -> list[HeadlineRow]:
                 label=str(heading),
                 value=value,
                 previous=previous,
-                change=change,
+                change=_change_words(change),
                 target="" if target == "–" else target,
                 status=status.capitalize() if target != "–" else "",
             )
         )
     return rows
+
+
+def _change_words(change: str) -> str:
+    """A table's change ("-130", "4") in the words of the other figures ("Down 130")."""
+    if change in ("", "–"):
+        return ""
+    if change.strip("0.,") == "":
+        return "No change"
+    if change.startswith(("-", "−")):
+        return f"Down {change[1:]}"
+    return f"Up {change}"
 
 
 def _is_blank(cell: object) -> bool:

@@ -19,6 +19,16 @@ from tests.browser.conftest import assert_accessible
 
 #: A governing body's papers: the report of a quarter prints on this many A4 pages.
 MOST_PAGES = 4
+#: A commentary near the longest allowed, to show it still fits on the first page.
+COMMENTARY = (
+    "Membership grew this quarter. "
+    + "Most of the new members joined at the carers' drop-in sessions and through the "
+    "members' newsletter, which more people opened than in any quarter before. "
+    * 8
+    + "\n\nWe missed the website visits target: the new pages went live late. "
+    "We will publish the survey findings, and say what we changed, in next "
+    "quarter's report."
+)
 
 
 def _demo_lead(page: Any) -> None:
@@ -41,9 +51,7 @@ def test_board_report_first_page_reads_well_and_prints_on_four_pages(
     page.goto(f"/dashboard/board-report?quarter={quarter.value}")
     # The commentary, written by the lead for this quarter.
     page.get_by_role("link", name="Write the commentary").click()
-    page.get_by_label("Commentary (optional)").fill(
-        "Membership grew this quarter.\n\nWe will publish the survey findings next."
-    )
+    page.get_by_label("Commentary (optional)").fill(COMMENTARY)
     page.get_by_role("button", name="Save commentary").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(
         "Engagement report to the board"
@@ -73,5 +81,7 @@ def test_board_report_first_page_reads_well_and_prints_on_four_pages(
     first_page = " ".join(printed.pages[0].extract_text().split())
     assert "Engagement report to the board" in first_page
     assert "Membership grew this quarter." in first_page
+    # The longest commentary still ends on the first page.
+    assert "next quarter's report." in first_page
     assert "Active members" in first_page
     assert "Action plan" in first_page
