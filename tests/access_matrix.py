@@ -6,12 +6,14 @@ Every rule in the app must appear here; a new route missing from this table fail
   signed_in – any staff role (admin, officer, lead)
   editors   – officers and admins
   admins    – admins only
+  leads     – leads and admins (the board report's commentary)
 """
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
 EDITORS = "editors"
 ADMINS = "admins"
+LEADS = "leads"
 #: Needs a bearer token; a session cookie alone gets a JSON 401 (tests/api).
 API = "api"
 
@@ -20,6 +22,7 @@ ALLOWED_ROLES = {
     SIGNED_IN: {"lead", "officer", "admin"},
     EDITORS: {"officer", "admin"},
     ADMINS: {"admin"},
+    LEADS: {"lead", "admin"},
     API: set(),
 }
 
@@ -202,6 +205,8 @@ MATRIX = {
     "dashboard.index": SIGNED_IN,
     "dashboard.board_report": SIGNED_IN,
     "dashboard.board_report_xlsx": SIGNED_IN,
+    "dashboard.board_report_pdf": SIGNED_IN,
+    "dashboard.board_commentary": LEADS,
     # API tokens on the account page
     "api_tokens.create": SIGNED_IN,
     "api_tokens.revoke": SIGNED_IN,

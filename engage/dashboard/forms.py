@@ -1,4 +1,5 @@
-"""Dashboard forms: the period and programme filters (GET forms, so no CSRF).
+"""Dashboard forms: the period and programme filters (GET forms, so no CSRF), and
+the board report's commentary.
 
 A period is chosen from menus, never typed: a kind (month, quarter, year or custom
 dates) and, for the first three, a menu of the periods of that kind by name ("Q4
@@ -16,6 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
 from engage.dashboard import periods
+from engage.dashboard.commentary import MAX_COMMENTARY
 from engage.dashboard.periods import PeriodKind
 from engage.errors import ValidationError
 from engage.formtools import DateField
@@ -24,6 +26,7 @@ from engage.formtools import SelectField
 from engage.formtools import choices
 from engage.formtools import enum_parser
 from engage.formtools import parse_id
+from engage.formtools import text
 
 #: The kinds of period chosen from a menu (each menu is the form field of that name).
 MENU_KINDS = (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)
@@ -115,3 +118,16 @@ class BoardReportForm(FlaskForm):  # type: ignore[misc]
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fill_menu(self.quarter, PeriodKind.QUARTER, today)
+
+
+class CommentaryForm(FlaskForm):  # type: ignore[misc]
+    """The lead's commentary on a quarter's board report."""
+
+    body = text(
+        "Commentary (optional)",
+        description=f"Up to {MAX_COMMENTARY:,} characters. Leave a blank line "
+        "between paragraphs.",
+        max_length=MAX_COMMENTARY,
+        lines=True,
+        trim=True,
+    )

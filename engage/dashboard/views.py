@@ -1,4 +1,5 @@
-"""Dashboard views: the leads' dashboard, the board report and its workbook."""
+"""Dashboard views: the leads' dashboard, the board report (page, PDF, workbook) and
+its commentary."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ from datetime import date
 
 from flask import Blueprint
 from flask import Response
+from flask import abort
+from flask import flash
+from flask import redirect
 from flask import render_template
 from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -15,16 +20,26 @@ from werkzeug.datastructures import MultiDict
 from engage import clock
 from engage.accounts.access import READERS
 from engage.accounts.access import roles_required
+from engage.accounts.models import Role
 from engage.audiences.models import Programme
 from engage.audiences.services import list_programmes
 from engage.dashboard import periods
 from engage.dashboard import services
+from engage.dashboard.commentary import commentary_for
+from engage.dashboard.commentary import save_commentary
 from engage.dashboard.forms import MENU_KINDS
 from engage.dashboard.forms import BoardReportForm
+from engage.dashboard.forms import CommentaryForm
 from engage.dashboard.forms import DashboardFilterForm
+from engage.dashboard.pdf import PdfError
+from engage.dashboard.pdf import report_pdf
+from engage.dashboard.report import NO_EVIDENCE
+from engage.dashboard.report import NO_FINDINGS
+from engage.dashboard.report import BoardReport
 from engage.dashboard.report import board_report_workbook
 from engage.dashboard.report import build_board_report
 from engage.dashboard.sections import Scope
+from engage.edge import change
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.formtools import id_or_none
@@ -119,6 +134,29 @@ def _quarter_scope() -> Scope:
     )
 
 
+#: Who writes the board report's commentary: the leads who present it, and admins.
+COMMENTATORS = (Role.LEAD, Role.ADMIN)
+
+
+def _report_page(template: str, report: BoardReport, **context: object) -> str:
+    return render_template(
+        template,
+        report=report,
+        can_comment=current_user.has_role(*COMMENTATORS),
+        no_findings=NO_FINDINGS,
+        no_evidence=NO_EVIDENCE,
+        **context,
+    )
+
+
+def _report_address(report: BoardReport) -> str:
+    return url_for(
+        "dashboard.board_report",
+        quarter=report.period.value,
+        programme=report.scope.programme_id,
+    )
+
+
 @bp.get("/board-report")
 @roles_required(*READERS)
 def board_report() -> ResponseReturnValue:
@@ -128,7 +166,64 @@ def board_report() -> ResponseReturnValue:
     form.quarter.data = (
         report.period.value
     )  # the quarter shown, if the one asked is not
-    return render_template("dashboard/board_report.html", report=report, form=form)
+    return _report_page("dashboard/board_report.html", report, pdf=False, form=form)
+
+
+@bp.get("/board-report.pdf")
+@roles_required(*READERS)
+def board_report_pdf() -> ResponseReturnValue:
+    report = build_board_report(_quarter_scope())
+    db.session.commit()
+    html = _report_page("dashboard/board_report_pdf.html", report, pdf=True)
+    try:
+        document = report_pdf(html)
+    except PdfError as error:
+        flash(error.message, "error")
+        return redirect(_report_address(report))
+    filename = f"engage-board-report-{report.period.value}.pdf"
+    return Response(
+        document,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.route("/board-report/commentary", methods=["GET", "POST"])
+@roles_required(*COMMENTATORS)
+def board_commentary() -> ResponseReturnValue:
+    """Write, change or remove the commentary on a quarter's board report."""
+    value = request.args.get("quarter")
+    today = clock.today()
+    try:
+        period = (
+            periods.parse_period("quarter", value, today=today)
+            if value
+            else periods.current(periods.PeriodKind.QUARTER, today)
+        )
+    except ValidationError:
+        abort(404)
+    programme_id = id_or_none(request.args.get("programme"))
+    kept = commentary_for(period)
+    form = CommentaryForm(data={"body": kept.body if kept else ""})
+    if form.validate_on_submit():
+        body = form.body.data or ""
+        words = "Commentary saved." if body.strip() else "Commentary removed."
+        with change(words, field=form.body) as done:
+            save_commentary(period, body, actor=current_user, now=clock.utcnow())
+        if done:
+            address = url_for(
+                "dashboard.board_report", quarter=period.value, programme=programme_id
+            )
+            return redirect(f"{address}#commentary")
+    return render_template(
+        "dashboard/commentary.html",
+        form=form,
+        period=period,
+        programme_id=programme_id,
+    )
 
 
 @bp.get("/board-report.xlsx")

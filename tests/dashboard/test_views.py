@@ -226,7 +226,7 @@ def test_board_report_workbook_is_formula_safe(client, login, cast) -> None:
     assert response.headers["Cache-Control"] == "no-store"
     assert "engage-board-report-2026-Q3.xlsx" in response.headers["Content-Disposition"]
     book = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames[0] == "Summary"
+    assert book.sheetnames[:2] == ["Board report", "Summary"]
     assert "Evidence log" in book.sheetnames
     log: Any = book["Evidence log"]
     rows = list(log.iter_rows(values_only=True))
