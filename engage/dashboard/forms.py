@@ -124,7 +124,7 @@ class CommentaryForm(FlaskForm):  # type: ignore[misc]
     """The lead's commentary on a quarter's board report."""
 
     body = text(
-        "Commentary (optional)",
+        "Commentary",
         description=f"Up to {MAX_COMMENTARY:,} characters. Leave a blank line "
         "between paragraphs.",
         max_length=MAX_COMMENTARY,

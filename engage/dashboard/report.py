@@ -26,6 +26,7 @@ from engage.dashboard.services import build_dashboard
 from engage.imports.tabular import write_workbook
 from engage.organisation.defaults import Identity
 from engage.organisation.services import identity
+from engage.surveys.disclosure import HIDDEN
 from engage.surveys.findings import published_findings_in
 
 if TYPE_CHECKING:
@@ -220,8 +221,8 @@ def table_is_empty(table: DataTable) -> bool:
 
 
 def _words(cell: object) -> bool:
-    """A cell of words (a status, a channel's name), not a figure."""
-    return isinstance(cell, str) and cell != "–"
+    """A cell of words (a status, a channel's name), not a figure (nor a hidden one)."""
+    return isinstance(cell, str) and cell not in ("–", HIDDEN)
 
 
 def section_is_empty(section: Section) -> bool:

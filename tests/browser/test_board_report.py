@@ -47,11 +47,11 @@ def test_board_report_first_page_reads_well_and_prints_on_four_pages(
     page: Any,
 ) -> None:
     _demo_lead(page)
-    quarter = periods.current(periods.PeriodKind.QUARTER, today())
+    quarter = periods.current(periods.PeriodKind.QUARTER, today()).on(today())
     page.goto(f"/dashboard/board-report?quarter={quarter.value}")
     # The commentary, written by the lead for this quarter.
     page.get_by_role("link", name="Write the commentary").click()
-    page.get_by_label("Commentary (optional)").fill(COMMENTARY)
+    page.get_by_label("Commentary (optional)", exact=True).fill(COMMENTARY)
     page.get_by_role("button", name="Save commentary").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(
         "Engagement report to the board"

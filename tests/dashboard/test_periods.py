@@ -344,7 +344,10 @@ def test_old_links_with_typed_values_still_work(
         ("period=quarter&quarter=%0D%0A", "Choose a quarter from the list"),
         ("period=custom&start=2026-12-01", "Enter both the start and the end date."),
         ("period=custom&start=2026-12-01&end=2026-11-01", "The end date must be on"),
-        ("period=custom&start=nonsense&end=2026-11-01", "The start date must be a real date"),
+        (
+            "period=custom&start=nonsense&end=2026-11-01",
+            "The start date must be a real date",
+        ),
         ("period=month&month=2026-11&month=2026-10", ""),
     ],
 )
