@@ -403,6 +403,8 @@ _PARTNERS = (
     "NHS England regional team",
     "Neighbouring integrated care boards",
 )
+#: Partners who get the monthly briefing (MPs and NHS England hear at events).
+_BRIEFED = _PARTNERS[:4] + _PARTNERS[-1:]
 _COMMUNITY = (
     "Voluntary and community groups",
     "Unpaid carers",
@@ -439,21 +441,20 @@ DEMO_ACTIONS = (
     DemoAction(
         "Stakeholder briefing",
         "Newsletter",
-        _PARTNERS,
+        _BRIEFED,
         (LEAD,),
-        Recurrence.BIMONTHLY,
-        "Every two months",
+        Recurrence.MONTHLY,
+        "Monthly",
         "Partners hear of changes from us first",
         "cycle",
         "{month} stakeholder briefing sent",
         _mailing(170, 2, 0.62),
         day=20,
-        missed=1,
     ),
     DemoAction(
         "Social media: health campaigns and service updates",
         "Social media",
-        ("Patients and the public", "Young people's groups"),
+        ("Patients and the public",),
         (OFFICER,),
         Recurrence.ONGOING,
         "Ongoing",
@@ -521,7 +522,7 @@ DEMO_ACTIONS = (
     DemoAction(
         "Stakeholder event",
         "Event",
-        (*_PARTNERS, "Voluntary and community groups"),
+        (*_BRIEFED, "Members of Parliament", "Voluntary and community groups"),
         (LEAD, EVENTS_OFFICER),
         Recurrence.BIANNUALLY,
         "Twice a year",
@@ -534,7 +535,7 @@ DEMO_ACTIONS = (
     DemoAction(
         "Community roadshows",
         "Outreach",
-        _COMMUNITY,
+        (*_COMMUNITY, "Parish and town councils"),
         (EVENTS_OFFICER,),
         Recurrence.MONTHLY,
         "Monthly",
@@ -543,7 +544,7 @@ DEMO_ACTIONS = (
         "Roadshow stand ({month})",
         _attendance(25, 90),
         day=14,
-        missed=2,
+        missed=3,
     ),
     DemoAction(
         "Carers' drop-in sessions",
@@ -596,6 +597,19 @@ DEMO_ACTIONS = (
         "Eight sessions held in four libraries",
         _attendance(60, 95),
         days=95,
+    ),
+    DemoAction(
+        "Involvement report to NHS England",
+        "Partnership",
+        ("NHS England regional team",),
+        (LEAD,),
+        Recurrence.NONE,
+        "Once a year",
+        "Assurance that we meet our legal duty to involve the public",
+        "done",
+        "Annual involvement report sent to the regional team",
+        None,
+        days=75,
     ),
     DemoAction(
         "Getting a GP appointment survey",

@@ -49,6 +49,7 @@ from engage.metrics.models import Tone
 from engage.metrics.report import compute_reach
 from engage.metrics.report import last_complete_period
 from engage.metrics.report import reach_rows
+from engage.surveys.models import Answer
 from engage.surveys.models import Finding
 from engage.surveys.models import Invitation
 from engage.surveys.models import Response
@@ -109,6 +110,42 @@ def test_loading_twice_adds_nothing_and_is_quick(app: Flask) -> None:
     assert before["Mention"] >= 20
     # Quick enough for `make run`, even on a busy test machine.
     assert took < 60
+
+
+def _fingerprint() -> list[Any]:
+    """What the random choices decide: reach figures, answers, members, mentions."""
+    db.session.rollback()
+    return [
+        sorted(
+            (f.activity.action.title, f.activity.occurred_on, f.label, f.value)
+            for f in db.session.scalars(select(ReachFigure))
+        ),
+        sorted(
+            (a.question.text, a.number, a.choice_id, a.text, a.response.submitted_on)
+            for a in db.session.scalars(select(Answer))
+        ),
+        sorted(
+            (m.name, m.tier, m.created_at.date(), m.equality and m.equality.age_band)
+            for m in db.session.scalars(select(Member))
+        ),
+        sorted(
+            (o.metric_id, o.observed_on, o.value)
+            for o in db.session.scalars(select(Observation))
+        ),
+    ]
+
+
+def test_the_demo_is_the_same_every_time(app: Flask) -> None:
+    now = utcnow()
+    load_demo(now=now)
+    db.session.commit()
+    first = _fingerprint()
+    db.session.remove()
+    db.drop_all()
+    db.create_all()
+    load_demo(now=now)
+    db.session.commit()
+    assert _fingerprint() == first
 
 
 def _quadrant(audience: Audience) -> str:

@@ -70,7 +70,7 @@ DEMO_METRICS = (
         "attendances",
         MetricKind.FLOW,
         "Event",
-        600.0,
+        500.0,
         TargetPeriod.QUARTER,
         240,
         6,

@@ -286,7 +286,8 @@ def _add_gp_survey(officer: User, *, now: datetime) -> None:
     how, satisfied, told, recommend, easier, comment = survey.questions
     answered = rng.sample(invitations, min(len(invitations), 46))
     for n, invitation in enumerate(sorted(answered, key=lambda i: i.id)):
-        day = opened.date() + timedelta(days=min(27, int(rng.expovariate(0.12))))
+        # Most answer in the first days, a few later, up to the closing day.
+        day = opened.date() + timedelta(days=int(rng.expovariate(0.12)) % 28)
         score = rng.choices(range(1, 6), weights=(6, 12, 10, 13, 5))[0]
         picks = rng.sample(range(6), rng.randint(1, 3))
         answering.record_response(
