@@ -140,15 +140,14 @@ DEMO_MENTIONS = (
     (
         13,
         Tone.NEUTRAL,
-        "Winter plan published for local NHS",
-        "The ICB and the "
-        "hospital trust set out how they will manage demand this winter.",
+        "Urgent care plan published for local NHS",
+        "The ICB and the hospital trust set out how they will manage demand.",
     ),
     (
         19,
         Tone.POSITIVE,
-        "Flu jab uptake ahead of last year",
-        "More over-65s have had their flu vaccine than at the same point last winter.",
+        "Vaccine uptake ahead of last year",
+        "More over-65s have been vaccinated than at the same point last year.",
     ),
     (
         27,
@@ -211,7 +210,7 @@ DEMO_MENTIONS = (
         "The new director joins from a neighbouring trust.",
     ),
     (
-        139,
+        118,
         Tone.POSITIVE,
         "Pharmacy First campaign reaches thousands",
         "Pharmacies report more people coming in for common conditions.",
@@ -219,7 +218,7 @@ DEMO_MENTIONS = (
     (
         152,
         Tone.NEUTRAL,
-        "GP survey results due this summer",
+        "GP survey results due soon",
         "The ICB will publish findings from its members' survey.",
     ),
     (
@@ -256,7 +255,7 @@ DEMO_MENTIONS = (
         251,
         Tone.POSITIVE,
         "Stakeholder event draws record attendance",
-        "More than 100 partners joined the spring stakeholder event.",
+        "More than 100 partners joined the stakeholder event.",
     ),
     (
         270,
@@ -285,7 +284,7 @@ DEMO_MENTIONS = (
     (
         357,
         Tone.POSITIVE,
-        "Membership scheme passes 60 members",
+        "Membership scheme passes 50 members",
         "The patient membership scheme is growing across the county.",
     ),
 )

@@ -183,7 +183,7 @@ def load_demo_survey(*, now: datetime) -> None:
 
 
 def _add_urgent_care_survey(officer: User, *, now: datetime) -> None:
-    """Open for three weeks so far, anonymous, with a public link for posters."""
+    """Open three weeks so far, closing in six days; anonymous, with a public link."""
     # A fixed seed: every load makes the same demo.
     rng = random.Random(111)  # noqa: S311  # nosec B311
     started = now - timedelta(days=20)
@@ -194,7 +194,7 @@ def _add_urgent_care_survey(officer: User, *, now: datetime) -> None:
                 "We are reviewing urgent care in our area. Your answers are "
                 "anonymous and help us decide what to change."
             ),
-            closes_on=local_day(now + timedelta(days=10)),
+            closes_on=local_day(now + timedelta(days=6)),
         ),
         actor=officer,
         now=started,
