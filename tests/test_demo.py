@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -49,6 +50,7 @@ from engage.metrics.models import Tone
 from engage.metrics.report import compute_reach
 from engage.metrics.report import last_complete_period
 from engage.metrics.report import reach_rows
+from engage.surveys.demo import GP_TITLE
 from engage.surveys.models import Answer
 from engage.surveys.models import Finding
 from engage.surveys.models import Invitation
@@ -337,3 +339,22 @@ def test_members_of_both_tiers_joined_through_the_year_some_with_support_needs()
     months = {_month(m.created_at.date()) for m in members if m.created_at >= year_ago}
     assert len(months) >= 10
     assert 3 <= sum(bool(m.support_needs) for m in active) <= 10
+
+
+@pytest.mark.usefixtures("demo")
+def test_an_admin_can_break_the_members_survey_down_by_age(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    survey = db.session.scalar(select(Survey).where(Survey.title == GP_TITLE))
+    assert survey is not None
+    satisfied = survey.questions[1]
+    login(cast["admin"])
+    page = client.get(
+        f"/surveys/{survey.id}/results/crosstab"
+        f"?question={satisfied.id}&by=equality:age_band"
+    )
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    table = text[text.index("<table") :]
+    assert "65 to 74" in table  # a group large enough to show
+    assert "fewer than 5" in table  # and small counts suppressed
