@@ -1,21 +1,24 @@
-"""Demo data for a fresh install: one user per role, the channels and the 2012 plan.
+"""Demo data for a fresh install: a team of four, a year of work and its results.
 
-Loading is idempotent, so ``engage load-demo`` is safe to run twice: the reference
-audiences and action plan go through the same importer as uploads, which matches
-rows to what is saved by name and title.
+Loading is idempotent, so ``engage load-demo`` is safe to run twice: each record is
+added only when nothing of that name (or e-mail address) is there yet, and the
+measures of reach are refreshed in place. Dates are counted back from the day it is
+loaded, so the demo reads as current whenever it is loaded. Random choices use fixed
+seeds, so every load makes the same demo.
 """
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 from datetime import timedelta
-from importlib import resources
 
 from engage.accounts.models import Role
 from engage.accounts.services import DemoLogin
 from engage.accounts.services import ensure_user
 from engage.actions.services import seed_channels
-from engage.imports.services import apply_import
+from engage.demo_plan import load_demo_actions
+from engage.demo_plan import load_demo_audiences
 from engage.membership import lists
 from engage.membership import services as members
 from engage.membership.models import ConsentMethod
@@ -32,37 +35,35 @@ DEMO_USERS = (
     DemoLogin(
         Role.OFFICER, "officer@engage.example", "demo officer plans the newsletter"
     ),
+    DemoLogin(
+        Role.OFFICER, "officer2@engage.example", "demo officer runs the roadshows"
+    ),
     DemoLogin(Role.LEAD, "lead@engage.example", "demo lead reads the board report"),
 )
+#: Plain names for the demo team, by e-mail address.
 DEMO_NAMES = {
-    Role.ADMIN: "Ade Admin",
-    Role.OFFICER: "Olu Officer",
-    Role.LEAD: "Lee Lead",
+    "admin@engage.example": "Sam Carter",
+    "officer@engage.example": "Olu Adebayo",
+    "officer2@engage.example": "Megan Hughes",
+    "lead@engage.example": "Helen Price",
 }
-#: The reference stakeholder map and action plan (2012), imported in this order.
-DEMO_FILES = (
-    ("audiences", "audiences-2012.csv"),
-    ("actions", "action-plan-2012.csv"),
-)
 
 
 def load_demo(*, now: datetime) -> list[DemoLogin]:
-    """Create or refresh the demo users, channels, audiences and plan.
+    """Create or refresh the demo team and add the demo data that is missing.
 
     Returns the demo logins for printing. Flushes; the caller commits.
     """
     for login in DEMO_USERS:
         ensure_user(
-            login.email, DEMO_NAMES[login.role], login.role, login.password, now=now
+            login.email, DEMO_NAMES[login.email], login.role, login.password, now=now
         )
     seed_channels(now=now)
-    folder = resources.files("engage") / "demo_data"
-    for kind, name in DEMO_FILES:
-        with (folder / name).open("rb") as source:
-            apply_import(kind, source, name, actor="system", now=now)
+    load_demo_audiences(now=now)
+    load_demo_actions(now=now)
     _load_demo_members(now=now)
     load_demo_survey(now=now)
-    # Measures of reach
+    # Measures of reach and media monitoring
     from engage.metrics.demo import load_demo_metrics
 
     load_demo_metrics(now=now)
@@ -161,8 +162,14 @@ def _load_demo_members(*, now: datetime) -> None:
     for name, code in DEMO_PRACTICES:
         if name not in known:
             lists.save_practice(None, name=name, code=code, actor="system", now=now)
-    if members.get_member_by_email(DEMO_MEMBERS[0][1]) is not None:
-        return
+    if members.get_member_by_email(DEMO_MEMBERS[0][1]) is None:
+        _add_named_members(now=now)
+    if members.get_member_by_email(_generated_email(0)) is None:
+        _add_generated_members(now=now)
+
+
+def _add_named_members(*, now: datetime) -> None:
+    """The dozen hand-written members, one in each state a member can be in."""
     practices = lists.list_practices()
     topics = lists.list_topics()
     for index, row in enumerate(DEMO_MEMBERS):
@@ -202,6 +209,176 @@ def _load_demo_members(*, now: datetime) -> None:
                 sex=sex,
                 ethnicity=ethnicity,
                 disability=disability,
+                recorded_at=joined,
+            )
+
+
+#: Names for the generated members: every pairing is used at most once.
+_FIRST_NAMES = (
+    "Aisha",
+    "Alan",
+    "Angela",
+    "Barbara",
+    "Bilal",
+    "Carol",
+    "Colin",
+    "Daniel",
+    "Deborah",
+    "Emeka",
+    "Fatima",
+    "Gareth",
+    "Hannah",
+    "Ian",
+    "Joan",
+    "Joseph",
+    "Karen",
+    "Leon",
+    "Margaret",
+    "Mohammed",
+    "Nasreen",
+    "Patricia",
+    "Paul",
+    "Rachel",
+    "Raj",
+    "Sandra",
+    "Stephen",
+    "Susan",
+    "Thomas",
+    "Wendy",
+    "Yusuf",
+    "Zoe",
+)
+_SURNAMES = (
+    "Ahmed",
+    "Baker",
+    "Bennett",
+    "Brown",
+    "Chowdhury",
+    "Clarke",
+    "Edwards",
+    "Fletcher",
+    "Green",
+    "Hall",
+    "Hussain",
+    "Jackson",
+    "Jones",
+    "Kaur",
+    "Kelly",
+    "Lewis",
+    "Martin",
+    "Mensah",
+    "Morgan",
+    "Nowak",
+    "Okoro",
+    "Parker",
+    "Roberts",
+    "Robinson",
+    "Scott",
+    "Singh",
+    "Smith",
+    "Taylor",
+    "Walker",
+    "Ward",
+    "White",
+    "Wright",
+)
+#: How many members the demo generates beyond the hand-written dozen.
+GENERATED_MEMBERS = 80
+#: Equality answers, weighted roughly as a PPI scheme's members answer them: mostly
+#: older and White British, so a breakdown has large groups and small (suppressed) ones.
+_AGES = (
+    ("25_34", 2),
+    ("35_44", 4),
+    ("45_54", 8),
+    ("55_64", 14),
+    ("65_74", 16),
+    ("75_plus", 9),
+    ("prefer_not_to_say", 1),
+)
+_SEXES = (("female", 30), ("male", 20), ("prefer_not_to_say", 2))
+_ETHNICITIES = (
+    ("white_british", 38),
+    ("asian_indian", 4),
+    ("asian_pakistani", 3),
+    ("black_caribbean", 2),
+    ("black_african", 2),
+    ("mixed_white_asian", 1),
+    ("prefer_not_to_say", 2),
+)
+_DISABILITIES = (("yes", 14), ("no", 32), ("prefer_not_to_say", 3))
+#: Members who asked for communication support (the Accessible Information Standard).
+_SUPPORT = {
+    3: [SupportNeed.LARGE_PRINT],
+    11: [SupportNeed.EASY_READ],
+    19: [SupportNeed.BSL],
+    28: [SupportNeed.LARGE_PRINT, SupportNeed.AUDIO],
+    41: [SupportNeed.ADVOCATE],
+}
+
+
+def _generated_names() -> list[tuple[str, str]]:
+    # A fixed seed: every load makes the same demo.
+    rng = random.Random(2026)  # noqa: S311  # nosec B311
+    pairs = [(first, last) for first in _FIRST_NAMES for last in _SURNAMES]
+    return rng.sample(pairs, GENERATED_MEMBERS)
+
+
+def _generated_email(index: int) -> str:
+    first, last = _generated_names()[index]
+    return f"{first}.{last}@example.org".lower()
+
+
+def _weighted(rng: random.Random, table: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([v for v, _ in table], weights=[w for _, w in table])[0]
+
+
+def _add_generated_members(*, now: datetime) -> None:
+    """Five dozen more members who joined steadily over two years.
+
+    About a third are Gold; most joined on the web, some by phone or on paper; a few
+    need communication support; most answered the equality questions.
+    """
+    # A fixed seed: every load makes the same demo.
+    rng = random.Random(12)  # noqa: S311  # nosec B311
+    practices = lists.list_practices()
+    topics = lists.list_topics()
+    for index, (first, last) in enumerate(_generated_names()):
+        joined = now - timedelta(days=8 + index * 11 + rng.randint(0, 6))
+        how = "paper" if index % 9 == 4 else "phone" if index % 7 == 5 else "web"
+        support = _SUPPORT.get(index, [])
+        by_post = how == "paper" or SupportNeed.LARGE_PRINT in support
+        phone = f"07700 900{100 + index:03d}" if rng.random() < 0.4 else ""
+        data = members.MemberData(
+            name=f"{first} {last}",
+            tier=Tier.GOLD if rng.random() < 0.35 else Tier.SILVER,
+            email=_generated_email(index),
+            phone=phone,
+            address="12 Example Road, Exampletown" if by_post else "",
+            postcode=("LS1 4AP", "M1 1AE", "B1 1BB", "S1 2HE")[index % 4],
+            practice_id=practices[rng.randrange(len(practices))].id,
+            topic_ids=sorted({t.id for t in rng.sample(topics, rng.randint(1, 3))}),
+            support_needs=support,
+            is_champion=index in (7, 30),
+            consents={
+                ContactChannel.EMAIL: True,
+                ContactChannel.PHONE: bool(phone) and rng.random() < 0.7,
+                ContactChannel.POST: by_post,
+            },
+        )
+        method = ConsentMethod.PAPER if how == "paper" else ConsentMethod.PHONE
+        member = members.add_member(data, method=method, actor="system", now=joined)
+        if how == "web":
+            _as_web_member(member, pending=False, now=joined)
+        if index in (15, 50):
+            members.withdraw_on_request(
+                member, actor="system", now=joined + timedelta(days=40)
+            )
+        if rng.random() < 0.85:
+            member.equality = EqualityAnswers(
+                age_band=_weighted(rng, _AGES),
+                sex=_weighted(rng, _SEXES),
+                ethnicity=_weighted(rng, _ETHNICITIES),
+                disability=_weighted(rng, _DISABILITIES),
                 recorded_at=joined,
             )
 

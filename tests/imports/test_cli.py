@@ -1,4 +1,4 @@
-"""``engage import audiences|actions FILE [--dry-run]`` and the demo data."""
+"""``engage import audiences|actions FILE [--dry-run]`` and the reference 2012 plan."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from engage.actions.models import Action
-from engage.actions.models import Channel
 from engage.audiences.models import Audience
 from engage.extensions import db
 from tests.imports.test_tabular import FIXTURES
@@ -73,13 +72,3 @@ def test_import_actions_reads_the_reference_plan(app: Flask) -> None:
     assert result.exit_code == 0, result.output
     assert "Note: A new channel “Media” will be added." in result.output
     assert _count(Action) == 23
-
-
-def test_load_demo_imports_the_reference_plan_once(app: Flask) -> None:
-    runner = app.test_cli_runner()
-    for _ in range(2):
-        result = runner.invoke(args=["load-demo"])
-        assert result.exit_code == 0, result.output
-    assert _count(Audience) == 23
-    assert _count(Action) == 23
-    assert _count(Channel) == 15  # the 13 defaults, Media and Membership
