@@ -96,8 +96,9 @@ def test_board_report_shows_reach_412_and_the_open_rate(
             as_text=True
         )
     )
-    assert "412 Reach: recipients" in words
-    assert "45.6% Open rate (opens ÷ recipients)" in words
+    # The first page's table of headline figures: figure, then this period's value.
+    assert "Reach: recipients 412" in words
+    assert "Open rate (opens ÷ recipients) 45.6%" in words
     assert "600" not in words
     book = openpyxl.load_workbook(
         io.BytesIO(
