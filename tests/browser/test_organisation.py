@@ -187,7 +187,10 @@ def test_the_public_link_and_its_qr_code_are_shown_again(page: Any) -> None:
     assert link.startswith("http://engage.test/s/")
     qr = page.get_by_role("img", name=f"QR code for the link {link}")
     expect(qr).to_be_visible()
-    assert qr.evaluate("image => image.naturalWidth") > 0
+    # Drawn: loaded with a width (waiting for it, as a busy machine may be slow).
+    page.wait_for_function(
+        "image => image.complete && image.naturalWidth > 0", arg=qr.element_handle()
+    )
     _both_widths(page)
 
     # Seen again later, from the survey's page.
