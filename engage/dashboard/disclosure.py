@@ -50,5 +50,5 @@ def suppressed_surveys_section(section: Section) -> Section:
     return Section(section.key, section.title, figures, tables, notes)
 
 
-def _small(count: int | None) -> bool:
+def _small(count: float | None) -> bool:
     return count is not None and 0 < count < SUPPRESS_BELOW
