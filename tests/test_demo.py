@@ -325,6 +325,14 @@ def test_metrics_meet_some_targets_and_miss_others() -> None:
         assert metric.target_value is not None
         months = {_month(o.observed_on) for o in metric.observations}
         assert len(months) >= 11, metric.key  # a year: monthly or weekly
+    # Each at its stage: event attendance is an outtake, so never counted as reach.
+    stages = {m.key: m.stage.value for m in db.session.scalars(select(Metric))}
+    assert stages == {
+        "newsletter-readers": "output",
+        "event-attendance": "outtake",
+        "web-visits": "output",
+        "social-followers": "output",
+    }
 
 
 @pytest.mark.usefixtures("demo")

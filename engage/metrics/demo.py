@@ -29,6 +29,7 @@ from engage.metrics.models import Source
 from engage.metrics.models import TargetPeriod
 from engage.metrics.models import Tone
 from engage.metrics.services import upsert_observation
+from engage.metrics.stages import metric_stage
 
 DEMO_FEED_URL = "https://www.example.org/news/rss.xml"
 
@@ -311,6 +312,8 @@ def load_demo_metrics(*, now: datetime) -> None:
         # The demo's story needs these targets (a metric from an earlier demo had
         # others): two are met and two are not.
         metric.target_value, metric.target_period = spec.target, spec.period
+        # Attendances are an outtake, not reach; readers, visits and followers output.
+        metric.stage = metric_stage(spec.key, spec.name, spec.unit)
         db.session.flush()
         for n, day in enumerate(_dates(spec, today)):
             # A steady rise with a seasonal wobble: deterministic, so reruns match.

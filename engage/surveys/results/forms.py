@@ -21,7 +21,7 @@ class ResultsFilterForm(FlaskForm):  # type: ignore[misc]
     class Meta:
         csrf = False
 
-    tier = SelectField("Tier")
+    tier = SelectField("Tier", optional=True)
     practice = SelectField("GP practice", parse=parse_id)
     topic = SelectField("Topic", parse=parse_id)
 

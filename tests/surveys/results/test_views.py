@@ -67,6 +67,17 @@ def test_staff_read_the_results(client, login, cast, role) -> None:
     assert "4.00" in text
     assert "+33.3" in text  # (8 - 4) / 12
     assert ("Download every response" in text) == (role != "lead")
+    # No filter chosen is no error: the page title does not begin "Error:".
+    assert "<title>Results: " in text
+
+
+def test_a_filter_that_is_not_offered_is_an_error(client, login, cast) -> None:
+    survey = make_survey()
+    _responses(survey, 12)
+    login(cast["officer"])
+    page = client.get(f"/surveys/{survey.id}/results?tier=platinum")
+    assert page.status_code == 200
+    assert "<title>Error: Results: " in page.get_data(as_text=True)
 
 
 def test_results_of_fewer_than_five_are_not_shown(client, login, cast) -> None:
