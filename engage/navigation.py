@@ -27,6 +27,8 @@ class NavItem:
 #: Features add their section here as they arrive; endpoints not registered are skipped.
 NAVIGATION = (
     NavItem("Home", "web.home", READERS),
+    # Second, so that it never folds into "More" on a narrow screen: a lead's page.
+    NavItem("Dashboard", "dashboard.index", READERS),
     NavItem("Stakeholder map", "map.index", READERS),
     NavItem("Audiences", "audiences.index", READERS),
     NavItem("Action plan", "actions.index", READERS),
@@ -37,7 +39,6 @@ NAVIGATION = (
     NavItem("Metrics", "metrics.index", READERS),
     NavItem("Feeds", "feeds.feeds_index", READERS),
     NavItem("Reports", "reports.reports_index", READERS),
-    NavItem("Dashboard", "dashboard.index", READERS),
     NavItem("Admin", "admin.index", ADMINS),
 )
 

@@ -241,6 +241,12 @@ def nothing_line(section: Section) -> str:
     )
 
 
+def _on_first_page(figure: Figure) -> bool:
+    """Totals, reach and rates; not breakdowns, nor counts that are not reach (opens
+    with no recipients beside them), which the detail's table of other figures holds."""
+    return figure.key not in BREAKDOWNS and not figure.key.startswith("count_")
+
+
 def headline(sections: Sequence[Section]) -> list[HeadlineGroup]:
     """The first page's figures: each section's totals, or the line saying none."""
     groups = []
@@ -250,7 +256,7 @@ def headline(sections: Sequence[Section]) -> list[HeadlineGroup]:
                 HeadlineGroup(section.key, section.title, nothing=nothing_line(section))
             )
             continue
-        rows = [_figure_row(f) for f in section.figures if f.key not in BREAKDOWNS]
+        rows = [_figure_row(f) for f in section.figures if _on_first_page(f)]
         for table in section.tables:
             if table.key == TARGETS_TABLE:
                 rows.extend(_target_rows(table))

@@ -8,8 +8,10 @@ from typing import Any
 
 from playwright.sync_api import expect
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from engage.accounts.models import Role
+from engage.accounts.models import User
 from engage.clock import today
 from engage.clock import utcnow
 from engage.dashboard import periods
@@ -31,8 +33,8 @@ COMMENTARY = (
 )
 
 
-def _demo_lead(page: Any) -> None:
-    """Load the demo (as ``flask load-demo`` does) and sign in as its lead."""
+def _demo_lead(page: Any) -> str:
+    """Load the demo (as ``flask load-demo`` does), sign in as its lead: their name."""
     logins = load_demo(now=utcnow())
     db.session.commit()
     lead = next(login for login in logins if login.role is Role.LEAD)
@@ -41,12 +43,13 @@ def _demo_lead(page: Any) -> None:
     page.get_by_label("Password").fill(lead.password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/dashboard/**")
+    return db.session.scalar(select(User.name).where(User.email == lead.email)) or ""
 
 
 def test_board_report_first_page_reads_well_and_prints_on_four_pages(
     page: Any,
 ) -> None:
-    _demo_lead(page)
+    lead = _demo_lead(page)
     quarter = periods.current(periods.PeriodKind.QUARTER, today()).on(today())
     page.goto(f"/dashboard/board-report?quarter={quarter.value}")
     # The commentary, written by the lead for this quarter.
@@ -64,7 +67,7 @@ def test_board_report_first_page_reads_well_and_prints_on_four_pages(
     expect(headline).to_contain_text("Active members")
     expect(headline.get_by_role("columnheader", name="Status")).to_be_visible()
     expect(page.locator("#commentary")).to_contain_text("Membership grew this quarter.")
-    expect(page.locator("#commentary")).to_contain_text("Written by Lee Lead")
+    expect(page.locator("#commentary")).to_contain_text(f"Written by {lead}")
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
         assert_accessible(page)
