@@ -90,6 +90,10 @@ def singular(word: str) -> str:
     return word
 
 
+#: The longest unit a label or metric keeps (its column's length).
+UNIT_LENGTH = 50
+
+
 def default_setting(label: str) -> LabelSetting:
     """The defaults for a label: Engage's own, else guessed from its words (an
     unknown label is output, counted in its own unit, so never added to another)."""
@@ -102,7 +106,8 @@ def default_setting(label: str) -> LabelSetting:
         stage = Stage.OUTCOME
     elif any(word in key for word in _OUTTAKE_WORDS):
         stage = Stage.OUTTAKE
-    return LabelSetting(key, stage, key)
+    # Its unit is the label itself, cut to fit a unit (a label may be twice as long).
+    return LabelSetting(key, stage, key[:UNIT_LENGTH].rstrip())
 
 
 def label_settings(labels: Iterable[str]) -> dict[str, LabelSetting]:

@@ -312,3 +312,26 @@ def test_adding_a_label_and_refusing_one_already_set_up(
         client.post("/logout")
         login(cast[role])
         assert client.get("/admin/reach-labels/").status_code == 403
+
+
+def test_a_label_of_a_hundred_characters_is_logged_with_a_unit_that_fits(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    label = (
+        "people who stopped at the stand in the hospital atrium and took a leaflet away"
+    )
+    label = (label + " with them today")[:100]
+    action = factories.ActionFactory(owners=[cast["officer"]])
+    login(cast["officer"])
+    response = client.post(
+        f"/actions/{action.id}/deliveries/new",
+        data={
+            "occurred_on": today().isoformat(),
+            "description": "Atrium stand",
+            "figures-0-measure": label,
+            "figures-0-number": "75",
+        },
+    )
+    assert response.status_code == 302
+    (row,) = [r for r in db.session.query(ReachLabel) if r.label == label]
+    assert row.unit == label[:50].rstrip()

@@ -76,7 +76,8 @@ def _guess(words):
 
 
 def _label(label):
-    return LABELS.get(label) or (_guess(label), label, "")
+    # An unknown label is its own unit, cut to the unit's 50 characters.
+    return LABELS.get(label) or (_guess(label), label[:50].rstrip(), "")
 
 
 def _slug(text):
