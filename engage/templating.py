@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from datetime import datetime
+from typing import Any
 
 from flask import Flask
+from flask import current_app
 from flask import request
 from flask import url_for
 
@@ -45,10 +47,27 @@ def format_date(value: date | str | None) -> str:
     return "" if value is None else value.strftime("%-d %B %Y")
 
 
+def url_with_query(endpoint: str, **values: Any) -> str:
+    """A URL to ``endpoint`` carrying this page's query string (its filters).
+
+    ``values`` win (None leaves a key out). The route's own arguments and
+    url_for's (``_external``, ``_method``…) are never taken from the query, so no
+    query string can break the link or send it elsewhere.
+    """
+    own: set[str] = set()
+    for rule in current_app.url_map.iter_rules(endpoint):
+        own |= rule.arguments
+    carried: dict[str, Any] = {
+        key: value
+        for key, value in request.args.items()
+        if key not in own and key not in values and not key.startswith("_")
+    }
+    return url_for(endpoint, **carried, **values)
+
+
 def page_url(page: int) -> str:
     """This page's URL with the same filters and another page number."""
-    args = {**(request.view_args or {}), **request.args.to_dict(), "page": page}
-    return url_for(str(request.endpoint), **args)
+    return url_with_query(str(request.endpoint), **(request.view_args or {}), page=page)
 
 
 #: A target's status in colour as well as words (NHS tag colours).
@@ -70,6 +89,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_global(page_url)
+    app.add_template_global(url_with_query)
     app.add_template_global(status_tag)
     app.add_template_filter(quantity, "quantity")
     app.add_template_filter(percent, "percent")

@@ -269,3 +269,30 @@ def test_the_board_report_workbook_names_sheets_after_any_caption(
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     assert all("?" not in name for name in workbook.sheetnames)
     assert len(set(workbook.sheetnames)) == len(workbook.sheetnames)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "fmt=pdf",
+        "_method=POST",
+        "_external=1&_scheme=javascript",
+        "survey_id=abc",
+        "page=1&fmt=x&_anchor=y",
+    ],
+)
+def test_links_that_carry_the_query_string_cannot_be_broken_by_it(
+    client: FlaskClient, login: Any, cast: dict[str, Any], query: str
+) -> None:
+    from tests.surveys.results.helpers import make_survey
+
+    survey = make_survey()
+    login(cast["admin"])
+    for address in ("/admin/audit/", f"/surveys/{survey.id}/results", "/actions/"):
+        response = client.get(f"{address}?{query}")
+        assert response.status_code == 200, address
+        page = response.get_data(as_text=True)
+        assert "javascript:" not in page
+    audit = client.get(f"/admin/audit/?{query}").get_data(as_text=True)
+    # The download keeps the page's own filters but never the query's route values.
+    assert 'href="/admin/audit/export.csv' in audit

@@ -55,7 +55,6 @@ def index() -> ResponseReturnValue:
         form=form,
         page=page,
         sentences=sentences,
-        query=request.args.to_dict(),
     )
 
 

@@ -112,7 +112,6 @@ def index(survey_id: int) -> ResponseReturnValue:
         results=results,
         rate=response_rate(survey, suppress=suppress),
         segment_labels=SEGMENT_LABELS,
-        query=request.args.to_dict(),
     )
 
 
