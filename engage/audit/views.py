@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import Response
+from flask import flash
+from flask import redirect
 from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
@@ -18,6 +20,7 @@ from engage.audit.words import describe
 from engage.clock import utcnow
 from engage.edge import change
 from engage.paging import paginate
+from engage.templating import url_with_query
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
@@ -62,7 +65,11 @@ def index() -> ResponseReturnValue:
 @roles_required(*ADMINS)
 def export(fmt: str) -> ResponseReturnValue:
     """The events the filters select, as CSV or Excel (the download is audited)."""
-    _, criteria = _filters()
+    form, criteria = _filters()
+    if form.errors:
+        # Never the whole log in place of the events asked for: back to the filters.
+        flash("Correct the filters, then download the events they choose.", "error")
+        return redirect(url_with_query("audit.index"))
     with change(catch=()):
         filename, mimetype, content = services.export_events(
             criteria, fmt, actor=current_user, now=utcnow()

@@ -99,3 +99,20 @@ def test_audit_export_keeps_raw_columns_and_adds_the_sentence(
     )
     xlsx = client.get("/admin/audit/export.xlsx")
     assert xlsx.mimetype.endswith("spreadsheetml.sheet")
+
+
+def test_a_download_with_filters_that_cannot_apply_goes_back_to_them(
+    client: FlaskClient, login, cast
+) -> None:
+    record_event(cast["officer"], "create", "audience", 7, "Carers' groups")
+    db.session.commit()
+    login(cast["admin"])
+    asked = "date_from-day=31&date_from-month=2&date_from-year=2026&action=create"
+    response = client.get(f"/admin/audit/export.csv?{asked}")
+    # Not the whole log in place of the day asked for: the filters, with their error.
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/admin/audit/?")
+    assert "date_from-day=31" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Correct the filters, then download" in page
+    assert "must be a real date" in page
