@@ -42,6 +42,7 @@ from engage.dashboard.sections import Scope
 from engage.edge import change
 from engage.errors import ValidationError
 from engage.extensions import db
+from engage.extensions import limiter
 from engage.formtools import id_or_none
 from engage.imports.tabular import mimetype
 from engage.surveys.disclosure import Purpose
@@ -169,8 +170,13 @@ def board_report() -> ResponseReturnValue:
     return _report_page("dashboard/board_report.html", report, pdf=False, form=form)
 
 
+#: Each PDF is made in a process of its own (up to 30 seconds): a few a minute each.
+PDFS_PER_PERSON = "5 per minute"
+
+
 @bp.get("/board-report.pdf")
 @roles_required(*READERS)
+@limiter.limit(PDFS_PER_PERSON, key_func=lambda: f"board-pdf:{current_user.id}")
 def board_report_pdf() -> ResponseReturnValue:
     report = build_board_report(_quarter_scope())
     db.session.commit()

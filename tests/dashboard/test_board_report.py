@@ -324,3 +324,20 @@ def test_a_sheet_not_named_in_advance_is_cut_at_a_whole_word() -> None:
     assert board.sheet_name(DataTable("x", "Tiny: [a]", ["A"], [])) == "Tiny a"
     for key, chosen in board.SHEET_NAMES.items():
         assert len(chosen) <= 31, key
+
+
+def test_pdfs_are_limited_to_a_few_a_minute_for_each_person(
+    client, login, cast, monkeypatch
+) -> None:
+    made = []
+    monkeypatch.setattr(
+        "engage.dashboard.views.report_pdf", lambda html: made.append(1) or b"%PDF-"
+    )
+    login(cast["lead"])
+    codes = [client.get("/dashboard/board-report.pdf").status_code for _ in range(6)]
+    assert codes == [200] * 5 + [429]
+    assert len(made) == 5
+    # Another person is not held up by the first one's downloads.
+    client.post("/logout")
+    login(cast["officer"])
+    assert client.get("/dashboard/board-report.pdf").status_code == 200
