@@ -69,12 +69,23 @@ def text(
     """
     field = wtforms.TextAreaField if lines else wtforms.StringField
     checks = [InputRequired(required)] if required else []
+    filters = [strip] if (not lines if trim is None else trim) else []
+    if lines:
+        # Browsers send each line break as CR LF: one break is one character.
+        filters.insert(0, one_line_break)
     return field(
         label,
         description=description,
-        filters=[strip] if (not lines if trim is None else trim) else [],
+        filters=filters,
         validators=[*checks, Length(max=max_length)],
     )
+
+
+def one_line_break(value: object) -> object:
+    """Text with each line break as one character ("\n"), as people count them."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
 
 
 def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:

@@ -159,3 +159,19 @@ def test_optional_fields_are_marked_once_from_one_place(ctx: Any) -> None:
     assert not marks_optional(form.either)
     filters = _Filters(formdata=None)
     assert not marks_optional(filters.since)
+
+
+class _Notes(FlaskForm):  # type: ignore[misc]
+    class Meta:
+        csrf = False
+
+    notes = text("Notes", max_length=9, lines=True)
+
+
+def test_a_line_break_from_a_browser_counts_as_one_character(ctx: Any) -> None:
+    # Five lines of one letter: 9 characters with each break as one, 13 as CR LF.
+    form = _Notes(formdata=MultiDict({"notes": "a\r\nb\r\nc\rd\r\ne"}))
+    assert form.validate(), form.errors
+    assert form.notes.data == "a\nb\nc\nd\ne"
+    form = _Notes(formdata=MultiDict({"notes": "a\r\nb\r\nc\r\nd\r\ne\r\nf"}))
+    assert not form.validate()
