@@ -146,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.dashboard.views import bp as dashboard_bp
     from engage.imports.views import bp as imports_bp
     from engage.mail.views import bp as mail_bp
+    from engage.mailings.views import bp as mailings_bp
     from engage.membership.public_views import bp as join_bp
     from engage.membership.views import bp as members_bp
     from engage.metrics.label_views import bp as reach_labels_bp
@@ -167,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         breaches_bp,
         mail_bp,
+        mailings_bp,
         audiences_bp,
         map_bp,
         actions_bp,

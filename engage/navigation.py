@@ -11,6 +11,7 @@ from flask import url_for
 from flask_login import current_user
 
 from engage.accounts.access import ADMINS
+from engage.accounts.access import EDITORS
 from engage.accounts.access import READERS
 from engage.accounts.models import Role
 
@@ -35,6 +36,7 @@ NAVIGATION = (
     NavItem("My actions", "actions.mine", READERS),
     NavItem("Members", "members.index", READERS),
     NavItem("Surveys", "surveys.index", READERS),
+    NavItem("Mailings", "mailings.index", EDITORS),
     # Measures of reach
     NavItem("Metrics", "metrics.index", READERS),
     NavItem("Feeds", "feeds.feeds_index", READERS),

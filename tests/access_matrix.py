@@ -137,6 +137,7 @@ MATRIX = {
     "members.topics": ADMINS,
     # Surveys: staff pages; leads read, officers and admins change
     "surveys.index": SIGNED_IN,
+    "mailings.index": EDITORS,
     "surveys.create": EDITORS,
     "surveys.detail": SIGNED_IN,
     "surveys.edit": EDITORS,

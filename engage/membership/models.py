@@ -69,6 +69,8 @@ class ConsentMethod(enum.StrEnum):
     PHONE = "phone"
     PAPER = "paper"
     STAFF = "staff"
+    #: The one-click unsubscribe link in a mailing (one channel only).
+    UNSUBSCRIBE = "unsubscribe"
 
 
 #: Ways a member can join without the web form (staff enter them).

@@ -295,6 +295,7 @@ METHOD_WORDS = {
     ConsentMethod.PHONE: "By phone, to our staff",
     ConsentMethod.PAPER: "On a paper form",
     ConsentMethod.STAFF: "By our staff",
+    ConsentMethod.UNSUBSCRIBE: "With the unsubscribe link in one of our mailings",
 }
 
 

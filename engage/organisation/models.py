@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -41,6 +42,11 @@ class Organisation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     ico_registration: Mapped[str] = mapped_column(String(20), default="")
     #: The lawful basis for the membership scheme, in plain words.
     lawful_basis: Mapped[str] = mapped_column(Text, default="")
+    #: Count opens and clicks of mailings (off by default: tracking pixels and
+    #: per-person links need consent under PECR, so the organisation decides).
+    mailing_tracking: Mapped[bool] = mapped_column(
+        default=False, server_default=false()
+    )
 
 
 #: The name of the built-in text: consent given before any notice was published here
