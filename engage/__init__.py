@@ -146,6 +146,9 @@ def _register_blueprints(app: Flask) -> None:
     from engage.dashboard.views import bp as dashboard_bp
     from engage.imports.views import bp as imports_bp
     from engage.mail.views import bp as mail_bp
+    from engage.mailings.archive_views import bp as newsletters_bp
+    from engage.mailings.tracking_views import bp as mailing_tracking_bp
+    from engage.mailings.unsubscribe_views import bp as unsubscribe_bp
     from engage.mailings.views import bp as mailings_bp
     from engage.membership.public_views import bp as join_bp
     from engage.membership.views import bp as members_bp
@@ -169,6 +172,9 @@ def _register_blueprints(app: Flask) -> None:
         breaches_bp,
         mail_bp,
         mailings_bp,
+        newsletters_bp,  # public: published newsletters
+        unsubscribe_bp,  # public: /m/<token>/unsubscribe
+        mailing_tracking_bp,  # public: counted clicks and opens
         audiences_bp,
         map_bp,
         actions_bp,

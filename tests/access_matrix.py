@@ -138,6 +138,10 @@ MATRIX = {
     # Surveys: staff pages; leads read, officers and admins change
     "surveys.index": SIGNED_IN,
     "mailings.index": EDITORS,
+    "newsletters.show": PUBLIC,
+    "unsubscribe.unsubscribe": PUBLIC,
+    "mailing_tracking.click": PUBLIC,
+    "mailing_tracking.opened": PUBLIC,
     "surveys.create": EDITORS,
     "surveys.detail": SIGNED_IN,
     "surveys.edit": EDITORS,
