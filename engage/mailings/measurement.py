@@ -34,7 +34,7 @@ from engage.mailings.models import MailingStatus
 from engage.mailings.models import RecipientStatus
 from engage.membership.models import ContactChannel
 from engage.metrics.numbers import rate
-from engage.metrics.stages import ensure_labels
+from engage.metrics.services import observations_from_activities
 
 #: Copies that left Engage: handed to the mail server or Notify, or printed.
 SENT_STATUSES = (
@@ -193,8 +193,10 @@ def record_delivery(mailing: Mailing, *, now: datetime) -> None:
                 logged[label].value = max(logged[label].value, value)
             else:
                 activity.figures.append(ReachFigure(label=label, value=value))
-    ensure_labels([label for label, _ in figures], now=now)
     db.session.flush()
+    # The reach metrics (dashboard trends, reach report) of that day, as after a
+    # delivery an officer logs; new labels get their stage and unit saved.
+    observations_from_activities([activity.occurred_on], now=now)
 
 
 def refresh_mailing_figures(*, now: datetime) -> int:
