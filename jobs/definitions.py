@@ -69,6 +69,14 @@ JOBS: tuple[JobSpec, ...] = (
         misfire_grace_seconds=15 * 60,
     ),
     JobSpec(
+        "mailing-figures",
+        "cron",
+        {"minute": 40},
+        "engage.mailings.measurement:refresh_mailing_figures",
+        description="Bring the delivery figures logged on the plan up to date for "
+        "mailings finished in the last 30 days (receipts and bounces arrive late).",
+    ),
+    JobSpec(
         "compute-metrics",
         "cron",
         {"hour": 1, "minute": 30},

@@ -138,6 +138,7 @@ MATRIX = {
     # Surveys: staff pages; leads read, officers and admins change
     "surveys.index": SIGNED_IN,
     "mailings.index": EDITORS,
+    "readership.index": SIGNED_IN,
     "newsletters.show": PUBLIC,
     "unsubscribe.unsubscribe": PUBLIC,
     "mailing_tracking.click": PUBLIC,

@@ -63,9 +63,13 @@ def default_reached_audiences(action: Action) -> list[Audience]:
 
 
 def log_delivery(
-    action: Action, data: DeliveryData, *, actor: User, now: datetime
+    action: Action, data: DeliveryData, *, actor: User | str, now: datetime
 ) -> Activity:
-    """Record a delivery; a repeating action's next due date moves past it."""
+    """Record a delivery; a repeating action's next due date moves past it.
+
+    ``actor`` is the officer, or a label such as ``"system"`` for a delivery Engage
+    logs by itself (a mailing sent from Engage).
+    """
     if not data.description.strip():
         raise ValidationError("Say what happened.")
     if data.occurred_on > local_day(now) + timedelta(days=1):
@@ -79,7 +83,7 @@ def log_delivery(
         occurred_on=data.occurred_on,
         description=data.description.strip(),
         notes=data.notes,
-        created_by_id=actor.id,
+        created_by_id=None if isinstance(actor, str) else actor.id,
         created_at=now,
         figures=[
             ReachFigure(label=label.strip(), value=value)

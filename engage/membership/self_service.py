@@ -26,6 +26,8 @@ from engage.errors import NotFound
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.mail.services import send_mail
+from engage.mailings.history import SentToMember
+from engage.mailings.history import sent_to_member
 from engage.membership import consent
 from engage.membership.equality import QUESTIONS
 from engage.membership.models import ConsentMethod
@@ -341,6 +343,8 @@ class OwnData:
     invitations: list[SurveyRow]
     responses: list[SurveyRow]
     history: list[AuditEvent]
+    #: The mailings sent to them, newest first, and what happened to each.
+    mailings: list[SentToMember]
 
 
 def _when(value: str | None) -> datetime | None:
@@ -411,4 +415,5 @@ def readable_own_data(member: Member) -> OwnData:
             for r in surveys["survey_responses"]
         ],
         history=list(member_events(member)),
+        mailings=sent_to_member(member),
     )

@@ -29,6 +29,7 @@ from engage.extensions import db
 from engage.imports.tabular import mimetype
 from engage.imports.tabular import write_table
 from engage.mail.services import forget_address
+from engage.mailings import history as mailing_history
 from engage.membership import consent
 from engage.membership import sar
 from engage.membership.equality import QUESTIONS
@@ -387,9 +388,10 @@ def erase_member(
     """Erase a member's personal data (right to erasure, SECURITY D5).
 
     Every personal field is emptied and the support needs, tokens, topics, equality
-    answers, consent records and outbox e-mails to them are deleted. The row stays
-    as a non-identifying tombstone (tier, status, dates) so counts stay true, and
-    the audit keeps who erased it, when and why (the reason category only).
+    answers, consent records, outbox e-mails and their copies of mailings are
+    deleted. The row stays as a non-identifying tombstone (tier, status, dates) so
+    counts stay true, and the audit keeps who erased it, when and why (the reason
+    category only).
     """
     if member.status is MemberStatus.ERASED:
         return
@@ -416,6 +418,7 @@ def erase_member(
     member.equality = None
     sar.forget_requester(member)
     survey_privacy.forget_member(member)  # surveys: linked-survey PII (D5)
+    mailing_history.forget_member(member)  # what was sent to them
     if member.withdrawn_at is None and member.status is MemberStatus.ACTIVE:
         member.withdrawn_at = now  # an active member erased has left the scheme
     member.status = MemberStatus.ERASED

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint
 from flask import Response
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -31,6 +32,7 @@ from engage.errors import Conflict
 from engage.errors import EngageError
 from engage.extensions import db
 from engage.formtools import id_or_none
+from engage.mailings.history import sent_to_member
 from engage.membership import lists
 from engage.membership import models
 from engage.membership import reports
@@ -174,6 +176,10 @@ def detail(member_id: int) -> ResponseReturnValue:
         consents=current_consents(member),
         consent_labels=CONSENT_LABELS,
         history=services.member_history(member),
+        mailings=sent_to_member(member),
+        # Staff who may open mailings follow each subject to its page.
+        link_subjects=_user().can_edit
+        and "mailings.detail" in current_app.view_functions,
     )
 
 

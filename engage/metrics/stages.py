@@ -39,6 +39,14 @@ DEFAULT_LABELS: dict[str, tuple[Stage, str, str]] = {
     "viewers": (Stage.OUTPUT, "viewers", ""),
     "followers": (Stage.OUTPUT, "followers", ""),
     "copies": (Stage.OUTPUT, "copies", ""),
+    # A mailing sent from Engage: copies sent, delivered (a delivery receipt) and
+    # bounced, each in its own unit so they are never added to one another or to
+    # other reach; its tracked opens and clicks are rates of the copies delivered.
+    "sent": (Stage.OUTPUT, "sent", ""),
+    "delivered": (Stage.OUTPUT, "delivered", ""),
+    "bounced": (Stage.OUTPUT, "bounced", ""),
+    "e-mail opens": (Stage.OUTTAKE, "e-mail opens", "delivered"),
+    "e-mail clicks": (Stage.OUTTAKE, "e-mail clicks", "delivered"),
     "opens": (Stage.OUTTAKE, "opens", "recipients"),
     "clicks": (Stage.OUTTAKE, "clicks", "recipients"),
     "attendances": (Stage.OUTTAKE, "attendances", ""),

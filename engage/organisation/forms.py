@@ -87,6 +87,16 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
         lines=True,
         trim=True,
     )
+    mailing_tracking = BooleanField(
+        "Count opens and clicks of our mailings",
+        description="Only tick this if the people you write to have agreed to it. "
+        "Counting opens puts an invisible image in each e-mail, and counting clicks "
+        "gives each person their own links. Under the Privacy and Electronic "
+        "Communications Regulations (PECR), the Information Commissioner's Office "
+        "says this needs their consent, so Engage leaves it off unless you have "
+        "that consent. Mailings already sent keep the choice made when they were "
+        "sent.",
+    )
 
 
 class NoticeForm(FlaskForm):  # type: ignore[misc]

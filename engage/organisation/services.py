@@ -139,6 +139,36 @@ def save_identity(details: Identity, *, actor: User, now: datetime) -> None:
     forget_identity()
 
 
+def mailing_tracking_on() -> bool:
+    """Whether opens and clicks of mailings are counted (off until an admin, who
+    has the readers' consent, turns it on)."""
+    return bool(
+        db.session.scalar(
+            select(Organisation.mailing_tracking).where(Organisation.id == 1)
+        )
+    )
+
+
+def set_mailing_tracking(on: bool, *, actor: User, now: datetime) -> None:
+    """Turn counting of opens and clicks on or off (for mailings sent from now)."""
+    row = db.session.get(Organisation, 1)
+    if row is None:
+        raise ValidationError("Save the organisation's details first.")
+    if row.mailing_tracking == on:
+        return
+    row.mailing_tracking = on
+    row.updated_at = now
+    record_event(
+        actor,
+        "organisation.update",
+        "organisation",
+        1,
+        "Counting of mailing opens and clicks turned " + ("on" if on else "off"),
+        now=now,
+    )
+    db.session.flush()
+
+
 # Notices ---------------------------------------------------------------------------
 
 

@@ -38,12 +38,18 @@ _PUBLIC_ENDPOINTS = {
 @roles_required(*ADMINS)
 def settings() -> ResponseReturnValue:
     form = OrganisationForm(obj=services.identity())
+    if not form.is_submitted():
+        form.mailing_tracking.data = services.mailing_tracking_on()
     if form.validate_on_submit():
         details = Identity(
             **{name: form[name].data or "" for name in Identity.__dataclass_fields__}
         )
         with change("Organisation details saved.", field=form.name) as done:
-            services.save_identity(details, actor=current_user, now=utcnow())
+            now = utcnow()
+            services.save_identity(details, actor=current_user, now=now)
+            services.set_mailing_tracking(
+                bool(form.mailing_tracking.data), actor=current_user, now=now
+            )
         if done:
             return redirect(url_for("organisation.settings"))
     return render_template("organisation/settings.html", form=form)

@@ -1,0 +1,117 @@
+"""What was sent to each member: their record, their subject access data, erasure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import joinedload
+
+from engage.extensions import db
+from engage.mailings.models import BounceReport
+from engage.mailings.models import MailingRecipient
+from engage.mailings.models import RecipientStatus
+
+if TYPE_CHECKING:
+    from engage.membership.models import Member
+
+#: What happened to a copy, in plain words.
+OUTCOME_WORDS = {
+    RecipientStatus.PENDING: "Waiting to be sent",
+    RecipientStatus.SENDING: "Handed over; what happened is not known",
+    RecipientStatus.SENT: "Sent",
+    RecipientStatus.DELIVERED: "Delivered",
+    RecipientStatus.BOUNCED: "Bounced: the address does not exist",
+    RecipientStatus.FAILED: "Not sent: it could not be delivered",
+    RecipientStatus.SKIPPED: "Not sent",
+    RecipientStatus.PRINTED: "Printed and posted",
+}
+#: How each channel reads.
+CHANNEL_WORDS = {"email": "E-mail", "sms": "Text message", "post": "Letter"}
+
+
+@dataclass(frozen=True)
+class SentToMember:
+    """One mailing sent (or meant) to a member on one channel."""
+
+    mailing_id: int
+    subject: str
+    channel: str
+    #: When it was sent, else when it was recorded for sending.
+    when: datetime | None
+    what_happened: str
+    #: The copy's status code (kept in the subject access data).
+    status: str
+
+
+def _what_happened(row: MailingRecipient) -> str:
+    words = OUTCOME_WORDS.get(row.status, row.status.label)
+    if row.status is RecipientStatus.SKIPPED and row.outcome:
+        words = f"Not sent: {row.outcome}"
+    if row.unsubscribed_at is not None:
+        words += "; they unsubscribed with its link"
+    return words
+
+
+def sent_to_member(member: Member) -> list[SentToMember]:
+    """The mailings sent to a member, newest first, each with what happened."""
+    rows = db.session.scalars(
+        select(MailingRecipient)
+        .options(joinedload(MailingRecipient.mailing))
+        .where(MailingRecipient.member_id == member.id)
+        .order_by(MailingRecipient.id.desc())
+    )
+    result = [
+        SentToMember(
+            mailing_id=row.mailing_id,
+            subject=row.mailing.subject,
+            channel=CHANNEL_WORDS.get(row.channel.value, row.channel.label),
+            when=row.sent_at or row.mailing.started_at or row.mailing.prepared_at,
+            what_happened=_what_happened(row),
+            status=row.status.value,
+        )
+        for row in rows
+    ]
+    return sorted(
+        result, key=lambda r: r.when.timestamp() if r.when else 0.0, reverse=True
+    )
+
+
+def member_mailing_data(member: Member) -> dict[str, Any]:
+    """The mailings sent to a member, JSON-ready, for subject access exports."""
+    return {
+        "mailings_sent": [
+            {
+                "subject": row.subject,
+                "channel": row.channel,
+                "sent_at": None if row.when is None else row.when.isoformat(),
+                "status": row.status,
+                "what_happened": row.what_happened,
+            }
+            for row in sent_to_member(member)
+        ]
+    }
+
+
+def forget_member(member: Member) -> None:
+    """Erasure: delete the member's copies of every mailing (their history).
+
+    Each mailing's totals stay on the delivery logged on its action, which are never
+    lowered. Suppressions are kept on purpose: an address that bounced or
+    unsubscribed must never be mailed again, even if the person is imported anew;
+    a suppression holds only the address and why, nothing else about them.
+    """
+    ids = select(MailingRecipient.id).where(MailingRecipient.member_id == member.id)
+    db.session.execute(
+        update(BounceReport)
+        .where(BounceReport.recipient_id.in_(ids))
+        .values(recipient_id=None)
+    )
+    db.session.execute(
+        delete(MailingRecipient).where(MailingRecipient.member_id == member.id)
+    )

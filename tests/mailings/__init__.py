@@ -1,0 +1,1 @@
+"""Tests of newsletters and mailings sent from Engage."""
