@@ -138,6 +138,10 @@ MATRIX = {
     # Surveys: staff pages; leads read, officers and admins change
     "surveys.index": SIGNED_IN,
     "mailings.index": EDITORS,
+    "mailing_letters.letters_page": EDITORS,
+    "mailing_letters.letters_pdf": EDITORS,
+    "mailing_letters.post_list": EDITORS,
+    "mailing_letters.mark_posted": EDITORS,
     "newsletters.show": PUBLIC,
     "unsubscribe.unsubscribe": PUBLIC,
     "mailing_tracking.click": PUBLIC,
