@@ -52,9 +52,11 @@ from engage.organisation.services import render_markdown
 from engage.pdf import STYLESHEETS
 from engage.pdf import html_pdf
 
-#: The most letters in one PDF: memory and time stay bounded whatever the list.
-BATCH_SIZE = 500
-#: How long one batch's PDF may take (a batch of 500 takes well under a minute).
+#: The most letters in one PDF: memory and time stay bounded whatever the list
+#: (WeasyPrint lays out about ten standard letters a second on one busy core, and
+#: large print, at two pages a letter, half that).
+BATCH_SIZE = 100
+#: How long one batch's PDF may take.
 PDF_SECONDS = 120.0
 STYLESHEET = STYLESHEETS / "letters-pdf.css"
 #: Members are read in chunks of this many while the post list is written.
