@@ -85,6 +85,20 @@ def _font_sizes(pdf: bytes, page: int, words: str) -> set[float]:
     return sizes
 
 
+def _position_mm(pdf: bytes, page: int, words: str) -> tuple[float, float]:
+    """Where the line ``words`` starts on ``page``: mm from the left and the top."""
+    found: list[tuple[float, float]] = []
+    height = 297 / 25.4 * 72
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
+        if text.strip() == words and not found:
+            x, y = tm[4] * cm[0] + cm[4], cm[5] + tm[5] * cm[3]
+            found.append((x * 25.4 / 72, (height - y) * 25.4 / 72))
+
+    PdfReader(io.BytesIO(pdf)).pages[page].extract_text(visitor_text=visit)
+    return found[0]
+
+
 def test_the_format_follows_the_strongest_need() -> None:
     assert letter_format([]) is LetterFormat.STANDARD
     assert letter_format([SupportNeed.BSL, SupportNeed.OTHER]) is LetterFormat.STANDARD
@@ -167,6 +181,10 @@ def test_a_batch_prints_one_letter_a_page_to_the_right_people(cast) -> None:
         assert "<script>" in text  # shown as text, never run as markup
         assert "Large Print Person" not in text
     assert "Summer newsletter" in pages[0]
+    # The address shows through a DL or C5 window (20 mm in, 45 to 85 mm down).
+    left, down = _position_mm(pdf, 1, "Bo Diddley")
+    assert 19 <= left <= 30
+    assert 45 <= down <= 80
     reader = PdfReader(io.BytesIO(pdf))
     catalog: Any = reader.trailer["/Root"]
     assert catalog["/Lang"] == "en-GB"
