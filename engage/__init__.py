@@ -148,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.mail.views import bp as mail_bp
     from engage.mailings.archive_views import bp as newsletters_bp
     from engage.mailings.readership_views import bp as readership_bp
+    from engage.mailings.letter_views import bp as mailing_letters_bp
     from engage.mailings.tracking_views import bp as mailing_tracking_bp
     from engage.mailings.unsubscribe_views import bp as unsubscribe_bp
     from engage.mailings.views import bp as mailings_bp
@@ -174,6 +175,7 @@ def _register_blueprints(app: Flask) -> None:
         mail_bp,
         mailings_bp,
         readership_bp,
+        mailing_letters_bp,
         newsletters_bp,  # public: published newsletters
         unsubscribe_bp,  # public: /m/<token>/unsubscribe
         mailing_tracking_bp,  # public: counted clicks and opens

@@ -1,15 +1,15 @@
-"""Making the board report's PDF with WeasyPrint, in a process of its own.
+"""Making a PDF with WeasyPrint, in a process of its own (the board report, letters).
 
-``engage.dashboard.pdf`` runs this file as a script (``python -I pdf_writer.py
-STYLESHEET``) with the report's HTML on standard input and reads the PDF from
-standard output, stopping it after a time limit: a quarter with a very long evidence
-log costs a short-lived process, never a web worker. The PDF is tagged (PDF/UA-1:
-headings, tables and reading order for screen readers), with the document's title
-and language taken from the HTML. Nothing is fetched: the page has no images and the
+``engage.pdf`` runs this file as a script (``python -I pdf_writer.py STYLESHEET``)
+with the document's HTML on standard input and reads the PDF from standard output,
+stopping it after a time limit: a very long document costs a short-lived process,
+never a web worker. The PDF is tagged (PDF/UA-1: headings, tables and reading order
+for screen readers), with the document's title and language taken from the HTML.
+Nothing is fetched: images are left out (their alt text stays in the tags) and the
 stylesheet is read from disk.
 
-It imports nothing from Engage (the package would take longer to load than the
-report takes to lay out).
+It imports nothing from Engage (the package would take longer to load than a
+document takes to lay out).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ MEMORY_LIMIT = 2 * 1024 * 1024 * 1024
 
 
 def _refuse(url: str, *args: object, **kwargs: object) -> dict[str, object]:
-    raise ValueError(f"The board report's PDF fetches nothing ({url[:60]})")
+    raise ValueError(f"Engage's PDFs fetch nothing ({url[:60]})")
 
 
 def write_pdf(html: str, stylesheet: str) -> bytes:
