@@ -69,6 +69,15 @@ JOBS: tuple[JobSpec, ...] = (
         misfire_grace_seconds=15 * 60,
     ),
     JobSpec(
+        "read-bounces",
+        "interval",
+        {"minutes": 10},
+        "jobs.bounces:read_bounces",
+        description="Read bounce and spam reports from the bounce mailbox; mark "
+        "undeliverable addresses and stop e-mail to those who complained.",
+        misfire_grace_seconds=5 * 60,
+    ),
+    JobSpec(
         "compute-metrics",
         "cron",
         {"hour": 1, "minute": 30},

@@ -31,6 +31,7 @@ from engage.errors import Conflict
 from engage.errors import EngageError
 from engage.extensions import db
 from engage.formtools import id_or_none
+from engage.mailings.unsubscribe import undeliverable_for
 from engage.membership import lists
 from engage.membership import models
 from engage.membership import reports
@@ -174,6 +175,7 @@ def detail(member_id: int) -> ResponseReturnValue:
         consents=current_consents(member),
         consent_labels=CONSENT_LABELS,
         history=services.member_history(member),
+        undeliverable=undeliverable_for(member),
     )
 
 
