@@ -117,13 +117,10 @@ PLAIN = (
 
 
 @pytest.fixture
-def imap(app: Flask) -> Iterator[ImapServer]:
+def imap(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[ImapServer]:
     with running_dovecot() as server:
-        app.config["BOUNCE_IMAP_URL"] = server.url
-        try:
-            yield server
-        finally:
-            app.config.pop("BOUNCE_IMAP_URL", None)
+        monkeypatch.setitem(app.config, "BOUNCE_IMAP_URL", server.url)
+        yield server
 
 
 def _mailbox(server: ImapServer) -> MailBoxUnencrypted:
@@ -230,10 +227,10 @@ def test_bounces_and_complaints_read_over_imap_are_filed_once(
 
 
 def test_limits_each_run_and_leaves_oversized_messages(
-    app: Flask, imap: ImapServer
+    app: Flask, imap: ImapServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _people()
-    app.config["BOUNCE_MAX_BYTES"] = 4000
+    monkeypatch.setitem(app.config, "BOUNCE_MAX_BYTES", 4000)
     big = PLAIN.replace(b"Hello", b"x" * 5000)
     _deliver(
         imap,
@@ -249,11 +246,8 @@ def test_limits_each_run_and_leaves_oversized_messages(
             for n in range(3)
         ],
     )
-    try:
-        first = read_bounces(now=utcnow(), limit=2)
-        second = read_bounces(now=utcnow(), limit=2)
-    finally:
-        app.config.pop("BOUNCE_MAX_BYTES")
+    first = read_bounces(now=utcnow(), limit=2)
+    second = read_bounces(now=utcnow(), limit=2)
     assert (first["read"], first["too_large"], first["soft"]) == (2, 1, 1)
     assert (second["read"], second["soft"]) == (2, 2)
     db.session.expire_all()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,10 +29,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
-def configured(app: Flask) -> Iterator[None]:
-    app.config["NOTIFY_CALLBACK_TOKEN"] = TOKEN
-    yield
-    app.config.pop("NOTIFY_CALLBACK_TOKEN", None)
+def configured(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "NOTIFY_CALLBACK_TOKEN", TOKEN)
 
 
 def receipt(notification_id: str, status: str, **extra: Any) -> dict[str, Any]:
