@@ -8,7 +8,7 @@ VENDOR := static/vendor
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets browser run jobs migrate fmt lint static-checks fuzz test test-sqlite test-postgres test-clocks test-slow bench clean
+.PHONY: help install assets browser imap-server run jobs migrate fmt lint static-checks fuzz test test-sqlite test-postgres test-clocks test-slow bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,6 +42,11 @@ browser: ## Install Debian's Chromium for the browser tests (when missing and ro
 	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Install Debian's chromium (sudo apt-get install chromium) to run the browser tests." >&2; exit 1; fi
+
+imap-server: ## Install Debian's dovecot, the IMAP server the bounce tests run on loopback (when missing and root)
+	@if [ -x /usr/sbin/dovecot ]; then echo "dovecot: /usr/sbin/dovecot"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; \
+	else echo "Install Debian's dovecot (sudo apt-get install dovecot-imapd) to run the bounce tests." >&2; exit 1; fi
 
 PORT ?= 5000
 run: install ## Set up, load demo data and serve Engage on http://127.0.0.1:5000 (or PORT=…)
@@ -85,7 +90,7 @@ fuzz: install ## Hypothesis fuzz targets and the walker, longer; then each ather
 	  $(PY) -m tests.fuzz.atheris_targets $$target .fuzz-corpus/$$target \
 	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; done
 
-test: install browser lint ## The whole suite: lint; tests on SQLite, PostgreSQL (if ENGAGE_TEST_DATABASE_URL is set) and at four clock settings; the load and fault tests
+test: install browser imap-server lint ## The whole suite: lint; tests on SQLite, PostgreSQL (if ENGAGE_TEST_DATABASE_URL is set) and at four clock settings; the load and fault tests
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$ENGAGE_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "ENGAGE_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi

@@ -113,6 +113,20 @@ class Config:
     FEEDS_MAX_BYTES = 5 * 1024 * 1024
     FEEDS_MAX_REDIRECTS = 3
 
+    # Mailings: unsubscribes, Notify's receipts, the bounce mailbox.
+    #: Unsubscribe link requests per client (mail programs' one-click POSTs included).
+    UNSUBSCRIBE_LIMIT = "60 per minute; 600 per hour"
+    #: The bearer token GOV.UK Notify sends with delivery receipts (set in Notify's
+    #: callback settings); unset, the receipts address answers 404.
+    NOTIFY_CALLBACK_TOKEN: str | None = None
+    #: The bounce mailbox read by the read-bounces job: imap://user:password@host:143/
+    #: INBOX, or imaps://… for TLS. Unset, the job reads nothing.
+    BOUNCE_IMAP_URL: str | None = None
+    BOUNCE_PROCESSED_FOLDER = "Processed"
+    BOUNCE_MAX_MESSAGES = 200  # per run
+    BOUNCE_MAX_BYTES = 1024 * 1024  # larger messages are left for a person
+    BOUNCE_IMAP_TIMEOUT_SECONDS = 30.0
+
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Apply defaults, ``ENGAGE_*`` variables and the test mapping; derive the rest."""

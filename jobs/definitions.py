@@ -77,6 +77,15 @@ JOBS: tuple[JobSpec, ...] = (
         "mailings finished in the last 30 days (receipts and bounces arrive late).",
     ),
     JobSpec(
+        "read-bounces",
+        "interval",
+        {"minutes": 10},
+        "jobs.bounces:read_bounces",
+        description="Read bounce and spam reports from the bounce mailbox; mark "
+        "undeliverable addresses and stop e-mail to those who complained.",
+        misfire_grace_seconds=5 * 60,
+    ),
+    JobSpec(
         "compute-metrics",
         "cron",
         {"hour": 1, "minute": 30},

@@ -147,6 +147,8 @@ MATRIX = {
     "unsubscribe.unsubscribe": PUBLIC,
     "mailing_tracking.click": PUBLIC,
     "mailing_tracking.opened": PUBLIC,
+    # GOV.UK Notify's delivery receipts: its bearer token, not a session
+    "mailing_receipts.notify_receipt": PUBLIC,
     "surveys.create": EDITORS,
     "surveys.detail": SIGNED_IN,
     "surveys.edit": EDITORS,

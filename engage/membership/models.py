@@ -71,6 +71,8 @@ class ConsentMethod(enum.StrEnum):
     STAFF = "staff"
     #: The one-click unsubscribe link in a mailing (one channel only).
     UNSUBSCRIBE = "unsubscribe"
+    #: Their e-mail provider reported that they marked a mailing as spam.
+    COMPLAINT = "complaint"
 
 
 #: Ways a member can join without the web form (staff enter them).

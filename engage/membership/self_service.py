@@ -298,6 +298,7 @@ METHOD_WORDS = {
     ConsentMethod.PAPER: "On a paper form",
     ConsentMethod.STAFF: "By our staff",
     ConsentMethod.UNSUBSCRIBE: "With the unsubscribe link in one of our mailings",
+    ConsentMethod.COMPLAINT: "By marking one of our e-mails as spam",
 }
 
 

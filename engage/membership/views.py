@@ -33,6 +33,7 @@ from engage.errors import EngageError
 from engage.extensions import db
 from engage.formtools import id_or_none
 from engage.mailings.history import sent_to_member
+from engage.mailings.unsubscribe import undeliverable_for
 from engage.membership import lists
 from engage.membership import models
 from engage.membership import reports
@@ -180,6 +181,7 @@ def detail(member_id: int) -> ResponseReturnValue:
         # Staff who may open mailings follow each subject to its page.
         link_subjects=_user().can_edit
         and "mailings.detail" in current_app.view_functions,
+        undeliverable=undeliverable_for(member),
     )
 
 
