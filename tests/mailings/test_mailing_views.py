@@ -280,3 +280,36 @@ def test_leads_cannot_compose(client: FlaskClient, login, cast) -> None:
     assert client.get("/mailings/new").status_code == 403
     assert client.get(f"/mailings/{mailing.id}/preview/email").status_code == 403
     assert client.post(f"/mailings/{mailing.id}/publish").status_code == 403
+
+
+def test_hostile_values_are_refused_not_errors(
+    client: FlaskClient, login, cast
+) -> None:
+    mailing = _mailing()
+    login(cast["officer"])
+    hostile = {
+        "channels": ["bogus", "", "phone"],
+        "to_members": "maybe",
+        "action_id": "99999999999",
+        "topic_id": "1e3",
+        "practice_id": "-1",
+        "support_need": "\r\n",
+        "audience_ids": ["2147483648", "abc"],
+        "joined_from-day": "31",
+        "joined_from-month": "2",
+        "joined_from-year": "2025",
+        "joined_to": "not-a-date",
+    }
+    for name, value in hostile.items():
+        response = client.post(
+            f"/mailings/{mailing.id}/edit", data={**FORM, name: value}
+        )
+        assert response.status_code == 200, name
+        assert "There is a problem" in response.get_data(as_text=True), name
+    # An audience or action that no longer exists, sent as if offered: refused.
+    response = client.post(
+        f"/mailings/{mailing.id}/edit", data={**FORM, "audience_ids": ["424242"]}
+    )
+    assert response.status_code == 200
+    db.session.refresh(mailing)
+    assert mailing.subject == "March bulletin"
