@@ -1,0 +1,77 @@
+"""The rendered e-mail and its preview in headless Chromium: axe finds nothing, and
+the e-mail fits a phone without sideways scrolling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engage.clock import utcnow
+from engage.extensions import db
+from engage.mailings.compose import render_email
+from engage.mailings.models import Mailing
+from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import browser  # noqa: F401  (fixtures)
+from tests.browser.conftest import live_server  # noqa: F401
+from tests.browser.conftest import page  # noqa: F401
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+BODY = """Thank you to everyone who came to the spring event.
+
+# What you told us
+
+- Waiting times for [blood tests](https://www.example.nhs.uk/bloods)
+- Parking at the hospital
+
+## Dates for your diary
+
+1. Board meeting, 3 March
+2. Write to [the team](mailto:engagement@example.nhs.uk)
+
+![Members around a table](https://www.example.nhs.uk/p.jpg)
+
+> A quote from a member.
+"""
+
+
+def _mailing() -> Mailing:
+    mailing = Mailing(
+        subject="Spring newsletter",
+        body=BODY,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+        archive_slug="springslug000000",
+        published_at=utcnow(),
+    )
+    db.session.add(mailing)
+    db.session.commit()
+    return mailing
+
+
+@pytest.mark.parametrize("width", [600, 360])
+def test_the_email_passes_axe_and_fits_the_width(
+    page: Any,  # noqa: F811
+    width: int,
+) -> None:
+    rendered = render_email(
+        _mailing(), unsubscribe_url="http://engage.test/m/token/unsubscribe"
+    )
+    page.set_viewport_size({"width": width, "height": 900})
+    page.set_content(rendered.html)
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.get_by_role("heading", level=1).inner_text() == "Spring newsletter"
+
+
+def test_the_preview_page_passes_axe(page: Any, cast: Any) -> None:  # noqa: F811
+    mailing = _mailing()
+    sign_in(page, cast["officer"])
+    page.goto(f"/mailings/{mailing.id}/preview")
+    assert_accessible(page)
+    frames = page.locator("iframe")
+    assert frames.count() == 2
+    frame = page.frame_locator("iframe").first
+    assert frame.get_by_role("heading", level=1).inner_text() == "Spring newsletter"
