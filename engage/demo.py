@@ -67,6 +67,9 @@ def load_demo(*, now: datetime) -> list[DemoLogin]:
     from engage.metrics.demo import load_demo_metrics
 
     load_demo_metrics(now=now)
+    from engage.mailings.demo import load_demo_mailings
+
+    load_demo_mailings(now=now)
     return list(DEMO_USERS)
 
 

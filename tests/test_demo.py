@@ -367,3 +367,17 @@ def test_an_admin_can_break_the_members_survey_down_by_age(
     table = text[text.index("<table") :]
     assert "65 to 74" in table  # a group large enough to show
     assert "fewer than 5" in table  # and small counts suppressed
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_starter_templates_and_a_draft_newsletter_are_there_to_try() -> None:
+    from engage.mailings.models import Mailing
+    from engage.mailings.models import MailingStatus
+    from engage.mailings.models import MailingTemplate
+
+    names = set(db.session.scalars(select(MailingTemplate.name)))
+    assert names == {"PPI newsletter", "GP bulletin", "Stakeholder newsletter"}
+    (draft,) = db.session.scalars(select(Mailing))
+    assert draft.status is MailingStatus.DRAFT
+    assert draft.action is not None and draft.action.title == "Members' newsletter"
+    assert draft.template is not None and draft.body == draft.template.body

@@ -106,6 +106,14 @@ VERBS: dict[str, str] = {
     "breach.updated": "changed",
     "notice.publish": "published",
     "organisation.update": "changed",
+    "test_send": "e-mailed themselves a test copy of",
+    "schedule": "scheduled",
+    "pause": "paused",
+    "resume": "resumed",
+    "cancel": "cancelled",
+    "unsubscribe": "unsubscribed",
+    "bounce": "recorded an undeliverable address for",
+    "complaint": "recorded a spam complaint from",
 }
 
 #: How the filter menu names each action, where the verb alone would not say.
@@ -147,6 +155,8 @@ NOUNS: dict[str, tuple[str, str]] = {
     "api_token": ("an API token", "API tokens"),
     "calendar_token": ("a calendar link", "Calendar links"),
     "survey": ("a survey", "Surveys"),
+    "mailing": ("a mailing", "Mailings"),
+    "mailing_template": ("a mailing template", "Mailing templates"),
     "survey_response": ("survey responses", "Survey responses"),
     "survey_results": ("survey results", "Survey results"),
     "survey_equality": ("survey answers by equality question", "Survey equality"),
@@ -303,6 +313,22 @@ _SIMPLE: dict[str, tuple[str, str, str, str, str, tuple[Role, ...]]] = {
         "",
         "",
         READERS,
+    ),
+    "mailing": (
+        "engage.mailings.models.Mailing",
+        "subject",
+        "mailing",
+        "mailings.detail",
+        "mailing_id",
+        EDITORS,
+    ),
+    "mailing_template": (
+        "engage.mailings.models.MailingTemplate",
+        "name",
+        "mailing template",
+        "mailings.edit_template",
+        "template_id",
+        EDITORS,
     ),
     "breach": (
         "engage.breaches.models.Breach",

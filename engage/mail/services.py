@@ -63,18 +63,21 @@ def send_mail(
     reason: str,
     html: str | None = None,
     attachments: tuple[Attachment, ...] = (),
+    footed: bool = False,
 ) -> None:
     """Write an e-mail to the outbox; with SMTP, it leaves once the caller commits.
 
     Every e-mail ends with the organisation's details and ``reason``, the words after
-    "You are getting this e-mail because".
+    "You are getting this e-mail because"; ``footed`` says the text and HTML already
+    end with them (a mailing, whose renderer writes its own footer).
     """
     config = current_app.config
-    foot = footer(reason)
-    text = f"{text.rstrip()}\n\n{foot}\n"
-    if html is not None:
-        lines = "<br>".join(str(escape(line)) for line in foot.splitlines()[1:])
-        html = f'{html}<hr><p style="font-size:14px;color:#4c6272">{lines}</p>'
+    if not footed:
+        foot = footer(reason)
+        text = f"{text.rstrip()}\n\n{foot}\n"
+        if html is not None:
+            lines = "<br>".join(str(escape(line)) for line in foot.splitlines()[1:])
+            html = f'{html}<hr><p style="font-size:14px;color:#4c6272">{lines}</p>'
     message = OutboxMessage(
         to_address=to,
         subject=subject,

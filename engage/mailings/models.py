@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+from engage.actions.models import Action
 from engage.audiences.models import Audience
 from engage.db import TimestampMixin
 from engage.db import str_enum
@@ -185,6 +186,7 @@ class Mailing(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     )
 
     template: Mapped[MailingTemplate | None] = relationship()
+    action: Mapped[Action | None] = relationship()
 
     @property
     def channels(self) -> list[ContactChannel]:

@@ -268,6 +268,7 @@ def send_test(mailing: Mailing, *, to: str, actor: User, now: datetime) -> None:
         rendered.text,
         reason="you asked for a test copy of this mailing",
         html=rendered.html,
+        footed=True,
     )
     record_event(
         actor, "test_send", "mailing", mailing.id, "test copy e-mailed", now=now

@@ -180,3 +180,21 @@ def test_audit_filter_days_are_uk_days(cast) -> None:
 
     assert found(date(2026, 6, 2)) == 1
     assert found(date(2026, 6, 1)) == 0
+
+
+def test_mailing_events_read_as_sentences(cast) -> None:
+    from engage.mailings.models import Mailing
+
+    mailing = Mailing(subject="April news")
+    db.session.add(mailing)
+    db.session.flush()
+    record_event(cast["officer"], "test_send", "mailing", mailing.id, "test copy")
+    record_event(cast["officer"], "pause", "mailing", mailing.id, "")
+    db.session.flush()
+    said = _sentences(cast["admin"])
+    assert said["test_send"] == (
+        "Owen Officer e-mailed themselves a test copy of the mailing"
+        " \u201cApril news\u201d (test copy)"
+    )
+    assert said["pause"] == "Owen Officer paused the mailing \u201cApril news\u201d"
+    assert record_type_name("mailing_template") == "Mailing templates"

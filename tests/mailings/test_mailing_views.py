@@ -208,6 +208,9 @@ def test_test_send_goes_to_the_signed_in_person(
     assert message.subject == "Test: April news"
     assert message.body_html is not None
     assert "<h1" in message.body_html
+    # The renderer writes the footer once, inside the e-mail's own layout.
+    assert message.body_html.rstrip().endswith("</html>")
+    assert message.body_text.count("You are getting this e-mail because") == 1
     assert len(_audit("test_send")) == 1
 
 

@@ -15,6 +15,7 @@ from alembic import op
 
 import engage.db
 from engage.clock import utcnow
+from engage.mailings.starters import STARTER_TEMPLATES
 
 # revision identifiers, used by Alembic.
 revision = "a9s0mail0012"
@@ -22,94 +23,8 @@ down_revision = "a9r0board0011"
 branch_labels = None
 depends_on = None
 
-#: The templates seeded on upgrade (name, subject, Markdown body), removed on downgrade.
-TEMPLATES = (
-    (
-        "PPI newsletter",
-        "Your PPI newsletter",
-        """Welcome to this month's newsletter for our patient and public involvement
-(PPI) members. Thank you for giving your time and views.
-
-# What you told us, and what we did
-
-- What members said:
-- What we changed as a result:
-
-# Get involved
-
-Coming up this month:
-
-- **Event or meeting name**, date and time, place or online. [Find out more and
-  book a place](https://www.example.nhs.uk/events)
-
-# News from across the health service
-
-Write a short update here.
-
-# Contact us
-
-Reply to this e-mail or call us if you have any questions, or if you need this
-newsletter in another format such as large print or easy read.
-""",
-    ),
-    (
-        "GP bulletin",
-        "GP bulletin",
-        """A short update for GP practices and primary care teams.
-
-# Action needed
-
-- What practices need to do, and by when.
-
-# Updates
-
-## Clinical and service changes
-
-Write the update here.
-
-## Engagement with patients
-
-How practices can help: patient participation groups, surveys now open, events.
-
-# Dates for your diary
-
-- Date: meeting or deadline.
-
-# Who to contact
-
-Name, role and e-mail address for questions about this bulletin.
-""",
-    ),
-    (
-        "Stakeholder newsletter",
-        "Stakeholder newsletter",
-        """An update for our partners and stakeholders on our plans, what we have
-heard and how you can take part.
-
-# Headlines
-
-- Key decision or development.
-
-# What we have heard
-
-What patients, the public and partners have told us, and what we are doing
-about it.
-
-# Consultations and engagement open now
-
-- **Name of the consultation**: who it is for and the closing date.
-  [Have your say](https://www.example.nhs.uk/have-your-say)
-
-# Dates for your diary
-
-- Date: board meeting, event or deadline.
-
-# Contact us
-
-How to reach the engagement team.
-""",
-    ),
-)
+#: The templates seeded on upgrade, removed on downgrade.
+TEMPLATES = STARTER_TEMPLATES
 
 
 def upgrade():
