@@ -379,5 +379,7 @@ def test_the_starter_templates_and_a_draft_newsletter_are_there_to_try() -> None
     assert names == {"PPI newsletter", "GP bulletin", "Stakeholder newsletter"}
     (draft,) = db.session.scalars(select(Mailing))
     assert draft.status is MailingStatus.DRAFT
-    assert draft.action is not None and draft.action.title == "Members' newsletter"
-    assert draft.template is not None and draft.body == draft.template.body
+    assert draft.action is not None
+    assert draft.action.title == "Members' newsletter"
+    assert draft.template is not None
+    assert draft.body == draft.template.body
