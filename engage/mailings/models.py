@@ -207,8 +207,13 @@ class MailingRecipient(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "mailing_recipients"
     __table_args__ = (
-        UniqueConstraint("mailing_id", "channel", "member_id"),
-        UniqueConstraint("mailing_id", "channel", "contact_id"),
+        # Named: the naming convention would give both the same name.
+        UniqueConstraint(
+            "mailing_id", "channel", "member_id", name="uq_mailing_recipients_member"
+        ),
+        UniqueConstraint(
+            "mailing_id", "channel", "contact_id", name="uq_mailing_recipients_contact"
+        ),
         Index("ix_mailing_recipients_mailing_status", "mailing_id", "status"),
     )
 

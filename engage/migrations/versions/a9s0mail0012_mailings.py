@@ -255,13 +255,13 @@ def upgrade():
             "mailing_id",
             "channel",
             "contact_id",
-            name=op.f("uq_mailing_recipients_mailing_id"),
+            name=op.f("uq_mailing_recipients_contact"),
         ),
         sa.UniqueConstraint(
             "mailing_id",
             "channel",
             "member_id",
-            name=op.f("uq_mailing_recipients_mailing_id"),
+            name=op.f("uq_mailing_recipients_member"),
         ),
     )
     with op.batch_alter_table("mailing_recipients", schema=None) as batch_op:

@@ -1,0 +1,1 @@
+"""Mailings: recipients, sending, GOV.UK Notify and the staff pages."""
