@@ -91,6 +91,11 @@ def _words(template: str, channel: ContactChannel) -> str:
     return template.format(messages=messages, address=address)
 
 
+def left_out_words(code: str, channel: ContactChannel) -> str:
+    """A ``LEFT_OUT`` reason code in plain words, for ``channel``."""
+    return _words(LEFT_OUT[code], channel)
+
+
 # The SQL rule ------------------------------------------------------------------------
 
 
