@@ -147,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.imports.views import bp as imports_bp
     from engage.mail.views import bp as mail_bp
     from engage.mailings.archive_views import bp as newsletters_bp
+    from engage.mailings.send_views import bp as mailing_send_bp
     from engage.mailings.tracking_views import bp as mailing_tracking_bp
     from engage.mailings.unsubscribe_views import bp as unsubscribe_bp
     from engage.mailings.views import bp as mailings_bp
@@ -172,6 +173,7 @@ def _register_blueprints(app: Flask) -> None:
         breaches_bp,
         mail_bp,
         mailings_bp,
+        mailing_send_bp,
         newsletters_bp,  # public: published newsletters
         unsubscribe_bp,  # public: /m/<token>/unsubscribe
         mailing_tracking_bp,  # public: counted clicks and opens

@@ -138,6 +138,14 @@ MATRIX = {
     # Surveys: staff pages; leads read, officers and admins change
     "surveys.index": SIGNED_IN,
     "mailings.index": EDITORS,
+    # Sending a mailing: recipients and why not, schedule, send, progress
+    "mailing_send.recipients_page": EDITORS,
+    "mailing_send.schedule": EDITORS,
+    "mailing_send.send_now": EDITORS,
+    "mailing_send.progress": EDITORS,
+    "mailing_send.pause": EDITORS,
+    "mailing_send.resume": EDITORS,
+    "mailing_send.cancel": EDITORS,
     "newsletters.show": PUBLIC,
     "unsubscribe.unsubscribe": PUBLIC,
     "mailing_tracking.click": PUBLIC,
