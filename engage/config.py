@@ -40,6 +40,23 @@ class Config:
     # Queued e-mails are retried by the deliver-mail job, with back-off, this often.
     MAIL_MAX_ATTEMPTS = 8
 
+    # Mailings (newsletters sent from Engage). E-mail goes through SMTP_URL ("smtp")
+    # or GOV.UK Notify ("notify"); text messages always through Notify, whose
+    # templates take ((subject)) and ((body)) (e-mail) and ((body)) (text).
+    MAILING_EMAIL_TRANSPORT = "smtp"
+    NOTIFY_API_KEY: str | None = None
+    NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"
+    NOTIFY_EMAIL_TEMPLATE_ID: str | None = None
+    NOTIFY_SMS_TEMPLATE_ID: str | None = None
+    NOTIFY_TIMEOUT_SECONDS = 10
+    # Sending: copies per batch, copies per second at most, how long one run of the
+    # send-mailings job sends before leaving the rest to the next, and how often a
+    # copy refused for now is tried.
+    MAILING_BATCH_SIZE = 100
+    MAILING_RATE = 50
+    MAILING_RUN_SECONDS = 50
+    MAILING_MAX_ATTEMPTS = 3
+
     # Sessions: signed cookie + per-user session version (see accounts.sessions).
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 12

@@ -54,6 +54,15 @@ JOBS: tuple[JobSpec, ...] = (
         misfire_grace_seconds=60,
     ),
     JobSpec(
+        "send-mailings",
+        "interval",
+        {"minutes": 1},
+        "jobs.mailings:send_mailings",
+        description="Start the mailings scheduled for now and send the mailings being "
+        "sent, in throttled batches (each run sends for up to 50 seconds).",
+        misfire_grace_seconds=60,
+    ),
+    JobSpec(
         "close-surveys",
         "cron",
         {"minute": 5},

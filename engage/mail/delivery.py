@@ -69,8 +69,9 @@ _threads_lock = threading.Lock()
 # Sending ---------------------------------------------------------------------------
 
 
-def deliver(smtp_url: str, message: EmailMessage | bytes, *, timeout: float) -> None:
-    """Send one message through the SMTP server named by ``smtp_url``."""
+def connect(smtp_url: str, *, timeout: float) -> smtplib.SMTP:
+    """An open SMTP connection to the server named by ``smtp_url``, ready to send
+    (STARTTLS and login done); the caller closes it (``with`` or ``quit``)."""
     parts = urlsplit(smtp_url)
     options = parse_qs(parts.query)
     host = parts.hostname or "localhost"
@@ -84,16 +85,25 @@ def deliver(smtp_url: str, message: EmailMessage | bytes, *, timeout: float) -> 
         client = smtplib.SMTP(host, parts.port or 25, timeout=timeout)
     else:
         raise ValueError(f"unsupported mail URL scheme: {parts.scheme!r}")
+    try:
+        if options.get("starttls", ["false"])[0].lower() in {"1", "true", "yes"}:
+            client.starttls(context=context)
+        if parts.username:
+            client.login(unquote(parts.username), unquote(parts.password or ""))
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def deliver(smtp_url: str, message: EmailMessage | bytes, *, timeout: float) -> None:
+    """Send one message through the SMTP server named by ``smtp_url``."""
     if isinstance(message, bytes):
         from email import message_from_bytes
         from email import policy
 
         message = message_from_bytes(message, policy=policy.SMTP)
-    with client:
-        if options.get("starttls", ["false"])[0].lower() in {"1", "true", "yes"}:
-            client.starttls(context=context)
-        if parts.username:
-            client.login(unquote(parts.username), unquote(parts.password or ""))
+    with connect(smtp_url, timeout=timeout) as client:
         client.send_message(message)
 
 

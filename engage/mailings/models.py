@@ -209,6 +209,7 @@ class MailingRecipient(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "mailing_recipients"
     __table_args__ = (
+        # Named: the naming convention would give both the same name.
         UniqueConstraint(
             "mailing_id", "channel", "member_id", name="uq_mailing_recipients_member"
         ),

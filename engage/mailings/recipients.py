@@ -1,0 +1,594 @@
+"""Who a mailing goes to: matching members and contacts whose consent allows it.
+
+The rule for members is ``engage.membership.consent.may_contact`` (an active member
+whose latest consent for the channel is given, and given since the last privacy
+notice that asked for fresh consent). Choosing among tens of thousands of members is
+done here in SQL with the same rule (the tests check both agree); answering "why is
+this person not included?" for one member uses ``may_contact`` itself.
+
+Join dates are compared with ``Member.created_at`` (when the member joined, whether
+online, by phone or on paper), as UK calendar days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement
+from sqlalchemy import FromClause
+from sqlalchemy import Subquery
+from sqlalchemy import case
+from sqlalchemy import exists
+from sqlalchemy import false
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import literal
+from sqlalchemy import null
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from engage.audiences.models import AudienceContact
+from engage.clock import start_of_day
+from engage.extensions import db
+from engage.mailings.models import Mailing
+from engage.mailings.models import MailingRecipient
+from engage.mailings.models import RecipientStatus
+from engage.mailings.models import Suppression
+from engage.mailings.models import SuppressionReason
+from engage.mailings.models import mailing_audiences
+from engage.membership.consent import current_consents
+from engage.membership.consent import may_contact
+from engage.membership.models import ConsentRecord
+from engage.membership.models import ContactChannel
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import MemberSupportNeed
+from engage.membership.models import Practice
+from engage.membership.models import Topic
+from engage.membership.models import member_topics
+from engage.organisation.services import fresh_consent_since
+from engage.templating import format_date
+
+#: Members are chosen and recorded this many ids at a time (bounded memory).
+CHUNK = 5000
+
+#: What each channel is called in plain words: (the messages, the address).
+_WORDS = {
+    ContactChannel.EMAIL: ("e-mails", "e-mail address"),
+    ContactChannel.SMS: ("text messages", "mobile number"),
+    ContactChannel.POST: ("letters", "postal address"),
+}
+
+#: Why a matching member is left out of one channel (the reason codes of the SQL).
+LEFT_OUT = {
+    "erased": "Their details have been erased",
+    "withdrawn": "They have withdrawn from the membership",
+    "pending": "They have not confirmed their membership yet",
+    "no_consent": "They have not agreed to {messages}",
+    "stale_consent": "They agreed to {messages} before the privacy notice that asked "
+    "everyone to agree again, and have not agreed since",
+    "no_address": "We have no {address} for them",
+    "suppressed": "Their {address} is on the do-not-send list (unsubscribed, "
+    "undeliverable or reported as spam)",
+}
+#: Why an audience contact is left out (e-mail only).
+CONTACT_LEFT_OUT = {
+    "no_address": "Stakeholder contacts with no e-mail address",
+    "suppressed": (
+        "Stakeholder contacts whose e-mail address is on the do-not-send list"
+    ),
+    "duplicate": "Stakeholder contacts whose e-mail address already gets it",
+}
+
+
+def _words(template: str, channel: ContactChannel) -> str:
+    messages, address = _WORDS[channel]
+    return template.format(messages=messages, address=address)
+
+
+def left_out_words(code: str, channel: ContactChannel) -> str:
+    """A ``LEFT_OUT`` reason code in plain words, for ``channel``."""
+    return _words(LEFT_OUT[code], channel)
+
+
+# The SQL rule ------------------------------------------------------------------------
+
+
+def _address(channel: ContactChannel) -> ColumnElement[str | None]:
+    """The member's address for ``channel`` (e-mail lower-cased)."""
+    if channel is ContactChannel.EMAIL:
+        return func.lower(Member.email)
+    if channel is ContactChannel.SMS:
+        return Member.phone  # type: ignore[return-value]
+    return Member.address  # type: ignore[return-value]
+
+
+def _latest_consent(
+    channel: ContactChannel, low: int | None, high: int | None
+) -> Subquery:
+    """Each member's latest consent record for ``channel`` (members ``low``..``high``).
+
+    "Latest" as ``consent._latest`` has it: the last by time, then by id.
+    """
+    position = (
+        func.row_number()
+        .over(
+            partition_by=ConsentRecord.member_id,
+            order_by=(ConsentRecord.recorded_at.desc(), ConsentRecord.id.desc()),
+        )
+        .label("position")
+    )
+    records = select(
+        ConsentRecord.member_id,
+        ConsentRecord.granted,
+        ConsentRecord.recorded_at,
+        position,
+    ).where(ConsentRecord.channel == channel)
+    if low is not None:
+        records = records.where(ConsentRecord.member_id >= low)
+    if high is not None:
+        records = records.where(ConsentRecord.member_id < high)
+    ranked = records.subquery()
+    return (
+        select(ranked.c.member_id, ranked.c.granted, ranked.c.recorded_at)
+        .where(ranked.c.position == 1)
+        .subquery(f"latest_{channel.value}")
+    )
+
+
+def _suppressed(
+    channel: ContactChannel, address: ColumnElement[str | None]
+) -> ColumnElement[bool]:
+    if channel is ContactChannel.POST:
+        return false()
+    return exists().where(
+        Suppression.channel == channel, Suppression.address == address
+    )
+
+
+#: The reasons that are ``consent.may_contact`` saying no.
+NOT_ALLOWED = ("erased", "withdrawn", "pending", "no_consent", "stale_consent")
+
+
+def member_reasons(
+    channel: ContactChannel, *, low: int | None = None, high: int | None = None
+) -> tuple[FromClause, ColumnElement[str | None]]:
+    """SQL: members (with their latest consent) and why each gets nothing on
+    ``channel`` (a ``LEFT_OUT`` code), or NULL for those who get it.
+
+    A code in ``NOT_ALLOWED`` is exactly ``consent.may_contact`` being false.
+    ``low`` and ``high`` bound the member ids looked at (a chunk).
+    """
+    since = fresh_consent_since()
+    latest = _latest_consent(channel, low, high)
+    members = Member.__table__.outerjoin(latest, latest.c.member_id == Member.id)
+    address = _address(channel)
+    granted = latest.c.granted.is_(True)
+    whens: list[tuple[ColumnElement[bool], str]] = [
+        (Member.status == MemberStatus.ERASED, "erased"),
+        (Member.status == MemberStatus.WITHDRAWN, "withdrawn"),
+        (Member.status != MemberStatus.ACTIVE, "pending"),
+        (or_(latest.c.member_id.is_(None), ~granted), "no_consent"),
+    ]
+    if since is not None:
+        whens.append((latest.c.recorded_at < since, "stale_consent"))
+    whens += [
+        (or_(address.is_(None), address == ""), "no_address"),
+        (_suppressed(channel, address), "suppressed"),
+    ]
+    return members, case(*whens, else_=null())
+
+
+def _criteria(mailing: Mailing) -> list[ColumnElement[bool]]:
+    """The mailing's filters on members (none given: every member)."""
+    conditions: list[ColumnElement[bool]] = []
+    if mailing.tier is not None:
+        conditions.append(Member.tier == mailing.tier)
+    if mailing.topic_id is not None:
+        conditions.append(
+            exists().where(
+                member_topics.c.member_id == Member.id,
+                member_topics.c.topic_id == mailing.topic_id,
+            )
+        )
+    if mailing.practice_id is not None:
+        conditions.append(Member.practice_id == mailing.practice_id)
+    if mailing.support_need is not None:
+        conditions.append(
+            exists().where(
+                MemberSupportNeed.member_id == Member.id,
+                MemberSupportNeed.need == mailing.support_need,
+            )
+        )
+    if mailing.joined_from is not None:
+        conditions.append(
+            Member.created_at >= start_of_day(mailing.joined_from).astimezone(UTC)
+        )
+    if mailing.joined_to is not None:
+        end = start_of_day(mailing.joined_to + timedelta(days=1)).astimezone(UTC)
+        conditions.append(Member.created_at < end)
+    return conditions
+
+
+def _member_channels(mailing: Mailing) -> list[ContactChannel]:
+    return mailing.channels if mailing.to_members else []
+
+
+def _contact_rows(
+    mailing: Mailing,
+) -> tuple[ColumnElement[str], ColumnElement[str | None]]:
+    """(A contact's address, why it is left out or NULL), for the mailing's contacts."""
+    address = func.lower(func.trim(AudienceContact.email))
+    other = aliased(AudienceContact)
+    earlier = exists().where(
+        other.audience_id.in_(
+            select(mailing_audiences.c.audience_id).where(
+                mailing_audiences.c.mailing_id == mailing.id
+            )
+        ),
+        func.lower(func.trim(other.email)) == address,
+        other.id < AudienceContact.id,
+    )
+    member_gets_it: ColumnElement[bool] = false()
+    if ContactChannel.EMAIL in _member_channels(mailing):
+        members, why = member_reasons(ContactChannel.EMAIL)
+        member_gets_it = exists(
+            select(Member.id)
+            .select_from(members)
+            .where(Member.email == address, *_criteria(mailing), why.is_(None))
+        )
+    reason = case(
+        (
+            or_(
+                AudienceContact.email.is_(None), func.trim(AudienceContact.email) == ""
+            ),
+            "no_address",
+        ),
+        (_suppressed(ContactChannel.EMAIL, address), "suppressed"),
+        (or_(earlier, member_gets_it), "duplicate"),
+        else_=null(),
+    )
+    return address, reason
+
+
+def _contacts_of(mailing: Mailing) -> ColumnElement[bool]:
+    return AudienceContact.audience_id.in_(
+        select(mailing_audiences.c.audience_id).where(
+            mailing_audiences.c.mailing_id == mailing.id
+        )
+    )
+
+
+def _wants_contacts(mailing: Mailing) -> bool:
+    return mailing.by_email and bool(mailing.audiences)
+
+
+# Counts ------------------------------------------------------------------------------
+
+
+@dataclass
+class ChannelCount:
+    """How many would receive a mailing on one channel, and who is left out, why."""
+
+    channel: ContactChannel
+    members: int = 0
+    contacts: int = 0
+    #: Plain-word reason -> how many left out for it.
+    left_out: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.members + self.contacts
+
+
+@dataclass
+class Counts:
+    """The counts before sending: members matched, and per channel who gets it."""
+
+    matched_members: int
+    channels: list[ChannelCount]
+
+
+def counts(mailing: Mailing) -> Counts:
+    """Per channel, how many would receive ``mailing`` and why the others would not."""
+    matched = 0
+    if mailing.to_members:
+        matched = (
+            db.session.scalar(
+                select(func.count()).select_from(Member).where(*_criteria(mailing))
+            )
+            or 0
+        )
+    result = []
+    for channel in mailing.channels:
+        line = ChannelCount(channel)
+        if channel in _member_channels(mailing):
+            members, why = member_reasons(channel)
+            reason = why.label("reason")
+            rows = db.session.execute(
+                select(reason, func.count())
+                .select_from(members)
+                .where(*_criteria(mailing))
+                .group_by(reason)
+            )
+            for code, number in rows:
+                if code is None:
+                    line.members = number
+                else:
+                    label = _words(LEFT_OUT[code], channel)
+                    line.left_out[label] = line.left_out.get(label, 0) + number
+        if channel is ContactChannel.EMAIL and _wants_contacts(mailing):
+            _, contact_reason = _contact_rows(mailing)
+            labelled = contact_reason.label("reason")
+            rows = db.session.execute(
+                select(labelled, func.count())
+                .select_from(AudienceContact)
+                .where(_contacts_of(mailing))
+                .group_by(labelled)
+            )
+            for code, number in rows:
+                if code is None:
+                    line.contacts = number
+                else:
+                    line.left_out[CONTACT_LEFT_OUT[code]] = number
+        result.append(line)
+    return Counts(matched_members=matched, channels=result)
+
+
+# Why not -----------------------------------------------------------------------------
+
+
+def find_members(name: str, *, limit: int = 20) -> list[Member]:
+    """Members whose name contains ``name`` (case ignored), for the "why not" lookup."""
+    wanted = name.strip()[:200]
+    if not wanted:
+        return []
+    pattern = (
+        "%" + wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    )
+    query = (
+        select(Member)
+        .where(Member.name.ilike(pattern, escape="\\"))
+        .order_by(Member.name, Member.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def _criteria_reasons(mailing: Mailing, member: Member) -> list[str]:
+    reasons = []
+    if mailing.tier is not None and member.tier != mailing.tier:
+        reasons.append(
+            f"They are {member.tier.label}; "
+            f"this mailing is for {mailing.tier.label} members"
+        )
+    if mailing.topic_id is not None and mailing.topic_id not in {
+        t.id for t in member.topics
+    }:
+        topic = db.session.get(Topic, mailing.topic_id)
+        reasons.append(
+            f"They have not chosen the topic {topic.name if topic else 'chosen'}, "
+            "which this mailing is for"
+        )
+    if mailing.practice_id is not None and member.practice_id != mailing.practice_id:
+        practice = db.session.get(Practice, mailing.practice_id)
+        theirs = member.practice.name if member.practice else "not recorded"
+        reasons.append(
+            f"Their GP practice is {theirs}; this mailing is for members at "
+            f"{practice.name if practice else 'another practice'}"
+        )
+    if mailing.support_need is not None and mailing.support_need not in {
+        n.need for n in member.support_needs
+    }:
+        reasons.append(
+            "They have not told us they need "
+            f"{mailing.support_need.label.lower()}, which this mailing is for"
+        )
+    joined = member.created_at
+    if mailing.joined_from is not None and joined < start_of_day(mailing.joined_from):
+        reasons.append(
+            f"They joined on {format_date(joined)}; this mailing is for members who "
+            f"joined on or after {format_date(mailing.joined_from)}"
+        )
+    if mailing.joined_to is not None and joined >= start_of_day(
+        mailing.joined_to + timedelta(days=1)
+    ):
+        reasons.append(
+            f"They joined on {format_date(joined)}; this mailing is for members who "
+            f"joined on or before {format_date(mailing.joined_to)}"
+        )
+    return reasons
+
+
+def _status_reason(member: Member) -> str | None:
+    if member.status is MemberStatus.ERASED:
+        return "Their details have been erased"
+    if member.status is MemberStatus.WITHDRAWN:
+        when = f" on {format_date(member.withdrawn_at)}" if member.withdrawn_at else ""
+        return f"They withdrew from the membership{when}"
+    if member.status is MemberStatus.PENDING:
+        return "They have not confirmed their membership yet"
+    return None
+
+
+def member_address(member: Member, channel: ContactChannel) -> str | None:
+    """The member's address for ``channel`` as a mailing records it (None: none)."""
+    if channel is ContactChannel.EMAIL:
+        return member.email.lower() if member.email else None
+    if channel is ContactChannel.SMS:
+        return member.phone or None
+    return member.address or None
+
+
+def suppression_for(channel: ContactChannel, address: str) -> Suppression | None:
+    """The do-not-send entry for an address, if there is one."""
+    if channel is ContactChannel.POST:
+        return None
+    if channel is ContactChannel.EMAIL:
+        address = address.lower()
+    return db.session.scalar(
+        select(Suppression).where(
+            Suppression.channel == channel, Suppression.address == address
+        )
+    )
+
+
+def suppression_words(channel: ContactChannel, entry: Suppression) -> str:
+    """Why an address is not sent to, in plain words."""
+    _, address = _WORDS[channel]
+    if entry.reason is SuppressionReason.BOUNCED:
+        detail = f": {entry.detail}" if entry.detail else ""
+        return f"Their {address} is undeliverable{detail}"
+    if entry.reason is SuppressionReason.COMPLAINED:
+        return "They reported our e-mail as spam"
+    return f"They unsubscribed from {_WORDS[channel][0]} sent to this {address}"
+
+
+def channel_reason(member: Member, channel: ContactChannel) -> str | None:
+    """Why an active, matching member gets nothing on ``channel`` (None: they do)."""
+    messages, address_words = _WORDS[channel]
+    if not may_contact(member, channel):
+        if current_consents(member)[channel]:
+            return (
+                f"They agreed to {messages} before the latest privacy notice asked "
+                "everyone to agree again, and have not agreed since"
+            )
+        return f"They have not agreed to {messages}"
+    address = member_address(member, channel)
+    if address is None:
+        return f"We have no {address_words} for them"
+    entry = suppression_for(channel, address)
+    if entry is not None:
+        return suppression_words(channel, entry)
+    return None
+
+
+def why_not(mailing: Mailing, member: Member) -> list[str]:
+    """Why ``member`` would not receive ``mailing``, in plain words ([] if they would).
+
+    A member who gets it on at least one of its channels is included.
+    """
+    if not mailing.to_members:
+        return ["This mailing is for stakeholder contacts only, not members"]
+    if not mailing.channels:
+        return ["No channel (e-mail, text or letter) is chosen for this mailing yet"]
+    status = _status_reason(member)
+    if status is not None:
+        return [status]
+    reasons = _criteria_reasons(mailing, member)
+    if reasons:
+        return reasons
+    per_channel = [channel_reason(member, channel) for channel in mailing.channels]
+    if any(reason is None for reason in per_channel):
+        return []
+    return [reason for reason in per_channel if reason is not None]
+
+
+def included_channels(mailing: Mailing, member: Member) -> list[ContactChannel]:
+    """The channels on which ``member`` would receive ``mailing``."""
+    if (
+        not mailing.to_members
+        or _status_reason(member)
+        or _criteria_reasons(mailing, member)
+    ):
+        return []
+    return [c for c in mailing.channels if channel_reason(member, c) is None]
+
+
+# Recording the recipients ------------------------------------------------------------
+
+
+def prepare(mailing: Mailing, now: datetime) -> int:
+    """Record one pending recipient per person and channel; how many were added.
+
+    Members are chosen in chunks of ids, each written by one INSERT ... SELECT, so
+    no member is loaded into memory; a re-run adds only those not yet recorded.
+    """
+    added = 0
+    table = MailingRecipient.__table__
+    columns = [
+        "mailing_id",
+        "channel",
+        "member_id",
+        "address",
+        "status",
+        "attempts",
+        "outcome",
+    ]
+    if _member_channels(mailing):
+        low, high = db.session.execute(
+            select(func.min(Member.id), func.max(Member.id))
+        ).one()
+        for channel in _member_channels(mailing):
+            if low is None:
+                break
+            address: ColumnElement[str | None] | None = (
+                None if channel is ContactChannel.POST else _address(channel)
+            )
+            for start in range(low, high + 1, CHUNK):
+                members, why = member_reasons(channel, low=start, high=start + CHUNK)
+                chosen = (
+                    select(
+                        literal(mailing.id),
+                        literal(channel.value),
+                        Member.id,
+                        address if address is not None else null(),
+                        literal(RecipientStatus.PENDING.value),
+                        literal(0),
+                        literal(""),
+                    )
+                    .select_from(members)
+                    .where(
+                        Member.id >= start,
+                        Member.id < start + CHUNK,
+                        *_criteria(mailing),
+                        why.is_(None),
+                        # NOT IN a bounded list: a hashed look-up whatever the
+                        # planner's statistics say (a re-run adds nothing twice).
+                        Member.id.not_in(
+                            select(table.c.member_id).where(
+                                table.c.mailing_id == mailing.id,
+                                table.c.channel == channel.value,
+                                table.c.member_id >= start,
+                                table.c.member_id < start + CHUNK,
+                            )
+                        ),
+                    )
+                )
+                result = db.session.execute(
+                    insert(table).from_select(columns, chosen).returning(table.c.id)
+                )
+                added += len(result.all())
+    if _wants_contacts(mailing):
+        contact_address, reason = _contact_rows(mailing)
+        already = exists().where(
+            table.c.mailing_id == mailing.id,
+            table.c.channel == ContactChannel.EMAIL.value,
+            or_(
+                table.c.contact_id == AudienceContact.id,
+                table.c.address == contact_address,
+            ),
+        )
+        chosen = select(
+            literal(mailing.id),
+            literal(ContactChannel.EMAIL.value),
+            AudienceContact.id,
+            contact_address,
+            literal(RecipientStatus.PENDING.value),
+            literal(0),
+            literal(""),
+        ).where(_contacts_of(mailing), reason.is_(None), ~already)
+        contact_columns = ["contact_id" if c == "member_id" else c for c in columns]
+        result = db.session.execute(
+            insert(table).from_select(contact_columns, chosen).returning(table.c.id)
+        )
+        added += len(result.all())
+    if mailing.prepared_at is None:
+        mailing.prepared_at = now
+    db.session.flush()
+    return added

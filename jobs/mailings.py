@@ -1,0 +1,154 @@
+"""The send-mailings job: an edge that commits each copy's claim before its hand-off.
+
+Each run starts the scheduled mailings that are due, then sends the mailings being
+sent in throttled batches for up to ``MAILING_RUN_SECONDS``, leaving the rest to
+the next run. Each copy is claimed and committed before it is handed to the mail
+server or GOV.UK Notify, and its outcome committed after, so a run killed midway
+leaves at most the copies in hand marked "handed over, outcome not known": they are
+never sent again by themselves. Consent and suppressions are checked again before
+each batch, so an unsubscribe takes effect before the next one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from engage.clock import utcnow
+from engage.extensions import db
+from engage.mailings import sending
+from engage.mailings import transports
+from engage.mailings.models import Mailing
+from engage.mailings.models import MailingRecipient
+from engage.mailings.models import MailingStatus
+from engage.membership.models import ContactChannel
+
+
+class Pacer:
+    """Keeps hand-offs to at most ``rate`` a second."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.next_at = time.monotonic()
+
+    def wait(self) -> None:
+        now = time.monotonic()
+        if self.next_at > now:
+            time.sleep(self.next_at - now)
+        self.next_at = max(self.next_at, now) + self.interval
+
+
+def send_mailings(now: datetime) -> dict[str, int]:
+    """Start the mailings due, then send batches until the run's time is up."""
+    config = current_app.config
+    deadline = time.monotonic() + float(config["MAILING_RUN_SECONDS"])
+    counts: Counter[str] = Counter()
+    counts["started"] = sending.start_due(now)
+    db.session.commit()
+    pacer = Pacer(float(config["MAILING_RATE"]))
+    for mailing_id in sending.sending_mailings():
+        db.session.commit()
+        counts.update(send_mailing(mailing_id, deadline=deadline, pacer=pacer))
+        if time.monotonic() >= deadline:
+            break
+    return dict(counts)
+
+
+def send_mailing(
+    mailing_id: int, *, deadline: float, pacer: Pacer | None = None
+) -> Counter[str]:
+    """Send one mailing's batches until it is done, paused or the time is up."""
+    config = current_app.config
+    size = max(1, int(config["MAILING_BATCH_SIZE"]))
+    pacer = pacer or Pacer(float(config["MAILING_RATE"]))
+    counts: Counter[str] = Counter()
+    while time.monotonic() < deadline:
+        mailing = db.session.get(Mailing, mailing_id)
+        if mailing is None or mailing.status is not MailingStatus.SENDING:
+            break  # paused or cancelled: stop before the next batch
+        batch = sending.next_batch(mailing, size=size, now=utcnow())
+        db.session.commit()
+        if not batch:
+            if sending.finish_if_done(mailing, utcnow()):
+                counts["finished"] += 1
+            db.session.commit()
+            break
+        for channel in (ContactChannel.EMAIL, ContactChannel.SMS):
+            ours = list(
+                db.session.scalars(
+                    select(MailingRecipient.id)
+                    .where(
+                        MailingRecipient.id.in_(batch),
+                        MailingRecipient.channel == channel,
+                    )
+                    .order_by(MailingRecipient.id)
+                )
+            )
+            db.session.commit()
+            if ours:
+                counts.update(_send_batch(mailing_id, channel, ours, deadline, pacer))
+    return counts
+
+
+def _send_batch(
+    mailing_id: int,
+    channel: ContactChannel,
+    batch: list[int],
+    deadline: float,
+    pacer: Pacer,
+) -> Counter[str]:
+    """Send one batch of one channel over one connection."""
+    counts: Counter[str] = Counter()
+    try:
+        transport = transports.open_transport(channel)
+    except transports.NotConfigured as error:
+        for recipient_id in batch:
+            if sending.claim(recipient_id, utcnow()):
+                counts[sending.mark_failed(recipient_id, error, utcnow())] += 1
+        db.session.commit()
+        return counts
+    try:
+        for recipient_id in batch:
+            if time.monotonic() >= deadline:
+                break
+            counts[_send_one(mailing_id, recipient_id, transport, pacer)] += 1
+    finally:
+        transport.close()
+    return counts
+
+
+def _send_one(
+    mailing_id: int, recipient_id: int, transport: transports.Transport, pacer: Pacer
+) -> str:
+    """Claim, commit, hand over, record: what became of the copy."""
+    mailing = db.session.get(Mailing, mailing_id)
+    recipient = db.session.get(MailingRecipient, recipient_id)
+    if mailing is None or recipient is None:
+        return "gone"
+    smtp = (
+        recipient.channel is ContactChannel.EMAIL
+        and transports.email_provider() == transports.SMTP
+    )
+    message_id = transports.new_message_id() if smtp else None
+    copy = sending.outgoing(mailing, recipient, message_id=message_id or "")
+    if not sending.claim(recipient_id, utcnow(), provider_ref=message_id):
+        db.session.rollback()
+        return "taken"  # someone else has it, or it was skipped meanwhile
+    db.session.commit()  # the claim is on file before the hand-off
+    pacer.wait()
+    try:
+        if isinstance(copy, transports.OutgoingText):
+            reference = transport.send_text(copy)
+        else:
+            reference = transport.send_email(copy)
+    except transports.SendError as error:
+        outcome = sending.mark_failed(recipient_id, error, utcnow())
+    else:
+        sending.mark_sent(recipient_id, reference, utcnow())
+        outcome = "sent"
+    db.session.commit()
+    return outcome

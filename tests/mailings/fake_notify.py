@@ -1,0 +1,188 @@
+"""A stand-in for GOV.UK Notify's API on loopback, checking requests as Notify does.
+
+It accepts ``POST /v2/notifications/email`` and ``/v2/notifications/sms`` signed by
+an API key it knows (a JWT, HS256, signed with the key's secret, ``iss`` the service
+id, ``iat`` within 30 seconds), checks the JSON body (required fields, a UUID
+template id), answers 201 with a new notification id, and keeps what it accepted.
+It can be told to answer 400, 429 or 500 for chosen addresses or numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from dataclasses import field
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+import jwt
+
+PATHS = {
+    "/v2/notifications/email": "email_address",
+    "/v2/notifications/sms": "phone_number",
+}
+_ERRORS = {
+    400: "BadRequestError",
+    403: "AuthError",
+    429: "RateLimitError",
+    500: "Exception",
+}
+
+
+@dataclass
+class FakeNotify:
+    """The server's state: its key, what it accepted, what it refused."""
+
+    service_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    secret: str = field(default_factory=lambda: str(uuid.uuid4()))
+    #: Each accepted request: {"kind": "email"/"sms", "body": {...}, "id": ...}.
+    received: list[dict[str, Any]] = field(default_factory=list)
+    #: Each refused request: (status, message).
+    refused: list[tuple[int, str]] = field(default_factory=list)
+    #: Address or phone number -> the status to answer for it.
+    fail_for: dict[str, int] = field(default_factory=dict)
+    port: int = 0
+    _server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def api_key(self) -> str:
+        return f"engage_test-{self.service_id}-{self.secret}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def check(self, path: str, headers: Any, raw: bytes) -> tuple[int, dict[str, Any]]:
+        """Check one request as Notify would; (status, JSON answer)."""
+        if path not in PATHS:
+            return 404, _error(404, "Not found")
+        refused = self._check_token(headers)
+        if refused is not None:
+            return refused
+        if headers.get("Content-Type") != "application/json":
+            return 400, _error(400, "Content-Type must be application/json")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return 400, _error(400, "Invalid JSON supplied in POST data")
+        if not isinstance(body, dict):
+            return 400, _error(400, "Invalid JSON supplied in POST data")
+        address_key = PATHS[path]
+        problems = _body_problems(body, address_key)
+        if problems:
+            return 400, _error(400, *problems)
+        status = self.fail_for.get(str(body[address_key]))
+        if status is not None:
+            return status, _error(status, f"Refused for the test ({status})")
+        notification_id = str(uuid.uuid4())
+        kind = "email" if address_key == "email_address" else "sms"
+        with self._lock:
+            self.received.append({"kind": kind, "body": body, "id": notification_id})
+        return 201, {
+            "id": notification_id,
+            "reference": body.get("reference"),
+            "content": {"body": "…"},
+            "uri": f"{self.base_url}/v2/notifications/{notification_id}",
+            "template": {"id": body["template_id"], "version": 1, "uri": ""},
+        }
+
+    def _check_token(self, headers: Any) -> tuple[int, dict[str, Any]] | None:
+        auth = headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return 401, _error(
+                401, "Unauthorized: authentication token must be provided"
+            )
+        token = auth.removeprefix("Bearer ")
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") != "HS256":
+                return 403, _error(403, "Invalid token: algorithm used is not HS256")
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=["HS256"],
+                options={"verify_iat": False, "require": ["iss", "iat"]},
+            )
+        except jwt.InvalidTokenError as error:
+            return 403, _error(403, f"Invalid token: {error}")
+        if claims["iss"] != self.service_id:
+            return 403, _error(403, "Invalid token: service not found")
+        if abs(time.time() - float(claims["iat"])) > 30:
+            return 403, _error(
+                403, "Error: Your system clock must be accurate to within 30 seconds"
+            )
+        return None
+
+    def start(self) -> None:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                status, answer = fake.check(self.path, self.headers, raw)
+                if status != 201:
+                    with fake._lock:
+                        fake.refused.append((status, json.dumps(answer)))
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def _error(status: int, *messages: str) -> dict[str, Any]:
+    return {
+        "status_code": status,
+        "errors": [
+            {"error": _ERRORS.get(status, "Error"), "message": m} for m in messages
+        ],
+    }
+
+
+def _body_problems(body: dict[str, Any], address_key: str) -> list[str]:
+    """What Notify's schema would refuse in a request body."""
+    problems = [
+        f"{name} is a required property"
+        for name in ("template_id", address_key)
+        if not isinstance(body.get(name), str) or not body.get(name)
+    ]
+    try:
+        uuid.UUID(str(body.get("template_id")))
+    except ValueError:
+        problems.append("template_id is not a valid UUID")
+    if address_key == "email_address" and "@" not in str(body.get(address_key, "")):
+        problems.append("email_address Not a valid email address")
+    if "personalisation" in body and not isinstance(body["personalisation"], dict):
+        problems.append("personalisation is not of type object")
+    if "reference" in body and not isinstance(body["reference"], str):
+        problems.append("reference is not of type string")
+    allowed = {"template_id", address_key, "personalisation", "reference"}
+    if address_key == "email_address":
+        allowed |= {"email_reply_to_id", "one_click_unsubscribe_url"}
+    else:
+        allowed.add("sms_sender_id")
+    problems += [
+        f"Additional property {key} is not allowed"
+        for key in body
+        if key not in allowed
+    ]
+    return problems
