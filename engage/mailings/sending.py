@@ -25,17 +25,18 @@ from engage.errors import ValidationError
 from engage.extensions import db
 from engage.mailings import links
 from engage.mailings import recipients
+from engage.mailings import tracking
 from engage.mailings import transports
 from engage.mailings.compose import render_email
+from engage.mailings.measurement import record_delivery
 from engage.mailings.models import Mailing
-from engage.mailings.models import MailingLink
 from engage.mailings.models import MailingRecipient
 from engage.mailings.models import MailingStatus
 from engage.mailings.models import RecipientStatus
 from engage.mailings.models import Suppression
 from engage.membership.models import ContactChannel
 from engage.membership.models import Member
-from engage.organisation.models import Organisation
+from engage.organisation.services import mailing_tracking_on
 
 #: The channels sent by the job (letters are printed).
 SENT_CHANNELS = (ContactChannel.EMAIL, ContactChannel.SMS)
@@ -84,8 +85,10 @@ def schedule(mailing: Mailing, when: datetime, *, actor: User, now: datetime) ->
 
 
 def _start(mailing: Mailing, now: datetime) -> int:
-    organisation = db.session.get(Organisation, 1)
-    mailing.tracking = bool(organisation and organisation.mailing_tracking)
+    # The organisation's choice when the send begins holds for the whole mailing.
+    mailing.tracking = mailing_tracking_on()
+    if mailing.tracking:
+        tracking.record_links(mailing)
     added = recipients.prepare(mailing, now)
     mailing.status = MailingStatus.SENDING
     mailing.started_at = mailing.started_at or now
@@ -369,7 +372,8 @@ def finish_if_done(mailing: Mailing, now: datetime) -> bool:
 
 
 def _finished(mailing: Mailing, now: datetime) -> None:
-    """A mailing has just been sent: its delivery figures are logged from here."""
+    """A mailing has just been sent: log its delivery on the plan's action."""
+    record_delivery(mailing, now=now)
 
 
 # Each copy ---------------------------------------------------------------------------
@@ -398,18 +402,7 @@ def outgoing(
         )
     link_for = pixel = None
     if mailing.tracking:
-        known = dict(
-            db.session.execute(
-                select(MailingLink.url, MailingLink.id).where(
-                    MailingLink.mailing_id == mailing.id
-                )
-            ).all()
-        )
-
-        def link_for(url: str) -> str:
-            link_id = known.get(url)
-            return url if link_id is None else links.click_url(recipient.id, link_id)
-
+        link_for = tracking.link_for(mailing, recipient.id)
         pixel = links.open_pixel_url(recipient.id)
     rendered = render_email(
         mailing, unsubscribe_url=unsubscribe, link_for=link_for, open_pixel_url=pixel

@@ -189,12 +189,15 @@ def test_mailing_events_read_as_sentences(cast) -> None:
     db.session.add(mailing)
     db.session.flush()
     record_event(cast["officer"], "test_send", "mailing", mailing.id, "test copy")
-    record_event(cast["officer"], "pause", "mailing", mailing.id, "")
+    record_event(cast["officer"], "pause_mailing", "mailing", mailing.id, "")
     db.session.flush()
     said = _sentences(cast["admin"])
     assert said["test_send"] == (
         "Owen Officer e-mailed themselves a test copy of the mailing"
         " \u201cApril news\u201d (test copy)"
     )
-    assert said["pause"] == "Owen Officer paused the mailing \u201cApril news\u201d"
+    assert (
+        said["pause_mailing"]
+        == "Owen Officer paused the mailing \u201cApril news\u201d"
+    )
     assert record_type_name("mailing_template") == "Mailing templates"

@@ -116,7 +116,7 @@ def test_smtp_message_has_both_parts_and_one_click_headers(smtp_server: Any) -> 
     send_mailings(now=T0)
     (message,) = smtp_server.messages
     recipient = db.session.scalars(select(MailingRecipient)).one()
-    url = message["List-Unsubscribe"].strip("<>")
+    url = message["List-Unsubscribe"].strip().strip("<>")
     assert recipient_from_token(url.rsplit("/", 2)[-2]).id == recipient.id
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["Message-ID"] == recipient.provider_ref
@@ -124,7 +124,14 @@ def test_smtp_message_has_both_parts_and_one_click_headers(smtp_server: Any) -> 
     kinds = [part.get_content_type() for part in message.walk()]
     assert "text/plain" in kinds
     assert "text/html" in kinds
-    assert "<h1>Hello</h1>" in message.get_body(("html",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    # The subject is the e-mail's one heading; the body's headings sit below it.
+    assert ">Spring newsletter</h1>" in html
+    assert ">Hello</h2>" in html
+    text = message.get_body(("plain",)).get_content()
+    assert "Hello" in text
+    assert "(https://example.org)" in text
+    assert url in text
     assert recipient.status is RecipientStatus.SENT
 
 
@@ -258,3 +265,38 @@ def test_a_channel_without_a_provider_cannot_start(app: Flask) -> None:
     sent = mailing()
     with pytest.raises(Conflict, match="No mail server"):
         sending.send_now(sent, actor=_officer(), now=T0)
+
+
+def test_a_finished_send_logs_its_delivery_on_the_action_with_tracked_links(
+    smtp_server: Any,
+) -> None:
+    from engage.actions.models import Activity
+    from engage.organisation.models import Organisation
+    from engage.organisation.services import set_mailing_tracking
+    from tests.factories import ActionFactory
+
+    officer = _officer()
+    db.session.add(
+        Organisation(id=1, name="NHS Northshire ICB", short_name="Northshire")
+    )
+    set_mailing_tracking(True, actor=officer, now=T0)
+    action = ActionFactory(title="Members' newsletter")
+    member(email="one@example.org")
+    member(email="two@example.org")
+    sent = mailing(
+        action_id=action.id, body="Read [the plan](https://example.org/plan)."
+    )
+    sending.send_now(sent, actor=officer, now=T0)
+    db.session.commit()
+    send_mailings(now=T0)
+    db.session.refresh(sent)
+    assert sent.status is MailingStatus.SENT
+    activity = db.session.get(Activity, sent.activity_id)
+    assert activity is not None
+    assert activity.action_id == action.id
+    figures = {f.label: f.value for f in activity.figures}
+    assert figures["sent"] == 2
+    # With tracking on, each e-mail's link is its recipient's counted link.
+    html = smtp_server.messages[0].get_body(("html",)).get_content()
+    assert "https://example.org/plan" not in html
+    assert "/m/" in html
