@@ -68,7 +68,9 @@ def text(
     are trimmed of surrounding spaces; text areas keep them unless ``trim``.
     """
     field = wtforms.TextAreaField if lines else wtforms.StringField
-    checks = [InputRequired(required)] if required else []
+    checks: list[Any] = [InputRequired(required)] if required else []
+    if not lines:
+        checks.append(OneLine(f"{label} must be one line, without line breaks"))
     filters = [strip] if (not lines if trim is None else trim) else []
     if lines:
         # Browsers send each line break as CR LF: one break is one character.
@@ -79,6 +81,24 @@ def text(
         filters=filters,
         validators=[*checks, Length(max=max_length)],
     )
+
+
+class OneLine:
+    """Refuse line breaks and other control characters (not tabs) in a text box.
+
+    A browser never sends them from an ``<input>``; a crafted request might, and in a
+    subject or a name they would break the e-mail headers or the exports they reach.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        value = field.data
+        if isinstance(value, str) and any(
+            (ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for ch in value
+        ):
+            raise wtforms.validators.ValidationError(self.message)
 
 
 def one_line_break(value: object) -> object:

@@ -11,6 +11,7 @@ each batch, so an unsubscribe takes effect before the next one.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from datetime import datetime
@@ -26,6 +27,8 @@ from engage.mailings.models import Mailing
 from engage.mailings.models import MailingRecipient
 from engage.mailings.models import MailingStatus
 from engage.membership.models import ContactChannel
+
+log = logging.getLogger(__name__)
 
 
 class Pacer:
@@ -53,7 +56,7 @@ def send_mailings(now: datetime) -> dict[str, int]:
     for mailing_id in sending.sending_mailings():
         db.session.commit()
         counts.update(send_mailing(mailing_id, deadline=deadline, pacer=pacer))
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline or counts["unavailable"]:
             break
     return dict(counts)
 
@@ -91,6 +94,8 @@ def send_mailing(
             db.session.commit()
             if ours:
                 counts.update(_send_batch(mailing_id, channel, ours, deadline, pacer))
+        if counts["unavailable"]:
+            break  # the mail server or Notify takes nothing now: the next run tries
     return counts
 
 
@@ -115,7 +120,10 @@ def _send_batch(
         for recipient_id in batch:
             if time.monotonic() >= deadline:
                 break
-            counts[_send_one(mailing_id, recipient_id, transport, pacer)] += 1
+            outcome = _send_one(mailing_id, recipient_id, transport, pacer)
+            counts[outcome] += 1
+            if outcome == "unavailable":
+                break  # the provider takes nothing now: the next run tries again
     finally:
         transport.close()
     return counts
@@ -147,6 +155,12 @@ def _send_one(
             reference = transport.send_email(copy)
     except transports.SendError as error:
         outcome = sending.mark_failed(recipient_id, error, utcnow())
+    except Exception:
+        log.exception("mailing copy %s: unexpected error in its hand-off", recipient_id)
+        unknown = transports.OutcomeUnknown(
+            "Something went wrong while handing it over"
+        )
+        outcome = sending.mark_failed(recipient_id, unknown, utcnow())
     else:
         sending.mark_sent(recipient_id, reference, utcnow())
         outcome = "sent"

@@ -175,3 +175,27 @@ def test_a_line_break_from_a_browser_counts_as_one_character(ctx: Any) -> None:
     assert form.notes.data == "a\nb\nc\nd\ne"
     form = _Notes(formdata=MultiDict({"notes": "a\r\nb\r\nc\r\nd\r\ne\r\nf"}))
     assert not form.validate()
+
+
+def test_a_one_line_box_refuses_line_breaks_but_not_tabs(app) -> None:
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+
+    from engage.formtools import text
+
+    class Form(FlaskForm):  # type: ignore[misc]
+        subject = text("Subject", max_length=50)
+
+    with app.test_request_context():
+        broken = Form(
+            formdata=MultiDict({"subject": "News\r\nBcc: all@example.org"}),
+            meta={"csrf": False},
+        )
+        assert not broken.validate()
+        assert broken.subject.errors == [
+            "Subject must be one line, without line breaks"
+        ]
+        tabbed = Form(
+            formdata=MultiDict({"subject": "News\tfor May"}), meta={"csrf": False}
+        )
+        assert tabbed.validate()

@@ -237,6 +237,8 @@ class MailingRecipient(db.Model):  # type: ignore[name-defined,misc]
         str_enum(RecipientStatus), default=RecipientStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(default=0)
+    #: A copy refused for now waits until then before another try.
+    retry_after: Mapped[datetime | None]
     #: The mail server's Message-ID or Notify's notification id.
     provider_ref: Mapped[str | None] = mapped_column(String(100), index=True)
     claimed_at: Mapped[datetime | None]

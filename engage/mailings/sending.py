@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -37,6 +39,7 @@ from engage.mailings.models import Suppression
 from engage.membership.models import ContactChannel
 from engage.membership.models import Member
 from engage.organisation.services import mailing_tracking_on
+from engage.templating import format_datetime
 
 #: The channels sent by the job (letters are printed).
 SENT_CHANNELS = (ContactChannel.EMAIL, ContactChannel.SMS)
@@ -55,11 +58,41 @@ def _require(mailing: Mailing, *allowed: MailingStatus, doing: str) -> None:
         )
 
 
+def _move(
+    mailing: Mailing,
+    allowed: tuple[MailingStatus, ...],
+    to: MailingStatus,
+    *,
+    doing: str,
+    **values: object,
+) -> None:
+    """Change the mailing's status only if it is still in ``allowed`` in the database.
+
+    The web process and the send-mailings job both change a mailing's status: the
+    conditional UPDATE means a cancel or pause made meanwhile is never overwritten.
+    """
+    _require(mailing, *allowed, doing=doing)
+    result = db.session.execute(
+        update(Mailing)
+        .where(Mailing.id == mailing.id, Mailing.status.in_(allowed))
+        .values(status=to, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(mailing)
+    if int(getattr(result, "rowcount", 0) or 0) != 1:
+        raise Conflict(
+            f"This mailing changed while you were looking, so it cannot be {doing}. "
+            "Look at it again."
+        )
+
+
 def _check_ready(mailing: Mailing) -> None:
     if not mailing.channels:
         raise ValidationError("Choose at least one channel: e-mail, text or letter.")
     if not mailing.subject.strip():
         raise ValidationError("Give the mailing a subject.")
+    if any(ord(ch) < 32 for ch in mailing.subject):
+        raise ValidationError("The subject must be one line: edit it before sending.")
     if mailing.by_sms and not mailing.sms_text.strip():
         raise ValidationError("Write the text message before sending by text.")
     for channel in _sent_channels(mailing):
@@ -77,22 +110,39 @@ def schedule(mailing: Mailing, when: datetime, *, actor: User, now: datetime) ->
     if when <= now:
         raise ValidationError("Choose a time in the future.")
     _check_ready(mailing)
-    mailing.status = MailingStatus.SCHEDULED
-    mailing.scheduled_for = when
+    _move(
+        mailing,
+        (MailingStatus.DRAFT, MailingStatus.SCHEDULED),
+        MailingStatus.SCHEDULED,
+        doing="scheduled",
+        scheduled_for=when,
+    )
     record_event(
-        actor, "schedule_mailing", "mailing", mailing.id, when.isoformat(), now=now
+        actor,
+        "schedule_mailing",
+        "mailing",
+        mailing.id,
+        "for " + format_datetime(when),
+        now=now,
     )
 
 
-def _start(mailing: Mailing, now: datetime) -> int:
+def _start(
+    mailing: Mailing, now: datetime, *, allowed: tuple[MailingStatus, ...]
+) -> int:
     # The organisation's choice when the send begins holds for the whole mailing.
-    mailing.tracking = mailing_tracking_on()
-    if mailing.tracking:
+    tracking_on = mailing_tracking_on()
+    _move(
+        mailing,
+        allowed,
+        MailingStatus.SENDING,
+        doing="sent",
+        tracking=tracking_on,
+        started_at=mailing.started_at or now,
+    )
+    if tracking_on:
         tracking.record_links(mailing)
-    added = recipients.prepare(mailing, now)
-    mailing.status = MailingStatus.SENDING
-    mailing.started_at = mailing.started_at or now
-    return added
+    return recipients.prepare(mailing, now)
 
 
 def send_now(mailing: Mailing, *, actor: User, now: datetime) -> int:
@@ -102,7 +152,7 @@ def send_now(mailing: Mailing, *, actor: User, now: datetime) -> int:
     """
     _require(mailing, MailingStatus.DRAFT, MailingStatus.SCHEDULED, doing="sent now")
     _check_ready(mailing)
-    added = _start(mailing, now)
+    added = _start(mailing, now, allowed=(MailingStatus.DRAFT, MailingStatus.SCHEDULED))
     record_event(
         actor, "send_mailing", "mailing", mailing.id, f"{added} copies", now=now
     )
@@ -116,18 +166,22 @@ def start_due(now: datetime) -> int:
         .where(Mailing.status == MailingStatus.SCHEDULED, Mailing.scheduled_for <= now)
         .order_by(Mailing.scheduled_for, Mailing.id)
     ).all()
+    started = 0
     for mailing in due:
-        added = _start(mailing, now)
+        try:
+            added = _start(mailing, now, allowed=(MailingStatus.SCHEDULED,))
+        except Conflict:
+            continue  # cancelled or changed meanwhile
+        started += 1
         record_event(
             "system", "send_mailing", "mailing", mailing.id, f"{added} copies", now=now
         )
-    return len(due)
+    return started
 
 
 def pause(mailing: Mailing, *, actor: User, now: datetime) -> None:
     """Stop sending after the batch in hand; ``resume`` goes on."""
-    _require(mailing, MailingStatus.SENDING, doing="paused")
-    mailing.status = MailingStatus.PAUSED
+    _move(mailing, (MailingStatus.SENDING,), MailingStatus.PAUSED, doing="paused")
     record_event(actor, "pause_mailing", "mailing", mailing.id, now=now)
 
 
@@ -135,7 +189,7 @@ def resume(mailing: Mailing, *, actor: User, now: datetime) -> None:
     """Go on sending a paused mailing."""
     _require(mailing, MailingStatus.PAUSED, doing="resumed")
     _check_ready(mailing)
-    mailing.status = MailingStatus.SENDING
+    _move(mailing, (MailingStatus.PAUSED,), MailingStatus.SENDING, doing="resumed")
     record_event(actor, "resume_mailing", "mailing", mailing.id, now=now)
 
 
@@ -144,12 +198,12 @@ def cancel(mailing: Mailing, *, actor: User, now: datetime) -> int:
 
     Returns how many waiting copies were cancelled.
     """
-    _require(
+    _move(
         mailing,
-        MailingStatus.SCHEDULED,
-        MailingStatus.SENDING,
-        MailingStatus.PAUSED,
+        (MailingStatus.SCHEDULED, MailingStatus.SENDING, MailingStatus.PAUSED),
+        MailingStatus.CANCELLED,
         doing="cancelled",
+        finished_at=now,
     )
     result = db.session.execute(
         update(MailingRecipient)
@@ -164,8 +218,6 @@ def cancel(mailing: Mailing, *, actor: User, now: datetime) -> int:
         )
         .execution_options(synchronize_session=False)
     )
-    mailing.status = MailingStatus.CANCELLED
-    mailing.finished_at = now
     dropped = int(getattr(result, "rowcount", 0) or 0)
     record_event(
         actor, "cancel_mailing", "mailing", mailing.id, f"{dropped} not sent", now=now
@@ -261,6 +313,10 @@ def next_batch(mailing: Mailing, *, size: int, now: datetime) -> list[int]:
                 MailingRecipient.mailing_id == mailing.id,
                 MailingRecipient.status == RecipientStatus.PENDING,
                 MailingRecipient.channel.in_(SENT_CHANNELS),
+                or_(
+                    MailingRecipient.retry_after.is_(None),
+                    MailingRecipient.retry_after <= now,
+                ),
             )
             .order_by(MailingRecipient.attempts, MailingRecipient.id)
             .limit(size)
@@ -328,19 +384,44 @@ def mark_sent(recipient_id: int, provider_ref: str, now: datetime) -> None:
     )
 
 
+#: How long a copy refused for now waits before each further try.
+RETRY_WAITS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
+#: How long a run waits before trying an unavailable mail server or Notify again.
+PROVIDER_WAIT = timedelta(minutes=1)
+
+
 def mark_failed(recipient_id: int, error: transports.SendError, now: datetime) -> str:
-    """Record a failed hand-off; what became of the copy ("retry", "failed",
-    "unknown")."""
+    """Record a failed hand-off; what became of the copy: "unknown" (left as handed
+    over), "unavailable" (the provider took nothing: waits, its try not counted),
+    "retry" (waits, then is tried again) or "failed"."""
     if isinstance(error, transports.OutcomeUnknown):
         # Left as handed over: it may have gone, so it is never sent again.
         _settle(recipient_id, outcome=error.reason)
         return "unknown"
-    attempts = db.session.scalar(
-        select(MailingRecipient.attempts).where(MailingRecipient.id == recipient_id)
+    if isinstance(error, transports.ProviderUnavailable):
+        _settle(
+            recipient_id,
+            status=RecipientStatus.PENDING,
+            attempts=MailingRecipient.attempts - 1,
+            retry_after=now + PROVIDER_WAIT,
+            outcome=error.reason,
+        )
+        return "unavailable"
+    attempts = (
+        db.session.scalar(
+            select(MailingRecipient.attempts).where(MailingRecipient.id == recipient_id)
+        )
+        or 0
     )
     limit = int(current_app.config["MAILING_MAX_ATTEMPTS"])
-    if isinstance(error, transports.TemporaryFailure) and (attempts or 0) < limit:
-        _settle(recipient_id, status=RecipientStatus.PENDING, outcome=error.reason)
+    if isinstance(error, transports.TemporaryFailure) and attempts < limit:
+        wait = RETRY_WAITS[min(attempts, len(RETRY_WAITS)) - 1]
+        _settle(
+            recipient_id,
+            status=RecipientStatus.PENDING,
+            retry_after=now + wait,
+            outcome=error.reason,
+        )
         return "retry"
     _settle(
         recipient_id,
@@ -364,8 +445,16 @@ def finish_if_done(mailing: Mailing, now: datetime) -> bool:
     )
     if waiting or mailing.status is not MailingStatus.SENDING:
         return False
-    mailing.status = MailingStatus.SENT
-    mailing.finished_at = now
+    try:
+        _move(
+            mailing,
+            (MailingStatus.SENDING,),
+            MailingStatus.SENT,
+            doing="finished",
+            finished_at=now,
+        )
+    except Conflict:
+        return False  # paused or cancelled meanwhile
     record_event("system", "mailing_sent", "mailing", mailing.id, now=now)
     _finished(mailing, now)
     return True

@@ -22,6 +22,7 @@ from typing import Protocol
 
 import requests
 from flask import current_app
+from notifications_python_client.errors import APIError
 from notifications_python_client.errors import HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
 
@@ -43,6 +44,11 @@ class SendError(Exception):
 
 class TemporaryFailure(SendError):
     """Refused for now (busy, rate limited, unreachable): it may be tried again."""
+
+
+class ProviderUnavailable(TemporaryFailure):
+    """The mail server or Notify cannot take anything now (unreachable, rate limited,
+    failing): the run stops without using up the copy's tries."""
 
 
 class PermanentFailure(SendError):
@@ -116,7 +122,7 @@ def missing_setup(channel: ContactChannel) -> str | None:
     if channel is ContactChannel.SMS:
         key = "NOTIFY_SMS_TEMPLATE_ID"
     if not config.get(key):
-        return f"GOV.UK Notify has no template for {channel.label.lower()} ({key})."
+        return f"GOV.UK Notify has no template set up for {channel.label.lower()}s."
     return None
 
 
@@ -164,9 +170,7 @@ class SmtpTransport:
                 self._client = connect(self.smtp_url, timeout=self.timeout)
             except (OSError, smtplib.SMTPException) as error:
                 # Nothing was handed over: the copy can be tried again.
-                raise TemporaryFailure(
-                    f"Could not reach the mail server ({type(error).__name__})"
-                ) from error
+                raise ProviderUnavailable("Could not reach the mail server") from error
         return self._client
 
     def send_email(self, email: OutgoingEmail) -> str:
@@ -190,7 +194,7 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPException) as error:
             self._drop()
             raise OutcomeUnknown(
-                f"The connection to the mail server broke off ({type(error).__name__})"
+                "The connection to the mail server broke off"
             ) from error
         return email.message_id
 
@@ -229,7 +233,7 @@ def _never_connected(error: BaseException | None) -> bool:
 def _notify_failure(error: HTTPError) -> SendError:
     if error.response is None:
         if _never_connected(error.__cause__):
-            return TemporaryFailure("Could not reach GOV.UK Notify")
+            return ProviderUnavailable("Could not reach GOV.UK Notify")
         return OutcomeUnknown("The connection to GOV.UK Notify broke off")
     status = error.status_code
     detail = error.message
@@ -240,7 +244,7 @@ def _notify_failure(error: HTTPError) -> SendError:
         )
     reason = f"GOV.UK Notify refused it ({status}: {detail})"
     if status == 429 or status >= 500:
-        return TemporaryFailure(reason)
+        return ProviderUnavailable(reason)
     return PermanentFailure(reason)
 
 
@@ -267,6 +271,9 @@ class NotifyTransport:
             response = method(**kwargs)
         except HTTPError as error:
             raise _notify_failure(error) from error
+        except APIError as error:
+            # Notify's answer could not be read: the message may have been accepted.
+            raise OutcomeUnknown("GOV.UK Notify's answer could not be read") from error
         if not isinstance(response, dict) or not response.get("id"):
             raise OutcomeUnknown("GOV.UK Notify's answer had no notification id")
         return str(response["id"])[:100]

@@ -76,13 +76,9 @@ def test_text_message_through_notify(app: Flask, fake_notify: FakeNotify) -> Non
 
 
 def test_refusals_rate_limits_and_server_errors(fake_notify: FakeNotify) -> None:
-    for name in ("ok", "bad", "slow", "down"):
+    for name in ("ok", "bad", "slow", "later"):
         member(email=f"{name}@example.org")
-    fake_notify.fail_for = {
-        "bad@example.org": 400,
-        "slow@example.org": 429,
-        "down@example.org": 500,
-    }
+    fake_notify.fail_for = {"bad@example.org": 400, "slow@example.org": 429}
     _send()
     assert [r["body"]["email_address"] for r in fake_notify.received] == [
         "ok@example.org"
@@ -91,9 +87,19 @@ def test_refusals_rate_limits_and_server_errors(fake_notify: FakeNotify) -> None
     assert bad.status is RecipientStatus.FAILED
     assert bad.attempts == 1
     assert bad.outcome.startswith("GOV.UK Notify refused it (400")
-    for address in ("slow@example.org", "down@example.org"):
-        retried = _recipient(address)
-        assert (retried.status, retried.attempts) == (RecipientStatus.FAILED, 2)
+    # A rate limit stops the run without using up a try: nothing more is sent
+    # until Notify takes messages again.
+    slow = _recipient("slow@example.org")
+    assert (slow.status, slow.attempts) == (RecipientStatus.PENDING, 0)
+    assert slow.retry_after is not None
+    assert _recipient("later@example.org").status is RecipientStatus.PENDING
+    fake_notify.fail_for = {"later@example.org": 500}
+    slow.retry_after = None  # as if the wait were over
+    db.session.commit()
+    send_mailings(now=T0)
+    assert _recipient("slow@example.org").status is RecipientStatus.SENT
+    later = _recipient("later@example.org")
+    assert (later.status, later.attempts) == (RecipientStatus.PENDING, 0)
 
 
 def test_the_fake_checks_the_key(app: Flask, fake_notify: FakeNotify) -> None:

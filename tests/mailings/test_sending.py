@@ -181,14 +181,39 @@ def test_failures_temporary_permanent_and_unknown(
     send_mailings(now=T0)
     assert _statuses(sent) == {
         "ok@example.org": "sent",
-        "busy@example.org": "failed",  # tried twice, then given up
+        "busy@example.org": "pending",  # refused for now: waits before a retry
         "bad@example.org": "failed",
         "lost@example.org": "sending",  # handed over, outcome not known
     }
     busy = db.session.scalars(
         select(MailingRecipient).where(MailingRecipient.address == "busy@example.org")
     ).one()
-    assert (busy.attempts, busy.outcome) == (2, "busy")
+    assert busy.retry_after is not None
+    assert send_mailings(now=T0).get("retry", 0) == 0  # still waiting
+    busy.retry_after = None  # as if the wait were over
+    db.session.commit()
+    send_mailings(now=T0)
+    db.session.refresh(busy)
+    assert (busy.status.value, busy.attempts, busy.outcome) == ("failed", 2, "busy")
+
+
+def test_an_unreachable_mail_server_uses_up_no_tries(
+    recorder: Recorder, app: Flask
+) -> None:
+    for name in ("a", "b", "c"):
+        member(email=f"{name}@example.org")
+    down = transports.ProviderUnavailable("Could not reach the mail server")
+    recorder.fail = {f"{name}@example.org": down for name in ("a", "b", "c")}
+    sent = mailing()
+    sending.send_now(sent, actor=_officer(), now=T0)
+    db.session.commit()
+    counts = send_mailings(now=T0)
+    assert counts["unavailable"] == 1  # the run stops at the first refusal
+    assert set(_statuses(sent).values()) == {"pending"}
+    db.session.refresh(sent)
+    assert sent.status is MailingStatus.SENDING  # not given up, not "sent"
+    rows = db.session.scalars(select(MailingRecipient)).all()
+    assert {r.attempts for r in rows} == {0}
 
 
 def test_pause_resume_cancel(recorder: Recorder) -> None:
