@@ -240,6 +240,7 @@ def smtp_result(*, runs: int = 1, warmup: int = 0) -> Result:
             ):
                 sent, seconds = _send(mailing_id)
                 sample = _sample_message(mailing_id)
+            accepted = Sink.received
         finally:
             _drop(mailing_id)
         started = time.perf_counter()
@@ -257,7 +258,7 @@ def smtp_result(*, runs: int = 1, warmup: int = 0) -> Result:
         seconds,
         copies,
         base_seconds,
-        f"{Sink.received:,} accepted by the sink; baseline: a bare smtplib loop "
+        f"{accepted:,} accepted by the sink; baseline: a bare smtplib loop "
         "sending as many copies of one rendered message over one connection",
     )
 
