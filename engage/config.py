@@ -56,6 +56,9 @@ class Config:
     MAILING_RATE = 50
     MAILING_RUN_SECONDS = 50
     MAILING_MAX_ATTEMPTS = 3
+    # A copy handed to Notify whose outcome is not known (the sender was stopped
+    # mid-hand-off) is looked up in Notify after this long (well over its time-out).
+    MAILING_LOOKUP_AFTER_SECONDS = 60
 
     # Sessions: signed cookie + per-user session version (see accounts.sessions).
     SESSION_IDLE_MINUTES = 30

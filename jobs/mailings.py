@@ -5,8 +5,11 @@ sent in throttled batches for up to ``MAILING_RUN_SECONDS``, leaving the rest to
 the next run. Each copy is claimed and committed before it is handed to the mail
 server or GOV.UK Notify, and its outcome committed after, so a run killed midway
 leaves at most the copies in hand marked "handed over, outcome not known": they are
-never sent again by themselves. Consent and suppressions are checked again before
-each batch, so an unsubscribe takes effect before the next one.
+never sent again by themselves, except that copies handed to GOV.UK Notify are
+looked up in Notify by their reference before a batch once they are a minute old
+(engage.mailings.reconcile): found, they were sent; not found, they are sent.
+Consent and suppressions are checked again before each batch, so an unsubscribe
+takes effect before the next one.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy import select
 
 from engage.clock import utcnow
 from engage.extensions import db
+from engage.mailings import reconcile
 from engage.mailings import sending
 from engage.mailings import transports
 from engage.mailings.models import Mailing
@@ -73,6 +77,7 @@ def send_mailing(
         mailing = db.session.get(Mailing, mailing_id)
         if mailing is None or mailing.status is not MailingStatus.SENDING:
             break  # paused or cancelled: stop before the next batch
+        counts.update(_look_up_unknown(mailing_id))
         batch = sending.next_batch(mailing, size=size, now=utcnow())
         db.session.commit()
         if not batch:
@@ -96,6 +101,17 @@ def send_mailing(
                 counts.update(_send_batch(mailing_id, channel, ours, deadline, pacer))
         if counts["unavailable"]:
             break  # the mail server or Notify takes nothing now: the next run tries
+    return counts
+
+
+def _look_up_unknown(mailing_id: int) -> Counter[str]:
+    """Settle copies left "outcome not known" at Notify by asking Notify about them."""
+    due = reconcile.due_for_lookup(mailing_id, utcnow())
+    db.session.commit()  # no transaction open while Notify is asked
+    if not due:
+        return Counter()
+    counts = reconcile.settle(reconcile.look_up(due), utcnow())
+    db.session.commit()
     return counts
 
 

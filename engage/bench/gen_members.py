@@ -1,10 +1,14 @@
-"""Benchmark data: PPI members with their topics and equality answers."""
+"""Benchmark data: PPI members with their topics, consents and equality answers."""
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
+from datetime import time
 from datetime import timedelta
 from typing import Any
 
+from engage.bench.gen_rows import START
 from engage.bench.gen_rows import Context
 from engage.bench.gen_rows import insert_rows
 from engage.bench.gen_rows import row_ids
@@ -12,12 +16,19 @@ from engage.bench.gen_rows import some
 from engage.clock import utcnow
 from engage.membership.equality import QUESTIONS
 from engage.membership.models import ConsentMethod
+from engage.membership.models import ConsentRecord
+from engage.membership.models import ContactChannel
 from engage.membership.models import EqualityAnswers
 from engage.membership.models import Member
 from engage.membership.models import MemberStatus
 from engage.membership.models import Tier
 from engage.membership.models import member_topics
 from engage.membership.rollup import MEMBER_DAYS
+
+#: When the generated consents were recorded (the data set's first day).
+CONSENTED_AT = datetime.combine(START, time(), tzinfo=UTC)
+#: The share of members who agreed to each channel.
+CONSENT_SHARES = ((ContactChannel.EMAIL, 0.85), (ContactChannel.SMS, 0.2))
 
 
 def _member_row(ctx: Context, i: int) -> dict[str, Any]:
@@ -62,7 +73,7 @@ def _member_row(ctx: Context, i: int) -> dict[str, Any]:
 
 
 def members(ctx: Context) -> None:
-    """PPI members with topics and (for most) equality answers."""
+    """PPI members with topics, consents (most to e-mail) and equality answers."""
     count = insert_rows(
         ctx,
         Member.__table__,
@@ -84,6 +95,24 @@ def members(ctx: Context) -> None:
             for topic_id in some(rng, topics, 0, 3)
         ),
         "member topics",
+    )
+    insert_rows(
+        ctx,
+        ConsentRecord.__table__,
+        (
+            {
+                "member_id": member_id,
+                "channel": channel,
+                "granted": True,
+                "method": ConsentMethod.WEB_FORM,
+                "wording_version": "bench",
+                "recorded_at": CONSENTED_AT,
+            }
+            for member_id in member_ids
+            for channel, share in CONSENT_SHARES
+            if rng.random() < share
+        ),
+        "consent records",
     )
     now = utcnow()
     insert_rows(

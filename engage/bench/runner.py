@@ -5,7 +5,8 @@ measured in the same run, their ratio, the target and whether it is met. Pages a
 timed through the Flask test client (median and p95 over ``runs`` after warm-up);
 ``/join`` is loaded through gunicorn with 2 workers on a free loopback port. The
 items are in ``items`` (the list ``BENCH_ITEMS`` holds the page items; the features
-still to come add theirs), the timing in ``timing``, the join load in ``join_load``
+still to come add theirs) and ``mailing_items`` (preparing and delivering a
+mailing), the timing in ``timing``, the join load in ``join_load``
 and the table in ``table``.
 """
 
@@ -35,6 +36,7 @@ from engage.bench.items import reach_report_item
 from engage.bench.items import survey_results_item
 from engage.bench.join_load import ROOT
 from engage.bench.join_load import join_load
+from engage.bench.mailing_items import MAILING_ITEMS
 from engage.bench.table import Result
 from engage.bench.table import format_table
 from engage.bench.timing import call_result
@@ -145,6 +147,9 @@ def _time_pages(
             for call_item in (reach_report_item(), feed_poll_item(base)):
                 out(f"timing {call_item.name}…")
                 results.append(call_result(call_item, runs=runs, warmup=warmup))
+        for label, mailing_item in MAILING_ITEMS:
+            out(f"timing {label}…")
+            results.append(mailing_item(runs=runs, warmup=warmup))
         db.session.remove()
         db.engine.dispose()
     return results

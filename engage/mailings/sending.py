@@ -27,6 +27,7 @@ from engage.errors import ValidationError
 from engage.extensions import db
 from engage.mailings import links
 from engage.mailings import recipients
+from engage.mailings import reconcile
 from engage.mailings import tracking
 from engage.mailings import transports
 from engage.mailings.compose import render_email
@@ -433,7 +434,8 @@ def mark_failed(recipient_id: int, error: transports.SendError, now: datetime) -
 
 
 def finish_if_done(mailing: Mailing, now: datetime) -> bool:
-    """Mark ``mailing`` sent once no e-mail or text is waiting; True if it is."""
+    """Mark ``mailing`` sent once no e-mail or text is waiting (nor any copy handed to
+    Notify still to be looked up); True if it is."""
     waiting = db.session.scalar(
         select(func.count())
         .select_from(MailingRecipient)
@@ -445,6 +447,8 @@ def finish_if_done(mailing: Mailing, now: datetime) -> bool:
     )
     if waiting or mailing.status is not MailingStatus.SENDING:
         return False
+    if reconcile.awaiting_lookup(mailing.id, now):
+        return False  # copies handed to Notify are still to be looked up
     try:
         _move(
             mailing,

@@ -126,6 +126,20 @@ def missing_setup(channel: ContactChannel) -> str | None:
     return None
 
 
+def open_notify() -> NotifyTransport:
+    """A GOV.UK Notify client from the config (raises ``NotConfigured``)."""
+    config = current_app.config
+    if not config.get("NOTIFY_API_KEY"):
+        raise NotConfigured("GOV.UK Notify is not set up (no API key).")
+    return NotifyTransport(
+        str(config["NOTIFY_API_KEY"]),
+        base_url=str(config["NOTIFY_BASE_URL"]),
+        email_template_id=str(config.get("NOTIFY_EMAIL_TEMPLATE_ID") or ""),
+        sms_template_id=str(config.get("NOTIFY_SMS_TEMPLATE_ID") or ""),
+        timeout=float(config["NOTIFY_TIMEOUT_SECONDS"]),
+    )
+
+
 def open_transport(channel: ContactChannel) -> Transport:
     """A transport for one batch of ``channel`` (e-mail or text), from the config."""
     problem = missing_setup(channel)
@@ -138,13 +152,7 @@ def open_transport(channel: ContactChannel) -> Transport:
             timeout=float(config["SMTP_TIMEOUT_SECONDS"]),
             sender=str(config["MAIL_FROM"]),
         )
-    return NotifyTransport(
-        str(config["NOTIFY_API_KEY"]),
-        base_url=str(config["NOTIFY_BASE_URL"]),
-        email_template_id=str(config.get("NOTIFY_EMAIL_TEMPLATE_ID") or ""),
-        sms_template_id=str(config.get("NOTIFY_SMS_TEMPLATE_ID") or ""),
-        timeout=float(config["NOTIFY_TIMEOUT_SECONDS"]),
-    )
+    return open_notify()
 
 
 # SMTP --------------------------------------------------------------------------------
@@ -296,6 +304,26 @@ class NotifyTransport:
             personalisation={"body": text.text},
             reference=str(text.recipient_id),
         )
+
+    def find(self, reference: str) -> str | None:
+        """The id of the notification Notify accepted with ``reference`` (None: none).
+
+        Notify lists the last seven days' notifications; a lookup that fails raises
+        ``TemporaryFailure`` (nothing is known either way).
+        """
+        try:
+            answer = self.client.get_all_notifications(  # type: ignore[no-untyped-call]
+                reference=reference
+            )
+        except HTTPError as error:
+            raise TemporaryFailure(
+                f"Could not look the copy up in GOV.UK Notify ({error.status_code})"
+            ) from error
+        found = answer.get("notifications") if isinstance(answer, dict) else None
+        for notification in found or []:
+            if isinstance(notification, dict) and notification.get("id"):
+                return str(notification["id"])[:100]
+        return None
 
     def close(self) -> None:
         self.client.request_session.close()

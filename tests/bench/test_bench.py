@@ -128,6 +128,17 @@ def test_runner_times_every_item_and_prints_the_table(bench_database: str) -> No
     assert reach.met
     assert poll.met
     assert poll.baseline.endswith(" ms")  # the raw fetch of the same URLs
+    prepared = next(r for r in results if r.item.startswith("prepare a send to all"))
+    assert prepared.met
+    assert "peak memory" in prepared.note
+    smtp = next(r for r in results if r.item.startswith("deliver to a local SMTP"))
+    notify = next(r for r in results if r.item.startswith("deliver to the fake Notify"))
+    for delivery in (smtp, notify):
+        assert delivery.median.endswith(" msg/s")
+        assert delivery.baseline.endswith(" msg/s")
+    sent = int(smtp.item.split("(")[1].split()[0])
+    assert sent > 0
+    assert f"{sent} accepted by the sink" in smtp.note
     join = results[-1]
     assert join.item.startswith("/join POSTs")
     # Every acknowledged registration was stored, and nothing failed.

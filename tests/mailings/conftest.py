@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from tests.mailings.fake_notify import FakeNotify
+from engage.bench.fake_notify import FakeNotify
 
 
 @pytest.fixture

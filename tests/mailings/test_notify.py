@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from engage.bench.fake_notify import FakeNotify
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.mailings import sending
+from engage.mailings import transports
+from engage.mailings.models import Mailing
 from engage.mailings.models import MailingRecipient
+from engage.mailings.models import MailingStatus
 from engage.mailings.models import RecipientStatus
 from engage.membership.models import ContactChannel
 from jobs.mailings import send_mailings
 from tests.factories import UserFactory
-from tests.mailings.fake_notify import FakeNotify
 from tests.mailings.helpers import T0
 from tests.mailings.helpers import mailing
 from tests.mailings.helpers import member
@@ -122,3 +127,54 @@ def test_the_fake_checks_the_template_id(app: Flask, fake_notify: FakeNotify) ->
     (status, answer), *_ = fake_notify.refused
     assert status == 400
     assert "template_id is not a valid UUID" in answer
+
+
+def test_copies_whose_outcome_is_unknown_are_looked_up_in_notify(
+    fake_notify: FakeNotify,
+) -> None:
+    for name in ("accepted", "never", "recent"):
+        member(email=f"{name}@example.org")
+    sent = mailing()
+    sending.send_now(sent, actor=UserFactory(role="officer"), now=T0)
+    db.session.commit()
+    long_ago = utcnow() - timedelta(minutes=2)
+    stuck = {name: _recipient(f"{name}@example.org") for name in ("accepted", "never")}
+    for recipient in [*stuck.values(), _recipient("recent@example.org")]:
+        recipient.status = RecipientStatus.SENDING
+        recipient.claimed_at = long_ago
+    _recipient("recent@example.org").claimed_at = utcnow()
+    db.session.commit()
+    # A sender handed this copy to Notify and was killed before hearing back.
+    transport = transports.open_notify()
+    accepted_id = transport.send_email(
+        transports.OutgoingEmail(
+            recipient_id=stuck["accepted"].id,
+            address="accepted@example.org",
+            subject="Spring newsletter",
+            html="",
+            text="News",
+            unsubscribe_url="https://example.org/u",
+            message_id="",
+        )
+    )
+    transport.close()
+    counts = send_mailings(now=T0)
+    assert (counts["found_in_notify"], counts["not_in_notify"]) == (1, 1)
+    assert sorted(r["body"]["email_address"] for r in fake_notify.received) == [
+        "accepted@example.org",  # once, by the killed sender
+        "never@example.org",  # Notify had not received it: sent now
+    ]
+    accepted = _recipient("accepted@example.org")
+    assert (accepted.status, accepted.provider_ref) == (
+        RecipientStatus.SENT,
+        accepted_id,
+    )
+    assert _recipient("never@example.org").status is RecipientStatus.SENT
+    # Too recent to look up: the mailing waits for it.
+    assert _recipient("recent@example.org").status is RecipientStatus.SENDING
+    assert db.session.get(Mailing, sent.id).status is MailingStatus.SENDING
+    _recipient("recent@example.org").claimed_at = long_ago
+    db.session.commit()
+    assert send_mailings(now=T0)["not_in_notify"] == 1
+    assert len(fake_notify.received) == 3
+    assert db.session.get(Mailing, sent.id).status is MailingStatus.SENT

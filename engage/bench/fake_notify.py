@@ -1,17 +1,21 @@
-"""A stand-in for GOV.UK Notify's API on loopback, checking requests as Notify does.
+"""A stand-in for GOV.UK Notify for tests and benchmarks, never used in production.
 
 It accepts ``POST /v2/notifications/email`` and ``/v2/notifications/sms`` signed by
 an API key it knows (a JWT, HS256, signed with the key's secret, ``iss`` the service
 id, ``iat`` within 30 seconds), checks the JSON body (required fields, a UUID
 template id), answers 201 with a new notification id, and keeps what it accepted.
-It can be told to answer 400, 429 or 500 for chosen addresses or numbers.
+``GET /v2/notifications?reference=...`` lists the accepted notifications with that
+reference, newest first, as Notify does. It can be told to answer 400, 429 or 500
+for chosen addresses or numbers. ``start`` serves it from a thread of this process.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from dataclasses import dataclass
 from dataclasses import field
@@ -56,6 +60,37 @@ class FakeNotify:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def lookup(self, path: str, headers: Any) -> tuple[int, dict[str, Any]]:
+        """Answer ``GET /v2/notifications`` (by ``reference``) as Notify does."""
+        parsed = urllib.parse.urlsplit(path)
+        if parsed.path != "/v2/notifications":
+            return 404, _error(404, "Not found")
+        refused = self._check_token(headers)
+        if refused is not None:
+            return refused
+        query = urllib.parse.parse_qs(parsed.query)
+        reference: str | None = query["reference"][0] if "reference" in query else None
+        with self._lock:
+            found = [
+                item
+                for item in reversed(self.received)
+                if reference is None or item["body"].get("reference") == reference
+            ]
+        return 200, {
+            "notifications": [
+                {
+                    "id": item["id"],
+                    "reference": item["body"].get("reference"),
+                    "type": item["kind"],
+                    "status": "sending",
+                    "email_address": item["body"].get("email_address"),
+                    "phone_number": item["body"].get("phone_number"),
+                }
+                for item in found[:250]
+            ],
+            "links": {"current": f"{self.base_url}{path}", "next": None},
+        }
 
     def check(self, path: str, headers: Any, raw: bytes) -> tuple[int, dict[str, Any]]:
         """Check one request as Notify would; (status, JSON answer)."""
@@ -122,11 +157,20 @@ class FakeNotify:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as Notify serves
+
+            def do_GET(self) -> None:
+                status, answer = fake.lookup(self.path, self.headers)
+                self._answer(status, answer)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 status, answer = fake.check(self.path, self.headers, raw)
-                if status != 201:
+                self._answer(status, answer)
+
+            def _answer(self, status: int, answer: dict[str, Any]) -> None:
+                if status not in (200, 201):
                     with fake._lock:
                         fake.refused.append((status, json.dumps(answer)))
                 data = json.dumps(answer).encode()
@@ -139,7 +183,8 @@ class FakeNotify:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
@@ -147,6 +192,14 @@ class FakeNotify:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    """Quiet about clients that went away mid-request (a killed sender)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _error(status: int, *messages: str) -> dict[str, Any]:
