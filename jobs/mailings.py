@@ -18,6 +18,7 @@ import logging
 import time
 from collections import Counter
 from datetime import datetime
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import select
@@ -33,6 +34,8 @@ from engage.mailings.models import MailingStatus
 from engage.membership.models import ContactChannel
 
 log = logging.getLogger(__name__)
+
+_Row = TypeVar("_Row", Mailing, MailingRecipient)
 
 
 class Pacer:
@@ -132,35 +135,60 @@ def _send_batch(
                 counts[sending.mark_failed(recipient_id, error, utcnow())] += 1
         db.session.commit()
         return counts
+    # The mailing and the batch's copies are read once, as copies outside the
+    # session, so the commit after each claim does not read them again.
+    found = db.session.get(Mailing, mailing_id)
+    if found is None:
+        return counts
+    mailing = _snapshot(found)
+    copies = {
+        r.id: _snapshot(r)
+        for r in db.session.scalars(
+            select(MailingRecipient).where(MailingRecipient.id.in_(batch))
+        )
+    }
     try:
         for recipient_id in batch:
             if time.monotonic() >= deadline:
                 break
-            outcome = _send_one(mailing_id, recipient_id, transport, pacer)
+            recipient = copies.get(recipient_id)
+            if recipient is None:
+                continue
+            outcome = _send_one(mailing, recipient, transport, pacer)
             counts[outcome] += 1
             if outcome == "unavailable":
                 break  # the provider takes nothing now: the next run tries again
     finally:
+        db.session.commit()  # the last copy's outcome
         transport.close()
     return counts
 
 
+def _snapshot(row: _Row) -> _Row:
+    """A copy of a row's columns that belongs to no session (commits leave it be)."""
+    columns = type(row).__table__.columns
+    return type(row)(**{c.key: getattr(row, c.key) for c in columns})
+
+
 def _send_one(
-    mailing_id: int, recipient_id: int, transport: transports.Transport, pacer: Pacer
+    mailing: Mailing,
+    recipient: MailingRecipient,
+    transport: transports.Transport,
+    pacer: Pacer,
 ) -> str:
-    """Claim, commit, hand over, record: what became of the copy."""
-    mailing = db.session.get(Mailing, mailing_id)
-    recipient = db.session.get(MailingRecipient, recipient_id)
-    if mailing is None or recipient is None:
-        return "gone"
+    """Claim, commit, hand over, record: what became of the copy.
+
+    The outcome is committed with the next copy's claim (or at the end of the
+    batch): either way before anything more is handed over, so a sender killed at
+    any point leaves at most the one copy in hand "outcome not known".
+    """
     smtp = (
         recipient.channel is ContactChannel.EMAIL
         and transports.email_provider() == transports.SMTP
     )
     message_id = transports.new_message_id() if smtp else None
     copy = sending.outgoing(mailing, recipient, message_id=message_id or "")
-    if not sending.claim(recipient_id, utcnow(), provider_ref=message_id):
-        db.session.rollback()
+    if not sending.claim(recipient.id, utcnow(), provider_ref=message_id):
         return "taken"  # someone else has it, or it was skipped meanwhile
     db.session.commit()  # the claim is on file before the hand-off
     pacer.wait()
@@ -170,15 +198,14 @@ def _send_one(
         else:
             reference = transport.send_email(copy)
     except transports.SendError as error:
-        outcome = sending.mark_failed(recipient_id, error, utcnow())
+        outcome = sending.mark_failed(recipient.id, error, utcnow())
     except Exception:
-        log.exception("mailing copy %s: unexpected error in its hand-off", recipient_id)
+        log.exception("mailing copy %s: unexpected error in its hand-off", recipient.id)
         unknown = transports.OutcomeUnknown(
             "Something went wrong while handing it over"
         )
-        outcome = sending.mark_failed(recipient_id, unknown, utcnow())
+        outcome = sending.mark_failed(recipient.id, unknown, utcnow())
     else:
-        sending.mark_sent(recipient_id, reference, utcnow())
+        sending.mark_sent(recipient.id, reference, utcnow())
         outcome = "sent"
-    db.session.commit()
     return outcome
