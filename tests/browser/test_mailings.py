@@ -21,8 +21,11 @@ from sqlalchemy import select
 from engage.clock import today
 from engage.clock import utcnow
 from engage.extensions import db
+from engage.mailings.links import unsubscribe_url
 from engage.mailings.models import Mailing
+from engage.mailings.models import MailingRecipient
 from engage.mailings.models import MailingStatus
+from engage.mailings.models import RecipientStatus
 from engage.mailings.starters import ensure_starter_templates
 from engage.membership.consent import may_contact
 from engage.membership.models import ConsentMethod
@@ -34,6 +37,7 @@ from jobs.mailings import send_mailings
 from tests import factories
 from tests.browser.conftest import assert_accessible
 from tests.browser.conftest import sign_in
+from tests.mailings.measure_helpers import sent_mailing
 
 #: The widths every mailing page is checked at: a desktop and a phone.
 DESKTOP, PHONE = 1280, 390
@@ -247,3 +251,129 @@ def test_an_officer_composes_schedules_sends_and_measures_a_newsletter(
     mailing = db.session.get(Mailing, mailing_id)
     assert mailing is not None
     assert mailing.status is MailingStatus.SENT
+
+
+def test_every_other_mailing_page_passes_axe_at_both_widths(
+    page: Any, browser: Any, live_server: str
+) -> None:
+    """The pages the journey does not pass through: editing, who gets it and why
+    not, letters, readership, templates, unsubscribing and the public archive."""
+    ensure_starter_templates(now=utcnow())
+    officer = factories.UserFactory(role="officer")
+    members = [
+        factories.MemberFactory(name="Ada Ahmed", consents=[ContactChannel.EMAIL]),
+        factories.MemberFactory(name="Pat Post", consents=[ContactChannel.POST]),
+    ]
+    sent = sent_mailing(
+        [RecipientStatus.SENT, (RecipientStatus.PRINTED, ContactChannel.POST)],
+        members=members,
+        subject="Winter members' newsletter",
+    )
+    draft = Mailing(
+        subject="Spring members' newsletter",
+        body="Thank you for your views.\n\n## Get involved\n\n- Coffee morning",
+        by_email=True,
+        by_post=True,
+        to_members=True,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    db.session.add(draft)
+    db.session.commit()
+    to_ada = db.session.scalars(
+        select(MailingRecipient).where(MailingRecipient.member_id == members[0].id)
+    ).one()
+    unsubscribe = urllib.parse.urlsplit(unsubscribe_url(to_ada.id)).path
+    db.session.commit()
+
+    sign_in(page, officer)
+    page.goto(f"/mailings/{draft.id}/edit")
+    _accessible_at_both_widths(page)
+    page.get_by_label("Subject", exact=True).fill("")
+    page.get_by_role("button", name="Save mailing").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Enter a subject")
+    _accessible_at_both_widths(page)
+
+    page.goto(f"/mailings/{draft.id}/recipients")
+    _accessible_at_both_widths(page)
+    page.get_by_label("Member's name").fill("Pat")
+    page.get_by_role("button", name="Look up").click()
+    expect(page.locator("main")).to_contain_text("Pat Post")
+    _accessible_at_both_widths(page)
+
+    page.goto(f"/mailings/{draft.id}")
+    page.get_by_role("button", name="Publish on the web").click()
+    expect(page.locator("body")).to_contain_text("Published")
+
+    for path in (
+        f"/mailings/{sent.id}",
+        f"/mailings/{sent.id}/letters",
+        "/mailings/readership/",
+        "/mailings/templates",
+        "/mailings/templates/new",
+    ):
+        page.goto(path)
+        _accessible_at_both_widths(page)
+    page.goto("/mailings/templates")
+    page.get_by_role("link", name="PPI newsletter (edit)").click()
+    expect(page.get_by_label("Name")).to_have_value("PPI newsletter")
+    _accessible_at_both_widths(page)
+
+    # The public pages, as someone who is not signed in sees them.
+    public = browser.new_context(base_url=live_server)
+    try:
+        visitor = public.new_page()
+        visitor.goto("/newsletters/")
+        _accessible_at_both_widths(visitor)
+        visitor.get_by_role("link", name="Spring members' newsletter").click()
+        expect(visitor.get_by_role("heading", level=1)).to_have_text(
+            "Spring members' newsletter"
+        )
+        _accessible_at_both_widths(visitor)
+        visitor.goto(unsubscribe)
+        expect(visitor.get_by_role("heading", level=1)).to_have_text(
+            re.compile("Stop getting e-mails")
+        )
+        _accessible_at_both_widths(visitor)
+        visitor.get_by_role("button", name="Stop getting e-mails").click()
+        expect(visitor.get_by_role("heading", level=1)).to_have_text(
+            "You will not get e-mails from us any more"
+        )
+        _accessible_at_both_widths(visitor)
+        visitor.goto("/m/not-a-token/unsubscribe")
+        _accessible_at_both_widths(visitor)
+    finally:
+        public.close()
+
+
+def test_sending_and_its_progress_work_without_javascript(
+    page_without_js: Any, smtp_server: Any
+) -> None:
+    page = page_without_js
+    officer = factories.UserFactory(role="officer")
+    factories.MemberFactory(name="Ada Ahmed", consents=[ContactChannel.EMAIL])
+    draft = Mailing(
+        subject="Spring members' newsletter",
+        body="Thank you for your views.",
+        by_email=True,
+        to_members=True,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    db.session.add(draft)
+    db.session.commit()
+
+    sign_in(page, officer)
+    page.goto(f"/mailings/{draft.id}")
+    page.get_by_role("link", name="Send now").click()
+    page.get_by_role("button", name="Yes, send it now").click()
+    expect(page.locator("#progress-words")).to_have_text("0 of 1 sent")
+    # Without JavaScript the page reloads itself while sending, until told not to.
+    assert page.locator('meta[http-equiv="refresh"]').count() == 1
+    page.get_by_role("link", name="Stop the updates").click()
+    assert page.locator('meta[http-equiv="refresh"]').count() == 0
+    expect(page.locator("main")).to_contain_text("no longer updates itself")
+    page.get_by_role("button", name="Pause sending").click()
+    expect(page.locator("body")).to_contain_text("Sending paused.")
+    page.get_by_role("button", name="Resume sending").click()
+    expect(page.locator("body")).to_contain_text("Sending resumed.")
