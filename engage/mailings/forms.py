@@ -12,6 +12,7 @@ from wtforms.validators import ValidationError
 from engage.formtools import DateField
 from engage.formtools import MultiCheckboxField
 from engage.formtools import RadioField
+from engage.formtools import RequiredElsewhere
 from engage.formtools import SelectField
 from engage.formtools import choices
 from engage.formtools import enum_parser
@@ -93,6 +94,8 @@ class MailingForm(FlaskForm):  # type: ignore[misc]
         description="Each person gets it only by the ways they agreed to.",
         choices=CHANNEL_CHOICES,
         parse=enum_parser(ContactChannel),
+        # validate_channels asks for one: the label does not say "(optional)".
+        validators=[RequiredElsewhere()],
     )
     to_members = RadioField(
         "Send it to PPI members?",

@@ -130,6 +130,8 @@ def progress(mailing_id: int) -> ResponseReturnValue:
         mailing=mailing,
         progress=sending.progress(mailing),
         refresh=mailing.status is MailingStatus.SENDING,
+        # The person may stop the page updating itself (WCAG 2.2.1).
+        stopped=request.args.get("refresh") == "off",
         title=f"Sending: {mailing.subject}",
     )
 

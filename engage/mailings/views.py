@@ -31,6 +31,7 @@ from engage.mailings.compose import web_copy_url_of
 from engage.mailings.forms import MailingForm
 from engage.mailings.forms import TemplateForm
 from engage.mailings.models import Mailing
+from engage.mailings.models import MailingStatus
 from engage.mailings.models import MailingTemplate
 from engage.membership.lists import practice_choices
 from engage.membership.lists import topic_choices
@@ -192,8 +193,10 @@ def detail(mailing_id: int) -> ResponseReturnValue:
 def edit(mailing_id: int) -> ResponseReturnValue:
     mailing = db.get_or_404(Mailing, mailing_id)
     if not services.is_editable(mailing):
+        ended = {MailingStatus.SENT: "sent", MailingStatus.CANCELLED: "cancelled"}
         flash(
-            f"This mailing is {mailing.status.label.lower()}: it can no longer change.",
+            "This mailing can no longer change: it has been "
+            f"{ended.get(mailing.status, 'started')}.",
             "error",
         )
         return redirect(url_for("mailings.detail", mailing_id=mailing.id))

@@ -58,3 +58,31 @@ function startSessionWarning (panel) {
 
 const panel = document.getElementById('session-timeout')
 if (panel) startSessionWarning(panel)
+
+// A mailing's sending progress: fetch the page again every few seconds and put its
+// figures in place (without JavaScript the page reloads itself). Once the mailing is
+// no longer being sent, reload once for its buttons.
+function followProgress (figures) {
+  const every = Number(figures.dataset.refreshSeconds) * 1000
+  async function update () {
+    try {
+      const response = await fetch(window.location.href, { credentials: 'same-origin' })
+      if (response.ok) {
+        const page = new DOMParser().parseFromString(await response.text(), 'text/html')
+        const fresh = page.getElementById(figures.id)
+        if (fresh && !fresh.hasAttribute('data-refresh-seconds')) {
+          window.location.reload()
+          return
+        }
+        if (fresh) figures.replaceChildren(...fresh.childNodes)
+      }
+    } catch (error) {
+      // Offline or server busy: try again next time.
+    }
+    window.setTimeout(update, every)
+  }
+  window.setTimeout(update, every)
+}
+
+const figures = document.getElementById('send-figures')
+if (figures && figures.dataset.refreshSeconds) followProgress(figures)

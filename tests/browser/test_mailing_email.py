@@ -12,12 +12,7 @@ from engage.extensions import db
 from engage.mailings.compose import render_email
 from engage.mailings.models import Mailing
 from tests.browser.conftest import assert_accessible
-from tests.browser.conftest import browser  # noqa: F401  (fixtures)
-from tests.browser.conftest import live_server  # noqa: F401
-from tests.browser.conftest import page  # noqa: F401
 from tests.browser.conftest import sign_in
-
-pytestmark = pytest.mark.browser
 
 BODY = """Thank you to everyone who came to the spring event.
 
@@ -53,7 +48,7 @@ def _mailing() -> Mailing:
 
 @pytest.mark.parametrize("width", [600, 360])
 def test_the_email_passes_axe_and_fits_the_width(
-    page: Any,  # noqa: F811
+    page: Any,
     width: int,
 ) -> None:
     rendered = render_email(
@@ -66,7 +61,7 @@ def test_the_email_passes_axe_and_fits_the_width(
     assert page.get_by_role("heading", level=1).inner_text() == "Spring newsletter"
 
 
-def test_the_preview_page_passes_axe(page: Any, cast: Any) -> None:  # noqa: F811
+def test_the_preview_page_passes_axe(page: Any, cast: Any) -> None:
     mailing = _mailing()
     sign_in(page, cast["officer"])
     page.goto(f"/mailings/{mailing.id}/preview")
