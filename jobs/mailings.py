@@ -28,6 +28,7 @@ from engage.extensions import db
 from engage.mailings import reconcile
 from engage.mailings import sending
 from engage.mailings import transports
+from engage.mailings.compose import RenderedEmail
 from engage.mailings.models import Mailing
 from engage.mailings.models import MailingRecipient
 from engage.mailings.models import MailingStatus
@@ -147,6 +148,7 @@ def _send_batch(
             select(MailingRecipient).where(MailingRecipient.id.in_(batch))
         )
     }
+    shared = sending.shared_rendering(mailing)
     try:
         for recipient_id in batch:
             if time.monotonic() >= deadline:
@@ -154,7 +156,7 @@ def _send_batch(
             recipient = copies.get(recipient_id)
             if recipient is None:
                 continue
-            outcome = _send_one(mailing, recipient, transport, pacer)
+            outcome = _send_one(mailing, recipient, transport, pacer, shared)
             counts[outcome] += 1
             if outcome == "unavailable":
                 break  # the provider takes nothing now: the next run tries again
@@ -175,6 +177,7 @@ def _send_one(
     recipient: MailingRecipient,
     transport: transports.Transport,
     pacer: Pacer,
+    shared: RenderedEmail | None = None,
 ) -> str:
     """Claim, commit, hand over, record: what became of the copy.
 
@@ -187,7 +190,9 @@ def _send_one(
         and transports.email_provider() == transports.SMTP
     )
     message_id = transports.new_message_id() if smtp else None
-    copy = sending.outgoing(mailing, recipient, message_id=message_id or "")
+    copy = sending.outgoing(
+        mailing, recipient, message_id=message_id or "", shared=shared
+    )
     if not sending.claim(recipient.id, utcnow(), provider_ref=message_id):
         return "taken"  # someone else has it, or it was skipped meanwhile
     db.session.commit()  # the claim is on file before the hand-off

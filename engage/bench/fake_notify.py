@@ -158,6 +158,9 @@ class FakeNotify:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as Notify serves
+            # Headers and body go out as separate writes: without this, each
+            # answer waits on the client's delayed acknowledgement (about 40 ms).
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 status, answer = fake.lookup(self.path, self.headers)

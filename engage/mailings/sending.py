@@ -30,6 +30,7 @@ from engage.mailings import recipients
 from engage.mailings import reconcile
 from engage.mailings import tracking
 from engage.mailings import transports
+from engage.mailings.compose import RenderedEmail
 from engage.mailings.compose import render_email
 from engage.mailings.measurement import record_delivery
 from engage.mailings.models import Mailing
@@ -481,10 +482,27 @@ def sms_text(mailing: Mailing, unsubscribe_url: str) -> str:
     return "\n\n".join(parts)
 
 
+#: Stands in for each person's unsubscribe link in a mailing's shared rendering.
+_UNSUBSCRIBE_HOLE = "https://engage.invalid/unsubscribe-link"
+
+
+def shared_rendering(mailing: Mailing) -> RenderedEmail | None:
+    """The e-mail of a mailing sent without tracking, rendered once for a batch:
+    people's copies differ only by their unsubscribe link (None with tracking on)."""
+    if mailing.tracking:
+        return None
+    return render_email(mailing, unsubscribe_url=_UNSUBSCRIBE_HOLE)
+
+
 def outgoing(
-    mailing: Mailing, recipient: MailingRecipient, *, message_id: str
+    mailing: Mailing,
+    recipient: MailingRecipient,
+    *,
+    message_id: str,
+    shared: RenderedEmail | None = None,
 ) -> transports.OutgoingEmail | transports.OutgoingText:
-    """One person's copy, written out for its hand-off."""
+    """One person's copy, written out for its hand-off (from ``shared_rendering``'s
+    e-mail when given)."""
     unsubscribe = links.unsubscribe_url(recipient.id)
     address = recipient.address or ""
     if recipient.channel is ContactChannel.SMS:
@@ -493,13 +511,21 @@ def outgoing(
             phone=address,
             text=sms_text(mailing, unsubscribe),
         )
-    link_for = pixel = None
     if mailing.tracking:
-        link_for = tracking.link_for(mailing, recipient.id)
-        pixel = links.open_pixel_url(recipient.id)
-    rendered = render_email(
-        mailing, unsubscribe_url=unsubscribe, link_for=link_for, open_pixel_url=pixel
-    )
+        rendered = render_email(
+            mailing,
+            unsubscribe_url=unsubscribe,
+            link_for=tracking.link_for(mailing, recipient.id),
+            open_pixel_url=links.open_pixel_url(recipient.id),
+        )
+    elif shared is not None:
+        rendered = RenderedEmail(
+            subject=shared.subject,
+            html=shared.html.replace(_UNSUBSCRIBE_HOLE, unsubscribe),
+            text=shared.text.replace(_UNSUBSCRIBE_HOLE, unsubscribe),
+        )
+    else:
+        rendered = render_email(mailing, unsubscribe_url=unsubscribe)
     return transports.OutgoingEmail(
         recipient_id=recipient.id,
         address=address,

@@ -325,3 +325,21 @@ def test_a_finished_send_logs_its_delivery_on_the_action_with_tracked_links(
     html = smtp_server.messages[0].get_body(("html",)).get_content()
     assert "https://example.org/plan" not in html
     assert "/m/" in html
+
+
+def test_each_copy_carries_its_own_unsubscribe_link(smtp_server: Any) -> None:
+    member(email="one@example.org")
+    member(email="two@example.org")
+    sent = mailing()
+    sending.send_now(sent, actor=_officer(), now=T0)
+    db.session.commit()
+    send_mailings(now=T0)
+    first, second = smtp_server.messages
+    links = [m["List-Unsubscribe"].strip().strip("<>") for m in (first, second)]
+    assert links[0] != links[1]
+    for message, own, other in ((first, *links), (second, *reversed(links))):
+        for part in ("html", "plain"):
+            body = message.get_body((part,)).get_content()
+            assert own in body
+            assert other not in body
+            assert "engage.invalid" not in body
