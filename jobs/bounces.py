@@ -104,7 +104,8 @@ def _file(raw: bytes, now: datetime) -> str | None:
 def read_bounces(now: datetime, *, limit: int | None = None) -> dict[str, int]:
     """Read new messages in the bounce mailbox and file the reports among them.
 
-    Returns counts: ``read``, ``bounced``, ``complained``, ``soft``, ``unmatched``,
+    Returns counts: ``read``, ``bounced``, ``complained``, ``failed``, ``soft``,
+    ``unmatched``,
     ``duplicate``, ``not_reports`` (left, flagged) and ``too_large`` (left, flagged).
     """
     config = current_app.config
@@ -150,6 +151,7 @@ def _all_counts(counts: Counter[str]) -> dict[str, int]:
         "read",
         "bounced",
         "complained",
+        "failed",
         "soft",
         "unmatched",
         "duplicate",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -263,29 +262,51 @@ def test_unconfigured_mailbox_reads_nothing(app: Flask) -> None:
 # Parsing and matching, without a server -------------------------------------------
 
 
-def test_a_dsn_without_the_original_is_matched_by_address() -> None:
+def test_a_report_naming_only_an_address_changes_nothing() -> None:
     copies = _people()
     raw = dsn(report_id="dsn-2@mx", address="Gone@Example.org", original_id=None)
     report = bounces.parse_report(raw)
     assert report is not None
     assert report.original_message_id is None
     assert report.findings[0].address == "gone@example.org"
-    assert bounces.file_report(report, now=utcnow()) == "bounced"
-    db.session.flush()
-    assert (
-        db.session.get(MailingRecipient, copies["bounced"].id).status
-        is RecipientStatus.BOUNCED
-    )
-
-
-def test_an_address_matches_only_recent_copies() -> None:
-    mailing = sent_mailing()
-    member = MemberFactory(email="old@example.org", consents=[ContactChannel.EMAIL])
-    copy_for(mailing, member=member, sent_ago=timedelta(days=90))
-    raw = dsn(report_id="dsn-3@mx", address="old@example.org")
-    report = bounces.parse_report(raw)
-    assert report is not None
     assert bounces.file_report(report, now=utcnow()) == "unmatched"
+    db.session.flush()
+    assert copies["bounced"].status is RecipientStatus.SENT
+    assert db.session.scalars(select(Suppression)).all() == []
+    assert db.session.scalar(select(BounceReport.kind)) == "unmatched"
+
+
+def test_a_forged_complaint_quoting_no_message_id_of_ours_changes_nothing() -> None:
+    copies = _people()
+    raw = arf(
+        report_id="arf-9@forger.example",
+        address="annoyed@example.org",
+        original_id="made-up@forger.example",
+    )
+    assert bounces.file_message(raw, now=utcnow()) == "unmatched"
+    annoyed = db.session.get(Member, copies["annoyed"].member_id)
+    assert current_consents(annoyed)[ContactChannel.EMAIL] is True
+    assert db.session.scalars(select(Suppression)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [("5.7.1", "refused the message"), ("5.2.2", "the mailbox is full")],
+)
+def test_a_refusal_fails_the_copy_but_keeps_the_address(
+    status: str, words: str
+) -> None:
+    copies = _people()
+    raw = dsn(
+        report_id=f"dsn-{status}@mx",
+        address="gone@example.org",
+        status=status,
+        original_id="m1@engage.test",
+    )
+    assert bounces.file_message(raw, now=utcnow()) == "failed"
+    copy = copies["bounced"]
+    assert copy.status is RecipientStatus.FAILED
+    assert words in copy.outcome
     assert db.session.scalars(select(Suppression)).all() == []
 
 
@@ -324,9 +345,9 @@ def test_other_messages_are_not_reports(raw: bytes) -> None:
 
 def test_a_report_without_its_own_message_id_is_filed_once() -> None:
     _people()
-    raw = dsn(report_id="x", address="gone@example.org").replace(
-        b"Message-ID: <x>\r\n", b""
-    )
+    raw = dsn(
+        report_id="x", address="gone@example.org", original_id="m1@engage.test"
+    ).replace(b"Message-ID: <x>\r\n", b"")
     assert bounces.file_message(raw, now=utcnow()) == "bounced"
     assert bounces.file_message(raw, now=utcnow()) == "duplicate"
 
