@@ -25,6 +25,7 @@ from engage.membership.models import ConsentMethod
 from engage.membership.models import ContactChannel
 from engage.membership.models import Member
 from engage.membership.models import MemberStatus
+from jobs import bounces as jobs_bounces
 from jobs.bounces import read_bounces
 from tests.factories import MemberFactory
 from tests.mailings import imap_server
@@ -253,6 +254,41 @@ def test_limits_each_run_and_leaves_oversized_messages(
     assert db.session.scalars(select(Suppression)).all() == []
     kinds = db.session.scalars(select(BounceReport.kind)).all()
     assert kinds == [bounces.SOFT] * 3
+
+
+def test_a_message_that_cannot_be_filed_is_flagged_and_the_rest_go_on(
+    app: Flask, imap: ImapServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _people()
+    real = jobs_bounces.file_message
+
+    def fragile(raw: bytes, *, now):
+        if b"dsn-bad@mx" in raw:
+            raise ValueError("a report this parser cannot read")
+        return real(raw, now=now)
+
+    monkeypatch.setattr(jobs_bounces, "file_message", fragile)
+    _deliver(
+        imap,
+        dsn(
+            report_id="dsn-bad@mx",
+            address="fine@example.org",
+            original_id="m3@engage.test",
+        ),
+        dsn(
+            report_id="dsn-good@mx",
+            address="gone@example.org",
+            original_id="m1@engage.test",
+        ),
+    )
+    counts = read_bounces(now=utcnow())
+    assert (counts["read"], counts["unreadable"], counts["bounced"]) == (2, 1, 1)
+    with _mailbox(imap) as mailbox:
+        left = list(mailbox.fetch(mark_seen=False))
+        assert len(left) == 1
+        assert MailMessageFlags.FLAGGED in left[0].flags
+    # Later runs pass over it.
+    assert read_bounces(now=utcnow())["read"] == 0
 
 
 def test_unconfigured_mailbox_reads_nothing(app: Flask) -> None:
