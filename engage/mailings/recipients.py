@@ -83,6 +83,10 @@ CONTACT_LEFT_OUT = {
         "Stakeholder contacts whose e-mail address is on the do-not-send list"
     ),
     "duplicate": "Stakeholder contacts whose e-mail address already gets it",
+    "member_said_no": (
+        "Stakeholder contacts whose e-mail address is a member's who has said no "
+        "to e-mails"
+    ),
 }
 
 
@@ -109,7 +113,11 @@ def _address(channel: ContactChannel) -> ColumnElement[str | None]:
 
 
 def _latest_consent(
-    channel: ContactChannel, low: int | None, high: int | None
+    channel: ContactChannel,
+    low: int | None,
+    high: int | None,
+    *,
+    name: str | None = None,
 ) -> Subquery:
     """Each member's latest consent record for ``channel`` (members ``low``..``high``).
 
@@ -137,7 +145,7 @@ def _latest_consent(
     return (
         select(ranked.c.member_id, ranked.c.granted, ranked.c.recorded_at)
         .where(ranked.c.position == 1)
-        .subquery(f"latest_{channel.value}")
+        .subquery(name or f"latest_{channel.value}")
     )
 
 
@@ -234,6 +242,17 @@ def _contact_rows(
         func.lower(func.trim(other.email)) == address,
         other.id < AudienceContact.id,
     )
+    # A member who unsubscribed (or otherwise said no to e-mails) must not go on
+    # getting them at the same address as a stakeholder contact.
+    said_no = _latest_consent(ContactChannel.EMAIL, None, None, name="said_no")
+    member_said_no = exists(
+        select(said_no.c.member_id)
+        .join(Member, Member.id == said_no.c.member_id)
+        .where(
+            func.lower(func.trim(Member.email)) == address,
+            said_no.c.granted.is_(False),
+        )
+    )
     member_gets_it: ColumnElement[bool] = false()
     if ContactChannel.EMAIL in _member_channels(mailing):
         members, why = member_reasons(ContactChannel.EMAIL)
@@ -250,6 +269,7 @@ def _contact_rows(
             "no_address",
         ),
         (_suppressed(ContactChannel.EMAIL, address), "suppressed"),
+        (member_said_no, "member_said_no"),
         (or_(earlier, member_gets_it), "duplicate"),
         else_=null(),
     )

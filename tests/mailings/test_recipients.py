@@ -167,6 +167,31 @@ def test_contacts_by_email_without_duplicates_or_suppressed() -> None:
     assert both.id in {r[1] for r in _recorded(sent.id)}
 
 
+def test_a_member_who_said_no_to_e_mails_gets_none_as_a_contact() -> None:
+    audience = AudienceFactory()
+    left = member(email="left@example.org")
+    consent(left, EMAIL, True, T0)
+    consent(left, EMAIL, False, T0 + timedelta(days=1))
+    back = member(email="back@example.org")
+    consent(back, EMAIL, False, T0)
+    consent(back, EMAIL, True, T0 + timedelta(days=1))
+    for name, address in [("L", " Left@Example.org "), ("B", "back@example.org")]:
+        db.session.add(
+            AudienceContact(audience_id=audience.id, name=name, email=address)
+        )
+    sent = mailing(to_members=False)
+    sent.audiences.append(audience)
+    db.session.commit()
+    line = recipients.counts(sent).channels[0]
+    assert line.contacts == 1
+    assert line.left_out == {
+        "Stakeholder contacts whose e-mail address is a member's who has said no "
+        "to e-mails": 1
+    }
+    recipients.prepare(sent, T0)
+    assert [r[3] for r in _recorded(sent.id)] == ["back@example.org"]
+
+
 def test_why_not_in_plain_words() -> None:
     sent = mailing(tier=Tier.GOLD, by_sms=True)
     gone = member(tier=Tier.GOLD, status=MemberStatus.WITHDRAWN, withdrawn_at=T0)
