@@ -32,7 +32,9 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from engage.accounts.models import User
 from engage.audiences.models import AudienceContact
+from engage.audit.services import record_event
 from engage.clock import start_of_day
 from engage.extensions import db
 from engage.mailings.models import Mailing
@@ -507,6 +509,25 @@ def why_not(mailing: Mailing, member: Member) -> list[str]:
     if any(reason is None for reason in per_channel):
         return []
     return [reason for reason in per_channel if reason is not None]
+
+
+def why_not_lookup(
+    mailing: Mailing, name: str, *, actor: User, now: datetime
+) -> list[tuple[Member, list[str]]]:
+    """The members whose name contains ``name``, each with why they would not
+    receive ``mailing`` ([] if they would); each member shown is audited as viewed,
+    as opening their record is."""
+    answers = [(found, why_not(mailing, found)) for found in find_members(name)]
+    for found, _ in answers:
+        record_event(
+            actor,
+            "view",
+            "member",
+            found.id,
+            f"shown in the recipients look-up of mailing {mailing.id}",
+            now=now,
+        )
+    return answers
 
 
 def included_channels(mailing: Mailing, member: Member) -> list[ContactChannel]:
