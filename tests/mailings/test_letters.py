@@ -391,3 +391,30 @@ def test_the_panel_shows_only_for_mailings_by_letter(app) -> None:
             render_template("mailings/_letters_panel.html", mailing=mailing).strip()
             == ""
         )
+
+
+def test_a_batch_nobody_can_be_sent_goes_back_with_the_reason(
+    client, login, cast
+) -> None:
+    mailing = _mailing()
+    gone = _letter(mailing, "Pat Post")
+    batch = letters.letter_summary(mailing).batches[LetterFormat.STANDARD][0]
+    record_consents(gone, {POST: False}, method=ConsentMethod.PHONE, now=utcnow())
+    db.session.commit()
+    login(cast["officer"])
+    response = client.get(
+        f"/mailings/{mailing.id}/letters.pdf?format=standard"
+        f"&first={batch.first_id}&last={batch.last_id}",
+        follow_redirects=True,
+    )
+    assert response.request.path == f"/mailings/{mailing.id}/letters"
+    assert "Nobody in this batch can be sent a letter now" in response.get_data(
+        as_text=True
+    )
+    # Nothing was printed, so no download is audited.
+    assert (
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "export")
+        ).all()
+        == []
+    )
