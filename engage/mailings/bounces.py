@@ -41,6 +41,7 @@ from engage.mailings.models import BounceReport
 from engage.mailings.models import MailingRecipient
 from engage.mailings.models import RecipientStatus
 from engage.mailings.models import SuppressionReason
+from engage.mailings.unsubscribe import ADDRESS_WORDS
 from engage.mailings.unsubscribe import suppress
 from engage.membership.consent import record_consents
 from engage.membership.models import ConsentMethod
@@ -77,8 +78,8 @@ class Finding:
 
     kind: str  #: HARD, SOFT, REFUSED or COMPLAINT
     address: str | None
-    status: str = ""  #: the enhanced status code, e.g. "5.1.1"
-    detail: str = ""  #: in plain words
+    status: str = ""  #: the enhanced status code, e.g. "5.1.1" (never shown)
+    detail: str = ""  #: in plain words, as staff read it
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def plain_detail(status: str) -> str:
             words = "it refused the message"
         else:
             words = "it would not take the message, permanently"
-    return f"The receiving mail server said {words} ({status})"
+    return f"The receiving mail server said {words}"
 
 
 def _clean_id(value: object) -> str | None:
@@ -335,7 +336,8 @@ def mark_bounced(recipient: MailingRecipient, detail: str, *, now: datetime) -> 
         "bounce",
         "member" if member is not None else "audience_contact",
         recipient.member_id if member is not None else recipient.contact_id,
-        f"{recipient.channel.value} undeliverable (mailing {recipient.mailing_id})",
+        f"{ADDRESS_WORDS.get(recipient.channel, 'address')} undeliverable "
+        f"(mailing {recipient.mailing_id})",
         now=now,
     )
 

@@ -368,6 +368,16 @@ def letters_html(
     )
 
 
+def _batch_words(
+    mailing: Mailing, fmt: LetterFormat, first_id: int, last_id: int, count: int
+) -> str:
+    """A batch as the letters page names it ("batch 2 of 3"), never by its ids."""
+    for batch in letter_summary(mailing).batches.get(fmt, []):
+        if (batch.first_id, batch.last_id) == (first_id, last_id):
+            return f"{fmt.label} letters, batch {batch.number} of {batch.of}"
+    return f"{fmt.label} letters, {count:,} " + ("letter" if count == 1 else "letters")
+
+
 def letters_pdf(
     mailing: Mailing,
     fmt: LetterFormat,
@@ -389,7 +399,7 @@ def letters_pdf(
             "Nobody in this batch can be sent a letter now: mark the batch as "
             "posted to record why."
         )
-    label = f"{fmt.label} letters, recipients {first_id} to {last_id}"
+    label = _batch_words(mailing, fmt, first_id, last_id, len(batch.letters))
     html = letters_html(mailing, batch, label=label, today=local_day(now))
     document = html_pdf(
         html,

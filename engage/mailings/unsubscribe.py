@@ -35,6 +35,14 @@ CHANNEL_WORDS = {
     ContactChannel.PHONE: "phone calls",
 }
 
+#: Which of a person's details each channel uses, in plain words.
+ADDRESS_WORDS = {
+    ContactChannel.EMAIL: "e-mail address",
+    ContactChannel.SMS: "mobile number",
+    ContactChannel.POST: "postal address",
+    ContactChannel.PHONE: "phone number",
+}
+
 #: A bounce or complaint outranks an unsubscribe on file for the same address:
 #: staff then see that the address is undeliverable, not merely unsubscribed.
 _RANK = {
@@ -175,7 +183,7 @@ def unsubscribe(recipient: MailingRecipient, *, one_click: bool, now: datetime) 
             "unsubscribe",
             "member",
             member.id,
-            f"withdrew consent to {recipient.channel.value} from mailing "
+            f"withdrew consent to {CHANNEL_WORDS[recipient.channel]} from mailing "
             f"{recipient.mailing_id} ({how})"
             + ("" if changed else "; it was already withdrawn"),
             now=now,
@@ -195,7 +203,7 @@ def unsubscribe(recipient: MailingRecipient, *, one_click: bool, now: datetime) 
             "unsubscribe",
             "audience_contact",
             recipient.contact_id,
-            f"unsubscribed from {recipient.channel.value} (mailing "
+            f"unsubscribed from {CHANNEL_WORDS[recipient.channel]} (mailing "
             f"{recipient.mailing_id}, {how})",
             now=now,
         )

@@ -189,6 +189,10 @@ def test_a_batch_prints_one_letter_a_page_to_the_right_people(cast) -> None:
     catalog: Any = reader.trailer["/Root"]
     assert catalog["/Lang"] == "en-GB"
     assert "/StructTreeRoot" in catalog
+    # Staff see the batch as the letters page names it, not by record ids.
+    assert reader.metadata.title == (
+        "Summer newsletter: Standard print letters, batch 1 of 1"
+    )
     event = db.session.scalars(select(AuditEvent)).all()[-1]
     assert (event.action, event.entity_type) == ("export", "mailing")
 
