@@ -37,11 +37,12 @@ from sqlalchemy.exc import IntegrityError
 from engage.audit.services import SYSTEM
 from engage.audit.services import record_event
 from engage.extensions import db
+from engage.mailings.addresses import CHANNEL_WORDS
+from engage.mailings.addresses import normalise_address
 from engage.mailings.models import BounceReport
 from engage.mailings.models import MailingRecipient
 from engage.mailings.models import RecipientStatus
 from engage.mailings.models import SuppressionReason
-from engage.mailings.unsubscribe import ADDRESS_WORDS
 from engage.mailings.unsubscribe import suppress
 from engage.membership.consent import record_consents
 from engage.membership.models import ConsentMethod
@@ -121,13 +122,22 @@ def _clean_id(value: object) -> str | None:
 
 
 def _address(value: object) -> str | None:
-    """The address in a ``Final-Recipient: rfc822; a@b`` style field, lower-case."""
+    """The address in a ``Final-Recipient: rfc822; a@b`` style field, normalised."""
     if not isinstance(value, str):
         return None
     value = value.split(";", 1)[-1].strip().strip("<>").strip()
     if "@" not in value or len(value) > 254 or any(c.isspace() for c in value):
         return None
-    return value.lower()
+    return normalise_address(ContactChannel.EMAIL, value)
+
+
+def _to_addresses(original: Message) -> list[str]:
+    """The addresses a quoted original was sent to, normalised."""
+    return [
+        normalise_address(ContactChannel.EMAIL, a)
+        for _, a in getaddresses(original.get_all("To") or [])
+        if "@" in a
+    ]
 
 
 def _report_type(message: Message) -> str | None:
@@ -215,9 +225,7 @@ def _arf_findings(message: Message, original: Message | None) -> list[Finding]:
                 if address:
                     addresses.append(address)
     if not addresses and original is not None:
-        addresses = [
-            a.lower() for _, a in getaddresses(original.get_all("To") or []) if "@" in a
-        ]
+        addresses = _to_addresses(original)
     detail = (
         "Reported one of our e-mails as spam (a complaint from their e-mail provider)"
     )
@@ -245,11 +253,7 @@ def parse_report(raw: bytes) -> Report | None:
     original_id = (
         _clean_id(original.get("Message-ID")) if original is not None else None
     )
-    original_to = (
-        [a.lower() for _, a in getaddresses(original.get_all("To") or []) if "@" in a]
-        if original is not None
-        else []
-    )
+    original_to = _to_addresses(original) if original is not None else []
     return Report(own_id[:280], findings, original_id, original_to)
 
 
@@ -301,7 +305,7 @@ def match_recipient(report: Report, finding: Finding) -> MailingRecipient | None
     if recipient is not None and (
         finding.address is None
         or recipient.address is None
-        or recipient.address.lower() == finding.address
+        or normalise_address(ContactChannel.EMAIL, recipient.address) == finding.address
         or len(report.findings) == 1
     ):
         return recipient
@@ -336,7 +340,7 @@ def mark_bounced(recipient: MailingRecipient, detail: str, *, now: datetime) -> 
         "bounce",
         "member" if member is not None else "audience_contact",
         recipient.member_id if member is not None else recipient.contact_id,
-        f"{ADDRESS_WORDS.get(recipient.channel, 'address')} undeliverable "
+        f"{CHANNEL_WORDS[recipient.channel].address} undeliverable "
         f"(mailing {recipient.mailing_id})",
         now=now,
     )

@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import joinedload
 
 from engage.extensions import db
+from engage.mailings.addresses import CHANNEL_WORDS
 from engage.mailings.models import BounceReport
 from engage.mailings.models import MailingRecipient
 from engage.mailings.models import RecipientStatus
@@ -31,8 +32,6 @@ OUTCOME_WORDS = {
     RecipientStatus.SKIPPED: "Not sent",
     RecipientStatus.PRINTED: "Printed and posted",
 }
-#: How each channel reads.
-CHANNEL_WORDS = {"email": "E-mail", "sms": "Text message", "post": "Letter"}
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ def sent_to_member(member: Member) -> list[SentToMember]:
         SentToMember(
             mailing_id=row.mailing_id,
             subject=row.mailing.subject,
-            channel=CHANNEL_WORDS.get(row.channel.value, row.channel.label),
+            channel=CHANNEL_WORDS[row.channel].name,
             when=row.sent_at or row.mailing.started_at or row.mailing.prepared_at,
             what_happened=_what_happened(row),
             status=row.status.value,

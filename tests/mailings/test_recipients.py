@@ -37,6 +37,7 @@ from tests.mailings.helpers import mailing
 from tests.mailings.helpers import member
 
 EMAIL = ContactChannel.EMAIL
+SMS = ContactChannel.SMS
 
 
 def _recorded(m_id: int) -> list[tuple[str, int | None, int | None, str | None]]:
@@ -190,6 +191,29 @@ def test_a_member_who_said_no_to_e_mails_gets_none_as_a_contact() -> None:
     }
     recipients.prepare(sent, T0)
     assert [r[3] for r in _recorded(sent.id)] == ["back@example.org"]
+
+
+def test_an_address_is_compared_in_one_form_in_sql_and_in_python() -> None:
+    untidy = member(email="  Pat@Example.ORG ", phone=" 07700 900123 ")
+    for channel, address in ((EMAIL, "pat@example.org"), (SMS, "07700 900123")):
+        db.session.add(
+            Suppression(
+                channel=channel,
+                address=address,
+                reason=SuppressionReason.BOUNCED,
+                recorded_at=T0,
+            )
+        )
+    consent(untidy, SMS, True, T0)
+    sent = mailing(by_sms=True)
+    db.session.commit()
+    lines = {line.channel: line for line in recipients.counts(sent).channels}
+    assert (lines[EMAIL].members, lines[SMS].members) == (0, 0)
+    assert recipients.why_not(sent, untidy) == [
+        "Their e-mail address is undeliverable",
+        "Their mobile number is undeliverable",
+    ]
+    assert recipients.prepare(sent, T0) == 0
 
 
 def test_why_not_in_plain_words() -> None:
