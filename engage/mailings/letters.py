@@ -38,6 +38,7 @@ from engage.errors import NotFound
 from engage.extensions import db
 from engage.imports.tabular import mimetype
 from engage.imports.tabular import write_table
+from engage.mailings.compose import letter_markup
 from engage.mailings.models import Mailing
 from engage.mailings.models import MailingRecipient
 from engage.mailings.models import RecipientStatus
@@ -48,7 +49,6 @@ from engage.membership.models import MemberStatus
 from engage.membership.models import MemberSupportNeed
 from engage.membership.models import SupportNeed
 from engage.organisation.services import identity
-from engage.organisation.services import render_markdown
 from engage.pdf import STYLESHEETS
 from engage.pdf import html_pdf
 
@@ -364,7 +364,7 @@ def letters_html(
         label=label,
         organisation=identity(),
         date_in_words=long_date(today),
-        body=render_markdown(mailing.easy_read_body if easy_read else mailing.body),
+        body=letter_markup(mailing.easy_read_body if easy_read else mailing.body),
     )
 
 

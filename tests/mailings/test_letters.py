@@ -422,3 +422,21 @@ def test_a_batch_nobody_can_be_sent_goes_back_with_the_reason(
         ).all()
         == []
     )
+
+
+def test_a_letter_keeps_one_main_heading_and_prints_pictures_as_words() -> None:
+    mailing = _mailing(
+        body="# Clinic news\n\nSee the map.\n\n![A map of the new clinic](https://example.org/map.png)"
+    )
+    _letter(mailing, "Pat Post")
+    batch = letters.letter_summary(mailing).batches[LetterFormat.STANDARD][0]
+    made = letters.batch_letters(
+        mailing, LetterFormat.STANDARD, batch.first_id, batch.last_id
+    )
+    html = letters.letters_html(
+        mailing, made, label="batch 1 of 1", today=datetime(2026, 7, 7).date()
+    )
+    assert html.count("<h1") == 1  # the letter's subject
+    assert "<h2>Clinic news</h2>" in html
+    assert "[Picture: A map of the new clinic]" in html
+    assert "<img" not in html
