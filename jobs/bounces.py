@@ -4,8 +4,9 @@ An edge that owns its transactions: no transaction is open while the mail server
 talked to, and each report is filed and committed on its own (engage.mailings.bounces
 does the filing), so a slow server holds no lock and a crash loses nothing. A report
 filed is flagged seen and moved to the "Processed" folder; a message that is not a
-report (or too large to read) is flagged and left where it is for a person to read,
-and later runs pass over it. A report already filed (by its Message-ID) is not filed
+report (or too large to read, or one whose filing failed) is flagged and left where
+it is for a person to read, and later runs pass over it: one bad message never
+stops the others. A report already filed (by its Message-ID) is not filed
 again, so a run that died between the commit and the move does no harm.
 
 ``ENGAGE_BOUNCE_IMAP_URL`` names the mailbox: ``imap://user:password@host:143/INBOX``
@@ -104,8 +105,10 @@ def _file(raw: bytes, now: datetime) -> str | None:
 def read_bounces(now: datetime, *, limit: int | None = None) -> dict[str, int]:
     """Read new messages in the bounce mailbox and file the reports among them.
 
-    Returns counts: ``read``, ``bounced``, ``complained``, ``soft``, ``unmatched``,
-    ``duplicate``, ``not_reports`` (left, flagged) and ``too_large`` (left, flagged).
+    Returns counts: ``read``, ``bounced``, ``complained``, ``failed``, ``soft``,
+    ``unmatched``,
+    ``duplicate``, ``not_reports`` (left, flagged), ``too_large`` (left, flagged)
+    and ``unreadable`` (filing failed; left, flagged).
     """
     config = current_app.config
     url = config.get("BOUNCE_IMAP_URL")
@@ -134,7 +137,15 @@ def read_bounces(now: datetime, *, limit: int | None = None) -> dict[str, int]:
                 counts["too_large"] += 1
                 mailbox.flag(uid, MailMessageFlags.FLAGGED, True)
                 continue
-            outcome = _file(raw, now)
+            try:
+                outcome = _file(raw, now)
+            except Exception:
+                current_app.logger.exception(
+                    "Bounce mailbox message %s could not be filed; flagged, left", uid
+                )
+                counts["unreadable"] += 1
+                mailbox.flag(uid, MailMessageFlags.FLAGGED, True)
+                continue
             if outcome is None:
                 counts["not_reports"] += 1
                 mailbox.flag(uid, MailMessageFlags.FLAGGED, True)
@@ -150,10 +161,12 @@ def _all_counts(counts: Counter[str]) -> dict[str, int]:
         "read",
         "bounced",
         "complained",
+        "failed",
         "soft",
         "unmatched",
         "duplicate",
         "not_reports",
         "too_large",
+        "unreadable",
     )
     return {name: int(counts[name]) for name in names}

@@ -4,11 +4,16 @@ A mail server that cannot deliver a message sends a delivery status notification
 (DSN, RFC 3464: ``multipart/report; report-type=delivery-status``) to the bounce
 mailbox; a mailbox provider whose user marks a message as spam may send an abuse
 report (ARF, RFC 5965: ``report-type=feedback-report``). Each is parsed here with
-the standard library, matched to the copy of the mailing it is about (by the
-original message's Message-ID, else by the address among recent recipients), and
-filed once: a hard bounce marks the copy bounced and the address undeliverable; a
-complaint suppresses the address and withdraws a member's e-mail consent; a soft
-bounce (4.x.x) is recorded and otherwise ignored (the server tries again).
+the standard library, matched to the copy of the mailing it is about, and filed
+once: a hard bounce marks the copy bounced and the address undeliverable; a
+complaint suppresses the address and withdraws a member's e-mail consent; a refusal
+(the receiving server's policy, or a full mailbox) marks the copy failed and leaves
+the address alone; a soft bounce (4.x.x) is recorded and otherwise ignored (the
+server tries again).
+
+Anyone can write to the bounce mailbox, so a report is acted on only when it quotes
+the Message-ID of a copy we sent (recorded before the hand-off, and unguessable); a
+report that names only an address is recorded as unmatched and changes nothing.
 
 The job that reads the mailbox over IMAP is jobs/bounces.py.
 """
@@ -20,20 +25,20 @@ import re
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
-from datetime import timedelta
 from email import message_from_bytes
 from email import policy
 from email.message import Message
 from email.parser import HeaderParser
 from email.utils import getaddresses
 
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from engage.audit.services import SYSTEM
 from engage.audit.services import record_event
 from engage.extensions import db
+from engage.mailings.addresses import CHANNEL_WORDS
+from engage.mailings.addresses import normalise_address
 from engage.mailings.models import BounceReport
 from engage.mailings.models import MailingRecipient
 from engage.mailings.models import RecipientStatus
@@ -45,11 +50,11 @@ from engage.membership.models import ContactChannel
 from engage.membership.models import Member
 from engage.membership.models import MemberStatus
 
-#: A bounce names an address, not a Message-ID, only this long after the send.
-RECENT = timedelta(days=30)
-
 HARD = "hard-bounce"
 SOFT = "soft-bounce"
+#: A permanent failure that says nothing against the address itself: the receiving
+#: server's policy refused it (5.7.x) or the mailbox is full (5.2.2).
+REFUSED = "refused"
 COMPLAINT = "complaint"
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -72,10 +77,10 @@ _STATUS_WORDS = {
 class Finding:
     """One recipient's outcome, as a report states it."""
 
-    kind: str  #: HARD, SOFT or COMPLAINT
+    kind: str  #: HARD, SOFT, REFUSED or COMPLAINT
     address: str | None
-    status: str = ""  #: the enhanced status code, e.g. "5.1.1"
-    detail: str = ""  #: in plain words
+    status: str = ""  #: the enhanced status code, e.g. "5.1.1" (never shown)
+    detail: str = ""  #: in plain words, as staff read it
 
 
 @dataclass(frozen=True)
@@ -95,12 +100,13 @@ def plain_detail(status: str) -> str:
     """What a status code means, as staff read it on the member's record."""
     words = _STATUS_WORDS.get(status)
     if words is None:
-        words = (
-            "it could not take the message for now"
-            if status.startswith("4")
-            else "it would not take the message, permanently"
-        )
-    return f"The receiving mail server said {words} ({status})"
+        if status.startswith("4"):
+            words = "it could not take the message for now"
+        elif status.startswith("5.7."):
+            words = "it refused the message"
+        else:
+            words = "it would not take the message, permanently"
+    return f"The receiving mail server said {words}"
 
 
 def _clean_id(value: object) -> str | None:
@@ -116,13 +122,22 @@ def _clean_id(value: object) -> str | None:
 
 
 def _address(value: object) -> str | None:
-    """The address in a ``Final-Recipient: rfc822; a@b`` style field, lower-case."""
+    """The address in a ``Final-Recipient: rfc822; a@b`` style field, normalised."""
     if not isinstance(value, str):
         return None
     value = value.split(";", 1)[-1].strip().strip("<>").strip()
     if "@" not in value or len(value) > 254 or any(c.isspace() for c in value):
         return None
-    return value.lower()
+    return normalise_address(ContactChannel.EMAIL, value)
+
+
+def _to_addresses(original: Message) -> list[str]:
+    """The addresses a quoted original was sent to, normalised."""
+    return [
+        normalise_address(ContactChannel.EMAIL, a)
+        for _, a in getaddresses(original.get_all("To") or [])
+        if "@" in a
+    ]
 
 
 def _report_type(message: Message) -> str | None:
@@ -169,6 +184,15 @@ def _original_headers(message: Message) -> Message | None:
     return None
 
 
+def _kind(action: str, status: str) -> str:
+    """HARD, REFUSED or SOFT for a DSN recipient's action and status code."""
+    if action != "failed" or not status.startswith("5"):
+        return SOFT
+    if status == "5.2.2" or status.startswith("5.7."):
+        return REFUSED
+    return HARD
+
+
 def _dsn_findings(message: Message) -> list[Finding]:
     findings = []
     for part in message.walk():
@@ -184,9 +208,8 @@ def _dsn_findings(message: Message) -> list[Finding]:
             address = _address(block.get("Final-Recipient")) or _address(
                 block.get("Original-Recipient")
             )
-            hard = action == "failed" and status.startswith("5")
             findings.append(
-                Finding(HARD if hard else SOFT, address, status, plain_detail(status))
+                Finding(_kind(action, status), address, status, plain_detail(status))
             )
     return findings
 
@@ -202,9 +225,7 @@ def _arf_findings(message: Message, original: Message | None) -> list[Finding]:
                 if address:
                     addresses.append(address)
     if not addresses and original is not None:
-        addresses = [
-            a.lower() for _, a in getaddresses(original.get_all("To") or []) if "@" in a
-        ]
+        addresses = _to_addresses(original)
     detail = (
         "Reported one of our e-mails as spam (a complaint from their e-mail provider)"
     )
@@ -232,11 +253,7 @@ def parse_report(raw: bytes) -> Report | None:
     original_id = (
         _clean_id(original.get("Message-ID")) if original is not None else None
     )
-    original_to = (
-        [a.lower() for _, a in getaddresses(original.get_all("To") or []) if "@" in a]
-        if original is not None
-        else []
-    )
+    original_to = _to_addresses(original) if original is not None else []
     return Report(own_id[:280], findings, original_id, original_to)
 
 
@@ -279,34 +296,19 @@ def _by_message_id(message_id: str) -> MailingRecipient | None:
     ).first()
 
 
-def _by_address(address: str, *, now: datetime) -> MailingRecipient | None:
-    return db.session.scalars(
-        select(MailingRecipient)
-        .where(
-            MailingRecipient.channel == ContactChannel.EMAIL,
-            func.lower(MailingRecipient.address) == address.lower(),
-            MailingRecipient.sent_at.is_not(None),
-            MailingRecipient.sent_at >= now - RECENT,
-        )
-        .order_by(MailingRecipient.sent_at.desc(), MailingRecipient.id.desc())
-    ).first()
-
-
-def match_recipient(
-    report: Report, finding: Finding, *, now: datetime
-) -> MailingRecipient | None:
-    """The copy a finding is about: by the quoted Message-ID, else by the address."""
-    if report.original_message_id:
-        recipient = _by_message_id(report.original_message_id)
-        if recipient is not None and (
-            finding.address is None
-            or recipient.address is None
-            or recipient.address.lower() == finding.address
-            or len(report.findings) == 1
-        ):
-            return recipient
-    if finding.address:
-        return _by_address(finding.address, now=now)
+def match_recipient(report: Report, finding: Finding) -> MailingRecipient | None:
+    """The copy a finding is about, by the Message-ID the report quotes; None when
+    it quotes none of ours (an address alone proves nothing: anyone can write)."""
+    if not report.original_message_id:
+        return None
+    recipient = _by_message_id(report.original_message_id)
+    if recipient is not None and (
+        finding.address is None
+        or recipient.address is None
+        or normalise_address(ContactChannel.EMAIL, recipient.address) == finding.address
+        or len(report.findings) == 1
+    ):
+        return recipient
     return None
 
 
@@ -338,9 +340,17 @@ def mark_bounced(recipient: MailingRecipient, detail: str, *, now: datetime) -> 
         "bounce",
         "member" if member is not None else "audience_contact",
         recipient.member_id if member is not None else recipient.contact_id,
-        f"{recipient.channel.value} undeliverable (mailing {recipient.mailing_id})",
+        f"{CHANNEL_WORDS[recipient.channel].address} undeliverable "
+        f"(mailing {recipient.mailing_id})",
         now=now,
     )
+
+
+def mark_refused(recipient: MailingRecipient, detail: str, *, now: datetime) -> None:
+    """A refusal: the copy failed, with why; the address stays usable."""
+    recipient.status = RecipientStatus.FAILED
+    recipient.outcome_at = now
+    recipient.outcome = detail[:300]
 
 
 def mark_complained(recipient: MailingRecipient, detail: str, *, now: datetime) -> None:
@@ -378,16 +388,18 @@ def mark_complained(recipient: MailingRecipient, detail: str, *, now: datetime) 
 def file_report(report: Report, *, now: datetime) -> str:
     """File a parsed report once; return what it was.
 
-    One of ``"bounced"``, ``"complained"``, ``"soft"`` (recorded, nothing changed),
+    One of ``"bounced"``, ``"complained"``, ``"failed"`` (refused: the copy failed,
+    the address is kept), ``"soft"`` (recorded, nothing changed),
     ``"unmatched"`` (about no copy we know) or ``"duplicate"`` (filed before).
     """
     matched = [
-        (finding, match_recipient(report, finding, now=now))
-        for finding in report.findings
+        (finding, match_recipient(report, finding)) for finding in report.findings
     ]
     first = next((r for _, r in matched if r is not None), None)
     kinds = {f.kind for f, r in matched if r is not None}
-    kind = next((k for k in (COMPLAINT, HARD, SOFT) if k in kinds), "unmatched")
+    kind = next(
+        (k for k in (COMPLAINT, HARD, REFUSED, SOFT) if k in kinds), "unmatched"
+    )
     if not once(report.message_id, kind, first.id if first else None, now=now):
         return "duplicate"
     for finding, recipient in matched:
@@ -395,12 +407,18 @@ def file_report(report: Report, *, now: datetime) -> str:
             continue
         if finding.kind == HARD and recipient.status is not RecipientStatus.BOUNCED:
             mark_bounced(recipient, finding.detail, now=now)
+        elif finding.kind == REFUSED and recipient.status not in (
+            RecipientStatus.BOUNCED,
+            RecipientStatus.FAILED,
+        ):
+            mark_refused(recipient, finding.detail, now=now)
         elif finding.kind == COMPLAINT:
             mark_complained(recipient, finding.detail, now=now)
     db.session.flush()
     return {
         COMPLAINT: "complained",
         HARD: "bounced",
+        REFUSED: "failed",
         SOFT: "soft",
     }.get(kind, "unmatched")
 

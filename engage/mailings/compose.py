@@ -141,9 +141,17 @@ def _heading_levels(tokens: Sequence[Token]) -> dict[int, int]:
 class _Inline:
     """One run of inline Markdown written as HTML and as plain text."""
 
-    def __init__(self, link_for: Callable[[str], str] | None, styled: bool) -> None:
+    def __init__(
+        self,
+        link_for: Callable[[str], str] | None,
+        styled: bool,
+        *,
+        pictures: bool = True,
+    ) -> None:
         self.link_for = link_for
         self.styled = styled
+        #: False on paper: each image is printed as its description instead.
+        self.pictures = pictures
 
     def _href(self, url: str) -> str:
         # Web links go through ``link_for`` (counted clicks); an e-mail address is
@@ -186,6 +194,8 @@ class _Inline:
         if kind == "image":
             alt = _plain(child.children).strip()
             src = str(child.attrs.get("src", ""))
+            if not self.pictures:
+                return escape(f"[Picture: {alt}]", quote=False) if alt else ""
             if alt and _allowed(src, IMAGE_SCHEMES):
                 return (
                     f'<img src="{escape(src)}" alt="{escape(alt)}"{self._style("img")}>'
@@ -430,6 +440,16 @@ def body_markup(body: str) -> Markup:
     headings below the page's h1, only safe links and described images, any HTML in
     the Markdown escaped."""
     html = _body_html(_markdown.parse(body), _Inline(None, styled=False), styled=False)
+    # Built from escaped text and checked links only (raw HTML is off).
+    return Markup(html)  # noqa: S704  # nosec B704  # nosemgrep: engage-markup
+
+
+def letter_markup(body: str) -> Markup:
+    """A mailing's body as HTML for a printed letter: as ``body_markup`` (headings
+    below the letter's own h1), but each image printed as its description,
+    "[Picture: ...]", since a letter cannot load it."""
+    inline = _Inline(None, styled=False, pictures=False)
+    html = _body_html(_markdown.parse(body), inline, styled=False)
     # Built from escaped text and checked links only (raw HTML is off).
     return Markup(html)  # noqa: S704  # nosec B704  # nosemgrep: engage-markup
 

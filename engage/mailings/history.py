@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import joinedload
 
 from engage.extensions import db
+from engage.mailings.addresses import CHANNEL_WORDS
 from engage.mailings.models import BounceReport
 from engage.mailings.models import MailingRecipient
 from engage.mailings.models import RecipientStatus
@@ -31,8 +32,6 @@ OUTCOME_WORDS = {
     RecipientStatus.SKIPPED: "Not sent",
     RecipientStatus.PRINTED: "Printed and posted",
 }
-#: How each channel reads.
-CHANNEL_WORDS = {"email": "E-mail", "sms": "Text message", "post": "Letter"}
 
 
 @dataclass(frozen=True)
@@ -47,12 +46,28 @@ class SentToMember:
     what_happened: str
     #: The copy's status code (kept in the subject access data).
     status: str
+    #: The e-mail address or phone number it went to (None for a letter).
+    address: str | None = None
+    sent_at: datetime | None = None
+    #: When what happened (delivered, bounced, failed, not sent) was recorded.
+    outcome_at: datetime | None = None
+    opened_at: datetime | None = None
+    clicked_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+
+
+def _lower_first(words: str) -> str:
+    return words[:1].lower() + words[1:]
 
 
 def _what_happened(row: MailingRecipient) -> str:
     words = OUTCOME_WORDS.get(row.status, row.status.label)
     if row.status is RecipientStatus.SKIPPED and row.outcome:
         words = f"Not sent: {row.outcome}"
+    elif row.status is RecipientStatus.BOUNCED and row.outcome:
+        words = f"Bounced: {_lower_first(row.outcome)}"
+    elif row.status is RecipientStatus.FAILED and row.outcome:
+        words = f"Not delivered: {_lower_first(row.outcome)}"
     if row.unsubscribed_at is not None:
         words += "; they unsubscribed with its link"
     return words
@@ -70,10 +85,16 @@ def sent_to_member(member: Member) -> list[SentToMember]:
         SentToMember(
             mailing_id=row.mailing_id,
             subject=row.mailing.subject,
-            channel=CHANNEL_WORDS.get(row.channel.value, row.channel.label),
+            channel=CHANNEL_WORDS[row.channel].name,
             when=row.sent_at or row.mailing.started_at or row.mailing.prepared_at,
             what_happened=_what_happened(row),
             status=row.status.value,
+            address=row.address,
+            sent_at=row.sent_at,
+            outcome_at=row.outcome_at,
+            opened_at=row.opened_at,
+            clicked_at=row.clicked_at,
+            unsubscribed_at=row.unsubscribed_at,
         )
         for row in rows
     ]
@@ -82,16 +103,30 @@ def sent_to_member(member: Member) -> list[SentToMember]:
     )
 
 
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
 def member_mailing_data(member: Member) -> dict[str, Any]:
-    """The mailings sent to a member, JSON-ready, for subject access exports."""
+    """The mailings sent to a member, JSON-ready, for subject access exports.
+
+    Everything kept about each copy: where it went, what happened and when, and
+    (where the organisation counts them) when it was opened and a link clicked.
+    """
     return {
         "mailings_sent": [
             {
                 "subject": row.subject,
                 "channel": row.channel,
-                "sent_at": None if row.when is None else row.when.isoformat(),
+                "address": row.address,
+                "when": _iso(row.when),
+                "sent_at": _iso(row.sent_at),
                 "status": row.status,
                 "what_happened": row.what_happened,
+                "outcome_at": _iso(row.outcome_at),
+                "opened_at": _iso(row.opened_at),
+                "clicked_at": _iso(row.clicked_at),
+                "unsubscribed_at": _iso(row.unsubscribed_at),
             }
             for row in sent_to_member(member)
         ]

@@ -19,7 +19,6 @@ from engage.accounts.access import roles_required
 from engage.clock import utcnow
 from engage.edge import change
 from engage.errors import NotFound
-from engage.extensions import db
 from engage.extensions import limiter
 from engage.formtools import parse_id
 from engage.mailings import letters
@@ -83,7 +82,9 @@ def letters_page(mailing_id: int) -> ResponseReturnValue:
 def letters_pdf(mailing_id: int) -> ResponseReturnValue:
     mailing = _mailing(mailing_id)
     fmt, first, last = _batch(request.args)
-    try:
+    # A batch that is no longer there is a 404 (the error page); a PDF that cannot
+    # be made, or a batch nobody in it can be sent, goes back with the reason.
+    with change(catch=(PdfError, letters.NothingToPrint)) as done:
         document, _ = letters.letters_pdf(
             mailing,
             fmt,
@@ -92,13 +93,8 @@ def letters_pdf(mailing_id: int) -> ResponseReturnValue:
             actor=current_user._get_current_object(),
             now=utcnow(),
         )
-    except NotFound:
-        abort(404)
-    except (PdfError, letters.NothingToPrint) as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not done:
         return redirect(_letters_page(mailing))
-    db.session.commit()
     filename = f"letters-mailing-{mailing.id}-{fmt.value.replace('_', '-')}-{first}.pdf"
     return Response(
         document,
@@ -114,10 +110,10 @@ def letters_pdf(mailing_id: int) -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def post_list(mailing_id: int, fmt: str) -> ResponseReturnValue:
     mailing = _mailing(mailing_id)
-    exported = letters.post_list(
-        mailing, fmt, actor=current_user._get_current_object(), now=utcnow()
-    )
-    db.session.commit()
+    with change(catch=()):
+        exported = letters.post_list(
+            mailing, fmt, actor=current_user._get_current_object(), now=utcnow()
+        )
     return Response(
         exported.content,
         content_type=exported.mimetype,

@@ -38,6 +38,7 @@ from engage.errors import NotFound
 from engage.extensions import db
 from engage.imports.tabular import mimetype
 from engage.imports.tabular import write_table
+from engage.mailings.compose import letter_markup
 from engage.mailings.models import Mailing
 from engage.mailings.models import MailingRecipient
 from engage.mailings.models import RecipientStatus
@@ -48,7 +49,6 @@ from engage.membership.models import MemberStatus
 from engage.membership.models import MemberSupportNeed
 from engage.membership.models import SupportNeed
 from engage.organisation.services import identity
-from engage.organisation.services import render_markdown
 from engage.pdf import STYLESHEETS
 from engage.pdf import html_pdf
 
@@ -364,8 +364,18 @@ def letters_html(
         label=label,
         organisation=identity(),
         date_in_words=long_date(today),
-        body=render_markdown(mailing.easy_read_body if easy_read else mailing.body),
+        body=letter_markup(mailing.easy_read_body if easy_read else mailing.body),
     )
+
+
+def _batch_words(
+    mailing: Mailing, fmt: LetterFormat, first_id: int, last_id: int, count: int
+) -> str:
+    """A batch as the letters page names it ("batch 2 of 3"), never by its ids."""
+    for batch in letter_summary(mailing).batches.get(fmt, []):
+        if (batch.first_id, batch.last_id) == (first_id, last_id):
+            return f"{fmt.label} letters, batch {batch.number} of {batch.of}"
+    return f"{fmt.label} letters, {count:,} " + ("letter" if count == 1 else "letters")
 
 
 def letters_pdf(
@@ -389,7 +399,7 @@ def letters_pdf(
             "Nobody in this batch can be sent a letter now: mark the batch as "
             "posted to record why."
         )
-    label = f"{fmt.label} letters, recipients {first_id} to {last_id}"
+    label = _batch_words(mailing, fmt, first_id, last_id, len(batch.letters))
     html = letters_html(mailing, batch, label=label, today=local_day(now))
     document = html_pdf(
         html,

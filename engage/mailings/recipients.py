@@ -32,9 +32,16 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from engage.accounts.models import User
 from engage.audiences.models import AudienceContact
+from engage.audit.services import record_event
 from engage.clock import start_of_day
 from engage.extensions import db
+from engage.mailings.addresses import CHANNEL_WORDS
+from engage.mailings.addresses import find_suppression
+from engage.mailings.addresses import normalise_address
+from engage.mailings.addresses import normalised_sql
+from engage.mailings.addresses import suppressed_sql
 from engage.mailings.models import Mailing
 from engage.mailings.models import MailingRecipient
 from engage.mailings.models import RecipientStatus
@@ -57,13 +64,6 @@ from engage.templating import format_date
 #: Members are chosen and recorded this many ids at a time (bounded memory).
 CHUNK = 5000
 
-#: What each channel is called in plain words: (the messages, the address).
-_WORDS = {
-    ContactChannel.EMAIL: ("e-mails", "e-mail address"),
-    ContactChannel.SMS: ("text messages", "mobile number"),
-    ContactChannel.POST: ("letters", "postal address"),
-}
-
 #: Why a matching member is left out of one channel (the reason codes of the SQL).
 LEFT_OUT = {
     "erased": "Their details have been erased",
@@ -83,12 +83,16 @@ CONTACT_LEFT_OUT = {
         "Stakeholder contacts whose e-mail address is on the do-not-send list"
     ),
     "duplicate": "Stakeholder contacts whose e-mail address already gets it",
+    "member_said_no": (
+        "Stakeholder contacts whose e-mail address is a member's who has said no "
+        "to e-mails"
+    ),
 }
 
 
 def _words(template: str, channel: ContactChannel) -> str:
-    messages, address = _WORDS[channel]
-    return template.format(messages=messages, address=address)
+    words = CHANNEL_WORDS[channel]
+    return template.format(messages=words.messages, address=words.address)
 
 
 def left_out_words(code: str, channel: ContactChannel) -> str:
@@ -100,16 +104,20 @@ def left_out_words(code: str, channel: ContactChannel) -> str:
 
 
 def _address(channel: ContactChannel) -> ColumnElement[str | None]:
-    """The member's address for ``channel`` (e-mail lower-cased)."""
+    """The member's address for ``channel`` (normalised, as it is recorded)."""
     if channel is ContactChannel.EMAIL:
-        return func.lower(Member.email)
+        return normalised_sql(channel, Member.email)
     if channel is ContactChannel.SMS:
-        return Member.phone  # type: ignore[return-value]
+        return normalised_sql(channel, Member.phone)
     return Member.address  # type: ignore[return-value]
 
 
 def _latest_consent(
-    channel: ContactChannel, low: int | None, high: int | None
+    channel: ContactChannel,
+    low: int | None,
+    high: int | None,
+    *,
+    name: str | None = None,
 ) -> Subquery:
     """Each member's latest consent record for ``channel`` (members ``low``..``high``).
 
@@ -137,17 +145,7 @@ def _latest_consent(
     return (
         select(ranked.c.member_id, ranked.c.granted, ranked.c.recorded_at)
         .where(ranked.c.position == 1)
-        .subquery(f"latest_{channel.value}")
-    )
-
-
-def _suppressed(
-    channel: ContactChannel, address: ColumnElement[str | None]
-) -> ColumnElement[bool]:
-    if channel is ContactChannel.POST:
-        return false()
-    return exists().where(
-        Suppression.channel == channel, Suppression.address == address
+        .subquery(name or f"latest_{channel.value}")
     )
 
 
@@ -179,7 +177,7 @@ def member_reasons(
         whens.append((latest.c.recorded_at < since, "stale_consent"))
     whens += [
         (or_(address.is_(None), address == ""), "no_address"),
-        (_suppressed(channel, address), "suppressed"),
+        (suppressed_sql(channel, address), "suppressed"),
     ]
     return members, case(*whens, else_=null())
 
@@ -221,9 +219,9 @@ def _member_channels(mailing: Mailing) -> list[ContactChannel]:
 
 def _contact_rows(
     mailing: Mailing,
-) -> tuple[ColumnElement[str], ColumnElement[str | None]]:
+) -> tuple[ColumnElement[str | None], ColumnElement[str | None]]:
     """(A contact's address, why it is left out or NULL), for the mailing's contacts."""
-    address = func.lower(func.trim(AudienceContact.email))
+    address = normalised_sql(ContactChannel.EMAIL, AudienceContact.email)
     other = aliased(AudienceContact)
     earlier = exists().where(
         other.audience_id.in_(
@@ -231,8 +229,19 @@ def _contact_rows(
                 mailing_audiences.c.mailing_id == mailing.id
             )
         ),
-        func.lower(func.trim(other.email)) == address,
+        normalised_sql(ContactChannel.EMAIL, other.email) == address,
         other.id < AudienceContact.id,
+    )
+    # A member who unsubscribed (or otherwise said no to e-mails) must not go on
+    # getting them at the same address as a stakeholder contact.
+    said_no = _latest_consent(ContactChannel.EMAIL, None, None, name="said_no")
+    member_said_no = exists(
+        select(said_no.c.member_id)
+        .join(Member, Member.id == said_no.c.member_id)
+        .where(
+            _address(ContactChannel.EMAIL) == address,
+            said_no.c.granted.is_(False),
+        )
     )
     member_gets_it: ColumnElement[bool] = false()
     if ContactChannel.EMAIL in _member_channels(mailing):
@@ -240,7 +249,11 @@ def _contact_rows(
         member_gets_it = exists(
             select(Member.id)
             .select_from(members)
-            .where(Member.email == address, *_criteria(mailing), why.is_(None))
+            .where(
+                _address(ContactChannel.EMAIL) == address,
+                *_criteria(mailing),
+                why.is_(None),
+            )
         )
     reason = case(
         (
@@ -249,7 +262,8 @@ def _contact_rows(
             ),
             "no_address",
         ),
-        (_suppressed(ContactChannel.EMAIL, address), "suppressed"),
+        (suppressed_sql(ContactChannel.EMAIL, address), "suppressed"),
+        (member_said_no, "member_said_no"),
         (or_(earlier, member_gets_it), "duplicate"),
         else_=null(),
     )
@@ -418,40 +432,28 @@ def _status_reason(member: Member) -> str | None:
 
 def member_address(member: Member, channel: ContactChannel) -> str | None:
     """The member's address for ``channel`` as a mailing records it (None: none)."""
-    if channel is ContactChannel.EMAIL:
-        return member.email.lower() if member.email else None
-    if channel is ContactChannel.SMS:
-        return member.phone or None
-    return member.address or None
-
-
-def suppression_for(channel: ContactChannel, address: str) -> Suppression | None:
-    """The do-not-send entry for an address, if there is one."""
     if channel is ContactChannel.POST:
-        return None
-    if channel is ContactChannel.EMAIL:
-        address = address.lower()
-    return db.session.scalar(
-        select(Suppression).where(
-            Suppression.channel == channel, Suppression.address == address
-        )
-    )
+        return member.address or None
+    raw = member.email if channel is ContactChannel.EMAIL else member.phone
+    return normalise_address(channel, raw or "") or None
 
 
 def suppression_words(channel: ContactChannel, entry: Suppression) -> str:
     """Why an address is not sent to, in plain words."""
-    _, address = _WORDS[channel]
+    address = CHANNEL_WORDS[channel].address
     if entry.reason is SuppressionReason.BOUNCED:
         detail = f": {entry.detail}" if entry.detail else ""
         return f"Their {address} is undeliverable{detail}"
     if entry.reason is SuppressionReason.COMPLAINED:
         return "They reported our e-mail as spam"
-    return f"They unsubscribed from {_WORDS[channel][0]} sent to this {address}"
+    messages = CHANNEL_WORDS[channel].messages
+    return f"They unsubscribed from {messages} sent to this {address}"
 
 
 def channel_reason(member: Member, channel: ContactChannel) -> str | None:
     """Why an active, matching member gets nothing on ``channel`` (None: they do)."""
-    messages, address_words = _WORDS[channel]
+    messages = CHANNEL_WORDS[channel].messages
+    address_words = CHANNEL_WORDS[channel].address
     if not may_contact(member, channel):
         if current_consents(member)[channel]:
             return (
@@ -462,7 +464,7 @@ def channel_reason(member: Member, channel: ContactChannel) -> str | None:
     address = member_address(member, channel)
     if address is None:
         return f"We have no {address_words} for them"
-    entry = suppression_for(channel, address)
+    entry = find_suppression(channel, address)
     if entry is not None:
         return suppression_words(channel, entry)
     return None
@@ -487,6 +489,25 @@ def why_not(mailing: Mailing, member: Member) -> list[str]:
     if any(reason is None for reason in per_channel):
         return []
     return [reason for reason in per_channel if reason is not None]
+
+
+def why_not_lookup(
+    mailing: Mailing, name: str, *, actor: User, now: datetime
+) -> list[tuple[Member, list[str]]]:
+    """The members whose name contains ``name``, each with why they would not
+    receive ``mailing`` ([] if they would); each member shown is audited as viewed,
+    as opening their record is."""
+    answers = [(found, why_not(mailing, found)) for found in find_members(name)]
+    for found, _ in answers:
+        record_event(
+            actor,
+            "view",
+            "member",
+            found.id,
+            f"shown in the recipients look-up of mailing {mailing.id}",
+            now=now,
+        )
+    return answers
 
 
 def included_channels(mailing: Mailing, member: Member) -> list[ContactChannel]:

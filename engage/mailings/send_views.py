@@ -27,6 +27,7 @@ from engage.mailings import recipients
 from engage.mailings import sending
 from engage.mailings.models import Mailing
 from engage.mailings.models import MailingStatus
+from engage.membership.models import Member
 
 bp = Blueprint("mailing_send", __name__, url_prefix="/mailings/<int:mailing_id>")
 
@@ -64,8 +65,12 @@ def _back(mailing: Mailing) -> str:
 def recipients_page(mailing_id: int) -> ResponseReturnValue:
     mailing = _mailing(mailing_id)
     name = request.args.get("name", "", type=str)[:NAME_LIMIT].strip()
-    found = recipients.find_members(name) if name else []
-    answers = [(m, recipients.why_not(mailing, m)) for m in found]
+    answers: list[tuple[Member, list[str]]] = []
+    if name:
+        with change(catch=()):
+            answers = recipients.why_not_lookup(
+                mailing, name, actor=current_user._get_current_object(), now=utcnow()
+            )
     return render_template(
         "mailings/recipients.html",
         mailing=mailing,

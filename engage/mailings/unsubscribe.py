@@ -17,6 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from engage.audit.services import PUBLIC
 from engage.audit.services import record_event
 from engage.extensions import db
+from engage.mailings.addresses import CHANNEL_WORDS
+from engage.mailings.addresses import find_suppression
+from engage.mailings.addresses import normalise_address
 from engage.mailings.models import MailingRecipient
 from engage.mailings.models import Suppression
 from engage.mailings.models import SuppressionReason
@@ -27,14 +30,6 @@ from engage.membership.models import Member
 from engage.membership.models import MemberStatus
 from engage.organisation.services import identity
 
-#: What each channel brings, in the words of the unsubscribe page.
-CHANNEL_WORDS = {
-    ContactChannel.EMAIL: "e-mails",
-    ContactChannel.SMS: "text messages",
-    ContactChannel.POST: "letters",
-    ContactChannel.PHONE: "phone calls",
-}
-
 #: A bounce or complaint outranks an unsubscribe on file for the same address:
 #: staff then see that the address is undeliverable, not merely unsubscribed.
 _RANK = {
@@ -42,12 +37,6 @@ _RANK = {
     SuppressionReason.COMPLAINED: 1,
     SuppressionReason.BOUNCED: 2,
 }
-
-
-def normalise_address(channel: ContactChannel, address: str) -> str:
-    """The form an address is kept in on the suppression list."""
-    address = address.strip()
-    return address.lower() if channel is ContactChannel.EMAIL else address
 
 
 def suppress(
@@ -66,7 +55,7 @@ def suppress(
     bounces is shown as undeliverable).
     """
     address = normalise_address(channel, address)[:254]
-    existing = _find(channel, address)
+    existing = find_suppression(channel, address)
     if existing is None:
         entry = Suppression(
             channel=channel,
@@ -81,7 +70,7 @@ def suppress(
                 db.session.add(entry)
         except IntegrityError:
             # Listed at the same moment by another request or job.
-            existing = _find(channel, address)
+            existing = find_suppression(channel, address)
             if existing is None:
                 raise
         else:
@@ -93,21 +82,6 @@ def suppress(
         existing.recorded_at = now
         db.session.flush()
     return existing
-
-
-def _find(channel: ContactChannel, address: str) -> Suppression | None:
-    return db.session.scalars(
-        select(Suppression).where(
-            Suppression.channel == channel, Suppression.address == address
-        )
-    ).first()
-
-
-def is_suppressed(channel: ContactChannel, address: str | None) -> bool:
-    """Whether an address is on the suppression list for ``channel``."""
-    if not address:
-        return False
-    return _find(channel, normalise_address(channel, address)) is not None
 
 
 @dataclass(frozen=True)
@@ -139,7 +113,7 @@ def usable(recipient: MailingRecipient | None) -> MailingRecipient | None:
 def describe(recipient: MailingRecipient) -> UnsubscribePage:
     """The unsubscribe page's words for one recipient."""
     return UnsubscribePage(
-        channel_words=CHANNEL_WORDS.get(recipient.channel, "mailings"),
+        channel_words=CHANNEL_WORDS[recipient.channel].messages,
         organisation=identity().name,
         is_member=recipient.member_id is not None,
         done=recipient.unsubscribed_at is not None,
@@ -175,7 +149,8 @@ def unsubscribe(recipient: MailingRecipient, *, one_click: bool, now: datetime) 
             "unsubscribe",
             "member",
             member.id,
-            f"withdrew consent to {recipient.channel.value} from mailing "
+            f"withdrew consent to {CHANNEL_WORDS[recipient.channel].messages} from "
+            f"mailing "
             f"{recipient.mailing_id} ({how})"
             + ("" if changed else "; it was already withdrawn"),
             now=now,
@@ -195,7 +170,7 @@ def unsubscribe(recipient: MailingRecipient, *, one_click: bool, now: datetime) 
             "unsubscribe",
             "audience_contact",
             recipient.contact_id,
-            f"unsubscribed from {recipient.channel.value} (mailing "
+            f"unsubscribed from {CHANNEL_WORDS[recipient.channel].messages} (mailing "
             f"{recipient.mailing_id}, {how})",
             now=now,
         )
@@ -216,11 +191,7 @@ class Undeliverable:
     @property
     def what(self) -> str:
         """Which of the member's details this is, in plain words."""
-        return (
-            "E-mail address"
-            if self.channel is ContactChannel.EMAIL
-            else ("Phone number")
-        )
+        return CHANNEL_WORDS[self.channel].address.capitalize()
 
 
 def undeliverable_for(member: Member) -> list[Undeliverable]:

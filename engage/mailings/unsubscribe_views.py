@@ -11,6 +11,7 @@ was for.
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import Response
 from flask import current_app
 from flask import render_template
 from flask import request
@@ -42,6 +43,18 @@ def _limit() -> str:
     return str(current_app.config.get("UNSUBSCRIBE_LIMIT") or DEFAULT_LIMIT)
 
 
+def _good_link() -> bool:
+    """Whether the request's link works: then it is never counted or refused (many
+    NHS staff share one address, and everyone must be able to unsubscribe)."""
+    token = (request.view_args or {}).get("token")
+    return isinstance(token, str) and _recipient(token) is not None
+
+
+def _refused(response: Response) -> bool:
+    """Only requests with a bad link count towards the limit."""
+    return response.status_code in (400, 404)
+
+
 def _is_one_click() -> bool:
     """Whether the body is exactly RFC 8058's ``List-Unsubscribe=One-Click``."""
     if request.mimetype not in _FORM_TYPES or request.files:
@@ -63,7 +76,7 @@ def _not_working(status: int = 404) -> ResponseReturnValue:
 
 @bp.route("/m/<token>/unsubscribe", methods=["GET", "POST"])
 @csrf.exempt
-@limiter.limit(_limit)
+@limiter.limit(_limit, deduct_when=_refused, exempt_when=_good_link)
 def unsubscribe(token: str) -> ResponseReturnValue:
     form = UnsubscribeForm()
     if request.method == "POST":

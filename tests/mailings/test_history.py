@@ -88,16 +88,30 @@ def test_subject_access_and_own_data_include_the_mailings(
     client: FlaskClient, login: Any, cast: dict[str, Any]
 ) -> None:
     member = _member_with_history()
+    copy = db.session.scalars(
+        select(MailingRecipient).where(MailingRecipient.status == S.DELIVERED)
+    ).one()
+    copy.opened_at = utcnow() - timedelta(hours=2)
+    copy.clicked_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
     sent = export_own_data(member)["mailings_sent"]
     assert [(m["subject"], m["channel"], m["status"]) for m in sent] == [
         ("December newsletter", "Letter", "printed"),
         ("December newsletter", "E-mail", "delivered"),
         ("November bulletin", "E-mail", "bounced"),
     ]
+    delivered = sent[1]
+    assert delivered["address"] == member.email
+    assert delivered["unsubscribed_at"] == copy.unsubscribed_at.isoformat()
+    assert delivered["opened_at"] == copy.opened_at.isoformat()
+    assert delivered["clicked_at"] == copy.clicked_at.isoformat()
+    assert delivered["what_happened"] == "Delivered; they unsubscribed with its link"
+    assert {"sent_at", "outcome_at"} <= set(delivered)
     login(cast["admin"])
     data = json.loads(client.get(f"/members/{member.id}/subject-access.json").data)
     assert data["mailings_sent"] == json.loads(json.dumps(sent))
     client.post("/logout")
+    assert sent[2]["address"] == member.email
 
     token = issue_token(member, TokenPurpose.MANAGE, timedelta(hours=1), now=utcnow())
     db.session.commit()

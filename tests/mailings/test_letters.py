@@ -189,6 +189,10 @@ def test_a_batch_prints_one_letter_a_page_to_the_right_people(cast) -> None:
     catalog: Any = reader.trailer["/Root"]
     assert catalog["/Lang"] == "en-GB"
     assert "/StructTreeRoot" in catalog
+    # Staff see the batch as the letters page names it, not by record ids.
+    assert reader.metadata.title == (
+        "Summer newsletter: Standard print letters, batch 1 of 1"
+    )
     event = db.session.scalars(select(AuditEvent)).all()[-1]
     assert (event.action, event.entity_type) == ("export", "mailing")
 
@@ -391,3 +395,48 @@ def test_the_panel_shows_only_for_mailings_by_letter(app) -> None:
             render_template("mailings/_letters_panel.html", mailing=mailing).strip()
             == ""
         )
+
+
+def test_a_batch_nobody_can_be_sent_goes_back_with_the_reason(
+    client, login, cast
+) -> None:
+    mailing = _mailing()
+    gone = _letter(mailing, "Pat Post")
+    batch = letters.letter_summary(mailing).batches[LetterFormat.STANDARD][0]
+    record_consents(gone, {POST: False}, method=ConsentMethod.PHONE, now=utcnow())
+    db.session.commit()
+    login(cast["officer"])
+    response = client.get(
+        f"/mailings/{mailing.id}/letters.pdf?format=standard"
+        f"&first={batch.first_id}&last={batch.last_id}",
+        follow_redirects=True,
+    )
+    assert response.request.path == f"/mailings/{mailing.id}/letters"
+    assert "Nobody in this batch can be sent a letter now" in response.get_data(
+        as_text=True
+    )
+    # Nothing was printed, so no download is audited.
+    assert (
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "export")
+        ).all()
+        == []
+    )
+
+
+def test_a_letter_keeps_one_main_heading_and_prints_pictures_as_words() -> None:
+    mailing = _mailing(
+        body="# Clinic news\n\nSee the map.\n\n![A map of the new clinic](https://example.org/map.png)"
+    )
+    _letter(mailing, "Pat Post")
+    batch = letters.letter_summary(mailing).batches[LetterFormat.STANDARD][0]
+    made = letters.batch_letters(
+        mailing, LetterFormat.STANDARD, batch.first_id, batch.last_id
+    )
+    html = letters.letters_html(
+        mailing, made, label="batch 1 of 1", today=datetime(2026, 7, 7).date()
+    )
+    assert html.count("<h1") == 1  # the letter's subject
+    assert "<h2>Clinic news</h2>" in html
+    assert "[Picture: A map of the new clinic]" in html
+    assert "<img" not in html

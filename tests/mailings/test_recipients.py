@@ -37,6 +37,7 @@ from tests.mailings.helpers import mailing
 from tests.mailings.helpers import member
 
 EMAIL = ContactChannel.EMAIL
+SMS = ContactChannel.SMS
 
 
 def _recorded(m_id: int) -> list[tuple[str, int | None, int | None, str | None]]:
@@ -165,6 +166,54 @@ def test_contacts_by_email_without_duplicates_or_suppressed() -> None:
     addresses = [r[3] for r in _recorded(sent.id)]
     assert sorted(addresses) == ["both@example.org", "contact@example.org"]
     assert both.id in {r[1] for r in _recorded(sent.id)}
+
+
+def test_a_member_who_said_no_to_e_mails_gets_none_as_a_contact() -> None:
+    audience = AudienceFactory()
+    left = member(email="left@example.org")
+    consent(left, EMAIL, True, T0)
+    consent(left, EMAIL, False, T0 + timedelta(days=1))
+    back = member(email="back@example.org")
+    consent(back, EMAIL, False, T0)
+    consent(back, EMAIL, True, T0 + timedelta(days=1))
+    for name, address in [("L", " Left@Example.org "), ("B", "back@example.org")]:
+        db.session.add(
+            AudienceContact(audience_id=audience.id, name=name, email=address)
+        )
+    sent = mailing(to_members=False)
+    sent.audiences.append(audience)
+    db.session.commit()
+    line = recipients.counts(sent).channels[0]
+    assert line.contacts == 1
+    assert line.left_out == {
+        "Stakeholder contacts whose e-mail address is a member's who has said no "
+        "to e-mails": 1
+    }
+    recipients.prepare(sent, T0)
+    assert [r[3] for r in _recorded(sent.id)] == ["back@example.org"]
+
+
+def test_an_address_is_compared_in_one_form_in_sql_and_in_python() -> None:
+    untidy = member(email="  Pat@Example.ORG ", phone=" 07700 900123 ")
+    for channel, address in ((EMAIL, "pat@example.org"), (SMS, "07700 900123")):
+        db.session.add(
+            Suppression(
+                channel=channel,
+                address=address,
+                reason=SuppressionReason.BOUNCED,
+                recorded_at=T0,
+            )
+        )
+    consent(untidy, SMS, True, T0)
+    sent = mailing(by_sms=True)
+    db.session.commit()
+    lines = {line.channel: line for line in recipients.counts(sent).channels}
+    assert (lines[EMAIL].members, lines[SMS].members) == (0, 0)
+    assert recipients.why_not(sent, untidy) == [
+        "Their e-mail address is undeliverable",
+        "Their mobile number is undeliverable",
+    ]
+    assert recipients.prepare(sent, T0) == 0
 
 
 def test_why_not_in_plain_words() -> None:

@@ -28,9 +28,9 @@ def _csrf(page: str) -> str:
 def test_recipients_summary_and_why_not_by_name(
     client: Any, login: Any, cast: Any
 ) -> None:
-    member(name="Ann Able")
-    member(name="Ann Other", consents=[ContactChannel.POST])
-    member(name="Bob Gone", status=MemberStatus.WITHDRAWN, withdrawn_at=T0)
+    able = member(name="Ann Able")
+    other = member(name="Ann Other", consents=[ContactChannel.POST])
+    gone = member(name="Bob Gone", status=MemberStatus.WITHDRAWN, withdrawn_at=T0)
     sent = mailing()
     login(cast["officer"])
     page = client.get(f"/mailings/{sent.id}/recipients?name=ann").get_data(as_text=True)
@@ -40,8 +40,19 @@ def test_recipients_summary_and_why_not_by_name(
     assert "Included: they get this mailing." in page
     assert "Ann Other" in page
     assert "<li>They have not agreed to e-mails</li>" in page
+    # Each member shown is audited as viewed, by whom; nobody else is.
+    viewed = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "view", AuditEvent.entity_type == "member"
+        )
+    ).all()
+    assert sorted(int(e.entity_id) for e in viewed) == sorted([able.id, other.id])
+    assert gone.id not in {int(e.entity_id) for e in viewed}
+    assert all(e.actor_id == cast["officer"].id for e in viewed)
     page = client.get(f"/mailings/{sent.id}/recipients?name=zzz").get_data(as_text=True)
     assert "No member's name contains" in page
+    views = select(AuditEvent).where(AuditEvent.action == "view")
+    assert len(db.session.scalars(views).all()) == 2
 
 
 def test_schedule_in_uk_time_and_only_in_the_future(

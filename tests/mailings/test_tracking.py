@@ -160,6 +160,24 @@ def test_clicks_and_opens_are_rate_limited_per_client(
     assert codes[600] == 429
 
 
+def test_working_links_are_never_limited_only_bad_ones(
+    client: FlaskClient, make_app: Any
+) -> None:
+    mailing, copy = _tracked()
+    link = _links(mailing)[0]
+    db.session.commit()
+    limited = make_app(RATELIMIT_ENABLED=True).test_client()
+    good = _path(click_url(copy.id, link.id))
+    # A whole trust behind one address clicking the newsletter's link.
+    assert {limited.get(good).status_code for _ in range(310)} == {302}
+    bad = f"/m/not-a-token/l/{link.id}"
+    assert {limited.get(bad).status_code for _ in range(300)} == {404}
+    assert limited.get(bad).status_code == 429
+    # Bad links used up the allowance; the working link still works.
+    assert limited.get(good).status_code == 302
+    assert limited.get(f"/m/{recipient_token(copy.id)}/o.gif").status_code == 200
+
+
 def test_admins_turn_tracking_on_knowing_it_needs_consent(
     client: FlaskClient, login: Any, cast: dict[str, Any]
 ) -> None:

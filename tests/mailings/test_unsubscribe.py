@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -216,3 +217,18 @@ def test_after_erasure_the_link_does_nothing(client: FlaskClient) -> None:
     assert client.post(url, data=ONE_CLICK).status_code == 404
     assert _consent_records(member.id) == []
     assert db.session.scalars(select(Suppression)).all() == []
+
+
+def test_working_unsubscribe_links_are_never_limited_only_bad_ones(
+    make_app: Any,
+) -> None:
+    member, recipient = _member_copy()
+    limited = make_app(
+        RATELIMIT_ENABLED=True, UNSUBSCRIBE_LIMIT="3 per hour"
+    ).test_client()
+    assert {limited.get(_url(recipient)).status_code for _ in range(5)} == {200}
+    bad = "/m/not-a-token/unsubscribe"
+    assert [limited.get(bad).status_code for _ in range(4)] == [404, 404, 404, 429]
+    assert limited.post(_url(recipient), data=ONE_CLICK).status_code == 200
+    db.session.rollback()  # see what the other app committed
+    assert current_consents(member)[ContactChannel.EMAIL] is False

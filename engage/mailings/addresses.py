@@ -1,0 +1,85 @@
+"""Addresses as mailings keep them: one normal form, the do-not-send look-up, words.
+
+Every part of mailings (choosing recipients, unsubscribing, bounces and receipts,
+a member's record) compares addresses in the form ``normalise_address`` gives, in
+Python, or ``normalised_sql`` gives, in SQL; both agree. An e-mail address is
+trimmed and lower-cased as a member's own is (``registration.normalise_email``); a
+mobile number is trimmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy import exists
+from sqlalchemy import false
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import QueryableAttribute
+
+from engage.extensions import db
+from engage.mailings.models import Suppression
+from engage.membership.models import ContactChannel
+from engage.membership.registration import normalise_email
+
+
+@dataclass(frozen=True)
+class ChannelWords:
+    """How a channel reads: its name, what it brings, and the detail it uses."""
+
+    name: str  #: "E-mail"
+    messages: str  #: "e-mails"
+    address: str  #: "e-mail address"
+
+
+#: Each channel in plain words (the only such table in mailings).
+CHANNEL_WORDS = {
+    ContactChannel.EMAIL: ChannelWords("E-mail", "e-mails", "e-mail address"),
+    ContactChannel.SMS: ChannelWords("Text message", "text messages", "mobile number"),
+    ContactChannel.POST: ChannelWords("Letter", "letters", "postal address"),
+    ContactChannel.PHONE: ChannelWords("Phone call", "phone calls", "phone number"),
+}
+
+
+def normalise_address(channel: ContactChannel, address: str) -> str:
+    """The form an address is compared and kept in ("" for none)."""
+    if channel is ContactChannel.EMAIL:
+        return normalise_email(address) or ""
+    return address.strip()
+
+
+def normalised_sql(
+    channel: ContactChannel,
+    column: ColumnElement[Any] | QueryableAttribute[Any],
+) -> ColumnElement[str | None]:
+    """``normalise_address`` in SQL, for an address column."""
+    if channel is ContactChannel.EMAIL:
+        return func.lower(func.trim(column))
+    return func.trim(column)
+
+
+def find_suppression(
+    channel: ContactChannel, address: str | None
+) -> Suppression | None:
+    """The do-not-send entry for an address, if there is one (letters have none)."""
+    if not address or channel is ContactChannel.POST:
+        return None
+    wanted = normalise_address(channel, address)[:254]
+    return db.session.scalars(
+        select(Suppression)
+        .where(Suppression.channel == channel, Suppression.address == wanted)
+        .order_by(Suppression.id)
+    ).first()
+
+
+def suppressed_sql(
+    channel: ContactChannel, address: ColumnElement[str | None]
+) -> ColumnElement[bool]:
+    """SQL: whether a normalised ``address`` is on the do-not-send list."""
+    if channel is ContactChannel.POST:
+        return false()
+    return exists().where(
+        Suppression.channel == channel, Suppression.address == address
+    )
