@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func
@@ -253,6 +255,42 @@ def _skip(recipient_id: int, reason: str, now: datetime) -> None:
     )
 
 
+def _readdress(
+    rows: list[Any], channel: ContactChannel, *, skipped: set[int]
+) -> list[Any]:
+    """``rows`` with each member who changed their address since the send began
+    sent to the new one (updated on the copy too, so the checks after judge it)."""
+    member_ids = [
+        row.member_id
+        for row in rows
+        if row.member_id is not None and row.id not in skipped
+    ]
+    if not member_ids:
+        return rows
+    current = {
+        member.id: recipients.member_address(member, channel)
+        for member in db.session.scalars(
+            select(Member).where(Member.id.in_(member_ids))
+        )
+    }
+    updated = []
+    for row in rows:
+        address = current.get(row.member_id)
+        if row.id not in skipped and address and address != row.address:
+            db.session.execute(
+                update(MailingRecipient)
+                .where(
+                    MailingRecipient.id == row.id,
+                    MailingRecipient.status == RecipientStatus.PENDING,
+                )
+                .values(address=address)
+                .execution_options(synchronize_session=False)
+            )
+            row = SimpleNamespace(**{**row._asdict(), "address": address})
+        updated.append(row)
+    return updated
+
+
 def recheck(recipient_ids: Iterable[int], now: datetime) -> int:
     """Skip waiting copies no longer allowed (consent withdrawn, address suppressed,
     member withdrawn) with the reason in plain words; how many were skipped."""
@@ -286,6 +324,7 @@ def recheck(recipient_ids: Iterable[int], now: datetime) -> int:
                 code = found.get(row.member_id, "erased")
                 if code is not None:
                     reasons[row.id] = recipients.left_out_words(code, channel)
+            ours = _readdress(ours, channel, skipped=set(reasons))
         addresses = {row.address for row in ours if row.address}
         if addresses:
             blocked = {

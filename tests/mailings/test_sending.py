@@ -343,3 +343,17 @@ def test_each_copy_carries_its_own_unsubscribe_link(smtp_server: Any) -> None:
             assert own in body
             assert other not in body
             assert "engage.invalid" not in body
+
+
+def test_a_member_who_changes_address_mid_send_gets_it_at_the_new_one(
+    smtp_server: Any,
+) -> None:
+    moving = member(email="old@example.org")
+    sent = mailing()
+    sending.send_now(sent, actor=_officer(), now=T0)
+    db.session.commit()
+    moving.email = "New@Example.org"
+    db.session.commit()
+    send_mailings(now=T0)
+    assert [m["To"] for m in smtp_server.messages] == ["new@example.org"]
+    assert _statuses(sent) == {"new@example.org": "sent"}
