@@ -150,6 +150,7 @@ MATRIX = {
     "mailings.preview_frame": EDITORS,
     "mailings.test_send": EDITORS,
     "mailings.publish": EDITORS,
+    "mailings.unpublish": EDITORS,
     "mailings.templates": EDITORS,
     "mailings.create_template": EDITORS,
     "mailings.edit_template": EDITORS,

@@ -107,6 +107,8 @@ VERBS: dict[str, str] = {
     "notice.publish": "published",
     "organisation.update": "changed",
     "test_send": "e-mailed themselves a test copy of",
+    "publish_mailing": "published on the web",
+    "unpublish_mailing": "took off the web",
     "schedule_mailing": "scheduled",
     "send_mailing": "started sending",
     "mailing_sent": "finished sending",

@@ -226,8 +226,27 @@ def publish(mailing: Mailing, *, actor: User | str, now: datetime) -> str:
     mailing.published_at = now
     mailing.updated_at = now
     db.session.flush()
-    record_event(actor, "publish", "mailing", mailing.id, "web copy published", now=now)
+    record_event(
+        actor, "publish_mailing", "mailing", mailing.id, "web copy published", now=now
+    )
     return mailing.archive_slug
+
+
+def unpublish(mailing: Mailing, *, actor: User | str, now: datetime) -> None:
+    """Take the public page down (its address is kept, should it be published again)."""
+    if mailing.published_at is None:
+        raise Conflict("This mailing is not published.")
+    mailing.published_at = None
+    mailing.updated_at = now
+    db.session.flush()
+    record_event(
+        actor,
+        "unpublish_mailing",
+        "mailing",
+        mailing.id,
+        "web copy taken down",
+        now=now,
+    )
 
 
 def list_published() -> list[Mailing]:

@@ -264,6 +264,18 @@ def publish(mailing_id: int) -> ResponseReturnValue:
     return redirect(url_for("mailings.detail", mailing_id=mailing.id))
 
 
+@bp.post("/<int:mailing_id>/unpublish")
+@roles_required(*EDITORS)
+def unpublish(mailing_id: int) -> ResponseReturnValue:
+    mailing = db.get_or_404(Mailing, mailing_id)
+    with change(
+        "Taken down: its web page and its place in the published newsletters are gone.",
+        refusal="Not taken down: {}",
+    ):
+        services.unpublish(mailing, actor=current_user, now=utcnow())
+    return redirect(url_for("mailings.detail", mailing_id=mailing.id))
+
+
 # Saved templates
 
 

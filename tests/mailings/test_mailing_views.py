@@ -236,7 +236,7 @@ def test_publishing_gives_a_random_slug_once(client: FlaskClient, login, cast) -
     assert len(slug) == 16
     assert str(mailing.id) != slug
     assert mailing.published_at is not None
-    assert len(_audit("publish")) == 1
+    assert len(_audit("publish_mailing")) == 1
     page = client.post(
         f"/mailings/{mailing.id}/publish", follow_redirects=True
     ).get_data(as_text=True)
@@ -245,6 +245,26 @@ def test_publishing_gives_a_random_slug_once(client: FlaskClient, login, cast) -
     assert mailing.archive_slug == slug
     other = _mailing(subject="Another")
     assert services.publish(other, actor="system", now=utcnow()) != slug
+
+
+def test_taking_a_newsletter_off_the_web_and_back(
+    client: FlaskClient, login, cast
+) -> None:
+    mailing = _mailing()
+    login(cast["officer"])
+    client.post(f"/mailings/{mailing.id}/publish")
+    db.session.refresh(mailing)
+    slug = mailing.archive_slug
+    assert client.get(f"/newsletters/{slug}").status_code == 200
+    page = client.post(
+        f"/mailings/{mailing.id}/unpublish", follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Taken down" in page
+    assert client.get(f"/newsletters/{slug}").status_code == 404
+    assert mailing.subject not in client.get("/newsletters/").get_data(as_text=True)
+    assert len(_audit("unpublish_mailing")) == 1
+    client.post(f"/mailings/{mailing.id}/publish")
+    assert client.get(f"/newsletters/{slug}").status_code == 200  # the same address
 
 
 def test_templates_are_listed_added_edited_and_deleted(
