@@ -110,8 +110,9 @@ test-sqlite: ## Tests on SQLite only
 # PostgreSQL is at New Year (PG_CLOCK= for the real time); the other three are on
 # SQLite, where the walker opens every page and form as the admin (who may use them
 # all) without fuzzing them again (the runs on SQLite at the real time and on
-# PostgreSQL fuzz them as each role), and the browser journeys are left to the
-# real-time and New Year runs, to keep CI short.
+# PostgreSQL fuzz them as each role), and the browser journeys, the benchmark
+# harness and the gunicorn start-up test are left to the real-time and New Year
+# runs, to keep CI short.
 PG_CLOCK ?= new-year
 CLOCKS ?= month-end spring-forward fall-back
 
@@ -122,7 +123,8 @@ test-postgres: ## Tests on PostgreSQL ($$ENGAGE_TEST_DATABASE_URL, default $(PG_
 test-clocks: ## The fast suite on SQLite at each of CLOCKS
 	@for clock in $(CLOCKS); do echo "== tests on SQLite, ENGAGE_TEST_CLOCK=$$clock =="; \
 	  ENGAGE_TEST_CLOCK=$$clock ENGAGE_WALKER_EXAMPLES=0 ENGAGE_WALKER_ROLES=admin ENGAGE_TEST_DATABASE_URL= \
-	  $(PY) -m pytest -m "not slow and not browser" -n $(WORKERS) -q -p no:cacheprovider || exit 1; done
+	  $(PY) -m pytest -m "not slow and not browser" -n $(WORKERS) -q -p no:cacheprovider \
+	    --ignore=tests/bench --ignore=tests/test_deploy.py || exit 1; done
 
 # The mailing kill test sends to MAILING_KILL_RECIPIENTS members in each of its four
 # runs (SQLite and PostgreSQL, SMTP and GOV.UK Notify); CI keeps it small, and
