@@ -151,6 +151,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.mailings.readership_views import bp as readership_bp
     from engage.mailings.receipt_views import bp as mailing_receipts_bp
     from engage.mailings.send_views import bp as mailing_send_bp
+    from engage.mailings.suppression_views import bp as suppressions_bp
     from engage.mailings.tracking_views import bp as mailing_tracking_bp
     from engage.mailings.unsubscribe_views import bp as unsubscribe_bp
     from engage.mailings.views import bp as mailings_bp
@@ -179,6 +180,7 @@ def _register_blueprints(app: Flask) -> None:
         readership_bp,
         mailing_letters_bp,
         mailing_send_bp,
+        suppressions_bp,
         newsletters_bp,  # public: published newsletters
         unsubscribe_bp,  # public: /m/<token>/unsubscribe
         mailing_tracking_bp,  # public: counted clicks and opens

@@ -151,6 +151,8 @@ MATRIX = {
     "mailings.test_send": EDITORS,
     "mailings.publish": EDITORS,
     "mailings.unpublish": EDITORS,
+    "suppressions.index": ADMINS,
+    "suppressions.lift": ADMINS,
     "mailings.templates": EDITORS,
     "mailings.create_template": EDITORS,
     "mailings.edit_template": EDITORS,

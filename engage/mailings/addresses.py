@@ -10,6 +10,8 @@ mobile number is trimmed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -19,10 +21,14 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import QueryableAttribute
 
+from engage.audit.services import record_event
 from engage.extensions import db
 from engage.mailings.models import Suppression
 from engage.membership.models import ContactChannel
 from engage.membership.registration import normalise_email
+
+if TYPE_CHECKING:
+    from engage.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -83,3 +89,37 @@ def suppressed_sql(
     return exists().where(
         Suppression.channel == channel, Suppression.address == address
     )
+
+
+#: Entries shown at once on the do-not-send list (the newest; search narrows it).
+LIST_LIMIT = 200
+
+
+def list_suppressions(search: str = "") -> list[Suppression]:
+    """The do-not-send list, newest first, narrowed to addresses holding ``search``."""
+    query = select(Suppression).order_by(
+        Suppression.recorded_at.desc(), Suppression.id.desc()
+    )
+    wanted = search.strip().lower()[:254]
+    if wanted:
+        query = query.where(Suppression.address.contains(wanted, autoescape=True))
+    return list(db.session.scalars(query.limit(LIST_LIMIT)))
+
+
+def lift_suppression(entry: Suppression, *, actor: User, now: datetime) -> None:
+    """Take an address off the do-not-send list (recorded wrongly, or fixed since).
+
+    A member who unsubscribed is not on this list: their consent is withdrawn, and
+    only they can give it again.
+    """
+    words = CHANNEL_WORDS[entry.channel]
+    record_event(
+        actor,
+        "lift_suppression",
+        "suppression",
+        entry.id,
+        f"{words.address} was {entry.reason.label.lower()}",
+        now=now,
+    )
+    db.session.delete(entry)
+    db.session.flush()
