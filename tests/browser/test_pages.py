@@ -49,6 +49,8 @@ PAGES = (
     "/feeds/mentions",
     "/reports",
     "/surveys/",
+    "/mailings/",
+    "/admin/do-not-send/",
     "/admin/audit/",
     "/admin/outbox/",
     "/jobs/",
@@ -151,6 +153,30 @@ def test_changed_pages_are_accessible_at_both_widths(page: Any, path: str) -> No
     for size in (DESKTOP, PHONE):
         page.set_viewport_size(size)
         page.goto(path)
+        assert_accessible(page)
+
+
+def test_the_do_not_send_list_is_accessible_at_both_widths(page: Any) -> None:
+    from engage.mailings.models import Suppression
+    from engage.mailings.models import SuppressionReason
+    from engage.membership.models import ContactChannel
+
+    admin = _demo()
+    db.session.add(
+        Suppression(
+            channel=ContactChannel.EMAIL,
+            address="no.such.person@example.org",
+            reason=SuppressionReason.BOUNCED,
+            detail="The receiving mail server said the address does not exist",
+            recorded_at=utcnow(),
+        )
+    )
+    db.session.commit()
+    sign_in(page, admin)
+    for size in (DESKTOP, PHONE):
+        page.set_viewport_size(size)
+        page.goto("/admin/do-not-send/")
+        expect(page.get_by_text("no.such.person@example.org")).to_be_visible()
         assert_accessible(page)
 
 
