@@ -63,6 +63,23 @@ def pytest_configure(config: pytest.Config) -> None:
     _cheap_password_hashing()
 
 
+#: The longest tests (the walker's, a minute or more each; then the browser
+#: journeys): started first, so that across several processes they run beside the
+#: rest rather than after it, alone, at the end of the run.
+_LONGEST_FIRST = ("tests/test_walker.py", "tests/browser/")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        for place, prefix in enumerate(_LONGEST_FIRST):
+            if item.nodeid.startswith(prefix):
+                return place
+        return len(_LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within each group stays
+
+
 def _cheap_password_hashing() -> None:
     """argon2id with the smallest cost, in this process only (not in the servers
     the fault and deployment tests start): a sign-in costs ~1 ms instead of ~100,
