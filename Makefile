@@ -113,13 +113,17 @@ SQLITE_CLOCK ?= month-end
 PG_CLOCK ?= new-year
 CLOCKS ?= spring-forward fall-back
 
+# Random submissions per form in the walker's runs as each role (its sweep of every
+# field with each kind of hostile value runs whatever this is; `make fuzz` goes deeper).
+WALKER_EXAMPLES ?= 2
+
 test-sqlite: ## Tests on SQLite only, at SQLITE_CLOCK
 	@echo "== tests on SQLite, ENGAGE_TEST_CLOCK=$(SQLITE_CLOCK) =="
-	ENGAGE_TEST_CLOCK=$(SQLITE_CLOCK) ENGAGE_TEST_DATABASE_URL= $(PY) -m pytest $(FAST) --cov --cov-report=term:skip-covered --cov-fail-under=85
+	ENGAGE_WALKER_EXAMPLES=$(WALKER_EXAMPLES) ENGAGE_TEST_CLOCK=$(SQLITE_CLOCK) ENGAGE_TEST_DATABASE_URL= $(PY) -m pytest $(FAST) --cov --cov-report=term:skip-covered --cov-fail-under=85
 
 test-postgres: ## Tests on PostgreSQL ($$ENGAGE_TEST_DATABASE_URL, default $(PG_TEST_URL); a database per worker), at PG_CLOCK
 	@echo "== tests on PostgreSQL, ENGAGE_TEST_CLOCK=$(PG_CLOCK) =="
-	ENGAGE_TEST_CLOCK=$(PG_CLOCK) ENGAGE_TEST_DATABASE_URL=$${ENGAGE_TEST_DATABASE_URL:-$(PG_TEST_URL)} $(PY) -m pytest $(FAST) -p no:cacheprovider
+	ENGAGE_WALKER_EXAMPLES=$(WALKER_EXAMPLES) ENGAGE_TEST_CLOCK=$(PG_CLOCK) ENGAGE_TEST_DATABASE_URL=$${ENGAGE_TEST_DATABASE_URL:-$(PG_TEST_URL)} $(PY) -m pytest $(FAST) -p no:cacheprovider
 
 test-clocks: ## The fast suite on SQLite at each of CLOCKS
 	@for clock in $(CLOCKS); do echo "== tests on SQLite, ENGAGE_TEST_CLOCK=$$clock =="; \
