@@ -36,6 +36,7 @@ NAVIGATION = (
     NavItem("My actions", "actions.mine", READERS),
     NavItem("Members", "members.index", READERS),
     NavItem("Surveys", "surveys.index", READERS),
+    NavItem("Involvement", "involvement.index", READERS),
     NavItem("Mailings", "mailings.index", EDITORS),
     # Measures of reach
     NavItem("Metrics", "metrics.index", READERS),

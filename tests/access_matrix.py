@@ -137,6 +137,7 @@ MATRIX = {
     "members.topics": ADMINS,
     # Surveys: staff pages; leads read, officers and admins change
     "surveys.index": SIGNED_IN,
+    "involvement.index": SIGNED_IN,
     "mailings.index": EDITORS,
     "readership.index": SIGNED_IN,
     "mailing_letters.letters_page": EDITORS,

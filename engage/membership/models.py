@@ -88,6 +88,7 @@ class SupportNeed(enum.StrEnum):
     BRAILLE = "braille"
     AUDIO = "audio"
     ADVOCATE = "advocate"
+    HEARING_LOOP = "hearing_loop"
     OTHER = "other"
 
     @property
@@ -99,6 +100,7 @@ class SupportNeed(enum.StrEnum):
             "braille": "Braille",
             "audio": "Audio",
             "advocate": "Contact through a carer or advocate",
+            "hearing_loop": "Hearing loop",
             "other": "Other",
         }[self.value]
 

@@ -47,6 +47,9 @@ class Organisation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     mailing_tracking: Mapped[bool] = mapped_column(
         default=False, server_default=false()
     )
+    #: What involvement expense claims pay a mile of travel by car, in pence (HMRC's
+    #: approved mileage rate for the first 10,000 miles by default).
+    mileage_pence_per_mile: Mapped[int] = mapped_column(default=45, server_default="45")
 
 
 #: The name of the built-in text: consent given before any notice was published here

@@ -1,0 +1,1 @@
+"""Involvement: meetings, focus groups, reference groups and events for members."""
