@@ -380,8 +380,10 @@ class InvolvementInvitation(db.Model):  # type: ignore[name-defined,misc]
     replied_at: Mapped[datetime | None]
     #: Place in the waiting list: the time they asked for a place that was full.
     waiting_since: Mapped[datetime | None]
-    #: When a freed place was given to them from the waiting list.
+    #: When a freed place was given to them from the waiting list, and when they
+    #: were told (the sender tells everyone given a place and not yet told).
     place_offered_at: Mapped[datetime | None]
+    place_told_at: Mapped[datetime | None]
     #: Support they asked for at this session, in their words ("a hearing loop").
     support_request: Mapped[str] = mapped_column(String(500), default="")
     reminded_week_at: Mapped[datetime | None]

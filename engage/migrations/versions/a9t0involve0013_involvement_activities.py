@@ -195,6 +195,7 @@ def upgrade():
     sa.Column('replied_at', engage.db.UTCDateTime(), nullable=True),
     sa.Column('waiting_since', engage.db.UTCDateTime(), nullable=True),
     sa.Column('place_offered_at', engage.db.UTCDateTime(), nullable=True),
+    sa.Column('place_told_at', engage.db.UTCDateTime(), nullable=True),
     sa.Column('support_request', sa.String(length=500), nullable=False),
     sa.Column('reminded_week_at', engage.db.UTCDateTime(), nullable=True),
     sa.Column('reminded_day_at', engage.db.UTCDateTime(), nullable=True),
