@@ -128,6 +128,11 @@ def _send_batch(
 ) -> Counter[str]:
     """Send one batch of one channel over one connection."""
     counts: Counter[str] = Counter()
+    # The mailing and the batch's copies are read once, as copies outside the
+    # session, so the commit after each claim does not read them again.
+    found = db.session.get(Mailing, mailing_id)
+    if found is None:
+        return counts
     try:
         transport = transports.open_transport(channel)
     except transports.NotConfigured as error:
@@ -135,11 +140,6 @@ def _send_batch(
             if sending.claim(recipient_id, utcnow()):
                 counts[sending.mark_failed(recipient_id, error, utcnow())] += 1
         db.session.commit()
-        return counts
-    # The mailing and the batch's copies are read once, as copies outside the
-    # session, so the commit after each claim does not read them again.
-    found = db.session.get(Mailing, mailing_id)
-    if found is None:
         return counts
     mailing = _snapshot(found)
     copies = {
