@@ -604,3 +604,14 @@ def test_replies_are_rate_limited_per_client(app: Flask, client: FlaskClient) ->
     assert client.post(_url(invitation, "/support"), data={}).status_code == 429
     # Reading the page is not a reply.
     assert client.get(_url(invitation)).status_code == 200
+
+
+def test_the_private_link_is_masked_in_logs() -> None:
+    from engage.logs import mask_tokens
+
+    token = invitation_token(42)
+    assert "." in token  # a signed id: the part after the dot is the secret
+    line = f'"GET /i/{token}/calendar.ics HTTP/1.1" 200 -'
+    assert mask_tokens(line) == '"GET /i/[token]/calendar.ics HTTP/1.1" 200 -'
+    assert mask_tokens(f"/i/{token}") == "/i/[token]"
+    assert mask_tokens("/involvement/") == "/involvement/"
