@@ -27,6 +27,8 @@ _LINE_BREAKING = {
 #: Paths whose next segment is a secret token (a link e-mailed or given to one person).
 _TOKEN_PATH = re.compile(
     r"(/(?:join/confirm|membership/manage|set-password|calendar|s)/)[^/\s?#\"'.]+"
+    # An invitation's private link: a signed id, whose dot is part of the token.
+    r"|(/i/)[^/\s?#\"']+"
 )
 # The placeholder written instead of a token, not a secret.
 TOKEN_MASK = "[token]"  # noqa: S105  # nosec B105
@@ -78,7 +80,7 @@ def make_formatter(fmt: str) -> logging.Formatter:
 
 def mask_tokens(text: str) -> str:
     """``text`` with the token in each link path replaced by ``[token]``."""
-    return _TOKEN_PATH.sub(lambda m: m.group(1) + TOKEN_MASK, text)
+    return _TOKEN_PATH.sub(lambda m: (m.group(1) or m.group(2)) + TOKEN_MASK, text)
 
 
 class TokenPathFilter(logging.Filter):

@@ -138,6 +138,10 @@ MATRIX = {
     # Surveys: staff pages; leads read, officers and admins change
     "surveys.index": SIGNED_IN,
     "involvement.index": SIGNED_IN,
+    # An invitation's private pages (the signed token is the only key)
+    "involvement_reply.invitation": PUBLIC,
+    "involvement_reply.support": PUBLIC,
+    "involvement_reply.calendar": PUBLIC,
     "mailings.index": EDITORS,
     "readership.index": SIGNED_IN,
     "mailing_letters.letters_page": EDITORS,

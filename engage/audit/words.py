@@ -119,6 +119,7 @@ VERBS: dict[str, str] = {
     "unsubscribe": "unsubscribed",
     "bounce": "recorded an undeliverable address for",
     "complaint": "recorded a spam complaint from",
+    "support_request": "asked for support through",
 }
 
 #: How the filter menu names each action, where the verb alone would not say.
@@ -176,6 +177,10 @@ NOUNS: dict[str, tuple[str, str]] = {
     "job": ("the job", "Jobs"),
     "audit_log": ("the audit log", "The audit log"),
     "database": ("the database", "The database"),
+    "involvement_invitation": (
+        "an invitation to an involvement session",
+        "Involvement invitations",
+    ),
 }
 
 #: Who acted, for events recorded without a staff user.
