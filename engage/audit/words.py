@@ -119,6 +119,10 @@ VERBS: dict[str, str] = {
     "unsubscribe": "unsubscribed",
     "bounce": "recorded an undeliverable address for",
     "complaint": "recorded a spam complaint from",
+    "record_attendance": "recorded who came to",
+    "add_attendance": "added someone who came to",
+    "remove_attendance": "took someone off",
+    "search_members": "searched members by name for",
 }
 
 #: How the filter menu names each action, where the verb alone would not say.
@@ -176,6 +180,14 @@ NOUNS: dict[str, tuple[str, str]] = {
     "job": ("the job", "Jobs"),
     "audit_log": ("the audit log", "The audit log"),
     "database": ("the database", "The database"),
+    "involvement_register": (
+        "the register of an involvement session",
+        "Involvement registers",
+    ),
+    "involvement_participation": (
+        "who took part in involvement activities",
+        "Involvement participation",
+    ),
 }
 
 #: Who acted, for events recorded without a staff user.
