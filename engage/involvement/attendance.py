@@ -503,14 +503,14 @@ def register_panel(activity: InvolvementActivity) -> dict[str, Any] | None:
     """Each session with how many came (one query) and a link to its register."""
     if not activity.sessions:
         return None
-    counts = dict(
-        db.session.execute(
-            select(Attendance.session_id, func.count())
-            .join(InvolvementSession, InvolvementSession.id == Attendance.session_id)
-            .where(InvolvementSession.activity_id == activity.id)
-            .group_by(Attendance.session_id)
-        ).tuples()
+    rows = db.session.execute(
+        select(Attendance.session_id, func.count())
+        .join(InvolvementSession, InvolvementSession.id == Attendance.session_id)
+        .where(InvolvementSession.activity_id == activity.id)
+        .group_by(Attendance.session_id)
     )
+    # Not dict(rows): a Result has keys(), so dict() would read it as a mapping.
+    counts = {session_id: number for session_id, number in rows}  # noqa: C416
     return {
         "register_activity": activity,
         "register_sessions": [
