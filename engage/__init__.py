@@ -145,6 +145,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.breaches.views import bp as breaches_bp
     from engage.dashboard.views import bp as dashboard_bp
     from engage.imports.views import bp as imports_bp
+    from engage.involvement.attendance_views import bp as involvement_register_bp
     from engage.involvement.reply_views import bp as involvement_reply_bp
     from engage.involvement.views import bp as involvement_bp
     from engage.mail.views import bp as mail_bp
@@ -197,6 +198,7 @@ def _register_blueprints(app: Flask) -> None:
         surveys_bp,
         involvement_bp,
         involvement_reply_bp,  # public: /i/<token>, an invitation's private pages
+        involvement_register_bp,
         answer_bp,  # /s/<token> and the public "you said, we did" pages
         survey_results_bp,
         metrics_bp,

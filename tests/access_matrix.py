@@ -142,6 +142,17 @@ MATRIX = {
     "involvement_reply.invitation": PUBLIC,
     "involvement_reply.support": PUBLIC,
     "involvement_reply.calendar": PUBLIC,
+    # Involvement: the register (readers read it, editors record who came) and
+    # who took part (equality figures in it for admins only)
+    "involvement_register.register": SIGNED_IN,
+    "involvement_register.save": EDITORS,
+    "involvement_register.add_member": EDITORS,
+    "involvement_register.add_staff": EDITORS,
+    "involvement_register.add_guest": EDITORS,
+    "involvement_register.remove": EDITORS,
+    "involvement_register.activity_participation": SIGNED_IN,
+    "involvement_register.programme_participation": SIGNED_IN,
+    "involvement_register.participation": SIGNED_IN,
     "mailings.index": EDITORS,
     "readership.index": SIGNED_IN,
     "mailing_letters.letters_page": EDITORS,

@@ -120,6 +120,10 @@ VERBS: dict[str, str] = {
     "bounce": "recorded an undeliverable address for",
     "complaint": "recorded a spam complaint from",
     "support_request": "asked for support through",
+    "record_attendance": "recorded who came to",
+    "add_attendance": "added someone who came to",
+    "remove_attendance": "took someone off",
+    "search_members": "searched members by name for",
 }
 
 #: How the filter menu names each action, where the verb alone would not say.
@@ -180,6 +184,14 @@ NOUNS: dict[str, tuple[str, str]] = {
     "involvement_invitation": (
         "an invitation to an involvement session",
         "Involvement invitations",
+    ),
+    "involvement_register": (
+        "the register of an involvement session",
+        "Involvement registers",
+    ),
+    "involvement_participation": (
+        "who took part in involvement activities",
+        "Involvement participation",
     ),
 }
 

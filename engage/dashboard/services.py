@@ -18,11 +18,15 @@ them out.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from engage.accounts.models import Role
 from engage.actions import figures as action_figures
 from engage.audiences import figures as audience_figures
+from engage.clock import start_of_day
 from engage.clock import utcnow
 from engage.dashboard.disclosure import suppressed_surveys_section
 from engage.dashboard.periods import granularity
@@ -36,6 +40,7 @@ from engage.dashboard.sections import Scope
 from engage.dashboard.sections import Section
 from engage.dashboard.sections import SectionProvider
 from engage.dashboard.sections import day_spans
+from engage.involvement.participation import active_in_last_year
 from engage.membership import figures as member_figures
 from engage.membership import reports as member_reports
 from engage.membership.models import Tier
@@ -308,6 +313,12 @@ def members_section(scope: Scope) -> Section:
             )
             for tier in Tier
         ),
+        Figure(
+            "members_involved",
+            "Members active in involvement (last 12 months)",
+            active_in_last_year(_day_end(period.as_of(scope.today), scope)),
+            active_in_last_year(_day_end(previous.as_of(scope.today), scope)),
+        ),
         Figure("members_joined", "Members joined", joined, joined_before),
         Figure(
             "members_withdrawn",
@@ -333,7 +344,17 @@ def members_section(scope: Scope) -> Section:
             Chart("line", "Line chart of members joined and withdrawn", (1, 2)),
         ),
     ]
-    return Section("members", "PPI membership", figures, tables)
+    notes = [
+        "Members active in involvement: members who came to at least one "
+        "involvement session (a meeting, focus group, workshop or event) in the 12 "
+        "months up to the end of the period."
+    ]
+    return Section("members", "PPI membership", figures, tables, notes)
+
+
+def _day_end(day: date, scope: Scope) -> datetime:
+    """The end of a UK day, or now when that day is today."""
+    return min(scope.now or utcnow(), start_of_day(day + timedelta(days=1)))
 
 
 def representativeness_section(scope: Scope) -> Section | None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from engage.audit.models import AuditEvent
 from engage.extensions import db
+from engage.involvement import history as involvement_history
 from engage.mailings import history as mailing_history
 from engage.membership import consent
 from engage.membership.equality import QUESTIONS
@@ -87,6 +88,7 @@ def member_data(member: Member) -> dict[str, Any]:
         },
         **survey_privacy.member_survey_data(member),  # surveys (D6)
         **mailing_history.member_mailing_data(member),  # what was sent to them
+        **involvement_history.member_involvement_data(member),  # sessions, claims
         "audit_events": [
             {
                 "occurred_at": _iso(e.occurred_at),

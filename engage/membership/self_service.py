@@ -25,6 +25,8 @@ from engage.audit.services import record_event
 from engage.errors import NotFound
 from engage.errors import ValidationError
 from engage.extensions import db
+from engage.involvement.history import MemberInvolvement
+from engage.involvement.history import involvement_for_member
 from engage.mail.services import send_mail
 from engage.mailings.history import SentToMember
 from engage.mailings.history import sent_to_member
@@ -346,6 +348,8 @@ class OwnData:
     history: list[AuditEvent]
     #: The mailings sent to them, newest first, and what happened to each.
     mailings: list[SentToMember]
+    #: The involvement sessions they were invited to or came to, and their claims.
+    involvement: MemberInvolvement
 
 
 def _when(value: str | None) -> datetime | None:
@@ -417,4 +421,5 @@ def readable_own_data(member: Member) -> OwnData:
         ],
         history=list(member_events(member)),
         mailings=sent_to_member(member),
+        involvement=involvement_for_member(member),
     )

@@ -28,6 +28,7 @@ from engage.errors import ValidationError
 from engage.extensions import db
 from engage.imports.tabular import mimetype
 from engage.imports.tabular import write_table
+from engage.involvement import history as involvement_history
 from engage.mail.services import forget_address
 from engage.mailings import history as mailing_history
 from engage.membership import consent
@@ -388,7 +389,8 @@ def erase_member(
     """Erase a member's personal data (right to erasure, SECURITY D5).
 
     Every personal field is emptied and the support needs, tokens, topics, equality
-    answers, consent records, outbox e-mails and their copies of mailings are
+    answers, consent records, outbox e-mails, their copies of mailings and their
+    involvement (invitations, attendance, claims and receipts) are
     deleted. The row stays as a non-identifying tombstone (tier, status, dates) so
     counts stay true, and the audit keeps who erased it, when and why (the reason
     category only).
@@ -419,6 +421,7 @@ def erase_member(
     sar.forget_requester(member)
     survey_privacy.forget_member(member)  # surveys: linked-survey PII (D5)
     mailing_history.forget_member(member)  # what was sent to them
+    involvement_history.forget_member(member)  # invitations, attendance, claims
     if member.withdrawn_at is None and member.status is MemberStatus.ACTIVE:
         member.withdrawn_at = now  # an active member erased has left the scheme
     member.status = MemberStatus.ERASED

@@ -32,6 +32,7 @@ from engage.errors import Conflict
 from engage.errors import EngageError
 from engage.extensions import db
 from engage.formtools import id_or_none
+from engage.involvement.history import involvement_for_member
 from engage.mailings.history import sent_to_member
 from engage.mailings.unsubscribe import undeliverable_for
 from engage.membership import lists
@@ -178,6 +179,7 @@ def detail(member_id: int) -> ResponseReturnValue:
         consent_labels=CONSENT_LABELS,
         history=services.member_history(member),
         mailings=sent_to_member(member),
+        involvement=involvement_for_member(member),
         # Staff who may open mailings follow each subject to its page.
         link_subjects=_user().can_edit
         and "mailings.detail" in current_app.view_functions,

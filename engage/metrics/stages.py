@@ -47,6 +47,10 @@ DEFAULT_LABELS: dict[str, tuple[Stage, str, str]] = {
     "bounced": (Stage.OUTPUT, "bounced", ""),
     "e-mail opens": (Stage.OUTTAKE, "e-mail opens", "delivered"),
     "e-mail clicks": (Stage.OUTTAKE, "e-mail clicks", "delivered"),
+    # An involvement session: invitations sent (output), and people who came (an
+    # outtake, a rate of those invited), each in its own unit.
+    "invited": (Stage.OUTPUT, "invited", ""),
+    "attended": (Stage.OUTTAKE, "attended", "invited"),
     "opens": (Stage.OUTTAKE, "opens", "recipients"),
     "clicks": (Stage.OUTTAKE, "clicks", "recipients"),
     "attendances": (Stage.OUTTAKE, "attendances", ""),
