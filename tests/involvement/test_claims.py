@@ -388,7 +388,7 @@ def test_a_visitor_gets_nothing(client: FlaskClient) -> None:
         assert b"%PDF" not in response.data
 
 
-# The receipt download ------------------------------------------------------------------
+# The receipt download -----------------------------------------------------------------
 
 
 def test_staff_download_a_receipt_as_an_attachment_and_it_is_audited(
@@ -417,7 +417,7 @@ def test_staff_download_a_receipt_as_an_attachment_and_it_is_audited(
     assert client.get(other).status_code == 404
 
 
-# The export for finance ----------------------------------------------------------------
+# The export for finance ---------------------------------------------------------------
 
 
 def _approved(cast: dict[str, Any], name: str) -> ExpenseClaim:
@@ -439,7 +439,8 @@ def test_export_is_formula_safe_and_marks_the_claims_sent(
     db.session.commit()
     text = exported.content.decode("utf-8-sig")
     assert "'=HYPERLINK" in text
-    assert ",=HYPERLINK" not in text and '"=HYPERLINK' not in text
+    assert ",=HYPERLINK" not in text
+    assert '"=HYPERLINK' not in text
     assert "98.03" in text  # 75.00 + 5.63 + 7.40 + 10.00
     db.session.refresh(claim)
     assert claim.status == ClaimStatus.EXPORTED
@@ -480,7 +481,8 @@ def test_export_page_downloads_the_waiting_claims_then_a_past_export_again(
         "/involvement/claims/export", data={"batch": batch, "fmt": "csv"}
     )
     text = response.get_data(as_text=True)
-    assert "Ada Lovelace" in text and "Grace Hopper" not in text
+    assert "Ada Lovelace" in text
+    assert "Grace Hopper" not in text
     db.session.refresh(second)
     assert second.status == ClaimStatus.APPROVED  # downloading again sends nothing new
 
@@ -516,7 +518,8 @@ def test_the_member_claims_through_their_link(client: FlaskClient) -> None:
     assert claim.entered_by_id is None
     assert [r.filename for r in claim.receipts] == ["ticket.pdf"]
     shown = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Waiting for approval" in shown and "£88.03" in shown
+    assert "Waiting for approval" in shown
+    assert "£88.03" in shown
 
 
 def test_the_link_refuses_a_program_and_six_files_in_words(client: FlaskClient) -> None:
@@ -606,7 +609,8 @@ def test_staff_enter_a_claim_for_a_member_of_that_session(
     login(cast["officer"])
     url = f"/involvement/{session.activity_id}/sessions/{session.id}/claims/new"
     page = client.get(url).get_data(as_text=True)
-    assert "Ada Lovelace" in page and "Bob Stranger" not in page
+    assert "Ada Lovelace" in page
+    assert "Bob Stranger" not in page
     refused = client.post(url, data={"member": str(stranger.id), "miles": "3"})
     assert refused.status_code == 200
     assert db.session.scalars(select(ExpenseClaim)).all() == []
@@ -626,12 +630,14 @@ def test_claims_list_filters_by_status(
     _submit(_invite(session, gold_member(name="Grace Hopper")), session)
     login(cast["lead"])
     everything = client.get("/involvement/claims").get_data(as_text=True)
-    assert "Ada Lovelace" in everything and "Grace Hopper" in everything
+    assert "Ada Lovelace" in everything
+    assert "Grace Hopper" in everything
     waiting = client.get("/involvement/claims?status=submitted").get_data(as_text=True)
-    assert "Grace Hopper" in waiting and "Ada Lovelace" not in waiting
+    assert "Grace Hopper" in waiting
+    assert "Ada Lovelace" not in waiting
 
 
-# The levels page and the activity page's section ---------------------------------------
+# The levels page and the activity page's section --------------------------------------
 
 
 def test_admins_set_levels_in_pounds_and_the_mileage_rate(
@@ -696,7 +702,8 @@ def test_the_activity_page_section_shows_claims_by_status_in_pounds(
 
         login_user(cast["officer"])
         html = render_template("involvement/_claims_panel.html", **values)
-    assert "£98.03" in html and "Waiting for approval" in html
+    assert "£98.03" in html
+    assert "Waiting for approval" in html
     # An activity whose sessions are all to come has no section yet.
     assert "involvement/_claims_panel.html" not in [
         t for t, _ in panels_for(activity(title="Later"))
