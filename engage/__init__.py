@@ -146,6 +146,9 @@ def _register_blueprints(app: Flask) -> None:
     from engage.dashboard.views import bp as dashboard_bp
     from engage.imports.views import bp as imports_bp
     from engage.involvement.attendance_views import bp as involvement_register_bp
+    from engage.involvement.claim_views import bp as involvement_claims_bp
+    from engage.involvement.claim_views import public_bp as involvement_claims_public_bp
+    from engage.involvement.claim_views import rates_bp as involvement_rates_bp
     from engage.involvement.reply_views import bp as involvement_reply_bp
     from engage.involvement.views import bp as involvement_bp
     from engage.mail.views import bp as mail_bp
@@ -199,6 +202,9 @@ def _register_blueprints(app: Flask) -> None:
         involvement_bp,
         involvement_reply_bp,  # public: /i/<token>, an invitation's private pages
         involvement_register_bp,
+        involvement_claims_bp,
+        involvement_claims_public_bp,  # public: /i/<token>/claim
+        involvement_rates_bp,
         answer_bp,  # /s/<token> and the public "you said, we did" pages
         survey_results_bp,
         metrics_bp,

@@ -153,6 +153,18 @@ MATRIX = {
     "involvement_register.activity_participation": SIGNED_IN,
     "involvement_register.programme_participation": SIGNED_IN,
     "involvement_register.participation": SIGNED_IN,
+    # Expense claims: read by staff, decided, entered and exported by editors; the
+    # member's own claim through their private link; the levels and mileage (admins)
+    "involvement_claims.index": SIGNED_IN,
+    "involvement_claims.detail": SIGNED_IN,
+    "involvement_claims.decide": EDITORS,
+    "involvement_claims.receipt": EDITORS,
+    "involvement_claims.new_claim": EDITORS,
+    "involvement_claims.export": EDITORS,
+    "involvement_claims_public.claim": PUBLIC,
+    "involvement_rates.rates_index": ADMINS,
+    "involvement_rates.new_rate": ADMINS,
+    "involvement_rates.edit_rate": ADMINS,
     "mailings.index": EDITORS,
     "readership.index": SIGNED_IN,
     "mailing_letters.letters_page": EDITORS,

@@ -124,6 +124,8 @@ VERBS: dict[str, str] = {
     "add_attendance": "added someone who came to",
     "remove_attendance": "took someone off",
     "search_members": "searched members by name for",
+    "approve_claim": "approved",
+    "reject_claim": "did not approve",
 }
 
 #: How the filter menu names each action, where the verb alone would not say.
@@ -141,6 +143,8 @@ ACTION_NAMES: dict[str, str] = {
     "status": "Changed an action's status",
     "deliver": "Logged a delivery",
     "observe": "Recorded a metric figure",
+    "approve_claim": "Approved an expense claim",
+    "reject_claim": "Did not approve an expense claim",
 }
 
 #: Each kind of record, in the singular (a record with no id) and plural (filters).
@@ -178,6 +182,8 @@ NOUNS: dict[str, tuple[str, str]] = {
     "breach": ("a breach", "Breaches"),
     "notice": ("a notice", "Notices"),
     "organisation": ("the organisation's details", "The organisation"),
+    "involvement_rate": ("an involvement level", "Involvement levels"),
+    "expense_claim": ("an expense claim", "Expense claims"),
     "job": ("the job", "Jobs"),
     "audit_log": ("the audit log", "The audit log"),
     "database": ("the database", "The database"),
@@ -353,6 +359,14 @@ _SIMPLE: dict[str, tuple[str, str, str, str, str, tuple[Role, ...]]] = {
         "template_id",
         EDITORS,
     ),
+    "involvement_rate": (
+        "engage.involvement.models.InvolvementRate",
+        "name",
+        "involvement level",
+        "involvement_rates.edit_rate",
+        "rate_id",
+        ADMINS,
+    ),
     "breach": (
         "engage.breaches.models.Breach",
         "title",
@@ -464,6 +478,18 @@ def _notices(ids: list[int]) -> dict[int, _Record]:
     }
 
 
+def _claims(ids: list[int]) -> dict[int, _Record]:
+    from engage.involvement.models import ExpenseClaim
+
+    # Named by number: whose claim it is stays on the claim's page.
+    return {
+        i: _Record(
+            f"expense claim {i}", "involvement_claims.detail", (("claim_id", i),)
+        )
+        for i in _load(ExpenseClaim, ids)
+    }
+
+
 def _records(entity_type: str, ids: list[int]) -> dict[int, _Record]:
     """The named records of one type, by id (only those that still exist)."""
     if entity_type in _SIMPLE:
@@ -478,6 +504,8 @@ def _records(entity_type: str, ids: list[int]) -> dict[int, _Record]:
         return _reports(ids)
     if entity_type == "notice":
         return _notices(ids)
+    if entity_type == "expense_claim":
+        return _claims(ids)
     if entity_type == "organisation":
         settings = _Record(
             "the organisation's details", "organisation.settings", (), ADMINS

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 
 from sqlalchemy import CheckConstraint
 from sqlalchemy import Column
@@ -487,8 +489,10 @@ class ExpenseClaim(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def mileage_pence(self) -> int:
-        """Mileage at the rate recorded with the claim, to the nearest penny."""
-        return round(float(self.miles or 0) * self.mileage_rate_pence)
+        """Mileage at the rate recorded with the claim, to the nearest penny (halves
+        up, in exact decimal arithmetic: 12.5 miles at 45p is 563p)."""
+        exact = Decimal(str(self.miles or 0)) * self.mileage_rate_pence
+        return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
     @property
     def total_pence(self) -> int:
