@@ -138,6 +138,9 @@ MATRIX = {
     # Surveys: staff pages; leads read, officers and admins change
     "surveys.index": SIGNED_IN,
     "involvement.index": SIGNED_IN,
+    "involvement_outcomes.outcome": EDITORS,
+    "involvement_summary.summary": SIGNED_IN,
+    "involvement_summary.summary_download": SIGNED_IN,
     "mailings.index": EDITORS,
     "readership.index": SIGNED_IN,
     "mailing_letters.letters_page": EDITORS,
