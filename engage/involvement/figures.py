@@ -275,6 +275,9 @@ def years_with_sessions(now: datetime) -> list[int]:
     """The years (UTC) in which a session was held, newest first."""
     year = func.extract("year", InvolvementSession.starts_at)
     return sorted(
-        {int(y) for y in db.session.scalars(select(distinct(year)).where(*_held(now)))},
+        {
+            int(y)
+            for y in db.session.scalars(select(year).where(*_held(now)).distinct())
+        },
         reverse=True,
     )
