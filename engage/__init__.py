@@ -149,7 +149,9 @@ def _register_blueprints(app: Flask) -> None:
     from engage.involvement.claim_views import bp as involvement_claims_bp
     from engage.involvement.claim_views import public_bp as involvement_claims_public_bp
     from engage.involvement.claim_views import rates_bp as involvement_rates_bp
+    from engage.involvement.outcome_views import bp as involvement_outcomes_bp
     from engage.involvement.reply_views import bp as involvement_reply_bp
+    from engage.involvement.summary_views import bp as involvement_summary_bp
     from engage.involvement.views import bp as involvement_bp
     from engage.mail.views import bp as mail_bp
     from engage.mailings.archive_views import bp as newsletters_bp
@@ -205,6 +207,8 @@ def _register_blueprints(app: Flask) -> None:
         involvement_claims_bp,
         involvement_claims_public_bp,  # public: /i/<token>/claim
         involvement_rates_bp,
+        involvement_outcomes_bp,
+        involvement_summary_bp,
         answer_bp,  # /s/<token> and the public "you said, we did" pages
         survey_results_bp,
         metrics_bp,

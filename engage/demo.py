@@ -70,6 +70,9 @@ def load_demo(*, now: datetime) -> list[DemoLogin]:
     from engage.mailings.demo import load_demo_mailings
 
     load_demo_mailings(now=now)
+    from engage.involvement.demo import load_demo_involvement
+
+    load_demo_involvement(now=now)
     return list(DEMO_USERS)
 
 

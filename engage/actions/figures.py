@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections import defaultdict
+from collections.abc import Collection
 from collections.abc import Sequence
 from datetime import date
 from datetime import timedelta
@@ -189,10 +190,15 @@ def paired_totals(
 
 
 def deliveries_logged(
-    start: date, end: date, programme_id: int | None
+    start: date,
+    end: date,
+    programme_id: int | None,
+    *,
+    skip: Collection[int] = (),
 ) -> list[tuple[date, str, str, str, str, str]]:
     """The deliveries logged from ``start`` to ``end``, oldest first, as rows of
-    (day, action title, channel, audiences reached, what happened, notes)."""
+    (day, action title, channel, audiences reached, what happened, notes); the
+    deliveries in ``skip`` (by id) left out."""
     query = (
         select(Activity)
         .join(Action, Action.id == Activity.action_id)
@@ -205,6 +211,8 @@ def deliveries_logged(
     )
     if programme_id is not None:
         query = query.where(Action.programme_id == programme_id)
+    if skip:
+        query = query.where(Activity.id.not_in(list(skip)))
     return [
         (
             activity.occurred_on,

@@ -12,10 +12,13 @@ import dataclasses
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
 
 from engage.actions import figures as action_figures
+from engage.clock import local_day
+from engage.clock import utcnow
 from engage.dashboard.commentary import commentary_for
 from engage.dashboard.periods import Period
 from engage.dashboard.sections import DataTable
@@ -24,6 +27,8 @@ from engage.dashboard.sections import Scope
 from engage.dashboard.sections import Section
 from engage.dashboard.services import build_dashboard
 from engage.imports.tabular import write_workbook
+from engage.involvement import figures as involvement_figures
+from engage.involvement.figures import HeldSession
 from engage.organisation.defaults import Identity
 from engage.organisation.services import identity
 from engage.surveys.disclosure import HIDDEN
@@ -37,7 +42,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EvidenceItem:
-    """One involvement activity for the board report's evidence log."""
+    """One line of the board report's evidence log: a delivery logged on an action,
+    or a session of an involvement activity (with how many took part, never who)."""
 
     occurred_on: date
     action: str
@@ -45,18 +51,59 @@ class EvidenceItem:
     audiences: str
     description: str
     notes: str
+    #: People who took part in an involvement session (not staff); None for a
+    #: delivery, or a session whose attendance has not been recorded.
+    attended: int | None = None
+    #: What changed because of the involvement activity, as its outcome says.
+    what_changed: str = ""
+    involvement: bool = False
+
+    @property
+    def attended_text(self) -> str:
+        """The attendance as the log shows it."""
+        if not self.involvement:
+            return "–"
+        return "Not recorded" if self.attended is None else f"{self.attended:,}"
+
+
+def _session_item(held: HeldSession) -> EvidenceItem:
+    activity = held.activity
+    who = [a.name for a in activity.audiences]
+    if activity.to_members:
+        who.insert(0, f"{activity.tier.label} members" if activity.tier else "Members")
+    description = activity.title
+    if held.of > 1:
+        description += f" (session {held.number} of {held.of})"
+    return EvidenceItem(
+        occurred_on=local_day(held.session.starts_at),
+        action=activity.action.title if activity.action else "",
+        channel=activity.kind.label,
+        audiences=", ".join(who),
+        description=description,
+        notes="",
+        attended=held.attended,
+        what_changed=activity.what_changed,
+        involvement=True,
+    )
 
 
 def evidence_log(
-    period: Period, *, programme_id: int | None = None
+    period: Period, *, programme_id: int | None = None, now: datetime | None = None
 ) -> list[EvidenceItem]:
-    """The deliveries logged in the period, oldest first, with their action details."""
-    return [
+    """The deliveries logged and the involvement sessions held in the period, oldest
+    first. A delivery logged for a session (its register) is the session's line."""
+    held = involvement_figures.held_sessions(
+        period.start, period.end, now=now or utcnow(), programme_id=programme_id
+    )
+    skip = {h.session.delivery_id for h in held if h.session.delivery_id is not None}
+    items = [
         EvidenceItem(*row)
         for row in action_figures.deliveries_logged(
-            period.start, period.end, programme_id
+            period.start, period.end, programme_id, skip=skip
         )
     ]
+    items.extend(_session_item(h) for h in held)
+    return sorted(items, key=lambda item: item.occurred_on)
 
 
 @dataclass(frozen=True)
@@ -96,9 +143,12 @@ NOTHING_TO_REPORT = {
     "metrics": "No reach figures were recorded in this period.",
     "mentions": "No media mentions were found in this period.",
     "surveys": "No surveys were open and no responses came in during this period.",
+    "involvement": "No involvement sessions were held in this period.",
 }
 NO_FINDINGS = "No survey findings were published in this period."
-NO_EVIDENCE = "No involvement activities were logged in this period."
+NO_EVIDENCE = (
+    "No deliveries were logged and no involvement sessions were held in this period."
+)
 
 #: Figures that break a headline total down (members by tier, mentions of each tone
 #: but the negative ones): their tables are in the detail, not on the first page.
@@ -330,7 +380,9 @@ def build_board_report(scope: Scope) -> BoardReport:
     return BoardReport(
         scope=scope,
         sections=build_dashboard(scope),
-        evidence=evidence_log(scope.period, programme_id=scope.programme_id),
+        evidence=evidence_log(
+            scope.period, programme_id=scope.programme_id, now=scope.now
+        ),
         you_said_we_did=you_said_we_did(scope.period),
         organisation=identity(),
         commentary=commentary_for(scope.period),
@@ -357,6 +409,9 @@ SHEET_NAMES = {
     "mentions_trend": "Media mentions by month",
     "survey_responses_trend": "Survey responses by month",
     "survey_response_rates": "Survey response rates",
+    "involvement_by_kind": "Involvement by kind",
+    "involvement_trend": "Involvement sessions by month",
+    "involvement_people": "People involved by tier",
 }
 SHEET_LIMIT = 31
 #: Characters Excel refuses in a sheet's name.
@@ -489,7 +544,16 @@ def board_report_workbook(report: BoardReport) -> bytes:
     sheets.append(
         (
             names[-1],
-            ["Date", "Action", "Channel", "Audiences", "What happened", "Notes"],
+            [
+                "Date",
+                "Action",
+                "Channel or kind of activity",
+                "Audiences",
+                "What happened",
+                "Notes",
+                "People who took part",
+                "What changed",
+            ],
             [
                 [
                     item.occurred_on.isoformat(),
@@ -498,6 +562,8 @@ def board_report_workbook(report: BoardReport) -> bytes:
                     item.audiences,
                     item.description,
                     item.notes,
+                    item.attended if item.attended is not None else item.attended_text,
+                    item.what_changed,
                 ]
                 for item in report.evidence
             ],

@@ -29,6 +29,7 @@ from engage.audiences import figures as audience_figures
 from engage.clock import start_of_day
 from engage.clock import utcnow
 from engage.dashboard.disclosure import suppressed_surveys_section
+from engage.dashboard.involvement_sections import involvement_section
 from engage.dashboard.periods import granularity
 from engage.dashboard.reach_sections import mentions_section
 from engage.dashboard.reach_sections import metrics_section
@@ -515,6 +516,7 @@ SECTIONS: list[SectionProvider] = [
     deliveries_section,
     audiences_section,
     members_section,
+    involvement_section,
     representativeness_section,
     metrics_section,
     mentions_section,
