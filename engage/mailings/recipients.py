@@ -115,6 +115,11 @@ def _address(channel: ContactChannel) -> ColumnElement[str | None]:
     return Member.address  # type: ignore[return-value]
 
 
+def address_sql(channel: ContactChannel) -> ColumnElement[str | None]:
+    """SQL: a member's address for ``channel``, as a recipient records it."""
+    return _address(channel)
+
+
 def _latest_consent(
     channel: ContactChannel,
     low: int | None,
