@@ -145,9 +145,10 @@ def _register_blueprints(app: Flask) -> None:
     from engage.breaches.views import bp as breaches_bp
     from engage.dashboard.views import bp as dashboard_bp
     from engage.imports.views import bp as imports_bp
+    from engage.involvement.invitation_views import bp as involvement_invitations_bp
+    from engage.involvement.views import bp as involvement_bp
     from engage.mail.views import bp as mail_bp
     from engage.mailings.archive_views import bp as newsletters_bp
-    from engage.involvement.views import bp as involvement_bp
     from engage.mailings.letter_views import bp as mailing_letters_bp
     from engage.mailings.readership_views import bp as readership_bp
     from engage.mailings.receipt_views import bp as mailing_receipts_bp
@@ -195,6 +196,7 @@ def _register_blueprints(app: Flask) -> None:
         members_bp,
         surveys_bp,
         involvement_bp,
+        involvement_invitations_bp,
         answer_bp,  # /s/<token> and the public "you said, we did" pages
         survey_results_bp,
         metrics_bp,

@@ -138,6 +138,13 @@ MATRIX = {
     # Surveys: staff pages; leads read, officers and admins change
     "surveys.index": SIGNED_IN,
     "involvement.index": SIGNED_IN,
+    "involvement_invitations.invite": EDITORS,
+    "involvement_invitations.invitations_page": EDITORS,
+    "involvement_invitations.export": EDITORS,
+    "involvement_invitations.letters_page": EDITORS,
+    "involvement_invitations.letters_posted": EDITORS,
+    "involvement_invitations.cancel": EDITORS,
+    "involvement_invitations.cancel_session": EDITORS,
     "mailings.index": EDITORS,
     "readership.index": SIGNED_IN,
     "mailing_letters.letters_page": EDITORS,

@@ -168,6 +168,7 @@ def test_audience_contacts_are_invited_by_email_once() -> None:
     assert invited.address == "ann@example.org"
 
 
+@pytest.mark.slow
 def test_fifty_thousand_members_are_prepared_within_five_seconds() -> None:
     made = activity()
     now = utcnow()
@@ -208,7 +209,8 @@ def test_fifty_thousand_members_are_prepared_within_five_seconds() -> None:
     started = time.monotonic()
     assert invitations.prepare_invitations(made, utcnow()) == 50_000
     db.session.commit()
-    assert time.monotonic() - started <= 5
+    elapsed = time.monotonic() - started
+    assert elapsed <= 5, elapsed
 
 
 def _invite(made: Any) -> None:
@@ -412,3 +414,107 @@ def test_cancelling_the_activity_drops_unsent_and_tells_those_sent(
         )
     ).one()
     assert unsent.send_status is SendStatus.SKIPPED
+
+
+# Staff pages -------------------------------------------------------------------------
+
+
+def test_invite_page_counts_then_confirm_prepares(
+    client: Any, login: Any, cast: Any
+) -> None:
+    gold_member(name="Yes")
+    gold_member(name="Nope", consents=[])
+    made = activity()
+    login(cast["officer"])
+    page = client.get(f"/involvement/{made.id}/invite")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "They have not agreed to e-mails: 1" in html
+    response = client.post(f"/involvement/{made.id}/invite", data={})
+    assert response.status_code == 302
+    assert (
+        db.session.scalar(select(func.count()).select_from(InvolvementInvitation)) == 1
+    )
+    listing = client.get(f"/involvement/{made.id}/invitations")
+    assert listing.status_code == 200
+    assert "Yes" in listing.get_data(as_text=True)
+
+
+def test_export_is_formula_safe_and_audited(client: Any, login: Any, cast: Any) -> None:
+    from engage.audit.models import AuditEvent
+
+    gold_member(name="=HYPERLINK(1)")
+    made = activity()
+    invitations.prepare_invitations(made, utcnow())
+    db.session.commit()
+    login(cast["officer"])
+    response = client.get(f"/involvement/{made.id}/invitations.csv")
+    assert response.status_code == 200
+    assert "'=HYPERLINK(1)" in response.get_data(as_text=True)
+    assert client.get(f"/involvement/{made.id}/invitations.xlsx").status_code == 200
+    assert client.get(f"/involvement/{made.id}/invitations.pdf").status_code == 404
+    exported = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "export")
+    ).all()
+    assert len(exported) == 2
+
+
+def test_cancel_pages_need_a_reason_and_tell_people(
+    client: Any, login: Any, cast: Any
+) -> None:
+    made = activity(sessions=2)
+    login(cast["officer"])
+    first = made.sessions[0]
+    url = f"/involvement/{made.id}/sessions/{first.id}/cancel"
+    assert client.get(url).status_code == 200
+    assert client.post(url, data={"reason": "  "}).status_code == 200
+    assert client.post(url, data={"reason": "Room flooded"}).status_code == 302
+    db.session.refresh(first)
+    assert first.cancel_reason == "Room flooded"
+    other = activity()
+    bad = f"/involvement/{made.id}/sessions/{other.sessions[0].id}/cancel"
+    assert client.get(bad).status_code == 404
+    assert (
+        client.post(
+            f"/involvement/{made.id}/cancel", data={"reason": "No funding"}
+        ).status_code
+        == 302
+    )
+    db.session.refresh(made)
+    assert made.status is ActivityStatus.CANCELLED
+
+
+def test_letters_listed_to_print_then_marked_posted(
+    client: Any, login: Any, cast: Any
+) -> None:
+    gold_member(
+        name="By Post", address="1 High St\nTown", consents=[ContactChannel.POST]
+    )
+    made = activity(by_email=False, by_post=True)
+    invitations.prepare_invitations(made, utcnow())
+    db.session.commit()
+    assert send_involvement(now=utcnow()).get("sent", 0) == 0  # letters are printed
+    login(cast["officer"])
+    page = client.get(f"/involvement/{made.id}/letters")
+    html = page.get_data(as_text=True)
+    assert "By Post" in html
+    assert "https://engage.test/i/" in html
+    assert client.post(f"/involvement/{made.id}/letters/posted").status_code == 302
+    sent = db.session.scalars(select(InvolvementInvitation)).one()
+    assert sent.send_status is SendStatus.SENT
+    assert "There are no letters to print" in client.get(
+        f"/involvement/{made.id}/letters"
+    ).get_data(as_text=True)
+
+
+def test_panel_gives_the_counts() -> None:
+    from engage.involvement.panels import panels_for
+
+    gold_member(name="A")
+    made = activity(capacity=5)
+    invitations.prepare_invitations(made, utcnow())
+    db.session.commit()
+    _reply(made, "A", Reply.ATTENDING)
+    shown = dict(panels_for(made))
+    (line,) = shown["involvement/_invitations_panel.html"]["lines"]
+    assert (line.invited, line.coming, line.places_left) == (1, 1, 4)
