@@ -149,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.involvement.claim_views import bp as involvement_claims_bp
     from engage.involvement.claim_views import public_bp as involvement_claims_public_bp
     from engage.involvement.claim_views import rates_bp as involvement_rates_bp
+    from engage.involvement.invitation_views import bp as involvement_invitations_bp
     from engage.involvement.outcome_views import bp as involvement_outcomes_bp
     from engage.involvement.reply_views import bp as involvement_reply_bp
     from engage.involvement.summary_views import bp as involvement_summary_bp
@@ -209,6 +210,7 @@ def _register_blueprints(app: Flask) -> None:
         involvement_rates_bp,
         involvement_outcomes_bp,
         involvement_summary_bp,
+        involvement_invitations_bp,
         answer_bp,  # /s/<token> and the public "you said, we did" pages
         survey_results_bp,
         metrics_bp,

@@ -63,6 +63,15 @@ JOBS: tuple[JobSpec, ...] = (
         misfire_grace_seconds=60,
     ),
     JobSpec(
+        "send-involvement",
+        "interval",
+        {"minutes": 1},
+        "jobs.involvement:send_involvement",
+        description="Send involvement invitations, reminders a week and a day before "
+        "each session, freed places, changes and cancellations (e-mails and texts).",
+        misfire_grace_seconds=60,
+    ),
+    JobSpec(
         "close-surveys",
         "cron",
         {"minute": 5},

@@ -326,6 +326,8 @@ class InvolvementSession(db.Model):  # type: ignore[name-defined,misc]
     starts_at: Mapped[datetime] = mapped_column(index=True)
     ends_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]
+    #: Why this one session was called off (told to those invited).
+    cancel_reason: Mapped[str] = mapped_column(String(500), default="")
     #: When its time or place last changed after invitations went out (everyone who
     #: replied is told).
     changed_at: Mapped[datetime | None]

@@ -12,9 +12,11 @@ online, by phone or on paper), as UK calendar days.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
@@ -47,7 +49,6 @@ from engage.mailings.models import MailingRecipient
 from engage.mailings.models import RecipientStatus
 from engage.mailings.models import Suppression
 from engage.mailings.models import SuppressionReason
-from engage.mailings.models import mailing_audiences
 from engage.membership.consent import current_consents
 from engage.membership.consent import may_contact
 from engage.membership.models import ConsentRecord
@@ -56,6 +57,8 @@ from engage.membership.models import Member
 from engage.membership.models import MemberStatus
 from engage.membership.models import MemberSupportNeed
 from engage.membership.models import Practice
+from engage.membership.models import SupportNeed
+from engage.membership.models import Tier
 from engage.membership.models import Topic
 from engage.membership.models import member_topics
 from engage.organisation.services import fresh_consent_since
@@ -112,6 +115,11 @@ def _address(channel: ContactChannel) -> ColumnElement[str | None]:
     return Member.address  # type: ignore[return-value]
 
 
+def address_sql(channel: ContactChannel) -> ColumnElement[str | None]:
+    """SQL: a member's address for ``channel``, as a recipient records it."""
+    return _address(channel)
+
+
 def _latest_consent(
     channel: ContactChannel,
     low: int | None,
@@ -153,18 +161,10 @@ def _latest_consent(
 NOT_ALLOWED = ("erased", "withdrawn", "pending", "no_consent", "stale_consent")
 
 
-def member_reasons(
-    channel: ContactChannel, *, low: int | None = None, high: int | None = None
-) -> tuple[FromClause, ColumnElement[str | None]]:
-    """SQL: members (with their latest consent) and why each gets nothing on
-    ``channel`` (a ``LEFT_OUT`` code), or NULL for those who get it.
-
-    A code in ``NOT_ALLOWED`` is exactly ``consent.may_contact`` being false.
-    ``low`` and ``high`` bound the member ids looked at (a chunk).
-    """
-    since = fresh_consent_since()
-    latest = _latest_consent(channel, low, high)
-    members = Member.__table__.outerjoin(latest, latest.c.member_id == Member.id)
+def _reason(
+    channel: ContactChannel, latest: Subquery, since: datetime | None
+) -> ColumnElement[str | None]:
+    """Why a member (joined to their ``latest`` consent) gets nothing on ``channel``."""
     address = _address(channel)
     granted = latest.c.granted.is_(True)
     whens: list[tuple[ColumnElement[bool], str]] = [
@@ -179,56 +179,119 @@ def member_reasons(
         (or_(address.is_(None), address == ""), "no_address"),
         (suppressed_sql(channel, address), "suppressed"),
     ]
-    return members, case(*whens, else_=null())
+    return case(*whens, else_=null())
 
 
-def _criteria(mailing: Mailing) -> list[ColumnElement[bool]]:
-    """The mailing's filters on members (none given: every member)."""
+def member_reasons(
+    channel: ContactChannel, *, low: int | None = None, high: int | None = None
+) -> tuple[FromClause, ColumnElement[str | None]]:
+    """SQL: members (with their latest consent) and why each gets nothing on
+    ``channel`` (a ``LEFT_OUT`` code), or NULL for those who get it.
+
+    A code in ``NOT_ALLOWED`` is exactly ``consent.may_contact`` being false.
+    ``low`` and ``high`` bound the member ids looked at (a chunk).
+    """
+    members, reasons = member_reasons_by_channel([channel], low=low, high=high)
+    return members, reasons[channel]
+
+
+def member_reasons_by_channel(
+    channels: Sequence[ContactChannel],
+    *,
+    low: int | None = None,
+    high: int | None = None,
+) -> tuple[FromClause, dict[ContactChannel, ColumnElement[str | None]]]:
+    """``member_reasons`` for several channels at once: one FROM (members joined to
+    their latest consent for each channel) and each channel's reason."""
+    since = fresh_consent_since()
+    members: FromClause = Member.__table__
+    reasons = {}
+    for channel in channels:
+        latest = _latest_consent(channel, low, high)
+        members = members.outerjoin(latest, latest.c.member_id == Member.id)
+        reasons[channel] = _reason(channel, latest, since)
+    return members, reasons
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Who something is sent to: the criteria a mailing and an involvement activity
+    share (None: any), the audiences whose contacts get it, and the channels."""
+
+    to_members: bool
+    channels: tuple[ContactChannel, ...]
+    audience_ids: tuple[int, ...] = ()
+    tier: Tier | None = None
+    topic_id: int | None = None
+    practice_id: int | None = None
+    support_need: SupportNeed | None = None
+    joined_from: date | None = None
+    joined_to: date | None = None
+
+    @property
+    def by_email(self) -> bool:
+        return ContactChannel.EMAIL in self.channels
+
+
+def selection_of(mailing: Mailing) -> Selection:
+    """A mailing's criteria, audiences and channels."""
+    return Selection(
+        to_members=mailing.to_members,
+        channels=tuple(mailing.channels),
+        audience_ids=tuple(audience.id for audience in mailing.audiences),
+        tier=mailing.tier,
+        topic_id=mailing.topic_id,
+        practice_id=mailing.practice_id,
+        support_need=mailing.support_need,
+        joined_from=mailing.joined_from,
+        joined_to=mailing.joined_to,
+    )
+
+
+def criteria(selection: Selection) -> list[ColumnElement[bool]]:
+    """SQL: the selection's filters on members (none given: every member)."""
     conditions: list[ColumnElement[bool]] = []
-    if mailing.tier is not None:
-        conditions.append(Member.tier == mailing.tier)
-    if mailing.topic_id is not None:
+    if selection.tier is not None:
+        conditions.append(Member.tier == selection.tier)
+    if selection.topic_id is not None:
         conditions.append(
             exists().where(
                 member_topics.c.member_id == Member.id,
-                member_topics.c.topic_id == mailing.topic_id,
+                member_topics.c.topic_id == selection.topic_id,
             )
         )
-    if mailing.practice_id is not None:
-        conditions.append(Member.practice_id == mailing.practice_id)
-    if mailing.support_need is not None:
+    if selection.practice_id is not None:
+        conditions.append(Member.practice_id == selection.practice_id)
+    if selection.support_need is not None:
         conditions.append(
             exists().where(
                 MemberSupportNeed.member_id == Member.id,
-                MemberSupportNeed.need == mailing.support_need,
+                MemberSupportNeed.need == selection.support_need,
             )
         )
-    if mailing.joined_from is not None:
+    if selection.joined_from is not None:
         conditions.append(
-            Member.created_at >= start_of_day(mailing.joined_from).astimezone(UTC)
+            Member.created_at >= start_of_day(selection.joined_from).astimezone(UTC)
         )
-    if mailing.joined_to is not None:
-        end = start_of_day(mailing.joined_to + timedelta(days=1)).astimezone(UTC)
+    if selection.joined_to is not None:
+        end = start_of_day(selection.joined_to + timedelta(days=1)).astimezone(UTC)
         conditions.append(Member.created_at < end)
     return conditions
 
 
-def _member_channels(mailing: Mailing) -> list[ContactChannel]:
-    return mailing.channels if mailing.to_members else []
+def _member_channels(selection: Selection) -> list[ContactChannel]:
+    return list(selection.channels) if selection.to_members else []
 
 
-def _contact_rows(
-    mailing: Mailing,
+def contact_rows(
+    selection: Selection,
 ) -> tuple[ColumnElement[str | None], ColumnElement[str | None]]:
-    """(A contact's address, why it is left out or NULL), for the mailing's contacts."""
+    """SQL: (a contact's address, why it is left out — a ``CONTACT_LEFT_OUT`` code —
+    or NULL), for the contacts of the selection's audiences (by e-mail)."""
     address = normalised_sql(ContactChannel.EMAIL, AudienceContact.email)
     other = aliased(AudienceContact)
     earlier = exists().where(
-        other.audience_id.in_(
-            select(mailing_audiences.c.audience_id).where(
-                mailing_audiences.c.mailing_id == mailing.id
-            )
-        ),
+        other.audience_id.in_(selection.audience_ids),
         normalised_sql(ContactChannel.EMAIL, other.email) == address,
         other.id < AudienceContact.id,
     )
@@ -244,14 +307,14 @@ def _contact_rows(
         )
     )
     member_gets_it: ColumnElement[bool] = false()
-    if ContactChannel.EMAIL in _member_channels(mailing):
+    if ContactChannel.EMAIL in _member_channels(selection):
         members, why = member_reasons(ContactChannel.EMAIL)
         member_gets_it = exists(
             select(Member.id)
             .select_from(members)
             .where(
                 _address(ContactChannel.EMAIL) == address,
-                *_criteria(mailing),
+                *criteria(selection),
                 why.is_(None),
             )
         )
@@ -270,16 +333,14 @@ def _contact_rows(
     return address, reason
 
 
-def _contacts_of(mailing: Mailing) -> ColumnElement[bool]:
-    return AudienceContact.audience_id.in_(
-        select(mailing_audiences.c.audience_id).where(
-            mailing_audiences.c.mailing_id == mailing.id
-        )
-    )
+def contacts_of(selection: Selection) -> ColumnElement[bool]:
+    """SQL: a contact belongs to one of the selection's audiences."""
+    return AudienceContact.audience_id.in_(selection.audience_ids)
 
 
-def _wants_contacts(mailing: Mailing) -> bool:
-    return mailing.by_email and bool(mailing.audiences)
+def wants_contacts(selection: Selection) -> bool:
+    """Whether the selection goes to audience contacts (by e-mail) at all."""
+    return selection.by_email and bool(selection.audience_ids)
 
 
 # Counts ------------------------------------------------------------------------------
@@ -310,24 +371,25 @@ class Counts:
 
 def counts(mailing: Mailing) -> Counts:
     """Per channel, how many would receive ``mailing`` and why the others would not."""
+    selection = selection_of(mailing)
     matched = 0
     if mailing.to_members:
         matched = (
             db.session.scalar(
-                select(func.count()).select_from(Member).where(*_criteria(mailing))
+                select(func.count()).select_from(Member).where(*criteria(selection))
             )
             or 0
         )
     result = []
     for channel in mailing.channels:
         line = ChannelCount(channel)
-        if channel in _member_channels(mailing):
+        if channel in _member_channels(selection):
             members, why = member_reasons(channel)
             reason = why.label("reason")
             rows = db.session.execute(
                 select(reason, func.count())
                 .select_from(members)
-                .where(*_criteria(mailing))
+                .where(*criteria(selection))
                 .group_by(reason)
             )
             for code, number in rows:
@@ -336,13 +398,13 @@ def counts(mailing: Mailing) -> Counts:
                 else:
                     label = _words(LEFT_OUT[code], channel)
                     line.left_out[label] = line.left_out.get(label, 0) + number
-        if channel is ContactChannel.EMAIL and _wants_contacts(mailing):
-            _, contact_reason = _contact_rows(mailing)
+        if channel is ContactChannel.EMAIL and wants_contacts(selection):
+            _, contact_reason = contact_rows(selection)
             labelled = contact_reason.label("reason")
             rows = db.session.execute(
                 select(labelled, func.count())
                 .select_from(AudienceContact)
-                .where(_contacts_of(mailing))
+                .where(contacts_of(selection))
                 .group_by(labelled)
             )
             for code, number in rows:
@@ -530,6 +592,7 @@ def prepare(mailing: Mailing, now: datetime) -> int:
     Members are chosen in chunks of ids, each written by one INSERT ... SELECT, so
     no member is loaded into memory; a re-run adds only those not yet recorded.
     """
+    selection = selection_of(mailing)
     added = 0
     table = MailingRecipient.__table__
     columns = [
@@ -541,11 +604,11 @@ def prepare(mailing: Mailing, now: datetime) -> int:
         "attempts",
         "outcome",
     ]
-    if _member_channels(mailing):
+    if _member_channels(selection):
         low, high = db.session.execute(
             select(func.min(Member.id), func.max(Member.id))
         ).one()
-        for channel in _member_channels(mailing):
+        for channel in _member_channels(selection):
             if low is None:
                 break
             address: ColumnElement[str | None] | None = (
@@ -567,7 +630,7 @@ def prepare(mailing: Mailing, now: datetime) -> int:
                     .where(
                         Member.id >= start,
                         Member.id < start + CHUNK,
-                        *_criteria(mailing),
+                        *criteria(selection),
                         why.is_(None),
                         # NOT IN a bounded list: a hashed look-up whatever the
                         # planner's statistics say (a re-run adds nothing twice).
@@ -585,8 +648,8 @@ def prepare(mailing: Mailing, now: datetime) -> int:
                     insert(table).from_select(columns, chosen).returning(table.c.id)
                 )
                 added += len(result.all())
-    if _wants_contacts(mailing):
-        contact_address, reason = _contact_rows(mailing)
+    if wants_contacts(selection):
+        contact_address, reason = contact_rows(selection)
         already = exists().where(
             table.c.mailing_id == mailing.id,
             table.c.channel == ContactChannel.EMAIL.value,
@@ -603,7 +666,7 @@ def prepare(mailing: Mailing, now: datetime) -> int:
             literal(RecipientStatus.PENDING.value),
             literal(0),
             literal(""),
-        ).where(_contacts_of(mailing), reason.is_(None), ~already)
+        ).where(contacts_of(selection), reason.is_(None), ~already)
         contact_columns = ["contact_id" if c == "member_id" else c for c in columns]
         result = db.session.execute(
             insert(table).from_select(contact_columns, chosen).returning(table.c.id)

@@ -72,9 +72,13 @@ class OutgoingEmail:
     subject: str
     html: str
     text: str
+    #: The one-click unsubscribe link ("" for a message about something the person
+    #: asked for, such as an involvement activity: no unsubscribe headers).
     unsubscribe_url: str
     #: The Message-ID, recorded before the hand-off (SMTP only).
     message_id: str
+    #: Notify's reference for it (default: the copy's id, as mailings look it up).
+    reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ class OutgoingText:
     recipient_id: int
     phone: str
     text: str
+    #: Notify's reference for it (default: the copy's id).
+    reference: str = ""
 
 
 class Transport(Protocol):
@@ -187,9 +193,10 @@ class SmtpTransport:
         )
         del message["Message-ID"]
         message["Message-ID"] = email.message_id
-        # RFC 8058: one-click unsubscribe from the mail program's own button.
-        message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        if email.unsubscribe_url:
+            # RFC 8058: one-click unsubscribe from the mail program's own button.
+            message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         client = self._connection()
         try:
             client.send_message(message)
@@ -292,8 +299,8 @@ class NotifyTransport:
             email_address=email.address,
             template_id=self.email_template_id,
             personalisation={"subject": email.subject, "body": email.text},
-            reference=str(email.recipient_id),
-            one_click_unsubscribe_url=email.unsubscribe_url,
+            reference=email.reference or str(email.recipient_id),
+            one_click_unsubscribe_url=email.unsubscribe_url or None,
         )
 
     def send_text(self, text: OutgoingText) -> str:
@@ -302,7 +309,7 @@ class NotifyTransport:
             phone_number=text.phone,
             template_id=self.sms_template_id,
             personalisation={"body": text.text},
-            reference=str(text.recipient_id),
+            reference=text.reference or str(text.recipient_id),
         )
 
     def find(self, reference: str) -> str | None:
