@@ -102,13 +102,15 @@ WORKERS ?= 3
 FAST := -m "not slow" -n $(WORKERS)
 
 # No time bombs: the fast suite at four clock settings (tests/clock.py), each the next
-# such moment after today: the last hour of a month and a quarter (the whole suite on
-# SQLite, with coverage), New Year (the whole suite on PostgreSQL), and the Sundays
-# the clocks change (SQLite). In those last two runs the walker opens every page and
-# form as the admin (who may use them all) without fuzzing them again (the other two
-# runs fuzz them as each role), and the browser journeys, the benchmark harness and
-# the gunicorn start-up test are left to the other two, to keep CI short. Set
-# SQLITE_CLOCK= or PG_CLOCK= for a run at the real time.
+# such moment after today: the last hour of a month and a quarter (SQLite, with
+# coverage), New Year (PostgreSQL), and the Sundays the clocks change (SQLite). Each
+# long part runs once or where it adds most: the browser journeys in the PostgreSQL
+# run; the walker as every role in the SQLite run and as the admin (who may use every
+# page and form, and sweeps every field with hostile values) in the PostgreSQL run;
+# in the runs at the clock changes it opens every page and form as the admin without
+# fuzzing them again, and the browser journeys, the benchmark harness and the
+# gunicorn start-up test are left to the other runs. Set SQLITE_CLOCK= or PG_CLOCK=
+# for a run at the real time.
 SQLITE_CLOCK ?= month-end
 PG_CLOCK ?= new-year
 CLOCKS ?= spring-forward fall-back
@@ -117,13 +119,13 @@ CLOCKS ?= spring-forward fall-back
 # field with each kind of hostile value runs whatever this is; `make fuzz` goes deeper).
 WALKER_EXAMPLES ?= 2
 
-test-sqlite: ## Tests on SQLite only, at SQLITE_CLOCK
+test-sqlite: ## Tests on SQLite only (all but the browser journeys), at SQLITE_CLOCK, with coverage
 	@echo "== tests on SQLite, ENGAGE_TEST_CLOCK=$(SQLITE_CLOCK) =="
-	ENGAGE_WALKER_EXAMPLES=$(WALKER_EXAMPLES) ENGAGE_TEST_CLOCK=$(SQLITE_CLOCK) ENGAGE_TEST_DATABASE_URL= $(PY) -m pytest $(FAST) --cov --cov-report=term:skip-covered --cov-fail-under=85
+	ENGAGE_WALKER_EXAMPLES=$(WALKER_EXAMPLES) ENGAGE_TEST_CLOCK=$(SQLITE_CLOCK) ENGAGE_TEST_DATABASE_URL= $(PY) -m pytest -m "not slow and not browser" -n $(WORKERS) --cov --cov-report=term:skip-covered --cov-fail-under=85
 
 test-postgres: ## Tests on PostgreSQL ($$ENGAGE_TEST_DATABASE_URL, default $(PG_TEST_URL); a database per worker), at PG_CLOCK
 	@echo "== tests on PostgreSQL, ENGAGE_TEST_CLOCK=$(PG_CLOCK) =="
-	ENGAGE_WALKER_EXAMPLES=$(WALKER_EXAMPLES) ENGAGE_TEST_CLOCK=$(PG_CLOCK) ENGAGE_TEST_DATABASE_URL=$${ENGAGE_TEST_DATABASE_URL:-$(PG_TEST_URL)} $(PY) -m pytest $(FAST) -p no:cacheprovider
+	ENGAGE_WALKER_EXAMPLES=$(WALKER_EXAMPLES) ENGAGE_WALKER_ROLES=admin ENGAGE_TEST_CLOCK=$(PG_CLOCK) ENGAGE_TEST_DATABASE_URL=$${ENGAGE_TEST_DATABASE_URL:-$(PG_TEST_URL)} $(PY) -m pytest $(FAST) -p no:cacheprovider
 
 test-clocks: ## The fast suite on SQLite at each of CLOCKS
 	@for clock in $(CLOCKS); do echo "== tests on SQLite, ENGAGE_TEST_CLOCK=$$clock =="; \
