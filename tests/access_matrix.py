@@ -138,6 +138,13 @@ MATRIX = {
     # Surveys: staff pages; leads read, officers and admins change
     "surveys.index": SIGNED_IN,
     "involvement.index": SIGNED_IN,
+    "involvement.new": EDITORS,
+    "involvement.detail": SIGNED_IN,
+    "involvement.edit": EDITORS,
+    "involvement.delete": EDITORS,
+    "involvement.new_session": EDITORS,
+    "involvement.edit_session": EDITORS,
+    "involvement.remove_session": EDITORS,
     "mailings.index": EDITORS,
     "readership.index": SIGNED_IN,
     "mailing_letters.letters_page": EDITORS,

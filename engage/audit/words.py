@@ -119,6 +119,9 @@ VERBS: dict[str, str] = {
     "unsubscribe": "unsubscribed",
     "bounce": "recorded an undeliverable address for",
     "complaint": "recorded a spam complaint from",
+    "add_session": "added a session to",
+    "move_session": "moved a session of",
+    "remove_session": "removed a session from",
 }
 
 #: How the filter menu names each action, where the verb alone would not say.
@@ -162,6 +165,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "survey": ("a survey", "Surveys"),
     "mailing": ("a mailing", "Mailings"),
     "mailing_template": ("a mailing template", "Mailing templates"),
+    "involvement_activity": ("an involvement activity", "Involvement activities"),
     "suppression": ("an address on the do-not-send list", "Do-not-send list"),
     "survey_response": ("survey responses", "Survey responses"),
     "survey_results": ("survey results", "Survey results"),
@@ -335,6 +339,14 @@ _SIMPLE: dict[str, tuple[str, str, str, str, str, tuple[Role, ...]]] = {
         "mailings.edit_template",
         "template_id",
         EDITORS,
+    ),
+    "involvement_activity": (
+        "engage.involvement.models.InvolvementActivity",
+        "title",
+        "involvement activity",
+        "involvement.detail",
+        "activity_id",
+        READERS,
     ),
     "breach": (
         "engage.breaches.models.Breach",
