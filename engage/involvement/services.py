@@ -17,6 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Select
+from sqlalchemy import and_
+from sqlalchemy import case
 from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import select
@@ -559,25 +561,20 @@ class ActivityFilter:
     when: str | None = None
 
 
-def _next_start(now: datetime) -> Any:
-    return (
-        select(func.min(InvolvementSession.starts_at))
-        .where(
-            InvolvementSession.activity_id == InvolvementActivity.id,
-            InvolvementSession.cancelled_at.is_(None),
-            InvolvementSession.ends_at > now,
-        )
-        .correlate(InvolvementActivity)
-        .scalar_subquery()
+def _session_times(now: datetime) -> Any:
+    """Each activity's next session still to come and its latest session, in one
+    pass over the sessions (a subquery to join)."""
+    to_come = and_(
+        InvolvementSession.cancelled_at.is_(None), InvolvementSession.ends_at > now
     )
-
-
-def _last_start() -> Any:
     return (
-        select(func.max(InvolvementSession.starts_at))
-        .where(InvolvementSession.activity_id == InvolvementActivity.id)
-        .correlate(InvolvementActivity)
-        .scalar_subquery()
+        select(
+            InvolvementSession.activity_id.label("activity_id"),
+            func.min(case((to_come, InvolvementSession.starts_at))).label("next"),
+            func.max(InvolvementSession.starts_at).label("last"),
+        )
+        .group_by(InvolvementSession.activity_id)
+        .subquery("session_times")
     )
 
 
@@ -586,20 +583,22 @@ def activity_query(
 ) -> Select[tuple[InvolvementActivity]]:
     """Activities matching ``criteria``: those to come by their next session, soonest
     first, then the past ones, latest first."""
-    upcoming = _next_start(now)
-    query = select(InvolvementActivity)
+    times = _session_times(now)
+    query = select(InvolvementActivity).outerjoin(
+        times, times.c.activity_id == InvolvementActivity.id
+    )
     if criteria.kind is not None:
         query = query.where(InvolvementActivity.kind == criteria.kind)
     if criteria.status is not None:
         query = query.where(InvolvementActivity.status == criteria.status)
     if criteria.when == "upcoming":
-        query = query.where(upcoming.is_not(None))
+        query = query.where(times.c.next.is_not(None))
     elif criteria.when == "past":
-        query = query.where(upcoming.is_(None))
+        query = query.where(times.c.next.is_(None))
     return query.order_by(
-        upcoming.is_(None),
-        upcoming.asc(),
-        _last_start().desc(),
+        times.c.next.is_(None),
+        times.c.next.asc(),
+        times.c.last.desc(),
         InvolvementActivity.id.desc(),
     )
 

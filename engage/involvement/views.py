@@ -38,6 +38,7 @@ from engage.involvement.models import InvolvementSession
 from engage.involvement.panels import panels_for
 from engage.membership.lists import practice_choices
 from engage.membership.lists import topic_choices
+from engage.membership.models import ContactChannel
 from engage.membership.models import Practice
 from engage.membership.models import Topic
 from engage.paging import paginate
@@ -135,7 +136,9 @@ def _on_field(form: Any, fallback: str) -> Any:
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def new() -> ResponseReturnValue:
-    form = _form(None, with_schedule=True)
+    # E-mail is ticked to begin with; not once sent, where none ticked means none.
+    initial = {"channels": [ContactChannel.EMAIL]} if request.method == "GET" else {}
+    form = _form(None, with_schedule=True, data=initial)
     if form.validate_on_submit():
         with change(
             "Activity saved as a draft.", on_error=_on_field(form, "title")
