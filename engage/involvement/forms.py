@@ -198,7 +198,10 @@ class ActivityForm(FlaskForm):  # type: ignore[misc]
     )
     session_count = IntegerField(
         "How many sessions in the series",
-        description=f"From 2 to {MAX_SERIES}. You can add more later.",
+        description=(
+            f"For a series, from 2 to {MAX_SERIES}. Leave it empty for a single "
+            "session. You can add sessions later."
+        ),
         validators=[
             Optional(),
             NumberRange(

@@ -313,7 +313,7 @@ def schedule_locked(activity: InvolvementActivity) -> bool:
     return False
 
 
-def _sent_to(session: InvolvementSession) -> bool:
+def was_sent(session: InvolvementSession) -> bool:
     """Whether an invitation to ``session`` has gone out."""
     return bool(
         db.session.scalar(
@@ -392,7 +392,7 @@ def update_activity(
         changed += _lengthen(activity, duration_minutes, now)
     if "duration_minutes" in changed or any(name in changed for name in _PLACE):
         for session in _coming(activity, now):
-            if _sent_to(session):
+            if was_sent(session):
                 session.changed_at = now
     if changed:
         record_event(actor, "update", ENTITY, activity.id, ", ".join(changed), now=now)
@@ -515,7 +515,7 @@ def move_session(
         raise Refused("There is already a session at that date and time", "at")
     before = aware(session.starts_at)
     session.starts_at, session.ends_at = begins, ends
-    if _sent_to(session):
+    if was_sent(session):
         session.changed_at = now
     # Keep the list in date order for the rest of this request.
     activity.sessions.sort(key=lambda s: aware(s.starts_at))

@@ -299,8 +299,8 @@ def edit_session(activity_id: int, session_id: int) -> ResponseReturnValue:
     )
     if form.validate_on_submit():
         told = "Session moved." + (
-            " Everyone invited will be told of the change."
-            if services.has_invitations(activity)
+            " Everyone invited to it will be told of the change."
+            if services.was_sent(session)
             else ""
         )
         with change(told, on_error=_on_field(form, "day")) as done:
