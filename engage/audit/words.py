@@ -130,6 +130,9 @@ VERBS: dict[str, str] = {
     "search_members": "searched members by name for",
     "approve_claim": "approved",
     "reject_claim": "did not approve",
+    "add_session": "added a session to",
+    "move_session": "moved a session of",
+    "remove_session": "removed a session from",
 }
 
 #: How the filter menu names each action, where the verb alone would not say.
@@ -376,8 +379,8 @@ _SIMPLE: dict[str, tuple[str, str, str, str, str, tuple[Role, ...]]] = {
         "engage.involvement.models.InvolvementActivity",
         "title",
         "involvement activity",
-        "",
-        "",
+        "involvement.detail",
+        "activity_id",
         READERS,
     ),
     "breach": (
