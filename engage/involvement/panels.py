@@ -12,6 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import render_template
+from markupsafe import Markup
+
 from engage.involvement.models import InvolvementActivity
 
 Context = Callable[[InvolvementActivity], dict[str, Any] | None]
@@ -53,3 +56,11 @@ def panels_for(activity: InvolvementActivity) -> list[tuple[str, dict[str, Any]]
         if values is not None:
             shown.append((item.template, values))
     return shown
+
+
+def render_panels(activity: InvolvementActivity) -> list[Markup]:
+    """Each section of ``activity``'s page, rendered with its own values, in order."""
+    return [
+        Markup(render_template(template, **values))  # noqa: S704 - our templates
+        for template, values in panels_for(activity)
+    ]

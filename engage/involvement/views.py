@@ -35,7 +35,7 @@ from engage.involvement.models import ActivityStatus
 from engage.involvement.models import InvolvementActivity
 from engage.involvement.models import InvolvementInvitation
 from engage.involvement.models import InvolvementSession
-from engage.involvement.panels import panels_for
+from engage.involvement.panels import render_panels
 from engage.membership.lists import practice_choices
 from engage.membership.lists import topic_choices
 from engage.membership.models import ContactChannel
@@ -188,7 +188,7 @@ def detail(activity_id: int) -> ResponseReturnValue:
         who=services.invited_in_words(activity),
         yes_no_unknown=services.yes_no_unknown,
         can_edit=current_user.can_edit,
-        panels=panels_for(activity),
+        panels=render_panels(activity),
     )
 
 
