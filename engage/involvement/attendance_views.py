@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Blueprint
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -92,10 +91,8 @@ def _back(session: InvolvementSession) -> ResponseReturnValue:
 
 
 def _activity_url(activity_id: int) -> str:
-    """The activity's page where there is one, else the list of activities."""
-    if "involvement.detail" in current_app.view_functions:
-        return url_for("involvement.detail", activity_id=activity_id)
-    return url_for("involvement.index")
+    """The activity's own page."""
+    return url_for("involvement.detail", activity_id=activity_id)
 
 
 def _staff_form(**kwargs: Any) -> StaffForm:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import abort
-from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import url_for
@@ -54,11 +53,8 @@ class OutcomeForm(FlaskForm):  # type: ignore[misc]
 
 
 def activity_url(activity: InvolvementActivity) -> str:
-    """The activity's own page, or the list while that page is not there."""
-    for endpoint in ("involvement.detail", "involvement.activity"):
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint, activity_id=activity.id)
-    return url_for("involvement.index")
+    """The activity's own page."""
+    return url_for("involvement.detail", activity_id=activity.id)
 
 
 @bp.route("/<int:activity_id>/outcome", methods=["GET", "POST"])

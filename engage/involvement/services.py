@@ -45,6 +45,7 @@ from engage.involvement.models import InvolvementRate
 from engage.involvement.models import InvolvementSession
 from engage.involvement.models import Reply
 from engage.involvement.models import SendStatus
+from engage.involvement.replies import fill_freed_places
 from engage.membership.models import Practice
 from engage.membership.models import SupportNeed
 from engage.membership.models import Tier
@@ -394,6 +395,10 @@ def update_activity(
         for session in _coming(activity, now):
             if was_sent(session):
                 session.changed_at = now
+    if "capacity" in changed:
+        # More places (or no limit): those waiting get them, in the order they asked.
+        for session in _coming(activity, now):
+            fill_freed_places(session, now)
     if changed:
         record_event(actor, "update", ENTITY, activity.id, ", ".join(changed), now=now)
     return changed

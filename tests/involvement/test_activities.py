@@ -708,3 +708,31 @@ def test_no_hostile_value_gives_a_500(
     for query in ("when", "kind", "status", "page"):
         response = client.get("/involvement/", query_string={query: value})
         assert response.status_code < 500
+
+
+def test_more_places_go_to_those_waiting_in_the_order_they_asked(
+    client: FlaskClient, login, cast
+) -> None:
+    made = activity(status=ActivityStatus.INVITING, capacity=1)
+    (only,) = made.sessions
+    _invite(only)  # coming: the one place
+    waiting = [_invite(only), _invite(only), _invite(only)]
+    for minutes, invitation in zip((3, 1, 2), waiting, strict=True):
+        invitation.reply = Reply.WAITING
+        invitation.waiting_since = utcnow() - timedelta(minutes=minutes)
+    db.session.commit()
+    login(cast["officer"])
+    response = client.post(
+        f"/involvement/{made.id}/edit", data=_form(title=made.title, capacity="3")
+    )
+    assert response.status_code == 302
+    for invitation in waiting:
+        db.session.refresh(invitation)
+    # Two more places: the two who asked first (3 and 2 minutes ago) get them.
+    assert [w.reply for w in waiting] == [
+        Reply.ATTENDING,
+        Reply.WAITING,
+        Reply.ATTENDING,
+    ]
+    assert waiting[0].place_offered_at is not None
+    assert waiting[1].place_offered_at is None
