@@ -51,13 +51,17 @@ from engage.involvement.models import InvolvementInvitation
 from engage.involvement.models import InvolvementRate
 from engage.involvement.models import InvolvementSession
 from engage.involvement.panels import panel
-from engage.involvement.tokens import invitation_from_token
+from engage.involvement.reply_views import bad_link_limit
+from engage.involvement.reply_views import invitation_or_404
+from engage.involvement.reply_views import private_headers
 from engage.membership.models import Member
 from engage.paging import paginate
 from engage.templating import format_datetime
 
 bp = Blueprint("involvement_claims", __name__, url_prefix="/involvement")
 public_bp = Blueprint("involvement_claims_public", __name__)
+# The claim page is one of the invitation's private pages: the same headers.
+public_bp.after_request(private_headers)
 rates_bp = Blueprint("involvement_rates", __name__)
 
 PER_PAGE = 25
@@ -116,10 +120,11 @@ def _submit(
 
 
 @public_bp.route("/i/<token>/claim", methods=["GET", "POST"])
+@bad_link_limit
 @limiter.limit(_form_limit, methods=["POST"])
 def claim(token: str) -> ResponseReturnValue:
-    invitation = invitation_from_token(token)
-    if invitation is None or invitation.member_id is None:
+    invitation = invitation_or_404(token)
+    if invitation.member_id is None:
         abort(404)
     session = invitation.session
     existing = claims.claim_for(invitation.member_id, session.id)

@@ -11,6 +11,7 @@ from flask import Response
 from flask import abort
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -154,6 +155,7 @@ def letters_page(activity_id: int) -> ResponseReturnValue:
         "involvement/letters.html",
         activity=activity,
         letters=due,
+        printed_key=letters.printed_key,
         form=ConfirmForm(),
         back_href=_back(activity),
         title=f"Letters to print: {activity.title}",
@@ -165,8 +167,9 @@ def letters_page(activity_id: int) -> ResponseReturnValue:
 def letters_posted(activity_id: int) -> ResponseReturnValue:
     activity = _activity(activity_id)
     if ConfirmForm().validate_on_submit():
+        printed = letters.read_printed(request.form.getlist("printed"))
         with change("Letters marked as posted."):
-            letters.mark_posted(activity, actor=current_user, now=utcnow())
+            letters.mark_posted(activity, printed, actor=current_user, now=utcnow())
     return redirect(_back(activity))
 
 

@@ -8,11 +8,13 @@ Consent to letters is checked again when the page is made and when they are mark
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from engage.accounts.models import User
 from engage.audit.services import record_event
+from engage.formtools import parse_id
 from engage.involvement import invitations
 from engage.involvement import messages
 from engage.involvement import notices
@@ -80,10 +82,35 @@ def letters_due(activity: InvolvementActivity, now: datetime) -> list[Letter]:
     return result
 
 
-def mark_posted(activity: InvolvementActivity, *, actor: User, now: datetime) -> int:
-    """Mark the letters due as posted (those no longer allowed: invitations never
-    sent, other letters left); how many were marked."""
-    wanted = _due(activity, now)
+def printed_key(letter: Letter) -> str:
+    """How the letters page names a letter it showed (sent back when they are
+    marked as posted, so that only letters that were printed are marked)."""
+    return f"{letter.kind.value}:{letter.invitation.id}"
+
+
+def read_printed(keys: Sequence[str]) -> set[tuple[Notice, int]]:
+    """The letters named by ``printed_key`` values (anything else is ignored)."""
+    kinds = {kind.value: kind for kind in Notice}
+    found: set[tuple[Notice, int]] = set()
+    for key in keys[:PAGE_LIMIT]:
+        kind, _, number = str(key).partition(":")
+        invitation_id = parse_id(number)
+        if kind in kinds and invitation_id is not None:
+            found.add((kinds[kind], invitation_id))
+    return found
+
+
+def mark_posted(
+    activity: InvolvementActivity,
+    printed: set[tuple[Notice, int]],
+    *,
+    actor: User,
+    now: datetime,
+) -> int:
+    """Mark the ``printed`` letters that are still due as posted (those no longer
+    allowed: invitations never sent, other letters left); how many were marked.
+    A letter that fell due after the page was printed waits for the next print."""
+    wanted = [letter for letter in _due(activity, now) if letter in printed]
     loaded = {item.id: item for item in notices.load([i for _, i in wanted])}
     checked = notices.recheck(list(loaded.values()))
     posted = 0

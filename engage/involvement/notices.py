@@ -163,6 +163,14 @@ def load(ids: Sequence[int]) -> list[InvolvementInvitation]:
 # Consent and the do-not-send list ---------------------------------------------------
 
 
+#: Why nothing may go to a stakeholder contact now (``recipients.contacts_now``).
+_CONTACT_WORDS = {
+    "no_address": "We have no e-mail address for them",
+    "suppressed": "Their e-mail address is on the do-not-send list",
+    "member_said_no": "A member with their e-mail address has said no to e-mails",
+}
+
+
 @dataclass(frozen=True)
 class Checked:
     """One invitation after its re-check: the address to use, or why not."""
@@ -189,8 +197,16 @@ def recheck(batch: Sequence[InvolvementInvitation]) -> dict[int, Checked]:
                     .where(Member.id.in_(member_ids))
                 ).all()
             )
+        contact_ids = [item.contact_id for item in ours if item.contact_id is not None]
+        contacts = recipients.contacts_now(contact_ids) if contact_ids else {}
         for item in ours:
-            if item.member_id is not None:
+            address: str | None = None
+            if item.contact_id is not None:
+                address, code = contacts.get(item.contact_id, (None, "no_address"))
+                if code is not None:
+                    checked[item.id] = Checked(item.id, None, _CONTACT_WORDS[code])
+                    continue
+            elif item.member_id is not None:
                 code = found.get(item.member_id, "erased")
                 if code is not None:
                     reason = recipients.left_out_words(code, channel)
@@ -201,8 +217,6 @@ def recheck(batch: Sequence[InvolvementInvitation]) -> dict[int, Checked]:
                     if item.member is not None
                     else None
                 )
-            else:
-                address = item.address
             entry: Suppression | None = find_suppression(channel, address)
             if entry is not None:
                 reason = recipients.suppression_words(channel, entry)

@@ -178,6 +178,25 @@ def fill_freed_places(
     return _fill(_lock(session.id), now)
 
 
+def give_up_places(member_id: int, now: datetime) -> None:
+    """A member who leaves the scheme gives up their places, and their places in
+    line, at sessions to come; the places go to those waiting, in order."""
+    held = db.session.scalars(
+        select(InvolvementInvitation)
+        .join(InvolvementSession)
+        .where(
+            InvolvementInvitation.member_id == member_id,
+            InvolvementInvitation.reply.in_((Reply.ATTENDING, Reply.WAITING)),
+            InvolvementSession.starts_at > now,
+        )
+    ).all()
+    for invitation in held:
+        session = _lock(invitation.session_id)
+        invitation.reply = Reply.NOT_ATTENDING
+        db.session.flush()
+        _fill(session, now)
+
+
 def reply(
     invitation: InvolvementInvitation, answer: Reply, now: datetime
 ) -> InvolvementInvitation:

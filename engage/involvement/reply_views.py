@@ -81,8 +81,8 @@ bad_link_limit = limiter.shared_limit(
 
 
 @bp.after_request
-def _private(response: Response) -> Response:
-    # The token is in the address: no search engine, no referrer, no cache.
+def private_headers(response: Response) -> Response:
+    """The token is in the address: no search engine, no referrer, no cache."""
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
@@ -129,7 +129,7 @@ class SupportForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-def _invitation(token: str) -> InvolvementInvitation:
+def invitation_or_404(token: str) -> InvolvementInvitation:
     """The invitation the link names, or the same 404 as any unknown address."""
     invitation = replies.usable(invitation_from_token(token))
     if invitation is None:
@@ -238,7 +238,7 @@ def _page(
 @bad_link_limit
 @post_limit
 def invitation(token: str) -> ResponseReturnValue:
-    found = _invitation(token)
+    found = invitation_or_404(token)
     form = ReplyForm()
     problem = None
     if form.validate_on_submit():
@@ -251,7 +251,7 @@ def invitation(token: str) -> ResponseReturnValue:
             replies.reply(found, form.answer.data, utcnow())
         if done:
             return _page(found, ReplyForm(formdata=None), token, saved=True)
-        found = _invitation(token)
+        found = invitation_or_404(token)
         return _page(found, form, token, problem=problem, status=400)
     if form.is_submitted():
         return _page(found, form, token, status=400)
@@ -267,7 +267,7 @@ def invitation(token: str) -> ResponseReturnValue:
 @bad_link_limit
 @post_limit
 def support(token: str) -> ResponseReturnValue:
-    found = _invitation(token)
+    found = invitation_or_404(token)
     form = SupportForm()
     problem = None
     saved = False
@@ -286,7 +286,7 @@ def support(token: str) -> ResponseReturnValue:
         if saved:
             form = SupportForm(formdata=None)
         else:
-            found = _invitation(token)
+            found = invitation_or_404(token)
             status = 400
     elif form.is_submitted():
         status = 400
@@ -308,7 +308,7 @@ def support(token: str) -> ResponseReturnValue:
 @bp.get("/i/<token>/calendar.ics")
 @bad_link_limit
 def calendar(token: str) -> ResponseReturnValue:
-    found = _invitation(token)
+    found = invitation_or_404(token)
     ics = build_event(found, page_url=_external("involvement_reply.invitation", token))
     response = Response(ics, mimetype="text/calendar")
     response.headers["Content-Disposition"] = (

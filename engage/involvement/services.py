@@ -22,6 +22,7 @@ from sqlalchemy import case
 from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 
 from engage.accounts.models import User
 from engage.actions.models import Action
@@ -522,6 +523,15 @@ def move_session(
     session.starts_at, session.ends_at = begins, ends
     if was_sent(session):
         session.changed_at = now
+    if begins != before:
+        # Reminders count from the new date: those sent for the old one are not
+        # enough (a week's notice of a session now a month away).
+        db.session.execute(
+            update(InvolvementInvitation)
+            .where(InvolvementInvitation.session_id == session.id)
+            .values(reminded_week_at=None, reminded_day_at=None)
+            .execution_options(synchronize_session=False)
+        )
     # Keep the list in date order for the rest of this request.
     activity.sessions.sort(key=lambda s: aware(s.starts_at))
     record_event(

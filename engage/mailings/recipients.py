@@ -283,6 +283,34 @@ def _member_channels(selection: Selection) -> list[ContactChannel]:
     return list(selection.channels) if selection.to_members else []
 
 
+def _contact_refusals(
+    address: ColumnElement[str | None],
+) -> list[tuple[ColumnElement[bool], str]]:
+    """SQL: the reasons (``CONTACT_LEFT_OUT`` codes) nothing may go to a contact's
+    ``address`` whatever else they are sent, in the order they are given."""
+    # A member who unsubscribed (or otherwise said no to e-mails) must not go on
+    # getting them at the same address as a stakeholder contact.
+    said_no = _latest_consent(ContactChannel.EMAIL, None, None, name="said_no")
+    member_said_no = exists(
+        select(said_no.c.member_id)
+        .join(Member, Member.id == said_no.c.member_id)
+        .where(
+            _address(ContactChannel.EMAIL) == address,
+            said_no.c.granted.is_(False),
+        )
+    )
+    return [
+        (
+            or_(
+                AudienceContact.email.is_(None), func.trim(AudienceContact.email) == ""
+            ),
+            "no_address",
+        ),
+        (suppressed_sql(ContactChannel.EMAIL, address), "suppressed"),
+        (member_said_no, "member_said_no"),
+    ]
+
+
 def contact_rows(
     selection: Selection,
 ) -> tuple[ColumnElement[str | None], ColumnElement[str | None]]:
@@ -294,17 +322,6 @@ def contact_rows(
         other.audience_id.in_(selection.audience_ids),
         normalised_sql(ContactChannel.EMAIL, other.email) == address,
         other.id < AudienceContact.id,
-    )
-    # A member who unsubscribed (or otherwise said no to e-mails) must not go on
-    # getting them at the same address as a stakeholder contact.
-    said_no = _latest_consent(ContactChannel.EMAIL, None, None, name="said_no")
-    member_said_no = exists(
-        select(said_no.c.member_id)
-        .join(Member, Member.id == said_no.c.member_id)
-        .where(
-            _address(ContactChannel.EMAIL) == address,
-            said_no.c.granted.is_(False),
-        )
     )
     member_gets_it: ColumnElement[bool] = false()
     if ContactChannel.EMAIL in _member_channels(selection):
@@ -319,18 +336,27 @@ def contact_rows(
             )
         )
     reason = case(
-        (
-            or_(
-                AudienceContact.email.is_(None), func.trim(AudienceContact.email) == ""
-            ),
-            "no_address",
-        ),
-        (suppressed_sql(ContactChannel.EMAIL, address), "suppressed"),
-        (member_said_no, "member_said_no"),
+        *_contact_refusals(address),
         (or_(earlier, member_gets_it), "duplicate"),
         else_=null(),
     )
     return address, reason
+
+
+def contacts_now(
+    contact_ids: Sequence[int],
+) -> dict[int, tuple[str | None, str | None]]:
+    """Each contact's e-mail address as it is now, and why nothing may be sent to it
+    now (a ``CONTACT_LEFT_OUT`` code, or None): the rule that chose them, re-checked
+    before each later message (an address that was a duplicate stays chosen)."""
+    address = normalised_sql(ContactChannel.EMAIL, AudienceContact.email)
+    reason = case(*_contact_refusals(address), else_=null())
+    rows = db.session.execute(
+        select(AudienceContact.id, address, reason).where(
+            AudienceContact.id.in_(list(contact_ids))
+        )
+    )
+    return {row[0]: (row[1], row[2]) for row in rows}
 
 
 def contacts_of(selection: Selection) -> ColumnElement[bool]:

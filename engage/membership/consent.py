@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from engage.audit.services import record_event
 from engage.extensions import db
+from engage.involvement.replies import give_up_places
 from engage.membership.models import ConsentMethod
 from engage.membership.models import ConsentRecord
 from engage.membership.models import ContactChannel
@@ -127,6 +128,8 @@ def withdraw_member(
         member, dict.fromkeys(ContactChannel, False), method=method, now=now
     )
     previous = member.status
+    # Places at involvement sessions to come go to those waiting for them.
+    give_up_places(member.id, now)
     member.status = MemberStatus.WITHDRAWN
     member.withdrawn_at = now
     member.updated_at = now

@@ -29,6 +29,7 @@ from engage.extensions import db
 from engage.imports.tabular import mimetype
 from engage.imports.tabular import write_table
 from engage.involvement import history as involvement_history
+from engage.involvement.replies import give_up_places
 from engage.mail.services import forget_address
 from engage.mailings import history as mailing_history
 from engage.membership import consent
@@ -421,6 +422,7 @@ def erase_member(
     sar.forget_requester(member)
     survey_privacy.forget_member(member)  # surveys: linked-survey PII (D5)
     mailing_history.forget_member(member)  # what was sent to them
+    give_up_places(member.id, now)  # places at sessions to come go to those waiting
     involvement_history.forget_member(member)  # invitations, attendance, claims
     if member.withdrawn_at is None and member.status is MemberStatus.ACTIVE:
         member.withdrawn_at = now  # an active member erased has left the scheme

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -499,12 +500,27 @@ def test_letters_listed_to_print_then_marked_posted(
     html = page.get_data(as_text=True)
     assert "By Post" in html
     assert "https://engage.test/i/" in html
-    assert client.post(f"/involvement/{made.id}/letters/posted").status_code == 302
-    sent = db.session.scalars(select(InvolvementInvitation)).one()
-    assert sent.send_status is SendStatus.SENT
-    assert "There are no letters to print" in client.get(
-        f"/involvement/{made.id}/letters"
-    ).get_data(as_text=True)
+    printed = re.findall(r'name="printed" value="([^"]+)"', html)
+    assert len(printed) == 1
+    # Someone invited after the page was printed: their letter was not printed.
+    gold_member(name="Later", address="2 High St\nTown", consents=[ContactChannel.POST])
+    invitations.prepare_invitations(made, utcnow())
+    db.session.commit()
+    posted = client.post(
+        f"/involvement/{made.id}/letters/posted", data={"printed": printed}
+    )
+    assert posted.status_code == 302
+    by_status = dict(
+        db.session.execute(
+            select(Member.name, InvolvementInvitation.send_status).join(
+                Member, Member.id == InvolvementInvitation.member_id
+            )
+        ).all()
+    )
+    assert by_status == {"By Post": SendStatus.SENT, "Later": SendStatus.PENDING}
+    page = client.get(f"/involvement/{made.id}/letters").get_data(as_text=True)
+    assert "Later" in page
+    assert "By Post" not in page
 
 
 def test_panel_gives_the_counts() -> None:
