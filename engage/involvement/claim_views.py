@@ -164,8 +164,10 @@ def claim(token: str) -> ResponseReturnValue:
 def index() -> ResponseReturnValue:
     form = ClaimFilterForm(request.args)
     form.validate()
-    query = select(ExpenseClaim).order_by(
-        ExpenseClaim.submitted_at.desc(), ExpenseClaim.id.desc()
+    query = (
+        select(ExpenseClaim)
+        .order_by(ExpenseClaim.submitted_at.desc(), ExpenseClaim.id.desc())
+        .options(*claims.WITH_PEOPLE)
     )
     if form.status.data is not None:
         query = query.where(ExpenseClaim.status == form.status.data)

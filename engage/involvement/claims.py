@@ -26,6 +26,7 @@ from typing import Protocol
 
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from engage.accounts.models import EDITORS
 from engage.accounts.models import User
@@ -40,6 +41,7 @@ from engage.involvement.models import Attendance
 from engage.involvement.models import ClaimReceipt
 from engage.involvement.models import ClaimStatus
 from engage.involvement.models import ExpenseClaim
+from engage.involvement.models import InvolvementActivity
 from engage.involvement.models import InvolvementInvitation
 from engage.involvement.models import InvolvementSession
 from engage.involvement.rates import mileage_pence_per_mile
@@ -479,6 +481,16 @@ def _file(claims: Sequence[ExpenseClaim], fmt: str, at: datetime) -> Export:
     return Export(content, f"involvement-claims-{stamp}.{fmt}", len(claims))
 
 
+#: Load with each claim what lists and exports show of it, in a fixed number of
+#: queries however many claims there are.
+WITH_PEOPLE = (
+    selectinload(ExpenseClaim.member),
+    selectinload(ExpenseClaim.session)
+    .selectinload(InvolvementSession.activity)
+    .selectinload(InvolvementActivity.rate),
+)
+
+
 def waiting_for_export() -> list[ExpenseClaim]:
     """Approved claims not yet sent to finance, oldest decision first."""
     return list(
@@ -489,6 +501,7 @@ def waiting_for_export() -> list[ExpenseClaim]:
                 ExpenseClaim.exported_at.is_(None),
             )
             .order_by(ExpenseClaim.decided_at, ExpenseClaim.id)
+            .options(*WITH_PEOPLE)
         )
     )
 
@@ -547,6 +560,7 @@ def export_again(exported_at: datetime, fmt: str, *, by: User) -> Export:
             select(ExpenseClaim)
             .where(ExpenseClaim.exported_at == exported_at)
             .order_by(ExpenseClaim.decided_at, ExpenseClaim.id)
+            .options(*WITH_PEOPLE)
         )
     )
     if not claims:

@@ -25,6 +25,7 @@ from sqlalchemy import null
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.orm import selectinload
 
 from engage.accounts.models import User
 from engage.audiences.models import AudienceContact
@@ -446,6 +447,10 @@ def session_invitations(session: InvolvementSession) -> list[InvolvementInvitati
             select(InvolvementInvitation)
             .where(InvolvementInvitation.session_id == session.id)
             .order_by(InvolvementInvitation.id)
+            .options(
+                selectinload(InvolvementInvitation.member),
+                selectinload(InvolvementInvitation.contact),
+            )
         )
     )
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from markupsafe import Markup
 from markupsafe import escape
 
+from engage.clock import local_day
 from engage.clock import to_local
+from engage.clock import utcnow
 from engage.involvement import invitations
 from engage.involvement.models import InvolvementActivity
 from engage.involvement.models import InvolvementInvitation
@@ -137,6 +139,22 @@ def _details(activity: InvolvementActivity, session: InvolvementSession) -> list
     return [f"When: {when(session)} (UK time)", *where(activity)]
 
 
+def _how_soon(session: InvolvementSession) -> str:
+    """When the session is, counted in UK days from now: "today", "tomorrow", "on
+    Friday" (within the week), "in a week's time", or its date."""
+    days = (local_day(session.starts_at) - local_day(utcnow())).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days < 7:
+        return f"on {to_local(session.starts_at):%A}"
+    if days == 7:
+        return "in a week's time"
+    starts = to_local(session.starts_at)
+    return f"on {starts:%A} {starts.day} {starts:%B}"
+
+
 def compose(kind: Notice, invitation: InvolvementInvitation) -> Message:
     """The message of ``kind`` to the person ``invitation`` names."""
     session = invitation.session
@@ -159,7 +177,7 @@ def compose(kind: Notice, invitation: InvolvementInvitation) -> Message:
             f"take part, using your own link:\n{link}"
         )
     elif kind in (Notice.REMINDER_WEEK, Notice.REMINDER_DAY):
-        soon = "tomorrow" if kind is Notice.REMINDER_DAY else "next week"
+        soon = _how_soon(session)
         subject = f"Reminder: {title} is {soon}"
         said = (
             "You told us you are coming"

@@ -314,8 +314,8 @@ def test_reminders_a_week_and_a_day_before_to_those_coming(
         assert send_involvement(now=utcnow())["sent"] == 2
         assert send_involvement(now=utcnow()).get("sent", 0) == 0
     assert sorted(_subjects(notify_email)) == [
-        ("coming@example.org", f"Reminder: {made.title} is next week"),
-        ("maybe@example.org", f"Reminder: {made.title} is next week"),
+        ("coming@example.org", f"Reminder: {made.title} is in a week's time"),
+        ("maybe@example.org", f"Reminder: {made.title} is in a week's time"),
     ]
     notify_email.received.clear()
     with time_machine.travel(starts - timedelta(hours=23), tick=False):

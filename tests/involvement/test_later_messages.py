@@ -17,6 +17,8 @@ from engage.extensions import db
 from engage.involvement import invitations
 from engage.involvement import replies
 from engage.involvement import services
+from engage.involvement.messages import Notice
+from engage.involvement.messages import compose
 from engage.involvement.models import ActivityStatus
 from engage.involvement.models import InvolvementInvitation
 from engage.involvement.models import Reply
@@ -184,3 +186,13 @@ def test_the_claim_link_of_a_member_who_left_works_no_more(
 
     assert response.status_code == 404
     assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_reminder_says_when_in_uk_days() -> None:
+    soon = activity(starts=utcnow() + timedelta(days=3))
+    invitation = _invite(soon.sessions[0], Reply.ATTENDING)
+    weekday = f"{to_local(soon.sessions[0].starts_at):%A}"
+
+    message = compose(Notice.REMINDER_WEEK, invitation)
+
+    assert message.subject == f"Reminder: {soon.title} is on {weekday}"
