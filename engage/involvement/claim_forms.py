@@ -110,7 +110,8 @@ class ClaimForm(FlaskForm):  # type: ignore[misc]
     receipts = MultipleFileField(
         "Receipts",
         description=f"Up to {claims.MAX_RECEIPTS} files: PDFs or photos (JPEG or "
-        f"PNG), each up to {claims.MAX_RECEIPT_BYTES // (1024 * 1024)} MB.",
+        f"PNG), each up to {claims.MAX_RECEIPT_BYTES // (1024 * 1024)} MB and "
+        "15 MB in all at one time (send the claim again to add more).",
     )
     remove_receipts = MultiCheckboxField("Remove receipts", parse=parse_id)
 
