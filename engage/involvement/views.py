@@ -175,6 +175,7 @@ def detail(activity_id: int) -> ResponseReturnValue:
             "when": services.when_in_words(s.starts_at, s.ends_at),
             "invited": invited.get(s.id, 0),
             "past": services.aware(s.ends_at) <= now,
+            "started": services.aware(s.starts_at) <= now,
         }
         for s in activity.sessions
     ]

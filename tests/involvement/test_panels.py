@@ -97,3 +97,18 @@ def test_a_name_two_sections_would_share_is_refused() -> None:
     names, values = panels.panel_context(made, {"activity": made})
     assert names[0] == "involvement/_invitations_panel.html"
     assert {"lines", "register_sessions", "has_outcome"} <= set(values)
+
+
+def test_a_session_under_way_is_not_listed_as_to_come(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    made = activity(sessions=3, starts=utcnow() - timedelta(weeks=1, minutes=30))
+    login(cast["officer"])
+    page = client.get(f"/involvement/{made.id}").get_data(as_text=True)
+    statuses = [
+        cell.split("<")[0]
+        for cell in page.split('<td class="nhsuk-table__cell">')[1:]
+        if cell.split("<")[0] in ("Over", "Under way", "To come")
+    ]
+    # A week ago (over), half an hour ago for two hours (under way), next week.
+    assert statuses == ["Over", "Under way", "To come"]
