@@ -12,9 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import render_template
-from markupsafe import Markup
-
 from engage.involvement.models import InvolvementActivity
 
 Context = Callable[[InvolvementActivity], dict[str, Any] | None]
@@ -58,9 +55,26 @@ def panels_for(activity: InvolvementActivity) -> list[tuple[str, dict[str, Any]]
     return shown
 
 
-def render_panels(activity: InvolvementActivity) -> list[Markup]:
-    """Each section of ``activity``'s page, rendered with its own values, in order."""
-    return [
-        Markup(render_template(template, **values))  # noqa: S704 - our templates
-        for template, values in panels_for(activity)
-    ]
+def panel_context(
+    activity: InvolvementActivity, page: dict[str, Any]
+) -> tuple[list[str], dict[str, Any]]:
+    """The sections' templates, in order, and their values merged for the page.
+
+    Each section's template is included by the page and reads the names its function
+    returned (``lines``, ``register_sessions``, ``claims_totals``…) as the page's own
+    variables, so those names are put beside the page's. A name two sections (or a
+    section and the page) would both use is a mistake in the code: it is refused
+    rather than letting one section read another's values. ``activity`` is the
+    same for all.
+    """
+    templates: list[str] = []
+    merged: dict[str, Any] = {}
+    for template, values in panels_for(activity):
+        for name, value in values.items():
+            if name == "activity":
+                continue
+            if name in merged or name in page:
+                raise ValueError(f"{template} uses {name!r}, which is already taken")
+            merged[name] = value
+        templates.append(template)
+    return templates, merged

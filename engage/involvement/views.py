@@ -35,7 +35,7 @@ from engage.involvement.models import ActivityStatus
 from engage.involvement.models import InvolvementActivity
 from engage.involvement.models import InvolvementInvitation
 from engage.involvement.models import InvolvementSession
-from engage.involvement.panels import render_panels
+from engage.involvement.panels import panel_context
 from engage.membership.lists import practice_choices
 from engage.membership.lists import topic_choices
 from engage.membership.models import ContactChannel
@@ -175,21 +175,22 @@ def detail(activity_id: int) -> ResponseReturnValue:
             "when": services.when_in_words(s.starts_at, s.ends_at),
             "invited": invited.get(s.id, 0),
             "past": services.aware(s.ends_at) <= now,
+            "started": services.aware(s.starts_at) <= now,
         }
         for s in activity.sessions
     ]
-    return render_template(
-        "involvement/detail.html",
-        activity=activity,
-        sessions=sessions,
-        rate=services.rate_in_words(activity.rate) if activity.rate else None,
-        duration=services.duration_in_words(activity.duration_minutes),
-        support=services.support_offered(activity),
-        who=services.invited_in_words(activity),
-        yes_no_unknown=services.yes_no_unknown,
-        can_edit=current_user.can_edit,
-        panels=render_panels(activity),
-    )
+    page = {
+        "activity": activity,
+        "sessions": sessions,
+        "rate": services.rate_in_words(activity.rate) if activity.rate else None,
+        "duration": services.duration_in_words(activity.duration_minutes),
+        "support": services.support_offered(activity),
+        "who": services.invited_in_words(activity),
+        "yes_no_unknown": services.yes_no_unknown,
+        "can_edit": current_user.can_edit,
+    }
+    panels, values = panel_context(activity, page)
+    return render_template("involvement/detail.html", panels=panels, **page, **values)
 
 
 @bp.route("/<int:activity_id>/edit", methods=["GET", "POST"])

@@ -710,3 +710,21 @@ def test_the_activity_page_section_shows_claims_by_status_in_pounds(
     assert "involvement/_claims_panel.html" not in [
         t for t, _ in panels_for(activity(title="Later"))
     ]
+
+
+def test_the_claim_page_says_whether_the_register_shows_they_came(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    session = _past_session()
+    member = gold_member()
+    claim = _submit(_invite(session, member), session)
+    login(cast["officer"])
+    page = client.get(f"/involvement/claims/{claim.id}").get_data(as_text=True)
+    assert "Not recorded on the register" in page
+    db.session.add(
+        Attendance(session_id=session.id, member_id=member.id, recorded_at=utcnow())
+    )
+    db.session.commit()
+    page = client.get(f"/involvement/claims/{claim.id}").get_data(as_text=True)
+    assert "Came (ticked on the register)" in page
+    assert "coming" not in page.split("Attendance</dt>")[1].split("</dd>")[0]
