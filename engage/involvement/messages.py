@@ -11,8 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from markupsafe import Markup
-from markupsafe import escape
+from flask import render_template
 
 from engage.clock import local_day
 from engage.clock import to_local
@@ -58,23 +57,8 @@ class Message:
     @property
     def html(self) -> str:
         """The body as simple HTML: paragraphs, with the links clickable."""
-        paragraphs = []
-        for block in self.text.split("\n\n"):
-            lines = []
-            for line in block.split("\n"):
-                words = []
-                for word in line.split(" "):
-                    if word.startswith("https://") or word.startswith("http://"):
-                        words.append(Markup('<a href="{0}">{0}</a>').format(word))
-                    else:
-                        words.append(escape(word))
-                lines.append(Markup(" ").join(words))
-            paragraphs.append(Markup("<p>{}</p>").format(Markup("<br>").join(lines)))
-        return str(
-            Markup(
-                '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-                "<title>{}</title></head><body>{}</body></html>"
-            ).format(self.subject, Markup("\n").join(paragraphs))
+        return render_template(
+            "involvement/message.html", subject=self.subject, text=self.text
         )
 
 

@@ -17,6 +17,7 @@ from engage.extensions import db
 from engage.involvement import invitations
 from engage.involvement import replies
 from engage.involvement import services
+from engage.involvement.messages import Message
 from engage.involvement.messages import Notice
 from engage.involvement.messages import compose
 from engage.involvement.models import ActivityStatus
@@ -196,3 +197,17 @@ def test_a_reminder_says_when_in_uk_days() -> None:
     message = compose(Notice.REMINDER_WEEK, invitation)
 
     assert message.subject == f"Reminder: {soon.title} is on {weekday}"
+
+
+def test_the_e_mail_escapes_the_words_and_links_the_addresses() -> None:
+    message = Message(
+        subject="Focus <group>",
+        text="Dear <Ann>,\n\nReply at https://engage.test/i/abc today\nThank you",
+    )
+
+    assert "<title>Focus &lt;group&gt;</title>" in message.html
+    assert "<p>Dear &lt;Ann&gt;,</p>" in message.html
+    assert (
+        '<p>Reply at <a href="https://engage.test/i/abc">https://engage.test/i/abc</a>'
+        " today<br>Thank you</p>"
+    ) in message.html
