@@ -328,7 +328,8 @@ def participation() -> ResponseReturnValue:
         "all activities",
         None,
         report,
-        active=taking_part.active_in_last_year(now),
+        # Shown as the page shows every count of people: below 5 in words.
+        active=taking_part.shown_count(taking_part.active_in_last_year(now)),
         programmes=db.session.scalars(
             db.select(Programme).order_by(Programme.name)
         ).all(),

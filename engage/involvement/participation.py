@@ -213,6 +213,11 @@ def year_before(now: datetime) -> datetime:
     return start_of_day(start)
 
 
+def shown_count(number: int) -> int | str:
+    """A count of people as these pages show it: from 1 to 4 as "fewer than 5"."""
+    return FEWER if 0 < number < SUPPRESS_BELOW else number
+
+
 def active_in_last_year(now: datetime) -> int:
     """Members who came to any session (not cancelled) in the 12 months up to now."""
     count = db.session.scalar(

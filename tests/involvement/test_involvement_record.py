@@ -378,6 +378,10 @@ def test_fewer_than_five_people_show_no_breakdown(
     page = client.get(f"/involvement/{made.id}/participation").get_data(as_text=True)
     assert FEWER in page
     assert ">2<" not in page
+    # Nor does the count of members active in the last 12 months give it away.
+    overall = client.get("/involvement/participation").get_data(as_text=True)
+    assert "Active in the last 12 months" in overall
+    assert ">2<" not in overall
 
 
 def test_active_in_the_last_12_months_leaves_out_a_session_13_months_ago() -> None:
