@@ -251,14 +251,15 @@ class _Rows:
     def add(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
         if len(self.rows) == CHUNK:
-            self.flush()
+            self.flush(last=False)
 
-    def flush(self) -> None:
+    def flush(self, *, last: bool = True) -> None:
         if self.rows:
             self.ctx.conn.execute(insert(self.table), self.rows)
             self.total += len(self.rows)
             self.rows = []
-        self.ctx.progress(f"  {self.label}: {self.total:,}")
+        if last or self.total % (CHUNK * 4) == 0:
+            self.ctx.progress(f"  {self.label}: {self.total:,}")
 
 
 class _People:
