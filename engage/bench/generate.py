@@ -3,11 +3,12 @@
 ``generate(engine, scale=1.0)`` fills an empty schema with a deterministic (seeded)
 data set: at scale 1, 50,000 members, 300 audiences, 5,000 actions and 20,000
 deliveries over three years, 200 surveys with 500,000 responses (one of 100,000),
-2,000,000 observations, and 100 feeds with 50,000 mentions. Rows go in with
+2,000,000 observations, 100 feeds with 50,000 mentions, and 2,000 involvement
+activities with 40,000 attendances at their sessions. Rows go in with
 SQLAlchemy Core ``insert`` in chunks, never through the ORM. ``STEPS`` is the
 ordered list of generator steps; they live by feature in ``gen_plan`` (staff,
 reference lists, audiences, actions and deliveries), ``gen_members``, ``gen_surveys``
-and ``gen_metrics`` (metrics and feeds), sharing ``gen_rows``.
+and ``gen_metrics`` (metrics and feeds) and ``gen_involvement``, sharing ``gen_rows``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from engage.bench.gen_involvement import involvement
 from engage.bench.gen_members import members
 from engage.bench.gen_metrics import feeds
 from engage.bench.gen_metrics import metrics
@@ -48,6 +50,10 @@ SIZES = {
     "observations": 2_000_000,
     "feeds": 100,
     "mentions": 50_000,
+    "involvement_activities": 2_000,
+    "involvement_attendances": 40_000,
+    #: Sessions the busiest member was invited to (the member record's benchmark).
+    "busy_sessions": 300,
 }
 
 
@@ -62,6 +68,7 @@ STEPS: list[Callable[[Context], None]] = [
     surveys,
     metrics,
     feeds,
+    involvement,
 ]
 
 

@@ -5,9 +5,10 @@ measured in the same run, their ratio, the target and whether it is met. Pages a
 timed through the Flask test client (median and p95 over ``runs`` after warm-up);
 ``/join`` is loaded through gunicorn with 2 workers on a free loopback port. The
 items are in ``items`` (the list ``BENCH_ITEMS`` holds the page items; the features
-still to come add theirs) and ``mailing_items`` (preparing and delivering a
-mailing), the timing in ``timing``, the join load in ``join_load``
-and the table in ``table``.
+still to come add theirs), ``mailing_items`` (preparing and delivering a mailing)
+and ``involvement_items`` (the activity list, a member's involvement record, and
+preparing invitations to every member), the timing in ``timing``, the join load in
+``join_load`` and the table in ``table``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from engage.accounts.models import Role
 from engage.accounts.models import User
 from engage.bench.gen_plan import BENCH_PASSWORD
 from engage.bench.generate import generate
+from engage.bench.involvement_items import involvement_page_items
+from engage.bench.involvement_items import prepare_result as prepare_invitations
 from engage.bench.items import BENCH_ITEMS
 from engage.bench.items import feed_poll_item
 from engage.bench.items import feed_server
@@ -140,7 +143,8 @@ def _time_pages(
         )
         if response.status_code != 302:
             raise RuntimeError("could not sign in to the bench database")
-        for item in [*BENCH_ITEMS, survey_results_item()]:
+        pages = [*BENCH_ITEMS, survey_results_item(), *involvement_page_items()]
+        for item in pages:
             out(f"timing {item.name}…")
             results.append(page_result(item, client, runs=runs, warmup=warmup))
         with feed_server() as base:
@@ -150,6 +154,8 @@ def _time_pages(
         for label, mailing_item in MAILING_ITEMS:
             out(f"timing {label}…")
             results.append(mailing_item(runs=runs, warmup=warmup))
+        out("timing prepare invitations to every member…")
+        results.append(prepare_invitations(runs=runs, warmup=warmup))
         db.session.remove()
         db.engine.dispose()
     return results

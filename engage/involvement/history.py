@@ -22,6 +22,7 @@ from engage.involvement.models import Attendance
 from engage.involvement.models import ClaimReceipt
 from engage.involvement.models import ClaimStatus
 from engage.involvement.models import ExpenseClaim
+from engage.involvement.models import InvolvementActivity
 from engage.involvement.models import InvolvementInvitation
 from engage.involvement.models import InvolvementSession
 from engage.involvement.models import Reply
@@ -98,12 +99,22 @@ class MemberInvolvement:
 
 
 def involvement_for_member(member: Member) -> MemberInvolvement:
-    """Every session the member was invited to or came to or claimed for."""
-    invitations = db.session.scalars(
-        select(InvolvementInvitation).where(
-            InvolvementInvitation.member_id == member.id
+    """Every session the member was invited to or came to or claimed for.
+
+    Invitations and sessions are read as plain rows (only the columns shown), not
+    as objects: a member in hundreds of sessions is read in milliseconds.
+    """
+    invited = {
+        row.session_id: row
+        for row in db.session.execute(
+            select(
+                InvolvementInvitation.session_id,
+                InvolvementInvitation.reply,
+                InvolvementInvitation.replied_at,
+                InvolvementInvitation.support_request,
+            ).where(InvolvementInvitation.member_id == member.id)
         )
-    ).all()
+    }
     attended = set(
         db.session.scalars(
             select(Attendance.session_id).where(Attendance.member_id == member.id)
@@ -133,15 +144,25 @@ def involvement_for_member(member: Member) -> MemberInvolvement:
                 receipts=tuple(r.filename for r in claim.receipts),
             )
         )
-    invited = {i.session_id: i for i in invitations}
     ids = set(invited) | attended | set(by_session)
     if not ids:
         return MemberInvolvement([])
-    sessions = db.session.scalars(
-        select(InvolvementSession)
-        .options(joinedload(InvolvementSession.activity))
+    sessions = db.session.execute(
+        select(
+            InvolvementSession.id,
+            InvolvementSession.activity_id,
+            InvolvementSession.starts_at,
+            InvolvementSession.cancelled_at,
+            InvolvementActivity.title,
+            InvolvementActivity.kind,
+            InvolvementActivity.cancelled_at.label("activity_cancelled_at"),
+        )
+        .join(
+            InvolvementActivity,
+            InvolvementActivity.id == InvolvementSession.activity_id,
+        )
         .where(InvolvementSession.id.in_(sorted(ids)))
-    ).all()
+    )
     lines = []
     for session in sessions:
         invitation = invited.get(session.id)
@@ -149,11 +170,11 @@ def involvement_for_member(member: Member) -> MemberInvolvement:
             SessionLine(
                 session_id=session.id,
                 activity_id=session.activity_id,
-                activity=session.activity.title,
-                kind=session.activity.kind.label,
+                activity=session.title,
+                kind=session.kind.label,
                 starts_at=session.starts_at,
                 cancelled=session.cancelled_at is not None
-                or session.activity.cancelled_at is not None,
+                or session.activity_cancelled_at is not None,
                 reply=invitation.reply if invitation else None,
                 replied_at=invitation.replied_at if invitation else None,
                 support_request=invitation.support_request if invitation else "",

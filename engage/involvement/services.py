@@ -21,6 +21,7 @@ from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import exists
 from sqlalchemy import func
+from sqlalchemy import null
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -353,6 +354,9 @@ def create_activity(
         created_by_id=actor.id,
     )
     _apply(activity, data, audiences)
+    if data.tier is None:
+        # "Members of any tier": None would let the column's default (Gold) fire.
+        activity.tier = null()
     for begins, ends in times:
         activity.sessions.append(InvolvementSession(starts_at=begins, ends_at=ends))
     db.session.add(activity)

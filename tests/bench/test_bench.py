@@ -13,13 +13,22 @@ from sqlalchemy import select
 
 from engage.actions.models import Action
 from engage.actions.models import Activity
+from engage.bench import gen_involvement
 from engage.bench import gen_surveys
 from engage.bench import generate
 from engage.bench import runner
 from engage.bench.cli import bench
 from engage.extensions import db
 from engage.extensions import limiter
+from engage.involvement.models import ActivityKind
+from engage.involvement.models import Attendance
+from engage.involvement.models import ExpenseClaim
+from engage.involvement.models import InvolvementActivity
+from engage.involvement.models import InvolvementInvitation
+from engage.involvement.models import InvolvementSession
 from engage.membership.models import Member
+from engage.membership.models import MemberStatus
+from engage.membership.models import Tier
 from engage.metrics.models import Feed
 from engage.metrics.models import Mention
 from engage.metrics.models import Observation
@@ -92,6 +101,58 @@ def test_generator_adds_surveys_metrics_and_feeds(bench_database: str) -> None:
     assert kinds >= len(gen_surveys.SURVEY_QUESTIONS)
 
 
+def test_generator_adds_involvement_with_one_member_in_many_sessions(
+    bench_database: str,
+) -> None:
+    engine = create_engine(bench_database)
+    with engine.connect() as conn:
+
+        def count(model: type) -> int:
+            return int(conn.scalar(select(func.count()).select_from(model)) or 0)
+
+        activities, attendances = count(InvolvementActivity), count(Attendance)
+        sessions, invited = count(InvolvementSession), count(InvolvementInvitation)
+        claims = count(ExpenseClaim)
+        kinds = set(conn.scalars(select(InvolvementActivity.kind).distinct()))
+        busy = conn.scalar(
+            select(Member.id)
+            .where(
+                Member.tier == Tier.GOLD,
+                Member.status == MemberStatus.ACTIVE,
+                Member.email.is_not(None),
+            )
+            .order_by(Member.id)
+            .limit(1)
+        )
+        busy_invited = conn.scalar(
+            select(func.count()).where(InvolvementInvitation.member_id == busy)
+        )
+        # Everyone who came was invited or is staff; no one came to a draft.
+        strangers = conn.scalar(
+            select(func.count())
+            .select_from(Attendance)
+            .where(
+                Attendance.member_id.is_not(None),
+                ~select(InvolvementInvitation.id)
+                .where(
+                    InvolvementInvitation.session_id == Attendance.session_id,
+                    InvolvementInvitation.member_id == Attendance.member_id,
+                )
+                .exists(),
+            )
+        )
+    engine.dispose()
+    assert activities == round(generate.SIZES["involvement_activities"] * 0.002)
+    assert attendances == round(generate.SIZES["involvement_attendances"] * 0.002)
+    assert sessions > activities
+    assert invited > attendances
+    assert 0 < claims < attendances
+    assert len(kinds) > 1
+    assert kinds <= set(ActivityKind)
+    assert busy_invited == gen_involvement.BUSY_AT_LEAST
+    assert strangers == 0
+
+
 def test_results_counted_in_the_database_match_the_pandas_results(
     bench_database: str,
 ) -> None:
@@ -121,6 +182,10 @@ def test_runner_times_every_item_and_prints_the_table(bench_database: str) -> No
     names = [r.item for r in results]
     assert names[:3] == ["dashboard (month)", "dashboard (quarter)", "dashboard (year)"]
     assert "member list (gold, active)" in names
+    for page in ("involvement list (first page)", "member record (busiest in"):
+        assert any(name.startswith(page) for name in names)
+    deep = next(r for r in results if r.item.startswith("involvement list (page"))
+    assert deep.target == "≤ 100 ms"
     by_name = {r.item: r for r in results}
     assert by_name["survey results (largest survey)"].met
     reach = next(r for r in results if r.item.startswith("reach report job"))
@@ -131,6 +196,13 @@ def test_runner_times_every_item_and_prints_the_table(bench_database: str) -> No
     prepared = next(r for r in results if r.item.startswith("prepare a send to all"))
     assert prepared.met
     assert "peak memory" in prepared.note
+    invitations = next(r for r in results if r.item.startswith("prepare invitations"))
+    assert invitations.met
+    assert invitations.target == "≤ 5000 ms"
+    # Every tier, by every channel consent allows: at least the mailing's e-mails.
+    copies = int(prepared.item.split("(")[1].split()[0].replace(",", ""))
+    invited = int(invitations.item.split("(")[1].split()[0].replace(",", ""))
+    assert invited >= copies > 0
     smtp = next(r for r in results if r.item.startswith("deliver to a local SMTP"))
     notify = next(r for r in results if r.item.startswith("deliver to the fake Notify"))
     for delivery in (smtp, notify):
