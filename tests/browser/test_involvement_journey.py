@@ -340,7 +340,7 @@ def _reminders(journey: Journey, starts: datetime, coming: set[str]) -> None:
         (
             starts - timedelta(days=7) + timedelta(minutes=1),
             "week reminders",
-            "next week",
+            "in a week's time",
         ),
         (
             starts - timedelta(days=1) + timedelta(minutes=1),
