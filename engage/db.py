@@ -16,6 +16,7 @@ from sqlalchemy import Enum
 from sqlalchemy import MetaData
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
@@ -195,3 +196,16 @@ def begin_write(session: Session) -> None:
     """Start the session's transaction as a write transaction (no-op if one is open)."""
     if not session.in_transaction():
         session.connection(execution_options={SQLITE_IMMEDIATE: True})
+
+
+def added_once(session: Session, row: object) -> bool:
+    """Add ``row`` and write it at once, in a savepoint; False, with nothing written,
+    when a unique constraint says it is there already (another request, the same
+    form sent twice at once, got there first)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True

@@ -34,6 +34,7 @@ from engage.actions.models import Activity
 from engage.actions.models import ReachFigure
 from engage.audit.services import record_event
 from engage.clock import local_day
+from engage.db import added_once
 from engage.errors import Conflict
 from engage.errors import ValidationError
 from engage.extensions import db
@@ -249,12 +250,14 @@ def save_register(
             continue
         kind, number = key[0], int(key[1:])
         if kind == "m":
-            db.session.add(_attendance(session, actor, now, member_id=number))
+            made = _attendance(session, actor, now, member_id=number)
         elif kind == "c":
-            db.session.add(_attendance(session, actor, now, contact_id=number))
+            made = _attendance(session, actor, now, contact_id=number)
         else:  # staff and guests are only on the register once ticked
             continue
-        added += 1
+        # Two phones ticking the same person at once: the second finds it done.
+        if added_once(db.session(), made):
+            added += 1
     for key in sorted(were_ticked - ticked):
         row = rows.get(key)
         if row is None or row.attendance_id is None:
@@ -301,8 +304,10 @@ def add_member(
         raise ValidationError("Choose a member from the search results.")
     if _existing(session, member_id=member.id) is not None:
         return False
-    db.session.add(_attendance(session, actor, now, member_id=member.id))
-    db.session.flush()
+    if not added_once(
+        db.session(), _attendance(session, actor, now, member_id=member.id)
+    ):
+        return False
     record_event(
         actor, "add_attendance", ENTITY, session.id, f"member {member.id}", now=now
     )
@@ -320,8 +325,8 @@ def add_staff(
         raise ValidationError("Choose a member of staff from the list.")
     if _existing(session, user_id=user.id) is not None:
         return False
-    db.session.add(_attendance(session, actor, now, user_id=user.id))
-    db.session.flush()
+    if not added_once(db.session(), _attendance(session, actor, now, user_id=user.id)):
+        return False
     record_event(
         actor, "add_attendance", ENTITY, session.id, f"staff user {user.id}", now=now
     )

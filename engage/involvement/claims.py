@@ -32,6 +32,8 @@ from engage.accounts.models import EDITORS
 from engage.accounts.models import User
 from engage.audit.services import record_event
 from engage.clock import local_day
+from engage.db import added_once
+from engage.errors import Conflict
 from engage.errors import PermissionDenied
 from engage.errors import ValidationError
 from engage.extensions import db
@@ -298,7 +300,11 @@ def submit_claim(
         claim = ExpenseClaim(
             member_id=member.id, session_id=session.id, submitted_at=now
         )
-        db.session.add(claim)
+        if not added_once(db.session(), claim):
+            raise Conflict(
+                "A claim for this session was sent twice at the same moment: one "
+                "was kept. Open the claim again to check it."
+            )
     _attach(claim, receipts, remove_receipt_ids, now)
     if fares_pence and entered_by is None and not claim.receipts:
         raise ValidationError("Upload a receipt or ticket for your fares.")

@@ -4,6 +4,7 @@ and what happens to the places of a member who leaves."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,7 +14,10 @@ from sqlalchemy import select
 from engage.audiences.models import AudienceContact
 from engage.clock import to_local
 from engage.clock import utcnow
+from engage.errors import Conflict
 from engage.extensions import db
+from engage.involvement import attendance
+from engage.involvement import claims
 from engage.involvement import invitations
 from engage.involvement import replies
 from engage.involvement import services
@@ -21,6 +25,8 @@ from engage.involvement.messages import Message
 from engage.involvement.messages import Notice
 from engage.involvement.messages import compose
 from engage.involvement.models import ActivityStatus
+from engage.involvement.models import Attendance
+from engage.involvement.models import ExpenseClaim
 from engage.involvement.models import InvolvementInvitation
 from engage.involvement.models import Reply
 from engage.involvement.models import SendStatus
@@ -211,3 +217,61 @@ def test_the_e_mail_escapes_the_words_and_links_the_addresses() -> None:
         '<p>Reply at <a href="https://engage.test/i/abc">https://engage.test/i/abc</a>'
         " today<br>Thank you</p>"
     ) in message.html
+
+
+def test_a_claim_sent_twice_at_once_keeps_one_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = activity(status=ActivityStatus.INVITING, starts=utcnow() - timedelta(days=1))
+    invitation = _invite(made.sessions[0], Reply.ATTENDING)
+    first = claims.submit_claim(
+        invitation,
+        made.sessions[0],
+        miles=Decimal(3),
+        fares_pence=0,
+        carer_pence=0,
+        details="",
+        receipts=[],
+        entered_by=None,
+        now=utcnow(),
+    )
+    db.session.commit()
+    # The second request looked before the first one's claim was written.
+    monkeypatch.setattr(claims, "claim_for", lambda *args: None)
+
+    with pytest.raises(Conflict):
+        claims.submit_claim(
+            invitation,
+            made.sessions[0],
+            miles=Decimal(5),
+            fares_pence=0,
+            carer_pence=0,
+            details="",
+            receipts=[],
+            entered_by=None,
+            now=utcnow(),
+        )
+
+    db.session.rollback()
+    kept = db.session.scalars(select(ExpenseClaim)).one()
+    assert kept.id == first.id
+    assert kept.miles == 3
+
+
+def test_a_member_added_to_the_register_twice_at_once_is_there_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = activity(
+        status=ActivityStatus.INVITING, starts=utcnow() - timedelta(hours=1)
+    )
+    session = made.sessions[0]
+    person = gold_member()
+    officer = UserFactory()
+    assert attendance.add_member(session, person.id, actor=officer, now=utcnow())
+    db.session.commit()
+    monkeypatch.setattr(attendance, "_existing", lambda *args, **kwargs: None)
+
+    assert not attendance.add_member(session, person.id, actor=officer, now=utcnow())
+    db.session.commit()
+
+    assert len(db.session.scalars(select(Attendance)).all()) == 1
