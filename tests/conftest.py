@@ -107,13 +107,22 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    # Figures tests record with record_property("walker", …), shown after the run.
+    # Figures tests record with record_property: the walker's ("walker", …) and the
+    # load and fault tests' ("figures", …), shown after the run. They travel with
+    # the reports, so a run in several processes (-n) shows them too.
+    recorded: dict[str, list[str]] = {"walker": [], "figures": []}
     for report in terminalreporter.getreports("passed") + terminalreporter.getreports(
         "failed"
     ):
         for name, value in getattr(report, "user_properties", ()):
-            if name == "walker":
-                terminalreporter.write_line(f"walker: {value}")
+            if name in recorded and report.when == "call":
+                recorded[name].append(str(value))
+    for line in recorded["walker"]:
+        terminalreporter.write_line(f"walker: {line}")
+    if recorded["figures"]:
+        terminalreporter.section("load and fault test figures")
+        for line in recorded["figures"]:
+            terminalreporter.write_line(line)
 
 
 #: Files the app writes outside the database (erasure ledger, backups) go here.

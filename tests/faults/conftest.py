@@ -67,30 +67,25 @@ FAULT_SECONDS = env_number("ENGAGE_FAULT_SECONDS", 4)
 
 # Figures ------------------------------------------------------------------------------
 
-_FIGURES: list[str] = []
-
 #: ``report(acknowledged=…, lost=…)``: print a test's figures (see ``report``).
 Report = Callable[..., None]
 
 
 @pytest.fixture
 def report(request: pytest.FixtureRequest) -> Report:
-    """Record a test's figures; they are printed at the end of the run (and now)."""
+    """Record a test's figures; they are printed at the end of the run (and now).
+
+    They go with the test's report (``user_properties``, printed by the summary in
+    tests/conftest.py), so a run in several processes (``-n``) prints them too.
+    """
 
     def _report(**figures: Any) -> None:
         text = ", ".join(f"{k}={v}" for k, v in figures.items())
         line = f"{request.node.name}: {text}"
-        _FIGURES.append(line)
+        request.node.user_properties.append(("figures", line))
         print(f"\n[figures] {line}", flush=True)
 
     return _report
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _FIGURES:
-        terminalreporter.section("load and fault test figures")
-        for line in _FIGURES:
-            terminalreporter.write_line(line)
 
 
 # Databases ----------------------------------------------------------------------------

@@ -42,6 +42,7 @@ SAME_EMAIL_CLIENTS = 20
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
 
+@pytest.mark.alone
 def test_fifty_users_p95_under_500_ms_without_errors(
     sqlite_db: tuple[str, Path],
     start_server: ServerFactory,

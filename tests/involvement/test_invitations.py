@@ -170,7 +170,9 @@ def test_audience_contacts_are_invited_by_email_once() -> None:
 
 
 @pytest.mark.slow
-def test_fifty_thousand_members_are_prepared_within_five_seconds() -> None:
+def test_fifty_thousand_members_are_each_invited_once() -> None:
+    """At the scale of a county's membership, in chunks, set-based (the speed is
+    the benchmark's: `make bench`); the bound only catches a row-by-row slide."""
     made = activity()
     now = utcnow()
     db.session.execute(
@@ -211,7 +213,12 @@ def test_fifty_thousand_members_are_prepared_within_five_seconds() -> None:
     assert invitations.prepare_invitations(made, utcnow()) == 50_000
     db.session.commit()
     elapsed = time.monotonic() - started
-    assert elapsed <= 5, elapsed
+    assert invitations.prepare_invitations(made, utcnow()) == 0
+    invited = db.session.scalar(
+        select(func.count(func.distinct(InvolvementInvitation.member_id)))
+    )
+    assert invited == 50_000
+    assert elapsed < 60, elapsed
 
 
 def _invite(made: Any) -> None:

@@ -300,6 +300,7 @@ def test_sql_rule_matches_may_contact(
 
 
 @pytest.mark.slow
+@pytest.mark.alone
 def test_prepare_fifty_thousand_members_quickly() -> None:
     from sqlalchemy import insert
 
