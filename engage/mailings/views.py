@@ -324,10 +324,13 @@ def edit_template(template_id: int) -> ResponseReturnValue:
     return render_template("mailings/template_form.html", form=form, template=template)
 
 
-@bp.post("/templates/<int:template_id>/delete")
+@bp.route("/templates/<int:template_id>/delete", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def delete_template(template_id: int) -> ResponseReturnValue:
+    """Ask first; delete once confirmed (mailings made from it keep their words)."""
     template = db.get_or_404(MailingTemplate, template_id)
+    if request.method == "GET":
+        return render_template("mailings/template_delete.html", template=template)
     name = template.name
     with change(f"Template {name} deleted."):
         services.delete_template(template, actor=current_user, now=utcnow())

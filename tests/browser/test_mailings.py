@@ -318,6 +318,14 @@ def test_every_other_mailing_page_passes_axe_at_both_widths(
     page.get_by_role("link", name="PPI newsletter (edit)").click()
     expect(page.get_by_label("Name")).to_have_value("PPI newsletter")
     _accessible_at_both_widths(page)
+    page.goto("/mailings/templates")
+    page.get_by_role("link", name="Delete PPI newsletter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Delete the template PPI newsletter?"
+    )
+    _accessible_at_both_widths(page)
+    page.get_by_role("link", name="No, keep it").click()
+    expect(page.get_by_role("link", name="PPI newsletter (edit)")).to_be_visible()
 
     # The public pages, as someone who is not signed in sees them.
     public = browser.new_context(base_url=live_server)

@@ -293,6 +293,10 @@ def test_templates_are_listed_added_edited_and_deleted(
     )
     db.session.refresh(template)
     assert (template.name, template.body) == ("PPI monthly", "## Hi")
+    # Deleting asks first; nothing goes until the answer is yes.
+    ask = client.get(f"/mailings/templates/{template.id}/delete")
+    assert "Delete the template PPI monthly?" in ask.get_data(as_text=True)
+    assert db.session.scalars(select(MailingTemplate)).all() == [template]
     client.post(f"/mailings/templates/{template.id}/delete")
     assert db.session.scalars(select(MailingTemplate)).all() == []
 
