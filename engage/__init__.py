@@ -132,6 +132,7 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import engage.relationships.models  # noqa: F401 - the relationship log's tables
     from engage.accounts.twofactor_views import bp as twofactor_bp
     from engage.accounts.views import admin_bp as accounts_admin_bp
     from engage.accounts.views import bp as accounts_bp

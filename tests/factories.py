@@ -22,6 +22,7 @@ from engage.actions.models import ReachFigure
 from engage.actions.models import Recurrence
 from engage.audiences.models import Approach
 from engage.audiences.models import Audience
+from engage.audiences.models import AudienceContact
 from engage.audiences.models import AudienceGroup
 from engage.audiences.models import Programme
 from engage.clock import today
@@ -41,6 +42,14 @@ from engage.metrics.models import Metric
 from engage.metrics.models import MetricKind
 from engage.metrics.models import Observation
 from engage.metrics.models import Source
+from engage.relationships.models import Commitment
+from engage.relationships.models import CommitmentStatus
+from engage.relationships.models import Direction
+from engage.relationships.models import Interaction
+from engage.relationships.models import InteractionKind
+from engage.relationships.models import InteractionStatus
+from engage.relationships.models import Sentiment
+from engage.relationships.models import Theme
 from engage.surveys.models import Choice
 from engage.surveys.models import Question
 from engage.surveys.models import QuestionKind
@@ -343,5 +352,56 @@ class FeedFactory(BaseFactory):
     url = factory.Sequence(lambda n: f"https://news{n}.example/rss")
     name = factory.Sequence(lambda n: f"News {n}")
     phrases = ""
+    created_at = factory.LazyFunction(utcnow)
+    updated_at = factory.LazyFunction(utcnow)
+
+
+# Relationships ------------------------------------------------------------------------
+
+
+class ContactFactory(BaseFactory):
+    class Meta:
+        model = AudienceContact
+
+    audience = factory.SubFactory(AudienceFactory)
+    name = factory.Sequence(lambda n: f"Contact {n}")
+    role = "Councillor"
+    email = factory.Sequence(lambda n: f"contact{n}@council.example")
+
+
+class ThemeFactory(BaseFactory):
+    class Meta:
+        model = Theme
+
+    name = factory.Sequence(lambda n: f"Theme {n}")
+    created_at = factory.LazyFunction(utcnow)
+    updated_at = factory.LazyFunction(utcnow)
+
+
+class InteractionFactory(BaseFactory):
+    """A confirmed meeting today; pass ``audiences=[…]`` (and contacts, themes…)."""
+
+    class Meta:
+        model = Interaction
+
+    kind = InteractionKind.MEETING
+    direction = Direction.OUTBOUND
+    occurred_on = factory.LazyFunction(today)
+    subject = factory.Sequence(lambda n: f"Meeting {n}")
+    summary = "We talked."
+    sentiment = Sentiment.NEUTRAL
+    status = InteractionStatus.CONFIRMED
+    created_at = factory.LazyFunction(utcnow)
+    updated_at = factory.LazyFunction(utcnow)
+
+
+class CommitmentFactory(BaseFactory):
+    class Meta:
+        model = Commitment
+
+    description = factory.Sequence(lambda n: f"Send the papers ({n})")
+    audience = factory.SubFactory(AudienceFactory)
+    due_on = factory.LazyFunction(today)
+    status = CommitmentStatus.OPEN
     created_at = factory.LazyFunction(utcnow)
     updated_at = factory.LazyFunction(utcnow)

@@ -9,6 +9,7 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
@@ -117,18 +118,47 @@ def log_delivery(
     return activity
 
 
+def _contact_sources() -> list[tuple[Any, Any, Any, list[ColumnElement[bool]]]]:
+    """Where contact with an audience is recorded: (link table's audience column, day
+    column, join, conditions) for logged deliveries and for confirmed interactions."""
+    from engage.relationships.models import Interaction
+    from engage.relationships.models import InteractionStatus
+    from engage.relationships.models import interaction_audiences
+
+    return [
+        (
+            activity_audiences.c.audience_id,
+            Activity.occurred_on,
+            activity_audiences.join(
+                Activity, Activity.id == activity_audiences.c.activity_id
+            ),
+            [],
+        ),
+        (
+            interaction_audiences.c.audience_id,
+            Interaction.occurred_on,
+            interaction_audiences.join(
+                Interaction, Interaction.id == interaction_audiences.c.interaction_id
+            ),
+            [Interaction.status == InteractionStatus.CONFIRMED],
+        ),
+    ]
+
+
 def last_contact_dates_on(
     audience_ids: Iterable[int] | None,
     days: list[date],
     *,
     window: int | None = None,
 ) -> dict[int, list[date | None]]:
-    """Per audience, the latest delivery reaching it on or before each of ``days``.
+    """Per audience, its latest contact on or before each of ``days``.
 
-    One grouped query whatever the number of days; ``audience_ids`` None means all.
-    With ``window``, only deliveries from ``window`` days before each day up to it
-    are looked at (None is returned when there are none): older ones, and those
-    between one day's window and the next, are not read.
+    Contact is a delivery reaching the audience or a confirmed interaction with it.
+    One grouped query per kind of contact whatever the number of days;
+    ``audience_ids`` None means all. With ``window``, only contact from ``window``
+    days before each day up to it is looked at (None is returned when there is
+    none): older contact, and that between one day's window and the next, is not
+    read.
     """
     spans: list[tuple[date | None, date]] = []
     if window is None:
@@ -141,50 +171,70 @@ def last_contact_dates_on(
             else:
                 spans.append((low, day))
 
-    def looked_at(day: date) -> ColumnElement[bool]:
-        if window is None:
-            return Activity.occurred_on <= day
-        return and_(
-            Activity.occurred_on <= day,
-            Activity.occurred_on >= day - timedelta(days=window),
-        )
+    latest: dict[int, list[date | None]] = {}
+    for audience_column, day_column, joined, conditions in _contact_sources():
 
-    columns = [func.max(case((looked_at(day), Activity.occurred_on))) for day in days]
-    # One index range from the first span to the last; the gaps between spans are
-    # filtered on the index alone (an OR of ranges would read the index twice).
-    where = [Activity.occurred_on <= spans[-1][1]]
-    if spans[0][0] is not None:
-        where.append(Activity.occurred_on >= spans[0][0])
-    where += [
-        or_(Activity.occurred_on <= gap_low, Activity.occurred_on >= gap_high)
-        for (_, gap_low), (gap_high, _) in itertools.pairwise(spans)
-    ]
-    query = (
-        select(activity_audiences.c.audience_id, *columns)
-        .join(Activity, Activity.id == activity_audiences.c.activity_id)
-        .where(*where)
-        .group_by(activity_audiences.c.audience_id)
-    )
-    if audience_ids is not None:
-        query = query.where(activity_audiences.c.audience_id.in_(list(audience_ids)))
-    return {row[0]: list(row[1:]) for row in db.session.execute(query)}
+        def looked_at(day: date, on: Any = day_column) -> ColumnElement[bool]:
+            if window is None:
+                return on <= day  # type: ignore[no-any-return]
+            return and_(on <= day, on >= day - timedelta(days=window))
+
+        columns = [func.max(case((looked_at(day), day_column))) for day in days]
+        # One index range from the first span to the last; the gaps between spans
+        # are filtered on the index alone (an OR of ranges would read it twice).
+        where = [day_column <= spans[-1][1], *conditions]
+        if spans[0][0] is not None:
+            where.append(day_column >= spans[0][0])
+        where += [
+            or_(day_column <= gap_low, day_column >= gap_high)
+            for (_, gap_low), (gap_high, _) in itertools.pairwise(spans)
+        ]
+        query = (
+            select(audience_column, *columns)
+            .select_from(joined)
+            .where(*where)
+            .group_by(audience_column)
+        )
+        if audience_ids is not None:
+            query = query.where(audience_column.in_(list(audience_ids)))
+        for row in db.session.execute(query):
+            found = list(row[1:])
+            before = latest.get(row[0])
+            latest[row[0]] = (
+                found
+                if before is None
+                else [_later(a, b) for a, b in zip(before, found, strict=True)]
+            )
+    return latest
+
+
+def _later(first: date | None, second: date | None) -> date | None:
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return max(first, second)
 
 
 def last_contact_dates(
     audience_ids: Iterable[int], *, until: date | None = None
 ) -> dict[int, date]:
-    """The latest delivery date that reached each audience (on or before ``until``)."""
+    """Each audience's latest contact (on or before ``until``): a delivery reaching
+    it or a confirmed interaction with it."""
     ids = list(audience_ids)
     if not ids:
         return {}
-    query = (
-        select(activity_audiences.c.audience_id, func.max(Activity.occurred_on))
-        .join(Activity, Activity.id == activity_audiences.c.activity_id)
-        .where(activity_audiences.c.audience_id.in_(ids))
-        .group_by(activity_audiences.c.audience_id)
-    )
-    if until is not None:
-        query = query.where(Activity.occurred_on <= until)
-    rows = db.session.execute(query)
-    # Not dict(rows): a Result has keys(), so dict() would read it as a mapping.
-    return {audience_id: last for audience_id, last in rows}  # noqa: C416
+    latest: dict[int, date] = {}
+    for audience_column, day_column, joined, conditions in _contact_sources():
+        query = (
+            select(audience_column, func.max(day_column))
+            .select_from(joined)
+            .where(audience_column.in_(ids), *conditions)
+            .group_by(audience_column)
+        )
+        if until is not None:
+            query = query.where(day_column <= until)
+        for audience_id, last in db.session.execute(query):
+            if last is not None:
+                latest[audience_id] = max(last, latest.get(audience_id, last))
+    return latest

@@ -33,6 +33,7 @@ from engage.audiences.models import Audience
 from engage.audiences.models import AudienceContact
 from engage.audiences.models import Programme
 from engage.audiences.models import ProgrammeApproach
+from engage.audiences.panels import panel_context
 from engage.clock import today
 from engage.clock import utcnow
 from engage.edge import change
@@ -219,17 +220,20 @@ def _render_detail(
     """The audience's page, with a sub-form's errors when one was sent back."""
     today = clock.today()
     criteria = ActionFilter(audience_id=audience.id)
-    return render_template(
-        "audiences/detail.html",
-        audience=audience,
-        status=services.contact_statuses([audience], today=today)[audience.id],
-        actions=list(db.session.scalars(action_query(criteria, today=today).limit(50))),
-        suggested=services.suggest_approach(audience.influence, audience.interest),
-        contact_form=contact_form or ContactForm(formdata=None),
-        override_form=override_form
+    page = {
+        "audience": audience,
+        "status": services.contact_statuses([audience], today=today)[audience.id],
+        "actions": list(
+            db.session.scalars(action_query(criteria, today=today).limit(50))
+        ),
+        "suggested": services.suggest_approach(audience.influence, audience.interest),
+        "contact_form": contact_form or ContactForm(formdata=None),
+        "override_form": override_form
         or OverrideForm(formdata=None, programmes=_programme_choices()),
-        today=today,
-    )
+        "today": today,
+    }
+    panels, values = panel_context(audience, page)
+    return render_template("audiences/detail.html", panels=panels, **page, **values)
 
 
 # Programmes ---------------------------------------------------------------------------

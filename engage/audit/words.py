@@ -207,6 +207,19 @@ NOUNS: dict[str, tuple[str, str]] = {
         "who took part in involvement activities",
         "Involvement participation",
     ),
+    "interaction": ("an interaction with stakeholders", "Interactions"),
+    "interaction_attachment": (
+        "a file kept with an interaction",
+        "Interaction files",
+    ),
+    "captured_message": (
+        "an e-mail from the capture mailbox",
+        "Captured e-mails",
+    ),
+    "commitment": ("a commitment to stakeholders", "Commitments"),
+    "theme": ("a theme stakeholders raise", "Themes"),
+    "audience_link": ("a link between stakeholders", "Links between stakeholders"),
+    "audience_health": ("the health of relationships", "Relationship health"),
 }
 
 #: Who acted, for events recorded without a staff user.
@@ -381,6 +394,30 @@ _SIMPLE: dict[str, tuple[str, str, str, str, str, tuple[Role, ...]]] = {
         "involvement activity",
         "involvement.detail",
         "activity_id",
+        READERS,
+    ),
+    "interaction": (
+        "engage.relationships.models.Interaction",
+        "subject",
+        "interaction",
+        "interactions.detail",
+        "interaction_id",
+        READERS,
+    ),
+    "commitment": (
+        "engage.relationships.models.Commitment",
+        "description",
+        "commitment",
+        "commitments.edit",
+        "commitment_id",
+        EDITORS,
+    ),
+    "theme": (
+        "engage.relationships.models.Theme",
+        "name",
+        "theme",
+        "themes.detail",
+        "theme_id",
         READERS,
     ),
     "breach": (

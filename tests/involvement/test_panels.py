@@ -79,21 +79,21 @@ def test_the_activity_page_shows_replies_register_claims_and_outcome(
 
 def test_a_name_two_sections_would_share_is_refused() -> None:
     made = activity()
-    saved = list(panels._PANELS)
+    saved = list(panels.activity_panels._panels)
     try:
         panels.panel("involvement/_other.html", order=99)(
             lambda _activity: {"lines": [], "activity": _activity}
         )
         with pytest.raises(ValueError, match="'lines'"):
             panels.panel_context(made, {"activity": made})
-        panels._PANELS[:] = saved
+        panels.activity_panels._panels[:] = saved
         panels.panel("involvement/_other.html", order=99)(
             lambda _activity: {"sessions": []}
         )
         with pytest.raises(ValueError, match="'sessions'"):
             panels.panel_context(made, {"activity": made, "sessions": []})
     finally:
-        panels._PANELS[:] = saved
+        panels.activity_panels._panels[:] = saved
     names, values = panels.panel_context(made, {"activity": made})
     assert names[0] == "involvement/_invitations_panel.html"
     assert {"lines", "register_sessions", "has_outcome"} <= set(values)

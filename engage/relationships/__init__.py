@@ -1,0 +1,1 @@
+"""Stakeholder relationships: interactions, commitments, themes and health."""
