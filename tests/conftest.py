@@ -222,8 +222,7 @@ def _app_context(app: Flask) -> Iterator[None]:
         # Background mail senders write to the outbox: let them finish before cleaning.
         wait_for_deliveries()
         db.session.rollback()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(delete(table))
+        _empty_tables()
         db.session.commit()
         db.session.remove()
     app.config.clear()
@@ -231,6 +230,20 @@ def _app_context(app: Flask) -> Iterator[None]:
     limiter.reset()
     with app.app_context():
         forget_identity()  # the next test's organisation may differ
+
+
+def _empty_tables() -> None:
+    """Delete every row, children first. On PostgreSQL the deletes go as one
+    statement list in one round trip (one each took most of a quick test's time)."""
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection().exec_driver_sql(
+            # The names are our own tables' (the models'), not input.
+            "; ".join(f'DELETE FROM "{table.name}"' for table in tables)  # noqa: S608
+        )
+        return
+    for table in tables:
+        db.session.execute(delete(table))
 
 
 @pytest.fixture
