@@ -100,22 +100,6 @@ class InteractionStatus(enum.StrEnum):
         return {"draft": "Draft, to confirm", "confirmed": "Confirmed"}[self.value]
 
 
-class Theme(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
-    """An issue stakeholders raise, e.g. "Stroke services review" (an admins' list)."""
-
-    __tablename__ = "relationship_themes"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    description: Mapped[str] = mapped_column(Text, default="")
-    is_active: Mapped[bool] = mapped_column(default=True)
-
-    actions: Mapped[list[Action]] = relationship(
-        secondary=lambda: theme_actions, order_by=lambda: Action.title
-    )
-    findings: Mapped[list[Finding]] = relationship(secondary=lambda: theme_findings)
-
-
 theme_actions = Table(
     "relationship_theme_actions",
     db.metadata,
@@ -147,6 +131,23 @@ theme_findings = Table(
         index=True,
     ),
 )
+
+
+class Theme(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """An issue stakeholders raise, e.g. "Stroke services review" (an admins' list)."""
+
+    __tablename__ = "relationship_themes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    actions: Mapped[list[Action]] = relationship(
+        secondary=theme_actions, order_by=lambda: Action.title
+    )
+    findings: Mapped[list[Finding]] = relationship(secondary=theme_findings)
+
 
 interaction_audiences = Table(
     "interaction_audiences",

@@ -7,6 +7,8 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -26,6 +28,8 @@ from engage.relationships.models import Theme
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+R = TypeVar("R")
 
 #: The longest summary kept (a long e-mail's body is cut to this).
 MAX_SUMMARY = 20_000
@@ -47,11 +51,13 @@ class InteractionData:
     theme_ids: tuple[int, ...] = ()
 
 
-def _rows(model: type, ids: Sequence[int], noun: str) -> list:  # type: ignore[type-arg]
+def _rows(model: type[R], ids: Sequence[int], noun: str) -> list[R]:
+    """The rows of ``model`` with these ids; each must exist."""
     wanted = sorted(set(ids))
     if not wanted:
         return []
-    found = list(db.session.scalars(select(model).where(model.id.in_(wanted))))  # type: ignore[attr-defined]
+    column: Any = getattr(model, "id")  # noqa: B009 - each model here has one
+    found: list[R] = list(db.session.scalars(select(model).where(column.in_(wanted))))
     if len(found) != len(wanted):
         raise ValidationError(f"Choose {noun} from the list.")
     return found
