@@ -21,6 +21,7 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
+import re
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 from email.utils import parsedate_to_datetime
 
+from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -147,7 +149,10 @@ def _attachments(message: EmailMessage) -> tuple[Attachment, ...]:
         name = part.get_filename()
         if disposition != "attachment" and not (disposition == "inline" and name):
             continue
-        shown = clean_filename(name or "", "")[:-1] or "a file"
+        # The name as sent, for the reason: no folders or control characters.
+        base = re.split(r"[\\/]", name or "")[-1]
+        shown = " ".join("".join(c for c in base if c.isprintable()).split())[:100]
+        shown = shown or "a file"
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
         if len(found) >= MAX_ATTACHMENTS:
@@ -251,8 +256,8 @@ def match(sender: str, recipients: Sequence[str], *, ignore: str = "") -> Match:
         elif len({c.audience_id for c in contacts}) > 1:
             names = ", ".join(sorted({c.audience.name for c in contacts}))
             result.problems.append(
-                f"{address} is a contact of more than one audience ({names}): "
-                "choose the audience"
+                f"the address {address} belongs to contacts of more than one "
+                f"audience ({names}): choose the audience"
             )
         else:
             result.contacts.extend(contacts)
@@ -410,7 +415,7 @@ def _reason(problems: Sequence[str], refused: Sequence[str]) -> str:
 # The review list ------------------------------------------------------------------
 
 
-def waiting_query():  # type: ignore[no-untyped-def]
+def waiting_query() -> Select[tuple[CapturedMessage]]:
     """Messages waiting for review, oldest first."""
     return (
         select(CapturedMessage)
