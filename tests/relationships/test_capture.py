@@ -260,7 +260,8 @@ def test_a_message_without_message_id_is_keyed_by_its_bytes(people) -> None:
 
 
 def test_attachments_kept_within_the_limits(people) -> None:
-    files = tuple((f"f{n}.pdf", PDF) for n in range(6)) + (
+    files = (
+        *tuple((f"f{n}.pdf", PDF) for n in range(6)),
         ("big.pdf", PDF + b"0" * (capture.MAX_ATTACHMENT_BYTES + 1)),
     )
     raw = mail(sender="stranger@x.example", to="colin@trust.example", files=files)
