@@ -147,6 +147,19 @@ class Config:
     BOUNCE_MAX_BYTES = 1024 * 1024  # larger messages are left for a person
     BOUNCE_IMAP_TIMEOUT_SECONDS = 30.0
 
+    # The relationship log's capture mailbox: staff copy (Bcc) it on e-mails with
+    # stakeholders and the read-capture job files each as a draft interaction.
+    #: imap://user:password@host:143/INBOX, or imaps://… for TLS. Unset, the job
+    #: reads nothing.
+    CAPTURE_IMAP_URL: str | None = None
+    CAPTURE_PROCESSED_FOLDER = "Processed"
+    CAPTURE_MAX_MESSAGES = 200  # per run
+    CAPTURE_MAX_BYTES = 10 * 1024 * 1024  # larger messages are left for a person
+    CAPTURE_IMAP_TIMEOUT_SECONDS = 30.0
+    #: The capture mailbox's own address (capture@…), passed over among recipients
+    #: when staff copy it in Cc rather than Bcc.
+    CAPTURE_ADDRESS: str | None = None
+
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Apply defaults, ``ENGAGE_*`` variables and the test mapping; derive the rest."""

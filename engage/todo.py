@@ -63,11 +63,17 @@ class ToDo:
     surveys_closing: list[tuple[Survey, date]]
     feeds_failing: list[Feed]
     report_to_make: Period | None
+    #: Draft interactions filed from e-mail that the user owns, to confirm.
+    drafts_to_confirm: int = 0
+    #: E-mails from the capture mailbox waiting for review (counted for editors).
+    emails_waiting: int = 0
 
     @property
     def empty(self) -> bool:
         return not (
-            self.overdue
+            self.drafts_to_confirm
+            or self.emails_waiting
+            or self.overdue
             or self.due_soon
             or self.audiences_due
             or self.surveys_closing
@@ -95,6 +101,8 @@ class Health:
 
 def todo_for(user: User, *, today: date, now: datetime) -> ToDo:
     """What ``user`` should see to next, as of ``today``."""
+    from engage.relationships.capture import drafts_owned
+    from engage.relationships.capture import waiting_count
     from engage.surveys.services import closes_on
 
     audiences = list_audiences()
@@ -139,6 +147,8 @@ def todo_for(user: User, *, today: date, now: datetime) -> ToDo:
         surveys_closing=closing,
         feeds_failing=feeds,
         report_to_make=None if made else period,
+        drafts_to_confirm=drafts_owned(user),
+        emails_waiting=waiting_count() if user.can_edit else 0,
     )
 
 

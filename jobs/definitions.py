@@ -104,6 +104,15 @@ JOBS: tuple[JobSpec, ...] = (
         misfire_grace_seconds=5 * 60,
     ),
     JobSpec(
+        "read-capture",
+        "interval",
+        {"minutes": 5},
+        "jobs.capture:read_capture",
+        description="Read the e-mails staff copied to the capture mailbox; file each "
+        "as a draft interaction for its sender to confirm, or leave it for review.",
+        misfire_grace_seconds=5 * 60,
+    ),
+    JobSpec(
         "compute-metrics",
         "cron",
         {"hour": 1, "minute": 30},

@@ -64,6 +64,11 @@ MATRIX = {
     "jobs.index": ADMINS,
     "jobs.run_now": ADMINS,
     # Stakeholder map
+    # The relationship log's review list of captured e-mails
+    "capture.index": EDITORS,
+    "capture.detail": EDITORS,
+    "capture.file": EDITORS,
+    "capture.dismiss": EDITORS,
     "audiences.index": SIGNED_IN,
     "audiences.create": EDITORS,
     "audiences.detail": SIGNED_IN,

@@ -63,6 +63,8 @@ VERBS: dict[str, str] = {
     "export": "downloaded",
     "import": "imported",
     "view": "viewed",
+    "file": "filed",
+    "dismiss": "dismissed",
     "deliver": "logged a delivery of",
     "status": "changed the status of",
     "observe": "recorded a figure for",

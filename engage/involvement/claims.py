@@ -148,6 +148,13 @@ def clean_filename(name: str, extension: str) -> str:
     return f"{stem or 'receipt'}.{extension}"
 
 
+def file_type(head: bytes) -> tuple[str, str] | None:
+    """The content type and extension of a PDF, PNG or JPEG told by its first bytes
+    (never by its name or a sender's word); None for any other file."""
+    found = next((kind for kind in RECEIPT_TYPES if head.startswith(kind[0])), None)
+    return None if found is None else (found[1], found[2])
+
+
 def _size_without_reading(stream: IO[bytes]) -> int | None:
     """The stream's size if it can be seeked (Werkzeug spools uploads to a file)."""
     try:
@@ -176,7 +183,7 @@ def read_receipt(upload: Upload) -> ReceiptFile:
     if size is not None and size > MAX_RECEIPT_BYTES:
         raise too_large
     head = upload.stream.read(_HEAD_BYTES)
-    found = next((kind for kind in RECEIPT_TYPES if head.startswith(kind[0])), None)
+    found = file_type(head)
     if found is None:
         raise ValidationError(
             f"{shown} is not a PDF, JPEG or PNG file. Receipts must be a PDF or a "
@@ -186,7 +193,7 @@ def read_receipt(upload: Upload) -> ReceiptFile:
     data = head + rest
     if len(data) > MAX_RECEIPT_BYTES:
         raise too_large
-    _magic, content_type, extension = found
+    content_type, extension = found
     return ReceiptFile(
         clean_filename(upload.filename or "", extension), content_type, data
     )

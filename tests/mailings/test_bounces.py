@@ -27,10 +27,10 @@ from engage.membership.models import Member
 from engage.membership.models import MemberStatus
 from jobs import bounces as jobs_bounces
 from jobs.bounces import read_bounces
+from tests import imap_server
 from tests.factories import MemberFactory
-from tests.mailings import imap_server
-from tests.mailings.imap_server import ImapServer
-from tests.mailings.imap_server import running_dovecot
+from tests.imap_server import ImapServer
+from tests.imap_server import running_dovecot
 from tests.mailings.unsub_rows import copy_for
 from tests.mailings.unsub_rows import sent_mailing
 

@@ -1,4 +1,6 @@
-"""A real IMAP server on loopback for the bounce tests: Debian's dovecot, run privately.
+"""A real IMAP server on loopback for the mailbox tests: Debian's dovecot, run alone.
+
+The bounce mailbox's tests and the capture mailbox's use it.
 
 Each server has its own configuration, mail store, sockets and log in a temporary
 folder (nothing of the system's dovecot is used), one user with a plain password,
@@ -82,7 +84,7 @@ class ImapServer:
 
     @property
     def url(self) -> str:
-        """The bounce mailbox's ``BOUNCE_IMAP_URL``."""
+        """The mailbox URL (``BOUNCE_IMAP_URL``, ``CAPTURE_IMAP_URL``)."""
         return f"imap://{self.user}:{self.password}@{self.host}:{self.port}/INBOX"
 
 
@@ -128,7 +130,7 @@ def running_dovecot() -> Iterator[ImapServer]:
     binary = DOVECOT if os.path.exists(DOVECOT) else shutil.which("dovecot")
     if not binary:
         pytest.fail(
-            "The bounce tests need a real IMAP server: Debian's dovecot "
+            "The mailbox tests need a real IMAP server: Debian's dovecot "
             f"({DOVECOT}) is not installed. Run `make imap-server` (as root it "
             "installs dovecot-imapd), or `sudo apt-get install dovecot-imapd`."
         )
