@@ -67,18 +67,19 @@ class ThemeOverviewForm(FlaskForm):  # type: ignore[misc]
 
     months = SelectField(
         "Period",
-        choices=[(str(m), f"Last {m} months") for m in PERIOD_MONTHS],
+        choices=choices((m, f"Last {m} months") for m in PERIOD_MONTHS),
         parse=_months,
         default=12,
     )
     sort = SelectField(
-        "Order", choices=list(SORTS.items()), parse=_sort, default="raised"
+        "Order", choices=choices(SORTS.items()), parse=_sort, default="raised"
     )
 
 
-LINK_KIND_CHOICES = [("", "Choose how they are linked")] + [
-    (kind.value, kind.label) for kind in LinkKind
-]
+LINK_KIND_CHOICES = choices(
+    [("", "Choose how they are linked")]
+    + [(kind.value, kind.label) for kind in LinkKind]
+)
 
 
 class LinkForm(FlaskForm):  # type: ignore[misc]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint
+from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -66,7 +67,7 @@ def _page_of(items: list[Any]) -> ListPage:
     return ListPage(items[(page - 1) * PER_PAGE : page * PER_PAGE], page, pages)
 
 
-@bp.get("/")
+@bp.get("")
 @roles_required(*READERS)
 def index() -> ResponseReturnValue:
     form = ThemeOverviewForm(request.args)
@@ -99,6 +100,8 @@ def detail(theme_id: int) -> ResponseReturnValue:
         commitments=services.open_commitments([a.audience_id for a in audiences]),
         sentiments=list(Sentiment),
         today=today(),
+        # The interactions' pages are their own part: linked once they are there.
+        interaction_pages="interactions.detail" in current_app.view_functions,
     )
 
 
