@@ -8,6 +8,7 @@ person who logged it, so it is not yet evidence of anything.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -242,20 +243,63 @@ def theme_overview(
     )
     ia = interaction_audiences
     it = interaction_themes
-    query = (
+    confirmed = Interaction.status == InteractionStatus.CONFIRMED
+    # Each interaction raises a theme once (the pair is the key), so plain sums count
+    # interactions; audiences come from a second grouped subquery of the period only.
+    counts = (
         select(
-            it.c.theme_id,
-            func.count(distinct(case((in_current, Interaction.id)))),
-            func.count(distinct(case((in_before, Interaction.id)))),
-            func.count(distinct(case((in_current, ia.c.audience_id)))),
-            *_sentiment_counts(in_current, Interaction.id),
-            func.max(Interaction.occurred_on),
+            it.c.theme_id.label("theme_id"),
+            func.sum(case((in_current, 1), else_=0)).label("raised"),
+            func.sum(case((in_before, 1), else_=0)).label("raised_before"),
+            *[
+                func.sum(
+                    case((and_(in_current, Interaction.sentiment == s), 1), else_=0)
+                ).label(s.value)
+                for s in Sentiment
+            ],
         )
         .select_from(it)
         .join(Interaction, Interaction.id == it.c.interaction_id)
-        .outerjoin(ia, ia.c.interaction_id == Interaction.id)
-        .where(Interaction.status == InteractionStatus.CONFIRMED)
+        .where(confirmed, Interaction.occurred_on >= before.start)
         .group_by(it.c.theme_id)
+        .subquery()
+    )
+    # The last time raised, however long ago: read from the indexes alone.
+    last = (
+        select(
+            it.c.theme_id.label("theme_id"),
+            func.max(Interaction.occurred_on).label("last_raised"),
+        )
+        .select_from(it)
+        .join(Interaction, Interaction.id == it.c.interaction_id)
+        .where(confirmed)
+        .group_by(it.c.theme_id)
+        .subquery()
+    )
+    reach = (
+        select(
+            it.c.theme_id.label("theme_id"),
+            func.count(distinct(ia.c.audience_id)).label("audiences"),
+        )
+        .select_from(it)
+        .join(Interaction, Interaction.id == it.c.interaction_id)
+        .join(ia, ia.c.interaction_id == Interaction.id)
+        .where(confirmed, in_current)
+        .group_by(it.c.theme_id)
+        .subquery()
+    )
+    query = (
+        select(
+            last.c.theme_id,
+            func.coalesce(counts.c.raised, 0),
+            func.coalesce(counts.c.raised_before, 0),
+            func.coalesce(reach.c.audiences, 0),
+            *[func.coalesce(counts.c[s.value], 0) for s in Sentiment],
+            last.c.last_raised,
+        )
+        .select_from(last)
+        .outerjoin(counts, counts.c.theme_id == last.c.theme_id)
+        .outerjoin(reach, reach.c.theme_id == last.c.theme_id)
     )
     counted: dict[int, tuple[Any, ...]] = {
         row[0]: tuple(row[1:]) for row in db.session.execute(query)
@@ -346,7 +390,20 @@ def theme_audiences(theme: Theme) -> list[AudienceRow]:
     return rows
 
 
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_MONTHS = [
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+]
 
 
 def _quarter_start(day: date) -> date:

@@ -36,7 +36,8 @@ def test_links_read_naturally_both_ways(cast) -> None:
     event = db.session.scalar(
         select(AuditEvent).where(AuditEvent.entity_type == "audience_link")
     )
-    assert event is not None and event.action == "create"
+    assert event is not None
+    assert event.action == "create"
 
 
 def test_link_rules(cast) -> None:
@@ -72,7 +73,9 @@ def test_an_officer_adds_and_removes_a_link(client: FlaskClient, login, cast) ->
     )
     assert response.status_code == 302
     page = client.get(f"/audiences/{council.id}").get_data(as_text=True)
-    assert "funds" in page and "Healthwatch Kent" in page and "Core grant" in page
+    assert "funds" in page
+    assert "Healthwatch Kent" in page
+    assert "Core grant" in page
 
     again = client.post(
         f"/audiences/{healthwatch.id}/links",

@@ -1,4 +1,4 @@
-"""Themes: the admins' list, the overview's counts, a theme's page and the audience's."""
+"""Themes: the admins' list, the overview, a theme's page and the audience's."""
 
 from __future__ import annotations
 
@@ -158,11 +158,14 @@ def test_a_themes_page_shows_its_tables(client: FlaskClient, login, cast) -> Non
         ("Kent County Council", 2),
         ("MP for Dover", 1),
     ]
-    assert rows[0].sentiment.negative == 1 and rows[0].sentiment.mixed == 1
+    assert rows[0].sentiment.negative == 1
+    assert rows[0].sentiment.mixed == 1
     quarters = theme_quarters(theme, day)
     assert len(quarters) == 8
-    assert quarters[-1].to_date and quarters[-1].label.endswith("(to date)")
-    assert quarters[-1].raised == 1 and quarters[-1].sentiment.negative == 1
+    assert quarters[-1].to_date
+    assert quarters[-1].label.endswith("(to date)")
+    assert quarters[-1].raised == 1
+    assert quarters[-1].sentiment.negative == 1
     assert sum(q.raised for q in quarters) == 2  # both within the two years shown
 
     login(cast["lead"])
@@ -170,7 +173,8 @@ def test_a_themes_page_shows_its_tables(client: FlaskClient, login, cast) -> Non
     assert "Scrutiny committee" in page
     assert "Unconfirmed draft" not in page
     assert "(to date)" in page
-    assert "Publish the stroke FAQ" in page and "Planned" in page
+    assert "Publish the stroke FAQ" in page
+    assert "Planned" in page
     assert "Send the review papers" in page
     assert "Someone else" not in page
 
@@ -187,7 +191,8 @@ def test_admins_add_rename_and_retire_officers_link(
     )
     assert response.status_code == 302
     theme = db.session.scalar(select(Theme))
-    assert theme is not None and theme.name == "Stroke services review"
+    assert theme is not None
+    assert theme.name == "Stroke services review"
     again = client.post(
         "/relationships/themes/new", data={"name": "stroke SERVICES review"}
     )
