@@ -8,7 +8,6 @@ person who logged it, so it is not yet evidence of anything.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
