@@ -173,6 +173,8 @@ def _register_blueprints(app: Flask) -> None:
     from engage.metrics.views import reports_bp
     from engage.organisation.views import bp as organisation_bp
     from engage.relationships.capture_views import bp as capture_bp
+    from engage.relationships.link_views import bp as audience_links_bp
+    from engage.relationships.theme_views import bp as themes_bp
     from engage.scheduling.views import bp as jobs_bp
     from engage.surveys.public_views import bp as answer_bp
     from engage.surveys.results.views import bp as survey_results_bp
@@ -225,6 +227,8 @@ def _register_blueprints(app: Flask) -> None:
         api_tokens_bp,
         organisation_bp,
         capture_bp,
+        themes_bp,
+        audience_links_bp,
     ):
         app.register_blueprint(blueprint)
 

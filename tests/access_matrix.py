@@ -83,6 +83,15 @@ MATRIX = {
     "audiences.create_programme": EDITORS,
     "audiences.edit_programme": EDITORS,
     "audiences.contact_intervals": ADMINS,
+    # Relationship log: themes (admins keep the list; officers link actions and
+    # findings) and links between stakeholders
+    "themes.index": SIGNED_IN,
+    "themes.detail": SIGNED_IN,
+    "themes.manage": EDITORS,
+    "themes.create": ADMINS,
+    "themes.edit": EDITORS,
+    "audience_links.add": EDITORS,
+    "audience_links.remove": EDITORS,
     "map.index": SIGNED_IN,
     # Action plan
     "actions.index": SIGNED_IN,

@@ -1,0 +1,529 @@
+"""Themes stakeholders raise: the admins' list, its links to the plan, and its figures.
+
+Admins add, rename and retire themes (through ``engage.named``); officers may change
+a theme's description and the actions and "you said, we did" findings linked to it.
+The figures count confirmed interactions only: a draft has not been checked by the
+person who logged it, so it is not yet evidence of anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import distinct
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import true
+from sqlalchemy.orm import selectinload
+
+from engage.actions.models import Action
+from engage.audiences.models import Audience
+from engage.errors import PermissionDenied
+from engage.errors import ValidationError
+from engage.extensions import db
+from engage.named import save_named
+from engage.relationships.models import Commitment
+from engage.relationships.models import CommitmentStatus
+from engage.relationships.models import Interaction
+from engage.relationships.models import InteractionStatus
+from engage.relationships.models import Sentiment
+from engage.relationships.models import Theme
+from engage.relationships.models import interaction_audiences
+from engage.relationships.models import interaction_themes
+from engage.surveys.models import Finding
+
+if TYPE_CHECKING:
+    from engage.accounts.models import User
+
+#: The most actions or findings offered (and so linked) on a theme's form.
+MAX_CHOICES = 1000
+#: The periods the overview offers, in months.
+PERIOD_MONTHS = (3, 12)
+#: Quarters shown on a theme's page (two years, this one to date).
+QUARTERS = 8
+#: The latest interactions listed on a theme's page.
+LATEST = 20
+_ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ThemeData:
+    """What a theme's form sends."""
+
+    name: str
+    description: str = ""
+    is_active: bool = True
+    action_ids: tuple[int, ...] = ()
+    finding_ids: tuple[int, ...] = ()
+
+
+def _is_admin(actor: User | str) -> bool:
+    return isinstance(actor, str) or bool(getattr(actor, "is_admin", False))
+
+
+def _chosen(model: type[Any], ids: Sequence[int], noun: str) -> list[Any]:
+    wanted = sorted(set(ids))
+    if len(wanted) > MAX_CHOICES:
+        raise ValidationError(f"Choose at most {MAX_CHOICES:,} {noun}.")
+    if not wanted:
+        return []
+    found = list(db.session.scalars(select(model).where(model.id.in_(wanted))))
+    if len(found) != len(wanted):
+        raise ValidationError(f"Choose {noun} from the list.")
+    return found
+
+
+def save_theme(
+    theme: Theme | None, data: ThemeData, *, actor: User | str, now: datetime
+) -> Theme:
+    """Add a theme (``theme`` None) or change one.
+
+    Only an admin adds, renames or retires a theme; an officer may change its
+    description and the actions and findings linked to it.
+    """
+    if not _is_admin(actor):
+        if theme is None:
+            raise PermissionDenied("Only an administrator can add a theme.")
+        if data.name.strip() != theme.name or data.is_active != theme.is_active:
+            raise PermissionDenied(
+                "Only an administrator can rename or retire a theme."
+            )
+    if len(data.description) > 5000:
+        raise ValidationError("The description must be 5,000 characters or fewer.")
+    actions = _chosen(Action, data.action_ids, "actions")
+    findings = _chosen(Finding, data.finding_ids, "findings")
+    values: dict[str, object] = {
+        "description": data.description,
+        "is_active": data.is_active,
+        "updated_at": now,
+        "actions": actions,
+        "findings": findings,
+    }
+    if theme is None:
+        values["created_at"] = now
+    return save_named(
+        Theme, theme, noun="theme", name=data.name, values=values, actor=actor, now=now
+    )
+
+
+def list_themes(*, active_only: bool = False) -> list[Theme]:
+    """Every theme by name (the active ones only if asked)."""
+    query = select(Theme).order_by(Theme.name)
+    if active_only:
+        query = query.where(Theme.is_active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def action_choices() -> list[tuple[int, str]]:
+    """The actions a theme may be linked to, by title."""
+    rows = db.session.execute(
+        select(Action.id, Action.title).order_by(Action.title).limit(MAX_CHOICES)
+    )
+    return [(row.id, row.title) for row in rows]
+
+
+def finding_choices() -> list[tuple[int, str]]:
+    """The "you said, we did" findings a theme may be linked to, with their survey."""
+    from engage.surveys.models import Survey
+
+    rows = db.session.execute(
+        select(Finding.id, Finding.theme, Survey.title)
+        .join(Survey, Survey.id == Finding.survey_id)
+        .order_by(Survey.title, Finding.theme, Finding.id)
+        .limit(MAX_CHOICES)
+    )
+    return [(row.id, f"{row.title}: {row.theme}") for row in rows]
+
+
+# Periods ------------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by ``months`` calendar months (the 31st becomes a month's last)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Span:
+    """Days ``start`` to ``end``, both inclusive."""
+
+    start: date
+    end: date
+
+
+def like_for_like(months: int, today: date) -> tuple[Span, Span]:
+    """The last ``months`` months to ``today``, and the same months the year before.
+
+    "Last 12 months" seen on 15 March 2026 is 16 March 2025 to 15 March 2026; the
+    period before is 16 March 2024 to 15 March 2025, so the two are the same length.
+    """
+    start = add_months(today, -months) + _ONE_DAY
+    before_end = start - _ONE_DAY
+    before_start = add_months(today, -2 * months) + _ONE_DAY
+    return Span(start, today), Span(before_start, before_end)
+
+
+# The overview -------------------------------------------------------------------------
+
+
+@dataclass
+class SentimentSplit:
+    """How many interactions went each way (never added across kinds)."""
+
+    positive: int = 0
+    neutral: int = 0
+    negative: int = 0
+    mixed: int = 0
+
+    def of(self, sentiment: Sentiment) -> int:
+        value: int = getattr(self, sentiment.value)
+        return value
+
+
+@dataclass
+class ThemeFigures:
+    """One theme's figures in the overview."""
+
+    theme: Theme
+    raised: int = 0
+    raised_before: int = 0
+    audiences: int = 0
+    sentiment: SentimentSplit = field(default_factory=SentimentSplit)
+    last_raised: date | None = None
+
+    @property
+    def change(self) -> int:
+        return self.raised - self.raised_before
+
+
+def _sentiment_counts(condition: Any, counted: Any) -> list[Any]:
+    return [
+        func.count(
+            distinct(case((and_(condition, Interaction.sentiment == s), counted)))
+        )
+        for s in Sentiment
+    ]
+
+
+SORTS = {"raised": "Most raised", "name": "Name"}
+
+
+def theme_overview(
+    months: int, today: date, *, sort: str = "raised"
+) -> tuple[list[ThemeFigures], Span, Span]:
+    """Every active theme (and any retired one raised in the period) with its figures.
+
+    One grouped query over confirmed interactions gives, per theme: interactions in
+    the period and in the same length of time before it, audiences that raised it in
+    the period, the period's sentiment split, and the last day it was raised.
+    """
+    current, before = like_for_like(months, today)
+    in_current = Interaction.occurred_on >= current.start
+    in_before = and_(
+        Interaction.occurred_on >= before.start,
+        Interaction.occurred_on <= before.end,
+    )
+    ia = interaction_audiences
+    it = interaction_themes
+    confirmed = Interaction.status == InteractionStatus.CONFIRMED
+    # Each interaction raises a theme once (the pair is the key), so plain sums count
+    # interactions; audiences come from a second grouped subquery of the period only.
+    counts = (
+        select(
+            it.c.theme_id.label("theme_id"),
+            func.sum(case((in_current, 1), else_=0)).label("raised"),
+            func.sum(case((in_before, 1), else_=0)).label("raised_before"),
+            *[
+                func.sum(
+                    case((and_(in_current, Interaction.sentiment == s), 1), else_=0)
+                ).label(s.value)
+                for s in Sentiment
+            ],
+        )
+        .select_from(it)
+        .join(Interaction, Interaction.id == it.c.interaction_id)
+        .where(confirmed, Interaction.occurred_on >= before.start)
+        .group_by(it.c.theme_id)
+        .subquery()
+    )
+    # The last time raised, however long ago: read from the indexes alone.
+    last = (
+        select(
+            it.c.theme_id.label("theme_id"),
+            func.max(Interaction.occurred_on).label("last_raised"),
+        )
+        .select_from(it)
+        .join(Interaction, Interaction.id == it.c.interaction_id)
+        .where(confirmed)
+        .group_by(it.c.theme_id)
+        .subquery()
+    )
+    reach = (
+        select(
+            it.c.theme_id.label("theme_id"),
+            func.count(distinct(ia.c.audience_id)).label("audiences"),
+        )
+        .select_from(it)
+        .join(Interaction, Interaction.id == it.c.interaction_id)
+        .join(ia, ia.c.interaction_id == Interaction.id)
+        .where(confirmed, in_current)
+        .group_by(it.c.theme_id)
+        .subquery()
+    )
+    query = (
+        select(
+            last.c.theme_id,
+            func.coalesce(counts.c.raised, 0),
+            func.coalesce(counts.c.raised_before, 0),
+            func.coalesce(reach.c.audiences, 0),
+            *[func.coalesce(counts.c[s.value], 0) for s in Sentiment],
+            last.c.last_raised,
+        )
+        .select_from(last)
+        .outerjoin(counts, counts.c.theme_id == last.c.theme_id)
+        .outerjoin(reach, reach.c.theme_id == last.c.theme_id)
+    )
+    counted: dict[int, tuple[Any, ...]] = {
+        row[0]: tuple(row[1:]) for row in db.session.execute(query)
+    }
+    figures = []
+    for theme in list_themes():
+        row = counted.get(theme.id)
+        if row is None:
+            if theme.is_active:
+                figures.append(ThemeFigures(theme))
+            continue
+        raised, raised_before, audiences, pos, neu, neg, mix, last = row
+        if not theme.is_active and not raised:
+            continue
+        figures.append(
+            ThemeFigures(
+                theme,
+                raised=raised,
+                raised_before=raised_before,
+                audiences=audiences,
+                sentiment=SentimentSplit(pos, neu, neg, mix),
+                last_raised=last,
+            )
+        )
+    if sort == "raised":
+        figures.sort(key=lambda f: (-f.raised, f.theme.name.lower()))
+    return figures, current, before
+
+
+# A theme's page -----------------------------------------------------------------------
+
+
+@dataclass
+class AudienceRow:
+    """One audience that raised a theme: how often, how it went, when last."""
+
+    audience_id: int
+    name: str
+    raised: int
+    sentiment: SentimentSplit
+    last_raised: date | None
+
+
+@dataclass
+class QuarterRow:
+    """A calendar quarter's count of interactions raising a theme."""
+
+    label: str
+    start: date
+    to_date: bool
+    raised: int = 0
+    sentiment: SentimentSplit = field(default_factory=SentimentSplit)
+
+
+def theme_audiences(theme: Theme) -> list[AudienceRow]:
+    """The audiences that raised ``theme`` in confirmed interactions, most first."""
+    ia = interaction_audiences
+    it = interaction_themes
+    query = (
+        select(
+            Audience.id,
+            Audience.name,
+            func.count(distinct(Interaction.id)),
+            *_sentiment_counts(true(), Interaction.id),
+            func.max(Interaction.occurred_on),
+        )
+        .select_from(it)
+        .join(Interaction, Interaction.id == it.c.interaction_id)
+        .join(ia, ia.c.interaction_id == Interaction.id)
+        .join(Audience, Audience.id == ia.c.audience_id)
+        .where(
+            it.c.theme_id == theme.id,
+            Interaction.status == InteractionStatus.CONFIRMED,
+        )
+        .group_by(Audience.id, Audience.name)
+    )
+    rows = [
+        AudienceRow(
+            audience_id=row[0],
+            name=row[1],
+            raised=row[2],
+            sentiment=SentimentSplit(*row[3:7]),
+            last_raised=row[7],
+        )
+        for row in db.session.execute(query)
+    ]
+    rows.sort(key=lambda r: (-r.raised, r.name.lower()))
+    return rows
+
+
+_MONTHS = [
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+]
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def theme_quarters(theme: Theme, today: date) -> list[QuarterRow]:
+    """The last QUARTERS calendar quarters, oldest first; this one counted to date."""
+    this_quarter = _quarter_start(today)
+    starts = [add_months(this_quarter, -3 * n) for n in range(QUARTERS - 1, -1, -1)]
+    rows: list[QuarterRow] = []
+    for start in starts:
+        last = add_months(start, 2)
+        label = f"{_MONTHS[start.month - 1]} to {_MONTHS[last.month - 1]} {last.year}"
+        to_date = start == this_quarter
+        if to_date:
+            label += " (to date)"
+        rows.append(QuarterRow(label=label, start=start, to_date=to_date))
+    year = func.extract("year", Interaction.occurred_on)
+    month = func.extract("month", Interaction.occurred_on)
+    query = (
+        select(
+            year,
+            month,
+            func.count(distinct(Interaction.id)),
+            *_sentiment_counts(true(), Interaction.id),
+        )
+        .select_from(interaction_themes)
+        .join(Interaction, Interaction.id == interaction_themes.c.interaction_id)
+        .where(
+            interaction_themes.c.theme_id == theme.id,
+            Interaction.status == InteractionStatus.CONFIRMED,
+            Interaction.occurred_on >= starts[0],
+        )
+        .group_by(year, month)
+    )
+    by_start = {row.start: row for row in rows}
+    for y, m, raised, pos, neu, neg, mix in db.session.execute(query):
+        start = _quarter_start(date(int(y), int(m), 1))
+        row = by_start.get(start)
+        if row is None:  # after today (a day ahead, by the clock's UK day)
+            row = rows[-1]
+        row.raised += raised
+        split = row.sentiment
+        split.positive += pos
+        split.neutral += neu
+        split.negative += neg
+        split.mixed += mix
+    return rows
+
+
+def latest_interactions(theme: Theme, *, limit: int = LATEST) -> list[Interaction]:
+    """The latest confirmed interactions raising ``theme``, with their audiences."""
+    query = (
+        select(Interaction)
+        .join(
+            interaction_themes,
+            interaction_themes.c.interaction_id == Interaction.id,
+        )
+        .where(
+            interaction_themes.c.theme_id == theme.id,
+            Interaction.status == InteractionStatus.CONFIRMED,
+        )
+        .options(selectinload(Interaction.audiences))
+        .order_by(Interaction.occurred_on.desc(), Interaction.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def open_commitments(audience_ids: Sequence[int]) -> list[Commitment]:
+    """Open commitments to these audiences, soonest due first."""
+    if not audience_ids:
+        return []
+    query = (
+        select(Commitment)
+        .where(
+            Commitment.audience_id.in_(list(audience_ids)),
+            Commitment.status == CommitmentStatus.OPEN,
+        )
+        .options(selectinload(Commitment.audience), selectinload(Commitment.owner))
+        .order_by(Commitment.due_on, Commitment.id)
+        .limit(200)
+    )
+    return list(db.session.scalars(query))
+
+
+# The audience page's section ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RaisedTheme:
+    """A theme an audience has raised: how often and when last."""
+
+    theme_id: int
+    name: str
+    raised: int
+    last_raised: date
+
+
+def themes_raised_by(audience_id: int) -> list[RaisedTheme]:
+    """The themes an audience raised in confirmed interactions, most often first."""
+    it = interaction_themes
+    ia = interaction_audiences
+    query = (
+        select(
+            Theme.id,
+            Theme.name,
+            func.count(distinct(Interaction.id)),
+            func.max(Interaction.occurred_on),
+        )
+        .select_from(ia)
+        .join(Interaction, Interaction.id == ia.c.interaction_id)
+        .join(it, it.c.interaction_id == Interaction.id)
+        .join(Theme, Theme.id == it.c.theme_id)
+        .where(
+            ia.c.audience_id == audience_id,
+            Interaction.status == InteractionStatus.CONFIRMED,
+        )
+        .group_by(Theme.id, Theme.name)
+    )
+    found = [RaisedTheme(*row) for row in db.session.execute(query)]
+    found.sort(key=lambda r: (-r.raised, r.name.lower()))
+    return found
