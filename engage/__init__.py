@@ -172,6 +172,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.metrics.views import feeds_bp
     from engage.metrics.views import reports_bp
     from engage.organisation.views import bp as organisation_bp
+    from engage.relationships.health_views import bp as health_bp
     from engage.scheduling.views import bp as jobs_bp
     from engage.surveys.public_views import bp as answer_bp
     from engage.surveys.results.views import bp as survey_results_bp
@@ -197,6 +198,7 @@ def _register_blueprints(app: Flask) -> None:
         mailing_receipts_bp,  # GOV.UK Notify's receipts (a bearer token)
         audiences_bp,
         map_bp,
+        health_bp,  # relationship health, its history and the meeting brief
         actions_bp,
         calendar_bp,
         imports_bp,
