@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import select
 
 from engage.audiences.models import Approach
-from engage.clock import today
 from engage.extensions import db
 from engage.relationships.health import in_words
 from engage.relationships.health import score_all
@@ -230,7 +229,8 @@ def test_the_job_writes_one_row_per_audience_a_day_and_replaces_it() -> None:
     spec = get_spec("score-relationships")
 
     first = run_job(spec, trigger=RunTrigger.CLI, clock=lambda: NOW)
-    assert first is not None and first.outcome is RunOutcome.OK, first and first.error
+    assert first is not None
+    assert first.outcome is RunOutcome.OK, first.error
     assert first.counts["audiences"] == 2
     rows = db.session.scalars(select(AudienceHealth)).all()
     assert {(r.audience_id, r.day) for r in rows} == {(a.id, DAY), (b.id, DAY)}
@@ -241,7 +241,8 @@ def test_the_job_writes_one_row_per_audience_a_day_and_replaces_it() -> None:
     again = run_job(
         spec, trigger=RunTrigger.CLI, clock=lambda: NOW + timedelta(minutes=5)
     )
-    assert again is not None and again.outcome is RunOutcome.OK
+    assert again is not None
+    assert again.outcome is RunOutcome.OK
     db.session.expire_all()
     rows = db.session.scalars(select(AudienceHealth)).all()
     assert len(rows) == 2
@@ -262,8 +263,10 @@ def test_the_audience_page_shows_todays_health_and_links(
     login(cast["lead"])
     page = client.get(f"/audiences/{council.id}").get_data(as_text=True)
     assert "Relationship health" in page
-    assert "Needs attention" in page and "45 out of 100" in page
-    assert "Never contacted" in page and "One overdue commitment" in page
+    assert "Needs attention" in page
+    assert "45 out of 100" in page
+    assert "Never contacted" in page
+    assert "One overdue commitment" in page
     assert f"/audiences/{council.id}/health" in page
     assert f"/audiences/{council.id}/brief" in page
     assert "Meeting brief" in page
@@ -290,7 +293,8 @@ def test_the_history_lists_the_rows_newest_first(
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert page.index("14 June 2026") < page.index("13 June 2026")
-    assert "Needs attention" in page and "No contact for 40 days against 30" in page
+    assert "Needs attention" in page
+    assert "No contact for 40 days against 30" in page
     assert client.get(f"/audiences/{council.id}/health?page=x").status_code == 200
     assert client.get("/audiences/999999/health").status_code == 404
 
@@ -342,10 +346,13 @@ def test_the_brief(client: Any, login: Any, cast: dict[str, Any]) -> None:
     response = client.get(f"/audiences/{council.id}/brief")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Meeting brief" in page and "Cllr Ann Smith" in page
+    assert "Meeting brief" in page
+    assert "Cllr Ann Smith" in page
     # The last five interactions only, newest first.
-    assert "Meeting 1 days ago" in page and "Meeting 5 days ago" in page
-    assert "Meeting 6 days ago" not in page and "Long ago" not in page
+    assert "Meeting 1 days ago" in page
+    assert "Meeting 5 days ago" in page
+    assert "Meeting 6 days ago" not in page
+    assert "Long ago" not in page
     assert page.index("Meeting 1 days ago") < page.index("Meeting 5 days ago")
     assert "Mixed" in page
     assert (
