@@ -173,6 +173,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.metrics.views import reports_bp
     from engage.organisation.views import bp as organisation_bp
     from engage.relationships.capture_views import bp as capture_bp
+    from engage.relationships.health_views import bp as health_bp
     from engage.relationships.link_views import bp as audience_links_bp
     from engage.relationships.theme_views import bp as themes_bp
     from engage.scheduling.views import bp as jobs_bp
@@ -200,6 +201,7 @@ def _register_blueprints(app: Flask) -> None:
         mailing_receipts_bp,  # GOV.UK Notify's receipts (a bearer token)
         audiences_bp,
         map_bp,
+        health_bp,  # relationship health, its history and the meeting brief
         actions_bp,
         calendar_bp,
         imports_bp,

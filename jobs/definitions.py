@@ -120,6 +120,14 @@ JOBS: tuple[JobSpec, ...] = (
         description="Yesterday's system metrics and reach figures from deliveries.",
     ),
     JobSpec(
+        "score-relationships",
+        "cron",
+        {"hour": 2, "minute": 30},
+        "jobs.relationships:score_relationships",
+        description="Score each active audience's relationship health for today "
+        "(contact against its cadence, sentiment, overdue commitments) and keep it.",
+    ),
+    JobSpec(
         "reach-report-weekly",
         "cron",
         {"day_of_week": "mon", "hour": 6, "minute": 0},

@@ -72,6 +72,9 @@ MATRIX = {
     "audiences.index": SIGNED_IN,
     "audiences.create": EDITORS,
     "audiences.detail": SIGNED_IN,
+    # Relationship health: its history and the meeting brief
+    "health.history": SIGNED_IN,
+    "health.brief": SIGNED_IN,
     "audiences.edit": EDITORS,
     "audiences.archive": EDITORS,
     "audiences.restore": EDITORS,

@@ -171,6 +171,12 @@ class MapFilterForm(FlaskForm):  # type: ignore[misc]
         csrf = False
 
     programme = SelectField("Programme", parse=parse_id)
+    colour = RadioField(
+        "Colour by",
+        choices=choices([("approach", "Approach"), ("health", "Relationship health")]),
+        default="approach",
+        optional=True,
+    )
 
     def __init__(
         self, *args: Any, programmes: list[tuple[int, str]], **kwargs: Any

@@ -38,6 +38,8 @@ from engage.clock import today
 from engage.clock import utcnow
 from engage.edge import change
 from engage.extensions import db
+from engage.relationships.health import score_all
+from engage.relationships.models import HealthBand
 
 bp = Blueprint("audiences", __name__, url_prefix="/audiences")
 map_bp = Blueprint("map", __name__, url_prefix="/map")
@@ -302,13 +304,19 @@ def contact_intervals() -> ResponseReturnValue:
 @roles_required(*READERS)
 def stakeholder_map() -> ResponseReturnValue:
     form = MapFilterForm(request.args, programmes=_programme_choices())
+    form.validate()
     programme = None
-    if form.validate() and form.programme.data:
+    if not form.programme.errors and form.programme.data:
         programme = db.session.get(Programme, form.programme.data)
-    stakeholder_map = services.build_map(today=today(), programme=programme)
+    # A colour not among the choices is the usual map.
+    by_health = not form.colour.errors and form.colour.data == "health"
+    day = today()
+    stakeholder_map = services.build_map(today=day, programme=programme)
     return render_template(
         "audiences/map.html",
         form=form,
         map=stakeholder_map,
         quadrant=services.quadrant,
+        health=score_all(day) if by_health else None,
+        bands=list(HealthBand),
     )
