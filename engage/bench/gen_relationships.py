@@ -408,9 +408,10 @@ def _health(ctx: Context) -> None:
 
 def busiest_audience(conn: Any) -> int | None:
     """The audience in most interactions (the audience page's benchmark)."""
-    return conn.scalar(
+    found = conn.scalar(
         select(interaction_audiences.c.audience_id)
         .group_by(interaction_audiences.c.audience_id)
         .order_by(func.count().desc(), interaction_audiences.c.audience_id)
         .limit(1)
     )
+    return None if found is None else int(found)
