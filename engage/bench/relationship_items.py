@@ -49,64 +49,84 @@ HEALTH_RECENT_DAYS = 90
 #: The audience page's baseline: the first page of its timeline (themes, contacts,
 #: how many there are) with its latest health score, in one query.
 AUDIENCE_PAGE_SQL = """
-SELECT i.id, i.occurred_on, i.kind, i.subject, i.sentiment, i.status,
+SELECT p.*,
   (SELECT group_concat(t.name, ', ') FROM interaction_themes it
      JOIN relationship_themes t ON t.id = it.theme_id
-     WHERE it.interaction_id = i.id) AS themes,
+     WHERE it.interaction_id = p.id) AS themes,
   (SELECT group_concat(c.name, ', ') FROM interaction_contacts ic
      JOIN audience_contacts c ON c.id = ic.contact_id
-     WHERE ic.interaction_id = i.id) AS contacts,
-  COUNT(*) OVER () AS total,
+     WHERE ic.interaction_id = p.id) AS contacts,
+  (SELECT COUNT(*) FROM interaction_audiences
+     WHERE audience_id = :audience_id) AS total,
   (SELECT score || ' ' || band FROM audience_health WHERE audience_id = :audience_id
      ORDER BY day DESC LIMIT 1) AS health
-FROM interactions i JOIN interaction_audiences ia ON ia.interaction_id = i.id
-WHERE ia.audience_id = :audience_id
-ORDER BY i.occurred_on DESC, i.id DESC LIMIT :rows
+FROM (
+  SELECT i.id, i.occurred_on, i.kind, i.subject, i.sentiment, i.status
+  FROM interactions i JOIN interaction_audiences ia ON ia.interaction_id = i.id
+  WHERE ia.audience_id = :audience_id
+  ORDER BY i.occurred_on DESC, i.id DESC LIMIT :rows
+) p
+ORDER BY p.occurred_on DESC, p.id DESC
 """
 
 #: The themes overview's baseline: each theme's confirmed interactions over the
 #: period, the audiences that raised it and how those went.
 THEMES_SQL = """
-SELECT t.id, t.name, COUNT(DISTINCT i.id) AS interactions,
-  COUNT(DISTINCT ia.audience_id) AS audiences,
-  COUNT(DISTINCT CASE WHEN i.sentiment = 'negative' THEN i.id END) AS negative,
-  COUNT(DISTINCT CASE WHEN i.sentiment = 'positive' THEN i.id END) AS positive,
-  MAX(i.occurred_on) AS latest
+WITH recent AS (
+  SELECT id, sentiment, occurred_on FROM interactions
+  WHERE status = 'confirmed' AND occurred_on >= :since
+), counted AS (
+  SELECT it.theme_id, COUNT(*) AS interactions,
+    SUM(r.sentiment = 'negative') AS negative,
+    SUM(r.sentiment = 'positive') AS positive, MAX(r.occurred_on) AS latest
+  FROM interaction_themes it JOIN recent r ON r.id = it.interaction_id
+  GROUP BY it.theme_id
+), reached AS (
+  SELECT theme_id, COUNT(*) AS audiences FROM (
+    SELECT DISTINCT it.theme_id, ia.audience_id
+    FROM interaction_themes it JOIN recent r ON r.id = it.interaction_id
+    JOIN interaction_audiences ia ON ia.interaction_id = it.interaction_id)
+  GROUP BY theme_id
+)
+SELECT t.id, t.name, COALESCE(c.interactions, 0) AS interactions,
+  COALESCE(a.audiences, 0) AS audiences, c.negative, c.positive, c.latest
 FROM relationship_themes t
-LEFT JOIN interaction_themes it ON it.theme_id = t.id
-LEFT JOIN interactions i ON i.id = it.interaction_id
-  AND i.status = 'confirmed' AND i.occurred_on >= :since
-LEFT JOIN interaction_audiences ia ON ia.interaction_id = i.id
+LEFT JOIN counted c ON c.theme_id = t.id
+LEFT JOIN reached a ON a.theme_id = t.id
 WHERE t.is_active
-GROUP BY t.id, t.name
 ORDER BY interactions DESC, t.name
 """
 
 #: The interactions list's baseline: a page, newest first, with each one's audiences
 #: and themes and the number there are.
 INTERACTION_LIST_SQL = """
-SELECT i.id, i.occurred_on, i.kind, i.subject, i.sentiment, i.status,
+SELECT p.*,
   (SELECT group_concat(a.name, ', ') FROM interaction_audiences ia
      JOIN audiences a ON a.id = ia.audience_id
-     WHERE ia.interaction_id = i.id) AS audiences,
+     WHERE ia.interaction_id = p.id) AS audiences,
   (SELECT group_concat(t.name, ', ') FROM interaction_themes it
      JOIN relationship_themes t ON t.id = it.theme_id
-     WHERE it.interaction_id = i.id) AS themes,
-  COUNT(*) OVER () AS matching
-FROM interactions i
-ORDER BY i.occurred_on DESC, i.id DESC
-LIMIT :per_page OFFSET :offset
+     WHERE it.interaction_id = p.id) AS themes,
+  (SELECT COUNT(*) FROM interactions) AS matching
+FROM (
+  SELECT id, occurred_on, kind, subject, sentiment, status FROM interactions
+  ORDER BY occurred_on DESC, id DESC LIMIT :per_page OFFSET :offset
+) p
+ORDER BY p.occurred_on DESC, p.id DESC
 """
 
 #: The commitments register's baseline: the open ones, soonest due first, with the
 #: audience and owner and the number there are.
 COMMITMENTS_SQL = """
-SELECT c.id, c.description, c.due_on, c.status, a.name, u.name,
-  COUNT(*) OVER () AS matching
-FROM commitments c JOIN audiences a ON a.id = c.audience_id
-LEFT JOIN users u ON u.id = c.owner_id
-WHERE c.status = 'open'
-ORDER BY c.due_on, c.id LIMIT :per_page
+SELECT p.*, a.name, u.name,
+  (SELECT COUNT(*) FROM commitments WHERE status = 'open') AS matching
+FROM (
+  SELECT id, description, audience_id, owner_id, due_on, status FROM commitments
+  WHERE status = 'open' ORDER BY due_on, id LIMIT :per_page
+) p
+JOIN audiences a ON a.id = p.audience_id
+LEFT JOIN users u ON u.id = p.owner_id
+ORDER BY p.due_on, p.id
 """
 
 #: The health scoring's baseline: every audience scored from its last contact, how
