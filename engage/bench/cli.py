@@ -30,6 +30,14 @@ import click
     default=None,
     help="Use this already generated SQLite URL instead of a temporary file.",
 )
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="WORDS",
+    help="Time only the items whose names contain these words (any case); may be "
+    'given more than once, e.g. --only "audience page" --only relationships '
+    "--only /join.",
+)
 def bench(
     scale: float,
     runs: int,
@@ -37,6 +45,7 @@ def bench(
     join_requests: int,
     join_clients: int,
     database: str | None,
+    only: tuple[str, ...],
 ) -> None:
     """Generate a data set in a temporary SQLite file and print benchmark figures."""
     from engage.bench.runner import run
@@ -48,5 +57,6 @@ def bench(
         join_total=join_requests,
         join_threads=join_clients,
         database_url=database,
+        only=only,
         out=lambda line: click.echo(line, err=False),
     )

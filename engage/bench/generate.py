@@ -4,11 +4,14 @@
 data set: at scale 1, 50,000 members, 300 audiences, 5,000 actions and 20,000
 deliveries over three years, 200 surveys with 500,000 responses (one of 100,000),
 2,000,000 observations, 100 feeds with 50,000 mentions, and 2,000 involvement
-activities with 40,000 attendances at their sessions. Rows go in with
+activities with 40,000 attendances at their sessions, and the relationship log:
+40 themes, 100,000 interactions, 10,000 commitments, 300 links between audiences
+and a year of daily health for each audience. Rows go in with
 SQLAlchemy Core ``insert`` in chunks, never through the ORM. ``STEPS`` is the
 ordered list of generator steps; they live by feature in ``gen_plan`` (staff,
-reference lists, audiences, actions and deliveries), ``gen_members``, ``gen_surveys``
-and ``gen_metrics`` (metrics and feeds) and ``gen_involvement``, sharing ``gen_rows``.
+reference lists, audiences, actions and deliveries), ``gen_members``, ``gen_surveys``,
+``gen_metrics`` (metrics and feeds), ``gen_involvement`` and ``gen_relationships``,
+sharing ``gen_rows``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from engage.bench.gen_plan import activities
 from engage.bench.gen_plan import audiences
 from engage.bench.gen_plan import reference_lists
 from engage.bench.gen_plan import users
+from engage.bench.gen_relationships import relationships
 from engage.bench.gen_rows import Context
 from engage.bench.gen_surveys import surveys
 
@@ -54,6 +58,12 @@ SIZES = {
     "involvement_attendances": 40_000,
     #: Sessions the busiest member was invited to (the member record's benchmark).
     "busy_sessions": 300,
+    "themes": 40,
+    "interactions": 100_000,
+    "commitments": 10_000,
+    "audience_links": 300,
+    #: Days of health history for every audience, ending on the data set's last day.
+    "health_days": 365,
 }
 
 
@@ -69,6 +79,7 @@ STEPS: list[Callable[[Context], None]] = [
     metrics,
     feeds,
     involvement,
+    relationships,
 ]
 
 

@@ -8,7 +8,9 @@ items are in ``items`` (the list ``BENCH_ITEMS`` holds the page items; the featu
 still to come add theirs), ``mailing_items`` (preparing and delivering a mailing)
 and ``involvement_items`` (the activity list, a member's involvement record, and
 preparing invitations to every member), the timing in ``timing``, the join load in
-``join_load`` and the table in ``table``.
+``join_load`` and the table in ``table``; the relationship log's (the audience page,
+its lists and the nightly health scoring) in ``relationship_items``. ``only`` times
+just the items whose names contain one of its words (the join load is "/join").
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Protocol
+from typing import TypeVar
 
 from flask import Flask
 from sqlalchemy import func
@@ -40,12 +45,23 @@ from engage.bench.items import survey_results_item
 from engage.bench.join_load import ROOT
 from engage.bench.join_load import join_load
 from engage.bench.mailing_items import MAILING_ITEMS
+from engage.bench.relationship_items import health_item
+from engage.bench.relationship_items import relationship_page_items
 from engage.bench.table import Result
 from engage.bench.table import format_table
+from engage.bench.timing import Skipped
 from engage.bench.timing import call_result
 from engage.bench.timing import page_result
 from engage.extensions import db
 from engage.membership.models import Member
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+T = TypeVar("T", bound=_Named)
 
 
 def _bench_app(database_url: str) -> Flask:
@@ -91,6 +107,7 @@ def run(
     join_total: int = 2000,
     join_threads: int = 16,
     database_url: str | None = None,
+    only: tuple[str, ...] = (),
     out: Callable[[str], None] = print,
 ) -> list[Result]:
     """Generate (unless ``database_url`` is given), time every item, print the table."""
@@ -99,9 +116,12 @@ def run(
         folder = tempfile.mkdtemp(prefix="engage-bench-")
         database_url = f"sqlite:///{folder}/bench.sqlite"
         prepare(database_url, scale=scale, out=out)
+    chosen = _chooser(only)
     try:
-        results = _time_pages(database_url, runs=runs, warmup=warmup, out=out)
-        if join_total:
+        results = _time_pages(
+            database_url, runs=runs, warmup=warmup, chosen=chosen, out=out
+        )
+        if join_total and chosen("/join POSTs"):
             out("loading /join through gunicorn…")
             results += join_load(
                 database_url,
@@ -116,6 +136,12 @@ def run(
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _chooser(only: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether an item (by name) is timed: all of them, or those ``only`` names."""
+    words = [word.casefold() for word in only if word.strip()]
+    return lambda name: not words or any(w in name.casefold() for w in words)
+
+
 def _count_members(database_url: str, pattern: str) -> int:
     app = _bench_app(database_url)
     with app.app_context():
@@ -126,8 +152,32 @@ def _count_members(database_url: str, pattern: str) -> int:
     return int(count or 0)
 
 
+def _time_each(
+    items: Sequence[T | Skipped],
+    chosen: Callable[[str], bool],
+    out: Callable[[str], None],
+    time_one: Callable[[T], Result],
+) -> list[Result]:
+    """Time the chosen items (a line saying why for those that cannot be)."""
+    results = []
+    for item in items:
+        if not chosen(item.name):
+            continue
+        if isinstance(item, Skipped):
+            results.append(item.result())
+            continue
+        out(f"timing {item.name}…")
+        results.append(time_one(item))
+    return results
+
+
 def _time_pages(
-    database_url: str, *, runs: int, warmup: int, out: Callable[[str], None]
+    database_url: str,
+    *,
+    runs: int,
+    warmup: int,
+    chosen: Callable[[str], bool],
+    out: Callable[[str], None],
 ) -> list[Result]:
     # Timed in this process as served: start-up finished as wsgi.py does.
     app = ready_to_serve(_bench_app(database_url))
@@ -143,19 +193,33 @@ def _time_pages(
         )
         if response.status_code != 302:
             raise RuntimeError("could not sign in to the bench database")
-        pages = [*BENCH_ITEMS, survey_results_item(), *involvement_page_items()]
-        for item in pages:
-            out(f"timing {item.name}…")
-            results.append(page_result(item, client, runs=runs, warmup=warmup))
+        pages = [
+            *BENCH_ITEMS,
+            survey_results_item(),
+            *involvement_page_items(),
+            *relationship_page_items(client),
+        ]
+        results += _time_each(
+            pages,
+            chosen,
+            out,
+            lambda item: page_result(item, client, runs=runs, warmup=warmup),
+        )
         with feed_server() as base:
-            for call_item in (reach_report_item(), feed_poll_item(base)):
-                out(f"timing {call_item.name}…")
-                results.append(call_result(call_item, runs=runs, warmup=warmup))
+            calls = [reach_report_item(), feed_poll_item(base), health_item()]
+            results += _time_each(
+                calls,
+                chosen,
+                out,
+                lambda item: call_result(item, runs=runs, warmup=warmup),
+            )
         for label, mailing_item in MAILING_ITEMS:
-            out(f"timing {label}…")
-            results.append(mailing_item(runs=runs, warmup=warmup))
-        out("timing prepare invitations to every member…")
-        results.append(prepare_invitations(runs=runs, warmup=warmup))
+            if chosen(label):
+                out(f"timing {label}…")
+                results.append(mailing_item(runs=runs, warmup=warmup))
+        if chosen("prepare invitations for every member"):
+            out("timing prepare invitations to every member…")
+            results.append(prepare_invitations(runs=runs, warmup=warmup))
         db.session.remove()
         db.engine.dispose()
     return results

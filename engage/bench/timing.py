@@ -61,6 +61,21 @@ class CallItem:
     baseline: Callable[[], Any] | None = None
     #: At most this many runs (slow calls): the table still shows median and p95.
     max_runs: int = 5
+    #: A note printed under the table (what the baseline is).
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An item that cannot be timed in this build (a page or service not there yet)."""
+
+    name: str
+    target: str
+    why: str
+
+    def result(self) -> Result:
+        """A line of the table saying why the item was not timed."""
+        return Result(self.name, "–", "–", "–", "–", self.target, None, self.why)
 
 
 def call_result(item: CallItem, *, runs: int, warmup: int) -> Result:
@@ -80,6 +95,7 @@ def call_result(item: CallItem, *, runs: int, warmup: int) -> Result:
         ratio,
         f"≤ {item.target_ms:g} ms",
         median <= item.target_ms,
+        item.note,
     )
 
 

@@ -1,0 +1,329 @@
+"""The relationship log's benchmarks: the audience page, the lists, the health scoring.
+
+Timed as pages against hand-written SQL (see ``gen_relationships`` for the data): the
+page of the audience in most interactions (its timeline and health are sections
+other parts add), the themes overview, the interactions list (first page and a page
+half-way through) and the commitments register; and the nightly health scoring of
+every audience (``engage.relationships.health.score_all``, rolled back) against one
+``INSERT ... SELECT`` scoring every audience from the same facts. A page or service
+not in this build gives a line saying so, not a failure.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from flask.testing import FlaskClient
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
+
+from engage.audiences.models import Audience
+from engage.bench.gen_relationships import busiest_audience
+from engage.bench.timing import CallItem
+from engage.bench.timing import PageItem
+from engage.bench.timing import Skipped
+from engage.clock import today
+from engage.clock import utcnow
+from engage.extensions import db
+from engage.relationships.models import Interaction
+
+#: Targets (medians, ms).
+AUDIENCE_PAGE_TARGET_MS = 100
+THEMES_TARGET_MS = 300
+LIST_TARGET_MS = 100
+HEALTH_TARGET_MS = 5_000
+#: Rows a list shows when its view does not say (``PER_PAGE`` in its module).
+DEFAULT_PER_PAGE = 25
+#: The interactions the audience page's timeline shows at first.
+TIMELINE_ROWS = 20
+#: The period the baselines count over: the themes overview and recent contact.
+THEMES_DAYS = 365
+HEALTH_RECENT_DAYS = 90
+
+#: The audience page's baseline: the first page of its timeline (themes, contacts,
+#: how many there are) with its latest health score, in one query.
+AUDIENCE_PAGE_SQL = """
+SELECT p.*,
+  (SELECT group_concat(t.name, ', ') FROM interaction_themes it
+     JOIN relationship_themes t ON t.id = it.theme_id
+     WHERE it.interaction_id = p.id) AS themes,
+  (SELECT group_concat(c.name, ', ') FROM interaction_contacts ic
+     JOIN audience_contacts c ON c.id = ic.contact_id
+     WHERE ic.interaction_id = p.id) AS contacts,
+  (SELECT COUNT(*) FROM interaction_audiences
+     WHERE audience_id = :audience_id) AS total,
+  (SELECT score || ' ' || band FROM audience_health WHERE audience_id = :audience_id
+     ORDER BY day DESC LIMIT 1) AS health
+FROM (
+  SELECT i.id, i.occurred_on, i.kind, i.subject, i.sentiment, i.status
+  FROM interactions i JOIN interaction_audiences ia ON ia.interaction_id = i.id
+  WHERE ia.audience_id = :audience_id
+  ORDER BY i.occurred_on DESC, i.id DESC LIMIT :rows
+) p
+ORDER BY p.occurred_on DESC, p.id DESC
+"""
+
+#: The themes overview's baseline: each theme's confirmed interactions over the
+#: period, the audiences that raised it and how those went.
+THEMES_SQL = """
+WITH recent AS (
+  SELECT id, sentiment, occurred_on FROM interactions
+  WHERE status = 'confirmed' AND occurred_on >= :since
+), counted AS (
+  SELECT it.theme_id, COUNT(*) AS interactions,
+    SUM(r.sentiment = 'negative') AS negative,
+    SUM(r.sentiment = 'positive') AS positive, MAX(r.occurred_on) AS latest
+  FROM interaction_themes it JOIN recent r ON r.id = it.interaction_id
+  GROUP BY it.theme_id
+), reached AS (
+  SELECT theme_id, COUNT(*) AS audiences FROM (
+    SELECT DISTINCT it.theme_id, ia.audience_id
+    FROM interaction_themes it JOIN recent r ON r.id = it.interaction_id
+    JOIN interaction_audiences ia ON ia.interaction_id = it.interaction_id)
+  GROUP BY theme_id
+)
+SELECT t.id, t.name, COALESCE(c.interactions, 0) AS interactions,
+  COALESCE(a.audiences, 0) AS audiences, c.negative, c.positive, c.latest
+FROM relationship_themes t
+LEFT JOIN counted c ON c.theme_id = t.id
+LEFT JOIN reached a ON a.theme_id = t.id
+WHERE t.is_active
+ORDER BY interactions DESC, t.name
+"""
+
+#: The interactions list's baseline: a page, newest first, with each one's audiences
+#: and themes and the number there are.
+INTERACTION_LIST_SQL = """
+SELECT p.*,
+  (SELECT group_concat(a.name, ', ') FROM interaction_audiences ia
+     JOIN audiences a ON a.id = ia.audience_id
+     WHERE ia.interaction_id = p.id) AS audiences,
+  (SELECT group_concat(t.name, ', ') FROM interaction_themes it
+     JOIN relationship_themes t ON t.id = it.theme_id
+     WHERE it.interaction_id = p.id) AS themes,
+  (SELECT COUNT(*) FROM interactions) AS matching
+FROM (
+  SELECT id, occurred_on, kind, subject, sentiment, status FROM interactions
+  ORDER BY occurred_on DESC, id DESC LIMIT :per_page OFFSET :offset
+) p
+ORDER BY p.occurred_on DESC, p.id DESC
+"""
+
+#: The commitments register's baseline: the open ones, soonest due first, with the
+#: audience and owner and the number there are.
+COMMITMENTS_SQL = """
+SELECT p.*, a.name, u.name,
+  (SELECT COUNT(*) FROM commitments WHERE status = 'open') AS matching
+FROM (
+  SELECT id, description, audience_id, owner_id, due_on, status FROM commitments
+  WHERE status = 'open' ORDER BY due_on, id LIMIT :per_page
+) p
+JOIN audiences a ON a.id = p.audience_id
+LEFT JOIN users u ON u.id = p.owner_id
+ORDER BY p.due_on, p.id
+"""
+
+#: The health scoring's baseline: every audience scored from its last contact, how
+#: recent contact went and its overdue commitments, written in one INSERT ... SELECT.
+HEALTH_SQL = """
+INSERT INTO audience_health (audience_id, day, score, band, reasons, computed_at)
+SELECT id, :day, score,
+  CASE WHEN score >= 70 THEN 'good' WHEN score >= 40 THEN 'fair' ELSE 'poor' END,
+  'Last contact ' || COALESCE(last, 'never') || char(10) || overdue || ' overdue',
+  :now
+FROM (
+  SELECT a.id, x.last, COALESCE(c.overdue, 0) AS overdue,
+    CAST(MAX(0, MIN(100, 100
+      - MIN(60, COALESCE(julianday(:day) - julianday(x.last), 365) / 3)
+      - 25.0 * COALESCE(x.negative, 0) / MAX(COALESCE(x.recent, 0), 1)
+      - 5 * COALESCE(c.overdue, 0))) AS INTEGER) AS score
+  FROM audiences a
+  LEFT JOIN (
+    SELECT ia.audience_id, MAX(i.occurred_on) AS last,
+      SUM(i.occurred_on >= :since) AS recent,
+      SUM(i.occurred_on >= :since AND i.sentiment = 'negative') AS negative
+    FROM interaction_audiences ia JOIN interactions i ON i.id = ia.interaction_id
+    WHERE i.status = 'confirmed' AND i.occurred_on <= :day
+    GROUP BY ia.audience_id) x ON x.audience_id = a.id
+  LEFT JOIN (
+    SELECT audience_id, SUM(due_on < :day) AS overdue
+    FROM commitments WHERE status = 'open' GROUP BY audience_id
+  ) c ON c.audience_id = a.id
+  WHERE a.archived_at IS NULL)
+"""
+
+
+def _per_page(endpoint: str) -> int:
+    """The page size of a list: ``PER_PAGE`` in its view's module, if it says."""
+    view = current_app.view_functions[endpoint]
+    return int(getattr(sys.modules[view.__module__], "PER_PAGE", DEFAULT_PER_PAGE))
+
+
+def _missing(name: str, endpoint: str, path: str, target_ms: float) -> Skipped | None:
+    if endpoint in current_app.view_functions:
+        return None
+    return Skipped(
+        name, f"≤ {target_ms:g} ms", f"not available: {path} is not in this build"
+    )
+
+
+def _list_params(per_page: int, page: int) -> Callable[[], dict[str, Any]]:
+    return lambda: {"per_page": per_page, "offset": (page - 1) * per_page}
+
+
+def audience_page_item() -> PageItem:
+    """The page of the audience in most interactions."""
+    audience_id = busiest_audience(db.session)
+    if audience_id is None:
+        raise RuntimeError("the bench database has no interactions")
+    count = db.session.scalar(
+        text("SELECT COUNT(*) FROM interaction_audiences WHERE audience_id = :a"),
+        {"a": audience_id},
+    )
+    return PageItem(
+        f"audience page (most interactions: {count:,})",
+        f"/audiences/{audience_id}",
+        AUDIENCE_PAGE_SQL,
+        lambda: {"audience_id": audience_id, "rows": TIMELINE_ROWS},
+        target_ms=AUDIENCE_PAGE_TARGET_MS,
+    )
+
+
+def themes_item() -> PageItem | Skipped:
+    """The themes overview a lead reads."""
+    name, path = "themes overview", "/relationships/themes"
+    missing = _missing(name, "themes.index", path, THEMES_TARGET_MS)
+    if missing is not None:
+        return missing
+    return PageItem(
+        name,
+        path,
+        THEMES_SQL,
+        lambda: {"since": (today() - timedelta(days=THEMES_DAYS)).isoformat()},
+        target_ms=THEMES_TARGET_MS,
+    )
+
+
+def interaction_list_items(client: FlaskClient) -> list[PageItem | Skipped]:
+    """The interactions list: its first page, and one half-way through."""
+    path = "/relationships/interactions"
+    missing = _missing(
+        "interactions list (first page)", "interactions.index", path, LIST_TARGET_MS
+    )
+    if missing is not None:
+        return [missing]
+    per_page = _per_page("interactions.index")
+    total = db.session.scalar(select(func.count(Interaction.id))) or 0
+    deep = max(1, -(-total // per_page) // 2)
+    deep_name, deep_path = f"interactions list (page {deep})", f"{path}?page={deep}"
+    items: list[PageItem | Skipped] = [
+        PageItem(
+            "interactions list (first page)",
+            path,
+            INTERACTION_LIST_SQL,
+            _list_params(per_page, 1),
+            target_ms=LIST_TARGET_MS,
+        )
+    ]
+    # The list's own filters may show fewer than every interaction: say so rather
+    # than fail when the page half-way through all of them is not there.
+    answer = client.get(deep_path)
+    if answer.status_code != 200:
+        items.append(
+            Skipped(
+                deep_name,
+                f"≤ {LIST_TARGET_MS:g} ms",
+                f"not timed: {deep_path} answered {answer.status_code}",
+            )
+        )
+    else:
+        items.append(
+            PageItem(
+                deep_name,
+                deep_path,
+                INTERACTION_LIST_SQL,
+                _list_params(per_page, deep),
+                target_ms=LIST_TARGET_MS,
+            )
+        )
+    return items
+
+
+def commitments_item() -> PageItem | Skipped:
+    """The register of every commitment (open ones first, as it opens)."""
+    name, path = "commitments register", "/relationships/commitments"
+    missing = _missing(name, "commitments.index", path, LIST_TARGET_MS)
+    if missing is not None:
+        return missing
+    per_page = _per_page("commitments.index")
+    return PageItem(
+        name,
+        path,
+        COMMITMENTS_SQL,
+        lambda: {"per_page": per_page},
+        target_ms=LIST_TARGET_MS,
+    )
+
+
+def relationship_page_items(client: FlaskClient) -> list[PageItem | Skipped]:
+    """Every relationship page item, in table order."""
+    return [
+        audience_page_item(),
+        themes_item(),
+        *interaction_list_items(client),
+        commitments_item(),
+    ]
+
+
+def health_item() -> CallItem | Skipped:
+    """Score every audience's health for today (rolled back), against one query."""
+    audiences = db.session.scalar(
+        select(func.count(Audience.id)).where(Audience.archived_at.is_(None))
+    )
+    name = f"health recompute of {audiences:,} audiences"
+    try:
+        health = importlib.import_module("engage.relationships.health")
+    except ModuleNotFoundError:
+        health = None
+    score_all = getattr(health, "score_all", None)
+    if score_all is None:
+        return Skipped(
+            name,
+            f"≤ {HEALTH_TARGET_MS:g} ms",
+            "not available: engage.relationships.health.score_all is not in this build",
+        )
+    day = today()
+
+    def score() -> None:
+        try:
+            score_all(day)
+        finally:
+            db.session.rollback()
+
+    def baseline() -> None:
+        try:
+            db.session.execute(
+                text(HEALTH_SQL),
+                {
+                    "day": day.isoformat(),
+                    "since": (day - timedelta(days=HEALTH_RECENT_DAYS)).isoformat(),
+                    "now": utcnow().replace(tzinfo=None).isoformat(sep=" "),
+                },
+            )
+        finally:
+            db.session.rollback()
+
+    return CallItem(
+        name,
+        score,
+        HEALTH_TARGET_MS,
+        baseline,
+        note="score_all for today, rolled back; baseline: one INSERT ... SELECT "
+        "scoring every audience from its contact, sentiment and overdue commitments",
+    )
