@@ -156,7 +156,7 @@ def load_demo(force: bool) -> None:
 
 @click.group("import")
 def import_group() -> None:
-    """Import audiences, the action plan or survey responses (CSV or Excel .xlsx).
+    """Import audiences, the action plan, interactions or survey responses (CSV/XLSX).
 
     The same importer as the web pages: every row is checked first, and nothing is
     written if any row has a problem. Importing the same file again changes nothing.
@@ -193,6 +193,18 @@ def import_actions(file: Path, dry_run: bool) -> None:
 def import_observations(file: Path, dry_run: bool) -> None:
     """Import metric values (columns: metric, date, value, note)."""
     _import("observations", file, dry_run=dry_run)
+
+
+@import_group.command("interactions")
+@click.argument("file", type=_FILE)
+@_DRY_RUN
+def import_interactions(file: Path, dry_run: bool) -> None:
+    """Import an interaction log (columns: date, kind, direction, audiences, …).
+
+    Rows already imported (by their reference, or the same values) are not added
+    again.
+    """
+    _import("interactions", file, dry_run=dry_run)
 
 
 # Survey responses --------------------------------------------------------------------

@@ -73,6 +73,9 @@ def load_demo(*, now: datetime) -> list[DemoLogin]:
     from engage.involvement.demo import load_demo_involvement
 
     load_demo_involvement(now=now)
+    from engage.relationships.demo import load_demo_relationships
+
+    load_demo_relationships(now=now)
     return list(DEMO_USERS)
 
 

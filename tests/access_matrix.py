@@ -318,4 +318,6 @@ MATRIX = {
     "api.metric": API,
     "api.surveys": API,
     "api.survey_results": API,
+    "api.interactions": API,
+    "api.commitments": API,
 }

@@ -14,6 +14,10 @@ from engage.metrics.models import MetricKind
 from engage.metrics.models import Source
 from engage.metrics.models import Stage
 from engage.metrics.models import TargetPeriod
+from engage.relationships.models import CommitmentStatus
+from engage.relationships.models import Direction
+from engage.relationships.models import InteractionKind
+from engage.relationships.models import Sentiment
 from engage.surveys.models import QuestionKind
 from engage.surveys.models import SurveyStatus
 
@@ -244,6 +248,48 @@ QUESTION_RESULT = _object(
     }
 )
 
+AUDIENCE_REF = _object({"id": ID, "name": {"type": "string"}})
+
+INTERACTION = {
+    **_object(
+        {
+            "id": ID,
+            "date": {**DATE, "description": "The day it took place (UK)."},
+            "kind": {"type": "string", "enum": _values(InteractionKind)},
+            "direction": {"type": "string", "enum": _values(Direction)},
+            "audiences": {"type": "array", "items": AUDIENCE_REF},
+            "themes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Names of the themes raised.",
+            },
+            "sentiment": {
+                "type": ["string", "null"],
+                "enum": [*_values(Sentiment), None],
+            },
+            "commitment_ids": {"type": "array", "items": ID},
+        }
+    ),
+    "description": "A confirmed interaction with one or more audiences. No personal "
+    "data: no contacts' names or e-mail addresses, no staff names, and no heading or "
+    "summary (either may name people).",
+}
+
+COMMITMENT = {
+    **_object(
+        {
+            "id": ID,
+            "audience": AUDIENCE_REF,
+            "due_date": DATE,
+            "status": {"type": "string", "enum": _values(CommitmentStatus)},
+            "closed_date": _nullable("string", format="date"),
+            "interaction_id": _nullable("integer"),
+        }
+    ),
+    "description": "A promise made to an audience. Its description (which may name "
+    "people) and its owner are left out.",
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
         {
@@ -295,6 +341,10 @@ SCHEMAS: dict[str, Any] = {
     "MetricDetail": _object({**METRIC_FIELDS, "observations": _ref("ObservationPage")}),
     "Survey": _object(SURVEY_FIELDS),
     "SurveyPage": _page_of("Survey"),
+    "Interaction": INTERACTION,
+    "InteractionPage": _page_of("Interaction"),
+    "Commitment": COMMITMENT,
+    "CommitmentPage": _page_of("Commitment"),
     "SurveyResults": _object(
         {
             **SURVEY_FIELDS,
@@ -472,6 +522,45 @@ PATHS: dict[str, Any] = {
             ],
             found=True,
         )
+    },
+    "/interactions": {
+        "get": {
+            **_operation(
+                "List interactions",
+                "InteractionPage",
+                [
+                    _query("audience_id", ID, "Only interactions with this audience."),
+                    _query("since", DATE, "Only interactions on or after this day."),
+                    _query("until", DATE, "Only interactions on or before this day."),
+                    *PAGING,
+                ],
+            ),
+            "description": "Confirmed interactions, newest first (drafts are left "
+            "out). No personal data: no contacts, no staff, no heading or summary.",
+        }
+    },
+    "/commitments": {
+        "get": {
+            **_operation(
+                "List commitments",
+                "CommitmentPage",
+                [
+                    _query("audience_id", ID, "Only commitments to this audience."),
+                    _query(
+                        "status",
+                        {"type": "string", "enum": _values(CommitmentStatus)},
+                        "Only commitments in this state.",
+                    ),
+                    _query("since", DATE, "Only commitments due on or after this day."),
+                    _query(
+                        "until", DATE, "Only commitments due on or before this day."
+                    ),
+                    *PAGING,
+                ],
+            ),
+            "description": "Commitments by due date. Their descriptions (which may "
+            "name people) and owners are left out.",
+        }
     },
     "/surveys": {
         "get": _operation("List surveys", "SurveyPage", [*PAGING]),

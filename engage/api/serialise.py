@@ -21,6 +21,8 @@ from engage.dashboard.sections import Scope
 from engage.dashboard.sections import Section
 from engage.metrics.models import Metric
 from engage.metrics.models import Observation
+from engage.relationships.models import Commitment
+from engage.relationships.models import Interaction
 from engage.surveys.models import Survey
 from engage.surveys.results.reports import SurveyResults
 
@@ -228,4 +230,31 @@ def survey_results(item: Survey, results: SurveyResults) -> dict[str, Any]:
             }
             for q in results.questions
         ],
+    }
+
+
+def interaction(item: Interaction) -> dict[str, Any]:
+    """One confirmed interaction, with no personal data: no contacts, no staff, no
+    heading or summary (either may name people)."""
+    return {
+        "id": item.id,
+        "date": item.occurred_on.isoformat(),
+        "kind": item.kind.value,
+        "direction": item.direction.value,
+        "audiences": [{"id": a.id, "name": a.name} for a in item.audiences],
+        "themes": [t.name for t in item.themes],
+        "sentiment": item.sentiment.value if item.sentiment else None,
+        "commitment_ids": [c.id for c in item.commitments],
+    }
+
+
+def commitment(item: Commitment) -> dict[str, Any]:
+    """One commitment, without its description (it may name people) or its owner."""
+    return {
+        "id": item.id,
+        "audience": {"id": item.audience.id, "name": item.audience.name},
+        "due_date": item.due_on.isoformat(),
+        "status": item.status.value,
+        "closed_date": _day(item.closed_on),
+        "interaction_id": item.interaction_id,
     }

@@ -62,6 +62,11 @@ from engage.metrics.models import Metric
 from engage.metrics.models import MetricKind
 from engage.metrics.models import Observation
 from engage.metrics.models import Source
+from engage.relationships.models import Commitment
+from engage.relationships.models import CommitmentStatus
+from engage.relationships.models import Interaction
+from engage.relationships.models import InteractionStatus
+from engage.relationships.models import interaction_audiences
 from engage.surveys.disclosure import Purpose
 from engage.surveys.disclosure import suppresses
 from engage.surveys.models import Survey
@@ -337,6 +342,67 @@ def survey_results(survey_id: int) -> ResponseReturnValue:
     suppress = suppresses(Purpose.API, g.api_user, found)
     results = results_for(found, Filters(), suppress=suppress)
     return jsonify(serialise.survey_results(found, results))
+
+
+def _period() -> tuple[date | None, date | None]:
+    since, until = _date_arg("since"), _date_arg("until")
+    if since is not None and until is not None and until < since:
+        raise ValidationError("until must be on or after since.")
+    return since, until
+
+
+@bp.get("/interactions")
+def interactions() -> ResponseReturnValue:
+    """Confirmed interactions, newest first, without personal data."""
+    audience_id = _optional_id("audience_id")
+    since, until = _period()
+    query = (
+        select(Interaction)
+        .where(Interaction.status == InteractionStatus.CONFIRMED)
+        .options(
+            selectinload(Interaction.audiences),
+            selectinload(Interaction.themes),
+            selectinload(Interaction.commitments),
+        )
+        .order_by(Interaction.occurred_on.desc(), Interaction.id.desc())
+    )
+    if audience_id is not None:
+        query = query.where(
+            Interaction.id.in_(
+                select(interaction_audiences.c.interaction_id).where(
+                    interaction_audiences.c.audience_id == audience_id
+                )
+            )
+        )
+    if since is not None:
+        query = query.where(Interaction.occurred_on >= since)
+    if until is not None:
+        query = query.where(Interaction.occurred_on <= until)
+    items, page = _page(query)
+    return jsonify(items=[serialise.interaction(i) for i in items], **page)
+
+
+@bp.get("/commitments")
+def commitments() -> ResponseReturnValue:
+    """Commitments by due date, without their descriptions or owners."""
+    audience_id = _optional_id("audience_id")
+    status = _enum_arg("status", CommitmentStatus)
+    since, until = _period()
+    query = (
+        select(Commitment)
+        .options(selectinload(Commitment.audience))
+        .order_by(Commitment.due_on, Commitment.id)
+    )
+    if audience_id is not None:
+        query = query.where(Commitment.audience_id == audience_id)
+    if status is not None:
+        query = query.where(Commitment.status == status)
+    if since is not None:
+        query = query.where(Commitment.due_on >= since)
+    if until is not None:
+        query = query.where(Commitment.due_on <= until)
+    items, page = _page(query)
+    return jsonify(items=[serialise.commitment(c) for c in items], **page)
 
 
 # Token management on the account page (session + CSRF, like every staff form) ---------

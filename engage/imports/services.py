@@ -45,7 +45,7 @@ from engage.imports.tabular import write_table
 if TYPE_CHECKING:
     from engage.accounts.models import User
 
-KINDS = ("audiences", "actions", "observations")
+KINDS = ("audiences", "actions", "observations", "interactions")
 #: Errors and notes kept for the preview (the counts are always complete).
 MAX_LISTED = 200
 #: Uploads waiting for confirmation are deleted after this long.
@@ -92,15 +92,20 @@ class Kind:
     export_rows: Callable[[], list[list[str]]]
     #: Where the pages go after an import ("<name>.index" when empty).
     index_endpoint: str = ""
+    #: The preview's heading for a row's key ("Audience" / "Action" when empty).
+    key_label: str = ""
+    #: The preview's words for rows that change nothing ("Unchanged" when empty).
+    unchanged_label: str = ""
 
 
 def get_kind(name: str) -> Kind:
-    """The kind called ``name`` (``audiences`` or ``actions``); NotFound otherwise."""
+    """The kind called ``name`` (``audiences``, ``actions``…); NotFound otherwise."""
     # Imported here: the transfer modules build on this package (its RowReader), so
     # the engine loads them only when a kind is asked for.
     from engage.actions import transfer as actions
     from engage.audiences import transfer as audiences
     from engage.metrics import transfer as observations
+    from engage.relationships import transfer as interactions
 
     kinds = {
         "audiences": Kind(
@@ -136,6 +141,20 @@ def get_kind(name: str) -> Kind:
             observations.ObservationImporter,
             observations.export_rows,
             index_endpoint="metrics.index",
+        ),
+        "interactions": Kind(
+            "interactions",
+            "interaction",
+            "the interaction log",
+            interactions.COLUMNS,
+            interactions.REQUIRED,
+            interactions.ALIASES,
+            interactions.HELP,
+            interactions.InteractionImporter,
+            interactions.export_rows,
+            index_endpoint="interactions.index",
+            key_label="Interaction",
+            unchanged_label="Already imported",
         ),
     }
     if name not in kinds:
@@ -304,7 +323,9 @@ def _plan_row(
             preview.add_error(row.number, message)
         return None
     key = importer.key(draft)
-    folded = key.strip().lower()
+    # An importer may tell rows apart by more than the key it shows.
+    identity = getattr(importer, "identity", None)
+    folded = (identity(draft) if identity else key).strip().lower()
     if folded in seen:
         preview.add_error(
             row.number, f"Repeats the {kind.entity} “{key}” of row {seen[folded]}."
