@@ -17,6 +17,7 @@ from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import true
 
 from engage.actions.models import Action
 from engage.actions.models import ActionStatus
@@ -121,9 +122,7 @@ def log_delivery(
 def _contact_sources() -> list[tuple[Any, Any, Any, list[ColumnElement[bool]]]]:
     """Where contact with an audience is recorded: (link table's audience column, day
     column, join, conditions) for logged deliveries and for confirmed interactions."""
-    from engage.relationships.models import Interaction
-    from engage.relationships.models import InteractionStatus
-    from engage.relationships.models import interaction_audiences
+    from engage.relationships.models import interaction_audiences as links
 
     return [
         (
@@ -134,13 +133,13 @@ def _contact_sources() -> list[tuple[Any, Any, Any, list[ColumnElement[bool]]]]:
             ),
             [],
         ),
+        # The link rows carry the interaction's day and status: their index alone
+        # answers, with no join.
         (
-            interaction_audiences.c.audience_id,
-            Interaction.occurred_on,
-            interaction_audiences.join(
-                Interaction, Interaction.id == interaction_audiences.c.interaction_id
-            ),
-            [Interaction.status == InteractionStatus.CONFIRMED],
+            links.c.audience_id,
+            links.c.occurred_on,
+            links,
+            [links.c.confirmed == true()],
         ),
     ]
 

@@ -117,7 +117,16 @@ class _Logged:
     day: date
     audiences: list[int]
     confirmed: bool
+    sentiment: Sentiment | None = None
     id: int = 0
+
+    def copied(self) -> dict[str, Any]:
+        """The interaction's columns its link rows carry (as the ORM keeps them)."""
+        return {
+            "occurred_on": self.day,
+            "sentiment": self.sentiment,
+            "confirmed": self.confirmed,
+        }
 
 
 def relationships(ctx: Context) -> None:
@@ -213,8 +222,14 @@ def _interaction_rows(ctx: Context, logged: list[_Logged]) -> Iterator[dict[str,
         draft = rng.random() < DRAFT_SHARE
         kind = InteractionKind.EMAIL if draft else rng.choices(KINDS, kind_weights)[0]
         judged = not draft or rng.random() < 0.5
+        sentiment = rng.choices(SENTIMENTS, SENTIMENT_WEIGHTS)[0] if judged else None
         logged.append(
-            _Logged(moment.date(), list(dict.fromkeys(chosen)), confirmed=not draft)
+            _Logged(
+                moment.date(),
+                list(dict.fromkeys(chosen)),
+                confirmed=not draft,
+                sentiment=sentiment,
+            )
         )
         yield {
             "kind": kind,
@@ -224,9 +239,7 @@ def _interaction_rows(ctx: Context, logged: list[_Logged]) -> Iterator[dict[str,
             "occurred_on": moment.date(),
             "subject": f"{kind.label} {i}",
             "summary": "We talked about the plans and what they mean locally.",
-            "sentiment": rng.choices(SENTIMENTS, SENTIMENT_WEIGHTS)[0]
-            if judged
-            else None,
+            "sentiment": sentiment,
             "status": InteractionStatus.DRAFT if draft else InteractionStatus.CONFIRMED,
             "owner_id": rng.choice(users),
             "source_key": f"<bench-{i}@mail.bench.example>" if draft else None,
@@ -249,7 +262,7 @@ def _interactions(ctx: Context, contacts: dict[int, list[int]]) -> list[_Logged]
         ctx,
         interaction_audiences,
         (
-            {"interaction_id": item.id, "audience_id": audience_id}
+            {"interaction_id": item.id, "audience_id": audience_id, **item.copied()}
             for item in logged
             for audience_id in item.audiences
         ),
@@ -283,7 +296,7 @@ def _interactions(ctx: Context, contacts: dict[int, list[int]]) -> list[_Logged]
         ctx,
         interaction_themes,
         (
-            {"interaction_id": item.id, "theme_id": theme_id}
+            {"interaction_id": item.id, "theme_id": theme_id, **item.copied()}
             for item in logged
             for theme_id in some(rng, ctx.ids["themes"], 1, 3)
         ),

@@ -21,6 +21,7 @@ from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import distinct
 from sqlalchemy import func
+from sqlalchemy import literal_column
 from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy.orm import selectinload
@@ -235,70 +236,66 @@ def theme_overview(
     the period, the period's sentiment split, and the last day it was raised.
     """
     current, before = like_for_like(months, today)
-    in_current = Interaction.occurred_on >= current.start
-    in_before = and_(
-        Interaction.occurred_on >= before.start,
-        Interaction.occurred_on <= before.end,
-    )
     ia = interaction_audiences
     it = interaction_themes
-    confirmed = Interaction.status == InteractionStatus.CONFIRMED
-    # Each interaction raises a theme once (the pair is the key), so plain sums count
-    # interactions; audiences come from a second grouped subquery of the period only.
+    # The link rows carry each interaction's day, sentiment and status, so the
+    # counts are read from interaction_themes' indexes alone, with no join; each
+    # interaction raises a theme once (the pair is the key), so plain sums count
+    # interactions.
+    in_current = it.c.occurred_on >= current.start
+    in_before = it.c.occurred_on <= before.end
+    confirmed = it.c.confirmed == true()
+    # Grouped by "theme_id + 0", not by the column: SQLite would otherwise read the
+    # theme's own index for every theme (to group in its order) rather than the
+    # period's range of the covering index.
+    theme_key = it.c.theme_id + literal_column("0")
     counts = (
         select(
-            it.c.theme_id.label("theme_id"),
+            theme_key.label("theme_id"),
             func.sum(case((in_current, 1), else_=0)).label("raised"),
             func.sum(case((in_before, 1), else_=0)).label("raised_before"),
             *[
                 func.sum(
-                    case((and_(in_current, Interaction.sentiment == s), 1), else_=0)
+                    case((and_(in_current, it.c.sentiment == s), 1), else_=0)
                 ).label(s.value)
                 for s in Sentiment
             ],
         )
-        .select_from(it)
-        .join(Interaction, Interaction.id == it.c.interaction_id)
-        .where(confirmed, Interaction.occurred_on >= before.start)
-        .group_by(it.c.theme_id)
+        .where(confirmed, it.c.occurred_on >= before.start)
+        .group_by(theme_key)
         .subquery()
     )
-    # The last time raised, however long ago: read from the indexes alone.
-    last = (
-        select(
-            it.c.theme_id.label("theme_id"),
-            func.max(Interaction.occurred_on).label("last_raised"),
-        )
-        .select_from(it)
-        .join(Interaction, Interaction.id == it.c.interaction_id)
-        .where(confirmed)
-        .group_by(it.c.theme_id)
-        .subquery()
-    )
+    # Audiences that raised each theme in the period: the theme's links in the
+    # period joined to the audiences' links of the same interactions.
     reach = (
         select(
-            it.c.theme_id.label("theme_id"),
+            theme_key.label("theme_id"),
             func.count(distinct(ia.c.audience_id)).label("audiences"),
         )
         .select_from(it)
-        .join(Interaction, Interaction.id == it.c.interaction_id)
-        .join(ia, ia.c.interaction_id == Interaction.id)
+        .join(ia, ia.c.interaction_id == it.c.interaction_id)
         .where(confirmed, in_current)
-        .group_by(it.c.theme_id)
+        .group_by(theme_key)
         .subquery()
+    )
+    # The last time raised, however long ago: one index lookup per theme.
+    last = (
+        select(func.max(it.c.occurred_on))
+        .where(it.c.theme_id == Theme.id, confirmed)
+        .scalar_subquery()
     )
     query = (
         select(
-            last.c.theme_id,
+            Theme.id,
             func.coalesce(counts.c.raised, 0),
             func.coalesce(counts.c.raised_before, 0),
             func.coalesce(reach.c.audiences, 0),
             *[func.coalesce(counts.c[s.value], 0) for s in Sentiment],
-            last.c.last_raised,
+            last,
         )
-        .select_from(last)
-        .outerjoin(counts, counts.c.theme_id == last.c.theme_id)
-        .outerjoin(reach, reach.c.theme_id == last.c.theme_id)
+        .select_from(Theme)
+        .outerjoin(counts, counts.c.theme_id == Theme.id)
+        .outerjoin(reach, reach.c.theme_id == Theme.id)
     )
     counted: dict[int, tuple[Any, ...]] = {
         row[0]: tuple(row[1:]) for row in db.session.execute(query)

@@ -2,7 +2,7 @@
 
 Revision ID: a9t4relate0016
 Revises: a9t2invite0015
-Create Date: 2026-12-06 18:19:14.896113
+Create Date: 2026-12-06 18:56:18.373772
 
 """
 from alembic import op
@@ -132,12 +132,16 @@ def upgrade():
     op.create_table('interaction_audiences',
     sa.Column('interaction_id', sa.Integer(), nullable=False),
     sa.Column('audience_id', sa.Integer(), nullable=False),
+    sa.Column('occurred_on', sa.Date(), nullable=True),
+    sa.Column('sentiment', sa.Enum('positive', 'neutral', 'negative', 'mixed', name='sentiment', native_enum=False, length=20), nullable=True),
+    sa.Column('confirmed', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.ForeignKeyConstraint(['audience_id'], ['audiences.id'], name=op.f('fk_interaction_audiences_audience_id_audiences'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['interaction_id'], ['interactions.id'], name=op.f('fk_interaction_audiences_interaction_id_interactions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('interaction_id', 'audience_id', name=op.f('pk_interaction_audiences'))
     )
     with op.batch_alter_table('interaction_audiences', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_interaction_audiences_audience_id'), ['audience_id'], unique=False)
+        batch_op.create_index('ix_interaction_audiences_audience_contact', ['audience_id', 'confirmed', 'occurred_on'], unique=False)
+        batch_op.create_index('ix_interaction_audiences_period', ['confirmed', 'occurred_on', 'audience_id', 'sentiment'], unique=False)
 
     op.create_table('interaction_staff',
     sa.Column('interaction_id', sa.Integer(), nullable=False),
@@ -152,12 +156,16 @@ def upgrade():
     op.create_table('interaction_themes',
     sa.Column('interaction_id', sa.Integer(), nullable=False),
     sa.Column('theme_id', sa.Integer(), nullable=False),
+    sa.Column('occurred_on', sa.Date(), nullable=True),
+    sa.Column('sentiment', sa.Enum('positive', 'neutral', 'negative', 'mixed', name='sentiment', native_enum=False, length=20), nullable=True),
+    sa.Column('confirmed', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.ForeignKeyConstraint(['interaction_id'], ['interactions.id'], name=op.f('fk_interaction_themes_interaction_id_interactions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['theme_id'], ['relationship_themes.id'], name=op.f('fk_interaction_themes_theme_id_relationship_themes'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('interaction_id', 'theme_id', name=op.f('pk_interaction_themes'))
     )
     with op.batch_alter_table('interaction_themes', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_interaction_themes_theme_id'), ['theme_id'], unique=False)
+        batch_op.create_index('ix_interaction_themes_period', ['confirmed', 'occurred_on', 'theme_id', 'sentiment'], unique=False)
+        batch_op.create_index('ix_interaction_themes_theme_raised', ['theme_id', 'confirmed', 'occurred_on'], unique=False)
 
     op.create_table('relationship_theme_actions',
     sa.Column('theme_id', sa.Integer(), nullable=False),
@@ -230,7 +238,8 @@ def downgrade():
 
     op.drop_table('relationship_theme_actions')
     with op.batch_alter_table('interaction_themes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_interaction_themes_theme_id'))
+        batch_op.drop_index('ix_interaction_themes_theme_raised')
+        batch_op.drop_index('ix_interaction_themes_period')
 
     op.drop_table('interaction_themes')
     with op.batch_alter_table('interaction_staff', schema=None) as batch_op:
@@ -238,7 +247,8 @@ def downgrade():
 
     op.drop_table('interaction_staff')
     with op.batch_alter_table('interaction_audiences', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_interaction_audiences_audience_id'))
+        batch_op.drop_index('ix_interaction_audiences_period')
+        batch_op.drop_index('ix_interaction_audiences_audience_contact')
 
     op.drop_table('interaction_audiences')
     with op.batch_alter_table('commitments', schema=None) as batch_op:
