@@ -172,6 +172,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.metrics.views import feeds_bp
     from engage.metrics.views import reports_bp
     from engage.organisation.views import bp as organisation_bp
+    from engage.relationships.commitment_views import bp as commitments_bp
     from engage.scheduling.views import bp as jobs_bp
     from engage.surveys.public_views import bp as answer_bp
     from engage.surveys.results.views import bp as survey_results_bp
@@ -223,6 +224,7 @@ def _register_blueprints(app: Flask) -> None:
         api_bp,
         api_tokens_bp,
         organisation_bp,
+        commitments_bp,
     ):
         app.register_blueprint(blueprint)
 
