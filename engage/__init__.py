@@ -173,6 +173,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.metrics.views import reports_bp
     from engage.organisation.views import bp as organisation_bp
     from engage.relationships.capture_views import bp as capture_bp
+    from engage.relationships.commitment_views import bp as commitments_bp
     from engage.relationships.health_views import bp as health_bp
     from engage.relationships.link_views import bp as audience_links_bp
     from engage.relationships.theme_views import bp as themes_bp
@@ -231,6 +232,7 @@ def _register_blueprints(app: Flask) -> None:
         capture_bp,
         themes_bp,
         audience_links_bp,
+        commitments_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -1,8 +1,9 @@
 """What each role should do next: the lists on the home page.
 
 An officer's home is a to-do list: their overdue actions and those due this week,
-audiences due for contact, surveys closing soon, feeds that keep failing, and a reach
-report still to make. An admin's adds the system's health: the scheduler's heartbeat,
+their commitments to stakeholders overdue or due this week, audiences due for
+contact, surveys closing soon, feeds that keep failing, and a reach report still to
+make. An admin's adds the system's health: the scheduler's heartbeat,
 the mail queue and the jobs that failed. (A lead's home is the dashboard.)
 """
 
@@ -33,6 +34,8 @@ from engage.metrics.models import ReachReport
 from engage.metrics.models import ReportPeriod
 from engage.metrics.report import Period
 from engage.metrics.report import last_complete_period
+from engage.relationships import commitments
+from engage.relationships.models import Commitment
 from engage.scheduling.models import JobRun
 from engage.scheduling.models import RunOutcome
 from engage.scheduling.services import heartbeat_age
@@ -67,6 +70,9 @@ class ToDo:
     drafts_to_confirm: int = 0
     #: E-mails from the capture mailbox waiting for review (counted for editors).
     emails_waiting: int = 0
+    #: The user's open commitments past their due date, and those due this week.
+    commitments_overdue: list[Commitment] = field(default_factory=list)
+    commitments_due_soon: list[Commitment] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -75,6 +81,8 @@ class ToDo:
             or self.emails_waiting
             or self.overdue
             or self.due_soon
+            or self.commitments_overdue
+            or self.commitments_due_soon
             or self.audiences_due
             or self.surveys_closing
             or self.feeds_failing
@@ -149,6 +157,8 @@ def todo_for(user: User, *, today: date, now: datetime) -> ToDo:
         report_to_make=None if made else period,
         drafts_to_confirm=drafts_owned(user),
         emails_waiting=waiting_count() if user.can_edit else 0,
+        commitments_overdue=commitments.overdue_for(user, today),
+        commitments_due_soon=commitments.due_between_for(user, today, today + AHEAD),
     )
 
 

@@ -19,6 +19,7 @@ from engage.clock import today
 from engage.clock import utcnow
 from engage.extensions import db
 from engage.extensions import limiter
+from engage.relationships.commitments import overdue_words
 from engage.scheduling.services import heartbeat_age
 
 bp = Blueprint("web", __name__)
@@ -30,10 +31,12 @@ def home() -> ResponseReturnValue:
     """Each role's starting point: leads the dashboard, others their to-do list."""
     if not current_user.can_edit:
         return redirect(url_for("dashboard.index"))
-    now = utcnow()
+    now, day = utcnow(), today()
     return render_template(
         "home.html",
-        todo=todo.todo_for(current_user, today=today(), now=now),
+        todo=todo.todo_for(current_user, today=day, now=now),
+        todo_today=day,
+        commitment_overdue_words=overdue_words,
         health=todo.health(now=now) if current_user.is_admin else None,
     )
 

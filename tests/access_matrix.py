@@ -97,6 +97,11 @@ MATRIX = {
     "audience_links.remove": EDITORS,
     "map.index": SIGNED_IN,
     # Action plan
+    # Commitments to stakeholders: the register read and exported by all staff
+    "commitments.index": SIGNED_IN,
+    "commitments.export": SIGNED_IN,
+    "commitments.new": EDITORS,
+    "commitments.edit": EDITORS,
     "actions.index": SIGNED_IN,
     "actions.mine": SIGNED_IN,
     "actions.month": SIGNED_IN,

@@ -1,12 +1,15 @@
 """The daily action digest: each owner's actions due within 7 days or overdue.
 
-Run by the ``action-digest`` job. One e-mail per active owner who has something
-due or overdue, nothing otherwise, and never twice for the same day (a row in
-``action_digests_sent`` per owner and day, written with the e-mail).
+It also lists the owner's overdue commitments to stakeholders (a user with only an
+overdue commitment gets one too). Run by the ``action-digest`` job. One e-mail per
+active owner who has something due or overdue, nothing otherwise, and never twice
+for the same day (a row in ``action_digests_sent`` per owner and day, written with
+the e-mail).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
@@ -23,13 +26,14 @@ from engage.clock import local_day
 from engage.extensions import db
 from engage.mail.services import absolute_url
 from engage.mail.services import send_mail
+from engage.relationships import commitments
 
 #: How far ahead the digest looks.
 DIGEST_DAYS = 7
 _OPEN = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
 
 
-def _owners_with_dated_actions(end: datetime) -> list[User]:
+def _owners_with_dated_actions(end: datetime, today: date) -> list[User]:
     owned = (
         select(action_owners.c.user_id)
         .join(Action, Action.id == action_owners.c.action_id)
@@ -41,7 +45,13 @@ def _owners_with_dated_actions(end: datetime) -> list[User]:
     )
     return list(
         db.session.scalars(
-            select(User).where(User.is_active, User.id.in_(owned)).order_by(User.id)
+            select(User)
+            .where(
+                User.is_active,
+                User.id.in_(owned)
+                | User.id.in_(commitments.owners_with_overdue(today)),
+            )
+            .order_by(User.id)
         )
     )
 
@@ -61,6 +71,17 @@ def overdue_for(user: User, today: object) -> list[Action]:
     return list(db.session.scalars(query))
 
 
+def _subject(actions: int, promised: int) -> str:
+    parts = []
+    if actions:
+        parts.append(
+            f"{actions} action{'s' if actions != 1 else ''} due soon or overdue"
+        )
+    if promised:
+        parts.append(f"{promised} commitment{'s' if promised != 1 else ''} overdue")
+    return "Engage: " + " and ".join(parts)
+
+
 def send_action_digests(*, now: datetime) -> dict[str, int]:
     """E-mail each owner their due and overdue actions, once per day; the counts."""
     today = local_day(now)
@@ -71,18 +92,18 @@ def send_action_digests(*, now: datetime) -> dict[str, int]:
         )
     )
     counts = {"emails": 0, "already_sent": 0}
-    for user in _owners_with_dated_actions(end):  # type: ignore[arg-type]
+    for user in _owners_with_dated_actions(end, today):  # type: ignore[arg-type]
         if user.id in already:
             counts["already_sent"] += 1
             continue
         overdue = overdue_for(user, today)
         due = due_between(today, end, owner_id=user.id)
-        if not overdue and not due:
+        promised = commitments.overdue_for(user, today)
+        if not overdue and not due and not promised:
             continue
-        total = len(overdue) + len(due)
         send_mail(
             user.email,
-            f"Engage: {total} action{'s' if total != 1 else ''} due soon or overdue",
+            _subject(len(overdue) + len(due), len(promised)),
             render_template(
                 "actions/email/digest.txt",
                 user=user,
@@ -90,8 +111,17 @@ def send_action_digests(*, now: datetime) -> dict[str, int]:
                 due=due,
                 link=lambda action: absolute_url("actions.detail", action_id=action.id),
                 mine_link=absolute_url("actions.mine"),
+                commitments_overdue=promised,
+                commitment_words=lambda c: commitments.overdue_words(c, today),
+                commitment_link=lambda c: absolute_url(
+                    "commitments.edit", commitment_id=c.id
+                ),
+                commitments_link=absolute_url(
+                    "commitments.index", owner="mine", status="overdue"
+                ),
             ),
-            reason="you own actions in the communication plan that are due or overdue",
+            reason="you own actions in the communication plan, or commitments to "
+            "stakeholders, that are due or overdue",
         )
         db.session.add(ActionDigestSent(user_id=user.id, day=today, sent_at=now))
         counts["emails"] += 1
