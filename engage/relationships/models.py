@@ -14,7 +14,6 @@ and commitments, and kept day by day as its history.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 from datetime import date
 from datetime import datetime
 from itertools import chain
@@ -22,7 +21,6 @@ from itertools import chain
 from sqlalchemy import Boolean
 from sqlalchemy import CheckConstraint
 from sqlalchemy import Column
-from sqlalchemy import Connection
 from sqlalchemy import Date
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
@@ -34,13 +32,13 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy import event
 from sqlalchemy import false
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import UOWTransaction
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
+from sqlalchemy.orm.state import InstanceState
 
 from engage.accounts.models import User
 from engage.actions.models import Action
@@ -529,33 +527,6 @@ _COPIED = ("occurred_on", "sentiment", "status")
 _LINKS = (interaction_audiences, interaction_themes)
 
 
-def copy_to_links(connection: Connection, interaction_ids: Iterable[int]) -> None:
-    """Set the day, sentiment and confirmed flag of these interactions' rows in the
-    link tables from the interactions (after a bulk load that bypassed the ORM)."""
-    ids = sorted(set(interaction_ids))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for link in _LINKS:
-            source = Interaction.__table__
-            connection.execute(
-                update(link)
-                .where(link.c.interaction_id.in_(chunk))
-                .values(
-                    occurred_on=select(source.c.occurred_on)
-                    .where(source.c.id == link.c.interaction_id)
-                    .scalar_subquery(),
-                    sentiment=select(source.c.sentiment)
-                    .where(source.c.id == link.c.interaction_id)
-                    .scalar_subquery(),
-                    confirmed=select(
-                        source.c.status == InteractionStatus.CONFIRMED.value
-                    )
-                    .where(source.c.id == link.c.interaction_id)
-                    .scalar_subquery(),
-                )
-            )
-
-
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
     """After the ORM writes an interaction or its links, copy its day, sentiment and
     status onto its link rows (the links are written in the same flush, before)."""
@@ -563,7 +534,7 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
     for item in chain(session.new, session.dirty):
         if not isinstance(item, Interaction):
             continue
-        state = sa_inspect(item)
+        state: InstanceState[Interaction] = sa_inspect(item)
         if item in session.new or any(
             state.attrs[name].history.has_changes()
             for name in (*_COPIED, "audiences", "themes")

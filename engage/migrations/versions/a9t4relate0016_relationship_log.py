@@ -2,7 +2,7 @@
 
 Revision ID: a9t4relate0016
 Revises: a9t2invite0015
-Create Date: 2026-12-06 18:56:18.373772
+Create Date: 2026-12-06 18:58:15.337334
 
 """
 from alembic import op
@@ -141,7 +141,7 @@ def upgrade():
     )
     with op.batch_alter_table('interaction_audiences', schema=None) as batch_op:
         batch_op.create_index('ix_interaction_audiences_audience_contact', ['audience_id', 'confirmed', 'occurred_on'], unique=False)
-        batch_op.create_index('ix_interaction_audiences_period', ['confirmed', 'occurred_on', 'audience_id', 'sentiment'], unique=False)
+        batch_op.create_index('ix_interaction_audiences_period', ['confirmed', 'occurred_on', 'audience_id', 'sentiment', 'interaction_id'], unique=False)
 
     op.create_table('interaction_staff',
     sa.Column('interaction_id', sa.Integer(), nullable=False),
@@ -164,7 +164,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('interaction_id', 'theme_id', name=op.f('pk_interaction_themes'))
     )
     with op.batch_alter_table('interaction_themes', schema=None) as batch_op:
-        batch_op.create_index('ix_interaction_themes_period', ['confirmed', 'occurred_on', 'theme_id', 'sentiment'], unique=False)
+        batch_op.create_index('ix_interaction_themes_period', ['confirmed', 'occurred_on', 'theme_id', 'sentiment', 'interaction_id'], unique=False)
         batch_op.create_index('ix_interaction_themes_theme_raised', ['theme_id', 'confirmed', 'occurred_on'], unique=False)
 
     op.create_table('relationship_theme_actions',
