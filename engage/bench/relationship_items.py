@@ -70,23 +70,22 @@ ORDER BY p.occurred_on DESC, p.id DESC
 """
 
 #: The themes overview's baseline: each theme's confirmed interactions over the
-#: period, the audiences that raised it and how those went.
+#: period, the audiences that raised it and how those went, read (as the page reads
+#: them) from the day, sentiment and status the link rows carry.
 THEMES_SQL = """
-WITH recent AS (
-  SELECT id, sentiment, occurred_on FROM interactions
-  WHERE status = 'confirmed' AND occurred_on >= :since
-), counted AS (
-  SELECT it.theme_id, COUNT(*) AS interactions,
-    SUM(r.sentiment = 'negative') AS negative,
-    SUM(r.sentiment = 'positive') AS positive, MAX(r.occurred_on) AS latest
-  FROM interaction_themes it JOIN recent r ON r.id = it.interaction_id
-  GROUP BY it.theme_id
+WITH counted AS (
+  SELECT theme_id + 0 AS theme_id, COUNT(*) AS interactions,
+    SUM(sentiment = 'negative') AS negative,
+    SUM(sentiment = 'positive') AS positive, MAX(occurred_on) AS latest
+  FROM interaction_themes
+  WHERE confirmed = 1 AND occurred_on >= :since
+  GROUP BY theme_id + 0
 ), reached AS (
-  SELECT theme_id, COUNT(*) AS audiences FROM (
-    SELECT DISTINCT it.theme_id, ia.audience_id
-    FROM interaction_themes it JOIN recent r ON r.id = it.interaction_id
-    JOIN interaction_audiences ia ON ia.interaction_id = it.interaction_id)
-  GROUP BY theme_id
+  SELECT it.theme_id + 0 AS theme_id, COUNT(DISTINCT ia.audience_id) AS audiences
+  FROM interaction_themes it
+  JOIN interaction_audiences ia ON ia.interaction_id = it.interaction_id
+  WHERE it.confirmed = 1 AND it.occurred_on >= :since
+  GROUP BY it.theme_id + 0
 )
 SELECT t.id, t.name, COALESCE(c.interactions, 0) AS interactions,
   COALESCE(a.audiences, 0) AS audiences, c.negative, c.positive, c.latest
