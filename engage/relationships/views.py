@@ -45,6 +45,15 @@ from engage.relationships.services import update_interaction
 bp = Blueprint("interactions", __name__, url_prefix="/relationships/interactions")
 
 PER_PAGE = 25
+
+
+@bp.after_request
+def _close_uploads(response: Response) -> Response:
+    """Close the files sent (a large one is spooled to a temporary file)."""
+    if request.method == "POST":
+        for _name, upload in request.files.items(multi=True):
+            upload.close()
+    return response
 #: The button that shows the contacts of the audiences ticked, without saving.
 SHOW_CONTACTS = "show_contacts"
 
