@@ -54,6 +54,8 @@ def _close_uploads(response: Response) -> Response:
         for _name, upload in request.files.items(multi=True):
             upload.close()
     return response
+
+
 #: The button that shows the contacts of the audiences ticked, without saving.
 SHOW_CONTACTS = "show_contacts"
 
