@@ -132,7 +132,6 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    import engage.relationships.models  # noqa: F401 - the relationship log's tables
     from engage.accounts.twofactor_views import bp as twofactor_bp
     from engage.accounts.views import admin_bp as accounts_admin_bp
     from engage.accounts.views import bp as accounts_bp
@@ -177,6 +176,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.relationships.health_views import bp as health_bp
     from engage.relationships.link_views import bp as audience_links_bp
     from engage.relationships.theme_views import bp as themes_bp
+    from engage.relationships.views import bp as interactions_bp
     from engage.scheduling.views import bp as jobs_bp
     from engage.surveys.public_views import bp as answer_bp
     from engage.surveys.results.views import bp as survey_results_bp
@@ -218,6 +218,7 @@ def _register_blueprints(app: Flask) -> None:
         involvement_outcomes_bp,
         involvement_summary_bp,
         involvement_invitations_bp,
+        interactions_bp,
         answer_bp,  # /s/<token> and the public "you said, we did" pages
         survey_results_bp,
         metrics_bp,

@@ -37,6 +37,7 @@ NAVIGATION = (
     NavItem("Members", "members.index", READERS),
     NavItem("Surveys", "surveys.index", READERS),
     NavItem("Involvement", "involvement.index", READERS),
+    NavItem("Relationships", "interactions.index", READERS),
     NavItem("Mailings", "mailings.index", EDITORS),
     # Measures of reach
     NavItem("Metrics", "metrics.index", READERS),

@@ -184,6 +184,13 @@ MATRIX = {
     "involvement_claims.new_claim": EDITORS,
     "involvement_claims.export": EDITORS,
     "involvement_claims_public.claim": PUBLIC,
+    # The relationship log: interactions (leads read, officers and admins write)
+    "interactions.index": SIGNED_IN,
+    "interactions.new": EDITORS,
+    "interactions.detail": SIGNED_IN,
+    "interactions.edit": EDITORS,
+    "interactions.delete": EDITORS,
+    "interactions.attachment": SIGNED_IN,
     "involvement_rates.rates_index": ADMINS,
     "involvement_rates.new_rate": ADMINS,
     "involvement_rates.edit_rate": ADMINS,

@@ -20,14 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import IO
 from typing import Any
-from typing import Protocol
 
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from engage import uploads
 from engage.accounts.models import EDITORS
 from engage.accounts.models import User
 from engage.audit.services import record_event
@@ -60,15 +59,9 @@ MAX_RECEIPT_BYTES = 5 * 1024 * 1024
 MAX_DETAILS = 2000
 MAX_NOTE = 500
 #: The types a receipt may be, by the bytes a file of that type starts with.
-RECEIPT_TYPES = (
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-)
-_HEAD_BYTES = 8
+RECEIPT_TYPES = (uploads.PDF, uploads.JPEG, uploads.PNG)
 _POUNDS = re.compile(r"£?\s*(\d{1,3}(?:,\d{3})+|\d{1,7})(?:\.(\d{1,2}))?")
 _MILES = re.compile(r"(\d{1,7})(?:\.(\d))?")
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9 ._()-]+")
 
 
 # Amounts ------------------------------------------------------------------------------
@@ -123,85 +116,34 @@ def mileage_pence(miles: Decimal | float | int, rate_pence: int) -> int:
 # Receipts -----------------------------------------------------------------------------
 
 
-class Upload(Protocol):
-    """What a receipt upload offers (Werkzeug's FileStorage does)."""
-
-    filename: str | None
-    stream: IO[bytes]
-
-
-@dataclass(frozen=True)
-class ReceiptFile:
-    """A receipt that passed the checks: its cleaned name, type and bytes."""
-
-    filename: str
-    content_type: str
-    data: bytes
+#: What a receipt upload offers (Werkzeug's FileStorage does).
+Upload = uploads.Upload
+#: A receipt that passed the checks: its cleaned name, type and bytes.
+ReceiptFile = uploads.CheckedFile
 
 
 def clean_filename(name: str, extension: str) -> str:
-    """A file name safe to store and send back: no folders, odd characters or tricks,
-    at most 100 characters, ending in the extension of the type its bytes are."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    stem = base.rsplit(".", 1)[0] if "." in base else base
-    stem = " ".join(_UNSAFE_NAME.sub(" ", stem).split()).strip(" .")[:90]
-    return f"{stem or 'receipt'}.{extension}"
-
-
-def file_type(head: bytes) -> tuple[str, str] | None:
-    """The content type and extension of a PDF, PNG or JPEG told by its first bytes
-    (never by its name or a sender's word); None for any other file."""
-    found = next((kind for kind in RECEIPT_TYPES if head.startswith(kind[0])), None)
-    return None if found is None else (found[1], found[2])
-
-
-def _size_without_reading(stream: IO[bytes]) -> int | None:
-    """The stream's size if it can be seeked (Werkzeug spools uploads to a file)."""
-    try:
-        if not stream.seekable():
-            return None
-        start = stream.tell()
-        size = stream.seek(0, 2) - start
-        stream.seek(start)
-    except (OSError, ValueError, AttributeError):
-        return None
-    return size
+    """A receipt's file name safe to store and send back (engage/uploads.py)."""
+    return uploads.clean_filename(name, extension, stem="receipt")
 
 
 def read_receipt(upload: Upload) -> ReceiptFile:
-    """Check one uploaded receipt and read it (at most MAX_RECEIPT_BYTES + 1 bytes).
-
-    A file too large is refused by its size before anything is read, where the
-    stream tells it; otherwise by reading no more than one byte beyond the limit.
-    """
-    shown = clean_filename(upload.filename or "", "")[:-1] or "A receipt"
-    size = _size_without_reading(upload.stream)
-    too_large = ValidationError(
-        f"{shown} is larger than {MAX_RECEIPT_BYTES // (1024 * 1024)} MB. "
-        "Upload a smaller copy, for example a photo at a lower resolution."
-    )
-    if size is not None and size > MAX_RECEIPT_BYTES:
-        raise too_large
-    head = upload.stream.read(_HEAD_BYTES)
-    found = file_type(head)
-    if found is None:
-        raise ValidationError(
-            f"{shown} is not a PDF, JPEG or PNG file. Receipts must be a PDF or a "
-            "photo (JPEG or PNG)."
-        )
-    rest = upload.stream.read(MAX_RECEIPT_BYTES + 1 - len(head))
-    data = head + rest
-    if len(data) > MAX_RECEIPT_BYTES:
-        raise too_large
-    content_type, extension = found
-    return ReceiptFile(
-        clean_filename(upload.filename or "", extension), content_type, data
+    """Check one uploaded receipt and read it (at most MAX_RECEIPT_BYTES + 1 bytes)."""
+    return uploads.read_upload(
+        upload,
+        types=RECEIPT_TYPES,
+        max_bytes=MAX_RECEIPT_BYTES,
+        called="A receipt",
+        stem="receipt",
+        wrong_type_advice="Receipts must be a PDF or a photo (JPEG or PNG).",
+        too_large_advice="Upload a smaller copy, for example a photo at a lower "
+        "resolution.",
     )
 
 
-def read_receipts(uploads: Sequence[Upload]) -> list[ReceiptFile]:
+def read_receipts(files: Sequence[Upload]) -> list[ReceiptFile]:
     """Check every receipt uploaded at once (files without a name were not chosen)."""
-    chosen = [u for u in uploads if u is not None and (u.filename or "").strip()]
+    chosen = uploads.chosen(files)
     if len(chosen) > MAX_RECEIPTS:
         raise ValidationError(f"Upload at most {MAX_RECEIPTS} receipts for a claim.")
     return [read_receipt(upload) for upload in chosen]

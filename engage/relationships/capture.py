@@ -11,9 +11,9 @@ neither) waits in the review list with the reason in words, so nothing is filed
 against the wrong audience silently. An officer then files it against an audience
 or dismisses it (its words are then cleared; only its key is kept).
 
-Attachments are kept when they are PDFs, JPEGs or PNGs (told by their first bytes,
-as receipts are), at most 5 MB each and 5 a message; the others are named in the
-reason. Nothing here commits.
+Attachments are kept when they are of the types an interaction's files may be
+(told by their bytes, engage/uploads.py), at most 5 MB each and 5 a message; the
+others are named in the reason. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import select
 
+from engage import uploads
 from engage.accounts.models import User
 from engage.audiences.models import Audience
 from engage.audiences.models import AudienceContact
@@ -45,11 +46,10 @@ from engage.clock import local_day
 from engage.errors import Conflict
 from engage.errors import ValidationError
 from engage.extensions import db
-from engage.involvement.claims import MAX_RECEIPT_BYTES
-from engage.involvement.claims import MAX_RECEIPTS
-from engage.involvement.claims import clean_filename
-from engage.involvement.claims import file_type
 from engage.metrics.feeds import html_to_text
+from engage.relationships.log import ATTACHMENT_TYPES
+from engage.relationships.log import MAX_ATTACHMENT_BYTES
+from engage.relationships.log import MAX_ATTACHMENTS
 from engage.relationships.models import CapturedMessage
 from engage.relationships.models import CaptureStatus
 from engage.relationships.models import Direction
@@ -63,14 +63,13 @@ from engage.relationships.services import record_interaction
 
 #: Who files what the job reads, in the audit trail.
 ACTOR = "read-capture job"
-#: Files kept with one message, and the largest kept (as for expense receipts).
-MAX_ATTACHMENTS = MAX_RECEIPTS
-MAX_ATTACHMENT_BYTES = MAX_RECEIPT_BYTES
 #: Addresses read from one message's To and Cc at most (a mailing list's worth).
 MAX_ADDRESSES = 100
 MAX_KEY = 998
 MAX_SUBJECT = 300
 NO_SUBJECT = "E-mail with no subject"
+#: The kinds of file kept, in words, for the reason a file was not kept.
+_TYPE_NAMES = uploads.type_names(ATTACHMENT_TYPES)
 
 FILED = "filed"
 WAITING = "waiting"
@@ -162,13 +161,16 @@ def _attachments(message: EmailMessage) -> tuple[Attachment, ...]:
             limit = MAX_ATTACHMENT_BYTES // (1024 * 1024)
             found.append(Attachment(shown, b"", refused=f"larger than {limit} MB"))
             continue
-        kind = file_type(data[:8])
+        kind = next((t for t in ATTACHMENT_TYPES if t.matches(data)), None)
         if kind is None:
-            found.append(Attachment(shown, b"", refused="not a PDF, JPEG or PNG file"))
+            found.append(Attachment(shown, b"", refused=f"not a {_TYPE_NAMES} file"))
             continue
-        content_type, extension = kind
         found.append(
-            Attachment(clean_filename(name or "", extension), data, content_type)
+            Attachment(
+                uploads.clean_filename(name or "", kind.extension, stem="attachment"),
+                data,
+                kind.content_type,
+            )
         )
     return tuple(found)
 

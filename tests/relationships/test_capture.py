@@ -178,7 +178,10 @@ def test_messages_read_over_imap_are_filed_once(
     filed = db.session.scalar(
         select(CapturedMessage).where(CapturedMessage.interaction_id == outbound.id)
     )
-    assert "notes.docx (not a PDF, JPEG or PNG file)" in filed.reason
+    assert (
+        "notes.docx (not a PDF, Word, Excel, JPEG, PNG or plain text file)"
+        in filed.reason
+    )
 
     assert inbound.direction is Direction.INBOUND
     assert inbound.owner_id == people["colleague"].id
