@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint
-from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -101,7 +100,6 @@ def detail(theme_id: int) -> ResponseReturnValue:
         sentiments=list(Sentiment),
         today=today(),
         # The interactions' pages are their own part: linked once they are there.
-        interaction_pages="interactions.detail" in current_app.view_functions,
     )
 
 

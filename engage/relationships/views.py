@@ -4,12 +4,10 @@ and deleting it, its attachments, and the timeline on an audience's page."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint
 from flask import Response
 from flask import abort
-from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -279,13 +277,11 @@ def commitment_link(interaction: Interaction) -> str | None:
     interaction."""
     if not interaction.audiences:
         return None
-    args: dict[str, Any] = {
-        "audience_id": interaction.audiences[0].id,
-        "interaction_id": interaction.id,
-    }
-    if "commitments.new" in current_app.view_functions:
-        return url_for("commitments.new", **args)
-    return "/relationships/commitments/new?" + urlencode(args)
+    return url_for(
+        "commitments.new",
+        audience_id=interaction.audiences[0].id,
+        interaction_id=interaction.id,
+    )
 
 
 @bp.get("/<int:interaction_id>")

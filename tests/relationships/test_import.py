@@ -312,8 +312,6 @@ def test_the_cli_imports_a_log(
 def test_the_preview_page_says_already_imported(
     app: Flask, client: Any, login: Any, world: dict[str, Any]
 ) -> None:
-    if "interactions.index" not in app.view_functions:
-        pytest.skip("the interaction pages are another part's")
     apply_import(
         "interactions", _csv(_good_rows()), "log.csv", actor="cli", now=utcnow()
     )
