@@ -5,20 +5,16 @@ page of the audience in most interactions (its timeline and health are sections
 other parts add), the themes overview, the interactions list (first page and a page
 half-way through) and the commitments register; and the nightly health scoring of
 every audience (``engage.relationships.health.score_all``, rolled back) against one
-``INSERT ... SELECT`` scoring every audience from the same facts. A page or service
-not in this build gives a line saying so, not a failure.
-"""
+``INSERT ... SELECT`` scoring every audience from the same facts."""
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
@@ -27,10 +23,10 @@ from engage.audiences.models import Audience
 from engage.bench.gen_relationships import busiest_audience
 from engage.bench.timing import CallItem
 from engage.bench.timing import PageItem
-from engage.bench.timing import Skipped
 from engage.clock import today
 from engage.clock import utcnow
 from engage.extensions import db
+from engage.relationships import health
 from engage.relationships.models import Interaction
 
 #: Targets (medians, ms).
@@ -164,14 +160,6 @@ def _per_page(endpoint: str) -> int:
     return int(getattr(sys.modules[view.__module__], "PER_PAGE", DEFAULT_PER_PAGE))
 
 
-def _missing(name: str, endpoint: str, path: str, target_ms: float) -> Skipped | None:
-    if endpoint in current_app.view_functions:
-        return None
-    return Skipped(
-        name, f"≤ {target_ms:g} ms", f"not available: {path} is not in this build"
-    )
-
-
 def _list_params(per_page: int, page: int) -> Callable[[], dict[str, Any]]:
     return lambda: {"per_page": per_page, "offset": (page - 1) * per_page}
 
@@ -194,114 +182,73 @@ def audience_page_item() -> PageItem:
     )
 
 
-def themes_item() -> PageItem | Skipped:
+def themes_item() -> PageItem:
     """The themes overview a lead reads."""
-    name, path = "themes overview", "/relationships/themes"
-    missing = _missing(name, "themes.index", path, THEMES_TARGET_MS)
-    if missing is not None:
-        return missing
     return PageItem(
-        name,
-        path,
+        "themes overview",
+        "/relationships/themes",
         THEMES_SQL,
         lambda: {"since": (today() - timedelta(days=THEMES_DAYS)).isoformat()},
         target_ms=THEMES_TARGET_MS,
     )
 
 
-def interaction_list_items(client: FlaskClient) -> list[PageItem | Skipped]:
+def interaction_list_items() -> list[PageItem]:
     """The interactions list: its first page, and one half-way through."""
-    path = "/relationships/interactions"
-    missing = _missing(
-        "interactions list (first page)", "interactions.index", path, LIST_TARGET_MS
-    )
-    if missing is not None:
-        return [missing]
+    path = "/relationships/interactions/"
     per_page = _per_page("interactions.index")
     total = db.session.scalar(select(func.count(Interaction.id))) or 0
     deep = max(1, -(-total // per_page) // 2)
-    deep_name, deep_path = f"interactions list (page {deep})", f"{path}?page={deep}"
-    items: list[PageItem | Skipped] = [
+    return [
         PageItem(
             "interactions list (first page)",
             path,
             INTERACTION_LIST_SQL,
             _list_params(per_page, 1),
             target_ms=LIST_TARGET_MS,
-        )
+        ),
+        PageItem(
+            f"interactions list (page {deep})",
+            f"{path}?page={deep}",
+            INTERACTION_LIST_SQL,
+            _list_params(per_page, deep),
+            target_ms=LIST_TARGET_MS,
+        ),
     ]
-    # The list's own filters may show fewer than every interaction: say so rather
-    # than fail when the page half-way through all of them is not there.
-    answer = client.get(deep_path)
-    if answer.status_code != 200:
-        items.append(
-            Skipped(
-                deep_name,
-                f"≤ {LIST_TARGET_MS:g} ms",
-                f"not timed: {deep_path} answered {answer.status_code}",
-            )
-        )
-    else:
-        items.append(
-            PageItem(
-                deep_name,
-                deep_path,
-                INTERACTION_LIST_SQL,
-                _list_params(per_page, deep),
-                target_ms=LIST_TARGET_MS,
-            )
-        )
-    return items
 
 
-def commitments_item() -> PageItem | Skipped:
+def commitments_item() -> PageItem:
     """The register of every commitment (open ones first, as it opens)."""
-    name, path = "commitments register", "/relationships/commitments"
-    missing = _missing(name, "commitments.index", path, LIST_TARGET_MS)
-    if missing is not None:
-        return missing
-    per_page = _per_page("commitments.index")
     return PageItem(
-        name,
-        path,
+        "commitments register",
+        "/relationships/commitments/",
         COMMITMENTS_SQL,
-        lambda: {"per_page": per_page},
+        lambda: {"per_page": _per_page("commitments.index")},
         target_ms=LIST_TARGET_MS,
     )
 
 
-def relationship_page_items(client: FlaskClient) -> list[PageItem | Skipped]:
+def relationship_page_items() -> list[PageItem]:
     """Every relationship page item, in table order."""
     return [
         audience_page_item(),
         themes_item(),
-        *interaction_list_items(client),
+        *interaction_list_items(),
         commitments_item(),
     ]
 
 
-def health_item() -> CallItem | Skipped:
+def health_item() -> CallItem:
     """Score every audience's health for today (rolled back), against one query."""
     audiences = db.session.scalar(
         select(func.count(Audience.id)).where(Audience.archived_at.is_(None))
     )
     name = f"health recompute of {audiences:,} audiences"
-    try:
-        health = importlib.import_module("engage.relationships.health")
-    except ModuleNotFoundError:
-        health = None
-    score_all = getattr(health, "score_all", None)
-    if score_all is None:
-        return Skipped(
-            name,
-            f"≤ {HEALTH_TARGET_MS:g} ms",
-            "not available: engage.relationships.health.score_all is not in this build",
-        )
     day = today()
 
     def score() -> None:
         try:
-            score_all(day)
+            health.score_all(day)
         finally:
             db.session.rollback()
 

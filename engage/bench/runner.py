@@ -49,7 +49,6 @@ from engage.bench.relationship_items import health_item
 from engage.bench.relationship_items import relationship_page_items
 from engage.bench.table import Result
 from engage.bench.table import format_table
-from engage.bench.timing import Skipped
 from engage.bench.timing import call_result
 from engage.bench.timing import page_result
 from engage.extensions import db
@@ -153,18 +152,15 @@ def _count_members(database_url: str, pattern: str) -> int:
 
 
 def _time_each(
-    items: Sequence[T | Skipped],
+    items: Sequence[T],
     chosen: Callable[[str], bool],
     out: Callable[[str], None],
     time_one: Callable[[T], Result],
 ) -> list[Result]:
-    """Time the chosen items (a line saying why for those that cannot be)."""
+    """Time the chosen items."""
     results = []
     for item in items:
         if not chosen(item.name):
-            continue
-        if isinstance(item, Skipped):
-            results.append(item.result())
             continue
         out(f"timing {item.name}…")
         results.append(time_one(item))
@@ -197,7 +193,7 @@ def _time_pages(
             *BENCH_ITEMS,
             survey_results_item(),
             *involvement_page_items(),
-            *relationship_page_items(client),
+            *relationship_page_items(),
         ]
         results += _time_each(
             pages,

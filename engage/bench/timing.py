@@ -65,19 +65,6 @@ class CallItem:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class Skipped:
-    """An item that cannot be timed in this build (a page or service not there yet)."""
-
-    name: str
-    target: str
-    why: str
-
-    def result(self) -> Result:
-        """A line of the table saying why the item was not timed."""
-        return Result(self.name, "–", "–", "–", "–", self.target, None, self.why)
-
-
 def call_result(item: CallItem, *, runs: int, warmup: int) -> Result:
     """Time a service call (and its baseline, if any) into a line of the table."""
     runs, warmup = min(runs, item.max_runs), min(warmup, 1)
