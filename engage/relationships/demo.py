@@ -22,6 +22,7 @@ from engage.audiences.models import Audience
 from engage.audiences.models import AudienceContact
 from engage.clock import local_day
 from engage.extensions import db
+from engage.relationships.health import record_health
 from engage.relationships.models import AudienceLink
 from engage.relationships.models import Commitment
 from engage.relationships.models import CommitmentStatus
@@ -215,6 +216,10 @@ LINKS = (
 )
 
 
+#: Days of health history the demo keeps.
+HEALTH_HISTORY_DAYS = 30
+
+
 def load_demo_relationships(*, now: datetime) -> None:
     """Add the demo's relationship log, once."""
     if db.session.scalar(
@@ -290,6 +295,10 @@ def load_demo_relationships(*, now: datetime) -> None:
                 )
             )
     db.session.flush()
+    # The health history the nightly job would have kept over the last weeks, as
+    # the log now tells it.
+    for ago in range(HEALTH_HISTORY_DAYS - 1, -1, -1):
+        record_health(day - timedelta(days=ago), now=now)
 
 
 def _themes(*, now: datetime) -> dict[str, Theme]:

@@ -9,10 +9,13 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from engage.accounts.models import User
+from engage.audiences.models import Audience
 from engage.clock import today
 from engage.clock import utcnow
 from engage.demo import load_demo
 from engage.extensions import db
+from engage.relationships.demo import HEALTH_HISTORY_DAYS
+from engage.relationships.models import AudienceHealth
 from engage.relationships.models import AudienceLink
 from engage.relationships.models import Commitment
 from engage.relationships.models import CommitmentStatus
@@ -54,12 +57,22 @@ def test_the_demo_has_six_months_of_relationships(app: Flask) -> None:
     assert sum(c.status is CommitmentStatus.DONE for c in commitments) >= 3
     kinds = {link.kind for link in db.session.scalars(select(AudienceLink))}
     assert {LinkKind.MEMBER_OF, LinkKind.FUNDED_BY} <= kinds
+    # A month of health history, every audience each day, ending today.
+    days = db.session.execute(
+        select(func.min(AudienceHealth.day), func.max(AudienceHealth.day))
+    ).one()
+    assert days == (day - timedelta(days=HEALTH_HISTORY_DAYS - 1), day)
+    audiences = db.session.scalar(
+        select(func.count(Audience.id)).where(Audience.archived_at.is_(None))
+    )
+    assert _count(AudienceHealth) == audiences * HEALTH_HISTORY_DAYS
 
 
 def test_loading_the_demo_twice_adds_no_relationships(app: Flask) -> None:
     load_demo(now=utcnow())
     db.session.commit()
-    counts = [_count(m) for m in (Interaction, Commitment, AudienceLink, Theme)]
+    kept = (Interaction, Commitment, AudienceLink, Theme, AudienceHealth)
+    counts = [_count(m) for m in kept]
     load_demo(now=utcnow())
     db.session.commit()
-    assert [_count(m) for m in (Interaction, Commitment, AudienceLink, Theme)] == counts
+    assert [_count(m) for m in kept] == counts
