@@ -65,6 +65,8 @@ VERBS: dict[str, str] = {
     "view": "viewed",
     "file": "filed",
     "dismiss": "dismissed",
+    "drop": "dropped",
+    "reopen": "reopened",
     "deliver": "logged a delivery of",
     "status": "changed the status of",
     "observe": "recorded a figure for",

@@ -146,8 +146,8 @@ def _close(
     db.session.flush()
     action = {
         CommitmentStatus.DONE: "complete",
-        CommitmentStatus.DROPPED: "cancel",
-        CommitmentStatus.OPEN: "open",
+        CommitmentStatus.DROPPED: "drop",
+        CommitmentStatus.OPEN: "reopen",
     }[status]
     record_event(
         actor, action, "commitment", commitment.id, status.label.lower(), now=now

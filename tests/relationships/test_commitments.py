@@ -129,7 +129,7 @@ def test_editing_and_status_changes_are_audited(cast) -> None:
     services.mark_dropped(commitment, actor=cast["officer"], now=NOON)
     assert commitment.status is CommitmentStatus.DROPPED
     assert commitment.closed_on == DUE
-    assert _events(commitment) == ["create", "update", "complete", "open", "cancel"]
+    assert _events(commitment) == ["create", "update", "complete", "reopen", "drop"]
 
     # A leaver stays the owner while the commitment is changed in other ways.
     other.is_active = False
