@@ -21,6 +21,7 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
+import io
 import re
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import getaddresses
 from email.utils import parsedate_to_datetime
+from typing import IO
 
 from sqlalchemy import Select
 from sqlalchemy import func
@@ -83,6 +85,7 @@ class Attachment:
     filename: str
     data: bytes
     content_type: str = ""
+    #: Why it was not kept, in words naming the file.
     refused: str = ""
 
 
@@ -139,39 +142,59 @@ def _body(message: EmailMessage) -> str:
     return content.replace("\r\n", "\n").replace("\x00", "").strip()[:MAX_SUMMARY]
 
 
+@dataclass
+class _Part:
+    """A file found in a message, offered to the upload check as an upload is."""
+
+    filename: str | None
+    stream: IO[bytes]
+
+
 def _attachments(message: EmailMessage) -> tuple[Attachment, ...]:
+    """The message's files: each checked as an interaction's files are
+    (``engage/uploads.py``), at most MAX_ATTACHMENTS kept. Pictures shown inside the
+    message (a signature's logo: inline, with a Content-ID) are not files."""
     found: list[Attachment] = []
+    kept = 0
     for part in message.walk():
         if part.is_multipart():
             continue
         disposition = part.get_content_disposition()
         name = part.get_filename()
+        if disposition == "inline" and part.get("content-id"):
+            continue
         if disposition != "attachment" and not (disposition == "inline" and name):
             continue
         # The name as sent, for the reason: no folders or control characters.
         base = re.split(r"[\\/]", name or "")[-1]
         shown = " ".join("".join(c for c in base if c.isprintable()).split())[:100]
         shown = shown or "a file"
+        if kept >= MAX_ATTACHMENTS:
+            found.append(
+                Attachment(
+                    shown, b"", refused=f"{shown}: more than {MAX_ATTACHMENTS} files"
+                )
+            )
+            continue
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
-        if len(found) >= MAX_ATTACHMENTS:
-            found.append(Attachment(shown, b"", refused="more than 5 files"))
-            continue
-        if len(data) > MAX_ATTACHMENT_BYTES:
-            limit = MAX_ATTACHMENT_BYTES // (1024 * 1024)
-            found.append(Attachment(shown, b"", refused=f"larger than {limit} MB"))
-            continue
-        kind = next((t for t in ATTACHMENT_TYPES if t.matches(data)), None)
-        if kind is None:
-            found.append(Attachment(shown, b"", refused=f"not a {_TYPE_NAMES} file"))
-            continue
-        found.append(
-            Attachment(
-                uploads.clean_filename(name or "", kind.extension, stem="attachment"),
-                data,
-                kind.content_type,
+        try:
+            checked = uploads.read_upload(
+                _Part(name, io.BytesIO(data)),
+                types=ATTACHMENT_TYPES,
+                max_bytes=MAX_ATTACHMENT_BYTES,
+                called="A file",
+                stem="attachment",
+                wrong_type_advice="",
+                too_large_advice="",
             )
-        )
+        except ValidationError as refusal:
+            found.append(
+                Attachment(shown, b"", refused=str(refusal).strip().rstrip("."))
+            )
+            continue
+        kept += 1
+        found.append(Attachment(checked.filename, checked.data, checked.content_type))
     return tuple(found)
 
 
@@ -186,9 +209,15 @@ def _sent_at(message: EmailMessage) -> datetime | None:
     return sent if sent.tzinfo is not None else None
 
 
+def _printable(text: str) -> str:
+    """One line of printable characters (no NUL or other control characters, which
+    PostgreSQL refuses in text)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def message_key(message: EmailMessage, raw: bytes) -> str:
     """The message's Message-ID, or a digest of its bytes when it has none."""
-    message_id = " ".join(str(message.get("message-id") or "").split())
+    message_id = _printable(str(message.get("message-id") or ""))
     if message_id:
         return message_id[:MAX_KEY]
     return "sha256:" + hashlib.sha256(raw).hexdigest()
@@ -200,7 +229,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     if not isinstance(message, EmailMessage):  # the default policy's class; never
         message = EmailMessage()
     senders = _addresses(message, "from")
-    subject = " ".join(str(message.get("subject") or "").split())[:MAX_SUBJECT]
+    subject = _printable(str(message.get("subject") or ""))[:MAX_SUBJECT]
     return ParsedMessage(
         key=message_key(message, raw),
         sender=senders[0] if senders else "",
@@ -312,7 +341,7 @@ def _keep(
     refused = []
     for item in attachments:
         if item.refused:
-            refused.append(f"{item.filename} ({item.refused})")
+            refused.append(item.refused)
             continue
         db.session.add(
             InteractionAttachment(
@@ -346,6 +375,7 @@ def file_message(raw: bytes, *, now: datetime, ignore: str = "") -> str:
     captured = CapturedMessage(
         message_key=parsed.key,
         received_at=now,
+        sent_at=_occurred_on(parsed, now),
         sender=parsed.sender[:254],
         recipients="\n".join(parsed.recipients),
         subject=parsed.subject,
@@ -390,6 +420,7 @@ def file_message(raw: bytes, *, now: datetime, ignore: str = "") -> str:
     )
     captured.status = CaptureStatus.FILED
     captured.interaction_id = interaction.id
+    _forget_words(captured)
     db.session.add(captured)
     db.session.flush()
     captured.reason = _reason(
@@ -514,7 +545,7 @@ def file_waiting(
         InteractionData(
             kind=InteractionKind.EMAIL,
             direction=direction,
-            occurred_on=local_day(message.received_at),
+            occurred_on=local_day(message.sent_at or message.received_at),
             subject=message.subject or NO_SUBJECT,
             summary=message.body,
             sentiment=None,
@@ -535,7 +566,7 @@ def file_waiting(
     message.interaction_id = interaction.id
     message.decided_by_id = actor.id
     message.decided_at = now
-    message.body = ""
+    _forget_words(message)
     db.session.flush()
     record_event(
         actor,
@@ -548,16 +579,22 @@ def file_waiting(
     return interaction
 
 
+def _forget_words(message: CapturedMessage) -> None:
+    """Once decided, an e-mail's addresses and words are not kept here: a filed one's
+    live in its interaction; only its key stays, so it is never read again."""
+    message.sender = ""
+    message.recipients = ""
+    message.subject = ""
+    message.body = ""
+
+
 def dismiss(message: CapturedMessage, *, actor: User, now: datetime) -> None:
     """Not an interaction: clear its words and files, keep only its key."""
     _undecided(message)
     for attachment in list(message.attachments):
         db.session.delete(attachment)
     message.status = CaptureStatus.DISMISSED
-    message.sender = ""
-    message.recipients = ""
-    message.subject = ""
-    message.body = ""
+    _forget_words(message)
     message.reason = ""
     message.decided_by_id = actor.id
     message.decided_at = now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import abort
 from flask import redirect
 from flask import render_template
 from flask import url_for
@@ -16,6 +17,7 @@ from engage.audiences.services import list_audiences
 from engage.audit.services import record_event
 from engage.clock import utcnow
 from engage.edge import change
+from engage.errors import Conflict
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.formtools import choices
@@ -69,10 +71,19 @@ def detail(message_id: int) -> ResponseReturnValue:
     return _show(message, _form(message))
 
 
+def _locked(message_id: int) -> CapturedMessage:
+    """The message, locked until the decision is committed: two officers deciding
+    at once are taken one after the other, and the second is told it is decided."""
+    message = db.session.get(CapturedMessage, message_id, with_for_update=True)
+    if message is None:
+        abort(404)
+    return message
+
+
 @bp.post("/<int:message_id>/file")
 @roles_required(*EDITORS)
 def file(message_id: int) -> ResponseReturnValue:
-    message = db.get_or_404(CapturedMessage, message_id)
+    message = _locked(message_id)
     form = _form(message)
     if not form.validate_on_submit():
         return _show(message, form), 400
@@ -80,7 +91,7 @@ def file(message_id: int) -> ResponseReturnValue:
     with change(
         "Filed as a draft interaction for its owner to confirm.",
         field=form.audience_id,
-        catch=ValidationError,
+        catch=(ValidationError, Conflict),
     ) as done:
         capture.file_waiting(
             message,
@@ -98,10 +109,10 @@ def file(message_id: int) -> ResponseReturnValue:
 @bp.post("/<int:message_id>/dismiss")
 @roles_required(*EDITORS)
 def dismiss(message_id: int) -> ResponseReturnValue:
-    message = db.get_or_404(CapturedMessage, message_id)
+    message = _locked(message_id)
     with change(
         "Dismissed: it is not an interaction, and its words have been cleared.",
-        catch=ValidationError,
+        catch=(ValidationError, Conflict),
     ):
         capture.dismiss(message, actor=current_user, now=utcnow())
     return redirect(url_for("capture.index"))

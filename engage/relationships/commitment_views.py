@@ -37,6 +37,7 @@ from engage.relationships.commitment_forms import RegisterFilterForm
 from engage.relationships.commitment_forms import StatusChangeForm
 from engage.relationships.models import Commitment
 from engage.relationships.models import Interaction
+from engage.templating import format_date
 
 bp = Blueprint("commitments", __name__, url_prefix="/relationships/commitments")
 
@@ -129,7 +130,7 @@ def _first(form: RegisterFilterForm) -> str:
 
 
 def _interaction_label(interaction: Interaction) -> str:
-    return f"{interaction.subject}, {interaction.occurred_on.strftime('%-d %B %Y')}"
+    return f"{interaction.subject}, {format_date(interaction.occurred_on)}"
 
 
 def _form(

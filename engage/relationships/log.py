@@ -96,7 +96,7 @@ def change_attachments(
             "create",
             "interaction_attachment",
             attachment.id,
-            f"{checked.content_type} added to interaction {interaction.id}",
+            f"a file added to interaction {interaction.id}",
             now=now,
         )
     db.session.flush()

@@ -333,7 +333,8 @@ class InteractionAttachment(db.Model):  # type: ignore[name-defined,misc]
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    #: Read only when the file is downloaded, not with every list of files.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     uploaded_at: Mapped[datetime]
 
     interaction: Mapped[Interaction | None] = relationship(back_populates="attachments")
@@ -496,6 +497,9 @@ class CapturedMessage(db.Model):  # type: ignore[name-defined,misc]
     #: The e-mail's Message-ID (or a digest of it when it has none): read once only.
     message_key: Mapped[str] = mapped_column(String(998), unique=True)
     received_at: Mapped[datetime]
+    #: When it was sent (its Date header), or read when it does not say or says a
+    #: time to come: the day an interaction filed from it took place.
+    sent_at: Mapped[datetime | None]
     sender: Mapped[str] = mapped_column(String(254))
     #: Every To and Cc address, lower case, one per line.
     recipients: Mapped[str] = mapped_column(Text, default="")

@@ -129,7 +129,7 @@ def record_interaction(
         "create",
         "interaction",
         interaction.id,
-        f"{interaction.kind.value} on {interaction.occurred_on.isoformat()}"
+        f"{interaction.kind.label.lower()} on {interaction.occurred_on.isoformat()}"
         f"{' (draft)' if interaction.is_draft else ''}",
         now=now,
     )
@@ -158,6 +158,6 @@ def update_interaction(
         "confirm" if confirming else "update",
         "interaction",
         interaction.id,
-        f"{interaction.kind.value} on {interaction.occurred_on.isoformat()}",
+        f"{interaction.kind.label.lower()} on {interaction.occurred_on.isoformat()}",
         now=now,
     )

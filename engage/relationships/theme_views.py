@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint
+from flask import abort
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from engage.accounts.access import ADMINS
 from engage.accounts.access import EDITORS
@@ -23,47 +24,17 @@ from engage.clock import today
 from engage.clock import utcnow
 from engage.edge import change
 from engage.extensions import db
-from engage.paging import page_number
+from engage.paging import page_of
 from engage.relationships import themes as services
 from engage.relationships.models import Sentiment
 from engage.relationships.models import Theme
 from engage.relationships.theme_forms import ThemeForm
 from engage.relationships.theme_forms import ThemeOverviewForm
+from engage.surveys.models import Finding
 
 bp = Blueprint("themes", __name__, url_prefix="/relationships/themes")
 
 PER_PAGE = 50
-
-
-@dataclass(frozen=True)
-class ListPage:
-    """One page of a list made in Python, read as the pagination template reads."""
-
-    items: list[Any]
-    page: int
-    pages: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
-def _page_of(items: list[Any]) -> ListPage:
-    pages = max(1, -(-len(items) // PER_PAGE))
-    page = min(page_number(), pages)
-    return ListPage(items[(page - 1) * PER_PAGE : page * PER_PAGE], page, pages)
 
 
 @bp.get("")
@@ -78,7 +49,7 @@ def index() -> ResponseReturnValue:
         "relationships/themes/index.html",
         form=form,
         months=months,
-        page=_page_of(figures),
+        page=page_of(figures, per_page=PER_PAGE),
         current=current,
         before=before,
         sentiments=list(Sentiment),
@@ -88,7 +59,16 @@ def index() -> ResponseReturnValue:
 @bp.get("/<int:theme_id>")
 @roles_required(*READERS)
 def detail(theme_id: int) -> ResponseReturnValue:
-    theme = db.get_or_404(Theme, theme_id)
+    theme = db.session.get(
+        Theme,
+        theme_id,
+        options=[
+            selectinload(Theme.actions),
+            selectinload(Theme.findings).selectinload(Finding.survey),
+        ],
+    )
+    if theme is None:
+        abort(404)
     audiences = services.theme_audiences(theme)
     return render_template(
         "relationships/themes/detail.html",
@@ -126,8 +106,10 @@ def edit(theme_id: int) -> ResponseReturnValue:
 def _theme_form(theme: Theme | None) -> ResponseReturnValue:
     form = ThemeForm(
         obj=theme,
-        actions=services.action_choices(),
-        findings=services.finding_choices(),
+        actions=services.action_choices([a.id for a in theme.actions] if theme else ()),
+        findings=services.finding_choices(
+            [f.id for f in theme.findings] if theme else ()
+        ),
     )
     if theme is not None and request.method == "GET":
         form.actions.data = [a.id for a in theme.actions]

@@ -22,11 +22,13 @@ from sqlalchemy import case
 from sqlalchemy import distinct
 from sqlalchemy import func
 from sqlalchemy import literal_column
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy.orm import selectinload
 
 from engage.actions.models import Action
+from engage.actions.schedule import add_months
 from engage.audiences.models import Audience
 from engage.errors import PermissionDenied
 from engage.errors import ValidationError
@@ -124,41 +126,41 @@ def list_themes(*, active_only: bool = False) -> list[Theme]:
     return list(db.session.scalars(query))
 
 
-def action_choices() -> list[tuple[int, str]]:
-    """The actions a theme may be linked to, by title."""
+def action_choices(keep: Sequence[int] = ()) -> list[tuple[int, str]]:
+    """The actions a theme may be linked to, by title (the first MAX_CHOICES), and
+    always those in ``keep`` (the theme's own), so saving never drops a link."""
+    wanted = or_(
+        Action.id.in_(select(Action.id).order_by(Action.title).limit(MAX_CHOICES)),
+        Action.id.in_(list(keep)),
+    )
     rows = db.session.execute(
-        select(Action.id, Action.title).order_by(Action.title).limit(MAX_CHOICES)
+        select(Action.id, Action.title).where(wanted).order_by(Action.title)
     )
     return [(row.id, row.title) for row in rows]
 
 
-def finding_choices() -> list[tuple[int, str]]:
-    """The "you said, we did" findings a theme may be linked to, with their survey."""
+def finding_choices(keep: Sequence[int] = ()) -> list[tuple[int, str]]:
+    """The "you said, we did" findings a theme may be linked to, with their survey
+    (the first MAX_CHOICES, and always those in ``keep``)."""
     from engage.surveys.models import Survey
 
+    order = (Survey.title, Finding.theme, Finding.id)
+    first = (
+        select(Finding.id)
+        .join(Survey, Survey.id == Finding.survey_id)
+        .order_by(*order)
+        .limit(MAX_CHOICES)
+    )
     rows = db.session.execute(
         select(Finding.id, Finding.theme, Survey.title)
         .join(Survey, Survey.id == Finding.survey_id)
-        .order_by(Survey.title, Finding.theme, Finding.id)
-        .limit(MAX_CHOICES)
+        .where(or_(Finding.id.in_(first), Finding.id.in_(list(keep))))
+        .order_by(*order)
     )
     return [(row.id, f"{row.title}: {row.theme}") for row in rows]
 
 
 # Periods ------------------------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` moved by ``months`` calendar months (the 31st becomes a month's last)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @dataclass(frozen=True)
@@ -170,14 +172,16 @@ class Span:
 
 
 def like_for_like(months: int, today: date) -> tuple[Span, Span]:
-    """The last ``months`` months to ``today``, and the same months the year before.
+    """The last ``months`` months to ``today``, and as many days just before them.
 
     "Last 12 months" seen on 15 March 2026 is 16 March 2025 to 15 March 2026; the
-    period before is 16 March 2024 to 15 March 2025, so the two are the same length.
+    period before is the 365 days before that. "Last 3 months" on 31 May is 1 March
+    to 31 May (92 days), against the 92 days before: counts of days, not of
+    calendar months, so the two are always the same length.
     """
     start = add_months(today, -months) + _ONE_DAY
     before_end = start - _ONE_DAY
-    before_start = add_months(today, -2 * months) + _ONE_DAY
+    before_start = before_end - (today - start)
     return Span(start, today), Span(before_start, before_end)
 
 
@@ -242,7 +246,7 @@ def theme_overview(
     # counts are read from interaction_themes' indexes alone, with no join; each
     # interaction raises a theme once (the pair is the key), so plain sums count
     # interactions.
-    in_current = it.c.occurred_on >= current.start
+    in_current = it.c.occurred_on.between(current.start, current.end)
     in_before = it.c.occurred_on <= before.end
     confirmed = it.c.confirmed == true()
     # Grouped by "theme_id + 0", not by the column: SQLite would otherwise read the
@@ -261,7 +265,7 @@ def theme_overview(
                 for s in Sentiment
             ],
         )
-        .where(confirmed, it.c.occurred_on >= before.start)
+        .where(confirmed, it.c.occurred_on.between(before.start, current.end))
         .group_by(theme_key)
         .subquery()
     )

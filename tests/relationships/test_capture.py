@@ -179,8 +179,15 @@ def test_messages_read_over_imap_are_filed_once(
         select(CapturedMessage).where(CapturedMessage.interaction_id == outbound.id)
     )
     assert (
-        "notes.docx (not a PDF, Word, Excel, JPEG, PNG or plain text file)"
+        "Files not kept: notes is not a PDF, Word, Excel, JPEG, PNG or plain text file"
         in filed.reason
+    )
+    # Filed: its addresses and words live in the interaction, not here.
+    assert (filed.sender, filed.recipients, filed.subject, filed.body) == (
+        "",
+        "",
+        "",
+        "",
     )
 
     assert inbound.direction is Direction.INBOUND
@@ -271,8 +278,31 @@ def test_attachments_kept_within_the_limits(people) -> None:
     assert capture.file_message(raw, now=utcnow()) == capture.WAITING
     message = _waiting()[0]
     assert len(message.attachments) == 5
-    assert "f5.pdf (more than 5 files)" in message.reason
-    assert "big.pdf (more than 5 files)" in message.reason
+    assert "f5.pdf: more than 5 files" in message.reason
+    assert "big.pdf: more than 5 files" in message.reason
+
+
+def test_pictures_shown_in_the_message_are_not_files(people) -> None:
+    """A signature's logos (inline, with a Content-ID) neither count nor are kept."""
+    message = EmailMessage()
+    message["From"] = "olive.officer@trust.example"
+    message["To"] = "cllr.smith@council.example"
+    message["Subject"] = "Papers\x00 attached"
+    message["Message-ID"] = "<logos\x00@trust.example>"
+    message.set_content("Papers attached.")
+    message.add_alternative("<p>Papers attached.</p>", subtype="html")
+    html = message.get_body(preferencelist=("html",))
+    assert html is not None
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 20
+    for n in range(6):
+        html.add_related(png, "image", "png", cid=f"<logo{n}@trust.example>")
+    message.add_attachment(PDF, maintype="application", subtype="pdf", filename="a.pdf")
+    assert capture.file_message(message.as_bytes(), now=utcnow()) == capture.FILED
+    (interaction,) = _interactions()
+    assert [a.filename for a in interaction.attachments] == ["a.pdf"]
+    # No control characters reach the database (PostgreSQL refuses NUL in text).
+    assert interaction.subject == "Papers attached"
+    assert interaction.source_key == "<logos @trust.example>"
 
 
 def test_the_capture_mailbox_own_address_is_passed_over(people) -> None:
@@ -341,6 +371,8 @@ def test_review_list_and_filing_with_a_new_contact(
     assert interaction.direction is Direction.INBOUND
     assert interaction.owner_id == cast["officer"].id  # the sender is not staff
     assert [c.name for c in interaction.contacts] == ["New Person"]
+    # The day it was sent (its Date header), not the day the job read it.
+    assert interaction.occurred_on.isoformat() == "2025-03-03"
     assert [c.id for c in interaction.audiences] == [people["council"].id]
     assert [a.filename for a in interaction.attachments] == ["minutes.pdf"]
     assert (
@@ -352,14 +384,18 @@ def test_review_list_and_filing_with_a_new_contact(
         is None
     )
 
-    again = client.post(f"/relationships/inbox/{message.id}/dismiss", data={})
-    assert again.status_code == 409
+    # Decided already (a second click, or another officer first): told, not an error.
+    again = client.post(
+        f"/relationships/inbox/{message.id}/dismiss", data={}, follow_redirects=True
+    )
+    assert again.status_code == 200
     assert "already been decided" in again.get_data(as_text=True)
     refiled = client.post(
         f"/relationships/inbox/{message.id}/file",
         data={"audience_id": str(people["council"].id)},
     )
-    assert refiled.status_code == 409
+    assert refiled.status_code == 400
+    assert "already been decided" in refiled.get_data(as_text=True)
 
 
 def test_filing_an_ambiguous_message_owned_by_its_staff_sender(
@@ -411,7 +447,7 @@ def test_home_counts_drafts_and_waiting_e_mails(
     login(cast["officer"])
     page = client.get("/").get_data(as_text=True)
     assert "1 draft interaction from e-mail to confirm" in page
-    assert "/relationships/interactions?status=draft&amp;owner=me" in page
+    assert "/relationships/interactions/?status=draft&amp;owner=mine" in page
     assert "1 e-mail waiting for review" in page
 
 

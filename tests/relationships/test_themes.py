@@ -8,17 +8,18 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from engage.actions.schedule import add_months
 from engage.audit.models import AuditEvent
 from engage.clock import today
 from engage.clock import utcnow
 from engage.errors import Conflict
 from engage.errors import PermissionDenied
 from engage.extensions import db
+from engage.relationships import themes
 from engage.relationships.models import InteractionStatus
 from engage.relationships.models import Sentiment
 from engage.relationships.models import Theme
 from engage.relationships.themes import ThemeData
-from engage.relationships.themes import add_months
 from engage.relationships.themes import like_for_like
 from engage.relationships.themes import save_theme
 from engage.relationships.themes import theme_audiences
@@ -52,8 +53,10 @@ def test_like_for_like_periods_are_the_same_length() -> None:
     assert (before.start, before.end) == (date(2024, 3, 16), date(2025, 3, 15))
     current, before = like_for_like(3, date(2026, 5, 31))
     assert (current.start, current.end) == (date(2026, 3, 1), date(2026, 5, 31))
-    assert before.end == date(2026, 2, 28)
-    assert add_months(date(2024, 3, 31), -1) == date(2024, 2, 29)
+    # 92 days against the 92 before, not against three calendar months (90 days).
+    assert (before.start, before.end) == (date(2025, 11, 29), date(2026, 2, 28))
+    for period in (current, before):
+        assert (period.end - period.start).days + 1 == 92
 
 
 def test_the_overview_counts_confirmed_interactions_only() -> None:
@@ -232,6 +235,28 @@ def test_admins_add_rename_and_retire_officers_link(
     assert len(theme.actions) == 1
 
 
+def test_a_link_beyond_the_choices_listed_is_kept_on_saving(
+    client: FlaskClient, login, cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the first actions by title are offered; the theme's own always are, so
+    saving its description never drops a link no one saw."""
+    monkeypatch.setattr(themes, "MAX_CHOICES", 1)
+    factories.ActionFactory(title="A first action")
+    later = factories.ActionFactory(title="Z later action")
+    theme = factories.ThemeFactory(name="GP access", actions=[later])
+    login(cast["officer"])
+    page = client.get(f"/relationships/themes/{theme.id}/edit").get_data(as_text=True)
+    assert "A first action" in page
+    assert "Z later action" in page
+    response = client.post(
+        f"/relationships/themes/{theme.id}/edit",
+        data={"description": "Updated", "actions": [str(later.id)]},
+    )
+    assert response.status_code == 302
+    db.session.refresh(theme)
+    assert [a.title for a in theme.actions] == ["Z later action"]
+
+
 def test_only_an_admin_renames_or_retires_in_the_service(cast) -> None:
     theme = factories.ThemeFactory(name="GP access")
     with pytest.raises(PermissionDenied):
@@ -265,9 +290,11 @@ def test_the_audience_page_lists_the_themes_it_raised(
     assert [(r.name, r.raised) for r in raised] == [("Stroke services review", 1)]
     login(cast["lead"])
     page = client.get(f"/audiences/{council.id}").get_data(as_text=True)
-    assert "Themes raised" in page
-    assert f"/relationships/themes/{theme.id}" in page
-    assert "Only in a draft" not in page
+    # The section (from its heading to the next one) lists confirmed raisings only;
+    # the timeline above shows the draft, marked as one.
+    section = page.split('<h2 id="themes">Themes raised</h2>', 1)[1].split("<h2", 1)[0]
+    assert f"/relationships/themes/{theme.id}" in section
+    assert "Only in a draft" not in section
 
 
 @pytest.mark.parametrize(

@@ -89,6 +89,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_key', sa.String(length=998), nullable=False),
     sa.Column('received_at', engage.db.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', engage.db.UTCDateTime(), nullable=True),
     sa.Column('sender', sa.String(length=254), nullable=False),
     sa.Column('recipients', sa.Text(), nullable=False),
     sa.Column('subject', sa.String(length=300), nullable=False),

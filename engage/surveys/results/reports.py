@@ -31,6 +31,7 @@ from sqlalchemy import select
 from engage.extensions import db
 from engage.membership.equality import SUPPRESS_BELOW
 from engage.membership.reports import suppressed_values
+from engage.paging import PageLinks
 from engage.surveys.disclosure import HIDDEN
 from engage.surveys.models import LIKERT_LABELS
 from engage.surveys.models import Answer
@@ -356,7 +357,7 @@ def results_for(survey: Survey, filters: Filters, *, suppress: bool) -> SurveyRe
 
 
 @dataclass(frozen=True)
-class TextPage:
+class TextPage(PageLinks):
     """One page of a question's free-text answers."""
 
     answers: list[str]
@@ -364,22 +365,6 @@ class TextPage:
     page: int
     pages: int
     shown: bool  #: False under 5 respondents
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def text_answers(
