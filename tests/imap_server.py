@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from imap_tools import MailBoxUnencrypted
 
 DOVECOT = "/usr/sbin/dovecot"
 USER = "bounces"
@@ -168,3 +169,17 @@ def running_dovecot() -> Iterator[ImapServer]:
                 process.kill()
                 process.wait(timeout=10)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def signed_in(server: ImapServer) -> MailBoxUnencrypted:
+    """A client signed in to the server's mailbox (use it in a ``with`` block)."""
+    return MailBoxUnencrypted(server.host, server.port).login(
+        server.user, server.password
+    )
+
+
+def deliver(server: ImapServer, *messages: bytes) -> None:
+    """Put these messages in the server's INBOX, as a mail server delivering them."""
+    with signed_in(server) as mailbox:
+        for raw in messages:
+            mailbox.append(raw, "INBOX")

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from imap_tools import MailBoxUnencrypted
 from imap_tools import MailMessageFlags
 from sqlalchemy import func
 from sqlalchemy import select
@@ -30,7 +29,9 @@ from jobs.bounces import read_bounces
 from tests import imap_server
 from tests.factories import MemberFactory
 from tests.imap_server import ImapServer
+from tests.imap_server import deliver
 from tests.imap_server import running_dovecot
+from tests.imap_server import signed_in
 from tests.mailings.unsub_rows import copy_for
 from tests.mailings.unsub_rows import sent_mailing
 
@@ -123,18 +124,6 @@ def imap(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[ImapServer]:
         yield server
 
 
-def _mailbox(server: ImapServer) -> MailBoxUnencrypted:
-    return MailBoxUnencrypted(server.host, server.port).login(
-        server.user, server.password
-    )
-
-
-def _deliver(server: ImapServer, *messages: bytes) -> None:
-    with _mailbox(server) as mailbox:
-        for raw in messages:
-            mailbox.append(raw, "INBOX")
-
-
 def _people():
     mailing = sent_mailing()
     bounced = MemberFactory(
@@ -160,7 +149,7 @@ def test_bounces_and_complaints_read_over_imap_are_filed_once(
     app: Flask, imap: ImapServer
 ) -> None:
     copies = _people()
-    _deliver(
+    deliver(
         imap,
         dsn(
             report_id="dsn-1@mx.example.org",
@@ -199,7 +188,7 @@ def test_bounces_and_complaints_read_over_imap_are_filed_once(
     gone = db.session.get(Member, copies["bounced"].member_id)
     assert current_consents(gone)[ContactChannel.SMS] is True
 
-    with _mailbox(imap) as mailbox:
+    with signed_in(imap) as mailbox:
         left = list(mailbox.fetch(mark_seen=False))
         assert [m.subject for m in left] == ["Please take me off your list"]
         assert MailMessageFlags.FLAGGED in left[0].flags
@@ -212,7 +201,7 @@ def test_bounces_and_complaints_read_over_imap_are_filed_once(
     # Nothing new: the person's message is passed over, nothing is filed again.
     assert read_bounces(now=utcnow())["read"] == 0
     # The same report delivered again is read but not filed twice.
-    _deliver(
+    deliver(
         imap,
         dsn(
             report_id="dsn-1@mx.example.org",
@@ -232,7 +221,7 @@ def test_limits_each_run_and_leaves_oversized_messages(
     _people()
     monkeypatch.setitem(app.config, "BOUNCE_MAX_BYTES", 4000)
     big = PLAIN.replace(b"Hello", b"x" * 5000)
-    _deliver(
+    deliver(
         imap,
         big,
         *[
@@ -268,7 +257,7 @@ def test_a_message_that_cannot_be_filed_is_flagged_and_the_rest_go_on(
         return real(raw, now=now)
 
     monkeypatch.setattr(jobs_bounces, "file_message", fragile)
-    _deliver(
+    deliver(
         imap,
         dsn(
             report_id="dsn-bad@mx",
@@ -283,7 +272,7 @@ def test_a_message_that_cannot_be_filed_is_flagged_and_the_rest_go_on(
     )
     counts = read_bounces(now=utcnow())
     assert (counts["read"], counts["unreadable"], counts["bounced"]) == (2, 1, 1)
-    with _mailbox(imap) as mailbox:
+    with signed_in(imap) as mailbox:
         left = list(mailbox.fetch(mark_seen=False))
         assert len(left) == 1
         assert MailMessageFlags.FLAGGED in left[0].flags

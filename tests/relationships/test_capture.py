@@ -8,7 +8,6 @@ from email.message import EmailMessage
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from imap_tools import MailBoxUnencrypted
 from imap_tools import MailMessageFlags
 from sqlalchemy import func
 from sqlalchemy import select
@@ -26,7 +25,9 @@ from engage.relationships.models import InteractionStatus
 from jobs.capture import read_capture
 from tests import factories
 from tests.imap_server import ImapServer
+from tests.imap_server import deliver
 from tests.imap_server import running_dovecot
+from tests.imap_server import signed_in
 
 PDF = b"%PDF-1.4\n% a tiny pdf\n"
 
@@ -67,18 +68,6 @@ def imap(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[ImapServer]:
     with running_dovecot() as server:
         monkeypatch.setitem(app.config, "CAPTURE_IMAP_URL", server.url)
         yield server
-
-
-def _mailbox(server: ImapServer) -> MailBoxUnencrypted:
-    return MailBoxUnencrypted(server.host, server.port).login(
-        server.user, server.password
-    )
-
-
-def _deliver(server: ImapServer, *messages: bytes) -> None:
-    with _mailbox(server) as mailbox:
-        for raw in messages:
-            mailbox.append(raw, "INBOX")
 
 
 @pytest.fixture
@@ -122,7 +111,7 @@ def _waiting() -> list[CapturedMessage]:
 def test_messages_read_over_imap_are_filed_once(
     app: Flask, imap: ImapServer, people
 ) -> None:
-    _deliver(
+    deliver(
         imap,
         mail(
             sender="Olive Officer <olive.officer@trust.example>",
@@ -209,7 +198,7 @@ def test_messages_read_over_imap_are_filed_once(
     assert len(events) == 4
     assert {e.actor_label for e in events} == {capture.ACTOR}
 
-    with _mailbox(imap) as mailbox:
+    with signed_in(imap) as mailbox:
         assert list(mailbox.fetch(mark_seen=False)) == []
         mailbox.folder.set("Processed")
         moved = list(mailbox.fetch(mark_seen=False))
@@ -218,7 +207,7 @@ def test_messages_read_over_imap_are_filed_once(
 
     # A re-run reads nothing; the same message delivered again is not filed twice.
     assert read_capture(now=utcnow())["read"] == 0
-    _deliver(
+    deliver(
         imap,
         mail(
             sender="olive.officer@trust.example",
@@ -234,7 +223,7 @@ def test_oversized_messages_are_flagged_and_left(
     app: Flask, imap: ImapServer, people, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(app.config, "CAPTURE_MAX_BYTES", 4000)
-    _deliver(
+    deliver(
         imap,
         mail(
             sender="olive.officer@trust.example",
@@ -245,7 +234,7 @@ def test_oversized_messages_are_flagged_and_left(
     counts = read_capture(now=utcnow())
     assert (counts["read"], counts["too_large"]) == (1, 1)
     assert _interactions() == []
-    with _mailbox(imap) as mailbox:
+    with signed_in(imap) as mailbox:
         left = list(mailbox.fetch(mark_seen=False))
         assert MailMessageFlags.FLAGGED in left[0].flags
     assert read_capture(now=utcnow())["read"] == 0
