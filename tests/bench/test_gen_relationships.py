@@ -277,7 +277,6 @@ def _app(path: Path) -> Flask:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
             "SECRET_KEY": "x" * 48,
             "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
         }
     )
 
