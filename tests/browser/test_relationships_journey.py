@@ -14,6 +14,7 @@ on the way is a server error or has a JavaScript error.
 from __future__ import annotations
 
 import re
+import urllib.parse
 from datetime import datetime
 from datetime import time as wall_clock
 from datetime import timedelta
@@ -54,9 +55,35 @@ THEMES = ("Stroke services review", "GP access")
 A4_POINTS = (595, 842)
 
 
+class LinkJourney(Journey):
+    """A journey that also keeps every link on the pages it checks, to follow."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: set[str] = set()
+
+    def check(self, page: Any) -> None:
+        super().check(page)
+        for href in page.eval_on_selector_all(
+            "a[href]", "links => links.map(link => link.href)"
+        ):
+            address = urllib.parse.urlsplit(href)._replace(fragment="")
+            if href.startswith(page.url.split("/", 3)[0] + "//" + address.netloc):
+                self.links.add(address.geturl())
+
+    def follow_links(self, page: Any) -> dict[str, int]:
+        """Every link kept, fetched as the user signed in: those that fail."""
+        broken = {}
+        for link in sorted(self.links):
+            response = page.request.get(link, max_redirects=0)
+            if response.status >= 400:
+                broken[link] = response.status
+        return broken
+
+
 @pytest.fixture
-def journey() -> Journey:
-    return Journey()
+def journey() -> LinkJourney:
+    return LinkJourney()
 
 
 @pytest.fixture
@@ -252,6 +279,20 @@ def _audience_page_after(page: Any, journey: Journey, council_id: int) -> None:
         expect(themes.get_by_role("link", name=theme, exact=True)).to_have_count(1)
     journey.check(page)
 
+    page.get_by_role("link", name=f"All 1 interaction with {COUNCIL}").click()
+    expect(page.get_by_label("Audience")).to_have_value(str(council_id))
+    rows = page.locator("main table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text(MEETING)
+    journey.check(page)
+
+    page.goto(f"/audiences/{council_id}")
+    page.get_by_role("link", name=f"Health history of {COUNCIL}").click()
+    expect(page.locator("main")).to_contain_text(
+        "95 out of 100 (in contact on time; one mixed meeting)"
+    )
+    journey.check(page)
+
 
 def _uk(day: Any) -> str:
     """A day as the app's ``date`` filter writes it: 1 January 2027."""
@@ -343,12 +384,34 @@ def _other_pages(page: Any, journey: Journey, council_id: int) -> None:
     journey.check(page)
 
     page.goto("/map/?colour=health")
-    expect(page.locator("main")).to_contain_text(COUNCIL)
+    expect(
+        page.get_by_role("heading", name="Key to relationship health")
+    ).to_be_visible()
+    # Due for contact no more; 100, less 5 for the mixed meeting, 15 for the overdue
+    # commitment.
+    listed = page.locator("main li").filter(has_text=f"{COUNCIL}: influence")
+    expect(listed).to_contain_text("manage; health good (80 out of 100)")
+    expect(listed).not_to_contain_text("due for contact")
     journey.check(page)
 
 
+def _done(page: Any, journey: Journey) -> None:
+    """From the to-do list to the commitment, marked done: the list is clear."""
+    page.goto("/")
+    page.get_by_role("region", name=re.compile("^Commitments overdue")).get_by_role(
+        "link", name=PROMISE
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change a commitment")
+    expect(page.locator("main")).to_contain_text("Overdue by 1 day")
+    journey.check(page)
+    page.get_by_role("button", name="Mark as done").click()
+    expect(page.locator(".nhsuk-error-summary")).to_have_count(0)
+    page.goto("/")
+    expect(page.locator("main")).not_to_contain_text(PROMISE)
+
+
 def test_a_relationship_from_due_for_contact_to_the_printed_brief(
-    officer_page: Any, journey: Journey, tmp_path: Path
+    officer_page: Any, journey: LinkJourney, tmp_path: Path
 ) -> None:
     page = officer_page
     people = _people()
@@ -395,12 +458,30 @@ def test_a_relationship_from_due_for_contact_to_the_printed_brief(
         _todo(page, journey, overdue=True)
         _brief(page, journey, council_id, tmp_path)
         _other_pages(page, journey, council_id)
+        _done(page, journey)
+        assert journey.follow_links(page) == {}
 
     body = page.locator("body").inner_text()
     assert not any(error in body for error in SERVER_ERRORS)
     assert journey.server_errors == []
     page.set_viewport_size(DESKTOP)
-    # 12 different pages (the audience's page twice, the form with and without its
-    # errors counted once), each at 1280 and 390 px.
-    checked = set(journey.axe_pages)
-    assert len(checked) == 12, sorted(checked)
+    # 14 different pages, each at 1280 and 390 px (the audience's page before and
+    # after, the form with and without its errors, the list filtered and not, each
+    # counted once).
+    assert set(journey.axe_pages) == {
+        "/",
+        f"/audiences/{council_id}",
+        f"/audiences/{council_id}/brief",
+        f"/audiences/{council_id}/health",
+        "/map/",
+        "/relationships/commitments/",
+        "/relationships/commitments/new",
+        f"/relationships/commitments/{promise.id}/edit",
+        "/relationships/interactions/",
+        "/relationships/interactions/new",
+        f"/relationships/interactions/{interaction_id}",
+        "/relationships/themes",
+        f"/relationships/themes/{people['themes'][0].id}",
+        "/relationships/inbox/",
+    }, sorted(journey.axe_pages)
+    assert len(journey.links) > 30, sorted(journey.links)
