@@ -485,3 +485,61 @@ def test_a_relationship_from_due_for_contact_to_the_printed_brief(
         "/relationships/inbox/",
     }, sorted(journey.axe_pages)
     assert len(journey.links) > 30, sorted(journey.links)
+
+
+def test_a_full_meeting_brief_prints_on_one_a4_page(
+    officer_page: Any, journey: LinkJourney, tmp_path: Path
+) -> None:
+    """Every list of the brief at its cap, with headings and promises of a usual
+    length: still one A4 page when printed."""
+    people = _people()
+    council = people["council"]
+    day = today()
+    contacts = [people["chair"], people["deputy"]] + [
+        factories.ContactFactory(
+            audience=council,
+            name=f"Cllr Firstname Longsurname-{n}",
+            role="Cabinet member for adult social care and health",
+            email=f"firstname.longsurname{n}@northshire-county.gov.example",
+            phone="01632 960 123",
+        )
+        for n in range(8)
+    ]
+    themes = people["themes"] + [
+        factories.ThemeFactory(name=f"Urgent and emergency care, winter {n}")
+        for n in range(4)
+    ]
+    for n in range(7):
+        meeting = factories.InteractionFactory(
+            subject=f"Quarterly health scrutiny committee: stroke services {n}",
+            occurred_on=day - timedelta(days=7 * n),
+            sentiment=Sentiment.MIXED if n % 2 else Sentiment.POSITIVE,
+            audiences=[council],
+            contacts=contacts[:2],
+            themes=themes[n % len(themes) :][:3],
+        )
+        db.session.add(meeting)
+    for n in range(10):
+        factories.CommitmentFactory(
+            audience=council,
+            owner=people["officer"],
+            description=(
+                "Send the committee the stroke review's options appraisal and the "
+                f"travel-time analysis for each site ({n})"
+            ),
+            due_on=day + timedelta(days=n - 3),
+        )
+    db.session.commit()
+
+    page = officer_page
+    sign_in(page, people["officer"])
+    page.goto(f"/audiences/{council.id}/brief")
+    expect(page.locator("main")).to_contain_text("And 2 more on the audience's page.")
+    expect(page.locator("main")).to_contain_text("And 2 more.")
+    journey.check(page)
+    page.emulate_media(media="print")
+    pdf = tmp_path / "brief.pdf"
+    page.pdf(path=str(pdf), prefer_css_page_size=True)
+    pages = len(PdfReader(str(pdf)).pages)
+    assert pages == 1, f"the brief prints on {pages} pages"
+    assert journey.server_errors == []
