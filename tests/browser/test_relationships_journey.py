@@ -279,7 +279,9 @@ def _audience_page_after(page: Any, journey: Journey, council_id: int) -> None:
         expect(themes.get_by_role("link", name=theme, exact=True)).to_have_count(1)
     journey.check(page)
 
-    page.get_by_role("link", name=f"All 1 interaction with {COUNCIL}").click()
+    page.get_by_role(
+        "link", name=f"The interaction with {COUNCIL} in the list of interactions"
+    ).click()
     expect(page.get_by_label("Audience")).to_have_value(str(council_id))
     rows = page.locator("main table tbody tr")
     expect(rows).to_have_count(1)
