@@ -344,8 +344,11 @@ def _brief(page: Any, journey: Journey, council_id: int, tmp_path: Path) -> None
 
     header = page.locator("header.nhsuk-header")
     expect(header).to_be_visible()
+    print_button = page.get_by_role("button", name="Print this brief")
+    expect(print_button).to_be_visible()
     page.emulate_media(media="print")
     expect(header).to_be_hidden()
+    expect(print_button).to_be_hidden()
     expect(page.locator("footer")).to_be_hidden()
     expect(page.get_by_role("link", name=COUNCIL)).to_be_hidden()  # the back link
     expect(page.get_by_role("heading", level=1)).to_be_visible()
@@ -545,3 +548,38 @@ def test_a_full_meeting_brief_prints_on_one_a4_page(
     pages = len(PdfReader(str(pdf)).pages)
     assert pages == 1, f"the brief prints on {pages} pages"
     assert journey.server_errors == []
+
+
+def test_without_javascript_the_form_offers_the_contacts_of_the_audiences_ticked(
+    page_without_js: Any, journey: LinkJourney
+) -> None:
+    """No audience named in the link: tick the council, show its contacts, log."""
+    people = _people()
+    page = journey.watch(page_without_js)
+    sign_in(page, people["officer"])
+    page.goto("/relationships/interactions/new")
+    expect(page.locator("#contacts")).to_have_text(
+        "No contacts to choose from yet: tick the audiences, then show their contacts."
+    )
+    page.get_by_role("checkbox", name=COUNCIL, exact=True).check()
+    page.get_by_role("button", name="Show the contacts of the audiences ticked").click()
+    expect(page.locator(".nhsuk-error-summary")).to_have_count(0)
+    expect(page.get_by_role("checkbox", name=COUNCIL, exact=True)).to_be_checked()
+    page.get_by_role("checkbox", name=re.compile(r"^Cllr Asha Patel")).check()
+    expect(page.get_by_text("Chris Stranger")).to_have_count(0)
+    page.get_by_role("radio", name="Call", exact=True).check()
+    page.get_by_label("Heading").fill("Call about the scrutiny agenda")
+    page.get_by_role("radio", name="Positive", exact=True).check()
+    page.get_by_role("button", name="Log the interaction").click()
+    expect(page.get_by_text("Interaction logged.")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(
+        "Cllr Asha Patel, Chair, health scrutiny (Northshire County Council)"
+    )
+    page.goto(f"/audiences/{people['council'].id}/brief")
+    expect(
+        page.get_by_text("To print this brief, use your browser's Print")
+    ).to_be_visible()
+    assert journey.server_errors == []
+    assert (
+        page.evaluate("() => document.documentElement.scrollWidth") <= DESKTOP["width"]
+    )
