@@ -411,7 +411,7 @@ def test_home_counts_drafts_and_waiting_e_mails(
     login(cast["officer"])
     page = client.get("/").get_data(as_text=True)
     assert "1 draft interaction from e-mail to confirm" in page
-    assert "/relationships/interactions?status=draft&amp;owner=me" in page
+    assert "/relationships/interactions/?status=draft&amp;owner=mine" in page
     assert "1 e-mail waiting for review" in page
 
 
