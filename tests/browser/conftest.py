@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -206,3 +207,46 @@ def fill_date(page: Any, legend: str, day: Any) -> None:
     group.get_by_label("Day").fill(str(day.day))
     group.get_by_label("Month").fill(str(day.month))
     group.get_by_label("Year").fill(str(day.year))
+
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+#: What a page of the app says when the server fails (its error page, or Werkzeug's).
+SERVER_ERRORS = ("Sorry, there is a problem with the service", "Internal Server Error")
+
+
+class Journey:
+    """What a journey has seen: the pages checked with axe, and any server or
+    JavaScript errors on the way."""
+
+    def __init__(self) -> None:
+        self.axe_pages: list[str] = []
+        self.server_errors: list[str] = []  # and JavaScript errors
+
+    def watch(self, page: Any) -> Any:
+        """Record any answer from the server that is a server error, and any
+        JavaScript error on the page."""
+        page.on("pageerror", lambda error: self.server_errors.append(str(error)))
+        page.on(
+            "response",
+            lambda response: (
+                self.server_errors.append(f"{response.status} {response.url}")
+                if response.status >= 500
+                else None
+            ),
+        )
+        return page
+
+    def check(self, page: Any) -> None:
+        """axe finds nothing at desktop nor phone width; nothing sideways on a phone;
+        the page is not a server error."""
+        words = page.locator("body").inner_text()
+        for error in SERVER_ERRORS:
+            assert error not in words, page.url
+        for size in (DESKTOP, PHONE):
+            page.set_viewport_size(size)
+            assert_accessible(page)
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= size["width"], f"{page.url} scrolls sideways at {width}"
+        page.set_viewport_size(DESKTOP)
+        self.axe_pages.append(urllib.parse.urlsplit(page.url).path)

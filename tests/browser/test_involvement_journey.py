@@ -17,7 +17,6 @@ import csv
 import io
 import re
 import time
-import urllib.parse
 from collections.abc import Iterator
 from datetime import datetime
 from datetime import time as wall_clock
@@ -49,57 +48,27 @@ from engage.membership.models import Tier
 from engage.organisation.models import Organisation
 from jobs.involvement import send_involvement
 from tests import factories
+from tests.browser.conftest import DESKTOP
+from tests.browser.conftest import PHONE
+from tests.browser.conftest import SERVER_ERRORS
+from tests.browser.conftest import Journey as PageJourney
 from tests.browser.conftest import _new_page
-from tests.browser.conftest import assert_accessible
 from tests.browser.conftest import fill_date
 from tests.browser.conftest import sign_in
 
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 TITLE = "Stroke services focus group"
 #: The smallest PDF a receipt check accepts: its first bytes say what it is.
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-#: What a page of the app says when the server fails (its error page, or Werkzeug's).
-SERVER_ERRORS = ("Sorry, there is a problem with the service", "Internal Server Error")
 
 
-class Journey:
+class Journey(PageJourney):
     """What the journey has seen: pages checked with axe, e-mails by step, errors."""
 
     def __init__(self, smtp_server: Any) -> None:
+        super().__init__()
         self.smtp = smtp_server
         self.read = 0  # messages already handed out by new_mail()
-        self.axe_pages: list[str] = []
-        self.server_errors: list[str] = []  # and JavaScript errors
         self.mail_by_step: dict[str, int] = {}
-
-    def watch(self, page: Any) -> Any:
-        """Record any answer from the server that is a server error, and any
-        JavaScript error on the page."""
-        page.on("pageerror", lambda error: self.server_errors.append(str(error)))
-        page.on(
-            "response",
-            lambda response: (
-                self.server_errors.append(f"{response.status} {response.url}")
-                if response.status >= 500
-                else None
-            ),
-        )
-        return page
-
-    def check(self, page: Any) -> None:
-        """axe finds nothing at desktop nor phone width; nothing sideways on a phone;
-        the page is not a server error."""
-        words = page.locator("body").inner_text()
-        for error in SERVER_ERRORS:
-            assert error not in words, page.url
-        for size in (DESKTOP, PHONE):
-            page.set_viewport_size(size)
-            assert_accessible(page)
-            width = page.evaluate("() => document.documentElement.scrollWidth")
-            assert width <= size["width"], f"{page.url} scrolls sideways at {width}"
-        page.set_viewport_size(DESKTOP)
-        self.axe_pages.append(urllib.parse.urlsplit(page.url).path)
 
     def new_mail(self, step: str, count: int) -> list[Any]:
         """The next ``count`` messages the SMTP server receives (and no more)."""

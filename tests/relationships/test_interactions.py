@@ -421,6 +421,17 @@ def test_the_audience_page_shows_its_timeline(
     assert "Log an interaction" not in text
 
 
+def test_the_timeline_names_a_single_interaction_in_words(
+    client: Any, login: Any, cast: Any
+) -> None:
+    audience = factories.AudienceFactory(name="Westgate PCN")
+    factories.InteractionFactory(audiences=[audience], subject="First meeting")
+    login(cast["officer"])
+    text = client.get(f"/audiences/{audience.id}").get_data(as_text=True)
+    assert "All 1 interaction" not in text
+    assert "The interaction with Westgate PCN in the list of interactions" in text
+
+
 # Who may do what ----------------------------------------------------------------------
 
 
