@@ -527,6 +527,12 @@ def test_the_audience_page_section(client: FlaskClient, login, cast) -> None:
     page = client.get(f"/audiences/{council.id}").get_data(as_text=True)
     assert "Already late" in page
     assert "Add a commitment" not in page
+    # None done or dropped yet: nothing is said of them ("0 done" says nothing).
+    fresh = factories.AudienceFactory(name="Parish Council")
+    factories.CommitmentFactory(audience=fresh, due_on=day)
+    db.session.commit()
+    page = client.get(f"/audiences/{fresh.id}").get_data(as_text=True)
+    assert " done" not in page.split("Commitments to Parish Council", 1)[1]
 
 
 # The to-do list and the digest ----------------------------------------------------
