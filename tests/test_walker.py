@@ -165,9 +165,9 @@ def _targets(app: Flask, admin: Any, visitor: Any) -> tuple[list[walker.Target],
 
 
 #: Each role's walk; the admin, who may use every page, also sweeps every field
-#: (tests/walker.py SWEEP), in two halves so that they can run side by side.
-WALKS = [(role, None) for role in ROLES] + [("admin", 0), ("admin", 1)]
-SHARDS = 2
+#: (tests/walker.py SWEEP), in quarters so that they can run side by side.
+SHARDS = 4
+WALKS = [(role, None) for role in ROLES] + [("admin", n) for n in range(SHARDS)]
 
 
 @pytest.mark.timeout(900)
