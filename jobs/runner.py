@@ -217,14 +217,16 @@ def run_requested(*, holder: str) -> int:
             run = None  # the job was removed from the registry since
         else:
             run = run_job(spec, trigger=RunTrigger.REQUEST, holder=holder)
+        run_id = run.id if run is not None else None
+        # run_job read the run back in a transaction that the lease's heartbeat may
+        # since have overtaken; on SQLite writing in it would fail at once with
+        # "database is locked". End it and take the write lock first.
+        db.session.rollback()
+        begin_write(db.session())
         db.session.execute(
             update(JobRequest)
             .where(JobRequest.id == request_id)
-            .values(
-                status=RequestStatus.DONE,
-                finished_at=utcnow(),
-                run_id=run.id if run is not None else None,
-            )
+            .values(status=RequestStatus.DONE, finished_at=utcnow(), run_id=run_id)
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
