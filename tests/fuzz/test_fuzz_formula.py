@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,6 +15,9 @@ from engage.imports.tabular import unix_newlines
 from engage.imports.tabular import write_table
 from tests.fuzz.conftest import FUZZ
 from tests.fuzz.conftest import FUZZ_HEAVY
+
+#: Files and text only: the SQLite run alone runs these.
+pytestmark = pytest.mark.pure
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 # XLSX (XML) cannot hold most control characters; CSV cells hold any text but NUL.

@@ -11,6 +11,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -65,6 +66,7 @@ def _mutate(data: st.DataObject, seed: bytes) -> bytes:
     return bytes(content)
 
 
+@pytest.mark.pure
 def test_workbook_claiming_a_newer_zip_version_is_refused() -> None:
     """Found by the fuzzer: zipfile raised NotImplementedError (a 500 on upload)."""
     content = bytearray(AUDIENCES_XLSX)
@@ -73,6 +75,7 @@ def test_workbook_claiming_a_newer_zip_version_is_refused() -> None:
     assert _read(bytes(content), "newer.xlsx") is None
 
 
+@pytest.mark.pure
 @FUZZ
 @given(st.binary(max_size=2048), st.sampled_from(["f.csv", "f.xlsx", "f.CSV"]))
 def test_read_table_refuses_or_reads_any_bytes(content: bytes, filename: str) -> None:
@@ -84,6 +87,7 @@ def test_read_table_refuses_or_reads_any_bytes(content: bytes, filename: str) ->
         )
 
 
+@pytest.mark.pure
 @FUZZ
 @given(st.data())
 def test_read_table_survives_damaged_csv(data: st.DataObject) -> None:
@@ -91,12 +95,14 @@ def test_read_table_survives_damaged_csv(data: st.DataObject) -> None:
     _read(_mutate(data, seed), "damaged.csv")
 
 
+@pytest.mark.pure
 @FUZZ_WORKBOOK
 @given(st.data())
 def test_read_table_survives_damaged_xlsx(data: st.DataObject) -> None:
     _read(_mutate(data, AUDIENCES_XLSX), "damaged.xlsx")
 
 
+@pytest.mark.pure
 @FUZZ_WORKBOOK
 @given(st.data())
 def test_read_table_survives_workbooks_with_damaged_parts(data: st.DataObject) -> None:

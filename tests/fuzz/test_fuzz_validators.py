@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engage.membership.validators import normalise_phone
 from engage.membership.validators import normalise_postcode
 from tests.fuzz.conftest import FUZZ
+
+#: Files and text only: the SQLite run alone runs these.
+pytestmark = pytest.mark.pure
 
 POSTCODE_SHAPED = st.from_regex(
     r"\A\s*[A-Za-z]{1,2}[0-9][0-9A-Za-z]?\s*[0-9][A-Za-z]{2}\s*\Z", fullmatch=True

@@ -26,6 +26,9 @@ from engage.imports.tabular import write_csv
 from engage.imports.tabular import write_xlsx
 from tests.imports.workbooks import expanding_workbook
 
+#: Files and text only: the SQLite run alone runs these.
+pytestmark = pytest.mark.pure
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
 
 #: Names a spreadsheet would run, and a phone number it would mangle (security C3).

@@ -369,6 +369,8 @@ def test_text_file_renamed_xlsx_is_refused_with_a_message(
     )
 
 
+# Refused by the reader before the database is touched: the SQLite run alone.
+@pytest.mark.pure
 @pytest.mark.parametrize("kind", ["audiences", "actions", "observations"])
 def test_a_workbook_too_large_to_read_is_refused_with_a_message(
     client: FlaskClient, login: Login, cast: dict[str, Any], kind: str

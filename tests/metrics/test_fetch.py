@@ -21,6 +21,9 @@ from tests.metrics.feedserver import FeedServer
 from tests.metrics.feedserver import feed_server
 from tests.metrics.feedserver import rss
 
+#: The HTTP client alone, no database: the SQLite run alone runs these.
+pytestmark = pytest.mark.pure
+
 FAST = FetchLimits(connect_timeout=1, total_timeout=3, allow_private=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -28,8 +29,11 @@ from engage.relationships.models import InteractionAttachment
 from engage.relationships.models import InteractionKind
 from engage.relationships.models import InteractionStatus
 from engage.relationships.models import Sentiment
+from engage.relationships.models import interaction_audiences
+from engage.relationships.models import interaction_themes
 from engage.relationships.services import InteractionData
 from engage.relationships.services import record_interaction
+from engage.relationships.services import update_interaction
 from tests import factories
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
@@ -112,6 +116,81 @@ def test_an_attachment_over_the_limit_is_not_read_past_it() -> None:
     assert stream.read_so_far <= log.MAX_ATTACHMENT_BYTES + 1
     with pytest.raises(ValidationError, match="at most 5 files"):
         log.read_attachments([FileStorage(io.BytesIO(PDF), "a.pdf")] * 6)
+
+
+def _link_copies(interaction: Interaction) -> set[tuple[str, Any, Any, Any]]:
+    """The day, sentiment and confirmed flag each link row of ``interaction`` holds."""
+    found = set()
+    for name, link in (
+        ("audience", interaction_audiences),
+        ("theme", interaction_themes),
+    ):
+        rows = db.session.execute(
+            select(link.c.occurred_on, link.c.sentiment, link.c.confirmed).where(
+                link.c.interaction_id == interaction.id
+            )
+        )
+        found |= {(name, *row) for row in rows}
+    return found
+
+
+def test_link_rows_carry_the_day_sentiment_and_status_through_every_change(
+    cast: dict[str, Any],
+) -> None:
+    """Last contact, health and theme counts read these copies, not the interaction."""
+    first, second = factories.AudienceFactory(), factories.AudienceFactory()
+    theme = factories.ThemeFactory()
+    day = today() - timedelta(days=10)
+    data = InteractionData(
+        kind=InteractionKind.MEETING,
+        direction=Direction.OUTBOUND,
+        occurred_on=day,
+        subject="Parking at the new hub",
+        audience_ids=(first.id,),
+        theme_ids=(theme.id,),
+    )
+    interaction = record_interaction(
+        data, actor=cast["officer"], now=utcnow(), status=InteractionStatus.DRAFT
+    )
+    db.session.commit()
+    assert _link_copies(interaction) == {
+        ("audience", day, None, False),
+        ("theme", day, None, False),
+    }
+
+    later = day + timedelta(days=3)
+    update_interaction(
+        interaction,
+        replace(
+            data,
+            occurred_on=later,
+            sentiment=Sentiment.NEGATIVE,
+            audience_ids=(first.id, second.id),
+        ),
+        actor=cast["officer"],
+        now=utcnow(),
+        confirm=True,
+    )
+    db.session.commit()
+    db.session.expire_all()
+    assert _link_copies(interaction) == {
+        ("audience", later, Sentiment.NEGATIVE, True),
+        ("theme", later, Sentiment.NEGATIVE, True),
+    }
+    linked = interaction_audiences.c.interaction_id == interaction.id
+    assert db.session.scalar(select(func.count()).where(linked)) == 2
+
+    update_interaction(
+        interaction,
+        replace(data, occurred_on=later, sentiment=Sentiment.POSITIVE),
+        actor=cast["officer"],
+        now=utcnow(),
+    )
+    db.session.commit()
+    assert _link_copies(interaction) == {
+        ("audience", later, Sentiment.POSITIVE, True),
+        ("theme", later, Sentiment.POSITIVE, True),
+    }
 
 
 def test_deleting_keeps_the_commitments_and_is_audited(cast: dict[str, Any]) -> None:
