@@ -30,6 +30,9 @@ from sqlalchemy.orm import selectinload
 from engage.actions.models import Action
 from engage.actions.schedule import add_months
 from engage.audiences.models import Audience
+from engage.dashboard import periods
+from engage.dashboard.periods import Period
+from engage.dashboard.periods import PeriodKind
 from engage.errors import PermissionDenied
 from engage.errors import ValidationError
 from engage.extensions import db
@@ -163,15 +166,7 @@ def finding_choices(keep: Sequence[int] = ()) -> list[tuple[int, str]]:
 # Periods ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Span:
-    """Days ``start`` to ``end``, both inclusive."""
-
-    start: date
-    end: date
-
-
-def like_for_like(months: int, today: date) -> tuple[Span, Span]:
+def like_for_like(months: int, today: date) -> tuple[Period, Period]:
     """The last ``months`` months to ``today``, and as many days just before them.
 
     "Last 12 months" seen on 15 March 2026 is 16 March 2025 to 15 March 2026; the
@@ -179,10 +174,8 @@ def like_for_like(months: int, today: date) -> tuple[Span, Span]:
     to 31 May (92 days), against the 92 days before: counts of days, not of
     calendar months, so the two are always the same length.
     """
-    start = add_months(today, -months) + _ONE_DAY
-    before_end = start - _ONE_DAY
-    before_start = before_end - (today - start)
-    return Span(start, today), Span(before_start, before_end)
+    current = periods.custom(add_months(today, -months) + _ONE_DAY, today)
+    return current, current.previous()
 
 
 # The overview -------------------------------------------------------------------------
@@ -232,7 +225,7 @@ SORTS = {"raised": "Most raised", "name": "Name"}
 
 def theme_overview(
     months: int, today: date, *, sort: str = "raised"
-) -> tuple[list[ThemeFigures], Span, Span]:
+) -> tuple[list[ThemeFigures], Period, Period]:
     """Every active theme (and any retired one raised in the period) with its figures.
 
     One grouped query over confirmed interactions gives, per theme: interactions in
@@ -354,14 +347,16 @@ class QuarterRow:
     sentiment: SentimentSplit = field(default_factory=SentimentSplit)
 
 
-def theme_audiences(theme: Theme) -> list[AudienceRow]:
-    """The audiences that raised ``theme`` in confirmed interactions, most first."""
+def _raised(key: Any, name: Any, condition: Any) -> list[Any]:
+    """Confirmed interactions meeting ``condition``, grouped by ``key`` (an
+    audience's or a theme's id, with its ``name``): each group's count, sentiment
+    split and last day."""
     ia = interaction_audiences
     it = interaction_themes
     query = (
         select(
-            Audience.id,
-            Audience.name,
+            key,
+            name,
             func.count(distinct(Interaction.id)),
             *_sentiment_counts(true(), Interaction.id),
             func.max(Interaction.occurred_on),
@@ -370,13 +365,18 @@ def theme_audiences(theme: Theme) -> list[AudienceRow]:
         .join(Interaction, Interaction.id == it.c.interaction_id)
         .join(ia, ia.c.interaction_id == Interaction.id)
         .join(Audience, Audience.id == ia.c.audience_id)
-        .where(
-            it.c.theme_id == theme.id,
-            Interaction.status == InteractionStatus.CONFIRMED,
-        )
-        .group_by(Audience.id, Audience.name)
+        .join(Theme, Theme.id == it.c.theme_id)
+        .where(condition, Interaction.status == InteractionStatus.CONFIRMED)
+        .group_by(key, name)
     )
-    rows = [
+    rows = list(db.session.execute(query))
+    rows.sort(key=lambda row: (-row[2], row[1].lower()))
+    return rows
+
+
+def theme_audiences(theme: Theme) -> list[AudienceRow]:
+    """The audiences that raised ``theme`` in confirmed interactions, most first."""
+    return [
         AudienceRow(
             audience_id=row[0],
             name=row[1],
@@ -384,44 +384,22 @@ def theme_audiences(theme: Theme) -> list[AudienceRow]:
             sentiment=SentimentSplit(*row[3:7]),
             last_raised=row[7],
         )
-        for row in db.session.execute(query)
+        for row in _raised(
+            Audience.id, Audience.name, interaction_themes.c.theme_id == theme.id
+        )
     ]
-    rows.sort(key=lambda r: (-r.raised, r.name.lower()))
-    return rows
-
-
-_MONTHS = [
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
-]
-
-
-def _quarter_start(day: date) -> date:
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
 def theme_quarters(theme: Theme, today: date) -> list[QuarterRow]:
     """The last QUARTERS calendar quarters, oldest first; this one counted to date."""
-    this_quarter = _quarter_start(today)
-    starts = [add_months(this_quarter, -3 * n) for n in range(QUARTERS - 1, -1, -1)]
-    rows: list[QuarterRow] = []
-    for start in starts:
-        last = add_months(start, 2)
-        label = f"{_MONTHS[start.month - 1]} to {_MONTHS[last.month - 1]} {last.year}"
-        to_date = start == this_quarter
-        if to_date:
-            label += " (to date)"
-        rows.append(QuarterRow(label=label, start=start, to_date=to_date))
+    quarter = periods.current(PeriodKind.QUARTER, today).on(today)
+    quarters = [quarter]
+    for _ in range(QUARTERS - 1):
+        quarters.append(quarters[-1].whole.previous())
+    rows = [
+        QuarterRow(label=q.label, start=q.start, to_date=q.to_date)
+        for q in reversed(quarters)
+    ]
     year = func.extract("year", Interaction.occurred_on)
     month = func.extract("month", Interaction.occurred_on)
     query = (
@@ -436,13 +414,13 @@ def theme_quarters(theme: Theme, today: date) -> list[QuarterRow]:
         .where(
             interaction_themes.c.theme_id == theme.id,
             Interaction.status == InteractionStatus.CONFIRMED,
-            Interaction.occurred_on >= starts[0],
+            Interaction.occurred_on >= rows[0].start,
         )
         .group_by(year, month)
     )
     by_start = {row.start: row for row in rows}
     for y, m, raised, pos, neu, neg, mix in db.session.execute(query):
-        start = _quarter_start(date(int(y), int(m), 1))
+        start = periods.current(PeriodKind.QUARTER, date(int(y), int(m), 1)).start
         row = by_start.get(start)
         if row is None:  # after today (a day ahead, by the clock's UK day)
             row = rows[-1]
@@ -506,25 +484,9 @@ class RaisedTheme:
 
 def themes_raised_by(audience_id: int) -> list[RaisedTheme]:
     """The themes an audience raised in confirmed interactions, most often first."""
-    it = interaction_themes
-    ia = interaction_audiences
-    query = (
-        select(
-            Theme.id,
-            Theme.name,
-            func.count(distinct(Interaction.id)),
-            func.max(Interaction.occurred_on),
+    return [
+        RaisedTheme(theme_id=row[0], name=row[1], raised=row[2], last_raised=row[7])
+        for row in _raised(
+            Theme.id, Theme.name, interaction_audiences.c.audience_id == audience_id
         )
-        .select_from(ia)
-        .join(Interaction, Interaction.id == ia.c.interaction_id)
-        .join(it, it.c.interaction_id == Interaction.id)
-        .join(Theme, Theme.id == it.c.theme_id)
-        .where(
-            ia.c.audience_id == audience_id,
-            Interaction.status == InteractionStatus.CONFIRMED,
-        )
-        .group_by(Theme.id, Theme.name)
-    )
-    found = [RaisedTheme(*row) for row in db.session.execute(query)]
-    found.sort(key=lambda r: (-r.raised, r.name.lower()))
-    return found
+    ]
