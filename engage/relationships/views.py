@@ -288,6 +288,8 @@ def commitment_link(interaction: Interaction) -> str | None:
 @roles_required(*READERS)
 def detail(interaction_id: int) -> ResponseReturnValue:
     interaction = _interaction_or_404(interaction_id)
+    with change(catch=()):
+        log.record_view(interaction, actor=current_user, now=utcnow())
     return render_template(
         "relationships/detail.html",
         interaction=interaction,

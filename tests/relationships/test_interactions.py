@@ -364,6 +364,43 @@ def test_a_draft_is_marked_and_confirmed_by_saving(
     )
 
 
+def test_opening_a_draft_filed_from_e_mail_is_audited(
+    client: Any, login: Any, cast: Any
+) -> None:
+    """Its summary is the message as written; once confirmed, staff's own account."""
+    audience = factories.AudienceFactory()
+    from_e_mail = factories.InteractionFactory(
+        audiences=[audience],
+        status=InteractionStatus.DRAFT,
+        sentiment=None,
+        source_key="<m1@trust.example>",
+    )
+    typed = factories.InteractionFactory(audiences=[audience])
+    login(cast["officer"])
+
+    def views() -> list[tuple[int, str]]:
+        return [
+            (event.entity_id, event.summary)
+            for event in db.session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.entity_type == "interaction",
+                    AuditEvent.action == "view",
+                )
+            )
+        ]
+
+    assert client.get(f"/relationships/interactions/{typed.id}").status_code == 200
+    assert views() == []
+    draft_page = client.get(f"/relationships/interactions/{from_e_mail.id}")
+    assert draft_page.status_code == 200
+    assert views() == [(str(from_e_mail.id), "draft from e-mail opened")]
+    from_e_mail.status = InteractionStatus.CONFIRMED
+    from_e_mail.sentiment = Sentiment.NEUTRAL
+    db.session.commit()
+    client.get(f"/relationships/interactions/{from_e_mail.id}")
+    assert len(views()) == 1
+
+
 def test_attachments_are_removed_and_limited_when_changing(
     client: Any, login: Any, cast: Any
 ) -> None:
