@@ -15,6 +15,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
 
 from engage import create_app
 from engage.extensions import db
@@ -275,6 +277,31 @@ def cast() -> dict[str, Any]:
             role="officer", is_active=False, name="Ian Inactive"
         ),
     }
+
+
+#: The demo data set as each table's rows, once this process has loaded it.
+_demo_snapshot: Any = None
+
+
+@pytest.fixture
+def demo(app: Flask) -> None:
+    """The demo data set (``engage.demo``), loaded once in each test process and put
+    back, row for row, for each test that asks: loading it takes seconds, putting it
+    back a fraction of one. Ask for it before anything that adds rows (``cast``).
+    Tests of loading itself call ``load_demo``."""
+    from engage.accounts.models import User
+    from engage.clock import utcnow
+    from engage.demo import load_demo
+    from tests import walker
+
+    global _demo_snapshot
+    if db.session.scalar(select(func.count()).select_from(User)):
+        pytest.fail("ask for `demo` before fixtures that add rows, such as `cast`")
+    if _demo_snapshot is None:
+        load_demo(now=utcnow())
+        _demo_snapshot = walker.Snapshot()
+    else:
+        _demo_snapshot.restore()
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from werkzeug.datastructures import MultiDict
 
 from engage.actions.models import Action
 from engage.clock import utcnow
-from engage.demo import load_demo
 from engage.extensions import db
 from engage.extensions import limiter
 from engage.membership.self_service import request_manage_link
@@ -32,12 +31,6 @@ from tests import walker
 HUGE = "99999999999999999999999"
 #: Beyond PostgreSQL's integer, though SQLite stores it.
 PG_HUGE = "2147483648"
-
-
-@pytest.fixture
-def demo(cast: dict[str, Any]) -> None:
-    load_demo(now=utcnow())
-    db.session.commit()
 
 
 def _form(client: FlaskClient, page: str, action: str) -> walker.Target:

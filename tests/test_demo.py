@@ -89,12 +89,6 @@ def _counts() -> dict[str, int]:
     }
 
 
-@pytest.fixture
-def demo(app: Flask) -> None:
-    load_demo(now=utcnow())
-    db.session.commit()
-
-
 def test_loading_twice_adds_nothing_and_is_quick(app: Flask) -> None:
     runner = app.test_cli_runner()
     started = time.monotonic()

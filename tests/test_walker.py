@@ -30,8 +30,6 @@ from hypothesis import settings
 from werkzeug.datastructures import MultiDict
 
 from engage.accounts.models import User
-from engage.clock import utcnow
-from engage.demo import load_demo
 from engage.extensions import db
 from engage.extensions import limiter
 from tests import walker
@@ -206,14 +204,13 @@ def _shard(targets: list[walker.Target], shard: int) -> list[walker.Target]:
     ],
 )
 def test_no_input_gives_a_server_error(
+    demo: None,
     walking_app: Flask,
     cast: dict[str, Any],
     record_property: Callable[[str, object], None],
     role: str,
     shard: int | None,
 ) -> None:
-    load_demo(now=utcnow())
-    db.session.commit()
     admin = walking_app.test_client()
     assert sign_in(admin, cast["admin"]).status_code == 302
     client = admin if role == "admin" else walking_app.test_client()

@@ -467,6 +467,8 @@ def _evidence_pages(page: Any, journey: Journey, activity_id: int) -> None:
         journey.check(page)
 
 
+# A whole journey: under load it outlasts the suite's usual two minutes.
+@pytest.mark.timeout(360)
 def test_a_focus_group_from_invitation_to_the_board_report(
     page: Any,
     page_without_js: Any,

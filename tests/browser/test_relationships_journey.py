@@ -415,6 +415,8 @@ def _done(page: Any, journey: Journey) -> None:
     expect(page.locator("main")).not_to_contain_text(PROMISE)
 
 
+# A whole journey: under load it outlasts the suite's usual two minutes.
+@pytest.mark.timeout(360)
 def test_a_relationship_from_due_for_contact_to_the_printed_brief(
     officer_page: Any, journey: LinkJourney, tmp_path: Path
 ) -> None:

@@ -10,6 +10,7 @@ import re
 import time
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -126,6 +127,8 @@ def _answer(page: Any, path: str) -> None:
     assert_accessible(page)
 
 
+# A whole journey: under load it outlasts the suite's usual two minutes.
+@pytest.mark.timeout(360)
 def test_officer_builds_invites_and_a_member_answers(
     page: Any, browser: Any, live_server: str, smtp_server: Any
 ) -> None:
