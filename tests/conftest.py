@@ -188,12 +188,23 @@ def app(database_url: str) -> Iterator[Flask]:
     shutil.rmtree(TEST_FILES, ignore_errors=True)
 
 
+#: What an app built by ``make_app`` changes on the global limiter.
+_LIMITER_STATE = (
+    "_storage",
+    "_limiter",
+    "_storage_dead",
+    "_fallback_storage",
+    "_fallback_limiter",
+)
+
+
 @pytest.fixture
 def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
     """Build extra apps (production settings, a second worker); close their pools."""
     made: list[Flask] = []
-    # Flask-Limiter keeps its storage on the one global instance: put ours back after.
-    saved_limiter = (limiter._storage, limiter._limiter)
+    # Flask-Limiter keeps its storage (and whether it has fallen back to counting in
+    # memory) on the one global instance: put ours back after.
+    saved_limiter = {name: getattr(limiter, name, None) for name in _LIMITER_STATE}
 
     def _make(config: dict[str, Any] | None = None, **overrides: Any) -> Flask:
         built = create_app(
@@ -210,7 +221,8 @@ def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
             db.session.remove()
             for engine in db.engines.values():
                 engine.dispose()
-    limiter._storage, limiter._limiter = saved_limiter
+    for name, value in saved_limiter.items():
+        setattr(limiter, name, value)
 
 
 @pytest.fixture(autouse=True)
