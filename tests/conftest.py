@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import datetime
@@ -304,6 +305,32 @@ def outbox() -> Callable[[], list[Any]]:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(
+    predicate: Callable[[], Any],
+    timeout: float,
+    what: str,
+    *,
+    output: Callable[[], str] | None = None,
+    before_each: Callable[[], object] | None = None,
+) -> Any:
+    """Poll ``predicate`` until it is truthy and return its value, or fail the test.
+
+    ``before_each`` runs before every try (a rollback, to read a new snapshot);
+    ``output`` gives the logs to show when it fails (of the processes waited for).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if before_each is not None:
+            before_each()
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            logs = f"\n{output()}" if output is not None else ""
+            pytest.fail(f"timed out after {timeout} s waiting for {what}{logs}")
+        time.sleep(0.2)
 
 
 def comparable(response: Any, *replace: str) -> str:

@@ -169,6 +169,19 @@ class Base(HttpUser):
         match = CSRF.search(page) if result == "ack" else None
         return match.group(1) if match else ""
 
+    def public_form(
+        self, name: str, path: str, fields: dict[str, str], *, expected: str, key: str
+    ) -> None:
+        """A new visitor, from a new address: open the form, then send ``fields``."""
+        self.client.cookies.clear()
+        headers = {"X-Forwarded-For": random_address()}
+        token = self.token(f"GET {name}", path, headers)
+        if token:
+            self.send(
+                f"POST {name}", "POST", path, expected=expected, headers=headers,
+                data={"csrf_token": token, "website": "", **fields}, key=key,
+            )  # fmt: skip
+
 
 class Visitor(Base):
     """A member of the public joining the scheme, each time a new visitor."""
@@ -177,25 +190,15 @@ class Visitor(Base):
 
     @task
     def join(self) -> None:
-        self.client.cookies.clear()
-        headers = {"X-Forwarded-For": random_address()}
-        token = self.token("GET /join", "/join", headers)
-        if not token:
-            return
         email = f"mh-{uuid.uuid4().hex}@example.com"
-        form = {
-            "csrf_token": token,
+        fields = {
             "name": "Sam Jones",
             "email": email,
             "postcode": "LS1 4AP",
             "tier": "silver",
             "consents": "email",
-            "website": "",
         }
-        self.send(
-            "POST /join", "POST", "/join", expected=JOINED, headers=headers,
-            data=form, key=email,
-        )  # fmt: skip
+        self.public_form("/join", "/join", fields, expected=JOINED, key=email)
 
 
 class Respondent(Base):
@@ -205,23 +208,13 @@ class Respondent(Base):
 
     @task
     def answer(self) -> None:
-        self.client.cookies.clear()
-        headers = {"X-Forwarded-For": random_address()}
-        path = f"/s/{NEEDS['survey_token']}"
-        token = self.token("GET /s/…", path, headers)
-        if not token:
-            return
         comment = f"mh-{uuid.uuid4().hex}"
-        form = {
-            "csrf_token": token,
+        fields = {
             NEEDS["comment_field"]: comment,
             NEEDS["rating_field"]: str(random.randrange(11)),
-            "website": "",
         }
-        self.send(
-            "POST /s/…", "POST", path, expected=ANSWERED, headers=headers,
-            data=form, key=comment,
-        )  # fmt: skip
+        path = f"/s/{NEEDS['survey_token']}"
+        self.public_form("/s/…", path, fields, expected=ANSWERED, key=comment)
 
 
 class Staff(Base):

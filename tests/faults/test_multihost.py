@@ -49,6 +49,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from tests.conftest import wait_for
 from tests.faults.conftest import JOINED
 from tests.faults.conftest import OFFICER_EMAIL
 from tests.faults.conftest import OFFICER_PASSWORD
@@ -224,18 +225,6 @@ def holder_pid(holder: str) -> int:
     return int(holder.split(":")[1])
 
 
-def wait_for(what: str, predicate: Any, timeout: float, logs: Any = None) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            detail = f"\n{logs()}" if logs is not None else ""
-            pytest.fail(f"timed out after {timeout} s waiting for {what}{detail}")
-        time.sleep(0.1)
-
-
 # The rate-limit probe -----------------------------------------------------------------
 
 
@@ -305,16 +294,16 @@ def test_two_hosts_and_two_schedulers_survive_losing_one_of_each(
         needs = {**json.loads(prepared.result().stdout), "officer_email": OFFICER_EMAIL}
     conn = database.connect()
     first_holder = wait_for(
-        "a scheduler to take the lease",
         lambda: lease_holder(conn),
         60,
-        schedulers.output,
+        "a scheduler to take the lease",
+        output=schedulers.output,
     )
     wait_for(
-        "the first tick",
         lambda: conn.execute("SELECT count(*) FROM job_runs").fetchone()[0],
         30,
-        schedulers.output,
+        "the first tick",
+        output=schedulers.output,
     )
     probe = probe_joins(hosts, PROBE_BEFORE_KILL)
 
@@ -359,10 +348,10 @@ def test_two_hosts_and_two_schedulers_survive_losing_one_of_each(
         hosts[0].kill()
         probe += probe_joins(hosts[1:], JOIN_LIMIT - PROBE_BEFORE_KILL + 1)
         new_holder: str = wait_for(
-            "the standby to take the lease",
             lambda: (h := lease_holder(conn)) and h != killed_holder and h,
             LEASE_SECONDS + 30,
-            schedulers.output,
+            "the standby to take the lease",
+            output=schedulers.output,
         )
         locust.wait(timeout=LOAD_SECONDS + 60)
     finally:
@@ -371,10 +360,10 @@ def test_two_hosts_and_two_schedulers_survive_losing_one_of_each(
             locust.wait()
     # The joins the dead host's mail threads did not get to are the scheduler's now.
     wait_for(
-        "the e-mails asked for to be written",
         lambda: conn.execute("SELECT count(*) = 0 FROM mail_requests").fetchone()[0],
         30,
-        schedulers.output,
+        "the e-mails asked for to be written",
+        output=schedulers.output,
     )
     survivor = schedulers.by_pid(holder_pid(new_holder))
     os.killpg(survivor.pid, signal.SIGKILL)  # no more ticks while the runs are read
