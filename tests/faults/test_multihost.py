@@ -86,8 +86,9 @@ PROBE_ADDRESS = "192.0.2.10"
 PROBE_BEFORE_KILL = 6
 #: After the kill a friendly 503 may be seen for this long (nothing else, ever).
 KILL_WINDOW_SECONDS = 10
-#: How long after the kill the balancer may still send requests to the dead host.
-DROP_WINDOW_SECONDS = 5
+#: How long after the kill the balancer may still send requests to the dead host
+#: (it takes a host out after two failed checks, half a second apart).
+DROP_WINDOW_SECONDS = 10
 
 
 # The database and Redis ---------------------------------------------------------------
@@ -420,6 +421,9 @@ def test_two_hosts_and_two_schedulers_survive_losing_one_of_each(
         answers_stored=len(acked["POST /s/…"] & answers),
         unavailable_503=len(unavailable),
         dropped=len(dropped),
+        last_drop_after_kill_s=(
+            f"{max(r['t'] for r in dropped) - killed_at:.1f}" if dropped else None
+        ),
         probe=[answer for answer, _ in probe],
         takeover_s=f"{takeover_s:.1f}" if takeover_s is not None else None,
         tick_runs=len(runs),
