@@ -95,7 +95,7 @@ DROP_WINDOW_SECONDS = 10
 
 
 @dataclass
-class Database:
+class OwnDatabase:
     """This test's own database in the private cluster."""
 
     cluster: PgCluster
@@ -118,13 +118,13 @@ class Database:
 
 
 @pytest.fixture
-def database(pg_cluster: PgCluster) -> Database:
+def own_database(pg_cluster: PgCluster) -> OwnDatabase:
     """A copy of the cluster's migrated database (with its officer).
 
     It goes with the cluster at the end of the session (dropping it now would cost a
     checkpoint).
     """
-    db = Database(pg_cluster, f"multihost_{uuid.uuid4().hex[:10]}")
+    db = OwnDatabase(pg_cluster, f"multihost_{uuid.uuid4().hex[:10]}")
     copied = False
     for _ in range(20):  # the template must have no other sessions for a moment
         try:
@@ -251,7 +251,7 @@ def probe_joins(hosts: list[Server], count: int) -> list[tuple[str, str]]:
 
 
 def test_two_hosts_and_two_schedulers_survive_losing_one_of_each(
-    database: Database,
+    own_database: OwnDatabase,
     redis_prefix: str,
     schedulers: Schedulers,
     start_server: ServerFactory,
@@ -268,7 +268,7 @@ def test_two_hosts_and_two_schedulers_survive_losing_one_of_each(
     tick_log = tmp_path / "ticks.log"
     tick_log.touch()
     scheduler_env = server_env(
-        database.url,
+        own_database.url,
         **app_env,
         ENGAGE_JOBS_REGISTRY="tests.faults.multihost_app:JOBS",
         ENGAGE_JOBS_LEASE_SECONDS=str(LEASE_SECONDS),
@@ -284,16 +284,19 @@ def test_two_hosts_and_two_schedulers_survive_losing_one_of_each(
             run,
             [sys.executable, "-m", "tests.faults.multihost_app"],
             cwd=ROOT,
-            env=server_env(database.url),
+            env=server_env(own_database.url),
             input=OFFICER_PASSWORD + "\n",
             text=True,
-            check=True,
         )
         hosts = list(
-            pool.map(lambda _: start_server(database.url, workers=2, **app_env), [0, 1])
+            pool.map(
+                lambda _: start_server(own_database.url, workers=2, **app_env), [0, 1]
+            )
         )
-        needs = {**json.loads(prepared.result().stdout), "officer_email": OFFICER_EMAIL}
-    conn = database.connect()
+        added = prepared.result()
+    assert added.returncode == 0, added.stderr
+    needs = {**json.loads(added.stdout), "officer_email": OFFICER_EMAIL}
+    conn = own_database.connect()
     first_holder = wait_for(
         lambda: lease_holder(conn),
         60,
