@@ -251,8 +251,8 @@ def probe_joins(hosts: list[Server], count: int) -> list[tuple[str, str]]:
 
 
 def test_two_hosts_and_two_schedulers_survive_losing_one_of_each(
-    own_database: OwnDatabase,
     redis_prefix: str,
+    own_database: OwnDatabase,
     schedulers: Schedulers,
     start_server: ServerFactory,
     tmp_path: Path,
