@@ -8,7 +8,7 @@ VENDOR := static/vendor
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets browser imap-server run jobs migrate fmt lint static-checks fuzz test test-sqlite test-postgres test-clocks test-slow bench clean
+.PHONY: help install assets browser imap-server run jobs migrate fmt lint static-checks fuzz test test-sqlite test-postgres test-clocks test-slow test-multihost bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -148,6 +148,12 @@ test-slow: install ## Load and fault tests (docs/security.md F1-F5: own servers 
 	@echo "== load and fault tests =="
 	ENGAGE_FAULT_MAILING_RECIPIENTS=$(MAILING_KILL_RECIPIENTS) $(PY) -m pytest -m "slow and not alone" -n 2 -p no:cacheprovider
 	$(PY) -m pytest -m "slow and alone" -p no:cacheprovider
+
+# Two app hosts and two schedulers on one PostgreSQL and one Redis (db 3 unless
+# ENGAGE_MULTIHOST_REDIS_URL), one of each killed under load; part of test-slow.
+# ENGAGE_MULTIHOST_SECONDS (default 25) makes it a longer soak.
+test-multihost: install ## Several app hosts: two gunicorn hosts and two schedulers, one of each killed under load
+	$(PY) -m pytest -m slow tests/faults/test_multihost.py -p no:cacheprovider
 
 SCALE ?= 1
 bench: install ## Benchmarks on a generated county-scale data set (SCALE=1; SCALE=0.01 is quick)

@@ -77,6 +77,15 @@ class Config:
     # production with several workers must point this at Redis.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # When Redis cannot be reached, each worker counts in its own memory, with the same
+    # limits, until Redis answers again (checked now and then): requests are still
+    # served and still throttled, per process. A failure later in a request (after
+    # the check) is logged and the request goes on.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    #: How long to wait for Redis to connect or answer before counting in memory, so
+    #: an unreachable Redis host does not hold requests up.
+    RATELIMIT_REDIS_TIMEOUT_SECONDS = 1.0
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes; 30 per hour"
     LOGIN_LIMIT_PER_CLIENT = "50 per 15 minutes"
     # Wrong two-factor codes per account (sign-in code step, set-up, recovery codes).
@@ -189,6 +198,14 @@ def _derive(app: Flask) -> None:
         cfg["SESSION_COOKIE_DOMAIN"] = None
         cfg["PREFERRED_URL_SCHEME"] = "https"
     cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"])
+    storage = str(cfg["RATELIMIT_STORAGE_URI"])
+    if storage.startswith(("redis://", "rediss://")):
+        timeout = float(cfg["RATELIMIT_REDIS_TIMEOUT_SECONDS"])
+        cfg["RATELIMIT_STORAGE_OPTIONS"] = {
+            "socket_connect_timeout": timeout,
+            "socket_timeout": timeout,
+            **(cfg.get("RATELIMIT_STORAGE_OPTIONS") or {}),
+        }
 
 
 def validate_config(app: Flask) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import datetime
@@ -190,12 +191,23 @@ def app(database_url: str) -> Iterator[Flask]:
     shutil.rmtree(TEST_FILES, ignore_errors=True)
 
 
+#: What an app built by ``make_app`` changes on the global limiter.
+_LIMITER_STATE = (
+    "_storage",
+    "_limiter",
+    "_storage_dead",
+    "_fallback_storage",
+    "_fallback_limiter",
+)
+
+
 @pytest.fixture
 def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
     """Build extra apps (production settings, a second worker); close their pools."""
     made: list[Flask] = []
-    # Flask-Limiter keeps its storage on the one global instance: put ours back after.
-    saved_limiter = (limiter._storage, limiter._limiter)
+    # Flask-Limiter keeps its storage (and whether it has fallen back to counting in
+    # memory) on the one global instance: put ours back after.
+    saved_limiter = {name: getattr(limiter, name, None) for name in _LIMITER_STATE}
 
     def _make(config: dict[str, Any] | None = None, **overrides: Any) -> Flask:
         built = create_app(
@@ -212,7 +224,8 @@ def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
             db.session.remove()
             for engine in db.engines.values():
                 engine.dispose()
-    limiter._storage, limiter._limiter = saved_limiter
+    for name, value in saved_limiter.items():
+        setattr(limiter, name, value)
 
 
 @pytest.fixture(autouse=True)
@@ -319,6 +332,32 @@ def outbox() -> Callable[[], list[Any]]:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(
+    predicate: Callable[[], Any],
+    timeout: float,
+    what: str,
+    *,
+    output: Callable[[], str] | None = None,
+    before_each: Callable[[], object] | None = None,
+) -> Any:
+    """Poll ``predicate`` until it is truthy and return its value, or fail the test.
+
+    ``before_each`` runs before every try (a rollback, to read a new snapshot);
+    ``output`` gives the logs to show when it fails (of the processes waited for).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if before_each is not None:
+            before_each()
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            logs = f"\n{output()}" if output is not None else ""
+            pytest.fail(f"timed out after {timeout} s waiting for {what}{logs}")
+        time.sleep(0.2)
 
 
 def comparable(response: Any, *replace: str) -> str:

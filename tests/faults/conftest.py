@@ -110,6 +110,11 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def locust_env() -> dict[str, str]:
+    """The environment for locust: no ENGAGE_* settings of the test run leak in."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}
+
+
 def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[Any]:
     """Run a fixed command built by these tests (no outside input)."""
     return subprocess.run(command, capture_output=True, **kwargs)  # noqa: S603
@@ -307,11 +312,22 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Browser:
-    """One visitor: a cookie jar, no redirects followed, a timeout on every request."""
+    """One visitor: a cookie jar, no redirects followed, a timeout on every request.
 
-    def __init__(self, base_url: str, *, timeout: float = 30) -> None:
+    ``headers`` go with every request (``X-Forwarded-For``: where a proxy says the
+    visitor is).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 30,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.base_url = base_url
         self.timeout = timeout
+        self.headers = dict(headers or {})
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect()
@@ -330,7 +346,9 @@ class Browser:
         body = None
         if data is not None:
             body = urllib.parse.urlencode(data, doseq=True).encode()
-        req = urllib.request.Request(self.base_url + path, data=body)  # noqa: S310 - loopback test server
+        req = urllib.request.Request(  # noqa: S310 - loopback test server
+            self.base_url + path, data=body, headers=self.headers
+        )
         try:
             with self.opener.open(req, timeout=self.timeout) as response:
                 return response.status, response.read()

@@ -13,7 +13,6 @@ slow (argon2 password hashing) and are not page latency.
 from __future__ import annotations
 
 import csv
-import os
 import threading
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from tests.faults.conftest import Database
 from tests.faults.conftest import Report
 from tests.faults.conftest import ServerFactory
 from tests.faults.conftest import env_number
+from tests.faults.conftest import locust_env
 from tests.faults.conftest import run
 from tests.faults.conftest import sqlite_duplicates
 from tests.faults.conftest import sqlite_members
@@ -125,11 +125,6 @@ def warm_up(url: str) -> None:
         staff.get("/members/")
         staff.get("/members/?q=sam")
         Browser(url).join(unique_email("f5-warm"))
-
-
-def locust_env() -> dict[str, str]:
-    """The environment for locust: no ENGAGE_* settings of the test run leak in."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}
 
 
 def test_twenty_concurrent_joins_for_one_address_make_one_member(

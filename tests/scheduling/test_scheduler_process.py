@@ -37,6 +37,7 @@ from engage.scheduling.models import SchedulerLease
 from engage.scheduling.models import apscheduler_jobs
 from tests import clock
 from tests.conftest import ROOT
+from tests.conftest import wait_for as poll
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -51,20 +52,13 @@ def wait_for(
     *,
     output: Callable[[], str] | None = None,
 ) -> Any:
-    """Poll ``predicate`` (reading fresh data) until it is truthy, or fail.
+    """Poll ``predicate``, reading fresh data each time, until it is truthy, or fail.
 
     ``output`` gives the schedulers' logs to show when it fails.
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        db.session.rollback()  # a new snapshot each time
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            logs = f"\n{output()}" if output is not None else ""
-            pytest.fail(f"timed out after {timeout} s waiting for {what}{logs}")
-        time.sleep(0.2)
+    return poll(
+        predicate, timeout, what, output=output, before_each=db.session.rollback
+    )
 
 
 def runs(job: str) -> list[JobRun]:
