@@ -144,7 +144,7 @@ MAILING_KILL_RECIPIENTS ?= 600
 # The fault tests run side by side (each has its own servers, databases and ports);
 # those whose figures are times (marked `alone`: the load test) run after, by
 # themselves.
-test-slow: install ## Load and fault tests (docs/security.md F1-F5: own servers and databases, about 4 minutes)
+test-slow: install ## Load and fault tests (docs/security.md F1-F8: own servers and databases, about 5 minutes)
 	@echo "== load and fault tests =="
 	ENGAGE_FAULT_MAILING_RECIPIENTS=$(MAILING_KILL_RECIPIENTS) $(PY) -m pytest -m "slow and not alone" -n 2 -p no:cacheprovider
 	$(PY) -m pytest -m "slow and alone" -p no:cacheprovider
