@@ -223,20 +223,15 @@ def test_plan_paginates(client: FlaskClient, login, cast) -> None:
     last = client.get(links["last"]).get_data(as_text=True)
     assert "Action number 29" in last
     assert "Action number 04" not in last
-
-
-def test_plan_pages_follow_the_order_chosen(client: FlaskClient, login, cast) -> None:
-    for i in range(30):
-        ActionFactory(title=f"Action number {i:02d}")
-    login(cast["lead"])
-    first = client.get("/actions/?sort=title&order=desc").get_data(as_text=True)
-    assert "Action number 29" in first
-    assert "Action number 04" not in first
-    second = client.get(pager_links(first)["next"]).get_data(as_text=True)
-    assert "order=desc" in pager_links(second)["previous"]
-    assert "Action number 04" in second
-    assert "Action number 00" in second
-    assert "Action number 05" not in second
+    # The pages follow the order chosen, the other way too.
+    down = client.get("/actions/?sort=title&order=desc").get_data(as_text=True)
+    assert "Action number 29" in down
+    assert "Action number 04" not in down
+    rest = client.get(pager_links(down)["next"]).get_data(as_text=True)
+    assert "order=desc" in pager_links(rest)["previous"]
+    assert "Action number 04" in rest
+    assert "Action number 00" in rest
+    assert "Action number 05" not in rest
 
 
 def test_admin_manages_channels(client: FlaskClient, login, cast) -> None:
