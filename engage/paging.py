@@ -12,6 +12,7 @@ import enum
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from datetime import datetime
 from typing import Any
@@ -117,7 +118,7 @@ class CursorPage:
     """
 
     items: list[Any]
-    total: int | None
+    total: int
     before: str | None
     after: str | None
 
@@ -287,7 +288,7 @@ class _Reader:
         items = [row[0] if width == 1 else tuple(row[:width]) for row in rows]
         before = None if first or not rows else _cursor(self.shape, rows[0][width:])
         after = None if last or not rows else _cursor(self.shape, rows[-1][width:])
-        return CursorPage(items, None, before, after)
+        return CursorPage(items, 0, before, after)  # counted by keyset_page
 
     def first(self) -> CursorPage:
         rows = self._rows(None, reverse=False)
@@ -325,13 +326,12 @@ def keyset_page(
     order: Sequence[ColumnElement[Any]],
     *,
     per_page: int,
-    count: bool = True,
 ) -> CursorPage:
     """The page of ``query`` the query string names, in ``order``.
 
     ``order`` is the list's whole ORDER BY (made with ``.asc()``/``.desc()``), ending
     with a unique key such as the id; a nullable column must come after its own
-    ``IS NULL`` key (as "undated last" orders have it). ``count`` also counts every
+    ``IS NULL`` key (as "undated last" orders have it). The page also counts every
     row the query matches (the list's "N results").
     """
     keys = _keys(order)
@@ -346,6 +346,4 @@ def keyset_page(
         page = reader.last()
     else:
         page = reader.first()
-    if not count:
-        return page
-    return CursorPage(page.items, count_matching(query), page.before, page.after)
+    return replace(page, total=count_matching(query))
