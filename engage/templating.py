@@ -70,6 +70,20 @@ def page_url(page: int) -> str:
     return url_with_query(str(request.endpoint), **(request.view_args or {}), page=page)
 
 
+def list_url(
+    *, after: str | None = None, before: str | None = None, page: str | None = None
+) -> str:
+    """This list's URL with the same filters, at another place (``keyset_page``):
+    after or before a row, or ``page="last"``; its first page with none."""
+    return url_with_query(
+        str(request.endpoint),
+        **(request.view_args or {}),
+        after=after,
+        before=before,
+        page=page,
+    )
+
+
 #: A target's status in colour as well as words (NHS tag colours).
 STATUS_TAGS = {
     "Met": "nhsuk-tag--green",
@@ -89,6 +103,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_global(page_url)
+    app.add_template_global(list_url)
     app.add_template_global(url_with_query)
     app.add_template_global(status_tag)
     app.add_template_filter(quantity, "quantity")

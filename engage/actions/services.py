@@ -414,7 +414,7 @@ def action_query(criteria: ActionFilter, *, today: date) -> Select[Action]:
         query = query.where(Action.channel_id == criteria.channel_id)
     if criteria.programme_id is not None:
         query = query.where(Action.programme_id == criteria.programme_id)
-    return _where_dates(query, criteria, today).order_by(*_order(criteria))
+    return _where_dates(query, criteria, today).order_by(*action_order(criteria))
 
 
 def _where_text_and_people(
@@ -475,7 +475,8 @@ def _where_dates(
     return query
 
 
-def _order(criteria: ActionFilter) -> list[ColumnElement[Any]]:
+def action_order(criteria: ActionFilter) -> list[ColumnElement[Any]]:
+    """The plan's order as chosen (the keys its pages follow), the id breaking ties."""
     column = {
         SortKey.DUE: Action.next_due_date,
         SortKey.TITLE: func.lower(Action.title),

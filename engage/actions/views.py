@@ -43,7 +43,8 @@ from engage.edge import change
 from engage.extensions import db
 from engage.formtools import parse_month
 from engage.metrics.services import observations_from_activities
-from engage.paging import paginate
+from engage.paging import CursorPage
+from engage.paging import keyset_page
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 
@@ -103,7 +104,7 @@ def index() -> ResponseReturnValue:
             descending=form.order.data == "desc",
         )
     today = clock.today()
-    page = paginate(services.action_query(criteria, today=today), per_page=PER_PAGE)
+    page = _plan_page(criteria, today)
     return render_template(
         "actions/index.html", form=form, page=page, today=today, heading="Action plan"
     )
@@ -114,8 +115,14 @@ def index() -> ResponseReturnValue:
 def mine() -> ResponseReturnValue:
     today = clock.today()
     criteria = services.ActionFilter(owner_id=current_user.id, include_closed=False)
-    page = paginate(services.action_query(criteria, today=today), per_page=PER_PAGE)
+    page = _plan_page(criteria, today)
     return render_template("actions/mine.html", page=page, today=today)
+
+
+def _plan_page(criteria: services.ActionFilter, today: date) -> CursorPage:
+    """A page of the plan, in the order chosen."""
+    query = services.action_query(criteria, today=today)
+    return keyset_page(query, services.action_order(criteria), per_page=PER_PAGE)
 
 
 @bp.get("/calendar")

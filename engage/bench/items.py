@@ -139,17 +139,6 @@ SELECT
      AND withdrawn_at < :prev_end_ts) AS prev_withdrawn
 """
 
-ACTION_LIST_SQL = """
-SELECT a.*, c.name FROM actions a JOIN channels c ON c.id = a.channel_id
-ORDER BY a.next_due_date IS NULL, a.next_due_date, a.id LIMIT 25;
-"""
-
-MEMBER_LIST_SQL = """
-SELECT m.*, (SELECT COUNT(*) FROM members WHERE status = 'active' AND tier = 'gold')
-FROM members m WHERE m.status = 'active' AND m.tier = 'gold'
-ORDER BY m.created_at DESC, m.id DESC LIMIT 25
-"""
-
 
 def _dashboard_items() -> list[PageItem]:
     items = []
@@ -176,14 +165,6 @@ def _dashboard_items() -> list[PageItem]:
 #: time, and the reach report job and the feed poll are timed as calls (``CallItem``).
 BENCH_ITEMS: list[PageItem] = [
     *_dashboard_items(),
-    PageItem("action plan list", "/actions/", ACTION_LIST_SQL, dict),
-    PageItem(
-        "member list (gold, active)",
-        "/members/?tier=gold&status=active",
-        MEMBER_LIST_SQL,
-        dict,
-        target_ms=100,
-    ),
 ]
 
 

@@ -44,6 +44,7 @@ from engage.bench.items import reach_report_item
 from engage.bench.items import survey_results_item
 from engage.bench.join_load import ROOT
 from engage.bench.join_load import join_load
+from engage.bench.list_items import list_page_items
 from engage.bench.mailing_items import MAILING_ITEMS
 from engage.bench.relationship_items import health_item
 from engage.bench.relationship_items import relationship_page_items
@@ -191,6 +192,7 @@ def _time_pages(
             raise RuntimeError("could not sign in to the bench database")
         pages = [
             *BENCH_ITEMS,
+            *list_page_items(),
             survey_results_item(),
             *involvement_page_items(),
             *relationship_page_items(),

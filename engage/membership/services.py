@@ -104,13 +104,17 @@ class MemberFilter:
     support_need: SupportNeed | None = None
 
 
+#: The member list's order, newest first: the keys its pages follow.
+MEMBER_ORDER = (Member.created_at.desc(), Member.id.desc())
+
+
 def member_query(criteria: MemberFilter) -> Select[tuple[Member]]:
     """A newest-first query of the (never erased) members matching ``criteria``."""
     query = (
         select(Member)
         .options(selectinload(Member.practice), selectinload(Member.topics))
         .where(Member.status != MemberStatus.ERASED)
-        .order_by(Member.created_at.desc(), Member.id.desc())
+        .order_by(*MEMBER_ORDER)
     )
     if criteria.status is not None:
         query = query.where(Member.status == criteria.status)

@@ -58,7 +58,7 @@ from engage.membership.models import MemberStatus
 from engage.membership.models import Practice
 from engage.membership.models import SubjectAccessRequest
 from engage.membership.models import Topic
-from engage.paging import paginate
+from engage.paging import keyset_page
 
 bp = Blueprint("members", __name__, url_prefix="/members")
 
@@ -106,7 +106,9 @@ def index() -> ResponseReturnValue:
         champion=True if form.champion.data else None,
         support_need=form.support.data,
     )
-    page = paginate(services.member_query(criteria), per_page=PER_PAGE)
+    page = keyset_page(
+        services.member_query(criteria), services.MEMBER_ORDER, per_page=PER_PAGE
+    )
     return render_template("membership/staff/index.html", form=form, page=page)
 
 

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 from flask import current_app
+from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -414,13 +415,13 @@ class MentionFilter:
     text: str = ""
 
 
-def list_mentions(criteria: MentionFilter, *, limit: int = 500) -> list[Mention]:
-    """Mentions, newest first, filtered."""
-    query = (
-        select(Mention)
-        .options(joinedload(Mention.feed))
-        .order_by(Mention.published_on.desc(), Mention.id.desc())
-    )
+#: The mentions list's order, newest first: the keys its pages follow.
+MENTION_ORDER = (Mention.published_on.desc(), Mention.id.desc())
+
+
+def mention_query(criteria: MentionFilter) -> Select[tuple[Mention]]:
+    """Mentions matching ``criteria``, newest first."""
+    query = select(Mention).options(joinedload(Mention.feed)).order_by(*MENTION_ORDER)
     if criteria.feed_id:
         query = query.where(Mention.feed_id == criteria.feed_id)
     if criteria.tone == "unset":
@@ -437,7 +438,12 @@ def list_mentions(criteria: MentionFilter, *, limit: int = 500) -> list[Mention]
             func.lower(Mention.title).like(like)
             | func.lower(Mention.summary).like(like)
         )
-    return list(db.session.scalars(query.limit(limit)))
+    return query
+
+
+def list_mentions(criteria: MentionFilter, *, limit: int = 500) -> list[Mention]:
+    """Mentions, newest first, filtered."""
+    return list(db.session.scalars(mention_query(criteria).limit(limit)))
 
 
 def set_tone(

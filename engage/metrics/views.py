@@ -40,10 +40,14 @@ from engage.metrics.models import ReachReport
 from engage.metrics.models import Tone
 from engage.metrics.report import last_complete_period
 from engage.metrics.report import report_xlsx
+from engage.paging import keyset_page
 
 bp = Blueprint("metrics", __name__, url_prefix="/metrics")
 feeds_bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+#: Mentions on a page of the mentions list.
+PER_PAGE = 50
 
 
 def _actor() -> User:
@@ -201,7 +205,9 @@ def mentions() -> ResponseReturnValue:
     )
     return render_template(
         "metrics/mentions.html",
-        mentions=feeds.list_mentions(criteria),
+        page=keyset_page(
+            feeds.mention_query(criteria), feeds.MENTION_ORDER, per_page=PER_PAGE
+        ),
         criteria=criteria,
         dates=dates,
         feeds=feeds.list_feeds(),

@@ -20,6 +20,7 @@ from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -325,11 +326,27 @@ class ResponseDay(db.Model):  # type: ignore[name-defined,misc]
     responses: Mapped[int]
 
 
+#: A free-text answer with words in it: not empty, nor only spaces and line breaks
+#: (a tab, CR and LF in the SQL literal). Written once, the same in the index that
+#: lists and counts such answers and in the query it serves, as the databases match
+#: a partial index to a query by its text.
+HAS_WORDS_SQL = "text IS NOT NULL AND trim(text, ' \t\r\n') != ''"
+
+
 class Answer(db.Model):  # type: ignore[name-defined,misc]
     """One answer; a multiple-choice question has one row per ticked choice."""
 
     __tablename__ = "survey_answers"
     __table_args__ = (
+        # A question's free-text answers with words in them, newest first, and how
+        # many there are: read from this index alone (reports.text_answer_query).
+        Index(
+            "ix_survey_answers_question_words",
+            "question_id",
+            "response_id",
+            sqlite_where=sql_text(HAS_WORDS_SQL),
+            postgresql_where=sql_text(HAS_WORDS_SQL),
+        ),
         # Covering indexes for the results page's counts (reports.summary_results).
         Index(
             "ix_survey_answers_question_values", "question_id", "choice_id", "number"

@@ -20,6 +20,7 @@ from tests.factories import ActionFactory
 from tests.factories import AudienceFactory
 from tests.factories import ChannelFactory
 from tests.factories import UserFactory
+from tests.pager import pager_links
 
 XSS = '<script>alert(1)</script>"><svg onload=alert(1)>{{7*7}}'
 
@@ -206,8 +207,31 @@ def test_plan_paginates(client: FlaskClient, login, cast) -> None:
     assert "30 actions" in first
     assert "Action number 24" in first
     assert "Action number 25" not in first
-    second = client.get("/actions/?sort=title&page=2").get_data(as_text=True)
+    links = pager_links(first)
+    assert "sort=title" in links["next"]
+    second = client.get(links["next"]).get_data(as_text=True)
+    assert "30 actions" in second
+    assert "Action number 24" not in second
     assert "Action number 25" in second
+    assert "Action number 29" in second
+    assert "next" not in pager_links(second)
+    back = client.get(pager_links(second)["previous"]).get_data(as_text=True)
+    assert "Action number 00" in back
+    assert "Action number 24" in back
+    # An old page-numbered link shows the first page; the last page is one link.
+    assert "Action number 00" in client.get("/actions/?sort=title&page=2").text
+    last = client.get(links["last"]).get_data(as_text=True)
+    assert "Action number 29" in last
+    assert "Action number 04" not in last
+    # The pages follow the order chosen, the other way too.
+    down = client.get("/actions/?sort=title&order=desc").get_data(as_text=True)
+    assert "Action number 29" in down
+    assert "Action number 04" not in down
+    rest = client.get(pager_links(down)["next"]).get_data(as_text=True)
+    assert "order=desc" in pager_links(rest)["previous"]
+    assert "Action number 04" in rest
+    assert "Action number 00" in rest
+    assert "Action number 05" not in rest
 
 
 def test_admin_manages_channels(client: FlaskClient, login, cast) -> None:

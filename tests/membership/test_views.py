@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from engage.membership.models import Practice
 from engage.membership.models import Tier
 from engage.membership.models import Topic
 from tests.factories import MemberFactory
+from tests.pager import pager_links
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -409,15 +411,54 @@ def test_list_filters_and_paginates(client: FlaskClient, login, cast) -> None:
         make_member(f"Member {index:02}", f"m{index}@example.org", equality=False)
     make_member("Golden Champion", "gold@example.org", tier=Tier.GOLD, is_champion=True)
     login(cast["lead"])
-    first = client.get("/members/").get_data(as_text=True)
-    assert "52 members" in first
-    assert "Page 2 of 2" in first
+    first = client.get("/members/?status=active").get_data(as_text=True)
+    assert "52 members, newest first" in first
+    assert "Member 00" not in first  # all joined at once: the lowest id is last
+    links = pager_links(first)
+    assert set(links) == {"next", "last"}
+    # The filter is kept from page to page, and in the first and last page links.
+    assert "status=active" in links["next"]
+    second = client.get(links["next"]).get_data(as_text=True)
+    assert "52 members" in second
+    assert "Member 00" in second
+    assert "Member 01" in second
+    assert "Member 02" not in second
+    assert set(pager_links(second)) == {"previous", "first"}
+    first_again = client.get(pager_links(second)["first"]).get_data(as_text=True)
+    assert _listed(first_again) == _listed(first)
+    back = client.get(pager_links(second)["previous"]).get_data(as_text=True)
+    assert "Member 02" in back
+    assert "Member 01" not in back
+    assert pager_links(back) == pager_links(first)
+    last = client.get(links["last"]).get_data(as_text=True)
+    assert "Member 00" in last
+    assert "Member 01" in last
     assert "Golden Champion" in client.get("/members/?champion=y").get_data(
         as_text=True
     )
     only_gold = client.get("/members/?tier=gold").get_data(as_text=True)
     assert "Member 01" not in only_gold
     assert client.get("/members/?tier=nonsense&page=2").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query", ["page=2", "after=garbage", "before=%ff%fe", "after=W10.x&before=y"]
+)
+def test_list_links_it_did_not_make_give_the_first_page(
+    client: FlaskClient, login, cast, query: str
+) -> None:
+    for index in range(51):
+        make_member(f"Member {index:02}", f"m{index}@example.org", equality=False)
+    login(cast["lead"])
+    first = client.get("/members/").get_data(as_text=True)
+    response = client.get(f"/members/?{query}")
+    assert response.status_code == 200
+    assert _listed(response.get_data(as_text=True)) == _listed(first)
+
+
+def _listed(html: str) -> list[str]:
+    """The names in the member list, in order."""
+    return re.findall(r'/members/\d+">([^<]+)</a>', html)
 
 
 # Practices and topics -----------------------------------------------------------------

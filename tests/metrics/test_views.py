@@ -23,6 +23,7 @@ from engage.metrics.models import Source
 from tests.factories import FeedFactory
 from tests.factories import MetricFactory
 from tests.factories import ObservationFactory
+from tests.pager import pager_links
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -181,6 +182,45 @@ def test_officers_set_the_tone_of_a_mention(
             data={"tone": "positive", "back": target},
         )
         assert response.headers["Location"] == "/feeds/mentions", target
+
+
+def test_mentions_are_listed_a_page_at_a_time_newest_first(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    from engage.metrics.models import Mention
+    from engage.metrics.models import Tone
+
+    feed = FeedFactory(url="https://news.example/rss", name="News")
+    # Sixty on one day (ties on the date), and one older: 61 negative, 1 positive.
+    db.session.add_all(
+        Mention(
+            feed_id=feed.id,
+            guid=f"g{index}",
+            published_on=date(2026, 11, 1 if index < 60 else 2),
+            title=f"Story {index:02}",
+            tone=Tone.NEGATIVE if index < 61 else Tone.POSITIVE,
+            found_at=NOW,
+        )
+        for index in range(62)
+    )
+    db.session.commit()
+    login(cast["officer"])
+    first = client.get("/feeds/mentions?tone=negative").get_data(as_text=True)
+    assert "61 mentions, newest first" in first
+    stories = re.findall(r"Story \d\d", first)
+    # The newer day first, then the same day's in the order they were found.
+    assert stories[:2] == ["Story 60", "Story 59"]
+    assert len(stories) == 50
+    links = pager_links(first)
+    assert "tone=negative" in links["next"]
+    second = client.get(links["next"]).get_data(as_text=True)
+    assert re.findall(r"Story \d\d", second) == [
+        f"Story {index:02}" for index in range(10, -1, -1)
+    ]
+    assert "Story 61" not in second  # the positive one stays filtered out
+    # Saving a tone comes back to the same page.
+    assert f'name="back" value="{links["next"]}"'.replace("&", "&amp;") in second
+    assert client.get("/feeds/mentions?after=nonsense").status_code == 200
 
 
 CSV = (

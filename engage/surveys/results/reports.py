@@ -25,14 +25,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text as sql_text
 
 from engage.extensions import db
 from engage.membership.equality import SUPPRESS_BELOW
 from engage.membership.reports import suppressed_values
-from engage.paging import PageLinks
 from engage.surveys.disclosure import HIDDEN
+from engage.surveys.models import HAS_WORDS_SQL
 from engage.surveys.models import LIKERT_LABELS
 from engage.surveys.models import Answer
 from engage.surveys.models import Question
@@ -42,6 +44,7 @@ from engage.surveys.models import Survey
 from engage.surveys.results.frames import Filters
 from engage.surveys.results.frames import Frames
 from engage.surveys.results.frames import load_frames
+from engage.surveys.services import count_responses
 
 RATING_SCALE = tuple(range(11))
 
@@ -356,41 +359,28 @@ def results_for(survey: Survey, filters: Filters, *, suppress: bool) -> SurveyRe
 # Free text ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TextPage(PageLinks):
-    """One page of a question's free-text answers."""
-
-    answers: list[str]
-    total: int  #: matching answers
-    page: int
-    pages: int
-    shown: bool  #: False under 5 respondents
+#: The free-text answers' order, newest response first: the keys their pages follow.
+TEXT_ANSWER_ORDER = (Answer.response_id.desc(), Answer.id.desc())
 
 
-def text_answers(
-    question: Question,
-    frames: Frames,
-    *,
-    search: str = "",
-    page: int = 1,
-    per_page: int = 50,
-) -> TextPage:
-    """The free-text answers of a question, newest first, matching ``search``.
+def text_answer_query(question: Question, *, search: str = "") -> Select[Any]:
+    """The free-text answers of a question, newest first, containing ``search``.
 
-    Free text is for the survey's team only (``engage.surveys.disclosure``): it is
-    shown once the survey has 5 responses, however many answered this question.
+    Free text is for the survey's team only (``engage.surveys.disclosure``): show it
+    once the survey has 5 responses (``shows_free_text``), however many answered
+    this question.
     """
-    mine = frames.answers[frames.answers["question_id"] == question.id]
-    if len(frames.responses) < SUPPRESS_BELOW:
-        return TextPage([], 0, 1, 1, False)
-    texts = mine.sort_values("response_id", ascending=False)["text"].dropna()
-    texts = texts[texts.str.strip() != ""]
-    if search.strip():
-        texts = texts[texts.str.contains(search.strip(), case=False, regex=False)]
-    total = len(texts)
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    start = (page - 1) * per_page
-    return TextPage(
-        [str(t) for t in texts.iloc[start : start + per_page]], total, page, pages, True
+    query = (
+        select(Answer.text)
+        .where(Answer.question_id == question.id, sql_text(HAS_WORDS_SQL))
+        .order_by(*TEXT_ANSWER_ORDER)
     )
+    term = search.strip().lower()
+    if term:
+        query = query.where(func.lower(Answer.text).contains(term, autoescape=True))
+    return query
+
+
+def shows_free_text(survey: Survey) -> bool:
+    """Whether a survey has the responses its free text needs to be shown."""
+    return count_responses(survey) >= SUPPRESS_BELOW

@@ -27,7 +27,7 @@ from engage.imports.forms import UploadForm
 from engage.imports.services import ExportFile
 from engage.membership.equality import QUESTIONS as EQUALITY_QUESTIONS
 from engage.membership.models import Tier
-from engage.paging import page_number
+from engage.paging import keyset_page
 from engage.surveys.disclosure import Purpose
 from engage.surveys.disclosure import suppresses
 from engage.surveys.models import Question
@@ -48,6 +48,9 @@ from engage.surveys.results.segments import response_rate
 from engage.surveys.results.segments import segment_labels
 
 bp = Blueprint("survey_results", __name__, url_prefix="/surveys")
+
+#: Free-text answers on a page.
+PER_PAGE = 50
 
 SEGMENT_LABELS = {"tier": "Tier", "practice": "GP practice", "topic": "Topic"}
 TABLE_KINDS = (
@@ -187,8 +190,10 @@ def text_answers(survey_id: int, question_id: int) -> ResponseReturnValue:
         abort(404)
     form = TextSearchForm(request.args)
     search = form.q.data if form.validate() and form.q.data else ""
-    frames = load_frames(survey.id, with_text=True)
-    page = reports.text_answers(question, frames, search=search, page=page_number())
+    page = None
+    if reports.shows_free_text(survey):
+        query = reports.text_answer_query(question, search=search)
+        page = keyset_page(query, reports.TEXT_ANSWER_ORDER, per_page=PER_PAGE)
     return render_template(
         "surveys/results/text.html",
         survey=survey,

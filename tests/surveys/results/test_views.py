@@ -22,6 +22,7 @@ from engage.surveys.models import Choice
 from engage.surveys.models import QuestionKind
 from engage.surveys.models import Response
 from tests.factories import MemberFactory
+from tests.pager import pager_links
 
 from .helpers import add_response
 from .helpers import make_survey
@@ -175,10 +176,46 @@ def test_free_text_search_and_pages(client, login, cast) -> None:
     assert "60 answers" in first
     assert "comment 59" in first
     assert "comment 5<" not in first
-    second = client.get(url + "?page=2").get_data(as_text=True)
+    links = pager_links(first)
+    second = client.get(links["next"]).get_data(as_text=True)
+    assert "60 answers" in second
+    assert "comment 9<" in second
     assert "comment 5<" in second
+    assert "comment 0<" in second
+    assert "comment 10<" not in second
+    # The last page is the last fifty, as the first is the first fifty.
+    last = client.get(links["last"]).get_data(as_text=True)
+    assert "comment 0<" in last
+    assert "comment 49<" in last
+    assert "comment 50<" not in last
+    # An old page-numbered link, or a made-up cursor: the first page.
+    assert "comment 59" in client.get(url + "?page=2").get_data(as_text=True)
+    assert "comment 59" in client.get(url + "?after=2").get_data(as_text=True)
     found = client.get(url + "?q=COMMENT+1").get_data(as_text=True)
     assert "11 answers containing" in found  # 1 and 10–19
+    assert not pager_links(found)
+
+
+def test_free_text_pages_keep_the_search_and_skip_blank_answers(
+    client, login, cast
+) -> None:
+    survey = make_survey()
+    for index in range(130):
+        text = f"Parking {index}" if index % 3 else f"Waiting {index}"
+        add_response(survey, {Q.LONG_TEXT: text if index < 126 else " \r\n\t "})
+    login(cast["lead"])
+    url = _text_url(survey)
+    assert "126 answers, newest first" in client.get(url).get_data(as_text=True)
+    parking = [f"Parking {i}" for i in range(125, -1, -1) if i % 3]
+    first = client.get(url + "?q=parking").get_data(as_text=True)
+    assert "84 answers containing" in first
+    assert re.findall(r"Parking \d+|Waiting \d+", first) == parking[:50]
+    links = pager_links(first)
+    assert "q=parking" in links["next"]
+    second = client.get(links["next"]).get_data(as_text=True)
+    assert re.findall(r"Parking \d+|Waiting \d+", second) == parking[50:]
+    back = client.get(pager_links(second)["previous"]).get_data(as_text=True)
+    assert re.findall(r"Parking \d+|Waiting \d+", back) == parking[:50]
 
 
 def test_crosstab_by_tier_shows_the_team_real_counts(client, login, cast) -> None:
