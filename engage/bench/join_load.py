@@ -39,8 +39,23 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def server_env(database_url: str) -> dict[str, str]:
+    """The environment of a bench server: the bench database, throttling off."""
+    return {
+        "ENGAGE_DATABASE_URL": database_url,
+        "ENGAGE_BENCH_DATABASE_URL": database_url,
+        "ENGAGE_SECRET_KEY": secrets.token_urlsafe(48),
+        "ENGAGE_ENVIRONMENT": "development",
+        "ENGAGE_RATELIMIT_ENABLED": "false",  # the bench measures throughput
+        "ENGAGE_LOG_LEVEL": "WARNING",
+    }
+
+
 @contextmanager
-def _gunicorn(app_path: str, env: dict[str, str]) -> Iterator[str]:
+def gunicorn_server(
+    app_path: str, env: dict[str, str], *, workers: int = 2
+) -> Iterator[str]:
+    """Serve ``app_path`` with gunicorn on a free loopback port; yield its base URL."""
     port = _free_port()
     process = subprocess.Popen(  # noqa: S603  # nosec B603
         [
@@ -48,7 +63,7 @@ def _gunicorn(app_path: str, env: dict[str, str]) -> Iterator[str]:
             "-m",
             "gunicorn",
             "--workers",
-            "2",
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -140,10 +155,17 @@ def _load(
     return load, time.perf_counter() - started
 
 
-def _opener() -> urllib.request.OpenerDirector:
+def opener() -> urllib.request.OpenerDirector:
+    """An HTTP client that keeps its cookies (the session), as a browser does."""
     return urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
     )
+
+
+def csrf_token(page: str) -> str:
+    """The CSRF token of the form on ``page`` ("" if it has none)."""
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+    return match.group(1) if match else ""
 
 
 def join_load(
@@ -152,28 +174,18 @@ def join_load(
     """POST /join under load (gunicorn -w 2) against a bare one-insert endpoint."""
     from engage.bench import bare
 
-    env = {
-        "ENGAGE_DATABASE_URL": database_url,
-        "ENGAGE_BENCH_DATABASE_URL": database_url,
-        "ENGAGE_SECRET_KEY": secrets.token_urlsafe(48),
-        "ENGAGE_ENVIRONMENT": "development",
-        "ENGAGE_RATELIMIT_ENABLED": "false",  # the bench measures throughput
-        "ENGAGE_LOG_LEVEL": "WARNING",
-    }
+    env = server_env(database_url)
     tag = secrets.token_hex(4)
     results = []
-    with _gunicorn("wsgi:app", env) as base:
+    with gunicorn_server("wsgi:app", env) as base:
 
         def setup() -> tuple[urllib.request.OpenerDirector, str]:
-            opener = _opener()
-            html = opener.open(base + "/join", timeout=30).read().decode()
-            match = re.search(
-                r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html
-            )
-            return opener, match.group(1) if match else ""
+            client = opener()
+            html = client.open(base + "/join", timeout=30).read().decode()
+            return client, csrf_token(html)
 
         def post(number: int, state: tuple[urllib.request.OpenerDirector, str]) -> int:
-            opener, token = state
+            client, token = state
             form = urllib.parse.urlencode(
                 {
                     "csrf_token": token,
@@ -185,7 +197,7 @@ def join_load(
                     "website": "",
                 }
             ).encode()
-            with opener.open(base + "/join", data=form, timeout=60) as response:
+            with client.open(base + "/join", data=form, timeout=60) as response:
                 return int(response.status)
 
         load, seconds = _load(post, setup, total=total, threads=threads)
@@ -196,7 +208,7 @@ def join_load(
     engine = create_engine(engine_url)
     bare.metadata.create_all(engine)
     engine.dispose()
-    with _gunicorn("engage.bench.bare:app", env) as base:
+    with gunicorn_server("engage.bench.bare:app", env) as base:
 
         def bare_post(number: int, state: urllib.request.OpenerDirector) -> int:
             form = urllib.parse.urlencode({"email": f"bare-{tag}-{number}@x.example"})
@@ -205,9 +217,7 @@ def join_load(
             ) as response:
                 return int(response.status)
 
-        bare_load, bare_seconds = _load(
-            bare_post, _opener, total=total, threads=threads
-        )
+        bare_load, bare_seconds = _load(bare_post, opener, total=total, threads=threads)
     rate = load.ok / seconds if seconds else 0.0
     bare_rate = bare_load.ok / bare_seconds if bare_seconds else 0.0
     latencies = sorted(load.latencies) or [0.0]
