@@ -242,6 +242,7 @@ def _register_hooks(app: Flask) -> None:
     from engage import assets
     from engage import http
     from engage import navigation
+    from engage import server_timing
     from engage import templating
     from engage.accounts.sessions import session_info
 
@@ -251,6 +252,7 @@ def _register_hooks(app: Flask) -> None:
     from engage.organisation import views as organisation
 
     http.init_app(app)
+    server_timing.init_app(app)
     navigation.init_app(app)
     templating.init_app(app)
     assets.init_app(app)

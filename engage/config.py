@@ -131,6 +131,9 @@ class Config:
         "hide_parameters": True,
     }
     LOG_LEVEL = "INFO"
+    #: Signed-in pages say in a Server-Timing header how long the database and the
+    #: rendering took (engage/server_timing.py); false measures nothing.
+    SERVER_TIMING = True
     #: "text" (one line per event) or "json" (one JSON object per line).
     LOG_FORMAT = "text"
 

@@ -198,6 +198,20 @@ def begin_write(session: Session) -> None:
         session.connection(execution_options={SQLITE_IMMEDIATE: True})
 
 
+def write_after_read(session: Session) -> None:
+    """Go from a request's read phase (look-ups, checks) on to its write phase.
+
+    On SQLite the read transaction ends first, so that the database-wide write lock
+    is taken for the writes alone (``begin_write``) and concurrent requests queue
+    only for each other's writes. PostgreSQL locks rows, not the database, so there
+    the transaction simply goes on: ending it would only cost a round trip, and
+    another to check the pooled connection when the writes take it again.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.rollback()
+    begin_write(session)
+
+
 def added_once(session: Session, row: object) -> bool:
     """Add ``row`` and write it at once, in a savepoint; False, with nothing written,
     when a unique constraint says it is there already (another request, the same

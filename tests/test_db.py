@@ -1,7 +1,8 @@
 """SQLite write transactions: ``begin_write`` waits for the write lock in small steps.
 
 These run on a file of their own (not the suite's database) because they hold the
-write lock from a second, raw connection.
+write lock from a second, raw connection; the last, on the suite's database, shows
+where a read phase ends on each engine (``write_after_read``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from engage import db as engage_db
 from engage.db import begin_write
+from engage.db import write_after_read
+from engage.extensions import db
 
 
 @pytest.fixture
@@ -108,3 +111,17 @@ def test_is_busy_knows_sqlite_busy_and_its_extended_codes() -> None:
     assert not engage_db.is_busy(error(sqlite3.SQLITE_LOCKED))
     assert not engage_db.is_busy(sqlite3.OperationalError("no such table"))
     assert not engage_db.is_busy(None)
+
+
+def test_write_after_read_ends_the_read_on_sqlite_only() -> None:
+    # On the suite's database (either engine): SQLite begins the writes afresh, so
+    # its write lock is held for them alone; PostgreSQL goes on in the same
+    # transaction (no rollback, no second check-out of a pooled connection).
+    session = db.session()
+    session.execute(text("SELECT 1"))
+    reading = session.connection()
+    write_after_read(session)
+    assert session.in_transaction()
+    same = session.connection() is reading
+    assert same is (db.engine.dialect.name != "sqlite")
+    session.rollback()

@@ -9,7 +9,8 @@ still to come add theirs), ``mailing_items`` (preparing and delivering a mailing
 and ``involvement_items`` (the activity list, a member's involvement record, and
 preparing invitations to every member), the timing in ``timing``, the join load in
 ``join_load`` and the table in ``table``; the relationship log's (the audience page,
-its lists and the nightly health scoring) in ``relationship_items``. ``only`` times
+its lists and the nightly health scoring) in ``relationship_items``; the dashboard and
+the member list served by gunicorn over HTTP in ``full_page``. ``only`` times
 just the items whose names contain one of its words (the join load is "/join").
 """
 
@@ -33,6 +34,7 @@ from engage import create_app
 from engage import ready_to_serve
 from engage.accounts.models import Role
 from engage.accounts.models import User
+from engage.bench.full_page import full_page_results
 from engage.bench.gen_plan import BENCH_PASSWORD
 from engage.bench.generate import generate
 from engage.bench.involvement_items import involvement_page_items
@@ -202,6 +204,16 @@ def _time_pages(
             chosen,
             out,
             lambda item: page_result(item, client, runs=runs, warmup=warmup),
+        )
+        results += full_page_results(
+            database_url,
+            client,
+            email=lead.email,
+            password=BENCH_PASSWORD,
+            runs=runs,
+            warmup=warmup,
+            chosen=chosen,
+            out=out,
         )
         with feed_server() as base:
             calls = [reach_report_item(), feed_poll_item(base), health_item()]

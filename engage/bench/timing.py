@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +30,13 @@ def timings(call: Callable[[], Any], *, runs: int, warmup: int) -> tuple[float, 
         call()
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
-    p95 = samples[min(len(samples) - 1, max(0, round(0.95 * len(samples)) - 1))]
-    return statistics.median(samples), p95
+    return statistics.median(samples), percentile(samples, 95)
+
+
+def percentile(ordered: Sequence[float], percent: float) -> float:
+    """The ``percent``-th percentile of samples in ascending order (nearest rank)."""
+    rank = round(percent / 100 * len(ordered)) - 1
+    return ordered[min(len(ordered) - 1, max(0, rank))]
 
 
 def ms(value: float) -> str:

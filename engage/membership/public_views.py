@@ -14,7 +14,7 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from engage.clock import utcnow
-from engage.db import begin_write
+from engage.db import write_after_read
 from engage.edge import change
 from engage.errors import EngageError
 from engage.errors import ValidationError
@@ -77,10 +77,10 @@ def index() -> ResponseReturnValue:
         now = utcnow()
         checked = registration.check_registration(form.registration())
         organisation.read_ahead()  # the consent's notice version, the e-mail's footer
-        # The read phase is over: end its transaction, then take the write lock for
-        # the inserts alone, so concurrent joins queue only for each other's writes.
-        db.session.rollback()
-        begin_write(db.session())
+        # The read phase is over: on SQLite its transaction ends and the write lock
+        # is taken for the inserts alone, so concurrent joins queue only for each
+        # other's writes.
+        write_after_read(db.session())
         with change(catch=()):
             result = registration.store_registration(checked, now=now)
             member = result.member

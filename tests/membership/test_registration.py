@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from engage.audit.models import AuditEvent
 from engage.db import begin_write
+from engage.db import write_after_read
 from engage.errors import NotFound
 from engage.errors import ValidationError
 from engage.extensions import db
@@ -62,8 +63,7 @@ def register_member(data: Registration, *, now: datetime) -> RegistrationResult:
     """Join as the join view does: the read phase, its transaction ended, the write
     phase in a write transaction (the caller commits)."""
     checked = check_registration(data)
-    db.session.rollback()
-    begin_write(db.session())
+    write_after_read(db.session())
     return store_registration(checked, now=now)
 
 
