@@ -248,15 +248,17 @@ def _run_one(
     """Generate if need be and time the chosen items at one scale."""
     folder = None
     generated_scale: float | None = None
-    generation_mb = None
+    generation_mb = generation_s = None
     if database_url is None:
         folder = tempfile.mkdtemp(prefix="engage-bench-")
         database_url = f"sqlite:///{folder}/bench.sqlite"
     chosen = _chooser(only)
     try:
         if folder is not None or (is_postgresql(database_url) and not reuse):
+            started = time.perf_counter()
             prepare(database_url, scale=scale, out=out, replace=replace)
             generated_scale, generation_mb = scale, peak_memory_mb()
+            generation_s = time.perf_counter() - started
         heading = describe(database_url, generated_scale)
         out(heading)
         results = _time_pages(
@@ -276,12 +278,17 @@ def _run_one(
         memory.append(f"generation and bench {peak_memory_mb():,.0f} MB")
         if _children_peak_mb():
             memory.append(f"largest gunicorn process {_children_peak_mb():,.0f} MB")
+        notes = ["peak memory (resident): " + ", ".join(memory)]
+        if generation_s is not None:
+            notes.append(
+                f"generated (migrations, data, analyse) in {generation_s:,.0f} s"
+            )
         return Scaled(
             generated_scale if generated_scale is not None else scale,
             results,
             peak_memory_mb(),
             heading=heading,
-            notes=["peak memory (resident): " + ", ".join(memory)],
+            notes=notes,
         )
     finally:
         if folder is not None:
@@ -300,7 +307,8 @@ def run_scales(
     join_threads: int = 16,
     only: tuple[str, ...] = (),
 ) -> list[Scaled]:
-    """Generate and time the items at each scale; print one column per scale.
+    """Generate and time the items at each scale; print each scale's table, then
+    one with a median column per scale.
 
     A PostgreSQL database is filled afresh for each scale (the first needs it empty,
     or ``replace``); without one, each scale has a temporary SQLite file.
@@ -313,20 +321,21 @@ def run_scales(
     done: list[Scaled] = []
     for index, scale in enumerate(sorted(set(scales))):
         out(f"— scale {scale:g} —")
-        done.append(
-            _run_one(
-                scale=scale,
-                runs=runs,
-                warmup=warmup,
-                join_total=join_total,
-                join_threads=join_threads,
-                database_url=database_url,
-                only=only,
-                out=out,
-                replace=replace or index > 0,
-                reuse=False,
-            )
+        scaled = _run_one(
+            scale=scale,
+            runs=runs,
+            warmup=warmup,
+            join_total=join_total,
+            join_threads=join_threads,
+            database_url=database_url,
+            only=only,
+            out=out,
+            replace=replace or index > 0,
+            reuse=False,
         )
+        # Each scale's full table as it is done, then the curve.
+        out(format_table(scaled.results, heading=scaled.heading, notes=scaled.notes))
+        done.append(scaled)
     out(format_growth(done))
     return done
 
