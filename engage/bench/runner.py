@@ -191,7 +191,8 @@ def describe(database_url: str, scale: float | None = None) -> str:
         db.session.remove()
         db.engine.dispose()
     if scale is None:
-        scale = counts["members"] / SIZES["members"]
+        # From the observations: the join load adds members, nothing adds these.
+        scale = counts["observations"] / SIZES["observations"]
     figures = ", ".join(f"{count:,} {label}" for label, count in counts.items())
     return f"{engine}, scale {scale:g}: {figures}"
 
