@@ -109,6 +109,12 @@ def rollup_served(item: str) -> bool:
     return item.casefold().startswith(ROLLUP_SERVED)
 
 
+def _same_item(name: str) -> str:
+    """An item's name with its numbers as "n" (they grow with the data set: "poll n
+    local feeds", "interactions list (page n)"), to find it at every scale."""
+    return re.sub(r"\d[\d,.]*", "n", name)
+
+
 def _factor(low: float | None, high: float | None) -> float | None:
     if low is None or high is None or low <= 0:
         return None
@@ -121,9 +127,12 @@ def format_growth(scales: Sequence[Scaled]) -> str:
     ``FLAT_LIMIT`` from county scale (or the smallest, without it) to the largest."""
     ordered = sorted(scales, key=lambda s: s.scale)
     medians: dict[str, dict[float, str]] = {}
+    names: dict[str, set[str]] = {}
     for scaled in ordered:
         for result in scaled.results:
-            medians.setdefault(result.item, {})[scaled.scale] = result.median
+            key = _same_item(result.item)
+            medians.setdefault(key, {})[scaled.scale] = result.median
+            names.setdefault(key, set()).add(result.item)
     smallest, largest = ordered[0].scale, ordered[-1].scale
     county = 1.0 if smallest < 1.0 < largest or smallest == 1.0 else smallest
     flat_label = f"{county:g} → {largest:g}"
@@ -149,7 +158,7 @@ def format_growth(scales: Sequence[Scaled]) -> str:
             verdict = "yes" if flat <= FLAT_LIMIT else "NO"
         rows.append(
             (
-                item,
+                next(iter(names[item])) if len(names[item]) == 1 else item,
                 *(by_scale.get(s.scale, "–") for s in ordered),
                 "–" if growth is None else f"{growth:.1f}×",
                 "–" if flat is None else f"{flat:.1f}×",

@@ -158,6 +158,7 @@ def test_the_growth_table_has_a_column_per_scale_and_the_growth() -> None:
                 _result("member list (gold, active)", f"{members} ms"),
                 _result("reach report job (October 2026)", f"{reach} ms"),
                 _result("deliver to a local SMTP sink", "120 msg/s"),
+                _result(f"poll {round(100 * scale)} local feeds", f"{reach} ms"),
             ],
             100.0 * scale,
             heading=f"PostgreSQL 15.2, scale {scale:g}: …",
@@ -181,7 +182,7 @@ def test_the_growth_table_has_a_column_per_scale_and_the_growth() -> None:
     ]
     rows = {
         line.split("  ")[0]: [c.strip() for c in line.split("  ") if c.strip()]
-        for line in lines[2:6]
+        for line in lines[2:7]
     }
     assert rows["dashboard (month)"][1:] == [
         "30.0 ms",
@@ -195,7 +196,10 @@ def test_the_growth_table_has_a_column_per_scale_and_the_growth() -> None:
     assert rows["member list (gold, active)"][-3:] == ["200.0×", "20.0×", "–"]
     assert rows["reach report job (October 2026)"][-2:] == ["1.8×", "NO"]
     assert rows["deliver to a local SMTP sink"][-3:] == ["–", "–", "–"]
-    text_after = "\n".join(lines[6:])
+    # An item whose name counts what grows is one row, its numbers shown as "n".
+    assert rows["poll n local feeds"][1:4] == ["100.0 ms", "500.0 ms", "900.0 ms"]
+    assert lines[7] == ""
+    text_after = "\n".join(lines[7:])
     assert "PostgreSQL 15.2, scale 0.1" in text_after
     assert "scale 5 500 MB" in text_after
 
