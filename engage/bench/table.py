@@ -112,7 +112,7 @@ def rollup_served(item: str) -> bool:
 def _same_item(name: str) -> str:
     """An item's name with its numbers as "n" (they grow with the data set: "poll n
     local feeds", "interactions list (page n)"), to find it at every scale."""
-    return re.sub(r"\d[\d,.]*", "n", name)
+    return re.sub(r"\d(?:[\d,.]*\d)?", "n", name)
 
 
 def _factor(low: float | None, high: float | None) -> float | None:
