@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 
@@ -26,9 +28,27 @@ import click
     "--join-clients", type=click.IntRange(1, 256), default=16, show_default=True
 )
 @click.option(
+    "--scales",
+    default=None,
+    metavar="SCALES",
+    help="The growth curve: generate and time at each of these scales (e.g. "
+    "0.1,1,5) and print one column per scale with the growth.",
+)
+@click.option(
     "--database",
     default=None,
-    help="Use this already generated SQLite URL instead of a temporary file.",
+    help="An SQLite URL of a data set already generated, or a PostgreSQL URL of "
+    "an empty database to generate it in (instead of a temporary SQLite file).",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="PostgreSQL: delete everything in the database first if it holds tables.",
+)
+@click.option(
+    "--reuse",
+    is_flag=True,
+    help="PostgreSQL: time the data set already in the database (no generating).",
 )
 @click.option(
     "--only",
@@ -44,19 +64,62 @@ def bench(
     warmup: int,
     join_requests: int,
     join_clients: int,
+    scales: str | None,
     database: str | None,
+    replace: bool,
+    reuse: bool,
     only: tuple[str, ...],
 ) -> None:
-    """Generate a data set in a temporary SQLite file and print benchmark figures."""
+    """Generate a data set (a temporary SQLite file, or the PostgreSQL database
+    given) and print benchmark figures."""
+    from engage.bench.runner import BenchRefused
+    from engage.bench.runner import is_postgresql
     from engage.bench.runner import run
+    from engage.bench.runner import run_scales
 
-    run(
-        scale=scale,
-        runs=runs,
-        warmup=warmup,
-        join_total=join_requests,
-        join_threads=join_clients,
-        database_url=database,
-        only=only,
-        out=lambda line: click.echo(line, err=False),
-    )
+    if (replace or reuse) and (database is None or not is_postgresql(database)):
+        raise click.UsageError("--replace and --reuse are for a PostgreSQL database.")
+    if replace and reuse:
+        raise click.UsageError("Give --replace or --reuse, not both.")
+    options: dict[str, Any] = {
+        "runs": runs,
+        "warmup": warmup,
+        "join_total": join_requests,
+        "join_threads": join_clients,
+        "only": only,
+        "out": lambda line: click.echo(line, err=False),
+    }
+    try:
+        if scales is not None:
+            if reuse:
+                raise click.UsageError("--scales generates afresh: leave out --reuse.")
+            run_scales(
+                _scales(scales), database_url=database, replace=replace, **options
+            )
+        else:
+            run(
+                scale=scale,
+                database_url=database,
+                replace=replace,
+                reuse=reuse,
+                **options,
+            )
+    except BenchRefused as refused:
+        raise click.ClickException(str(refused)) from None
+
+
+def _scales(given: str) -> list[float]:
+    """The scales of ``--scales`` ("0.1,1,5"), each between 0.0001 and 10."""
+    try:
+        scales = [float(part) for part in given.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(
+            "give scales as numbers separated by commas, e.g. 0.1,1,5",
+            param_hint="--scales",
+        ) from None
+    if not scales or any(not 0.0001 <= s <= 10 for s in scales):
+        raise click.BadParameter(
+            "give one or more scales between 0.0001 and 10, e.g. 0.1,1,5",
+            param_hint="--scales",
+        )
+    return scales

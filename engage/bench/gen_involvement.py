@@ -18,7 +18,6 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy import select
 
 from engage.actions.models import Recurrence
@@ -28,6 +27,7 @@ from engage.bench.gen_rows import START
 from engage.bench.gen_rows import Context
 from engage.bench.gen_rows import insert_rows
 from engage.bench.gen_rows import row_ids
+from engage.bench.gen_rows import write_chunk
 from engage.clock import utcnow
 from engage.involvement.models import ActivityKind
 from engage.involvement.models import ActivityStatus
@@ -255,7 +255,7 @@ class _Rows:
 
     def flush(self, *, last: bool = True) -> None:
         if self.rows:
-            self.ctx.conn.execute(insert(self.table), self.rows)
+            write_chunk(self.ctx.conn, self.table, self.rows)
             self.total += len(self.rows)
             self.rows = []
         if last or self.total % (CHUNK * 4) == 0:

@@ -118,7 +118,13 @@ class _Logged:
     audiences: list[int]
     confirmed: bool
     sentiment: Sentiment | None = None
+    owner: int = 0
     id: int = 0
+
+    def set_owner(self, user_id: int) -> int:
+        """Remember the interaction's owner (for its staff row); return it."""
+        self.owner = user_id
+        return user_id
 
     def copied(self) -> dict[str, Any]:
         """The interaction's columns its link rows carry (as the ORM keeps them)."""
@@ -223,14 +229,13 @@ def _interaction_rows(ctx: Context, logged: list[_Logged]) -> Iterator[dict[str,
         kind = InteractionKind.EMAIL if draft else rng.choices(KINDS, kind_weights)[0]
         judged = not draft or rng.random() < 0.5
         sentiment = rng.choices(SENTIMENTS, SENTIMENT_WEIGHTS)[0] if judged else None
-        logged.append(
-            _Logged(
-                moment.date(),
-                list(dict.fromkeys(chosen)),
-                confirmed=not draft,
-                sentiment=sentiment,
-            )
+        item = _Logged(
+            moment.date(),
+            list(dict.fromkeys(chosen)),
+            confirmed=not draft,
+            sentiment=sentiment,
         )
+        logged.append(item)
         yield {
             "kind": kind,
             "direction": Direction.INBOUND
@@ -241,7 +246,7 @@ def _interaction_rows(ctx: Context, logged: list[_Logged]) -> Iterator[dict[str,
             "summary": "We talked about the plans and what they mean locally.",
             "sentiment": sentiment,
             "status": InteractionStatus.DRAFT if draft else InteractionStatus.CONFIRMED,
-            "owner_id": rng.choice(users),
+            "owner_id": item.set_owner(rng.choice(users)),
             "source_key": f"<bench-{i}@mail.bench.example>" if draft else None,
             "created_at": moment + timedelta(hours=rng.randint(1, 48)),
             "updated_at": moment + timedelta(hours=48),
@@ -252,8 +257,10 @@ def _interactions(ctx: Context, contacts: dict[int, list[int]]) -> list[_Logged]
     """Interactions with their audiences, contacts, staff and themes."""
     rng = ctx.rng
     logged: list[_Logged] = []
-    rows = list(_interaction_rows(ctx, logged))
-    insert_rows(ctx, Interaction.__table__, rows, "interactions")
+    # Streamed: only the few columns later rows need are kept (in ``logged``).
+    insert_rows(
+        ctx, Interaction.__table__, _interaction_rows(ctx, logged), "interactions"
+    )
     for item, interaction_id in zip(
         logged, row_ids(ctx, Interaction.__table__), strict=True
     ):
@@ -286,10 +293,7 @@ def _interactions(ctx: Context, contacts: dict[int, list[int]]) -> list[_Logged]
     insert_rows(
         ctx,
         interaction_staff,
-        (
-            {"interaction_id": item.id, "user_id": row["owner_id"]}
-            for item, row in zip(logged, rows, strict=True)
-        ),
+        ({"interaction_id": item.id, "user_id": item.owner} for item in logged),
         "interaction staff",
     )
     insert_rows(

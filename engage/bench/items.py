@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy import text
 
+from engage.bench import pg_baselines
 from engage.bench.gen_rows import END
 from engage.bench.gen_surveys import BIG_SURVEY_TITLE
 from engage.bench.timing import CallItem
@@ -156,6 +157,7 @@ def _dashboard_items() -> list[PageItem]:
                 _dashboard_params(period),
                 target_ms=150,
                 max_ratio=2.0,
+                baseline_sql_postgresql=pg_baselines.DASHBOARD_SQL,
             )
         )
     return items

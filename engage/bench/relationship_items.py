@@ -20,9 +20,11 @@ from sqlalchemy import select
 from sqlalchemy import text
 
 from engage.audiences.models import Audience
+from engage.bench import pg_baselines
 from engage.bench.gen_relationships import busiest_audience
 from engage.bench.timing import CallItem
 from engage.bench.timing import PageItem
+from engage.bench.timing import on_engine
 from engage.clock import today
 from engage.clock import utcnow
 from engage.extensions import db
@@ -179,6 +181,7 @@ def audience_page_item() -> PageItem:
         AUDIENCE_PAGE_SQL,
         lambda: {"audience_id": audience_id, "rows": TIMELINE_ROWS},
         target_ms=AUDIENCE_PAGE_TARGET_MS,
+        baseline_sql_postgresql=pg_baselines.AUDIENCE_PAGE_SQL,
     )
 
 
@@ -190,6 +193,7 @@ def themes_item() -> PageItem:
         THEMES_SQL,
         lambda: {"since": (today() - timedelta(days=THEMES_DAYS)).isoformat()},
         target_ms=THEMES_TARGET_MS,
+        baseline_sql_postgresql=pg_baselines.THEMES_SQL,
     )
 
 
@@ -206,6 +210,7 @@ def interaction_list_items() -> list[PageItem]:
             INTERACTION_LIST_SQL,
             _list_params(per_page, 1),
             target_ms=LIST_TARGET_MS,
+            baseline_sql_postgresql=pg_baselines.INTERACTION_LIST_SQL,
         ),
         PageItem(
             f"interactions list (page {deep})",
@@ -213,6 +218,7 @@ def interaction_list_items() -> list[PageItem]:
             INTERACTION_LIST_SQL,
             _list_params(per_page, deep),
             target_ms=LIST_TARGET_MS,
+            baseline_sql_postgresql=pg_baselines.INTERACTION_LIST_SQL,
         ),
     ]
 
@@ -255,7 +261,7 @@ def health_item() -> CallItem:
     def baseline() -> None:
         try:
             db.session.execute(
-                text(HEALTH_SQL),
+                text(on_engine(HEALTH_SQL, pg_baselines.HEALTH_SQL)),
                 {
                     "day": day.isoformat(),
                     "since": (day - timedelta(days=HEALTH_RECENT_DAYS)).isoformat(),

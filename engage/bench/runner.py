@@ -16,8 +16,10 @@ just the items whose names contain one of its words (the join load is "/join").
 
 from __future__ import annotations
 
+import resource
 import secrets
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,6 +29,8 @@ from typing import TypeVar
 
 from flask import Flask
 from sqlalchemy import func
+from sqlalchemy import inspect
+from sqlalchemy import make_url
 from sqlalchemy import select
 from sqlalchemy import text
 
@@ -36,6 +40,7 @@ from engage.accounts.models import Role
 from engage.accounts.models import User
 from engage.bench.full_page import full_page_results
 from engage.bench.gen_plan import BENCH_PASSWORD
+from engage.bench.generate import SIZES
 from engage.bench.generate import generate
 from engage.bench.involvement_items import involvement_page_items
 from engage.bench.involvement_items import prepare_result as prepare_invitations
@@ -51,11 +56,15 @@ from engage.bench.mailing_items import MAILING_ITEMS
 from engage.bench.relationship_items import health_item
 from engage.bench.relationship_items import relationship_page_items
 from engage.bench.table import Result
+from engage.bench.table import Scaled
+from engage.bench.table import format_growth
 from engage.bench.table import format_table
 from engage.bench.timing import call_result
 from engage.bench.timing import page_result
 from engage.extensions import db
 from engage.membership.models import Member
+from engage.metrics.models import Observation
+from engage.surveys.models import Response
 
 
 class _Named(Protocol):
@@ -82,23 +91,113 @@ def _bench_app(database_url: str) -> Flask:
     )
 
 
+class BenchRefused(Exception):
+    """The bench will not use the database it was given (the message says why)."""
+
+
+def is_postgresql(database_url: str) -> bool:
+    """Whether a database URL names a PostgreSQL database."""
+    return make_url(database_url).get_backend_name() == "postgresql"
+
+
 def prepare(
-    database_url: str, *, scale: float, out: Callable[[str], None]
+    database_url: str,
+    *,
+    scale: float,
+    out: Callable[[str], None],
+    replace: bool = False,
 ) -> dict[str, int]:
-    """Apply the migrations to an empty database and generate the data set."""
+    """Apply the migrations to an empty database and generate the data set.
+
+    A PostgreSQL database that already holds tables is refused, unless ``replace``
+    (then everything in it is deleted first).
+    """
     from flask_migrate import upgrade
 
     app = _bench_app(database_url)
     with app.app_context():
+        postgresql = db.engine.dialect.name == "postgresql"
+        if postgresql:
+            _empty_database(replace=replace, out=out)
         out("applying migrations…")
         upgrade(directory=str(ROOT / "engage" / "migrations"))
         started = time.perf_counter()
         sizes = generate(db.engine, scale=scale, progress=out)
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
         out(f"generated in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        if postgresql:
+            # As autovacuum would leave it: statistics, and the visibility map that
+            # lets PostgreSQL answer from an index alone.
+            with db.engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT"
+            ) as conn:
+                conn.execute(text("VACUUM (ANALYZE)"))
+        else:
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        out(f"analysed in {time.perf_counter() - started:.1f} s")
+        out(f"peak memory so far: {peak_memory_mb():,.0f} MB (this process)")
         db.engine.dispose()
     return sizes
+
+
+def _tables() -> list[str]:
+    return sorted(inspect(db.engine).get_table_names())
+
+
+def _empty_database(*, replace: bool, out: Callable[[str], None]) -> None:
+    """Refuse a PostgreSQL database that holds tables, or (``replace``) empty it."""
+    tables = _tables()
+    if not tables:
+        return
+    name = db.engine.url.database
+    if not replace:
+        raise BenchRefused(
+            f"The database {name} already holds {len(tables)} tables, so the bench "
+            "will not generate its data set there. Give --replace to delete "
+            "everything in it and generate afresh, or --reuse to time the data "
+            "set already in it."
+        )
+    out(f"emptying the database {name} ({len(tables)} tables)…")
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+
+
+def peak_memory_mb() -> float:
+    """The most memory this process has held (resident), in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _children_peak_mb() -> float:
+    """The most memory any finished child process (gunicorn) held, in MB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def describe(database_url: str, scale: float | None = None) -> str:
+    """The heading line: the engine, the scale and the data set's main counts."""
+    app = _bench_app(database_url)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            version = db.session.scalar(text("SHOW server_version"))
+            engine = f"PostgreSQL {str(version).split()[0]}"
+        else:
+            engine = f"SQLite {sqlite3.sqlite_version}"
+        counts = {
+            label: int(db.session.scalar(select(func.count()).select_from(model)) or 0)
+            for label, model in (
+                ("members", Member),
+                ("survey responses", Response),
+                ("observations", Observation),
+            )
+        }
+        db.session.remove()
+        db.engine.dispose()
+    if scale is None:
+        # From the observations: the join load adds members, nothing adds these.
+        scale = counts["observations"] / SIZES["observations"]
+    figures = ", ".join(f"{count:,} {label}" for label, count in counts.items())
+    return f"{engine}, scale {scale:g}: {figures}"
 
 
 def run(
@@ -111,15 +210,61 @@ def run(
     database_url: str | None = None,
     only: tuple[str, ...] = (),
     out: Callable[[str], None] = print,
+    replace: bool = False,
+    reuse: bool = False,
 ) -> list[Result]:
-    """Generate (unless ``database_url`` is given), time every item, print the table."""
+    """Generate (unless given an SQLite URL, or ``reuse``), time every item, print.
+
+    Without ``database_url`` the data set goes in a temporary SQLite file; an SQLite
+    URL names one already generated; a PostgreSQL URL names an empty database to
+    generate it in (``replace`` empties one that is not, ``reuse`` times what is
+    there).
+    """
+    scaled = _run_one(
+        scale=scale,
+        runs=runs,
+        warmup=warmup,
+        join_total=join_total,
+        join_threads=join_threads,
+        database_url=database_url,
+        only=only,
+        out=out,
+        replace=replace,
+        reuse=reuse,
+    )
+    out(format_table(scaled.results, heading=scaled.heading, notes=scaled.notes))
+    return scaled.results
+
+
+def _run_one(
+    *,
+    scale: float,
+    runs: int,
+    warmup: int,
+    join_total: int,
+    join_threads: int,
+    database_url: str | None,
+    only: tuple[str, ...],
+    out: Callable[[str], None],
+    replace: bool,
+    reuse: bool,
+) -> Scaled:
+    """Generate if need be and time the chosen items at one scale."""
     folder = None
+    generated_scale: float | None = None
+    generation_mb = generation_s = None
     if database_url is None:
         folder = tempfile.mkdtemp(prefix="engage-bench-")
         database_url = f"sqlite:///{folder}/bench.sqlite"
-        prepare(database_url, scale=scale, out=out)
     chosen = _chooser(only)
     try:
+        if folder is not None or (is_postgresql(database_url) and not reuse):
+            started = time.perf_counter()
+            prepare(database_url, scale=scale, out=out, replace=replace)
+            generated_scale, generation_mb = scale, peak_memory_mb()
+            generation_s = time.perf_counter() - started
+        heading = describe(database_url, generated_scale)
+        out(heading)
         results = _time_pages(
             database_url, runs=runs, warmup=warmup, chosen=chosen, out=out
         )
@@ -131,11 +276,72 @@ def run(
                 threads=join_threads,
                 count_members=lambda pattern: _count_members(database_url, pattern),
             )
-        out(format_table(results))
-        return results
+        memory = []
+        if generation_mb is not None:
+            memory.append(f"generation {generation_mb:,.0f} MB")
+        memory.append(f"generation and bench {peak_memory_mb():,.0f} MB")
+        if _children_peak_mb():
+            memory.append(f"largest gunicorn process {_children_peak_mb():,.0f} MB")
+        notes = ["peak memory (resident): " + ", ".join(memory)]
+        if generation_s is not None:
+            notes.append(
+                f"generated (migrations, data, analyse) in {generation_s:,.0f} s"
+            )
+        return Scaled(
+            generated_scale if generated_scale is not None else scale,
+            results,
+            peak_memory_mb(),
+            heading=heading,
+            notes=notes,
+        )
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_scales(
+    scales: Sequence[float],
+    *,
+    database_url: str | None = None,
+    replace: bool = False,
+    out: Callable[[str], None] = print,
+    runs: int = 20,
+    warmup: int = 3,
+    join_total: int = 2000,
+    join_threads: int = 16,
+    only: tuple[str, ...] = (),
+) -> list[Scaled]:
+    """Generate and time the items at each scale; print each scale's table, then
+    one with a median column per scale.
+
+    A PostgreSQL database is filled afresh for each scale (the first needs it empty,
+    or ``replace``); without one, each scale has a temporary SQLite file.
+    """
+    if database_url is not None and not is_postgresql(database_url):
+        raise BenchRefused(
+            "--scales generates a data set for each scale: give a PostgreSQL "
+            "database, or none for temporary SQLite files."
+        )
+    done: list[Scaled] = []
+    for index, scale in enumerate(sorted(set(scales))):
+        out(f"— scale {scale:g} —")
+        scaled = _run_one(
+            scale=scale,
+            runs=runs,
+            warmup=warmup,
+            join_total=join_total,
+            join_threads=join_threads,
+            database_url=database_url,
+            only=only,
+            out=out,
+            replace=replace or index > 0,
+            reuse=False,
+        )
+        # Each scale's full table as it is done, then the curve.
+        out(format_table(scaled.results, heading=scaled.heading, notes=scaled.notes))
+        done.append(scaled)
+    out(format_growth(done))
+    return done
 
 
 def _chooser(only: tuple[str, ...]) -> Callable[[str], bool]:

@@ -55,6 +55,15 @@ class PageItem:
     #: Median target in ms, and the most the median may be over the baseline.
     target_ms: float | None = None
     max_ratio: float | None = None
+    #: The baseline written again for PostgreSQL, where the SQLite text won't run.
+    baseline_sql_postgresql: str = ""
+
+
+def on_engine(sqlite: str, postgresql: str = "") -> str:
+    """The SQL for the bench database's engine (PostgreSQL's text when given)."""
+    if postgresql and db.engine.dialect.name == "postgresql":
+        return postgresql
+    return sqlite
 
 
 @dataclass(frozen=True)
@@ -102,8 +111,10 @@ def page_result(
         if response.status_code != 200:
             raise RuntimeError(f"{item.path} answered {response.status_code}")
 
+    sql = text(on_engine(item.baseline_sql, item.baseline_sql_postgresql))
+
     def baseline() -> None:
-        db.session.execute(text(item.baseline_sql), item.baseline_params()).all()
+        db.session.execute(sql, item.baseline_params()).all()
 
     median, p95 = timings(page, runs=runs, warmup=warmup)
     base, _ = timings(baseline, runs=runs, warmup=warmup)

@@ -171,10 +171,13 @@ def by_kind(
     first: date, last: date, *, now: datetime, programme_id: int | None = None
 ) -> dict[ActivityKind, KindFigures]:
     """Activities with a session held, sessions held and attendances, by kind."""
-    sessions = _attendances_in(first, last, now, programme_id).subquery()
+    held = _attendances_in(first, last, now, programme_id)
+    sessions = held.subquery()
+    # Only the span's sessions' attendances are counted (not every session's, which
+    # grew with the years of history).
     attended = (
         select(Attendance.session_id, func.count().label("n"))
-        .where(_took_part())
+        .where(_took_part(), Attendance.session_id.in_(held))
         .group_by(Attendance.session_id)
         .subquery()
     )
