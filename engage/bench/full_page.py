@@ -26,6 +26,7 @@ from engage.bench.join_load import csrf_token
 from engage.bench.join_load import gunicorn_server
 from engage.bench.join_load import opener
 from engage.bench.join_load import server_env
+from engage.bench.list_items import MEMBERS_PATH
 from engage.bench.table import Result
 from engage.bench.timing import ms
 from engage.bench.timing import percentile
@@ -53,7 +54,7 @@ def full_page_items() -> list[FullPageItem]:
         ),
         FullPageItem(
             "member list (full page, gunicorn)",
-            paths["member list (gold, active)"],
+            MEMBERS_PATH,
             100,
         ),
     ]

@@ -105,6 +105,10 @@ class _List:
     params: dict[str, Any]
 
 
+#: The member list as a lead opens it for the Gold scheme's active members.
+MEMBERS_PATH = "/members/?tier=gold&status=active"
+
+
 def _stored(moment: datetime) -> str:
     """A timestamp as the database stores it (naive UTC), for hand-written SQL."""
     return moment.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -135,7 +139,7 @@ def _lists() -> list[_List]:
         ),
         _List(
             "members list, gold and active",
-            "/members/?tier=gold&status=active",
+            MEMBERS_PATH,
             membership.member_query(gold),
             membership.MEMBER_ORDER,
             member_views.PER_PAGE,
