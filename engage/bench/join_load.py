@@ -57,6 +57,16 @@ def server_env(database_url: str) -> dict[str, str]:
     }
 
 
+def _python(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+#: How a server is started: ``python ARGS``. The tests start their servers on the
+#: clock they run at (their data is dated by it, and a session signed in at another
+#: time would not be accepted).
+python_command: Callable[..., list[str]] = _python
+
+
 @contextmanager
 def gunicorn_server(
     app_path: str, env: dict[str, str], *, workers: int = 2
@@ -64,8 +74,7 @@ def gunicorn_server(
     """Serve ``app_path`` with gunicorn on a free loopback port; yield its base URL."""
     port = _free_port()
     process = subprocess.Popen(  # noqa: S603  # nosec B603
-        [
-            sys.executable,
+        python_command(
             "-m",
             "gunicorn",
             "--workers",
@@ -75,7 +84,7 @@ def gunicorn_server(
             "--log-level",
             "warning",
             app_path,
-        ],
+        ),
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,

@@ -392,7 +392,9 @@ def theme_audiences(theme: Theme) -> list[AudienceRow]:
 
 def theme_quarters(theme: Theme, today: date) -> list[QuarterRow]:
     """The last QUARTERS calendar quarters, oldest first; this one counted to date."""
-    quarter = periods.current(PeriodKind.QUARTER, today).on(today)
+    # This quarter is counted to date, its last day too (that day is not over).
+    whole = periods.current(PeriodKind.QUARTER, today)
+    quarter = Period(whole.kind, whole.start, today, whole_end=whole.end, to_date=True)
     quarters = [quarter]
     for _ in range(QUARTERS - 1):
         quarters.append(quarters[-1].whole.previous())

@@ -125,14 +125,14 @@ def test_a_database_holding_tables_is_refused_unless_replaced(
         [
             *args,
             *("--replace", "--runs", "1", "--warmup", "0", "--join-requests", "0"),
-            *("--only", "dashboard (month)", "--only", "member list"),
+            *("--only", "dashboard (month)", "--only", "members list, gold"),
         ],
     )
     assert replaced.exit_code == 0, replaced.output
     assert "emptying the database" in replaced.output
     table = replaced.output[replaced.output.rindex("PostgreSQL ") :]
     assert "dashboard (month)" in table
-    assert "member list (gold, active)" in table
+    assert "members list, gold and active (first page)" in table
     assert "peak memory (resident): generation " in table
     with engine.connect() as conn:
         assert not conn.scalar(text("SELECT to_regclass('left_behind') IS NOT NULL"))

@@ -45,6 +45,20 @@ def _finding() -> object:
     return finding
 
 
+def test_this_quarter_is_counted_to_date_on_its_last_day_too() -> None:
+    from datetime import date
+
+    theme = factories.ThemeFactory()
+    rows = theme_quarters(theme, date(2026, 9, 30))
+    assert rows[-1].to_date
+    assert rows[-1].label == "Q3 2026 (July to September, to date)"
+    assert rows[-2].label == "Q2 2026 (April to June)"
+    assert not rows[-2].to_date
+    assert theme_quarters(theme, date(2026, 10, 1))[-1].label == (
+        "Q4 2026 (October to December, to date)"
+    )
+
+
 def test_like_for_like_periods_are_the_same_length() -> None:
     from datetime import date
 
