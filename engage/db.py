@@ -118,18 +118,6 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-@event.listens_for(Engine, "connect")
-def _postgresql_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    if not type(dbapi_connection).__module__.startswith("psycopg"):
-        return
-    # Compiling a plan just in time pays for long reports, not for pages: above its
-    # cost threshold it added 20 ms and more to each of the dashboard's grouped
-    # queries (the yearly dashboard took 40% longer with it on), for no gain.
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
-    dbapi_connection.commit()
-
-
 #: Execution option asking for ``BEGIN IMMEDIATE`` on SQLite (see ``begin_write``).
 SQLITE_IMMEDIATE = "engage_sqlite_immediate"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ from engage.bench import generate
 from engage.bench import runner
 from engage.bench.cli import bench
 from engage.extensions import db
-from engage.extensions import limiter
 from engage.involvement.models import ActivityKind
 from engage.involvement.models import Attendance
 from engage.involvement.models import ExpenseClaim
@@ -37,15 +35,6 @@ from engage.surveys.models import Response
 from engage.surveys.models import Survey
 from engage.surveys.results import reports
 from engage.surveys.results.frames import load_frames
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_limiter() -> Iterator[None]:
-    # The bench apps switch throttling off, and Flask-Limiter keeps that on its one
-    # global instance (later apps inherit it): put it back for the other tests.
-    saved = (limiter.enabled, limiter._storage, limiter._limiter)
-    yield
-    limiter.enabled, limiter._storage, limiter._limiter = saved
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,6 @@ from engage.bench.generate import SIZES
 from engage.bench.table import Result
 from engage.bench.table import Scaled
 from engage.bench.table import format_growth
-from engage.extensions import limiter
 from engage.membership.models import Member
 from engage.metrics.models import MetricDay
 from engage.metrics.models import Observation
@@ -30,14 +29,6 @@ from engage.surveys.models import Response
 
 SCALE = 0.002
 SERVER_URL = os.environ.get("ENGAGE_TEST_DATABASE_URL") or ""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_limiter() -> Iterator[None]:
-    # The bench apps switch throttling off on Flask-Limiter's one global instance.
-    saved = (limiter.enabled, limiter._storage, limiter._limiter)
-    yield
-    limiter.enabled, limiter._storage, limiter._limiter = saved
 
 
 @pytest.fixture(scope="module")
