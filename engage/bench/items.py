@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -26,6 +27,7 @@ from engage.bench.gen_rows import END
 from engage.bench.gen_surveys import BIG_SURVEY_TITLE
 from engage.bench.timing import CallItem
 from engage.bench.timing import PageItem
+from engage.clock import start_of_day
 from engage.clock import utcnow
 from engage.dashboard import periods
 from engage.extensions import db
@@ -34,8 +36,14 @@ from engage.extensions import db
 TODAY = END
 
 
+def _moment(moment: datetime) -> str:
+    """An aware moment as the database holds it (UTC, no zone)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _day_start(day: date) -> str:
-    return datetime.combine(day, datetime.min.time()).strftime("%Y-%m-%d %H:%M:%S")
+    """The moment a UK day starts, as the database holds it."""
+    return _moment(start_of_day(day))
 
 
 def _dashboard_params(period: periods.Period) -> Callable[[], dict[str, Any]]:
@@ -59,13 +67,15 @@ def _dashboard_params(period: periods.Period) -> Callable[[], dict[str, Any]]:
             "prev_end_ts": _day_start(previous.end + timedelta(days=1)),
             "prev_as_of": prev_as_of,
             "prev_as_of_ts": _day_start(prev_as_of + timedelta(days=1)),
+            "now_ts": _moment(utcnow()),
         }
 
     return params
 
 
 #: The dashboard's headline figures in one hand-written SQLite query (the baseline).
-DASHBOARD_SQL = """
+DASHBOARD_SQL = (
+    """
 WITH m AS (
   SELECT tier, created_at, withdrawn_at, erased_at,
          CASE WHEN joined_by IN ('phone', 'paper') THEN created_at
@@ -85,6 +95,9 @@ WITH m AS (
   FROM activity_audiences aa JOIN activities a ON a.id = aa.activity_id
   GROUP BY aa.audience_id
 )
+"""  # noqa: S608 - constant texts joined; every value is bound
+    + pg_baselines.INVOLVEMENT_CTES
+    + """
 SELECT
   (SELECT COUNT(*) FROM actions WHERE status = 'done'
      AND completed_at >= :start_ts AND completed_at < :end_ts) AS completed,
@@ -139,6 +152,8 @@ SELECT
   (SELECT COUNT(*) FROM m WHERE withdrawn_at >= :prev_start_ts
      AND withdrawn_at < :prev_end_ts) AS prev_withdrawn
 """
+    + pg_baselines.INVOLVEMENT_COLUMNS
+)
 
 
 def _dashboard_items() -> list[PageItem]:

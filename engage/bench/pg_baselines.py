@@ -8,8 +8,60 @@ Each says the same as its SQLite text (in ``items`` and ``relationship_items``):
 
 from __future__ import annotations
 
+#: The involvement section's figures, in SQL both engines run (``AS MATERIALIZED``,
+#: ``FILTER``): sessions held and attendances, and people involved (members by
+#: tier, contacts and guests, each once), this period and the previous one. The
+#: dashboard shows them, so its baseline computes them too.
+INVOLVEMENT_CTES = """
+, held AS MATERIALIZED (
+  SELECT s.id, s.starts_at >= :start_ts AS this_period
+  FROM involvement_sessions s
+  WHERE s.cancelled_at IS NULL AND s.starts_at < :now_ts
+    AND ((s.starts_at >= :start_ts AND s.starts_at < :end_ts)
+         OR (s.starts_at >= :prev_start_ts AND s.starts_at < :prev_end_ts))
+    AND s.activity_id NOT IN (
+      SELECT id FROM involvement_activities WHERE status = 'cancelled')
+), came AS MATERIALIZED (
+  SELECT h.this_period, a.member_id, a.contact_id, a.user_id, a.guest_name
+  FROM held h JOIN involvement_attendances a ON a.session_id = h.id
+), involved AS MATERIALIZED (
+  SELECT m.tier, c.this_period, COUNT(*) AS n
+  FROM (SELECT DISTINCT this_period, member_id FROM came
+        WHERE member_id IS NOT NULL) c
+  JOIN members m ON m.id = c.member_id
+  GROUP BY m.tier, c.this_period
+)
+"""
+INVOLVEMENT_COLUMNS = """,
+  (SELECT COUNT(*) FILTER (WHERE this_period) FROM held) AS sessions_held,
+  (SELECT COUNT(*) FILTER (WHERE NOT this_period) FROM held) AS prev_sessions_held,
+  (SELECT COUNT(*) FILTER (WHERE this_period) FROM came
+     WHERE user_id IS NULL) AS attendances,
+  (SELECT COUNT(*) FILTER (WHERE NOT this_period) FROM came
+     WHERE user_id IS NULL) AS prev_attendances,
+  (SELECT SUM(n) FILTER (WHERE this_period AND tier = 'gold') FROM involved)
+     AS involved_gold,
+  (SELECT SUM(n) FILTER (WHERE this_period AND tier = 'silver') FROM involved)
+     AS involved_silver,
+  (SELECT SUM(n) FILTER (WHERE NOT this_period AND tier = 'gold') FROM involved)
+     AS prev_involved_gold,
+  (SELECT SUM(n) FILTER (WHERE NOT this_period AND tier = 'silver') FROM involved)
+     AS prev_involved_silver,
+  (SELECT COUNT(DISTINCT contact_id) FILTER (WHERE this_period) FROM came)
+     AS involved_contacts,
+  (SELECT COUNT(DISTINCT contact_id) FILTER (WHERE NOT this_period) FROM came)
+     AS prev_involved_contacts,
+  (SELECT COUNT(DISTINCT lower(trim(guest_name))) FILTER (WHERE this_period)
+     FROM came WHERE member_id IS NULL AND contact_id IS NULL
+       AND user_id IS NULL AND guest_name != '') AS involved_guests,
+  (SELECT COUNT(DISTINCT lower(trim(guest_name))) FILTER (WHERE NOT this_period)
+     FROM came WHERE member_id IS NULL AND contact_id IS NULL
+       AND user_id IS NULL AND guest_name != '') AS prev_involved_guests
+"""
+
 #: The dashboard's headline figures in one query (``items.DASHBOARD_SQL``).
-DASHBOARD_SQL = """
+DASHBOARD_SQL = (
+    """
 WITH m AS (
   SELECT tier, created_at, withdrawn_at, erased_at,
          CASE WHEN joined_by IN ('phone', 'paper') THEN created_at
@@ -29,6 +81,9 @@ WITH m AS (
   FROM activity_audiences aa JOIN activities a ON a.id = aa.activity_id
   GROUP BY aa.audience_id
 )
+"""  # noqa: S608 - constant texts joined; every value is bound
+    + INVOLVEMENT_CTES
+    + """
 SELECT
   (SELECT COUNT(*) FROM actions WHERE status = 'done'
      AND completed_at >= :start_ts AND completed_at < :end_ts) AS completed,
@@ -82,6 +137,8 @@ SELECT
   (SELECT COUNT(*) FROM m WHERE withdrawn_at >= :prev_start_ts
      AND withdrawn_at < :prev_end_ts) AS prev_withdrawn
 """
+    + INVOLVEMENT_COLUMNS
+)
 
 #: The audience page (``relationship_items.AUDIENCE_PAGE_SQL``).
 AUDIENCE_PAGE_SQL = """

@@ -55,26 +55,21 @@ def _reach_name(channel: str, unit: str) -> str:
     return f"{channel} ({unit})" if unit else channel
 
 
-def metrics_section(scope: Scope) -> Section:
-    """Reach by channel and every metric against its target (from observations).
+def _against_targets(
+    metrics: list[metric_figures.MetricRow],
+    now: dict[int, float],
+    before: dict[int, float],
+    report_period: ReportPeriod_,
+) -> tuple[list[list[Cell]], dict[tuple[int, int], str], int]:
+    """The rows of the targets table, their targets as text, and how many met.
 
-    Reach is output-stage flow metrics only, a channel's each unit on its own:
-    figures of different stages or units are never added together.
+    Only metrics with a target are set against one: a county has a thousand
+    metrics, and the metrics page lists them all.
     """
-    period, previous = scope.period, scope.previous
-    metrics, now, before = metric_figures.metrics_with_values(
-        (period.start, period.end), (previous.start, previous.end)
-    )
-    if not metrics:
-        return Section(
-            "metrics", "Reach metrics", notes=["No metrics have been set up yet."]
-        )
-    report_period = _report_period(period)
-    target_rows: list[list[Cell]] = []
-    target_texts: dict[tuple[int, int], str] = {}
-    met = with_target = 0
+    rows: list[list[Cell]] = []
+    texts: dict[tuple[int, int], str] = {}
+    met = 0
     for metric in metrics:
-        value, prior = _round(now.get(metric.id)), _round(before.get(metric.id))
         target = scaled_target(
             {
                 "kind": metric.kind.value,
@@ -83,14 +78,15 @@ def metrics_section(scope: Scope) -> Section:
             },
             report_period,
         )
+        if target is None:
+            continue
+        value, prior = _round(now.get(metric.id)), _round(before.get(metric.id))
         status = target_status(value, target, metric.higher_is_better)
-        if target is not None:
-            with_target += 1
-            met += status == "met"
-            target = sensible(target)
-            target_texts[(len(target_rows), 6)] = quantity(target, metric.unit)
+        met += status == "met"
+        target = sensible(target)
+        texts[(len(rows), 6)] = quantity(target, metric.unit)
         change = None if value is None or prior is None else round(value - prior, 2)
-        target_rows.append(
+        rows.append(
             [
                 metric.name,
                 metric.stage.label,
@@ -102,6 +98,28 @@ def metrics_section(scope: Scope) -> Section:
                 STATUS_WORDS[status],
             ]
         )
+    return rows, texts, met
+
+
+def metrics_section(scope: Scope) -> Section:
+    """Reach by channel and each metric with a target against it (from observations).
+
+    Reach is output-stage flow metrics only, a channel's each unit on its own:
+    figures of different stages or units are never added together.
+    """
+    period, previous = scope.period, scope.previous
+    metrics, now, before = metric_figures.metrics_with_values(
+        (period.start, period.end), (previous.start, previous.end)
+    )
+    total = metric_figures.metric_count()
+    if not total:
+        return Section(
+            "metrics", "Reach metrics", notes=["No metrics have been set up yet."]
+        )
+    target_rows, target_texts, met = _against_targets(
+        metrics, now, before, _report_period(period)
+    )
+    with_target = len(target_rows)
     slots = scope.slots
     first = min([period.start, *(slot.start for slot in slots)])
     last = max([period.end, *(slot.end for slot in slots)])
@@ -219,6 +237,13 @@ def metrics_section(scope: Scope) -> Section:
     ]
     if with_target:
         notes.append(f"{met} of {with_target} metrics with a target met it.")
+    if without_target := total - with_target:
+        notes.append(
+            f"{without_target:,} "
+            + ("metric has" if without_target == 1 else "metrics have")
+            + " no target and so no line in the table of targets; the Metrics "
+            "page lists every metric."
+        )
     if scope.programme is not None:
         notes.append("Metrics are for the whole organisation, not one programme.")
     return Section("metrics", "Reach metrics", figures, tables, notes)

@@ -125,11 +125,12 @@ def people_involved(
     if activity_id is not None:
         sessions = sessions.where(InvolvementSession.activity_id == activity_id)
     within = Attendance.session_id.in_(sessions)
+    # The members who came, each once, then counted by tier: the join is to the
+    # different members, not to every attendance (a county's year has thousands).
     by_tier = dict(
         db.session.execute(
-            select(Member.tier, func.count(distinct(Attendance.member_id)))
-            .join(Member, Member.id == Attendance.member_id)
-            .where(within)
+            select(Member.tier, func.count())
+            .where(Member.id.in_(select(Attendance.member_id).where(within)))
             .group_by(Member.tier)
         ).all()
     )

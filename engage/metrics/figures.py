@@ -14,8 +14,10 @@ from datetime import timedelta
 from typing import Any
 from typing import NamedTuple
 
+from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 
 from engage.actions.models import Channel
@@ -188,9 +190,10 @@ class MetricRow(NamedTuple):
 def metrics_with_values(
     period: tuple[date, date], previous: tuple[date, date]
 ) -> tuple[list[MetricRow], dict[int, float], dict[int, float]]:
-    """Every metric (rows: there can be a thousand), by name, and the values of
-    those with data in the range ``period`` and the range ``previous`` (first and
-    last day; as metric_values, both in the same query)."""
+    """The metrics the dashboard shows (those with a target, and the output flows
+    of a channel, its reach), by name, and the values of those with data in the
+    range ``period`` and the range ``previous`` (first and last day; as
+    metric_values, both in the same query). A county has a thousand metrics."""
     now_columns = _value_columns(*period)
     before_columns = _value_columns(*previous)
     rows = db.session.execute(
@@ -208,6 +211,16 @@ def metrics_with_values(
             *before_columns,
         )
         .outerjoin(Channel, Channel.id == Metric.channel_id)
+        .where(
+            or_(
+                Metric.target_value.is_not(None),
+                and_(
+                    Metric.kind == MetricKind.FLOW,
+                    Metric.stage == Stage.OUTPUT,
+                    Metric.channel_id.is_not(None),
+                ),
+            )
+        )
         .order_by(Metric.name, Metric.id)
     )
     metrics: list[MetricRow] = []
@@ -222,6 +235,11 @@ def metrics_with_values(
             if value is not None:
                 values[metric.id] = value
     return metrics, now, before
+
+
+def metric_count() -> int:
+    """How many metrics there are."""
+    return int(db.session.scalar(select(func.count()).select_from(Metric)) or 0)
 
 
 def mentions_by_tone(ranges: Sequence[tuple[date, date]]) -> dict[str, list[int]]:

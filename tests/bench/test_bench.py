@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
 
 from engage.actions.models import Action
 from engage.actions.models import Activity
@@ -17,7 +18,11 @@ from engage.bench import gen_surveys
 from engage.bench import generate
 from engage.bench import runner
 from engage.bench.cli import bench
+from engage.bench.items import BENCH_ITEMS
+from engage.bench.timing import on_engine
+from engage.clock import utcnow
 from engage.extensions import db
+from engage.involvement import figures as inv_figures
 from engage.involvement.models import ActivityKind
 from engage.involvement.models import Attendance
 from engage.involvement.models import ExpenseClaim
@@ -269,3 +274,40 @@ def test_bench_command_times_only_the_items_asked_for(bench_database: str) -> No
         "audience page",
         "health recompute",
     ]
+
+
+def assert_dashboard_baselines_agree(database_url: str) -> None:
+    """Each dashboard item's SQL baseline finds the involvement figures the page
+    shows (the baseline stands for the page's own work only if it does that work)."""
+    app = runner._bench_app(database_url)
+    found_any = False
+    with app.app_context():
+        for item in BENCH_ITEMS:
+            params = item.baseline_params()
+            sql = on_engine(item.baseline_sql, item.baseline_sql_postgresql)
+            row = db.session.execute(text(sql), params).mappings().one()
+            now = utcnow()
+            spans = [
+                (params["start"], params["end"]),
+                (params["prev_start"], params["prev_end"]),
+            ]
+            held = inv_figures.sessions_and_attendances(spans, now=now)
+            for (sessions, attended), prefix in zip(held, ("", "prev_"), strict=True):
+                assert row[f"{prefix}sessions_held"] == sessions, item.name
+                assert row[f"{prefix}attendances"] == attended, item.name
+            for (first, last), prefix in zip(spans, ("", "prev_"), strict=True):
+                people = inv_figures.people_involved(first, last, now=now)
+                assert {
+                    group: int(row[f"{prefix}involved_{group}"] or 0)
+                    for group in people
+                } == people, item.name
+                found_any = found_any or any(people.values())
+        db.session.remove()
+        db.engine.dispose()
+    assert found_any  # the data set has people involved to count
+
+
+def test_dashboard_baselines_find_the_pages_involvement_figures(
+    bench_database: str,
+) -> None:
+    assert_dashboard_baselines_agree(bench_database)

@@ -26,6 +26,7 @@ from engage.metrics.models import MetricDay
 from engage.metrics.models import Observation
 from engage.surveys.models import Answer
 from engage.surveys.models import Response
+from tests.bench.test_bench import assert_dashboard_baselines_agree
 
 SCALE = 0.002
 SERVER_URL = os.environ.get("ENGAGE_TEST_DATABASE_URL") or ""
@@ -85,6 +86,8 @@ def test_postgresql_gets_the_same_data_set_as_sqlite(
 
     on_postgresql = _fingerprint(postgresql_database)
     assert on_postgresql == _fingerprint(sqlite_url)
+    # The dashboard's PostgreSQL baseline finds the page's figures, as SQLite's does.
+    assert_dashboard_baselines_agree(postgresql_database)
     assert on_postgresql["members"] == round(SIZES["members"] * SCALE)
     assert on_postgresql["rolled up"]
     assert any(line.startswith("peak memory so far: ") for line in lines)
