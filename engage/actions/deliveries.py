@@ -153,8 +153,8 @@ def last_contact_dates_on(
     """Per audience, its latest contact on or before each of ``days``.
 
     Contact is a delivery reaching the audience or a confirmed interaction with it.
-    One grouped query per kind of contact whatever the number of days;
-    ``audience_ids`` None means all. With ``window``, only contact from ``window``
+    One grouped query over the deliveries whatever the number of days, and one
+    query looking up each audience's interactions; ``audience_ids`` None means all. With ``window``, only contact from ``window``
     days before each day up to it is looked at (None is returned when there is
     none): older contact, and that between one day's window and the next, is not
     read.
@@ -170,41 +170,78 @@ def last_contact_dates_on(
             else:
                 spans.append((low, day))
 
-    latest: dict[int, list[date | None]] = {}
-    for audience_column, day_column, joined, conditions in _contact_sources():
+    deliveries, interactions = _contact_sources()
+    audience_column, day_column, joined, conditions = deliveries
 
-        def looked_at(day: date, on: Any = day_column) -> ColumnElement[bool]:
-            if window is None:
-                return on <= day  # type: ignore[no-any-return]
-            return and_(on <= day, on >= day - timedelta(days=window))
+    def looked_at(day: date) -> ColumnElement[bool]:
+        if window is None:
+            return day_column <= day  # type: ignore[no-any-return]
+        return and_(day_column <= day, day_column >= day - timedelta(days=window))
 
-        columns = [func.max(case((looked_at(day), day_column))) for day in days]
-        # One index range from the first span to the last; the gaps between spans
-        # are filtered on the index alone (an OR of ranges would read it twice).
-        where = [day_column <= spans[-1][1], *conditions]
-        if spans[0][0] is not None:
-            where.append(day_column >= spans[0][0])
-        where += [
-            or_(day_column <= gap_low, day_column >= gap_high)
-            for (_, gap_low), (gap_high, _) in itertools.pairwise(spans)
-        ]
-        query = (
-            select(audience_column, *columns)
+    columns = [func.max(case((looked_at(day), day_column))) for day in days]
+    # One index range from the first span to the last; the gaps between spans
+    # are filtered on the index alone (an OR of ranges would read it twice).
+    where = [day_column <= spans[-1][1], *conditions]
+    if spans[0][0] is not None:
+        where.append(day_column >= spans[0][0])
+    where += [
+        or_(day_column <= gap_low, day_column >= gap_high)
+        for (_, gap_low), (gap_high, _) in itertools.pairwise(spans)
+    ]
+    query = (
+        select(audience_column, *columns)
+        .select_from(joined)
+        .where(*where)
+        .group_by(audience_column)
+    )
+    if audience_ids is not None:
+        audience_ids = list(audience_ids)
+        query = query.where(audience_column.in_(audience_ids))
+    latest: dict[int, list[date | None]] = {
+        row[0]: list(row[1:]) for row in db.session.execute(query)
+    }
+    for row in db.session.execute(
+        _latest_interactions(interactions, audience_ids, days, window)
+    ):
+        found = list(row[1:])
+        if not any(found):
+            continue
+        before = latest.get(row[0])
+        latest[row[0]] = (
+            found
+            if before is None
+            else [_later(a, b) for a, b in zip(before, found, strict=True)]
+        )
+    return latest
+
+
+def _latest_interactions(
+    source: tuple[Any, Any, Any, list[ColumnElement[bool]]],
+    audience_ids: list[int] | None,
+    days: list[date],
+    window: int | None,
+) -> Any:
+    """Each audience's latest confirmed interaction on or before each of ``days``
+    (within ``window`` days of it): one look-up per audience and day on the link
+    rows' (audience, confirmed, day) index, whatever the number of interactions
+    (a county logs thousands a year, and the dashboard looks back half a year)."""
+    audience_column, day_column, joined, conditions = source
+
+    def latest_on(day: date) -> Any:
+        where = [audience_column == Audience.id, day_column <= day, *conditions]
+        if window is not None:
+            where.append(day_column >= day - timedelta(days=window))
+        return (
+            select(func.max(day_column))
             .select_from(joined)
             .where(*where)
-            .group_by(audience_column)
+            .scalar_subquery()
         )
-        if audience_ids is not None:
-            query = query.where(audience_column.in_(list(audience_ids)))
-        for row in db.session.execute(query):
-            found = list(row[1:])
-            before = latest.get(row[0])
-            latest[row[0]] = (
-                found
-                if before is None
-                else [_later(a, b) for a, b in zip(before, found, strict=True)]
-            )
-    return latest
+
+    query = select(Audience.id, *(latest_on(day) for day in days))
+    if audience_ids is not None:
+        query = query.where(Audience.id.in_(audience_ids))
+    return query
 
 
 def _later(first: date | None, second: date | None) -> date | None:

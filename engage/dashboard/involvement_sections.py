@@ -33,11 +33,8 @@ def involvement_section(scope: Scope) -> Section:
             day_spans([period, previous, *slots]), now=now, programme_id=pid
         )
     )
-    people = figures.people_involved(
-        period.start, period.end, now=now, programme_id=pid
-    )
-    people_before = figures.people_involved(
-        previous.start, previous.end, now=now, programme_id=pid
+    people, people_before = figures.people_involved_in(
+        day_spans([period, previous]), now=now, programme_id=pid
     )
     outcomes, outcomes_before = figures.outcomes_recorded(
         day_spans([period, previous]), programme_id=pid
@@ -75,9 +72,8 @@ def involvement_section(scope: Scope) -> Section:
             stage=Stage.OUTCOME.value,
         ),
     ]
-    now_kinds = figures.by_kind(period.start, period.end, now=now, programme_id=pid)
-    before_kinds = figures.by_kind(
-        previous.start, previous.end, now=now, programme_id=pid
+    now_kinds, before_kinds = figures.by_kind_in(
+        day_spans([period, previous]), now=now, programme_id=pid
     )
     kind_rows: list[list[Cell]] = [
         [

@@ -20,10 +20,16 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement
-from sqlalchemy import Select
+from sqlalchemy import String
+from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import cast
 from sqlalchemy import distinct
 from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import union_all
 
 from engage.actions.models import Action
 from engage.clock import start_of_day
@@ -35,7 +41,6 @@ from engage.involvement.models import Attendance
 from engage.involvement.models import InvolvementActivity
 from engage.involvement.models import InvolvementSession
 from engage.membership.models import Member
-from engage.membership.models import Tier
 
 #: The groups "people involved" is broken down into, in order.
 PEOPLE_GROUPS = (
@@ -99,16 +104,50 @@ def sessions_and_attendances(
     return list(zip(sessions, attendances, strict=True))
 
 
-def _attendances_in(
-    first: date, last: date, now: datetime, programme_id: int | None
-) -> Select[Any]:
-    """The ids of sessions held from ``first`` to ``last``."""
-    low, high = moments(first, last)
-    return select(InvolvementSession.id).where(
-        InvolvementSession.starts_at >= low,
-        InvolvementSession.starts_at < high,
+def _span_of(ranges: Sequence[tuple[datetime, datetime]]) -> Any:
+    """Which of ``ranges`` (half-open, not overlapping) a session started in."""
+    return case(
+        *(
+            (
+                and_(
+                    InvolvementSession.starts_at >= low,
+                    InvolvementSession.starts_at < high,
+                ),
+                index,
+            )
+            for index, (low, high) in enumerate(ranges)
+        )
+    )
+
+
+def _held_in(
+    spans: Sequence[tuple[date, date]],
+    now: datetime,
+    programme_id: int | None,
+    activity_id: int | None = None,
+) -> Any:
+    """The sessions held in any of ``spans`` of UK days (id, activity, the span's
+    index), as a CTE the figures of every span are counted from at once."""
+    ranges = [moments(first, last) for first, last in spans]
+    query = select(
+        InvolvementSession.id,
+        InvolvementSession.activity_id,
+        _span_of(ranges).label("span"),
+    ).where(
+        or_(
+            *(
+                and_(
+                    InvolvementSession.starts_at >= low,
+                    InvolvementSession.starts_at < high,
+                )
+                for low, high in ranges
+            )
+        ),
         *_held(now, programme_id),
     )
+    if activity_id is not None:
+        query = query.where(InvolvementSession.activity_id == activity_id)
+    return query.cte("held")
 
 
 def people_involved(
@@ -121,41 +160,67 @@ def people_involved(
 ) -> dict[str, int]:
     """Different people who took part in sessions held from ``first`` to ``last``,
     by group (PEOPLE_GROUPS' keys), each counted once; members by their tier now."""
-    sessions = _attendances_in(first, last, now, programme_id)
-    if activity_id is not None:
-        sessions = sessions.where(InvolvementSession.activity_id == activity_id)
-    within = Attendance.session_id.in_(sessions)
-    # The members who came, each once, then counted by tier: the join is to the
-    # different members, not to every attendance (a county's year has thousands).
-    by_tier = dict(
-        db.session.execute(
-            select(Member.tier, func.count())
-            .where(Member.id.in_(select(Attendance.member_id).where(within)))
-            .group_by(Member.tier)
-        ).all()
+    [people] = people_involved_in(
+        [(first, last)], now=now, programme_id=programme_id, activity_id=activity_id
     )
-    contacts = db.session.scalar(
-        select(func.count(distinct(Attendance.contact_id))).where(
-            within, Attendance.contact_id.is_not(None)
-        )
-    )
-    guests = db.session.scalar(
+    return people
+
+
+def people_involved_in(
+    spans: Sequence[tuple[date, date]],
+    *,
+    now: datetime,
+    programme_id: int | None = None,
+    activity_id: int | None = None,
+) -> list[dict[str, int]]:
+    """:func:`people_involved` for each of ``spans`` (not overlapping), in one query."""
+    held = _held_in(spans, now, programme_id, activity_id)
+    came = (
         select(
-            func.count(distinct(func.lower(func.trim(Attendance.guest_name))))
-        ).where(
-            within,
-            Attendance.member_id.is_(None),
-            Attendance.contact_id.is_(None),
-            _took_part(),
-            Attendance.guest_name != "",
+            held.c.span,
+            Attendance.member_id,
+            Attendance.contact_id,
+            Attendance.user_id,
+            Attendance.guest_name,
         )
+        .join(held, held.c.id == Attendance.session_id)
+        .cte("came")
     )
-    return {
-        "gold": int(by_tier.get(Tier.GOLD, 0)),
-        "silver": int(by_tier.get(Tier.SILVER, 0)),
-        "contacts": int(contacts or 0),
-        "guests": int(guests or 0),
-    }
+    # The members who came, each once per span, then counted by tier: the join is
+    # to the different members, not to every attendance (a year has thousands).
+    members = (
+        select(came.c.span, came.c.member_id)
+        .where(came.c.member_id.is_not(None))
+        .distinct()
+        .subquery()
+    )
+    guest = func.lower(func.trim(came.c.guest_name))
+    rows = db.session.execute(
+        union_all(
+            select(members.c.span, cast(Member.tier, String), func.count())
+            .join(Member, Member.id == members.c.member_id)
+            .group_by(members.c.span, Member.tier),
+            select(
+                came.c.span,
+                literal("contacts"),
+                func.count(distinct(came.c.contact_id)),
+            )
+            .where(came.c.contact_id.is_not(None))
+            .group_by(came.c.span),
+            select(came.c.span, literal("guests"), func.count(distinct(guest)))
+            .where(
+                came.c.member_id.is_(None),
+                came.c.contact_id.is_(None),
+                came.c.user_id.is_(None),
+                came.c.guest_name != "",
+            )
+            .group_by(came.c.span),
+        )
+    ).all()
+    found = [dict.fromkeys((key for key, _ in PEOPLE_GROUPS), 0) for _ in spans]
+    for span, group, n in rows:
+        found[int(span)][str(group)] = int(n)
+    return found
 
 
 @dataclass(frozen=True)
@@ -172,34 +237,46 @@ def by_kind(
     first: date, last: date, *, now: datetime, programme_id: int | None = None
 ) -> dict[ActivityKind, KindFigures]:
     """Activities with a session held, sessions held and attendances, by kind."""
-    held = _attendances_in(first, last, now, programme_id)
-    sessions = held.subquery()
-    # Only the span's sessions' attendances are counted (not every session's, which
+    [kinds] = by_kind_in([(first, last)], now=now, programme_id=programme_id)
+    return kinds
+
+
+def by_kind_in(
+    spans: Sequence[tuple[date, date]],
+    *,
+    now: datetime,
+    programme_id: int | None = None,
+) -> list[dict[ActivityKind, KindFigures]]:
+    """:func:`by_kind` for each of ``spans`` (not overlapping), in one query."""
+    held = _held_in(spans, now, programme_id)
+    # Only the spans' sessions' attendances are counted (not every session's, which
     # grew with the years of history).
     attended = (
         select(Attendance.session_id, func.count().label("n"))
-        .where(_took_part(), Attendance.session_id.in_(held))
+        .where(_took_part(), Attendance.session_id.in_(select(held.c.id)))
         .group_by(Attendance.session_id)
         .subquery()
     )
     rows = db.session.execute(
         select(
+            held.c.span,
             InvolvementActivity.kind,
             func.count(distinct(InvolvementActivity.id)),
-            func.count(InvolvementSession.id),
+            func.count(held.c.id),
             func.coalesce(func.sum(attended.c.n), 0),
         )
-        .select_from(InvolvementSession)
-        .join(sessions, sessions.c.id == InvolvementSession.id)
-        .join(
-            InvolvementActivity,
-            InvolvementActivity.id == InvolvementSession.activity_id,
-        )
-        .outerjoin(attended, attended.c.session_id == InvolvementSession.id)
-        .group_by(InvolvementActivity.kind)
+        .select_from(held)
+        .join(InvolvementActivity, InvolvementActivity.id == held.c.activity_id)
+        .outerjoin(attended, attended.c.session_id == held.c.id)
+        .group_by(held.c.span, InvolvementActivity.kind)
     ).all()
-    found = {kind: KindFigures(kind, int(a), int(s), int(n)) for kind, a, s, n in rows}
-    return {kind: found.get(kind, KindFigures(kind, 0, 0, 0)) for kind in ActivityKind}
+    found: list[dict[ActivityKind, KindFigures]] = [{} for _ in spans]
+    for span, kind, a, s, n in rows:
+        found[int(span)][kind] = KindFigures(kind, int(a), int(s), int(n))
+    return [
+        {kind: mine.get(kind, KindFigures(kind, 0, 0, 0)) for kind in ActivityKind}
+        for mine in found
+    ]
 
 
 @dataclass(frozen=True)
