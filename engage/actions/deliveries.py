@@ -154,10 +154,10 @@ def last_contact_dates_on(
 
     Contact is a delivery reaching the audience or a confirmed interaction with it.
     One grouped query over the deliveries whatever the number of days, and one
-    query looking up each audience's interactions; ``audience_ids`` None means all. With ``window``, only contact from ``window``
-    days before each day up to it is looked at (None is returned when there is
-    none): older contact, and that between one day's window and the next, is not
-    read.
+    query looking up each audience's interactions; ``audience_ids`` None means
+    all. With ``window``, only contact from ``window`` days before each day up to
+    it is looked at (None is returned when there is none): older contact, and
+    that between one day's window and the next, is not read.
     """
     spans: list[tuple[date | None, date]] = []
     if window is None:

@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 from typing import TypeVar
 
@@ -220,32 +221,29 @@ def run(
     generate it in (``replace`` empties one that is not, ``reuse`` times what is
     there).
     """
-    scaled = _run_one(
-        scale=scale,
-        runs=runs,
-        warmup=warmup,
-        join_total=join_total,
-        join_threads=join_threads,
-        database_url=database_url,
-        only=only,
-        out=out,
-        replace=replace,
-        reuse=reuse,
-    )
+    timing = _Timing(runs, warmup, join_total, join_threads, only)
+    scaled = _run_one(scale, timing, database_url, out, replace=replace, reuse=reuse)
     out(format_table(scaled.results, heading=scaled.heading, notes=scaled.notes))
     return scaled.results
 
 
+@dataclass(frozen=True)
+class _Timing:
+    """How the items are timed, the same at every scale."""
+
+    runs: int
+    warmup: int
+    join_total: int
+    join_threads: int
+    only: tuple[str, ...]
+
+
 def _run_one(
-    *,
     scale: float,
-    runs: int,
-    warmup: int,
-    join_total: int,
-    join_threads: int,
+    timing: _Timing,
     database_url: str | None,
-    only: tuple[str, ...],
     out: Callable[[str], None],
+    *,
     replace: bool,
     reuse: bool,
 ) -> Scaled:
@@ -256,7 +254,7 @@ def _run_one(
     if database_url is None:
         folder = tempfile.mkdtemp(prefix="engage-bench-")
         database_url = f"sqlite:///{folder}/bench.sqlite"
-    chosen = _chooser(only)
+    chosen = _chooser(timing.only)
     try:
         if folder is not None or (is_postgresql(database_url) and not reuse):
             started = time.perf_counter()
@@ -266,14 +264,18 @@ def _run_one(
         heading = describe(database_url, generated_scale)
         out(heading)
         results = _time_pages(
-            database_url, runs=runs, warmup=warmup, chosen=chosen, out=out
+            database_url,
+            runs=timing.runs,
+            warmup=timing.warmup,
+            chosen=chosen,
+            out=out,
         )
-        if join_total and chosen("/join POSTs"):
+        if timing.join_total and chosen("/join POSTs"):
             out("loading /join through gunicorn…")
             results += join_load(
                 database_url,
-                total=join_total,
-                threads=join_threads,
+                total=timing.join_total,
+                threads=timing.join_threads,
                 count_members=lambda pattern: _count_members(database_url, pattern),
             )
         memory = []
@@ -322,20 +324,12 @@ def run_scales(
             "--scales generates a data set for each scale: give a PostgreSQL "
             "database, or none for temporary SQLite files."
         )
+    timing = _Timing(runs, warmup, join_total, join_threads, only)
     done: list[Scaled] = []
     for index, scale in enumerate(sorted(set(scales))):
         out(f"— scale {scale:g} —")
         scaled = _run_one(
-            scale=scale,
-            runs=runs,
-            warmup=warmup,
-            join_total=join_total,
-            join_threads=join_threads,
-            database_url=database_url,
-            only=only,
-            out=out,
-            replace=replace or index > 0,
-            reuse=False,
+            scale, timing, database_url, out, replace=replace or index > 0, reuse=False
         )
         # Each scale's full table as it is done, then the curve.
         out(format_table(scaled.results, heading=scaled.heading, notes=scaled.notes))

@@ -241,8 +241,7 @@ def metrics_section(scope: Scope) -> Section:
         notes.append(
             f"{without_target:,} "
             + ("metric has" if without_target == 1 else "metrics have")
-            + " no target and so no line in the table of targets; the Metrics "
-            "page lists every metric."
+            + " no target, so no line against targets."
         )
     if scope.programme is not None:
         notes.append("Metrics are for the whole organisation, not one programme.")

@@ -864,7 +864,7 @@ def test_metrics_mentions_and_surveys_spelled_out(cast) -> None:
     assert targets["Complaints"] == [10.1, "Met"]  # lower is better: 7
     assert "Untargeted" not in targets
     (metrics,) = [s for s in build_dashboard(scope) if s.key == "metrics"]
-    assert "1 metric has no target" in " ".join(metrics.notes)
+    assert "1 metric has no target, so no line against targets." in metrics.notes
     assert got["metrics_on_target"] == (2, None)
     assert got["mentions"] == (5, 2)
     assert got["mentions_unset"] == (1, 0)
