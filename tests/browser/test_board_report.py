@@ -1,11 +1,18 @@
 """The board report of the demo quarter in Chromium: its first page, axe at desktop
-and phone widths, and the printout on at most four A4 pages."""
+and phone widths, and the printout on at most four A4 pages, today and on the
+quarter's last day."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
+from datetime import time
 from typing import Any
 
+import pytest
+import time_machine
 from playwright.sync_api import expect
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -46,8 +53,21 @@ def _demo_lead(page: Any) -> str:
     return db.session.scalar(select(User.name).where(User.email == lead.email)) or ""
 
 
+@pytest.fixture(params=["today", "the quarter's last evening"])
+def report_day(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Today, and the last evening of this quarter: the demo's deliveries fill the
+    quarter as it goes on, and the printout must fit on any day of it."""
+    if request.param == "today":
+        yield
+        return
+    quarter = periods.current(periods.PeriodKind.QUARTER, today())
+    evening = datetime.combine(quarter.end, time(20), tzinfo=UTC)
+    with time_machine.travel(evening, tick=True):
+        yield
+
+
 def test_board_report_first_page_reads_well_and_prints_on_four_pages(
-    page: Any,
+    page: Any, report_day: None
 ) -> None:
     lead = _demo_lead(page)
     quarter = periods.current(periods.PeriodKind.QUARTER, today()).on(today())
@@ -63,6 +83,8 @@ def test_board_report_first_page_reads_well_and_prints_on_four_pages(
     expect(first).to_contain_text("NHS Northshire Integrated Care Board")
     expect(first).to_contain_text("Northshire House, 1 Market Street")
     expect(first).to_contain_text(quarter.label)
+    # Prepared on the day the test stands on (today, or the quarter's last day).
+    expect(first).to_contain_text(f"Prepared on {today().day} {today():%B %Y}.")
     headline = page.locator("#table-headline")
     expect(headline).to_contain_text("Active members")
     expect(headline.get_by_role("columnheader", name="Status")).to_be_visible()
