@@ -23,7 +23,9 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 from typing import TypeVar
@@ -92,6 +94,21 @@ def _bench_app(database_url: str) -> Flask:
     )
 
 
+@contextmanager
+def _bench_context(database_url: str, *, serving: bool = False) -> Iterator[Flask]:
+    """An app on the bench database, in its context; its connections are closed
+    on the way out, whatever happens (a refusal, an interrupted run)."""
+    app = _bench_app(database_url)
+    if serving:
+        app = ready_to_serve(app)
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
 class BenchRefused(Exception):
     """The bench will not use the database it was given (the message says why)."""
 
@@ -115,8 +132,7 @@ def prepare(
     """
     from flask_migrate import upgrade
 
-    app = _bench_app(database_url)
-    with app.app_context():
+    with _bench_context(database_url):
         postgresql = db.engine.dialect.name == "postgresql"
         if postgresql:
             _empty_database(replace=replace, out=out)
@@ -138,7 +154,6 @@ def prepare(
             db.session.commit()
         out(f"analysed in {time.perf_counter() - started:.1f} s")
         out(f"peak memory so far: {peak_memory_mb():,.0f} MB (this process)")
-        db.engine.dispose()
     return sizes
 
 
@@ -177,8 +192,7 @@ def _children_peak_mb() -> float:
 
 def describe(database_url: str, scale: float | None = None) -> str:
     """The heading line: the engine, the scale and the data set's main counts."""
-    app = _bench_app(database_url)
-    with app.app_context():
+    with _bench_context(database_url):
         if db.engine.dialect.name == "postgresql":
             version = db.session.scalar(text("SHOW server_version"))
             engine = f"PostgreSQL {str(version).split()[0]}"
@@ -192,8 +206,6 @@ def describe(database_url: str, scale: float | None = None) -> str:
                 ("observations", Observation),
             )
         }
-        db.session.remove()
-        db.engine.dispose()
     if scale is None:
         # From the observations: the join load adds members, nothing adds these.
         scale = counts["observations"] / SIZES["observations"]
@@ -345,12 +357,10 @@ def _chooser(only: tuple[str, ...]) -> Callable[[str], bool]:
 
 
 def _count_members(database_url: str, pattern: str) -> int:
-    app = _bench_app(database_url)
-    with app.app_context():
+    with _bench_context(database_url):
         count = db.session.scalar(
             select(func.count()).select_from(Member).where(Member.email.like(pattern))
         )
-        db.engine.dispose()
     return int(count or 0)
 
 
@@ -379,9 +389,8 @@ def _time_pages(
     out: Callable[[str], None],
 ) -> list[Result]:
     # Timed in this process as served: start-up finished as wsgi.py does.
-    app = ready_to_serve(_bench_app(database_url))
     results = []
-    with app.app_context():
+    with _bench_context(database_url, serving=True) as app:
         client = app.test_client()
         lead = db.session.scalar(select(User).where(User.role == Role.LEAD))
         if lead is None:
@@ -430,6 +439,4 @@ def _time_pages(
         if chosen("prepare invitations for every member"):
             out("timing prepare invitations to every member…")
             results.append(prepare_invitations(runs=runs, warmup=warmup))
-        db.session.remove()
-        db.engine.dispose()
     return results

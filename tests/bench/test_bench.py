@@ -150,8 +150,7 @@ def test_generator_adds_involvement_with_one_member_in_many_sessions(
 def test_results_counted_in_the_database_match_the_pandas_results(
     bench_database: str,
 ) -> None:
-    app = runner._bench_app(bench_database)
-    with app.app_context():
+    with runner._bench_context(bench_database):
         survey = db.session.scalar(
             select(Survey).where(Survey.title == gen_surveys.BIG_SURVEY_TITLE)
         )
@@ -160,7 +159,6 @@ def test_results_counted_in_the_database_match_the_pandas_results(
         assert expected.shown
         assert expected.respondents > 5
         assert reports.summary_results(survey) == expected
-        db.engine.dispose()
 
 
 def test_runner_times_every_item_and_prints_the_table(bench_database: str) -> None:
@@ -279,9 +277,8 @@ def test_bench_command_times_only_the_items_asked_for(bench_database: str) -> No
 def assert_dashboard_baselines_agree(database_url: str) -> None:
     """Each dashboard item's SQL baseline finds the involvement figures the page
     shows (the baseline stands for the page's own work only if it does that work)."""
-    app = runner._bench_app(database_url)
     found_any = False
-    with app.app_context():
+    with runner._bench_context(database_url):
         for item in BENCH_ITEMS:
             params = item.baseline_params()
             sql = on_engine(item.baseline_sql, item.baseline_sql_postgresql)
@@ -302,8 +299,6 @@ def assert_dashboard_baselines_agree(database_url: str) -> None:
                     for group in people
                 } == people, item.name
                 found_any = found_any or any(people.values())
-        db.session.remove()
-        db.engine.dispose()
     assert found_any  # the data set has people involved to count
 
 
