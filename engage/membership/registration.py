@@ -17,11 +17,11 @@ from datetime import timedelta
 
 from flask import render_template
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from engage.audit.services import PUBLIC
 from engage.audit.services import record_event
 from engage.backups import ledger
+from engage.db import first_write_refused
 from engage.errors import NotFound
 from engage.errors import ValidationError
 from engage.extensions import db
@@ -287,17 +287,15 @@ def store_registration(
     consent.record_consents(
         member, dict(data.consents), method=ConsentMethod.WEB_FORM, now=now
     )
-    try:
-        # A concurrent join with the same address loses on the unique constraint.
-        # One flush writes the member with its topics and consents; the audit event,
-        # links and e-mail below are written when the caller commits.
-        with db.session.begin_nested():
-            db.session.add(member)
-            db.session.flush()
-    except IntegrityError:
+    # A concurrent join with the same address loses on the unique constraint. One
+    # flush writes the member with its topics and consents, the first writes of this
+    # transaction (so no savepoint is needed); the audit event, links and e-mail
+    # below are written when the caller commits.
+    refused = first_write_refused(db.session(), member)
+    if refused is not None:
         existing = member_by_email(email or "")
         if existing is None:
-            raise
+            raise refused
         return _already_registered(existing, now=now)
     record_event(
         PUBLIC,
