@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from flask import render_template
 from sqlalchemy import select
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from engage.audit.services import PUBLIC
 from engage.audit.services import record_event
@@ -43,6 +44,7 @@ from engage.membership.models import TokenPurpose
 from engage.membership.models import Topic
 from engage.membership.validators import normalise_phone
 from engage.membership.validators import normalise_postcode
+from engage.organisation import services as organisation
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +145,15 @@ def member_by_email(email: str) -> Member | None:
     )
 
 
+def _owner_id(email: str) -> ScalarSelect[int]:
+    """The id of the member (not erased) who owns the normalised ``email``, if any."""
+    return (
+        select(Member.id)
+        .where(Member.email == email, Member.status != MemberStatus.ERASED)
+        .scalar_subquery()
+    )
+
+
 # Tokens -------------------------------------------------------------------------------
 
 
@@ -237,19 +248,24 @@ class CheckedRegistration:
 def check_registration(data: Registration) -> CheckedRegistration:
     """The read phase of a join from the public form: check it and look it up.
 
-    Reads only (the address's owner) and renders the confirmation e-mail, so the
-    caller can end this read transaction before taking the write lock for
-    ``store_registration`` (on SQLite the database-wide lock, see
-    ``engage.db.begin_write``): concurrent joins then queue only for each other's
-    writes (docs/security.md F5).
+    Reads only (the address's owner, and what the write phase needs of the
+    organisation: its notices' state and identity, see ``organisation.read_ahead``)
+    and renders the confirmation e-mail, so the caller can end this read
+    transaction before taking the write lock for ``store_registration`` (on SQLite
+    the database-wide lock, see ``engage.db.begin_write``): concurrent joins then
+    queue only for each other's writes (docs/security.md F5).
 
     Raises:
         ValidationError: when ``data`` breaks a rule (see ``detail_problems``).
     """
     check_details(data)
     email = normalise_email(data.email)
-    known = member_by_email(email) if email is not None else None
-    known_id = known.id if known is not None else None
+    if email is None:
+        organisation.read_ahead()
+        known_id = None
+    else:
+        # One query: the address's owner, and the notices' state with it.
+        (known_id,) = organisation.read_ahead(_owner_id(email))
     confirmation = (
         _confirmation(data.name.strip()) if email and known_id is None else None
     )

@@ -7,6 +7,7 @@ import time
 from datetime import UTC
 from datetime import datetime
 from typing import TYPE_CHECKING
+from typing import Any
 
 from flask import current_app
 from flask import g
@@ -18,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from engage.audit.services import record_event
 from engage.errors import ValidationError
@@ -68,12 +70,16 @@ def _forget(session: Session) -> None:
     session.info.pop(_CACHE_KEY, None)
 
 
-def read_ahead() -> None:
+def read_ahead(*also: ScalarSelect[Any]) -> tuple[Any, ...]:
     """Read the identity and the notices' state now, in a read phase, so that work
-    done later under the write lock (a join's consent and e-mail) does not."""
+    done later under the write lock (a join's consent and e-mail) does not.
+
+    ``also`` are the caller's own look-ups (scalar subqueries), read in the same
+    query as the notices' state, so one round trip serves both; their values are
+    returned in order.
+    """
     identity()
-    privacy_version_label()
-    fresh_consent_since()
+    return _privacy_state(also)[2]
 
 
 #: How long a process keeps the identity it read: every page shows it, it changes
@@ -264,23 +270,32 @@ def publish_notice(
     return notice
 
 
-def _privacy_state() -> tuple[str, datetime | None]:
+def _privacy_state(
+    also: tuple[ScalarSelect[Any], ...] = (),
+) -> tuple[str, datetime | None, tuple[Any, ...]]:
     """The privacy notice's version label and when fresh consent was last asked for,
-    read together in one small query (every consent and every contact needs them)."""
+    read together in one small query (every consent and every contact needs them),
+    with the values of ``also`` (see ``read_ahead``)."""
     cache = _cache()
     if "privacy" not in cache:
         query = select(
             func.max(Notice.version),
             func.max(case((Notice.fresh_consent.is_(True), Notice.published_at))),
+            *also,
         ).where(Notice.kind == NoticeKind.PRIVACY)
         with db.session.no_autoflush:
-            version, since = db.session.execute(query).one()
+            version, since, *values = db.session.execute(query).one()
         label = BUILT_IN_VERSION if version in (None, 0) else str(version)
         if since is not None and since.tzinfo is None:  # aggregates skip the type
             since = since.replace(tzinfo=UTC)
         cache["privacy"] = (label, since)
+    elif also:
+        with db.session.no_autoflush:
+            values = list(db.session.execute(select(*also)).one())
+    else:
+        values = []
     label, since = cache["privacy"]  # type: ignore[misc]
-    return str(label), since if isinstance(since, datetime) else None
+    return str(label), since if isinstance(since, datetime) else None, tuple(values)
 
 
 def privacy_version_label() -> str:
