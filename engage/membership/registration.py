@@ -16,8 +16,8 @@ from datetime import datetime
 from datetime import timedelta
 
 from flask import render_template
+from sqlalchemy import bindparam
 from sqlalchemy import select
-from sqlalchemy.sql.selectable import ScalarSelect
 
 from engage.audit.services import PUBLIC
 from engage.audit.services import record_event
@@ -145,13 +145,15 @@ def member_by_email(email: str) -> Member | None:
     )
 
 
-def _owner_id(email: str) -> ScalarSelect[int]:
-    """The id of the member (not erased) who owns the normalised ``email``, if any."""
-    return (
-        select(Member.id)
-        .where(Member.email == email, Member.status != MemberStatus.ERASED)
-        .scalar_subquery()
+#: The id of the member (not erased) who owns the normalised address ``owner_email``,
+#: if any: built once, as every join reads it.
+_OWNER_ID = (
+    select(Member.id)
+    .where(
+        Member.email == bindparam("owner_email"), Member.status != MemberStatus.ERASED
     )
+    .scalar_subquery()
+)
 
 
 # Tokens -------------------------------------------------------------------------------
@@ -265,7 +267,7 @@ def check_registration(data: Registration) -> CheckedRegistration:
         known_id = None
     else:
         # One query: the address's owner, and the notices' state with it.
-        (known_id,) = organisation.read_ahead(_owner_id(email))
+        (known_id,) = organisation.read_ahead(_OWNER_ID, owner_email=email)
     confirmation = (
         _confirmation(data.name.strip()) if email and known_id is None else None
     )

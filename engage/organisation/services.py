@@ -70,16 +70,16 @@ def _forget(session: Session) -> None:
     session.info.pop(_CACHE_KEY, None)
 
 
-def read_ahead(*also: ScalarSelect[Any]) -> tuple[Any, ...]:
+def read_ahead(*also: ScalarSelect[Any], **params: Any) -> tuple[Any, ...]:
     """Read the identity and the notices' state now, in a read phase, so that work
     done later under the write lock (a join's consent and e-mail) does not.
 
-    ``also`` are the caller's own look-ups (scalar subqueries), read in the same
-    query as the notices' state, so one round trip serves both; their values are
-    returned in order.
+    ``also`` are the caller's own look-ups (scalar subqueries, their bound values
+    in ``params``), read in the same query as the notices' state, so one round trip
+    serves both; their values are returned in order.
     """
     identity()
-    return _privacy_state(also)[2]
+    return _privacy_state(also, params)[2]
 
 
 #: How long a process keeps the identity it read: every page shows it, it changes
@@ -270,30 +270,34 @@ def publish_notice(
     return notice
 
 
+#: The privacy notice's version, and when fresh consent was last asked for. Built
+#: once: every join and every contact reads it.
+_PRIVACY_STATE = select(
+    func.max(Notice.version),
+    func.max(case((Notice.fresh_consent.is_(True), Notice.published_at))),
+).where(Notice.kind == NoticeKind.PRIVACY)
+
+
 def _privacy_state(
-    also: tuple[ScalarSelect[Any], ...] = (),
+    also: tuple[ScalarSelect[Any], ...] = (), params: dict[str, Any] | None = None
 ) -> tuple[str, datetime | None, tuple[Any, ...]]:
     """The privacy notice's version label and when fresh consent was last asked for,
     read together in one small query (every consent and every contact needs them),
     with the values of ``also`` (see ``read_ahead``)."""
     cache = _cache()
+    # A plain statement on the session's connection: none of the ORM's work is
+    # needed for a row of values (and nothing is flushed first).
+    connection = db.session.connection()
+    values: list[Any] = []
     if "privacy" not in cache:
-        query = select(
-            func.max(Notice.version),
-            func.max(case((Notice.fresh_consent.is_(True), Notice.published_at))),
-            *also,
-        ).where(Notice.kind == NoticeKind.PRIVACY)
-        with db.session.no_autoflush:
-            version, since, *values = db.session.execute(query).one()
+        query = _PRIVACY_STATE.add_columns(*also) if also else _PRIVACY_STATE
+        version, since, *values = connection.execute(query, params).one()
         label = BUILT_IN_VERSION if version in (None, 0) else str(version)
         if since is not None and since.tzinfo is None:  # aggregates skip the type
             since = since.replace(tzinfo=UTC)
         cache["privacy"] = (label, since)
     elif also:
-        with db.session.no_autoflush:
-            values = list(db.session.execute(select(*also)).one())
-    else:
-        values = []
+        values = list(connection.execute(select(*also), params).one())
     label, since = cache["privacy"]  # type: ignore[misc]
     return str(label), since if isinstance(since, datetime) else None, tuple(values)
 
