@@ -285,19 +285,20 @@ def _privacy_state(
     read together in one small query (every consent and every contact needs them),
     with the values of ``also`` (see ``read_ahead``)."""
     cache = _cache()
-    # A plain statement on the session's connection: none of the ORM's work is
-    # needed for a row of values (and nothing is flushed first).
-    connection = db.session.connection()
     values: list[Any] = []
+    # Plain statements on the session's connection, and only when there is
+    # something to read: none of the ORM's work is needed for a row of values (and
+    # nothing is flushed first).
     if "privacy" not in cache:
         query = _PRIVACY_STATE.add_columns(*also) if also else _PRIVACY_STATE
+        connection = db.session.connection()
         version, since, *values = connection.execute(query, params).one()
         label = BUILT_IN_VERSION if version in (None, 0) else str(version)
         if since is not None and since.tzinfo is None:  # aggregates skip the type
             since = since.replace(tzinfo=UTC)
         cache["privacy"] = (label, since)
     elif also:
-        values = list(connection.execute(select(*also), params).one())
+        values = list(db.session.connection().execute(select(*also), params).one())
     label, since = cache["privacy"]  # type: ignore[misc]
     return str(label), since if isinstance(since, datetime) else None, tuple(values)
 
