@@ -223,3 +223,23 @@ def added_once(session: Session, row: object) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def first_write_refused(session: Session, row: object) -> IntegrityError | None:
+    """Add ``row`` as its write transaction's first write and write it at once; the
+    error when a constraint refuses it (a unique one: another request got there
+    first), with that transaction rolled back and a new write transaction begun.
+
+    ``added_once`` without its savepoint, two statements fewer, for a busy insert
+    that is a request's first write (its read phase over, see ``write_after_read``).
+    Nothing may have been written before it in the transaction: a refused insert
+    ends the whole transaction on PostgreSQL, so that is what is rolled back.
+    """
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        session.rollback()
+        begin_write(session)
+        return error
+    return None

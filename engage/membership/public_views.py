@@ -34,7 +34,6 @@ from engage.membership.public_forms import JoinForm
 from engage.membership.public_forms import ManageForm
 from engage.membership.public_forms import ManageRequestForm
 from engage.membership.public_forms import WithdrawForm
-from engage.organisation import services as organisation
 from engage.organisation.services import privacy_version_label
 
 bp = Blueprint("join", __name__)
@@ -76,7 +75,6 @@ def index() -> ResponseReturnValue:
             return render_template("membership/public/check_email.html")
         now = utcnow()
         checked = registration.check_registration(form.registration())
-        organisation.read_ahead()  # the consent's notice version, the e-mail's footer
         # The read phase is over: on SQLite its transaction ends and the write lock
         # is taken for the inserts alone, so concurrent joins queue only for each
         # other's writes.

@@ -16,12 +16,13 @@ from datetime import datetime
 from datetime import timedelta
 
 from flask import render_template
+from sqlalchemy import bindparam
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from engage.audit.services import PUBLIC
 from engage.audit.services import record_event
 from engage.backups import ledger
+from engage.db import first_write_refused
 from engage.errors import NotFound
 from engage.errors import ValidationError
 from engage.extensions import db
@@ -43,6 +44,7 @@ from engage.membership.models import TokenPurpose
 from engage.membership.models import Topic
 from engage.membership.validators import normalise_phone
 from engage.membership.validators import normalise_postcode
+from engage.organisation import services as organisation
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +145,17 @@ def member_by_email(email: str) -> Member | None:
     )
 
 
+#: The id of the member (not erased) who owns the normalised address ``owner_email``,
+#: if any: built once, as every join reads it.
+_OWNER_ID = (
+    select(Member.id)
+    .where(
+        Member.email == bindparam("owner_email"), Member.status != MemberStatus.ERASED
+    )
+    .scalar_subquery()
+)
+
+
 # Tokens -------------------------------------------------------------------------------
 
 
@@ -237,19 +250,24 @@ class CheckedRegistration:
 def check_registration(data: Registration) -> CheckedRegistration:
     """The read phase of a join from the public form: check it and look it up.
 
-    Reads only (the address's owner) and renders the confirmation e-mail, so the
-    caller can end this read transaction before taking the write lock for
-    ``store_registration`` (on SQLite the database-wide lock, see
-    ``engage.db.begin_write``): concurrent joins then queue only for each other's
-    writes (docs/security.md F5).
+    Reads only (the address's owner, and what the write phase needs of the
+    organisation: its notices' state and identity, see ``organisation.read_ahead``)
+    and renders the confirmation e-mail, so the caller can end this read
+    transaction before taking the write lock for ``store_registration`` (on SQLite
+    the database-wide lock, see ``engage.db.begin_write``): concurrent joins then
+    queue only for each other's writes (docs/security.md F5).
 
     Raises:
         ValidationError: when ``data`` breaks a rule (see ``detail_problems``).
     """
     check_details(data)
     email = normalise_email(data.email)
-    known = member_by_email(email) if email is not None else None
-    known_id = known.id if known is not None else None
+    if email is None:
+        organisation.read_ahead()
+        known_id = None
+    else:
+        # One query: the address's owner, and the notices' state with it.
+        (known_id,) = organisation.read_ahead(_OWNER_ID, owner_email=email)
     confirmation = (
         _confirmation(data.name.strip()) if email and known_id is None else None
     )
@@ -287,17 +305,15 @@ def store_registration(
     consent.record_consents(
         member, dict(data.consents), method=ConsentMethod.WEB_FORM, now=now
     )
-    try:
-        # A concurrent join with the same address loses on the unique constraint.
-        # One flush writes the member with its topics and consents; the audit event,
-        # links and e-mail below are written when the caller commits.
-        with db.session.begin_nested():
-            db.session.add(member)
-            db.session.flush()
-    except IntegrityError:
+    # A concurrent join with the same address loses on the unique constraint. One
+    # flush writes the member with its topics and consents, the first writes of this
+    # transaction (so no savepoint is needed); the audit event, links and e-mail
+    # below are written when the caller commits.
+    refused = first_write_refused(db.session(), member)
+    if refused is not None:
         existing = member_by_email(email or "")
         if existing is None:
-            raise
+            raise refused
         return _already_registered(existing, now=now)
     record_event(
         PUBLIC,

@@ -7,6 +7,7 @@ import time
 from datetime import UTC
 from datetime import datetime
 from typing import TYPE_CHECKING
+from typing import Any
 
 from flask import current_app
 from flask import g
@@ -18,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from engage.audit.services import record_event
 from engage.errors import ValidationError
@@ -68,12 +70,16 @@ def _forget(session: Session) -> None:
     session.info.pop(_CACHE_KEY, None)
 
 
-def read_ahead() -> None:
+def read_ahead(*also: ScalarSelect[Any], **params: Any) -> tuple[Any, ...]:
     """Read the identity and the notices' state now, in a read phase, so that work
-    done later under the write lock (a join's consent and e-mail) does not."""
+    done later under the write lock (a join's consent and e-mail) does not.
+
+    ``also`` are the caller's own look-ups (scalar subqueries, their bound values
+    in ``params``), read in the same query as the notices' state, so one round trip
+    serves both; their values are returned in order.
+    """
     identity()
-    privacy_version_label()
-    fresh_consent_since()
+    return _privacy_state(also, params)[2]
 
 
 #: How long a process keeps the identity it read: every page shows it, it changes
@@ -264,23 +270,37 @@ def publish_notice(
     return notice
 
 
-def _privacy_state() -> tuple[str, datetime | None]:
+#: The privacy notice's version, and when fresh consent was last asked for. Built
+#: once: every join and every contact reads it.
+_PRIVACY_STATE = select(
+    func.max(Notice.version),
+    func.max(case((Notice.fresh_consent.is_(True), Notice.published_at))),
+).where(Notice.kind == NoticeKind.PRIVACY)
+
+
+def _privacy_state(
+    also: tuple[ScalarSelect[Any], ...] = (), params: dict[str, Any] | None = None
+) -> tuple[str, datetime | None, tuple[Any, ...]]:
     """The privacy notice's version label and when fresh consent was last asked for,
-    read together in one small query (every consent and every contact needs them)."""
+    read together in one small query (every consent and every contact needs them),
+    with the values of ``also`` (see ``read_ahead``)."""
     cache = _cache()
+    values: list[Any] = []
+    # Plain statements on the session's connection, and only when there is
+    # something to read: none of the ORM's work is needed for a row of values (and
+    # nothing is flushed first).
     if "privacy" not in cache:
-        query = select(
-            func.max(Notice.version),
-            func.max(case((Notice.fresh_consent.is_(True), Notice.published_at))),
-        ).where(Notice.kind == NoticeKind.PRIVACY)
-        with db.session.no_autoflush:
-            version, since = db.session.execute(query).one()
+        query = _PRIVACY_STATE.add_columns(*also) if also else _PRIVACY_STATE
+        connection = db.session.connection()
+        version, since, *values = connection.execute(query, params).one()
         label = BUILT_IN_VERSION if version in (None, 0) else str(version)
         if since is not None and since.tzinfo is None:  # aggregates skip the type
             since = since.replace(tzinfo=UTC)
         cache["privacy"] = (label, since)
+    elif also:
+        values = list(db.session.connection().execute(select(*also), params).one())
     label, since = cache["privacy"]  # type: ignore[misc]
-    return str(label), since if isinstance(since, datetime) else None
+    return str(label), since if isinstance(since, datetime) else None, tuple(values)
 
 
 def privacy_version_label() -> str:

@@ -27,6 +27,7 @@ from engage.extensions import db
 from engage.mail.models import OutboxMessage
 from engage.membership import consent
 from engage.membership.models import ConsentMethod
+from engage.membership.models import ConsentRecord
 from engage.membership.models import ContactChannel
 from engage.membership.models import Member
 from engage.membership.models import MemberStatus
@@ -236,6 +237,35 @@ def test_register_member_again_while_pending_sends_a_fresh_confirmation_link(
     assert event.summary == (
         "join form sent with an unconfirmed address; confirm link e-mailed"
     )
+
+
+def test_register_member_that_loses_the_race_for_its_address_answers_as_a_known_one(
+    outbox,
+) -> None:
+    # The address is free when looked up, but another join with it commits before
+    # this one writes: the unique constraint refuses the insert, and the owner is
+    # e-mailed as for any known address, with nothing of this join stored.
+    checked = check_registration(_join(name="Someone Else", email="PRIYA@example.com"))
+    db.session.rollback()
+    first = register_member(_join(), now=NOW)
+    db.session.commit()
+    assert first.member is not None
+    first_id = first.member.id
+    begin_write(db.session())
+
+    result = store_registration(checked, now=NOW + timedelta(minutes=1))
+    db.session.commit()
+
+    assert not result.created
+    assert result.member is None
+    (member,) = db.session.scalars(select(Member))
+    assert (member.id, member.name) == (first_id, "Priya Patel")
+    assert db.session.scalar(select(func.count()).select_from(ConsentRecord)) == 1
+    _, message = outbox()
+    assert message.to_address == "priya@example.com"
+    assert message.subject == "Confirm your PPI membership"
+    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id))
+    assert list(actions) == ["register", "register_again"]
 
 
 def test_confirm_member_activates_once() -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 import time_machine
 from flask.testing import FlaskClient
+from sqlalchemy import bindparam
+from sqlalchemy import event
 from sqlalchemy import select
 
 from engage.clock import utcnow
@@ -272,3 +274,33 @@ def test_a_member_asked_for_fresh_consent_sees_why_and_gives_it_by_saving(
     assert "We have changed how we use your information" not in saved
     db.session.refresh(member)
     assert consent.may_contact(member, ContactChannel.EMAIL)
+
+
+def test_read_ahead_reads_the_callers_look_ups_with_the_notices_state(app: Any) -> None:
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("SELECT"):
+            statements.append(statement)
+
+    owner = (
+        select(Member.id).where(Member.email == bindparam("address")).scalar_subquery()
+    )
+    member_id = _member().id
+    db.session.commit()
+    with app.test_request_context():
+        services.identity()  # kept by the process: not read again here
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            assert services.read_ahead(owner, address="pat@example.com") == (member_id,)
+            assert len(statements) == 1  # the look-up rode on the notices' query
+            assert services.read_ahead(owner, address="bob@example.com") == (None,)
+            assert len(statements) == 2  # the notices' state was kept
+            db.session.commit()
+            # Known for the rest of the request: no statement, no transaction.
+            assert services.privacy_version_label() == services.BUILT_IN_VERSION
+            assert services.fresh_consent_since() is None
+            assert len(statements) == 2
+            assert not db.session().in_transaction()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
