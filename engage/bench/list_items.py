@@ -1,7 +1,8 @@
 """The long lists' benchmarks: each list's first page and its last, reached by cursor.
 
-The action plan, the member list (gold, active), the media mentions and the free-text
-answers to the largest survey's text question (its responses' own words) are read a
+The action plan, the member list (gold, active), the media mentions, the relationship
+log's interactions and the free-text answers to the largest survey's text question
+(its responses' own words) are read a
 page at a time by their sort keys (``engage.paging.keyset_page``), so the last page
 costs what the first does. Each is timed twice: its first page, and its last page
 reached as the "Next page" link reaches it (``?after=`` the cursor of the row before
@@ -26,6 +27,7 @@ from sqlalchemy import select
 
 from engage.actions import services as actions
 from engage.actions import views as action_views
+from engage.bench import pg_baselines
 from engage.bench.gen_surveys import BIG_SURVEY_TITLE
 from engage.bench.timing import PageItem
 from engage.clock import today
@@ -39,6 +41,8 @@ from engage.metrics import views as metric_views
 from engage.paging import count_matching
 from engage.paging import cursor_for
 from engage.paging import keys_at
+from engage.relationships import timeline
+from engage.relationships import views as relationship_views
 from engage.surveys.models import HAS_WORDS_SQL
 from engage.surveys.models import Question
 from engage.surveys.models import Survey
@@ -76,6 +80,26 @@ ORDER BY m.published_on DESC, m.id DESC LIMIT :rows
 """
 MENTIONS_AFTER = "WHERE (m.published_on, m.id) < (:day, :id)"
 
+#: The interactions list: a page, newest first, with each one's audiences and themes
+#: and the number there are.
+INTERACTIONS_SQL = """
+SELECT p.*,
+  (SELECT group_concat(a.name, ', ') FROM interaction_audiences ia
+     JOIN audiences a ON a.id = ia.audience_id
+     WHERE ia.interaction_id = p.id) AS audiences,
+  (SELECT group_concat(t.name, ', ') FROM interaction_themes it
+     JOIN relationship_themes t ON t.id = it.theme_id
+     WHERE it.interaction_id = p.id) AS themes,
+  (SELECT COUNT(*) FROM interactions) AS matching
+FROM (
+  SELECT id, occurred_on, kind, subject, sentiment, status FROM interactions
+  {where}
+  ORDER BY occurred_on DESC, id DESC LIMIT :rows
+) p
+ORDER BY p.occurred_on DESC, p.id DESC
+"""
+INTERACTIONS_AFTER = "WHERE (occurred_on, id) < (:day, :id)"
+
 #: The free text with words in it (and, for the rule of five, the survey's responses
 #: counted), read through the same partial index as the page.
 ANSWERS_SQL = """
@@ -103,6 +127,8 @@ class _List:
     #: The WHERE of the rows after a row, and its parameters, from its sort keys.
     after: Callable[[list[Any]], tuple[str, dict[str, Any]]]
     params: dict[str, Any]
+    #: The baseline written again for PostgreSQL, where SQLite's will not run.
+    sql_postgresql: str = ""
 
 
 #: The member list as a lead opens it for the Gold scheme's active members.
@@ -158,6 +184,17 @@ def _lists() -> list[_List]:
             {},
         ),
         _List(
+            "interactions list",
+            "/relationships/interactions/",
+            timeline.list_query(timeline.Filters()),
+            timeline.NEWEST_FIRST,
+            relationship_views.PER_PAGE,
+            INTERACTIONS_SQL,
+            lambda k: (INTERACTIONS_AFTER, {"day": k[0].isoformat(), "id": k[1]}),
+            {},
+            pg_baselines.INTERACTIONS_SQL,
+        ),
+        _List(
             "survey responses, free text of the largest",
             f"/surveys/{question.survey_id}/results/questions/{question.id}/answers",
             reports.text_answer_query(question),
@@ -198,6 +235,7 @@ def _items(listed: _List) -> list[PageItem]:
         _sql(listed.sql, ""),
         lambda: {**listed.params, "rows": rows},
         target_ms=LIST_TARGET_MS,
+        baseline_sql_postgresql=_sql(listed.sql_postgresql, ""),
     )
     pages = -(-total // listed.per_page)
     if pages < 2:  # the last page is the first
@@ -214,6 +252,7 @@ def _items(listed: _List) -> list[PageItem]:
         _sql(listed.sql, where),
         lambda: {**listed.params, **params, "rows": rows},
         target_ms=LIST_TARGET_MS,
+        baseline_sql_postgresql=_sql(listed.sql_postgresql, where),
     )
     return [first, last]
 

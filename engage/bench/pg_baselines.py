@@ -188,8 +188,8 @@ WHERE t.is_active
 ORDER BY interactions DESC, t.name
 """
 
-#: The interactions list (``relationship_items.INTERACTION_LIST_SQL``).
-INTERACTION_LIST_SQL = """
+#: The interactions list (``list_items.INTERACTIONS_SQL``).
+INTERACTIONS_SQL = """
 SELECT p.*,
   (SELECT string_agg(a.name, ', ') FROM interaction_audiences ia
      JOIN audiences a ON a.id = ia.audience_id
@@ -200,7 +200,8 @@ SELECT p.*,
   (SELECT COUNT(*) FROM interactions) AS matching
 FROM (
   SELECT id, occurred_on, kind, subject, sentiment, status FROM interactions
-  ORDER BY occurred_on DESC, id DESC LIMIT :per_page OFFSET :offset
+  {where}
+  ORDER BY occurred_on DESC, id DESC LIMIT :rows
 ) p
 ORDER BY p.occurred_on DESC, p.id DESC
 """

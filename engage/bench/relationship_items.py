@@ -1,18 +1,16 @@
-"""The relationship log's benchmarks: the audience page, the lists, the health scoring.
+"""The relationship log's benchmarks: the audience page, the register, the scoring.
 
 Timed as pages against hand-written SQL (see ``gen_relationships`` for the data): the
 page of the audience in most interactions (its timeline and health are sections
-other parts add), the themes overview, the interactions list (first page and a page
-half-way through) and the commitments register; and the nightly health scoring of
-every audience (``engage.relationships.health.score_all``, rolled back) against one
-``INSERT ... SELECT`` scoring every audience from the same facts."""
+other parts add), the themes overview and the commitments register (the
+interactions list is one of the long lists, in ``list_items``); and the nightly
+health scoring of every audience (``engage.relationships.health.score_all``, rolled
+back) against one ``INSERT ... SELECT`` scoring every audience from the same facts."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import func
@@ -29,7 +27,6 @@ from engage.clock import today
 from engage.clock import utcnow
 from engage.extensions import db
 from engage.relationships import health
-from engage.relationships.models import Interaction
 
 #: Targets (medians, ms).
 AUDIENCE_PAGE_TARGET_MS = 100
@@ -94,24 +91,6 @@ WHERE t.is_active
 ORDER BY interactions DESC, t.name
 """
 
-#: The interactions list's baseline: a page, newest first, with each one's audiences
-#: and themes and the number there are.
-INTERACTION_LIST_SQL = """
-SELECT p.*,
-  (SELECT group_concat(a.name, ', ') FROM interaction_audiences ia
-     JOIN audiences a ON a.id = ia.audience_id
-     WHERE ia.interaction_id = p.id) AS audiences,
-  (SELECT group_concat(t.name, ', ') FROM interaction_themes it
-     JOIN relationship_themes t ON t.id = it.theme_id
-     WHERE it.interaction_id = p.id) AS themes,
-  (SELECT COUNT(*) FROM interactions) AS matching
-FROM (
-  SELECT id, occurred_on, kind, subject, sentiment, status FROM interactions
-  ORDER BY occurred_on DESC, id DESC LIMIT :per_page OFFSET :offset
-) p
-ORDER BY p.occurred_on DESC, p.id DESC
-"""
-
 #: The commitments register's baseline: the open ones, soonest due first, with the
 #: audience and owner and the number there are.
 COMMITMENTS_SQL = """
@@ -162,10 +141,6 @@ def _per_page(endpoint: str) -> int:
     return int(getattr(sys.modules[view.__module__], "PER_PAGE", DEFAULT_PER_PAGE))
 
 
-def _list_params(per_page: int, page: int) -> Callable[[], dict[str, Any]]:
-    return lambda: {"per_page": per_page, "offset": (page - 1) * per_page}
-
-
 def audience_page_item() -> PageItem:
     """The page of the audience in most interactions."""
     audience_id = busiest_audience(db.session)
@@ -197,32 +172,6 @@ def themes_item() -> PageItem:
     )
 
 
-def interaction_list_items() -> list[PageItem]:
-    """The interactions list: its first page, and one half-way through."""
-    path = "/relationships/interactions/"
-    per_page = _per_page("interactions.index")
-    total = db.session.scalar(select(func.count(Interaction.id))) or 0
-    deep = max(1, -(-total // per_page) // 2)
-    return [
-        PageItem(
-            "interactions list (first page)",
-            path,
-            INTERACTION_LIST_SQL,
-            _list_params(per_page, 1),
-            target_ms=LIST_TARGET_MS,
-            baseline_sql_postgresql=pg_baselines.INTERACTION_LIST_SQL,
-        ),
-        PageItem(
-            f"interactions list (page {deep})",
-            f"{path}?page={deep}",
-            INTERACTION_LIST_SQL,
-            _list_params(per_page, deep),
-            target_ms=LIST_TARGET_MS,
-            baseline_sql_postgresql=pg_baselines.INTERACTION_LIST_SQL,
-        ),
-    ]
-
-
 def commitments_item() -> PageItem:
     """The register of every commitment (open ones first, as it opens)."""
     return PageItem(
@@ -239,7 +188,6 @@ def relationship_page_items() -> list[PageItem]:
     return [
         audience_page_item(),
         themes_item(),
-        *interaction_list_items(),
         commitments_item(),
     ]
 

@@ -56,12 +56,17 @@ class Filters:
     until: date | None = None
 
 
+#: Newest first: the interactions list's order, and the keys it pages by.
+NEWEST_FIRST = (Interaction.occurred_on.desc(), Interaction.id.desc())
+
+
 def newest_first(query: Select[Any]) -> Select[Any]:
-    return query.order_by(Interaction.occurred_on.desc(), Interaction.id.desc())
+    return query.order_by(*NEWEST_FIRST)
 
 
 def list_query(filters: Filters) -> Select[Any]:
-    """The interactions matching ``filters``, newest first."""
+    """The interactions matching ``filters`` (in no order: the list pages them
+    newest first, by ``NEWEST_FIRST``)."""
     query = select(Interaction).options(*WITH_LISTED)
     if filters.audience_id is not None:
         query = query.join(
@@ -84,7 +89,7 @@ def list_query(filters: Filters) -> Select[Any]:
         query = query.where(Interaction.occurred_on >= filters.since)
     if filters.until is not None:
         query = query.where(Interaction.occurred_on <= filters.until)
-    return newest_first(query)
+    return query
 
 
 def audience_timeline(audience_id: int) -> list[Interaction]:

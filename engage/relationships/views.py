@@ -27,7 +27,7 @@ from engage.errors import EngageError
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.formtools import id_or_none
-from engage.paging import paginate
+from engage.paging import keyset_page
 from engage.relationships import log
 from engage.relationships import timeline
 from engage.relationships.forms import DeleteForm
@@ -84,7 +84,9 @@ def index() -> ResponseReturnValue:
         since=_ok(form.since),
         until=_ok(form.until),
     )
-    page = paginate(timeline.list_query(filters), per_page=PER_PAGE)
+    page = keyset_page(
+        timeline.list_query(filters), timeline.NEWEST_FIRST, per_page=PER_PAGE
+    )
     return render_template(
         "relationships/index.html", form=form, page=page, filters=filters
     )

@@ -174,11 +174,18 @@ def test_runner_times_every_item_and_prints_the_table(bench_database: str) -> No
     names = [r.item for r in results]
     assert names[:3] == ["dashboard (month)", "dashboard (quarter)", "dashboard (year)"]
     # The long lists: each one's first page, and its last when it has two.
-    for listed in ("action plan list", "members list", "mentions list", "survey resp"):
+    for listed in (
+        "action plan list",
+        "members list",
+        "mentions list",
+        "interactions list",
+        "survey resp",
+    ):
         first = next(r for r in results if r.item.startswith(listed))
         assert first.item.endswith("(first page)")
         assert first.target == "≤ 100 ms"
     assert any(name.startswith("mentions list (last page, 2)") for name in names)
+    assert any(name.startswith("interactions list (last page, ") for name in names)
     for page in ("involvement list (first page)", "member record (busiest in"):
         assert any(name.startswith(page) for name in names)
     deep = next(r for r in results if r.item.startswith("involvement list (page"))

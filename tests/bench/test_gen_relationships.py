@@ -301,19 +301,12 @@ def test_items_time_the_pages_and_the_scoring(built: tuple[Engine, Path]) -> Non
         results = [page_result(item, client, runs=1, warmup=0) for item in items]
         scoring = call_result(health, runs=2, warmup=0)
         kept = db.session.scalar(select(func.count()).select_from(AudienceHealth))
-        per_page = relationship_items._per_page("interactions.index")
         db.engine.dispose()
-    total = _size("interactions")
-    deep = -(-total // per_page) // 2
-    assert [r.item for r in results][1:] == [
-        "themes overview",
-        "interactions list (first page)",
-        f"interactions list (page {deep})",
-        "commitments register",
-    ]
+    # The interactions list is timed with the other long lists (list_items).
+    assert [r.item for r in results][1:] == ["themes overview", "commitments register"]
     assert results[0].item.startswith("audience page (most interactions: ")
     assert all(r.met is not None for r in results)
-    assert [r.target for r in results] == ["≤ 100 ms", "≤ 300 ms"] + ["≤ 100 ms"] * 3
+    assert [r.target for r in results] == ["≤ 100 ms", "≤ 300 ms", "≤ 100 ms"]
     assert scoring.target == "≤ 5000 ms"
     assert scoring.baseline.endswith(" ms")
     # Each scoring run is rolled back: the health history is as it was.

@@ -4,6 +4,7 @@ list and its filters, the audience page's timeline, deleting, and who may do wha
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import replace
 from datetime import timedelta
@@ -35,6 +36,7 @@ from engage.relationships.services import InteractionData
 from engage.relationships.services import record_interaction
 from engage.relationships.services import update_interaction
 from tests import factories
+from tests.pager import pager_links
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -501,6 +503,45 @@ def test_the_list_filters(client: Any, login: Any, cast: Any) -> None:
     # Values no page offers are no filter, never an error.
     for hostile in ("audience=abc", "kind=%00", "since=2026-99-99", "page=-1"):
         assert client.get(f"/relationships/interactions/?{hostile}").status_code < 500
+
+
+def test_the_list_pages_newest_first_by_its_keys(
+    client: Any, login: Any, cast: Any
+) -> None:
+    practice = factories.AudienceFactory()
+    day = today()
+    # Thirty on one day (ties on the date, then newest logged first), one older.
+    for number in range(30):
+        factories.InteractionFactory(
+            audiences=[practice], subject=f"Visit {number:02}", occurred_on=day
+        )
+    factories.InteractionFactory(
+        audiences=[practice], subject="Visit 30", occurred_on=day - timedelta(days=1)
+    )
+    login(cast["officer"])
+    first = client.get(f"/relationships/interactions/?audience={practice.id}").get_data(
+        as_text=True
+    )
+    assert "31 interactions" in first
+    visits = re.findall(r"Visit \d\d", first)
+    assert visits == [f"Visit {n:02}" for n in range(29, 4, -1)]  # 25 a page
+    links = pager_links(first)
+    assert f"audience={practice.id}" in links["next"]
+    second = client.get(links["next"]).get_data(as_text=True)
+    assert re.findall(r"Visit \d\d", second) == [
+        f"Visit {n:02}" for n in (4, 3, 2, 1, 0, 30)
+    ]
+    # The last page is the oldest 25; the previous page from the second, the first.
+    everything = visits + re.findall(r"Visit \d\d", second)
+    last = client.get(pager_links(first)["last"]).get_data(as_text=True)
+    assert re.findall(r"Visit \d\d", last) == everything[-25:]
+    back = client.get(pager_links(second)["previous"]).get_data(as_text=True)
+    assert re.findall(r"Visit \d\d", back) == visits
+    # An old numbered link, or a forged cursor, gives the first page.
+    for stale in ("page=2", "after=forged", "before=%ff"):
+        again = client.get(f"/relationships/interactions/?{stale}")
+        assert again.status_code == 200
+        assert re.findall(r"Visit \d\d", again.get_data(as_text=True)) == visits
 
 
 def test_the_audience_page_shows_its_timeline(
