@@ -215,6 +215,23 @@ PHONE = {"width": 390, "height": 844}
 SERVER_ERRORS = ("Sorry, there is a problem with the service", "Internal Server Error")
 
 
+def past_the_edge(page: Any) -> list[str]:
+    """The innermost elements that reach past the window's right edge (what makes a
+    page scroll sideways), each as its tag, classes and first words."""
+    return list(
+        page.evaluate(
+            """() => {
+              const edge = document.documentElement.clientWidth + 0.5;
+              const wide = [...document.querySelectorAll("body *")].filter(
+                (e) => e.getBoundingClientRect().right > edge);
+              return wide.filter((e) => !wide.some((o) => o !== e && e.contains(o)))
+                .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${e.className}: `
+                  + (e.textContent || "").trim().slice(0, 60));
+            }"""
+        )
+    )
+
+
 class Journey:
     """What a journey has seen: the pages checked with axe, and any server or
     JavaScript errors on the way."""
@@ -247,6 +264,8 @@ class Journey:
             page.set_viewport_size(size)
             assert_accessible(page)
             width = page.evaluate("() => document.documentElement.scrollWidth")
-            assert width <= size["width"], f"{page.url} scrolls sideways at {width}"
+            assert width <= size["width"], (
+                f"{page.url} scrolls sideways at {width}: {past_the_edge(page)}"
+            )
         page.set_viewport_size(DESKTOP)
         self.axe_pages.append(urllib.parse.urlsplit(page.url).path)

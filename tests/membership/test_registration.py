@@ -48,6 +48,7 @@ from engage.membership.self_service import member_for_manage_token
 from engage.membership.self_service import request_manage_link
 from engage.membership.self_service import update_own_details
 from engage.membership.self_service import withdraw_own_membership
+from tests.tokens import tampered
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 EMAIL_ONLY = {c: c is ContactChannel.EMAIL for c in ContactChannel}
@@ -323,9 +324,7 @@ def test_manage_link_lasts_24_hours_and_may_be_reused(outbox) -> None:
     with pytest.raises(NotFound):
         member_for_manage_token(token, now=NOW + timedelta(hours=24))
     with pytest.raises(NotFound):
-        member_for_manage_token(
-            token[:-1] + ("A" if token[-1] != "A" else "B"), now=NOW
-        )
+        member_for_manage_token(tampered(token), now=NOW)
 
 
 def test_confirm_token_does_not_open_the_manage_page() -> None:
