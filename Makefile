@@ -7,6 +7,12 @@ FLASK := $(VENV)/bin/flask --app wsgi
 VENDOR := static/vendor
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
+# Python keeps the bytecode it compiles (in __pycache__, ignored by git) even where
+# the environment asks it not to: the suite starts dozens of Python processes (its
+# workers, the servers the fault tests start), and each would otherwise compile every
+# module again (collecting the suite: 21 s without the cache, 8 s with it).
+unexport PYTHONDONTWRITEBYTECODE
+
 .DEFAULT_GOAL := help
 .PHONY: help install assets browser imap-server run jobs migrate fmt lint static-checks fuzz test test-sqlite test-postgres test-clocks test-slow test-multihost bench clean
 

@@ -14,6 +14,7 @@ from flask import url_for
 from engage.clock import local_day
 from engage.clock import to_local
 from engage.formtools import marks_optional
+from engage.fragments import component
 from engage.metrics.numbers import percent
 from engage.metrics.numbers import quantity
 
@@ -109,3 +110,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(quantity, "quantity")
     app.add_template_filter(percent, "percent")
     app.add_template_global(marks_optional)
+    app.add_template_global(component)
