@@ -119,8 +119,13 @@ def _register_extensions(app: Flask) -> None:
         # Compiling a plan just in time pays for long reports, not for pages: above
         # its cost threshold it added 20 ms and more to each of the dashboard's
         # grouped queries. Set as the connection starts, with no statement of its own.
+        settings = "-c jit=off"
+        if app.config.get("POSTGRESQL_SYNCHRONOUS_COMMIT"):
+            settings += (
+                f" -c synchronous_commit={app.config['POSTGRESQL_SYNCHRONOUS_COMMIT']}"
+            )
         options["connect_args"] = {
-            "options": "-c jit=off",
+            "options": settings,
             **options.get("connect_args", {}),
         }
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -121,6 +121,9 @@ class Config:
     PROXY_FIX_X_FOR = 0
 
     SQLITE_SYNCHRONOUS = "FULL"
+    #: PostgreSQL's synchronous_commit for Engage's connections; None keeps the
+    #: server's own (on, unless its administrator chose otherwise).
+    POSTGRESQL_SYNCHRONOUS_COMMIT: str | None = None
     SQLITE_BUSY_TIMEOUT_MS = 5000
 
     WTF_CSRF_TIME_LIMIT = 3600 * 4
@@ -211,14 +214,28 @@ def _derive(app: Flask) -> None:
         }
 
 
-def validate_config(app: Flask) -> None:
-    """Fail fast on settings that would make a non-development deployment unsafe."""
-    cfg = app.config
+#: PostgreSQL's synchronous_commit settings (None: the server's own).
+_SYNCHRONOUS_COMMIT = {None, "on", "off", "local", "remote_write", "remote_apply"}
+
+
+def _check_choices(cfg: Any) -> None:
+    """Fail on a setting that must be one of a few words and is not."""
     if cfg["ENVIRONMENT"] not in {DEVELOPMENT, PRODUCTION}:
         raise ConfigurationError(
             f"ENGAGE_ENVIRONMENT must be {DEVELOPMENT!r} or {PRODUCTION!r}, "
             f"not {cfg['ENVIRONMENT']!r}"
         )
+    if cfg.get("POSTGRESQL_SYNCHRONOUS_COMMIT") not in _SYNCHRONOUS_COMMIT:
+        raise ConfigurationError(
+            "ENGAGE_POSTGRESQL_SYNCHRONOUS_COMMIT must be one of "
+            + ", ".join(sorted(v for v in _SYNCHRONOUS_COMMIT if v))
+        )
+
+
+def validate_config(app: Flask) -> None:
+    """Fail fast on settings that would make a non-development deployment unsafe."""
+    cfg = app.config
+    _check_choices(cfg)
     if not cfg.get("SECRET_KEY"):
         raise ConfigurationError("ENGAGE_SECRET_KEY must be set.")
     if cfg["ENVIRONMENT"] != PRODUCTION:

@@ -140,8 +140,10 @@ def make_test_config(database_url: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
-        # Durability is tested by the fault tests; the unit suite needs speed.
+        # Durability is tested by the fault tests (their servers keep the defaults);
+        # the unit suite needs speed.
         "SQLITE_SYNCHRONOUS": "NORMAL",
+        "POSTGRESQL_SYNCHRONOUS_COMMIT": "off",
         "BASE_URL": "http://engage.test",
         "ERASURE_LEDGER": str(TEST_FILES / "erasures.log"),
         "BACKUP_DIR": str(TEST_FILES / "backups"),

@@ -132,3 +132,5 @@ def test_postgresql_plans_are_not_compiled_just_in_time() -> None:
     if db.engine.dialect.name != "postgresql":
         pytest.skip("a PostgreSQL setting")
     assert db.session.execute(text("SHOW jit")).scalar() == "off"
+    # The test configuration's synchronous_commit rides along with it.
+    assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "off"

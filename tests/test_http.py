@@ -103,6 +103,10 @@ def test_nhsuk_assets_are_served_where_the_css_expects_them(
         ),
         ({"ENVIRONMENT": "staging"}, "ENGAGE_ENVIRONMENT must be"),
         ({"SMTP_URL": None}, "ENGAGE_SMTP_URL must be set"),
+        (
+            {"POSTGRESQL_SYNCHRONOUS_COMMIT": "sometimes"},
+            "ENGAGE_POSTGRESQL_SYNCHRONOUS_COMMIT must be one of local, off, on",
+        ),
     ],
 )
 def test_production_config_fails_fast(

@@ -192,7 +192,7 @@ def _lists() -> list[_List]:
             INTERACTIONS_SQL,
             lambda k: (INTERACTIONS_AFTER, {"day": k[0].isoformat(), "id": k[1]}),
             {},
-            pg_baselines.INTERACTIONS_SQL,
+            pg_baselines.with_string_agg(INTERACTIONS_SQL),
         ),
         _List(
             "survey responses, free text of the largest",

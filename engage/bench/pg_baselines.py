@@ -8,6 +8,14 @@ Each says the same as its SQLite text (in ``items`` and ``relationship_items``):
 
 from __future__ import annotations
 
+
+def with_string_agg(sql: str) -> str:
+    """SQLite's ``sql`` for PostgreSQL, where the two differ only in joining names:
+    ``group_concat(x, sep)`` is ``string_agg(x, sep)`` (the audience page and the
+    interactions list)."""
+    return sql.replace("group_concat(", "string_agg(")
+
+
 #: The involvement section's figures, in SQL both engines run (``AS MATERIALIZED``,
 #: ``FILTER``): sessions held and attendances, and people involved (members by
 #: tier, contacts and guests, each once), this period and the previous one. The
@@ -143,27 +151,6 @@ SELECT
     )
 )
 
-#: The audience page (``relationship_items.AUDIENCE_PAGE_SQL``).
-AUDIENCE_PAGE_SQL = """
-SELECT p.*,
-  (SELECT string_agg(t.name, ', ') FROM interaction_themes it
-     JOIN relationship_themes t ON t.id = it.theme_id
-     WHERE it.interaction_id = p.id) AS themes,
-  (SELECT string_agg(c.name, ', ') FROM interaction_contacts ic
-     JOIN audience_contacts c ON c.id = ic.contact_id
-     WHERE ic.interaction_id = p.id) AS contacts,
-  (SELECT COUNT(*) FROM interaction_audiences
-     WHERE audience_id = :audience_id) AS total,
-  (SELECT score || ' ' || band FROM audience_health WHERE audience_id = :audience_id
-     ORDER BY day DESC LIMIT 1) AS health
-FROM (
-  SELECT i.id, i.occurred_on, i.kind, i.subject, i.sentiment, i.status
-  FROM interactions i JOIN interaction_audiences ia ON ia.interaction_id = i.id
-  WHERE ia.audience_id = :audience_id
-  ORDER BY i.occurred_on DESC, i.id DESC LIMIT :rows
-) p
-ORDER BY p.occurred_on DESC, p.id DESC
-"""
 
 #: The themes overview (``relationship_items.THEMES_SQL``).
 THEMES_SQL = """
@@ -191,23 +178,6 @@ WHERE t.is_active
 ORDER BY interactions DESC, t.name
 """
 
-#: The interactions list (``list_items.INTERACTIONS_SQL``).
-INTERACTIONS_SQL = """
-SELECT p.*,
-  (SELECT string_agg(a.name, ', ') FROM interaction_audiences ia
-     JOIN audiences a ON a.id = ia.audience_id
-     WHERE ia.interaction_id = p.id) AS audiences,
-  (SELECT string_agg(t.name, ', ') FROM interaction_themes it
-     JOIN relationship_themes t ON t.id = it.theme_id
-     WHERE it.interaction_id = p.id) AS themes,
-  (SELECT COUNT(*) FROM interactions) AS matching
-FROM (
-  SELECT id, occurred_on, kind, subject, sentiment, status FROM interactions
-  {where}
-  ORDER BY occurred_on DESC, id DESC LIMIT :rows
-) p
-ORDER BY p.occurred_on DESC, p.id DESC
-"""
 
 #: The health scoring (``relationship_items.HEALTH_SQL``).
 HEALTH_SQL = """

@@ -156,7 +156,7 @@ def audience_page_item() -> PageItem:
         AUDIENCE_PAGE_SQL,
         lambda: {"audience_id": audience_id, "rows": TIMELINE_ROWS},
         target_ms=AUDIENCE_PAGE_TARGET_MS,
-        baseline_sql_postgresql=pg_baselines.AUDIENCE_PAGE_SQL,
+        baseline_sql_postgresql=pg_baselines.with_string_agg(AUDIENCE_PAGE_SQL),
     )
 
 
