@@ -39,13 +39,19 @@ class _NotPlain(Exception):
 
 
 def _key(value: object) -> Hashable:
-    """``value`` as a hashable key; each kind tagged, so that 1, True and "1" differ."""
-    if isinstance(value, Markup):
+    """``value`` as a hashable key; each kind tagged, so that 1, True and "1" differ.
+
+    Types are matched exactly: a subclass may draw differently (an enum member, text
+    that brings its own HTML), and equal numbers may be written differently (0.0 and
+    -0.0), so numbers are kept as they are written.
+    """
+    kind = type(value)
+    if kind is Markup:
         return ("markup", str(value))
-    if isinstance(value, str):
+    if kind is str:
         return value
-    if value is None or isinstance(value, (bool, int, float)):
-        return (type(value).__name__, value)
+    if value is None or kind in (bool, int, float):
+        return (kind.__name__, repr(value))
     if isinstance(value, Mapping):
         return ("mapping", tuple((_key(k), _key(v)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):

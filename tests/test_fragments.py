@@ -65,8 +65,8 @@ def test_a_mistake_is_shown_although_the_clean_field_was_kept(
 
 
 def test_keys_tell_kinds_apart_and_the_store_is_bounded() -> None:
-    keys = {fragments._key(v) for v in (1, True, "1", Markup("1"), 1.0, None, "None")}
-    assert len(keys) == 7
+    values = (1, True, "1", Markup("1"), 1.0, -0.0, 0.0, None, "None")
+    assert len({fragments._key(v) for v in values}) == len(values)
     drawn: list[Any] = []
 
     def macro(params: Any) -> Markup:
@@ -83,7 +83,9 @@ def test_keys_tell_kinds_apart_and_the_store_is_bounded() -> None:
         # A value that is not plain is drawn every time, and never kept.
         fragments.component(macro, {"n": object()})
         fragments.component(macro, {"n": object()})
-        assert len(drawn) == 4
+        # Nor is a subclass of text, which may bring its own HTML.
+        fragments.component(macro, {"n": _Shouting("hello")})
+        assert len(drawn) == 5
         assert len(fragments._kept) == 2
         for n in range(fragments.MAX_ENTRIES + 10):
             fragments.component(macro, {"n": f"{n}"})
@@ -96,6 +98,11 @@ def test_keys_tell_kinds_apart_and_the_store_is_bounded() -> None:
         assert len(drawn) == before + 1
     finally:
         fragments.forget()
+
+
+class _Shouting(str):
+    def __html__(self) -> str:
+        return self.upper()
 
 
 def _without_tokens(html: str) -> str:
