@@ -75,11 +75,13 @@ class AuditFilter:
     date_to: date | None = None
 
 
+#: Newest first: the log's order, and the keys its pages follow.
+NEWEST_FIRST = (AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+
+
 def audit_query(criteria: AuditFilter) -> Select[AuditEvent]:
     """Return a newest-first query of the events matching ``criteria``."""
-    query = select(AuditEvent).order_by(
-        AuditEvent.occurred_at.desc(), AuditEvent.id.desc()
-    )
+    query = select(AuditEvent).order_by(*NEWEST_FIRST)
     if criteria.actor_id is not None:
         query = query.where(AuditEvent.actor_id == criteria.actor_id)
     if criteria.action:

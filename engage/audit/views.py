@@ -19,7 +19,7 @@ from engage.audit.forms import AuditFilterForm
 from engage.audit.words import describe
 from engage.clock import utcnow
 from engage.edge import change
-from engage.paging import paginate
+from engage.paging import keyset_page
 from engage.templating import url_with_query
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
@@ -51,7 +51,11 @@ def _filters() -> tuple[AuditFilterForm, services.AuditFilter]:
 @roles_required(*ADMINS)
 def index() -> ResponseReturnValue:
     form, criteria = _filters()
-    page = paginate(services.audit_query(criteria), per_page=PER_PAGE)
+    # By its keys: the log grows with every change anyone makes, and a deep page
+    # then costs what the first does.
+    page = keyset_page(
+        services.audit_query(criteria), services.NEWEST_FIRST, per_page=PER_PAGE
+    )
     sentences = describe(page.items, current_user)
     return render_template(
         "audit/index.html",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 from flask.testing import FlaskClient
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 from engage.audit.services import record_event
 from engage.clock import utcnow
 from engage.extensions import db
+from tests.pager import pager_links
 
 
 def test_admin_filters_audit_events(client: FlaskClient, login, cast) -> None:
@@ -53,9 +55,21 @@ def test_audit_list_paginates(client: FlaskClient, login, cast) -> None:
     login(cast["admin"])
     first = client.get("/admin/audit/?action=tick").get_data(as_text=True)
     assert "55 events" in first
-    assert "Page 2 of 2" in first
-    second = client.get("/admin/audit/?action=tick&page=2").get_data(as_text=True)
-    assert "(event 0)." in second
+    shown = re.findall(r"\(event (\d+)\)\.", first)
+    assert shown == [str(n) for n in range(54, 4, -1)]  # 50 a page, newest first
+    links = pager_links(first)
+    assert "action=tick" in links["next"]
+    second = client.get(links["next"]).get_data(as_text=True)
+    assert re.findall(r"\(event (\d+)\)\.", second) == ["4", "3", "2", "1", "0"]
+    last = client.get(links["last"]).get_data(as_text=True)
+    assert re.findall(r"\(event (\d+)\)\.", last)[-1] == "0"
+    back = client.get(pager_links(second)["previous"]).get_data(as_text=True)
+    assert re.findall(r"\(event (\d+)\)\.", back) == shown
+    # An old numbered link, or a forged cursor, gives the first page.
+    for stale in ("page=2", "after=forged", "before=%ff"):
+        again = client.get(f"/admin/audit/?action=tick&{stale}")
+        assert again.status_code == 200
+        assert re.findall(r"\(event (\d+)\)\.", again.get_data(as_text=True)) == shown
 
 
 def test_audit_export_keeps_raw_columns_and_adds_the_sentence(
