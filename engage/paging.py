@@ -103,6 +103,8 @@ def page_of(items: list[Any], *, per_page: int) -> ListPage:
 AFTER = "after"
 BEFORE = "before"
 LAST_PAGE = "last"
+#: The query string's keys that say where in a list to be, not what to list.
+PAGING_KEYS = frozenset({"page", AFTER, BEFORE})
 #: Cursors are signed: the page they name can only be one this app linked to.
 _SALT = "engage.paging.cursor"
 #: Longest cursor read; ours are far shorter (a few keys).

@@ -29,7 +29,8 @@ from engage.extensions import db
 from engage.formtools import id_or_none
 from engage.imports.tabular import mimetype
 from engage.imports.tabular import write_table
-from engage.paging import paginate
+from engage.paging import PAGING_KEYS
+from engage.paging import keyset_page
 from engage.relationships import commitments as services
 from engage.relationships.commitment_forms import MINE
 from engage.relationships.commitment_forms import CommitmentForm
@@ -79,11 +80,15 @@ def _filters() -> tuple[RegisterFilterForm, services.CommitmentFilter]:
 def index() -> ResponseReturnValue:
     form, criteria = _filters()
     today = clock.today()
-    page = paginate(services.commitment_query(criteria, today=today), per_page=PER_PAGE)
+    page = keyset_page(
+        services.commitment_query(criteria, today=today),
+        services.commitment_order(criteria),
+        per_page=PER_PAGE,
+    )
     filters = {
         key: value
         for key, value in request.args.items(multi=True)
-        if key != "page" and not form.errors
+        if key not in PAGING_KEYS and not form.errors
     }
     return render_template(
         "relationships/commitments/index.html",

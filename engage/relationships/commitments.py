@@ -15,6 +15,7 @@ from datetime import date
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import select
@@ -232,9 +233,19 @@ def commitment_query(criteria: CommitmentFilter, *, today: date) -> Select[Any]:
         query = query.where(Commitment.due_on >= criteria.due_from)
     if criteria.due_to is not None:
         query = query.where(Commitment.due_on <= criteria.due_to)
-    if status in (StatusFilter.DONE, StatusFilter.DROPPED):
-        return query.order_by(Commitment.closed_on.desc(), Commitment.id.desc())
-    return query.order_by(Commitment.due_on, Commitment.id)
+    return query.order_by(*commitment_order(criteria))
+
+
+def commitment_order(criteria: CommitmentFilter) -> list[ColumnElement[Any]]:
+    """The register's order (the keys its pages follow): open ones by due date, closed
+    ones latest closed first (any without a date last), the id breaking ties."""
+    if criteria.status in (StatusFilter.DONE, StatusFilter.DROPPED):
+        return [
+            Commitment.closed_on.is_(None),
+            Commitment.closed_on.desc(),
+            Commitment.id.desc(),
+        ]
+    return [Commitment.due_on.asc(), Commitment.id.asc()]
 
 
 #: The export's columns, in order.

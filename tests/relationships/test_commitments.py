@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -26,6 +27,7 @@ from engage.relationships import commitments as services
 from engage.relationships.models import Commitment
 from engage.relationships.models import CommitmentStatus
 from tests import factories
+from tests.pager import pager_links
 
 #: 10 January 2026, noon in the UK.
 NOON = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
@@ -292,10 +294,41 @@ def test_the_register_is_paged_with_one_query(
     assert "Promise 00" in first
     assert "Promise 24" in first
     assert "Promise 25" not in first
-    second = client.get("/relationships/commitments/?page=2").get_data(as_text=True)
-    assert "Promise 25" in second
-    assert "Promise 29" in second
-    assert "Promise 00" not in second
+    second = client.get(pager_links(first)["next"]).get_data(as_text=True)
+    assert re.findall(r"Promise \d\d", second) == [
+        f"Promise {n}" for n in range(25, 30)
+    ]
+    # The export links carry the filters, never the place in the list.
+    assert "after=" not in re.search(r'href="([^"]*export[^"]*)"', second).group(1)
+    last = client.get(pager_links(first)["last"]).get_data(as_text=True)
+    assert re.findall(r"Promise \d\d", last)[-1] == "Promise 29"
+    back = client.get(pager_links(second)["previous"]).get_data(as_text=True)
+    assert re.findall(r"Promise \d\d", back) == [f"Promise {n:02d}" for n in range(25)]
+
+
+def test_closed_commitments_page_latest_closed_first(
+    client: FlaskClient, login, cast
+) -> None:
+    council = factories.AudienceFactory()
+    for n in range(27):
+        factories.CommitmentFactory(
+            description=f"Kept {n:02d}",
+            audience=council,
+            owner=cast["officer"],
+            status=CommitmentStatus.DONE,
+            closed_on=today() - timedelta(days=n // 2),
+        )
+    db.session.commit()
+    login(cast["officer"])
+    first = client.get("/relationships/commitments/?status=done").get_data(as_text=True)
+    second = client.get(pager_links(first)["next"]).get_data(as_text=True)
+    shown = re.findall(r"Kept \d\d", first) + re.findall(r"Kept \d\d", second)
+    # Latest closed first; on the same day, the later one first.
+    expected = sorted(
+        (f"Kept {n:02d}" for n in range(27)),
+        key=lambda d: (int(d[-2:]) // 2, -int(d[-2:])),
+    )
+    assert shown == expected
 
 
 # The export ---------------------------------------------------------------------
