@@ -55,7 +55,7 @@ from engage.involvement.reply_views import bad_link_limit
 from engage.involvement.reply_views import invitation_or_404
 from engage.involvement.reply_views import private_headers
 from engage.membership.models import Member
-from engage.paging import paginate
+from engage.paging import keyset_page
 from engage.templating import format_datetime
 
 bp = Blueprint("involvement_claims", __name__, url_prefix="/involvement")
@@ -164,14 +164,10 @@ def claim(token: str) -> ResponseReturnValue:
 def index() -> ResponseReturnValue:
     form = ClaimFilterForm(request.args)
     form.validate()
-    query = (
-        select(ExpenseClaim)
-        .order_by(ExpenseClaim.submitted_at.desc(), ExpenseClaim.id.desc())
-        .options(*claims.WITH_PEOPLE)
-    )
+    query = select(ExpenseClaim).options(*claims.WITH_PEOPLE)
     if form.status.data is not None:
         query = query.where(ExpenseClaim.status == form.status.data)
-    page = paginate(query, per_page=PER_PAGE)
+    page = keyset_page(query, claims.NEWEST_FIRST, per_page=PER_PAGE)
     return render_template(
         "involvement/claims/index.html",
         form=form,

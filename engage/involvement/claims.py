@@ -436,6 +436,9 @@ def _file(claims: Sequence[ExpenseClaim], fmt: str, at: datetime) -> Export:
     return Export(content, f"involvement-claims-{stamp}.{fmt}", len(claims))
 
 
+#: Newest first: the claims list's order, and the keys its pages follow.
+NEWEST_FIRST = (ExpenseClaim.submitted_at.desc(), ExpenseClaim.id.desc())
+
 #: Load with each claim what lists and exports show of it, in a fixed number of
 #: queries however many claims there are.
 WITH_PEOPLE = (

@@ -448,12 +448,16 @@ def _reason(problems: Sequence[str], refused: Sequence[str]) -> str:
 # The review list ------------------------------------------------------------------
 
 
+#: Oldest first: the order messages wait for review in, and the keys their pages follow.
+OLDEST_FIRST = (CapturedMessage.received_at.asc(), CapturedMessage.id.asc())
+
+
 def waiting_query() -> Select[tuple[CapturedMessage]]:
     """Messages waiting for review, oldest first."""
     return (
         select(CapturedMessage)
         .where(CapturedMessage.status == CaptureStatus.WAITING)
-        .order_by(CapturedMessage.received_at, CapturedMessage.id)
+        .order_by(*OLDEST_FIRST)
     )
 
 

@@ -21,7 +21,7 @@ from engage.errors import Conflict
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.formtools import choices
-from engage.paging import paginate
+from engage.paging import keyset_page
 from engage.relationships import capture
 from engage.relationships.capture_forms import FileCapturedForm
 from engage.relationships.models import CapturedMessage
@@ -35,7 +35,7 @@ PER_PAGE = 25
 @bp.get("/")
 @roles_required(*EDITORS)
 def index() -> ResponseReturnValue:
-    page = paginate(capture.waiting_query(), per_page=PER_PAGE)
+    page = keyset_page(capture.waiting_query(), capture.OLDEST_FIRST, per_page=PER_PAGE)
     return render_template("relationships/capture_index.html", page=page)
 
 

@@ -15,7 +15,7 @@ from engage.audiences.models import Audience
 from engage.audiences.panels import panel
 from engage.clock import today
 from engage.extensions import db
-from engage.paging import paginate
+from engage.paging import keyset_page
 from engage.relationships.brief import build_brief
 from engage.relationships.health import score_one
 from engage.relationships.models import AudienceHealth
@@ -35,10 +35,9 @@ def health_panel(audience: Audience) -> dict[str, Any] | None:
 @roles_required(*READERS)
 def history(audience_id: int) -> ResponseReturnValue:
     audience = db.get_or_404(Audience, audience_id)
-    page = paginate(
-        select(AudienceHealth)
-        .where(AudienceHealth.audience_id == audience.id)
-        .order_by(AudienceHealth.day.desc()),
+    page = keyset_page(
+        select(AudienceHealth).where(AudienceHealth.audience_id == audience.id),
+        (AudienceHealth.day.desc(), AudienceHealth.id.desc()),
         per_page=PER_PAGE,
     )
     return render_template(

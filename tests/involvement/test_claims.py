@@ -4,6 +4,7 @@ export for finance, the member's private link, the levels page and who may do wh
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,7 @@ from engage.organisation.models import Organisation
 from tests.conftest import comparable
 from tests.involvement.helpers import activity
 from tests.involvement.helpers import gold_member
+from tests.pager import pager_links
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -637,6 +639,23 @@ def test_claims_list_filters_by_status(
     waiting = client.get("/involvement/claims?status=submitted").get_data(as_text=True)
     assert "Grace Hopper" in waiting
     assert "Ada Lovelace" not in waiting
+
+
+def test_claims_list_pages_newest_first(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    session = _past_session(title="A busy focus group")
+    for n in range(26):  # 25 a page
+        _submit(_invite(session, gold_member(name=f"Claimant {n:02d}")), session)
+    login(cast["lead"])
+    first = client.get("/involvement/claims?status=submitted").get_data(as_text=True)
+    assert re.findall(r"Claimant \d\d", first) == [
+        f"Claimant {n:02d}" for n in range(25, 0, -1)
+    ]
+    links = pager_links(first)
+    assert "status=submitted" in links["next"]
+    second = client.get(links["next"]).get_data(as_text=True)
+    assert re.findall(r"Claimant \d\d", second) == ["Claimant 00"]
 
 
 # The levels page and the activity page's section --------------------------------------

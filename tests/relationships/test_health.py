@@ -28,6 +28,7 @@ from engage.scheduling.models import RunTrigger
 from engage.scheduling.services import get_spec
 from jobs.runner import run_job
 from tests import factories
+from tests.pager import pager_links
 
 #: Midday UK time on a fixed day: nothing here depends on the real date.
 NOW = datetime(2026, 6, 15, 11, 0, tzinfo=UTC)
@@ -297,6 +298,35 @@ def test_the_history_lists_the_rows_newest_first(
     assert "No contact for 40 days against 30" in page
     assert client.get(f"/audiences/{council.id}/health?page=x").status_code == 200
     assert client.get("/audiences/999999/health").status_code == 404
+
+
+def test_a_long_history_pages_by_its_days(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    council = _audience()
+    for days_ago in range(35):  # 30 a page
+        db.session.add(
+            AudienceHealth(
+                audience_id=council.id,
+                day=DAY - timedelta(days=days_ago),
+                score=days_ago,
+                band=HealthBand.POOR,
+                reasons="no contact",
+                computed_at=NOW,
+            )
+        )
+    db.session.commit()
+    login(cast["lead"])
+    first = client.get(f"/audiences/{council.id}/health").get_data(as_text=True)
+    second = client.get(pager_links(first)["next"]).get_data(as_text=True)
+
+    def scores(page: str) -> list[int]:
+        return [int(n) for n in re.findall(r'cell">(\d+)</td>', page)]
+
+    assert scores(first) == list(range(30))
+    assert scores(second) == list(range(30, 35))
+    back = client.get(pager_links(second)["previous"]).get_data(as_text=True)
+    assert scores(back) == list(range(30))
 
 
 def test_the_map_coloured_by_health(
