@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import unescape
+from typing import Any
 
 _LINKS = {
     "previous": r'nhsuk-pagination__link--prev" href="([^"]+)"',
@@ -21,3 +23,20 @@ def pager_links(html: str) -> dict[str, str]:
         if found:
             links[name] = unescape(found.group(1))
     return links
+
+
+#: Links a keyset pager never makes but a visitor may hold: an old numbered link
+#: from before lists paged by their keys, and forged or undecodable cursors.
+STALE_QUERIES = ("page=2", "after=forged", "before=%ff")
+
+
+def assert_stale_links_give_the_first_page(
+    client: Any, path: str, first: Callable[[str], list[str]], expected: list[str]
+) -> None:
+    """Each of ``STALE_QUERIES`` added to ``path`` (which may carry filters) opens
+    its list's first page: ``first(html)`` reads the rows shown, ``expected``."""
+    joiner = "&" if "?" in path else "?"
+    for stale in STALE_QUERIES:
+        again = client.get(f"{path}{joiner}{stale}")
+        assert again.status_code == 200, stale
+        assert first(again.get_data(as_text=True)) == expected, stale

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from engage.audit.services import record_event
 from engage.clock import utcnow
 from engage.extensions import db
+from tests.pager import assert_stale_links_give_the_first_page
 from tests.pager import pager_links
 
 
@@ -65,11 +66,12 @@ def test_audit_list_paginates(client: FlaskClient, login, cast) -> None:
     assert re.findall(r"\(event (\d+)\)\.", last)[-1] == "0"
     back = client.get(pager_links(second)["previous"]).get_data(as_text=True)
     assert re.findall(r"\(event (\d+)\)\.", back) == shown
-    # An old numbered link, or a forged cursor, gives the first page.
-    for stale in ("page=2", "after=forged", "before=%ff"):
-        again = client.get(f"/admin/audit/?action=tick&{stale}")
-        assert again.status_code == 200
-        assert re.findall(r"\(event (\d+)\)\.", again.get_data(as_text=True)) == shown
+    assert_stale_links_give_the_first_page(
+        client,
+        "/admin/audit/?action=tick",
+        lambda html: re.findall(r"\(event (\d+)\)\.", html),
+        shown,
+    )
 
 
 def test_audit_export_keeps_raw_columns_and_adds_the_sentence(
