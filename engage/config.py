@@ -137,6 +137,10 @@ class Config:
     #: Signed-in pages say in a Server-Timing header how long the database and the
     #: rendering took (engage/server_timing.py); false measures nothing.
     SERVER_TIMING = True
+    #: How many of a page's independent, read-only parts (the dashboard's sections)
+    #: are queried at once, each on a database connection of its own
+    #: (engage/side_by_side.py); 1 queries them one after another.
+    READ_THREADS = 3
     #: "text" (one line per event) or "json" (one JSON object per line).
     LOG_FORMAT = "text"
 
@@ -224,6 +228,11 @@ def _check_choices(cfg: Any) -> None:
         raise ConfigurationError(
             f"ENGAGE_ENVIRONMENT must be {DEVELOPMENT!r} or {PRODUCTION!r}, "
             f"not {cfg['ENVIRONMENT']!r}"
+        )
+    threads = cfg.get("READ_THREADS")
+    if type(threads) is not int or not 1 <= threads <= 16:
+        raise ConfigurationError(
+            f"ENGAGE_READ_THREADS must be a whole number from 1 to 16, not {threads!r}"
         )
     if cfg.get("POSTGRESQL_SYNCHRONOUS_COMMIT") not in _SYNCHRONOUS_COMMIT:
         raise ConfigurationError(

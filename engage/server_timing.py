@@ -7,8 +7,11 @@ Each signed-in page answers with, for example::
 
 ``db`` is the time spent in the database driver's ``execute`` calls, ``render`` the
 time in Jinja (less the queries run while rendering, which count in ``db``), and
-``total`` the time from the start of the request to its response; what is left of
-``total`` is the rest of Python (routing, forms, the ORM building objects). A
+``total`` the time from the start of the request to its response. A page whose
+independent parts are queried side by side on connections of their own
+(``engage.side_by_side``) adds ``parts``, the time it waited for them all, and
+their queries are in it, not in ``db``. What is left of ``total`` is the rest of
+Python (routing, forms, the ORM building objects). A
 browser's developer tools show it beside each request, and the benchmark reads it.
 
 Only signed-in staff get it. A public page's timing could tell a stranger something
@@ -20,6 +23,8 @@ anonymous visitors never see one (docs/security.md C11). ``SERVER_TIMING = False
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -46,6 +51,8 @@ class _Timing:
     started: float
     db: float = 0.0
     render: float = 0.0
+    #: Waiting for parts queried side by side (their queries are not in ``db``).
+    parts: float = 0.0
     #: For each template being rendered: when it started, and ``db`` at that moment.
     rendering: list[tuple[float, float]] = field(default_factory=list)
     #: When the statement being executed started (None between statements).
@@ -109,6 +116,18 @@ def _render_ends(_sender: Flask, **_extra: Any) -> None:
         timing.render += elapsed - (timing.db - db_before)
 
 
+@contextmanager
+def waiting_for_parts() -> Iterator[None]:
+    """Count the time in this block as waiting for parts run side by side."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timing = _current()
+        if timing is not None:
+            timing.parts += time.perf_counter() - started
+
+
 def _signed_in() -> bool:
     # The user Flask-Login loaded for this request, if any: a request that never
     # needed one (a public page, a static file) is not made to load one here.
@@ -121,16 +140,28 @@ def _add_header(response: Response) -> Response:
     if timing is None or not _signed_in():
         return response
     total = time.perf_counter() - timing.started
-    response.headers["Server-Timing"] = _header_value(timing.db, timing.render, total)
+    response.headers["Server-Timing"] = _header_value(
+        timing.db, timing.render, total, parts_seconds=timing.parts
+    )
     return response
 
 
 def _header_value(
-    db_seconds: float, render_seconds: float, total_seconds: float
+    db_seconds: float,
+    render_seconds: float,
+    total_seconds: float,
+    *,
+    parts_seconds: float = 0.0,
 ) -> str:
     """The header's value for these times (in seconds), as milliseconds."""
+    parts = (
+        f'parts;dur={parts_seconds * 1000:.1f};desc="Parts side by side", '
+        if parts_seconds
+        else ""
+    )
     return (
         f'db;dur={db_seconds * 1000:.1f};desc="Database", '
+        f"{parts}"
         f'render;dur={render_seconds * 1000:.1f};desc="Render", '
         f'total;dur={total_seconds * 1000:.1f};desc="Total"'
     )

@@ -107,6 +107,9 @@ def test_nhsuk_assets_are_served_where_the_css_expects_them(
             {"POSTGRESQL_SYNCHRONOUS_COMMIT": "sometimes"},
             "ENGAGE_POSTGRESQL_SYNCHRONOUS_COMMIT must be one of local, off, on",
         ),
+        ({"READ_THREADS": 0}, "ENGAGE_READ_THREADS must be a whole number"),
+        ({"READ_THREADS": "3"}, "ENGAGE_READ_THREADS must be a whole number"),
+        ({"READ_THREADS": True}, "ENGAGE_READ_THREADS must be a whole number"),
     ],
 )
 def test_production_config_fails_fast(

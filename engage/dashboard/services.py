@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from engage.accounts.models import Role
@@ -52,6 +53,8 @@ from engage.metrics.stages import LabelSetting
 from engage.metrics.stages import label_settings
 from engage.metrics.stages import measure_channels
 from engage.metrics.stages import rate_pairs
+from engage.side_by_side import loaded_here
+from engage.side_by_side import read_side_by_side
 from engage.surveys import figures as survey_figures
 from engage.surveys.disclosure import suppresses
 
@@ -524,13 +527,32 @@ SECTIONS: list[SectionProvider] = [
 ]
 
 
+#: Sections that write (viewing the equality figures is audited): they run in the
+#: request's own session, after the others.
+WRITING: frozenset[SectionProvider] = frozenset({representativeness_section})
+
+
 def build_dashboard(
     scope: Scope, providers: Sequence[SectionProvider] | None = None
 ) -> list[Section]:
-    """Every section's figures for ``scope``."""
+    """Every section's figures for ``scope``.
+
+    The sections only read (but those in ``WRITING``), each on its own: they are
+    queried side by side (engage.side_by_side), each from what was committed.
+    """
+    chosen = list(providers if providers is not None else SECTIONS)
+    loaded_here(scope.actor, scope.programme)
+    reading = [provider for provider in chosen if provider not in WRITING]
+    found = dict(
+        zip(
+            reading,
+            read_side_by_side([partial(provider, scope) for provider in reading]),
+            strict=True,
+        )
+    )
     sections = []
-    for provider in providers if providers is not None else SECTIONS:
-        section = provider(scope)
+    for provider in chosen:
+        section = found[provider] if provider in found else provider(scope)
         if section is not None:
             sections.append(section)
     return sections
