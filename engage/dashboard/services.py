@@ -13,6 +13,10 @@ are in engage.dashboard.reach_sections). The figures come from each feature's
 index range counts per piece of the period, the previous period and the trend's
 weeks or months: engage.dashboard.counting), never row by row; the providers lay
 them out.
+
+The sections are queried side by side, each on a connection of its own
+(engage.side_by_side): a provider only reads (one that writes goes in ``WRITING``)
+and takes what it needs from its scope, never from the request.
 """
 
 from __future__ import annotations
