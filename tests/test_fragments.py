@@ -111,3 +111,22 @@ def _without_tokens(html: str) -> str:
     html = re.sub(r'name="csrf_token"[^>]*value="[^"]*"', "", html)
     html = re.sub(r'data-seconds-left="\d+"', "", html)
     return re.sub(r'nonce="[^"]*"', "", html)
+
+
+def test_every_page_opens_with_a_skip_link_to_its_main_content(
+    client: Any, login: Any, cast: dict[str, Any], store: _CountingStore
+) -> None:
+    """The skip link is the same on every page: drawn once, then kept."""
+    skip = re.compile(
+        r'<a class="nhsuk-skip-link" data-module="nhsuk-skip-link" '
+        r'href="#maincontent">\s*Skip to main content\s*</a>'
+    )
+    public = [client.get(path).get_data(as_text=True) for path in ("/join", "/login")]
+    login(cast["officer"])
+    staff = [client.get(path).get_data(as_text=True) for path in ("/", "/actions/")]
+    for page in public + staff:
+        assert len(skip.findall(page)) == 1
+        # The first link on the page, and its target is there.
+        assert page.index("<a ") == page.index('<a class="nhsuk-skip-link"')
+        assert 'id="maincontent"' in page
+    assert store.served >= 3  # drawn for the first page, kept for the others
