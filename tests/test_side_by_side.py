@@ -23,6 +23,7 @@ from engage.server_timing import parse_header
 from engage.side_by_side import read_side_by_side
 from engage.surveys.disclosure import Purpose
 from tests import factories
+from tests.conftest import comparable
 
 
 def _session_and_connection() -> tuple[int, int]:
@@ -167,3 +168,23 @@ def test_the_requests_own_objects_are_loaded_before_the_parts_read_them(
         event.remove(Mapper, "refresh", note_thread)
     # Both were loaded again after each commit, each time in this thread.
     assert loaded_in == [threading.current_thread().name] * 6
+
+
+@pytest.mark.parametrize("period", ["month", "year"])
+def test_the_dashboard_side_by_side_shows_what_it_shows_one_after_another(
+    app: Flask,
+    demo: None,
+    client: FlaskClient,
+    login: Callable[..., Any],
+    cast: dict[str, Any],
+    period: str,
+) -> None:
+    login(cast["admin"])  # every section, the equality figures among them
+    pages = {}
+    for threads in (1, 3):
+        app.config["READ_THREADS"] = threads
+        response = client.get(f"/dashboard/?period={period}")
+        assert response.status_code == 200
+        pages[threads] = comparable(response)
+    assert pages[1] == pages[3]
+    assert "Involvement" in pages[3]
