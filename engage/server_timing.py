@@ -11,8 +11,8 @@ time in Jinja (less the queries run while rendering, which count in ``db``), and
 independent parts are queried side by side on connections of their own
 (``engage.side_by_side``) adds ``parts``, the time it waited for them all, and
 their queries are in it, not in ``db``. What is left of ``total`` is the rest of
-Python (routing, forms, the ORM building objects). A
-browser's developer tools show it beside each request, and the benchmark reads it.
+Python (routing, forms, the ORM building objects). A browser's developer tools
+show it beside each request, and the benchmark reads it.
 
 Only signed-in staff get it. A public page's timing could tell a stranger something
 its words do not (whether a query found rows, how much data lies behind a page), so

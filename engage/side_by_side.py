@@ -8,9 +8,10 @@ own, so in a session and on a pooled connection of its own, and reads what was
 committed when its queries ran. So the parts must only read (a part that writes,
 an audit event say, stays in the request's own thread and session) and must not
 lean on the request (``current_user``, ``g``): what they need is passed to them.
-The request's own ORM objects among it (the user, a programme) are loaded first,
-in the request's thread, with :func:`loaded_here`: a part that found one expired
-would load it through the request's session, which is not for other threads.
+Any of the request's ORM objects passed to them (the user, a programme) is loaded
+first, in the request's thread, with :func:`loaded_here`: a part that found one
+expired would load it through the request's session, which is not for other
+threads.
 
 ``READ_THREADS`` (``ENGAGE_READ_THREADS``) sets how many parts run at once; 1 runs
 them one after another in the caller's session, as does an in-memory SQLite
