@@ -48,14 +48,15 @@ def read_side_by_side(parts: Sequence[Callable[[], T]]) -> list[T]:
 
 
 def loaded_here(*instances: object) -> None:
-    """Load, in this thread, the columns of these ORM objects that have expired (a
-    commit expires them), so that parts run side by side only read what is loaded.
-    Their relationships are not loaded: parts must not follow them."""
+    """Load, in this thread, the columns of these ORM objects not loaded yet (a
+    commit expires them; a query may have left some out), so that parts run side by
+    side only read what is loaded. Their relationships are not loaded: parts must
+    not follow them."""
     for instance in instances:
         state = sa_inspect(instance, raiseerr=False) if instance is not None else None
         if state is None or state.session is None:
             continue
-        if state.expired_attributes & set(state.mapper.column_attrs.keys()):
+        if state.unloaded & set(state.mapper.column_attrs.keys()):
             state.session.refresh(instance)
 
 

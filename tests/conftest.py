@@ -363,11 +363,13 @@ def wait_for(
 
 
 def comparable(response: Any, *replace: str) -> str:
-    """A response body with per-request values (CSP nonce, CSRF token) blanked out."""
+    """A response body with per-request values (CSP nonce, CSRF token, the seconds
+    left before a signed-in page signs out) blanked out."""
     import re
 
     text = response.get_data(as_text=True)
     text = re.sub(r'nonce="[^"]+"', 'nonce=""', text)
+    text = re.sub(r'data-seconds-left="\d+"', 'data-seconds-left=""', text)
     text = re.sub(
         r'name="csrf_token" (type="hidden" )?value="[^"]+"', 'name="csrf_token"', text
     )
