@@ -139,9 +139,10 @@ def test_the_dashboard_reads_its_sections_side_by_side_and_says_how_long(
 def test_the_requests_own_objects_are_loaded_before_the_parts_read_them(
     app: Flask, cast: dict[str, Any]
 ) -> None:
-    """A commit expires the user and the programme the scope holds; the sections,
-    each in its own thread, read them, and must not load them there (through the
-    request's session, which is for one thread only)."""
+    """A commit expires the user and the programme the scope holds (here
+    ``expire_all`` stands for it); the sections, each in its own thread, read them,
+    and must not load them there (through the request's session, which is for one
+    thread only)."""
     app.config["READ_THREADS"] = 3
     programme = factories.ProgrammeFactory()
     scope = Scope(
@@ -166,7 +167,7 @@ def test_the_requests_own_objects_are_loaded_before_the_parts_read_them(
             assert [s.key for s in sections][:2] == ["actions", "deliveries"]
     finally:
         event.remove(Mapper, "refresh", note_thread)
-    # Both were loaded again after each commit, each time in this thread.
+    # Both were loaded again after each expiry, each time in this thread.
     assert loaded_in == [threading.current_thread().name] * 6
 
 
