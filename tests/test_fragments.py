@@ -10,6 +10,7 @@ import pytest
 from markupsafe import Markup
 
 from engage import fragments
+from tests.conftest import without_request_values
 
 
 class _CountingStore(OrderedDict[Any, Markup]):
@@ -48,7 +49,7 @@ def test_form_pages_drawn_from_the_store_match_pages_drawn_afresh(
     kept = [client.get(page).get_data(as_text=True) for page in pages]
     assert store.served > 20
     for page, before, after in zip(pages, afresh, kept, strict=True):
-        assert _without_tokens(before) == _without_tokens(after), page
+        assert without_request_values(before) == without_request_values(after), page
 
 
 def test_a_mistake_is_shown_although_the_clean_field_was_kept(
@@ -103,14 +104,6 @@ def test_keys_tell_kinds_apart_and_the_store_is_bounded() -> None:
 class _Shouting(str):
     def __html__(self) -> str:
         return self.upper()
-
-
-def _without_tokens(html: str) -> str:
-    """The page without what differs on every visit: its CSRF token, nonces and the
-    seconds left before the sign-in times out."""
-    html = re.sub(r'name="csrf_token"[^>]*value="[^"]*"', "", html)
-    html = re.sub(r'data-seconds-left="\d+"', "", html)
-    return re.sub(r'nonce="[^"]*"', "", html)
 
 
 def test_every_page_opens_with_a_skip_link_to_its_main_content(
