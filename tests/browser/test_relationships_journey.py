@@ -34,6 +34,11 @@ from engage.clock import today
 from engage.clock import utcnow
 from engage.extensions import db
 from engage.organisation.models import Organisation
+from engage.relationships.brief import COMMITMENTS_SHOWN
+from engage.relationships.brief import CONTACTS_SHOWN
+from engage.relationships.brief import INTERACTIONS_SHOWN
+from engage.relationships.brief import THEMES_SHOWN
+from engage.relationships.commitments import MAX_DESCRIPTION
 from engage.relationships.models import Commitment
 from engage.relationships.models import CommitmentStatus
 from engage.relationships.models import Interaction
@@ -494,6 +499,15 @@ def test_a_relationship_from_due_for_contact_to_the_printed_brief(
     assert len(journey.links) > 30, sorted(journey.links)
 
 
+def _prints_on_one_page(page: Any, tmp_path: Path) -> None:
+    """The page printed to PDF (as the browser's Print command would) is one page."""
+    page.emulate_media(media="print")
+    pdf = tmp_path / "brief.pdf"
+    page.pdf(path=str(pdf), prefer_css_page_size=True)
+    pages = len(PdfReader(str(pdf)).pages)
+    assert pages == 1, f"the brief prints on {pages} pages"
+
+
 def test_a_full_meeting_brief_prints_on_one_a4_page(
     officer_page: Any, journey: LinkJourney, tmp_path: Path
 ) -> None:
@@ -544,11 +558,80 @@ def test_a_full_meeting_brief_prints_on_one_a4_page(
     expect(page.locator("main")).to_contain_text("And 2 more on the audience's page.")
     expect(page.locator("main")).to_contain_text("And 2 more.")
     journey.check(page)
-    page.emulate_media(media="print")
-    pdf = tmp_path / "brief.pdf"
-    page.pdf(path=str(pdf), prefer_css_page_size=True)
-    pages = len(PdfReader(str(pdf)).pages)
-    assert pages == 1, f"the brief prints on {pages} pages"
+    _prints_on_one_page(page, tmp_path)
+    assert journey.server_errors == []
+
+
+def _longest(words: str, length: int) -> str:
+    """``words`` repeated to exactly ``length`` characters (a field at its maximum)."""
+    return (words * (length // len(words) + 1))[:length]
+
+
+def test_a_brief_of_the_longest_words_still_prints_on_one_a4_page(
+    officer_page: Any, journey: LinkJourney, tmp_path: Path
+) -> None:
+    """Every list at its cap and every field at its longest (a heading of 300
+    characters with an unbroken link in it, promises of 1,000): the printout clips
+    each to two lines and stays one A4 page; the screen shows every word."""
+    day = today()
+    officer = factories.UserFactory(
+        role="officer", name=_longest("Olufunmilayo Officer-Longname ", 120)
+    )
+    council = factories.AudienceFactory(
+        name=_longest("Northshire County Council health overview and scrutiny ", 200),
+        owner=officer,
+    )
+    contacts = [
+        factories.ContactFactory(
+            audience=council,
+            name=_longest(f"Cllr Firstname Longsurname-{n} ", 200),
+            role=_longest("Cabinet member for adult social care and health ", 200),
+            email=f"{'firstname.longsurname' * 5}{n}@northshire-county.gov.example",
+            phone=_longest("01632 960 123 ", 40),
+        )
+        for n in range(CONTACTS_SHOWN + 1)
+    ]
+    themes = [
+        factories.ThemeFactory(name=_longest(f"Urgent and emergency care {n} ", 200))
+        for n in range(THEMES_SHOWN)
+    ]
+    heading = (
+        "Scrutiny papers at https://northshire-county.gov.example/"
+        + "committee-papers-" * 4
+    )
+    subjects = [_longest(f"{heading} {n} ", 300) for n in range(INTERACTIONS_SHOWN)]
+    for n, subject in enumerate(subjects):
+        db.session.add(
+            factories.InteractionFactory(
+                subject=subject,
+                occurred_on=day - timedelta(days=7 * n),
+                audiences=[council],
+                contacts=contacts[:2],
+                themes=themes,
+            )
+        )
+    promise = _longest(
+        "Send the committee the stroke review's options appraisal and the "
+        "travel-time analysis for each site ",
+        MAX_DESCRIPTION,
+    )
+    for n in range(COMMITMENTS_SHOWN + 1):
+        factories.CommitmentFactory(
+            audience=council,
+            owner=officer,
+            description=promise,
+            due_on=day + timedelta(days=n - 3),
+        )
+    db.session.commit()
+
+    page = officer_page
+    sign_in(page, officer)
+    page.goto(f"/audiences/{council.id}/brief")
+    main = page.locator("main")
+    for words in (council.name, subjects[0], promise, themes[0].name):
+        expect(main).to_contain_text(words)
+    journey.check(page)
+    _prints_on_one_page(page, tmp_path)
     assert journey.server_errors == []
 
 

@@ -385,12 +385,17 @@ def test_the_brief(client: Any, login: Any, cast: dict[str, Any]) -> None:
     assert "Long ago" not in page
     assert page.index("Meeting 1 days ago") < page.index("Meeting 5 days ago")
     assert "Mixed" in page
+    # Each promise and theme in a span the printout cuts to two lines, then what
+    # follows it (when due, how often raised), never cut.
+    clip = '<span class="engage-brief__clip">'
     assert (
-        "Send the review papers – due 12 June 2026 <strong>(overdue)</strong>" in page
+        f"{clip}Send the review papers</span> {clip}– due 12 June 2026 "
+        "<strong>(overdue)</strong></span>" in page
     )
-    assert "Arrange a visit – due 24 June 2026</li>" in page
-    assert "Stroke services review: raised 7 times" in page
-    assert "Parking: raised 4 times" in page
+    assert f"{clip}Arrange a visit</span> {clip}– due 24 June 2026</span>" in page
+    line = '<span class="engage-brief__clip engage-brief__clip--line">'
+    assert f"{line}Stroke services review:</span> <span>raised 7 times</span>" in page
+    assert f"{line}Parking:</span> <span>raised 4 times</span>" in page
     assert "Contact expected every 30 days" in page
     assert "one mixed meeting" in page
     assert "Print this brief" in page
