@@ -13,12 +13,18 @@ import random
 from datetime import datetime
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from engage.accounts.models import Role
 from engage.accounts.services import DemoLogin
 from engage.accounts.services import ensure_user
 from engage.actions.services import seed_channels
+from engage.audit.models import AuditEvent
+from engage.audit.services import PUBLIC
+from engage.audit.services import record_event
 from engage.demo_plan import load_demo_actions
 from engage.demo_plan import load_demo_audiences
+from engage.extensions import db
 from engage.membership import lists
 from engage.membership import services as members
 from engage.membership.models import ConsentMethod
@@ -393,11 +399,30 @@ def _add_generated_members(*, now: datetime) -> None:
 
 
 def _as_web_member(member: Member, *, pending: bool, now: datetime) -> None:
-    """Make a demo member look as if they joined on the web form."""
+    """Make a demo member look as if they joined on the web form (their record, its
+    consents and its history: the join, and the confirmation once confirmed)."""
     member.joined_by = ConsentMethod.WEB_FORM
     for record in member.consents:
         record.method = ConsentMethod.WEB_FORM
+    added = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity_type == "member",
+            AuditEvent.entity_id == str(member.id),
+            AuditEvent.action == "create",
+        )
+    ).one()
+    added.actor_label, added.action = PUBLIC, "register"
     if pending:
         member.status = MemberStatus.PENDING
+        added.summary = "joined online, awaiting confirmation"
     else:
         member.confirmed_at = now + timedelta(hours=2)
+        added.summary = "joined online"
+        record_event(
+            PUBLIC,
+            "confirm",
+            "member",
+            member.id,
+            "e-mail confirmed",
+            now=member.confirmed_at,
+        )

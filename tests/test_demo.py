@@ -37,6 +37,7 @@ from engage.demo import DEMO_USERS
 from engage.demo import load_demo
 from engage.extensions import db
 from engage.membership.equality import SUPPRESS_BELOW
+from engage.membership.models import ConsentMethod
 from engage.membership.models import EqualityAnswers
 from engage.membership.models import Member
 from engage.membership.models import MemberStatus
@@ -342,6 +343,36 @@ def test_members_of_both_tiers_joined_through_the_year_some_with_support_needs()
     months = {_month(m.created_at.date()) for m in members if m.created_at >= year_ago}
     assert len(months) >= 10
     assert 3 <= sum(bool(m.support_needs) for m in active) <= 10
+
+
+@pytest.mark.usefixtures("demo")
+def test_members_who_joined_online_have_the_history_of_an_online_join() -> None:
+    """Their record, consents and history agree: registered by a member of the
+    public online (and confirmed, unless still pending), never "joined by phone"."""
+    online = list(
+        db.session.scalars(
+            select(Member).where(Member.joined_by == ConsentMethod.WEB_FORM)
+        )
+    )
+    assert online
+    for member in online:
+        events = [
+            (e.actor_label, e.action, e.summary)
+            for e in db.session.scalars(
+                select(AuditEvent)
+                .where(
+                    AuditEvent.entity_type == "member",
+                    AuditEvent.entity_id == str(member.id),
+                )
+                .order_by(AuditEvent.occurred_at, AuditEvent.id)
+            )
+        ]
+        pending = member.status is MemberStatus.PENDING
+        joined = "joined online, awaiting confirmation" if pending else "joined online"
+        assert events[0] == ("public", "register", joined)
+        assert (("public", "confirm", "e-mail confirmed") in events) is not pending
+        given = {r.method for r in member.consents if r.granted}
+        assert given == {ConsentMethod.WEB_FORM}
 
 
 @pytest.mark.usefixtures("demo")

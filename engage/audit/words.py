@@ -232,6 +232,8 @@ ACTOR_LABELS = {
     "public": "A member of the public",
     "anonymous": "Someone not signed in",
     "cli": "An administrator at the command line",
+    "demo": "The demo data",
+    "read-capture job": "The capture mailbox reader",
 }
 
 #: Events about a person's own account, said without naming them twice.
@@ -629,7 +631,8 @@ def _detail(event: AuditEvent, record: _Record | None) -> str:
 # Sentences ----------------------------------------------------------------------------
 
 
-def _actor(event: AuditEvent) -> str:
+def actor_name(event: AuditEvent) -> str:
+    """Who did it, in words: a user's name, or what stands for Engage or the public."""
     if event.actor is not None:
         return str(event.actor.name)
     label = event.actor_label or "system"
@@ -656,7 +659,7 @@ def _url(record: _Record, viewer: Any) -> str | None:
 
 
 def _sentence(event: AuditEvent, record: _Record | None, viewer: Any) -> Sentence:
-    actor = _actor(event)
+    actor = actor_name(event)
     verb = VERBS.get(event.action, event.action.replace("_", " ").replace(".", " "))
     if event.entity_type == "user" and event.actor_id is not None:
         same_person = event.actor_id == _record_id(event)

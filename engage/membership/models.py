@@ -74,6 +74,19 @@ class ConsentMethod(enum.StrEnum):
     #: Their e-mail provider reported that they marked a mailing as spam.
     COMPLAINT = "complaint"
 
+    @property
+    def label(self) -> str:
+        """How, in words ("Online form"), where staff read it."""
+        return {
+            "web-form": "Online form",
+            "self-service": "Their manage link",
+            "phone": "By phone",
+            "paper": "Paper form",
+            "staff": "By staff",
+            "unsubscribe": "Unsubscribe link in a mailing",
+            "complaint": "Marked a mailing as spam",
+        }[self.value]
+
 
 #: Ways a member can join without the web form (staff enter them).
 STAFF_JOIN_METHODS = (ConsentMethod.PHONE, ConsentMethod.PAPER)

@@ -20,6 +20,9 @@ from sqlalchemy.orm import selectinload
 
 from engage.audit.services import SYSTEM
 from engage.audit.services import record_event
+from engage.audit.words import action_name
+from engage.audit.words import actor_name
+from engage.audit.words import plain
 from engage.backups import ledger
 from engage.clock import local_day
 from engage.errors import Conflict
@@ -366,19 +369,34 @@ class HistoryEntry:
     what: str
 
 
+def _under_notice(wording_version: str) -> str:
+    """ ", under privacy notice 3" from a consent record's wording version (the
+    notice's version, then a digest of the consent wording that only the record and
+    downloads keep)."""
+    notice = wording_version.partition("/")[0].strip()
+    return f", under privacy notice {notice}" if notice else ""
+
+
 def member_history(member: Member) -> list[HistoryEntry]:
     """Audit events about the member and its consent records, merged, oldest first."""
     entries = [
-        HistoryEntry(e.occurred_at, "audit", e.actor_label, f"{e.action}: {e.summary}")
+        HistoryEntry(
+            e.occurred_at,
+            "audit",
+            actor_name(e),
+            ": ".join(
+                part for part in (action_name(e.action), plain(e.summary or "")) if part
+            ),
+        )
         for e in member_events(member)
     ]
     entries += [
         HistoryEntry(
             r.recorded_at,
             "consent",
-            r.method.value,
-            f"{'gave' if r.granted else 'withdrew'} consent to contact by "
-            f"{r.channel.value} ({r.method.value}, wording {r.wording_version})",
+            r.method.label,
+            f"{'Gave' if r.granted else 'Withdrew'} consent to contact by "
+            f"{r.channel.label}{_under_notice(r.wording_version)}",
         )
         for r in member.consents
     ]

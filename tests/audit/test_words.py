@@ -109,6 +109,16 @@ def test_records_that_are_gone_and_people_without_accounts() -> None:
     )
 
 
+def test_engage_s_own_workers_are_named_in_words() -> None:
+    """The capture mailbox reader and the demo loader, not their codes."""
+    record_event("read-capture job", "file", "captured_message", None, "")
+    record_event("demo", "update", "commitment", None, "")
+    db.session.flush()
+    said = _sentences(None)
+    assert said["file"] == "The capture mailbox reader filed captured e-mails"
+    assert said["update"].startswith("The demo data changed ")
+
+
 def test_events_about_many_records_name_them_in_the_plural(cast) -> None:
     record_event("system", "import", "action", None, "import actions: 23 created")
     record_event(cast["admin"], "revoke", "api_token", None, "")

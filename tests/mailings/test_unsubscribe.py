@@ -112,7 +112,10 @@ def test_consent_history_on_the_staff_record_shows_it(
     client.post(_url(recipient), data=ONE_CLICK)
     login(cast["officer"])
     page = client.get(f"/members/{member.id}").get_data(as_text=True)
-    assert "withdrew consent to contact by email (unsubscribe" in page
+    assert (
+        '<td class="nhsuk-table__cell">Unsubscribe link in a mailing</td>\n'
+        '      <td class="nhsuk-table__cell">Withdrew consent to contact by e-mail'
+    ) in page
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -24,6 +25,8 @@ from engage.membership import figures
 from engage.membership import lists
 from engage.membership import services
 from engage.membership.consent import current_consents
+from engage.membership.consent import record_consents
+from engage.membership.consent import wording_version
 from engage.membership.models import ConsentMethod
 from engage.membership.models import ContactChannel
 from engage.membership.models import EqualityAnswers
@@ -165,6 +168,9 @@ def test_update_member_audits_field_names_only(cast) -> None:
 
 def test_change_tier_and_withdraw_on_request(cast) -> None:
     member = make_member()
+    record_consents(
+        member, {ContactChannel.EMAIL: True}, method=ConsentMethod.WEB_FORM, now=NOW
+    )
     services.change_tier(member, Tier.GOLD, actor=cast["officer"], now=NOW)
     services.withdraw_on_request(member, actor=cast["officer"], now=NOW)
     assert member.tier is Tier.GOLD
@@ -172,10 +178,23 @@ def test_change_tier_and_withdraw_on_request(cast) -> None:
     assert member.withdrawn_at == NOW
     assert not any(current_consents(member).values())
     history = services.member_history(member)
-    assert [e.what for e in history] == [
-        "update: tier silver→gold",
-        "withdraw: active→withdrawn (staff)",
+    # In words, as the member's page shows them: no action codes, enum values or the
+    # consent wording's digest.
+    assert [(e.who, e.what) for e in history if e.kind == "audit"] == [
+        ("Owen Officer", "Changed: tier silver to gold"),
+        ("Owen Officer", "Withdrew: active to withdrawn (staff)"),
     ]
+    consents = [(e.who, e.what) for e in history if e.kind == "consent"]
+    notice = re.escape(wording_version().partition("/")[0])
+    assert [who for who, _ in consents] == ["Online form", "By staff"]
+    assert re.fullmatch(
+        f"Gave consent to contact by e-mail, under privacy notice {notice}",
+        consents[0][1],
+    )
+    assert re.fullmatch(
+        f"Withdrew consent to contact by e-mail, under privacy notice {notice}",
+        consents[1][1],
+    )
 
 
 def test_member_query_searches_and_filters(cast) -> None:

@@ -306,7 +306,15 @@ def test_officer_adds_a_member_who_joined_by_phone(
         (ContactChannel.PHONE, ConsentMethod.PHONE),
     }
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "gave consent to contact by email (phone" in detail
+    # How they joined and gave consent, in words on the record and the list.
+    assert "(by phone)\n    </dd>" in detail
+    assert ">By phone</td>" in detail
+    assert "Gave consent to contact by e-mail, under privacy notice" in detail
+    assert "Gave consent to contact by phone, under privacy notice" in detail
+    listed = client.get("/members/").get_data(as_text=True)
+    assert "(by phone)</td>" in listed
+    for code in ("(phone)", "web-form", "create:", "wording"):
+        assert code not in detail + listed
 
 
 def test_adding_a_known_email_shows_a_field_error(
