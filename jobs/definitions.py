@@ -22,6 +22,7 @@ JOBS: tuple[JobSpec, ...] = (
         {"hour": 2, "minute": 0},
         "engage.membership.registration:purge_unconfirmed",
         description="Delete sign-ups never confirmed within 30 days.",
+        title="Delete unconfirmed sign-ups",
     ),
     JobSpec(
         "membership-retention",
@@ -29,6 +30,7 @@ JOBS: tuple[JobSpec, ...] = (
         NIGHTLY,
         "engage.membership.services:apply_retention",
         description="Erase members withdrawn longer ago than the retention period.",
+        title="Erase members past the retention period",
     ),
     JobSpec(
         "purge-imports",
@@ -36,6 +38,7 @@ JOBS: tuple[JobSpec, ...] = (
         {"minute": 35},
         "engage.imports.services:purge_pending_imports",
         description="Delete uploaded import files not applied within the hour.",
+        title="Delete import files left unapplied",
     ),
     JobSpec(
         "action-digest",
@@ -43,6 +46,7 @@ JOBS: tuple[JobSpec, ...] = (
         {"hour": 7, "minute": 0},
         "engage.actions.digest:send_action_digests",
         description="E-mail each owner their actions due within 7 days or overdue.",
+        title="E-mail action owners what is due",
     ),
     JobSpec(
         "deliver-mail",
@@ -52,6 +56,7 @@ JOBS: tuple[JobSpec, ...] = (
         description="Write e-mails asked for by address (password resets, manage "
         "links) left by a request, send queued e-mails and retry failed ones.",
         misfire_grace_seconds=60,
+        title="Send e-mails",
     ),
     JobSpec(
         "send-mailings",
@@ -61,6 +66,7 @@ JOBS: tuple[JobSpec, ...] = (
         description="Start the mailings scheduled for now and send the mailings being "
         "sent, in throttled batches (each run sends for up to 50 seconds).",
         misfire_grace_seconds=60,
+        title="Send newsletters and mailings",
     ),
     JobSpec(
         "send-involvement",
@@ -70,6 +76,7 @@ JOBS: tuple[JobSpec, ...] = (
         description="Send involvement invitations, reminders a week and a day before "
         "each session, freed places, changes and cancellations (e-mails and texts).",
         misfire_grace_seconds=60,
+        title="Send involvement invitations and reminders",
     ),
     JobSpec(
         "close-surveys",
@@ -77,6 +84,7 @@ JOBS: tuple[JobSpec, ...] = (
         {"minute": 5},
         "engage.surveys.services:close_due_surveys",
         description="Close open surveys whose closing date has passed.",
+        title="Close surveys at their end date",
     ),
     JobSpec(
         "poll-feeds",
@@ -85,6 +93,7 @@ JOBS: tuple[JobSpec, ...] = (
         "jobs.feeds:poll_feeds",
         description="Fetch the feeds that are due and record their mentions.",
         misfire_grace_seconds=15 * 60,
+        title="Read news feeds for media mentions",
     ),
     JobSpec(
         "mailing-figures",
@@ -93,6 +102,7 @@ JOBS: tuple[JobSpec, ...] = (
         "engage.mailings.measurement:refresh_mailing_figures",
         description="Bring the delivery figures logged on the plan up to date for "
         "mailings finished in the last 30 days (receipts and bounces arrive late).",
+        title="Update mailings' delivery figures on the plan",
     ),
     JobSpec(
         "read-bounces",
@@ -102,6 +112,7 @@ JOBS: tuple[JobSpec, ...] = (
         description="Read bounce and spam reports from the bounce mailbox; mark "
         "undeliverable addresses and stop e-mail to those who complained.",
         misfire_grace_seconds=5 * 60,
+        title="Read bounced e-mails",
     ),
     JobSpec(
         "read-capture",
@@ -111,6 +122,7 @@ JOBS: tuple[JobSpec, ...] = (
         description="Read the e-mails staff copied to the capture mailbox; file each "
         "as a draft interaction for its sender to confirm, or leave it for review.",
         misfire_grace_seconds=5 * 60,
+        title="Read e-mails copied to the capture mailbox",
     ),
     JobSpec(
         "compute-metrics",
@@ -118,6 +130,7 @@ JOBS: tuple[JobSpec, ...] = (
         {"hour": 1, "minute": 30},
         "engage.metrics.scheduled:nightly_metrics",
         description="Yesterday's system metrics and reach figures from deliveries.",
+        title="Work out yesterday's metrics",
     ),
     JobSpec(
         "score-relationships",
@@ -126,6 +139,7 @@ JOBS: tuple[JobSpec, ...] = (
         "jobs.relationships:score_relationships",
         description="Score each active audience's relationship health for today "
         "(contact against its cadence, sentiment, overdue commitments) and keep it.",
+        title="Score relationship health",
     ),
     JobSpec(
         "reach-report-weekly",
@@ -134,6 +148,7 @@ JOBS: tuple[JobSpec, ...] = (
         "engage.metrics.scheduled:reach_report",
         {"period": "week"},
         description="Make and e-mail last week's reach report.",
+        title="E-mail the weekly reach report",
     ),
     JobSpec(
         "reach-report-monthly",
@@ -142,5 +157,6 @@ JOBS: tuple[JobSpec, ...] = (
         "engage.metrics.scheduled:reach_report",
         {"period": "month"},
         description="Make and e-mail last month's reach report.",
+        title="E-mail the monthly reach report",
     ),
 )

@@ -59,6 +59,14 @@ class RunTrigger(enum.StrEnum):
     REQUEST = "request"  # the "Run now" button
     CLI = "cli"  # engage run-job NAME
 
+    @property
+    def label(self) -> str:
+        return {
+            "schedule": "On its schedule",
+            "request": "Run now button",
+            "cli": "Command line",
+        }[self.value]
+
 
 class JobRun(db.Model):  # type: ignore[name-defined,misc]
     """One run of a scheduled job, with its counts or its error."""
@@ -97,6 +105,10 @@ class RequestStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
+
+    @property
+    def label(self) -> str:
+        return {"queued": "waiting", "running": "running", "done": "done"}[self.value]
 
 
 class JobRequest(db.Model):  # type: ignore[name-defined,misc]

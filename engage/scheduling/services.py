@@ -47,6 +47,14 @@ class JobSpec:
     description: str = ""
     #: How late a run may still start (a catch-up after downtime); None: always.
     misfire_grace_seconds: int | None = 6 * 3600
+    #: What it does, in a few words, where people read ("Send e-mails"); ``name``
+    #: is for the command line.
+    title: str = ""
+
+    @property
+    def words(self) -> str:
+        """Its title, or its name if it has none."""
+        return self.title or self.name
 
     def resolve(self) -> Callable[..., Any]:
         """The service function."""

@@ -39,6 +39,7 @@ def index() -> ResponseReturnValue:
         lease=services.current_lease(),
         heartbeat_age=services.heartbeat_age(now=now),
         requests=services.pending_requests(),
+        titles={spec.name: spec.words for spec in services.registry()},
         now=now,
     )
 
@@ -46,10 +47,12 @@ def index() -> ResponseReturnValue:
 @bp.post("/<name>/run")
 @roles_required(*ADMINS)
 def run_now(name: str) -> ResponseReturnValue:
+    try:
+        spec = services.get_spec(name)
+    except NotFound:
+        abort(404)
     with change(
-        f"{name} will run within a few seconds, if the scheduler is running.",
-        on_error=lambda error: abort(404),  # no job of that name
-        catch=NotFound,
+        f"“{spec.words}” will run within a few seconds, if the scheduler is running."
     ):
         services.request_run(name, actor=current_user, now=utcnow())
     return redirect(url_for("jobs.index"))

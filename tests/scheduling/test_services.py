@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
+from markupsafe import escape
 from sqlalchemy import select
 
 from engage.audit.models import AuditEvent
@@ -170,12 +171,19 @@ def test_jobs_page_lists_jobs_and_run_now_queues_a_request(
     runner.run_job(services.get_spec("purge-imports"), trigger=RunTrigger.CLI)
     login(cast["admin"])
     page = client.get("/jobs/").get_data(as_text=True)
-    for name in ("purge-registrations", "membership-retention", "action-digest"):
-        assert name in page
+    # Each job by what it does, its name for the command line beside it.
+    for spec in services.registry():
+        assert spec.title, spec.name
+        assert f'<h2 id="job-{spec.name}">{escape(spec.title)}</h2>' in page
+        assert f"<code>{spec.name}</code>" in page
     assert "No scheduler has run yet" in page
+    assert '<td class="nhsuk-table__cell">Command line</td>' in page
     assert "count: 0" in page
     response = client.post("/jobs/action-digest/run")
     assert response.status_code == 302
+    page = client.get("/jobs/").get_data(as_text=True)
+    assert "“E-mail action owners what is due” will run within a few seconds" in page
+    assert "<li>E-mail action owners what is due: waiting, asked for at" in page
     (request,) = db.session.scalars(select(JobRequest)).all()
     assert (request.job, request.status, request.requested_by_id) == (
         "action-digest",
