@@ -36,7 +36,7 @@ import wtforms
 from wtforms import widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
-from wtforms.validators import InputRequired
+from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
@@ -68,7 +68,8 @@ def text(
     are trimmed of surrounding spaces; text areas keep them unless ``trim``.
     """
     field = wtforms.TextAreaField if lines else wtforms.StringField
-    checks: list[Any] = [InputRequired(required)] if required else []
+    # Only spaces is nothing entered: DataRequired reads the value, not what was sent.
+    checks: list[Any] = [DataRequired(required)] if required else []
     if not lines:
         checks.append(OneLine(f"{label} must be one line, without line breaks"))
     filters = [strip] if (not lines if trim is None else trim) else []
@@ -79,8 +80,16 @@ def text(
         label,
         description=description,
         filters=filters,
-        validators=[*checks, Length(max=max_length)],
+        validators=[
+            *checks,
+            Length(max=max_length, message=too_long(label, max_length)),
+        ],
     )
+
+
+def too_long(label: str, max_length: int) -> str:
+    """The message for text longer than a field takes, naming the field."""
+    return f"{label} must be {max_length:,} characters or fewer"
 
 
 class OneLine:

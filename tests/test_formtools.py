@@ -199,3 +199,22 @@ def test_a_one_line_box_refuses_line_breaks_but_not_tabs(app) -> None:
             formdata=MultiDict({"subject": "News\tfor May"}), meta={"csrf": False}
         )
         assert tabbed.validate()
+
+
+@pytest.mark.parametrize("lines", [False, True])
+def test_a_required_box_of_only_spaces_is_empty_and_a_long_one_is_named(
+    app: Flask, lines: bool
+) -> None:
+    class Form(FlaskForm):  # type: ignore[misc]
+        name = text("Name", max_length=200, required="Enter the name", lines=lines)
+
+    with app.test_request_context():
+        for blank in ("   ", " \t ", "\u00a0 "):
+            form = Form(formdata=MultiDict({"name": blank}), meta={"csrf": False})
+            assert not form.validate()
+            assert form.name.errors == ["Enter the name"]
+        form = Form(formdata=MultiDict({"name": "N" * 201}), meta={"csrf": False})
+        assert not form.validate()
+        assert form.name.errors == ["Name must be 200 characters or fewer"]
+        form = Form(formdata=MultiDict({"name": " Ann "}), meta={"csrf": False})
+        assert form.validate(), form.errors

@@ -10,6 +10,7 @@ from wtforms import BooleanField
 from wtforms import EmailField
 from wtforms import PasswordField
 from wtforms import StringField
+from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
@@ -22,6 +23,7 @@ from engage.formtools import RadioField
 from engage.formtools import choices
 from engage.formtools import enum_parser
 from engage.formtools import strip
+from engage.formtools import too_long
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -107,7 +109,10 @@ class UserForm(FlaskForm):  # type: ignore[misc]
     name = StringField(
         "Full name",
         filters=[strip],
-        validators=[InputRequired("Enter the person's name"), Length(max=200)],
+        validators=[
+            DataRequired("Enter the person's name"),
+            Length(max=200, message=too_long("Full name", 200)),
+        ],
         render_kw={"autocomplete": "off"},
     )
     email = EmailField(

@@ -11,6 +11,7 @@ from wtforms import SubmitField
 from wtforms import TelField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
@@ -25,6 +26,7 @@ from engage.formtools import choices
 from engage.formtools import enum_parser
 from engage.formtools import parse_id
 from engage.formtools import strip
+from engage.formtools import too_long
 from engage.membership import equality
 from engage.membership.consent import CONSENT_WORDING
 from engage.membership.lists import active_topic_ids
@@ -83,7 +85,10 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
     name = StringField(
         "Full name",
         filters=[strip],
-        validators=[InputRequired("Enter your full name"), Length(max=200)],
+        validators=[
+            DataRequired("Enter your full name"),
+            Length(max=200, message=too_long("Full name", 200)),
+        ],
         render_kw={"autocomplete": "name", "spellcheck": "false"},
     )
     email = EmailField(
@@ -125,8 +130,8 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
         description="We use it to know which area you live in.",
         filters=[strip],
         validators=[
-            InputRequired("Enter your postcode"),
-            Length(max=10, message="Postcode must be 10 characters or fewer"),
+            DataRequired("Enter your postcode"),
+            Length(max=10, message=too_long("Postcode", 10)),
         ],
         render_kw={"autocomplete": "postal-code", "spellcheck": "false"},
     )

@@ -335,7 +335,7 @@ def test_honeypot_is_hidden_from_people(client: FlaskClient) -> None:
         ("email", "not-an-email", "Enter an email address in the correct format"),
         ("phone", "12345", "Enter a UK phone number"),
         ("postcode", "XYZ", "Enter a real postcode"),
-        ("name", "N" * 201, "Field cannot be longer than 200 characters"),
+        ("name", "N" * 201, "Full name must be 200 characters or fewer"),
         ("support_other", "S" * 501, "500 characters or fewer"),
     ],
 )
@@ -351,6 +351,21 @@ def test_join_shows_linked_field_errors_and_keeps_values(
     assert f'value="{value}"' in html
     kept = 'value="LS1 4AP"' if field != "postcode" else 'value="Sam Jones"'
     assert kept in html
+    assert _members() == []
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [("name", "Enter your full name"), ("postcode", "Enter your postcode")],
+)
+def test_join_refuses_a_name_or_postcode_of_only_spaces(
+    client: FlaskClient, field: str, message: str
+) -> None:
+    response = client.post("/join", data=_form(**{field: "   "}))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'href="#{field}"' in html
+    assert message in html
     assert _members() == []
 
 
