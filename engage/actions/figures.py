@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import selectinload
@@ -121,38 +122,58 @@ def channel_names() -> dict[int, str]:
     return {c.id: c.name for c in db.session.scalars(select(Channel))}
 
 
+def _span_of_day(spans: Sequence[tuple[date, date]]) -> Any:
+    """Which of ``spans`` (first and last day, not overlapping) a delivery is in."""
+    return case(
+        *(
+            (and_(Activity.occurred_on >= first, Activity.occurred_on <= last), index)
+            for index, (first, last) in enumerate(spans)
+        )
+    )
+
+
+def _in_any(spans: Sequence[tuple[date, date]]) -> Any:
+    return or_(
+        *(
+            and_(Activity.occurred_on >= first, Activity.occurred_on <= last)
+            for first, last in spans
+        )
+    )
+
+
 def reach_totals(
-    start: date, end: date, programme_id: int | None
-) -> dict[str, dict[str, int]]:
-    """Per channel, the total of each reach figure label (lower-cased)."""
+    spans: Sequence[tuple[date, date]], programme_id: int | None
+) -> list[dict[str, dict[str, int]]]:
+    """For each span of days (not overlapping), each channel's total of each reach
+    figure label (lower-cased), in one query."""
     label = func.lower(ReachFigure.label)
+    span = _span_of_day(spans)
     query = (
-        select(Action.channel_id, label, func.sum(ReachFigure.value))
+        select(span, Action.channel_id, label, func.sum(ReachFigure.value))
         .select_from(Activity)
         .join(Action, Action.id == Activity.action_id)
         .join(ReachFigure, ReachFigure.activity_id == Activity.id)
-        .where(Activity.occurred_on >= start, Activity.occurred_on <= end)
-        .group_by(Action.channel_id, label)
+        .where(_in_any(spans))
+        .group_by(span, Action.channel_id, label)
     )
     if programme_id is not None:
         query = query.where(Action.programme_id == programme_id)
     names = channel_names()
-    totals: dict[str, dict[str, int]] = defaultdict(dict)
-    for channel_id, name, total in db.session.execute(query):
-        totals[names[channel_id]][name] = int(total or 0)
+    totals: list[dict[str, dict[str, int]]] = [defaultdict(dict) for _ in spans]
+    for index, channel_id, name, total in db.session.execute(query):
+        totals[index][names[channel_id]][name] = int(total or 0)
     return totals
 
 
 def paired_totals(
-    start: date,
-    end: date,
+    spans: Sequence[tuple[date, date]],
     programme_id: int | None,
     label: str,
     outputs: Sequence[str],
-) -> dict[str, tuple[int, int]]:
-    """Per channel, the total of ``label`` and of its ``outputs`` (lower-cased
-    labels) over the deliveries from ``start`` to ``end`` that record both: a
-    rate's numerator and denominator (opens ÷ recipients), in one query."""
+) -> list[dict[str, tuple[int, int]]]:
+    """For each span of days (not overlapping), per channel, the total of ``label``
+    and of its ``outputs`` (lower-cased labels) over the deliveries that record
+    both: a rate's numerator and denominator (opens ÷ recipients), in one query."""
 
     def total(labels: Sequence[str]) -> Any:
         return (
@@ -166,27 +187,33 @@ def paired_totals(
 
     per_delivery = (
         select(
+            _span_of_day(spans).label("span"),
             Action.channel_id.label("channel_id"),
             total([label]).label("part"),
             total(outputs).label("whole"),
         )
         .select_from(Activity)
         .join(Action, Action.id == Activity.action_id)
-        .where(Activity.occurred_on >= start, Activity.occurred_on <= end)
+        .where(_in_any(spans))
     )
     if programme_id is not None:
         per_delivery = per_delivery.where(Action.programme_id == programme_id)
     inner = per_delivery.subquery()
     query = (
-        select(inner.c.channel_id, func.sum(inner.c.part), func.sum(inner.c.whole))
+        select(
+            inner.c.span,
+            inner.c.channel_id,
+            func.sum(inner.c.part),
+            func.sum(inner.c.whole),
+        )
         .where(inner.c.part.is_not(None), inner.c.whole.is_not(None))
-        .group_by(inner.c.channel_id)
+        .group_by(inner.c.span, inner.c.channel_id)
     )
     names = channel_names()
-    return {
-        names[channel_id]: (int(part or 0), int(whole or 0))
-        for channel_id, part, whole in db.session.execute(query)
-    }
+    result: list[dict[str, tuple[int, int]]] = [{} for _ in spans]
+    for index, channel_id, part, whole in db.session.execute(query):
+        result[index][names[channel_id]] = (int(part or 0), int(whole or 0))
+    return result
 
 
 def deliveries_logged(

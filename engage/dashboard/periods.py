@@ -346,7 +346,8 @@ def menu(kind: PeriodKind, today: date, *, asked: str | None = None) -> list[Per
     """The months, quarters or years a person can choose, newest first: the one
     holding ``today`` (to date), then those before it. ``asked`` (a ``period``
     query value, as a bookmark keeps it) is added in its place when it is a valid
-    period outside the menu; anything else in it is left out."""
+    period outside the menu that has begun (a period still to come has no figures);
+    anything else in it is left out."""
     latest = current(kind, today)
     found = [latest]
     for _ in range(MENU_LENGTHS[kind] - 1):
@@ -356,6 +357,6 @@ def menu(kind: PeriodKind, today: date, *, asked: str | None = None) -> list[Per
             extra = parse_period(kind.value, asked, today=today)
         except ValidationError:
             extra = None
-        if extra is not None and extra not in found:
+        if extra is not None and extra.start <= today and extra not in found:
             found = sorted([*found, extra], key=lambda p: p.start, reverse=True)
     return [period.on(today) for period in found]

@@ -8,6 +8,7 @@ their figures come from engage.metrics.figures.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 
 from engage.actions import figures as action_figures
@@ -22,6 +23,7 @@ from engage.dashboard.sections import Scope
 from engage.dashboard.sections import Section
 from engage.dashboard.sections import day_spans
 from engage.metrics import figures as metric_figures
+from engage.metrics.figures import MetricRow
 from engage.metrics.models import MetricKind
 from engage.metrics.models import ReportPeriod
 from engage.metrics.models import Stage
@@ -101,6 +103,40 @@ def _against_targets(
     return rows, texts, met
 
 
+def _channel_reach(
+    metrics: Sequence[MetricRow], now: dict[int, float], before: dict[int, float]
+) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
+    """Each channel's reach (its output flow metrics, by unit) this period and the
+    period before, and each one's unit.
+
+    A channel's reach in a period is the sum of its metrics that have data then;
+    with none, it has no figure for that period (not a reach of 0).
+    """
+    channel_now: dict[str, float] = {}
+    channel_before: dict[str, float] = {}
+    units: dict[str, str] = {}
+    for metric in metrics:
+        if (
+            metric.channel is None
+            or metric.kind is not MetricKind.FLOW
+            or metric.stage is not Stage.OUTPUT
+        ):
+            continue
+        name = _reach_name(metric.channel, metric.unit)
+        units[name] = metric.unit
+        for values, totals in ((now, channel_now), (before, channel_before)):
+            if metric.id in values:
+                totals[name] = totals.get(name, 0.0) + values[metric.id]
+    return channel_now, channel_before, units
+
+
+def _rounded(value: float | None, digits: int | None = None) -> float | None:
+    """``value`` rounded (to whole numbers unless ``digits``), None kept as None."""
+    if value is None:
+        return None
+    return round(value, digits) if digits is not None else round(value)
+
+
 def metrics_section(scope: Scope) -> Section:
     """Reach by channel and each metric with a target against it (from observations).
 
@@ -133,31 +169,19 @@ def metrics_section(scope: Scope) -> Section:
     )
     for channel_id, unit_, day, value in by_slot(first, last):
         per_channel[_reach_name(names[channel_id], unit_)][day] = value
-    channel_now: dict[str, float] = defaultdict(float)
-    channel_before: dict[str, float] = defaultdict(float)
-    units: dict[str, str] = {}
-    for metric in metrics:
-        if (
-            metric.channel is None
-            or metric.kind is not MetricKind.FLOW
-            or metric.stage is not Stage.OUTPUT
-        ):
-            continue
-        name = _reach_name(metric.channel, metric.unit)
-        units[name] = metric.unit
-        channel_now[name] += now.get(metric.id, 0.0)
-        channel_before[name] += before.get(metric.id, 0.0)
-    channels = sorted(channel_now)
+    channel_now, channel_before, units = _channel_reach(metrics, now, before)
+    channels = sorted(set(channel_now) | set(channel_before))
     figures = [
         Figure(
             f"metric_reach_{index}",
             f"Reach: {name}",
             round(channel_now[name]),
-            round(channel_before[name]),
+            _rounded(channel_before.get(name)),
             unit=units[name],
             stage=Stage.OUTPUT.value,
         )
         for index, name in enumerate(channels, start=1)
+        if name in channel_now
     ]
     if with_target:
         figures.append(
@@ -189,9 +213,13 @@ def metrics_section(scope: Scope) -> Section:
             [
                 [
                     name,
-                    round(channel_now[name], 2),
-                    round(channel_before[name], 2),
-                    round(channel_now[name] - channel_before[name], 2),
+                    _rounded(channel_now.get(name), 2),
+                    _rounded(channel_before.get(name), 2),
+                    (
+                        round(channel_now[name] - channel_before[name], 2)
+                        if name in channel_now and name in channel_before
+                        else None
+                    ),
                 ]
                 for name in channels
             ],

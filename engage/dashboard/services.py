@@ -122,7 +122,7 @@ def deliveries_section(scope: Scope) -> Section:
     trend: list[list[Cell]] = [
         [slot.label, n] for slot, n in zip(slots, per_slot, strict=True)
     ]
-    measures = _delivery_measures(scope)
+    measures, measures_before = _delivery_measures(scope)
     units = sorted({unit for m in measures for unit in m.reach})
     rate_labels = sorted({label for m in measures for label in m.rates})
     by_channel = {m.channel: m for m in measures}
@@ -191,29 +191,38 @@ def deliveries_section(scope: Scope) -> Section:
                 percent_columns=(5,),
             )
         )
+    # Each figure is compared with the period before only where that period has
+    # one: a unit, rate or count it never recorded has no previous value (not 0).
     for u in units:
-        total = sum(m.reach.get(u, 0) for m in measures)
         figures.append(
-            Figure(f"reach_{u}", f"Reach: {u}", total, unit=u, stage=Stage.OUTPUT.value)
+            Figure(
+                f"reach_{u}",
+                f"Reach: {u}",
+                _reach_of(measures, u) or 0,
+                _reach_of(measures_before, u),
+                unit=u,
+                stage=Stage.OUTPUT.value,
+            )
         )
     for label in rate_labels:
-        part = sum(m.rates[label].numerator for m in measures if label in m.rates)
-        whole = sum(m.rates[label].denominator for m in measures if label in m.rates)
         figures.append(
             Figure(
                 f"rate_{label}",
                 f"{names[label].name} ({label} ÷ {names[label].of_unit})",
-                rate(part, whole) or 0.0,
+                _rate_of(measures, label) or 0.0,
+                _rate_of(measures_before, label),
                 unit="%",
                 stage=names[label].stage.value,
             )
         )
+    counts_before = _counts_alone(measures_before)
     for label, (setting, count) in _counts_alone(measures).items():
         figures.append(
             Figure(
                 f"count_{label}",
                 f"{label.capitalize()} ({setting.stage.label.lower()}, not reach)",
                 count,
+                counts_before[label][1] if label in counts_before else None,
                 unit=setting.unit,
                 stage=setting.stage.value,
             )
@@ -226,19 +235,40 @@ def deliveries_section(scope: Scope) -> Section:
     return Section("deliveries", "Deliveries and reach", figures, tables, notes)
 
 
-def _delivery_measures(scope: Scope) -> list[ChannelMeasures]:
-    """Each channel's reach by unit, rates and other counts in the period."""
-    period, pid = scope.period, scope.programme_id
-    totals = action_figures.reach_totals(period.start, period.end, pid)
-    settings = label_settings({label for t in totals.values() for label in t})
-    paired: dict[tuple[str, str], tuple[int, int]] = {}
+def _delivery_measures(
+    scope: Scope,
+) -> tuple[list[ChannelMeasures], list[ChannelMeasures]]:
+    """Each channel's reach by unit, rates and other counts in the period, and in the
+    period before (like for like), each query counting both at once."""
+    spans, pid = day_spans([scope.period, scope.previous]), scope.programme_id
+    totals = action_figures.reach_totals(spans, pid)
+    settings = label_settings(
+        {label for span in totals for t in span.values() for label in t}
+    )
+    paired: list[dict[tuple[str, str], tuple[int, int]]] = [{} for _ in spans]
     for label, outputs in rate_pairs(settings).items():
-        found = action_figures.paired_totals(
-            period.start, period.end, pid, label, outputs
-        )
-        for channel, pair in found.items():
-            paired[(channel, label)] = pair
-    return measure_channels(totals, settings, paired)
+        found = action_figures.paired_totals(spans, pid, label, outputs)
+        for index, pairs in enumerate(found):
+            for channel, pair in pairs.items():
+                paired[index][(channel, label)] = pair
+    now, before = (
+        measure_channels(span_totals, settings, span_paired)
+        for span_totals, span_paired in zip(totals, paired, strict=True)
+    )
+    return now, before
+
+
+def _reach_of(measures: Sequence[ChannelMeasures], unit: str) -> int | None:
+    """The reach in ``unit`` over every channel; None if none recorded it."""
+    found = [m.reach[unit] for m in measures if unit in m.reach]
+    return sum(found) if found else None
+
+
+def _rate_of(measures: Sequence[ChannelMeasures], label: str) -> float | None:
+    """A rate over every channel's deliveries that record both of its figures."""
+    pairs = [m.rates[label] for m in measures if label in m.rates]
+    whole = sum(p.denominator for p in pairs)
+    return rate(sum(p.numerator for p in pairs), whole) if whole else None
 
 
 def _counts_alone(

@@ -116,16 +116,15 @@ def index() -> ResponseReturnValue:
     )
 
 
-def _quarter_scope() -> Scope:
+def _quarter_scope(form: BoardReportForm | None = None) -> Scope:
+    """The board report's quarter: the one chosen from the menu, else the current
+    one (``form``, when given, says why the one asked for is not shown)."""
     today = clock.today()
-    try:
-        period = periods.parse_period(
-            "quarter", request.args.get("quarter"), today=today
-        )
-    except ValidationError:
-        period = periods.current(periods.PeriodKind.QUARTER, today)
+    form = form or BoardReportForm(request.args, today=today)
+    form.validate()
+    chosen = None if form.quarter.errors else form.quarter.data
     return Scope(
-        period=period,
+        period=periods.parse_period("quarter", chosen, today=today),
         today=today,
         programme=_programme(id_or_none(request.args.get("programme"))),
         actor=current_user._get_current_object(),
@@ -161,12 +160,10 @@ def _report_address(report: BoardReport) -> str:
 @bp.get("/board-report")
 @roles_required(*READERS)
 def board_report() -> ResponseReturnValue:
-    report = build_board_report(_quarter_scope())
+    form = BoardReportForm(request.args, today=clock.today())
+    report = build_board_report(_quarter_scope(form))
     db.session.commit()
-    form = BoardReportForm(request.args, today=report.scope.today)
-    form.quarter.data = (
-        report.period.value
-    )  # the quarter shown, if the one asked is not
+    form.quarter.data = report.period.value  # the quarter shown, if not the one asked
     return _report_page("dashboard/board_report.html", report, pdf=False, form=form)
 
 

@@ -13,11 +13,14 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from engage.audit.models import AuditEvent
+from engage.clock import today
 from engage.clock import utcnow
 from engage.dashboard import pdf as pdf_module
 from engage.dashboard import report as board
 from engage.dashboard.commentary import MAX_COMMENTARY
 from engage.dashboard.models import BoardCommentary
+from engage.dashboard.periods import PeriodKind
+from engage.dashboard.periods import current
 from engage.dashboard.sections import DataTable
 from engage.dashboard.sections import Figure
 from engage.dashboard.sections import Section
@@ -279,6 +282,35 @@ def test_pdf_run_time_is_bounded(client, login, cast, monkeypatch) -> None:
     assert "The PDF took too long to make." in client.get(
         response.headers["Location"]
     ).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("asked", ["future", "bogus", "2026-Q5"])
+def test_a_quarter_not_on_the_menu_shows_the_current_one_and_says_why(
+    client, login, cast, asked: str
+) -> None:
+    """A quarter still to come has no figures to report: like a value that is no
+    quarter at all, the current quarter is shown, with the reason at the top."""
+    now = current(PeriodKind.QUARTER, today())
+    if asked == "future":
+        asked = f"{now.start.year + 10}-Q1"
+    login(cast["lead"])
+    page = client.get(f"/dashboard/board-report?quarter={asked}").get_data(as_text=True)
+    shown = now.label.split(" (")[0]  # "Q4 2026"
+    assert f"<title>Error: Board report, {shown} (" in page
+    assert "nhsuk-error-summary" in page
+    assert "Choose a quarter from the list" in page
+
+
+def test_a_bookmarked_quarter_of_years_ago_is_still_shown(client, login, cast) -> None:
+    past = current(PeriodKind.QUARTER, today())
+    for _ in range(12):
+        past = past.previous()
+    login(cast["lead"])
+    page = client.get(f"/dashboard/board-report?quarter={past.value}").get_data(
+        as_text=True
+    )
+    assert f"<title>Board report, {past.label} – " in page.replace("&amp;", "&")
+    assert "nhsuk-error-summary" not in page
 
 
 def test_pdf_for_a_bad_quarter_is_the_current_one(client, login, cast) -> None:

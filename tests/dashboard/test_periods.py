@@ -108,6 +108,8 @@ def test_a_partial_quarter_is_compared_with_the_same_number_of_days() -> None:
     # The flow metric: 10 + 20 so far, against 100 + 200 + 300 (not 9,600).
     assert got["metric_reach_1"] == (30, 600)
     assert got["table:metrics_by_channel"].rows == [["Radio", 30.0, 600.0, -570.0]]
+    # The deliveries' own reach figures, the same way.
+    assert got["reach_recipients"] == (30, 600)
 
 
 def test_a_finished_quarter_is_compared_with_the_whole_one_before() -> None:
@@ -119,12 +121,34 @@ def test_a_finished_quarter_is_compared_with_the_whole_one_before() -> None:
         date(2026, 6, 30),
     )
     got = _figures(scope)
+    # No delivery was logged in Q2 (a count of 0); no observation was made (no
+    # figure to compare with, not a reach of 0).
     assert got["deliveries"] == (5, 0)
-    assert got["metric_reach_1"] == (9600, 0)
+    assert got["metric_reach_1"] == (9600, None)
+    assert got["reach_recipients"] == (9600, None)
     assert scope.comparison == (
         "Figures for Q3 2026 (July to September), compared with Q2 2026 "
         "(April to June)."
     )
+
+
+def test_delivery_rates_and_reach_are_compared_only_with_what_was_recorded() -> None:
+    """Q4 to 6 December against 1 July to 5 September: the open rate and each reach
+    unit against the same days; a unit the earlier days never recorded has no
+    previous figure (not 0)."""
+    logged = {
+        "2026-07-10": {"recipients": 400, "opens": 100},
+        "2026-09-20": {"recipients": 1000, "opens": 900},  # not comparable
+        "2026-10-05": {"recipients": 200, "opens": 100, "impressions": 50},
+    }
+    for day, figures in logged.items():
+        factories.ActivityFactory(occurred_on=date.fromisoformat(day), figures=figures)
+    db.session.commit()
+
+    got = _figures(Scope(period=Q4, today=TODAY))
+    assert got["reach_recipients"] == (200, 400)
+    assert got["rate_opens"] == (50.0, 25.0)
+    assert got["reach_impressions"] == (50, None)
 
 
 # Periods and their labels ------------------------------------------------------------
@@ -338,6 +362,10 @@ def test_old_links_with_typed_values_still_work(
     [
         ("period=month&month=2026-13", "Choose a month from the list"),
         ("period=quarter&quarter=2026-Q5", "Choose a quarter from the list"),
+        # Periods still to come have no figures to show.
+        ("period=quarter&quarter=2027-Q1", "Choose a quarter from the list"),
+        ("period=month&month=2027-01", "Choose a month from the list"),
+        ("period=year&year=2099", "Choose a year from the list"),
         ("period=year&year=abc", "Choose a year from the list"),
         ("period=year&value=1066", "Choose a year from the list"),
         ("period=week", "Select one of the options shown"),
