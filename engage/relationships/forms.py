@@ -118,6 +118,17 @@ class DeleteForm(FlaskForm):  # type: ignore[misc]
 
 
 _ANY = ("", "Any")
+#: The "Logged by" filter's value for the signed-in user.
+MINE = "mine"
+
+
+def _logged_by(value: object) -> str | None:
+    """The "Logged by" filter: MINE, or None for anyone, chosen or left out."""
+    if value is None or value == "":
+        return None
+    if value == MINE:
+        return MINE
+    raise ValueError("not anyone or me")
 
 
 class InteractionFilterForm(FlaskForm):  # type: ignore[misc]
@@ -147,7 +158,8 @@ class InteractionFilterForm(FlaskForm):  # type: ignore[misc]
     )
     owner = SelectField(
         "Logged by",
-        choices=choices([("", "Anyone"), ("mine", "Me")]),
+        choices=choices([("", "Anyone"), (MINE, "Me")]),
+        parse=_logged_by,
     )
     since = DateField("From", called="The from date")
     until = DateField("To", called="The to date")

@@ -23,6 +23,7 @@ from engage.clock import today
 from engage.clock import utcnow
 from engage.errors import ValidationError
 from engage.extensions import db
+from engage.formtools import NOT_A_CHOICE
 from engage.relationships import log
 from engage.relationships.models import Direction
 from engage.relationships.models import Interaction
@@ -504,6 +505,37 @@ def test_the_list_filters(client: Any, login: Any, cast: Any) -> None:
     # Values no page offers are no filter, never an error.
     for hostile in ("audience=abc", "kind=%00", "since=2026-99-99", "page=-1"):
         assert client.get(f"/relationships/interactions/?{hostile}").status_code < 500
+
+
+def test_a_filter_left_out_of_a_link_means_any_without_an_error(
+    client: Any, login: Any, cast: Any
+) -> None:
+    council, practice = factories.AudienceFactory(), factories.AudienceFactory()
+    theme = factories.ThemeFactory()
+    factories.InteractionFactory(
+        audiences=[council], subject="Council call", themes=[theme]
+    )
+    factories.InteractionFactory(
+        audiences=[practice], subject="Practice draft", sentiment=None,
+        status=InteractionStatus.DRAFT,
+    )  # fmt: skip
+    login(cast["lead"])
+    # The links other pages make name one filter (an audience's page, a theme's);
+    # the filters they leave out, "Logged by" among them, are "any".
+    for query, expected in (
+        (f"audience={council.id}", {"Council call"}),
+        (f"theme={theme.id}", {"Council call"}),
+        ("status=draft", {"Practice draft"}),
+        ("page=-1", {"Council call", "Practice draft"}),
+        ("", {"Council call", "Practice draft"}),
+    ):
+        response = client.get(f"/relationships/interactions/?{query}")
+        text = response.get_data(as_text=True)
+        assert response.status_code == 200, query
+        assert NOT_A_CHOICE not in text, query
+        assert "nhsuk-error-message" not in text, query
+        shown = {s for s in ("Council call", "Practice draft") if s in text}
+        assert shown == expected, query
 
 
 def test_the_list_pages_newest_first_by_its_keys(
