@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from engage.involvement.models import InvolvementInvitation
 from engage.involvement.models import Reply
 from engage.involvement.models import SendStatus
 from engage.membership.models import ContactChannel
+from tests import factories
 from tests.involvement.helpers import activity
 from tests.involvement.helpers import gold_member
 
@@ -112,3 +114,28 @@ def test_a_session_under_way_is_not_listed_as_to_come(
     ]
     # A week ago (over), half an hour ago for two hours (under way), next week.
     assert statuses == ["Over", "Under way", "To come"]
+
+
+def test_a_lead_is_shown_no_link_to_a_page_only_editors_open(
+    app: Any, client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    made = activity(sessions=2)
+    editors_only = (
+        f'href="/involvement/{made.id}/invite"',
+        f'href="/involvement/{made.id}/invitations"',
+        f'href="/involvement/{made.id}/cancel"',
+    )
+    login(cast["lead"])
+    page = client.get(f"/involvement/{made.id}").get_data(as_text=True)
+    for link in editors_only:
+        assert link not in page
+    # Every link the lead is shown on the activity's own sections opens for them.
+    sections = page.split("<h1", 1)[1]
+    for href in set(re.findall(r'href="(/[^"#]*)"', sections)):
+        assert client.get(href.replace("&amp;", "&")).status_code != 403, href
+
+    officer = app.test_client()
+    factories.sign_in(officer, cast["officer"])
+    page = officer.get(f"/involvement/{made.id}").get_data(as_text=True)
+    for link in editors_only:
+        assert link in page
