@@ -204,10 +204,12 @@ class _ParsedChoices:
         super().__init__(label, validators, coerce=parse, **kwargs)  # type: ignore[call-arg]
 
     def pre_validate(self, form: Any) -> None:
-        # Nothing sent (an unticked radio group), or an empty value, is no choice;
-        # anything else, white space included, must be one of the choices.
+        # An empty value is no choice, and nothing sent (a filter left out of a link,
+        # an unticked radio group) leaves the default; anything else, white space
+        # included, must be one of the choices.
         if self.optional and self.raw_data in ([], [""], None):
-            self.data = None
+            if self.raw_data == [""]:
+                self.data = None
             return
         super().pre_validate(form)  # type: ignore[misc]
 

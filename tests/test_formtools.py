@@ -218,3 +218,32 @@ def test_a_required_box_of_only_spaces_is_empty_and_a_long_one_is_named(
         assert form.name.errors == ["Name must be 200 characters or fewer"]
         form = Form(formdata=MultiDict({"name": " Ann "}), meta={"csrf": False})
         assert form.validate(), form.errors
+
+
+def test_an_optional_choice_left_out_keeps_its_default_and_an_empty_one_is_none(
+    app: Flask,
+) -> None:
+    """A filter left out of a link shows its default chosen (the map's colouring,
+    a list's order); one sent empty is no choice."""
+    from engage.formtools import RadioField
+    from engage.formtools import choices
+
+    class Form(FlaskForm):  # type: ignore[misc]
+        order = RadioField(
+            "Order",
+            choices=choices([("due", "Due date"), ("title", "Title")]),
+            default="due",
+            optional=True,
+        )
+
+    with app.test_request_context():
+        for sent, expected in (
+            ({}, "due"),
+            ({"order": ""}, None),
+            ({"order": "title"}, "title"),
+        ):
+            form = Form(formdata=MultiDict(sent), meta={"csrf": False})
+            assert form.validate(), form.errors
+            assert form.order.data == expected, sent
+        form = Form(formdata=MultiDict({"order": "nonsense"}), meta={"csrf": False})
+        assert not form.validate()

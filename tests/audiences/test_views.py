@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -165,3 +167,37 @@ def test_map_names_its_quadrants_with_a_key_and_a_list(
     assert "Keep satisfied (keep them satisfied): 1 audience" in listed
     assert "Council leaders</a>: influence 5, interest 2; manage" in listed
     assert "Patient groups</a>: influence 2, interest 5; inform" in listed
+
+
+def _colour_checked(html: str) -> list[str]:
+    """The values of the "Colour by" radios shown checked."""
+    radios = re.findall(r'<input[^>]*name="colour"[^>]*>', html)
+    return [re.search(r'value="(\w+)"', r)[1] for r in radios if " checked" in r]
+
+
+def test_the_map_shows_which_colouring_is_in_effect(
+    client: FlaskClient, login, cast
+) -> None:
+    AudienceFactory(name="Council leaders")
+    login(cast["lead"])
+    # On first load the grid is coloured by approach, and says so.
+    assert _colour_checked(client.get("/map/").get_data(as_text=True)) == ["approach"]
+    html = client.get("/map/?colour=health").get_data(as_text=True)
+    assert _colour_checked(html) == ["health"]
+    assert "Key to relationship health" in html
+
+
+def test_a_bad_programme_on_the_map_is_summed_up_at_the_top(
+    client: FlaskClient, login, cast
+) -> None:
+    AudienceFactory(name="Council leaders")
+    login(cast["lead"])
+    response = client.get("/map/?programme=abc")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    summary = html.split('class="nhsuk-error-summary', 1)[1].split("<h1", 1)[0]
+    assert "There is a problem" in summary
+    assert 'href="#programme"' in summary
+    assert "Council leaders" in html  # the usual map, all the same
+    # A good filter, or none, shows no summary.
+    assert "nhsuk-error-summary" not in client.get("/map/").get_data(as_text=True)
