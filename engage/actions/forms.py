@@ -19,6 +19,7 @@ from wtforms.validators import ValidationError as FormValidationError
 from engage.actions.models import ActionStatus
 from engage.actions.models import Recurrence
 from engage.actions.services import SortKey
+from engage.formtools import MAX_INT
 from engage.formtools import DateField
 from engage.formtools import IntegerField
 from engage.formtools import MultiCheckboxField
@@ -115,15 +116,31 @@ class FigureForm(BaseForm):  # type: ignore[misc]
 
     def validate(self, extra_validators: Any = None) -> bool:
         # Both fields are optional on their own (so Optional() stops their chains);
-        # the pair is checked here.
+        # the pair is checked here. Each box has one message, naming its row's figure
+        # (the error summary lists every row's).
         valid: bool = super().validate(extra_validators)
-        if self.measure.data and self.number.data is None and not self.number.errors:
-            self.number.errors.append(f"Enter a number for {self.measure.data}")
+        if self.number.errors:
+            self.number.errors = [self._number_problem()]
+        elif self.measure.data and self.number.data is None:
+            self.number.errors = [f"Enter a number for {self.measure.data}"]
             valid = False
         if self.number.data is not None and not self.measure.data:
-            self.measure.errors.append("Say what this number counts")
+            self.measure.errors = [f"Say what the number {self.number.data:,} counts"]
             valid = False
         return valid
+
+    def _number_problem(self) -> str:
+        """What is wrong with the number typed, in words."""
+        what = (
+            f"The number for {self.measure.data}" if self.measure.data else "The number"
+        )
+        try:
+            number = int((self.number.raw_data or [""])[0].strip())
+        except ValueError:
+            return f"{what} must be a whole number, like 412"
+        if number < 0:
+            return f"{what} must be 0 or more"
+        return f"{what} must be {MAX_INT:,} or less"
 
 
 class DeliveryForm(FlaskForm):  # type: ignore[misc]

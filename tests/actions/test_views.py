@@ -141,6 +141,41 @@ def test_logging_a_delivery_through_the_form(client: FlaskClient, login, cast) -
     assert "recipients 412" in detail
 
 
+def test_each_bad_figure_has_one_message_naming_it(
+    client: FlaskClient, login, cast
+) -> None:
+    """A wrong number says which figure it is and what would do, once, beside its
+    box and in the summary; nothing typed is lost."""
+    action = ActionFactory(owners=[cast["officer"]])
+    login(cast["officer"])
+    sent = {
+        "occurred_on": utcnow().date().isoformat(),
+        "description": "Sent",
+        "figures-0-measure": "recipients",
+        "figures-0-number": "-5",
+        "figures-1-measure": "opens",
+        "figures-1-number": "99999999999999999999",
+        "figures-2-measure": "clicks",
+        "figures-2-number": "3.5",
+        "figures-3-number": "40",
+    }
+    response = client.post(f"/actions/{action.id}/deliveries/new", data=sent)
+    assert response.status_code == 200  # the form again, with its problems
+    page = response.get_data(as_text=True)
+    for message in (
+        "The number for recipients must be 0 or more",
+        "The number for opens must be 2,147,483,647 or less",
+        "The number for clicks must be a whole number, like 412",
+        "Say what the number 40 counts",
+    ):
+        # Once in the summary (linked to its box) and once beside the box.
+        assert page.count(message) == 2, message
+    for wrong in ("Number must be at least", "Not a valid integer", "between -"):
+        assert wrong not in page
+    for value in ("-5", "99999999999999999999", "3.5", "40"):
+        assert f'value="{value}"' in page
+
+
 def test_user_text_is_escaped_on_plan_pages(client: FlaskClient, login, cast) -> None:
     audience = AudienceFactory(name=XSS)
     action = ActionFactory(
