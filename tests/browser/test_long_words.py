@@ -1,0 +1,80 @@
+"""People's own words never push a page sideways, in Chromium: a public link, a
+heading of 300 characters without a space and a commentary with a pasted link all
+break to fit the window, on a desktop and on a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from engage.accounts.models import Role
+from engage.clock import today
+from engage.clock import utcnow
+from engage.dashboard import periods
+from engage.dashboard.models import BoardCommentary
+from engage.demo import load_demo
+from engage.extensions import db
+from engage.surveys.models import Survey
+from tests import factories
+from tests.browser.conftest import DESKTOP
+from tests.browser.conftest import PHONE
+from tests.browser.conftest import past_the_edge
+
+#: A heading pasted from somewhere with no spaces in it, at the longest allowed.
+UNBROKEN = ("Scrutiny-committee-papers-stroke-services-review-" * 7)[:300]
+#: A link pasted into the board report's commentary.
+LINK = "https://northshire-county.gov.example/" + "committee-papers-" * 12 + "final"
+
+
+def _stays_within_the_window(page: Any, path: str, words: str) -> None:
+    """The page does not scroll sideways, and the words are all inside the window."""
+    page.goto(path)
+    for size in (DESKTOP, PHONE):
+        page.set_viewport_size(size)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= size["width"], (
+            f"{path} at {size['width']}: {width}, {past_the_edge(page)}"
+        )
+        box = page.get_by_text(words).first.bounding_box()
+        assert box is not None, path
+        assert box["x"] >= 0, path
+        assert box["x"] + box["width"] <= size["width"], f"{path} at {size['width']}"
+    page.set_viewport_size(DESKTOP)
+
+
+def test_long_words_and_links_break_to_fit_the_window(page: Any) -> None:
+    logins = load_demo(now=utcnow())
+    officer = next(login for login in logins if login.role is Role.OFFICER)
+    survey = db.session.scalars(
+        select(Survey).where(Survey.public_token_hash.is_not(None))
+    ).first()
+    assert survey is not None, "the demo has a survey with a public link"
+    interaction = factories.InteractionFactory(
+        subject=UNBROKEN, audiences=[factories.AudienceFactory(name="Council")]
+    )
+    quarter = periods.current(periods.PeriodKind.QUARTER, today())
+    db.session.add(
+        BoardCommentary(
+            quarter=quarter.value,
+            body=f"The papers are at {LINK} for the board.",
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+    )
+    db.session.commit()
+
+    page.goto("/login")
+    page.get_by_label("Email address").fill(officer.email)
+    page.get_by_label("Password").fill(officer.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+    _stays_within_the_window(
+        page, f"/surveys/{survey.id}/public-link/new", "The current link"
+    )
+    _stays_within_the_window(
+        page, f"/relationships/interactions/{interaction.id}", UNBROKEN[:40]
+    )
+    _stays_within_the_window(
+        page, f"/dashboard/board-report?quarter={quarter.value}", LINK[:40]
+    )
