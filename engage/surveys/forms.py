@@ -254,15 +254,15 @@ def _question_field(question: Question) -> Field:
         return StringField(
             filters=[strip], render_kw={"inputmode": "decimal"}, **common
         )
-    if kind is QuestionKind.SHORT_TEXT:
-        return StringField(
-            filters=[strip],
-            render_kw={"maxlength": str(SHORT_TEXT_MAX)},
-            **common,
-        )
-    return TextAreaField(
-        filters=[strip], render_kw={"maxlength": str(LONG_TEXT_MAX)}, **common
+    # The longest answer is said, not enforced by the browser (a ``maxlength`` cuts
+    # pasted words without a word): one too long is refused with its words kept.
+    limit = SHORT_TEXT_MAX if kind is QuestionKind.SHORT_TEXT else LONG_TEXT_MAX
+    common["description"] = " ".join(
+        part for part in (question.help_text, f"Up to {limit:,} characters.") if part
     )
+    if kind is QuestionKind.SHORT_TEXT:
+        return StringField(filters=[strip], **common)
+    return TextAreaField(filters=[strip], **common)
 
 
 class AnswerForm(FlaskForm):  # type: ignore[misc]

@@ -118,6 +118,29 @@ def test_errors_are_linked_and_answers_kept(
     assert _count() == 0
 
 
+def test_a_long_answer_is_never_cut_without_a_word(
+    cast: dict[str, Any], client: FlaskClient
+) -> None:
+    """The form says how long an answer may be and the browser is not told to cut
+    it; one too long is refused, its words kept to shorten."""
+    survey, token = _public(cast)
+    long_text = question(survey, QuestionKind.LONG_TEXT)
+    short_text = question(survey, QuestionKind.SHORT_TEXT)
+    html = client.get(f"/s/{token}").get_data(as_text=True)
+    assert "maxlength" not in html
+    assert "Up to 10,000 characters." in html
+    assert "Up to 500 characters." in html
+    data = form_data(survey)
+    pasted = "Evening appointments please. " * 400  # 11,600 characters
+    data[f"q{long_text.id}"] = pasted
+    html = client.post(f"/s/{token}", data=data).get_data(as_text=True)
+    assert f'href="#q{long_text.id}"' in html
+    assert f"Question {long_text.position}: use 10,000 characters or fewer" in html
+    assert pasted.strip() in html
+    assert f'href="#q{short_text.id}"' not in html
+    assert _count() == 0
+
+
 def test_expired_csrf_token_keeps_the_answers(
     app: Flask, cast: dict[str, Any], client: FlaskClient
 ) -> None:
