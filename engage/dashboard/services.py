@@ -217,10 +217,15 @@ def deliveries_section(scope: Scope) -> Section:
         )
     counts_before = _counts_alone(measures_before)
     for label, (setting, count) in _counts_alone(measures).items():
+        # Where some channels show the label as a rate, this count is of the others.
+        rate_name = names[label].name.lower() if label in names else ""
+        article = "an" if rate_name[:1] in set("aeiou") else "a"
+        others = f" on channels without {article} {rate_name}" if rate_name else ""
         figures.append(
             Figure(
                 f"count_{label}",
-                f"{label.capitalize()} ({setting.stage.label.lower()}, not reach)",
+                f"{label.capitalize()}{others} "
+                f"({setting.stage.label.lower()}, not reach)",
                 count,
                 counts_before[label][1] if label in counts_before else None,
                 unit=setting.unit,
@@ -230,7 +235,8 @@ def deliveries_section(scope: Scope) -> Section:
     notes = [
         "Reach counts outputs only (recipients, impressions, visits…), each unit on "
         "its own. Opens and clicks are rates of the recipients of the same "
-        "deliveries; other figures are counted by their stage, never added to reach."
+        "deliveries (on a channel without recipients recorded they are counted on "
+        "their own); other figures are counted by their stage, never added to reach."
     ]
     return Section("deliveries", "Deliveries and reach", figures, tables, notes)
 

@@ -207,6 +207,24 @@ def test_opens_without_recipients_are_a_count_labelled_with_their_stage(
     assert "Open rate" not in words
 
 
+@pytest.mark.usefixtures("delivery")
+def test_opens_on_a_channel_without_an_open_rate_say_so_beside_the_rate(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    """The newsletter's opens are a rate of its recipients; the social channel's
+    opens, with no recipients, are a count, named as the others' opens."""
+    action = factories.ActionFactory(channel=factories.ChannelFactory(name="Social"))
+    factories.ActivityFactory(action=action, figures={"opens": 50})
+    login(cast["lead"])
+    words = _text(
+        client.get(f"/dashboard/?period=quarter&value={_quarter()}").get_data(
+            as_text=True
+        )
+    )
+    assert "45.6% Open rate (opens ÷ recipients)" in words
+    assert "50 Opens on channels without an open rate (outtake, not reach)" in words
+
+
 def test_a_rate_counts_only_the_deliveries_that_record_both() -> None:
     settings = {label: default_setting(label) for label in ("recipients", "opens")}
     (newsletter,) = measure_deliveries(
