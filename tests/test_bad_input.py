@@ -159,6 +159,29 @@ def test_a_filter_that_cannot_apply_shows_the_page(
         assert client.get(path).status_code == 404, path
 
 
+#: A list page's filter with a value it cannot take: the page says so at the top.
+SUMMED_UP = (
+    "/actions/?status=nonsense",
+    "/members/?tier=nonsense",
+    "/audiences/?group=nonsense",
+    "/relationships/interactions/?owner=nonsense",
+    "/admin/audit/?actor=%0D%0A",
+    "/feeds/mentions?to-day=31&to-month=2&to-year=2026",
+)
+
+
+@pytest.mark.parametrize("url", SUMMED_UP)
+def test_a_filter_that_cannot_apply_is_summed_up_at_the_top(
+    client: FlaskClient, login: Any, cast: dict[str, Any], url: str
+) -> None:
+    login(cast["admin"])
+    response = client.get(url)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "nhsuk-error-summary" in page, url
+    assert page.index("nhsuk-error-summary") < page.index("<h1")
+
+
 STAFF_FORMS = (
     ("/audiences/new", "/audiences/new", {"owner_id": "\r\n"}),
     ("/actions/new", "/actions/new", {"audience_ids": ""}),
