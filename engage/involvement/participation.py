@@ -41,6 +41,7 @@ from engage.membership.models import Member
 from engage.membership.models import Practice
 from engage.membership.models import Tier
 from engage.membership.reports import NOT_ANSWERED
+from engage.membership.reports import hidden_words
 from engage.membership.reports import suppressed_values
 
 if TYPE_CHECKING:
@@ -57,10 +58,12 @@ class Line:
 
     label: str
     count: int | None
+    #: How a suppressed count reads ("fewer than 5", or "not shown").
+    hidden_as: str = FEWER
 
     @property
     def shown(self) -> str:
-        return FEWER if self.count is None else f"{self.count:,}"
+        return self.hidden_as if self.count is None else f"{self.count:,}"
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,9 @@ def breakdown(
     return Breakdown(
         title,
         [
-            Line(labels.get(value, value), None if value in hidden else count)
+            Line(labels.get(value, value), None, hidden_words(count))
+            if value in hidden
+            else Line(labels.get(value, value), count)
             for value, count in counts.items()
         ],
     )

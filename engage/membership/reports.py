@@ -6,7 +6,8 @@ is the number of active members, which other pages show. A count of 1 to 4 is
 shown as "fewer than 5" (primary suppression). So that a suppressed count cannot
 be recovered by subtracting the others from the total, more cells are suppressed
 (secondary suppression): the smallest non-zero unsuppressed cells, one at a time,
-until at least two cells are hidden and together they hold 5 or more members.
+until at least two cells are hidden and together they hold 5 or more members. Those
+read "not shown": they may hold any number (``hidden_words``).
 Suppressed cells show neither a count nor a percentage, and their comparison with
 the population is not shown. When there are fewer than 5 active members in all,
 no table is shown.
@@ -71,11 +72,13 @@ class Cell:
     population_percent: float | None = None
     difference: float | None = None  #: percentage points, members minus population
     verdict: str | None = None
+    #: How a suppressed count reads ("fewer than 5", or "not shown").
+    hidden_as: str = ""
 
     @property
     def shown_count(self) -> str:
         """The count as the report shows it."""
-        return "fewer than 5" if self.suppressed else str(self.count)
+        return self.hidden_as if self.suppressed else str(self.count)
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,17 @@ class EqualityReport:
     total: int
     shown: bool
     questions: list[QuestionReport]
+
+
+#: How a count hidden only so that a small one cannot be worked out reads: it may be
+#: any size, so never "fewer than 5".
+NOT_SHOWN = "not shown"
+
+
+def hidden_words(count: int) -> str:
+    """How a hidden count reads: "fewer than 5" when it is (a cell of a group hidden
+    whole for being under 5 may be 0), else "not shown"."""
+    return f"fewer than {SUPPRESS_BELOW}" if count < SUPPRESS_BELOW else NOT_SHOWN
 
 
 def suppressed_values(counts: Mapping[K, int], *, already: Iterable[K] = ()) -> set[K]:
@@ -152,7 +166,16 @@ def build_report(
         cells = []
         for value, label in options:
             if value in hidden:
-                cells.append(Cell(value, label, None, None, True))
+                cells.append(
+                    Cell(
+                        value,
+                        label,
+                        None,
+                        None,
+                        True,
+                        hidden_as=hidden_words(counts[value]),
+                    )
+                )
                 continue
             count = counts[value]
             cell = Cell(value, label, count, round(100 * count / total, 1), False)

@@ -29,6 +29,7 @@ from typing import Any
 
 from engage.accounts.models import READERS
 from engage.membership.equality import SUPPRESS_BELOW
+from engage.membership.reports import hidden_words
 from engage.membership.reports import suppressed_values
 
 if TYPE_CHECKING:
@@ -100,7 +101,8 @@ def hide_small_counts(
     with_columns: Sequence[int] = (),
     total_last: bool = False,
 ) -> list[list[Any]]:
-    """``rows`` with the small counts of ``column`` shown as "fewer than 5".
+    """``rows`` with the small counts of ``column`` shown as "fewer than 5" (and a
+    count hidden with them as "not shown").
 
     The rows add up to a total shown with them (the last row when ``total_last``),
     so a second count is hidden where the total would give one away
@@ -121,6 +123,7 @@ def hide_small_counts(
     shown = []
     for index, row in enumerate(rows):
         if index in hidden:
-            row = [HIDDEN if i in columns else cell for i, cell in enumerate(row)]
+            words = hidden_words(int(row[column] or 0))
+            row = [words if i in columns else cell for i, cell in enumerate(row)]
         shown.append(row)
     return shown

@@ -32,6 +32,7 @@ from sqlalchemy import text as sql_text
 
 from engage.extensions import db
 from engage.membership.equality import SUPPRESS_BELOW
+from engage.membership.reports import hidden_words
 from engage.membership.reports import suppressed_values
 from engage.surveys.disclosure import HIDDEN
 from engage.surveys.models import HAS_WORDS_SQL
@@ -59,6 +60,8 @@ class Count:
     label: str
     count: int | None  #: None when suppressed
     percent: float | None
+    #: How a suppressed count reads ("fewer than 5", or "not shown").
+    hidden_as: str = HIDDEN
 
     @property
     def suppressed(self) -> bool:
@@ -66,7 +69,7 @@ class Count:
 
     @property
     def shown_count(self) -> str:
-        return HIDDEN if self.count is None else f"{self.count:,}"
+        return self.hidden_as if self.count is None else f"{self.count:,}"
 
     @property
     def shown_percent(self) -> str:
@@ -149,7 +152,7 @@ def counted(
     values = {key: int(counts.get(key, 0)) for key, _ in options}
     hidden = suppressed_values(values) if suppress else set()
     return [
-        Count(label, None, None)
+        Count(label, None, None, hidden_words(values[key]))
         if key in hidden
         else Count(label, values[key], percent_of(values[key], total))
         for key, label in options

@@ -30,6 +30,7 @@ from engage.membership.models import Practice
 from engage.membership.models import Tier
 from engage.membership.models import Topic
 from engage.membership.models import member_topics
+from engage.membership.reports import hidden_words
 from engage.membership.reports import suppressed_values
 from engage.surveys.models import Invitation
 from engage.surveys.models import Question
@@ -210,6 +211,7 @@ def cross_tab(
             labels.get(k, str(k)) if k != NOT_KNOWN else NOT_KNOWN,
             None if (_TOTAL, k) in hidden else grid[(_TOTAL, k)],
             None,
+            hidden_words(grid[(_TOTAL, k)]),
         )
         for k in keys
     ]
@@ -217,7 +219,7 @@ def cross_tab(
         (
             label,
             [
-                Count(columns[i].label, None, None)
+                Count(columns[i].label, None, None, hidden_words(grid[(o, k)]))
                 if (o, k) in hidden
                 else Count(
                     columns[i].label,

@@ -109,13 +109,14 @@ def test_small_counts_are_suppressed_with_a_second_cell(client, login, cast) -> 
     assert "fewer than 5" not in table
     assert ">2<" in table
     # Published, Friend (2) and the next smallest (Website, 0, is not a count to
-    # hide, so Newsletter, 10) are both hidden.
+    # hide, so Newsletter, 10) are both hidden: Newsletter as "not shown", never as
+    # "fewer than 5", which it is not.
     published = client.get(f"/surveys/{survey.id}/results/publication.csv")
     rows = list(csv.reader(io.StringIO(published.data.decode("utf-8-sig"))))
     first = {row[2]: row[3] for row in rows if row[0] == "1"}
     assert first == {
         "Answered": "12",
-        "Newsletter": "fewer than 5",
+        "Newsletter": "not shown",
         "Website": "0",
         "Friend": "fewer than 5",
     }
