@@ -75,8 +75,8 @@ HELP = {
     "owners": "Optional: staff email addresses separated by “;”.",
     "programme": "Optional: the name of an existing programme.",
     "objective": "Optional: the title of an existing objective.",
-    "start_date": "Optional: a date like 2012-06-13.",
-    "due_date": "Optional: a date like 2012-07-31.",
+    "start_date": "Optional: a date like 13/06/2026 or 2026-06-13.",
+    "due_date": "Optional: a date like 31/07/2026 or 2026-07-31.",
     "recurrence": "Optional: none, weekly, monthly, bimonthly, quarterly, biannually, "
     "annually or ongoing. Blank schedule columns: read from the timescale.",
 }
@@ -288,8 +288,8 @@ class ActionImporter:
             parsed = parse_timescale(timescale)
             return parsed.recurrence, parsed.start_date, parsed.due_date
         recurrence = _recurrence(cells)
-        start = cells.iso_date("start_date", label="start date")
-        due = cells.iso_date("due_date", label="due date")
+        start = cells.day("start_date", label="start date")
+        due = cells.day("due_date", label="due date")
         if start and due and due < start:
             cells.problem("The due date must be on or after the start date.")
         return recurrence, start, due

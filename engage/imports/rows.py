@@ -11,6 +11,7 @@ import enum
 from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import date
+from datetime import datetime
 from typing import TypeVar
 
 
@@ -103,18 +104,18 @@ class RowReader:
             return None
         return number
 
-    def iso_date(self, column: str, *, label: str) -> date | None:
-        """An ISO date (yyyy-mm-dd); None if blank."""
+    def day(self, column: str, *, label: str) -> date | None:
+        """A date written as 31/07/2026 or 2026-07-31; None if blank."""
         written = self.values.get(column, "").strip()
         if not written:
             return None
-        try:
-            return date.fromisoformat(written)
-        except ValueError:
+        day = parse_day(written)
+        if day is None:
             self.problem(
-                f"The {label} must be a date written like 2012-07-31, not “{written}”."
+                f"The {label} must be a date written like 31/07/2026 or 2026-07-31, "
+                f"not “{written}”."
             )
-            return None
+        return day
 
     def check(self) -> None:
         """Raise RowInvalid if any problem was noted."""
@@ -128,9 +129,25 @@ class RowReader:
         return value
 
 
+def parse_day(written: str) -> date | None:
+    """The day in a cell: 31/07/2026 (as people in the UK write it), 2026-07-31, or
+    the date of a date and time (2026-07-31 09:30, as a workbook's cell reads)."""
+    written = written.strip()
+    if len(written) >= 10 and written[4:5] == "-" and written[10:11] in ("", " ", "T"):
+        try:
+            return date.fromisoformat(written[:10])
+        except ValueError:
+            return None
+    try:
+        return datetime.strptime(written, "%d/%m/%Y").date()
+    except ValueError:
+        return None
+
+
 def _folded(text: str) -> str:
     return "_".join(text.strip().lower().replace("-", " ").split())
 
 
 def _listing(choices: type[enum.Enum]) -> str:
-    return ", ".join(str(member.value) for member in choices)
+    """The values a cell may hold, as they may be written ("in progress")."""
+    return ", ".join(str(member.value).replace("_", " ") for member in choices)

@@ -141,6 +141,7 @@ def get_kind(name: str) -> Kind:
             observations.ObservationImporter,
             observations.export_rows,
             index_endpoint="metrics.index",
+            key_label="Metric value",
         ),
         "interactions": Kind(
             "interactions",

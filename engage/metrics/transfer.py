@@ -29,7 +29,7 @@ REQUIRED = ("metric", "date", "value")
 ALIASES = {"metric key": "metric", "key": "metric", "on": "date"}
 HELP = {
     "metric": "The metric's key, as shown on the metrics page (e.g. web-visits).",
-    "date": "The date the value is for, written like 2026-10-31.",
+    "date": "The date the value is for, written like 31/10/2026 or 2026-10-31.",
     "value": "A number, e.g. 1250 or 12.5.",
     "note": "Where the figure came from (optional).",
 }
@@ -65,7 +65,7 @@ class ObservationImporter:
         metric = self._metrics.get(key.lower()) if key else None
         if key and metric is None:
             cells.problem(f"There is no metric with the key “{key}”.")
-        day = cells.iso_date("date", label="date")
+        day = cells.day("date", label="date")
         if not values.get("date", "").strip():
             cells.problem("Enter the date.")
         value = _number(cells)
@@ -76,6 +76,11 @@ class ObservationImporter:
         )
 
     def key(self, draft: ObservationDraft) -> str:
+        """The row as the preview names it: the metric and the day."""
+        return f"{draft.metric.name}, {format_date(draft.observed_on)}"
+
+    def identity(self, draft: ObservationDraft) -> str:
+        """What tells rows apart: one value per metric (by its key) and day."""
         return f"{draft.metric.key} {draft.observed_on.isoformat()}"
 
     def find(self, draft: ObservationDraft) -> Observation | None:

@@ -28,6 +28,7 @@ from engage.audiences.models import AudienceContact
 from engage.clock import today
 from engage.extensions import db
 from engage.imports.rows import RowReader
+from engage.imports.rows import parse_day
 from engage.imports.tabular import unix_newlines
 from engage.relationships.models import Direction
 from engage.relationships.models import Interaction
@@ -294,19 +295,12 @@ class InteractionImporter:
         if not written:
             cells.problem("Date: enter the day it took place.")
             return None
-        day = None
-        try:
-            day = date.fromisoformat(written[:10]) if len(written) >= 10 else None
-        except ValueError:
-            day = None
+        day = parse_day(written)
         if day is None:
-            try:
-                day = datetime.strptime(written, "%d/%m/%Y").date()
-            except ValueError:
-                cells.problem(
-                    f"Date: write it like 2026-07-31 or 31/07/2026, not “{written}”."
-                )
-                return None
+            cells.problem(
+                f"Date: write it like 31/07/2026 or 2026-07-31, not “{written}”."
+            )
+            return None
         if day > self._today + timedelta(days=1):
             cells.problem(f"Date: {format_date(day)} is in the future.")
             return None

@@ -40,6 +40,7 @@ from engage.errors import ValidationError
 from engage.extensions import db
 from engage.imports import services
 from engage.imports.models import PendingImport
+from engage.imports.rows import parse_day
 from engage.imports.services import Outcome
 from tests.imports.test_tabular import FIXTURES
 from tests.imports.test_tabular import FORMULAS
@@ -462,11 +463,26 @@ def test_action_blank_schedule_columns_fall_back_to_the_timescale() -> None:
     assert action.next_due_date == date(2012, 8, 1)
 
 
+def test_dates_may_be_written_as_people_in_the_uk_write_them() -> None:
+    assert parse_day("31/07/2026") == date(2026, 7, 31)
+    assert parse_day("1/12/2026") == date(2026, 12, 1)
+    assert parse_day("2026-07-31") == date(2026, 7, 31)
+    assert parse_day("2026-07-31 09:30:00") == date(2026, 7, 31)
+    for bad in ("31/02/2026", "07/31/2026", "2026-07-31garbage", "31 July", ""):
+        assert parse_day(bad) is None, bad
+    preview = _preview(
+        "actions",
+        f"{PLAN_HEADER},start_date,due_date,recurrence\n"
+        "X,Meeting,N/A,TBC,,01/12/2026,31/01/2027,\n",
+    )
+    assert preview.errors == []
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
         (",2012-09-30,2012-07-01,", "The due date must be on or after the start date."),
-        (",31/07/2012,,", "The start date must be a date written like 2012-07-31"),
+        (",31 July 2012,,", "The start date must be a date written like 31/07/2026"),
         (",,,fortnightly", "The recurrence must be one of none, weekly"),
     ],
 )
@@ -510,7 +526,7 @@ def test_action_status_owners_programme_and_objective_are_read(
 @pytest.mark.parametrize(
     ("extra_header", "extra", "message"),
     [
-        ("status", "finished", "The status must be one of planned, in_progress"),
+        ("status", "finished", "The status must be one of planned, in progress,"),
         ("owners", "nobody@trust.example", "There is no staff user with the email"),
         ("programme", "Nope", "There is no programme called “Nope”."),
         ("objective", "Nope", "There is no objective called “Nope”."),

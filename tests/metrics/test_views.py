@@ -233,14 +233,19 @@ CSV = (
 def test_observations_import_through_the_web_page_is_idempotent(
     client: Any, login: Any, cast: dict[str, Any]
 ) -> None:
-    MetricFactory(key="web-visits")
+    MetricFactory(key="web-visits", name="Website visits")
     login(cast["officer"])
     preview = client.post(
         "/observations/import",
         data={"file": (io.BytesIO(CSV), "values.csv")},
         content_type="multipart/form-data",
     )
-    pending = re.search(r"/observations/import/(\d+)", preview.get_data(as_text=True))
+    page = preview.get_data(as_text=True)
+    # Each row named by the metric and the day, in words.
+    assert 'class="nhsuk-table__header">Metric value</th>' in page
+    assert "Website visits, 1 October 2026" in page
+    assert "2026-10-01" not in page
+    pending = re.search(r"/observations/import/(\d+)", page)
     assert pending is not None
     done = client.post(f"/observations/import/{pending.group(1)}")
     assert done.status_code == 302
@@ -262,7 +267,7 @@ def test_observations_import_reports_row_errors(
 ) -> None:
     MetricFactory(key="web-visits")
     login(cast["officer"])
-    bad = b"metric,date,value\nnope,2026-10-01,1\nweb-visits,31/10/2026,x\n"
+    bad = b"metric,date,value\nnope,2026-10-01,1\nweb-visits,31 October 2026,x\n"
     page = client.post(
         "/observations/import",
         data={"file": (io.BytesIO(bad), "values.csv")},
@@ -270,7 +275,7 @@ def test_observations_import_reports_row_errors(
     ).get_data(as_text=True)
     assert "There is no metric with the key “nope”." in page
     assert "The value must be a number, not “x”." in page
-    assert "must be a date written like 2012-07-31" in page
+    assert "must be a date written like 31/07/2026 or 2026-07-31" in page
 
 
 @pytest.mark.parametrize("dry_run", [True, False])

@@ -192,7 +192,7 @@ def test_a_bad_row_refuses_the_whole_file_with_the_reason(
 @pytest.mark.parametrize(
     ("column", "value", "message"),
     [
-        (0, "31 July", "Date: write it like 2026-07-31"),
+        (0, "31 July", "Date: write it like 31/07/2026 or 2026-07-31"),
         (2, "sideways", "Direction: write"),
         (7, "Old theme", "Themes: there is no theme in use called “Old theme”."),
         (8, "", "Sentiment: enter positive"),
