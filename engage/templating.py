@@ -99,6 +99,15 @@ def status_tag(text: object) -> str | None:
     return STATUS_TAGS.get(str(text).capitalize()) if text else None
 
 
+def mid_sentence(words: str) -> str:
+    """A heading's words within a sentence: "Tier" reads "tier"; an abbreviation
+    stays as it is ("GP practice")."""
+    first = words.split(" ", 1)[0]
+    if sum(letter.isupper() for letter in first) > 1:
+        return words
+    return words[:1].lower() + words[1:]
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and helpers."""
     app.add_template_filter(format_datetime, "datetime")
@@ -109,5 +118,6 @@ def init_app(app: Flask) -> None:
     app.add_template_global(status_tag)
     app.add_template_filter(quantity, "quantity")
     app.add_template_filter(percent, "percent")
+    app.add_template_filter(mid_sentence, "mid_sentence")
     app.add_template_global(marks_optional)
     app.add_template_global(component)

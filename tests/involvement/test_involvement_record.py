@@ -355,6 +355,8 @@ def test_participation_by_tier_practice_and_equality(
     assert ">10<" in page
     assert "What is your age?" in page
     assert "Silver members" in page
+    assert "<h2>By tier</h2>" in page
+    assert "<h2>By GP practice</h2>" in page  # an abbreviation keeps its capitals
     client.post("/logout")
     login(cast["lead"])
     page = client.get(f"/involvement/{made.id}/participation").get_data(as_text=True)
