@@ -625,7 +625,28 @@ def _detail(event: AuditEvent, record: _Record | None) -> str:
     if event.action == "observe" and " = " in summary:
         day, value = summary.split(" = ", 1)
         return f": {value} on {plain(day)}"
-    return f" ({plain(summary)})"
+    summary = _unrepeated(event, summary)
+    if not summary:
+        return ""
+    text = plain(summary)
+    # Brackets within brackets read badly: a summary with its own follows a colon.
+    return f": {text}" if "(" in text else f" ({text})"
+
+
+def _unrepeated(event: AuditEvent, summary: str) -> str:
+    """The summary without the words that only say again what the sentence says:
+    "export audiences: 24 rows" after "downloaded audiences", "record viewed" or
+    "equality report viewed (87 active members)" after "viewed"."""
+    prefix = f"{event.action} "
+    if summary.startswith(prefix) and ": " in summary:
+        return summary.split(": ", 1)[1].strip()
+    if event.action == "view":
+        head, _, rest = summary.partition(" viewed")
+        if rest == "" and summary.endswith(" viewed"):
+            return ""
+        if head and rest.startswith(" (") and rest.endswith(")"):
+            return rest[2:-1].strip()
+    return summary
 
 
 # Sentences ----------------------------------------------------------------------------
@@ -692,8 +713,16 @@ def _sentence(event: AuditEvent, record: _Record | None, viewer: Any) -> Sentenc
             name = "a member who is no longer on record"
         return Sentence(actor, verb, name, None, _detail(event, None))
     return Sentence(
-        actor, verb, record.name, _url(record, viewer), _detail(event, record)
+        actor, verb, _named(event, record), _url(record, viewer), _detail(event, record)
     )
+
+
+def _named(event: AuditEvent, record: _Record) -> str:
+    """The record's name in the event's sentence: the member an erasure erased is
+    "member 5" ("erased member 5", not "erased an erased member")."""
+    if event.action == "erase" and event.entity_type == "member":
+        return f"member {event.entity_id}"
+    return record.name
 
 
 def describe(events: Sequence[AuditEvent], viewer: Any) -> dict[int, Sentence]:

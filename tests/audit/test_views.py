@@ -110,9 +110,7 @@ def test_audit_export_keeps_raw_columns_and_adds_the_sentence(
     assert len(rows) == 3  # the filter applies: the admin's own sign-in is left out
     # The download is itself recorded.
     listed = client.get("/admin/audit/?action=export").get_data(as_text=True)
-    assert "Alice Admin downloaded the audit log (export audit log: 2 rows (csv))" in (
-        listed
-    )
+    assert "Alice Admin downloaded the audit log: 2 rows (csv)" in (listed)
     xlsx = client.get("/admin/audit/export.xlsx")
     assert xlsx.mimetype.endswith("spreadsheetml.sheet")
 

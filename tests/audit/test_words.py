@@ -92,7 +92,17 @@ def test_erased_member_is_never_linked_or_named(cast) -> None:
     assert said["view"].url == f"/members/{kept.id}"
     assert "Rosa" not in said["view"].text
     assert said["erase"].url is None
-    assert said["erase"].record == f"an erased member (number {erased.id})"
+    # The erasure names the member it erased by number; other events about the
+    # member say it is erased.
+    assert said["erase"].text == (
+        f"Alice Admin erased member {erased.id} (reason: request)"
+    )
+    assert said["view"].text == f"Owen Officer viewed member {kept.id}"
+    record_event(cast["officer"], "export", "member", erased.id, "record viewed")
+    db.session.flush()
+    events = list(db.session.scalars(db.select(AuditEvent)))
+    later = describe(events, cast["admin"])[events[-1].id]
+    assert later.record == f"an erased member (number {erased.id})"
 
 
 def test_records_that_are_gone_and_people_without_accounts() -> None:
@@ -125,7 +135,8 @@ def test_events_about_many_records_name_them_in_the_plural(cast) -> None:
     record_event(cast["admin"], "request_job_run", "job", None, "deliver-mail")
     db.session.flush()
     said = _sentences(cast["admin"])
-    assert said["import"] == "Engage imported actions (import actions: 23 created)"
+    # Not "(import actions: 23 created)": the sentence already says so.
+    assert said["import"] == "Engage imported actions (23 created)"
     assert said["revoke"] == "Alice Admin stopped API tokens"
     assert said["request_job_run"] == "Alice Admin asked to run the job (deliver-mail)"
 
