@@ -134,7 +134,7 @@ def page_without_js(browser: Any, live_server: str) -> Iterator[Any]:
     page.context.close()
 
 
-def _settle(page: Any) -> None:
+def settle(page: Any) -> None:
     """Let the page finish loading and laying out before it is judged.
 
     On a busy machine a click's new page can still be starting its scripts: the
@@ -163,7 +163,7 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     """
     size = page.viewport_size or {"width": 1280, "height": 720}
     page.mouse.move(size["width"] - 1, size["height"] - 1)
-    _settle(page)
+    settle(page)
     page.evaluate(_AXE_SOURCE)
     # Only the violations are asked for and sent back: the passes, a hundred times
     # larger, cost most of a run's time to gather and to carry out of the browser.
