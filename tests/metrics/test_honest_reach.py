@@ -45,6 +45,15 @@ def _text(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
+def _dashboard_words(client: FlaskClient) -> str:
+    """The words of this quarter's dashboard, as the signed-in user sees it."""
+    return _text(
+        client.get(f"/dashboard/?period=quarter&value={_quarter()}").get_data(
+            as_text=True
+        )
+    )
+
+
 @pytest.fixture
 def delivery(client: FlaskClient, login: Any, cast: dict[str, Any]) -> Any:
     """An officer logs a newsletter: recipients 412, opens 188 (through the form)."""
@@ -74,10 +83,7 @@ def test_dashboard_shows_reach_412_and_an_open_rate_never_600(
     client: FlaskClient, login: Any, cast: dict[str, Any]
 ) -> None:
     login(cast["lead"])
-    html = client.get(f"/dashboard/?period=quarter&value={_quarter()}").get_data(
-        as_text=True
-    )
-    words = _text(html)
+    words = _dashboard_words(client)
     assert "412 Reach: recipients" in words
     assert "45.6% Open rate (opens ÷ recipients)" in words
     # Reach by channel (the metrics made from the delivery's figures): outputs only.
@@ -196,11 +202,7 @@ def test_opens_without_recipients_are_a_count_labelled_with_their_stage(
     factories.ActivityFactory(action=action, figures={"opens": 50})
     factories.ActivityFactory(action=action, figures={"attendees": 30})
     login(cast["lead"])
-    words = _text(
-        client.get(f"/dashboard/?period=quarter&value={_quarter()}").get_data(
-            as_text=True
-        )
-    )
+    words = _dashboard_words(client)
     assert "50 Opens (outtake, not reach)" in words
     assert "30 Attendees (outtake, not reach)" in words
     assert "Reach: opens" not in words
@@ -216,11 +218,7 @@ def test_opens_on_a_channel_without_an_open_rate_say_so_beside_the_rate(
     action = factories.ActionFactory(channel=factories.ChannelFactory(name="Social"))
     factories.ActivityFactory(action=action, figures={"opens": 50})
     login(cast["lead"])
-    words = _text(
-        client.get(f"/dashboard/?period=quarter&value={_quarter()}").get_data(
-            as_text=True
-        )
-    )
+    words = _dashboard_words(client)
     assert "45.6% Open rate (opens ÷ recipients)" in words
     assert "50 Opens on channels without an open rate (outtake, not reach)" in words
 
@@ -297,11 +295,7 @@ def test_admins_change_a_labels_stage_and_the_figures_follow(
     assert labels["opens"].stage is Stage.OUTPUT
     metric = db.session.query(Metric).filter_by(key="reach-newsletter-opens").one()
     assert (metric.stage, metric.unit) == (Stage.OUTPUT, "opens")
-    words = _text(
-        client.get(f"/dashboard/?period=quarter&value={_quarter()}").get_data(
-            as_text=True
-        )
-    )
+    words = _dashboard_words(client)
     # Now opens are reach in their own unit: still never added to recipients.
     assert "188 Reach: opens" in words
     assert "412 Reach: recipients" in words
