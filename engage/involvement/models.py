@@ -497,6 +497,17 @@ class ExpenseClaim(db.Model):  # type: ignore[name-defined,misc]
         return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
     @property
+    def mileage_words(self) -> str:
+        """How the mileage was worked out ("12.5 miles at 45p a mile"), or "" when
+        no miles were claimed."""
+        miles = Decimal(str(self.miles or 0))
+        if not miles:
+            return ""
+        shown = f"{miles:f}".removesuffix(".0")
+        unit = "mile" if miles == 1 else "miles"
+        return f"{shown} {unit} at {self.mileage_rate_pence}p a mile"
+
+    @property
     def total_pence(self) -> int:
         """Payment and expenses together (all in pence)."""
         return (

@@ -747,3 +747,24 @@ def test_the_claim_page_says_whether_the_register_shows_they_came(
     page = client.get(f"/involvement/claims/{claim.id}").get_data(as_text=True)
     assert "Came (ticked on the register)" in page
     assert "coming" not in page.split("Attendance</dt>")[1].split("</dd>")[0]
+
+
+@pytest.mark.parametrize(
+    ("miles", "words"),
+    [
+        (Decimal("12.5"), "Mileage: 12.5 miles at 45p a mile"),
+        (Decimal("1"), "Mileage: 1 mile at 45p a mile"),
+        (Decimal("20"), "Mileage: 20 miles at 45p a mile"),
+        (Decimal("0"), "Mileage<"),
+    ],
+)
+def test_the_claim_page_says_how_the_mileage_was_worked_out(
+    client: FlaskClient, login: Any, cast: dict[str, Any], miles: Decimal, words: str
+) -> None:
+    _organisation(mileage=45)
+    session = _past_session()
+    claim = _submit(_invite(session, gold_member()), session, miles=miles)
+    login(cast["officer"])
+    page = client.get(f"/involvement/claims/{claim.id}").get_data(as_text=True)
+    assert words in page
+    assert re.search(r"(?<![\d.])0 miles", page) is None
