@@ -484,7 +484,7 @@ def find_members(
         "search_members",
         ENTITY,
         session.id,
-        f"{len(found)} members found",
+        f"{len(found)} member{'s' if len(found) != 1 else ''} found",
         now=now,
     )
     return found

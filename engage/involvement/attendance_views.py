@@ -18,6 +18,7 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from wtforms.validators import InputRequired
 
 from engage.accounts.access import EDITORS
 from engage.accounts.access import READERS
@@ -53,7 +54,11 @@ class MemberPickForm(FlaskForm):  # type: ignore[misc]
 class StaffForm(FlaskForm):  # type: ignore[misc]
     """A member of staff who came."""
 
-    user_id = SelectField("Member of staff", parse=parse_id)
+    user_id = SelectField(
+        "Member of staff",
+        validators=[InputRequired("Choose a member of staff")],
+        parse=parse_id,
+    )
 
 
 class GuestForm(FlaskForm):  # type: ignore[misc]
@@ -107,56 +112,80 @@ def _staff_form(**kwargs: Any) -> StaffForm:
 @roles_required(*READERS)
 def register(activity_id: int, session_id: int) -> ResponseReturnValue:
     session = _session(activity_id, session_id)
-    the_register = services.register_for(session)
+    return _register_page(session, search=request.args.get("q", "", type=str))
+
+
+def _register_page(
+    session: InvolvementSession,
+    *,
+    search: str = "",
+    pick: MemberPickForm | None = None,
+    staff_form: StaffForm | None = None,
+    guest_form: GuestForm | None = None,
+    searched: tuple[list[Any] | None, str] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    """The register, with a name search's results and any add form sent back with
+    its errors (the others empty); ``searched`` is what ``_find`` gave ``pick``,
+    when the caller has searched already."""
     user = _user()
-    search = request.args.get("q", "", type=str)[: services.SEARCH_MAX + 50]
-    found = None
-    search_error = ""
-    pick = MemberPickForm(formdata=None)
-    if user.can_edit and search.strip():
-        try:
-            found = services.find_members(
-                search, actor=user, session=session, now=utcnow()
-            )
-        except EngageError as error:
-            search_error = error.message
-        else:
-            db.session.commit()
-            on_register = the_register.keys
-            pick.member_id.choices = choices(
-                (
-                    member.id,
-                    f"{member.name}"
-                    + (f", {member.postcode}" if member.postcode else "")
-                    + f" ({member.tier.label}, {member.status.label.lower()})"
-                    + (
-                        " — already on the register"
-                        if f"m{member.id}" in on_register
-                        else ""
-                    ),
-                )
-                for member in found
-            )
+    search = search[: services.SEARCH_MAX + 50]
+    if pick is None:
+        pick = MemberPickForm(formdata=None)
+    if searched is None:
+        searched = _find(session, search, pick) if user.can_edit else (None, "")
+    found, search_error = searched
     open_problem = ""
     try:
         services.check_open(session, now=utcnow())
     except EngageError as error:
         open_problem = error.message
-    return render_template(
+    page = render_template(
         "involvement/register.html",
         session=session,
         activity=session.activity,
-        register=the_register,
+        register=services.register_for(session),
         search=search,
         search_error=search_error,
         found=found,
         pick=pick,
-        staff_form=_staff_form(formdata=None) if user.can_edit else None,
-        guest_form=GuestForm(formdata=None) if user.can_edit else None,
+        staff_form=(staff_form or _staff_form(formdata=None))
+        if user.can_edit
+        else None,
+        guest_form=(guest_form or GuestForm(formdata=None)) if user.can_edit else None,
         open_problem=open_problem,
         activity_url=_activity_url(session.activity_id),
         search_limit=services.SEARCH_LIMIT,
     )
+    return page, status
+
+
+def _find(
+    session: InvolvementSession, search: str, pick: MemberPickForm
+) -> tuple[list[Any] | None, str]:
+    """The members whose names hold ``search``, offered as ``pick``'s choices (None
+    when nothing was searched for), and the search's problem if any."""
+    if not search.strip():
+        return None, ""
+    try:
+        found = services.find_members(
+            search, actor=_user(), session=session, now=utcnow()
+        )
+    except EngageError as error:
+        return None, error.message
+    db.session.commit()  # the search is audited
+    on_register = services.register_for(session).keys
+    pick.member_id.choices = choices(
+        (
+            member.id,
+            f"{member.name}"
+            + (f", {member.postcode}" if member.postcode else "")
+            + f" ({member.tier.label}, {member.status.label.lower()})"
+            + (" — already on the register" if f"m{member.id}" in on_register else ""),
+        )
+        for member in found
+    )
+    return found, ""
 
 
 def _save_ticks(session: InvolvementSession) -> tuple[int, int]:
@@ -189,13 +218,20 @@ def save(activity_id: int, session_id: int) -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def add_member(activity_id: int, session_id: int) -> ResponseReturnValue:
     session = _session(activity_id, session_id)
+    # Any member may be added, not only those the search offered (the search may
+    # find others by now): the service checks the one chosen.
     try:
-        member_id = parse_id(request.form.get("member_id", type=str))
+        member_id = parse_id(request.form.get("member_id", "", type=str))
     except ValueError:
         member_id = None
     if member_id is None:
-        flash("Choose a member from the search results.", "error")
-        return _back(session)
+        search = request.form.get("q", "", type=str)[: services.SEARCH_MAX + 50]
+        pick = MemberPickForm()
+        searched = _find(session, search, pick)
+        pick.member_id.errors = ["Choose which member came"]
+        return _register_page(
+            session, search=search, pick=pick, searched=searched, status=400
+        )
     with change() as done:
         new = services.add_member(session, member_id, actor=_user(), now=utcnow())
     if done:
@@ -214,8 +250,7 @@ def add_staff(activity_id: int, session_id: int) -> ResponseReturnValue:
     session = _session(activity_id, session_id)
     form = _staff_form()
     if not form.validate() or form.user_id.data is None:
-        flash("Choose a member of staff from the list.", "error")
-        return _back(session)
+        return _register_page(session, staff_form=form, status=400)
     with change() as done:
         new = services.add_staff(
             session, form.user_id.data, actor=_user(), now=utcnow()
@@ -236,11 +271,7 @@ def add_guest(activity_id: int, session_id: int) -> ResponseReturnValue:
     session = _session(activity_id, session_id)
     form = GuestForm()
     if not form.validate():
-        flash(
-            form.name.errors[0] if form.name.errors else "Enter the guest's name.",
-            "error",
-        )
-        return _back(session)
+        return _register_page(session, guest_form=form, status=400)
     with change("Guest added to the register."):
         services.add_guest(session, form.name.data or "", actor=_user(), now=utcnow())
     return _back(session)

@@ -149,7 +149,7 @@ def test_walk_ins_staff_and_guests_are_added_and_removed(
     search = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "search_members")
     ).one()
-    assert search.summary == "1 members found"  # never the name searched for
+    assert search.summary == "1 member found"  # never the name searched for
     assert "winif" not in search.summary.lower()
 
     client.post(_url(made, "/member"), data={"member_id": str(walk_in.id)})
@@ -312,9 +312,37 @@ def test_hostile_values_never_give_a_500(
     made = _held()
     login(cast["admin"])
     response = client.post(_url(made, tail), data=data)
-    assert response.status_code in (302, 404)
+    assert response.status_code in (302, 400, 404)
     assert _came(made) == set()
     assert db.session.scalar(select(Attendance.id)) is None
+
+
+def test_an_add_form_sent_incomplete_comes_back_with_an_error_summary(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    made = _held()
+    gold_member(name="Winifred Walkin")
+    login(cast["officer"])
+    page = client.get(_url(made), query_string={"q": "winif"}).get_data(as_text=True)
+    assert 'name="q" value="winif"' in page  # the search goes with the choice
+
+    for tail, data, message, anchor in [
+        ("/member", {"q": "winif"}, "Choose which member came", "#member_id"),
+        ("/staff", {"user_id": ""}, "Choose a member of staff", "#user_id"),
+        ("/guest", {"name": "   "}, "Enter the guest&#39;s name", "#name"),
+        ("/guest", {"name": "x" * 201}, "200 characters or fewer", "#name"),
+    ]:
+        response = client.post(_url(made, tail), data=data)
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+        summary = page.split('class="nhsuk-error-summary"')[1].split("</div>")[0]
+        assert message in summary
+        assert f'href="{anchor}"' in summary
+        assert page.count("nhsuk-error-message") == 1  # beside its own field
+    # The member search is shown again with its results.
+    response = client.post(_url(made, "/member"), data={"q": "winif"})
+    assert "Winifred Walkin" in response.get_data(as_text=True)
+    assert _came(made) == set()
 
 
 @pytest.mark.parametrize("query", ["\x00", "a", "x" * 500, "%_%", "' OR 1=1 --"])
