@@ -131,16 +131,17 @@ class AudienceImporter:
             update_audience(existing, draft, actor=actor, now=now)
 
 
-def export_rows() -> list[list[str]]:
-    """Every audience on the map, by name, in COLUMNS order."""
+def export_rows() -> list[list[object]]:
+    """Every audience on the map, by name, in COLUMNS order (the scores as numbers,
+    so a workbook can sort and add them)."""
     return [
         [
             audience.name,
             audience.group.label,
             audience.approach.value,
             audience.notes,
-            str(audience.influence),
-            str(audience.interest),
+            audience.influence,
+            audience.interest,
             audience.owner.email if audience.owner else "",
         ]
         for audience in list_audiences()

@@ -12,6 +12,7 @@ import enum
 import io
 from collections.abc import Callable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -89,7 +90,7 @@ class Kind:
     aliases: Mapping[str, str]  #: other header names → column
     help: Mapping[str, str]  #: column → what to write in it
     importer: Callable[[], Importer]
-    export_rows: Callable[[], list[list[str]]]
+    export_rows: Callable[[], Sequence[Sequence[object]]]
     #: Where the pages go after an import ("<name>.index" when empty).
     index_endpoint: str = ""
     #: The preview's heading for a row's key ("Audience" / "Action" when empty).

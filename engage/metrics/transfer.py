@@ -137,8 +137,12 @@ def _number(cells: RowReader) -> float | None:
     return value
 
 
-def export_rows() -> list[list[str]]:
-    """Every imported or hand-entered value, by metric and date, in COLUMNS order."""
+def export_rows() -> list[list[object]]:
+    """Every imported or hand-entered value, by metric and date, in COLUMNS order.
+
+    Values are numbers, whole where they are whole, never rounded ("1.23457e+06"
+    would bring back 1,234,570).
+    """
     rows = db.session.execute(
         select(Metric.key, Observation)
         .join(Observation, Observation.metric_id == Metric.id)
@@ -146,7 +150,7 @@ def export_rows() -> list[list[str]]:
         .order_by(Metric.key, Observation.observed_on, Observation.source)
     ).all()
     seen: set[tuple[str, date]] = set()
-    result = []
+    result: list[list[object]] = []
     for key, observation in rows:
         if (key, observation.observed_on) in seen:
             continue  # the import's value comes first; a manual one for the day is kept
@@ -155,8 +159,12 @@ def export_rows() -> list[list[str]]:
             [
                 key,
                 observation.observed_on.isoformat(),
-                f"{observation.value:g}",
+                _exported(observation.value),
                 observation.note,
             ]
         )
     return result
+
+
+def _exported(value: float) -> int | float:
+    return int(value) if value.is_integer() else value

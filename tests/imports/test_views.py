@@ -311,6 +311,22 @@ def test_export_xlsx_stores_text_only(
     assert (cell.value, cell.data_type) == ("'+SUM(1,1)", "s")
 
 
+def test_export_xlsx_stores_the_scores_as_numbers(
+    client: FlaskClient, login: Login, cast: dict[str, Any]
+) -> None:
+    login(cast["officer"])
+    given = (
+        b"audience,group,approach,influence,interest\nCouncillors,public,manage,4,2\n"
+    )
+    _upload(client, given, "a.csv")
+    client.post(f"/audiences/import/{_pending_id()}")
+    response = client.get("/audiences/export.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    header, row = list(sheet.iter_rows(max_row=2, values_only=True))
+    scores = dict(zip(header, row, strict=True))
+    assert (scores["influence"], scores["interest"]) == (4, 2)
+
+
 # Upload limits and odd files (C5) ----------------------------------------------------
 
 

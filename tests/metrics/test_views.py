@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from flask import Flask
 from sqlalchemy import func
@@ -260,6 +261,42 @@ def test_observations_import_through_the_web_page_is_idempotent(
         ("web-visits", "2026-10-01", 1250.0, Source.IMPORT),
         ("web-visits", "2026-10-02", 1300.0, Source.IMPORT),
     ]
+
+
+def test_observations_export_keeps_every_digit_and_imports_back_unchanged(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    MetricFactory(key="impressions")
+    login(cast["officer"])
+    given = (
+        b"metric,date,value\n"
+        b"impressions,2026-10-01,1234567\n"
+        b"impressions,2026-10-02,0.25\n"
+    )
+    preview = client.post(
+        "/observations/import",
+        data={"file": (io.BytesIO(given), "values.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    pending = re.search(r"/observations/import/(\d+)", preview)
+    assert pending is not None
+    client.post(f"/observations/import/{pending.group(1)}")
+
+    exported = client.get("/observations/export.csv").get_data(as_text=True)
+    assert "impressions,2026-10-01,1234567," in exported
+    assert "impressions,2026-10-02,0.25," in exported
+    workbook = client.get("/observations/export.xlsx").get_data()
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook)).active
+    assert [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        1234567,
+        0.25,
+    ]
+    again = client.post(
+        "/observations/import",
+        data={"file": (io.BytesIO(exported.encode()), "values.csv")},
+        content_type="multipart/form-data",
+    )
+    assert "Nothing to import" in again.get_data(as_text=True)
 
 
 def test_observations_import_reports_row_errors(
