@@ -125,14 +125,14 @@ EXPORT_LIMIT = 50_000
 
 #: The download's columns: when and what in words, then the event as recorded.
 EXPORT_COLUMNS = (
-    "when",
-    "what happened",
-    "occurred_at_utc",
-    "actor",
-    "action",
-    "record_type",
-    "record_id",
-    "summary",
+    "When",
+    "What happened",
+    "Time in UTC, to the second",
+    "Who",
+    "Action (as stored)",
+    "Kind of record (as stored)",
+    "Record number",
+    "Details (as stored)",
 )
 
 

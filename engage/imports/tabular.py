@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import date
+from datetime import datetime
 from pathlib import Path
 from pathlib import PurePath
 from typing import IO
@@ -421,8 +423,8 @@ def write_csv(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes
 def write_xlsx(
     columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: str = "Sheet1"
 ) -> bytes:
-    """A formula-safe workbook: numbers are stored as numbers, everything else as text,
-    never as a formula."""
+    """A formula-safe workbook: numbers are stored as numbers, days as dates,
+    everything else as text, never as a formula."""
     return write_workbook([(title, columns, rows)])
 
 
@@ -458,10 +460,15 @@ def _sheet_title(title: str, used: set[str]) -> str:
 
 
 def _cell(sheet: Any, value: object) -> Any:
-    """Numbers stay numbers (they cannot be formulas); everything else is text."""
+    """Numbers stay numbers and days are dates (neither can be a formula); everything
+    else is text."""
     number = isinstance(value, int | float) and not isinstance(value, bool)
     if number and math.isfinite(value):  # type: ignore[arg-type]
         return WriteOnlyCell(sheet, value=value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "DD/MM/YYYY"
+        return cell
     return _text_cell(sheet, value)
 
 

@@ -515,25 +515,27 @@ def subject_access_export(
     }
 
 
+#: The members download's headings, in words: it is read by people (a mail merge, a
+#: count by practice), never imported back.
 EXPORT_COLUMNS = (
-    "id",
-    "name",
-    "email",
-    "phone",
-    "address",
-    "postcode",
-    "practice",
-    "tier",
-    "status",
-    "joined_by",
-    "champion",
-    "topics",
-    "support_needs",
-    "support_other",
-    *(f"consent_{c.value}" for c in ContactChannel),
-    "joined_at",
+    "Member number",
+    "Name",
+    "E-mail address",
+    "Phone",
+    "Address",
+    "Postcode",
+    "GP practice",
+    "Tier",
+    "Status",
+    "Joined by",
+    "Champion",
+    "Topics",
+    "Support needs",
+    "Other support",
+    *(f"May contact by {c.label}" for c in ContactChannel),
+    "Joined on",
 )
-EQUALITY_COLUMNS = tuple(q.field for q in QUESTIONS)
+EQUALITY_COLUMNS = tuple(q.text for q in QUESTIONS)
 
 
 def _is_admin(actor: User | str) -> bool:
@@ -600,15 +602,15 @@ def _export_row(member: Member, include_equality: bool) -> list[object]:
         member.address,
         member.postcode,
         member.practice.name if member.practice else "",
-        member.tier.value,
-        member.status.value,
-        member.joined_by.value,
-        "yes" if member.is_champion else "no",
+        member.tier.label,
+        member.status.label,
+        member.joined_by.label,
+        "Yes" if member.is_champion else "No",
         "; ".join(t.name for t in member.topics),
         "; ".join(n.need.label for n in member.support_needs),
         member.support_other,
-        *("yes" if consents[c] else "no" for c in ContactChannel),
-        member.created_at.date().isoformat(),
+        *("Yes" if consents[c] else "No" for c in ContactChannel),
+        local_day(member.created_at),
     ]
     if include_equality:
         answers = member.equality

@@ -92,14 +92,14 @@ def test_audit_export_keeps_raw_columns_and_adds_the_sentence(
         csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")))
     )
     assert rows[0] == [
-        "when",
-        "what happened",
-        "occurred_at_utc",
-        "actor",
-        "action",
-        "record_type",
-        "record_id",
-        "summary",
+        "When",
+        "What happened",
+        "Time in UTC, to the second",
+        "Who",
+        "Action (as stored)",
+        "Kind of record (as stored)",
+        "Record number",
+        "Details (as stored)",
     ]
     by_action = {row[4]: row for row in rows[1:]}
     assert by_action["status"][1] == (

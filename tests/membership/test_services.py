@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from engage.audit.models import AuditEvent
+from engage.clock import local_day
 from engage.errors import Conflict
 from engage.errors import PermissionDenied
 from engage.extensions import db
@@ -379,9 +380,9 @@ def test_export_members_is_formula_safe_in_csv_and_xlsx(cast) -> None:
     )
     assert mimetype.startswith("text/csv")
     header, *rows = _csv_rows(content)
-    names = [row[header.index("name")] for row in rows]
+    names = [row[header.index("Name")] for row in rows]
     assert sorted(names) == sorted("'" + name for name in FORMULAS)
-    assert {row[header.index("phone")] for row in rows} == {"'+447700900123"}
+    assert {row[header.index("Phone")] for row in rows} == {"'+447700900123"}
 
     filename, _, content = services.export_members(
         "xlsx", actor=cast["officer"], include_equality=False, now=NOW
@@ -392,6 +393,33 @@ def test_export_members_is_formula_safe_in_csv_and_xlsx(cast) -> None:
     assert "'+447700900123" in cells
     for name in FORMULAS:
         assert "'" + name in cells
+
+
+def test_export_members_is_in_words_with_the_day_joined_as_a_date(cast) -> None:
+    member = make_member("Ada Lovelace", "ada@example.org", tier=Tier.GOLD)
+    member.joined_by = ConsentMethod.PAPER
+    db.session.commit()
+    _, _, content = services.export_members(
+        "csv", actor=cast["officer"], include_equality=False, now=NOW
+    )
+    header, row = _csv_rows(content)
+    given = dict(zip(header, row, strict=True))
+    assert given["Tier"] == "Gold"
+    assert given["Status"] == "Active"
+    assert given["Joined by"] == ConsentMethod.PAPER.label
+    assert given["Champion"] == "No"
+    assert given["May contact by e-mail"] in ("Yes", "No")
+    assert not any("_" in heading for heading in header)
+
+    _, _, content = services.export_members(
+        "xlsx", actor=cast["officer"], include_equality=False, now=NOW
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    header, row = list(sheet.iter_rows(max_row=2))
+    joined = row[[c.value for c in header].index("Joined on")]
+    assert joined.is_date
+    assert joined.value.date() == local_day(member.created_at)
+    assert joined.number_format == "DD/MM/YYYY"
 
 
 def test_export_members_leaves_out_pending_withdrawn_and_erased(cast) -> None:
@@ -407,8 +435,8 @@ def test_export_members_leaves_out_pending_withdrawn_and_erased(cast) -> None:
         "csv", actor=cast["officer"], include_equality=False, now=NOW
     )
     header, *rows = _csv_rows(content)
-    assert [row[header.index("name")] for row in rows] == ["Stays Here"]
-    assert "ethnicity" not in header
+    assert [row[header.index("Name")] for row in rows] == ["Stays Here"]
+    assert "What is your ethnic group?" not in header
     (export,) = events("export")
     assert export.summary == "export members: 1 rows (csv)"
 
@@ -424,7 +452,7 @@ def test_export_with_equality_is_for_admins_only(cast) -> None:
         "csv", actor=cast["admin"], include_equality=True, now=NOW
     )
     header, row = _csv_rows(content)
-    assert row[header.index("ethnicity")] == "White: Roma"
+    assert row[header.index("What is your ethnic group?")] == "White: Roma"
     (export,) = events("export")
     assert "with equality answers" in export.summary
 

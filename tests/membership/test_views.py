@@ -125,8 +125,8 @@ def test_admin_export_with_equality_includes_them_and_is_audited(
     response = client.get("/members/export.csv?equality=1")
     assert response.status_code == 200
     header, row = csv_rows(response.data)
-    assert row[header.index("ethnicity")] == "White: Roma"
-    assert row[header.index("age_band")] == "65 to 74"
+    assert row[header.index("What is your ethnic group?")] == "White: Roma"
+    assert row[header.index("What is your age?")] == "65 to 74"
     (event,) = audit("export")
     assert event.actor_id == cast["admin"].id
     assert "with equality answers" in event.summary
@@ -239,10 +239,10 @@ def test_exports_neutralise_formulas(client: FlaskClient, login, cast) -> None:
     db.session.commit()
     login(cast["officer"])
     header, *rows = csv_rows(client.get("/members/export.csv").data)
-    assert sorted(row[header.index("name")] for row in rows) == sorted(
+    assert sorted(row[header.index("Name")] for row in rows) == sorted(
         "'" + name for name in FORMULAS
     )
-    assert {row[header.index("phone")] for row in rows} == {"'+447700900123"}
+    assert {row[header.index("Phone")] for row in rows} == {"'+447700900123"}
     workbook = openpyxl.load_workbook(
         io.BytesIO(client.get("/members/export.xlsx").data)
     )
