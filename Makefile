@@ -57,7 +57,8 @@ imap-server: ## Install Debian's dovecot, the IMAP server the bounce tests run o
 PORT ?= 5000
 run: install ## Set up, load demo data and serve Engage on http://127.0.0.1:5000 (or PORT=…)
 	$(FLASK) db upgrade
-	$(FLASK) load-demo
+	# The demo's e-mails hold links: to the address it is served on.
+	ENGAGE_BASE_URL=$${ENGAGE_BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) load-demo
 	ENGAGE_BASE_URL=$${ENGAGE_BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 jobs: install ## Run the scheduler process (one is active; start more as standbys)
