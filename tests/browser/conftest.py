@@ -14,6 +14,7 @@ import shutil
 import threading
 import urllib.parse
 from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 _AXE_SOURCE = AXE_PATH.read_text() if AXE_PATH.exists() else ""
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+#: axe's best-practice rules the pages keep as well: everything inside a landmark (the
+#: back link too), landmarks told apart by their names, headings in order.
+BEST_PRACTICE_RULES = ["region", "landmark-unique", "heading-order"]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -153,8 +157,11 @@ def settle(page: Any) -> None:
     )
 
 
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """Run axe-core (from npm) on the page for WCAG 2.2 A/AA; return the violations.
+def axe_violations(
+    page: Any, *, rules: Sequence[str] = BEST_PRACTICE_RULES
+) -> list[dict[str, Any]]:
+    """Run axe-core (from npm) on the page for WCAG 2.2 A/AA and the best-practice
+    ``rules``; return the violations.
 
     The mouse is moved to the page's bottom corner first: after a click it rests on
     the link clicked, which on the new page is often the same header link, and axe
@@ -168,18 +175,20 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     # Only the violations are asked for and sent back: the passes, a hundred times
     # larger, cost most of a run's time to gather and to carry out of the browser.
     return page.evaluate(
-        """tags => axe.run(document, {
-            runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']
+        """([tags, rules]) => axe.run(document, {
+            runOnly: {type: 'tag', values: tags},
+            rules: Object.fromEntries(rules.map(rule => [rule, {enabled: true}])),
+            resultTypes: ['violations']
         }).then(result => result.violations.map(v => ({
             id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target)
         })))""",
-        WCAG_TAGS,
+        [WCAG_TAGS, list(rules)],
     )
 
 
-def assert_accessible(page: Any) -> None:
-    """Fail with a readable list if axe finds any WCAG 2.2 AA violation."""
-    violations = axe_violations(page)
+def assert_accessible(page: Any, *, rules: Sequence[str] = BEST_PRACTICE_RULES) -> None:
+    """Fail with a readable list if axe finds any violation (see axe_violations)."""
+    violations = axe_violations(page, rules=rules)
     assert violations == [], json.dumps(violations, indent=2)
 
 

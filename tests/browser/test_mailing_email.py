@@ -11,6 +11,7 @@ from engage.clock import utcnow
 from engage.extensions import db
 from engage.mailings.compose import render_email
 from engage.mailings.models import Mailing
+from tests.browser.conftest import BEST_PRACTICE_RULES
 from tests.browser.conftest import assert_accessible
 from tests.browser.conftest import sign_in
 
@@ -56,7 +57,11 @@ def test_the_email_passes_axe_and_fits_the_width(
     )
     page.set_viewport_size({"width": width, "height": 900})
     page.set_content(rendered.html)
-    assert_accessible(page)
+    # An e-mail is shown inside a mail program, whose landmarks hold it: the rule
+    # that everything be in a landmark is for pages.
+    assert_accessible(
+        page, rules=[rule for rule in BEST_PRACTICE_RULES if rule != "region"]
+    )
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert page.get_by_role("heading", level=1).inner_text() == "Spring newsletter"
 
