@@ -147,6 +147,7 @@ def export_events(
     from engage.audit.words import describe
     from engage.clock import local_day
     from engage.imports.tabular import mimetype
+    from engage.imports.tabular import row_count
     from engage.imports.tabular import write_table
     from engage.templating import format_datetime
 
@@ -171,7 +172,7 @@ def export_events(
         "export",
         "audit_log",
         None,
-        f"export audit log: {len(rows)} rows ({fmt})",
+        f"export audit log: {row_count(len(rows))} ({fmt})",
         now=now,
     )
     return f"audit-log-{local_day(now).isoformat()}.{fmt}", mimetype(fmt), content

@@ -41,6 +41,7 @@ from engage.imports.tabular import copy_name
 from engage.imports.tabular import mimetype
 from engage.imports.tabular import normalise_column
 from engage.imports.tabular import read_table
+from engage.imports.tabular import row_count
 from engage.imports.tabular import write_table
 
 if TYPE_CHECKING:
@@ -532,7 +533,7 @@ def export_table(
         "export",
         spec.entity,
         None,
-        f"export {kind}: {len(rows)} rows ({fmt})",
+        f"export {kind}: {row_count(len(rows))} ({fmt})",
         now=now,
     )
     return ExportFile(

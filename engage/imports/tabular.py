@@ -492,6 +492,11 @@ def write_table(
     raise ValueError(f"unknown table format: {fmt!r}")
 
 
+def row_count(rows: int) -> str:
+    """How many rows a download holds, in words: "1 row", "2,400 rows"."""
+    return "1 row" if rows == 1 else f"{rows:,} rows"
+
+
 def mimetype(fmt: str) -> str:
     """The Content-Type of a table format."""
     return XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE

@@ -25,6 +25,7 @@ from engage.edge import change
 from engage.extensions import db
 from engage.formtools import text
 from engage.imports.tabular import mimetype
+from engage.imports.tabular import row_count
 from engage.imports.tabular import write_table
 from engage.involvement import invitations
 from engage.involvement import letters
@@ -122,7 +123,7 @@ def export(activity_id: int, fmt: str) -> ResponseReturnValue:
             "export",
             "involvement_activity",
             activity.id,
-            f"invitations list ({len(rows)} rows)",
+            f"invitations list ({row_count(len(rows))})",
             now=utcnow(),
         )
     return Response(

@@ -30,6 +30,7 @@ from engage.errors import PermissionDenied
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.imports.tabular import mimetype
+from engage.imports.tabular import row_count
 from engage.imports.tabular import write_table
 from engage.involvement import history as involvement_history
 from engage.involvement.replies import give_up_places
@@ -585,7 +586,7 @@ def export_members(
         "export",
         "member",
         None,
-        f"export members: {len(rows)} rows ({fmt})"
+        f"export members: {row_count(len(rows))} ({fmt})"
         + ("; with equality answers" if include_equality else ""),
         now=now,
     )

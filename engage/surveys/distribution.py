@@ -22,6 +22,7 @@ from engage.audit.services import record_event
 from engage.errors import Conflict
 from engage.extensions import db
 from engage.imports.tabular import mimetype
+from engage.imports.tabular import row_count
 from engage.imports.tabular import write_table
 from engage.mail.services import absolute_url
 from engage.mail.services import send_mail
@@ -407,7 +408,7 @@ def export_post_list(
         "export",
         "survey",
         survey.id,
-        f"post list: {len(rows)} rows ({fmt})",
+        f"post list: {row_count(len(rows))} ({fmt})",
         now=now,
     )
     return f"survey-{survey.id}-post-list.{fmt}", mimetype(fmt), content

@@ -438,7 +438,7 @@ def test_export_members_leaves_out_pending_withdrawn_and_erased(cast) -> None:
     assert [row[header.index("Name")] for row in rows] == ["Stays Here"]
     assert "What is your ethnic group?" not in header
     (export,) = events("export")
-    assert export.summary == "export members: 1 rows (csv)"
+    assert export.summary == "export members: 1 row (csv)"
 
 
 def test_export_with_equality_is_for_admins_only(cast) -> None:

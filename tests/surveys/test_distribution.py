@@ -192,7 +192,7 @@ def test_post_list_export_is_formula_safe_and_audited(cast: dict[str, Any]) -> N
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "export")
     ).one()
-    assert "post list: 1 rows" in event.summary
+    assert "post list: 1 row (" in event.summary
 
 
 def test_tell_participants_emails_those_who_answered_and_may_be_contacted(

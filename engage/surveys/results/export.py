@@ -21,6 +21,7 @@ from engage.audit.services import record_event
 from engage.clock import local_day
 from engage.imports.services import ExportFile
 from engage.imports.tabular import mimetype
+from engage.imports.tabular import row_count
 from engage.imports.tabular import write_table
 from engage.membership.equality import SUPPRESS_BELOW
 from engage.surveys.models import LIKERT_LABELS
@@ -193,7 +194,7 @@ def export_responses(
         "export",
         "survey_response",
         survey.id,
-        f"export survey responses: {len(rows)} rows ({fmt})",
+        f"export survey responses: {row_count(len(rows))} ({fmt})",
         now=now,
     )
     return ExportFile(
