@@ -147,8 +147,8 @@ def month() -> ResponseReturnValue:
         weeks=weeks,
         by_day=by_day,
         items=items,
-        previous=(first - timedelta(days=1)).strftime("%Y-%m"),
-        following=(last + timedelta(days=1)).strftime("%Y-%m"),
+        previous=(first - timedelta(days=1)).replace(day=1),
+        following=last + timedelta(days=1),
         mine_only=mine_only,
         today=today,
     )

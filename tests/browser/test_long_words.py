@@ -1,6 +1,7 @@
 """People's own words never push a page sideways, in Chromium: a public link, a
 heading of 300 characters without a space and a commentary with a pasted link all
-break to fit the window, on a desktop and on a phone."""
+break to fit the window, on a desktop and on a phone; in a table, ordinary words are
+never split to narrow a column."""
 
 from __future__ import annotations
 
@@ -88,3 +89,34 @@ def test_long_words_and_links_break_to_fit_the_window(page: Any) -> None:
     _stays_within_the_window(
         page, f"/dashboard/board-report?quarter={quarter.value}", LINK[:40]
     )
+
+
+def test_a_calendar_on_a_phone_keeps_its_words_whole(page: Any) -> None:
+    officer = factories.UserFactory(role=Role.OFFICER)
+    title = "Primary care practice engagement newsletter"
+    factories.ActionFactory(title=title, due_date=today(), next_due_date=today())
+    page.goto("/login")
+    page.get_by_label("Email address").fill(officer.email)
+    page.get_by_label("Password").fill(factories.DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+    page.set_viewport_size(PHONE)
+    page.goto("/actions/calendar")
+    settle(page)
+    link = page.locator(".engage-calendar").get_by_role("link", name=title)
+    # A word split over two lines has two boxes.
+    split = link.evaluate(
+        """element => {
+          const text = element.firstChild;
+          const split = [];
+          for (const match of text.data.matchAll(/\\S+/g)) {
+            const range = document.createRange();
+            range.setStart(text, match.index);
+            range.setEnd(text, match.index + match[0].length);
+            if (range.getClientRects().length > 1) split.push(match[0]);
+          }
+          return split;
+        }"""
+    )
+    assert split == []
+    page.set_viewport_size(DESKTOP)
