@@ -9,8 +9,10 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import abort
 from flask import current_app
+from flask import redirect
 from flask import render_template
 from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import validate_csrf
@@ -104,7 +106,7 @@ def form(token: str) -> ResponseReturnValue:
     if not form.validate():
         return _page(target, form)  # the error summary links each problem
     if form.is_bot():
-        return render_template("surveys/public/thank_you.html", survey=survey)
+        return _thanked(token)
     # A refusal is shown by the page that follows, chosen by its kind.
     with change(on_error=lambda error: None) as done:
         answering.record_response(
@@ -115,12 +117,24 @@ def form(token: str) -> ResponseReturnValue:
             invitation=target.invitation,
         )
     if done:
-        return render_template("surveys/public/thank_you.html", survey=survey)
+        return _thanked(token)
     if isinstance(done.error, AlreadyAnswered):
         return render_template("surveys/public/already_answered.html", survey=survey)
     if isinstance(done.error, SurveyNotOpen):
         return _closed(survey, done.error.message)
     return _page(target, form, problem=done.error.message if done.error else None)
+
+
+def _thanked(token: str) -> ResponseReturnValue:
+    """On to the thank-you page by a GET of its own: reloading it, or going back to
+    it, cannot send the answers a second time."""
+    return redirect(url_for(".thank_you", token=token), code=303)
+
+
+@bp.get("/s/<token>/thank-you")
+def thank_you(token: str) -> ResponseReturnValue:
+    target = _target(token)
+    return render_template("surveys/public/thank_you.html", survey=target.survey)
 
 
 def _closed(survey: Survey, problem: str) -> ResponseReturnValue:

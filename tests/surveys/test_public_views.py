@@ -79,6 +79,7 @@ def test_public_answer_is_stored_anonymously(
         data=form_data(survey),
         headers={"User-Agent": "Tracker/1.0", "X-Forwarded-For": "203.0.113.9"},
         environ_base={"REMOTE_ADDR": "198.51.100.7"},
+        follow_redirects=True,
     )
     assert "Thank you" in response.get_data(as_text=True)
     row = db.session.execute(select(Response.__table__)).mappings().one()
@@ -91,6 +92,24 @@ def test_public_answer_is_stored_anonymously(
     assert "203.0.113.9" not in values
     assert "Tracker" not in values
     assert db.session.scalars(select(Invitation)).all() == []
+
+
+def test_reloading_the_thank_you_page_sends_nothing_again(
+    cast: dict[str, Any], client: FlaskClient
+) -> None:
+    survey, token = _public(cast)
+    sent = client.post(f"/s/{token}", data=form_data(survey))
+    assert sent.status_code == 303
+    assert sent.location.endswith(f"/s/{token}/thank-you")
+    assert _count() == 1
+    for _ in range(2):  # the page as a reload asks for it again
+        page = client.get(sent.location)
+        assert page.status_code == 200
+        assert f'Your answers to "{survey.title}" have been sent' in (
+            page.get_data(as_text=True)
+        )
+    assert _count() == 1
+    assert client.get("/s/not-a-token/thank-you").status_code == 404
 
 
 def test_errors_are_linked_and_answers_kept(
@@ -157,7 +176,9 @@ def test_expired_csrf_token_keeps_the_answers(
     fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert fresh
     again = client.post(
-        f"/s/{token}", data={**form_data(survey), "csrf_token": fresh.group(1)}
+        f"/s/{token}",
+        data={**form_data(survey), "csrf_token": fresh.group(1)},
+        follow_redirects=True,
     )
     assert "Thank you" in again.get_data(as_text=True)
     assert _count() == 1
@@ -166,7 +187,9 @@ def test_expired_csrf_token_keeps_the_answers(
 def test_honeypot_stores_nothing(cast: dict[str, Any], client: FlaskClient) -> None:
     survey, token = _public(cast)
     response = client.post(
-        f"/s/{token}", data={**form_data(survey), "website": "http://spam"}
+        f"/s/{token}",
+        data={**form_data(survey), "website": "http://spam"},
+        follow_redirects=True,
     )
     assert "Thank you" in response.get_data(as_text=True)
     assert _count() == 0
@@ -197,7 +220,7 @@ def test_invitation_link_answers_once(
     survey, token = _invited(cast, outbox)
     page = client.get(f"/s/{token}").get_data(as_text=True)
     assert survey.title in page
-    first = client.post(f"/s/{token}", data=form_data(survey))
+    first = client.post(f"/s/{token}", data=form_data(survey), follow_redirects=True)
     assert "Thank you" in first.get_data(as_text=True)
     second = client.post(f"/s/{token}", data=form_data(survey))
     assert "You have already answered this survey" in second.get_data(as_text=True)
@@ -232,7 +255,8 @@ def test_concurrent_double_submit_gives_one_response(
         client = FlaskClient(app)
         with app.app_context():
             barrier.wait()
-            pages.append(client.post(f"/s/{token}", data=data).get_data(as_text=True))
+            sent = client.post(f"/s/{token}", data=data, follow_redirects=True)
+            pages.append(sent.get_data(as_text=True))
             db.session.remove()
 
     threads = [threading.Thread(target=submit) for _ in range(2)]
@@ -303,7 +327,7 @@ def test_public_answers_are_rate_limited(
     codes = [
         client.post(f"/s/{token}", data=form_data(survey)).status_code for _ in range(3)
     ]
-    assert codes == [200, 200, 429]
+    assert codes == [303, 303, 429]
 
 
 def test_answering_links_are_masked_in_logs() -> None:
