@@ -17,6 +17,7 @@ from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from engage.clock import utcnow
 from engage.extensions import db
 from engage.involvement.models import Attendance
 from engage.involvement.models import ClaimReceipt
@@ -73,6 +74,17 @@ class SessionLine:
     support_request: str = ""
     attended: bool = False
     claims: list[ClaimLine] = field(default_factory=list)
+    #: Whether it has taken place (begun, and not called off).
+    held: bool = False
+
+    @property
+    def came_words(self) -> str:
+        """Whether they came, in words: only a session held can have been missed."""
+        if self.attended:
+            return "Yes"
+        if self.cancelled:
+            return "Called off"
+        return "No" if self.held else "Not yet held"
 
     @property
     def reply_words(self) -> str:
@@ -94,12 +106,24 @@ class MemberInvolvement:
         return sum(1 for line in self.sessions if line.attended)
 
     @property
+    def held(self) -> int:
+        """The sessions that have taken place (those they came to among them)."""
+        return sum(1 for line in self.sessions if line.held or line.attended)
+
+    @property
+    def to_come(self) -> int:
+        return sum(1 for line in self.sessions if not (line.held or line.cancelled))
+
+    @property
     def paid_pence(self) -> int:
         return sum(line.paid_pence for line in self.sessions)
 
 
-def involvement_for_member(member: Member) -> MemberInvolvement:
-    """Every session the member was invited to or came to or claimed for.
+def involvement_for_member(
+    member: Member, *, now: datetime | None = None
+) -> MemberInvolvement:
+    """Every session the member was invited to or came to or claimed for, each
+    marked held or not as at ``now`` (the clock's when not given).
 
     Invitations and sessions are read as plain rows (only the columns shown), not
     as objects: a member in hundreds of sessions is read in milliseconds.
@@ -163,9 +187,14 @@ def involvement_for_member(member: Member) -> MemberInvolvement:
         )
         .where(InvolvementSession.id.in_(sorted(ids)))
     )
+    now = now or utcnow()
     lines = []
     for session in sessions:
         invitation = invited.get(session.id)
+        cancelled = (
+            session.cancelled_at is not None
+            or session.activity_cancelled_at is not None
+        )
         lines.append(
             SessionLine(
                 session_id=session.id,
@@ -173,13 +202,13 @@ def involvement_for_member(member: Member) -> MemberInvolvement:
                 activity=session.title,
                 kind=session.kind.label,
                 starts_at=session.starts_at,
-                cancelled=session.cancelled_at is not None
-                or session.activity_cancelled_at is not None,
+                cancelled=cancelled,
                 reply=invitation.reply if invitation else None,
                 replied_at=invitation.replied_at if invitation else None,
                 support_request=invitation.support_request if invitation else "",
                 attended=session.id in attended,
                 claims=by_session.get(session.id, []),
+                held=not cancelled and session.starts_at <= now,
             )
         )
     lines.sort(key=lambda line: (line.starts_at, line.session_id), reverse=True)

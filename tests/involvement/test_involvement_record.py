@@ -135,6 +135,13 @@ def test_a_members_involvement_lists_invitations_attendance_and_claims() -> None
     assert made.claims[0].receipts == ("bus.pdf",)
     assert record.paid_pence == 2950
     assert record.attended == 2
+    # The session still to come cannot have been missed.
+    assert (record.held, record.to_come) == (2, 1)
+    assert [line.came_words for line in record.sessions] == [
+        "Not yet held",
+        "Yes",
+        "Yes",
+    ]
 
 
 def test_a_claim_not_approved_is_not_counted_as_paid() -> None:
@@ -224,6 +231,8 @@ def test_the_staff_record_and_own_data_page_show_involvement(
     assert "Cancer care reference group" in page
     assert "Public event on stroke" in page
     assert "£29.50" in page
+    assert "Came to 2 of 2 sessions held, with 1 still to come" in page
+    assert "Not yet held" in page
     client.post("/logout")
 
     token = issue_token(member, TokenPurpose.MANAGE, timedelta(days=1), now=utcnow())
@@ -232,6 +241,7 @@ def test_the_staff_record_and_own_data_page_show_involvement(
     assert "Meetings and groups you were invited to" in own
     assert "Cancer care reference group" in own
     assert "Maybe" in own
+    assert "Came to 2 of 2 sessions held, with 1 still to come" in own
     # No link to staff pages from the member's own page.
     assert "/register" not in own
 
