@@ -549,7 +549,7 @@ def enter_response(survey_id: int) -> ResponseReturnValue:
     problem = None
     if not form.is_submitted():
         form.submitted_on.data = today()
-    elif form.validate():
+    elif _received_on_a_possible_day(form, survey):
         with change("Response saved. You can enter the next one.") as done:
             answering.record_staff_response(
                 survey,
@@ -567,6 +567,20 @@ def enter_response(survey_id: int) -> ResponseReturnValue:
     return render_template(
         "surveys/entry.html", survey=survey, form=form, problem=problem
     )
+
+
+def _received_on_a_possible_day(form: Any, survey: Survey) -> bool:
+    """Whether the entry form is valid, its date received included (an error at
+    that field otherwise)."""
+    valid = form.validate()
+    if form.submitted_on.data is not None:
+        problem = answering.received_problem(
+            survey, form.submitted_on.data, now=utcnow()
+        )
+        if problem:
+            form.submitted_on.errors = [*form.submitted_on.errors, problem]
+            return False
+    return bool(valid)
 
 
 # The "you said, we did" pages are routes of this blueprint too, in their own module

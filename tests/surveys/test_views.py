@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from engage.audit.models import AuditEvent
+from engage.clock import today
 from engage.extensions import db
 from engage.membership.models import ContactChannel
 from engage.membership.models import Tier
@@ -270,6 +273,10 @@ def test_post_list_page_escapes_names_and_download_is_audited(
     ).all()
 
 
+#: The day the helpers' surveys are set up (a response cannot come in before it).
+SET_UP_DAY = NOW.date().isoformat()
+
+
 def test_staff_enter_a_paper_response(
     cast: dict[str, Any], client: FlaskClient, login: Any
 ) -> None:
@@ -278,7 +285,7 @@ def test_staff_enter_a_paper_response(
     assert client.get(f"/surveys/{survey.id}/responses/new").status_code == 200
     response = client.post(
         f"/surveys/{survey.id}/responses/new",
-        data={**form_data(survey), "source": "paper", "submitted_on": "2026-03-01"},
+        data={**form_data(survey), "source": "paper", "submitted_on": SET_UP_DAY},
     )
     assert response.status_code == 302
     db.session.rollback()
@@ -290,6 +297,33 @@ def test_staff_enter_a_paper_response(
     ).one()
 
 
+@pytest.mark.parametrize(
+    ("day", "problem"),
+    [
+        ("2026-03-01", "cannot be before the survey was set up on 2 March 2026"),
+        ("tomorrow", "The date received cannot be in the future"),
+    ],
+)
+def test_staff_entry_refuses_a_day_it_cannot_have_come(
+    cast: dict[str, Any], client: FlaskClient, login: Any, day: str, problem: str
+) -> None:
+    survey = make_survey(cast["officer"])
+    login(cast["officer"])
+    if day == "tomorrow":
+        day = (today() + timedelta(days=1)).isoformat()
+    response = client.post(
+        f"/surveys/{survey.id}/responses/new",
+        data={**form_data(survey), "source": "paper", "submitted_on": day},
+    )
+    html = response.get_data(as_text=True)
+    summary = html.split('class="nhsuk-error-summary"')[1].split("</div>")[0]
+    assert problem in summary
+    assert 'href="#submitted_on' in summary
+    assert 'value="Leeds"' in html  # the answers are kept
+    db.session.rollback()
+    assert db.session.scalars(select(Response)).all() == []
+
+
 def test_staff_entry_needs_a_source(
     cast: dict[str, Any], client: FlaskClient, login: Any
 ) -> None:
@@ -297,7 +331,7 @@ def test_staff_entry_needs_a_source(
     login(cast["officer"])
     html = client.post(
         f"/surveys/{survey.id}/responses/new",
-        data={**form_data(survey), "submitted_on": "2026-03-01"},
+        data={**form_data(survey), "submitted_on": SET_UP_DAY},
     ).get_data(as_text=True)
     assert "Choose paper or phone" in html
     assert 'value="Leeds"' in html
