@@ -14,6 +14,7 @@ from engage.clock import today
 from engage.formtools import DateField
 from engage.formtools import MultiCheckboxField
 from engage.formtools import RadioField
+from engage.formtools import RequiredElsewhere
 from engage.formtools import SelectField
 from engage.formtools import choices
 from engage.formtools import enum_parser
@@ -67,8 +68,11 @@ class InteractionForm(FlaskForm):  # type: ignore[misc]
     )
     staff = MultiCheckboxField("Staff present", parse=parse_id)
     themes = MultiCheckboxField("Themes raised", parse=parse_id)
+    # Needed to log it, but not to save a draft (validate_sentiment): never
+    # "(optional)".
     sentiment = RadioField(
         "How did it go?",
+        validators=[RequiredElsewhere()],
         choices=choices((s.value, s.label) for s in Sentiment),
         parse=enum_parser(Sentiment),
         optional=True,

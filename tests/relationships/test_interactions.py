@@ -346,6 +346,9 @@ def test_a_draft_is_marked_and_confirmed_by_saving(
     assert "Draft: not yet counted as contact" in page
     form = client.get(f"/relationships/interactions/{draft.id}/edit")
     assert "Confirm and save" in form.get_data(as_text=True)
+    # Needed to confirm it, so never labelled optional.
+    assert "How did it go?" in form.get_data(as_text=True)
+    assert "How did it go? (optional)" not in form.get_data(as_text=True)
 
     without = _form(audience, subject=draft.subject, sentiment=[])
     refused = client.post(f"/relationships/interactions/{draft.id}/edit", data=without)
