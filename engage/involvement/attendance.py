@@ -336,14 +336,24 @@ def add_staff(
 
 def add_guest(
     session: InvolvementSession, name: str, *, actor: User, now: datetime
-) -> Attendance:
-    """Someone who came who is not on Engage's records, by the name they gave."""
+) -> Attendance | None:
+    """Someone who came who is not on Engage's records, by the name they gave; None
+    when a guest of that name is on the session's register already (people
+    involved count guests by name, so a second row would only mislead)."""
     check_open(session, now=now)
     name = " ".join(name.split())
     if not name:
         raise ValidationError("Enter the guest's name.")
     if len(name) > 200:
         raise ValidationError("A name must be 200 characters or fewer.")
+    same = db.session.scalar(
+        select(Attendance.id).where(
+            Attendance.session_id == session.id,
+            func.lower(Attendance.guest_name) == name.lower(),
+        )
+    )
+    if same is not None:
+        return None
     attendance = _attendance(session, actor, now, guest_name=name)
     db.session.add(attendance)
     db.session.flush()

@@ -272,8 +272,17 @@ def add_guest(activity_id: int, session_id: int) -> ResponseReturnValue:
     form = GuestForm()
     if not form.validate():
         return _register_page(session, guest_form=form, status=400)
-    with change("Guest added to the register."):
-        services.add_guest(session, form.name.data or "", actor=_user(), now=utcnow())
+    with change() as done:
+        added = services.add_guest(
+            session, form.name.data or "", actor=_user(), now=utcnow()
+        )
+    if done:
+        flash(
+            "Guest added to the register."
+            if added is not None
+            else "A guest of that name is already on the register.",
+            "success",
+        )
     return _back(session)
 
 

@@ -168,9 +168,19 @@ def test_walk_ins_staff_and_guests_are_added_and_removed(
     assert "Alice Admin" in page
     assert "Gus Guest" in page
 
-    # Adding the same member again changes nothing.
+    # Adding the same member, or a guest of the same name, again changes nothing.
     client.post(_url(made, "/member"), data={"member_id": str(walk_in.id)})
     assert len(_came(made) - {None}) == 1
+    again = client.post(
+        _url(made, "/guest"), data={"name": "gus  GUEST"}, follow_redirects=True
+    )
+    assert "A guest of that name is already on the register." in again.get_data(
+        as_text=True
+    )
+    guests = db.session.scalars(
+        select(Attendance.guest_name).where(Attendance.guest_name != "")
+    ).all()
+    assert guests == ["Gus Guest"]
 
     # The inactive officer is not offered and is refused.
     assert "Ian Inactive" not in page
