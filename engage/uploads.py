@@ -112,6 +112,13 @@ def clean_filename(name: str, extension: str, *, stem: str = "file") -> str:
     return f"{kept or stem}.{extension}"
 
 
+def _shown_name(name: str) -> str:
+    """The name a file was sent with, extension and all ("fake.pdf"), made safe to
+    show: messages name the file as the person knows it."""
+    base = re.split(r"[\\/]", name)[-1]
+    return " ".join(_UNSAFE_NAME.sub(" ", base).split()).strip(" .")[:100]
+
+
 def _size_without_reading(stream: IO[bytes]) -> int | None:
     """The stream's size if it can be seeked (Werkzeug spools uploads to a file)."""
     try:
@@ -146,7 +153,7 @@ def read_upload(
     receipt"); ``stem`` is the name it is kept under then. The advice follows the
     message saying what is wrong.
     """
-    shown = clean_filename(upload.filename or "", "", stem="")[:-1] or called
+    shown = _shown_name(upload.filename or "") or called
     size = _size_without_reading(upload.stream)
     too_large = ValidationError(
         f"{shown} is larger than {max_bytes // (1024 * 1024)} MB. {too_large_advice}"

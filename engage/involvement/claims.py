@@ -61,7 +61,7 @@ MAX_NOTE = 500
 #: The types a receipt may be, by the bytes a file of that type starts with.
 RECEIPT_TYPES = (uploads.PDF, uploads.JPEG, uploads.PNG)
 _POUNDS = re.compile(r"£?\s*(\d{1,3}(?:,\d{3})+|\d{1,7})(?:\.(\d{1,2}))?")
-_MILES = re.compile(r"(\d{1,7})(?:\.(\d))?")
+_MILES = re.compile(r"(-?)(\d{1,12})(?:\.(\d+))?")
 
 
 # Amounts ------------------------------------------------------------------------------
@@ -93,7 +93,12 @@ def parse_miles(text: str) -> Decimal:
     match = _MILES.fullmatch(typed)
     if match is None:
         raise ValidationError("Miles must be a number, like 12 or 12.5")
-    miles = Decimal(f"{match.group(1)}.{match.group(2) or '0'}")
+    sign, whole, tenths = match.groups()
+    if sign and (int(whole) or int(tenths or 0)):
+        raise ValidationError("Miles cannot be less than 0")
+    if tenths is not None and len(tenths) > 1:
+        raise ValidationError("Miles can have one decimal place, like 12.5")
+    miles = Decimal(f"{whole}.{tenths or '0'}")
     if miles > MAX_MILES:
         raise ValidationError(f"Miles must be {MAX_MILES:,} or fewer")
     return miles

@@ -138,9 +138,20 @@ def test_amounts_that_are_not_pounds_are_refused_in_words(typed: str) -> None:
 def test_miles_have_one_decimal_place_up_to_a_thousand() -> None:
     assert claims.parse_miles("12.5") == Decimal("12.5")
     assert claims.parse_miles("1000") == Decimal(1000)
-    for typed in ("12.55", "1000.1", "-1", "1e2", "twelve"):
-        with pytest.raises(ValidationError, match="Miles"):
+    for typed, message in [
+        ("12.55", "Miles can have one decimal place, like 12.5"),
+        ("1000.1", "Miles must be 1,000 or fewer"),
+        ("99999999", "Miles must be 1,000 or fewer"),
+        ("-1", "Miles cannot be less than 0"),
+        ("-10.5", "Miles cannot be less than 0"),
+        ("1e2", "Miles must be a number, like 12 or 12.5"),
+        ("12,5", "Miles must be a number, like 12 or 12.5"),
+        ("twelve", "Miles must be a number, like 12 or 12.5"),
+        ("9" * 40, "Miles must be a number, like 12 or 12.5"),
+    ]:
+        with pytest.raises(ValidationError) as refused:
             claims.parse_miles(typed)
+        assert refused.value.message == message, typed
 
 
 def test_mileage_is_rounded_to_the_nearest_penny_halves_up_exactly() -> None:

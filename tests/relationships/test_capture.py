@@ -168,8 +168,8 @@ def test_messages_read_over_imap_are_filed_once(
         select(CapturedMessage).where(CapturedMessage.interaction_id == outbound.id)
     )
     assert (
-        "Files not kept: notes is not a PDF, Word, Excel, JPEG, PNG or plain text file"
-        in filed.reason
+        "Files not kept: notes.docx is not a PDF, Word, Excel, JPEG, PNG or plain "
+        "text file" in filed.reason
     )
     # Filed: its addresses and words live in the interaction, not here.
     assert (filed.sender, filed.recipients, filed.subject, filed.body) == (

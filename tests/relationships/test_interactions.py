@@ -302,7 +302,7 @@ def test_show_contacts_offers_the_contacts_of_the_audiences_ticked(
         ({"contacts": "other"}, "Each contact must belong to one of the audiences"),
         (
             {"attachments": [(io.BytesIO(b"MZ\x90\x00"), "virus.pdf")]},
-            "virus is not a PDF, Word, Excel, JPEG, PNG or plain text file",
+            "virus.pdf is not a PDF, Word, Excel, JPEG, PNG or plain text file",
         ),
         (
             {
@@ -310,7 +310,7 @@ def test_show_contacts_offers_the_contacts_of_the_audiences_ticked(
                     (io.BytesIO(b"%PDF-" + b"a" * log.MAX_ATTACHMENT_BYTES), "big.pdf")
                 ]
             },
-            "big is larger than 5 MB",
+            "big.pdf is larger than 5 MB",
         ),
     ],
 )
