@@ -35,11 +35,8 @@ BODY_HELP = (
 )
 
 CHANNEL_CHOICES = choices(
-    [
-        (ContactChannel.EMAIL.value, "E-mail"),
-        (ContactChannel.SMS.value, "Text message"),
-        (ContactChannel.POST.value, "Letter"),
-    ]
+    (channel.value, channel.message.capitalize())
+    for channel in (ContactChannel.EMAIL, ContactChannel.SMS, ContactChannel.POST)
 )
 YES_NO = choices([("yes", "Yes"), ("no", "No")])
 

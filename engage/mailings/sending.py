@@ -102,7 +102,7 @@ def _check_ready(mailing: Mailing) -> None:
     for channel in _sent_channels(mailing):
         problem = transports.missing_setup(channel)
         if problem is not None:
-            raise Conflict(f"{channel.label.capitalize()} cannot be sent: {problem}")
+            raise Conflict(f"{channel.message.capitalize()}s cannot be sent: {problem}")
 
 
 # Scheduling, starting, pausing -------------------------------------------------------

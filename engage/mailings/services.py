@@ -316,7 +316,7 @@ def _member_criteria(mailing: Mailing) -> list[str]:
         db.session.get(Practice, mailing.practice_id) if mailing.practice_id else None
     )
     criteria = [
-        f"in the {mailing.tier.label.lower()} tier" if mailing.tier else "",
+        f"in the {mailing.tier.label} tier" if mailing.tier else "",
         f"interested in {topic.name}" if topic is not None else "",
         f"registered with {practice.name}" if practice is not None else "",
         f"who need {mailing.support_need.label.lower()}"

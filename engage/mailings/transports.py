@@ -128,7 +128,7 @@ def missing_setup(channel: ContactChannel) -> str | None:
     if channel is ContactChannel.SMS:
         key = "NOTIFY_SMS_TEMPLATE_ID"
     if not config.get(key):
-        return f"GOV.UK Notify has no template set up for {channel.label.lower()}s."
+        return f"GOV.UK Notify has no template set up for {channel.message}s."
     return None
 
 

@@ -60,6 +60,11 @@ class ContactChannel(enum.StrEnum):
     def label(self) -> str:
         return {"email": "e-mail", "sms": "text message"}.get(self.value, self.value)
 
+    @property
+    def message(self) -> str:
+        """What a mailing sends this way: "e-mail", "text message", "letter"."""
+        return "letter" if self is ContactChannel.POST else self.label
+
 
 class ConsentMethod(enum.StrEnum):
     """How a consent was given or changed."""

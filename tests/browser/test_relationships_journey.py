@@ -339,7 +339,7 @@ def _brief(page: Any, journey: Journey, council_id: int, tmp_path: Path) -> None
         MEETING,
         PROMISE,
         "(overdue)",
-        "Stroke services review: raised 1 time",
+        "Stroke services review: raised once",
         "GP access: raised 1 time",
         "Contact expected every 30 days",
         "in contact on time; one mixed meeting; one overdue commitment",

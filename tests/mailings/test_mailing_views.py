@@ -87,10 +87,10 @@ def test_officer_composes_a_mailing(client: FlaskClient, login, cast) -> None:
     assert mailing.created_by_id == cast["officer"].id
     assert len(_audit("create")) == 1
     detail = client.get(f"/mailings/{mailing.id}").get_data(as_text=True)
-    assert "PPI members in the gold tier, interested in Cancer" in detail
+    assert "PPI members in the Gold tier, interested in Cancer" in detail
     assert "who joined on or after 1 January 2025" in detail
     assert "The contacts of these stakeholder audiences: Voluntary sector" in detail
-    assert "E-mail, Post" in detail
+    assert "E-mail, Letter" in detail  # as the form offers it
     assert f"/mailings/{mailing.id}/preview" in detail
     assert f"/mailings/{mailing.id}/edit" in detail
     assert "Monthly PPI newsletter" in detail
