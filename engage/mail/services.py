@@ -87,7 +87,7 @@ def send_mail(
         status=MailStatus.KEPT,
         attempts=0,
     )
-    if config.get("SMTP_URL"):
+    if mail_server_set_up():
         mime = build_message(config["MAIL_FROM"], to, subject, text, html, attachments)
         message.raw_message = mime.as_bytes()
         message.status = MailStatus.QUEUED
@@ -95,6 +95,12 @@ def send_mail(
         session = db.session()
         session.info.setdefault(PENDING_MAIL_KEY, []).append(message)
     db.session.add(message)
+
+
+def mail_server_set_up() -> bool:
+    """Whether e-mails leave (an SMTP server is set up), or are only kept in the
+    outbox for administrators to read."""
+    return bool(current_app.config.get("SMTP_URL"))
 
 
 def build_message(

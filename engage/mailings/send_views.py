@@ -88,10 +88,18 @@ def schedule(mailing_id: int) -> ResponseReturnValue:
     form = ScheduleForm()
     if form.validate_on_submit():
         when = local_to_utc(form.send_on.data, form.send_at.data)
-        with change("Mailing scheduled.", field=form.send_on) as done:
-            sending.schedule(mailing, when, actor=current_user, now=utcnow())
-        if done:
-            return redirect(_back(mailing))
+        problem = sending.time_problem(when, now=utcnow())
+        if problem:
+            form.send_on.errors = [problem]
+        else:
+            # What else may refuse it (no mail server, no text message written) is
+            # about the mailing, not the time: said at the top of the page.
+            with change(
+                "Mailing scheduled.", refusal="The mailing was not scheduled: {}"
+            ) as done:
+                sending.schedule(mailing, when, actor=current_user, now=utcnow())
+            if done:
+                return redirect(_back(mailing))
     return render_template(
         "mailings/schedule.html", form=form, mailing=mailing, back_href=_back(mailing)
     )

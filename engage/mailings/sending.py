@@ -108,11 +108,17 @@ def _check_ready(mailing: Mailing) -> None:
 # Scheduling, starting, pausing -------------------------------------------------------
 
 
+def time_problem(when: datetime, *, now: datetime) -> str | None:
+    """What is wrong with ``when`` as the time to send a mailing (None: nothing)."""
+    return "Choose a time in the future." if when <= now else None
+
+
 def schedule(mailing: Mailing, when: datetime, *, actor: User, now: datetime) -> None:
     """Send ``mailing`` at ``when`` (the send-mailings job starts it)."""
     _require(mailing, MailingStatus.DRAFT, MailingStatus.SCHEDULED, doing="scheduled")
-    if when <= now:
-        raise ValidationError("Choose a time in the future.")
+    problem = time_problem(when, now=now)
+    if problem:
+        raise ValidationError(problem)
     _check_ready(mailing)
     _move(
         mailing,

@@ -24,6 +24,7 @@ from engage.clock import utcnow
 from engage.edge import change
 from engage.extensions import db
 from engage.formtools import parse_id
+from engage.mail.services import mail_server_set_up
 from engage.mailings import services
 from engage.mailings.compose import problems
 from engage.mailings.compose import render_email
@@ -243,11 +244,16 @@ def preview_frame(mailing_id: int) -> ResponseReturnValue:
 def test_send(mailing_id: int) -> ResponseReturnValue:
     mailing = db.get_or_404(Mailing, mailing_id)
     address = current_user.email
-    with change(
-        f"Test e-mail sent to you at {address}.",
-        refusal="The test e-mail was not sent: {}",
-    ):
+    with change(refusal="The test e-mail was not sent: {}") as done:
         services.send_test(mailing, to=address, actor=current_user, now=utcnow())
+    if done and mail_server_set_up():
+        flash(f"Test e-mail sent to you at {address}.", "success")
+    elif done:
+        flash(
+            "No mail server is set up, so the test e-mail was not sent: it is kept "
+            "in the outbox, where an administrator can read it.",
+            "info",
+        )
     return redirect(url_for("mailings.detail", mailing_id=mailing.id))
 
 

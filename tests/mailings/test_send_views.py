@@ -73,7 +73,13 @@ def test_schedule_in_uk_time_and_only_in_the_future(
     response = client.post(url, data=form)
     assert response.status_code == 200
     assert "Choose a time in the future" in response.get_data(as_text=True)
+    # Without a mail server it cannot be scheduled: said of the mailing, not the date.
+    app.config["SMTP_URL"] = ""
     form["send_on-year"] = "2099"
+    page = client.post(url, data=form).get_data(as_text=True)
+    assert "The mailing was not scheduled: " in page
+    assert "nhsuk-form-group--error" not in page
+    app.config["SMTP_URL"] = "smtp://127.0.0.1:9"
     response = client.post(url, data=form)
     assert response.status_code == 302
     db.session.refresh(sent)
