@@ -385,6 +385,7 @@ def test_expired_csrf_token_keeps_the_answers(app: Flask, client: FlaskClient) -
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Your session expired; check your answers and send the form again" in html
+    assert "CSRF" not in html  # the words above say it, not WTForms' own
     assert 'value="Sam Kept"' in html
     assert f'value="{EMAIL}"' in html
     fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
