@@ -23,6 +23,7 @@ from engage.mailings.addresses import normalise_address
 from engage.mailings.models import MailingRecipient
 from engage.mailings.models import Suppression
 from engage.mailings.models import SuppressionReason
+from engage.membership.consent import current_consents
 from engage.membership.consent import record_consents
 from engage.membership.models import ConsentMethod
 from engage.membership.models import ContactChannel
@@ -92,6 +93,8 @@ class UnsubscribePage:
     organisation: str
     is_member: bool
     done: bool
+    #: Whether the member has agreed to be contacted in another way than this one.
+    other_ways: bool = False
 
 
 def usable(recipient: MailingRecipient | None) -> MailingRecipient | None:
@@ -112,11 +115,22 @@ def usable(recipient: MailingRecipient | None) -> MailingRecipient | None:
 
 def describe(recipient: MailingRecipient) -> UnsubscribePage:
     """The unsubscribe page's words for one recipient."""
+    member = (
+        db.session.get(Member, recipient.member_id)
+        if recipient.member_id is not None
+        else None
+    )
+    other_ways = member is not None and any(
+        granted
+        for channel, granted in current_consents(member).items()
+        if channel.value != recipient.channel.value
+    )
     return UnsubscribePage(
         channel_words=CHANNEL_WORDS[recipient.channel].messages,
         organisation=identity().name,
-        is_member=recipient.member_id is not None,
+        is_member=member is not None,
         done=recipient.unsubscribed_at is not None,
+        other_ways=other_ways,
     )
 
 

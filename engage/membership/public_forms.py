@@ -82,6 +82,9 @@ def _optional_text(value: object) -> object:
 class _DetailsForm(FlaskForm):  # type: ignore[misc]
     """The fields a member fills in when joining and may change later."""
 
+    #: Whether this is a join (which needs a way to be contacted), not a change.
+    joining = True
+
     name = StringField(
         "Full name",
         filters=[strip],
@@ -210,7 +213,7 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
         return self._add_cross_field_errors(only_empty=False)
 
     def _add_cross_field_errors(self, *, only_empty: bool) -> bool:
-        problems = detail_problems(self.registration())
+        problems = detail_problems(self.registration(), joining=self.joining)
         added = False
         for name, message in problems.items():
             target = getattr(self, name)
@@ -273,6 +276,15 @@ class JoinForm(_DetailsForm):
 
 class ManageForm(_DetailsForm):
     """A member's own details, changed through their manage link."""
+
+    joining = False
+    consents = MultiCheckboxField(
+        "How may we contact you?",
+        description="You can change this at any time. If you untick them all, we "
+        "will not contact you until you tick one again: you stay a member.",
+        choices=choices((c.value, CONSENT_WORDING[c]) for c in ContactChannel),
+        parse=enum_parser(ContactChannel),
+    )
 
 
 class EqualityForm(FlaskForm):  # type: ignore[misc]

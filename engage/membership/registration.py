@@ -101,8 +101,12 @@ class RegistrationResult:
 # Checking -----------------------------------------------------------------------------
 
 
-def detail_problems(data: Registration) -> dict[str, str]:
-    """Field name → message for each business rule ``data`` breaks (empty if none)."""
+def detail_problems(data: Registration, *, joining: bool = True) -> dict[str, str]:
+    """Field name → message for each business rule ``data`` breaks (empty if none).
+
+    Joining asks for at least one way to be contacted; a member changing their own
+    details may untick them all (consent is never a price of correcting them).
+    """
     problems: dict[str, str] = {}
     if not (data.email or data.phone or (data.address or "").strip()):
         problems["email"] = "Enter an email address, a phone number or a postal address"
@@ -112,7 +116,7 @@ def detail_problems(data: Registration) -> dict[str, str]:
         )
     if normalise_postcode(data.postcode or "") is None:
         problems["postcode"] = "Enter a real postcode, like LS1 4AP"
-    if not any(data.consents.values()):
+    if joining and not any(data.consents.values()):
         problems["consents"] = "Select at least one way we may contact you"
     for channel, (route, message) in _ROUTE_FOR_CHANNEL.items():
         if data.consents.get(channel) and not (getattr(data, route) or "").strip():
@@ -120,9 +124,9 @@ def detail_problems(data: Registration) -> dict[str, str]:
     return problems
 
 
-def check_details(data: Registration) -> None:
+def check_details(data: Registration, *, joining: bool = True) -> None:
     """Raise ValidationError with the first business rule ``data`` breaks, if any."""
-    problems = detail_problems(data)
+    problems = detail_problems(data, joining=joining)
     if problems:
         raise ValidationError(next(iter(problems.values())))
 

@@ -125,7 +125,7 @@ def update_own_details(
     """
     if member.status not in (MemberStatus.PENDING, MemberStatus.ACTIVE):
         raise ValidationError("You have left the scheme, so your details are locked.")
-    check_details(data)
+    check_details(data, joining=False)
     before = registration_of(member)
     email = normalise_email(data.email)
     email_sent_to = None

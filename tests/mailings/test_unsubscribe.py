@@ -66,8 +66,19 @@ def test_the_link_asks_first_and_changes_nothing(client: FlaskClient) -> None:
     assert re.search(r"<h1>Stop getting e-mails from [^<]+\?</h1>", page)
     assert 'method="post"' in page
     assert "You will still be a member" in page
+    assert "we may still contact you in the other ways you agreed to" in page
     assert "/membership/manage" in page  # how to leave the scheme
     assert len(_consent_records(member.id)) == 2
+
+
+def test_a_member_with_no_other_way_is_not_promised_one(client: FlaskClient) -> None:
+    member = MemberFactory(consents=[ContactChannel.EMAIL])
+    page = client.get(_url(copy_for(sent_mailing(), member=member))).get_data(
+        as_text=True
+    )
+    assert "You will still be a member" in page
+    assert "other ways you agreed to" not in page
+    assert "we will not contact you at all until you tell us otherwise" in page
 
 
 def test_one_click_post_withdraws_that_channel_only(

@@ -670,6 +670,31 @@ def test_manage_page_saves_changes(
     assert event.summary == "self-service update: address, tier, topic_ids, consents"
 
 
+def test_a_member_may_untick_every_way_to_be_contacted_and_still_save(
+    client: FlaskClient,
+    outbox,
+) -> None:
+    """Consent is never the price of correcting one's details; joining still asks
+    for a way to be contacted."""
+    refused = client.post("/join", data=_form(consents=[]))
+    assert "Select at least one way we may contact you" in refused.get_data(
+        as_text=True
+    )
+    _join_and_confirm(client, outbox)
+    token = _manage_token(client, outbox)
+    page = client.get(f"/membership/manage/{token}").get_data(as_text=True)
+    assert "If you untick them all, we will not contact you" in page
+    response = client.post(
+        f"/membership/manage/{token}",
+        data=_form(name="Sam Jones-Smith", consents=[]),
+    )
+    assert "Your details have been saved" in response.get_data(as_text=True)
+    (member,) = _members()
+    assert member.name == "Sam Jones-Smith"
+    assert member.status is MemberStatus.ACTIVE
+    assert not any(consent.current_consents(member).values())
+
+
 def test_manage_page_escapes_what_members_typed(
     client: FlaskClient,
     outbox,
