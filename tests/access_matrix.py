@@ -131,6 +131,7 @@ MATRIX = {
     "join.confirm": PUBLIC,
     "join.manage_request": PUBLIC,
     "join.manage": PUBLIC,
+    "join.confirm_through_manage": PUBLIC,
     "join.confirm_email": PUBLIC,
     "join.download": PUBLIC,
     "join.own_data": PUBLIC,
@@ -279,6 +280,7 @@ MATRIX = {
     # Surveys: answering (the token in the URL is the credential) and the public
     # "you said, we did" page of a survey whose findings are published
     "answer.form": PUBLIC,
+    "answer.thank_you": PUBLIC,
     "answer.you_said_we_did": PUBLIC,
     # Measures of reach
     "metrics.index": SIGNED_IN,

@@ -28,6 +28,7 @@ from engage.membership import models  # noqa: F401 - registers the tables
 from engage.membership import registration
 from engage.membership import self_service
 from engage.membership.equality import QUESTIONS
+from engage.membership.models import Member
 from engage.membership.models import MemberStatus
 from engage.membership.public_forms import EqualityForm
 from engage.membership.public_forms import JoinForm
@@ -166,7 +167,25 @@ def manage(token: str) -> ResponseReturnValue:
                 member, form.registration(), now=utcnow()
             )
         saved = bool(done)
-    if not form.is_submitted() or saved:
+    sent_back = form if form.is_submitted() and not saved else None
+    return _manage_page(
+        member, token, form=sent_back, saved=saved, email_sent_to=email_sent_to
+    )
+
+
+def _manage_page(
+    member: Member,
+    token: str,
+    *,
+    form: ManageForm | None = None,
+    saved: bool = False,
+    email_sent_to: str | None = None,
+    confirmed: bool = False,
+) -> ResponseReturnValue:
+    """The manage page: ``form`` as sent back with its errors, else the details as
+    they stand."""
+    editable = member.status in (MemberStatus.PENDING, MemberStatus.ACTIVE)
+    if form is None:
         form = ManageForm(formdata=None)
         form.fill_from(self_service.registration_of(member))
     return render_template(
@@ -177,10 +196,28 @@ def manage(token: str) -> ResponseReturnValue:
         editable=editable,
         saved=saved,
         email_sent_to=email_sent_to,
+        confirmed=confirmed,
+        confirm_form=WithdrawForm(formdata=None),
         # Consent given before a privacy notice that asked for it afresh: saving the
         # details with the box still ticked gives it again.
         stale=consent.stale_consents(member) if editable else [],
     )
+
+
+@bp.post("/membership/manage/<token>/confirm")
+@token_limit
+def confirm_through_manage(token: str) -> ResponseReturnValue:
+    """A member who never confirmed, and whose confirmation link was lost or ran
+    out: the manage link came to the same address, so it proves it as well."""
+    member = self_service.member_for_manage_token(token, now=utcnow())
+    form = WithdrawForm()
+    if not (form.validate_on_submit() and member.status is MemberStatus.PENDING):
+        return redirect(url_for("join.manage", token=token))
+    with change(catch=()):
+        registration.activate(
+            member, now=utcnow(), how="e-mail confirmed through a manage link"
+        )
+    return _manage_page(member, token, confirmed=True)
 
 
 @bp.route("/membership/email/<token>", methods=["GET", "POST"])

@@ -430,12 +430,20 @@ def confirm_member(token: str, *, now: datetime) -> Member:
     record = find_confirm_token(token, now=now)
     member: Member = db.session.get_one(Member, record.member_id)
     record.used_at = now
+    activate(member, now=now, how="e-mail confirmed")
+    return member
+
+
+def activate(member: Member, *, now: datetime, how: str) -> None:
+    """A pending member whose address is proven (they opened a link e-mailed to it)
+    becomes active; ``how`` says which link, for the audit."""
+    if member.status is not MemberStatus.PENDING:
+        raise ValidationError("This membership does not need confirming.")
     member.status = MemberStatus.ACTIVE
     member.confirmed_at = now
     member.updated_at = now
-    record_event(PUBLIC, "confirm", "member", member.id, "e-mail confirmed", now=now)
+    record_event(PUBLIC, "confirm", "member", member.id, how, now=now)
     db.session.flush()
-    return member
 
 
 def save_equality_answers(

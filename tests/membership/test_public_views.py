@@ -670,6 +670,43 @@ def test_manage_page_saves_changes(
     assert event.summary == "self-service update: address, tier, topic_ids, consents"
 
 
+def test_a_member_who_never_confirmed_confirms_through_a_manage_link(
+    client: FlaskClient,
+    outbox,
+) -> None:
+    """The confirmation link lost or run out: the manage link, sent to the same
+    address, proves it too, and the manage page says how."""
+    client.post("/join", data=_form())
+    (member,) = _members()
+    assert member.status is MemberStatus.PENDING
+    token = _manage_token(client, outbox)
+    page = client.get(f"/membership/manage/{token}").get_data(as_text=True)
+    assert "You have not confirmed your membership yet" in page
+    response = client.post(f"/membership/manage/{token}/confirm", follow_redirects=True)
+    assert "Your membership is confirmed." in response.get_data(as_text=True)
+    db.session.refresh(member)
+    assert member.status is MemberStatus.ACTIVE
+    assert member.confirmed_at is not None
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "confirm")
+    ).one()
+    assert event.summary == "e-mail confirmed through a manage link"
+    # Once is enough: the page no longer offers it, and sending it again changes
+    # nothing.
+    page = client.get(f"/membership/manage/{token}").get_data(as_text=True)
+    assert "Confirm my membership" not in page
+    client.post(f"/membership/manage/{token}/confirm")
+    assert (
+        len(
+            db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "confirm")
+            ).all()
+        )
+        == 1
+    )
+    assert client.post("/membership/manage/not-a-token/confirm").status_code == 404
+
+
 def test_a_member_may_untick_every_way_to_be_contacted_and_still_save(
     client: FlaskClient,
     outbox,
