@@ -38,6 +38,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
+from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
 #: The largest id or whole number every engine stores (PostgreSQL's ``integer``).
@@ -177,7 +178,21 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-class _ParsedChoices:
+class _OneProblem:
+    """A field whose value, as sent, it cannot take says that alone: not also what a
+    later check (a range, "choose at least one") makes of the nothing left."""
+
+    def validate(self, form: Any, extra_validators: Any = ()) -> bool:
+        process_errors: list[str] = getattr(self, "process_errors", [])
+        raw: list[Any] = getattr(self, "raw_data", None) or []
+        sent = any(str(value).strip() for value in raw)
+        if process_errors and sent:
+            self.errors = process_errors[:1]
+            return False
+        return bool(super().validate(form, extra_validators))  # type: ignore[misc]
+
+
+class _ParsedChoices(_OneProblem):
     """What the three choice fields share: a parser, and no Optional()."""
 
     data: Any
@@ -241,7 +256,7 @@ class MultiCheckboxField(
             raise ValueError(self.invalid_value_message)
 
 
-class _Bounded:
+class _Bounded(_OneProblem):
     """A field whose parsed value must also pass ``problem`` (None: no problem)."""
 
     data: Any
@@ -258,16 +273,41 @@ class _Bounded:
             self.data = None
             raise ValueError(message)
 
+    def _range(self) -> NumberRange | None:
+        """The field's own range check, whose words say best what it may be."""
+        validators = getattr(self, "validators", ())
+        return next((v for v in validators if isinstance(v, NumberRange)), None)
+
 
 _OUT_OF_RANGE = f"Enter a number between -{MAX_NUMBER:,} and {MAX_NUMBER:,}"
 
 
 class IntegerField(_Bounded, wtforms.IntegerField):  # type: ignore[misc]
-    """A whole number the database can store (within ±MAX_INT)."""
+    """A whole number the database can store (within ±MAX_INT); the field's own
+    range, when it has one, words the messages."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            if self.data is not None or str(error) != self.gettext(
+                "Not a valid integer value."
+            ):
+                raise
+            # WTForms' "Not a valid integer value." is not for people.
+            bounds = self._range()
+            if bounds is not None and None not in (bounds.min, bounds.max):
+                raise ValueError(
+                    f"Enter a whole number from {bounds.min:,} to {bounds.max:,}"
+                ) from None
+            raise ValueError("Enter a whole number, like 12") from None
 
     def problem(self, value: int) -> str | None:
         if abs(value) <= MAX_INT:
             return None
+        bounds = self._range()
+        if bounds is not None and bounds.message:
+            return str(bounds.message)
         return f"Enter a number between -{MAX_INT:,} and {MAX_INT:,}"
 
 

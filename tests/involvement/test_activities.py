@@ -175,7 +175,15 @@ def test_an_officer_plans_a_focus_group_through_the_form(
         ({"first_time": "25:00"}, "first_time", "24-hour format"),
         ({"first_time": "6pm"}, "first_time", "24-hour format"),
         ({"duration": "5"}, "duration", "between 15 and 720 minutes"),
-        ({"duration": "ninety"}, "duration", "Not a valid integer"),
+        ({"duration": "ninety"}, "duration", "Enter a whole number from 15 to 720"),
+        ({"duration": "90.5"}, "duration", "Enter a whole number from 15 to 720"),
+        (
+            {"duration": "99999999999"},
+            "duration",
+            "A session lasts between 15 and 720 minutes",
+        ),
+        ({"capacity": "2.5"}, "capacity", "Enter a whole number from 1 to 10,000"),
+        ({"capacity": "99999999999"}, "capacity", "from 1 to 10,000"),
         ({"recurrence": "weekly"}, "session_count", "how many sessions"),
         (
             {"recurrence": "weekly", "session_count": "53"},
@@ -219,8 +227,9 @@ def test_each_refusal_is_on_its_field(
     html = response.get_data(as_text=True)
     summary = _errors(html)
     assert message in summary
-    # The summary links to the field the message is about.
+    # The summary links to the field the message is about, and says it once.
     assert f'href="#{field}' in summary
+    assert summary.count('href="#') == 1, summary
     assert db.session.scalars(select(InvolvementActivity)).first() is None
 
 
