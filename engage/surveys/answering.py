@@ -36,7 +36,6 @@ from engage.surveys.models import Survey
 from engage.surveys.models import SurveyStatus
 from engage.surveys.services import answering_problem
 from engage.surveys.services import token_hash
-from engage.templating import format_date
 
 if TYPE_CHECKING:
     from engage.accounts.models import User
@@ -231,17 +230,12 @@ def record_response(
     return response
 
 
-def received_problem(survey: Survey, day: date, *, now: datetime) -> str | None:
-    """What is wrong with ``day`` as the day a paper or phone response came in: not
-    after today, nor before the survey was set up (None when it is fine)."""
+def received_problem(day: date, *, now: datetime) -> str | None:
+    """What is wrong with ``day`` as the day a paper or phone response came in (None
+    when it is fine). Any day up to today: a paper survey may have run before it
+    was typed into Engage to enter its answers."""
     if day > local_day(now):
         return "The date received cannot be in the future"
-    set_up = local_day(survey.created_at)
-    if day < set_up:
-        return (
-            "The date received cannot be before the survey was set up on "
-            f"{format_date(set_up)}"
-        )
     return None
 
 
@@ -260,7 +254,7 @@ def record_staff_response(
         raise ValidationError("Choose paper or phone")
     if survey.status is SurveyStatus.DRAFT:
         raise SurveyNotOpen("Open the survey before entering responses")
-    problem = received_problem(survey, submitted_on, now=now)
+    problem = received_problem(submitted_on, now=now)
     if problem:
         raise ValidationError(problem)
     invitation = None

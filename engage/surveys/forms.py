@@ -17,6 +17,7 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError as FormValidationError
 
+from engage.clock import today
 from engage.formtools import DateField
 from engage.formtools import DecimalField
 from engage.formtools import MultiCheckboxField
@@ -70,11 +71,17 @@ class SurveyForm(FlaskForm):  # type: ignore[misc]
         default=True,
     )
 
+    #: Whether the closing date may have passed: only for a survey already opened
+    #: (a draft with a closing date gone by could never be opened).
+    may_have_closed = False
+
     def validate_closes_on(self, field: Field) -> None:
         if field.data and self.opens_on.data and field.data < self.opens_on.data:
             raise FormValidationError(
                 "The closing date must be on or after the opening date"
             )
+        if field.data and not self.may_have_closed and field.data < today():
+            raise FormValidationError("The closing date must be today or later")
 
 
 KIND_CHOICES = choices((k.value, k.label) for k in QuestionKind)

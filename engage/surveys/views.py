@@ -44,6 +44,7 @@ from engage.surveys.models import LIKERT_LABELS
 from engage.surveys.models import Question
 from engage.surveys.models import QuestionKind
 from engage.surveys.models import Survey
+from engage.surveys.models import SurveyStatus
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 
@@ -122,6 +123,7 @@ def detail(survey_id: int) -> ResponseReturnValue:
 def edit(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
     form = SurveyForm()
+    form.may_have_closed = survey.status is not SurveyStatus.DRAFT
     if form.validate_on_submit():
         with change("Survey saved.", field=form.title) as done:
             services.update_survey(
@@ -574,9 +576,7 @@ def _received_on_a_possible_day(form: Any, survey: Survey) -> bool:
     that field otherwise)."""
     valid = form.validate()
     if form.submitted_on.data is not None:
-        problem = answering.received_problem(
-            survey, form.submitted_on.data, now=utcnow()
-        )
+        problem = answering.received_problem(form.submitted_on.data, now=utcnow())
         if problem:
             form.submitted_on.errors = [*form.submitted_on.errors, problem]
             return False
