@@ -455,7 +455,8 @@ class DateField(wtforms.Field):  # type: ignore[misc]
         )
         if "year" not in bad and len(typed["year"]) != 4:
             self.bad_parts = ("year",)
-            raise ValueError("Year must include 4 numbers")
+            # NHS.UK's words, with the date they are about (a form may have two).
+            raise ValueError(f"{self.called} must have a year of 4 numbers")
         day, month = (int(typed[p]) if p not in bad else 0 for p in ("day", "month"))
         if not 1 <= month <= 12:
             bad = tuple(sorted({*bad, "month"}, key=DATE_PARTS.index))
@@ -472,7 +473,9 @@ class DateField(wtforms.Field):  # type: ignore[misc]
             raise ValueError(f"{self.called} must be a real date") from None
         if not FIRST_YEAR <= year <= LAST_YEAR:
             self.bad_parts = ("year",)
-            raise ValueError(f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}")
+            raise ValueError(
+                f"{self.called} must be between {FIRST_YEAR} and {LAST_YEAR}"
+            )
         return value
 
 
