@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -50,6 +52,21 @@ def test_unknown_page_is_a_friendly_404(client: FlaskClient) -> None:
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_the_public_are_not_sent_to_the_staff_sign_in_from_an_error(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    """A member of the public with a link that no longer works is offered the
+    organisation's website, not Engage's home page (a staff sign-in)."""
+    from engage.organisation.defaults import SAMPLE
+
+    page = client.get("/no-such-page").get_data(as_text=True)
+    assert "Go to the Engage home page" not in page
+    assert f'href="{SAMPLE.website}">Go to the {SAMPLE.name} website' in page
+    login(cast["officer"])
+    page = client.get("/no-such-page").get_data(as_text=True)
+    assert "Go to the Engage home page" in page
 
 
 def test_unhandled_error_is_a_generic_500_without_traceback(make_app) -> None:
