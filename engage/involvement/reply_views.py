@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -124,9 +125,21 @@ class SupportForm(FlaskForm):  # type: ignore[misc]
         max_length=replies.SUPPORT_WORDS_MAX,
         lines=True,
         description=(
-            "For example, a hearing loop, a quiet room, or a carer coming with you."
+            "For example, a hearing loop, a quiet room, or a carer coming with you. "
+            f"Up to {replies.SUPPORT_WORDS_MAX:,} characters."
         ),
     )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        said = (self.words.data or "").strip()
+        if SupportNeed.OTHER in (self.needs.data or ()) and not said:
+            self.words.errors = [
+                *self.words.errors,
+                "Tell us what other support you need",
+            ]
+            return False
+        return valid
 
 
 def invitation_or_404(token: str) -> InvolvementInvitation:

@@ -180,7 +180,7 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
         filters=[_optional_text],
         validators=[
             Optional(),
-            Length(max=500, message="Support needs must be 500 characters or fewer"),
+            Length(max=500, message=too_long("Other support you need", 500)),
         ],
     )
 

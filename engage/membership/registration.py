@@ -118,6 +118,9 @@ def detail_problems(data: Registration, *, joining: bool = True) -> dict[str, st
         problems["postcode"] = "Enter a real postcode, like LS1 4AP"
     if joining and not any(data.consents.values()):
         problems["consents"] = "Select at least one way we may contact you"
+    other = (data.support_other or "").strip()
+    if SupportNeed.OTHER in data.support_needs and not other:
+        problems["support_other"] = "Tell us what other support you need"
     for channel, (route, message) in _ROUTE_FOR_CHANNEL.items():
         if data.consents.get(channel) and not (getattr(data, route) or "").strip():
             problems.setdefault(route, message)

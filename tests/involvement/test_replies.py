@@ -433,6 +433,9 @@ def test_the_support_page_records_a_request(client: FlaskClient) -> None:
     nothing = client.post(_url(invitation, "/support"), data={"words": ""})
     assert nothing.status_code == 400
     assert "Select the support you need" in nothing.get_data(as_text=True)
+    other = client.post(_url(invitation, "/support"), data={"needs": ["other"]})
+    assert "Tell us what other support you need" in other.get_data(as_text=True)
+    assert "Up to 300 characters." in page
 
 
 # The calendar file --------------------------------------------------------------------
