@@ -85,6 +85,11 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
     #: Whether this is a join (which needs a way to be contacted), not a change.
     joining = True
 
+    def csrf_expired(self) -> bool:
+        """Whether the form's token had expired (or was missing): the page is sent
+        back with what was typed, rather than lose it to an error page."""
+        return bool(getattr(self, "csrf_token", None) and self.csrf_token.errors)
+
     name = StringField(
         "Full name",
         filters=[strip],
@@ -268,10 +273,6 @@ class JoinForm(_DetailsForm):
     def is_bot(self) -> bool:
         """Whether the hidden honeypot field was filled in (only bots do)."""
         return bool((self.website.data or "").strip())
-
-    def csrf_expired(self) -> bool:
-        """Whether the only problem is an expired or missing CSRF token."""
-        return bool(getattr(self, "csrf_token", None) and self.csrf_token.errors)
 
 
 class ManageForm(_DetailsForm):

@@ -153,7 +153,10 @@ def manage_request() -> ResponseReturnValue:
     return render_template("membership/public/manage_request.html", form=form)
 
 
+# The manage form checks its own CSRF token, as /join does: an expired one sends the
+# page back with the changes typed, not to an error page that loses them.
 @bp.route("/membership/manage/<token>", methods=["GET", "POST"])
+@csrf.exempt
 @token_limit
 def manage(token: str) -> ResponseReturnValue:
     member = self_service.member_for_manage_token(token, now=utcnow())
@@ -167,6 +170,8 @@ def manage(token: str) -> ResponseReturnValue:
                 member, form.registration(), now=utcnow()
             )
         saved = bool(done)
+    if form.is_submitted() and form.csrf_expired():
+        return _manage_page(member, token, form=form, problem=CSRF_EXPIRED, status=400)
     sent_back = form if form.is_submitted() and not saved else None
     return _manage_page(
         member, token, form=sent_back, saved=saved, email_sent_to=email_sent_to
@@ -181,6 +186,8 @@ def _manage_page(
     saved: bool = False,
     email_sent_to: str | None = None,
     confirmed: bool = False,
+    problem: str | None = None,
+    status: int = 200,
 ) -> ResponseReturnValue:
     """The manage page: ``form`` as sent back with its errors, else the details as
     they stand."""
@@ -188,7 +195,7 @@ def _manage_page(
     if form is None:
         form = ManageForm(formdata=None)
         form.fill_from(self_service.registration_of(member))
-    return render_template(
+    page = render_template(
         "membership/public/manage.html",
         form=form,
         member=member,
@@ -197,11 +204,13 @@ def _manage_page(
         saved=saved,
         email_sent_to=email_sent_to,
         confirmed=confirmed,
+        problem=problem,
         confirm_form=WithdrawForm(formdata=None),
         # Consent given before a privacy notice that asked for it afresh: saving the
         # details with the box still ticked gives it again.
         stale=consent.stale_consents(member) if editable else [],
     )
+    return page, status
 
 
 @bp.post("/membership/manage/<token>/confirm")

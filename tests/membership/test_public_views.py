@@ -670,6 +670,45 @@ def test_manage_page_saves_changes(
     assert event.summary == "self-service update: address, tier, topic_ids, consents"
 
 
+def test_other_support_needs_saying_what_it_is(client: FlaskClient) -> None:
+    html = client.post(
+        "/join", data=_form(support_needs=["other"], support_other="  ")
+    ).get_data(as_text=True)
+    assert "Tell us what other support you need" in html
+    assert 'href="#support_other"' in html
+    assert _members() == []
+    long = client.post(
+        "/join", data=_form(support_needs=["other"], support_other="x" * 501)
+    ).get_data(as_text=True)
+    assert "Other support you need must be 500 characters or fewer" in long
+
+
+def test_the_manage_page_keeps_the_changes_when_the_session_expired(
+    app: Flask, client: FlaskClient, outbox
+) -> None:
+    _join_and_confirm(client, outbox)
+    token = _manage_token(client, outbox)
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post(
+        f"/membership/manage/{token}",
+        data=_form(csrf_token="expired", name="Sam Changed", address="1 High Street"),
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Your session expired; check your answers and send the form again" in html
+    assert 'value="Sam Changed"' in html
+    assert "CSRF" not in html
+    (member,) = _members()
+    assert member.name == "Sam Jones"  # nothing saved without a good token
+    fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert fresh
+    saved = client.post(
+        f"/membership/manage/{token}",
+        data=_form(csrf_token=fresh.group(1), name="Sam Changed"),
+    )
+    assert "Your details have been saved" in saved.get_data(as_text=True)
+
+
 def test_a_member_who_never_confirmed_confirms_through_a_manage_link(
     client: FlaskClient,
     outbox,
