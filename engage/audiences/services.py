@@ -226,10 +226,13 @@ def add_contact(
     actor: User,
     now: datetime,
 ) -> AudienceContact:
-    """Record a named contact for an audience."""
-    contact = AudienceContact(
-        name=name.strip(), role=role, email=email.strip(), phone=phone
-    )
+    """Record a named contact for an audience (an e-mail address once in each)."""
+    address = email.strip()
+    if address and any(
+        c.email and c.email.lower() == address.lower() for c in audience.contacts
+    ):
+        raise ValidationError(f"{address} is already a contact of this audience")
+    contact = AudienceContact(name=name.strip(), role=role, email=address, phone=phone)
     audience.contacts.append(contact)
     db.session.flush()
     record_event(

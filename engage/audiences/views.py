@@ -150,17 +150,18 @@ def add_contact(audience_id: int) -> ResponseReturnValue:
     form = ContactForm()
     if not form.validate():
         return _render_detail(audience, contact_form=form)
-    services.add_contact(
-        audience,
-        name=form.name.data,
-        role=form.role.data or "",
-        email=form.email.data or "",
-        phone=form.phone.data or "",
-        actor=current_user,
-        now=utcnow(),
-    )
-    db.session.commit()
-    flash("Contact added.", "success")
+    with change("Contact added.", field=form.email) as done:
+        services.add_contact(
+            audience,
+            name=form.name.data,
+            role=form.role.data or "",
+            email=form.email.data or "",
+            phone=form.phone.data or "",
+            actor=current_user,
+            now=utcnow(),
+        )
+    if not done:
+        return _render_detail(audience, contact_form=form)
     return redirect(url_for("audiences.detail", audience_id=audience.id) + "#contacts")
 
 

@@ -87,6 +87,17 @@ def test_contacts_are_added_and_removed(client: FlaskClient, login, cast) -> Non
     db.session.refresh(audience)
     (contact,) = audience.contacts
     assert contact.email == "rao@practice.example"
+    # The same address again (any case) is refused at its box, not added twice.
+    again = client.post(
+        f"/audiences/{audience.id}/contacts",
+        data={"name": "Dr A Rao", "email": "RAO@practice.example"},
+    )
+    page = again.get_data(as_text=True)
+    assert "RAO@practice.example is already a contact of this audience" in page
+    assert 'href="#email"' in page
+    assert 'value="Dr A Rao"' in page
+    db.session.refresh(audience)
+    assert len(audience.contacts) == 1
     other = AudienceFactory()
     assert (
         client.post(f"/audiences/{other.id}/contacts/{contact.id}/delete").status_code
