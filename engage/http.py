@@ -54,6 +54,13 @@ ERROR_PAGES = {
     500: ("Sorry, there is a problem with the service", "Try again later."),
     503: ("Sorry, the service is unavailable", "Try again in a few minutes."),
 }
+#: A form sent for something no longer there: deleted, most likely, in another tab
+#: or by someone else since the form was opened.
+GONE_WHILE_EDITING = (
+    "This is no longer here",
+    "What you were changing may have been deleted since you opened it, so your "
+    "changes were not saved.",
+)
 
 
 def init_app(app: Flask) -> None:
@@ -166,6 +173,8 @@ def _security_headers(response: Response) -> Response:
 def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
     """Render the friendly page for an HTTP status."""
     title, hint = ERROR_PAGES.get(status, ERROR_PAGES[500])
+    if status == 404 and request.method == "POST":
+        title, hint = GONE_WHILE_EDITING
     return render_template(
         "errors/error.html", title=title, hint=detail or hint
     ), status

@@ -54,6 +54,23 @@ def test_unknown_page_is_a_friendly_404(client: FlaskClient) -> None:
     assert "Page not found" in response.get_data(as_text=True)
 
 
+def test_a_form_sent_for_something_deleted_says_so(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    """Edited in one tab after it was deleted in another: not "check the address"."""
+    from tests.factories import AudienceFactory
+
+    audience = AudienceFactory()
+    login(cast["officer"])
+    gone = audience.id + 1000
+    response = client.post(f"/audiences/{gone}/edit", data={"name": "Renamed"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "This is no longer here" in page
+    assert "may have been deleted since you opened it" in page
+    assert "If you typed the web address" not in page
+
+
 def test_the_public_are_not_sent_to_the_staff_sign_in_from_an_error(
     client: FlaskClient, login: Any, cast: dict[str, Any]
 ) -> None:
