@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from datetime import timedelta
 
 from sqlalchemy import func
 from sqlalchemy import select
@@ -40,6 +41,7 @@ SUPPORT_WORDS_MAX = 300
 
 CANCELLED = "This session has been cancelled, so replies are closed."
 STARTED = "This session has already started, so replies are closed."
+HELD = "This session has taken place, so replies are closed."
 
 
 class RepliesClosed(ValidationError):
@@ -81,7 +83,8 @@ def closed_reason(session: InvolvementSession, now: datetime) -> str | None:
     if is_cancelled(session):
         return CANCELLED
     if session.starts_at <= now:
-        return STARTED
+        ends = session.starts_at + timedelta(minutes=session.activity.duration_minutes)
+        return HELD if ends <= now else STARTED
     return None
 
 

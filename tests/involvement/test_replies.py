@@ -192,6 +192,11 @@ def test_cancelled_or_started_sessions_refuse_replies_in_words() -> None:
     with pytest.raises(replies.RepliesClosed, match="already started"):
         replies.reply(person, Reply.ATTENDING, session.starts_at + timedelta(minutes=1))
     db.session.rollback()
+    # Once over (the activity's sessions last 90 minutes by default), it was held.
+    later = session.starts_at + timedelta(days=30)
+    with pytest.raises(replies.RepliesClosed, match="has taken place"):
+        replies.reply(person, Reply.ATTENDING, later)
+    db.session.rollback()
     session.cancelled_at = utcnow()
     db.session.commit()
     with pytest.raises(replies.RepliesClosed, match="cancelled"):
