@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField
 from wtforms import StringField
+from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as FormError
 
 from engage.errors import ValidationError
@@ -85,6 +86,11 @@ class MilesField(StringField):  # type: ignore[misc]
 class ClaimForm(FlaskForm):  # type: ignore[misc]
     """The claim itself: travel, fares, carer costs, receipts and a note."""
 
+    expenses_only = BooleanField(
+        "Pay my expenses only, not the involvement payment",
+        description="For example, if the payment could affect your benefits.",
+    )
+
     miles = MilesField(
         "Miles travelled by car",
         description="There and back, to one decimal place, for example 12.5. "
@@ -128,13 +134,34 @@ class ClaimForm(FlaskForm):  # type: ignore[misc]
 
 
 class StaffClaimForm(ClaimForm):
-    """A claim entered by staff for a member invited to, or at, the session."""
+    """A claim entered by staff for a member invited to, or at, the session: the
+    member's fields, worded for the member of staff entering them."""
 
-    member = RadioField("Member", parse=parse_id)
+    member = RadioField(
+        "Who is the claim for?",
+        validators=[InputRequired("Choose the member the claim is for")],
+        parse=parse_id,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.expenses_only.label.text = (
+            "The member wants their expenses only, not the involvement payment"
+        )
+        self.expenses_only.description = (
+            "For example, if the payment could affect their benefits."
+        )
+        self.miles.description = (
+            "There and back, to one decimal place, for example 12.5. Leave empty "
+            "if they did not drive."
+        )
+        self.carer.description = (
+            "In pounds: what they paid a carer, or for care, so they could take part."
+        )
 
     def set_members(self, members: list[Any]) -> None:
         self.member.choices = choices(
-            (m.id, f"{m.name or 'No name'} (member {m.id})") for m in members
+            (m.id, f"{m.name or 'No name'} (member number {m.id})") for m in members
         )
 
 
@@ -143,6 +170,7 @@ class DecisionForm(FlaskForm):  # type: ignore[misc]
 
     decision = RadioField(
         "Decision",
+        validators=[InputRequired("Choose whether to approve the claim")],
         choices=choices([("approve", "Approve"), ("reject", "Do not approve")]),
     )
     note = text(

@@ -84,6 +84,10 @@ def _fill(form: ClaimForm, claim: ExpenseClaim | None) -> None:
     form.fares.data = claim.fares_pence
     form.carer.data = claim.carer_pence
     form.details.data = claim.details
+    rate = claim.session.activity.rate
+    form.expenses_only.data = bool(rate and rate.session_pence) and not (
+        claim.payment_pence
+    )
 
 
 def _submit(
@@ -112,6 +116,7 @@ def _submit(
             entered_by=entered_by,
             now=utcnow(),
             remove_receipt_ids=list(form.remove_receipts.data or ()),
+            payment_wanted=not form.expenses_only.data,
         )
     return (made if done else None), (refusal[0] if refusal else None)
 

@@ -218,8 +218,12 @@ def submit_claim(
     entered_by: User | None,
     now: datetime,
     remove_receipt_ids: Collection[int] = (),
+    payment_wanted: bool = True,
 ) -> ExpenseClaim:
     """Make (or, while it waits for approval, replace) a member's claim for a session.
+
+    ``payment_wanted`` False claims the expenses alone (a member on benefits may not
+    want the involvement payment).
 
     ``who`` is the member's invitation (their private link) or, for staff entering a
     claim (``entered_by``), the member. A claim sent through the link with fares needs
@@ -264,7 +268,9 @@ def submit_claim(
         raise ValidationError("Upload a receipt or ticket for your fares.")
     rate = session.activity.rate
     claim.status = ClaimStatus.SUBMITTED
-    claim.payment_pence = rate.session_pence if rate is not None else 0
+    claim.payment_pence = (
+        rate.session_pence if rate is not None and payment_wanted else 0
+    )
     claim.miles = float(miles)
     claim.mileage_rate_pence = mileage_rate
     claim.fares_pence = fares_pence

@@ -535,6 +535,44 @@ def test_the_member_claims_through_their_link(client: FlaskClient) -> None:
     assert "£88.03" in shown
 
 
+def test_a_member_may_claim_their_expenses_only(client: FlaskClient) -> None:
+    """The benefits note says they always can: the form lets them."""
+    session = _past_session()
+    url = f"/i/{invitation_token(_invite(session, gold_member()).id)}/claim"
+    html = client.get(url).get_data(as_text=True)
+    assert "You can always choose to claim expenses only" in html
+    assert "Pay my expenses only, not the involvement payment" in html
+    response = client.post(
+        url,
+        data={"expenses_only": "y", "miles": "10"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    claim = db.session.scalars(select(ExpenseClaim)).one()
+    assert (claim.payment_pence, claim.total_pence) == (0, 450)
+    # Opened again to change it, the box is still ticked.
+    again = client.get(url).get_data(as_text=True)
+    assert re.search(r'name="expenses_only"[^>]*checked', again)
+
+
+def test_staff_enter_a_claim_in_their_own_words(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    session = _past_session()
+    member = gold_member(name="Ada Lovelace")
+    _invite(session, member)
+    login(cast["officer"])
+    url = f"/involvement/{session.activity_id}/sessions/{session.id}/claims/new"
+    page = client.get(url).get_data(as_text=True)
+    assert "Who is the claim for?" in page
+    assert f"Ada Lovelace (member number {member.id})" in page
+    assert "if they did not drive" in page
+    assert "if you did not drive" not in page
+    refused = client.post(url, data={"miles": "3"}).get_data(as_text=True)
+    assert "Choose the member the claim is for" in refused
+    assert "Select one of the options shown" not in refused
+
+
 def test_the_link_refuses_a_program_and_six_files_in_words(client: FlaskClient) -> None:
     session = _past_session()
     url = f"/i/{invitation_token(_invite(session, gold_member()).id)}/claim"
