@@ -231,7 +231,11 @@ def test_join_by_phone_only_is_active_at_once_without_email(
     response = client.post(
         "/join", data=_form(email="", phone="07700 900 982", consents=["sms"])
     )
-    assert "You have joined the scheme" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "You have joined the scheme" in page
+    # No link can reach them: the page says how to change or leave instead.
+    assert "You did not give an email address" in page
+    assert "contact us on" in page or "contact us at" in page
     (member,) = _members()
     assert member.status is MemberStatus.ACTIVE
     assert outbox() == []
