@@ -205,8 +205,21 @@ def create() -> ResponseReturnValue:
                 _action_data(form), actor=current_user, now=utcnow()
             )
         if done:
+            _say_who_may_change(action)
             return redirect(url_for("actions.detail", action_id=action.id))
     return render_template("actions/form.html", form=form, action=None)
+
+
+def _say_who_may_change(action: Action) -> None:
+    """Warn an officer who left themselves out of an action's owners: from now on
+    only those owners (and administrators) may change it."""
+    if not _can_change(action):
+        names = ", ".join(owner.name for owner in action.owners)
+        flash(
+            f"Only its owners ({names}) and administrators can change this action "
+            "now: ask one of them to add you as an owner if you need to.",
+            "info",
+        )
 
 
 @bp.get("/<int:action_id>")
@@ -236,6 +249,7 @@ def edit(action_id: int) -> ResponseReturnValue:
                 action, _action_data(form), actor=current_user, now=utcnow()
             )
         if done:
+            _say_who_may_change(action)
             return redirect(url_for("actions.detail", action_id=action.id))
     return render_template("actions/form.html", form=form, action=action)
 

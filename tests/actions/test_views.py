@@ -53,6 +53,39 @@ def test_officer_creates_a_monthly_action_with_two_owners(
     assert action.next_due_date == utcnow().date() + timedelta(days=5)
 
 
+def test_an_officer_who_leaves_themselves_out_of_the_owners_is_told(
+    client: FlaskClient, login, cast
+) -> None:
+    channel = ChannelFactory()
+    colleague = UserFactory(name="Cara Colleague")
+    login(cast["officer"])
+    response = client.post(
+        "/actions/new",
+        data={
+            "title": "Briefing for Cara",
+            "channel_id": str(channel.id),
+            "owner_ids": [str(colleague.id)],
+            "recurrence": "none",
+            "status": "planned",
+        },
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "Only its owners (Cara Colleague) and administrators can change" in page
+    mine = client.post(
+        "/actions/new",
+        data={
+            "title": "My own",
+            "channel_id": str(channel.id),
+            "owner_ids": [str(cast["officer"].id)],
+            "recurrence": "none",
+            "status": "planned",
+        },
+        follow_redirects=True,
+    )
+    assert "Only its owners" not in mine.get_data(as_text=True)
+
+
 def test_action_form_errors_keep_values(client: FlaskClient, login, cast) -> None:
     login(cast["officer"])
     response = client.post(
