@@ -23,7 +23,12 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from flask import current_app
 from flask import flash
+from flask import request
+from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError as FormValidationError
 
 from engage.errors import EngageError
 from engage.extensions import db
@@ -97,3 +102,16 @@ def change(
     the error pages.
     """
     return Change(success, field, refusal, on_error, catch)
+
+
+def csrf_token_valid() -> bool:
+    """Whether the form sent carries a valid CSRF token (always, with CSRF checks
+    off): for a public form that checks its own token, so that an expired one sends
+    the page back with its answers instead of an error page."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except (CSRFError, FormValidationError):
+        return False
+    return True

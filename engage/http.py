@@ -173,11 +173,19 @@ def _security_headers(response: Response) -> Response:
 def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
     """Render the friendly page for an HTTP status."""
     title, hint = ERROR_PAGES.get(status, ERROR_PAGES[500])
-    if status == 404 and request.method == "POST":
+    if status == 404 and request.method == "POST" and _signed_in():
         title, hint = GONE_WHILE_EDITING
     return render_template(
         "errors/error.html", title=title, hint=detail or hint
     ), status
+
+
+def _signed_in() -> bool:
+    """Whether a member of staff is signed in (a public link's pages say the same
+    whatever was sent, so as to tell nothing)."""
+    from flask_login import current_user
+
+    return bool(getattr(current_user, "is_authenticated", False))
 
 
 def _is_api() -> bool:

@@ -6,9 +6,11 @@ import json
 
 from flask import Blueprint
 from flask import Response
+from flask import abort
 from flask import current_app
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
@@ -16,7 +18,9 @@ from flask.typing import ResponseReturnValue
 from engage.clock import utcnow
 from engage.db import write_after_read
 from engage.edge import change
+from engage.edge import csrf_token_valid
 from engage.errors import EngageError
+from engage.errors import NotFound
 from engage.errors import ValidationError
 from engage.extensions import csrf
 from engage.extensions import db
@@ -159,7 +163,12 @@ def manage_request() -> ResponseReturnValue:
 @csrf.exempt
 @token_limit
 def manage(token: str) -> ResponseReturnValue:
-    member = self_service.member_for_manage_token(token, now=utcnow())
+    try:
+        member = self_service.member_for_manage_token(token, now=utcnow())
+    except NotFound:
+        if request.method == "POST" and not csrf_token_valid():
+            abort(400)  # no valid form token and no such link: a bad request
+        raise
     editable = member.status in (MemberStatus.PENDING, MemberStatus.ACTIVE)
     form = ManageForm()
     saved = False

@@ -14,12 +14,10 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFError
-from flask_wtf.csrf import validate_csrf
-from wtforms.validators import ValidationError as FormValidationError
 
 from engage.clock import utcnow
 from engage.edge import change
+from engage.edge import csrf_token_valid
 from engage.errors import NotFound
 from engage.extensions import csrf
 from engage.extensions import db
@@ -51,21 +49,11 @@ def _answer_limit() -> str:
     return str(current_app.config["SURVEY_ANSWER_LIMIT"])
 
 
-def _csrf_ok() -> bool:
-    if not current_app.config.get("WTF_CSRF_ENABLED", True):
-        return True
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except (CSRFError, FormValidationError):
-        return False
-    return True
-
-
 def _target(token: str) -> Target:
     try:
         return answering.find_target(token)
     except NotFound:
-        if request.method == "POST" and not _csrf_ok():
+        if request.method == "POST" and not csrf_token_valid():
             abort(400)  # no valid form token and no such link: a bad request
         raise
 
@@ -101,7 +89,7 @@ def form(token: str) -> ResponseReturnValue:
     form = answer_form(survey)()
     if not form.is_submitted():
         return _page(target, form)
-    if not _csrf_ok():
+    if not csrf_token_valid():
         return _page(target, form, status=400, problem=CSRF_EXPIRED)
     if not form.validate():
         return _page(target, form)  # the error summary links each problem
