@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engage.clock import start_of_day
+from engage.clock import today
 from engage.clock import utcnow
 from engage.extensions import db
 from engage.surveys import services
@@ -66,15 +67,16 @@ def test_a_date_is_typed_in_three_boxes(page: Any) -> None:
     opens.get_by_label("Day").fill("31")
     page.get_by_role("button", name="Save survey").click()
     expect(summary).to_contain_text("The opening date must be a real date")
-    # Put right, it saves.
-    fill_date(page, "Opens on (optional)", date(2026, 3, 27))
-    fill_date(page, "Closes after (optional)", date(2026, 4, 30))
+    # Put right, it saves (next year: a draft's closing date cannot have passed).
+    year = today().year + 1
+    fill_date(page, "Opens on (optional)", date(year, 3, 27))
+    fill_date(page, "Closes after (optional)", date(year, 4, 30))
     page.get_by_role("button", name="Save survey").click()
     expect(page.locator("body")).to_contain_text("Now add its questions")
     db.session.rollback()
     survey = db.session.scalars(select(Survey).filter_by(title="Winter care")).one()
-    assert survey.opens_at == start_of_day(date(2026, 3, 27))
-    assert survey.closes_at == start_of_day(date(2026, 5, 1))
+    assert survey.opens_at == start_of_day(date(year, 3, 27))
+    assert survey.closes_at == start_of_day(date(year, 5, 1))
 
 
 def test_the_question_form_shows_only_the_chosen_type_without_javascript(

@@ -340,7 +340,7 @@ def _brief(page: Any, journey: Journey, council_id: int, tmp_path: Path) -> None
         PROMISE,
         "(overdue)",
         "Stroke services review: raised once",
-        "GP access: raised 1 time",
+        "GP access: raised once",
         "Contact expected every 30 days",
         "in contact on time; one mixed meeting; one overdue commitment",
     ):
