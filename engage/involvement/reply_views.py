@@ -35,6 +35,7 @@ from engage.formtools import RadioField
 from engage.formtools import choices
 from engage.formtools import enum_parser
 from engage.formtools import text
+from engage.involvement import claims
 from engage.involvement import replies
 from engage.involvement.models import InvolvementActivity
 from engage.involvement.models import InvolvementInvitation
@@ -238,6 +239,8 @@ def _page(
         cancelled=replies.is_cancelled(session),
         position=replies.waiting_position(invitation),
         coming=invitation.reply == Reply.ATTENDING,
+        # Once the session has begun, the page leads to the claim for it.
+        can_claim=claims.claim_problem(session, now) is None,
         online_link=safe_link(activity.online_link),
         form=form,
         token=token,

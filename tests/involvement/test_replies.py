@@ -373,6 +373,7 @@ def test_the_invitation_page_says_what_when_and_where(client: FlaskClient) -> No
     assert "Tell us how stroke care could be better." in html
     assert f"14 July {starts.year}" in html
     assert "2pm to 4pm (UK time)" in html
+    assert "/claim" not in html  # nothing to claim before it begins
     assert "Civic Hall" in html
     assert "There is step-free access." in html
     assert "There is no hearing loop." in html
@@ -413,6 +414,8 @@ def test_a_started_session_shows_why_replies_are_closed(client: FlaskClient) -> 
     invitation = _invite(made.sessions[0])
     html = client.get(_url(invitation)).get_data(as_text=True)
     assert "already started" in html
+    # It leads to the claim for the session (before it began, it did not).
+    assert f'href="{_url(invitation)}/claim"' in html
     assert "Send reply" not in html
     response = client.post(_url(invitation), data={"answer": "attending"})
     assert response.status_code == 400
