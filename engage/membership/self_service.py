@@ -129,12 +129,13 @@ def update_own_details(
     before = registration_of(member)
     email = normalise_email(data.email)
     email_sent_to = None
+    # The details first: a link to a new address greets them by the name just given.
+    apply_details(member, data)
     if email is None:
         member.email = None
     elif email != member.email:
         _request_email_change(member, email, now=now)
         email_sent_to = email
-    apply_details(member, data)
     changed_channels = consent.record_consents(
         member, dict(data.consents), method=ConsentMethod.SELF_SERVICE, now=now
     )

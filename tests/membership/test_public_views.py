@@ -674,6 +674,20 @@ def test_manage_page_saves_changes(
     assert event.summary == "self-service update: address, tier, topic_ids, consents"
 
 
+def test_a_new_address_is_greeted_by_the_name_given_with_it(
+    client: FlaskClient, outbox
+) -> None:
+    _join_and_confirm(client, outbox)
+    token = _manage_token(client, outbox)
+    client.post(
+        f"/membership/manage/{token}",
+        data=_form(name="Samira Jones", email="samira@example.org"),
+    )
+    link = outbox()[-1]
+    assert link.to_address == "samira@example.org"
+    assert link.body_text.startswith("Hello Samira Jones,")
+
+
 def test_other_support_needs_saying_what_it_is(client: FlaskClient) -> None:
     html = client.post(
         "/join", data=_form(support_needs=["other"], support_other="  ")
