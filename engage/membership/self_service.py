@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from engage.audit.models import AuditEvent
 from engage.audit.services import PUBLIC
 from engage.audit.services import record_event
+from engage.clock import local_day
 from engage.errors import NotFound
 from engage.errors import ValidationError
 from engage.extensions import db
@@ -50,9 +51,11 @@ from engage.membership.registration import member_by_email
 from engage.membership.registration import member_link
 from engage.membership.registration import normalise_email
 from engage.membership.registration import send_manage_link
+from engage.organisation.services import identity
 from engage.surveys import privacy as survey_privacy
 from engage.surveys.models import Delivery
 from engage.surveys.models import ResponseSource
+from engage.templating import format_date
 
 EMAIL_CHANGE_LINK_LIFETIME = timedelta(hours=24)
 
@@ -253,6 +256,7 @@ def confirm_email_change(token: str, *, now: datetime) -> Member:
     taken = member_by_email(email)
     if taken is not None and taken.id != member.id:
         raise ValidationError(EMAIL_NOW_TAKEN)
+    old = member.email
     try:
         with db.session.begin_nested():
             member.email = email
@@ -270,6 +274,20 @@ def confirm_email_change(token: str, *, now: datetime) -> Member:
         "self-service update: email",
         now=now,
     )
+    if old and old != email:
+        # The address it was is told (not which one it is now): a change the
+        # member did not make is then noticed.
+        send_mail(
+            old,
+            "The email address for your PPI membership has changed",
+            render_template(
+                "membership/email/email_moved.txt",
+                name=member.name or "",
+                day=format_date(local_day(now)),
+                org=identity(),
+            ),
+            reason="this was the email address of your PPI membership",
+        )
     db.session.flush()
     return member
 

@@ -1068,6 +1068,12 @@ def test_email_change_link_get_changes_nothing_and_post_confirms(
     ).one()
     assert event.summary == "self-service update: email"
     assert client.get(f"/membership/email/{link}").status_code == 404
+    # The address it was is told, without the new one.
+    notice = outbox()[-1]
+    assert notice.to_address == EMAIL
+    assert notice.subject == "The email address for your PPI membership has changed"
+    assert "If you did not make this change, contact us" in notice.body_text
+    assert NEW_EMAIL not in notice.body_text
     assert client.post(f"/membership/email/{link}").status_code == 404
 
 
