@@ -14,6 +14,7 @@ from engage.extensions import db
 from engage.surveys.models import Answer
 from engage.surveys.models import Invitation
 from engage.surveys.models import Question
+from engage.surveys.models import QuestionKind
 from engage.surveys.models import Response
 from engage.surveys.models import response_topics
 
@@ -103,11 +104,24 @@ def _answers(response: Response) -> list[tuple[Question, Any]]:
     rows = sorted(response.answers, key=lambda a: (a.question.position, a.id))
     out: list[tuple[Question, Any]] = []
     for answer in rows:
+        question = answer.question
         if answer.choice is not None:
             value: Any = answer.choice.label
         elif answer.text is not None:
             value = answer.text
         else:
-            value = answer.number
-        out.append((answer.question, value))
+            value = _number_in_words(question, answer.number)
+        out.append((question, value))
     return out
+
+
+def _number_in_words(question: Question, number: float | None) -> Any:
+    """A scale's answer as the words it was chosen by ("Agree", "7 out of 10"); any
+    other number as it is."""
+    labels = question.scale_labels
+    if number is not None and float(number).is_integer():
+        if labels and 1 <= number <= len(labels):
+            return labels[int(number) - 1]
+        if question.kind is QuestionKind.RATING_0_10:
+            return f"{int(number)} out of 10"
+    return number

@@ -103,6 +103,11 @@ def test_subject_access_includes_linked_answers_only(cast: dict[str, Any]) -> No
     answers = {a["question"]: a["answer"] for a in response["answers"]}
     assert answers["Your town"] == "Leeds"
     assert answers["How did you hear about us?"] == "GP"
+    # Scales in the words they were chosen by; other numbers as they are.
+    assert answers["The service was easy to use"] == "Agree"
+    assert answers["How satisfied are you?"] == "Dissatisfied"
+    assert answers["How likely are you to recommend us?"] == "9 out of 10"
+    assert answers["How many visits this year?"] == 3
     assert response["submitted_on"] == "2026-03-02"
 
 
