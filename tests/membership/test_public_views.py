@@ -88,6 +88,12 @@ def test_join_page_explains_tiers_and_leaves_every_consent_unticked(
     client: FlaskClient,
 ) -> None:
     html = client.get("/join").get_data(as_text=True)
+    # The public see the organisation's name, not Engage's, in the title.
+    from engage.organisation.defaults import SAMPLE
+
+    assert f"– {SAMPLE.short_name}</title>" in html
+    assert "Engage</title>" not in client.get("/join").get_data(as_text=True)
+    assert "– Engage</title>" in client.get("/login").get_data(as_text=True)
     assert "Gold members" in html
     assert "Silver members" in html
     assert "Privacy notice version 2026-11" in html
