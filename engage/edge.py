@@ -20,6 +20,7 @@ unusable link, for one, gets the same 404 however it fails.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -32,6 +33,7 @@ from wtforms.validators import ValidationError as FormValidationError
 
 from engage.errors import EngageError
 from engage.extensions import db
+from engage.templating import format_datetime
 
 
 class Change:
@@ -114,4 +116,26 @@ def csrf_token_valid() -> bool:
         validate_csrf(request.form.get("csrf_token"))
     except (CSRFError, FormValidationError):
         return False
+    return True
+
+
+def saved_since_opened(form: Any, updated_at: datetime | None, what: str) -> bool:
+    """Whether the record ``form`` edits was saved by someone else after the form
+    was opened (its ``opened_at`` field says when it had last been saved then).
+
+    If so, the form says so at the top, keeping what was typed, and takes the newer
+    time: looked over, the same form saved again goes through. A form sent without
+    the time (an older page) is not held back.
+    """
+    current = updated_at.isoformat() if updated_at is not None else ""
+    sent = form.opened_at.data or ""
+    if not sent or sent == current:
+        form.opened_at.data = current
+        return False
+    form.opened_at.data = current
+    form.opened_at.errors = [
+        f"Someone else saved this {what} at {format_datetime(updated_at)}, after you "
+        "opened it. Your changes are below, not saved: check them against the "
+        f"{what} as it is now, then save again."
+    ]
     return True

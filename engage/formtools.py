@@ -504,6 +504,12 @@ class RequiredElsewhere:
         return None
 
 
+class OpenedAt(wtforms.HiddenField):  # type: ignore[misc]
+    """When the record an edit form changes was last saved, as the form was opened
+    (engage.edge.saved_since_opened reads it): a save made after someone else's is
+    shown back instead of silently undoing theirs."""
+
+
 def marks_optional(field: Any) -> bool:
     """Whether a field's label ends "(optional)": the form macro asks this.
 

@@ -23,6 +23,7 @@ from engage.formtools import MAX_INT
 from engage.formtools import DateField
 from engage.formtools import IntegerField
 from engage.formtools import MultiCheckboxField
+from engage.formtools import OpenedAt
 from engage.formtools import RadioField
 from engage.formtools import SelectField
 from engage.formtools import choices
@@ -36,6 +37,7 @@ STATUS_CHOICES = choices((s.value, s.label) for s in ActionStatus)
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
+    opened_at = OpenedAt()
     title = text("Action", max_length=300, required="Enter what the action is")
     channel_id = SelectField(
         "Channel", validators=[InputRequired("Choose a channel")], parse=parse_id

@@ -40,6 +40,7 @@ from engage.audiences.services import list_programmes
 from engage.clock import today
 from engage.clock import utcnow
 from engage.edge import change
+from engage.edge import saved_since_opened
 from engage.extensions import db
 from engage.formtools import parse_month
 from engage.metrics.services import observations_from_activities
@@ -243,7 +244,9 @@ def edit(action_id: int) -> ResponseReturnValue:
     action = db.get_or_404(Action, action_id)
     _require_can_change(action)
     form = _action_form(action)
-    if form.validate_on_submit():
+    if not form.is_submitted():
+        form.opened_at.data = action.updated_at.isoformat()
+    elif form.validate() and not saved_since_opened(form, action.updated_at, "action"):
         with change("Changes saved.", field=form.title) as done:
             services.update_action(
                 action, _action_data(form), actor=current_user, now=utcnow()

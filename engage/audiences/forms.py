@@ -18,6 +18,7 @@ from wtforms.validators import Optional
 from engage.audiences.models import Approach
 from engage.audiences.models import AudienceGroup
 from engage.formtools import IntegerField
+from engage.formtools import OpenedAt
 from engage.formtools import RadioField
 from engage.formtools import SelectField
 from engage.formtools import choices
@@ -44,6 +45,7 @@ SCORE_CHOICES = choices((str(i), str(i)) for i in range(1, 6))
 
 
 class AudienceForm(FlaskForm):  # type: ignore[misc]
+    opened_at = OpenedAt()
     name = text("Name", max_length=200, required="Enter the audience's name")
     group = SelectField(
         "Group",

@@ -37,6 +37,7 @@ from engage.audiences.panels import panel_context
 from engage.clock import today
 from engage.clock import utcnow
 from engage.edge import change
+from engage.edge import saved_since_opened
 from engage.extensions import db
 from engage.relationships.health import score_all
 from engage.relationships.models import HealthBand
@@ -113,7 +114,11 @@ def detail(audience_id: int) -> ResponseReturnValue:
 def edit(audience_id: int) -> ResponseReturnValue:
     audience = db.get_or_404(Audience, audience_id)
     form = AudienceForm(obj=audience, owners=_owner_choices())
-    if form.validate_on_submit():
+    if not form.is_submitted():
+        form.opened_at.data = audience.updated_at.isoformat()
+    elif form.validate() and not saved_since_opened(
+        form, audience.updated_at, "audience"
+    ):
         with change("Changes saved.", field=form.name) as done:
             services.update_audience(
                 audience, _audience_data(form), actor=current_user, now=utcnow()

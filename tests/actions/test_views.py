@@ -86,6 +86,49 @@ def test_an_officer_who_leaves_themselves_out_of_the_owners_is_told(
     assert "Only its owners" not in mine.get_data(as_text=True)
 
 
+def test_a_save_after_someone_elses_is_shown_back_not_made(
+    client: FlaskClient, login, cast
+) -> None:
+    """Two tabs on one action: the later save does not silently undo the earlier."""
+    action = ActionFactory(title="Newsletter", owners=[cast["officer"]])
+    login(cast["officer"])
+    page = client.get(f"/actions/{action.id}/edit").get_data(as_text=True)
+    opened = re.search(r'name="opened_at" type="hidden" value="([^"]+)"', page)
+    assert opened is not None
+    form = {
+        "opened_at": opened.group(1),
+        "title": "Newsletter (tab A)",
+        "channel_id": str(action.channel_id),
+        "owner_ids": [str(cast["officer"].id)],
+        "recurrence": "none",
+        "status": "planned",
+    }
+    # Tab B saves first.
+    client.post(
+        f"/actions/{action.id}/edit", data={**form, "title": "Newsletter (tab B)"}
+    )
+    db.session.refresh(action)
+    assert action.title == "Newsletter (tab B)"
+    # Tab A, opened before that, is shown back with what it typed.
+    refused = client.post(f"/actions/{action.id}/edit", data=form)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert "Someone else saved this action at" in page
+    assert 'value="Newsletter (tab A)"' in page
+    db.session.refresh(action)
+    assert action.title == "Newsletter (tab B)"
+    # Looked over, the same form saved again goes through.
+    newer = re.search(r'name="opened_at" type="hidden" value="([^"]+)"', page)
+    assert newer is not None
+    assert newer.group(1) != opened.group(1)
+    saved = client.post(
+        f"/actions/{action.id}/edit", data={**form, "opened_at": newer.group(1)}
+    )
+    assert saved.status_code == 302
+    db.session.refresh(action)
+    assert action.title == "Newsletter (tab A)"
+
+
 def test_action_form_errors_keep_values(client: FlaskClient, login, cast) -> None:
     login(cast["officer"])
     response = client.post(

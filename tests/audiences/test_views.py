@@ -54,6 +54,28 @@ def test_officer_creates_and_edits_an_audience(
     assert audience.influence == 5
 
 
+def test_an_edit_opened_before_another_save_is_shown_back(
+    client: FlaskClient, login, cast
+) -> None:
+    audience = AudienceFactory(name="Youth groups")
+    login(cast["officer"])
+    page = client.get(f"/audiences/{audience.id}/edit").get_data(as_text=True)
+    opened = re.search(r'name="opened_at" type="hidden" value="([^"]+)"', page)
+    assert opened is not None
+    data = {"group": "public", "influence": "3", "interest": "3", "approach": "inform"}
+    client.post(
+        f"/audiences/{audience.id}/edit",
+        data={**data, "opened_at": opened.group(1), "name": "Youth councils"},
+    )
+    late = client.post(
+        f"/audiences/{audience.id}/edit",
+        data={**data, "opened_at": opened.group(1), "name": "Young people"},
+    ).get_data(as_text=True)
+    assert "Someone else saved this audience at" in late
+    db.session.refresh(audience)
+    assert audience.name == "Youth councils"
+
+
 def test_archived_audience_leaves_the_map(client: FlaskClient, login, cast) -> None:
     audience = AudienceFactory(name="Parish councils")
     login(cast["officer"])
