@@ -120,8 +120,8 @@ def csrf_token_valid() -> bool:
 
 
 def saved_since_opened(form: Any, updated_at: datetime | None, what: str) -> bool:
-    """Whether the record ``form`` edits was saved by someone else after the form
-    was opened (its ``opened_at`` field says when it had last been saved then).
+    """Whether the record ``form`` edits was saved again after the form was opened
+    (its ``opened_at`` field says when it had last been saved then).
 
     If so, the form says so at the top, keeping what was typed, and takes the newer
     time: looked over, the same form saved again goes through. A form sent without
@@ -134,8 +134,8 @@ def saved_since_opened(form: Any, updated_at: datetime | None, what: str) -> boo
         return False
     form.opened_at.data = current
     form.opened_at.errors = [
-        f"Someone else saved this {what} at {format_datetime(updated_at)}, after you "
-        "opened it. Your changes are below, not saved: check them against the "
-        f"{what} as it is now, then save again."
+        f"This {what} was saved at {format_datetime(updated_at)}, after you opened "
+        "this page (by someone else, or in another tab). Your changes are below, not "
+        f"saved: check them against the {what} as it is now, then save again."
     ]
     return True

@@ -113,7 +113,7 @@ def test_a_save_after_someone_elses_is_shown_back_not_made(
     refused = client.post(f"/actions/{action.id}/edit", data=form)
     page = refused.get_data(as_text=True)
     assert refused.status_code == 200
-    assert "Someone else saved this action at" in page
+    assert "This action was saved at" in page
     assert 'value="Newsletter (tab A)"' in page
     db.session.refresh(action)
     assert action.title == "Newsletter (tab B)"

@@ -71,7 +71,7 @@ def test_an_edit_opened_before_another_save_is_shown_back(
         f"/audiences/{audience.id}/edit",
         data={**data, "opened_at": opened.group(1), "name": "Young people"},
     ).get_data(as_text=True)
-    assert "Someone else saved this audience at" in late
+    assert "This audience was saved at" in late
     db.session.refresh(audience)
     assert audience.name == "Youth councils"
 
