@@ -13,6 +13,7 @@ from wtforms.validators import ValidationError as FormError
 from engage.clock import today
 from engage.formtools import DateField
 from engage.formtools import MultiCheckboxField
+from engage.formtools import OpenedAt
 from engage.formtools import RadioField
 from engage.formtools import RequiredElsewhere
 from engage.formtools import SelectField
@@ -31,6 +32,8 @@ from engage.relationships.services import MAX_SUMMARY
 
 class InteractionForm(FlaskForm):  # type: ignore[misc]
     """Log or change an interaction; the choices are set by the view."""
+
+    opened_at = OpenedAt()
 
     kind = RadioField(
         "How did it take place?",

@@ -23,6 +23,7 @@ from engage.audiences.panels import panel
 from engage.clock import today
 from engage.clock import utcnow
 from engage.edge import change
+from engage.edge import saved_since_opened
 from engage.errors import EngageError
 from engage.errors import ValidationError
 from engage.extensions import db
@@ -252,12 +253,15 @@ def edit(interaction_id: int) -> ResponseReturnValue:
             "contacts": [c.id for c in interaction.contacts],
             "staff": [u.id for u in interaction.staff],
             "themes": [t.id for t in interaction.themes],
+            "opened_at": interaction.updated_at.isoformat(),
         }
     )
     _offer(form, interaction)
     if _showing_contacts():
         return _form_page(form, interaction)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not saved_since_opened(
+        form, interaction.updated_at, "interaction"
+    ):
         was_draft = interaction.is_draft
         saved = _save(
             form,

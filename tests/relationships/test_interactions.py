@@ -334,6 +334,29 @@ def test_every_bad_input_is_shown_on_the_form(
     assert db.session.scalar(select(func.count(Interaction.id))) == 0
 
 
+def test_an_edit_opened_before_another_save_is_shown_back(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    audience = factories.AudienceFactory()
+    interaction = factories.InteractionFactory(audiences=[audience], subject="First")
+    login(cast["officer"])
+    url = f"/relationships/interactions/{interaction.id}/edit"
+    page = client.get(url).get_data(as_text=True)
+    opened = re.search(r'name="opened_at" type="hidden" value="([^"]+)"', page)
+    assert opened is not None
+    client.post(
+        url,
+        data={**_form(audience, subject="Tab B"), "opened_at": opened.group(1)},
+    )
+    late = client.post(
+        url,
+        data={**_form(audience, subject="Tab A"), "opened_at": opened.group(1)},
+    ).get_data(as_text=True)
+    assert "This interaction was saved at" in late
+    db.session.refresh(interaction)
+    assert interaction.subject == "Tab B"
+
+
 def test_a_draft_is_marked_and_confirmed_by_saving(
     client: Any, login: Any, cast: Any
 ) -> None:
