@@ -633,6 +633,9 @@ def test_the_list_stays_quick_with_two_thousand_activities(
     with _counted() as few:
         assert client.get("/involvement/?when=all").status_code == 200
     _add_many(1997)
+    # Read the organisation again if adding them outlasted the process's copy (a
+    # loaded machine on PostgreSQL): the count compared is the list's own.
+    client.get("/involvement/")
     with _counted() as many:
         started = time.perf_counter()
         html = client.get("/involvement/?when=all&page=40").get_data(as_text=True)
