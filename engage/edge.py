@@ -106,6 +106,16 @@ def change(
     return Change(success, field, refusal, on_error, catch)
 
 
+#: What a public form that checks its own token says when the token had expired.
+FORM_EXPIRED = "Your session expired; check your answers and send the form again"
+
+
+def form_token_expired(form: Any) -> bool:
+    """Whether ``form``'s own CSRF token was refused (expired, or missing)."""
+    token = getattr(form, "csrf_token", None)
+    return bool(token is not None and token.errors)
+
+
 def csrf_token_valid() -> bool:
     """Whether the form sent carries a valid CSRF token (always, with CSRF checks
     off): for a public form that checks its own token, so that an expired one sends

@@ -18,6 +18,7 @@ from flask import Response
 from flask import abort
 from flask import current_app
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
@@ -27,8 +28,12 @@ from icalendar import Event
 
 from engage.clock import to_local
 from engage.clock import utcnow
+from engage.edge import FORM_EXPIRED
 from engage.edge import change
+from engage.edge import csrf_token_valid
+from engage.edge import form_token_expired
 from engage.errors import EngageError
+from engage.extensions import csrf
 from engage.extensions import limiter
 from engage.formtools import MultiCheckboxField
 from engage.formtools import RadioField
@@ -144,10 +149,12 @@ class SupportForm(FlaskForm):  # type: ignore[misc]
 
 
 def invitation_or_404(token: str) -> InvolvementInvitation:
-    """The invitation the link names, or the same 404 as any unknown address."""
+    """The invitation the link names, or the same 404 as any unknown address (a form
+    sent to it without a valid token is a bad request, as for every state change)."""
     invitation = replies.usable(invitation_from_token(token))
     if invitation is None:
-        abort(404)
+        post = request.method == "POST"
+        abort(400 if post and not csrf_token_valid() else 404)
     return invitation
 
 
@@ -250,7 +257,10 @@ def _page(
     return body, status
 
 
+# The reply and support forms check their own token, as joining does: an expired one
+# sends the page back with the answers instead of an error page that loses them.
 @bp.route("/i/<token>", methods=["GET", "POST"])
+@csrf.exempt
 @bad_link_limit
 @post_limit
 def invitation(token: str) -> ResponseReturnValue:
@@ -270,7 +280,8 @@ def invitation(token: str) -> ResponseReturnValue:
         found = invitation_or_404(token)
         return _page(found, form, token, problem=problem, status=400)
     if form.is_submitted():
-        return _page(found, form, token, status=400)
+        expired = FORM_EXPIRED if form_token_expired(form) else None
+        return _page(found, form, token, problem=expired, status=400)
     form = ReplyForm(formdata=None)
     if found.reply in ANSWER_LABELS:
         form.answer.data = found.reply
@@ -280,6 +291,7 @@ def invitation(token: str) -> ResponseReturnValue:
 
 
 @bp.route("/i/<token>/support", methods=["GET", "POST"])
+@csrf.exempt
 @bad_link_limit
 @post_limit
 def support(token: str) -> ResponseReturnValue:
@@ -306,6 +318,7 @@ def support(token: str) -> ResponseReturnValue:
             status = 400
     elif form.is_submitted():
         status = 400
+        problem = FORM_EXPIRED if form_token_expired(form) else None
     session = found.session
     body = render_template(
         "involvement/reply/support.html",

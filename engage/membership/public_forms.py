@@ -18,6 +18,7 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError as FormValidationError
 
+from engage.edge import form_token_expired
 from engage.formtools import MultiCheckboxField
 from engage.formtools import RadioField
 from engage.formtools import RequiredElsewhere
@@ -88,7 +89,7 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
     def csrf_expired(self) -> bool:
         """Whether the form's token had expired (or was missing): the page is sent
         back with what was typed, rather than lose it to an error page."""
-        return bool(getattr(self, "csrf_token", None) and self.csrf_token.errors)
+        return form_token_expired(self)
 
     name = StringField(
         "Full name",

@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from engage.clock import utcnow
 from engage.db import write_after_read
+from engage.edge import FORM_EXPIRED
 from engage.edge import change
 from engage.edge import csrf_token_valid
 from engage.errors import EngageError
@@ -47,7 +48,7 @@ bp = Blueprint("join", __name__)
 #: newly created member's value matches a stored (hashed) equality token, so the
 #: signed-but-readable session cookie never tells whether an address is a member's.
 EQUALITY_KEY = "equality_step"
-CSRF_EXPIRED = "Your session expired; check your answers and send the form again"
+CSRF_EXPIRED = FORM_EXPIRED
 
 
 def _join_limit() -> str:

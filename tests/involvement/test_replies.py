@@ -423,6 +423,34 @@ def test_a_started_session_shows_why_replies_are_closed(client: FlaskClient) -> 
     assert db.session.get(InvolvementInvitation, invitation.id).reply == Reply.NO_REPLY
 
 
+def test_an_expired_session_keeps_the_reply_and_the_support_asked_for(
+    app: Flask, client: FlaskClient
+) -> None:
+    session = activity(status=ActivityStatus.INVITING).sessions[0]
+    invitation = _invite(session, gold_member())
+    app.config["WTF_CSRF_ENABLED"] = True
+    reply = client.post(
+        _url(invitation), data={"answer": "attending", "csrf_token": "expired"}
+    )
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 400
+    assert "Your session expired; check your answers and send the form again" in html
+    assert re.search(r'value="attending"[^>]*checked', html)
+    support = client.post(
+        _url(invitation, "/support"),
+        data={"words": "A quiet room, please", "csrf_token": "expired"},
+    )
+    html = support.get_data(as_text=True)
+    assert support.status_code == 400
+    assert "Your session expired" in html
+    assert "A quiet room, please" in html
+    assert db.session.get(InvolvementInvitation, invitation.id).reply == Reply.NO_REPLY
+    # A link that does not work, sent a form without a token: a bad request.
+    assert (
+        client.post("/i/not-a-token", data={"answer": "attending"}).status_code == 400
+    )
+
+
 def test_the_support_page_records_a_request(client: FlaskClient) -> None:
     member = gold_member()
     session = activity(status=ActivityStatus.INVITING).sessions[0]
