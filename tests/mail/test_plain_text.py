@@ -72,6 +72,11 @@ def _context(template: str, name: str) -> dict[str, Any]:
         "membership/email/already_registered.txt": {},
         "membership/email/confirm.txt": {"name": name},
         "membership/email/email_change.txt": {"member": person},
+        "membership/email/email_moved.txt": {
+            "name": name,
+            "day": "7 December 2026",
+            "org": Thing(phone=name, email="us@example.org"),
+        },
         "membership/email/email_taken.txt": {"manage_page": name},
         "membership/email/manage_link.txt": {},
         "surveys/email/invitation.txt": {"member": person, "survey": survey},
@@ -107,7 +112,7 @@ def test_plain_text_mail_is_not_html_escaped(
 
 
 def test_every_plain_text_template_is_checked() -> None:
-    assert len(_text_templates()) == 11
+    assert len(_text_templates()) == 12
 
 
 def test_the_html_part_is_still_escaped(app: Flask) -> None:
