@@ -24,6 +24,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from flask import abort
 from flask import current_app
 from flask import flash
 from flask import request
@@ -149,3 +150,11 @@ def saved_since_opened(form: Any, updated_at: datetime | None, what: str) -> boo
         f"saved: check them against the {what} as it is now, then save again."
     ]
     return True
+
+
+def refuse_tokenless_post() -> None:
+    """Answer 400 to a form sent without a valid CSRF token, as every state change
+    is answered: for a public form that checks its own token, when the link it was
+    sent to does not work (so no page can be sent back with the answers)."""
+    if request.method == "POST" and not csrf_token_valid():
+        abort(400)

@@ -18,7 +18,6 @@ from flask import Response
 from flask import abort
 from flask import current_app
 from flask import render_template
-from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
@@ -30,8 +29,8 @@ from engage.clock import to_local
 from engage.clock import utcnow
 from engage.edge import FORM_EXPIRED
 from engage.edge import change
-from engage.edge import csrf_token_valid
 from engage.edge import form_token_expired
+from engage.edge import refuse_tokenless_post
 from engage.errors import EngageError
 from engage.extensions import csrf
 from engage.extensions import limiter
@@ -153,8 +152,8 @@ def invitation_or_404(token: str) -> InvolvementInvitation:
     sent to it without a valid token is a bad request, as for every state change)."""
     invitation = replies.usable(invitation_from_token(token))
     if invitation is None:
-        post = request.method == "POST"
-        abort(400 if post and not csrf_token_valid() else 404)
+        refuse_tokenless_post()
+        abort(404)
     return invitation
 
 

@@ -6,11 +6,9 @@ import json
 
 from flask import Blueprint
 from flask import Response
-from flask import abort
 from flask import current_app
 from flask import redirect
 from flask import render_template
-from flask import request
 from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
@@ -19,7 +17,7 @@ from engage.clock import utcnow
 from engage.db import write_after_read
 from engage.edge import FORM_EXPIRED
 from engage.edge import change
-from engage.edge import csrf_token_valid
+from engage.edge import refuse_tokenless_post
 from engage.errors import EngageError
 from engage.errors import NotFound
 from engage.errors import ValidationError
@@ -167,8 +165,7 @@ def manage(token: str) -> ResponseReturnValue:
     try:
         member = self_service.member_for_manage_token(token, now=utcnow())
     except NotFound:
-        if request.method == "POST" and not csrf_token_valid():
-            abort(400)  # no valid form token and no such link: a bad request
+        refuse_tokenless_post()
         raise
     editable = member.status in (MemberStatus.PENDING, MemberStatus.ACTIVE)
     form = ManageForm()

@@ -11,13 +11,13 @@ from flask import abort
 from flask import current_app
 from flask import redirect
 from flask import render_template
-from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from engage.clock import utcnow
 from engage.edge import change
 from engage.edge import csrf_token_valid
+from engage.edge import refuse_tokenless_post
 from engage.errors import NotFound
 from engage.extensions import csrf
 from engage.extensions import db
@@ -53,8 +53,7 @@ def _target(token: str) -> Target:
     try:
         return answering.find_target(token)
     except NotFound:
-        if request.method == "POST" and not csrf_token_valid():
-            abort(400)  # no valid form token and no such link: a bad request
+        refuse_tokenless_post()
         raise
 
 
