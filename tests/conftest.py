@@ -221,6 +221,10 @@ def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
         return built
 
     yield _make
+    # The test's own session lends itself to whichever app is current: an object it
+    # loaded lazily while a built app's context was pushed holds a connection from
+    # that app's pool. Hand it back before the pool goes, or it is left open.
+    db.session.close()
     for built in made:
         with built.app_context():
             db.session.remove()
