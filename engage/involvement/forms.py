@@ -17,6 +17,7 @@ from engage.actions.models import Recurrence
 from engage.formtools import DateField
 from engage.formtools import IntegerField
 from engage.formtools import MultiCheckboxField
+from engage.formtools import OpenedAt
 from engage.formtools import RadioField
 from engage.formtools import RequiredElsewhere
 from engage.formtools import SelectField
@@ -141,6 +142,7 @@ def duration_field(*, required: bool) -> Any:
 
 
 class ActivityForm(FlaskForm):  # type: ignore[misc]
+    opened_at = OpenedAt()
     kind = RadioField(
         "What kind of activity is it?",
         choices=KIND_CHOICES,

@@ -24,6 +24,7 @@ from engage.audiences.services import list_audiences
 from engage.clock import to_local
 from engage.clock import utcnow
 from engage.edge import change
+from engage.edge import saved_since_opened
 from engage.errors import EngageError
 from engage.extensions import db
 from engage.involvement import services
@@ -207,7 +208,11 @@ def edit(activity_id: int) -> ResponseReturnValue:
         with_schedule=not locked,
         data=initial_values(activity, schedule),
     )
-    if form.validate_on_submit():
+    if not form.is_submitted():
+        form.opened_at.data = activity.updated_at.isoformat()
+    elif form.validate() and not saved_since_opened(
+        form, activity.updated_at, "activity"
+    ):
         with change("Changes saved.", on_error=_on_field(form, "title")) as done:
             services.update_activity(
                 activity,

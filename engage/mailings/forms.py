@@ -11,6 +11,7 @@ from wtforms.validators import ValidationError
 
 from engage.formtools import DateField
 from engage.formtools import MultiCheckboxField
+from engage.formtools import OpenedAt
 from engage.formtools import RadioField
 from engage.formtools import RequiredElsewhere
 from engage.formtools import SelectField
@@ -58,6 +59,7 @@ def _markdown_problems(form: Any, field: Any) -> None:
 
 
 class MailingForm(FlaskForm):  # type: ignore[misc]
+    opened_at = OpenedAt()
     subject = text("Subject", max_length=200, required="Enter a subject")
     body = text(
         "Message",

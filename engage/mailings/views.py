@@ -22,6 +22,7 @@ from engage.actions.models import Action
 from engage.audiences.services import list_audiences
 from engage.clock import utcnow
 from engage.edge import change
+from engage.edge import saved_since_opened
 from engage.extensions import db
 from engage.formtools import parse_id
 from engage.mail.services import mail_server_set_up
@@ -202,7 +203,11 @@ def edit(mailing_id: int) -> ResponseReturnValue:
         )
         return redirect(url_for("mailings.detail", mailing_id=mailing.id))
     form = _form(mailing, data=_initial(mailing))
-    if form.validate_on_submit():
+    if not form.is_submitted():
+        form.opened_at.data = mailing.updated_at.isoformat()
+    elif form.validate() and not saved_since_opened(
+        form, mailing.updated_at, "mailing"
+    ):
         with change("Changes saved.", field=form.subject) as done:
             services.update_mailing(
                 mailing, _data(form), actor=current_user, now=utcnow()

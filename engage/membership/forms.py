@@ -20,6 +20,7 @@ from engage.formtools import DateField
 from engage.formtools import DecimalField
 from engage.formtools import IntegerField
 from engage.formtools import MultiCheckboxField
+from engage.formtools import OpenedAt
 from engage.formtools import RadioField
 from engage.formtools import SelectField
 from engage.formtools import choices
@@ -55,6 +56,8 @@ CONSENT_LABELS = {
 
 class MemberForm(FlaskForm):  # type: ignore[misc]
     """A member's details as staff edit them (never consents, status or dates)."""
+
+    opened_at = OpenedAt()
 
     name = text("Full name", max_length=200, required="Enter the member's name")
     email = StringField(

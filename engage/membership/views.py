@@ -28,6 +28,7 @@ from engage.clock import local_day
 from engage.clock import today
 from engage.clock import utcnow
 from engage.edge import change
+from engage.edge import saved_since_opened
 from engage.errors import Conflict
 from engage.errors import EngageError
 from engage.extensions import db
@@ -203,7 +204,10 @@ def edit(member_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.topics.data = [t.id for t in member.topics]
         form.support_needs.data = [n.need for n in member.support_needs]
-    if form.validate_on_submit():
+        form.opened_at.data = member.updated_at.isoformat()
+    if form.validate_on_submit() and not saved_since_opened(
+        form, member.updated_at, "member's record"
+    ):
         with change(
             "Changes saved.", on_error=lambda error: _show_errors(form, error)
         ) as done:

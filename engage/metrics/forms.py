@@ -12,6 +12,7 @@ from wtforms.validators import ValidationError as WTFormsValidationError
 
 from engage.formtools import DateField
 from engage.formtools import FloatField
+from engage.formtools import OpenedAt
 from engage.formtools import RadioField
 from engage.formtools import SelectField
 from engage.formtools import choices
@@ -33,6 +34,7 @@ TONE_CHOICES = choices([*((t.value, t.label) for t in Tone), ("", "Not set")])
 
 
 class MetricForm(FlaskForm):  # type: ignore[misc]
+    opened_at = OpenedAt()
     key = text(
         "Key",
         description="A short stable name for imports, e.g. newsletter-readers.",

@@ -22,6 +22,7 @@ from engage.actions.services import list_channels
 from engage.clock import today
 from engage.clock import utcnow
 from engage.edge import change
+from engage.edge import saved_since_opened
 from engage.extensions import db
 from engage.formtools import choices
 from engage.formtools import id_or_none
@@ -84,7 +85,11 @@ def _metric_form(metric: Metric | None) -> ResponseReturnValue:
     form.action_id.choices = choices(
         [("", "None"), *((a.id, a.title) for a in services.list_actions_for_choice())]
     )
-    if form.validate_on_submit():
+    if metric is not None and not form.is_submitted():
+        form.opened_at.data = metric.updated_at.isoformat()
+    if form.validate_on_submit() and (
+        metric is None or not saved_since_opened(form, metric.updated_at, "metric")
+    ):
         data = services.MetricData(
             key=form.key.data,
             name=form.name.data,

@@ -10,6 +10,7 @@ from wtforms.validators import Optional
 from wtforms.validators import ValidationError as FormValidationError
 
 from engage.formtools import DateField
+from engage.formtools import OpenedAt
 from engage.formtools import SelectField
 from engage.formtools import choices
 from engage.formtools import enum_parser
@@ -23,6 +24,7 @@ MINE = "mine"
 
 
 class CommitmentForm(FlaskForm):  # type: ignore[misc]
+    opened_at = OpenedAt()
     description = text(
         "What was promised",
         description="For example: we will send the stroke review papers.",

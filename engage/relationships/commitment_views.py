@@ -24,6 +24,7 @@ from engage.audiences.models import Audience
 from engage.audiences.panels import panel
 from engage.audiences.services import list_audiences
 from engage.edge import change
+from engage.edge import saved_since_opened
 from engage.errors import ValidationError
 from engage.extensions import db
 from engage.formtools import id_or_none
@@ -263,7 +264,11 @@ def edit(commitment_id: int) -> ResponseReturnValue:
     if request.method == "POST" and "status_change" in request.form:
         return _change_status(commitment)
     form = _form(commitment)
-    if form.validate_on_submit():
+    if not form.is_submitted():
+        form.opened_at.data = commitment.updated_at.isoformat()
+    elif form.validate() and not saved_since_opened(
+        form, commitment.updated_at, "commitment"
+    ):
         with change("Changes saved.", field=form.description) as done:
             services.update_commitment(
                 commitment, _data(form), actor=current_user, now=clock.utcnow()

@@ -21,6 +21,7 @@ from engage.clock import today
 from engage.formtools import DateField
 from engage.formtools import DecimalField
 from engage.formtools import MultiCheckboxField
+from engage.formtools import OpenedAt
 from engage.formtools import RadioField
 from engage.formtools import RequiredElsewhere
 from engage.formtools import SelectField
@@ -44,6 +45,8 @@ from engage.surveys.models import Survey
 
 class SurveyForm(FlaskForm):  # type: ignore[misc]
     """A survey's title, introduction, dates and anonymity."""
+
+    opened_at = OpenedAt()
 
     title = text("Title", max_length=200, required="Enter a title")
     introduction = TextAreaField(

@@ -24,6 +24,7 @@ from engage.accounts.access import roles_required
 from engage.clock import today
 from engage.clock import utcnow
 from engage.edge import change
+from engage.edge import saved_since_opened
 from engage.errors import EngageError
 from engage.extensions import db
 from engage.formtools import parse_id
@@ -124,7 +125,9 @@ def edit(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)
     form = SurveyForm()
     form.may_have_closed = survey.status is not SurveyStatus.DRAFT
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not saved_since_opened(
+        form, survey.updated_at, "survey"
+    ):
         with change("Survey saved.", field=form.title) as done:
             services.update_survey(
                 survey, _survey_data(form), actor=_user(), now=utcnow()
@@ -137,6 +140,7 @@ def edit(survey_id: int) -> ResponseReturnValue:
         form.opens_on.data = services.opens_on(survey)
         form.closes_on.data = services.closes_on(survey)
         form.anonymous.data = survey.anonymous
+        form.opened_at.data = survey.updated_at.isoformat()
     return render_template("surveys/form.html", form=form, survey=survey)
 
 
