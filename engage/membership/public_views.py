@@ -17,6 +17,7 @@ from engage.clock import utcnow
 from engage.db import write_after_read
 from engage.edge import FORM_EXPIRED
 from engage.edge import change
+from engage.edge import form_token_expired
 from engage.edge import refuse_tokenless_post
 from engage.errors import EngageError
 from engage.errors import NotFound
@@ -143,7 +144,10 @@ def confirm(token: str) -> ResponseReturnValue:
     return render_template("membership/public/confirm.html", form=form)
 
 
+# It checks its own CSRF token, as /join does: an expired one sends the page back with
+# the address typed.
 @bp.route("/membership/manage", methods=["GET", "POST"])
+@csrf.exempt
 @limiter.limit(_manage_request_limit, methods=["POST"])
 def manage_request() -> ResponseReturnValue:
     form = ManageRequestForm()
@@ -153,7 +157,13 @@ def manage_request() -> ResponseReturnValue:
         with change(catch=()):
             request_mail("manage-link", form.email.data, now=utcnow())
         return render_template("membership/public/manage_link_sent.html")
-    return render_template("membership/public/manage_request.html", form=form)
+    expired = form.is_submitted() and form_token_expired(form)
+    page = render_template(
+        "membership/public/manage_request.html",
+        form=form,
+        problem=FORM_EXPIRED if expired else None,
+    )
+    return page, 400 if expired else 200
 
 
 # The manage form checks its own CSRF token, as /join does: an expired one sends the

@@ -733,6 +733,30 @@ def test_the_manage_page_keeps_the_changes_when_the_session_expired(
     assert "Your details have been saved" in saved.get_data(as_text=True)
 
 
+def test_the_manage_link_request_keeps_the_address_when_the_session_expired(
+    app: Flask, client: FlaskClient, outbox
+) -> None:
+    _join_and_confirm(client, outbox)
+    sent_before = len(outbox())
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post(
+        "/membership/manage", data={"csrf_token": "expired", "email": EMAIL}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Your session expired; check your answers and send the form again" in html
+    assert f'value="{EMAIL}"' in html
+    assert "CSRF" not in html
+    assert len(outbox()) == sent_before  # nothing sent without a good token
+    fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert fresh
+    sent = client.post(
+        "/membership/manage", data={"csrf_token": fresh.group(1), "email": EMAIL}
+    )
+    assert "Check your email" in sent.get_data(as_text=True)
+    assert len(outbox()) == sent_before + 1
+
+
 def test_a_member_who_never_confirmed_confirms_through_a_manage_link(
     client: FlaskClient,
     outbox,
