@@ -74,7 +74,7 @@ def _configure_jinja(app: Flask) -> None:
                 PackageLoader("nhsuk_frontend_jinja"),
             ]
         ),
-        # Plain-text e-mails (.txt) are not HTML: "O'Neill" must not become
+        # Plain-text emails (.txt) are not HTML: "O'Neill" must not become
         # "O&#39;Neill". Everything else, HTML and macros alike, is escaped.
         "autoescape": select_autoescape(
             disabled_extensions=("txt",), default_for_string=True, default=True

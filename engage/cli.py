@@ -97,7 +97,7 @@ def run_one_job(name: str) -> None:
 @click.command("create-user")
 @click.argument("email")
 @click.option(
-    "--name", default="", help="Full name (defaults to the e-mail's local part)."
+    "--name", default="", help="Full name (defaults to the email's local part)."
 )
 @click.option(
     "--role",

@@ -37,12 +37,12 @@ class Config:
     SMTP_URL: str | None = None
     MAIL_FROM = "Engage <engage@localhost>"
     SMTP_TIMEOUT_SECONDS = 10
-    # Queued e-mails are retried by the deliver-mail job, with back-off, this often.
+    # Queued emails are retried by the deliver-mail job, with back-off, this often.
     MAIL_MAX_ATTEMPTS = 8
 
-    # Mailings (newsletters sent from Engage). E-mail goes through SMTP_URL ("smtp")
+    # Mailings (newsletters sent from Engage). Email goes through SMTP_URL ("smtp")
     # or GOV.UK Notify ("notify"); text messages always through Notify, whose
-    # templates take ((subject)) and ((body)) (e-mail) and ((body)) (text).
+    # templates take ((subject)) and ((body)) (email) and ((body)) (text).
     MAILING_EMAIL_TRANSPORT = "smtp"
     NOTIFY_API_KEY: str | None = None
     NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"
@@ -166,7 +166,7 @@ class Config:
     BOUNCE_MAX_BYTES = 1024 * 1024  # larger messages are left for a person
     BOUNCE_IMAP_TIMEOUT_SECONDS = 30.0
 
-    # The relationship log's capture mailbox: staff copy (Bcc) it on e-mails with
+    # The relationship log's capture mailbox: staff copy (Bcc) it on emails with
     # stakeholders and the read-capture job files each as a draft interaction.
     #: imap://user:password@host:143/INBOX, or imaps://… for TLS. Unset, the job
     #: reads nothing.

@@ -1,7 +1,7 @@
 """Demo data for a fresh install: a team of four, a year of work and its results.
 
 Loading is idempotent, so ``engage load-demo`` is safe to run twice: each record is
-added only when nothing of that name (or e-mail address) is there yet, and the
+added only when nothing of that name (or email address) is there yet, and the
 measures of reach are refreshed in place. Dates are counted back from the day it is
 loaded, so the demo reads as current whenever it is loaded. Random choices use fixed
 seeds, so every load makes the same demo.
@@ -46,7 +46,7 @@ DEMO_USERS = (
     ),
     DemoLogin(Role.LEAD, "lead@engage.example", "demo lead reads the board report"),
 )
-#: Plain names for the demo team, by e-mail address.
+#: Plain names for the demo team, by email address.
 DEMO_NAMES = {
     "admin@engage.example": "Sam Carter",
     "officer@engage.example": "Olu Adebayo",
@@ -93,7 +93,7 @@ DEMO_PRACTICES = (
     ("Station Road Surgery", "Y00005"),
 )
 
-#: name, e-mail, phone, tier, how they joined, days ago, what happened since, topics.
+#: name, email, phone, tier, how they joined, days ago, what happened since, topics.
 DEMO_MEMBERS = (
     (
         "Amira Khan",
@@ -423,6 +423,6 @@ def _as_web_member(member: Member, *, pending: bool, now: datetime) -> None:
             "confirm",
             "member",
             member.id,
-            "e-mail confirmed",
+            "email confirmed",
             now=member.confirmed_at,
         )

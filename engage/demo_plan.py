@@ -61,7 +61,7 @@ class DemoAudience:
     interest: int
     owner: str
     notes: str = ""
-    #: (name, role, e-mail, phone)
+    #: (name, role, email, phone)
     contacts: tuple[tuple[str, str, str, str], ...] = ()
 
 
@@ -330,7 +330,7 @@ Figures = Callable[[random.Random, int], tuple[tuple[str, int], ...]]
 
 
 def _mailing(base: int, growth: int, open_rate: float) -> Figures:
-    """Recipients, opens and clicks of an e-mailed newsletter (growing each issue)."""
+    """Recipients, opens and clicks of an emailed newsletter (growing each issue)."""
 
     def figures(rng: random.Random, n: int) -> tuple[tuple[str, int], ...]:
         recipients = base + growth * n + rng.randint(-6, 6)

@@ -97,7 +97,7 @@ class OneLine:
     """Refuse line breaks and other control characters (not tabs) in a text box.
 
     A browser never sends them from an ``<input>``; a crafted request might, and in a
-    subject or a name they would break the e-mail headers or the exports they reach.
+    subject or a name they would break the email headers or the exports they reach.
     """
 
     def __init__(self, message: str) -> None:

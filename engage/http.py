@@ -153,7 +153,7 @@ def _security_headers(response: Response) -> Response:
         "frame-ancestors 'none'",
     )
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    # Links in e-mails carry private tokens: never pass the URL on as a referrer.
+    # Links in emails carry private tokens: never pass the URL on as a referrer.
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
@@ -276,6 +276,6 @@ def _unexpected_error(error: Exception) -> Any:
         # half-written, and the person can try again once there is room.
         log.error("disk full on %s %s", request.method, mask_tokens(request.path))
         return _api_error(503) if _is_api() else error_page(503)
-    # The path of an e-mailed link holds its token: log it masked.
+    # The path of an emailed link holds its token: log it masked.
     log.exception("unhandled error on %s %s", request.method, mask_tokens(request.path))
     return _api_error(500) if _is_api() else error_page(500)

@@ -1,8 +1,8 @@
 """Logging set-up: UTC timestamps, one line per event, control characters escaped.
 
-Log messages name people by user id, never by e-mail, phone, postcode or token.
+Log messages name people by user id, never by email, phone, postcode or token.
 Request logs (werkzeug's and gunicorn's access log) record URL paths, and the paths of
-e-mailed links carry private tokens: ``TokenPathFilter`` masks them.
+emailed links carry private tokens: ``TokenPathFilter`` masks them.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ _LINE_BREAKING = {
     0x2029: "\\u2029",
 }
 
-#: Paths whose next segment is a secret token (a link e-mailed or given to one person).
+#: Paths whose next segment is a secret token (a link emailed or given to one person).
 _TOKEN_PATH = re.compile(
     r"(/(?:join/confirm|membership/manage|set-password|calendar|s)/)[^/\s?#\"'.]+"
     # An invitation's private link: a signed id, whose dot is part of the token.

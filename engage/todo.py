@@ -66,9 +66,9 @@ class ToDo:
     surveys_closing: list[tuple[Survey, date]]
     feeds_failing: list[Feed]
     report_to_make: Period | None
-    #: Draft interactions filed from e-mail that the user owns, to confirm.
+    #: Draft interactions filed from email that the user owns, to confirm.
     drafts_to_confirm: int = 0
-    #: E-mails from the capture mailbox waiting for review (counted for editors).
+    #: Emails from the capture mailbox waiting for review (counted for editors).
     emails_waiting: int = 0
     #: The user's open commitments past their due date, and those due this week.
     commitments_overdue: list[Commitment] = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""The read-capture job: e-mails staff copied to the capture mailbox, read over IMAP.
+"""The read-capture job: emails staff copied to the capture mailbox, read over IMAP.
 
 The mailbox is read by jobs.imap (an edge owning its transactions: each message is
 filed and committed on its own; engage.relationships.capture does the filing). A

@@ -45,18 +45,18 @@ JOBS: tuple[JobSpec, ...] = (
         "cron",
         {"hour": 7, "minute": 0},
         "engage.actions.digest:send_action_digests",
-        description="E-mail each owner their actions due within 7 days or overdue.",
-        title="E-mail action owners what is due",
+        description="Email each owner their actions due within 7 days or overdue.",
+        title="Email action owners what is due",
     ),
     JobSpec(
         "deliver-mail",
         "interval",
         {"minutes": 1},
         "engage.mail.delivery:prepare_and_deliver",
-        description="Write e-mails asked for by address (password resets, manage "
-        "links) left by a request, send queued e-mails and retry failed ones.",
+        description="Write emails asked for by address (password resets, manage "
+        "links) left by a request, send queued emails and retry failed ones.",
         misfire_grace_seconds=60,
-        title="Send e-mails",
+        title="Send emails",
     ),
     JobSpec(
         "send-mailings",
@@ -74,7 +74,7 @@ JOBS: tuple[JobSpec, ...] = (
         {"minutes": 1},
         "jobs.involvement:send_involvement",
         description="Send involvement invitations, reminders a week and a day before "
-        "each session, freed places, changes and cancellations (e-mails and texts).",
+        "each session, freed places, changes and cancellations (emails and texts).",
         misfire_grace_seconds=60,
         title="Send involvement invitations and reminders",
     ),
@@ -110,19 +110,19 @@ JOBS: tuple[JobSpec, ...] = (
         {"minutes": 10},
         "jobs.bounces:read_bounces",
         description="Read bounce and spam reports from the bounce mailbox; mark "
-        "undeliverable addresses and stop e-mail to those who complained.",
+        "undeliverable addresses and stop email to those who complained.",
         misfire_grace_seconds=5 * 60,
-        title="Read bounced e-mails",
+        title="Read bounced emails",
     ),
     JobSpec(
         "read-capture",
         "interval",
         {"minutes": 5},
         "jobs.capture:read_capture",
-        description="Read the e-mails staff copied to the capture mailbox; file each "
+        description="Read the emails staff copied to the capture mailbox; file each "
         "as a draft interaction for its sender to confirm, or leave it for review.",
         misfire_grace_seconds=5 * 60,
-        title="Read e-mails copied to the capture mailbox",
+        title="Read emails copied to the capture mailbox",
     ),
     JobSpec(
         "compute-metrics",
@@ -147,8 +147,8 @@ JOBS: tuple[JobSpec, ...] = (
         {"day_of_week": "mon", "hour": 6, "minute": 0},
         "engage.metrics.scheduled:reach_report",
         {"period": "week"},
-        description="Make and e-mail last week's reach report.",
-        title="E-mail the weekly reach report",
+        description="Make and email last week's reach report.",
+        title="Email the weekly reach report",
     ),
     JobSpec(
         "reach-report-monthly",
@@ -156,7 +156,7 @@ JOBS: tuple[JobSpec, ...] = (
         {"day": 1, "hour": 6, "minute": 30},
         "engage.metrics.scheduled:reach_report",
         {"period": "month"},
-        description="Make and e-mail last month's reach report.",
-        title="E-mail the monthly reach report",
+        description="Make and email last month's reach report.",
+        title="Email the monthly reach report",
     ),
 )

@@ -1,4 +1,4 @@
-"""Reading a mailbox over IMAP for the jobs that file e-mail (bounces, capture).
+"""Reading a mailbox over IMAP for the jobs that file email (bounces, capture).
 
 An edge that owns its transactions: no transaction is open while the mail server is
 talked to, and each message is filed and committed on its own, so a slow server

@@ -1,5 +1,5 @@
 """The send-involvement job: invitations, reminders, freed places, changes and
-cancellations of involvement activities, by e-mail and text.
+cancellations of involvement activities, by email and text.
 
 Each run sends, for up to ``MAILING_RUN_SECONDS``, batch by batch (each batch in its
 own transactions): cancellations first, then changes, freed places, invitations and

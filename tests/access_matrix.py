@@ -64,7 +64,7 @@ MATRIX = {
     "jobs.index": ADMINS,
     "jobs.run_now": ADMINS,
     # Stakeholder map
-    # The relationship log's review list of captured e-mails
+    # The relationship log's review list of captured emails
     "capture.index": EDITORS,
     "capture.detail": EDITORS,
     "capture.file": EDITORS,
@@ -124,7 +124,7 @@ MATRIX = {
     "imports.upload": EDITORS,
     "imports.confirm": EDITORS,
     "imports.export": SIGNED_IN,
-    # Membership: public pages (the join form, e-mailed links)
+    # Membership: public pages (the join form, emailed links)
     # (public-membership endpoints go here)
     "join.index": PUBLIC,
     "join.equality": PUBLIC,

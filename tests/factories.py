@@ -234,7 +234,7 @@ class MemberFactory(BaseFactory):
     joined_by = ConsentMethod.WEB_FORM
     created_at = factory.LazyFunction(utcnow)
     updated_at = factory.SelfAttribute("created_at")
-    # Only a web-form join is confirmed (by the e-mailed link); staff add members
+    # Only a web-form join is confirmed (by the emailed link); staff add members
     # by phone or paper already active, never confirmed.
     confirmed_at = factory.LazyAttribute(
         lambda member: (

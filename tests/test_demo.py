@@ -370,7 +370,7 @@ def test_members_who_joined_online_have_the_history_of_an_online_join() -> None:
         pending = member.status is MemberStatus.PENDING
         joined = "joined online, awaiting confirmation" if pending else "joined online"
         assert events[0] == ("public", "register", joined)
-        assert (("public", "confirm", "e-mail confirmed") in events) is not pending
+        assert (("public", "confirm", "email confirmed") in events) is not pending
         given = {r.method for r in member.consents if r.granted}
         assert given == {ConsentMethod.WEB_FORM}
 

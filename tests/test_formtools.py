@@ -151,7 +151,7 @@ def test_optional_fields_are_marked_once_from_one_place(ctx: Any) -> None:
     class Form(FlaskForm):  # type: ignore[misc]
         name = text("Name", max_length=10, required="Enter a name")
         phone = text("Phone", max_length=10)
-        either = StringField("E-mail", validators=[RequiredElsewhere()])
+        either = StringField("Email", validators=[RequiredElsewhere()])
 
     form = Form(formdata=None)
     assert marks_optional(form.phone)

@@ -127,7 +127,7 @@ def test_an_admins_home_adds_the_systems_health(
     html = client.get("/").get_data(as_text=True)
     assert "System health" in html
     assert "no scheduler has ever reported" in html
-    assert "1 e-mail waiting to be sent" in html
+    assert "1 email waiting to be sent" in html
     assert "poll-feeds" in html
     assert "old-failure" not in html
 

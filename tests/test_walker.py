@@ -2,7 +2,7 @@
 
 The walker loads the demo data, crawls the app as an admin and as a visitor (links,
 forms, and the query keys each view reads), submits each form once with plausible
-values so that the e-mails it sends hold links with tokens (crawled in turn), and
+values so that the emails it sends hold links with tokens (crawled in turn), and
 then, as each role, sends every target Hypothesis-made submissions mixing valid
 values with hostile ones; the admin also sweeps every field with each kind of value
 that has broken a view, and every address with impossible ids (tests/walker.py).
@@ -94,7 +94,7 @@ def _set_up(client: Any, found: walker.Crawl) -> None:
         response = client.post(target.url, data=walker.valid_form(target))
         if response.status_code == 200 and response.mimetype == "text/html":
             bodies.append(response.get_data(as_text=True))
-    # The outbox shows the e-mails sent, with their links (tokens included).
+    # The outbox shows the emails sent, with their links (tokens included).
     walker.crawl(client, found, ["/admin/outbox/"], extra_bodies=bodies)
 
 

@@ -59,7 +59,7 @@ class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     #: The last 30-second time step whose code was accepted: a code is used only once.
     totp_last_step: Mapped[int | None]
     totp_enabled_at: Mapped[datetime | None]
-    #: Receives the reach report by e-mail (set on the account page).
+    #: Receives the reach report by email (set on the account page).
     reach_report_subscribed: Mapped[bool] = mapped_column(
         default=False, server_default=false()
     )

@@ -72,7 +72,7 @@ def password_problems(
         if len(w) >= 4
     }
     if lowered in {c.lower() for c in context} or any(lowered == w for w in words):
-        return ["Password must not be your name or e-mail address"]
+        return ["Password must not be your name or email address"]
     if len(set(password)) < 3:
         return ["Password must not repeat the same few characters"]
     return []

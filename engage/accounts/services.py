@@ -39,12 +39,12 @@ log = logging.getLogger(__name__)
 
 
 def normalise_email(email: str) -> str:
-    """Lower-case and trim an e-mail address so each person has one account."""
+    """Lower-case and trim an email address so each person has one account."""
     return email.strip().lower()
 
 
 def get_user_by_email(email: str) -> User | None:
-    """Return the user with this e-mail address, if any."""
+    """Return the user with this email address, if any."""
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
@@ -82,10 +82,10 @@ def create_user(
     password: str | None = None,
     now: datetime,
 ) -> User:
-    """Create a staff user; without a password they set one through an e-mailed link."""
+    """Create a staff user; without a password they set one through an emailed link."""
     email = normalise_email(email)
     if get_user_by_email(email) is not None:
-        raise Conflict("A user with that e-mail address already exists.")
+        raise Conflict("A user with that email address already exists.")
     user = User(
         email=email, name=name.strip(), role=role, created_at=now, updated_at=now
     )
@@ -112,14 +112,14 @@ def update_user(
     email = normalise_email(email)
     other = get_user_by_email(email)
     if other is not None and other.id != user.id:
-        raise Conflict("A user with that e-mail address already exists.")
+        raise Conflict("A user with that email address already exists.")
     if user.id == actor.id and (role != user.role or not is_active):
         raise ValidationError("You cannot change your own role or deactivate yourself.")
     changes = []
     if user.name != name.strip():
         changes.append("name")
     if user.email != email:
-        changes.append("e-mail")
+        changes.append("email")
     if user.role != role:
         changes.append(f"role {user.role.value}→{role.value}")
     if user.is_active != is_active:
@@ -265,7 +265,7 @@ def _token_hash(token: str) -> str:
 def issue_password_link(
     user: User, *, actor: User | str, now: datetime, reason: str
 ) -> str:
-    """Create a single-use set-password link for ``user`` and e-mail it to them.
+    """Create a single-use set-password link for ``user`` and email it to them.
 
     Returns the token (for tests and the CLI); it is stored only as a hash.
     """
@@ -315,14 +315,12 @@ def set_password_with_token(token: str, password: str, *, now: datetime) -> User
     user = record.user
     _set_password(user, password, now=now)
     record.used_at = now
-    record_event(
-        user, "password_set", "user", user.id, "through e-mailed link", now=now
-    )
+    record_event(user, "password_set", "user", user.id, "through emailed link", now=now)
     return user
 
 
 def request_password_reset(email: str, *, now: datetime) -> None:
-    """E-mail a reset link if the address is an active user's; silent otherwise."""
+    """Email a reset link if the address is an active user's; silent otherwise."""
     user = get_user_by_email(email)
     if user is None or not user.is_active:
         return

@@ -1,10 +1,10 @@
 """The daily action digest: each owner's actions due within 7 days or overdue.
 
 It also lists the owner's overdue commitments to stakeholders (a user with only an
-overdue commitment gets one too). Run by the ``action-digest`` job. One e-mail per
+overdue commitment gets one too). Run by the ``action-digest`` job. One email per
 active owner who has something due or overdue, nothing otherwise, and never twice
 for the same day (a row in ``action_digests_sent`` per owner and day, written with
-the e-mail).
+the email).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def _subject(actions: int, promised: int) -> str:
 
 
 def send_action_digests(*, now: datetime) -> dict[str, int]:
-    """E-mail each owner their due and overdue actions, once per day; the counts."""
+    """Email each owner their due and overdue actions, once per day; the counts."""
     today = local_day(now)
     end = today + timedelta(days=DIGEST_DAYS)
     already = set(

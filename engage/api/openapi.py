@@ -271,7 +271,7 @@ INTERACTION = {
         }
     ),
     "description": "A confirmed interaction with one or more audiences. No personal "
-    "data: no contacts' names or e-mail addresses, no staff names, and no heading or "
+    "data: no contacts' names or email addresses, no staff names, and no heading or "
     "summary (either may name people).",
 }
 

@@ -226,7 +226,7 @@ def add_contact(
     actor: User,
     now: datetime,
 ) -> AudienceContact:
-    """Record a named contact for an audience (an e-mail address once in each)."""
+    """Record a named contact for an audience (an email address once in each)."""
     address = email.strip()
     if address and any(
         c.email and c.email.lower() == address.lower() for c in audience.contacts

@@ -1,7 +1,7 @@
 """The audit log in plain words: who did what to which record, with a link to it.
 
 Each event becomes a sentence such as "Priya Shah changed Dr Ahmed's reach report
-e-mails to on". The record's name is looked up now (so a renamed action shows its
+emails to on". The record's name is looked up now (so a renamed action shows its
 current title) and linked only when the person reading may open that page; a record
 that no longer exists, and an erased member, are named without a link.
 """
@@ -97,11 +97,11 @@ VERBS: dict[str, str] = {
     "recovery_code_used": "used a recovery code for",
     "register": "registered",
     "register_again": "tried to join again as",
-    "confirm": "confirmed the e-mail address of",
+    "confirm": "confirmed the email address of",
     "equality_answers": "saved equality answers for",
     "manage_link": "asked for a manage link for",
     "self_service_update": "updated the details of",
-    "email_change_request": "asked to change the e-mail address of",
+    "email_change_request": "asked to change the email address of",
     "withdraw": "withdrew",
     "retention": "erased withdrawn",
     "purge_unconfirmed": "deleted unconfirmed",
@@ -110,7 +110,7 @@ VERBS: dict[str, str] = {
     "breach.updated": "changed",
     "notice.publish": "published",
     "organisation.update": "changed",
-    "test_send": "e-mailed themselves a test copy of",
+    "test_send": "emailed themselves a test copy of",
     "publish_mailing": "published on the web",
     "lift_suppression": "took off the do-not-send list",
     "unpublish_mailing": "took off the web",
@@ -217,8 +217,8 @@ NOUNS: dict[str, tuple[str, str]] = {
         "Interaction files",
     ),
     "captured_message": (
-        "an e-mail from the capture mailbox",
-        "Captured e-mails",
+        "an email from the capture mailbox",
+        "Captured emails",
     ),
     "commitment": ("a commitment to stakeholders", "Commitments"),
     "theme": ("a theme stakeholders raise", "Themes"),
@@ -692,13 +692,13 @@ def _sentence(event: AuditEvent, record: _Record | None, viewer: Any) -> Sentenc
         match = re.fullmatch(r"reach report (on|off)", event.summary or "")
         if match and record is not None:
             if same_person:
-                return Sentence(actor, f"turned their reach report e-mails {match[1]}")
+                return Sentence(actor, f"turned their reach report emails {match[1]}")
             return Sentence(
                 actor,
                 "changed",
                 record.possessive,
                 _url(record, viewer),
-                f" reach report e-mails to {match[1]}",
+                f" reach report emails to {match[1]}",
             )
     if record is None:
         fallback = event.entity_type.replace("_", " ")

@@ -4,7 +4,7 @@ At scale 1: 2,000 activities of every kind from the data set's first day to a ye
 after its last (a quarter still to come), their sessions (reference groups meet every
 four weeks, workshops weekly), the Gold members invited to each, 40,000 attendances
 at the sessions held, and claims for about a third of the members who came. One
-member (the first active Gold member with an e-mail address) was invited to
+member (the first active Gold member with an email address) was invited to
 ``busy_sessions`` sessions (at least ``BUSY_AT_LEAST``) and came to those held: the
 member record's benchmark opens the record of the member who came to most sessions.
 """
@@ -161,7 +161,7 @@ def _session_starts(kind: ActivityKind, first: datetime, count: int) -> list[dat
 
 
 def _gold_members(ctx: Context) -> list[tuple[int, str]]:
-    """Active Gold members with an e-mail address: (id, address), in id order."""
+    """Active Gold members with an email address: (id, address), in id order."""
     table = Member.__table__
     return [
         (row.id, row.email)

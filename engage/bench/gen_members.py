@@ -73,7 +73,7 @@ def _member_row(ctx: Context, i: int) -> dict[str, Any]:
 
 
 def members(ctx: Context) -> None:
-    """PPI members with topics, consents (most to e-mail) and equality answers."""
+    """PPI members with topics, consents (most to email) and equality answers."""
     count = insert_rows(
         ctx,
         Member.__table__,

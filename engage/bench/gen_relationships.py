@@ -10,7 +10,7 @@ Interactions fall on audiences in proportion to their influence times their
 interest, so the busiest (the audience page's benchmark) has about three times the
 average. Each has 1 or 2 audiences, 0 to 2 contacts of those audiences, 1 to 3
 themes and one member of staff (its owner); sentiment is mostly positive or
-neutral, and about 2% are drafts from e-mail (some not yet judged). Each commitment
+neutral, and about 2% are drafts from email (some not yet judged). Each commitment
 belongs to a confirmed interaction and to one of its audiences: 70% done, 25% open
 (``OVERDUE_SHARE`` of those past due) and 5% dropped. The health history is made
 up for the pages (a wandering score with its band); the nightly scoring writes the
@@ -74,7 +74,7 @@ SENTIMENTS = (
     Sentiment.MIXED,
 )
 SENTIMENT_WEIGHTS = (35, 40, 12, 13)
-#: The share of interactions that are drafts filed from e-mail.
+#: The share of interactions that are drafts filed from email.
 DRAFT_SHARE = 0.02
 #: Commitments' statuses and how often; the share of open ones past their due day.
 COMMITMENT_STATUSES = (

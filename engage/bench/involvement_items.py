@@ -228,6 +228,6 @@ def prepare_result(*, runs: int, warmup: int) -> Result:
         f"≤ {PREPARE_TARGET_MS:g} ms",
         median <= PREPARE_TARGET_MS,
         f"peak memory {peak / 1_000_000:.1f} MB (one call); an activity asking "
-        "every member by e-mail, text or letter, as consent allows; baseline: one "
+        "every member by email, text or letter, as consent allows; baseline: one "
         "bare INSERT ... SELECT of as many rows; both rolled back",
     )

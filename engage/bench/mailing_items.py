@@ -80,7 +80,7 @@ def _drop(mailing_id: int) -> None:
 
 
 def prepare_result(*, runs: int, warmup: int) -> Result:
-    """Record a send to every member by e-mail (rolled back), against a bare insert."""
+    """Record a send to every member by email (rolled back), against a bare insert."""
     mailing = _new_mailing("Bench: a send to every member")
     mailing_id = mailing.id
     now = utcnow()
@@ -276,7 +276,7 @@ def _sample_message(mailing_id: int) -> EmailMessage:
         raise RuntimeError("the bench mailing has no copies")
     copy = sending.outgoing(mailing, recipient, message_id="<bench@localhost>")
     if not isinstance(copy, transports.OutgoingEmail):
-        raise RuntimeError("the bench mailing's copy is not an e-mail")
+        raise RuntimeError("the bench mailing's copy is not an email")
     message = build_message(
         str(current_app.config["MAIL_FROM"]),
         copy.address,

@@ -438,7 +438,7 @@ def keep_pending(
     """Keep an upload's copy until it is confirmed, replacing the actor's earlier one.
 
     ``copy`` is the CSV ``blank_columns`` made of the file: columns the import does
-    not read (a tool's e-mail, name and IP address columns among them) are never
+    not read (a tool's email, name and IP address columns among them) are never
     stored. Kept uploads expire after PENDING_MAX_AGE.
     """
     db.session.execute(

@@ -71,7 +71,7 @@ def _rates() -> dict[str, InvolvementRate]:
 
 
 def _gold_members() -> list[Member]:
-    """Active Gold members with an e-mail address, by name."""
+    """Active Gold members with an email address, by name."""
     return list(
         db.session.scalars(
             select(Member)

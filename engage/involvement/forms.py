@@ -58,7 +58,7 @@ SUPPORT_CHOICES = choices(
 )
 CHANNEL_CHOICES = choices(
     [
-        (ContactChannel.EMAIL.value, "E-mail"),
+        (ContactChannel.EMAIL.value, "Email"),
         (ContactChannel.SMS.value, "Text message"),
         (ContactChannel.POST.value, "Letter"),
     ]

@@ -4,8 +4,8 @@ sessions off.
 Who is invited means what it means for a mailing: the same criteria and the same
 consent rule, in SQL, from ``engage.mailings.recipients`` (there is no second rule).
 Each person gets one invitation per upcoming session, by one channel: the first of
-the activity's channels (e-mail, then text, then letter) that their consent and
-address allow. Contacts of the chosen audiences are invited by e-mail. The
+the activity's channels (email, then text, then letter) that their consent and
+address allow. Contacts of the chosen audiences are invited by email. The
 send-involvement job (jobs/involvement.py) sends them and every later message.
 
 Services only: nothing here commits.
@@ -296,7 +296,7 @@ def invite(activity: InvolvementActivity, *, actor: User, now: datetime) -> int:
     """Invite the people the activity's criteria choose (the job sends); how many
     invitations were added."""
     if not activity.channels:
-        raise ValidationError("Choose at least one channel: e-mail, text or letter.")
+        raise ValidationError("Choose at least one channel: email, text or letter.")
     if not upcoming_sessions(activity, now):
         raise Conflict("This activity has no sessions still to come.")
     added = prepare_invitations(activity, now)

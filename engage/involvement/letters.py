@@ -1,6 +1,6 @@
 """Letters about involvement activities, for those invited by post: a printable page.
 
-The send-involvement job sends e-mails and texts; letters (invitations, freed
+The send-involvement job sends emails and texts; letters (invitations, freed
 places, changes and cancellations — reminders would arrive too late) are listed here
 to print, each with its words and the person's private link, then marked as posted.
 Consent to letters is checked again when the page is made and when they are marked.

@@ -1,4 +1,4 @@
-"""The words of every message about an involvement activity, by e-mail, text or letter.
+"""The words of every message about an involvement activity, by email, text or letter.
 
 An invitation, the reminders a week and a day before, "a place has come free and it
 is yours", a change of time or place, and a cancellation. Each says what, when (UK
@@ -49,7 +49,7 @@ class Notice(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Message:
-    """One message's subject and plain-text body (the e-mail's HTML is made from it)."""
+    """One message's subject and plain-text body (the email's HTML is made from it)."""
 
     subject: str
     text: str

@@ -60,7 +60,7 @@ A = InvolvementActivity
 
 WEEK = timedelta(days=7)
 DAY = timedelta(days=1)
-#: The messages that go by letter (printed), the rest only by e-mail and text.
+#: The messages that go by letter (printed), the rest only by email and text.
 BY_LETTER = (Notice.CANCELLATION, Notice.CHANGE, Notice.PLACE, Notice.INVITATION)
 
 _cancelled_moment = func.coalesce(S.cancelled_at, A.cancelled_at)
@@ -165,9 +165,9 @@ def load(ids: Sequence[int]) -> list[InvolvementInvitation]:
 
 #: Why nothing may go to a stakeholder contact now (``recipients.contacts_now``).
 _CONTACT_WORDS = {
-    "no_address": "We have no e-mail address for them",
-    "suppressed": "Their e-mail address is on the do-not-send list",
-    "member_said_no": "A member with their e-mail address has said no to e-mails",
+    "no_address": "We have no email address for them",
+    "suppressed": "Their email address is on the do-not-send list",
+    "member_said_no": "A member with their email address has said no to emails",
 }
 
 

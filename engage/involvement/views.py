@@ -137,7 +137,7 @@ def _on_field(form: Any, fallback: str) -> Any:
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def new() -> ResponseReturnValue:
-    # E-mail is ticked to begin with; not once sent, where none ticked means none.
+    # Email is ticked to begin with; not once sent, where none ticked means none.
     initial = {"channels": [ContactChannel.EMAIL]} if request.method == "GET" else {}
     form = _form(None, with_schedule=True, data=initial)
     if form.validate_on_submit():

@@ -1,1 +1,1 @@
-"""Outgoing e-mail: SMTP when configured, otherwise an outbox admins can read."""
+"""Outgoing email: SMTP when configured, otherwise an outbox admins can read."""

@@ -1,18 +1,18 @@
 """Mail delivery: an edge, run after the request's commit, that owns its transactions.
 
 ``send_mail`` (engage.mail.services) writes a message to the outbox in the caller's
-transaction, and ``request_mail`` (engage.mail.requests) records an e-mail asked for
+transaction, and ``request_mail`` (engage.mail.requests) records an email asked for
 by address; neither commits. What happens after the caller commits is here, outside
 any request: the session hooks below start a background thread once the caller's
 transaction commits (and forget the work on a rollback), and the ``deliver-mail``
 job (``prepare_and_deliver``) catches up on whatever the thread did not finish. Like
-the job runner, this code commits: each requested e-mail is prepared, and each
+the job runner, this code commits: each requested email is prepared, and each
 message claimed, sent and marked, in its own short transaction, so a slow mail server
 holds no lock and a crash loses nothing.
 
 Whoever sends a message first claims it with a conditional UPDATE, so the thread and
 the job never both send it; failures are retried with back-off (docs/security.md F7).
-Requested e-mails are prepared after the response, so known and unknown addresses
+Requested emails are prepared after the response, so known and unknown addresses
 cost the request the same (docs/security.md A8).
 """
 
@@ -231,7 +231,7 @@ def deliver_queued(*, now: datetime) -> dict[str, int]:
     return counts
 
 
-# E-mails asked for by address ------------------------------------------------------
+# Emails asked for by address ------------------------------------------------------
 
 
 def _handler(kind: str) -> Callable[..., Any]:
@@ -241,7 +241,7 @@ def _handler(kind: str) -> Callable[..., Any]:
 
 
 def prepare_request(request_id: int, *, now: datetime) -> bool:
-    """Claim one request and let its service write the e-mail; False if taken.
+    """Claim one request and let its service write the email; False if taken.
 
     The claim (deleting the row) and the service's writes commit together, so a
     failure leaves the request for the next try and two workers never both send.
@@ -267,7 +267,7 @@ def prepare_requested(*, now: datetime) -> int:
 
 
 def prepare_and_deliver(*, now: datetime) -> dict[str, int]:
-    """Prepare requested e-mails, then send those due (the ``deliver-mail`` job)."""
+    """Prepare requested emails, then send those due (the ``deliver-mail`` job)."""
     prepared = prepare_requested(now=now)
     return {"prepared": prepared, **deliver_queued(now=now)}
 
@@ -328,7 +328,7 @@ def _prepare_in_background(app: Flask, request_ids: list[int]) -> None:
                 prepare_request(request_id, now=utcnow())
             except Exception:  # the deliver-mail job will try again
                 db.session.rollback()
-                log.exception("preparing a requested e-mail failed")
+                log.exception("preparing a requested email failed")
         db.session.remove()
 
 

@@ -1,4 +1,4 @@
-"""Outbox model: every e-mail, kept for admins (no SMTP) or queued for delivery."""
+"""Outbox model: every email, kept for admins (no SMTP) or queued for delivery."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class MailStatus(enum.StrEnum):
 
 
 class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
-    """An e-mail: written in the sender's transaction, delivered after it commits."""
+    """An email: written in the sender's transaction, delivered after it commits."""
 
     __tablename__ = "outbox_messages"
 
@@ -64,7 +64,7 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
 
 
 class MailRequest(db.Model):  # type: ignore[name-defined,misc]
-    """An e-mail asked for by address, prepared after the response (see requests).
+    """An email asked for by address, prepared after the response (see requests).
 
     Whether the address belongs to anyone is decided by the mail worker, not the
     request, so known and unknown addresses cost the request the same; the row is

@@ -1,4 +1,4 @@
-"""Mail service: the one way Engage sends e-mail.
+"""Mail service: the one way Engage sends email.
 
 ``send_mail`` writes every message to the outbox table in the caller's transaction,
 so nothing is lost and nothing is sent for work that was rolled back; it never
@@ -32,7 +32,7 @@ PENDING_MAIL_KEY = "engage_pending_mail"
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file attached to an e-mail."""
+    """A file attached to an email."""
 
     filename: str
     content_type: str
@@ -40,7 +40,7 @@ class Attachment:
 
 
 def footer(reason: str) -> str:
-    """The foot of every e-mail: who sent it, how to reach them, and why it came."""
+    """The foot of every email: who sent it, how to reach them, and why it came."""
     from engage.organisation.services import identity
 
     org = identity()
@@ -50,7 +50,7 @@ def footer(reason: str) -> str:
     contact = " or ".join(way for way in (org.email, org.phone) if way)
     if contact:
         lines.append(f"Contact us: {contact}")
-    lines.append(f"You are getting this e-mail because {reason}.")
+    lines.append(f"You are getting this email because {reason}.")
     lines.append(f"How we use your information: {absolute_url('organisation.privacy')}")
     return "\n".join(lines)
 
@@ -65,10 +65,10 @@ def send_mail(
     attachments: tuple[Attachment, ...] = (),
     footed: bool = False,
 ) -> None:
-    """Write an e-mail to the outbox; with SMTP, it leaves once the caller commits.
+    """Write an email to the outbox; with SMTP, it leaves once the caller commits.
 
-    Every e-mail ends with the organisation's details and ``reason``, the words after
-    "You are getting this e-mail because"; ``footed`` says the text and HTML already
+    Every email ends with the organisation's details and ``reason``, the words after
+    "You are getting this email because"; ``footed`` says the text and HTML already
     end with them (a mailing, whose renderer writes its own footer).
     """
     config = current_app.config
@@ -98,7 +98,7 @@ def send_mail(
 
 
 def mail_server_set_up() -> bool:
-    """Whether e-mails leave (an SMTP server is set up), or are only kept in the
+    """Whether emails leave (an SMTP server is set up), or are only kept in the
     outbox for administrators to read."""
     return bool(current_app.config.get("SMTP_URL"))
 
@@ -129,7 +129,7 @@ def build_message(
 
 
 def absolute_url(endpoint: str, **values: object) -> str:
-    """An absolute link for an e-mail, from BASE_URL (no request needed: e-mails are
+    """An absolute link for an email, from BASE_URL (no request needed: emails are
     also written by jobs and by background threads, which have none)."""
     base = str(current_app.config["BASE_URL"]).rstrip("/")
     return base + current_app.url_map.bind("localhost").build(endpoint, values)

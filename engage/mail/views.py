@@ -1,4 +1,4 @@
-"""Outbox views: administrators read the e-mails kept when no SMTP server is set."""
+"""Outbox views: administrators read the emails kept when no SMTP server is set."""
 
 from __future__ import annotations
 

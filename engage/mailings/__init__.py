@@ -1,1 +1,1 @@
-"""Mailings: compose newsletters, send them by e-mail, text and letter, measure them."""
+"""Mailings: compose newsletters, send them by email, text and letter, measure them."""

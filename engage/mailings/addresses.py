@@ -2,7 +2,7 @@
 
 Every part of mailings (choosing recipients, unsubscribing, bounces and receipts,
 a member's record) compares addresses in the form ``normalise_address`` gives, in
-Python, or ``normalised_sql`` gives, in SQL; both agree. An e-mail address is
+Python, or ``normalised_sql`` gives, in SQL; both agree. An email address is
 trimmed and lower-cased as a member's own is (``registration.normalise_email``); a
 mobile number is trimmed.
 """
@@ -35,14 +35,14 @@ if TYPE_CHECKING:
 class ChannelWords:
     """How a channel reads: its name, what it brings, and the detail it uses."""
 
-    name: str  #: "E-mail"
-    messages: str  #: "e-mails"
-    address: str  #: "e-mail address"
+    name: str  #: "Email"
+    messages: str  #: "emails"
+    address: str  #: "email address"
 
 
 #: Each channel in plain words (the only such table in mailings).
 CHANNEL_WORDS = {
-    ContactChannel.EMAIL: ChannelWords("E-mail", "e-mails", "e-mail address"),
+    ContactChannel.EMAIL: ChannelWords("Email", "emails", "email address"),
     ContactChannel.SMS: ChannelWords("Text message", "text messages", "mobile number"),
     ContactChannel.POST: ChannelWords("Letter", "letters", "postal address"),
     ContactChannel.PHONE: ChannelWords("Phone call", "phone calls", "phone number"),

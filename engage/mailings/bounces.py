@@ -6,7 +6,7 @@ mailbox; a mailbox provider whose user marks a message as spam may send an abuse
 report (ARF, RFC 5965: ``report-type=feedback-report``). Each is parsed here with
 the standard library, matched to the copy of the mailing it is about, and filed
 once: a hard bounce marks the copy bounced and the address undeliverable; a
-complaint suppresses the address and withdraws a member's e-mail consent; a refusal
+complaint suppresses the address and withdraws a member's email consent; a refusal
 (the receiving server's policy, or a full mailbox) marks the copy failed and leaves
 the address alone; a soft bounce (4.x.x) is recorded and otherwise ignored (the
 server tries again).
@@ -62,10 +62,10 @@ _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 #: Enhanced status codes (RFC 3463) in plain words; others by their class.
 _STATUS_WORDS = {
     "5.1.1": "the address does not exist",
-    "5.1.2": "the address's domain does not exist or takes no e-mail",
-    "5.1.3": "the address is not a valid e-mail address",
+    "5.1.2": "the address's domain does not exist or takes no email",
+    "5.1.3": "the address is not a valid email address",
     "5.1.6": "the mailbox has moved and left no forwarding address",
-    "5.1.10": "the address's domain takes no e-mail",
+    "5.1.10": "the address's domain takes no email",
     "5.2.1": "the mailbox is closed",
     "5.2.2": "the mailbox is full",
     "5.4.4": "the address's domain could not be found",
@@ -227,7 +227,7 @@ def _arf_findings(message: Message, original: Message | None) -> list[Finding]:
     if not addresses and original is not None:
         addresses = _to_addresses(original)
     detail = (
-        "Reported one of our e-mails as spam (a complaint from their e-mail provider)"
+        "Reported one of our emails as spam (a complaint from their email provider)"
     )
     return [Finding(COMPLAINT, a, "", detail) for a in addresses[:10]] or [
         Finding(COMPLAINT, None, "", detail)
@@ -354,7 +354,7 @@ def mark_refused(recipient: MailingRecipient, detail: str, *, now: datetime) -> 
 
 
 def mark_complained(recipient: MailingRecipient, detail: str, *, now: datetime) -> None:
-    """A complaint: the address is suppressed, a member's e-mail consent withdrawn."""
+    """A complaint: the address is suppressed, a member's email consent withdrawn."""
     member = _member(recipient)
     if member is not None and member.status is MemberStatus.ERASED:
         return
@@ -380,7 +380,7 @@ def mark_complained(recipient: MailingRecipient, detail: str, *, now: datetime) 
         "complaint",
         "member" if member is not None else "audience_contact",
         recipient.member_id if member is not None else recipient.contact_id,
-        f"marked mailing {recipient.mailing_id} as spam; e-mail stopped",
+        f"marked mailing {recipient.mailing_id} as spam; email stopped",
         now=now,
     )
 

@@ -1,4 +1,4 @@
-"""Turning a mailing's Markdown into the HTML and plain-text e-mail each person gets."""
+"""Turning a mailing's Markdown into the HTML and plain-text email each person gets."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ SECONDARY_TEXT = "#4c6272"
 BORDER = "#d8dde0"
 FONT = "Arial, Helvetica, sans-serif"
 
-#: The (text, background) colour pairs the e-mail uses: each passes WCAG AA (4.5:1).
+#: The (text, background) colour pairs the email uses: each passes WCAG AA (4.5:1).
 COLOUR_PAIRS = (
     (TEXT, WHITE),
     (BLUE, WHITE),
@@ -69,7 +69,7 @@ _STYLES = {
 
 @dataclass(frozen=True)
 class RenderedEmail:
-    """One person's e-mail: the HTML part and the plain-text part, same content."""
+    """One person's email: the HTML part and the plain-text part, same content."""
 
     subject: str
     html: str
@@ -154,7 +154,7 @@ class _Inline:
         self.pictures = pictures
 
     def _href(self, url: str) -> str:
-        # Web links go through ``link_for`` (counted clicks); an e-mail address is
+        # Web links go through ``link_for`` (counted clicks); an email address is
         # written as it is.
         if self.link_for is None or not _allowed(url, IMAGE_SCHEMES):
             return url
@@ -240,7 +240,7 @@ class _Inline:
 
 
 class _HtmlBody:
-    """A body's block Markdown as HTML, styled inline for e-mail (or plain, for
+    """A body's block Markdown as HTML, styled inline for email (or plain, for
     the web copy), headings placed below the subject's h1."""
 
     def __init__(self, inline: _Inline, *, styled: bool) -> None:
@@ -467,13 +467,13 @@ def render_email(
     open_pixel_url: str | None = None,
     reason: str | None = None,
 ) -> RenderedEmail:
-    """The e-mail for one recipient.
+    """The email for one recipient.
 
     ``unsubscribe_url`` goes in the footer (None in a preview or test send);
-    ``link_for`` turns each link of the body into the link written in the e-mail
+    ``link_for`` turns each link of the body into the link written in the email
     (tracked clicks), and ``open_pixel_url`` adds the image that counts an open;
     both are given only for mailings sent with tracking on. ``reason`` finishes
-    "You are getting this e-mail because …" (by default: they agreed to hear from
+    "You are getting this email because …" (by default: they agreed to hear from
     the organisation).
     """
     from engage.mail.services import absolute_url
@@ -510,11 +510,11 @@ def render_email(
         text_lines.append(", ".join(org.address_lines))
     if contact:
         text_lines.append(f"Contact us: {contact}")
-    text_lines.append(f"You are getting this e-mail because {why}.")
+    text_lines.append(f"You are getting this email because {why}.")
     if unsubscribe_url:
-        text_lines.append(f"Unsubscribe from these e-mails: {unsubscribe_url}")
+        text_lines.append(f"Unsubscribe from these emails: {unsubscribe_url}")
     if web_copy:
-        text_lines.append(f"View this e-mail in a browser: {web_copy}")
+        text_lines.append(f"View this email in a browser: {web_copy}")
     text_lines.append(f"How we use your information: {privacy}")
     return RenderedEmail(subject=subject, html=html, text="\n".join(text_lines) + "\n")
 
@@ -545,17 +545,17 @@ def _html_document(
     if contact:
         foot.append(f'<p style="{small}">Contact us: {escape(contact)}</p>')
     foot.append(
-        f'<p style="{small}">You are getting this e-mail because {escape(why)}.</p>'
+        f'<p style="{small}">You are getting this email because {escape(why)}.</p>'
     )
     if unsubscribe:
         foot.append(
             f'<p style="{small}"><a href="{escape(unsubscribe)}" {link}>'
-            "Unsubscribe from these e-mails</a></p>"
+            "Unsubscribe from these emails</a></p>"
         )
     if web_copy:
         foot.append(
             f'<p style="{small}"><a href="{escape(web_copy)}" {link}>'
-            "View this e-mail in a browser</a></p>"
+            "View this email in a browser</a></p>"
         )
     foot.append(
         f'<p style="{small}"><a href="{escape(privacy)}" {link}>'

@@ -32,7 +32,7 @@ BODY_HELP = (
     "Write in Markdown. Start a line with ## for a heading and - for a list item. "
     "A link: [link text](https://www.example.nhs.uk). An image needs a description: "
     "![What the picture shows](https://www.example.nhs.uk/picture.jpg). "
-    "The subject is the e-mail's main heading."
+    "The subject is the email's main heading."
 )
 
 CHANNEL_CHOICES = choices(
@@ -124,7 +124,7 @@ class MailingForm(FlaskForm):  # type: ignore[misc]
     )
     audience_ids = MultiCheckboxField(
         "Stakeholder audiences",
-        description="Their contacts with an e-mail address or phone number.",
+        description="Their contacts with an email address or phone number.",
         parse=parse_id,
     )
 

@@ -46,7 +46,7 @@ class SentToMember:
     what_happened: str
     #: The copy's status code (kept in the subject access data).
     status: str
-    #: The e-mail address or phone number it went to (None for a letter).
+    #: The email address or phone number it went to (None for a letter).
     address: str | None = None
     sent_at: datetime | None = None
     #: When what happened (delivered, bounced, failed, not sent) was recorded.

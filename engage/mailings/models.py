@@ -1,6 +1,6 @@
 """Mailing models: newsletters composed in Engage, who each went to, and what happened.
 
-A mailing is written once (Markdown) and sent by e-mail, text message or letter to
+A mailing is written once (Markdown) and sent by email, text message or letter to
 the members and stakeholder contacts it was addressed to. Each person and channel has
 one ``MailingRecipient`` row, written before anything is handed to a mail server or
 GOV.UK Notify, so a mailing reaches each of them at most once.
@@ -88,7 +88,7 @@ class SuppressionReason(enum.StrEnum):
         return {
             "unsubscribed": "Unsubscribed",
             "bounced": "Undeliverable (the address does not exist)",
-            "complained": "Reported our e-mail as spam",
+            "complained": "Reported our email as spam",
         }[self.value]
 
 
@@ -230,7 +230,7 @@ class MailingRecipient(db.Model):  # type: ignore[name-defined,misc]
     contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("audience_contacts.id", ondelete="CASCADE"), index=True
     )
-    #: The e-mail address or phone number used (None for letters: the address is
+    #: The email address or phone number used (None for letters: the address is
     #: read from the member's record when the batch is printed).
     address: Mapped[str | None] = mapped_column(String(254))
     status: Mapped[RecipientStatus] = mapped_column(
@@ -282,7 +282,7 @@ class Suppression(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[ContactChannel] = mapped_column(str_enum(ContactChannel, length=30))
-    #: Lower-case e-mail address, or the phone number as stored.
+    #: Lower-case email address, or the phone number as stored.
     address: Mapped[str] = mapped_column(String(254))
     reason: Mapped[SuppressionReason] = mapped_column(str_enum(SuppressionReason))
     #: What the mail server or Notify said, in plain words.

@@ -1,4 +1,4 @@
-"""GOV.UK Notify delivery receipts: what became of each e-mail and text it sent.
+"""GOV.UK Notify delivery receipts: what became of each email and text it sent.
 
 Notify POSTs a receipt to our callback address once a notification has its final
 status. Each receipt is filed once (by Notify's id and the status) against the copy
@@ -30,7 +30,7 @@ STATUSES = (DELIVERED, PERMANENT_FAILURE, TEMPORARY_FAILURE, TECHNICAL_FAILURE)
 #: What each failure means, in plain words, by channel.
 _WORDS = {
     (PERMANENT_FAILURE, ContactChannel.EMAIL): (
-        "GOV.UK Notify said the e-mail address does not exist or cannot take e-mail"
+        "GOV.UK Notify said the email address does not exist or cannot take email"
     ),
     (PERMANENT_FAILURE, ContactChannel.SMS): (
         "GOV.UK Notify said the phone number does not exist or cannot take text "

@@ -79,16 +79,16 @@ LEFT_OUT = {
     "suppressed": "Their {address} is on the do-not-send list (unsubscribed, "
     "undeliverable or reported as spam)",
 }
-#: Why an audience contact is left out (e-mail only).
+#: Why an audience contact is left out (email only).
 CONTACT_LEFT_OUT = {
-    "no_address": "Stakeholder contacts with no e-mail address",
+    "no_address": "Stakeholder contacts with no email address",
     "suppressed": (
-        "Stakeholder contacts whose e-mail address is on the do-not-send list"
+        "Stakeholder contacts whose email address is on the do-not-send list"
     ),
-    "duplicate": "Stakeholder contacts whose e-mail address already gets it",
+    "duplicate": "Stakeholder contacts whose email address already gets it",
     "member_said_no": (
-        "Stakeholder contacts whose e-mail address is a member's who has said no "
-        "to e-mails"
+        "Stakeholder contacts whose email address is a member's who has said no "
+        "to emails"
     ),
 }
 
@@ -288,7 +288,7 @@ def _contact_refusals(
 ) -> list[tuple[ColumnElement[bool], str]]:
     """SQL: the reasons (``CONTACT_LEFT_OUT`` codes) nothing may go to a contact's
     ``address`` whatever else they are sent, in the order they are given."""
-    # A member who unsubscribed (or otherwise said no to e-mails) must not go on
+    # A member who unsubscribed (or otherwise said no to emails) must not go on
     # getting them at the same address as a stakeholder contact.
     said_no = _latest_consent(ContactChannel.EMAIL, None, None, name="said_no")
     member_said_no = exists(
@@ -315,7 +315,7 @@ def contact_rows(
     selection: Selection,
 ) -> tuple[ColumnElement[str | None], ColumnElement[str | None]]:
     """SQL: (a contact's address, why it is left out — a ``CONTACT_LEFT_OUT`` code —
-    or NULL), for the contacts of the selection's audiences (by e-mail)."""
+    or NULL), for the contacts of the selection's audiences (by email)."""
     address = normalised_sql(ContactChannel.EMAIL, AudienceContact.email)
     other = aliased(AudienceContact)
     earlier = exists().where(
@@ -346,7 +346,7 @@ def contact_rows(
 def contacts_now(
     contact_ids: Sequence[int],
 ) -> dict[int, tuple[str | None, str | None]]:
-    """Each contact's e-mail address as it is now, and why nothing may be sent to it
+    """Each contact's email address as it is now, and why nothing may be sent to it
     now (a ``CONTACT_LEFT_OUT`` code, or None): the rule that chose them, re-checked
     before each later message (an address that was a duplicate stays chosen)."""
     address = normalised_sql(ContactChannel.EMAIL, AudienceContact.email)
@@ -365,7 +365,7 @@ def contacts_of(selection: Selection) -> ColumnElement[bool]:
 
 
 def wants_contacts(selection: Selection) -> bool:
-    """Whether the selection goes to audience contacts (by e-mail) at all."""
+    """Whether the selection goes to audience contacts (by email) at all."""
     return selection.by_email and bool(selection.audience_ids)
 
 
@@ -533,7 +533,7 @@ def suppression_words(channel: ContactChannel, entry: Suppression) -> str:
         detail = f": {entry.detail}" if entry.detail else ""
         return f"Their {address} is undeliverable{detail}"
     if entry.reason is SuppressionReason.COMPLAINED:
-        return "They reported our e-mail as spam"
+        return "They reported our email as spam"
     messages = CHANNEL_WORDS[channel].messages
     return f"They unsubscribed from {messages} sent to this {address}"
 
@@ -566,7 +566,7 @@ def why_not(mailing: Mailing, member: Member) -> list[str]:
     if not mailing.to_members:
         return ["This mailing is for stakeholder contacts only, not members"]
     if not mailing.channels:
-        return ["No channel (e-mail, text or letter) is chosen for this mailing yet"]
+        return ["No channel (email, text or letter) is chosen for this mailing yet"]
     status = _status_reason(member)
     if status is not None:
         return [status]

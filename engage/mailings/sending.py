@@ -92,7 +92,7 @@ def _move(
 
 def _check_ready(mailing: Mailing) -> None:
     if not mailing.channels:
-        raise ValidationError("Choose at least one channel: e-mail, text or letter.")
+        raise ValidationError("Choose at least one channel: email, text or letter.")
     if not mailing.subject.strip():
         raise ValidationError("Give the mailing a subject.")
     if any(ord(ch) < 32 for ch in mailing.subject):
@@ -480,7 +480,7 @@ def mark_failed(recipient_id: int, error: transports.SendError, now: datetime) -
 
 
 def finish_if_done(mailing: Mailing, now: datetime) -> bool:
-    """Mark ``mailing`` sent once no e-mail or text is waiting (nor any copy handed to
+    """Mark ``mailing`` sent once no email or text is waiting (nor any copy handed to
     Notify still to be looked up); True if it is."""
     waiting = db.session.scalar(
         select(func.count())
@@ -532,7 +532,7 @@ _UNSUBSCRIBE_HOLE = "https://engage.invalid/unsubscribe-link"
 
 
 def shared_rendering(mailing: Mailing) -> RenderedEmail | None:
-    """The e-mail of a mailing sent without tracking, rendered once for a batch:
+    """The email of a mailing sent without tracking, rendered once for a batch:
     people's copies differ only by their unsubscribe link (None with tracking on)."""
     if mailing.tracking:
         return None
@@ -547,7 +547,7 @@ def outgoing(
     shared: RenderedEmail | None = None,
 ) -> transports.OutgoingEmail | transports.OutgoingText:
     """One person's copy, written out for its hand-off (from ``shared_rendering``'s
-    e-mail when given)."""
+    email when given)."""
     unsubscribe = links.unsubscribe_url(recipient.id)
     address = recipient.address or ""
     if recipient.channel is ContactChannel.SMS:
@@ -587,7 +587,7 @@ def outgoing(
 
 @dataclass(frozen=True)
 class Progress:
-    """How far a mailing's e-mails and texts have got (letters counted apart)."""
+    """How far a mailing's emails and texts have got (letters counted apart)."""
 
     total: int
     sent: int

@@ -272,7 +272,7 @@ def published_by_slug(slug: str) -> Mailing | None:
 
 
 def send_test(mailing: Mailing, *, to: str, actor: User, now: datetime) -> None:
-    """E-mail the mailing, as it will look, to ``to`` (the person asking)."""
+    """Email the mailing, as it will look, to ``to`` (the person asking)."""
     found = problems(mailing.body)
     if found:
         raise ValidationError(found[0])
@@ -290,7 +290,7 @@ def send_test(mailing: Mailing, *, to: str, actor: User, now: datetime) -> None:
         footed=True,
     )
     record_event(
-        actor, "test_send", "mailing", mailing.id, "test copy e-mailed", now=now
+        actor, "test_send", "mailing", mailing.id, "test copy emailed", now=now
     )
 
 

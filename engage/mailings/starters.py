@@ -36,7 +36,7 @@ Write a short update here.
 
 # Contact us
 
-Reply to this e-mail or call us if you have any questions, or if you need this
+Reply to this email or call us if you have any questions, or if you need this
 newsletter in another format such as large print or easy read.
 """,
     ),
@@ -65,7 +65,7 @@ How practices can help: patient participation groups, surveys now open, events.
 
 # Who to contact
 
-Name, role and e-mail address for questions about this bulletin.
+Name, role and email address for questions about this bulletin.
 """,
     ),
     (

@@ -80,7 +80,7 @@ def record_links(mailing: Mailing) -> None:
 
 
 def link_for(mailing: Mailing, recipient_id: int) -> Callable[[str], str]:
-    """For one recipient's e-mail: each recorded link becomes its counted link,
+    """For one recipient's email: each recorded link becomes its counted link,
     anything else stays as written (``render_email(link_for=...)``)."""
     recorded = dict(
         db.session.execute(
@@ -122,7 +122,7 @@ def record_click(
         )
         if recipient.clicked_at is None:
             recipient.clicked_at = now
-        # Following a link shows the e-mail was opened (images may be blocked).
+        # Following a link shows the email was opened (images may be blocked).
         if recipient.opened_at is None:
             recipient.opened_at = now
         db.session.flush()

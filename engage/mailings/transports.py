@@ -1,6 +1,6 @@
 """Handing one person's copy of a mailing to the mail server or to GOV.UK Notify.
 
-E-mail goes through SMTP (``SMTP_URL``, one connection per batch) or GOV.UK Notify
+Email goes through SMTP (``SMTP_URL``, one connection per batch) or GOV.UK Notify
 (``MAILING_EMAIL_TRANSPORT = "notify"``); text messages always go through Notify,
 with its official client. Nothing here touches the database: the sender records
 each copy before the hand-off and its outcome after.
@@ -65,7 +65,7 @@ class NotConfigured(SendError):
 
 @dataclass(frozen=True)
 class OutgoingEmail:
-    """One e-mail, ready to hand over."""
+    """One email, ready to hand over."""
 
     recipient_id: int
     address: str
@@ -96,7 +96,7 @@ class Transport(Protocol):
     """A connection to one provider, used for one batch then closed."""
 
     def send_email(self, email: OutgoingEmail) -> str:
-        """Hand over an e-mail; the provider's reference for it."""
+        """Hand over an email; the provider's reference for it."""
 
     def send_text(self, text: OutgoingText) -> str:
         """Hand over a text message; the provider's reference for it."""
@@ -106,7 +106,7 @@ class Transport(Protocol):
 
 
 def email_provider() -> str:
-    """Which provider sends e-mail: ``"smtp"`` or ``"notify"``."""
+    """Which provider sends email: ``"smtp"`` or ``"notify"``."""
     name = str(current_app.config.get("MAILING_EMAIL_TRANSPORT") or SMTP).lower()
     return NOTIFY if name == NOTIFY else SMTP
 
@@ -147,7 +147,7 @@ def open_notify() -> NotifyTransport:
 
 
 def open_transport(channel: ContactChannel) -> Transport:
-    """A transport for one batch of ``channel`` (e-mail or text), from the config."""
+    """A transport for one batch of ``channel`` (email or text), from the config."""
     problem = missing_setup(channel)
     if problem is not None:
         raise NotConfigured(problem)
@@ -170,7 +170,7 @@ def _smtp_failure(code: int, what: str) -> SendError:
 
 
 class SmtpTransport:
-    """E-mail through an SMTP server: one connection for the batch."""
+    """Email through an SMTP server: one connection for the batch."""
 
     def __init__(self, smtp_url: str, *, timeout: float, sender: str) -> None:
         self.smtp_url = smtp_url
@@ -264,7 +264,7 @@ def _notify_failure(error: HTTPError) -> SendError:
 
 
 class NotifyTransport:
-    """E-mail and text messages through GOV.UK Notify's official client."""
+    """Email and text messages through GOV.UK Notify's official client."""
 
     def __init__(
         self,

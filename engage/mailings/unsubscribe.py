@@ -209,7 +209,7 @@ class Undeliverable:
 
 
 def undeliverable_for(member: Member) -> list[Undeliverable]:
-    """The member's e-mail address and phone number entries on the suppression list.
+    """The member's email address and phone number entries on the suppression list.
 
     Matched against their details as they are now and the addresses their mailings
     were sent to, oldest entry first.

@@ -43,7 +43,7 @@ from engage.membership.models import Topic
 
 bp = Blueprint("mailings", __name__, url_prefix="/mailings")
 
-#: The preview frames' policy: the e-mail's own inline styles and its images, nothing
+#: The preview frames' policy: the email's own inline styles and its images, nothing
 #: else (no script, no forms, no plug-ins), shown only inside Engage's own pages.
 FRAME_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src https: http:; "
@@ -235,7 +235,7 @@ def preview(mailing_id: int) -> ResponseReturnValue:
 @bp.get("/<int:mailing_id>/preview/email")
 @roles_required(*EDITORS)
 def preview_frame(mailing_id: int) -> ResponseReturnValue:
-    """The e-mail's HTML alone, for the preview's frames (nothing of Engage's page)."""
+    """The email's HTML alone, for the preview's frames (nothing of Engage's page)."""
     mailing = db.get_or_404(Mailing, mailing_id)
     rendered = render_email(mailing, unsubscribe_url=None)
     response = Response(rendered.html, mimetype="text/html")
@@ -249,13 +249,13 @@ def preview_frame(mailing_id: int) -> ResponseReturnValue:
 def test_send(mailing_id: int) -> ResponseReturnValue:
     mailing = db.get_or_404(Mailing, mailing_id)
     address = current_user.email
-    with change(refusal="The test e-mail was not sent: {}") as done:
+    with change(refusal="The test email was not sent: {}") as done:
         services.send_test(mailing, to=address, actor=current_user, now=utcnow())
     if done and mail_server_set_up():
-        flash(f"Test e-mail sent to you at {address}.", "success")
+        flash(f"Test email sent to you at {address}.", "success")
     elif done:
         flash(
-            "No mail server is set up, so the test e-mail was not sent: it is kept "
+            "No mail server is set up, so the test email was not sent: it is kept "
             "in the outbox, where an administrator can read it.",
             "info",
         )

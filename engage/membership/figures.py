@@ -30,7 +30,7 @@ def member_counts(
     each range of days (inclusive), in one query over the ``member_days`` rollup.
 
     The rules are engage.membership.rollup's: a member joins when they confirm
-    their e-mail address, or when staff add them (phone or paper); they are active
+    their email address, or when staff add them (phone or paper); they are active
     from then until they withdraw or are erased; they count under their tier as it
     is now. Erased members still count, as withdrawn from their withdrawal.
     """

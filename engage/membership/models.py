@@ -36,7 +36,7 @@ class Tier(enum.StrEnum):
 class MemberStatus(enum.StrEnum):
     """Where a member is in their membership."""
 
-    PENDING = "pending"  #: joined online, e-mail address not yet confirmed
+    PENDING = "pending"  #: joined online, email address not yet confirmed
     ACTIVE = "active"
     WITHDRAWN = "withdrawn"
     ERASED = "erased"  #: personal data deleted; the row stays so counts stay true
@@ -58,11 +58,11 @@ class ContactChannel(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"email": "e-mail", "sms": "text message"}.get(self.value, self.value)
+        return {"email": "email", "sms": "text message"}.get(self.value, self.value)
 
     @property
     def message(self) -> str:
-        """What a mailing sends this way: "e-mail", "text message", "letter"."""
+        """What a mailing sends this way: "email", "text message", "letter"."""
         return "letter" if self is ContactChannel.POST else self.label
 
 
@@ -76,7 +76,7 @@ class ConsentMethod(enum.StrEnum):
     STAFF = "staff"
     #: The one-click unsubscribe link in a mailing (one channel only).
     UNSUBSCRIBE = "unsubscribe"
-    #: Their e-mail provider reported that they marked a mailing as spam.
+    #: Their email provider reported that they marked a mailing as spam.
     COMPLAINT = "complaint"
 
     @property
@@ -124,14 +124,14 @@ class SupportNeed(enum.StrEnum):
 
 
 class TokenPurpose(enum.StrEnum):
-    """What a member's single-use token does (an e-mailed link, or the join step)."""
+    """What a member's single-use token does (an emailed link, or the join step)."""
 
     CONFIRM = "confirm"
     MANAGE = "manage"
-    #: Kept in the join session (never e-mailed): lets a new member answer the
+    #: Kept in the join session (never emailed): lets a new member answer the
     #: optional equality questions without the session naming them.
     EQUALITY = "equality"
-    #: E-mailed to a new address a member asked for; opening it applies the change.
+    #: Emailed to a new address a member asked for; opening it applies the change.
     EMAIL_CHANGE = "email_change"
 
 
@@ -178,7 +178,7 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
-    #: Lower-cased; unique, so one e-mail address is one member.
+    #: Lower-cased; unique, so one email address is one member.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     #: A new address the member asked for, applied once they open the link sent to it.
     pending_email: Mapped[str | None] = mapped_column(String(254))
@@ -252,7 +252,7 @@ class ConsentRecord(db.Model):  # type: ignore[name-defined,misc]
 
 
 class MemberToken(db.Model):  # type: ignore[name-defined,misc]
-    """A member's single-use, expiring e-mailed link; only its hash is stored."""
+    """A member's single-use, expiring emailed link; only its hash is stored."""
 
     __tablename__ = "member_tokens"
 

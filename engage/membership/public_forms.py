@@ -104,7 +104,7 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
         "Email address",
         description="We will send you a link to confirm it.",
         filters=[_optional_text],
-        # One way to contact the member is needed (detail_problems): e-mail is the
+        # One way to contact the member is needed (detail_problems): email is the
         # one offered first, so it is not marked optional.
         validators=[
             RequiredElsewhere(),

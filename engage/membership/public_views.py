@@ -62,7 +62,7 @@ def _token_limit() -> str:
     return str(current_app.config["MEMBERSHIP_TOKEN_LIMIT"])
 
 
-#: One budget for every page opened with an e-mailed link, so guessing is slow.
+#: One budget for every page opened with an emailed link, so guessing is slow.
 token_limit = limiter.shared_limit(_token_limit, scope="membership-token")
 
 
@@ -241,7 +241,7 @@ def confirm_through_manage(token: str) -> ResponseReturnValue:
         return redirect(url_for("join.manage", token=token))
     with change(catch=()):
         registration.activate(
-            member, now=utcnow(), how="e-mail confirmed through a manage link"
+            member, now=utcnow(), how="email confirmed through a manage link"
         )
     return _manage_page(member, token, confirmed=True)
 

@@ -94,7 +94,7 @@ class RegistrationResult:
 
     created: bool
     member: Member | None = None
-    #: The confirmation token for a new e-mail registration (tests use it).
+    #: The confirmation token for a new email registration (tests use it).
     token: str | None = field(default=None, repr=False)
 
 
@@ -211,15 +211,15 @@ def find_token(token: str, purpose: TokenPurpose, *, now: datetime) -> MemberTok
 
 
 def member_link(endpoint: str, token: str) -> str:
-    """The absolute link to a member's page at ``endpoint`` for an e-mail."""
+    """The absolute link to a member's page at ``endpoint`` for an email."""
     return absolute_url(endpoint, token=token)
 
 
 def send_manage_link(
     member: Member, template: str, subject: str, *, now: datetime
 ) -> str:
-    """E-mail ``member`` a new manage link with ``template``; the token ("" if none)."""
-    if not member.email:  # only members found by their e-mail address get here
+    """Email ``member`` a new manage link with ``template``; the token ("" if none)."""
+    if not member.email:  # only members found by their email address get here
         return ""
     token = issue_token(member, TokenPurpose.MANAGE, MANAGE_LINK_LIFETIME, now=now)
     text = render_template(
@@ -242,10 +242,10 @@ def send_manage_link(
 
 @dataclass(frozen=True)
 class CheckedRegistration:
-    """A join after its read phase: checked, its address looked up, its e-mail written.
+    """A join after its read phase: checked, its address looked up, its email written.
 
     ``known_id`` is the member who already had the address, if any; ``confirmation``
-    the link and e-mail for a new e-mail registration. Nothing is stored yet.
+    the link and email for a new email registration. Nothing is stored yet.
     """
 
     data: Registration
@@ -259,7 +259,7 @@ def check_registration(data: Registration) -> CheckedRegistration:
 
     Reads only (the address's owner, and what the write phase needs of the
     organisation: its notices' state and identity, see ``organisation.read_ahead``)
-    and renders the confirmation e-mail, so the caller can end this read
+    and renders the confirmation email, so the caller can end this read
     transaction before taking the write lock for ``store_registration`` (on SQLite
     the database-wide lock, see ``engage.db.begin_write``): concurrent joins then
     queue only for each other's writes (docs/security.md F5).
@@ -284,10 +284,10 @@ def check_registration(data: Registration) -> CheckedRegistration:
 def store_registration(
     checked: CheckedRegistration, *, now: datetime
 ) -> RegistrationResult:
-    """The write phase of a join: register the member (double opt-in with an e-mail).
+    """The write phase of a join: register the member (double opt-in with an email).
 
     An address that already belongs to a member changes nothing: its owner is
-    e-mailed a manage link instead, and the caller shows the same page. Run it in
+    emailed a manage link instead, and the caller shows the same page. Run it in
     a write transaction begun after ``check_registration``'s read ended; the caller
     commits.
     """
@@ -314,7 +314,7 @@ def store_registration(
     )
     # A concurrent join with the same address loses on the unique constraint. One
     # flush writes the member with its topics and consents, the first writes of this
-    # transaction (so no savepoint is needed); the audit event, links and e-mail
+    # transaction (so no savepoint is needed); the audit event, links and email
     # below are written when the caller commits.
     refused = first_write_refused(db.session(), member)
     if refused is not None:
@@ -338,14 +338,14 @@ def store_registration(
 
 @dataclass(frozen=True)
 class _Confirmation:
-    """A confirmation link's token and the e-mail carrying it, not yet stored."""
+    """A confirmation link's token and the email carrying it, not yet stored."""
 
     token: str
     text: str
 
 
 def _confirmation(name: str) -> _Confirmation:
-    """A new confirmation token and its e-mail's text for a member called ``name``."""
+    """A new confirmation token and its email's text for a member called ``name``."""
     token = secrets.token_urlsafe(32)
     text = render_template(
         "membership/email/confirm.txt",
@@ -359,7 +359,7 @@ def _confirmation(name: str) -> _Confirmation:
 def _send_confirmation(
     member: Member, email: str, confirmation: _Confirmation, *, now: datetime
 ) -> str:
-    """Store ``confirmation``'s single-use link for ``member`` and e-mail it."""
+    """Store ``confirmation``'s single-use link for ``member`` and email it."""
     _store_token(
         member, TokenPurpose.CONFIRM, confirmation.token, CONFIRM_LINK_LIFETIME, now=now
     )
@@ -373,7 +373,7 @@ def _send_confirmation(
 
 
 def _already_registered(member: Member, *, now: datetime) -> RegistrationResult:
-    """Answer a join with a registered address: e-mail its owner, change nothing.
+    """Answer a join with a registered address: email its owner, change nothing.
 
     A member who never confirmed gets a fresh confirmation link (the first may be lost
     or expired); anyone else gets a manage link. The page shown is the same either way.
@@ -382,7 +382,7 @@ def _already_registered(member: Member, *, now: datetime) -> RegistrationResult:
         _send_confirmation(
             member, member.email, _confirmation(member.name or ""), now=now
         )
-        summary = "join form sent with an unconfirmed address; confirm link e-mailed"
+        summary = "join form sent with an unconfirmed address; confirm link emailed"
     else:
         send_manage_link(
             member,
@@ -390,7 +390,7 @@ def _already_registered(member: Member, *, now: datetime) -> RegistrationResult:
             "You are already registered for the PPI membership scheme",
             now=now,
         )
-        summary = "join form sent with a registered address; manage link e-mailed"
+        summary = "join form sent with a registered address; manage link emailed"
     record_event(PUBLIC, "register_again", "member", member.id, summary, now=now)
     db.session.flush()
     return RegistrationResult(created=False)
@@ -429,16 +429,16 @@ def find_confirm_token(token: str, *, now: datetime) -> MemberToken:
 
 
 def confirm_member(token: str, *, now: datetime) -> Member:
-    """Confirm a pending member's e-mail address with their single-use link."""
+    """Confirm a pending member's email address with their single-use link."""
     record = find_confirm_token(token, now=now)
     member: Member = db.session.get_one(Member, record.member_id)
     record.used_at = now
-    activate(member, now=now, how="e-mail confirmed")
+    activate(member, now=now, how="email confirmed")
     return member
 
 
 def activate(member: Member, *, now: datetime, how: str) -> None:
-    """A pending member whose address is proven (they opened a link e-mailed to it)
+    """A pending member whose address is proven (they opened a link emailed to it)
     becomes active; ``how`` says which link, for the audit."""
     if member.status is not MemberStatus.PENDING:
         raise ValidationError("This membership does not need confirming.")
@@ -523,7 +523,7 @@ def purge_unconfirmed(
     ).all()
     for member in stale:
         if member.email:
-            forget_address(member.email)  # the confirmation e-mail holds their details
+            forget_address(member.email)  # the confirmation email holds their details
         ledger.queue_entry(
             db.session(), member.id, action=ledger.PURGE, reason="unconfirmed", now=now
         )

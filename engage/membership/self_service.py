@@ -1,6 +1,6 @@
 """Members' self-service from their manage link (docs/security.md D4, D6).
 
-Asking for the link by address, correcting their details (a new e-mail address is
+Asking for the link by address, correcting their details (a new email address is
 confirmed by a link sent to it), downloading their data and withdrawing. Joining and
 the members' private links are in engage.membership.registration.
 """
@@ -66,12 +66,12 @@ EMAIL_NOW_TAKEN = (
 )
 
 
-#: Why an e-mail about a change of address came.
+#: Why an email about a change of address came.
 _NEW_ADDRESS = "this address was given as the new address of a PPI membership"
 
 
 def request_manage_link(email: str, *, now: datetime) -> None:
-    """E-mail a manage link if ``email`` is a member's; do nothing otherwise."""
+    """Email a manage link if ``email`` is a member's; do nothing otherwise."""
     member = member_by_email(email)
     if member is None:
         return
@@ -82,7 +82,7 @@ def request_manage_link(email: str, *, now: datetime) -> None:
         now=now,
     )
     record_event(
-        PUBLIC, "manage_link", "member", member.id, "manage link e-mailed", now=now
+        PUBLIC, "manage_link", "member", member.id, "manage link emailed", now=now
     )
     db.session.flush()
 
@@ -118,7 +118,7 @@ def update_own_details(
 ) -> str | None:
     """Save a member's own changes (rectification), audited by changed field names.
 
-    A new e-mail address is not saved: a link to confirm it is e-mailed to it (or, if
+    A new email address is not saved: a link to confirm it is emailed to it (or, if
     it is another member's, a note saying so), and the new address is returned so the
     page can say where the link went. The page must not depend on which was sent.
     Removing the address is immediate (another contact route must remain).
@@ -178,7 +178,7 @@ def update_own_details(
 
 
 def _request_email_change(member: Member, email: str, *, now: datetime) -> None:
-    """E-mail ``email`` a link to make it ``member``'s address, changing nothing yet.
+    """Email ``email`` a link to make it ``member``'s address, changing nothing yet.
 
     Earlier change links stop working, so a link only ever applies the address it
     was sent to. An address that is another member's gets a note instead (no link).
@@ -222,7 +222,7 @@ def _request_email_change(member: Member, email: str, *, now: datetime) -> None:
         "email_change_request",
         "member",
         member.id,
-        "e-mail change asked for; a message was sent to the new address",
+        "email change asked for; a message was sent to the new address",
         now=now,
     )
 
@@ -240,12 +240,12 @@ def _email_change(token: str, *, now: datetime) -> tuple[MemberToken, Member, st
 
 
 def member_for_email_change_token(token: str, *, now: datetime) -> Member:
-    """The member an e-mail change link is for, or NotFound (failures look alike)."""
+    """The member an email change link is for, or NotFound (failures look alike)."""
     return _email_change(token, now=now)[1]
 
 
 def confirm_email_change(token: str, *, now: datetime) -> Member:
-    """Apply the new address an e-mail change link was sent to (single use).
+    """Apply the new address an email change link was sent to (single use).
 
     Raises:
         NotFound: for an unusable link.
@@ -319,7 +319,7 @@ METHOD_WORDS = {
     ConsentMethod.PAPER: "On a paper form",
     ConsentMethod.STAFF: "By our staff",
     ConsentMethod.UNSUBSCRIBE: "With the unsubscribe link in one of our mailings",
-    ConsentMethod.COMPLAINT: "By marking one of our e-mails as spam",
+    ConsentMethod.COMPLAINT: "By marking one of our emails as spam",
 }
 
 

@@ -86,7 +86,7 @@ class MemberDataError(ValidationError):
 
 
 class DuplicateEmail(Conflict):
-    """Another member already has this e-mail address."""
+    """Another member already has this email address."""
 
     field = "email"
 
@@ -219,7 +219,7 @@ def _clean(data: MemberData, *, member: Member | None = None) -> _Clean:
 
 
 def get_member_by_email(email: str) -> Member | None:
-    """The member with this e-mail address (any status except erased)."""
+    """The member with this email address (any status except erased)."""
     return db.session.scalar(
         select(Member).where(Member.email == email.strip().lower())
     )
@@ -413,7 +413,7 @@ def erase_member(
     """Erase a member's personal data (right to erasure, SECURITY D5).
 
     Every personal field is emptied and the support needs, tokens, topics, equality
-    answers, consent records, outbox e-mails, their copies of mailings and their
+    answers, consent records, outbox emails, their copies of mailings and their
     involvement (invitations, attendance, claims and receipts) are
     deleted. The row stays as a non-identifying tombstone (tier, status, dates) so
     counts stay true, and the audit keeps who erased it, when and why (the reason
@@ -521,7 +521,7 @@ def subject_access_export(
 EXPORT_COLUMNS = (
     "Member number",
     "Name",
-    "E-mail address",
+    "Email address",
     "Phone",
     "Address",
     "Postcode",

@@ -309,7 +309,7 @@ class ReachReport(db.Model):  # type: ignore[name-defined,misc]
     end: Mapped[date]
     figures: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
-    #: When it was e-mailed to subscribers (None: not sent).
+    #: When it was emailed to subscribers (None: not sent).
     sent_at: Mapped[datetime | None]
     recipients: Mapped[int] = mapped_column(default=0)
 

@@ -1,4 +1,4 @@
-"""Reach report services: make, store, list and e-mail the weekly and monthly report."""
+"""Reach report services: make, store, list and email the weekly and monthly report."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def subscribers() -> list[User]:
 def send_reach_report(
     kind: ReportPeriod | str, today: date, *, now: datetime
 ) -> dict[str, int]:
-    """Make the report for the last whole week or month and e-mail it to subscribers.
+    """Make the report for the last whole week or month and email it to subscribers.
 
     Idempotent per period: a report already sent is not sent again. The mail leaves
     when the caller commits. Returns counts: ``reports`` made, ``sent`` messages.
@@ -126,7 +126,7 @@ def send_reach_report(
 
 
 def set_report_subscription(user: User, subscribed: bool, *, now: datetime) -> None:
-    """Turn the user's reach report e-mails on or off."""
+    """Turn the user's reach report emails on or off."""
     user.reach_report_subscribed = subscribed
     db.session.flush()
     record_event(

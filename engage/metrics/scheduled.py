@@ -35,5 +35,5 @@ def nightly_metrics(now: datetime) -> dict[str, int]:
 
 
 def reach_report(now: datetime, period: str) -> dict[str, int]:
-    """Make and e-mail the reach report for the last whole week or month, once."""
+    """Make and email the reach report for the last whole week or month, once."""
     return send_reach_report(period, local_date(now), now=now)

@@ -285,9 +285,9 @@ def subscription() -> ResponseReturnValue:
     reach.set_report_subscription(_actor(), wanted, now=utcnow())
     db.session.commit()
     flash(
-        "You will get the reach report by e-mail."
+        "You will get the reach report by email."
         if wanted
-        else "You will no longer get the reach report by e-mail.",
+        else "You will no longer get the reach report by email.",
         "success",
     )
     return redirect(url_for("accounts.account"))

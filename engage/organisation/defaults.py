@@ -17,7 +17,7 @@ from flask import current_app
 
 @dataclass(frozen=True)
 class Identity:
-    """The organisation's details as shown on pages, e-mails and reports."""
+    """The organisation's details as shown on pages, emails and reports."""
 
     name: str
     short_name: str
@@ -131,14 +131,14 @@ you only as totals.
 
 ## Who sees your information
 
-Only our staff who run the scheme. Companies that provide our IT and e-mail services \
+Only our staff who run the scheme. Companies that provide our IT and email services \
 handle it on our instructions and may not use it for anything else. We never sell your \
 information or share it for marketing.
 
 ## How long we keep it
 
 - The link to confirm your membership works for {_days(kept.confirm_link)}.
-- If you do not confirm your e-mail address, we delete your details after \
+- If you do not confirm your email address, we delete your details after \
 {_days(kept.unconfirmed)}.
 - If you leave the scheme, we stop contacting you at once and erase your personal \
 details {_days(kept.withdrawn)} later. We keep only the number your membership had, \
@@ -148,7 +148,7 @@ so that restoring a backup can never bring your details back.
 
 You can ask to see the information we hold about you, to correct it, to delete it, to \
 restrict how we use it, or to object to how we use it. You can download your details \
-or leave the scheme at any time from the link we e-mail you, and change your mind \
+or leave the scheme at any time from the link we email you, and change your mind \
 about how we contact you. To ask about any of this, contact us at {_contact(org)}.
 
 ## Complaints

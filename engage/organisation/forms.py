@@ -38,11 +38,11 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
         trim=True,
     )
     email = StringField(
-        "Contact e-mail address",
+        "Contact email address",
         filters=[strip],
         validators=[
             Optional(),
-            Email("Enter an e-mail address like name@example.org"),
+            Email("Enter an email address like name@example.org"),
             Length(max=254),
         ],
     )
@@ -90,7 +90,7 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
     mailing_tracking = BooleanField(
         "Count opens and clicks of our mailings",
         description="Only tick this if the people you write to have agreed to it. "
-        "Counting opens puts an invisible image in each e-mail, and counting clicks "
+        "Counting opens puts an invisible image in each email, and counting clicks "
         "gives each person their own links. Under the Privacy and Electronic "
         "Communications Regulations (PECR), the Information Commissioner's Office "
         "says this needs their consent, so Engage leaves it off unless you have "

@@ -20,7 +20,7 @@ from engage.extensions import db
 
 
 class Organisation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
-    """Who runs this Engage: shown on every public page, e-mail and report.
+    """Who runs this Engage: shown on every public page, email and report.
 
     There is at most one row (id 1); until an admin saves the settings, the defaults in
     ``engage.organisation.defaults`` stand in.
@@ -37,7 +37,7 @@ class Organisation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     website: Mapped[str] = mapped_column(String(500), default="")
     #: Who decides how personal data is used (usually the organisation itself).
     data_controller: Mapped[str] = mapped_column(String(200), default="")
-    #: How to reach the data protection officer (name, e-mail or address).
+    #: How to reach the data protection officer (name, email or address).
     dpo_contact: Mapped[str] = mapped_column(Text, default="")
     ico_registration: Mapped[str] = mapped_column(String(20), default="")
     #: The lawful basis for the membership scheme, in plain words.

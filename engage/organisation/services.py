@@ -72,7 +72,7 @@ def _forget(session: Session) -> None:
 
 def read_ahead(*also: ScalarSelect[Any], **params: Any) -> tuple[Any, ...]:
     """Read the identity and the notices' state now, in a read phase, so that work
-    done later under the write lock (a join's consent and e-mail) does not.
+    done later under the write lock (a join's consent and email) does not.
 
     ``also`` are the caller's own look-ups (scalar subqueries, their bound values
     in ``params``), read in the same query as the notices' state, so one round trip

@@ -1,6 +1,6 @@
-"""E-mails copied to the capture mailbox: filed as draft interactions, or held.
+"""Emails copied to the capture mailbox: filed as draft interactions, or held.
 
-Staff copy (Bcc) the capture mailbox on e-mails with stakeholders; the read-capture
+Staff copy (Bcc) the capture mailbox on emails with stakeholders; the read-capture
 job (jobs/capture.py, the edge) hands each message here. It is keyed by its
 Message-ID (a digest of its bytes when it has none) and read once only. When the
 sender is a member of staff and every other address is a contact of one audience
@@ -69,7 +69,7 @@ ACTOR = "read-capture job"
 MAX_ADDRESSES = 100
 MAX_KEY = 998
 MAX_SUBJECT = 300
-NO_SUBJECT = "E-mail with no subject"
+NO_SUBJECT = "Email with no subject"
 #: The kinds of file kept, in words, for the reason a file was not kept.
 _TYPE_NAMES = uploads.type_names(ATTACHMENT_TYPES)
 
@@ -91,7 +91,7 @@ class Attachment:
 
 @dataclass(frozen=True)
 class ParsedMessage:
-    """What the capture reads of one e-mail."""
+    """What the capture reads of one email."""
 
     key: str
     sender: str
@@ -224,7 +224,7 @@ def message_key(message: EmailMessage, raw: bytes) -> str:
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
-    """Read one e-mail (the standard library's parser, default policy)."""
+    """Read one email (the standard library's parser, default policy)."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
     if not isinstance(message, EmailMessage):  # the default policy's class; never
         message = EmailMessage()
@@ -358,7 +358,7 @@ def _keep(
 
 
 def file_message(raw: bytes, *, now: datetime, ignore: str = "") -> str:
-    """File one e-mail from the capture mailbox: ``filed``, ``waiting`` or
+    """File one email from the capture mailbox: ``filed``, ``waiting`` or
     ``duplicate`` (read before). ``ignore`` is the capture mailbox's own address."""
     parsed = parse_message(raw)
     if already_read(parsed.key):
@@ -497,7 +497,7 @@ def unknown_addresses(message: CapturedMessage) -> list[str]:
 def _undecided(message: CapturedMessage) -> None:
     if message.status is not CaptureStatus.WAITING:
         raise Conflict(
-            f"This e-mail has already been decided ({message.status.label.lower()})."
+            f"This email has already been decided ({message.status.label.lower()})."
         )
 
 
@@ -510,7 +510,7 @@ def file_waiting(
     new_contact_address: str = "",
     new_contact_name: str = "",
 ) -> Interaction:
-    """File a waiting e-mail against ``audience`` as a draft interaction.
+    """File a waiting email against ``audience`` as a draft interaction.
 
     Optionally add one of its unknown addresses as a new contact of the audience
     first. The draft is owned by the sender when the sender is staff, otherwise by
@@ -584,7 +584,7 @@ def file_waiting(
 
 
 def _forget_words(message: CapturedMessage) -> None:
-    """Once decided, an e-mail's addresses and words are not kept here: a filed one's
+    """Once decided, an email's addresses and words are not kept here: a filed one's
     live in its interaction; only its key stays, so it is never read again."""
     message.sender = ""
     message.recipients = ""

@@ -1,4 +1,4 @@
-"""The form an officer files a waiting e-mail with."""
+"""The form an officer files a waiting email with."""
 
 from __future__ import annotations
 

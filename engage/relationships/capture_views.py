@@ -1,4 +1,4 @@
-"""The review list of e-mails from the capture mailbox that could not be filed alone."""
+"""The review list of emails from the capture mailbox that could not be filed alone."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def _show(message: CapturedMessage, form: FileCapturedForm) -> str:
 @roles_required(*EDITORS)
 def detail(message_id: int) -> ResponseReturnValue:
     message = db.get_or_404(CapturedMessage, message_id)
-    # The e-mail holds people's words and addresses: reading it is recorded.
+    # The email holds people's words and addresses: reading it is recorded.
     record_event(current_user, "view", "captured_message", message.id, now=utcnow())
     db.session.commit()
     return _show(message, _form(message))

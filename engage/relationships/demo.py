@@ -2,8 +2,8 @@
 
 The council, the MPs, Healthwatch, the GP practices, the hospital trust and the health
 and wellbeing board get named contacts (where the map has none), a mix of meetings,
-calls, letters and e-mails over the last six months, two drafts waiting for the demo
-officer as if filed from e-mail, eight commitments (one overdue, some done) and a few
+calls, letters and emails over the last six months, two drafts waiting for the demo
+officer as if filed from email, eight commitments (one overdue, some done) and a few
 links between them. Added once (the interactions' ``demo:`` keys mark it), with dates
 counted back from the day it is loaded and no random choices. Health history is left
 to the nightly job.
@@ -178,7 +178,7 @@ INTERACTIONS: tuple[
      "share NHS 111 messages.", (URGENT, GP_ACCESS), NEU, OFFICER),
 )  # fmt: skip
 
-#: Drafts as if filed from e-mail, waiting for the demo officer to confirm.
+#: Drafts as if filed from email, waiting for the demo officer to confirm.
 DRAFTS = (
     (2, IN, HEALTHWATCH, ("Janet Moss",), "RE: Consultation venues",
      "Thanks for the quick reply. Could you confirm the new venue for the "

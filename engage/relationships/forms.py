@@ -56,7 +56,7 @@ class InteractionForm(FlaskForm):  # type: ignore[misc]
         "Heading",
         max_length=300,
         required="Enter a short heading for the interaction",
-        description="For example, the meeting's name or the e-mail's subject.",
+        description="For example, the meeting's name or the email's subject.",
     )
     summary = text("Summary", max_length=MAX_SUMMARY, lines=True)
     audiences = MultiCheckboxField(

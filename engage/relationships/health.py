@@ -87,7 +87,7 @@ _KIND_WORDS = {
     InteractionKind.MEETING: ("meeting", "meetings"),
     InteractionKind.CALL: ("call", "calls"),
     InteractionKind.LETTER: ("letter", "letters"),
-    InteractionKind.EMAIL: ("e-mail", "e-mails"),
+    InteractionKind.EMAIL: ("email", "emails"),
     InteractionKind.EVENT: ("conversation at an event", "conversations at events"),
     InteractionKind.SOCIAL: ("social media exchange", "social media exchanges"),
 }

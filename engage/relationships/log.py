@@ -117,7 +117,7 @@ def record_download(
 
 
 def record_view(interaction: Interaction, *, actor: User | str, now: datetime) -> None:
-    """Audit a look at a draft filed from e-mail: its summary is the message as
+    """Audit a look at a draft filed from email: its summary is the message as
     written, not yet replaced by staff's own account of it."""
     if interaction.is_draft and interaction.source_key is not None:
         record_event(
@@ -125,7 +125,7 @@ def record_view(interaction: Interaction, *, actor: User | str, now: datetime) -
             "view",
             "interaction",
             interaction.id,
-            "draft from e-mail opened",
+            "draft from email opened",
             now=now,
         )
 

@@ -1,7 +1,7 @@
 """Relationship models: the log of interactions with audiences and what follows.
 
 An *interaction* is one conversation or exchange with one or more audiences (and
-named contacts in them): a meeting, call, letter, e-mail, event conversation or
+named contacts in them): a meeting, call, letter, email, event conversation or
 social-media exchange. It records who was there, what was said (a summary), the
 *themes* raised (an admin-managed list of issues) and how it went (sentiment). A
 confirmed interaction counts as contact for the audience's cadence, as a delivery
@@ -66,7 +66,7 @@ class InteractionKind(enum.StrEnum):
             "meeting": "Meeting",
             "call": "Call",
             "letter": "Letter",
-            "email": "E-mail",
+            "email": "Email",
             "event": "Conversation at an event",
             "social": "Social media exchange",
         }[self.value]
@@ -100,7 +100,7 @@ class Sentiment(enum.StrEnum):
 
 
 class InteractionStatus(enum.StrEnum):
-    """A draft (filed from e-mail, waiting for its owner) or confirmed."""
+    """A draft (filed from email, waiting for its owner) or confirmed."""
 
     DRAFT = "draft"
     CONFIRMED = "confirmed"
@@ -268,7 +268,7 @@ class Interaction(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     direction: Mapped[Direction] = mapped_column(str_enum(Direction))
     #: The day it took place (a UK date).
     occurred_on: Mapped[date] = mapped_column(index=True)
-    #: A short heading: the meeting's name or the e-mail's subject.
+    #: A short heading: the meeting's name or the email's subject.
     subject: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text, default="")
     #: None only on a draft that has not been judged yet.
@@ -276,12 +276,12 @@ class Interaction(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     status: Mapped[InteractionStatus] = mapped_column(
         str_enum(InteractionStatus), default=InteractionStatus.CONFIRMED
     )
-    #: Who logged it, or for a draft from e-mail the member of staff who sent it
+    #: Who logged it, or for a draft from email the member of staff who sent it
     #: (who is asked to confirm it).
     owner_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    #: The Message-ID of the e-mail it was filed from, so it is never filed twice;
+    #: The Message-ID of the email it was filed from, so it is never filed twice;
     #: or the key of the imported row it came from.
     source_key: Mapped[str | None] = mapped_column(String(998), unique=True)
 
@@ -313,7 +313,7 @@ class Interaction(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
 
 
 class InteractionAttachment(db.Model):  # type: ignore[name-defined,misc]
-    """A file kept with an interaction or with a captured e-mail waiting for review."""
+    """A file kept with an interaction or with a captured email waiting for review."""
 
     __tablename__ = "interaction_attachments"
     __table_args__ = (
@@ -468,7 +468,7 @@ class AudienceLink(db.Model):  # type: ignore[name-defined,misc]
 
 
 class CaptureStatus(enum.StrEnum):
-    """What became of an e-mail read from the capture mailbox."""
+    """What became of an email read from the capture mailbox."""
 
     #: Filed as a draft interaction for its sender to confirm.
     FILED = "filed"
@@ -488,13 +488,13 @@ class CaptureStatus(enum.StrEnum):
 
 
 class CapturedMessage(db.Model):  # type: ignore[name-defined,misc]
-    """An e-mail read from the capture mailbox (staff copy it in, by Bcc)."""
+    """An email read from the capture mailbox (staff copy it in, by Bcc)."""
 
     __tablename__ = "captured_messages"
     __table_args__ = (Index("ix_captured_messages_status", "status", "received_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: The e-mail's Message-ID (or a digest of it when it has none): read once only.
+    #: The email's Message-ID (or a digest of it when it has none): read once only.
     message_key: Mapped[str] = mapped_column(String(998), unique=True)
     received_at: Mapped[datetime]
     #: When it was sent (its Date header), or read when it does not say or says a

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 
-#: The longest summary kept (a long e-mail's body is cut to this).
+#: The longest summary kept (a long email's body is cut to this).
 MAX_SUMMARY = 20_000
 
 
@@ -109,7 +109,7 @@ def record_interaction(
     status: InteractionStatus = InteractionStatus.CONFIRMED,
     source_key: str | None = None,
 ) -> Interaction:
-    """Log an interaction (or, from e-mail or an import, a draft or keyed one).
+    """Log an interaction (or, from email or an import, a draft or keyed one).
 
     ``owner`` is who answers for it: the member of staff logging it by default.
     A confirmed interaction needs a sentiment; a draft may wait for one.

@@ -68,15 +68,15 @@ ALIASES = {
 #: What to write in each column (shown on the upload page).
 HELP = {
     "date": "The day it took place, written like 2026-07-31 (or 31/07/2026).",
-    "kind": "Meeting, call, letter, e-mail, event or social media.",
+    "kind": "Meeting, call, letter, email, event or social media.",
     "direction": "“We contacted them” (outbound) or “They contacted us” (inbound).",
     "audiences": "The names of one or more audiences on the map, separated by “;”.",
     "contacts": "Optional: names of contacts of those audiences, separated by “;”.",
-    "heading": "A short heading: the meeting’s name or the e-mail’s subject.",
+    "heading": "A short heading: the meeting’s name or the email’s subject.",
     "summary": "Optional: what was said.",
     "themes": "Optional: names of themes in use, separated by “;”.",
     "sentiment": "How it went: positive, neutral, negative or mixed.",
-    "staff": "Optional: e-mail addresses of the staff who took part, separated by “;”.",
+    "staff": "Optional: email addresses of the staff who took part, separated by “;”.",
     "reference": "Optional: the interaction’s id in the tool it comes from. A row "
     "with a reference already imported is not added again.",
 }
@@ -109,7 +109,7 @@ _DIRECTIONS = {
 
 
 def _fold(text: str) -> str:
-    """Lower case with spaces, hyphens and underscores dropped: "E-mail" → "email"."""
+    """Lower case with spaces, hyphens and underscores dropped: "Email" → "email"."""
     return re.sub(r"[\s\-_]+", "", text.strip().lower())
 
 
@@ -241,7 +241,7 @@ class InteractionImporter:
             values.get("kind", ""),
             _KINDS,
             "Kind",
-            "meeting, call, letter, e-mail, event or social media",
+            "meeting, call, letter, email, event or social media",
         )
         direction = self._lookup(
             cells,
@@ -376,7 +376,7 @@ class InteractionImporter:
             user = self._users.get(email.lower())
             if user is None:
                 cells.problem(
-                    f"Staff: there is no staff user with the e-mail “{email}”."
+                    f"Staff: there is no staff user with the email “{email}”."
                 )
             else:
                 staff[user.id] = user

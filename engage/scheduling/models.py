@@ -87,7 +87,7 @@ class JobRun(db.Model):  # type: ignore[name-defined,misc]
     )
     #: What the service did, e.g. {"sent": 3}: numbers only, no personal data.
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    #: The error class and message, truncated, e-mail addresses removed.
+    #: The error class and message, truncated, email addresses removed.
     error: Mapped[str | None] = mapped_column(Text)
     #: Which scheduler process (or "cli") ran it.
     holder: Mapped[str] = mapped_column(String(100), default="")

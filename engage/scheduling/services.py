@@ -47,7 +47,7 @@ class JobSpec:
     description: str = ""
     #: How late a run may still start (a catch-up after downtime); None: always.
     misfire_grace_seconds: int | None = 6 * 3600
-    #: What it does, in a few words, where people read ("Send e-mails"); ``name``
+    #: What it does, in a few words, where people read ("Send emails"); ``name``
     #: is for the command line.
     title: str = ""
 

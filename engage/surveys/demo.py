@@ -229,7 +229,7 @@ def _add_urgent_care_survey(officer: User, *, now: datetime) -> None:
 
 
 def _invited_members(opened: datetime) -> list[Member]:
-    """Members active when the survey opened who agreed to e-mail, oldest first."""
+    """Members active when the survey opened who agreed to email, oldest first."""
     found = db.session.scalars(
         select(Member)
         .where(

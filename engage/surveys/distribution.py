@@ -66,7 +66,7 @@ class InvitePlan:
 
     by_email: int = 0
     by_post: int = 0
-    #: Active members chosen whose consents allow neither e-mail nor post.
+    #: Active members chosen whose consents allow neither email nor post.
     cannot_contact: int = 0
     already_invited: int = 0
 
@@ -83,9 +83,9 @@ class Progress:
         return self.total - self.sent
 
 
-#: Why a member gets a survey e-mail.
+#: Why a member gets a survey email.
 _MEMBER = (
-    "you are a member of our PPI scheme and agreed that we may contact you by e-mail"
+    "you are a member of our PPI scheme and agreed that we may contact you by email"
 )
 
 
@@ -135,7 +135,7 @@ def create_invitations(
 ) -> InvitePlan:
     """Invite the matching members who may be contacted and are not yet invited.
 
-    Nothing is sent here: e-mails go out in batches (``send_invitations``) and post
+    Nothing is sent here: emails go out in batches (``send_invitations``) and post
     copies through the post list.
     """
     if survey.status is SurveyStatus.CLOSED:
@@ -146,7 +146,7 @@ def create_invitations(
         delivery = _delivery(member)
         if member.id in invited or delivery is None:
             continue
-        # The real token is made when the e-mail is sent; until then this one is
+        # The real token is made when the email is sent; until then this one is
         # never shown to anybody.
         db.session.add(
             Invitation(
@@ -163,7 +163,7 @@ def create_invitations(
         "invite",
         "survey",
         survey.id,
-        f"{plan.by_email} by e-mail, {plan.by_post} by post",
+        f"{plan.by_email} by email, {plan.by_post} by post",
         now=now,
     )
     return plan
@@ -176,7 +176,7 @@ def _count(*conditions: ColumnElement[bool]) -> int:
 
 
 def send_progress(survey: Survey) -> Progress:
-    """How many e-mail invitations have been sent, of how many."""
+    """How many email invitations have been sent, of how many."""
     is_email = (
         Invitation.survey_id == survey.id,
         Invitation.delivery == Delivery.EMAIL,
@@ -220,8 +220,8 @@ def _claim(invitation: Invitation, column: str, now: datetime) -> bool:
 
 
 def _mail(invitation: Invitation, member: Member, template: str, subject: str) -> None:
-    # A fresh token for every e-mail: only its hash is stored, so the link in an
-    # earlier e-mail stops working once a reminder is sent.
+    # A fresh token for every email: only its hash is stored, so the link in an
+    # earlier email stops working once a reminder is sent.
     token = new_token()
     invitation.token_hash = token_hash(token)
     survey = invitation.survey
@@ -247,7 +247,7 @@ def _check_sendable(survey: Survey, now: datetime) -> None:
 def send_invitations(
     survey: Survey, *, actor: User | str, now: datetime, limit: int = BATCH_SIZE
 ) -> int:
-    """Send the next batch of e-mail invitations; return how many were sent.
+    """Send the next batch of email invitations; return how many were sent.
 
     A chosen member who may no longer be contacted (withdrawn, consent removed) is
     dropped from the invitations instead, so the response rate stays honest.
@@ -305,7 +305,7 @@ def send_reminders(
 ) -> ReminderBatch:
     """Remind invited members who have not answered (once each), in batches.
 
-    Only members who may still be contacted by e-mail are reminded; ``reminded_at``
+    Only members who may still be contacted by email are reminded; ``reminded_at``
     records each reminder. Pass ``last_id`` back as ``after_id`` for the next batch.
     """
     if answering_problem(survey, now):
@@ -340,7 +340,7 @@ def send_reminders(
 
 
 def count_due_reminders(survey: Survey) -> int:
-    """Sent, unanswered, not yet reminded e-mail invitations."""
+    """Sent, unanswered, not yet reminded email invitations."""
     return _count(
         Invitation.survey_id == survey.id,
         Invitation.delivery == Delivery.EMAIL,
@@ -418,10 +418,10 @@ def export_post_list(
 
 
 def tell_participants(survey: Survey, *, actor: User, now: datetime) -> int:
-    """E-mail the invited members who answered that the findings are published.
+    """Email the invited members who answered that the findings are published.
 
     Works for anonymous surveys too (through ``Invitation.answered_at``); only
-    members who may still be contacted by e-mail are told. Returns how many.
+    members who may still be contacted by email are told. Returns how many.
     """
     if not survey.results_published:
         raise Conflict("Publish the findings first")

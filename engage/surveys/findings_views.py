@@ -121,5 +121,5 @@ def tell_participants(survey_id: int) -> ResponseReturnValue:
     with change() as done:
         told = distribution.tell_participants(survey, actor=_user(), now=utcnow())
     if done:
-        flash(f"{told:,} members who took part were told by e-mail.", "success")
+        flash(f"{told:,} members who took part were told by email.", "success")
     return redirect(url_for("surveys.findings_page", survey_id=survey.id))

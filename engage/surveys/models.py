@@ -113,7 +113,7 @@ class Delivery(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"email": "E-mail", "post": "Post"}[self.value]
+        return {"email": "Email", "post": "Post"}[self.value]
 
 
 class ResponseSource(enum.StrEnum):

@@ -482,8 +482,8 @@ def invite(survey_id: int) -> ResponseReturnValue:
         )
     if done:
         flash(
-            f"{plan.by_email:,} members invited by e-mail and {plan.by_post:,} "
-            "by post. Now send the e-mails.",
+            f"{plan.by_email:,} members invited by email and {plan.by_post:,} "
+            "by post. Now send the emails.",
             "success",
         )
     return redirect(url_for("surveys.invitations", survey_id=survey.id))

@@ -40,7 +40,7 @@ def test_unknown_email_and_wrong_password_look_identical(client: FlaskClient) ->
         "/login", data={"email": user.email, "password": "wrong password here"}
     )
     assert unknown.status_code == wrong.status_code == 200
-    # Only the e-mail typed is echoed back; with it removed, the pages are identical.
+    # Only the email typed is echoed back; with it removed, the pages are identical.
     assert comparable(unknown, "nobody@trust.example") == comparable(wrong, user.email)
     assert "Enter a correct email address and password" in wrong.get_data(as_text=True)
 

@@ -59,7 +59,7 @@ def test_own_email_is_refused() -> None:
     problems = password_problems(
         "jane.smith@trust.example", min_length=10, context=("jane.smith@trust.example",)
     )
-    assert problems == ["Password must not be your name or e-mail address"]
+    assert problems == ["Password must not be your name or email address"]
 
 
 @settings(max_examples=50, deadline=None)

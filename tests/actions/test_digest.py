@@ -1,4 +1,4 @@
-"""The daily action digest: one e-mail per owner with due or overdue actions."""
+"""The daily action digest: one email per owner with due or overdue actions."""
 
 from __future__ import annotations
 

@@ -50,7 +50,7 @@ def test_reach_report_subscription_reads_as_a_sentence(cast) -> None:
     db.session.flush()
     (event,) = db.session.scalars(db.select(AuditEvent))
     sentence = describe([event], cast["admin"])[event.id]
-    assert sentence.text == "Priya Shah changed Dr Ahmed's reach report e-mails to on"
+    assert sentence.text == "Priya Shah changed Dr Ahmed's reach report emails to on"
     assert sentence.url == f"/admin/users/{ahmed.id}/edit"
     # Staff accounts are for admins: a lead reading the same event gets no link.
     assert describe([event], cast["lead"])[event.id].url is None
@@ -125,7 +125,7 @@ def test_engage_s_own_workers_are_named_in_words() -> None:
     record_event("demo", "update", "commitment", None, "")
     db.session.flush()
     said = _sentences(None)
-    assert said["file"] == "The capture mailbox reader filed captured e-mails"
+    assert said["file"] == "The capture mailbox reader filed captured emails"
     assert said["update"].startswith("The demo data changed ")
 
 
@@ -214,7 +214,7 @@ def test_mailing_events_read_as_sentences(cast) -> None:
     db.session.flush()
     said = _sentences(cast["admin"])
     assert said["test_send"] == (
-        "Owen Officer e-mailed themselves a test copy of the mailing"
+        "Owen Officer emailed themselves a test copy of the mailing"
         " \u201cApril news\u201d (test copy)"
     )
     assert (

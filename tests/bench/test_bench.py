@@ -203,7 +203,7 @@ def test_runner_times_every_item_and_prints_the_table(bench_database: str) -> No
     invitations = next(r for r in results if r.item.startswith("prepare invitations"))
     assert invitations.met
     assert invitations.target == "≤ 5000 ms"
-    # Every tier, by every channel consent allows: at least the mailing's e-mails.
+    # Every tier, by every channel consent allows: at least the mailing's emails.
     copies = int(prepared.item.split("(")[1].split()[0].replace(",", ""))
     invited = int(invitations.item.split("(")[1].split()[0].replace(",", ""))
     assert invited >= copies > 0

@@ -2,7 +2,7 @@
 
 An officer plans it (three places, linked to an action) and invites the Gold members;
 the send-involvement job sends the invitations through a real SMTP server on
-loopback. Members reply through the private links in the e-mails they received: the
+loopback. Members reply through the private links in the emails they received: the
 fourth to say "coming" waits, and gets the place someone gives up. One asks for a
 hearing loop. The clock moves to a week and a day before: reminders reach those
 coming. On the day the officer takes the register on a phone, with and without
@@ -63,7 +63,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 class Journey(PageJourney):
-    """What the journey has seen: pages checked with axe, e-mails by step, errors."""
+    """What the journey has seen: pages checked with axe, emails by step, errors."""
 
     def __init__(self, smtp_server: Any) -> None:
         super().__init__()
@@ -75,7 +75,7 @@ class Journey(PageJourney):
         """The next ``count`` messages the SMTP server receives (and no more)."""
         deadline = time.monotonic() + 10
         while len(self.smtp.messages) < self.read + count:
-            assert time.monotonic() < deadline, f"{step}: the e-mails did not arrive"
+            assert time.monotonic() < deadline, f"{step}: the emails did not arrive"
             time.sleep(0.05)
         messages = list(self.smtp.messages)
         assert len(messages) == self.read + count, [m["Subject"] for m in messages]
@@ -104,14 +104,14 @@ def _plain(message: Any) -> str:
 
 
 def _link(message: Any) -> str:
-    """The path of the private link in an e-mail (/i/<token>)."""
+    """The path of the private link in an email (/i/<token>)."""
     found = re.search(r"https?://\S+(/i/[A-Za-z0-9._~-]+)", _plain(message))
     assert found, _plain(message)
     return found.group(1)
 
 
 def _people() -> dict[str, Any]:
-    """Staff, the action, a level, and the members: five Gold who agreed to e-mail,
+    """Staff, the action, a level, and the members: five Gold who agreed to email,
     one Gold who did not, one who withdrew."""
     db.session.add(Organisation(id=1, name="NHS Northshire ICB", short_name="NICB"))
     db.session.add(InvolvementRate(name="Level 3: involvement", session_pence=2500))
@@ -188,12 +188,12 @@ def _plan(page: Any, journey: Journey, starts: datetime) -> int:
 def _invite(
     page: Any, journey: Journey, people: dict[str, Any], starts: datetime
 ) -> dict[str, str]:
-    """Invite people, confirmed; the job sends five e-mails: each member's link."""
+    """Invite people, confirmed; the job sends five emails: each member's link."""
     page.get_by_role("link", name="Invite people").click()
     table = page.get_by_role("table", name="Who will be invited, by channel")
-    expect(table.get_by_role("row", name=re.compile("^E-mail"))).to_contain_text("5")
+    expect(table.get_by_role("row", name=re.compile("^Email"))).to_contain_text("5")
     left_out = page.locator("main").inner_text()
-    assert "They have not agreed to e-mails: 1" in left_out
+    assert "They have not agreed to emails: 1" in left_out
     assert "They have withdrawn from the membership: 1" in left_out
     journey.check(page)
     page.get_by_role("button", name="Yes, send the invitations").click()
@@ -239,7 +239,7 @@ def _replies(
     expect(visitor.locator("main")).to_contain_text("(number 1)")
     journey.check(visitor)
 
-    # Ben cannot come after all: Dev is given his place, and is told by e-mail.
+    # Ben cannot come after all: Dev is given his place, and is told by email.
     _reply(visitor, links[ben.email], "No, I am not coming")
     expect(visitor.locator("main")).to_contain_text("You said you are not coming")
     visitor.goto(links[dev.email])
@@ -498,7 +498,7 @@ def test_a_focus_group_from_invitation_to_the_board_report(
     assert people["no_email"].email not in links
     assert people["withdrawn"].email not in links
 
-    # 2. Replies through the links in the e-mails; a freed place; support.
+    # 2. Replies through the links in the emails; a freed place; support.
     _replies(visitor, journey, links, gold)
     assert _replies_as_recorded(activity_id) == {
         ada.email: Reply.ATTENDING,

@@ -30,7 +30,7 @@ EMAIL = "jo.public@example.com"
 def _wait_for_mail(smtp_server: Any, count: int) -> Any:
     deadline = time.monotonic() + 10
     while len(smtp_server.messages) < count:
-        assert time.monotonic() < deadline, "no e-mail arrived"
+        assert time.monotonic() < deadline, "no email arrived"
         time.sleep(0.05)
     return smtp_server.messages[count - 1]
 
@@ -85,7 +85,7 @@ def test_public_member_joins_confirms_manages_and_leaves(
     expect(summary).to_contain_text("Select at least one way we may contact you")
     _scan(page, with_js)
 
-    # 2. Join as Silver with e-mail consent; answer one optional question.
+    # 2. Join as Silver with email consent; answer one optional question.
     first_answer = _join(page)
     _scan(page, with_js)
     page.get_by_role("link", name="Answer some questions about you").click()
@@ -95,7 +95,7 @@ def test_public_member_joins_confirms_manages_and_leaves(
     page.get_by_role("button", name="Save my answers").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
 
-    # 3. The confirmation e-mail: opening the link changes nothing until the button.
+    # 3. The confirmation email: opening the link changes nothing until the button.
     confirm_path = _path_of_link(_wait_for_mail(smtp_server, 1))
     assert confirm_path.startswith("/join/confirm/")
     page.goto(confirm_path)
@@ -132,7 +132,7 @@ def test_public_member_joins_confirms_manages_and_leaves(
     expect(details).to_contain_text("Jo Public")
     expect(details).to_contain_text("Gold")
     expect(details).to_contain_text("Diabetes")
-    expect(page.locator("body")).to_contain_text("By e-mail")
+    expect(page.locator("body")).to_contain_text("By email")
     expect(page.locator("body")).to_contain_text("What is your age?")
     if with_js:
         for width in (1280, 390):
@@ -174,7 +174,7 @@ def test_public_member_joins_confirms_manages_and_leaves(
     db.session.rollback()
     assert db.session.scalars(select(Member)).one().status is MemberStatus.WITHDRAWN
 
-    # 7. Joining again with the same address: the same page, and a reminder e-mail.
+    # 7. Joining again with the same address: the same page, and a reminder email.
     assert _join(page) == first_answer
     reminder = _wait_for_mail(smtp_server, 3)
     assert reminder["Subject"].startswith("You are already registered")
@@ -210,7 +210,7 @@ def test_public_result_pages_are_accessible(page: Any, smtp_server: Any) -> None
     assert_accessible(page)
     _wait_for_mail(smtp_server, 2)
 
-    # The joined page, for a member who gave a phone number and no e-mail address.
+    # The joined page, for a member who gave a phone number and no email address.
     page.goto("/join")
     page.get_by_label("Full name").fill("Pat Phone")
     page.get_by_label("Phone number").fill("07700 900 982")

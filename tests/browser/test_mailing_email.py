@@ -1,5 +1,5 @@
-"""The rendered e-mail and its preview in headless Chromium: axe finds nothing, and
-the e-mail fits a phone without sideways scrolling."""
+"""The rendered email and its preview in headless Chromium: axe finds nothing, and
+the email fits a phone without sideways scrolling."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_the_email_passes_axe_and_fits_the_width(
     )
     page.set_viewport_size({"width": width, "height": 900})
     page.set_content(rendered.html)
-    # An e-mail is shown inside a mail program, whose landmarks hold it: the rule
+    # An email is shown inside a mail program, whose landmarks hold it: the rule
     # that everything be in a landmark is for pages.
     assert_accessible(
         page, rules=[rule for rule in BEST_PRACTICE_RULES if rule != "region"]

@@ -54,13 +54,13 @@ def _accessible_at_both_widths(page: Any) -> None:
 def _wait_for_mail(smtp_server: Any, count: int) -> list[Any]:
     deadline = time.monotonic() + 10
     while len(smtp_server.messages) < count:
-        assert time.monotonic() < deadline, "the e-mail did not arrive"
+        assert time.monotonic() < deadline, "the email did not arrive"
         time.sleep(0.05)
     return list(smtp_server.messages)
 
 
 def _people() -> tuple[Any, list[Member], Member, Any]:
-    """The officer, four members who agreed to e-mail, one who did not; the action."""
+    """The officer, four members who agreed to email, one who did not; the action."""
     ensure_starter_templates(now=utcnow())
     officer = factories.UserFactory(role="officer", name="Olu Officer")
     action = factories.ActionFactory(
@@ -123,7 +123,7 @@ def _preview_and_test(page: Any, officer: Any, smtp_server: Any) -> None:
 
     page.get_by_role("button", name="Send a test to me").click()
     expect(page.locator("body")).to_contain_text(
-        f"Test e-mail sent to you at {officer.email}."
+        f"Test email sent to you at {officer.email}."
     )
     (test,) = _wait_for_mail(smtp_server, 1)
     assert test["To"] == officer.email
@@ -223,7 +223,7 @@ def test_an_officer_composes_schedules_sends_and_measures_a_newsletter(
     assert all(may_contact(m, ContactChannel.EMAIL) for m in members if m is not ben)
     assert by_post.email not in {m["To"] for m in messages}
 
-    # Staff see it on Ben's record: still a member, e-mail withdrawn, the mailing.
+    # Staff see it on Ben's record: still a member, email withdrawn, the mailing.
     page.goto(f"/members/{ben.id}")
     record = page.locator("main")
     expect(record).to_contain_text("Spring members' newsletter")
@@ -340,12 +340,12 @@ def test_every_other_mailing_page_passes_axe_at_both_widths(
         _accessible_at_both_widths(visitor)
         visitor.goto(unsubscribe)
         expect(visitor.get_by_role("heading", level=1)).to_have_text(
-            re.compile("Stop getting e-mails")
+            re.compile("Stop getting emails")
         )
         _accessible_at_both_widths(visitor)
-        visitor.get_by_role("button", name="Stop getting e-mails").click()
+        visitor.get_by_role("button", name="Stop getting emails").click()
         expect(visitor.get_by_role("heading", level=1)).to_have_text(
-            "You will not get e-mails from us any more"
+            "You will not get emails from us any more"
         )
         _accessible_at_both_widths(visitor)
         visitor.goto("/m/not-a-token/unsubscribe")

@@ -1,4 +1,4 @@
-"""The organisation on public pages and e-mails, its notices, and each role's home.
+"""The organisation on public pages and emails, its notices, and each role's home.
 
 Run in Chromium against a live server, mail through a real SMTP server on loopback,
 every page scanned with axe at desktop (1280 px) and phone (390 px) widths.
@@ -59,7 +59,7 @@ def test_the_organisation_admins_set_appears_on_public_pages_and_e_mails(
     page.get_by_label("Data controller (optional)").fill(
         "NHS Westvale Integrated Care Board"
     )
-    page.get_by_label("Contact e-mail address (optional)").fill(
+    page.get_by_label("Contact email address (optional)").fill(
         "involve@westvale.example"
     )
     page.get_by_role("button", name="Save details").click()
@@ -85,7 +85,7 @@ def test_the_organisation_admins_set_appears_on_public_pages_and_e_mails(
     )
     _both_widths(page)
 
-    # Joining sends an e-mail whose foot says who sent it and why.
+    # Joining sends an email whose foot says who sent it and why.
     page.goto("/join")
     page.get_by_label("Full name").fill("Jo Public")
     page.get_by_label("Email address").fill("jo.public@example.com")
@@ -96,12 +96,12 @@ def test_the_organisation_admins_set_appears_on_public_pages_and_e_mails(
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
     deadline = time.monotonic() + 10
     while not smtp_server.messages:
-        assert time.monotonic() < deadline, "no e-mail arrived"
+        assert time.monotonic() < deadline, "no email arrived"
         time.sleep(0.05)
     body = smtp_server.messages[0].get_body(("plain",)).get_content()
     assert "NHS Westvale Integrated Care Board" in body
     assert "Contact us: involve@westvale.example" in body
-    assert "You are getting this e-mail because this address was given to join" in body
+    assert "You are getting this email because this address was given to join" in body
     assert "http://engage.test/privacy" in body
 
     # The privacy notice is written from the details saved.

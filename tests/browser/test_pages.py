@@ -84,7 +84,7 @@ _OVERFLOW = """() => {
 
 
 def _demo() -> Any:
-    """The demo data, with a year of deliveries, e-mails and audit events."""
+    """The demo data, with a year of deliveries, emails and audit events."""
     now = utcnow()
     load_demo(now=now)
     admin = UserFactory(role="admin", name="Priya Shah")

@@ -1,4 +1,4 @@
-"""An officer builds and sends a survey; a member answers it from the e-mail.
+"""An officer builds and sends a survey; a member answers it from the email.
 
 The officer then reads the response rate and the results. Real Chromium, mail through
 a real SMTP server on loopback, axe on the builder, answering and results pages.
@@ -44,7 +44,7 @@ def _sign_in(page: Any, user: Any) -> None:
 def _wait_for_mail(smtp_server: Any, count: int) -> Any:
     deadline = time.monotonic() + 10
     while len(smtp_server.messages) < count:
-        assert time.monotonic() < deadline, "no e-mail arrived"
+        assert time.monotonic() < deadline, "no email arrived"
         time.sleep(0.05)
     return smtp_server.messages[count - 1]
 

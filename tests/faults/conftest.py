@@ -136,7 +136,7 @@ def prepare_database(database_url: str) -> None:
 
 
 def sqlite_members(path: Path) -> dict[str, int]:
-    """E-mail → number of consent records, read straight from the database file."""
+    """Email → number of consent records, read straight from the database file."""
     with sqlite3.connect(path) as conn:
         rows = conn.execute(
             "SELECT m.email, (SELECT count(*) FROM consent_records c "
@@ -566,7 +566,7 @@ def pg_cluster() -> Iterator[PgCluster]:
 
 
 def pg_members(cluster: PgCluster) -> dict[str, int]:
-    """E-mail → number of consent records, read with psql."""
+    """Email → number of consent records, read with psql."""
     out = cluster.psql(
         "SELECT m.email, (SELECT count(*) FROM consent_records c "
         "WHERE c.member_id = m.id) FROM members m",

@@ -3,7 +3,7 @@
 ``JOBS`` is the schedulers' job list (``ENGAGE_JOBS_REGISTRY``): ``tick`` every second,
 which notes each run in a file so the test can tell how many times each one really ran
 and when, and the real ``deliver-mail`` job every 2 seconds, which writes the
-confirmation e-mails a killed host's background thread did not get to.
+confirmation emails a killed host's background thread did not get to.
 
 ``python -m tests.faults.multihost_app`` (with ``ENGAGE_DATABASE_URL`` set) adds a lead
 and an open survey with a public link, and prints what the simulated users need as JSON.

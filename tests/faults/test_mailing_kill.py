@@ -56,7 +56,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 #: Consenting members sent the mailing (``ENGAGE_FAULT_MAILING_RECIPIENTS``).
 RECIPIENTS = int(env_number("ENGAGE_FAULT_MAILING_RECIPIENTS", 5000))
-#: Members who must get nothing: no e-mail consent, and withdrawn.
+#: Members who must get nothing: no email consent, and withdrawn.
 LEFT_OUT = 100
 #: Kill the sender once the sink has had this share of the send.
 KILL_AT = (0.15, 0.45, 0.75)
@@ -122,7 +122,7 @@ def notify_sink() -> Iterator[tuple[Accepted, dict[str, str]]]:
 
 
 def _setup(url: str) -> int:
-    """Bulk-insert the members (most consenting to e-mail) and a mailing due now."""
+    """Bulk-insert the members (most consenting to email) and a mailing due now."""
     engine = create_engine(url)
     now = utcnow()
     tag = uuid.uuid4().hex[:8]

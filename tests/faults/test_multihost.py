@@ -16,7 +16,7 @@ before its next failed health check, fail at the connection: they are counted as
 dropped, as a browser would see them, not as errors.
 
 Then: every join and survey answer that was acknowledged is in the database (and each
-join's confirmation e-mail was written, by the surviving host or the scheduler's
+join's confirmation email was written, by the surviving host or the scheduler's
 ``deliver-mail``); nothing but the friendly 503 page came back as an error, and only
 in the moments after the kill; the per-address join limit counts across both hosts and
 outlives the dead one; the standby scheduler took over within its lease, and each tick
@@ -232,7 +232,7 @@ def holder_pid(holder: str) -> int:
 def probe_joins(hosts: list[Server], count: int) -> list[tuple[str, str]]:
     """Join ``count`` times from PROBE_ADDRESS, the hosts in turn.
 
-    (``"joined"`` or the status, e-mail) for each.
+    (``"joined"`` or the status, email) for each.
     """
     answers = []
     for n in range(count):
@@ -366,7 +366,7 @@ def test_two_hosts_and_two_schedulers_survive_losing_one_of_each(
     wait_for(
         lambda: conn.execute("SELECT count(*) = 0 FROM mail_requests").fetchone()[0],
         30,
-        "the e-mails asked for to be written",
+        "the emails asked for to be written",
         output=schedulers.output,
     )
     survivor = schedulers.by_pid(holder_pid(new_holder))
@@ -456,7 +456,7 @@ def test_two_hosts_and_two_schedulers_survive_losing_one_of_each(
         ]
         assert min(worked, default=killed_at) < killed_at < max(worked, default=0), kind
 
-    # Every acknowledged write is stored, and every join's e-mail was written.
+    # Every acknowledged write is stored, and every join's email was written.
     assert acked["POST /join"] | probe_acked <= members
     assert acked["POST /join"] | probe_acked <= mailed
     assert acked["POST /s/…"] <= answers

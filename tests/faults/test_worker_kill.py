@@ -1,7 +1,7 @@
 """F2: kill -9 a gunicorn worker during a burst of 200 sign-ups; clients retry.
 
 No client may see success without a row, and retried sign-ups must not create
-duplicates: the e-mail column is unique and a second /join for a known address answers
+duplicates: the email column is unique and a second /join for a known address answers
 with the same page without adding a member (engage.membership.registration).
 """
 

@@ -45,7 +45,7 @@ def activity(
 
 
 def gold_member(**kwargs: Any) -> Member:
-    """An active Gold member who agreed to e-mails (unless told otherwise)."""
+    """An active Gold member who agreed to emails (unless told otherwise)."""
     kwargs.setdefault("tier", Tier.GOLD)
     kwargs.setdefault("consents", [ContactChannel.EMAIL])
     made: Member = MemberFactory(**kwargs)

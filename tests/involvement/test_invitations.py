@@ -437,7 +437,7 @@ def test_invite_page_counts_then_confirm_prepares(
     page = client.get(f"/involvement/{made.id}/invite")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "They have not agreed to e-mails: 1" in html
+    assert "They have not agreed to emails: 1" in html
     response = client.post(f"/involvement/{made.id}/invite", data={})
     assert response.status_code == 302
     assert (

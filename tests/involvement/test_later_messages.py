@@ -65,7 +65,7 @@ def test_a_contact_is_not_written_to_once_a_member_at_their_address_says_no(
     assert invitations.prepare_invitations(made, utcnow()) == 1
     db.session.commit()
     # After the invitation was recorded, a member at the same address (who had
-    # agreed to e-mails) says no.
+    # agreed to emails) says no.
     member = gold_member(email="ann@example.org")
     record_consents(
         member, {ContactChannel.EMAIL: False}, method=ConsentMethod.PHONE, now=utcnow()
@@ -78,7 +78,7 @@ def test_a_contact_is_not_written_to_once_a_member_at_their_address_says_no(
     assert smtp_server.messages == []
     invited = db.session.scalars(select(InvolvementInvitation)).one()
     assert invited.send_status is SendStatus.SKIPPED
-    assert "said no to e-mails" in invited.outcome
+    assert "said no to emails" in invited.outcome
 
 
 def test_a_contact_is_written_to_at_their_address_as_it_is_now(

@@ -1,4 +1,4 @@
-"""Plain-text e-mails say names as they are; HTML parts are still escaped."""
+"""Plain-text emails say names as they are; HTML parts are still escaped."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""E-mails asked for by address: the request does the same work for any address."""
+"""Emails asked for by address: the request does the same work for any address."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ FORMS = [
 def _statements(app: Flask) -> Iterator[list[str]]:
     """The SQL the requests inside run (parameters left out).
 
-    Only this thread's: the test client serves requests in it, and the e-mail is
+    Only this thread's: the test client serves requests in it, and the email is
     written by a background thread after the response.
     """
     seen: list[str] = []

@@ -18,10 +18,10 @@ def test_without_smtp_mail_goes_to_the_outbox(outbox) -> None:
     assert (message.to_address, message.subject) == ("someone@trust.example", "Hello")
     body, foot = message.body_text.split("\n\n-- \n")
     assert body == "Plain body"
-    # Every e-mail ends with who sent it and why it came.
+    # Every email ends with who sent it and why it came.
     assert foot.startswith("NHS Northshire Integrated Care Board\n")
     assert "Contact us: engagement@northshire.example or 0300 123 4567" in foot
-    assert "You are getting this e-mail because a test needs it." in foot
+    assert "You are getting this email because a test needs it." in foot
     assert "How we use your information: http://engage.test/privacy" in foot
 
 
@@ -52,7 +52,7 @@ def test_smtp_sends_only_after_commit(smtp_server, outbox) -> None:
     assert plain.startswith("See attached\n\n-- \nNHS Northshire")
     html = message.get_body(("html",)).get_content()
     assert html.startswith("<p>See attached</p><hr>")
-    assert "You are getting this e-mail because a test needs it." in html
+    assert "You are getting this email because a test needs it." in html
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_filename() == "report.xlsx"
     (kept,) = outbox()  # the outbox row records the delivery

@@ -1,4 +1,4 @@
-"""An accessibility check of a rendered HTML e-mail: language, headings, alt text,
+"""An accessibility check of a rendered HTML email: language, headings, alt text,
 contrast, and the plain-text part's words (used by the compose tests)."""
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def _images_and_links(elements: list[Element]) -> list[str]:
 
 
 def problems(html: str, text: str) -> list[str]:
-    """What fails the check: an empty list means the e-mail passes."""
+    """What fails the check: an empty list means the email passes."""
     root = parse(html)
     elements = root.walk()
     found = _document(elements) + _headings(elements) + _images_and_links(elements)

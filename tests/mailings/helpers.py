@@ -19,7 +19,7 @@ T0 = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
 
 
 def member(**kwargs: Any) -> Member:
-    """A member joined at T0 (by default with e-mail consent)."""
+    """A member joined at T0 (by default with email consent)."""
     kwargs.setdefault("created_at", T0)
     kwargs.setdefault("consents", [ContactChannel.EMAIL])
     made: Member = MemberFactory(**kwargs)

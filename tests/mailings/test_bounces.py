@@ -95,7 +95,7 @@ def arf(*, report_id: str, address: str, original_id: str) -> bytes:
         'Content-Type: multipart/report; report-type=feedback-report; boundary="B"\r\n'
         "\r\n--B\r\n"
         "Content-Type: text/plain\r\n\r\n"
-        "This is an e-mail abuse report.\r\n"
+        "This is an email abuse report.\r\n"
         "\r\n--B\r\n"
         "Content-Type: message/feedback-report\r\n\r\n"
         "Feedback-Type: abuse\r\n"
@@ -393,7 +393,7 @@ def test_staff_see_why_an_address_is_undeliverable(
     login(cast["officer"])
     page = client.get(f"/members/{copies['bounced'].member_id}").get_data(as_text=True)
     assert "Mailings cannot reach some of their details" in page
-    assert "E-mail address gone@example.org: undeliverable" in page
+    assert "Email address gone@example.org: undeliverable" in page
     assert "the address does not exist" in page
     assert "5.1.1" not in page
     other = client.get(f"/members/{copies['fine'].member_id}").get_data(as_text=True)

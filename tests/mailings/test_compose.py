@@ -1,4 +1,4 @@
-"""The e-mail renderer: Markdown to an accessible HTML e-mail and its text part."""
+"""The email renderer: Markdown to an accessible HTML email and its text part."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def test_the_html_email_passes_the_accessibility_check() -> None:
 
 
 def test_the_check_catches_what_it_checks() -> None:
-    """The checker itself fails a bad e-mail (so passing it means something)."""
+    """The checker itself fails a bad email (so passing it means something)."""
     bad = (
         "<html><head><title>x</title></head><body><h2>Skipped</h2><h4>Deep</h4>"
         '<img src="a.png"><p style="color:#999999">grey</p>'
@@ -136,10 +136,8 @@ def test_the_plain_text_part_has_the_same_content() -> None:
     assert "Visit https://www.example.nhs.uk/news for more." in text
     assert "Thank you to everyone who came to the spring event." in text
     foot = text.split("\n-- \n", 1)[1]
-    assert (
-        "Unsubscribe from these e-mails: http://engage.test/m/tok/unsubscribe" in foot
-    )
-    assert "You are getting this e-mail because" in foot
+    assert "Unsubscribe from these emails: http://engage.test/m/tok/unsubscribe" in foot
+    assert "You are getting this email because" in foot
     assert "Contact us: engagement@northshire.example" in foot
 
 
@@ -158,7 +156,7 @@ def test_footer_says_why_and_links_unsubscribe_and_web_copy() -> None:
     assert 'href="http://engage.test/newsletters/abcDEF123456ghij"' in rendered.html
     assert "because you are a member of our PPI group." in rendered.html
     assert (
-        "View this e-mail in a browser: http://engage.test/newsletters/abcDEF123456ghij"
+        "View this email in a browser: http://engage.test/newsletters/abcDEF123456ghij"
         in rendered.text
     )
 

@@ -67,11 +67,11 @@ def test_the_staff_record_lists_what_was_sent_and_what_happened(
     login(cast["lead"])
     words = _text(client.get(f"/members/{member.id}").get_data(as_text=True))
     section = words.split("Mailings sent to them", 1)[1].split("History", 1)[0]
-    assert "December newsletter E-mail" in section
+    assert "December newsletter Email" in section
     assert "Delivered; they unsubscribed with its link" in section
     assert "December newsletter Letter" in section
     assert "Printed and posted" in section
-    assert "November bulletin E-mail" in section
+    assert "November bulletin Email" in section
     assert "Bounced: the address does not exist" in section
     assert section.index("December newsletter") < section.index("November bulletin")
     # Leads cannot open mailings, so the subjects are not links for them.
@@ -97,8 +97,8 @@ def test_subject_access_and_own_data_include_the_mailings(
     sent = export_own_data(member)["mailings_sent"]
     assert [(m["subject"], m["channel"], m["status"]) for m in sent] == [
         ("December newsletter", "Letter", "printed"),
-        ("December newsletter", "E-mail", "delivered"),
-        ("November bulletin", "E-mail", "bounced"),
+        ("December newsletter", "Email", "delivered"),
+        ("November bulletin", "Email", "bounced"),
     ]
     delivered = sent[1]
     assert delivered["address"] == member.email
@@ -117,7 +117,7 @@ def test_subject_access_and_own_data_include_the_mailings(
     db.session.commit()
     words = _text(client.get(f"/membership/manage/{token}/data").get_data(as_text=True))
     assert "Newsletters and mailings we sent you" in words
-    assert "November bulletin E-mail" in words
+    assert "November bulletin Email" in words
     assert "Bounced: the address does not exist" in words
 
 

@@ -90,7 +90,7 @@ def test_officer_composes_a_mailing(client: FlaskClient, login, cast) -> None:
     assert "PPI members in the Gold tier, interested in Cancer" in detail
     assert "who joined on or after 1 January 2025" in detail
     assert "The contacts of these stakeholder audiences: Voluntary sector" in detail
-    assert "E-mail, Letter" in detail  # as the form offers it
+    assert "Email, Letter" in detail  # as the form offers it
     assert f"/mailings/{mailing.id}/preview" in detail
     assert f"/mailings/{mailing.id}/edit" in detail
     assert "Monthly PPI newsletter" in detail
@@ -174,7 +174,7 @@ def test_preview_shows_phone_and_desktop_frames_and_the_text(
     login(cast["officer"])
     page = client.get(f"/mailings/{mailing.id}/preview").get_data(as_text=True)
     frame = f"/mailings/{mailing.id}/preview/email"
-    title = "The e-mail as it looks on a computer"
+    title = "The email as it looks on a computer"
     assert f'<iframe src="{frame}" title="{title}" width="600"' in page
     assert 'width="360"' in page
     assert "<pre>" in page
@@ -184,7 +184,7 @@ def test_preview_shows_phone_and_desktop_frames_and_the_text(
     body = response.get_data(as_text=True)
     assert body.startswith("<!DOCTYPE html>")
     assert "<h1" in body
-    assert "nhsuk" not in body  # the e-mail alone, not Engage's page
+    assert "nhsuk" not in body  # the email alone, not Engage's page
     policy = response.headers["Content-Security-Policy"]
     assert "frame-ancestors 'self'" in policy
     assert "default-src 'none'" in policy
@@ -204,17 +204,17 @@ def test_test_send_goes_to_the_signed_in_person(
     address = cast["officer"].email
     # No mail server here: it is kept, and the page does not say it was sent.
     page = response.get_data(as_text=True)
-    assert "No mail server is set up, so the test e-mail was not sent" in page
-    assert "Test e-mail sent" not in page
+    assert "No mail server is set up, so the test email was not sent" in page
+    assert "Test email sent" not in page
     assert "Success" not in page
     [message] = outbox()
     assert message.to_address == address
     assert message.subject == "Test: April news"
     assert message.body_html is not None
     assert "<h1" in message.body_html
-    # The renderer writes the footer once, inside the e-mail's own layout.
+    # The renderer writes the footer once, inside the email's own layout.
     assert message.body_html.rstrip().endswith("</html>")
-    assert message.body_text.count("You are getting this e-mail because") == 1
+    assert message.body_text.count("You are getting this email because") == 1
     assert len(_audit("test_send")) == 1
 
 
@@ -226,7 +226,7 @@ def test_test_send_refuses_a_body_with_problems(
     page = client.post(
         f"/mailings/{mailing.id}/test-send", follow_redirects=True
     ).get_data(as_text=True)
-    assert "The test e-mail was not sent: The image at line 1 needs" in page
+    assert "The test email was not sent: The image at line 1 needs" in page
     assert outbox() == []
 
 

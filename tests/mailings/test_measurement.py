@@ -254,8 +254,8 @@ def test_the_readership_panel_gives_the_numbers_behind_each_rate() -> None:
     assert "Sent 5" in words
     assert "Delivered 4" in words
     assert "Bounced 1" in words
-    assert "Open rate 75.0%: 3 of 4 e-mails delivered" in words
-    assert "Click rate 25.0%: 1 of 4 e-mails delivered clicked a link" in words
+    assert "Open rate 75.0%: 3 of 4 emails delivered" in words
+    assert "Click rate 25.0%: 1 of 4 emails delivered clicked a link" in words
     assert "https://example.org/plan 2" in words
 
 

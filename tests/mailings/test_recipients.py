@@ -78,9 +78,9 @@ def test_withdrawn_unconsented_and_undeliverable_never_recorded() -> None:
     assert line.members == 1
     assert line.left_out == {
         "They have withdrawn from the membership": 1,
-        "They have not agreed to e-mails": 1,
+        "They have not agreed to emails": 1,
         "They have not confirmed their membership yet": 1,
-        "Their e-mail address is on the do-not-send list (unsubscribed, "
+        "Their email address is on the do-not-send list (unsubscribed, "
         "undeliverable or reported as spam)": 1,
     }
 
@@ -157,9 +157,9 @@ def test_contacts_by_email_without_duplicates_or_suppressed() -> None:
     line = recipients.counts(sent).channels[0]
     assert (line.members, line.contacts) == (1, 1)
     assert line.left_out == {
-        "Stakeholder contacts whose e-mail address already gets it": 2,
-        "Stakeholder contacts with no e-mail address": 1,
-        "Stakeholder contacts whose e-mail address is on the do-not-send list": 1,
+        "Stakeholder contacts whose email address already gets it": 2,
+        "Stakeholder contacts with no email address": 1,
+        "Stakeholder contacts whose email address is on the do-not-send list": 1,
     }
     assert recipients.prepare(sent, T0) == 2
     assert recipients.prepare(sent, T0) == 0
@@ -186,8 +186,8 @@ def test_a_member_who_said_no_to_e_mails_gets_none_as_a_contact() -> None:
     line = recipients.counts(sent).channels[0]
     assert line.contacts == 1
     assert line.left_out == {
-        "Stakeholder contacts whose e-mail address is a member's who has said no "
-        "to e-mails": 1
+        "Stakeholder contacts whose email address is a member's who has said no "
+        "to emails": 1
     }
     recipients.prepare(sent, T0)
     assert [r[3] for r in _recorded(sent.id)] == ["back@example.org"]
@@ -210,7 +210,7 @@ def test_an_address_is_compared_in_one_form_in_sql_and_in_python() -> None:
     lines = {line.channel: line for line in recipients.counts(sent).channels}
     assert (lines[EMAIL].members, lines[SMS].members) == (0, 0)
     assert recipients.why_not(sent, untidy) == [
-        "Their e-mail address is undeliverable",
+        "Their email address is undeliverable",
         "Their mobile number is undeliverable",
     ]
     assert recipients.prepare(sent, T0) == 0
@@ -224,7 +224,7 @@ def test_why_not_in_plain_words() -> None:
     ]
     quiet = member(tier=Tier.GOLD, consents=[ContactChannel.POST])
     assert recipients.why_not(sent, quiet) == [
-        "They have not agreed to e-mails",
+        "They have not agreed to emails",
         "They have not agreed to text messages",
     ]
     bounced = member(tier=Tier.GOLD, email="b@example.org")
@@ -239,7 +239,7 @@ def test_why_not_in_plain_words() -> None:
     )
     db.session.flush()
     assert recipients.why_not(sent, bounced) == [
-        "Their e-mail address is undeliverable: the mailbox does not exist",
+        "Their email address is undeliverable: the mailbox does not exist",
         "They have not agreed to text messages",
     ]
     fine = member(tier=Tier.GOLD)

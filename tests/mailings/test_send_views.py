@@ -35,11 +35,11 @@ def test_recipients_summary_and_why_not_by_name(
     login(cast["officer"])
     page = client.get(f"/mailings/{sent.id}/recipients?name=ann").get_data(as_text=True)
     assert "3 members match" in page
-    assert "They have not agreed to e-mails: 1" in page
+    assert "They have not agreed to emails: 1" in page
     assert "Ann Able" in page
     assert "Included: they get this mailing." in page
     assert "Ann Other" in page
-    assert "<li>They have not agreed to e-mails</li>" in page
+    assert "<li>They have not agreed to emails</li>" in page
     # Each member shown is audited as viewed, by whom; nobody else is.
     viewed = db.session.scalars(
         select(AuditEvent).where(

@@ -125,7 +125,7 @@ def test_smtp_message_has_both_parts_and_one_click_headers(smtp_server: Any) -> 
     assert "text/plain" in kinds
     assert "text/html" in kinds
     html = message.get_body(("html",)).get_content()
-    # The subject is the e-mail's one heading; the body's headings sit below it.
+    # The subject is the email's one heading; the body's headings sit below it.
     assert ">Spring newsletter</h1>" in html
     assert ">Hello</h2>" in html
     text = message.get_body(("plain",)).get_content()
@@ -267,7 +267,7 @@ def test_unsubscribe_between_batches_takes_effect(
         select(MailingRecipient).where(MailingRecipient.member_id == second.id)
     ).one()
     assert skipped.status is RecipientStatus.SKIPPED
-    assert skipped.outcome == "They have not agreed to e-mails"
+    assert skipped.outcome == "They have not agreed to emails"
 
 
 def test_scheduled_mailing_starts_when_due(recorder: Recorder) -> None:
@@ -321,7 +321,7 @@ def test_a_finished_send_logs_its_delivery_on_the_action_with_tracked_links(
     assert activity.action_id == action.id
     figures = {f.label: f.value for f in activity.figures}
     assert figures["sent"] == 2
-    # With tracking on, each e-mail's link is its recipient's counted link.
+    # With tracking on, each email's link is its recipient's counted link.
     html = smtp_server.messages[0].get_body(("html",)).get_content()
     assert "https://example.org/plan" not in html
     assert "/m/" in html

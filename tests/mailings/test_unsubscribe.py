@@ -63,7 +63,7 @@ def test_the_link_asks_first_and_changes_nothing(client: FlaskClient) -> None:
     response = client.get(_url(recipient))
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert re.search(r"<h1>Stop getting e-mails from [^<]+\?</h1>", page)
+    assert re.search(r"<h1>Stop getting emails from [^<]+\?</h1>", page)
     assert 'method="post"' in page
     assert "You will still be a member" in page
     assert "we may still contact you in the other ways you agreed to" in page
@@ -88,9 +88,7 @@ def test_one_click_post_withdraws_that_channel_only(
     # A mail program's POST: no cookie, no CSRF token, just RFC 8058's body.
     response = client.post(_url(recipient), data=ONE_CLICK)
     assert response.status_code == 200
-    assert "You will not get e-mails from us any more" in response.get_data(
-        as_text=True
-    )
+    assert "You will not get emails from us any more" in response.get_data(as_text=True)
     db.session.expire_all()
     member = db.session.get(Member, member.id)
     assert member.status is MemberStatus.ACTIVE
@@ -112,7 +110,7 @@ def test_one_click_post_withdraws_that_channel_only(
     # Again: nothing more is recorded, and it still says it is done.
     again = client.post(_url(recipient), data=ONE_CLICK)
     assert again.status_code == 200
-    assert "You will not get e-mails" in again.get_data(as_text=True)
+    assert "You will not get emails" in again.get_data(as_text=True)
     assert len(_consent_records(member.id)) == 3
 
 
@@ -125,7 +123,7 @@ def test_consent_history_on_the_staff_record_shows_it(
     page = client.get(f"/members/{member.id}").get_data(as_text=True)
     assert (
         '<td class="nhsuk-table__cell">Unsubscribe link in a mailing</td>\n'
-        '      <td class="nhsuk-table__cell">Withdrew consent to contact by e-mail'
+        '      <td class="nhsuk-table__cell">Withdrew consent to contact by email'
     ) in page
 
 
@@ -143,7 +141,7 @@ def test_other_bodies_are_refused(client: FlaskClient, csrf_on: None, body) -> N
     member, recipient = _member_copy()
     response = client.post(_url(recipient), data=body)
     assert response.status_code == 400
-    assert "Stop getting e-mails" in response.get_data(as_text=True)
+    assert "Stop getting emails" in response.get_data(as_text=True)
     assert len(_consent_records(member.id)) == 2
     assert db.session.get(MailingRecipient, recipient.id).unsubscribed_at is None
 

@@ -132,7 +132,7 @@ def test_join_with_email_consent_records_it_and_sends_one_email(
 
 def test_join_takes_the_write_lock_only_to_register(client: FlaskClient) -> None:
     # On SQLite one writer runs at a time: validating, looking the address up and
-    # writing the e-mail happen before BEGIN IMMEDIATE, so concurrent joins wait
+    # writing the email happen before BEGIN IMMEDIATE, so concurrent joins wait
     # only for each other's inserts and commit.
     if db.engine.dialect.name != "sqlite":
         pytest.skip("BEGIN IMMEDIATE is SQLite's")
@@ -777,7 +777,7 @@ def test_a_member_who_never_confirmed_confirms_through_a_manage_link(
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "confirm")
     ).one()
-    assert event.summary == "e-mail confirmed through a manage link"
+    assert event.summary == "email confirmed through a manage link"
     # Once is enough: the page no longer offers it, and sending it again changes
     # nothing.
     page = client.get(f"/membership/manage/{token}").get_data(as_text=True)
@@ -1010,7 +1010,7 @@ def test_simultaneous_joins_with_one_email_make_one_member(
     assert count == 1
 
 
-# Changing the e-mail address ----------------------------------------------------------
+# Changing the email address ----------------------------------------------------------
 
 NEW_EMAIL = "sam.new@example.com"
 OTHER_EMAIL = "other@example.com"

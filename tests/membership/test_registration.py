@@ -56,7 +56,7 @@ EMAIL_ONLY = {c: c is ContactChannel.EMAIL for c in ContactChannel}
 
 @pytest.fixture(autouse=True)
 def _request_context(app: Flask) -> Iterator[None]:
-    # The services build e-mailed links with url_for, as in a request.
+    # The services build emailed links with url_for, as in a request.
     with app.test_request_context():
         yield
 
@@ -199,7 +199,7 @@ def test_register_member_with_known_email_changes_nothing_and_sends_manage_link(
 def test_register_member_again_while_pending_sends_a_fresh_confirmation_link(
     outbox,
 ) -> None:
-    # D3: a member who never confirmed (first e-mail lost or expired) still can.
+    # D3: a member who never confirmed (first email lost or expired) still can.
     first = register_member(_join(), now=NOW)
     assert first.member is not None
     assert first.token is not None
@@ -236,7 +236,7 @@ def test_register_member_again_while_pending_sends_a_fresh_confirmation_link(
         select(AuditEvent).where(AuditEvent.action == "register_again")
     ).one()
     assert event.summary == (
-        "join form sent with an unconfirmed address; confirm link e-mailed"
+        "join form sent with an unconfirmed address; confirm link emailed"
     )
 
 
@@ -245,7 +245,7 @@ def test_register_member_that_loses_the_race_for_its_address_answers_as_a_known_
 ) -> None:
     # The address is free when looked up, but another join with it commits before
     # this one writes: the unique constraint refuses the insert, and the owner is
-    # e-mailed as for any known address, with nothing of this join stored.
+    # emailed as for any known address, with nothing of this join stored.
     checked = check_registration(_join(name="Someone Else", email="PRIYA@example.com"))
     db.session.rollback()
     first = register_member(_join(), now=NOW)
@@ -304,7 +304,7 @@ def test_tokens_are_long_and_stored_only_as_hashes(outbox) -> None:
     assert hashes == {
         hashlib.sha256(t.encode()).hexdigest() for t in (confirm_token, manage_token)
     }
-    # The outbox holds the e-mails themselves (only when no SMTP server is set).
+    # The outbox holds the emails themselves (only when no SMTP server is set).
     tables = [t for t in db.metadata.sorted_tables if t.name != "outbox_messages"]
     for table in tables:
         for row in db.session.execute(select(table)):
@@ -487,7 +487,7 @@ def test_purge_unconfirmed_deletes_old_pending_members_and_is_repeatable() -> No
     ).scalar()
     assert leftover == 0
     assert inspect(confirmed.member).persistent
-    # The confirmation e-mail kept in the outbox (name, link) goes with them.
+    # The confirmation email kept in the outbox (name, link) goes with them.
     addresses = set(db.session.scalars(select(OutboxMessage.to_address)))
     assert "old@example.com" not in addresses
     assert "new@example.com" in addresses

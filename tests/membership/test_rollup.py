@@ -146,7 +146,7 @@ def test_rollup_follows_every_change_made_through_the_orm(seed: int) -> None:
 def test_a_member_joining_confirming_and_leaving_through_the_services(
     app: Flask, cast: dict[str, Any]
 ) -> None:
-    with app.test_request_context():  # the confirmation e-mail's links
+    with app.test_request_context():  # the confirmation email's links
         _join_confirm_and_leave(cast)
 
 

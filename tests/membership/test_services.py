@@ -189,11 +189,11 @@ def test_change_tier_and_withdraw_on_request(cast) -> None:
     notice = re.escape(wording_version().partition("/")[0])
     assert [who for who, _ in consents] == ["Online form", "By staff"]
     assert re.fullmatch(
-        f"Gave consent to contact by e-mail, under privacy notice {notice}",
+        f"Gave consent to contact by email, under privacy notice {notice}",
         consents[0][1],
     )
     assert re.fullmatch(
-        f"Withdrew consent to contact by e-mail, under privacy notice {notice}",
+        f"Withdrew consent to contact by email, under privacy notice {notice}",
         consents[1][1],
     )
 
@@ -408,7 +408,7 @@ def test_export_members_is_in_words_with_the_day_joined_as_a_date(cast) -> None:
     assert given["Status"] == "Active"
     assert given["Joined by"] == ConsentMethod.PAPER.label
     assert given["Champion"] == "No"
-    assert given["May contact by e-mail"] in ("Yes", "No")
+    assert given["May contact by email"] in ("Yes", "No")
     assert not any("_" in heading for heading in header)
 
     _, _, content = services.export_members(

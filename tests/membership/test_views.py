@@ -309,7 +309,7 @@ def test_officer_adds_a_member_who_joined_by_phone(
     # How they joined and gave consent, in words on the record and the list.
     assert "(by phone)\n    </dd>" in detail
     assert ">By phone</td>" in detail
-    assert "Gave consent to contact by e-mail, under privacy notice" in detail
+    assert "Gave consent to contact by email, under privacy notice" in detail
     assert "Gave consent to contact by phone, under privacy notice" in detail
     listed = client.get("/members/").get_data(as_text=True)
     assert "(by phone)</td>" in listed

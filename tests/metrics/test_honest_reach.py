@@ -2,7 +2,7 @@
 
 A delivery logged with recipients 412 and opens 188 has reach 412 and an open rate
 of 45.6% on the dashboard, in the board report, in the API summary and in the reach
-report (page, e-mail and workbook), never 600.
+report (page, email and workbook), never 600.
 """
 
 from __future__ import annotations

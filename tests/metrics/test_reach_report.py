@@ -1,4 +1,4 @@
-"""The reach report for a known data set: exact figures, storage, XLSX and e-mail."""
+"""The reach report for a known data set: exact figures, storage, XLSX and email."""
 
 from __future__ import annotations
 
@@ -210,7 +210,7 @@ def test_the_report_is_stored_and_mailed_once_to_subscribers(
         "Newsletter readers (output): 1,300 readers (before: 900, change +400 / "
         "+44.4%); target: 1,000 readers, Met"
     ) in text
-    # Dates in the NHS style, in both parts of the e-mail.
+    # Dates in the NHS style, in both parts of the email.
     assert "(1 October 2026 to 31 October 2026), compared with" in text
     assert "2026-10-01" not in text
     html = message.get_body(("html",)).get_content()

@@ -110,7 +110,7 @@ def test_bad_details_are_refused_on_their_fields(
     html = client.post("/admin/organisation", data=bad).get_data(as_text=True)
     assert "Enter the organisation&#39;s name" in html
     assert "Enter an address starting with https://" in html
-    assert "Enter an e-mail address like name@example.org" in html
+    assert "Enter an email address like name@example.org" in html
     assert services.identity().short_name == "Northshire ICB"
 
 
@@ -257,7 +257,7 @@ def test_a_member_asked_for_fresh_consent_sees_why_and_gives_it_by_saving(
     with time_machine.travel(utcnow() + timedelta(minutes=2), tick=False):
         page = client.get(link.group(1)).get_data(as_text=True)
         assert "We have changed how we use your information" in page
-        assert "We will not contact you again by e-mail until you agree" in page
+        assert "We will not contact you again by email until you agree" in page
         form = {
             "name": "Pat Doe",
             "email": "pat@example.com",

@@ -1,4 +1,4 @@
-"""E-mails staff copy to the capture mailbox: read from a real IMAP server and filed."""
+"""Emails staff copy to the capture mailbox: read from a real IMAP server and filed."""
 
 from __future__ import annotations
 
@@ -435,9 +435,9 @@ def test_home_counts_drafts_and_waiting_e_mails(
     db.session.commit()
     login(cast["officer"])
     page = client.get("/").get_data(as_text=True)
-    assert "1 draft interaction from e-mail to confirm" in page
+    assert "1 draft interaction from email to confirm" in page
     assert "/relationships/interactions/?status=draft&amp;owner=mine" in page
-    assert "1 e-mail waiting for review" in page
+    assert "1 email waiting for review" in page
 
 
 def test_access_to_the_review_list(client: FlaskClient, login, cast, people) -> None:

@@ -89,7 +89,7 @@ def _good_rows() -> list[list[str]]:
         ],
         [
             (day - timedelta(days=5)).strftime("%d/%m/%Y"),
-            "e-mail",
+            "email",
             "Inbound",
             "Members of Parliament; Northshire County Council",
             "",

@@ -423,7 +423,7 @@ def test_opening_a_draft_filed_from_e_mail_is_audited(
     assert views() == []
     draft_page = client.get(f"/relationships/interactions/{from_e_mail.id}")
     assert draft_page.status_code == 200
-    assert views() == [(str(from_e_mail.id), "draft from e-mail opened")]
+    assert views() == [(str(from_e_mail.id), "draft from email opened")]
     from_e_mail.status = InteractionStatus.CONFIRMED
     from_e_mail.sentiment = Sentiment.NEUTRAL
     db.session.commit()
@@ -616,14 +616,14 @@ def test_the_audience_page_shows_its_timeline(
             occurred_on=day - timedelta(days=n), contacts=[contact],
         )  # fmt: skip
     factories.InteractionFactory(
-        audiences=[audience], subject="Draft from e-mail",
+        audiences=[audience], subject="Draft from email",
         status=InteractionStatus.DRAFT, sentiment=None,
         occurred_on=day - timedelta(days=3),
     )  # fmt: skip
     login(cast["officer"])
     text = client.get(f"/audiences/{audience.id}").get_data(as_text=True)
     assert "Catch-up 00" in text
-    assert "Draft from e-mail" in text
+    assert "Draft from email" in text
     assert "Catch-up 10" not in text  # only the latest 10
     assert "Draft: not yet counted as contact" in text
     assert "Ms Rahman" in text

@@ -182,8 +182,8 @@ def test_jobs_page_lists_jobs_and_run_now_queues_a_request(
     response = client.post("/jobs/action-digest/run")
     assert response.status_code == 302
     page = client.get("/jobs/").get_data(as_text=True)
-    assert "“E-mail action owners what is due” will run within a few seconds" in page
-    assert "<li>E-mail action owners what is due: waiting, asked for at" in page
+    assert "“Email action owners what is due” will run within a few seconds" in page
+    assert "<li>Email action owners what is due: waiting, asked for at" in page
     (request,) = db.session.scalars(select(JobRequest)).all()
     assert (request.job, request.status, request.requested_by_id) == (
         "action-digest",

@@ -3,7 +3,7 @@
 A file is read as a grid of text (``engage.imports.tabular.read_grid``), its tool is
 recognised from its header, and each question column is matched to a question of
 the survey by its text (the officer can change the matching). The tools' own
-columns for who answered (e-mail, name, IP address…) are dropped, never stored.
+columns for who answered (email, name, IP address…) are dropped, never stored.
 
 - Google Forms: "Timestamp", then one column per question; ticked options of a
   multiple-choice question are joined with ", ".
@@ -201,7 +201,7 @@ def _personal(tool: Tool, folded_name: str) -> bool:
 def answer_column(tool: Tool) -> Callable[[str], bool]:
     """Whether a column (by name) of the tool's export is kept.
 
-    Every column is, but the tool's own about who answered (e-mail, name, IP…).
+    Every column is, but the tool's own about who answered (email, name, IP…).
     """
     return lambda name: not _personal(tool, fold(name))
 
