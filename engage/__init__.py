@@ -255,18 +255,16 @@ def _register_hooks(app: Flask) -> None:
     from engage import assets
     from engage import http
     from engage import navigation
-    from engage import once
     from engage import server_timing
     from engage import templating
     from engage.accounts.sessions import session_info
 
-    # Email leaves after the commit: the delivery module's session hooks start the
+    # E-mail leaves after the commit: the delivery module's session hooks start the
     # background sender once a transaction that wrote mail commits.
     from engage.mail import delivery  # noqa: F401
     from engage.organisation import views as organisation
 
     http.init_app(app)
-    once.init_app(app)
     server_timing.init_app(app)
     navigation.init_app(app)
     templating.init_app(app)

@@ -329,7 +329,7 @@ def outbox() -> Callable[[], list[Any]]:
     from engage.mail.services import list_outbox
 
     def _read() -> list[Any]:
-        # Emails asked for by address are written after the response, by a thread.
+        # E-mails asked for by address are written after the response, by a thread.
         wait_for_deliveries()
         db.session.rollback()
         return list(reversed(list_outbox()))
@@ -368,13 +368,11 @@ def wait_for(
 
 def without_request_values(text: str) -> str:
     """A page with what differs on every request blanked out: the CSP nonce, the
-    CSRF token, a form's once-only value and the seconds left before a signed-in page
-    signs out."""
+    CSRF token and the seconds left before a signed-in page signs out."""
     import re
 
     text = re.sub(r'nonce="[^"]+"', 'nonce=""', text)
     text = re.sub(r'name="csrf_token"[^>]*value="[^"]+"', 'name="csrf_token"', text)
-    text = re.sub(r'name="once" value="[^"]+"', 'name="once"', text)
     return re.sub(r'data-seconds-left="\d+"', 'data-seconds-left=""', text)
 
 

@@ -23,7 +23,7 @@ def _names(html: str) -> set[str]:
     """The names of the boxes in the page's main content, the CSRF token aside."""
     main = html[html.index("<main") : html.index("</main>")]
     found = set(re.findall(r'<(?:input|textarea|select)[^>]* name="([^"]+)"', main))
-    return found - {"csrf_token", "once"}
+    return found - {"csrf_token"}
 
 
 @pytest.fixture
