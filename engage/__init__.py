@@ -255,6 +255,7 @@ def _register_hooks(app: Flask) -> None:
     from engage import assets
     from engage import http
     from engage import navigation
+    from engage import once
     from engage import server_timing
     from engage import templating
     from engage.accounts.sessions import session_info
@@ -265,6 +266,7 @@ def _register_hooks(app: Flask) -> None:
     from engage.organisation import views as organisation
 
     http.init_app(app)
+    once.init_app(app)
     server_timing.init_app(app)
     navigation.init_app(app)
     templating.init_app(app)

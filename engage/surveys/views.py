@@ -30,6 +30,7 @@ from engage.extensions import db
 from engage.formtools import parse_id
 from engage.mail.services import absolute_url
 from engage.membership import lists
+from engage.once import may_repeat
 from engage.surveys import answering
 from engage.surveys import distribution
 from engage.surveys import services
@@ -548,6 +549,7 @@ def export_post_list(survey_id: int, fmt: str) -> ResponseReturnValue:
 
 
 @bp.route("/<int:survey_id>/responses/new", methods=["GET", "POST"])
+@may_repeat  # many paper responses say the same
 @roles_required(*EDITORS)
 def enter_response(survey_id: int) -> ResponseReturnValue:
     survey = _survey(survey_id)

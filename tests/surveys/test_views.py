@@ -315,6 +315,20 @@ def test_staff_enter_a_paper_response(
     ).one()
 
 
+def test_identical_paper_responses_are_each_saved(
+    cast: dict[str, Any], client: FlaskClient, login: Any
+) -> None:
+    """Many paper forms say the same: each one entered is a response of its own."""
+    survey = make_survey(cast["officer"])
+    login(cast["officer"])
+    data = {**form_data(survey), "source": "paper", "submitted_on": SET_UP_DAY}
+    for _ in range(3):
+        sent = client.post(f"/surveys/{survey.id}/responses/new", data=data)
+        assert sent.status_code == 302
+    db.session.rollback()
+    assert len(db.session.scalars(select(Response)).all()) == 3
+
+
 def test_staff_entry_refuses_a_day_still_to_come(
     cast: dict[str, Any], client: FlaskClient, login: Any
 ) -> None:
