@@ -469,10 +469,11 @@ def test_adding_and_removing_sessions(client: FlaskClient, login, cast) -> None:
         added.starts_at
     )
 
-    # The same time again is refused on the time field.
+    # The same time again (for longer: the same form sent twice would only lead to
+    # the first) is refused on the time field.
     again = client.post(
         f"/involvement/{made.id}/sessions/new",
-        data={**_day_fields("day", day), "at": "13:00", "duration": "45"},
+        data={**_day_fields("day", day), "at": "13:00", "duration": "60"},
     ).get_data(as_text=True)
     assert "already a session at that date and time" in _errors(again)
 

@@ -317,7 +317,8 @@ def test_adding_a_label_and_refusing_one_already_set_up(
     assert client.post("/admin/reach-labels/new", data=data).status_code == 302
     row = db.session.query(ReachLabel).filter_by(label="webinar registrations").one()
     assert (row.stage, row.unit, row.rate_of) == (Stage.OUTCOME, "registrations", "")
-    again = client.post("/admin/reach-labels/new", data=data)
+    # In another unit: the same form sent twice would only lead to the first.
+    again = client.post("/admin/reach-labels/new", data={**data, "unit": "sign-ups"})
     assert again.status_code == 200
     assert "already set up" in again.get_data(as_text=True)
     for role in ("officer", "lead"):
