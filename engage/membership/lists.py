@@ -6,10 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func
 from sqlalchemy import select
 
 from engage.audit.services import SYSTEM
 from engage.extensions import db
+from engage.membership.models import Member
+from engage.membership.models import MemberStatus
 from engage.membership.models import Practice
 from engage.membership.models import Topic
 from engage.named import save_named
@@ -57,6 +60,19 @@ def topic_choices() -> list[tuple[int, str]]:
     """Active topics as ``(id, name)`` pairs by name, for a form's choices."""
     query = select(Topic.id, Topic.name).where(Topic.is_active).order_by(Topic.name)
     return [(row.id, row.name) for row in db.session.execute(query)]
+
+
+def members_with_practice_not_listed() -> int:
+    """Current members (pending or active) who said their practice is not listed."""
+    query = (
+        select(func.count())
+        .select_from(Member)
+        .where(
+            Member.practice_not_listed,
+            Member.status.in_((MemberStatus.PENDING, MemberStatus.ACTIVE)),
+        )
+    )
+    return int(db.session.scalar(query) or 0)
 
 
 def is_active_practice(practice_id: int) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -189,6 +190,10 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
     practice_id: Mapped[int | None] = mapped_column(
         ForeignKey("practices.id", ondelete="SET NULL"), index=True
     )
+    #: They said their practice is not in our list (so the list may need it).
+    practice_not_listed: Mapped[bool] = mapped_column(
+        default=False, server_default=false()
+    )
     tier: Mapped[Tier] = mapped_column(str_enum(Tier, length=30))
     status: Mapped[MemberStatus] = mapped_column(str_enum(MemberStatus, length=30))
     #: How they joined: web-form, phone or paper.
@@ -217,6 +222,13 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
     equality: Mapped[EqualityAnswers | None] = relationship(
         cascade="all, delete-orphan", uselist=False
     )
+
+    @property
+    def practice_words(self) -> str:
+        """Their GP practice as people read it, or why there is none."""
+        if self.practice is not None:
+            return self.practice.name
+        return "Not in our list" if self.practice_not_listed else "Not known"
 
 
 class MemberSupportNeed(db.Model):  # type: ignore[name-defined,misc]

@@ -241,6 +241,7 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
             address=self.address.data,
             postcode=self.postcode.data or "",
             practice_id=practice if isinstance(practice, int) else None,
+            practice_not_listed=practice == NOT_LISTED,
             topic_ids=tuple(self.topics.data or ()),
             tier=self.tier.data or Tier.SILVER,
             consents={c: c in wanted for c in ContactChannel},
@@ -255,7 +256,9 @@ class _DetailsForm(FlaskForm):  # type: ignore[misc]
         self.phone.data = data.phone
         self.address.data = data.address
         self.postcode.data = data.postcode
-        self.practice.data = data.practice_id
+        self.practice.data = (
+            NOT_LISTED if data.practice_not_listed else data.practice_id
+        )
         self.topics.data = list(data.topic_ids)
         self.tier.data = data.tier
         self.consents.data = [c for c, on in data.consents.items() if on]

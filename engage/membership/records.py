@@ -65,6 +65,7 @@ def member_data(member: Member) -> dict[str, Any]:
         "practice": None
         if member.practice is None
         else {"name": member.practice.name, "code": member.practice.code},
+        "practice_not_in_our_list": member.practice_not_listed,
         "topics": [t.name for t in member.topics],
         "support_needs": [n.need.label for n in member.support_needs],
         "current_consents": {

@@ -83,6 +83,8 @@ class Registration:
     phone: str | None = None
     address: str | None = None
     practice_id: int | None = None
+    #: No practice chosen because theirs is not in the list.
+    practice_not_listed: bool = False
     topic_ids: tuple[int, ...] = ()
     support_needs: tuple[SupportNeed, ...] = ()
     support_other: str | None = None
@@ -403,6 +405,7 @@ def apply_details(member: Member, data: Registration) -> None:
     member.address = (data.address or "").strip() or None
     member.postcode = normalise_postcode(data.postcode)
     member.practice_id = data.practice_id
+    member.practice_not_listed = data.practice_id is None and data.practice_not_listed
     member.tier = data.tier
     member.support_other = (data.support_other or "").strip() or None
     topics = (

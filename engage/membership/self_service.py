@@ -105,6 +105,7 @@ def registration_of(member: Member) -> Registration:
         address=member.address,
         postcode=member.postcode or "",
         practice_id=member.practice_id,
+        practice_not_listed=member.practice_not_listed,
         topic_ids=tuple(t.id for t in member.topics),
         tier=member.tier,
         consents=consent.current_consents(member),
@@ -152,6 +153,7 @@ def update_own_details(
             "address",
             "postcode",
             "practice_id",
+            "practice_not_listed",
             "tier",
             "topic_ids",
             "support_needs",
@@ -393,7 +395,13 @@ def readable_own_data(member: Member) -> OwnData:
     surveys = survey_privacy.member_survey_data(member)
     return OwnData(
         member=member,
-        practice=member.practice.name if member.practice else None,
+        practice=(
+            member.practice.name
+            if member.practice
+            else "Not in our list, you told us"
+            if member.practice_not_listed
+            else None
+        ),
         topics=[t.name for t in member.topics],
         support_needs=[n.need.label for n in member.support_needs],
         consents=[

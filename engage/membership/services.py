@@ -252,6 +252,8 @@ def _apply(member: Member, data: MemberData, clean: _Clean) -> list[str]:
         "postcode": clean.postcode,
         "tier": data.tier,
         "practice_id": data.practice_id,
+        # Staff choosing a practice settle it; "Not known" leaves what they said.
+        "practice_not_listed": member.practice_not_listed and data.practice_id is None,
         "support_other": data.support_other.strip() or None,
         "is_champion": data.is_champion,
         "notes": data.notes.strip() or None,
@@ -436,6 +438,7 @@ def erase_member(
     ):
         setattr(member, name, None)
     member.practice = None
+    member.practice_not_listed = False
     member.is_champion = False
     member.topics = []
     member.support_needs = []
@@ -602,7 +605,7 @@ def _export_row(member: Member, include_equality: bool) -> list[object]:
         member.phone,
         member.address,
         member.postcode,
-        member.practice.name if member.practice else "",
+        member.practice_words,
         member.tier.label,
         member.status.label,
         member.joined_by.label,

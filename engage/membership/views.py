@@ -335,8 +335,10 @@ def _list_page(
     noun: str,
     endpoint: str,
     template: str,
+    **extra: Any,
 ) -> ResponseReturnValue:
-    """An admin list (practices, topics): each row its own form, plus one to add."""
+    """An admin list (practices, topics): each row its own form, plus one to add;
+    ``extra`` goes to the template."""
     item_id = id_or_none(request.form.get("item_id"))
     item = db.get_or_404(model, item_id) if item_id else None
     submitted = form_class(prefix=_prefix(item_id))
@@ -353,7 +355,9 @@ def _list_page(
         for row in rows
     }
     new_form = submitted if item_id is None else form_class(formdata=None, prefix="new")
-    return render_template(template, items=rows, forms=forms, new_form=new_form)
+    return render_template(
+        template, items=rows, forms=forms, new_form=new_form, **extra
+    )
 
 
 @bp.route("/practices", methods=["GET", "POST"])
@@ -377,6 +381,7 @@ def practices() -> ResponseReturnValue:
         noun="Practice",
         endpoint="members.practices",
         template="membership/staff/practices.html",
+        not_listed=lists.members_with_practice_not_listed(),
     )
 
 

@@ -757,6 +757,38 @@ def test_the_manage_link_request_keeps_the_address_when_the_session_expired(
     assert len(outbox()) == sent_before + 1
 
 
+def test_a_practice_not_in_the_list_is_kept_and_shown(
+    client: FlaskClient, login: Any, cast: dict[str, Any], outbox: Any
+) -> None:
+    """Saying the practice is not listed is kept: the member sees it chosen again,
+    staff see it (so the list may need the practice), and choosing one clears it."""
+    member = _join_and_confirm(client, outbox, practice="not-listed")
+    assert member.practice_id is None
+    assert member.practice_not_listed
+    token = _manage_token(client, outbox)
+    page = client.get(f"/membership/manage/{token}").get_data(as_text=True)
+    assert '<option value="not-listed" selected>' in page
+    data = client.get(f"/membership/manage/{token}/data").get_data(as_text=True)
+    assert "Not in our list, you told us" in data
+    login(cast["officer"])
+    record = client.get(f"/members/{member.id}").get_data(as_text=True)
+    assert "Not in our list" in record
+    client.post("/logout")
+    login(cast["admin"])
+    listed = client.get("/members/practices").get_data(as_text=True)
+    assert "1 member says their practice is not in this list" in listed
+    client.post("/logout")
+    practice = Practice(name="Leeds Road Surgery")
+    db.session.add(practice)
+    db.session.commit()
+    saved = client.post(
+        f"/membership/manage/{token}", data=_form(practice=str(practice.id))
+    )
+    assert "Your details have been saved" in saved.get_data(as_text=True)
+    db.session.refresh(member)
+    assert (member.practice_id, member.practice_not_listed) == (practice.id, False)
+
+
 def test_a_member_who_never_confirmed_confirms_through_a_manage_link(
     client: FlaskClient,
     outbox,
