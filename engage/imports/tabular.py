@@ -416,8 +416,20 @@ def write_csv(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(c) for c in columns])
     for row in rows:
-        writer.writerow([neutralise(value) for value in row])
+        writer.writerow([_csv_cell(value) for value in row])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def _csv_cell(value: object) -> str:
+    # A number Engage worked out is written as it is: "-16.7" is a number to a
+    # spreadsheet, not a formula, and "'-16.7" would be text it cannot add up.
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    ):
+        return str(value)
+    return neutralise(value)
 
 
 def write_xlsx(

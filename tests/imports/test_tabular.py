@@ -353,6 +353,16 @@ def test_write_csv_neutralises_formula_cells() -> None:
         assert name == notes == "'" + formula
 
 
+def test_write_csv_keeps_numbers_numbers_and_guards_text() -> None:
+    """A negative number Engage worked out is a number, not text with a quote; text
+    that looks like one (typed by someone) is still guarded."""
+    content = write_csv(
+        ["value"], [[-16.7], [-3], [0.5], ["-16.7"], ["-2+3"], [float("-inf")]]
+    )
+    lines = content.decode("utf-8-sig").split("\r\n")[1:-1]
+    assert lines == ["-16.7", "-3", "0.5", "'-16.7", "'-2+3", "'-inf"]
+
+
 def test_write_csv_quotes_quotes_commas_and_line_breaks() -> None:
     value = 'He said "hello, world"\nthen\r\nleft'
     content = write_csv(["notes"], [[value]])

@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from engage.accounts.models import User
 
 RESULT_COLUMNS = ("Question number", "Question", "Answer", "Count", "Percent")
+SCALE_FIGURE_HIDDEN = (
+    "Mean or net score not shown: with the counts shown, it would give away the "
+    "hidden ones"
+)
 
 
 def results_rows(results: SurveyResults) -> list[list[object]]:
@@ -49,11 +53,22 @@ def results_rows(results: SurveyResults) -> list[list[object]]:
             rows.append([*head, _not_shown(results), "", ""])
             continue
         rows.append([*head, "Answered", q.answered, ""])
-        rows.extend([*head, c.label, c.shown_count, c.shown_percent] for c in q.counts)
+        # Numbers stay numbers (a negative net score is not text to guard).
+        rows.extend(
+            [
+                *head,
+                c.label,
+                c.hidden_as if c.count is None else c.count,
+                c.shown_percent,
+            ]
+            for c in q.counts
+        )
         if q.mean is not None:
-            rows.append([*head, "Mean (1 to 5)", f"{q.mean:.2f}", ""])
+            rows.append([*head, "Mean (1 to 5)", q.mean, ""])
         if q.net_score is not None:
-            rows.append([*head, "Net score", f"{q.net_score:.1f}", ""])
+            rows.append([*head, "Net score", round(q.net_score, 1), ""])
+        if q.scale_figure_hidden:
+            rows.append([*head, SCALE_FIGURE_HIDDEN, "", ""])
         if q.summary is not None:
             s = q.summary
             for label, value in (
@@ -64,7 +79,7 @@ def results_rows(results: SurveyResults) -> list[list[object]]:
                 ("Upper quartile", s.upper_quartile),
                 ("Maximum", s.maximum),
             ):
-                rows.append([*head, label, f"{value:g}", ""])
+                rows.append([*head, label, value, ""])
     return rows
 
 

@@ -102,6 +102,8 @@ class QuestionResult:
     counts: list[Count] = field(default_factory=list)
     mean: float | None = None  #: Likert scales (1 to 5)
     net_score: float | None = None  #: 0 to 10 ratings: promoters minus detractors
+    #: The mean or net score is left out, as it would give a hidden count away.
+    scale_figure_hidden: bool = False
     summary: NumberSummary | None = None  #: number questions
 
     @property
@@ -202,6 +204,19 @@ def question_result(
         shown=True,
         counts=counted(options(question), counts, answered, suppress=suppress),
     )
+    return _with_scale_figure(result, question, numbers)
+
+
+def _with_scale_figure(
+    result: QuestionResult, question: Question, numbers: Any
+) -> QuestionResult:
+    """A Likert scale's mean, or a 0 to 10 rating's net score, unless one of its
+    counts is hidden: with the counts shown and the number who answered, either
+    would give the hidden ones away (two hidden counts and a mean are two equations
+    in two unknowns)."""
+    scale = question.kind.is_likert or question.kind is QuestionKind.RATING_0_10
+    if scale and any(count.suppressed for count in result.counts):
+        return _with(result, scale_figure_hidden=True)
     if question.kind.is_likert:
         return _with(result, mean=round(float(numbers.mean()), 2))
     if question.kind is QuestionKind.RATING_0_10:
@@ -325,11 +340,7 @@ def _counted_result(
         shown=True,
         counts=counted(options(question), counts, answered, suppress=suppress),
     )
-    if question.kind.is_likert:
-        return _with(result, mean=round(float(numbers.mean()), 2))
-    if question.kind is QuestionKind.RATING_0_10:
-        return _with(result, net_score=net_score(numbers))
-    return result
+    return _with_scale_figure(result, question, numbers)
 
 
 def build_results(

@@ -124,6 +124,48 @@ def test_small_counts_are_suppressed_with_a_second_cell(client, login, cast) -> 
     assert "results-for-publication" in published.headers["Content-Disposition"]
 
 
+def test_a_mean_that_would_give_hidden_counts_away_is_not_published(
+    client, login, cast
+) -> None:
+    """Agree 10, Strongly disagree 2: published, both counts are hidden, and so is
+    the mean, which with the answered total would give them back."""
+    survey = make_survey()
+    _responses(survey, 10)  # each "Agree" (4)
+    _responses(survey, 2, **{Q.LIKERT_AGREEMENT: 1})
+    login(cast["officer"])
+    team = client.get(f"/surveys/{survey.id}/results/export.csv")
+    team_rows = list(csv.reader(io.StringIO(team.data.decode("utf-8-sig"))))
+    third = {row[2]: row[3] for row in team_rows if row[0] == "3"}
+    assert third["Mean (1 to 5)"] == "3.5"
+    published = client.get(f"/surveys/{survey.id}/results/publication.csv")
+    rows = list(csv.reader(io.StringIO(published.data.decode("utf-8-sig"))))
+    third = {row[2]: row[3] for row in rows if row[0] == "3"}
+    assert third["Strongly disagree"] == "fewer than 5"
+    assert "Mean (1 to 5)" not in third
+    assert any("would give away the hidden ones" in answer for answer in third)
+    assert not any(value.startswith("'") for row in rows for value in row)
+
+
+def test_a_negative_net_score_is_a_number_in_the_downloads(client, login, cast) -> None:
+    survey = make_survey()
+    _responses(survey, 10, **{Q.RATING_0_10: 3})
+    _responses(survey, 2, **{Q.RATING_0_10: 10})
+    login(cast["officer"])
+    raw = client.get(f"/surveys/{survey.id}/results/export.csv")
+    rows = list(csv.reader(io.StringIO(raw.data.decode("utf-8-sig"))))
+    fourth = {row[2]: row[3] for row in rows if row[0] == "4"}
+    assert fourth["Net score"] == "-66.7"  # not "'-66.7", which is text
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/surveys/{survey.id}/results/export.xlsx").data)
+    )
+    cells = {
+        (row[0], row[2]): row[3]
+        for row in book.active.iter_rows(min_row=2, values_only=True)
+    }
+    assert cells[(4, "Net score")] == -66.7
+    assert cells[(1, "Answered")] == 12
+
+
 def test_the_team_sees_a_chart_of_every_question_with_answers(
     client, login, cast
 ) -> None:
