@@ -111,6 +111,8 @@ VERBS: dict[str, str] = {
     "notice.publish": "published",
     "organisation.update": "changed",
     "test_send": "emailed themselves a test copy of",
+    "board_commentary.save": "saved the commentary on",
+    "board_commentary.remove": "removed the commentary on",
     "publish_mailing": "published on the web",
     "lift_suppression": "took off the do-not-send list",
     "unpublish_mailing": "took off the web",
@@ -141,6 +143,8 @@ VERBS: dict[str, str] = {
 
 #: How the filter menu names each action, where the verb alone would not say.
 ACTION_NAMES: dict[str, str] = {
+    "board_commentary.save": "Saved board report commentary",
+    "board_commentary.remove": "Removed board report commentary",
     "update": "Changed",
     "breach.recorded": "Recorded a breach",
     "breach.updated": "Changed a breach",
@@ -198,6 +202,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "expense_claim": ("an expense claim", "Expense claims"),
     "job": ("the job", "Jobs"),
     "audit_log": ("the audit log", "The audit log"),
+    "board_commentary": ("a board report's commentary", "Board report commentary"),
     "database": ("the database", "The database"),
     "involvement_invitation": (
         "an invitation to an involvement session",
@@ -549,6 +554,20 @@ def _claims(ids: list[int]) -> dict[int, _Record]:
     }
 
 
+def _commentaries(ids: list[int]) -> dict[int, _Record]:
+    from engage.dashboard.models import BoardCommentary
+
+    named = {}
+    for i, row in _load(BoardCommentary, ids).items():
+        year, _, number = row.quarter.partition("-Q")
+        named[i] = _Record(
+            f"the Q{number} {year} board report",
+            "dashboard.board_report",
+            (("quarter", row.quarter),),
+        )
+    return named
+
+
 def _records(entity_type: str, ids: list[int]) -> dict[int, _Record]:
     """The named records of one type, by id (only those that still exist)."""
     if entity_type in _SIMPLE:
@@ -565,6 +584,8 @@ def _records(entity_type: str, ids: list[int]) -> dict[int, _Record]:
         return _notices(ids)
     if entity_type == "expense_claim":
         return _claims(ids)
+    if entity_type == "board_commentary":
+        return _commentaries(ids)
     if entity_type == "organisation":
         settings = _Record(
             "the organisation's details", "organisation.settings", (), ADMINS
@@ -638,6 +659,10 @@ def _unrepeated(event: AuditEvent, summary: str) -> str:
     "export audiences: 24 rows" after "downloaded audiences", "record viewed" or
     "equality report viewed (87 active members)" after "viewed"."""
     prefix = f"{event.action} "
+    if event.entity_type == "board_commentary":
+        # "Commentary on the Q3 2026 board report saved (85 characters)"
+        length = re.search(r"\(([^()]*)\)$", summary)
+        return length.group(1) if length else ""
     if summary.startswith(prefix) and ": " in summary:
         return summary.split(": ", 1)[1].strip()
     if event.action == "view":

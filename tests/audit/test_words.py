@@ -222,3 +222,18 @@ def test_mailing_events_read_as_sentences(cast) -> None:
         == "Owen Officer paused the mailing \u201cApril news\u201d"
     )
     assert record_type_name("mailing_template") == "Mailing templates"
+
+
+def test_board_commentary_events_read_as_sentences(cast) -> None:
+    from engage.dashboard.commentary import save_commentary
+    from engage.dashboard.periods import quarter
+
+    period = quarter(2026, 3)
+    save_commentary(period, "Reach grew.", actor=cast["lead"], now=SUMMER)
+    db.session.flush()
+    said = _sentences(cast["admin"])
+    assert said["board_commentary.save"] == (
+        "Lena Lead saved the commentary on the Q3 2026 board report (11 characters)"
+    )
+    assert action_name("board_commentary.save") == "Saved board report commentary"
+    assert record_type_name("board_commentary") == "Board report commentary"
