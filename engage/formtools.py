@@ -189,6 +189,11 @@ class _OneProblem:
         if process_errors and sent:
             self.errors = process_errors[:1]
             return False
+        flags = getattr(self, "flags", None)
+        if process_errors and getattr(flags, "required", False):
+            # Left empty: the field's own "Enter …" says it, not also "Enter a
+            # whole number" about the nothing sent.
+            self.process_errors = []
         return bool(super().validate(form, extra_validators))  # type: ignore[misc]
 
 

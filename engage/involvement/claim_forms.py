@@ -10,7 +10,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField
 from wtforms import StringField
 from wtforms.validators import InputRequired
-from wtforms.validators import ValidationError as FormError
+from wtforms.validators import NumberRange
 
 from engage.errors import ValidationError
 from engage.formtools import IntegerField
@@ -226,14 +226,14 @@ class MileageForm(FlaskForm):  # type: ignore[misc]
 
     pence = IntegerField(
         "Mileage rate, in pence a mile",
+        validators=[
+            InputRequired("Enter the mileage rate in pence, like 45"),
+            NumberRange(
+                0,
+                MAX_MILEAGE_PENCE,
+                f"The mileage rate must be from 0 to {MAX_MILEAGE_PENCE} pence a mile",
+            ),
+        ],
         description=f"From 0 to {MAX_MILEAGE_PENCE}. HMRC's approved rate for a car "
         "is 45p a mile for the first 10,000 miles.",
     )
-
-    def validate_pence(self, field: Any) -> None:
-        if field.data is None:
-            raise FormError("Enter the mileage rate in pence, like 45")
-        if not 0 <= field.data <= MAX_MILEAGE_PENCE:
-            raise FormError(
-                f"The mileage rate must be from 0 to {MAX_MILEAGE_PENCE} pence a mile"
-            )

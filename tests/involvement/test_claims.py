@@ -737,11 +737,16 @@ def test_admins_set_levels_in_pounds_and_the_mileage_rate(
     )
     assert "already a level" in same.get_data(as_text=True)
 
-    assert (
-        client.post("/admin/involvement-rates", data={"pence": "201"}).status_code
-        == 200
-    )
+    too_high = client.post("/admin/involvement-rates", data={"pence": "201"})
+    assert too_high.status_code == 200
+    assert "must be from 0 to 200 pence a mile" in too_high.get_data(as_text=True)
     assert rates.mileage_pence_per_mile() == 45
+    # Left empty: one message, and the box is not marked optional.
+    empty = client.post("/admin/involvement-rates", data={"pence": ""})
+    page = empty.get_data(as_text=True)
+    assert page.count("Enter the mileage rate in pence, like 45") == 2  # summary, box
+    assert "Enter a whole number" not in page
+    assert "(optional)" not in page.split("Mileage rate")[1][:40]
     assert (
         client.post("/admin/involvement-rates", data={"pence": "50"}).status_code == 302
     )
