@@ -13,6 +13,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
+from wtforms.validators import Regexp
 from wtforms.validators import ValidationError
 
 from engage.formtools import MAX_INT
@@ -217,10 +218,26 @@ def _population_form() -> type[FlaskForm]:
 PopulationForm = _population_form()
 
 
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
 class PracticeForm(FlaskForm):  # type: ignore[misc]
     name = text("Practice name", max_length=200, required="Enter the practice's name")
     code = StringField(
-        "ODS code", filters=[strip], validators=[Optional(), Length(max=20)]
+        "ODS code",
+        description="The practice's NHS organisation code, like B86001.",
+        filters=[
+            strip,
+            lambda value: value.upper() if isinstance(value, str) else value,
+        ],
+        validators=[
+            Optional(),
+            Regexp(
+                r"^[A-Z0-9]{3,10}$",
+                message="Enter the ODS code in letters and numbers only, like B86001",
+            ),
+        ],
     )
     is_active = BooleanField("Offered to members", default=True)
 

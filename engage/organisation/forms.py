@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import StringField
@@ -10,13 +12,20 @@ from wtforms.validators import Email
 from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
+from wtforms.validators import ValidationError as FormError
 
 from engage.formtools import strip
 from engage.formtools import text
+from engage.membership.validators import normalise_phone
 from engage.organisation.services import MAX_NOTICE_LENGTH
 
 
 class OrganisationForm(FlaskForm):  # type: ignore[misc]
+    def validate_phone(self, field: Any) -> None:
+        # Kept as typed (spaces and all), but it must be a number people can ring.
+        if field.data and normalise_phone(field.data) is None:
+            raise FormError("Enter a phone number, like 0113 496 0000")
+
     name = text(
         "Name",
         description="In full, as on your letters, e.g. NHS Northshire Integrated "
@@ -32,7 +41,7 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
     )
     address = text(
         "Postal address",
-        description="One line of the address a line.",
+        description="Each line of the address on a line of its own.",
         max_length=500,
         lines=True,
         trim=True,
@@ -46,7 +55,11 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
             Length(max=254),
         ],
     )
-    phone = text("Contact phone number", max_length=40)
+    phone = text(
+        "Contact phone number",
+        description="As the public should dial it, e.g. 0113 496 0000.",
+        max_length=40,
+    )
     website = StringField(
         "Website",
         filters=[strip],

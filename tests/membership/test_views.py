@@ -489,6 +489,15 @@ def test_admin_adds_and_retires_practices_and_topics(
     assert practice.is_active is False
     duplicate = client.post("/members/practices", data={"new-name": "old mill"})
     assert "already exists" in duplicate.get_data(as_text=True)
+    coded = {"new-name": "Leeds Road", "new-code": "not a code!!"}
+    refused = client.post("/members/practices", data=coded)
+    assert "Enter the ODS code in letters and numbers only" in refused.get_data(
+        as_text=True
+    )
+    client.post("/members/practices", data={**coded, "new-code": " b86001 "})
+    added = db.session.scalar(select(Practice).where(Practice.name == "Leeds Road"))
+    assert added is not None
+    assert added.code == "B86001"
 
     client.post("/members/topics", data={"new-name": "Cancer", "new-is_active": "y"})
     topic = db.session.scalar(select(Topic))

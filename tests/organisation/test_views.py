@@ -106,8 +106,15 @@ def test_bad_details_are_refused_on_their_fields(
     client: FlaskClient, login: Any, cast: dict[str, Any]
 ) -> None:
     login(cast["admin"])
-    bad = {**DETAILS, "name": "", "website": "javascript:alert(1)", "email": "nope"}
+    bad = {
+        **DETAILS,
+        "name": "",
+        "website": "javascript:alert(1)",
+        "email": "nope",
+        "phone": "abc",
+    }
     html = client.post("/admin/organisation", data=bad).get_data(as_text=True)
+    assert "Enter a phone number, like 0113 496 0000" in html
     assert "Enter the organisation&#39;s name" in html
     assert "Enter an address starting with https://" in html
     assert "Enter an email address like name@example.org" in html
