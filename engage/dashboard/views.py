@@ -134,6 +134,16 @@ def _quarter_scope(form: BoardReportForm | None = None) -> Scope:
     )
 
 
+def _quarter_not_offered() -> ResponseReturnValue | None:
+    """For a download of a quarter the menu does not offer (one still to come, or
+    not a quarter): the report's page, which says so, rather than another quarter's
+    file under a name that looks right."""
+    form = BoardReportForm(request.args, today=clock.today())
+    if "quarter" not in request.args or form.validate():
+        return None
+    return redirect(url_for("dashboard.board_report", **request.args.to_dict()), 303)
+
+
 #: Who writes the board report's commentary: the leads who present it, and admins.
 COMMENTATORS = (Role.LEAD, Role.ADMIN)
 
@@ -175,6 +185,8 @@ PDFS_PER_PERSON = "5 per minute"
 @roles_required(*READERS)
 @limiter.limit(PDFS_PER_PERSON, key_func=lambda: f"board-pdf:{current_user.id}")
 def board_report_pdf() -> ResponseReturnValue:
+    if (refused := _quarter_not_offered()) is not None:
+        return refused
     report = build_board_report(_quarter_scope())
     db.session.commit()
     html = _report_page("dashboard/board_report_pdf.html", report, pdf=True)
@@ -232,6 +244,8 @@ def board_commentary() -> ResponseReturnValue:
 @bp.get("/board-report.xlsx")
 @roles_required(*READERS)
 def board_report_xlsx() -> ResponseReturnValue:
+    if (refused := _quarter_not_offered()) is not None:
+        return refused
     report = build_board_report(_quarter_scope())
     db.session.commit()
     filename = f"engage-board-report-{report.period.value}.xlsx"

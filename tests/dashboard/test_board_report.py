@@ -313,11 +313,22 @@ def test_a_bookmarked_quarter_of_years_ago_is_still_shown(client, login, cast) -
     assert "nhsuk-error-summary" not in page
 
 
-def test_pdf_for_a_bad_quarter_is_the_current_one(client, login, cast) -> None:
+@pytest.mark.parametrize("kind", ["pdf", "xlsx"])
+def test_a_download_of_a_quarter_not_offered_leads_to_the_page_that_says_why(
+    client, login, cast, kind: str
+) -> None:
+    """Not another quarter's file under a name that looks right."""
     login(cast["lead"])
-    response = client.get("/dashboard/board-report.pdf?quarter=nonsense")
-    assert response.status_code == 200
-    assert response.data.startswith(b"%PDF-")
+    asked = f"{today().year + 10}-Q1"
+    response = client.get(f"/dashboard/board-report.{kind}?quarter={asked}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/dashboard/board-report?quarter={asked}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Choose a quarter from the list" in page
+    # Without a quarter, the current one is downloaded.
+    current_file = client.get(f"/dashboard/board-report.{kind}")
+    assert current_file.status_code == 200
+    assert current_file.data.startswith(b"%PDF-" if kind == "pdf" else b"PK")
 
 
 def test_workbook_sheet_names_are_whole_chosen_words(client, login, cast) -> None:
