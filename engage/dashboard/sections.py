@@ -245,10 +245,7 @@ class DataTable:
         if not partial:
             return ""
         unit = "week" if partial[-1].startswith("w/c") else "month"
-        return (
-            f"{partial[-1]} counts only the days so far, not the whole {unit}: "
-            "the chart shows it as a hollow point on its own, not joined to the line."
-        )
+        return f"{partial[-1]} counts only the days so far, not the whole {unit}."
 
 
 @dataclass

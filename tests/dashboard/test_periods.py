@@ -231,6 +231,13 @@ def test_the_trend_labels_the_month_under_way_and_draws_it_apart() -> None:
     assert chart["labels"][-1] == "Dec 2026 (to date)"
     assert chart["to_date"] == [2]
     assert "Dec 2026 (to date) counts only the days so far" in table.to_date_note
+    # The page that draws the chart says how; a PDF, which draws none, does not.
+    from flask import render_template
+
+    drawn = {"key": "k", "title": "T", "figures": [], "notes": [], "tables": [table]}
+    for pdf, says in ((False, True), (True, False)):
+        html = render_template("dashboard/_section.html", section=drawn, pdf=pdf)
+        assert ("hollow point" in html) is says
     # Every trend of the page marks the same month.
     for key in ("members_growth", "metrics_trend", "mentions_trend"):
         assert got[f"table:{key}"].chart_data()["to_date"] == [2], key
