@@ -193,7 +193,7 @@ class _OneProblem:
         if process_errors and getattr(flags, "required", False):
             # Left empty: the field's own "Enter …" says it, not also "Enter a
             # whole number" about the nothing sent.
-            self.process_errors = []
+            self.process_errors: list[str] = []
         return bool(super().validate(form, extra_validators))  # type: ignore[misc]
 
 

@@ -4,6 +4,7 @@ its commentary."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import Blueprint
 from flask import Response
@@ -141,7 +142,8 @@ def _quarter_not_offered() -> ResponseReturnValue | None:
     form = BoardReportForm(request.args, today=clock.today())
     if "quarter" not in request.args or form.validate():
         return None
-    return redirect(url_for("dashboard.board_report", **request.args.to_dict()), 303)
+    asked: dict[str, Any] = request.args.to_dict()
+    return redirect(url_for("dashboard.board_report", **asked), 303)
 
 
 #: Who writes the board report's commentary: the leads who present it, and admins.

@@ -49,6 +49,7 @@ from engage.surveys.results.tool_exports import AnswerValues
 from engage.surveys.results.tool_exports import SourceColumn
 from engage.surveys.results.tool_exports import Tool
 from engage.surveys.results.tool_exports import ToolExport
+from engage.surveys.results.tool_exports import ToolRow
 from engage.surveys.results.tool_exports import ambiguous_date
 from engage.surveys.results.tool_exports import answer_column
 from engage.surveys.results.tool_exports import auto_map
@@ -203,12 +204,7 @@ def _plan_rows(
     )
     seen: dict[str, int] = {}
     for row in export.rows:
-        problems: list[str] = []
-        answers: list[AnswerValues] = []
-        for column, question in mapped:
-            found, wrong = read_answers(export.tool, row, column, question)
-            answers.extend(found)
-            problems.extend(wrong)
+        answers, problems = _read_row(export, row, mapped)
         day = parse_day(row.when, dayfirst=day_first)
         if day is None:
             problems.append(f"“{row.when[:40]}” is not a date the import can read.")
@@ -226,6 +222,22 @@ def _plan_rows(
         preview.rows.append(PlannedRow(row.number, key, outcome, (), described, draft))
     if preview.error_count > MAX_LISTED:
         preview.notes.append(f"Only the first {MAX_LISTED} problems are listed.")
+
+
+def _read_row(
+    export: ToolExport, row: ToolRow, mapped: list[tuple[SourceColumn, Question]]
+) -> tuple[list[AnswerValues], list[str]]:
+    """One row's answers to the mapped questions, and what is wrong with them."""
+    problems: list[str] = []
+    answers: list[AnswerValues] = []
+    for column, question in mapped:
+        found, wrong = read_answers(export.tool, row, column, question)
+        answers.extend(found)
+        problems.extend(wrong)
+    if not answers and not problems:
+        # A response that answers nothing would count as a respondent.
+        problems.append("Answers none of the survey's questions, so it is not added.")
+    return answers, problems
 
 
 def apply_responses(

@@ -214,6 +214,18 @@ def test_a_bad_row_imports_nothing_and_names_the_row() -> None:
     assert db.session.scalar(select(func.count()).select_from(Response)) == 0
 
 
+def test_a_row_that_answers_nothing_is_not_a_response() -> None:
+    survey = make_survey()
+    text = (FIXTURES / "google.csv").read_text(encoding="utf-8").splitlines()
+    text.append("16/03/2024 09:00:00,,,,,,,")
+    content = ("\n".join(text) + "\n").encode()
+    preview = preview_responses(survey, io.BytesIO(content), "blank.csv")
+    last = len(text)
+    assert [e.row for e in preview.errors] == [last]
+    assert "Answers none of the survey's questions" in preview.errors[0].message
+    assert last not in [planned.row for planned in preview.rows]
+
+
 def test_an_import_is_audited_without_personal_data() -> None:
     survey = make_survey()
     _import(survey, "microsoft.csv")
