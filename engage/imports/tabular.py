@@ -250,9 +250,25 @@ def _parse_csv(
     try:
         return build(enumerate(reader, start=1))
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            # The csv module's own words, for a cell longer than it reads.
+            raise TableError(
+                f"Row {reader.line_num} has a cell of more than "
+                f"{csv.field_size_limit():,} characters, more than any column can "
+                "hold. Shorten it and upload the file again."
+            ) from error
         raise TableError(
-            f"Row {reader.line_num} could not be read as CSV ({error}). {_SAVE_AS}"
+            f"Row {reader.line_num} could not be read as CSV: {_csv_problem(error)}. "
+            f"{_SAVE_AS}"
         ) from error
+
+
+def _csv_problem(error: csv.Error) -> str:
+    """The csv module's complaint in plain words, where we know it."""
+    text = str(error)
+    if "new-line character seen in unquoted field" in text:
+        return "a line break falls inside a cell that is not in quotes"
+    return text
 
 
 # Reading XLSX -------------------------------------------------------------------------

@@ -158,9 +158,9 @@ def test_read_csv_rejects_a_header_without_names() -> None:
         read_table(_csv(",,\na,b,c\n"), "x.csv")
 
 
-def test_read_csv_reports_a_malformed_row_by_number() -> None:
+def test_read_csv_reports_a_cell_too_long_to_read_by_row_number() -> None:
     huge = "x" * 200_000  # longer than the csv module's field limit
-    with pytest.raises(TableError, match="Row 2 could not be read"):
+    with pytest.raises(TableError, match="Row 2 has a cell of more than"):
         read_table(_csv(f'name\n"{huge}"\n'), "x.csv")
 
 
@@ -351,6 +351,16 @@ def test_write_csv_neutralises_formula_cells() -> None:
     assert rows[0] == ["audience", "notes"]
     for (name, notes), formula in zip(rows[1:], FORMULAS, strict=True):
         assert name == notes == "'" + formula
+
+
+def test_a_cell_too_long_to_read_is_named_in_words() -> None:
+    content = b"name,notes\nA," + b"x" * 200_000 + b"\n"
+    with pytest.raises(TableError) as refused:
+        read_table(io.BytesIO(content), "long.csv")
+    message = str(refused.value)
+    assert "Row 2 has a cell of more than 131,072 characters" in message
+    assert "field limit" not in message
+    assert "CSV UTF-8" not in message  # the file's encoding was not the problem
 
 
 def test_write_csv_keeps_numbers_numbers_and_guards_text() -> None:
