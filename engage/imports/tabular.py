@@ -221,7 +221,7 @@ def _read_csv(
         )
         text = io.TextIOWrapper(source, encoding=encoding, newline="")
         try:
-            return _parse_csv(text, build)
+            return _parse_csv(text, build, delimiter=_delimiter(head))
         except UnicodeDecodeError:
             continue
         finally:
@@ -243,10 +243,24 @@ def _check_text(head: bytes) -> None:
         raise TableError(f"This is not a CSV file: it holds binary data. {_SAVE_AS}")
 
 
+def _delimiter(head: bytes) -> str:
+    """What separates the columns: a comma, unless the first line has none and has
+    semicolons (as Excel saves CSV where the comma is the decimal mark) or tabs."""
+    first = head.split(b"\n", 1)[0]
+    if b"," not in first:
+        for other in (b";", b"\t"):
+            if other in first:
+                return other.decode()
+    return ","
+
+
 def _parse_csv(
-    text: IO[str], build: Callable[[Iterator[tuple[int, list[str]]]], _T]
+    text: IO[str],
+    build: Callable[[Iterator[tuple[int, list[str]]]], _T],
+    *,
+    delimiter: str = ",",
 ) -> _T:
-    reader = csv.reader(text)
+    reader = csv.reader(text, delimiter=delimiter)
     try:
         return build(enumerate(reader, start=1))
     except csv.Error as error:

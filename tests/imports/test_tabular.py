@@ -353,6 +353,20 @@ def test_write_csv_neutralises_formula_cells() -> None:
         assert name == notes == "'" + formula
 
 
+def test_a_csv_saved_with_semicolons_or_tabs_is_read_in_columns() -> None:
+    """Excel saves CSV with semicolons where the comma is the decimal mark."""
+    for separator in (";", "\t"):
+        content = f"name{separator}notes\nYouth council{separator}Meets monthly\n"
+        table = read_table(_csv(content), "saved.csv")
+        assert list(table.columns) == ["name", "notes"]
+        assert [list(row.values.values()) for row in table.rows] == [
+            ["Youth council", "Meets monthly"]
+        ]
+    # A comma in the first line: commas separate, whatever else the cells hold.
+    table = read_table(_csv("name,notes\nA;B,C\n"), "x.csv")
+    assert [list(row.values.values()) for row in table.rows] == [["A;B", "C"]]
+
+
 def test_a_cell_too_long_to_read_is_named_in_words() -> None:
     content = b"name,notes\nA," + b"x" * 200_000 + b"\n"
     with pytest.raises(TableError) as refused:
