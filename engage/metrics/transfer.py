@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from engage.accounts.models import User
+from engage.clock import today
 from engage.extensions import db
 from engage.imports.rows import RowReader
 from engage.imports.tabular import same_text
@@ -68,6 +69,9 @@ class ObservationImporter:
         day = cells.day("date", label="date")
         if not values.get("date", "").strip():
             cells.problem("Enter the date.")
+        elif day is not None and day > today():
+            # As a value entered by hand: nothing is observed before its day.
+            cells.problem("The date cannot be in the future.")
         value = _number(cells)
         note = cells.text("note", label="the note", max_length=500)
         cells.check()

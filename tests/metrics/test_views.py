@@ -7,6 +7,7 @@ import re
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from flask import Flask
 from sqlalchemy import func
 from sqlalchemy import select
 
+from engage.clock import today
 from engage.extensions import db
 from engage.metrics.models import Feed
 from engage.metrics.models import Metric
@@ -261,6 +263,22 @@ def test_observations_import_through_the_web_page_is_idempotent(
         ("web-visits", "2026-10-01", 1250.0, Source.IMPORT),
         ("web-visits", "2026-10-02", 1300.0, Source.IMPORT),
     ]
+
+
+def test_an_imported_value_dated_after_today_is_refused(
+    client: Any, login: Any, cast: dict[str, Any]
+) -> None:
+    MetricFactory(key="web-visits", name="Website visits")
+    login(cast["officer"])
+    tomorrow = (today() + timedelta(days=1)).isoformat()
+    content = f"metric,date,value\nweb-visits,{tomorrow},5\n".encode()
+    page = client.post(
+        "/observations/import",
+        data={"file": (io.BytesIO(content), "values.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "The date cannot be in the future." in page
+    assert _values() == []
 
 
 def test_observations_export_keeps_every_digit_and_imports_back_unchanged(
