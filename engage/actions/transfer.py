@@ -37,6 +37,7 @@ from engage.errors import ValidationError
 from engage.extensions import db
 from engage.imports.rows import RowReader
 from engage.imports.tabular import unix_newlines
+from engage.templating import format_date
 
 COLUMNS = (
     "action",
@@ -374,7 +375,16 @@ class ActionImporter:
     def describe(self, draft: ActionDraft) -> str:
         new = " (new channel)" if draft.data.channel_id == 0 else ""
         timescale = draft.data.timescale or "no timescale"
-        return f"{draft.channel_name}{new}; {timescale}"
+        # The days as read, in words: a date like 03/04/2026 can be read two ways.
+        days = [
+            f"{label} {format_date(day)}"
+            for label, day in (
+                ("starts", draft.data.start_date),
+                ("due", draft.data.due_date),
+            )
+            if day is not None
+        ]
+        return "; ".join([f"{draft.channel_name}{new}", timescale, *days])
 
     def notes(self) -> list[str]:
         return self._channel_notes + self._notes

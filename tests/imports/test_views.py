@@ -260,6 +260,20 @@ def test_actions_preview_names_the_channels_it_will_add(
     assert "Import 23 changes" in html
 
 
+def test_actions_preview_shows_the_days_as_read(
+    client: FlaskClient, login: Login, cast: dict[str, Any]
+) -> None:
+    """03/04/2026 could be either day: the preview says which it was read as."""
+    login(cast["officer"])
+    content = (
+        b"action,channel,audiences,timescale,responsibility,measurement,"
+        b"start_date,due_date\n"
+        b"Spring bulletin,Website,N/A,April,Comms team,Readers,03/04/2026,30/04/2026\n"
+    )
+    html = _upload(client, content, "plan.csv", kind="actions").get_data(as_text=True)
+    assert "starts 3 April 2026; due 30 April 2026" in html
+
+
 def test_audit_events_are_written_for_import_and_export(
     client: FlaskClient, login: Login, cast: dict[str, Any]
 ) -> None:
