@@ -427,8 +427,29 @@ def _number(
         or not low <= number <= high
         or (whole and not number.is_integer())
     ):
-        return [], [f"“{heading}”: “{written[:100]}” is not an answer to it."]
+        return [], [
+            f"“{heading}”: “{written[:100]}” is not an answer to it: "
+            f"{_answers_allowed(question)}."
+        ]
     return [(question.id, None, number, None)], []
+
+
+def _answers_allowed(question: Question) -> str:
+    """What a number or scale question takes, in words."""
+    kind = question.kind
+    if kind in LIKERT_LABELS:
+        labels = LIKERT_LABELS[kind]
+        return "the answers are " + ", ".join(labels[:-1]) + f" or {labels[-1]}"
+    if kind is QuestionKind.RATING_0_10:
+        return "the answer is a whole number from 0 to 10"
+    low, high = question.min_value, question.max_value
+    if low is not None and high is not None:
+        return f"the answer is a number from {low:g} to {high:g}"
+    if low is not None:
+        return f"the answer is a number of at least {low:g}"
+    if high is not None:
+        return f"the answer is a number of at most {high:g}"
+    return "the answer is a number"
 
 
 def split_choices(

@@ -226,6 +226,19 @@ def test_a_row_that_answers_nothing_is_not_a_response() -> None:
     assert last not in [planned.row for planned in preview.rows]
 
 
+def test_an_answer_off_the_scale_says_what_the_scale_takes() -> None:
+    survey = make_survey()
+    text = (FIXTURES / "google.csv").read_text(encoding="utf-8").splitlines()
+    text[1] = text[1].replace(",Agree,", ",Neutral,", 1)
+    content = ("\n".join(text) + "\n").encode()
+    preview = preview_responses(survey, io.BytesIO(content), "scale.csv")
+    (error,) = preview.errors
+    assert "“Neutral” is not an answer to it: the answers are Strongly disagree, " in (
+        error.message
+    )
+    assert error.message.endswith(" or Strongly agree.")
+
+
 def test_an_import_is_audited_without_personal_data() -> None:
     survey = make_survey()
     _import(survey, "microsoft.csv")
