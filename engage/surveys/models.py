@@ -126,7 +126,9 @@ class ResponseSource(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"web": "Online"}.get(self.value, self.value.capitalize())
+        return {"web": "Online", "import": "Imported"}.get(
+            self.value, self.value.capitalize()
+        )
 
 
 class Survey(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]

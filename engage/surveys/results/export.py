@@ -24,8 +24,10 @@ from engage.imports.tabular import mimetype
 from engage.imports.tabular import row_count
 from engage.imports.tabular import write_table
 from engage.membership.equality import SUPPRESS_BELOW
+from engage.membership.models import Tier
 from engage.surveys.models import LIKERT_LABELS
 from engage.surveys.models import QuestionKind
+from engage.surveys.models import ResponseSource
 from engage.surveys.models import Survey
 from engage.surveys.results.frames import Frames
 from engage.surveys.results.frames import load_frames
@@ -141,14 +143,15 @@ def response_table(
     rows: list[list[object]] = []
     for record in frames.responses.itertuples(index=False):
         answers = wide.loc[record.id] if record.id in wide.index else None
+        # Words and a real date, as the results page shows them.
         row: list[object] = [
             record.id,
-            record.submitted_on.isoformat(),
-            str(getattr(record.source, "value", record.source)),
+            record.submitted_on,
+            ResponseSource(getattr(record.source, "value", record.source)).label,
         ]
         if segments:
             row += [
-                record.tier or "",
+                Tier(record.tier).label if record.tier else "",
                 ""
                 if pd.isna(record.practice_id)
                 else practices.get(int(record.practice_id), ""),
