@@ -143,7 +143,8 @@ def load_demo(force: bool) -> None:
         )
     logins = load(now=utcnow())
     db.session.commit()
-    click.echo("Demo data loaded. Sign in at http://127.0.0.1:5000/login with:")
+    base = str(current_app.config["BASE_URL"]).rstrip("/")
+    click.echo(f"Demo data loaded. Sign in at {base}/login with:")
     for login in logins:
         click.echo(
             f"  {login.role.value:<8} {login.email:<26} password: {login.password}"

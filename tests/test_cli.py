@@ -48,6 +48,7 @@ def test_load_demo_is_safe_to_run_twice(app: Flask) -> None:
     second = runner.invoke(args=["load-demo"])
     assert first.exit_code == 0, first.output
     assert second.exit_code == 0, second.output
+    assert "Sign in at http://engage.test/login" in second.output  # its own address
     from engage.demo import DEMO_USERS
 
     for login in DEMO_USERS:
