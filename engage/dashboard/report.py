@@ -475,6 +475,9 @@ def _summary_rows(sections: Sequence[Section]) -> list[list[Any]]:
     ]
 
 
+_FIGURE_HEADINGS = ("This period", "Previous period", "Change", "Target", "Status")
+
+
 def board_report_workbook(report: BoardReport) -> bytes:
     """The report as a formula-safe XLSX: the first page (who, figures, commentary),
     a summary of every figure, one sheet per table, the findings and the log."""
@@ -483,11 +486,17 @@ def board_report_workbook(report: BoardReport) -> bytes:
         ["Organisation", org.name],
         ["Report", "Engagement report to the board"],
         ["Period", report.period.label],
-        ["Compared with", report.scope.previous.label],
+        # The whole sentence: "1 July to 6 September 2026" alone hides that it is
+        # the first days of a quarter, compared like for like.
+        ["Compared with", report.scope.comparison],
         [
             "Commentary",
             report.commentary.body if report.commentary else "None written.",
         ],
+        [],
+        # The headline figures' own headings, above them (not above the rows of
+        # who and when).
+        ["Headline figures", *_FIGURE_HEADINGS],
     ]
     for group in report.headline:
         if group.nothing:
@@ -504,11 +513,7 @@ def board_report_workbook(report: BoardReport) -> bytes:
                 ]
             )
     sheets: list[tuple[str, Sequence[str], Any]] = [
-        (
-            "Board report",
-            ["", "This period", "Previous period", "Change", "Target", "Status"],
-            front,
-        ),
+        ("Board report", ["Board report", *[""] * len(_FIGURE_HEADINGS)], front),
         (
             "Summary",
             [
@@ -556,7 +561,7 @@ def board_report_workbook(report: BoardReport) -> bytes:
             ],
             [
                 [
-                    item.occurred_on.isoformat(),
+                    item.occurred_on,  # a date cell, shown as on the page
                     item.action,
                     item.channel,
                     item.audiences,

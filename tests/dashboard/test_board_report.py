@@ -331,6 +331,28 @@ def test_a_download_of_a_quarter_not_offered_leads_to_the_page_that_says_why(
     assert current_file.data.startswith(b"%PDF-" if kind == "pdf" else b"PK")
 
 
+def test_workbook_front_sheet_and_evidence_read_as_the_page(
+    client, login, cast
+) -> None:
+    _quarter_with_deliveries()
+    login(cast["lead"])
+    response = client.get("/dashboard/board-report.xlsx?quarter=2026-Q3")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    front = [row for row in book["Board report"].iter_rows(values_only=True)]
+    assert front[0][0] == "Board report"
+    labels = [row[0] for row in front]
+    # Who and when first; the figures' headings above the figures alone.
+    assert labels.index("Headline figures") > labels.index("Commentary")
+    assert front[labels.index("Headline figures")][1:3] == (
+        "This period",
+        "Previous period",
+    )
+    compared = front[labels.index("Compared with")][1]
+    assert compared.startswith("Figures for Q3 2026")
+    evidence = list(book["Evidence log"].iter_rows(min_row=2, values_only=True))
+    assert {row[0].date() for row in evidence} == {date(2026, 7, 6), date(2026, 8, 3)}
+
+
 def test_workbook_sheet_names_are_whole_chosen_words(client, login, cast) -> None:
     _quarter_with_deliveries()
     login(cast["admin"])  # admins' report has the representativeness tables too
