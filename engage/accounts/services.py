@@ -73,6 +73,11 @@ def check_password_policy(password: str, *, email: str = "", name: str = "") -> 
         raise ValidationError(problems[0])
 
 
+def tidy_name(name: str) -> str:
+    """A person's name as it should read: no spaces at the ends, one between words."""
+    return " ".join(name.split())
+
+
 def create_user(
     *,
     actor: User | str | None,
@@ -87,14 +92,14 @@ def create_user(
     if get_user_by_email(email) is not None:
         raise Conflict("A user with that email address already exists.")
     user = User(
-        email=email, name=name.strip(), role=role, created_at=now, updated_at=now
+        email=email, name=tidy_name(name), role=role, created_at=now, updated_at=now
     )
     if password is not None:
         check_password_policy(password, email=email, name=name)
         user.password_hash = hash_password(password)
     db.session.add(user)
     db.session.flush()
-    record_event(actor, "create", "user", user.id, f"role {role.value}", now=now)
+    record_event(actor, "create", "user", user.id, f"as {role.label.lower()}", now=now)
     return user
 
 
@@ -115,19 +120,20 @@ def update_user(
         raise Conflict("A user with that email address already exists.")
     if user.id == actor.id and (role != user.role or not is_active):
         raise ValidationError("You cannot change your own role or deactivate yourself.")
+    name = tidy_name(name)
     changes = []
-    if user.name != name.strip():
+    if user.name != name:
         changes.append("name")
     if user.email != email:
         changes.append("email")
     if user.role != role:
-        changes.append(f"role {user.role.value}→{role.value}")
+        changes.append(f"role {user.role.label.lower()}→{role.label.lower()}")
     if user.is_active != is_active:
         changes.append("activated" if is_active else "deactivated")
         if not is_active:
             user.session_version += 1
     user.name, user.email, user.role, user.is_active = (
-        name.strip(),
+        name,
         email,
         role,
         is_active,

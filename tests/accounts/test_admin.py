@@ -33,11 +33,16 @@ def test_admin_creates_user_who_sets_password_through_link(
     login(cast["admin"])
     response = client.post(
         "/admin/users/new",
-        data={"name": "Nia New", "email": "Nia.New@Trust.example", "role": "officer"},
+        data={
+            "name": " Nia  New ",
+            "email": "Nia.New@Trust.example",
+            "role": "officer",
+        },
     )
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "nia.new@trust.example"))
     assert user is not None
+    assert user.name == "Nia New"  # one space between words, as people read it
     assert user.role is Role.OFFICER
     assert user.password_hash is None
     (message,) = outbox()
