@@ -159,6 +159,9 @@ def test_publishing_keeps_old_versions_readable_and_old_consents_keep_theirs(
     current = client.get("/privacy").get_data(as_text=True)
     assert "Version two" in current
     assert "Version 2, published" in current
+    listed = client.get("/admin/notices/privacy").get_data(as_text=True)
+    assert "The built-in text</a> (before version 1), in force until" in listed
+    assert "Version 2026-11" not in listed
 
     db.session.refresh(before)
     assert [r.wording_version for r in before.consents] == [first.wording_version]
