@@ -338,7 +338,7 @@ def test_workbook_front_sheet_and_evidence_read_as_the_page(
     login(cast["lead"])
     response = client.get("/dashboard/board-report.xlsx?quarter=2026-Q3")
     book = openpyxl.load_workbook(io.BytesIO(response.data))
-    front = [row for row in book["Board report"].iter_rows(values_only=True)]
+    front = list(book["Board report"].iter_rows(values_only=True))
     assert front[0][0] == "Board report"
     labels = [row[0] for row in front]
     # Who and when first; the figures' headings above the figures alone.
