@@ -189,12 +189,23 @@ class _OneProblem:
         if process_errors and sent:
             self.errors = process_errors[:1]
             return False
-        flags = getattr(self, "flags", None)
-        if process_errors and getattr(flags, "required", False):
-            # Left empty: the field's own "Enter …" says it, not also "Enter a
-            # whole number" about the nothing sent.
-            self.process_errors: list[str] = []
+        required = _required_message(self)
+        if process_errors and required:
+            # Left empty (or only spaces): the field's own "Enter …" says it, not
+            # also "Enter a whole number" about the nothing sent.
+            self.errors = [required]
+            return False
         return bool(super().validate(form, extra_validators))  # type: ignore[misc]
+
+
+def _required_message(field: Any) -> str | None:
+    """What a field that must be filled says when it is not, if it has such a check."""
+    for validator in getattr(field, "validators", ()):
+        flags = getattr(validator, "field_flags", None) or {}
+        message = getattr(validator, "message", None)
+        if flags.get("required") and isinstance(message, str) and message:
+            return message
+    return None
 
 
 class _ParsedChoices(_OneProblem):

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from engage.actions.models import Action
+from engage.audiences.models import Audience
 from engage.clock import utcnow
 from engage.extensions import db
 from engage.extensions import limiter
@@ -58,10 +59,12 @@ def _send(
 
 
 def _ids(page: str) -> str:
-    """``page`` with ``{action}`` and ``{metric}`` as the first demo ones."""
+    """``page`` with ``{action}``, ``{metric}`` and ``{audience}`` as the first
+    demo ones."""
     return page.format(
         action=db.session.scalar(select(func.min(Action.id))),
         metric=db.session.scalar(select(func.min(Metric.id))),
+        audience=db.session.scalar(select(func.min(Audience.id))),
     )
 
 
@@ -189,6 +192,8 @@ STAFF_FORMS = (
     ("/actions/new", "/actions/new", {"objective_id": "\r\n"}),
     ("/actions/new", "/actions/new", {"programme_id": "\r\n"}),
     ("/actions/new", "/actions/new", {"status": "\r\n"}),
+    # A required list sent only a line break: refused, not taken as no channel.
+    ("/actions/new", "/actions/new", {"channel_id": "\r\n"}),
     ("/metrics/new", "/metrics/new", {"target_period": "\r\n"}),
     ("/metrics/new", "/metrics/new", {"channel_id": "\r\n"}),
     ("/metrics/new", "/metrics/new", {"action_id": "\r\n"}),
@@ -237,6 +242,15 @@ def test_a_tampered_staff_form_is_shown_again_with_its_errors(
         if not _refused(_send(client, _ids(page), action, **changes))
     ]
     assert wrong == []
+
+
+@pytest.mark.usefixtures("demo")
+def test_a_link_between_stakeholders_needs_a_kind_not_a_line_break(
+    client: FlaskClient, login: Any, cast: dict[str, Any]
+) -> None:
+    login(cast["admin"])
+    sent = _send(client, _ids("/audiences/{audience}"), "/links", kind="\r\n")
+    assert _refused(sent, text="Choose how they are linked")
 
 
 @pytest.mark.usefixtures("demo")
