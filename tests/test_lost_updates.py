@@ -13,24 +13,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from engage.clock import utcnow
 from engage.extensions import db
-from engage.mailings.models import Mailing
 from tests import factories
 from tests.involvement.helpers import activity
+from tests.mailings.helpers import mailing
 from tests.walker import read_page
-
-
-def _mailing() -> Mailing:
-    made = Mailing(
-        subject="March bulletin",
-        body="# Hello\n\nSome news.",
-        created_at=utcnow(),
-        updated_at=utcnow(),
-    )
-    db.session.add(made)
-    db.session.commit()
-    return made
 
 
 @dataclass(frozen=True)
@@ -45,7 +32,7 @@ class Editable:
 
 EDITABLE = {
     "survey": Editable(factories.SurveyFactory, "/surveys/{}/edit", "title", "survey"),
-    "mailing": Editable(_mailing, "/mailings/{}/edit", "subject", "mailing"),
+    "mailing": Editable(mailing, "/mailings/{}/edit", "subject", "mailing"),
     "activity": Editable(activity, "/involvement/{}/edit", "title", "activity"),
     "metric": Editable(
         lambda: factories.MetricFactory(unit="readers"),

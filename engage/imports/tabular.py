@@ -453,13 +453,16 @@ def write_csv(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes
 def _csv_cell(value: object) -> str:
     # A number Engage worked out is written as it is: "-16.7" is a number to a
     # spreadsheet, not a formula, and "'-16.7" would be text it cannot add up.
-    if (
+    return str(value) if _is_number(value) else neutralise(value)
+
+
+def _is_number(value: object) -> bool:
+    """A finite int or float (not a truth value): a cell that is a number."""
+    return (
         isinstance(value, int | float)
         and not isinstance(value, bool)
         and math.isfinite(value)
-    ):
-        return str(value)
-    return neutralise(value)
+    )
 
 
 def write_xlsx(
@@ -504,8 +507,7 @@ def _sheet_title(title: str, used: set[str]) -> str:
 def _cell(sheet: Any, value: object) -> Any:
     """Numbers stay numbers and days are dates (neither can be a formula); everything
     else is text."""
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if number and math.isfinite(value):  # type: ignore[arg-type]
+    if _is_number(value):
         return WriteOnlyCell(sheet, value=value)
     if isinstance(value, date) and not isinstance(value, datetime):
         cell = WriteOnlyCell(sheet, value=value)
