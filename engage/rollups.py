@@ -17,6 +17,10 @@ depend on and how one row counts (``counts_of``). Then, in one place:
 
 A change to a row whose old value was never read (an expired row, or a date left
 unset when it was added) costs one query, before the row is written, to read it.
+
+A rollup whose rows depend on more than one table (deliveries: their day, their
+action's channel, their figures) keeps itself, and uses :class:`RollupTable` for
+the upsert alone (engage.actions.rollup).
 """
 
 from __future__ import annotations
@@ -50,16 +54,12 @@ Changes = Counter[Slot]
 
 
 @dataclass(frozen=True)
-class CountRollup:
-    """A rollup table of counts of ``source`` rows, per key."""
+class RollupTable:
+    """A rollup table: count columns per key, changed only by :meth:`add`."""
 
     table: Any  #: the rollup's mapped class
     key: tuple[str, ...]  #: its key columns (its primary key)
     counts: tuple[str, ...]  #: its count columns
-    source: Any  #: the mapped class whose rows are counted
-    watched: tuple[str, ...]  #: the source's columns ``counts_of`` reads
-    #: The slots one source row counts under (+1 each), from its watched values.
-    counts_of: Callable[[Mapping[str, Any]], Iterable[Slot]]
 
     def add(self, connection: Connection, changes: Mapping[Slot, int]) -> None:
         """Apply ``changes`` (+n or −n per slot); keys left at zero are removed."""
@@ -105,6 +105,16 @@ class CountRollup:
                 for name, value in zip(self.key, key, strict=True)
             )
         )
+
+
+@dataclass(frozen=True)
+class CountRollup(RollupTable):
+    """A rollup table of counts of ``source`` rows, per key."""
+
+    source: Any  #: the mapped class whose rows are counted
+    watched: tuple[str, ...]  #: the source's columns ``counts_of`` reads
+    #: The slots one source row counts under (+1 each), from its watched values.
+    counts_of: Callable[[Mapping[str, Any]], Iterable[Slot]]
 
     def rebuild(self, connection: Connection) -> int:
         """Recompute the whole rollup from the source rows; its rows now.

@@ -6,6 +6,7 @@ import enum
 from datetime import date
 from datetime import datetime
 
+from sqlalchemy import BigInteger
 from sqlalchemy import Column
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
@@ -224,6 +225,41 @@ class ReachFigure(db.Model):  # type: ignore[name-defined,misc]
     activity: Mapped[Activity] = relationship(back_populates="figures")
 
 
+class _DeliveryRollup:
+    """The columns the deliveries rollups share, after their day or month."""
+
+    channel_id: Mapped[int] = mapped_column(primary_key=True)
+    #: The set of figures the deliveries recorded: lower-cased labels, as JSON.
+    labels: Mapped[str] = mapped_column(Text, primary_key=True)
+    #: A figure's label, or "" on the row that counts the deliveries.
+    label: Mapped[str] = mapped_column(Text, primary_key=True)
+    deliveries: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DeliveryDay(_DeliveryRollup, db.Model):  # type: ignore[name-defined,misc]
+    """Rollup: deliveries and their reach figures per day, channel and the set of
+    figures each delivery recorded (engage.actions.rollup).
+
+    The row with ``label`` "" counts the deliveries; each label's row counts the
+    deliveries with it and totals its values. Derived from deliveries only; never
+    edited by hand.
+    """
+
+    __tablename__ = "delivery_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+
+
+class DeliveryMonth(_DeliveryRollup, db.Model):  # type: ignore[name-defined,misc]
+    """Rollup: ``delivery_days`` by calendar month (``month``: its first day), so a
+    year is summed from a few rows per month."""
+
+    __tablename__ = "delivery_months"
+
+    month: Mapped[date] = mapped_column(primary_key=True)
+
+
 class CalendarToken(db.Model):  # type: ignore[name-defined,misc]
     """A user's private calendar-feed token; only its hash is stored."""
 
@@ -247,3 +283,7 @@ class ActionDigestSent(db.Model):  # type: ignore[name-defined,misc]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     day: Mapped[date]
     sent_at: Mapped[datetime]
+
+
+# Keeps delivery_days up to date on every flush of deliveries.
+from engage.actions import rollup as _rollup  # noqa: E402,F401

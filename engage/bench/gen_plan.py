@@ -8,6 +8,7 @@ from typing import Any
 from engage.accounts.models import Role
 from engage.accounts.models import User
 from engage.accounts.passwords import hash_password
+from engage.actions import rollup as delivery_rollup
 from engage.actions.models import Action
 from engage.actions.models import ActionStatus
 from engage.actions.models import Activity
@@ -264,3 +265,4 @@ def activities(ctx: Context) -> None:
         ),
         "reach figures",
     )
+    delivery_rollup.rebuild(ctx.conn)

@@ -14,6 +14,7 @@ the dashboard's sections, and take its day bounds (:func:`day_ranges`,
 
 from __future__ import annotations
 
+import calendar
 import itertools
 from collections.abc import Sequence
 from datetime import UTC
@@ -106,3 +107,25 @@ def day_ranges(spans: Sequence[tuple[date, date]]) -> list[tuple[date, date]]:
 def start_of(day: date) -> datetime:
     """The moment ``day`` begins in UTC: the figures' bound for a time column."""
     return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def month_start(day: date) -> date:
+    """The first day of the day's month."""
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    """The last day of the day's month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The whole calendar months within ``start``–``end`` (both inclusive), as the
+    first day of the first of them and the first day of the month after the last
+    (an exclusive bound); None if there is none."""
+    first = start if start.day == 1 else month_start(month_end(start) + timedelta(1))
+    after = end + timedelta(1)
+    last = month_start(after) if after.day == 1 else month_start(end)
+    if first >= last:
+        return None
+    return first, last

@@ -22,7 +22,9 @@ from sqlalchemy import select
 
 from engage.actions.models import Channel
 from engage.dashboard.counting import day_ranges
+from engage.dashboard.counting import month_start
 from engage.dashboard.counting import series_in_ranges
+from engage.dashboard.counting import whole_months
 from engage.extensions import db
 from engage.metrics.models import Mention
 from engage.metrics.models import Metric
@@ -31,22 +33,9 @@ from engage.metrics.models import MetricKind
 from engage.metrics.models import MetricMonth
 from engage.metrics.models import Stage
 from engage.metrics.models import Tone
-from engage.metrics.rollup import month_end
-from engage.metrics.rollup import month_start
 
 #: The tones mentions are counted under; ``unset`` is a mention with none.
 TONES = ("positive", "neutral", "negative", "unset")
-
-
-def _whole_months(start: date, end: date) -> tuple[date, date] | None:
-    """The first day of the first and of the last whole month in ``start``–``end``."""
-    first = start if start.day == 1 else month_start(month_end(start) + timedelta(1))
-    after = end + timedelta(1)
-    last = month_start(after) if after.day == 1 else month_start(end)
-    # ``last`` is the first month NOT wholly inside (exclusive bound).
-    if first >= last:
-        return None
-    return first, last
 
 
 def _value_columns(start: date, end: date) -> list[Any]:
@@ -71,7 +60,7 @@ def _value_columns(start: date, end: date) -> list[Any]:
             .scalar_subquery()
         )
 
-    months = _whole_months(start, end)
+    months = whole_months(start, end)
     if months is None:
         flows = [days(start, end)]
     else:

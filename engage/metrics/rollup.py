@@ -14,7 +14,6 @@ must call ``rebuild_metric_rollups()`` afterwards.
 
 from __future__ import annotations
 
-import calendar
 from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -37,6 +36,8 @@ from sqlalchemy.orm import InstanceState
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import UOWTransaction
 
+from engage.dashboard.counting import month_end
+from engage.dashboard.counting import month_start
 from engage.extensions import db
 from engage.metrics.models import MetricDay
 from engage.metrics.models import MetricMonth
@@ -58,16 +59,6 @@ def best_value() -> Any:
     return func.coalesce(
         *(func.max(case((Observation.source == s, Observation.value))) for s in RANKED)
     )
-
-
-def month_start(day: date) -> date:
-    """The first day of the day's month."""
-    return day.replace(day=1)
-
-
-def month_end(day: date) -> date:
-    """The last day of the day's month."""
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def _chunks(items: list[date]) -> Iterable[list[date]]:

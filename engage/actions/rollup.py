@@ -1,0 +1,238 @@
+"""The deliveries rollups: ``delivery_days`` and ``delivery_months``, what the
+dashboard sums instead of reading every delivery and reach figure of a period.
+
+A delivery counts on the day it took place, under its action's channel as it is
+now, and under the set of figures it recorded (lower-cased labels, as
+``func.lower`` gives them: a rate such as opens ÷ recipients is worked out over the
+deliveries that record both). Its row with no label counts it; each of its labels'
+rows counts it and adds that figure's value (figures with the same label added
+together). ``delivery_months`` holds the same by calendar month.
+
+A delivery's part depends on three tables (its day, its action's channel and its
+figures), so rather than following each column, every flush that touches
+deliveries, reach figures or an action's channel takes off what the deliveries
+concerned counted for as stored before it, and adds what they count for after it:
+a query before and one after, for those deliveries alone. Writers that bypass the
+ORM (the bench generator) call :func:`rebuild`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Collection
+from collections.abc import Iterable
+from collections.abc import Iterator
+from datetime import date
+from itertools import chain
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import delete
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import UOWTransaction
+
+from engage.actions.models import Action
+from engage.actions.models import Activity
+from engage.actions.models import DeliveryDay
+from engage.actions.models import DeliveryMonth
+from engage.actions.models import ReachFigure
+from engage.dashboard.counting import month_start
+from engage.rollups import Changes
+from engage.rollups import RollupTable
+
+DELIVERY_DAYS = RollupTable(
+    table=DeliveryDay,
+    key=("day", "channel_id", "labels", "label"),
+    counts=("deliveries", "total"),
+)
+#: The same by calendar month (keyed by the month's first day).
+DELIVERY_MONTHS = RollupTable(
+    table=DeliveryMonth,
+    key=("month", "channel_id", "labels", "label"),
+    counts=("deliveries", "total"),
+)
+
+#: The label of the row that counts deliveries (a figure's label is never blank).
+COUNT_ROW = ""
+#: Ids per query: well under SQLite's limit of bound values.
+CHUNK = 500
+_PENDING = "engage.actions.rollup.pending"
+
+
+def labels_key(labels: Iterable[str]) -> str:
+    """The ``labels`` column for a delivery that recorded ``labels`` (lower-cased)."""
+    return json.dumps(sorted(set(labels)), ensure_ascii=False, separators=(",", ":"))
+
+
+def labels_of(key: str) -> frozenset[str]:
+    """The labels a ``labels`` column holds."""
+    return frozenset(json.loads(key))
+
+
+#: What deliveries count for, per rollup table.
+Counted = dict[RollupTable, Changes]
+
+
+def _count(
+    counted: Counted, day: date, channel_id: int, figures: dict[str, int], n: int
+) -> None:
+    """Add what one delivery counts for to ``counted`` (``n``: 1, or −1 to take
+    it off)."""
+    labels = labels_key(figures)
+    for rollup, when in ((DELIVERY_DAYS, day), (DELIVERY_MONTHS, month_start(day))):
+        changes = counted.setdefault(rollup, Counter())
+        changes[((when, channel_id, labels, COUNT_ROW), "deliveries")] += n
+        for label, value in figures.items():
+            changes[((when, channel_id, labels, label), "deliveries")] += n
+            changes[((when, channel_id, labels, label), "total")] += n * value
+
+
+def _read(connection: Connection, condition: Any) -> Iterator[Any]:
+    """(id, day, channel, lower-cased label or None, value) of the deliveries that
+    meet ``condition`` (None: every one), in order of id."""
+    query = (
+        select(
+            Activity.id,
+            Activity.occurred_on,
+            Action.channel_id,
+            func.lower(ReachFigure.label),
+            ReachFigure.value,
+        )
+        .join(Action, Action.id == Activity.action_id)
+        .outerjoin(ReachFigure, ReachFigure.activity_id == Activity.id)
+        .order_by(Activity.id)
+    )
+    if condition is not None:
+        query = query.where(condition)
+    return iter(connection.execute(query))
+
+
+def _parts(rows: Iterator[Any]) -> Iterator[tuple[int, date, int, dict[str, int]]]:
+    """Per delivery (rows in order of id): its id, day, channel and figures."""
+    for activity_id, group in groupby(rows, key=itemgetter(0)):
+        first = next(group)
+        figures: Counter[str] = Counter()
+        for *_, label, value in (first, *group):
+            if label is not None:
+                figures[label] += int(value)
+        yield activity_id, first[1], first[2], dict(figures)
+
+
+def counted(
+    connection: Connection,
+    *,
+    activity_ids: Collection[int] = (),
+    action_ids: Collection[int] = (),
+    taken_off: bool = False,
+    into: Counted | None = None,
+) -> Counted:
+    """What the deliveries with these ids, and those of these actions, count for as
+    stored now (each delivery once), added to ``into``; ``taken_off``: negated."""
+    ids, actions = sorted(activity_ids), sorted(action_ids)
+    conditions = [
+        Activity.id.in_(ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)
+    ] + [
+        Activity.action_id.in_(actions[i : i + CHUNK])
+        for i in range(0, len(actions), CHUNK)
+    ]
+    found: dict[int, tuple[date, int, dict[str, int]]] = {}
+    for condition in conditions:
+        for part in _parts(_read(connection, condition)):
+            found[part[0]] = part[1:]
+    counted: Counted = {} if into is None else into
+    for day, channel_id, figures in found.values():
+        _count(counted, day, channel_id, figures, -1 if taken_off else 1)
+    return counted
+
+
+def rebuild(connection: Connection) -> int:
+    """Recompute the whole rollup from the deliveries; its rows now (the caller
+    commits). For bulk loads that bypassed the ORM."""
+    counted: Counted = {}
+    for _, day, channel_id, figures in _parts(_read(connection, None)):
+        _count(counted, day, channel_id, figures, 1)
+    for rollup in (DELIVERY_DAYS, DELIVERY_MONTHS):
+        connection.execute(delete(rollup.table))
+        rollup.add(connection, counted.get(rollup, {}))
+    return int(connection.scalar(select(func.count()).select_from(DeliveryDay)) or 0)
+
+
+# Flush hooks ----------------------------------------------------------------------
+
+
+def _stored_id(item: Any, attribute: str) -> int | None:
+    """The value ``attribute`` of ``item`` had when last written (None if never)."""
+    history = sa_inspect(item).attrs[attribute].history
+    if history.deleted:
+        return history.deleted[0]  # type: ignore[no-any-return]
+    return None if history.added else getattr(item, attribute)
+
+
+def _channel_changed(session: Session, action: Action) -> bool:
+    """Whether a stored action is deleted, or moves to another channel."""
+    if action.id is None:
+        return False
+    attrs: Any = sa_inspect(action).attrs
+    # The channel set by object is written to channel_id only in the flush.
+    return action in session.deleted or any(
+        attrs[name].history.has_changes() for name in ("channel_id", "channel")
+    )
+
+
+def _concerned(session: Session) -> tuple[set[int], set[int], list[Activity]]:
+    """The stored deliveries this flush may change (by id, and by action id) and
+    the new ones."""
+    activity_ids: set[int] = set()
+    action_ids: set[int] = set()
+    new: list[Activity] = []
+    for item in chain(session.new, session.dirty, session.deleted):
+        if isinstance(item, ReachFigure):
+            stored = (_stored_id(item, "activity_id"), item.activity_id)
+            activity_ids.update(i for i in stored if i is not None)
+            item = item.activity
+        if isinstance(item, Activity):
+            if item.id is None:
+                new.append(item)
+            else:
+                activity_ids.add(item.id)
+        elif isinstance(item, Action) and _channel_changed(session, item):
+            action_ids.add(item.id)
+    return activity_ids, action_ids, new
+
+
+def _before_flush(session: Session, _context: UOWTransaction, _: object) -> None:
+    session.info.pop(_PENDING, None)
+    activity_ids, action_ids, new = _concerned(session)
+    if not (activity_ids or action_ids or new):
+        return
+    before = counted(
+        session.connection(),
+        activity_ids=activity_ids,
+        action_ids=action_ids,
+        taken_off=True,
+    )
+    session.info[_PENDING] = (activity_ids, action_ids, new, before)
+
+
+def _after_flush(session: Session, _context: UOWTransaction) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending is None:
+        return
+    activity_ids, action_ids, new, before = pending
+    ids = activity_ids | {a.id for a in new if a.id is not None}
+    connection = session.connection()
+    changes = counted(connection, activity_ids=ids, action_ids=action_ids, into=before)
+    for rollup, found in changes.items():
+        rollup.add(connection, found)
+
+
+if not event.contains(Session, "before_flush", _before_flush):
+    event.listen(Session, "before_flush", _before_flush)
+    event.listen(Session, "after_flush", _after_flush)
