@@ -21,10 +21,12 @@ from typing import Any
 
 from sqlalchemy import and_
 from sqlalchemy import case
+from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import union_all
+from sqlalchemy.orm import Session
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import selectinload
 
@@ -98,11 +100,45 @@ def action_figures(
 RolledUp = list[dict[tuple[int, str, str], tuple[int, int]]]
 
 
+#: The session's sums already read (see ``_rolled_up``).
+_READ = "engage.actions.figures.rolled_up"
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_sums(session: Session, *_: object) -> None:
+    session.info.pop(_READ, None)
+
+
 def _rolled_up(spans: Sequence[tuple[date, date]], *, counts_only: bool) -> RolledUp:
     """The deliveries rollups summed over each span of days (first and last day;
     not overlapping), in one query: its whole months from ``delivery_months``, the
     days at its edges from ``delivery_days``. ``counts_only``: the delivery counts
-    alone."""
+    alone.
+
+    A section asks for the same spans' sums several times (each channel's reach,
+    then each rate's totals), so the session keeps what it read until its next
+    flush, commit or rollback, and spans read before are not read again.
+    """
+    read: dict[tuple[tuple[date, date], bool], dict[Any, tuple[int, int]]]
+    read = db.session.info.setdefault(_READ, {})
+    if all((span, False) in read or (span, counts_only) in read for span in spans):
+        return [
+            read[(span, counts_only)]
+            if (span, counts_only) in read
+            else {k: v for k, v in read[(span, False)].items() if k[2] == COUNT_ROW}
+            for span in spans
+        ]
+    found = _sums_read(spans, counts_only=counts_only)
+    read.update(
+        ((span, counts_only), mine) for span, mine in zip(spans, found, strict=True)
+    )
+    return found
+
+
+def _sums_read(spans: Sequence[tuple[date, date]], *, counts_only: bool) -> RolledUp:
+    """``_rolled_up``'s query."""
     found: RolledUp = [{} for _ in spans]
     days: list[tuple[int, date, date]] = []
     months: list[tuple[int, date, date]] = []

@@ -112,6 +112,9 @@ def deliveries_section(scope: Scope) -> Section:
     """Deliveries logged, their trend, and reach figures by channel."""
     period, previous, pid = scope.period, scope.previous, scope.programme_id
     slots = scope.slots
+    # The period's reach first: the deliveries by channel are then counted from the
+    # sums it read.
+    measures, measures_before = _delivery_measures(scope)
     per_channel = action_figures.deliveries_by_channel(period.start, period.end, pid)
     before, *per_slot = action_figures.count_deliveries(
         day_spans([previous, *slots]), pid
@@ -122,7 +125,6 @@ def deliveries_section(scope: Scope) -> Section:
     trend: list[list[Cell]] = [
         [slot.label, n] for slot, n in zip(slots, per_slot, strict=True)
     ]
-    measures, measures_before = _delivery_measures(scope)
     units = sorted({unit for m in measures for unit in m.reach})
     rate_labels = sorted({label for m in measures for label in m.rates})
     by_channel = {m.channel: m for m in measures}

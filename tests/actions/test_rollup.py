@@ -152,3 +152,28 @@ def test_deleting_an_action_takes_its_deliveries_off(app: Flask) -> None:
     db.session.delete(action)
     db.session.commit()
     assert _stored() == set()
+
+
+def test_sums_read_again_after_a_change(app: Flask) -> None:
+    """A session keeps the sums it read only until its next flush."""
+    action = ActionFactory()
+    spans = [(date(2025, 1, 1), date(2025, 1, 31))]
+
+    def log(value: int) -> None:
+        action.activities.append(
+            Activity(
+                occurred_on=date(2025, 1, 5),
+                description="Delivery",
+                created_at=NOW,
+                figures=[ReachFigure(label="Recipients", value=value)],
+            )
+        )
+        db.session.flush()
+
+    log(10)
+    assert figures.reach_totals(spans, None)[0] == {"Newsletter": {"recipients": 10}}
+    log(5)
+    assert figures.reach_totals(spans, None)[0] == {"Newsletter": {"recipients": 15}}
+    assert figures.count_deliveries(spans, None) == [2]
+    db.session.rollback()
+    assert figures.count_deliveries(spans, None) == [0]
