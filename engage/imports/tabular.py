@@ -317,17 +317,31 @@ def _workbook_lines(data: bytes) -> list[str]:
         raise TableError(_TOO_COMPLEX) from error
     lines = done.stdout.decode("utf-8").splitlines()
     try:
-        how = json.loads(lines[-1])["end"] if lines else "crashed"
+        ending = json.loads(lines[-1]) if lines else {}
+        how = ending["end"] if lines else "crashed"
     except (ValueError, KeyError, TypeError):
-        how = "crashed"
+        how, ending = "crashed", {}
     if how == "ok":
         return lines[:-1]
+    if how == "unsaved-formulas":
+        raise TableError(_unsaved_formulas(ending.get("cells", [])))
     if how == "no-sheet":
         raise TableError("The workbook has no worksheet.")
     if how == "not-xlsx":
         raise TableError(_NOT_XLSX)
     # too-large, or the process was stopped (out of memory)
     raise TableError(_TOO_COMPLEX)
+
+
+def _unsaved_formulas(cells: list[str]) -> str:
+    """Why a workbook whose formulas have no saved result is refused."""
+    named = ", ".join(str(cell) for cell in cells)
+    where = f"Cell {named} holds" if len(cells) == 1 else f"Cells {named} hold"
+    return (
+        f"{where} a formula whose result is not saved in the file, so it would be "
+        "read as empty. Open the workbook in Excel or LibreOffice, save it, and "
+        "upload it again (or paste the values in place of the formulas)."
+    )
 
 
 def _rows(lines: list[str]) -> Iterator[tuple[int, list[str]]]:

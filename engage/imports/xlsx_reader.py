@@ -6,7 +6,9 @@ workbook built to be slow or to expand enormously (a zip of identical rows, no
 dimension, nothing past the row limit) then costs a short-lived process, never a web
 worker. The script limits its own memory, stops after ``MAX_CELLS`` cells, and
 writes one JSON line per row, ``[row number, [cell text, …]]``, then a last line
-saying how it ended: ``{"end": "ok"}``, or ``too-large``, ``not-xlsx``, ``no-sheet``.
+saying how it ended: ``{"end": "ok"}``, or ``too-large``, ``not-xlsx``, ``no-sheet``,
+or ``unsaved-formulas`` (with ``"cells"``, the first of them: formulas whose result
+the file does not hold, which would otherwise read as empty cells).
 
 It imports nothing from Engage (the package would take longer to load than most
 workbooks take to read); ``cell_text`` is shared with the rest of the importer.
@@ -25,6 +27,8 @@ from typing import Any
 
 #: The most memory the reading process may take (address space, bytes).
 MEMORY_LIMIT = 2 * 1024 * 1024 * 1024
+#: How many cells of formulas without a saved result are named.
+UNSAVED_NAMED = 3
 
 
 def cell_text(value: object) -> str:
@@ -96,6 +100,7 @@ def read(data: bytes, max_cells: int, out: IO[str]) -> int:
     ReadOnlyWorksheet._get_source = lambda sheet: _CountedCells(
         opened(sheet), max_cells
     )
+    unsaved = _note_unsaved_formulas()
     try:
         workbook = openpyxl.load_workbook(
             io.BytesIO(data), read_only=True, data_only=True
@@ -118,7 +123,42 @@ def read(data: bytes, max_cells: int, out: IO[str]) -> int:
         return _end(out, "too-large")
     except Exception:  # malformed parts surface only while reading rows
         return _end(out, "not-xlsx")
+    if unsaved:
+        out.write(json.dumps({"end": "unsaved-formulas", "cells": unsaved}) + "\n")
+        return 0
     return _end(out, "ok")
+
+
+def _note_unsaved_formulas() -> list[str]:
+    """The cells (up to ``UNSAVED_NAMED``, by reference) read from now on that hold
+    a formula but no saved result.
+
+    A workbook saved by Excel or LibreOffice holds each formula's last result, which
+    is what is read; one written by a program often holds formulas alone, and such
+    a cell would read as empty. (openpyxl's cell parser, wrapped in this short-lived
+    process only.)
+    """
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+    from openpyxl.worksheet import _reader  # type: ignore[import-untyped]
+
+    unsaved: list[str] = []
+    parse_cell = _reader.WorkSheetParser.parse_cell
+
+    def noting(parser: Any, element: Any) -> dict[str, Any]:
+        cell: dict[str, Any] = parse_cell(parser, element)
+        # No result, or an empty one where only text may be empty ("str": a
+        # formula whose result is empty text).
+        if (
+            len(unsaved) < UNSAVED_NAMED
+            and element.find(_reader.FORMULA_TAG) is not None
+            and not element.findtext(_reader.VALUE_TAG)
+            and element.get("t") != "str"
+        ):
+            unsaved.append(f"{get_column_letter(cell['column'])}{cell['row']}")
+        return cell
+
+    _reader.WorkSheetParser.parse_cell = noting
+    return unsaved
 
 
 def main() -> int:

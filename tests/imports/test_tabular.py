@@ -257,6 +257,50 @@ def test_read_xlsx_keeps_the_time_of_a_datetime() -> None:
     }
 
 
+def _with_saved_results(
+    content: bytes, results: dict[str, str], *, text: bool = False
+) -> bytes:
+    """The workbook with each formula's result saved, as Excel saves it (``text``:
+    as a text result)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    kind = ' t="str"' if text else ""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                sheet = data.decode()
+                for formula, result in results.items():
+                    sheet = sheet.replace(
+                        f"><f>{formula}</f><v />",
+                        f"{kind}><f>{formula}</f><v>{result}</v>",
+                    )
+                data = sheet.encode()
+            archive.writestr(item, data)
+    return buffer.getvalue()
+
+
+def test_read_xlsx_refuses_formulas_whose_result_is_not_saved() -> None:
+    # A workbook written by a program holds the formulas alone: read as results,
+    # they would be empty cells, and the figures lost without a word.
+    source = _xlsx([["name", "reach"], ["Bulletin", "=2+3"], ["Web", 40]])
+    with pytest.raises(TableError, match=r"Cell B2 holds a formula whose result"):
+        read_table(source, "plan.xlsx")
+
+
+def test_read_xlsx_reads_the_saved_result_of_a_formula() -> None:
+    content = _xlsx([["name", "reach"], ["Bulletin", "=2+3"]]).getvalue()
+    table = read_table(io.BytesIO(_with_saved_results(content, {"2+3": "5"})), "a.xlsx")
+    assert table.rows[0].values == {"name": "Bulletin", "reach": "5"}
+
+
+def test_read_xlsx_reads_a_formula_whose_saved_result_is_empty_text() -> None:
+    content = _xlsx([["name", "note"], ["Bulletin", '=""']]).getvalue()
+    saved = _with_saved_results(content, {'""': ""}, text=True)
+    table = read_table(io.BytesIO(saved), "a.xlsx")
+    assert table.rows[0].values == {"name": "Bulletin", "note": ""}
+
+
 def test_read_xlsx_stops_at_the_row_limit() -> None:
     source = _xlsx([["name"], *[[f"a{n}"] for n in range(11)]])
     with pytest.raises(TableError, match="more than 10 rows"):
