@@ -78,8 +78,9 @@ HELP = {
     "objective": "Optional: the title of an existing objective.",
     "start_date": "Optional: a date like 13/06/2026 or 2026-06-13.",
     "due_date": "Optional: a date like 31/07/2026 or 2026-07-31.",
-    "recurrence": "Optional: none, weekly, monthly, bimonthly, quarterly, biannually, "
-    "annually or ongoing. Blank schedule columns: read from the timescale.",
+    "recurrence": "Optional: "
+    + ", ".join(r.label for r in Recurrence)
+    + ". Blank schedule columns: read from the timescale.",
 }
 _SCHEDULE_COLUMNS = ("recurrence", "start_date", "due_date")
 
@@ -479,7 +480,7 @@ def _recurrence(cells: RowReader) -> Recurrence:
             return recurrence
     parsed = parse_timescale(written).recurrence
     if parsed is Recurrence.NONE:
-        choices = ", ".join(r.value for r in Recurrence)
+        choices = ", ".join(f"“{r.label}”" for r in Recurrence)
         cells.problem(f"The recurrence must be one of {choices}, not “{written}”.")
     return parsed
 
@@ -523,7 +524,7 @@ def export_rows() -> list[list[str]]:
             action.objective.title if action.objective else "",
             action.start_date.isoformat() if action.start_date else "",
             action.due_date.isoformat() if action.due_date else "",
-            action.recurrence.value,
+            action.recurrence.label,
         ]
         for action in actions
     ]

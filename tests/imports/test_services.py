@@ -10,6 +10,7 @@ from datetime import timedelta
 from importlib import resources
 from typing import Any
 
+import openpyxl
 import pytest
 from sqlalchemy import delete
 from sqlalchemy import func
@@ -483,7 +484,7 @@ def test_dates_may_be_written_as_people_in_the_uk_write_them() -> None:
     [
         (",2012-09-30,2012-07-01,", "The due date must be on or after the start date."),
         (",31 July 2012,,", "The start date must be a date written like 31/07/2026"),
-        (",,,fortnightly", "The recurrence must be one of none, weekly"),
+        (",,,fortnightly", "The recurrence must be one of “Does not repeat”, “Weekly”"),
     ],
 )
 def test_action_schedule_columns_are_checked(extra: str, message: str) -> None:
@@ -603,14 +604,28 @@ def test_action_export_imports_back_unchanged(fmt: str, cast: dict[str, Any]) ->
         "actions",
         f"{PLAN_HEADER},status,owners,programme,start_date,due_date,recurrence\n"
         f'"=cmd|\' /C calc\'!A0",Event,"Police; prison service and probation; Local",'
-        f"TBC,,,cancelled,{cast['officer'].email},Review,2012-07-01,2012-08-01,weekly\n",
+        f"TBC,,,cancelled,{cast['officer'].email},Review,2012-07-01,2012-08-01,weekly\n"
+        "Bulletin,Event,All,TBC,,,planned,,,2012-07-01,,bimonthly\n"
+        "Web pages,Event,All,TBC,,,planned,,,,,ongoing\n",
     )
     exported = services.export_table("actions", fmt, actor="t", now=NOW)
+    # How often an action repeats is written in words, and read back.
+    rows = (
+        _csv_cells(exported.content)
+        if fmt == "csv"
+        else [
+            [str(cell) for cell in row]
+            for row in openpyxl.load_workbook(
+                io.BytesIO(exported.content)
+            ).active.iter_rows(values_only=True)
+        ]
+    )
+    assert {"Every two months", "Ongoing (continuous)"} <= {row[-1] for row in rows}
     preview = services.preview_import(
         "actions", io.BytesIO(exported.content), exported.filename
     )
     assert preview.is_valid, preview.errors
-    assert (preview.created, preview.updated, preview.unchanged) == (0, 0, 24)
+    assert (preview.created, preview.updated, preview.unchanged) == (0, 0, 26)
 
 
 def test_export_csv_neutralises_formula_names() -> None:
