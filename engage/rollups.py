@@ -19,8 +19,9 @@ A change to a row whose old value was never read (an expired row, or a date left
 unset when it was added) costs one query, before the row is written, to read it.
 
 A rollup whose rows depend on more than one table (deliveries: their day, their
-action's channel, their figures) keeps itself, and uses :class:`RollupTable` for
-the upsert alone (engage.actions.rollup).
+action's channel, their figures) is kept by recounting instead
+(:func:`keep_recounted`): before a flush, what the rows it concerns count for as
+stored is taken off; after it, what they count for now is added.
 """
 
 from __future__ import annotations
@@ -221,3 +222,55 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
     _tally(session, pending, chain(session.new, session.dirty), session.new, old=False)
     for index, changes in pending.items():
         _ROLLUPS[index].add(session.connection(), changes)
+
+
+# Rollups kept by recounting -----------------------------------------------------------
+
+#: What source rows count for, per rollup table.
+Counted = dict[RollupTable, Changes]
+#: Names what a flush may change (None: nothing this rollup counts), from the session
+#: before the flush: an opaque value its ``count`` takes.
+Concerned = Callable[[Session], Any]
+#: Adds to ``into`` what the rows ``concerned`` names count for as stored now, times
+#: ``sign`` (−1 before the flush, +1 after it).
+Count = Callable[[Connection, Any, int, Counted], None]
+
+_RECOUNTED: dict[str, tuple[Concerned, Count]] = {}
+
+
+def keep_recounted(name: str, concerned: Concerned, count: Count) -> None:
+    """Keep rollups up to date by recounting, on every ORM flush, what it concerns
+    (idempotent by ``name``).
+
+    ``concerned`` runs before the flush; ``count`` runs then (−1: what those rows
+    counted for as stored) and after it (+1: what they count for now, new rows
+    included, their ids known by then), in the flush's transaction. A query before
+    and one after, for the rows concerned alone.
+    """
+    _RECOUNTED[name] = (concerned, count)
+    if not event.contains(Session, "before_flush", _recount_before):
+        event.listen(Session, "before_flush", _recount_before)
+        event.listen(Session, "after_flush", _recount_after)
+
+
+_RECOUNTING = "engage.rollups.recounting"
+
+
+def _recount_before(session: Session, _context: UOWTransaction, _: object) -> None:
+    pending = {}
+    for name, (concerned, count) in _RECOUNTED.items():
+        found = concerned(session)
+        if found is not None:
+            counted: Counted = {}
+            count(session.connection(), found, -1, counted)
+            pending[name] = (found, counted)
+    session.info[_RECOUNTING] = pending
+
+
+def _recount_after(session: Session, _context: UOWTransaction) -> None:
+    pending = session.info.pop(_RECOUNTING, None) or {}
+    for name, (found, counted) in pending.items():
+        connection = session.connection()
+        _RECOUNTED[name][1](connection, found, 1, counted)
+        for rollup, changes in counted.items():
+            rollup.add(connection, changes)

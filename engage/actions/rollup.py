@@ -9,18 +9,17 @@ rows counts it and adds that figure's value (figures with the same label added
 together). ``delivery_months`` holds the same by calendar month.
 
 A delivery's part depends on three tables (its day, its action's channel and its
-figures), so rather than following each column, every flush that touches
-deliveries, reach figures or an action's channel takes off what the deliveries
-concerned counted for as stored before it, and adds what they count for after it:
-a query before and one after, for those deliveries alone. Writers that bypass the
-ORM (the bench generator) call :func:`rebuild`.
+figures), so rather than following each column, it is kept by recounting
+(engage.rollups.keep_recounted) the deliveries each flush touches: those logged,
+changed or deleted, those whose figures change, and those of an action that moves
+to another channel. Writers that bypass the ORM (the bench generator) call
+:func:`rebuild`.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import Iterator
 from datetime import date
@@ -31,12 +30,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy import delete
-from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import UOWTransaction
 
 from engage.actions.models import Action
 from engage.actions.models import Activity
@@ -44,8 +41,9 @@ from engage.actions.models import DeliveryDay
 from engage.actions.models import DeliveryMonth
 from engage.actions.models import ReachFigure
 from engage.dashboard.counting import month_start
-from engage.rollups import Changes
+from engage.rollups import Counted
 from engage.rollups import RollupTable
+from engage.rollups import keep_recounted
 
 DELIVERY_DAYS = RollupTable(
     table=DeliveryDay,
@@ -63,7 +61,6 @@ DELIVERY_MONTHS = RollupTable(
 COUNT_ROW = ""
 #: Ids per query: well under SQLite's limit of bound values.
 CHUNK = 500
-_PENDING = "engage.actions.rollup.pending"
 
 
 def labels_key(labels: Iterable[str]) -> str:
@@ -74,10 +71,6 @@ def labels_key(labels: Iterable[str]) -> str:
 def labels_of(key: str) -> frozenset[str]:
     """The labels a ``labels`` column holds."""
     return frozenset(json.loads(key))
-
-
-#: What deliveries count for, per rollup table.
-Counted = dict[RollupTable, Changes]
 
 
 def _count(
@@ -125,17 +118,14 @@ def _parts(rows: Iterator[Any]) -> Iterator[tuple[int, date, int, dict[str, int]
         yield activity_id, first[1], first[2], dict(figures)
 
 
-def counted(
-    connection: Connection,
-    *,
-    activity_ids: Collection[int] = (),
-    action_ids: Collection[int] = (),
-    taken_off: bool = False,
-    into: Counted | None = None,
-) -> Counted:
-    """What the deliveries with these ids, and those of these actions, count for as
-    stored now (each delivery once), added to ``into``; ``taken_off``: negated."""
-    ids, actions = sorted(activity_ids), sorted(action_ids)
+def _recount(
+    connection: Connection, concerned: _Concerned, sign: int, into: Counted
+) -> None:
+    """Add to ``into`` what the deliveries ``concerned`` names count for as stored
+    now (each delivery once), times ``sign``."""
+    activity_ids, action_ids, new = concerned
+    ids = sorted(activity_ids | {a.id for a in new if a.id is not None})
+    actions = sorted(action_ids)
     conditions = [
         Activity.id.in_(ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)
     ] + [
@@ -146,10 +136,8 @@ def counted(
     for condition in conditions:
         for part in _parts(_read(connection, condition)):
             found[part[0]] = part[1:]
-    counted: Counted = {} if into is None else into
     for day, channel_id, figures in found.values():
-        _count(counted, day, channel_id, figures, -1 if taken_off else 1)
-    return counted
+        _count(into, day, channel_id, figures, sign)
 
 
 def rebuild(connection: Connection) -> int:
@@ -186,9 +174,12 @@ def _channel_changed(session: Session, action: Action) -> bool:
     )
 
 
-def _concerned(session: Session) -> tuple[set[int], set[int], list[Activity]]:
-    """The stored deliveries this flush may change (by id, and by action id) and
-    the new ones."""
+#: The stored deliveries a flush may change (by id, and by action id), and the new.
+_Concerned = tuple[set[int], set[int], list[Activity]]
+
+
+def _concerned(session: Session) -> _Concerned | None:
+    """What this flush may change of the deliveries (None: nothing)."""
     activity_ids: set[int] = set()
     action_ids: set[int] = set()
     new: list[Activity] = []
@@ -204,35 +195,9 @@ def _concerned(session: Session) -> tuple[set[int], set[int], list[Activity]]:
                 activity_ids.add(item.id)
         elif isinstance(item, Action) and _channel_changed(session, item):
             action_ids.add(item.id)
+    if not (activity_ids or action_ids or new):
+        return None
     return activity_ids, action_ids, new
 
 
-def _before_flush(session: Session, _context: UOWTransaction, _: object) -> None:
-    session.info.pop(_PENDING, None)
-    activity_ids, action_ids, new = _concerned(session)
-    if not (activity_ids or action_ids or new):
-        return
-    before = counted(
-        session.connection(),
-        activity_ids=activity_ids,
-        action_ids=action_ids,
-        taken_off=True,
-    )
-    session.info[_PENDING] = (activity_ids, action_ids, new, before)
-
-
-def _after_flush(session: Session, _context: UOWTransaction) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending is None:
-        return
-    activity_ids, action_ids, new, before = pending
-    ids = activity_ids | {a.id for a in new if a.id is not None}
-    connection = session.connection()
-    changes = counted(connection, activity_ids=ids, action_ids=action_ids, into=before)
-    for rollup, found in changes.items():
-        rollup.add(connection, found)
-
-
-if not event.contains(Session, "before_flush", _before_flush):
-    event.listen(Session, "before_flush", _before_flush)
-    event.listen(Session, "after_flush", _after_flush)
+keep_recounted("deliveries", _concerned, _recount)
