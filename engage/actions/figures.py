@@ -121,8 +121,13 @@ def _rolled_up(spans: Sequence[tuple[date, date]], *, counts_only: bool) -> Roll
     then each rate's totals), so the session keeps what it read until its next
     flush, commit or rollback, and spans read before are not read again.
     """
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        # Changes not flushed yet: the query below flushes them, and what was
+        # read before them is forgotten.
+        session.info.pop(_READ, None)
     read: dict[tuple[tuple[date, date], bool], dict[Any, tuple[int, int]]]
-    read = db.session.info.setdefault(_READ, {})
+    read = session.info.setdefault(_READ, {})
     if all((span, False) in read or (span, counts_only) in read for span in spans):
         return [
             read[(span, counts_only)]
@@ -131,6 +136,7 @@ def _rolled_up(spans: Sequence[tuple[date, date]], *, counts_only: bool) -> Roll
             for span in spans
         ]
     found = _sums_read(spans, counts_only=counts_only)
+    read = session.info.setdefault(_READ, {})  # a new one if the query flushed
     read.update(
         ((span, counts_only), mine) for span, mine in zip(spans, found, strict=True)
     )
