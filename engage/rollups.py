@@ -274,3 +274,23 @@ def _recount_after(session: Session, _context: UOWTransaction) -> None:
         _RECOUNTED[name][1](connection, found, 1, counted)
         for rollup, changes in counted.items():
             rollup.add(connection, changes)
+
+
+def stored_value(item: Any, attribute: str) -> Any:
+    """The value ``attribute`` of ``item`` had when last written (None if never)."""
+    history = sa_inspect(item).attrs[attribute].history
+    if history.deleted:
+        return history.deleted[0]
+    return None if history.added else getattr(item, attribute)
+
+
+def deleted_or_changed(session: Session, item: Any, attributes: Iterable[str]) -> bool:
+    """Whether a stored ``item`` is deleted in this flush, or one of ``attributes``
+    changes (a relationship set by object counts: its column is written only in
+    the flush)."""
+    if sa_inspect(item).identity is None:
+        return False
+    attrs: Any = sa_inspect(item).attrs
+    return item in session.deleted or any(
+        attrs[name].history.has_changes() for name in attributes
+    )

@@ -29,6 +29,11 @@ from engage.actions.models import Channel
 from engage.actions.models import DeliveryDay
 from engage.actions.models import ReachFigure
 from engage.extensions import db
+from engage.involvement import rollup as involvement_rollup
+from engage.involvement.models import Attendance
+from engage.involvement.models import InvolvementActivity
+from engage.involvement.models import InvolvementDay
+from engage.involvement.models import InvolvementSession
 from engage.membership.models import Member
 from engage.membership.models import MemberDay
 from engage.membership.models import Tier
@@ -192,6 +197,71 @@ def test_the_deliveries_rollup_is_filled_from_existing_deliveries(
         counted = [row for row in stored if row.label == delivery_rollup.COUNT_ROW]
         assert sum(row.deliveries for row in counted) == 30
         assert delivery_rollup.rebuild(db.session.connection()) == len(stored)
+        assert sorted(db.session.execute(select(*table.c)).all()) == stored
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_involvement_rollup_is_filled_from_existing_sessions(
+    empty_database_url: str,
+) -> None:
+    from flask_migrate import upgrade
+
+    app: Flask = create_app(make_test_config(empty_database_url))
+    with app.app_context():
+        upgrade(revision="b2d0deliver0019")  # before involvement_days
+        now = datetime(2026, 3, 2, 12, tzinfo=UTC)
+        rng = random.Random(20)
+        # Core inserts: the flush hooks would write to a rollup not there yet.
+        activities = [
+            db.session.execute(
+                insert(InvolvementActivity.__table__)
+                .values(
+                    kind=kind,
+                    title=f"Activity {kind}",
+                    status=status,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(InvolvementActivity.id)
+            ).scalar_one()
+            for kind, status in (
+                ("meeting", "inviting"),
+                ("focus_group", "draft"),
+                ("co_design", "cancelled"),
+            )
+        ]
+        for n in range(30):
+            # Late evenings in March: some fall on the next UK day after the clocks
+            # go forward.
+            begins = datetime(2026, 3, 20, 22, 30, tzinfo=UTC) + timedelta(
+                days=rng.randrange(12)
+            )
+            session_id = db.session.execute(
+                insert(InvolvementSession.__table__)
+                .values(
+                    activity_id=rng.choice(activities),
+                    starts_at=begins,
+                    ends_at=begins + timedelta(hours=1),
+                    cancelled_at=now if n % 7 == 0 else None,
+                )
+                .returning(InvolvementSession.id)
+            ).scalar_one()
+            for guest in range(rng.randrange(3)):
+                db.session.execute(
+                    insert(Attendance.__table__).values(
+                        session_id=session_id,
+                        guest_name=f"Guest {guest}",
+                        recorded_at=now,
+                    )
+                )
+        db.session.commit()
+        upgrade()
+        table = InvolvementDay.__table__
+        stored = sorted(db.session.execute(select(*table.c)).all())
+        assert stored
+        assert involvement_rollup.rebuild(db.session.connection()) == len(stored)
         assert sorted(db.session.execute(select(*table.c)).all()) == stored
         db.session.rollback()
         db.session.remove()

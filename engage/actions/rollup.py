@@ -31,7 +31,6 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy import delete
 from sqlalchemy import func
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,7 +42,9 @@ from engage.actions.models import ReachFigure
 from engage.dashboard.counting import month_start
 from engage.rollups import Counted
 from engage.rollups import RollupTable
+from engage.rollups import deleted_or_changed
 from engage.rollups import keep_recounted
+from engage.rollups import stored_value
 
 DELIVERY_DAYS = RollupTable(
     table=DeliveryDay,
@@ -155,25 +156,6 @@ def rebuild(connection: Connection) -> int:
 # Flush hooks ----------------------------------------------------------------------
 
 
-def _stored_id(item: Any, attribute: str) -> int | None:
-    """The value ``attribute`` of ``item`` had when last written (None if never)."""
-    history = sa_inspect(item).attrs[attribute].history
-    if history.deleted:
-        return history.deleted[0]  # type: ignore[no-any-return]
-    return None if history.added else getattr(item, attribute)
-
-
-def _channel_changed(session: Session, action: Action) -> bool:
-    """Whether a stored action is deleted, or moves to another channel."""
-    if action.id is None:
-        return False
-    attrs: Any = sa_inspect(action).attrs
-    # The channel set by object is written to channel_id only in the flush.
-    return action in session.deleted or any(
-        attrs[name].history.has_changes() for name in ("channel_id", "channel")
-    )
-
-
 #: The stored deliveries a flush may change (by id, and by action id), and the new.
 _Concerned = tuple[set[int], set[int], list[Activity]]
 
@@ -185,7 +167,7 @@ def _concerned(session: Session) -> _Concerned | None:
     new: list[Activity] = []
     for item in chain(session.new, session.dirty, session.deleted):
         if isinstance(item, ReachFigure):
-            stored = (_stored_id(item, "activity_id"), item.activity_id)
+            stored = (stored_value(item, "activity_id"), item.activity_id)
             activity_ids.update(i for i in stored if i is not None)
             item = item.activity
         if isinstance(item, Activity):
@@ -193,7 +175,9 @@ def _concerned(session: Session) -> _Concerned | None:
                 new.append(item)
             else:
                 activity_ids.add(item.id)
-        elif isinstance(item, Action) and _channel_changed(session, item):
+        elif isinstance(item, Action) and deleted_or_changed(
+            session, item, ("channel_id", "channel")
+        ):
             action_ids.add(item.id)
     if not (activity_ids or action_ids or new):
         return None

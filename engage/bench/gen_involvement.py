@@ -29,6 +29,7 @@ from engage.bench.gen_rows import insert_rows
 from engage.bench.gen_rows import row_ids
 from engage.bench.gen_rows import write_chunk
 from engage.clock import utcnow
+from engage.involvement import rollup as involvement_rollup
 from engage.involvement.models import ActivityKind
 from engage.involvement.models import ActivityStatus
 from engage.involvement.models import Attendance
@@ -238,6 +239,7 @@ def involvement(ctx: Context) -> None:
     ):
         session.id = session_id
     _people(ctx, sessions)
+    involvement_rollup.rebuild(ctx.conn)
 
 
 class _Rows:

@@ -72,18 +72,12 @@ def involvement_section(scope: Scope) -> Section:
             stage=Stage.OUTCOME.value,
         ),
     ]
-    now_kinds, before_kinds = figures.by_kind_in(
+    now_kinds, before_kinds = figures.sessions_by_kind_in(
         day_spans([period, previous]), now=now, programme_id=pid
     )
     kind_rows: list[list[Cell]] = [
-        [
-            kind.label,
-            mine.sessions,
-            before_kinds[kind].sessions,
-            mine.attendances,
-            before_kinds[kind].attendances,
-        ]
-        for kind, mine in now_kinds.items()
+        [kind.label, held, before_kinds[kind][0], came, before_kinds[kind][1]]
+        for kind, (held, came) in now_kinds.items()
     ]
     unit = "week" if granularity(period) == "week" else "month"
     tables = [

@@ -8,6 +8,11 @@ members, stakeholder contacts and guests, never staff who attended. An attendanc
 is one person at one session; *people involved* counts each person once however
 many sessions they came to (a guest, who is on no record, by the name they gave).
 Different kinds of figure are never added together.
+
+Sessions and attendances over every programme are summed from the involvement
+rollup (engage.involvement.rollup) for the days before today, a few rows per day
+whatever the number of sessions; today's, and one programme's, are counted from
+the sessions themselves.
 """
 
 from __future__ import annotations
@@ -32,13 +37,16 @@ from sqlalchemy import select
 from sqlalchemy import union_all
 
 from engage.actions.models import Action
+from engage.clock import local_day
 from engage.clock import start_of_day
+from engage.dashboard.counting import pieces_of
 from engage.dashboard.counting import series_in_ranges
 from engage.extensions import db
 from engage.involvement.models import ActivityKind
 from engage.involvement.models import ActivityStatus
 from engage.involvement.models import Attendance
 from engage.involvement.models import InvolvementActivity
+from engage.involvement.models import InvolvementDay
 from engage.involvement.models import InvolvementSession
 from engage.membership.models import Member
 
@@ -88,7 +96,119 @@ def sessions_and_attendances(
     now: datetime,
     programme_id: int | None = None,
 ) -> list[tuple[int, int]]:
-    """(sessions held, attendances) in each span of UK days, in one query."""
+    """(sessions held, attendances) in each span of UK days (spans may overlap)."""
+    if programme_id is not None:
+        return _held_and_attended(spans, now=now, programme_id=programme_id)
+    earlier, today_on = _before_today(spans, now)
+    rolled = _rolled_up(earlier)
+    todays = [s for s in today_on if s is not None]
+    counted = iter(_held_and_attended(todays, now=now) if todays else [])
+    result = []
+    for mine, today in zip(rolled, today_on, strict=True):
+        held, came = next(counted) if today is not None else (0, 0)
+        result.append(
+            (
+                held + sum(n for n, _ in mine.values()),
+                came + sum(n for _, n in mine.values()),
+            )
+        )
+    return result
+
+
+def sessions_by_kind_in(
+    spans: Sequence[tuple[date, date]],
+    *,
+    now: datetime,
+    programme_id: int | None = None,
+) -> list[dict[ActivityKind, tuple[int, int]]]:
+    """(sessions held, attendances) by kind of activity in each span of UK days
+    (not overlapping)."""
+    if programme_id is not None:
+        return [
+            {kind: (k.sessions, k.attendances) for kind, k in kinds.items()}
+            for kinds in by_kind_in(spans, now=now, programme_id=programme_id)
+        ]
+    earlier, today_on = _before_today(spans, now)
+    rolled = _rolled_up(earlier)
+    todays = [s for s in today_on if s is not None]
+    counted = iter(by_kind_in(todays, now=now) if todays else [])
+    result = []
+    for mine, today in zip(rolled, today_on, strict=True):
+        kinds = next(counted) if today is not None else {}
+        result.append(
+            {
+                kind: (
+                    mine.get(kind, (0, 0))[0]
+                    + (kinds[kind].sessions if kind in kinds else 0),
+                    mine.get(kind, (0, 0))[1]
+                    + (kinds[kind].attendances if kind in kinds else 0),
+                )
+                for kind in ActivityKind
+            }
+        )
+    return result
+
+
+def _before_today(
+    spans: Sequence[tuple[date, date]], now: datetime
+) -> tuple[list[tuple[date, date] | None], list[tuple[date, date] | None]]:
+    """Each span's days before today (from the rollup: every session on them has
+    started) and its days from today on (from the sessions: a session later today
+    is not held yet); None where it has none."""
+    today = local_day(now)
+    before = today - timedelta(days=1)
+    earlier = [
+        (first, min(last, before)) if first <= before else None for first, last in spans
+    ]
+    later = [
+        (max(first, today), last) if last >= today else None for first, last in spans
+    ]
+    return earlier, later
+
+
+def _rolled_up(
+    spans: Sequence[tuple[date, date] | None],
+) -> list[dict[ActivityKind, tuple[int, int]]]:
+    """(sessions, attendances) by kind from the rollup for each span of days (they
+    may overlap; None: none), in one query."""
+    found: list[dict[ActivityKind, tuple[int, int]]] = [{} for _ in spans]
+    ranges = [(s[0], s[1] + timedelta(days=1)) for s in spans if s is not None]
+    pieces = pieces_of(ranges)
+    if not pieces:
+        return found
+    day = InvolvementDay.day
+    within = [and_(day >= low, day < high) for low, high in pieces]
+    piece = case(*((test, index) for index, test in enumerate(within)))
+    rows = db.session.execute(
+        select(
+            piece,
+            InvolvementDay.kind,
+            func.sum(InvolvementDay.sessions),
+            func.sum(InvolvementDay.attendances),
+        )
+        .where(or_(*within))
+        .group_by(piece, InvolvementDay.kind)
+    ).all()
+    for mine, span in zip(found, spans, strict=True):
+        if span is None:
+            continue
+        low, high = span[0], span[1] + timedelta(days=1)
+        for index, kind, sessions, attendances in rows:
+            start, end = pieces[index]
+            if low <= start and end <= high:
+                held = mine.get(kind, (0, 0))
+                mine[kind] = (held[0] + int(sessions), held[1] + int(attendances))
+    return found
+
+
+def _held_and_attended(
+    spans: Sequence[tuple[date, date]],
+    *,
+    now: datetime,
+    programme_id: int | None = None,
+) -> list[tuple[int, int]]:
+    """(sessions held, attendances) in each span of UK days, from the sessions
+    themselves, in one query."""
     ranges = [moments(first, last) for first, last in spans]
     held = _held(now, programme_id)
     sessions, attendances = series_in_ranges(

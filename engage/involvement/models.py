@@ -13,6 +13,7 @@ logged on an action): in code and in the database these are always "involvement"
 from __future__ import annotations
 
 import enum
+from datetime import date
 from datetime import datetime
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
@@ -534,3 +535,22 @@ class ClaimReceipt(db.Model):  # type: ignore[name-defined,misc]
     uploaded_at: Mapped[datetime]
 
     claim: Mapped[ExpenseClaim] = relationship(back_populates="receipts")
+
+
+class InvolvementDay(db.Model):  # type: ignore[name-defined,misc]
+    """Rollup: per UK day and kind of activity, the sessions starting that day that
+    are not called off (nor their activity), and their attendances by people
+    involved (engage.involvement.rollup). Derived only; never edited by hand."""
+
+    __tablename__ = "involvement_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    kind: Mapped[ActivityKind] = mapped_column(
+        str_enum(ActivityKind, length=30), primary_key=True
+    )
+    sessions: Mapped[int] = mapped_column(default=0)
+    attendances: Mapped[int] = mapped_column(default=0)
+
+
+# Keeps involvement_days up to date on every flush of sessions and attendance.
+from engage.involvement import rollup as _rollup  # noqa: E402,F401
