@@ -29,7 +29,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -246,6 +248,16 @@ def keep_recounted(name: str, concerned: Concerned, count: Count) -> None:
     counted for as stored) and after it (+1: what they count for now, new rows
     included, their ids known by then), in the flush's transaction. A query before
     and one after, for the rows concerned alone.
+
+    Two transactions may change what the same rows count for through different
+    tables (a delivery logged while its action moves to another channel), each
+    reading the other's rows as they were. So on PostgreSQL ``concerned`` locks
+    the rows' parent rows (:func:`lock_rows`) before anything is read: the second
+    waits for the first to commit, then reads what it wrote. (SQLite writes one
+    transaction at a time.)
+
+    Writes that bypass the ORM (bulk statements, rows the database deletes with
+    others) are kept right with :func:`recounting`.
     """
     _RECOUNTED[name] = (concerned, count)
     if not event.contains(Session, "before_flush", _recount_before):
@@ -294,3 +306,39 @@ def deleted_or_changed(session: Session, item: Any, attributes: Iterable[str]) -
     return item in session.deleted or any(
         attrs[name].history.has_changes() for name in attributes
     )
+
+
+@contextmanager
+def recounting(session: Session, name: str, concerned: Any) -> Iterator[None]:
+    """Keep the rollups recounted as ``name`` right around writes in the block that
+    bypass the ORM: what ``concerned`` names is taken off before it and added
+    after it (the caller locks, as ``concerned`` callables do)."""
+    count = _RECOUNTED[name][1]
+    counted: Counted = {}
+    count(session.connection(), concerned, -1, counted)
+    yield
+    connection = session.connection()
+    count(connection, concerned, 1, counted)
+    for rollup, changes in counted.items():
+        rollup.add(connection, changes)
+
+
+#: Ids per locking statement.
+_LOCK_CHUNK = 500
+
+
+def lock_rows(session: Session, table: Any, ids: Iterable[int]) -> None:
+    """On PostgreSQL, lock the rows of ``table`` (a mapped class) with these ids
+    until the transaction ends, in order of id (so that two transactions locking
+    some of the same rows never wait for each other in a circle)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    ordered = sorted(set(ids))
+    for i in range(0, len(ordered), _LOCK_CHUNK):
+        chunk = ordered[i : i + _LOCK_CHUNK]
+        session.connection().execute(
+            select(table.id)
+            .where(table.id.in_(chunk))
+            .order_by(table.id)
+            .with_for_update()
+        )

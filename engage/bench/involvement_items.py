@@ -32,6 +32,7 @@ from engage.involvement.models import Attendance
 from engage.involvement.models import InvolvementActivity
 from engage.involvement.models import InvolvementInvitation
 from engage.involvement.models import InvolvementSession
+from engage.involvement.rollup import sessions_recounted
 from engage.involvement.views import PER_PAGE
 from engage.membership.models import Member
 
@@ -176,9 +177,10 @@ def _drop(activity_id: int, session_id: int) -> None:
             InvolvementInvitation.session_id == session_id
         )
     )
-    db.session.execute(
-        delete(InvolvementSession).where(InvolvementSession.id == session_id)
-    )
+    with sessions_recounted(db.session(), [session_id]):
+        db.session.execute(
+            delete(InvolvementSession).where(InvolvementSession.id == session_id)
+        )
     db.session.execute(
         delete(InvolvementActivity).where(InvolvementActivity.id == activity_id)
     )

@@ -27,6 +27,8 @@ from engage.involvement.models import InvolvementActivity
 from engage.involvement.models import InvolvementInvitation
 from engage.involvement.models import InvolvementSession
 from engage.involvement.models import Reply
+from engage.involvement.rollup import attended_sessions
+from engage.involvement.rollup import sessions_recounted
 
 if TYPE_CHECKING:
     from engage.membership.models import Member
@@ -264,5 +266,8 @@ def forget_member(member: Member) -> None:
     """
     claim_ids = select(ExpenseClaim.id).where(ExpenseClaim.member_id == member.id)
     db.session.execute(delete(ClaimReceipt).where(ClaimReceipt.claim_id.in_(claim_ids)))
-    for model in (ExpenseClaim, Attendance, InvolvementInvitation):
-        db.session.execute(delete(model).where(model.member_id == member.id))
+    came = attended_sessions(db.session(), "member_id", [member.id])
+    # Their attendance no longer counts in the sessions' figures.
+    with sessions_recounted(db.session(), came):
+        for model in (ExpenseClaim, Attendance, InvolvementInvitation):
+            db.session.execute(delete(model).where(model.member_id == member.id))

@@ -19,6 +19,7 @@ kind or status changes. Writers that bypass the ORM (the bench generator) call
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
@@ -28,16 +29,20 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engage.audiences.models import AudienceContact
 from engage.clock import local_day
 from engage.involvement.models import ActivityStatus
 from engage.involvement.models import Attendance
 from engage.involvement.models import InvolvementActivity
 from engage.involvement.models import InvolvementDay
 from engage.involvement.models import InvolvementSession
+from engage.membership.models import Member
 from engage.rollups import Counted
 from engage.rollups import RollupTable
 from engage.rollups import deleted_or_changed
 from engage.rollups import keep_recounted
+from engage.rollups import lock_rows
+from engage.rollups import recounting
 from engage.rollups import stored_value
 
 INVOLVEMENT_DAYS = RollupTable(
@@ -106,24 +111,93 @@ def _concerned(session: Session) -> _Concerned | None:
     session_ids: set[int] = set()
     activity_ids: set[int] = set()
     new: list[InvolvementSession] = []
+
+    def concerns(item: InvolvementSession) -> None:
+        if item.id is None:
+            new.append(item)
+        else:
+            session_ids.add(item.id)
+
     for item in chain(session.new, session.dirty, session.deleted):
         if isinstance(item, Attendance):
             stored = (stored_value(item, "session_id"), item.session_id)
             session_ids.update(i for i in stored if i is not None)
-            if item.session_id is None and "session" in item.__dict__:
-                item = item.session  # attendance at a session not written yet
-        if isinstance(item, InvolvementSession):
-            if item.id is None:
-                new.append(item)
-            else:
-                session_ids.add(item.id)
+            moved_to = item.__dict__.get("session")  # set by object: id comes later
+            if moved_to is not None:
+                concerns(moved_to)
+        elif isinstance(item, InvolvementSession):
+            concerns(item)
         elif isinstance(item, InvolvementActivity) and deleted_or_changed(
             session, item, ("kind", "status")
         ):
             activity_ids.add(item.id)
+    session_ids |= _sessions_of_people_deleted(session)
     if not (session_ids or activity_ids or new):
         return None
+    _lock_activities(session, session_ids, activity_ids, new)
     return session_ids, activity_ids, new
+
+
+def _sessions_of_people_deleted(session: Session) -> set[int]:
+    """The sessions attended by members and contacts deleted in this flush (the
+    database deletes their attendance with them)."""
+    members = {i.id for i in session.deleted if isinstance(i, Member)}
+    contacts = {i.id for i in session.deleted if isinstance(i, AudienceContact)}
+    found: set[int] = set()
+    for column, ids in (("member_id", members), ("contact_id", contacts)):
+        if ids:
+            found |= attended_sessions(session, column, ids)
+    return found
+
+
+def attended_sessions(session: Session, column: str, ids: Iterable[int]) -> set[int]:
+    """The sessions attended by the members or contacts (``column``: ``member_id``
+    or ``contact_id``) with these ids."""
+    found: set[int] = set()
+    ordered = sorted(set(ids))
+    for i in range(0, len(ordered), CHUNK):
+        found.update(
+            session.connection().scalars(
+                select(Attendance.session_id).where(
+                    getattr(Attendance, column).in_(ordered[i : i + CHUNK])
+                )
+            )
+        )
+    return found
+
+
+def _lock_activities(
+    session: Session,
+    session_ids: set[int],
+    activity_ids: set[int],
+    new: list[InvolvementSession],
+) -> None:
+    """Lock the activities of the sessions concerned (see keep_recounted)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    activities = set(activity_ids)
+    for item in new:
+        parent = item.activity
+        if parent is not None and parent.id is not None:
+            activities.add(parent.id)
+    ids = sorted(session_ids)
+    for i in range(0, len(ids), CHUNK):
+        activities.update(
+            session.connection().scalars(
+                select(InvolvementSession.activity_id).where(
+                    InvolvementSession.id.in_(ids[i : i + CHUNK])
+                )
+            )
+        )
+    lock_rows(session, InvolvementActivity, activities)
+
+
+def sessions_recounted(session: Session, session_ids: Iterable[int]) -> Any:
+    """A context manager keeping the rollup right around writes to these sessions'
+    attendance (or to them) that bypass the ORM (bulk deletes)."""
+    ids = set(session_ids)
+    _lock_activities(session, ids, set(), [])
+    return recounting(session, "involvement", (ids, set(), []))
 
 
 keep_recounted("involvement", _concerned, _recount)

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from engage.audiences.services import remove_contact
 from engage.extensions import db
 from engage.involvement import figures
 from engage.involvement import rollup
@@ -21,7 +22,11 @@ from engage.involvement.models import Attendance
 from engage.involvement.models import InvolvementActivity
 from engage.involvement.models import InvolvementDay
 from engage.involvement.models import InvolvementSession
+from engage.membership.services import ErasureReason
+from engage.membership.services import erase_member
 from tests.factories import ActionFactory
+from tests.factories import ContactFactory
+from tests.factories import MemberFactory
 from tests.factories import ProgrammeFactory
 from tests.factories import UserFactory
 
@@ -84,6 +89,7 @@ def _change(
     elif change == 5:
         activity = rng.choice(activities)
         activity.kind = rng.choice(list(ActivityKind))
+        _move_a_guest(rng, session)
     elif change == 6:
         activity = rng.choice(activities)
         activity.status = (
@@ -102,6 +108,14 @@ def _change(
             db.session.add(
                 Attendance(session=session, user_id=user.id, recorded_at=NOW)
             )
+
+
+def _move_a_guest(rng: random.Random, session: InvolvementSession) -> None:
+    """An attendance put down against the wrong session, corrected (by object)."""
+    came = db.session.scalars(select(Attendance).order_by(Attendance.id)).all()
+    guests = [a for a in came if a.guest_name]
+    if guests:
+        rng.choice(guests).session = session
 
 
 def _spans(rng: random.Random) -> list[tuple[date, date]]:
@@ -169,3 +183,28 @@ def test_deleting_an_activity_takes_its_sessions_off(app: Flask) -> None:
     db.session.delete(activity)
     db.session.commit()
     assert _stored() == set()
+
+
+def test_attendance_deleted_with_people_is_taken_off(app: Flask) -> None:
+    """Erasing or purging a member, and deleting a contact, delete their attendance
+    without the ORM seeing each row: the sessions are recounted all the same."""
+    activity = InvolvementActivity(kind=ActivityKind.MEETING, title="Board")
+    session = InvolvementSession(starts_at=START, ends_at=START + timedelta(hours=1))
+    activity.sessions.append(session)
+    erased, purged = MemberFactory(), MemberFactory()
+    contact = ContactFactory()
+    db.session.add(activity)
+    for person in ({"member": erased}, {"member": purged}, {"contact": contact}):
+        db.session.add(Attendance(session=session, recorded_at=NOW, **person))
+    db.session.add(Attendance(session=session, guest_name="Ann", recorded_at=NOW))
+    db.session.commit()
+    assert _stored() == {(START.date(), ActivityKind.MEETING, 1, 4)}
+    erase_member(erased, actor="test", reason=ErasureReason.MEMBER_REQUEST, now=NOW)
+    db.session.commit()
+    assert _stored() == {(START.date(), ActivityKind.MEETING, 1, 3)}
+    db.session.delete(purged)
+    remove_contact(contact, actor=UserFactory(), now=NOW)
+    db.session.commit()
+    assert _stored() == {(START.date(), ActivityKind.MEETING, 1, 1)}
+    assert rollup.rebuild(db.session.connection()) == 1
+    assert _stored() == {(START.date(), ActivityKind.MEETING, 1, 1)}
