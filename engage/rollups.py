@@ -342,3 +342,34 @@ def lock_rows(session: Session, table: Any, ids: Iterable[int]) -> None:
             .order_by(table.id)
             .with_for_update()
         )
+
+
+def lock_parents(
+    session: Session,
+    parent: Any,
+    parent_id: Any,
+    child_ids: Iterable[int],
+    new_children: Iterable[Any] = (),
+    also: Iterable[int] = (),
+) -> None:
+    """On PostgreSQL, lock (:func:`lock_rows`) the ``parent`` rows of the child rows
+    with these ids (``parent_id``: the children's column naming their parent, as
+    ``Activity.action_id``), of the new children (by their relationship of the
+    same name less ``_id``), and those with the ids in ``also``."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    parents = set(also)
+    relationship = parent_id.key.removesuffix("_id")
+    for child in new_children:
+        found = getattr(child, relationship)
+        if found is not None and found.id is not None:
+            parents.add(found.id)
+    child = parent_id.class_
+    ids = sorted(child_ids)
+    for i in range(0, len(ids), _LOCK_CHUNK):
+        parents.update(
+            session.connection().scalars(
+                select(parent_id).where(child.id.in_(ids[i : i + _LOCK_CHUNK]))
+            )
+        )
+    lock_rows(session, parent, parents)

@@ -44,7 +44,7 @@ from engage.rollups import Counted
 from engage.rollups import RollupTable
 from engage.rollups import deleted_or_changed
 from engage.rollups import keep_recounted
-from engage.rollups import lock_rows
+from engage.rollups import lock_parents
 from engage.rollups import stored_value
 
 DELIVERY_DAYS = RollupTable(
@@ -182,29 +182,9 @@ def _concerned(session: Session) -> _Concerned | None:
             action_ids.add(item.id)
     if not (activity_ids or action_ids or new):
         return None
-    _lock_actions(session, activity_ids, action_ids, new)
+    # Lock the actions first: two transactions never recount a delivery at once.
+    lock_parents(session, Action, Activity.action_id, activity_ids, new, action_ids)
     return activity_ids, action_ids, new
-
-
-def _lock_actions(
-    session: Session, activity_ids: set[int], action_ids: set[int], new: list[Activity]
-) -> None:
-    """Lock the actions of the deliveries concerned (see keep_recounted)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    actions = set(action_ids)
-    for activity in new:
-        parent = activity.action
-        if parent is not None and parent.id is not None:
-            actions.add(parent.id)
-    ids = sorted(activity_ids)
-    for i in range(0, len(ids), CHUNK):
-        actions.update(
-            session.connection().scalars(
-                select(Activity.action_id).where(Activity.id.in_(ids[i : i + CHUNK]))
-            )
-        )
-    lock_rows(session, Action, actions)
 
 
 keep_recounted("deliveries", _concerned, _recount)

@@ -41,7 +41,7 @@ from engage.rollups import Counted
 from engage.rollups import RollupTable
 from engage.rollups import deleted_or_changed
 from engage.rollups import keep_recounted
-from engage.rollups import lock_rows
+from engage.rollups import lock_parents
 from engage.rollups import recounting
 from engage.rollups import stored_value
 
@@ -134,7 +134,15 @@ def _concerned(session: Session) -> _Concerned | None:
     session_ids |= _sessions_of_people_deleted(session)
     if not (session_ids or activity_ids or new):
         return None
-    _lock_activities(session, session_ids, activity_ids, new)
+    # Lock the activities first: two transactions never recount a session at once.
+    lock_parents(
+        session,
+        InvolvementActivity,
+        InvolvementSession.activity_id,
+        session_ids,
+        new,
+        activity_ids,
+    )
     return session_ids, activity_ids, new
 
 
@@ -166,37 +174,11 @@ def attended_sessions(session: Session, column: str, ids: Iterable[int]) -> set[
     return found
 
 
-def _lock_activities(
-    session: Session,
-    session_ids: set[int],
-    activity_ids: set[int],
-    new: list[InvolvementSession],
-) -> None:
-    """Lock the activities of the sessions concerned (see keep_recounted)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    activities = set(activity_ids)
-    for item in new:
-        parent = item.activity
-        if parent is not None and parent.id is not None:
-            activities.add(parent.id)
-    ids = sorted(session_ids)
-    for i in range(0, len(ids), CHUNK):
-        activities.update(
-            session.connection().scalars(
-                select(InvolvementSession.activity_id).where(
-                    InvolvementSession.id.in_(ids[i : i + CHUNK])
-                )
-            )
-        )
-    lock_rows(session, InvolvementActivity, activities)
-
-
 def sessions_recounted(session: Session, session_ids: Iterable[int]) -> Any:
     """A context manager keeping the rollup right around writes to these sessions'
     attendance (or to them) that bypass the ORM (bulk deletes)."""
     ids = set(session_ids)
-    _lock_activities(session, ids, set(), [])
+    lock_parents(session, InvolvementActivity, InvolvementSession.activity_id, ids)
     return recounting(session, "involvement", (ids, set(), []))
 
 
