@@ -252,7 +252,7 @@ def keep_recounted(name: str, concerned: Concerned, count: Count) -> None:
     Two transactions may change what the same rows count for through different
     tables (a delivery logged while its action moves to another channel), each
     reading the other's rows as they were. So on PostgreSQL ``concerned`` locks
-    the rows' parent rows (:func:`lock_rows`) before anything is read: the second
+    the rows' parent rows (:func:`lock_parents`) before anything is read: the second
     waits for the first to commit, then reads what it wrote. (SQLite writes one
     transaction at a time.)
 
