@@ -16,8 +16,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete
+from sqlalchemy import exists
 from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import select
+from sqlalchemy import union_all
 
 from engage import create_app
 from engage.extensions import db
@@ -254,9 +257,21 @@ def _app_context(app: Flask) -> Iterator[None]:
 
 
 def _empty_tables() -> None:
-    """Delete every row, children first. On PostgreSQL the deletes go as one
-    statement list in one round trip (one each took most of a quick test's time)."""
+    """Delete every row, children first: one query finds the tables a test filled
+    (most fill a handful of the ninety-odd), then only those are emptied. On
+    PostgreSQL the deletes go as one statement list in one round trip."""
     tables = list(reversed(db.metadata.sorted_tables))
+    filled = db.session.scalars(
+        union_all(
+            *(
+                select(literal(place)).where(exists(select(literal(1)).select_from(t)))
+                for place, t in enumerate(tables)
+            )
+        )
+    ).all()
+    tables = [tables[place] for place in sorted(filled)]
+    if not tables:
+        return
     if db.engine.dialect.name == "postgresql":
         db.session.connection().exec_driver_sql(
             # The names are our own tables' (the models'), not input.
@@ -320,7 +335,7 @@ def demo(app: Flask) -> None:
         load_demo(now=utcnow())
         _demo_snapshot = walker.Snapshot()
     else:
-        _demo_snapshot.restore()
+        _demo_snapshot.restore(whole=True)
 
 
 @pytest.fixture

@@ -27,11 +27,17 @@ from hypothesis import Phase
 from hypothesis import given
 from hypothesis import seed
 from hypothesis import settings
+from sqlalchemy import delete
+from sqlalchemy import select
+from sqlalchemy import update
 from werkzeug.datastructures import MultiDict
 
 from engage.accounts.models import User
+from engage.actions.models import Action
 from engage.extensions import db
 from engage.extensions import limiter
+from engage.relationships.models import Theme
+from tests import factories
 from tests import walker
 from tests.factories import sign_in
 
@@ -248,3 +254,22 @@ def test_no_input_gives_a_server_error(
         f"{len(targets)} forms and pages, {len(failures)} server errors",
     )
     assert failures == [], "\n".join(failures)
+
+
+def test_a_snapshot_puts_back_what_a_delete_cascaded_to() -> None:
+    """The snapshot puts back only the tables written since, so the rows a delete
+    removed through the database's own cascade must come back too."""
+    theme = factories.ThemeFactory(actions=[factories.ActionFactory()])
+    db.session.commit()
+    snapshot = walker.Snapshot()
+
+    db.session.execute(delete(Action))  # the theme's link to it goes by cascade
+    db.session.execute(update(Theme).values(name="Renamed"))
+    db.session.commit()
+    assert db.session.get(Theme, theme.id).actions == []  # type: ignore[union-attr]
+    snapshot.restore()
+
+    with db.engine.connect() as connection:
+        for table, rows in snapshot.rows.items():
+            now = [dict(row) for row in connection.execute(select(table)).mappings()]
+            assert now == rows, table.name

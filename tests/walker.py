@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+import weakref
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +29,10 @@ from urllib.parse import urlsplit
 from flask import Flask
 from flask import Request
 from hypothesis import strategies as st
+from sqlalchemy import Engine
+from sqlalchemy import Table
 from sqlalchemy import delete
+from sqlalchemy import event
 from sqlalchemy import insert
 from sqlalchemy import select
 from werkzeug.datastructures import ImmutableMultiDict
@@ -481,8 +485,42 @@ def submissions(draw: st.DrawFn, target: Target) -> MultiDict[str, Any]:
 # Putting the database back ------------------------------------------------------------
 
 
+#: The first word of a statement, and the table a plain INSERT, UPDATE or DELETE
+#: writes (the forms SQLAlchemy compiles them to).
+_VERB = re.compile(r"\s*(\w+)")
+_WRITTEN = re.compile(
+    r"\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)\"?",
+    re.IGNORECASE,
+)
+_READS = {"SELECT", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"}
+#: The snapshots alive now, each told of every table written since it last restored.
+_watching: weakref.WeakSet[Snapshot] = weakref.WeakSet()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_writes(
+    connection: Any, cursor: Any, statement: str, *args: Any, **kwargs: Any
+) -> None:
+    """Tell the snapshots which table a statement writes (``None``: it cannot tell,
+    as for several statements in one, so every table is put back)."""
+    if not _watching:
+        return
+    verb = _VERB.match(statement)
+    if verb and verb.group(1).upper() in _READS:
+        return
+    written = _WRITTEN.match(statement)
+    table = written.group(1) if written and ";" not in statement.strip()[:-1] else None
+    for snapshot in _watching:
+        snapshot.written.add(table)
+
+
 class Snapshot:
-    """Every table's rows, to put back after a target has changed them."""
+    """Every table's rows, to put back after a target has changed them.
+
+    Only the tables written since the last restore are put back, with every table
+    whose rows point at them (a delete there may have cascaded): most targets change
+    a few of the hundred-odd tables.
+    """
 
     def __init__(self) -> None:
         db.session.commit()
@@ -492,17 +530,38 @@ class Snapshot:
                 table: [dict(r) for r in connection.execute(select(table)).mappings()]
                 for table in tables
             }
+        self.written: set[str | None] = set()
+        _watching.add(self)
 
-    def restore(self) -> None:
+    def _changed(self) -> list[Table]:
+        """The tables to put back, parents first."""
+        tables = db.metadata.sorted_tables
+        if None in self.written:
+            return tables
+        changed = {table for table in tables if table.name in self.written}
+        grew = True
+        while grew:
+            pointing = {
+                table
+                for table in tables
+                if any(key.column.table in changed for key in table.foreign_keys)
+            }
+            grew = not pointing <= changed
+            changed |= pointing
+        return [table for table in tables if table in changed]
+
+    def restore(self, *, whole: bool = False) -> None:
+        """Put the rows back: every table's if ``whole``, else those written since."""
         db.session.rollback()
         db.session.remove()
-        tables = db.metadata.sorted_tables
+        tables = db.metadata.sorted_tables if whole else self._changed()
         with db.engine.begin() as connection:
             for table in reversed(tables):
                 connection.execute(delete(table))
             for table in tables:
                 if self.rows[table]:
                     connection.execute(insert(table), self.rows[table])
+        self.written.clear()
 
 
 def describe(method: str, url: str, data: MultiDict[str, Any]) -> str:
