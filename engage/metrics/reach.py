@@ -100,13 +100,16 @@ def send_reach_report(
     )
     recipients = subscribers()
     subject = f"Reach report: {report.figures['label']}"
+    # Every recipient gets the same report: its tables are rendered once.
+    context = {"report": report, "figures": report.figures}
+    text = render_template("metrics/email/reach_report.txt", **context)
+    html = render_template("metrics/email/reach_report.html", **context)
     for user in recipients:
-        context = {"report": report, "figures": report.figures, "user": user}
         send_mail(
             user.email,
             subject,
-            render_template("metrics/email/reach_report.txt", **context),
-            html=render_template("metrics/email/reach_report.html", **context),
+            text,
+            html=html,
             attachments=(attachment,),
             reason="you asked for the reach report (change that on your account "
             "page in Engage)",

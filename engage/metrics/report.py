@@ -14,20 +14,19 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from engage.actions.models import Action
 from engage.actions.models import Activity
 from engage.actions.models import Channel
+from engage.actions.models import ReachFigure
 from engage.extensions import db
 from engage.imports.tabular import write_workbook
+from engage.metrics.figures import metric_values
 from engage.metrics.models import Feed
 from engage.metrics.models import Mention
 from engage.metrics.models import Metric
 from engage.metrics.models import MetricKind
-from engage.metrics.models import Observation
 from engage.metrics.models import ReportPeriod
-from engage.metrics.models import Source
 from engage.metrics.models import Stage
 from engage.metrics.models import TargetPeriod
 from engage.metrics.numbers import percent
@@ -36,8 +35,6 @@ from engage.metrics.stages import LabelSetting
 from engage.metrics.stages import label_settings
 from engage.metrics.stages import measure_deliveries
 
-#: Where two sources give a value for the same day, the first in this order wins.
-SOURCE_RANK = {Source.MANUAL: 0, Source.IMPORT: 1, Source.FEED: 2, Source.SYSTEM: 3}
 #: Nominal days in a target's period, to scale a flow target to the report's period.
 TARGET_DAYS = {
     TargetPeriod.MONTH: 365.25 / 12,
@@ -86,8 +83,8 @@ def last_complete_period(kind: ReportPeriod, today: date) -> Period:
 # Gathering rows ---------------------------------------------------------------------
 
 
-def reach_rows(period: Period) -> dict[str, list[dict[str, Any]]]:
-    """Metrics, observations, mentions and deliveries: this period and the last."""
+def reach_rows(period: Period) -> dict[str, Any]:
+    """Metrics and their values, mentions and deliveries: this period and the last."""
     first = period.previous().start
     metrics = [
         {
@@ -100,27 +97,12 @@ def reach_rows(period: Period) -> dict[str, list[dict[str, Any]]]:
             "higher_is_better": m.higher_is_better,
             "target_value": m.target_value,
             "target_period": m.target_period.value if m.target_period else None,
-            "channel": m.channel.name if m.channel else "",
+            "channel": channel or "",
         }
-        for m in db.session.scalars(select(Metric).order_by(Metric.name, Metric.id))
-    ]
-    # Plain rows, not ORM objects: a quarter and the one before can hold 200,000.
-    observations = [
-        {
-            "metric_id": row.metric_id,
-            "day": row.observed_on,
-            "value": row.value,
-            "rank": SOURCE_RANK[row.source],
-        }
-        for row in db.session.execute(
-            select(
-                Observation.metric_id,
-                Observation.observed_on,
-                Observation.value,
-                Observation.source,
-            ).where(
-                Observation.observed_on >= first, Observation.observed_on <= period.end
-            )
+        for m, channel in db.session.execute(
+            select(Metric, Channel.name)
+            .outerjoin(Channel, Channel.id == Metric.channel_id)
+            .order_by(Metric.name, Metric.id)
         )
     ]
     mentions = [
@@ -140,32 +122,51 @@ def reach_rows(period: Period) -> dict[str, list[dict[str, Any]]]:
             .order_by(Mention.published_on, Mention.id)
         ).all()
     ]
+    activities = db.session.execute(
+        select(
+            Activity.id,
+            Activity.occurred_on,
+            Activity.description,
+            Action.title,
+            Channel.name,
+        )
+        .join(Action, Action.id == Activity.action_id)
+        .join(Channel, Channel.id == Action.channel_id)
+        .where(Activity.occurred_on >= period.start, Activity.occurred_on <= period.end)
+        .order_by(Activity.occurred_on, Activity.id)
+    ).all()
+    # Plain rows, not ORM objects: a busy month logs thousands of deliveries.
+    figures: dict[int, list[list[Any]]] = {}
+    for activity_id, label, value in db.session.execute(
+        select(ReachFigure.activity_id, ReachFigure.label, ReachFigure.value)
+        .join(Activity, Activity.id == ReachFigure.activity_id)
+        .where(Activity.occurred_on >= period.start, Activity.occurred_on <= period.end)
+        .order_by(ReachFigure.id)
+    ):
+        figures.setdefault(activity_id, []).append([label, value])
     deliveries = [
         {
-            "day": a.occurred_on.isoformat(),
+            "day": day.isoformat(),
             "action": title,
             "channel": channel,
-            "description": a.description,
-            "figures": "; ".join(f"{f.label} {f.value}" for f in a.figures),
-            "figure_list": [[f.label, f.value] for f in a.figures],
+            "description": description,
+            "figures": "; ".join(f"{label} {value}" for label, value in pairs),
+            "figure_list": pairs,
         }
-        for a, title, channel in db.session.execute(
-            select(Activity, Action.title, Channel.name)
-            .options(selectinload(Activity.figures))
-            .join(Action, Action.id == Activity.action_id)
-            .join(Channel, Channel.id == Action.channel_id)
-            .where(
-                Activity.occurred_on >= period.start, Activity.occurred_on <= period.end
-            )
-            .order_by(Activity.occurred_on, Activity.id)
-        ).all()
+        for activity_id, day, description, title, channel in activities
+        for pairs in [figures.get(activity_id, [])]
     ]
     labels = label_settings(
         str(pair[0]) for d in deliveries for pair in d["figure_list"]
     )
     return {
         "metrics": metrics,
-        "observations": observations,
+        # Each metric's value in the period and in the one before, by the rules
+        # above, from the metric rollups (not a day's row of each metric).
+        "values": [
+            metric_values(period.start, period.end),
+            metric_values(first, period.previous().end),
+        ],
         "mentions": mentions,
         "deliveries": deliveries,
         "labels": [
@@ -195,20 +196,6 @@ def _change(current: float | None, previous: float | None) -> dict[str, Any]:
     return {"change": change, "change_pct": pct}
 
 
-def _period_values(frame: pd.DataFrame, period: Period) -> dict[int, float]:
-    """Each metric's value in the period: flows summed, levels the latest."""
-    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
-    inside = frame[(frame["day"] >= start) & (frame["day"] <= end)]
-    if inside.empty:
-        return {}
-    flows = inside[inside["kind"] == MetricKind.FLOW.value]
-    levels = inside[inside["kind"] == MetricKind.LEVEL.value]
-    values = flows.groupby("metric_id")["value"].sum().to_dict()
-    latest = levels.sort_values("day").groupby("metric_id")["value"].last()
-    values.update(latest.to_dict())
-    return {int(k): float(v) for k, v in values.items()}
-
-
 def scaled_target(metric: dict[str, Any], period: Period) -> float | None:
     """The target for the period: a flow target scaled by days; a level target as is."""
     if metric["target_value"] is None or metric["target_period"] is None:
@@ -231,36 +218,10 @@ def target_status(value: float | None, target: float | None, higher: bool) -> st
     return "met" if (value >= target if higher else value <= target) else "not met"
 
 
-def compute_reach(
-    rows: dict[str, list[dict[str, Any]]], period: Period
-) -> dict[str, Any]:
+def compute_reach(rows: dict[str, Any], period: Period) -> dict[str, Any]:
     """The report's figures from ``reach_rows`` output (pure: no database)."""
     previous = period.previous()
-    metrics = pd.DataFrame(
-        rows["metrics"],
-        columns=[
-            "id",
-            "key",
-            "name",
-            "unit",
-            "stage",
-            "kind",
-            "higher_is_better",
-            "target_value",
-            "target_period",
-            "channel",
-        ],
-    )
-    observations = pd.DataFrame(
-        rows["observations"], columns=["metric_id", "day", "value", "rank"]
-    )
-    observations["day"] = pd.to_datetime(observations["day"])
-    # One value per metric and day: the best-ranked source.
-    daily = observations.sort_values("rank").drop_duplicates(["metric_id", "day"])
-    frame = daily.merge(
-        metrics[["id", "kind"]], left_on="metric_id", right_on="id", how="inner"
-    )
-    current, before = _period_values(frame, period), _period_values(frame, previous)
+    current, before = rows["values"]
     table = []
     for metric in rows["metrics"]:  # plain dicts: pandas would turn None to NaN
         value = _number(current.get(metric["id"]))
@@ -339,7 +300,7 @@ def _channels(
     return result
 
 
-def _rates(rows: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def _rates(rows: dict[str, Any]) -> list[dict[str, Any]]:
     """Per channel, each outtake as a rate of its output over the deliveries that
     record both (opens ÷ recipients), else its count labelled with its stage."""
     settings = {
