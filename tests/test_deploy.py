@@ -114,10 +114,12 @@ def test_gunicorn_serves_with_json_access_logs_without_personal_data(
     try:
         port = _wait_for_port(process, lines)
         base = f"http://127.0.0.1:{port}"
-        with urllib.request.urlopen(f"{base}/login?q=pat@example.org", timeout=10) as r:  # noqa: S310
+        # The master listens before its worker has loaded the app: on a busy
+        # machine the first answer can take many seconds.
+        with urllib.request.urlopen(f"{base}/login?q=pat@example.org", timeout=60) as r:  # noqa: S310
             assert r.status == 200
         with pytest.raises(urllib.error.HTTPError):
-            urllib.request.urlopen(f"{base}/set-password/SECRETTOKEN123", timeout=10)  # noqa: S310
+            urllib.request.urlopen(f"{base}/set-password/SECRETTOKEN123", timeout=30)  # noqa: S310
     finally:
         process.send_signal(signal.SIGTERM)
         _, rest = process.communicate(timeout=30)

@@ -492,7 +492,17 @@ _WRITTEN = re.compile(
     r"\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)\"?",
     re.IGNORECASE,
 )
-_READS = {"SELECT", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"}
+_READS = {
+    "SELECT",
+    "PRAGMA",
+    "SAVEPOINT",
+    "RELEASE",
+    "ROLLBACK",
+    "BEGIN",
+    "COMMIT",
+    "SET",
+    "SHOW",
+}
 #: The snapshots alive now, each told of every table written since it last restored.
 _watching: weakref.WeakSet[Snapshot] = weakref.WeakSet()
 
