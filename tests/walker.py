@@ -529,7 +529,7 @@ class Snapshot:
 
     Only the tables written since the last restore are put back, with every table
     whose rows point at them (a delete there may have cascaded): most targets change
-    a few of the hundred-odd tables.
+    a few of the ninety-odd tables.
     """
 
     def __init__(self) -> None:

@@ -161,8 +161,9 @@ def reach_rows(period: Period) -> dict[str, Any]:
     )
     return {
         "metrics": metrics,
-        # Each metric's value in the period and in the one before, by the rules
-        # above, from the metric rollups (not a day's row of each metric).
+        # Each metric's value in the period and in the one before (one value a day
+        # from the best source; flows summed, levels the latest), read from the
+        # metric rollups rather than from every observation.
         "values": [
             metric_values(period.start, period.end),
             metric_values(first, period.previous().end),

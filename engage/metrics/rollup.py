@@ -1,9 +1,10 @@
 """The metric rollups: ``metric_days`` and ``metric_months``, derived from observations.
 
 ``metric_days`` holds one value per metric and day, from the best source in
-``SOURCE_RANK`` order (manual, import, feed, system); ``metric_months`` sums each
+``RANKED`` order (manual, import, feed, system); ``metric_months`` sums each
 calendar month of it (for flows) and keeps its latest day (for levels). The dashboard
-reads them instead of ranking sources over every observation of a period.
+and the reach report read them instead of ranking sources over every observation
+of a period.
 
 They are kept up to date in one place: an ``after_flush`` listener recomputes the
 (metric, day) pairs of every observation added, changed or deleted through the ORM
@@ -45,7 +46,7 @@ from engage.metrics.models import Observation
 from engage.metrics.models import Source
 
 #: Where two sources give a value for the same day, the first in this order wins
-#: (the same order as engage.metrics.report.SOURCE_RANK).
+#: (the reach report and the dashboard read the rollups, so both follow it).
 RANKED = (Source.MANUAL, Source.IMPORT, Source.FEED, Source.SYSTEM)
 _CHUNK = 500
 
