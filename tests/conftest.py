@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy import union_all
 
 from engage import create_app
+from engage.db import begin_write
 from engage.extensions import db
 from engage.extensions import limiter
 from engage.mail.delivery import wait_for_deliveries
@@ -261,6 +262,9 @@ def _empty_tables() -> None:
     (most fill a handful of the ninety-odd), then only those are emptied. On
     PostgreSQL the deletes go as one statement list in one round trip."""
     tables = list(reversed(db.metadata.sorted_tables))
+    # The write lock first (on SQLite): a read that turns into a write fails at
+    # once, without waiting, if another connection wrote in between.
+    begin_write(db.session())
     filled = db.session.scalars(
         union_all(
             *(

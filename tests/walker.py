@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import weakref
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.datastructures import MultiDict
 
 from engage.extensions import db
+from engage.mail.delivery import wait_for_deliveries
 
 #: Values no well-behaved browser sends, each a way a view has failed before.
 HOSTILE = (
@@ -503,8 +505,13 @@ _READS = {
     "SET",
     "SHOW",
 }
-#: The snapshots alive now, each told of every table written since it last restored.
+#: The snapshots alive now, each told of every table written since it last restored
+#: (statements come from the mail threads too, hence the lock).
 _watching: weakref.WeakSet[Snapshot] = weakref.WeakSet()
+_watching_lock = threading.Lock()
+#: Set on the connection a snapshot restores with: its own statements are not news
+#: to it (they are to the other snapshots).
+_RESTORING = "walker_restoring"
 
 
 @event.listens_for(Engine, "before_cursor_execute")
@@ -520,8 +527,11 @@ def _note_writes(
         return
     written = _WRITTEN.match(statement)
     table = written.group(1) if written and ";" not in statement.strip()[:-1] else None
-    for snapshot in _watching:
-        snapshot.written.add(table)
+    restoring = connection.info.get(_RESTORING)
+    with _watching_lock:
+        for snapshot in _watching:
+            if snapshot is not restoring:
+                snapshot.written.add(table)
 
 
 class Snapshot:
@@ -534,21 +544,24 @@ class Snapshot:
 
     def __init__(self) -> None:
         db.session.commit()
+        wait_for_deliveries()  # mail threads write to the outbox
+        self.written: set[str | None] = set()
+        with _watching_lock:
+            _watching.add(self)
         tables = db.metadata.sorted_tables
         with db.engine.connect() as connection:
             self.rows = {
                 table: [dict(r) for r in connection.execute(select(table)).mappings()]
                 for table in tables
             }
-        self.written: set[str | None] = set()
-        _watching.add(self)
 
-    def _changed(self) -> list[Table]:
+    @staticmethod
+    def _changed(written: set[str | None]) -> list[Table]:
         """The tables to put back, parents first."""
         tables = db.metadata.sorted_tables
-        if None in self.written:
+        if None in written:
             return tables
-        changed = {table for table in tables if table.name in self.written}
+        changed = {table for table in tables if table.name in written}
         grew = True
         while grew:
             pointing = {
@@ -562,16 +575,22 @@ class Snapshot:
 
     def restore(self, *, whole: bool = False) -> None:
         """Put the rows back: every table's if ``whole``, else those written since."""
+        wait_for_deliveries()
         db.session.rollback()
         db.session.remove()
-        tables = db.metadata.sorted_tables if whole else self._changed()
+        # Taken first: a write from now on is news for the next restore.
+        written, self.written = self.written, set()
+        tables = db.metadata.sorted_tables if whole else self._changed(written)
         with db.engine.begin() as connection:
-            for table in reversed(tables):
-                connection.execute(delete(table))
-            for table in tables:
-                if self.rows[table]:
-                    connection.execute(insert(table), self.rows[table])
-        self.written.clear()
+            connection.info[_RESTORING] = self
+            try:
+                for table in reversed(tables):
+                    connection.execute(delete(table))
+                for table in tables:
+                    if self.rows[table]:
+                        connection.execute(insert(table), self.rows[table])
+            finally:
+                del connection.info[_RESTORING]
 
 
 def describe(method: str, url: str, data: MultiDict[str, Any]) -> str:
